@@ -1,0 +1,205 @@
+// imap::Client: one IMAP connection with tags, pipelining, state, capabilities,
+// SASL and typed commands. The backup engine and the imaplib façade both sit on
+// it. Single-threaded: one thread drives a Client at a time.
+//
+// Ownership: the Client owns its Stream. Sinks passed in must outlive the
+// command they are used for.
+// Errors: Abort for anything that ends the connection (then every later call
+// throws Abort too), Error for misuse and BAD, CommandFailed from typed
+// commands on NO/BAD, ReadOnly when EXAMINE/SELECT state turns read-only.
+#pragma once
+
+#include <imapkeep/imap/errors.hpp>
+#include <imapkeep/imap/sasl.hpp>
+#include <imapkeep/imap/types.hpp>
+#include <imapkeep/transport/stream.hpp>
+#include <imapkeep/transport/tls.hpp>
+#include <imapkeep/wire/encoder.hpp>
+#include <imapkeep/wire/framer.hpp>
+#include <imapkeep/wire/response.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imapkeep::imap {
+
+enum class State { NotAuthenticated, Authenticated, Selected, Logout };
+
+struct ClientOptions {
+    wire::Limits limits;
+    // Called with each line sent/received (secrets redacted), prefixed "C: "/"S: ".
+    std::function<void(std::string_view)> trace;
+};
+
+// Parameters for SELECT/EXAMINE (QRESYNC ...) (RFC 7162 §3.2.5).
+struct QresyncParams {
+    UidValidity uidvalidity;
+    ModSeq modseq;
+    std::optional<UidSet> known_uids;
+};
+
+struct ListOptions {
+    std::vector<std::string> return_status;  // LIST-STATUS (RFC 5819): {"UIDNEXT", ...}
+    bool special_use = false;                // RETURN (SPECIAL-USE) (RFC 6154)
+};
+
+class Client {
+public:
+    using Tag = std::string;
+    // Returns true if it took the response. Also receives the frame for literals.
+    using UntaggedHandler = std::function<bool(const wire::Response&, const wire::Frame&)>;
+    // Called with a continuation request's text; returns the line to send (without
+    // CRLF), or nullopt to send nothing and keep waiting.
+    using ContinuationHandler = std::function<std::optional<std::string>(const wire::Response&)>;
+    using FetchHandler = std::function<void(FetchData&)>;
+    // Chooses where a FETCH body literal goes: called with the response's first
+    // line so far (e.g. "* 3 FETCH (UID 7 BODY[] {1234}") and the literal's size.
+    using BodySinkFactory = std::function<wire::LiteralSink*(std::string_view, std::uint64_t)>;
+
+    explicit Client(transport::StreamPtr stream, ClientOptions options = {});
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // --- Connection ---------------------------------------------------------
+
+    // Reads the greeting (RFC 3501 §7.1): OK -> NotAuthenticated, PREAUTH ->
+    // Authenticated. EOF -> Abort; BYE -> Abort; anything else -> Error.
+    const wire::Response& read_greeting();
+    const wire::Response& greeting() const { return m_greeting; }
+    State state() const { return m_state; }
+    void set_state(State s) { m_state = s; }
+    bool utf8_enabled() const { return m_utf8; }
+    transport::Stream& stream() { return *m_stream; }
+    const ClientOptions& options() const { return m_options; }
+    void set_read_timeout(std::optional<std::chrono::milliseconds> t) { m_stream->set_read_timeout(t); }
+
+    // --- Raw level: any command, pipelined ---------------------------------
+
+    // Encodes and sends a command; returns its tag at once. Synchronizing literals
+    // are sent when the server's "+" arrives (other responses are processed while
+    // waiting). A BAD/NO before "+" completes the command without its literal.
+    Tag submit(std::string_view name, const std::vector<wire::Arg>& args,
+               UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {});
+    // Reads until `tag` completes and returns how it ended. Untagged responses go
+    // to the handler of the oldest pending command that takes them, else to the
+    // unsolicited handler. An untagged BYE (outside LOGOUT) -> Abort.
+    Completion wait(const Tag& tag);
+    Completion run(std::string_view name, const std::vector<wire::Arg>& args,
+                   UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {}) {
+        return wait(submit(name, args, std::move(on_untagged), std::move(on_continue)));
+    }
+    // Sends a raw line (CRLF added), e.g. IDLE's DONE or a SASL response.
+    void send_line(std::string_view line, bool secret = false);
+    // Reads and dispatches one response; returns it (for IDLE loops). Throws
+    // transport timeouts as Abort unless `timeout_ok`, in which case returns nullopt.
+    std::optional<wire::Response> read_one(bool timeout_ok = false);
+    // Number of commands sent and not yet completed.
+    std::size_t pending() const { return m_pending.size(); }
+
+    void set_unsolicited_handler(UntaggedHandler handler) { m_unsolicited = std::move(handler); }
+    void set_tag_prefix(std::string prefix) { m_tag_prefix = std::move(prefix); }
+    const std::string& tag_prefix() const { return m_tag_prefix; }
+    void set_literal_mode_override(std::optional<wire::LiteralMode> m) { m_literal_override = m; }
+    // Lets a caller see every Frame before dispatch (imaplib keeps raw lines).
+    void set_frame_observer(std::function<void(const wire::Frame&, const wire::Response&)> f) {
+        m_frame_observer = std::move(f);
+    }
+
+    // --- Capabilities -----------------------------------------------------
+
+    // Cached; asks CAPABILITY when unknown or invalidated (after STARTTLS, LOGIN,
+    // AUTHENTICATE). Upper-cased.
+    const std::vector<std::string>& capabilities();
+    bool has_capability(std::string_view name);
+    void invalidate_capabilities() { m_caps_known = false; }
+
+    // --- Typed commands ---------------------------------------------------
+
+    // RFC 3501 §6.2.1. Fails closed (Abort): no STARTTLS capability, NO/BAD,
+    // already TLS, or bytes buffered after the tagged OK. Capabilities are asked again.
+    void starttls(const transport::TlsOptions& options, const std::string& host);
+    void login(const std::string& user, const std::string& password);
+    // Uses SASL-IR when offered and the mechanism has an initial response.
+    void authenticate(SaslMechanism& mechanism);
+    // RFC 5161. Returns what the server reports enabled. UTF8=ACCEPT switches
+    // mailbox-name encoding to UTF-8.
+    std::vector<std::string> enable(const std::vector<std::string>& extensions);
+    SelectData select(const std::string& mailbox, bool read_only = true,
+                      const std::optional<QresyncParams>& qresync = {}, bool condstore = false);
+    void unselect();  // UNSELECT when offered, else CLOSE (only after EXAMINE)
+    void close();
+    std::vector<ListEntry> list(const std::string& reference, const std::string& pattern,
+                                const ListOptions& options = {},
+                                std::vector<StatusData>* statuses = nullptr);
+    StatusData status(const std::string& mailbox, const std::vector<std::string>& items);
+    // `criteria` is trusted search syntax (e.g. "ALL", "UID 1:100").
+    SearchData uid_search(const std::string& criteria, bool esearch = false);
+    // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])]. `items` is trusted syntax.
+    Tag submit_uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+                         std::optional<ModSeq> changed_since = {}, bool vanished = false);
+    void uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+                   std::optional<ModSeq> changed_since = {}, bool vanished = false);
+    // Where streamed bodies go; nullptr buffers them in FetchData::body.
+    void set_body_sink_factory(BodySinkFactory factory) { m_body_sinks = std::move(factory); }
+
+    // APPEND (RFC 3501 §6.3.11) with LITERAL+/- when offered; APPENDUID from UIDPLUS.
+    Tag submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
+                      const std::optional<std::string>& internaldate, std::string message);
+    AppendResult finish_append(const Tag& tag);  // throws CommandFailed on NO
+    AppendResult append(const std::string& mailbox, const std::vector<std::string>& flags,
+                        const std::optional<std::string>& internaldate, std::string message) {
+        return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
+    }
+    void create(const std::string& mailbox);
+    void delete_mailbox(const std::string& mailbox);
+    void rename_mailbox(const std::string& from, const std::string& to);
+    void noop();
+    // Sends LOGOUT, reads the BYE and the tagged OK, closes the stream. Never throws.
+    void logout() noexcept;
+
+    // Mailbox name on the wire: modified UTF-7 (or UTF-8 when UTF8=ACCEPT is on).
+    std::string encode_mailbox(const std::string& utf8_name) const;
+    std::string decode_mailbox(const std::string& wire_name) const;
+
+    // Abort with a message, closing the stream; every later call throws.
+    [[noreturn]] void fail(const std::string& message);
+
+private:
+    struct Pending;
+    void ensure_alive() const;
+    wire::LiteralMode literal_mode();
+    void pump();  // reads at least one frame and dispatches it
+    void dispatch(const wire::Frame& frame, wire::Response&& response);
+    bool route_untagged(const wire::Response& response, const wire::Frame& frame);
+    void send_pending_literals(Pending& pending);
+    static FetchData to_fetch_data(const wire::Response& response, const wire::Frame& frame);
+
+    transport::StreamPtr m_stream;
+    ClientOptions m_options;
+    wire::Framer m_framer;
+    wire::Response m_greeting;
+    State m_state = State::NotAuthenticated;
+    bool m_dead = false;
+    std::string m_dead_reason;
+    bool m_utf8 = false;
+    bool m_logging_out = false;
+    std::string m_tag_prefix = "K";
+    std::uint64_t m_tag_counter = 0;
+    std::optional<wire::LiteralMode> m_literal_override;
+    std::vector<std::string> m_caps;
+    bool m_caps_known = false;
+    std::deque<std::unique_ptr<Pending>> m_pending;
+    std::map<Tag, Completion> m_done;
+    UntaggedHandler m_unsolicited;
+    BodySinkFactory m_body_sinks;
+    std::function<void(const wire::Frame&, const wire::Response&)> m_frame_observer;
+};
+
+}  // namespace imapkeep::imap

@@ -1,0 +1,56 @@
+// Opening an authenticated Client from connection settings: TCP, implicit TLS,
+// STARTTLS, a local command, or SSH; then LOGIN or SASL. Shared by sync and
+// archive so every command connects the same way.
+#pragma once
+
+#include <imapkeep/imap/client.hpp>
+#include <imapkeep/transport/ssh.hpp>
+#include <imapkeep/transport/tls.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace imapkeep::imap {
+
+enum class TlsMode { Implicit, StartTls, None };
+
+struct ConnectOptions {
+    std::string host;
+    int port = 993;
+    TlsMode tls = TlsMode::Implicit;
+    transport::TlsOptions tls_options;
+    std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
+    std::optional<std::chrono::milliseconds> read_timeout = std::chrono::seconds(120);
+    std::string user;
+    std::function<std::string()> password;      // called at most once per connection
+    std::string auth;                           // "" (LOGIN, or AUTH=PLAIN if LOGINDISABLED),
+                                                // "plain" "login" "cram-md5" "xoauth2" "oauthbearer"
+    std::function<std::string()> oauth2_token;
+    std::string command;                        // non-empty: local process (PREAUTH expected)
+    std::optional<transport::SshOptions> ssh;   // set: SSH exec or forward
+    bool allow_plaintext_auth = false;          // LOGIN/PLAIN over an unencrypted link
+    ClientOptions client;
+};
+
+// Why connecting failed, for exit codes and messages.
+class ConnectError : public std::runtime_error {
+public:
+    enum class Kind { Network, Tls, HostKey, Auth, Protocol };
+    ConnectError(Kind kind, const std::string& message)
+        : std::runtime_error(message), m_kind(kind) {}
+    Kind kind() const { return m_kind; }
+    // True when trying again later may help (network trouble, timeouts).
+    bool transient() const { return m_kind == Kind::Network; }
+
+private:
+    Kind m_kind;
+};
+
+// Connects, reads the greeting, upgrades/authenticates, and refreshes
+// capabilities. Throws ConnectError.
+std::unique_ptr<Client> connect_and_login(const ConnectOptions& options);
+
+}  // namespace imapkeep::imap

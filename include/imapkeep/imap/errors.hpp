@@ -1,0 +1,55 @@
+// The client's exceptions, mirroring imaplib's (DESIGN.md "Errors"):
+//   Error     bad use, or a BAD reply (imaplib `error`)
+//   Abort     the connection cannot go on: I/O, TLS, SSH, BYE, unparsable data,
+//             timeout (imaplib `abort`); every pending command fails with it
+//   ReadOnly  the mailbox became read-only (imaplib `readonly`)
+//   CommandFailed  a typed command got NO or BAD; carries the response code
+#pragma once
+
+#include <imapkeep/wire/response.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace imapkeep::imap {
+
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Abort : public Error {
+public:
+    using Error::Error;
+};
+
+class ReadOnly : public Abort {
+public:
+    using Abort::Abort;
+};
+
+// How a tagged command ended.
+struct Completion {
+    std::string status;                      // "OK" | "NO" | "BAD"
+    std::optional<wire::ResponseCode> code;  // [TRYCREATE], [APPENDUID ...], ...
+    std::string text;
+    bool ok() const { return status == "OK"; }
+};
+
+// Thrown by typed commands on NO (and BAD). is_bad() tells BAD from NO.
+class CommandFailed : public Error {
+public:
+    CommandFailed(std::string command, Completion completion);
+    const Completion& completion() const { return m_completion; }
+    const std::string& command() const { return m_command; }
+    bool is_bad() const { return m_completion.status == "BAD"; }
+    // The response code name ("TRYCREATE", "AUTHENTICATIONFAILED", ...) or "".
+    std::string code_name() const { return m_completion.code ? m_completion.code->name : ""; }
+
+private:
+    std::string m_command;
+    Completion m_completion;
+};
+
+}  // namespace imapkeep::imap

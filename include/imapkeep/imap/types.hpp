@@ -1,0 +1,87 @@
+// Typed results of the commands the backup engine uses.
+#pragma once
+
+#include <imapkeep/util/types.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imapkeep::wire {
+class LiteralSink;
+}
+
+namespace imapkeep::imap {
+
+// SELECT / EXAMINE (RFC 3501 §6.3.1, RFC 7162 §3.1.2.1, RFC 8474 §4.1).
+struct SelectData {
+    std::uint32_t exists = 0;
+    std::uint32_t recent = 0;
+    std::vector<std::string> flags;
+    std::optional<std::vector<std::string>> permanent_flags;
+    UidValidity uidvalidity{0};
+    std::optional<Uid> uidnext;
+    std::optional<ModSeq> highestmodseq;  // absent = [NOMODSEQ] or no CONDSTORE
+    bool nomodseq = false;
+    bool read_only = false;               // [READ-ONLY] vs [READ-WRITE]
+    std::string mailboxid;                // [MAILBOXID (id)]
+    // QRESYNC (RFC 7162 §3.2.5.1): VANISHED (EARLIER) and FETCH received during SELECT
+    // are delivered to the unsolicited handler as they arrive.
+};
+
+// LIST / LSUB (RFC 3501 §7.2.2; RFC 5258; RFC 6154 attributes; RFC 5819 STATUS).
+struct StatusData;
+struct ListEntry {
+    std::vector<std::string> attributes;   // as sent: "\\HasNoChildren", "\\Noselect", "\\Sent"
+    std::string delimiter;                 // "" for NIL
+    std::string name;                      // UTF-8, decoded from modified UTF-7 (or UTF-8 when enabled)
+    std::string raw_name;                  // as on the wire
+    bool has_attribute(std::string_view attr) const;  // case-insensitive
+    bool selectable() const;  // not \Noselect / \NonExistent
+};
+
+// STATUS (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8474 MAILBOXID).
+struct StatusData {
+    std::string name;
+    std::optional<std::uint32_t> messages;
+    std::optional<std::uint32_t> recent;
+    std::optional<std::uint32_t> unseen;
+    std::optional<Uid> uidnext;
+    std::optional<UidValidity> uidvalidity;
+    std::optional<ModSeq> highestmodseq;
+    std::optional<std::uint64_t> size;
+    std::string mailboxid;
+};
+
+// SEARCH / ESEARCH (RFC 3501 §7.2.5, RFC 4731). Numbers are UIDs for UID SEARCH.
+struct SearchData {
+    std::vector<std::uint32_t> numbers;  // SEARCH results, or ESEARCH ALL expanded
+    std::optional<std::uint32_t> min, max, count;
+    std::optional<ModSeq> modseq;
+};
+
+// One FETCH response (RFC 3501 §7.4.2, RFC 7162 MODSEQ, RFC 8474 EMAILID).
+struct FetchData {
+    SeqNum seq{0};
+    std::optional<Uid> uid;
+    std::optional<std::vector<std::string>> flags;
+    std::optional<std::string> internaldate;   // raw date-time text, unquoted
+    std::optional<std::uint64_t> rfc822_size;
+    std::optional<ModSeq> modseq;
+    std::string emailid;
+    // BODY[] (or BODY.PEEK[]): either streamed to `body_sink` (chosen by the
+    // fetch call's sink factory) or buffered in `body`.
+    bool has_body = false;
+    wire::LiteralSink* body_sink = nullptr;
+    std::string body;
+    // Other BODY[section] items, buffered: e.g. {"HEADER.FIELDS (MESSAGE-ID)", "..."}.
+    std::vector<std::pair<std::string, std::string>> sections;
+};
+
+struct AppendResult {
+    std::optional<UidValidity> uidvalidity;  // APPENDUID (RFC 4315) when offered
+    std::optional<Uid> uid;
+};
+
+}  // namespace imapkeep::imap

@@ -1,0 +1,77 @@
+// The backup engine's entry point (issue 3): pull every selected mailbox of an
+// account into the store. Never writes to the server (EXAMINE, BODY.PEEK).
+// Failures are graded and recorded in the report; nothing here exits.
+#pragma once
+
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/message_store.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace imapkeep::sync {
+
+enum class ExpungedPolicy { Keep, Mirror };
+
+struct AccountConfig {
+    std::string name;
+    imap::ConnectOptions connect;
+    std::vector<std::string> mailboxes = {"*"};  // LIST patterns to include
+    std::vector<std::string> exclude;            // names or patterns (* and %) to skip
+    ExpungedPolicy expunged = ExpungedPolicy::Keep;
+    int connections = 4;                         // mailboxes synced in parallel
+};
+
+struct Progress {
+    std::atomic<std::uint64_t> messages_done{0};
+    std::atomic<std::uint64_t> messages_total{0};
+    std::atomic<std::uint64_t> bytes_done{0};
+    std::atomic<std::uint64_t> bytes_total{0};
+};
+
+struct BackupOptions {
+    std::vector<std::string> mailbox_filter;  // --mailbox patterns; empty = all configured
+    bool dry_run = false;
+    Progress* progress = nullptr;             // may be null
+    std::string catalog_path;                 // each worker thread opens its own connection
+    // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
+    std::uint64_t stop_after_steps = 0;
+};
+
+enum class FailureScope { None, Message, Mailbox, Account };
+
+struct MailboxReport {
+    std::string name;
+    std::string path;          // "QRESYNC" | "CONDSTORE" | "plain" | "skipped" | "unchanged"
+    std::uint64_t new_messages = 0;
+    std::uint64_t flag_changes = 0;
+    std::uint64_t expunged = 0;
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+    bool created = false, deleted = false, renamed = false, uidvalidity_reset = false;
+    std::string renamed_from;
+    std::vector<std::string> errors;
+    bool failed() const { return !errors.empty(); }
+};
+
+struct AccountReport {
+    std::string account;
+    std::vector<MailboxReport> mailboxes;
+    // Set when the account could not be reached at all.
+    std::string error;
+    imap::ConnectError::Kind error_kind = imap::ConnectError::Kind::Network;
+    bool connect_failed = false;
+    bool transient = false;
+};
+
+// Thrown (only) by the stop_after_steps hook.
+struct StopRequested {};
+
+AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
+                             store::MessageStore& messages, const BackupOptions& options);
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,24 @@
+// TLS (OpenSSL 3) over any Stream, for implicit TLS (port 993, RFC 8314) and
+// STARTTLS (RFC 3501 §6.2.1). Certificate chain and host name are verified and
+// SNI is sent unless the caller turns verification off explicitly.
+#pragma once
+
+#include <imapkeep/transport/stream.hpp>
+
+namespace imapkeep::transport {
+
+struct TlsOptions {
+    bool verify = true;              // chain + host name (RFC 7817); off is loud
+    std::string ca_file;             // PEM bundle; empty = system default paths
+    std::string ca_dir;              // hashed directory; empty = none
+    std::string client_cert_file;    // PEM, optional
+    std::string client_key_file;     // PEM, optional
+    std::string min_version = "1.2"; // "1.2" or "1.3"
+    std::string server_name;         // SNI and name to verify; empty = the host connected to
+};
+
+// Performs the handshake over `inner` (which it owns). `host` is used for SNI and
+// verification unless options.server_name is set. Throws TransportError(Tls).
+StreamPtr wrap_tls(StreamPtr inner, const std::string& host, const TlsOptions& options);
+
+}  // namespace imapkeep::transport

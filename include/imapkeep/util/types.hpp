@@ -1,0 +1,64 @@
+// Strong integer types for IMAP identifiers, so a sequence number can never be
+// passed where a UID is expected (RFC 3501 §2.3.1).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace imapkeep {
+
+template <class Tag, class Rep>
+struct StrongInt {
+    Rep value{};
+    constexpr StrongInt() = default;
+    constexpr explicit StrongInt(Rep v) : value(v) {}
+    constexpr auto operator<=>(const StrongInt&) const = default;
+};
+
+struct UidTag {};
+struct SeqNumTag {};
+struct UidValidityTag {};
+struct ModSeqTag {};
+
+using Uid = StrongInt<UidTag, std::uint32_t>;                  // nz-number, RFC 3501 §2.3.1.1
+using SeqNum = StrongInt<SeqNumTag, std::uint32_t>;            // RFC 3501 §2.3.1.2
+using UidValidity = StrongInt<UidValidityTag, std::uint32_t>;  // RFC 3501 §2.3.1.1
+using ModSeq = StrongInt<ModSeqTag, std::uint64_t>;            // mod-sequence-value, RFC 7162 §7
+
+// A set of UIDs kept as sorted, disjoint, inclusive ranges. Renders and parses
+// the sequence-set grammar of RFC 3501 §9 (without "*", which has no meaning
+// for a concrete set).
+class UidSet {
+public:
+    struct Range {
+        std::uint32_t first;
+        std::uint32_t last;
+        bool operator==(const Range&) const = default;
+    };
+
+    UidSet() = default;
+    void add(Uid uid);
+    void add_range(Uid first, Uid last);
+    bool contains(Uid uid) const;
+    bool empty() const { return m_ranges.empty(); }
+    std::uint64_t size() const;
+    const std::vector<Range>& ranges() const { return m_ranges; }
+    std::vector<Uid> to_vector() const;
+
+    // "1:3,5,9:12". Empty set renders as "".
+    std::string to_string() const;
+    // Parses "1:3,5" (ranges may be reversed, e.g. "5:1"). Throws std::invalid_argument.
+    static UidSet parse(std::string_view text);
+
+    // Splits into chunks of at most `max_uids` UIDs each, preserving order.
+    std::vector<UidSet> chunked(std::uint64_t max_uids) const;
+
+    bool operator==(const UidSet&) const = default;
+
+private:
+    std::vector<Range> m_ranges;
+};
+
+}  // namespace imapkeep

@@ -1,0 +1,74 @@
+// Encodes command arguments from typed values (RFC 3501 §4, §9). The encoder
+// picks atom, quoted or literal, and never lets NUL, CR or LF reach the wire
+// outside a literal. Raw arguments are validated the same way.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imapkeep::wire {
+
+class EncodeError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// How literals may be sent (RFC 7888).
+enum class LiteralMode {
+    Synchronizing,  // "{n}" and wait for "+"
+    LiteralPlus,    // "{n+}" always (LITERAL+)
+    LiteralMinus,   // "{n+}" when n <= 4096 (LITERAL-), else synchronizing
+};
+
+struct Arg {
+    enum class Kind {
+        Atom,     // sent as is; must be a valid atom (with '\\' and '[]' allowed for flags
+                  // and fetch-atts); else EncodeError
+        Raw,      // trusted syntax (sequence sets, parenthesised lists, search keys);
+                  // sent as is; NUL/CR/LF -> EncodeError
+        AString,  // atom if it can be, else quoted, else literal
+        String,   // quoted, else literal (never an atom)
+        Literal,  // always a literal (APPEND message)
+        Literal8, // "~{n}" (RFC 3516)
+    };
+    Kind kind;
+    std::string value;
+
+    static Arg atom(std::string v) { return {Kind::Atom, std::move(v)}; }
+    static Arg raw(std::string v) { return {Kind::Raw, std::move(v)}; }
+    static Arg astring(std::string v) { return {Kind::AString, std::move(v)}; }
+    static Arg string(std::string v) { return {Kind::String, std::move(v)}; }
+    static Arg literal(std::string v) { return {Kind::Literal, std::move(v)}; }
+};
+
+// An encoded command: text chunks with literals between them. chunks[i] ends with
+// the "{n}"/"{n+}" marker of literals[i]; the last chunk ends with CRLF.
+struct EncodedCommand {
+    struct Literal {
+        std::string data;
+        bool wait_for_continuation;  // synchronizing: send only after "+"
+    };
+    std::vector<std::string> chunks;
+    std::vector<Literal> literals;
+
+    std::string flatten() const;  // for tests and traces
+};
+
+// "tag SP name [SP arg]* CRLF". `name` may contain spaces ("UID FETCH").
+// utf8: quoted strings may carry 8-bit (UTF8=ACCEPT, RFC 6855); otherwise 8-bit
+// forces a literal. Throws EncodeError.
+EncodedCommand encode_command(std::string_view tag, std::string_view name,
+                              const std::vector<Arg>& args,
+                              LiteralMode mode = LiteralMode::Synchronizing, bool utf8 = false);
+
+// quoted = DQUOTE *QUOTED-CHAR DQUOTE; QUOTED-CHAR escapes '"' and '\\'.
+std::string quote(std::string_view text);
+// ATOM-CHAR = <any CHAR except atom-specials>
+bool is_atom(std::string_view text);
+// True if `text` can be sent as a quoted string (no NUL/CR/LF, 7-bit unless utf8).
+bool is_quotable(std::string_view text, bool utf8 = false);
+
+}  // namespace imapkeep::wire
