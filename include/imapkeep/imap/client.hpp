@@ -173,13 +173,23 @@ public:
 
 private:
     struct Pending;
+    struct RawResponse {
+        wire::Frame frame;
+        wire::Response response;
+    };
     void ensure_alive() const;
     wire::LiteralMode literal_mode();
-    void pump();  // reads at least one frame and dispatches it
+    // Reads until one whole response is framed and parsed. nullopt only on a
+    // timeout when timeout_ok.
+    std::optional<RawResponse> read_frame(bool timeout_ok);
+    void pump();  // reads one response and dispatches it
     void dispatch(const wire::Frame& frame, wire::Response&& response);
     bool route_untagged(const wire::Response& response, const wire::Frame& frame);
-    void send_pending_literals(Pending& pending);
-    static FetchData to_fetch_data(const wire::Response& response, const wire::Frame& frame);
+    void send_pending_literals(Pending& pending, bool continuation_arrived);
+    void set_capabilities_from(std::string_view text);
+    void write(std::string_view data);
+    void trace_out(std::string_view text, bool secret);
+    void expect_ok(const std::string& command, const Completion& completion);
 
     transport::StreamPtr m_stream;
     ClientOptions m_options;

@@ -4,6 +4,10 @@
 //
 // Errors: every method throws StoreError. Not thread-safe: one Catalog per
 // thread (each opens its own connection; SQLite WAL serialises writers).
+//
+// Flags are normalised on the way in: \Recent is dropped, the five system flags
+// get their RFC 3501 spelling (\seen -> \Seen), the list is sorted and deduplicated.
+// Times are epoch seconds supplied by the caller, so tests can replay a timeline.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +72,15 @@ struct RunRecord {
     std::string report_json;
 };
 
+// One validity period of a message's (UIDVALIDITY, UID): RFC 3501 §2.3.1.1 lets a
+// server renumber a mailbox, so the old key is kept for the restore journal.
+struct UidHistoryEntry {
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uid = 0;
+    std::int64_t from_at = 0;
+    std::optional<std::int64_t> to_at;  // unset while the key is current
+};
+
 struct RestoreJournalEntry {
     std::string target_account;
     std::string target_mailbox;
@@ -81,7 +94,10 @@ class Catalog {
 public:
     virtual ~Catalog() = default;
 
-    // Transactions nest only by counting: the outermost commit is the real one.
+    // Transactions nest: the outermost commit is the real one (nothing is visible
+    // to other connections or durable before it). An inner rollback() undoes only
+    // the work since its own begin() (a SAVEPOINT); the outer transaction goes on.
+    // commit()/rollback() without a begin() throw / do nothing.
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
@@ -92,6 +108,7 @@ public:
 
     // Mailboxes of an account, including deleted ones when asked.
     virtual std::vector<MailboxRecord> mailboxes(Id account_id, bool include_deleted = false) = 0;
+    // The live mailbox of that name, else the most recently deleted one.
     virtual std::optional<MailboxRecord> find_mailbox(Id account_id, const std::string& name) = 0;
     // Inserts (id == 0) or updates every field. Returns the id.
     virtual Id save_mailbox(const MailboxRecord& mailbox) = 0;
@@ -100,28 +117,39 @@ public:
     virtual std::vector<MessageRecord> messages(Id mailbox_id) = 0;
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
+    // The live message with that key, else the most recent expunged one.
     virtual std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                                       std::uint32_t uid) = 0;
     virtual std::optional<MessageRecord> message_by_id(Id id) = 0;
-    // Inserts a message and its first flag-history entry. Returns the id.
+    // Inserts a message, its first flag-history entry and its first uid-history
+    // entry, both at added_at. A second live row with the same (mailbox,
+    // uidvalidity, uid) is refused with StoreError. Returns the id.
     virtual Id add_message(const MessageRecord& message) = 0;
     // Records new flags (and their history entry at `at`), modseq and file path.
+    // No history entry is written when the flags did not change, so this is also
+    // how a file move (same flags) is recorded.
     virtual void update_flags(Id message_id, const std::vector<std::string>& flags,
                               std::uint64_t modseq, const std::string& file, std::int64_t at) = 0;
-    // Marks expunged at `at`, with the file's new (attic) path.
+    // Marks expunged at `at`, with the file's new (attic) path; closes its uid period.
     virtual void mark_expunged(Id message_id, std::int64_t at, const std::string& attic_file) = 0;
-    // Re-keys a message after a UIDVALIDITY change; the old uid stays in history.
+    // Re-keys a message after a UIDVALIDITY change; the old uid stays in history
+    // (its period ends, the new one starts, at the current wall-clock time).
     virtual void rekey_message(Id message_id, std::uint32_t uidvalidity, std::uint32_t uid,
                                const std::string& file) = 0;
     // Moves every message of `from` to `to` (mailbox renamed on the server).
     virtual void move_messages(Id from_mailbox, Id to_mailbox) = 0;
-    // Deletes message rows outright (expunged = "mirror").
+    // Deletes message rows outright (expunged = "mirror"), with their history.
+    // Restore-journal entries stay, with source_message_id set to 0.
     virtual void delete_message(Id message_id) = 0;
 
+    // Oldest first.
     virtual std::vector<FlagChange> flag_history(Id message_id) = 0;
+    // Oldest first; the last entry is the current key unless the message was expunged.
+    virtual std::vector<UidHistoryEntry> uid_history(Id message_id) = 0;
 
     // The state of a mailbox at `at` (epoch): messages added at or before and not
-    // expunged by then, with the flags they had at that moment.
+    // expunged by then, with the flags and (uidvalidity, uid) they had at that
+    // moment. Ordered by (uidvalidity, uid).
     virtual std::vector<MessageRecord> messages_at(Id mailbox_id, std::int64_t at) = 0;
 
     virtual Id begin_run(const std::string& command, std::int64_t at) = 0;
@@ -132,6 +160,10 @@ public:
     virtual void add_restore_entry(const RestoreJournalEntry& entry) = 0;
     virtual bool restored(const std::string& target_account, const std::string& target_mailbox,
                           Id source_message_id) = 0;
+    // The latest journal entry for that source message and target, if any.
+    virtual std::optional<RestoreJournalEntry> restore_entry(const std::string& target_account,
+                                                             const std::string& target_mailbox,
+                                                             Id source_message_id) = 0;
 };
 
 }  // namespace imapkeep::store

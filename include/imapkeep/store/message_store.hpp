@@ -7,12 +7,23 @@
 // fsync (batched by the caller via sync_pending()), rename into cur/. Errors throw
 // StoreError. One MessageStore may be shared by threads working on different
 // folders.
+//
+// Durability: finish() fsyncs the file, or queues it for sync_pending() when
+// fsync is deferred (the default). commit(), set_flags(), the moves and remove()
+// fsync the directories they change before returning, so once they return and
+// sync_pending() has run, the catalog may record the new path.
+//
+// Paths handed in and out are relative to the store root and start with "mail/"
+// or "attic/"; anything else (absolute, "..", empty components) is refused.
+// Account names must be one plain path component (no "/", no leading ".").
+// Folders are "" or what folder_for() returns.
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +51,13 @@ public:
     // Folder name for a mailbox: INBOX -> "", "A/B" with delimiter "/" -> ".A.B".
     // Escapes "..", "/", a leading ".", the Maildir++ separator inside a level,
     // control characters, so the result never leaves the account root.
+    //
+    // `mailbox` is UTF-8. Each level is written in modified UTF-7 (RFC 3501
+    // §5.1.3), as Dovecot's Maildir++ layout does, then escaped "%XX" (upper-case
+    // hex) for "%", ".", "/", bytes < 0x20 and 0x7F; an empty level becomes "%".
+    // Invalid UTF-8 is escaped byte by byte instead. The escape is reversible
+    // (see decode_folder_level) except for a name longer than 255 bytes, which is
+    // cut and suffixed with "~" and a hash (the catalog keeps the mapping).
     virtual std::string folder_for(const std::string& mailbox, const std::string& delimiter) = 0;
 
     // Starts a message in ACCOUNT/FOLDER/tmp/ (creating the Maildir if needed).
@@ -62,18 +80,38 @@ public:
     // Moves a file to another folder of the same tree (UIDVALIDITY rekey, rename).
     virtual std::string move_to_folder(const std::string& file, const std::string& account,
                                        const std::string& folder) = 0;
+    // Deletes a file; a missing file is not an error (resuming after a crash).
     virtual void remove(const std::string& file) = 0;
+    // Deletes a live sub-folder (mailbox deleted on the server) once its cur/ and
+    // new/ are empty; tmp/ leftovers go with it. Returns false, changing nothing,
+    // if messages are left. INBOX ("") is never removed.
+    virtual bool remove_folder(const std::string& account, const std::string& folder) = 0;
     // Absolute path of a relative store path.
     virtual std::string absolute(const std::string& file) const = 0;
-    // Removes tmp/ leftovers from an interrupted run (files not in the catalog).
+    // Removes tmp/ leftovers from an interrupted run (files not in the catalog):
+    // every tmp/ file of the account's live and attic trees except those a
+    // PendingMessage of this store is still writing. The caller holds the account
+    // lock, so no other process writes there. Returns how many were removed.
     virtual std::size_t clean_tmp(const std::string& account) = 0;
     virtual const std::string& root() const = 0;
 };
 
-// The Maildir++ implementation rooted at `store_root`.
-std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root);
+struct MaildirOptions {
+    // true: finish() only closes; sync_pending() fsyncs the files in one pass.
+    // false: finish() fsyncs at once.
+    bool defer_fsync = true;
+};
 
-// ":2," flag letters for a flag list (D F R S T, sorted), ignoring keywords.
+// The Maildir++ implementation rooted at `store_root` (created if missing).
+std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
+                                                 const MaildirOptions& options = {});
+
+// Inverse of folder_for's per-level escape: "%2E" -> ".", "%" -> "". Returns the
+// modified UTF-7 level (nullopt if the escape is malformed).
+std::optional<std::string> decode_folder_level(std::string_view level);
+
+// The letters after ":2," for a flag list (D F R S T, sorted), ignoring keywords
+// and case: {"\\Seen", "\\Draft", "$Work"} -> "DS".
 std::string maildir_flag_suffix(const std::vector<std::string>& flags);
 
 }  // namespace imapkeep::store

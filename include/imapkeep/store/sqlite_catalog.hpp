@@ -1,15 +1,25 @@
 // The SQLite catalog at STORE/catalog.sqlite. Migrations from schema/*.sql are
 // compiled in and applied at open, versioned with PRAGMA user_version.
+//
+// Connection settings: journal_mode=WAL, foreign_keys=ON, busy_timeout=10 s,
+// synchronous=FULL. FULL rather than NORMAL because in WAL mode NORMAL may lose
+// the last commits on power failure: the message files they describe are
+// already fsynced in cur/, so the next run would fetch them again and leave the
+// first copies as orphans. FULL costs one WAL fsync per outermost commit; the
+// sync engine commits once per batch of messages, next to one fsync per file,
+// so the price is small.
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
 
 #include <memory>
+#include <string>
 
 namespace imapkeep::store {
 
 // Opens (creating if needed) the catalog file, enables WAL and foreign keys,
-// applies pending migrations. Throws StoreError.
+// applies pending migrations (each in its own transaction). Throws StoreError,
+// also when the file's schema is newer than this build knows.
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path);
 
 // The schema version this build writes.

@@ -5,7 +5,8 @@
 #include <string_view>
 
 namespace imapkeep::util {
-// Writes `data` to `path` atomically (tmp + fsync + rename + dir fsync). Throws std::system_error.
+// Writes `data` to `path` atomically (tmp + fsync + rename + dir fsync). The
+// file is created mode 0600 (it may hold mail). Throws std::system_error.
 void write_file_atomic(const std::string& path, std::string_view data);
 void fsync_path(const std::string& path);        // file or directory
 void fsync_parent_dir(const std::string& path);

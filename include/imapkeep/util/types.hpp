@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imapkeep {
@@ -39,6 +40,7 @@ public:
     };
 
     UidSet() = default;
+    // Adjacent and overlapping ranges merge. UID 0 (not an nz-number) -> std::invalid_argument.
     void add(Uid uid);
     void add_range(Uid first, Uid last);
     bool contains(Uid uid) const;
@@ -49,7 +51,8 @@ public:
 
     // "1:3,5,9:12". Empty set renders as "".
     std::string to_string() const;
-    // Parses "1:3,5" (ranges may be reversed, e.g. "5:1"). Throws std::invalid_argument.
+    // Parses "1:3,5" (ranges may be reversed, e.g. "5:1"); "" is the empty set.
+    // Throws std::invalid_argument on "*", 0, leading zeros, overflow or stray characters.
     static UidSet parse(std::string_view text);
 
     // Splits into chunks of at most `max_uids` UIDs each, preserving order.

@@ -42,10 +42,14 @@ struct Arg {
     static Arg astring(std::string v) { return {Kind::AString, std::move(v)}; }
     static Arg string(std::string v) { return {Kind::String, std::move(v)}; }
     static Arg literal(std::string v) { return {Kind::Literal, std::move(v)}; }
+    static Arg literal8(std::string v) { return {Kind::Literal8, std::move(v)}; }
 };
 
 // An encoded command: text chunks with literals between them. chunks[i] ends with
-// the "{n}"/"{n+}" marker of literals[i]; the last chunk ends with CRLF.
+// the "{n}"/"{n+}" marker of literals[i] followed by its CRLF, so each chunk is
+// sent as is; the last chunk ends with the command's CRLF.
+// chunks.size() == literals.size() + 1. Send: chunks[0], then for each i: wait for
+// "+" if literals[i].wait_for_continuation, literals[i].data, chunks[i + 1].
 struct EncodedCommand {
     struct Literal {
         std::string data;
@@ -59,7 +63,11 @@ struct EncodedCommand {
 
 // "tag SP name [SP arg]* CRLF". `name` may contain spaces ("UID FETCH").
 // utf8: quoted strings may carry 8-bit (UTF8=ACCEPT, RFC 6855); otherwise 8-bit
-// forces a literal. Throws EncodeError.
+// forces a literal. Throws EncodeError for an invalid tag or name (each word must
+// be an atom; the tag has no '+'), an empty Atom or Raw, and NUL/CR/LF in any
+// argument that is not a Literal/Literal8. AString/String never turn NUL/CR/LF
+// into a literal: no mailbox name, password or search string needs them.
+// AString "NIL" is quoted so that it is never read as nil.
 EncodedCommand encode_command(std::string_view tag, std::string_view name,
                               const std::vector<Arg>& args,
                               LiteralMode mode = LiteralMode::Synchronizing, bool utf8 = false);

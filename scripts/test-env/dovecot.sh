@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# dovecot.sh DIR IMAP_PORT IMAPS_PORT
+# Writes DIR/dovecot.conf (from dovecot.conf.in) and DIR/users, starts Dovecot
+# as the current user and waits until the IMAP port greets with "* OK".
+# Expects DIR/server.pem and DIR/server.key (scripts/test-env/ca.sh).
+# Users: user1/pass1 and user2/pass2. Their mail belongs to the current user,
+# or to nobody:nogroup when run as root (Dovecot won't serve mail as root).
+set -euo pipefail
+
+dir=${1:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
+imap_port=${2:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
+imaps_port=${3:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [ "$(id -u)" -eq 0 ]; then
+  mail_uid=$(id -u nobody)
+  mail_gid=$(getent group nogroup | cut -d: -f3)
+  internal_user=dovecot
+  internal_group=dovecot
+  login_user=dovenull
+  login_chroot=""
+else
+  # A non-root master can't switch users or chroot.
+  mail_uid=$(id -u)
+  mail_gid=$(id -g)
+  internal_user=$(id -un)
+  internal_group=$(id -gn)
+  login_user=$internal_user
+  login_chroot="  chroot ="
+fi
+
+mkdir -p "$dir/run" "$dir/state" "$dir/mail" "$dir/home" "$dir/index-private" "$dir/acl"
+# Login, auth and mail processes run as other users; they must reach their
+# sockets and the mail.
+chmod 755 "$dir"
+chown "$mail_uid:$mail_gid" "$dir/mail" "$dir/home" "$dir/index-private" "$dir/acl"
+
+{
+  for n in 1 2; do
+    echo "user$n:{PLAIN}pass$n:::$dir/home/user$n::"
+  done
+} >"$dir/users"
+chmod 644 "$dir/users"
+
+sed -e "s|@DIR@|$dir|g" \
+    -e "s|@IMAP_PORT@|$imap_port|g" \
+    -e "s|@IMAPS_PORT@|$imaps_port|g" \
+    -e "s|@MAIL_UID@|$mail_uid|g" \
+    -e "s|@MAIL_GID@|$mail_gid|g" \
+    -e "s|@INTERNAL_USER@|$internal_user|g" \
+    -e "s|@INTERNAL_GROUP@|$internal_group|g" \
+    -e "s|@LOGIN_USER@|$login_user|g" \
+    -e "s|@LOGIN_CHROOT@|$login_chroot|g" \
+    "$here/dovecot.conf.in" >"$dir/dovecot.conf"
+
+dovecot -c "$dir/dovecot.conf"
+
+# Wait for the greeting: the master forks the listeners asynchronously.
+for _ in $(seq 100); do
+  if greeting=$(python3 - "$imap_port" <<'PY' 2>/dev/null
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
+    print(s.recv(512).decode(errors="replace").strip())
+PY
+  ) && [[ $greeting == "* OK"* ]]; then
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "dovecot.sh: Dovecot did not answer on 127.0.0.1:$imap_port; log:" >&2
+tail -n 30 "$dir/dovecot.log" >&2 || true
+exit 1

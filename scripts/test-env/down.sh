@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# down.sh ENVFILE
+# Stops the servers that up.sh ENVFILE started and removes their temp dir.
+# Safe to run twice, or after a failed up.sh.
+set -uo pipefail
+
+envfile=${1:?usage: down.sh ENVFILE}
+[ -f "$envfile" ] || exit 0
+dir=$(sed -n "s/^export IMAPKEEP_TEST_DIR='\(.*\)'$/\1/p" "$envfile")
+# Never act on a dir that up.sh didn't make.
+case "$dir" in
+  */imapkeep-test.*) ;;
+  *) exit 0 ;;
+esac
+[ -d "$dir" ] || exit 0
+
+# Every server writes a pid file under the dir (Dovecot's master.pid, sshd's
+# PidFile). Only a process whose command line names the dir is ours: a stale
+# pid may have been reused by something else.
+ours() {
+  tr "\\0" " " 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$dir"
+}
+mapfile -t pids < <(find "$dir" -name '*.pid' -type f -exec cat {} + 2>/dev/null | grep -E '^[0-9]+$')
+
+# Dovecot's own stop also ends its children (logins, imap, auth).
+if [ -f "$dir/dovecot.conf" ]; then
+  doveadm -c "$dir/dovecot.conf" stop >/dev/null 2>&1
+fi
+for pid in "${pids[@]}"; do
+  ours "$pid" && kill "$pid" 2>/dev/null
+done
+for pid in "${pids[@]}"; do
+  for _ in $(seq 50); do
+    ours "$pid" || break
+    sleep 0.1
+  done
+  ours "$pid" && kill -9 "$pid" 2>/dev/null
+done
+
+rm -rf "$dir"
+exit 0

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# up.sh ENVFILE
+# Starts the integration-test servers on loopback, each in one fresh temp dir:
+# a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), and an sshd (sshd.sh)
+# when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
+# ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
+set -euo pipefail
+
+envfile=${1:?usage: up.sh ENVFILE}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/imapkeep-test.XXXXXX")
+# A failure half way must not leave a server running.
+cleanup_on_error() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "up.sh: failed; stopping what was started" >&2
+    bash "$here/down.sh" "$envfile" >&2 || true
+    rm -rf "$dir"
+  fi
+}
+trap cleanup_on_error EXIT
+
+# Written first so that down.sh can find the dir even if a later step fails.
+: >"$envfile"
+emit() {
+  # Single-quoted so that commands with spaces survive `source`.
+  printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}" >>"$envfile"
+}
+emit IMAPKEEP_TEST_DIR "$dir"
+
+# Free loopback ports. Another process could take one before Dovecot binds it;
+# dovecot.sh then fails loudly rather than testing the wrong server.
+read -r imap_port imaps_port < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+for s in socks:
+    s.close()
+PY
+)
+
+bash "$here/ca.sh" "$dir"
+bash "$here/dovecot.sh" "$dir" "$imap_port" "$imaps_port"
+conf=$dir/dovecot.conf
+emit IMAPKEEP_TEST_DOVECOT_CONF "$conf"
+emit IMAPKEEP_TEST_DOVECOT_PID "$(cat "$dir/run/master.pid")"
+
+# imap run directly on stdin/stdout, already logged in (like `ssh host imap`).
+stream_command="/usr/lib/dovecot/imap -c $conf -u user1"
+transcript=$(printf 'a LOGOUT\r\n' | $stream_command 2>&1) || true
+if [[ $transcript != "* PREAUTH"* ]]; then
+  echo "up.sh: '$stream_command' did not greet with PREAUTH: $transcript" >&2
+  exit 1
+fi
+
+emit IMAPKEEP_TEST_HOST 127.0.0.1
+emit IMAPKEEP_TEST_IMAP_PORT "$imap_port"
+emit IMAPKEEP_TEST_IMAPS_PORT "$imaps_port"
+emit IMAPKEEP_TEST_CA_FILE "$dir/ca.pem"
+emit IMAPKEEP_TEST_USER user1
+emit IMAPKEEP_TEST_PASSWORD pass1
+emit IMAPKEEP_TEST_USER2 user2
+emit IMAPKEEP_TEST_PASSWORD2 pass2
+emit IMAPKEEP_TEST_STREAM_COMMAND "$stream_command"
+emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"
+
+if [ -f "$here/sshd.sh" ]; then
+  # sshd.sh may use the variables above (the stream command) for its own.
+  # shellcheck disable=SC1090
+  source "$envfile"
+  bash "$here/sshd.sh" "$dir" "$envfile"
+fi

@@ -1,0 +1,375 @@
+#include "cli/config.hpp"
+
+#include "cli/secrets.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace imapkeep::cli {
+
+namespace {
+
+// Reads one TOML table, remembers which keys were asked for so the rest can be
+// reported as unknown, and prefixes every error with "FILE:LINE: KEY: ".
+class TableReader {
+public:
+    TableReader(const toml::table& table, std::string prefix, const std::string& file)
+        : m_table(table), m_prefix(std::move(prefix)), m_file(file) {}
+
+    [[noreturn]] void fail_at(int line, std::string_view key, const std::string& message) const {
+        std::string full = m_prefix.empty() ? std::string(key) : m_prefix + "." + std::string(key);
+        throw ConfigError(m_file + ":" + std::to_string(line) + ": " + full + ": " + message);
+    }
+    [[noreturn]] void fail(std::string_view key, const std::string& message) const {
+        fail_at(line_of(key), key, message);
+    }
+    // The line of a key (or, when absent, of the table header).
+    int line_of(std::string_view key) const {
+        if (auto it = m_table.find(key); it != m_table.end()) {
+            if (it->first.source().begin.line) return static_cast<int>(it->first.source().begin.line);
+            if (it->second.source().begin.line) return static_cast<int>(it->second.source().begin.line);
+        }
+        return table_line();
+    }
+    int table_line() const {
+        int line = static_cast<int>(m_table.source().begin.line);
+        return line > 0 ? line : 1;
+    }
+    bool has(std::string_view key) const { return m_table.contains(key); }
+
+    const toml::node* node(std::string_view key) {
+        m_seen.insert(std::string(key));
+        return m_table.get(key);
+    }
+
+    std::optional<std::string> string(std::string_view key, bool allow_empty = false) {
+        const toml::node* n = node(key);
+        if (!n) return std::nullopt;
+        auto v = n->value<std::string>();
+        if (!n->is_string() || !v) fail(key, "expected a string");
+        if (!allow_empty && v->empty()) fail(key, "must not be empty");
+        return v;
+    }
+    std::optional<bool> boolean(std::string_view key) {
+        const toml::node* n = node(key);
+        if (!n) return std::nullopt;
+        if (!n->is_boolean()) fail(key, "expected true or false");
+        return n->as_boolean()->get();
+    }
+    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
+        const toml::node* n = node(key);
+        if (!n) return std::nullopt;
+        if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max)
+            fail(key, "expected an integer between " + std::to_string(min) + " and " +
+                          std::to_string(max));
+        return n->as_integer()->get();
+    }
+    std::optional<std::string> choice(std::string_view key, std::initializer_list<const char*> allowed) {
+        auto v = string(key, true);
+        if (!v) return v;
+        for (const char* a : allowed)
+            if (*v == a) return v;
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
+        fail(key, "expected one of " + list + ", not \"" + *v + "\"");
+    }
+    std::optional<std::vector<std::string>> strings(std::string_view key) {
+        const toml::node* n = node(key);
+        if (!n) return std::nullopt;
+        const toml::array* array = n->as_array();
+        if (!array) fail(key, "expected an array of strings");
+        std::vector<std::string> out;
+        for (const toml::node& item : *array) {
+            auto v = item.value<std::string>();
+            if (!item.is_string() || !v || v->empty()) fail(key, "expected an array of non-empty strings");
+            out.push_back(*v);
+        }
+        return out;
+    }
+    const toml::table* table(std::string_view key) {
+        const toml::node* n = node(key);
+        if (!n) return nullptr;
+        if (!n->is_table()) fail(key, "expected a table");
+        return n->as_table();
+    }
+
+    // Every key that was not asked for is unknown: a typo must not silently
+    // turn into a default (e.g. "tls_verfy = true").
+    void reject_unknown() const {
+        for (const auto& [key, value] : m_table)
+            if (!m_seen.count(std::string(key.str()))) fail(key.str(), "unknown key");
+    }
+
+    const std::string& prefix() const { return m_prefix; }
+    const std::string& file() const { return m_file; }
+
+private:
+    const toml::table& m_table;
+    std::string m_prefix;
+    const std::string& m_file;
+    std::set<std::string> m_seen;
+};
+
+std::string base_dir_of(const std::string& file) {
+    std::filesystem::path p(file);
+    std::filesystem::path parent = p.parent_path();
+    if (parent.empty()) parent = ".";
+    return std::filesystem::absolute(parent).lexically_normal().string();
+}
+
+// An account name becomes a folder (STORE/mail/NAME), so it must stay one.
+bool valid_account_name(const std::string& name) {
+    if (name.empty() || name.size() > 100 || name[0] == '.' || name[0] == '-') return false;
+    return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
+    });
+}
+
+// "host:port" or "[v6addr]:port".
+bool parse_forward(const std::string& text, std::string& host, int& port) {
+    std::string port_text;
+    if (!text.empty() && text[0] == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+        host = text.substr(1, close - 1);
+        port_text = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon) return false;
+        host = text.substr(0, colon);
+        port_text = text.substr(colon + 1);
+    }
+    if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+        !std::all_of(port_text.begin(), port_text.end(), [](unsigned char c) { return std::isdigit(c); }))
+        return false;
+    port = std::stoi(port_text);
+    return port >= 1 && port <= 65535;
+}
+
+std::string local_user() {
+    if (const char* u = std::getenv("USER"); u && *u) return u;
+    if (const char* u = std::getenv("LOGNAME"); u && *u) return u;
+    return "";
+}
+
+constexpr std::int64_t kMaxTimeout = 24 * 3600;
+
+transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
+                                const std::string& base_dir, const std::string& account) {
+    transport::SshOptions ssh;
+    ssh.host = r.string("host").value_or(account_host);
+    if (ssh.host.empty()) r.fail("host", "missing (and the account has no host to default to)");
+    ssh.port = static_cast<int>(r.integer("port", 1, 65535).value_or(22));
+    ssh.user = r.string("user").value_or(local_user());
+    if (ssh.user.empty()) r.fail("user", "missing (and $USER is not set)");
+    if (auto identity = r.string("identity")) ssh.identity = resolve_path(*identity, base_dir);
+    if (auto command = r.string("passphrase_command")) {
+        std::string what = "account " + account + ": ssh.passphrase_command";
+        ssh.passphrase = once([c = *command, what] { return run_secret_command(c, what); });
+    }
+    if (auto command = r.string("password_command")) {
+        std::string what = "account " + account + ": ssh.password_command";
+        ssh.password = once([c = *command, what] { return run_secret_command(c, what); });
+    }
+    ssh.known_hosts = resolve_path(r.string("known_hosts").value_or("~/.ssh/known_hosts"), base_dir);
+    ssh.accept_new_host_key = r.boolean("accept_new_host_key").value_or(false);
+    auto command = r.string("command");
+    auto forward = r.string("forward");
+    if (command && forward) r.fail("forward", "only one of command and forward may be set");
+    if (!command && !forward) r.fail_at(r.table_line(), "command", "missing: set command (exec mode) or forward");
+    if (command) ssh.command = *command;
+    if (forward && !parse_forward(*forward, ssh.forward_host, ssh.forward_port))
+        r.fail("forward", "expected \"host:port\"");
+    if (auto t = r.integer("timeout", 1, kMaxTimeout)) {
+        ssh.connect_timeout = std::chrono::seconds(*t);
+        ssh.read_timeout = std::chrono::seconds(*t);
+    }
+    if (auto k = r.integer("keepalive", 0, 3600)) ssh.keepalive_seconds = static_cast<int>(*k);
+    r.reject_unknown();
+    return ssh;
+}
+
+sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, Config& config) {
+    sync::AccountConfig account;
+    auto name = r.string("name");
+    if (!name) r.fail_at(r.table_line(), "name", "missing");
+    if (!valid_account_name(*name))
+        r.fail("name", "must be letters, digits and . _ - @ + (not starting with . or -): it names a folder");
+    account.name = *name;
+    imap::ConnectOptions& c = account.connect;
+
+    auto local_command = r.string("command");
+    const toml::table* ssh_table = r.table("ssh");
+    bool preauth = local_command.has_value() || (ssh_table && ssh_table->contains("command"));
+
+    c.host = r.string("host").value_or("");
+    if (c.host.empty() && !local_command && !(ssh_table && ssh_table->contains("host")))
+        r.fail_at(r.table_line(), "host", "missing");
+
+    auto tls = r.choice("tls", {"implicit", "starttls", "none"});
+    if (tls) {
+        c.tls = *tls == "implicit" ? imap::TlsMode::Implicit
+                : *tls == "starttls" ? imap::TlsMode::StartTls
+                                     : imap::TlsMode::None;
+    } else {
+        // A local or SSH exec command is already a private channel.
+        c.tls = preauth ? imap::TlsMode::None : imap::TlsMode::Implicit;
+    }
+    c.port = static_cast<int>(
+        r.integer("port", 1, 65535).value_or(c.tls == imap::TlsMode::Implicit ? 993 : 143));
+    if (auto verify = r.boolean("tls_verify")) {
+        c.tls_options.verify = *verify;
+        if (!*verify)
+            config.warnings.push_back(
+                "account " + account.name +
+                ": tls_verify = false: the server's certificate is NOT checked, so anyone on "
+                "the path can read this account's mail and password");
+    }
+    if (auto ca = r.string("ca_file")) c.tls_options.ca_file = resolve_path(*ca, base_dir);
+    c.user = r.string("user").value_or("");
+    if (c.user.empty() && !preauth) r.fail_at(r.table_line(), "user", "missing");
+
+    PasswordSource source;
+    const char* first_source = nullptr;
+    for (const char* key : {"password", "password_file", "password_command"}) {
+        if (!r.has(key)) continue;
+        if (first_source)
+            r.fail(key, std::string("only one of password, password_file, password_command may be set (") +
+                            first_source + " is set too)");
+        first_source = key;
+    }
+    source.inline_value = r.string("password");
+    if (auto file = r.string("password_file")) source.file = resolve_path(*file, base_dir);
+    source.command = r.string("password_command").value_or("");
+    c.password = make_password_function(source, account.name);
+
+    c.auth = r.choice("auth", {"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}).value_or("");
+    auto token_command = r.string("oauth2_token_command");
+    bool oauth = c.auth == "xoauth2" || c.auth == "oauthbearer";
+    if (oauth && !token_command) r.fail("auth", c.auth + " needs oauth2_token_command");
+    if (token_command && !oauth)
+        r.fail("oauth2_token_command", "only used with auth = \"xoauth2\" or \"oauthbearer\"");
+    if (token_command) {
+        // Not cached: a token may expire during a long run, and each new
+        // connection should get a fresh one.
+        std::string what = "account " + account.name + ": oauth2_token_command";
+        c.oauth2_token = [cmd = *token_command, what] { return run_secret_command(cmd, what); };
+    }
+
+    if (auto mailboxes = r.strings("mailboxes")) {
+        if (mailboxes->empty()) r.fail("mailboxes", "must list at least one pattern (\"*\" for all)");
+        account.mailboxes = *mailboxes;
+    }
+    account.exclude = r.strings("exclude").value_or(std::vector<std::string>{});
+    account.expunged = r.choice("expunged", {"keep", "mirror"}).value_or("keep") == "mirror"
+                           ? sync::ExpungedPolicy::Mirror
+                           : sync::ExpungedPolicy::Keep;
+    account.connections = static_cast<int>(r.integer("connections", 1, 16).value_or(4));
+    if (auto t = r.integer("timeout", 1, kMaxTimeout)) {
+        c.connect_timeout = std::chrono::seconds(*t);
+        c.read_timeout = std::chrono::seconds(*t);
+    }
+    c.allow_plaintext_auth = r.boolean("allow_plaintext_auth").value_or(false);
+    if (local_command) c.command = *local_command;
+
+    if (ssh_table) {
+        if (local_command) r.fail("ssh", "cannot be combined with command");
+        TableReader sr(*ssh_table, r.prefix() + ".ssh", r.file());
+        c.ssh = parse_ssh(sr, c.host, base_dir, account.name);
+        if (c.host.empty()) c.host = c.ssh->host;
+        if (!c.ssh->forward_host.empty()) {
+            // The tunnel is encrypted and authenticated end to end; what runs
+            // inside it is between the SSH server and its IMAP server.
+            c.allow_plaintext_auth = true;
+            if (!tls) c.tls = imap::TlsMode::None;
+        }
+        if (!c.ssh->read_timeout) c.ssh->read_timeout = c.read_timeout;
+    }
+    r.reject_unknown();
+    return account;
+}
+
+}  // namespace
+
+const sync::AccountConfig* Config::find_account(std::string_view name) const {
+    for (const auto& a : accounts)
+        if (a.name == name) return &a;
+    return nullptr;
+}
+
+std::string resolve_path(const std::string& path, const std::string& base_dir) {
+    if (path == "~" || path.rfind("~/", 0) == 0) {
+        const char* home = std::getenv("HOME");
+        std::string h = home ? home : "";
+        return path == "~" ? h : h + path.substr(1);
+    }
+    if (!path.empty() && path[0] != '/') return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+    return path;
+}
+
+Config parse_config(std::string_view text, const std::string& file) {
+    toml::table root;
+    try {
+        root = toml::parse(text, file);
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(file + ":" + std::to_string(e.source().begin.line) +
+                          ": syntax error: " + std::string(e.description()));
+    }
+    Config config;
+    config.file = file;
+    const std::string base_dir = base_dir_of(file);
+    TableReader top(root, "", file);
+
+    const toml::table* store = top.table("store");
+    if (!store) top.fail_at(1, "store.path", "missing: where should the backup go?");
+    TableReader sr(*store, "store", file);
+    auto path = sr.string("path");
+    if (!path) sr.fail_at(sr.table_line(), "path", "missing");
+    config.store_path = resolve_path(*path, base_dir);
+    sr.reject_unknown();
+
+    const toml::node* accounts = top.node("account");
+    if (!accounts) top.fail_at(1, "account", "missing: add at least one [[account]]");
+    const toml::array* array = accounts->as_array();
+    if (!array || !array->is_array_of_tables())
+        top.fail("account", "expected [[account]] tables");
+    for (const toml::node& item : *array) {
+        TableReader ar(*item.as_table(), "account", file);
+        sync::AccountConfig account = parse_account(ar, base_dir, config);
+        if (config.find_account(account.name))
+            ar.fail("name", "duplicate account name \"" + account.name + "\"");
+        config.accounts.push_back(std::move(account));
+    }
+    top.reject_unknown();
+    return config;
+}
+
+Config load_config(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw ConfigError(file + ": cannot read the config file (" + std::strerror(errno) +
+                          "); see config.example.toml, or pass --config FILE");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file);
+}
+
+std::string default_config_path() {
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg && xdg[0] == '/')
+        return std::string(xdg) + "/imapkeep/config.toml";
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "") + "/.config/imapkeep/config.toml";
+}
+
+}  // namespace imapkeep::cli

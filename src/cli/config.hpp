@@ -1,0 +1,56 @@
+// The tool's configuration file (TOML, issue 3 "Command line and config" and
+// issue 5 "[account.ssh]"), parsed into the option structs of the layers below.
+// config.example.toml documents every key.
+//
+// Contract:
+// - Unknown keys, wrong types, bad enum values, out-of-range numbers, duplicate
+//   account names, a missing host/user and more than one password source are
+//   errors. Every error is a ConfigError whose message starts with
+//   "FILE:LINE: KEY: " (e.g. "config.toml:12: account.port: expected an integer
+//   between 1 and 65535").
+// - Secrets are never read at load time: password_command, password_file,
+//   oauth2_token_command and the SSH passphrase/password commands become
+//   std::functions run only when a connection needs them (secrets.hpp).
+// - Relative paths and a leading "~/" are resolved against the config file's
+//   directory and $HOME.
+#pragma once
+
+#include <imapkeep/sync/backup.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imapkeep::cli {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Config {
+    std::string file;        // where it was read from
+    std::string store_path;  // absolute
+    std::vector<sync::AccountConfig> accounts;
+    // Things the user asked for that deserve a line on stderr every run
+    // (tls_verify = false, ...).
+    std::vector<std::string> warnings;
+
+    const sync::AccountConfig* find_account(std::string_view name) const;
+};
+
+// Parses TOML text; `file` names it in messages and anchors relative paths.
+// Throws ConfigError.
+Config parse_config(std::string_view text, const std::string& file);
+
+// Reads and parses a file. A missing or unreadable file is a ConfigError too.
+Config load_config(const std::string& file);
+
+// $XDG_CONFIG_HOME/imapkeep/config.toml, else ~/.config/imapkeep/config.toml.
+std::string default_config_path();
+
+// "~" and "~/x" -> $HOME/x; relative paths -> base_dir/x; others unchanged.
+std::string resolve_path(const std::string& path, const std::string& base_dir);
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,32 @@
+#include "cli/exit_codes.hpp"
+
+namespace imapkeep::cli {
+
+int exit_code_for(const std::vector<sync::AccountReport>& reports) {
+    bool permanent = false, transient = false, partial = false;
+    for (const auto& account : reports) {
+        if (account.connect_failed) {
+            (account.transient ? transient : permanent) = true;
+        } else if (!account.error.empty()) {
+            // Connected, then lost the account (e.g. LIST failed, connection
+            // dropped): the mailboxes not reached are not backed up.
+            (account.transient ? transient : partial) = true;
+        }
+        for (const auto& mailbox : account.mailboxes)
+            if (mailbox.failed()) partial = true;
+    }
+    if (permanent) return kExitConnect;
+    if (transient) return kExitTempFail;
+    if (partial) return kExitPartial;
+    return kExitOk;
+}
+
+std::string run_status_for(int exit_code) {
+    switch (exit_code) {
+    case kExitOk: return "ok";
+    case kExitPartial: return "partial";
+    default: return "failed";
+    }
+}
+
+}  // namespace imapkeep::cli

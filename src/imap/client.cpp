@@ -1,0 +1,344 @@
+// imap::Client core: tags, pipelining, continuation handling, dispatch of
+// untagged data, and the connection's life (greeting, failure, logout).
+// Typed commands live in client_commands.cpp.
+#include <imapkeep/imap/client.hpp>
+#include <imapkeep/util/utf7.hpp>
+#include <imapkeep/wire/parser.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "imap/client_pending.hpp"
+
+namespace imapkeep::imap {
+
+namespace {
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A FETCH body literal is one whose fetch-att right before the "{n}" marker is
+// BODY[] / BODY[]<origin> / BINARY[] / RFC822 (RFC 3501 §7.4.2, RFC 3516).
+bool is_body_literal(std::string_view response_so_far) {
+    if (response_so_far.size() < 2 || response_so_far.substr(0, 2) != "* ") return false;
+    auto brace = response_so_far.rfind('{');
+    if (brace == std::string_view::npos || brace == 0) return false;
+    auto end = brace;
+    if (end > 0 && response_so_far[end - 1] == '~') --end;
+    if (end == 0 || response_so_far[end - 1] != ' ') return false;
+    --end;
+    auto start = response_so_far.rfind(' ', end == 0 ? 0 : end - 1);
+    auto token = upper(response_so_far.substr(start + 1, end - start - 1));
+    if (!token.empty() && token.front() == '(') token.erase(0, 1);
+    if (token.starts_with("BODY[]") || token.starts_with("BINARY[]")) return true;
+    return token == "RFC822";
+}
+
+}  // namespace
+
+Client::Client(transport::StreamPtr stream, ClientOptions options)
+    : m_stream(std::move(stream)), m_options(std::move(options)), m_framer(m_options.limits) {
+    m_framer.set_sink_chooser([this](std::string_view so_far, std::uint64_t size) {
+        if (!m_body_sinks || !is_body_literal(so_far)) return static_cast<wire::LiteralSink*>(nullptr);
+        return m_body_sinks(so_far, size);
+    });
+}
+
+Client::~Client() {
+    if (m_stream) m_stream->close();
+}
+
+void Client::ensure_alive() const {
+    if (m_dead) throw Abort(m_dead_reason);
+}
+
+void Client::fail(const std::string& message) {
+    if (!m_dead) {
+        m_dead = true;
+        m_dead_reason = message;
+        m_state = State::Logout;
+        if (m_stream) m_stream->close();
+    }
+    throw Abort(m_dead_reason);
+}
+
+wire::LiteralMode Client::literal_mode() {
+    if (m_literal_override) return *m_literal_override;
+    if (!m_caps_known) return wire::LiteralMode::Synchronizing;
+    auto has = [&](std::string_view cap) {
+        return std::find(m_caps.begin(), m_caps.end(), cap) != m_caps.end();
+    };
+    if (has("LITERAL+")) return wire::LiteralMode::LiteralPlus;
+    if (has("LITERAL-")) return wire::LiteralMode::LiteralMinus;
+    return wire::LiteralMode::Synchronizing;
+}
+
+std::string Client::encode_mailbox(const std::string& utf8_name) const {
+    if (m_utf8) return utf8_name;
+    try {
+        return util::utf7_encode(utf8_name);
+    } catch (const std::exception& e) {
+        throw Error("mailbox name is not valid UTF-8: " + std::string(e.what()));
+    }
+}
+
+std::string Client::decode_mailbox(const std::string& wire_name) const {
+    if (m_utf8) return wire_name;
+    // Quirk(various): servers that send 8-bit names without UTF8=ACCEPT; keep
+    // the bytes rather than losing the mailbox.
+    auto decoded = util::utf7_decode(wire_name);
+    return decoded ? *decoded : wire_name;
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
+    ensure_alive();
+    std::array<char, 64 * 1024> buffer;
+    while (!m_framer.has_frame()) {
+        std::size_t n = 0;
+        try {
+            n = m_stream->read_some(buffer);
+        } catch (const transport::TransportError& e) {
+            if (timeout_ok && e.kind() == transport::TransportError::Kind::Timeout)
+                return std::nullopt;
+            fail(std::string("socket error: ") + e.what());
+        }
+        if (n == 0) fail("socket error: EOF");
+        if (auto error = m_framer.feed(std::string_view(buffer.data(), n))) {
+            if (!error->fatal) {
+                m_framer.resync();
+                throw Error(error->message);
+            }
+            fail(error->message);
+        }
+    }
+    auto frame = m_framer.next();
+    auto parsed = wire::parse_response(*frame, m_options.limits);
+    if (auto* error = std::get_if<wire::ParseError>(&parsed)) {
+        std::string line = frame->lines.empty() ? "" : frame->lines.front().substr(0, 200);
+        fail("unexpected response: " + error->message + ": " + line);
+    }
+    if (m_options.trace) {
+        std::string text = frame->flatten();
+        if (text.size() > 4096) text = text.substr(0, 4096) + "...";
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        m_options.trace("S: " + text);
+    }
+    return RawResponse{std::move(*frame), std::move(std::get<wire::Response>(parsed))};
+}
+
+const wire::Response& Client::read_greeting() {
+    auto raw = read_frame(false);
+    if (m_frame_observer) m_frame_observer(raw->frame, raw->response);
+    m_greeting = raw->response;
+    const auto& g = m_greeting;
+    if (g.kind != wire::Response::Kind::Untagged || (g.type != "OK" && g.type != "PREAUTH")) {
+        // imaplib: anything but OK/PREAUTH is `error`, not `abort`.
+        std::string text = raw->frame.lines.empty() ? "" : raw->frame.lines.front();
+        throw Error("bad greeting: " + text);
+    }
+    m_state = g.type == "PREAUTH" ? State::Authenticated : State::NotAuthenticated;
+    if (g.code && g.code->name == "CAPABILITY") set_capabilities_from(g.code->raw);
+    return m_greeting;
+}
+
+void Client::set_capabilities_from(std::string_view text) {
+    m_caps.clear();
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && text[i] == ' ') ++i;
+        auto j = i;
+        while (j < text.size() && text[j] != ' ') ++j;
+        if (j > i) m_caps.push_back(upper(text.substr(i, j - i)));
+        i = j;
+    }
+    m_caps_known = true;
+}
+
+void Client::pump() {
+    auto raw = read_frame(false);
+    dispatch(raw->frame, std::move(raw->response));
+}
+
+std::optional<wire::Response> Client::read_one(bool timeout_ok) {
+    auto raw = read_frame(timeout_ok);
+    if (!raw) return std::nullopt;
+    wire::Response copy = raw->response;
+    dispatch(raw->frame, std::move(raw->response));
+    return copy;
+}
+
+void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
+    if (m_frame_observer) m_frame_observer(frame, response);
+    using Kind = wire::Response::Kind;
+    if (response.kind == Kind::Continuation) {
+        for (auto& p : m_pending) {
+            if (p->next_literal < p->encoded.literals.size()) {
+                send_pending_literals(*p, true);
+                return;
+            }
+            if (p->on_continue) {
+                if (auto line = p->on_continue(response)) send_line(*line, p->secret);
+                return;
+            }
+        }
+        fail("unexpected continuation request: " + response.raw_rest);
+    }
+    if (response.kind == Kind::Tagged) {
+        auto it = std::find_if(m_pending.begin(), m_pending.end(),
+                               [&](const auto& p) { return p->tag == response.tag; });
+        if (it == m_pending.end()) fail("unexpected tagged response: " + response.tag);
+        if (response.type != "OK" && response.type != "NO" && response.type != "BAD")
+            fail("unexpected tagged status: " + response.type);
+        if (response.code && response.code->name == "CAPABILITY")
+            set_capabilities_from(response.code->raw);
+        Completion completion{response.type, response.code, response.text};
+        m_done[response.tag] = std::move(completion);
+        m_pending.erase(it);
+        return;
+    }
+    // Untagged.
+    if (response.type == "CAPABILITY") {
+        std::string joined;
+        for (const auto& n : response.args) {
+            if (!joined.empty()) joined += ' ';
+            joined += n.text;
+        }
+        set_capabilities_from(joined);
+    } else if (response.code && response.code->name == "CAPABILITY") {
+        set_capabilities_from(response.code->raw);
+    }
+    if (response.type == "BYE") {
+        if (m_logging_out) return;
+        fail("server said BYE: " + response.text);
+    }
+    route_untagged(response, frame);
+}
+
+bool Client::route_untagged(const wire::Response& response, const wire::Frame& frame) {
+    for (auto& p : m_pending) {
+        if (p->on_untagged && p->on_untagged(response, frame)) return true;
+    }
+    if (m_unsolicited) return m_unsolicited(response, frame);
+    return false;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+void Client::write(std::string_view data) {
+    try {
+        m_stream->write_all(data);
+    } catch (const transport::TransportError& e) {
+        fail(std::string("socket error: ") + e.what());
+    }
+}
+
+void Client::trace_out(std::string_view text, bool secret) {
+    if (!m_options.trace) return;
+    std::string line(text);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (secret) {
+        // Keep the tag and command name only: secrets never reach a trace.
+        auto first = line.find(' ');
+        auto second = first == std::string::npos ? first : line.find(' ', first + 1);
+        if (second != std::string::npos) line = line.substr(0, second) + " <redacted>";
+        else if (first == std::string::npos) line = "<redacted>";
+    }
+    m_options.trace("C: " + line);
+}
+
+void Client::send_line(std::string_view line, bool secret) {
+    ensure_alive();
+    for (char c : line) {
+        if (c == '\r' || c == '\n' || c == '\0') throw Error("line contains CR, LF or NUL");
+    }
+    trace_out(line, secret);
+    std::string data(line);
+    data += "\r\n";
+    write(data);
+}
+
+void Client::send_pending_literals(Pending& p, bool continuation_arrived) {
+    // Sends literals (and the chunk after each) until one needs a "+".
+    while (p.next_literal < p.encoded.literals.size()) {
+        auto& literal = p.encoded.literals[p.next_literal];
+        if (literal.wait_for_continuation && !continuation_arrived) return;
+        continuation_arrived = false;
+        if (m_options.trace)
+            m_options.trace("C: {" + std::to_string(literal.data.size()) + " bytes}");
+        write(literal.data);
+        literal.data.clear();
+        literal.data.shrink_to_fit();
+        ++p.next_literal;
+        const auto& chunk = p.encoded.chunks[p.next_literal];
+        trace_out(chunk, p.secret);
+        write(chunk);
+    }
+}
+
+Client::Tag Client::submit(std::string_view name, const std::vector<wire::Arg>& args,
+                           UntaggedHandler on_untagged, ContinuationHandler on_continue) {
+    ensure_alive();
+    // A command still waiting for "+" owns the wire: finish its literals first.
+    while (std::any_of(m_pending.begin(), m_pending.end(), [](const auto& p) {
+        return p->next_literal < p->encoded.literals.size();
+    })) {
+        pump();
+    }
+    auto p = std::make_unique<Pending>();
+    p->tag = m_tag_prefix + std::to_string(++m_tag_counter);
+    p->name = upper(name);
+    p->secret = p->name == "LOGIN" || p->name == "AUTHENTICATE";
+    try {
+        p->encoded = wire::encode_command(p->tag, name, args, literal_mode(), m_utf8);
+    } catch (const wire::EncodeError& e) {
+        throw Error(std::string("bad argument: ") + e.what());
+    }
+    p->on_untagged = std::move(on_untagged);
+    p->on_continue = std::move(on_continue);
+    Pending& ref = *p;
+    m_pending.push_back(std::move(p));
+    trace_out(ref.encoded.chunks.front(), ref.secret);
+    write(ref.encoded.chunks.front());
+    send_pending_literals(ref, false);
+    return ref.tag;
+}
+
+Completion Client::wait(const Tag& tag) {
+    for (;;) {
+        auto it = m_done.find(tag);
+        if (it != m_done.end()) {
+            Completion c = std::move(it->second);
+            m_done.erase(it);
+            return c;
+        }
+        ensure_alive();
+        bool known = std::any_of(m_pending.begin(), m_pending.end(),
+                                 [&](const auto& p) { return p->tag == tag; });
+        if (!known) throw Error("unknown tag " + tag);
+        pump();
+    }
+}
+
+void Client::logout() noexcept {
+    if (m_dead || !m_stream) return;
+    try {
+        m_logging_out = true;
+        auto tag = submit("LOGOUT", {});
+        wait(tag);
+    } catch (...) {
+    }
+    m_state = State::Logout;
+    m_dead = true;
+    m_dead_reason = "connection closed after LOGOUT";
+    m_stream->close();
+}
+
+}  // namespace imapkeep::imap

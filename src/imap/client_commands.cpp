@@ -1,0 +1,447 @@
+// Typed commands of imap::Client: each builds its arguments from typed values,
+// collects the untagged data that answer it, and returns a typed result.
+#include <imapkeep/imap/client.hpp>
+#include <imapkeep/transport/tls.hpp>
+#include <imapkeep/util/base64.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include "imap/client_pending.hpp"
+
+namespace imapkeep::imap {
+
+namespace {
+
+using wire::Arg;
+using wire::Node;
+using wire::Response;
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::uint64_t node_number(const Node& n) {
+    if (n.kind == Node::Kind::Number) return n.number;
+    throw Error("expected a number, got '" + n.text + "'");
+}
+
+std::vector<std::string> node_strings(const Node& list) {
+    std::vector<std::string> out;
+    for (const auto& item : list.items) out.push_back(item.text);
+    return out;
+}
+
+// Parses a code's arguments (e.g. "[UIDNEXT 5]") as one number.
+std::optional<std::uint64_t> code_number(const wire::ResponseCode& code) {
+    if (!code.args.empty() && code.args[0].kind == Node::Kind::Number) return code.args[0].number;
+    return std::nullopt;
+}
+
+// fetch-att names are compared case-insensitively; MODSEQ/EMAILID carry
+// one-element lists (RFC 7162 §3.1.4.1, RFC 8474 §5.1).
+FetchData to_fetch_data(const Response& response, const wire::Frame& frame) {
+    FetchData data;
+    data.seq = SeqNum(static_cast<std::uint32_t>(response.number.value_or(0)));
+    if (response.args.empty() || response.args[0].kind != Node::Kind::List)
+        throw Error("FETCH response without an attribute list");
+    const auto& items = response.args[0].items;
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+        std::string name = upper(items[i].text);
+        const Node& value = items[i + 1];
+        if (name == "UID") {
+            data.uid = Uid(static_cast<std::uint32_t>(node_number(value)));
+        } else if (name == "FLAGS") {
+            data.flags = node_strings(value);
+        } else if (name == "INTERNALDATE") {
+            data.internaldate = value.text;
+        } else if (name == "RFC822.SIZE") {
+            data.rfc822_size = node_number(value);
+        } else if (name == "MODSEQ") {
+            if (value.kind == Node::Kind::List && !value.items.empty())
+                data.modseq = ModSeq(node_number(value.items[0]));
+        } else if (name == "EMAILID") {
+            if (value.kind == Node::Kind::List && !value.items.empty())
+                data.emailid = value.items[0].text;
+        } else if (name.starts_with("BODY[]") || name.starts_with("BINARY[]") || name == "RFC822") {
+            data.has_body = true;
+            if (value.streamed && value.literal_index >= 0 &&
+                static_cast<std::size_t>(value.literal_index) < frame.literals.size()) {
+                data.body_sink = frame.literals[value.literal_index].sink;
+            } else {
+                data.body = value.text;
+            }
+        } else if (name.starts_with("BODY[")) {
+            auto close = name.find(']');
+            data.sections.emplace_back(items[i].text.substr(5, close - 5), value.text);
+        }
+    }
+    return data;
+}
+
+void parse_status_items(const Node& list, StatusData& out) {
+    for (std::size_t i = 0; i + 1 < list.items.size(); i += 2) {
+        std::string name = upper(list.items[i].text);
+        const Node& v = list.items[i + 1];
+        if (name == "MAILBOXID") {
+            if (v.kind == Node::Kind::List && !v.items.empty()) out.mailboxid = v.items[0].text;
+            continue;
+        }
+        if (v.kind != Node::Kind::Number) continue;
+        auto n = v.number;
+        if (name == "MESSAGES") out.messages = static_cast<std::uint32_t>(n);
+        else if (name == "RECENT") out.recent = static_cast<std::uint32_t>(n);
+        else if (name == "UNSEEN") out.unseen = static_cast<std::uint32_t>(n);
+        else if (name == "UIDNEXT") out.uidnext = Uid(static_cast<std::uint32_t>(n));
+        else if (name == "UIDVALIDITY") out.uidvalidity = UidValidity(static_cast<std::uint32_t>(n));
+        else if (name == "HIGHESTMODSEQ") out.highestmodseq = ModSeq(n);
+        else if (name == "SIZE") out.size = n;
+    }
+}
+
+}  // namespace
+
+void Client::expect_ok(const std::string& command, const Completion& completion) {
+    if (!completion.ok()) throw CommandFailed(command, completion);
+}
+
+const std::vector<std::string>& Client::capabilities() {
+    if (!m_caps_known) {
+        auto c = run("CAPABILITY", {});
+        expect_ok("CAPABILITY", c);
+        if (!m_caps_known) m_caps_known = true;  // a server that sent none
+    }
+    return m_caps;
+}
+
+bool Client::has_capability(std::string_view name) {
+    const auto& caps = capabilities();
+    return std::find(caps.begin(), caps.end(), upper(name)) != caps.end();
+}
+
+void Client::starttls(const transport::TlsOptions& options, const std::string& host) {
+    ensure_alive();
+    // Fail closed (the "NO STARTTLS" attacks): every refusal ends the connection.
+    if (m_state != State::NotAuthenticated)
+        fail("STARTTLS refused: the session is already authenticated (PREAUTH?)");
+    if (!has_capability("STARTTLS")) fail("STARTTLS refused: the server does not offer STARTTLS");
+    auto c = run("STARTTLS", {});
+    if (!c.ok()) fail("STARTTLS refused by server: " + c.status + " " + c.text);
+    if (m_framer.buffered() > 0 || m_framer.has_frame() || m_stream->pending() > 0)
+        fail("STARTTLS refused: data arrived after the tagged OK (possible injection)");
+    try {
+        m_stream = transport::wrap_tls(std::move(m_stream), host, options);
+    } catch (const transport::TransportError& e) {
+        fail(std::string("TLS handshake failed: ") + e.what());
+    }
+    m_caps.clear();
+    m_caps_known = false;
+    capabilities();
+}
+
+void Client::login(const std::string& user, const std::string& password) {
+    m_caps_known = false;  // an OK [CAPABILITY ...] sets them again
+    auto c = run("LOGIN", {Arg::astring(user), Arg::string(password)});
+    expect_ok("LOGIN", c);
+    m_state = State::Authenticated;
+}
+
+void Client::authenticate(SaslMechanism& mechanism) {
+    std::vector<Arg> args{Arg::atom(mechanism.name())};
+    bool sent_initial = false;
+    if (has_capability("SASL-IR")) {
+        if (auto ir = mechanism.initial_response()) {
+            // RFC 4959: an empty initial response is sent as "=".
+            args.push_back(Arg::atom(ir->empty() ? "=" : util::base64_encode(*ir)));
+            sent_initial = true;
+        }
+    }
+    bool first = true;
+    auto on_continue = [&](const Response& r) -> std::optional<std::string> {
+        std::string challenge_b64 = r.raw_rest;
+        while (!challenge_b64.empty() && challenge_b64.back() == ' ') challenge_b64.pop_back();
+        std::optional<std::string> answer;
+        if (first && !sent_initial && challenge_b64.empty()) {
+            first = false;
+            if (auto ir = mechanism.initial_response()) answer = *ir;
+            else answer = mechanism.respond("");
+        } else {
+            first = false;
+            auto challenge = util::base64_decode(challenge_b64);
+            if (!challenge) return std::string("*");
+            answer = mechanism.respond(*challenge);
+        }
+        if (!answer) return std::string("*");
+        return util::base64_encode(*answer);
+    };
+    m_caps_known = false;
+    auto c = run("AUTHENTICATE", args, {}, on_continue);
+    expect_ok("AUTHENTICATE " + mechanism.name(), c);
+    m_state = State::Authenticated;
+}
+
+std::vector<std::string> Client::enable(const std::vector<std::string>& extensions) {
+    std::vector<Arg> args;
+    for (const auto& e : extensions) args.push_back(Arg::atom(e));
+    std::vector<std::string> enabled;
+    auto c = run("ENABLE", args, [&](const Response& r, const wire::Frame&) {
+        if (r.type != "ENABLED") return false;
+        for (const auto& n : r.args) enabled.push_back(upper(n.text));
+        return true;
+    });
+    expect_ok("ENABLE", c);
+    if (std::find(enabled.begin(), enabled.end(), "UTF8=ACCEPT") != enabled.end()) m_utf8 = true;
+    return enabled;
+}
+
+SelectData Client::select(const std::string& mailbox, bool read_only,
+                          const std::optional<QresyncParams>& qresync, bool condstore) {
+    SelectData data;
+    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
+    if (qresync) {
+        std::string p = "(QRESYNC (" + std::to_string(qresync->uidvalidity.value) + " " +
+                        std::to_string(qresync->modseq.value);
+        if (qresync->known_uids && !qresync->known_uids->empty())
+            p += " " + qresync->known_uids->to_string();
+        p += "))";
+        args.push_back(Arg::raw(p));
+    } else if (condstore) {
+        args.push_back(Arg::raw("(CONDSTORE)"));
+    }
+    auto handle_code = [&](const wire::ResponseCode& code) {
+        if (code.name == "UIDVALIDITY") {
+            if (auto n = code_number(code)) data.uidvalidity = UidValidity(static_cast<std::uint32_t>(*n));
+        } else if (code.name == "UIDNEXT") {
+            if (auto n = code_number(code)) data.uidnext = Uid(static_cast<std::uint32_t>(*n));
+        } else if (code.name == "HIGHESTMODSEQ") {
+            if (auto n = code_number(code)) data.highestmodseq = ModSeq(*n);
+        } else if (code.name == "NOMODSEQ") {
+            data.nomodseq = true;
+        } else if (code.name == "PERMANENTFLAGS") {
+            if (!code.args.empty()) data.permanent_flags = node_strings(code.args[0]);
+        } else if (code.name == "MAILBOXID") {
+            if (!code.args.empty() && !code.args[0].items.empty())
+                data.mailboxid = code.args[0].items[0].text;
+        } else if (code.name == "READ-ONLY") {
+            data.read_only = true;
+        } else if (code.name == "READ-WRITE") {
+            data.read_only = false;
+        }
+    };
+    auto handler = [&](const Response& r, const wire::Frame&) {
+        if (r.type == "EXISTS" && r.number) {
+            data.exists = static_cast<std::uint32_t>(*r.number);
+        } else if (r.type == "RECENT" && r.number) {
+            data.recent = static_cast<std::uint32_t>(*r.number);
+        } else if (r.type == "FLAGS" && !r.args.empty()) {
+            data.flags = node_strings(r.args[0]);
+        } else if (r.type == "OK" && r.code) {
+            handle_code(*r.code);
+        } else {
+            return false;  // VANISHED / FETCH during QRESYNC go to the unsolicited handler
+        }
+        return true;
+    };
+    m_state = State::Authenticated;  // a failed SELECT leaves nothing selected
+    auto c = run(read_only ? "EXAMINE" : "SELECT", args, handler);
+    expect_ok(read_only ? "EXAMINE" : "SELECT", c);
+    if (c.code) handle_code(*c.code);
+    m_state = State::Selected;
+    if (!read_only && data.read_only) throw ReadOnly("mailbox status changed to READ-ONLY");
+    return data;
+}
+
+void Client::unselect() {
+    if (m_state != State::Selected) return;
+    bool has_unselect = has_capability("UNSELECT");
+    auto c = run(has_unselect ? "UNSELECT" : "CLOSE", {});
+    m_state = State::Authenticated;
+    expect_ok(has_unselect ? "UNSELECT" : "CLOSE", c);
+}
+
+void Client::close() {
+    auto c = run("CLOSE", {});
+    m_state = State::Authenticated;
+    expect_ok("CLOSE", c);
+}
+
+std::vector<ListEntry> Client::list(const std::string& reference, const std::string& pattern,
+                                    const ListOptions& options, std::vector<StatusData>* statuses) {
+    std::vector<ListEntry> entries;
+    std::vector<Arg> args{Arg::astring(encode_mailbox(reference)),
+                          Arg::astring(encode_mailbox(pattern))};
+    std::vector<std::string> returns;
+    if (options.special_use) returns.push_back("SPECIAL-USE");
+    if (!options.return_status.empty()) {
+        std::string s = "STATUS (";
+        for (std::size_t i = 0; i < options.return_status.size(); ++i)
+            s += (i ? " " : "") + options.return_status[i];
+        returns.push_back(s + ")");
+    }
+    if (!returns.empty()) {
+        std::string r = "RETURN (";
+        for (std::size_t i = 0; i < returns.size(); ++i) r += (i ? " " : "") + returns[i];
+        args.push_back(Arg::raw(r + ")"));
+    }
+    auto handler = [&](const Response& r, const wire::Frame&) {
+        if (r.type == "LIST" && r.args.size() >= 3) {
+            // mailbox-list = "(" [mbx-list-flags] ")" SP (DQUOTE QUOTED-CHAR DQUOTE / nil) SP mailbox
+            ListEntry e;
+            e.attributes = node_strings(r.args[0]);
+            if (r.args[1].kind != Node::Kind::Nil) e.delimiter = r.args[1].text;
+            e.raw_name = r.args[2].text;
+            e.name = decode_mailbox(e.raw_name);
+            // Quirk(RFC 3501 §5.1): INBOX is case-insensitive; normalise it.
+            if (upper(e.name) == "INBOX") e.name = "INBOX";
+            entries.push_back(std::move(e));
+            return true;
+        }
+        if (r.type == "STATUS" && r.args.size() >= 2 && statuses) {
+            StatusData s;
+            s.name = decode_mailbox(r.args[0].text);
+            if (upper(s.name) == "INBOX") s.name = "INBOX";
+            parse_status_items(r.args[1], s);
+            statuses->push_back(std::move(s));
+            return true;
+        }
+        return false;
+    };
+    auto c = run("LIST", args, handler);
+    expect_ok("LIST", c);
+    return entries;
+}
+
+StatusData Client::status(const std::string& mailbox, const std::vector<std::string>& items) {
+    StatusData data;
+    data.name = mailbox;
+    std::string list = "(";
+    for (std::size_t i = 0; i < items.size(); ++i) list += (i ? " " : "") + items[i];
+    list += ")";
+    auto c = run("STATUS", {Arg::astring(encode_mailbox(mailbox)), Arg::raw(list)},
+                 [&](const Response& r, const wire::Frame&) {
+                     if (r.type != "STATUS" || r.args.size() < 2) return false;
+                     parse_status_items(r.args[1], data);
+                     return true;
+                 });
+    expect_ok("STATUS", c);
+    return data;
+}
+
+SearchData Client::uid_search(const std::string& criteria, bool esearch) {
+    SearchData data;
+    std::vector<Arg> args;
+    if (esearch) args.push_back(Arg::raw("RETURN (ALL)"));
+    args.push_back(Arg::raw(criteria));
+    auto c = run("UID SEARCH", args, [&](const Response& r, const wire::Frame&) {
+        if (r.type == "SEARCH") {
+            for (const auto& n : r.args) {
+                if (n.kind == Node::Kind::Number) data.numbers.push_back(static_cast<std::uint32_t>(n.number));
+                else if (n.kind == Node::Kind::List && n.items.size() == 2)
+                    data.modseq = ModSeq(node_number(n.items[1]));  // (MODSEQ n), RFC 7162
+            }
+            return true;
+        }
+        if (r.type == "ESEARCH") {
+            // esearch-response = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
+            std::size_t i = 0;
+            if (i < r.args.size() && r.args[i].kind == Node::Kind::List) ++i;
+            if (i < r.args.size() && r.args[i].is_atom("UID")) ++i;
+            for (; i + 1 < r.args.size(); i += 2) {
+                std::string name = upper(r.args[i].text);
+                const auto& v = r.args[i + 1];
+                if (name == "ALL") {
+                    for (auto u : UidSet::parse(v.text).to_vector()) data.numbers.push_back(u.value);
+                } else if (name == "MIN") {
+                    data.min = static_cast<std::uint32_t>(node_number(v));
+                } else if (name == "MAX") {
+                    data.max = static_cast<std::uint32_t>(node_number(v));
+                } else if (name == "COUNT") {
+                    data.count = static_cast<std::uint32_t>(node_number(v));
+                } else if (name == "MODSEQ") {
+                    data.modseq = ModSeq(node_number(v));
+                }
+            }
+            return true;
+        }
+        return false;
+    });
+    expect_ok("UID SEARCH", c);
+    return data;
+}
+
+Client::Tag Client::submit_uid_fetch(const UidSet& uids, const std::string& items,
+                                     FetchHandler handler, std::optional<ModSeq> changed_since,
+                                     bool vanished) {
+    std::vector<Arg> args{Arg::raw(uids.to_string()), Arg::raw(items)};
+    if (changed_since) {
+        std::string m = "(CHANGEDSINCE " + std::to_string(changed_since->value);
+        if (vanished) m += " VANISHED";
+        args.push_back(Arg::raw(m + ")"));
+    }
+    return submit("UID FETCH", args, [handler = std::move(handler)](const Response& r,
+                                                                  const wire::Frame& frame) {
+        if (r.type != "FETCH") return false;
+        auto data = to_fetch_data(r, frame);
+        if (!data.uid) return false;  // an unsolicited flag change, not ours
+        handler(data);
+        return true;
+    });
+}
+
+void Client::uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+                       std::optional<ModSeq> changed_since, bool vanished) {
+    auto c = wait(submit_uid_fetch(uids, items, std::move(handler), changed_since, vanished));
+    expect_ok("UID FETCH", c);
+}
+
+Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
+                                  const std::optional<std::string>& internaldate,
+                                  std::string message) {
+    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
+    if (!flags.empty()) {
+        std::string list = "(";
+        for (std::size_t i = 0; i < flags.size(); ++i) {
+            const auto& f = flags[i];
+            std::string_view atom = f;
+            if (!atom.empty() && atom.front() == '\\') atom.remove_prefix(1);
+            if (atom.empty() || !wire::is_atom(atom)) throw Error("invalid flag: " + f);
+            list += (i ? " " : "") + f;
+        }
+        args.push_back(Arg::raw(list + ")"));
+    }
+    if (internaldate) args.push_back(Arg::string(*internaldate));
+    args.push_back(Arg::literal(std::move(message)));
+    return submit("APPEND", args);
+}
+
+AppendResult Client::finish_append(const Tag& tag) {
+    auto c = wait(tag);
+    expect_ok("APPEND", c);
+    AppendResult result;
+    // resp-code-apnd = "APPENDUID" SP nz-number SP append-uid (RFC 4315 §4)
+    if (c.code && c.code->name == "APPENDUID" && c.code->args.size() >= 2 &&
+        c.code->args[0].kind == Node::Kind::Number && c.code->args[1].kind == Node::Kind::Number) {
+        result.uidvalidity = UidValidity(static_cast<std::uint32_t>(c.code->args[0].number));
+        result.uid = Uid(static_cast<std::uint32_t>(c.code->args[1].number));
+    }
+    return result;
+}
+
+void Client::create(const std::string& mailbox) {
+    expect_ok("CREATE", run("CREATE", {Arg::astring(encode_mailbox(mailbox))}));
+}
+
+void Client::delete_mailbox(const std::string& mailbox) {
+    expect_ok("DELETE", run("DELETE", {Arg::astring(encode_mailbox(mailbox))}));
+}
+
+void Client::rename_mailbox(const std::string& from, const std::string& to) {
+    expect_ok("RENAME", run("RENAME", {Arg::astring(encode_mailbox(from)),
+                                       Arg::astring(encode_mailbox(to))}));
+}
+
+void Client::noop() { expect_ok("NOOP", run("NOOP", {})); }
+
+}  // namespace imapkeep::imap

@@ -1,0 +1,18 @@
+// A command sent and not yet completed (private to the client).
+#pragma once
+
+#include <imapkeep/imap/client.hpp>
+
+namespace imapkeep::imap {
+
+struct Client::Pending {
+    Tag tag;
+    std::string name;  // upper-cased command name
+    bool secret = false;
+    wire::EncodedCommand encoded;
+    std::size_t next_literal = 0;  // literals before this index have been sent
+    UntaggedHandler on_untagged;
+    ContinuationHandler on_continue;
+};
+
+}  // namespace imapkeep::imap

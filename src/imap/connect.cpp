@@ -1,0 +1,113 @@
+// connect_and_login: every way imapkeep reaches a server, in one place, with
+// failures sorted into ConnectError kinds the CLI maps to exit codes.
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/transport/process.hpp>
+#include <imapkeep/transport/tcp.hpp>
+
+namespace imapkeep::imap {
+
+namespace {
+
+ConnectError::Kind kind_of(const transport::TransportError& e) {
+    using K = transport::TransportError::Kind;
+    switch (e.kind()) {
+        case K::Tls: return ConnectError::Kind::Tls;
+        case K::HostKey: return ConnectError::Kind::HostKey;
+        case K::Auth: return ConnectError::Kind::Auth;
+        default: return ConnectError::Kind::Network;
+    }
+}
+
+std::string where(const ConnectOptions& o) {
+    if (o.ssh) return "ssh " + o.ssh->user + "@" + o.ssh->host + ":" + std::to_string(o.ssh->port);
+    if (!o.command.empty()) return "command '" + o.command + "'";
+    return o.host + ":" + std::to_string(o.port);
+}
+
+transport::StreamPtr open_stream(const ConnectOptions& o) {
+    if (o.ssh) {
+        auto ssh = *o.ssh;
+        if (!ssh.read_timeout) ssh.read_timeout = o.read_timeout;
+        return transport::connect_ssh(ssh);
+    }
+    if (!o.command.empty()) return transport::spawn_process(o.command, o.read_timeout);
+    transport::TcpOptions tcp;
+    tcp.connect_timeout = o.connect_timeout;
+    tcp.read_timeout = o.read_timeout;
+    return transport::connect_tcp(o.host, o.port, tcp);
+}
+
+std::unique_ptr<SaslMechanism> mechanism_for(const ConnectOptions& o, Client& client) {
+    const std::string& a = o.auth;
+    auto password = [&] { return o.password ? o.password() : std::string(); };
+    auto token = [&] {
+        if (!o.oauth2_token) throw ConnectError(ConnectError::Kind::Auth, "no OAuth2 token configured");
+        return o.oauth2_token();
+    };
+    if (a == "plain") return sasl_plain(o.user, password());
+    if (a == "login") return sasl_login(o.user, password());
+    if (a == "cram-md5") return sasl_cram_md5(o.user, password());
+    if (a == "xoauth2") return sasl_xoauth2(o.user, token());
+    if (a == "oauthbearer") return sasl_oauthbearer(o.user, token(), o.host, o.port);
+    if (a.empty() && client.has_capability("LOGINDISABLED")) return sasl_plain(o.user, password());
+    if (a.empty()) return nullptr;
+    throw ConnectError(ConnectError::Kind::Protocol, "unknown auth mechanism '" + a + "'");
+}
+
+}  // namespace
+
+std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
+    const std::string place = where(o);
+    std::unique_ptr<Client> client;
+    try {
+        auto stream = open_stream(o);
+        bool tunnel = o.ssh.has_value() || !o.command.empty();
+        bool tunnel_exec = !o.command.empty() || (o.ssh && !o.ssh->command.empty());
+        if (o.tls == TlsMode::Implicit && !tunnel_exec) {
+            std::string name = o.ssh ? o.ssh->forward_host : o.host;
+            stream = transport::wrap_tls(std::move(stream), name, o.tls_options);
+        }
+        client = std::make_unique<Client>(std::move(stream), o.client);
+        client->read_greeting();
+        bool encrypted = o.tls == TlsMode::Implicit || tunnel;
+        if (o.tls == TlsMode::StartTls && !tunnel_exec) {
+            // STARTTLS stripping defence: a PREAUTH greeting skips TLS, so refuse it.
+            if (client->state() != State::NotAuthenticated)
+                throw ConnectError(ConnectError::Kind::Tls,
+                                   place + ": PREAUTH greeting while STARTTLS is required");
+            std::string name = o.ssh ? o.ssh->forward_host : o.host;
+            client->starttls(o.tls_options, name);
+            encrypted = true;
+        }
+        if (client->state() == State::NotAuthenticated) {
+            if (!encrypted && !o.allow_plaintext_auth)
+                throw ConnectError(ConnectError::Kind::Tls,
+                                   place + ": refusing to send a password without TLS "
+                                           "(set tls = \"starttls\" or \"implicit\")");
+            auto mechanism = mechanism_for(o, *client);
+            try {
+                if (mechanism) client->authenticate(*mechanism);
+                else client->login(o.user, o.password ? o.password() : std::string());
+            } catch (const CommandFailed& e) {
+                throw ConnectError(ConnectError::Kind::Auth,
+                                   place + ": authentication failed for " + o.user + ": " +
+                                       e.completion().status + " " + e.completion().text);
+            }
+        }
+        client->capabilities();
+        return client;
+    } catch (const ConnectError&) {
+        throw;
+    } catch (const transport::TransportError& e) {
+        throw ConnectError(kind_of(e), place + ": " + e.what());
+    } catch (const Abort& e) {
+        std::string what = e.what();
+        auto kind = what.find("TLS") != std::string::npos ? ConnectError::Kind::Tls
+                                                           : ConnectError::Kind::Network;
+        throw ConnectError(kind, place + ": " + what);
+    } catch (const Error& e) {
+        throw ConnectError(ConnectError::Kind::Protocol, place + ": " + e.what());
+    }
+}
+
+}  // namespace imapkeep::imap

@@ -1,0 +1,126 @@
+#include "store/sqlite_db.hpp"
+
+#include <sqlite3.h>
+
+namespace imapkeep::store {
+
+Statement::~Statement() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    int rc = sqlite3_bind_int64(m_stmt, index, value);
+    if (rc != SQLITE_OK) m_db->fail(rc, "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    int rc = sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                                 SQLITE_UTF8);
+    if (rc != SQLITE_OK) m_db->fail(rc, "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+    return value ? bind(index, *value) : bind_null(index);
+}
+
+Statement& Statement::bind_null(int index) {
+    int rc = sqlite3_bind_null(m_stmt, index);
+    if (rc != SQLITE_OK) m_db->fail(rc, "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // The statement stays usable: the destructor resets it.
+    m_db->fail(rc, sqlite3_sql(m_stmt));
+}
+
+void Statement::run() {
+    while (step()) {
+    }
+}
+
+std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
+
+std::string Statement::text(int column) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, column));
+    if (!p) return {};
+    return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column)));
+}
+
+std::optional<std::int64_t> Statement::optional_int64(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return int64(column);
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
+}
+
+SqliteDb::SqliteDb(const std::string& path) {
+    int rc = sqlite3_open_v2(path.c_str(), &m_db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw StoreError("cannot open catalog " + path + ": " + message);
+    }
+    sqlite3_extended_result_codes(m_db, 1);
+}
+
+SqliteDb::~SqliteDb() {
+    for (auto& [sql, stmt] : m_cache) sqlite3_finalize(stmt);
+    sqlite3_close(m_db);
+}
+
+void SqliteDb::exec(const std::string& sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+        std::string message = error ? error : sqlite3_errstr(rc);
+        sqlite3_free(error);
+        throw StoreError("catalog: " + message + " (in: " + sql.substr(0, 200) + ")");
+    }
+}
+
+Statement SqliteDb::prepare(const std::string& sql) {
+    auto it = m_cache.find(sql);
+    if (it == m_cache.end()) {
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v3(m_db, sql.c_str(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        if (rc != SQLITE_OK) fail(rc, sql);
+        it = m_cache.emplace(sql, stmt).first;
+    }
+    return Statement(*this, it->second);
+}
+
+std::int64_t SqliteDb::last_insert_id() const { return sqlite3_last_insert_rowid(m_db); }
+
+int SqliteDb::changes() const { return sqlite3_changes(m_db); }
+
+std::int64_t SqliteDb::pragma_int(const std::string& name) {
+    auto stmt = prepare("PRAGMA " + name);
+    if (!stmt.step()) throw StoreError("catalog: PRAGMA " + name + " returned nothing");
+    return stmt.int64(0);
+}
+
+std::string SqliteDb::pragma_text(const std::string& name) {
+    auto stmt = prepare("PRAGMA " + name);
+    if (!stmt.step()) throw StoreError("catalog: PRAGMA " + name + " returned nothing");
+    return stmt.text(0);
+}
+
+void SqliteDb::fail(int rc, std::string_view what) const {
+    std::string message = m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
+    throw StoreError("catalog: " + message + " (in: " + std::string(what.substr(0, 200)) + ")");
+}
+
+}  // namespace imapkeep::store

@@ -1,0 +1,77 @@
+// A thin RAII layer over one sqlite3 connection: prepared statements cached by
+// SQL text, typed binds and columns, errors as StoreError with the SQL quoted.
+// Internal to the store layer (public headers never show sqlite3*).
+#pragma once
+
+#include <imapkeep/store/catalog.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace imapkeep::store {
+
+class SqliteDb;
+
+// A cached statement in use: binds, steps, reads columns. Resets and clears its
+// bindings when it goes out of scope so the cache can hand it out again.
+class Statement {
+public:
+    Statement(SqliteDb& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const std::optional<std::int64_t>& value);
+    Statement& bind_null(int index);
+
+    // true: a row is ready; false: done.
+    bool step();
+    // Runs a statement that returns no rows.
+    void run();
+
+    std::int64_t int64(int column) const;
+    std::string text(int column) const;
+    std::optional<std::int64_t> optional_int64(int column) const;
+    bool is_null(int column) const;
+
+private:
+    SqliteDb* m_db;
+    sqlite3_stmt* m_stmt;
+};
+
+class SqliteDb {
+public:
+    // Opens or creates `path`. Throws StoreError.
+    explicit SqliteDb(const std::string& path);
+    SqliteDb(const SqliteDb&) = delete;
+    SqliteDb& operator=(const SqliteDb&) = delete;
+    ~SqliteDb();
+
+    // Runs one or more statements without results (PRAGMAs, DDL, BEGIN...).
+    void exec(const std::string& sql);
+    // A cached prepared statement for one SQL statement.
+    Statement prepare(const std::string& sql);
+    std::int64_t last_insert_id() const;
+    int changes() const;
+    // Reads a PRAGMA whose value is one integer (user_version, foreign_keys).
+    std::int64_t pragma_int(const std::string& name);
+    std::string pragma_text(const std::string& name);
+
+    // Throws StoreError "<what>: <sqlite message>" when rc is an error.
+    [[noreturn]] void fail(int rc, std::string_view what) const;
+
+private:
+    sqlite3* m_db = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> m_cache;
+};
+
+}  // namespace imapkeep::store

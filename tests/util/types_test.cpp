@@ -1,0 +1,134 @@
+#include <imapkeep/util/types.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+using imapkeep::Uid;
+using imapkeep::UidSet;
+
+namespace {
+UidSet build(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges) {
+    UidSet s;
+    for (auto [a, b] : ranges) s.add_range(Uid{a}, Uid{b});
+    return s;
+}
+}  // namespace
+
+TEST_CASE("UidSet add and add_range merge into sorted disjoint ranges", "[util][uidset]") {
+    struct Case {
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> added;
+        std::string rendered;
+        std::uint64_t size;
+    };
+    const std::vector<Case> cases = {
+        {{}, "", 0},
+        {{{5, 5}}, "5", 1},
+        {{{1, 3}, {4, 4}}, "1:4", 4},               // adjacent after
+        {{{4, 6}, {1, 3}}, "1:6", 6},               // adjacent before
+        {{{1, 2}, {5, 6}, {3, 4}}, "1:6", 6},       // bridges two ranges
+        {{{1, 2}, {10, 12}, {5, 6}}, "1:2,5:6,10:12", 7},
+        {{{10, 1}}, "1:10", 10},                    // reversed
+        {{{3, 8}, {1, 20}}, "1:20", 20},            // swallows
+        {{{1, 1}, {3, 3}, {5, 5}, {2, 4}}, "1:5", 5},
+        {{{7, 7}, {7, 7}}, "7", 1},
+        {{{4294967295u, 4294967295u}, {4294967294u, 4294967294u}}, "4294967294:4294967295", 2},
+        {{{1, 4294967295u}}, "1:4294967295", 4294967295ull},
+    };
+    for (const auto& c : cases) {
+        INFO("expected " << c.rendered);
+        UidSet s = build(c.added);
+        CHECK(s.to_string() == c.rendered);
+        CHECK(s.size() == c.size);
+        CHECK(s.empty() == (c.size == 0));
+    }
+}
+
+TEST_CASE("UidSet contains", "[util][uidset]") {
+    UidSet s = build({{1, 3}, {7, 9}, {4294967295u, 4294967295u}});
+    const std::vector<std::pair<std::uint32_t, bool>> cases = {
+        {1, true}, {2, true}, {3, true}, {4, false}, {6, false}, {7, true},
+        {9, true}, {10, false}, {4294967294u, false}, {4294967295u, true},
+    };
+    for (auto [uid, expected] : cases) {
+        INFO("uid " << uid);
+        CHECK(s.contains(Uid{uid}) == expected);
+    }
+    CHECK_FALSE(UidSet{}.contains(Uid{1}));
+}
+
+TEST_CASE("UidSet rejects UID 0", "[util][uidset]") {
+    UidSet s;
+    CHECK_THROWS_AS(s.add(Uid{0}), std::invalid_argument);
+    CHECK_THROWS_AS(s.add_range(Uid{0}, Uid{5}), std::invalid_argument);
+    CHECK(s.empty());
+}
+
+TEST_CASE("UidSet parse", "[util][uidset]") {
+    const std::vector<std::pair<std::string, std::string>> ok = {
+        {"", ""},
+        {"1", "1"},
+        {"1:3,5", "1:3,5"},
+        {"5:1", "1:5"},
+        {"3,1,2", "1:3"},
+        {"10:12,1:2,11", "1:2,10:12"},
+        {"4294967295", "4294967295"},
+        {"2:2", "2"},
+    };
+    for (const auto& [text, rendered] : ok) {
+        INFO(text);
+        CHECK(UidSet::parse(text).to_string() == rendered);
+    }
+    const std::vector<std::string> bad = {
+        "0", "1:0", "*", "1:*", ",", "1,", ",1", "1,,2", "1:", ":1", "1:2:3",
+        "01", "a", "1 ", " 1", "-1", "4294967296", "99999999999999999999", "1;2",
+    };
+    for (const auto& text : bad) {
+        INFO(text);
+        CHECK_THROWS_AS(UidSet::parse(text), std::invalid_argument);
+    }
+}
+
+TEST_CASE("UidSet to_vector and equality", "[util][uidset]") {
+    UidSet s = UidSet::parse("1:3,7");
+    std::vector<Uid> expected = {Uid{1}, Uid{2}, Uid{3}, Uid{7}};
+    CHECK(s.to_vector() == expected);
+    CHECK(s == UidSet::parse("7,3,2,1"));
+    CHECK_FALSE(s == UidSet::parse("1:3"));
+    REQUIRE(s.ranges().size() == 2);
+    CHECK(s.ranges()[0] == UidSet::Range{1, 3});
+}
+
+TEST_CASE("UidSet chunked", "[util][uidset]") {
+    struct Case {
+        std::string set;
+        std::uint64_t max;
+        std::vector<std::string> chunks;
+    };
+    const std::vector<Case> cases = {
+        {"", 3, {}},
+        {"1:10", 3, {"1:3", "4:6", "7:9", "10"}},
+        {"1:10", 10, {"1:10"}},
+        {"1:10", 100, {"1:10"}},
+        {"1:2,5,8:9", 2, {"1:2", "5,8", "9"}},
+        {"1,3,5,7", 1, {"1", "3", "5", "7"}},
+        {"4294967290:4294967295", 4, {"4294967290:4294967293", "4294967294:4294967295"}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.set << " by " << c.max);
+        auto chunks = UidSet::parse(c.set).chunked(c.max);
+        std::vector<std::string> rendered;
+        UidSet rejoined;
+        for (const auto& chunk : chunks) {
+            CHECK(chunk.size() <= c.max);
+            rendered.push_back(chunk.to_string());
+            for (const auto& r : chunk.ranges()) rejoined.add_range(Uid{r.first}, Uid{r.last});
+        }
+        CHECK(rendered == c.chunks);
+        CHECK(rejoined == UidSet::parse(c.set));
+    }
+    CHECK_THROWS_AS(UidSet::parse("1").chunked(0), std::invalid_argument);
+}
