@@ -21,6 +21,19 @@ int exit_code_for(const std::vector<sync::AccountReport>& reports) {
     return kExitOk;
 }
 
+int worse_exit_code(int a, int b) {
+    auto rank = [](int code) {
+        switch (code) {
+        case kExitOk: return 0;
+        case kExitPartial: return 1;
+        case kExitTempFail: return 2;
+        case kExitConnect: return 3;
+        default: return 4;
+        }
+    };
+    return rank(a) >= rank(b) ? a : b;
+}
+
 std::string run_status_for(int exit_code) {
     switch (exit_code) {
     case kExitOk: return "ok";

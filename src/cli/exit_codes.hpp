@@ -28,6 +28,10 @@ enum ExitCode : int {
 // again), then failed mailboxes or an account-level error after connecting (1).
 int exit_code_for(const std::vector<sync::AccountReport>& reports);
 
+// The more serious of two exit codes, in the order exit_code_for uses:
+// 3 > 75 > 1 > 0 (2 outranks everything: nothing ran).
+int worse_exit_code(int a, int b);
+
 // The status stored with the run in the catalog: "ok" | "partial" | "failed".
 std::string run_status_for(int exit_code);
 

@@ -7,16 +7,20 @@
 // account and the config key, not the secret nor the command's output.
 #pragma once
 
+#include <imapkeep/imap/connect.hpp>
+
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 namespace imapkeep::cli {
 
-class SecretError : public std::runtime_error {
+// An authentication failure as far as exit codes go (3): the engine treats it
+// like a rejected password, whichever connection asked for it.
+class SecretError : public imap::ConnectError {
 public:
-    using std::runtime_error::runtime_error;
+    explicit SecretError(const std::string& message)
+        : imap::ConnectError(imap::ConnectError::Kind::Auth, message) {}
 };
 
 // Runs `command` with /bin/sh -c, stdin and stderr inherited (so a pinentry or

@@ -27,6 +27,10 @@ std::string last_error(LIBSSH2_SESSION* session);
 // The name known_hosts uses for host:port: "host" on 22, else "[host]:port".
 std::string known_hosts_name(const std::string& host, int port);
 
+// Host key algorithms to offer, comma-separated: those known_hosts already
+// holds for this host first, then OpenSSH's default order.
+std::string host_key_preference(const SshOptions& options);
+
 // Checks the session's host key (after the handshake) against
 // options.known_hosts. Unknown keys are appended to the file only when
 // options.accept_new_host_key is set; a changed key is always refused.

@@ -4,11 +4,13 @@
 #include "transport/ssh_detail.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -158,6 +160,66 @@ void append_line(const std::string& path, const std::string& existing, std::stri
     }
 }
 
+std::string base64_decode(std::string_view text) {
+    std::string out(3 * (text.size() / 4) + 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0) {
+        return {};
+    }
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    std::size_t length = static_cast<std::size_t>(n);
+    for (auto it = text.rbegin(); it != text.rend() && *it == '=' && length > 0; ++it) {
+        --length;
+    }
+    out.resize(length);
+    return out;
+}
+
+// Does one known_hosts host field name `name`? Plain comma-separated names
+// (exact match only, like libssh2) or a hashed "|1|base64(salt)|base64(hmac)"
+// where hmac = HMAC-SHA1(salt, name).
+bool host_field_matches(std::string_view field, const std::string& name) {
+    if (field.starts_with("|1|")) {
+        const std::string_view rest = field.substr(3);
+        const std::size_t bar = rest.find('|');
+        if (bar == std::string_view::npos) {
+            return false;
+        }
+        const std::string salt = base64_decode(rest.substr(0, bar));
+        const std::string expected = base64_decode(rest.substr(bar + 1));
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int digest_length = 0;
+        if (HMAC(EVP_sha1(), salt.data(), static_cast<int>(salt.size()),
+                 reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest,
+                 &digest_length) == nullptr) {
+            return false;
+        }
+        return expected == std::string_view(reinterpret_cast<char*>(digest), digest_length);
+    }
+    std::size_t start = 0;
+    while (start <= field.size()) {
+        std::size_t end = field.find(',', start);
+        if (end == std::string_view::npos) {
+            end = field.size();
+        }
+        if (field.substr(start, end - start) == name) {
+            return true;
+        }
+        start = end + 1;
+    }
+    return false;
+}
+
+// Host key algorithms for one key type as known_hosts names it.
+std::string algorithms_for(const std::string& key_type) {
+    if (key_type == "ssh-rsa") {
+        return "rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+    }
+    return key_type;
+}
+
 std::string keyscan_hint(const SshOptions& options) {
     std::string hint = "ssh-keyscan ";
     if (options.port != 22) {
@@ -249,6 +311,54 @@ void verify_host_key(LIBSSH2_SESSION* session, const SshOptions& options) {
         throw_ssh_error(session, written, "cannot format the known_hosts line for " + name);
     }
     append_line(path, content, std::string(line.data(), line_length));
+}
+
+std::string host_key_preference(const SshOptions& options) {
+    // OpenSSH's default order, minus what libssh2 1.10 lacks. libssh2's own
+    // default puts ECDSA first, so a server with several host keys would show
+    // one known_hosts does not have and be refused as "unknown".
+    static const char* const kDefaultOrder[] = {
+        "ssh-ed25519",  "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"};
+    const std::string name = known_hosts_name(options.host, options.port);
+    std::vector<std::string> order;
+    auto add = [&order](const std::string& algorithms) {
+        std::size_t start = 0;
+        while (start < algorithms.size()) {
+            std::size_t end = algorithms.find(',', start);
+            if (end == std::string::npos) {
+                end = algorithms.size();
+            }
+            std::string algorithm = algorithms.substr(start, end - start);
+            if (std::find(order.begin(), order.end(), algorithm) == order.end()) {
+                order.push_back(std::move(algorithm));
+            }
+            start = end + 1;
+        }
+    };
+    // Types already known for this host go first, as ssh(1) does, so the
+    // server presents a key we can check.
+    std::istringstream lines(read_file_or_empty(expand_home(options.known_hosts)));
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.empty() || line[0] == '#' || line[0] == '@') {
+            continue;
+        }
+        std::istringstream fields(line);
+        std::string hosts, type;
+        fields >> hosts >> type;
+        if (!type.empty() && host_field_matches(hosts, name)) {
+            add(algorithms_for(type));
+        }
+    }
+    for (const char* algorithm : kDefaultOrder) {
+        add(algorithm);
+    }
+    std::string result;
+    for (const std::string& algorithm : order) {
+        result += (result.empty() ? "" : ",") + algorithm;
+    }
+    return result;
 }
 
 }  // namespace imapkeep::transport::ssh_detail

@@ -14,8 +14,8 @@ TEST_CASE("hmac_md5_hex known vectors", "[util][md5]") {
         std::string hex;
     };
     const std::vector<Case> cases = {
-        // RFC 2195 §2 CRAM-MD5 example
-        {"tanstaaftanstaaf", "<1896.697170952@postoffice.reston.mci.com>",
+        // RFC 2195 §2 CRAM-MD5 example (the challenge ends in "mci.net")
+        {"tanstaaftanstaaf", "<1896.697170952@postoffice.reston.mci.net>",
          "b913a602c7eda7a495b4e6e7334d3890"},
         // RFC 2202 §2 test cases 1, 2, 3 and 6 (key longer than the block)
         {std::string(16, '\x0b'), "Hi There", "9294727a3638bb1c13f48ef8158bfc9d"},

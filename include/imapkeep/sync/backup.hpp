@@ -24,6 +24,9 @@ struct AccountConfig {
     std::vector<std::string> exclude;            // names or patterns (* and %) to skip
     ExpungedPolicy expunged = ExpungedPolicy::Keep;
     int connections = 4;                         // mailboxes synced in parallel
+    // "" picks the best the server offers; "qresync" | "condstore" | "plain" caps it
+    // (for servers whose extensions misbehave, and to test each path).
+    std::string sync_path;
 };
 
 struct Progress {

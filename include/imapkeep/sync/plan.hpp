@@ -1,0 +1,82 @@
+// The planner: pure functions from (server view, catalog view) to actions. No
+// I/O, no IMAP, no SQL, so every decision of the sync can be tested by table.
+#pragma once
+
+#include <imapkeep/store/catalog.hpp>
+#include <imapkeep/util/types.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imapkeep::sync {
+
+// Flags as stored: sorted, unique, without \Recent (a session property, RFC 3501 §2.3.2).
+std::vector<std::string> normalize_flags(std::vector<std::string> flags);
+
+// LIST pattern match (RFC 3501 §6.3.8): "*" matches anything, "%" anything but
+// the hierarchy delimiter. INBOX compares case-insensitively.
+bool mailbox_matches(const std::string& name, const std::string& pattern,
+                     const std::string& delimiter);
+
+// True if `name` is selected by include patterns and not by exclude patterns.
+bool mailbox_selected(const std::string& name, const std::string& delimiter,
+                      const std::vector<std::string>& include,
+                      const std::vector<std::string>& exclude);
+
+struct ServerMailbox {
+    std::string name;
+    std::string delimiter;
+    std::uint32_t uidvalidity = 0;  // 0 = unknown (no LIST-STATUS)
+    std::string mailboxid;          // RFC 8474, "" when not offered
+};
+
+struct MailboxChanges {
+    std::vector<ServerMailbox> created;                       // on the server, not in the catalog
+    std::vector<std::pair<store::Id, ServerMailbox>> renamed; // catalog id -> new server mailbox
+    std::vector<store::Id> deleted;                           // in the catalog, gone from the server
+};
+
+// A catalog mailbox missing on the server is a rename when a new server mailbox
+// has the same MAILBOXID, or (without OBJECTID) the same non-zero UIDVALIDITY
+// and no other candidate claims it. Otherwise it was deleted.
+MailboxChanges plan_mailboxes(const std::vector<ServerMailbox>& server,
+                              const std::vector<store::MailboxRecord>& catalog);
+
+struct FlagDiff {
+    std::vector<std::pair<store::Id, std::vector<std::string>>> changed;  // id -> new flags
+    std::vector<store::Id> expunged;
+};
+
+// `server_flags` holds every UID the server still has (in the known range) with
+// its flags; catalog messages missing from it are expunged. With
+// `complete = false` (CHANGEDSINCE), absent UIDs mean "unchanged", not gone.
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
+                    const std::map<std::uint32_t, std::vector<std::string>>& server_flags,
+                    bool complete);
+
+// Messages to expunge given the full list of UIDs the server has.
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog,
+                                     const std::vector<std::uint32_t>& server_uids);
+
+struct ServerMessageKey {
+    std::uint32_t uid;
+    std::string message_id;
+    std::int64_t internaldate;
+    std::uint64_t size;
+};
+
+struct Rematch {
+    std::vector<std::pair<store::Id, std::uint32_t>> matched;  // catalog id -> new uid
+    std::vector<std::uint32_t> unmatched_server;              // to download
+    std::vector<store::Id> unmatched_catalog;                 // gone: to the attic
+};
+
+// After a UIDVALIDITY change: pairs catalog messages with server messages by
+// Message-ID + INTERNALDATE + size. Each catalog message matches at most once.
+Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
+                     const std::vector<ServerMessageKey>& server);
+
+}  // namespace imapkeep::sync

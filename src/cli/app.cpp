@@ -1,0 +1,153 @@
+#include "cli/app.hpp"
+
+#include "cli/exit_codes.hpp"
+#include "cli/permissions.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+
+#ifndef IMAPKEEP_VERSION
+#define IMAPKEEP_VERSION "unknown"
+#endif
+
+namespace imapkeep::cli {
+
+namespace {
+
+struct Options {
+    std::string config;
+    std::vector<std::string> accounts;
+    std::vector<std::string> mailboxes;
+    bool dry_run = false;
+    bool json = false;
+    bool quiet = false;
+    bool verbose = false;
+    bool server = false;
+    // restore / export (issue 4); parsed so --help is right, not run yet.
+    std::string to, prefix, at, format, output, url, password_command, password_file;
+};
+
+void add_config_option(CLI::App& sub, Options& o) {
+    sub.add_option("--config", o.config,
+                   "Config file (default: $XDG_CONFIG_HOME/imapkeep/config.toml, else "
+                   "~/.config/imapkeep/config.toml)")
+        ->type_name("FILE");
+}
+
+void add_verbosity(CLI::App& sub, Options& o) {
+    auto* q = sub.add_flag("-q,--quiet", o.quiet, "Print nothing when all is well (for cron)");
+    auto* v = sub.add_flag("-v,--verbose", o.verbose, "One line per mailbox");
+    q->excludes(v);
+}
+
+Verbosity verbosity_of(const Options& o) {
+    return o.quiet ? Verbosity::Quiet : o.verbose ? Verbosity::Verbose : Verbosity::Normal;
+}
+
+int not_implemented(const std::string& command, Io& io) {
+    io.err << "imapkeep " << command << ": not implemented yet\n";
+    return kExitUsage;
+}
+
+}  // namespace
+
+int run_app(int argc, const char* const* argv, const Services& services, Io& io) {
+    CLI::App app{"imapkeep: incremental, crash-safe IMAP backups into a SQLite catalog and a "
+                 "Maildir++ tree.\n\nExit codes: 0 ok, 1 some mailboxes failed, 2 usage or config "
+                 "error, 3 connection/TLS/authentication failure, 75 temporary failure or store "
+                 "locked.",
+                 "imapkeep"};
+    app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);
+    app.require_subcommand(1);
+    Options o;
+
+    auto* backup = app.add_subcommand("backup", "Pull every configured mailbox into the store");
+    add_config_option(*backup, o);
+    backup->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
+    backup->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this LIST pattern (repeatable)")
+        ->type_name("PATTERN");
+    backup->add_flag("--dry-run", o.dry_run, "Show what would be fetched; change nothing");
+    backup->add_flag("--json", o.json, "Print the run report as JSON on stdout");
+    add_verbosity(*backup, o);
+
+    auto* status = app.add_subcommand("status", "Per account and mailbox: messages, bytes, last sync, sync path");
+    add_config_option(*status, o);
+    status->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
+    status->add_flag("--json", o.json, "Print as JSON");
+
+    auto* verify = app.add_subcommand(
+        "verify", "Re-hash every stored file against the catalog; exit 1 on missing or corrupt files");
+    add_config_option(*verify, o);
+    verify->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
+    verify->add_flag("--server", o.server, "Also compare UIDs and flags with the server (read-only)");
+    verify->add_flag("--json", o.json, "Print the findings as JSON");
+    add_verbosity(*verify, o);
+
+    auto* restore = app.add_subcommand("restore", "APPEND backed-up mail to an account (not implemented yet)");
+    add_config_option(*restore, o);
+    restore->add_option("--account", o.accounts, "Source account")->type_name("SRC")->required();
+    restore->add_option("--to", o.to, "Target account (another [[account]], or SRC)")->type_name("TARGET")->required();
+    restore->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
+        ->type_name("PATTERN");
+    restore->add_option("--prefix", o.prefix, "Put restored mailboxes under this prefix, e.g. \"Restored/\"");
+    restore->add_option("--at", o.at, "Restore the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
+    restore->add_flag("--dry-run", o.dry_run, "Say what would be created and appended");
+    restore->add_flag("--json", o.json, "Print the report as JSON");
+    add_verbosity(*restore, o);
+
+    auto* export_ = app.add_subcommand("export", "Write an mbox, Maildir or .eml archive (not implemented yet)");
+    add_config_option(*export_, o);
+    export_->add_option("--account", o.accounts, "Account to export from the store")->type_name("NAME");
+    export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
+    export_->add_option("--format", o.format, "Archive format")->check(CLI::IsMember({"mbox", "maildir", "eml"}))->required();
+    export_->add_option("--output", o.output, "Where to write the archive")->type_name("PATH")->required();
+    export_->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
+        ->type_name("PATTERN");
+    export_->add_option("--at", o.at, "Export the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
+    export_->add_option("--password-command", o.password_command, "With --url: command printing the password");
+    export_->add_option("--password-file", o.password_file, "With --url: file holding the password");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e, io.out, io.err);
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+
+    if (restore->parsed()) return not_implemented("restore", io);
+    if (export_->parsed()) return not_implemented("export", io);
+
+    Config config;
+    try {
+        config = load_config(o.config.empty() ? default_config_path() : o.config);
+    } catch (const ConfigError& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitUsage;
+    }
+    for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
+    if (auto w = exposure_warning(config.file, config.store_path)) io.err << "imapkeep: " << *w << "\n";
+
+    try {
+        if (backup->parsed()) {
+            // Everything the store gets from here on holds mail: private.
+            ::umask(077);
+            BackupArgs args{o.accounts, o.mailboxes, o.dry_run, o.json, verbosity_of(o)};
+            return run_backup(config, args, services, io);
+        }
+        if (status->parsed()) return run_status(config, o.accounts, o.json, io);
+        if (verify->parsed()) {
+            VerifyArgs args{o.accounts, o.server, o.json, verbosity_of(o)};
+            return run_verify(config, args, io);
+        }
+    } catch (const ConfigError& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitTempFail;
+    }
+    return kExitUsage;
+}
+
+}  // namespace imapkeep::cli

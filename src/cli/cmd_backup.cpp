@@ -1,0 +1,140 @@
+// imapkeep backup: lock the store, run the engine per account, record the run,
+// report.
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+#include "cli/progress.hpp"
+
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+namespace imapkeep::cli {
+
+namespace {
+
+std::uint64_t stop_after_from_env() {
+    const char* v = std::getenv(kStopAfterEnv);
+    if (!v || !*v) return 0;
+    return std::strtoull(v, nullptr, 10);
+}
+
+// What the engine could not contain becomes an account-level outcome, so one
+// account's trouble never hides the others' results.
+sync::AccountReport failed_account(const std::string& name, const std::exception& e) {
+    sync::AccountReport report;
+    report.account = name;
+    report.error = e.what();
+    if (auto* ce = dynamic_cast<const imap::ConnectError*>(&e)) {
+        report.connect_failed = true;
+        report.error_kind = ce->kind();
+        report.transient = ce->transient();
+    }
+    return report;
+}
+
+}  // namespace
+
+std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
+                                                        const std::vector<std::string>& names) {
+    std::vector<const sync::AccountConfig*> selected;
+    if (names.empty()) {
+        for (const auto& a : config.accounts) selected.push_back(&a);
+        return selected;
+    }
+    for (const auto& name : names) {
+        const sync::AccountConfig* account = config.find_account(name);
+        if (!account) {
+            std::string known;
+            for (const auto& a : config.accounts) known += (known.empty() ? "" : ", ") + a.name;
+            throw ConfigError(config.file + ": no account named \"" + name + "\" (configured: " + known + ")");
+        }
+        selected.push_back(account);
+    }
+    return selected;
+}
+
+int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io) {
+    auto selected = select_accounts(config, args.accounts);
+
+    std::optional<StoreLock> lock;
+    try {
+        lock.emplace(config.store_path);
+    } catch (const LockBusy& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitTempFail;
+    }
+
+    const std::string catalog_path = config.store_path + "/catalog.sqlite";
+    std::unique_ptr<store::Catalog> catalog;
+    std::unique_ptr<store::MessageStore> messages;
+    try {
+        catalog = store::open_sqlite_catalog(catalog_path);
+        messages = store::open_maildir_store(config.store_path);
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+        return kExitTempFail;
+    }
+
+    RunInfo run;
+    run.dry_run = args.dry_run;
+    run.started_at = std::time(nullptr);
+    const auto clock_start = std::chrono::steady_clock::now();
+    // A dry run changes nothing, not even the run history.
+    std::optional<store::Id> run_id;
+    if (!args.dry_run) run_id = catalog->begin_run("backup", run.started_at);
+
+    sync::Progress progress;
+    sync::BackupOptions options;
+    options.mailbox_filter = args.mailboxes;
+    options.dry_run = args.dry_run;
+    options.progress = &progress;
+    options.catalog_path = catalog_path;
+    options.stop_after_steps = stop_after_from_env();
+
+    std::unique_ptr<ProgressBar> bar;
+    if (io.err_is_terminal && !args.json && args.verbosity != Verbosity::Quiet)
+        bar = std::make_unique<ProgressBar>(progress, io.err, terminal_width(2));
+
+    std::vector<sync::AccountReport> reports;
+    for (const sync::AccountConfig* account : selected) {
+        try {
+            reports.push_back(services.backup_account(*account, *catalog, *messages, options));
+        } catch (const sync::StopRequested&) {
+            // The test hook stands for a kill: leave the run unfinished, as a
+            // kill would.
+            if (bar) bar->stop();
+            io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps (" << kStopAfterEnv
+                   << ")\n";
+            return kExitTempFail;
+        } catch (const std::exception& e) {
+            reports.push_back(failed_account(account->name, e));
+        }
+    }
+    if (bar) bar->stop();
+
+    run.finished_at = std::time(nullptr);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+    run.exit_code = exit_code_for(reports);
+    const nlohmann::json report = run_report_json(run, reports);
+    if (run_id) {
+        try {
+            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), report.dump());
+        } catch (const std::exception& e) {
+            io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
+            if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
+        }
+    }
+
+    if (args.json)
+        io.out << report.dump(2) << "\n";
+    print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
+    return run.exit_code;
+}
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,125 @@
+// imapkeep status: what the store holds, per account and mailbox, from the
+// catalog alone (no lock, no network: it may run while a backup does).
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace imapkeep::cli {
+
+namespace {
+
+nlohmann::json mailbox_status(store::Catalog& catalog, const store::MailboxRecord& mailbox) {
+    std::uint64_t count = 0, bytes = 0;
+    for (const auto& m : catalog.messages(mailbox.id)) {
+        ++count;
+        bytes += m.size;
+    }
+    return {
+        {"name", mailbox.name},
+        {"folder", mailbox.folder},
+        {"messages", count},
+        {"bytes", bytes},
+        {"last_sync", mailbox.last_sync_at ? nlohmann::json(iso8601_utc(*mailbox.last_sync_at))
+                                           : nlohmann::json(nullptr)},
+        {"path", mailbox.sync_path},
+    };
+}
+
+void print_text(std::ostream& out, const nlohmann::json& status) {
+    out << "store: " << status["store"].get<std::string>() << "\n";
+    if (status["last_run"].is_null()) {
+        out << "last backup run: never\n";
+    } else {
+        const auto& r = status["last_run"];
+        out << "last backup run: " << r["started_at"].get<std::string>() << " ("
+            << r["status"].get<std::string>() << ")\n";
+    }
+    for (const auto& account : status["accounts"]) {
+        out << "\n" << account["name"].get<std::string>();
+        if (!account["configured"].get<bool>()) out << " (no longer in the config)";
+        out << ": " << account["messages"].get<std::uint64_t>() << " messages, "
+            << human_bytes(account["bytes"].get<std::uint64_t>()) << "\n";
+        for (const auto& m : account["mailboxes"]) {
+            std::string name = m["name"].get<std::string>();
+            std::string when = m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>();
+            std::string path = m["path"].get<std::string>();
+            char line[512];
+            std::snprintf(line, sizeof line, "  %-30s %8llu msgs %10s  %-9s  %s\n", name.c_str(),
+                          static_cast<unsigned long long>(m["messages"].get<std::uint64_t>()),
+                          human_bytes(m["bytes"].get<std::uint64_t>()).c_str(),
+                          path.empty() ? "-" : path.c_str(), when.c_str());
+            out << line;
+        }
+    }
+}
+
+}  // namespace
+
+int run_status(const Config& config, const std::vector<std::string>& account_names, bool json, Io& io) {
+    auto selected = select_accounts(config, account_names);
+    const std::string catalog_path = config.store_path + "/catalog.sqlite";
+    nlohmann::json status = {{"store", config.store_path}, {"last_run", nullptr},
+                             {"accounts", nlohmann::json::array()}};
+    if (!std::filesystem::exists(catalog_path)) {
+        // Opening would create it; status must not write.
+        if (json)
+            io.out << status.dump(2) << "\n";
+        else
+            io.out << "store: " << config.store_path << "\nno backup yet (run `imapkeep backup`)\n";
+        return kExitOk;
+    }
+    std::unique_ptr<store::Catalog> catalog;
+    try {
+        catalog = store::open_sqlite_catalog(catalog_path);
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: cannot open the catalog " << catalog_path << ": " << e.what() << "\n";
+        return kExitTempFail;
+    }
+
+    if (auto run = catalog->last_run("backup")) {
+        status["last_run"] = {{"started_at", iso8601_utc(run->started_at)},
+                              {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
+                                                               : nlohmann::json(nullptr)},
+                              {"status", run->status}};
+    }
+    // Configured accounts first, in config order; with no --account, also those
+    // the catalog still holds but the config dropped, since their mail is there.
+    std::vector<std::pair<std::string, bool>> names;
+    for (const auto* a : selected) names.emplace_back(a->name, true);
+    if (account_names.empty())
+        for (const auto& name : catalog->account_names())
+            if (!config.find_account(name)) names.emplace_back(name, false);
+
+    for (const auto& [name, configured] : names) {
+        nlohmann::json account = {{"name", name}, {"configured", configured},
+                                  {"messages", 0}, {"bytes", 0}, {"mailboxes", nlohmann::json::array()}};
+        std::uint64_t messages = 0, bytes = 0;
+        if (auto id = catalog->find_account(name)) {
+            auto mailboxes = catalog->mailboxes(*id);
+            std::sort(mailboxes.begin(), mailboxes.end(),
+                      [](const auto& a, const auto& b) { return a.name < b.name; });
+            for (const auto& mailbox : mailboxes) {
+                nlohmann::json m = mailbox_status(*catalog, mailbox);
+                messages += m["messages"].get<std::uint64_t>();
+                bytes += m["bytes"].get<std::uint64_t>();
+                account["mailboxes"].push_back(std::move(m));
+            }
+        }
+        account["messages"] = messages;
+        account["bytes"] = bytes;
+        status["accounts"].push_back(std::move(account));
+    }
+    if (json)
+        io.out << status.dump(2) << "\n";
+    else
+        print_text(io.out, status);
+    return kExitOk;
+}
+
+}  // namespace imapkeep::cli

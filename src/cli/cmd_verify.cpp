@@ -1,0 +1,219 @@
+// imapkeep verify [--server]: re-hash every stored file against the catalog,
+// and with --server compare UIDs and flags with what the server has now.
+// The server is only read (EXAMINE, UID FETCH FLAGS).
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/store/verify.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace imapkeep::cli {
+
+namespace {
+
+// LIST wildcards (RFC 3501 §6.3.8): "*" matches anything, "%" anything but
+// the hierarchy delimiter.
+bool wildcard_match(std::string_view pattern, std::string_view name, char delimiter) {
+    if (pattern.empty()) return name.empty();
+    if (pattern[0] == '*' || pattern[0] == '%') {
+        for (size_t i = 0; i <= name.size(); ++i) {
+            if (wildcard_match(pattern.substr(1), name.substr(i), delimiter)) return true;
+            if (i < name.size() && pattern[0] == '%' && delimiter && name[i] == delimiter) return false;
+        }
+        return false;
+    }
+    return !name.empty() && pattern[0] == name[0] && wildcard_match(pattern.substr(1), name.substr(1), delimiter);
+}
+
+std::vector<std::string> normalized(std::vector<std::string> flags) {
+    std::vector<std::string> out;
+    for (auto& f : flags) {
+        std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (f != "\\recent") out.push_back(std::move(f));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+struct MailboxDiff {
+    std::string name;
+    std::string problem;           // whole-mailbox problem, else ""
+    UidSet not_backed_up;          // on the server, not in the catalog
+    UidSet gone_from_server;       // in the catalog, not on the server
+    UidSet flags_differ;
+    bool clean() const {
+        return problem.empty() && not_backed_up.empty() && gone_from_server.empty() && flags_differ.empty();
+    }
+};
+
+MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& mb) {
+    MailboxDiff diff;
+    diff.name = mb.name;
+    imap::SelectData selected = client.select(mb.name, true);
+    if (selected.uidvalidity.value != mb.uidvalidity) {
+        diff.problem = "UIDVALIDITY differs (server " + std::to_string(selected.uidvalidity.value) +
+                       ", backup " + std::to_string(mb.uidvalidity) + ")";
+        return diff;
+    }
+    std::map<std::uint32_t, std::vector<std::string>> server;
+    if (selected.exists > 0) {
+        UidSet all;
+        std::uint32_t last = selected.uidnext && selected.uidnext->value > 1 ? selected.uidnext->value - 1
+                                                                             : 0xFFFFFFFFu;
+        all.add_range(Uid{1}, Uid{last});
+        client.uid_fetch(all, "FLAGS", [&](imap::FetchData& f) {
+            if (f.uid) server[f.uid->value] = normalized(f.flags.value_or(std::vector<std::string>{}));
+        });
+    }
+    std::set<std::uint32_t> local;
+    for (const auto& m : catalog.messages(mb.id)) {
+        if (m.uidvalidity != mb.uidvalidity) continue;
+        local.insert(m.uid);
+        auto it = server.find(m.uid);
+        if (it == server.end())
+            diff.gone_from_server.add(Uid{m.uid});
+        else if (it->second != normalized(m.flags))
+            diff.flags_differ.add(Uid{m.uid});
+    }
+    for (const auto& [uid, flags] : server)
+        if (!local.count(uid)) diff.not_backed_up.add(Uid{uid});
+    return diff;
+}
+
+// Returns the problems found; throws ConnectError when the server is unreachable.
+std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account, store::Catalog& catalog,
+                                             store::Id account_id) {
+    auto client = imap::connect_and_login(account.connect);
+    std::vector<MailboxDiff> diffs;
+    std::set<std::string> on_server;
+    for (const auto& pattern : account.mailboxes) {
+        for (const auto& entry : client->list("", pattern)) {
+            if (!entry.selectable()) continue;
+            char delimiter = entry.delimiter.empty() ? '\0' : entry.delimiter[0];
+            bool excluded = std::any_of(account.exclude.begin(), account.exclude.end(),
+                                        [&](const std::string& p) { return wildcard_match(p, entry.name, delimiter); });
+            if (!excluded) on_server.insert(entry.name);
+        }
+    }
+    std::set<std::string> in_catalog;
+    for (const auto& mb : catalog.mailboxes(account_id)) {
+        in_catalog.insert(mb.name);
+        if (!on_server.count(mb.name)) {
+            diffs.push_back({mb.name, "gone from the server (or excluded) since the last backup", {}, {}, {}});
+            continue;
+        }
+        try {
+            MailboxDiff diff = compare_mailbox(*client, catalog, mb);
+            if (!diff.clean()) diffs.push_back(std::move(diff));
+        } catch (const imap::CommandFailed& e) {
+            diffs.push_back({mb.name, std::string("cannot examine: ") + e.what(), {}, {}, {}});
+        }
+    }
+    for (const auto& name : on_server)
+        if (!in_catalog.count(name)) diffs.push_back({name, "on the server, not in the backup", {}, {}, {}});
+    client->logout();
+    return diffs;
+}
+
+std::string uid_list(const UidSet& set) {
+    std::string text = set.to_string();
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return std::to_string(set.size()) + " (UID " + text + ")";
+}
+
+}  // namespace
+
+int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
+    auto selected = select_accounts(config, args.accounts);
+    const std::string catalog_path = config.store_path + "/catalog.sqlite";
+    if (!std::filesystem::exists(catalog_path)) {
+        io.err << "imapkeep: no backup in " << config.store_path << " yet\n";
+        return kExitUsage;
+    }
+    // A backup running meanwhile would move files under our feet.
+    std::optional<StoreLock> lock;
+    try {
+        lock.emplace(config.store_path);
+    } catch (const LockBusy& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitTempFail;
+    }
+    std::unique_ptr<store::Catalog> catalog;
+    std::unique_ptr<store::MessageStore> messages;
+    try {
+        catalog = store::open_sqlite_catalog(catalog_path);
+        messages = store::open_maildir_store(config.store_path);
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+        return kExitTempFail;
+    }
+
+    int code = kExitOk;
+    nlohmann::json report = {{"store", config.store_path}, {"accounts", nlohmann::json::array()}};
+    for (const auto* account : selected) {
+        nlohmann::json a = {{"name", account->name}, {"files", nlohmann::json::array()}, {"error", nullptr}};
+        auto id = catalog->find_account(account->name);
+        if (!id) {
+            if (!args.json) io.out << account->name << ": not backed up yet\n";
+            report["accounts"].push_back(std::move(a));
+            continue;
+        }
+        auto problems = store::verify_files(*catalog, *messages, *id);
+        for (const auto& p : problems) {
+            a["files"].push_back({{"file", p.file}, {"problem", p.kind}});
+            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << "\n";
+        }
+        if (!problems.empty()) code = worse_exit_code(code, kExitPartial);
+        if (!args.json && args.verbosity != Verbosity::Quiet)
+            io.out << account->name << ": files: "
+                   << (problems.empty() ? "all match the catalog" : std::to_string(problems.size()) + " problems")
+                   << "\n";
+
+        if (args.server) {
+            a["server"] = nlohmann::json::array();
+            try {
+                for (const auto& d : compare_with_server(*account, *catalog, *id)) {
+                    nlohmann::json m = {{"mailbox", d.name},
+                                        {"problem", d.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.problem)},
+                                        {"not_backed_up", d.not_backed_up.to_string()},
+                                        {"gone_from_server", d.gone_from_server.to_string()},
+                                        {"flags_differ", d.flags_differ.to_string()}};
+                    a["server"].push_back(m);
+                    std::vector<std::string> parts;
+                    if (!d.problem.empty()) parts.push_back(d.problem);
+                    if (!d.not_backed_up.empty()) parts.push_back("not backed up " + uid_list(d.not_backed_up));
+                    if (!d.gone_from_server.empty())
+                        parts.push_back("expunged on the server " + uid_list(d.gone_from_server));
+                    if (!d.flags_differ.empty()) parts.push_back("flags differ " + uid_list(d.flags_differ));
+                    io.err << account->name << ": " << d.name << ": ";
+                    for (size_t i = 0; i < parts.size(); ++i) io.err << (i ? "; " : "") << parts[i];
+                    io.err << "\n";
+                    code = worse_exit_code(code, kExitPartial);
+                }
+                if (!args.json && args.verbosity != Verbosity::Quiet && a["server"].empty())
+                    io.out << account->name << ": server: UIDs and flags match\n";
+            } catch (const imap::ConnectError& e) {
+                a["error"] = e.what();
+                io.err << account->name << ": cannot connect: " << e.what() << "\n";
+                code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
+            } catch (const imap::Error& e) {
+                a["error"] = e.what();
+                io.err << account->name << ": " << e.what() << "\n";
+                code = worse_exit_code(code, kExitTempFail);
+            }
+        }
+        report["accounts"].push_back(std::move(a));
+    }
+    if (args.json) io.out << report.dump(2) << "\n";
+    return code;
+}
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,29 @@
+#include "cli/permissions.hpp"
+
+#include <sys/stat.h>
+
+#include <vector>
+
+namespace imapkeep::cli {
+
+namespace {
+
+bool readable_by_others(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    return (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+}
+
+}  // namespace
+
+std::optional<std::string> exposure_warning(const std::string& config_file, const std::string& store_path) {
+    std::vector<std::string> fixes;
+    if (!config_file.empty() && readable_by_others(config_file)) fixes.push_back("chmod 600 " + config_file);
+    if (!store_path.empty() && readable_by_others(store_path)) fixes.push_back("chmod 700 " + store_path);
+    if (fixes.empty()) return std::nullopt;
+    std::string line = "warning: readable by other users (";
+    for (size_t i = 0; i < fixes.size(); ++i) line += (i ? "; " : "") + fixes[i];
+    return line + ")";
+}
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,164 @@
+#include "cli/report.hpp"
+
+#include "cli/exit_codes.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace imapkeep::cli {
+
+namespace {
+
+const char* kind_name(imap::ConnectError::Kind kind) {
+    switch (kind) {
+    case imap::ConnectError::Kind::Network: return "network";
+    case imap::ConnectError::Kind::Tls: return "tls";
+    case imap::ConnectError::Kind::HostKey: return "hostkey";
+    case imap::ConnectError::Kind::Auth: return "auth";
+    case imap::ConnectError::Kind::Protocol: return "protocol";
+    }
+    return "unknown";
+}
+
+struct Totals {
+    std::uint64_t mailboxes = 0, new_messages = 0, flag_changes = 0, expunged = 0, bytes = 0,
+                  failed = 0;
+    double seconds = 0;
+};
+
+Totals totals_of(const sync::AccountReport& account) {
+    Totals t;
+    for (const auto& m : account.mailboxes) {
+        ++t.mailboxes;
+        t.new_messages += m.new_messages;
+        t.flag_changes += m.flag_changes;
+        t.expunged += m.expunged;
+        t.bytes += m.bytes;
+        t.seconds += m.seconds;
+        if (m.failed()) ++t.failed;
+    }
+    return t;
+}
+
+std::string seconds_text(double s) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f s", s);
+    return buffer;
+}
+
+}  // namespace
+
+std::string iso8601_utc(std::int64_t epoch) {
+    std::time_t t = static_cast<std::time_t>(epoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+    static const char* const kUnits[] = {"B", "KB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    if (unit == 0)
+        std::snprintf(buffer, sizeof buffer, "%llu B", static_cast<unsigned long long>(bytes));
+    else
+        std::snprintf(buffer, sizeof buffer, "%.1f %s", value, kUnits[unit]);
+    return buffer;
+}
+
+nlohmann::json mailbox_json(const sync::MailboxReport& m) {
+    return {
+        {"name", m.name},
+        {"path", m.path},
+        {"new", m.new_messages},
+        {"flag_changes", m.flag_changes},
+        {"expunged", m.expunged},
+        {"bytes", m.bytes},
+        {"seconds", m.seconds},
+        {"errors", m.errors},
+        {"created", m.created},
+        {"deleted", m.deleted},
+        {"renamed_from", m.renamed ? nlohmann::json(m.renamed_from) : nlohmann::json(nullptr)},
+        {"uidvalidity_reset", m.uidvalidity_reset},
+    };
+}
+
+nlohmann::json account_json(const sync::AccountReport& account) {
+    Totals t = totals_of(account);
+    nlohmann::json mailboxes = nlohmann::json::array();
+    for (const auto& m : account.mailboxes) mailboxes.push_back(mailbox_json(m));
+    bool has_error = !account.error.empty();
+    return {
+        {"name", account.account},
+        {"error", has_error ? nlohmann::json(account.error) : nlohmann::json(nullptr)},
+        {"error_kind", account.connect_failed ? nlohmann::json(kind_name(account.error_kind))
+                                              : nlohmann::json(nullptr)},
+        {"transient", has_error && account.transient},
+        {"totals",
+         {{"mailboxes", t.mailboxes},
+          {"new", t.new_messages},
+          {"flag_changes", t.flag_changes},
+          {"expunged", t.expunged},
+          {"bytes", t.bytes},
+          {"failed", t.failed}}},
+        {"mailboxes", mailboxes},
+    };
+}
+
+nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports) {
+    nlohmann::json accounts = nlohmann::json::array();
+    for (const auto& a : reports) accounts.push_back(account_json(a));
+    return {
+        {"command", run.command},
+        {"started_at", iso8601_utc(run.started_at)},
+        {"finished_at", iso8601_utc(run.finished_at)},
+        {"seconds", run.seconds},
+        {"dry_run", run.dry_run},
+        {"exit_code", run.exit_code},
+        {"status", run_status_for(run.exit_code)},
+        {"accounts", accounts},
+    };
+}
+
+void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync::AccountReport>& reports,
+                   Verbosity verbosity, bool dry_run) {
+    const std::string prefix = dry_run ? "(dry run) " : "";
+    for (const auto& account : reports) {
+        if (account.connect_failed) {
+            err << account.account << ": cannot connect: " << account.error << "\n";
+            continue;
+        }
+        Totals t = totals_of(account);
+        if (verbosity == Verbosity::Verbose) {
+            for (const auto& m : account.mailboxes) {
+                out << prefix << account.account << ": " << m.name << ": " << m.path << ", "
+                    << m.new_messages << " new (" << human_bytes(m.bytes) << "), " << m.flag_changes
+                    << " flag changes, " << m.expunged << " expunged, " << seconds_text(m.seconds);
+                if (m.created) out << ", new mailbox";
+                if (m.deleted) out << ", deleted on the server";
+                if (m.renamed) out << ", renamed from " << m.renamed_from;
+                if (m.uidvalidity_reset) out << ", UIDVALIDITY reset";
+                out << "\n";
+            }
+        }
+        if (verbosity != Verbosity::Quiet) {
+            out << prefix << account.account << ": " << t.mailboxes << " mailboxes, " << t.new_messages
+                << " new (" << human_bytes(t.bytes) << "), " << t.flag_changes << " flag changes, "
+                << t.expunged << " expunged";
+            if (t.failed) out << "; " << t.failed << " failed";
+            out << "\n";
+        }
+        for (const auto& m : account.mailboxes)
+            for (const auto& e : m.errors) err << account.account << ": " << m.name << ": " << e << "\n";
+        if (!account.error.empty()) err << account.account << ": " << account.error << "\n";
+    }
+}
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,56 @@
+// What a backup run prints: the --json run report and the human summary.
+//
+// The JSON report (stdout with --json, and stored with the run in the catalog):
+//   { "command": "backup", "started_at": "2024-05-01T10:00:00Z",
+//     "finished_at": "...", "seconds": 1.5, "dry_run": false,
+//     "exit_code": 1, "status": "partial",
+//     "accounts": [ { "name": "work", "error": null | "text",
+//                     "error_kind": null | "network"|"tls"|"hostkey"|"auth"|"protocol",
+//                     "transient": false,
+//                     "totals": { "mailboxes", "new", "flag_changes", "expunged",
+//                                 "bytes", "failed" },
+//                     "mailboxes": [ { "name", "path", "new", "flag_changes",
+//                                      "expunged", "bytes", "seconds", "errors": [],
+//                                      "created", "deleted", "renamed_from",
+//                                      "uidvalidity_reset" } ] } ] }
+// "path" is how the mailbox was synced: QRESYNC, CONDSTORE, plain, unchanged or
+// skipped. No secret is ever part of a report: reports carry no config.
+#pragma once
+
+#include <imapkeep/sync/backup.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+namespace imapkeep::cli {
+
+enum class Verbosity { Quiet, Normal, Verbose };
+
+struct RunInfo {
+    std::string command = "backup";
+    std::int64_t started_at = 0;   // epoch seconds
+    std::int64_t finished_at = 0;
+    double seconds = 0;
+    bool dry_run = false;
+    int exit_code = 0;
+};
+
+nlohmann::json mailbox_json(const sync::MailboxReport& mailbox);
+nlohmann::json account_json(const sync::AccountReport& account);
+nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports);
+
+// "2024-05-01T10:00:00Z"
+std::string iso8601_utc(std::int64_t epoch);
+// "512 B", "1.5 KB", "12.3 MB" (powers of 1024).
+std::string human_bytes(std::uint64_t bytes);
+
+// Human output. `out` gets the per-account summary (Normal) and per-mailbox
+// lines (Verbose); `err` gets every failure, at any verbosity, so `-q` under
+// cron mails only on trouble.
+void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync::AccountReport>& reports,
+                   Verbosity verbosity, bool dry_run);
+
+}  // namespace imapkeep::cli

@@ -1,0 +1,374 @@
+// The Maildir++ MessageStore (message_store.hpp). Layout and naming rules are in
+// maildir_names.hpp; this file does the I/O and the durability ordering:
+// data fsync (now or batched) -> rename -> directory fsync -> caller's catalog commit.
+#include <imapkeep/store/message_store.hpp>
+
+#include "store/maildir_names.hpp"
+#include "store/posix_fs.hpp"
+
+#include <imapkeep/util/sha256.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <fcntl.h>
+#include <mutex>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imapkeep::store {
+namespace {
+
+class MaildirStore;
+
+class MaildirPending final : public PendingMessage {
+public:
+    MaildirPending(MaildirStore& store, std::string tmp_dir, std::string name, int fd)
+        : m_store(store),
+          m_tmp_dir(std::move(tmp_dir)),
+          m_name(std::move(name)),
+          m_fd(fd),
+          m_synced(std::make_shared<std::atomic<bool>>(false)) {}
+    ~MaildirPending() override { discard(); }
+
+    void write(std::string_view chunk) override;
+    std::uint64_t size() const override { return m_size; }
+    std::string sha256_hex() const override {
+        if (m_state == State::Writing) throw StoreError("sha256_hex() before finish()");
+        return m_digest;
+    }
+    void finish() override;
+    void discard() noexcept override;
+
+    std::string tmp_path() const { return m_tmp_dir + "/" + m_name; }
+
+private:
+    friend class MaildirStore;
+    enum class State { Writing, Finished, Committed, Discarded };
+
+    MaildirStore& m_store;
+    std::string m_tmp_dir;   // absolute
+    std::string m_name;      // unique base name
+    int m_fd;
+    util::Sha256 m_hash;
+    std::uint64_t m_size = 0;
+    std::string m_digest;
+    State m_state = State::Writing;
+    // Shared with the store's sync queue, which may fsync the file first.
+    std::shared_ptr<std::atomic<bool>> m_synced;
+};
+
+class MaildirStore final : public MessageStore {
+public:
+    MaildirStore(std::string root, const MaildirOptions& options)
+        : m_root(std::move(root)), m_options(options) {
+        while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
+        if (m_root.empty()) throw StoreError("store root is empty");
+        make_dirs(m_root);
+    }
+
+    std::string folder_for(const std::string& mailbox, const std::string& delimiter) override {
+        return folder_for_mailbox(mailbox, delimiter);
+    }
+
+    std::unique_ptr<PendingMessage> begin(const std::string& account,
+                                          const std::string& folder) override {
+        const std::string dir = ensure_maildir("mail", account, folder);
+        const std::string tmp_dir = m_root + "/" + dir + "/tmp";
+        // O_EXCL: a name clash (clock stepped back, pid reused) retries, never overwrites.
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            std::string name = unique_name(std::time(nullptr));
+            const std::string path = tmp_dir + "/" + name;
+            int fd;
+            do {
+                fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            } while (fd < 0 && errno == EINTR);
+            if (fd < 0) {
+                if (errno == EEXIST) continue;
+                throw_errno(errno, "cannot create", path);
+            }
+            {
+                std::lock_guard lock(m_mutex);
+                m_live_tmp.insert(path);
+            }
+            return std::make_unique<MaildirPending>(*this, tmp_dir, std::move(name), fd);
+        }
+        throw StoreError("cannot find a unique file name in " + tmp_dir);
+    }
+
+    void sync_pending() override {
+        std::vector<Queued> queue;
+        {
+            std::lock_guard lock(m_mutex);
+            queue.swap(m_queue);
+        }
+        std::set<std::string> dirs;
+        try {
+            for (auto& q : queue) {
+                // A file gone since (discarded, or committed, which fsyncs) needs nothing.
+                if (!q.synced->load() && fsync_file(q.path)) q.synced->store(true);
+                dirs.insert(q.dir);
+            }
+            for (const auto& dir : dirs) fsync_dir(dir);
+        } catch (...) {
+            // commit() fsyncs any file left unsynced, so nothing is lost; keep
+            // the rest queued for the next attempt anyway.
+            std::lock_guard lock(m_mutex);
+            for (auto& q : queue)
+                if (!q.synced->load()) m_queue.push_back(std::move(q));
+            throw;
+        }
+    }
+
+    std::string commit(PendingMessage& message, const std::string& account,
+                       const std::string& folder, std::uint32_t uid, std::int64_t internaldate,
+                       const std::vector<std::string>& flags) override {
+        auto* pending = dynamic_cast<MaildirPending*>(&message);
+        if (!pending || &pending->m_store != this)
+            throw StoreError("commit(): message was not begun by this store");
+        if (pending->m_state != MaildirPending::State::Finished)
+            throw StoreError("commit(): message is not finished (or already committed)");
+        const std::string dir = ensure_maildir("mail", account, folder);
+        const std::string from = pending->tmp_path();
+
+        // mtime is INTERNALDATE for Dovecot, mutt and notmuch (RFC 3501 §2.3.3).
+        const timespec times[2] = {{static_cast<time_t>(internaldate), 0},
+                                   {static_cast<time_t>(internaldate), 0}};
+        if (::utimensat(AT_FDCWD, from.c_str(), times, 0) != 0)
+            throw_errno(errno, "cannot set the time of", from);
+        if (!pending->m_synced->load()) {
+            if (!fsync_file(from)) throw StoreError("commit(): tmp file vanished: " + from);
+            pending->m_synced->store(true);
+        }
+
+        const std::string name = with_info(pending->m_name + ",U=" + std::to_string(uid),
+                                           maildir_flag_suffix(flags));
+        const std::string relative = dir + "/cur/" + name;
+        if (!rename_path(from, m_root + "/" + relative))
+            throw StoreError("commit(): tmp file vanished: " + from);
+        pending->m_state = MaildirPending::State::Committed;
+        forget_tmp(from);
+        fsync_dir(m_root + "/" + dir + "/cur");
+        return relative;
+    }
+
+    std::string set_flags(const std::string& file, const std::vector<std::string>& flags) override {
+        StorePath p = parse_store_path(file);
+        const std::string renamed = with_info(p.name, maildir_flag_suffix(flags));
+        if (renamed == p.name) return file;
+        StorePath to = p;
+        to.name = renamed;
+        move(p, to);
+        return to.relative();
+    }
+
+    std::string move_to_attic(const std::string& file) override {
+        StorePath p = parse_store_path(file);
+        if (p.tree != "mail") throw StoreError("move_to_attic(): not a live file: " + file);
+        StorePath to = p;
+        to.tree = "attic";
+        ensure_maildir(to.tree, to.account, to.folder);
+        move(p, to);
+        return to.relative();
+    }
+
+    std::string move_to_folder(const std::string& file, const std::string& account,
+                               const std::string& folder) override {
+        StorePath p = parse_store_path(file);
+        StorePath to = p;
+        to.account = account;
+        to.folder = folder;
+        ensure_maildir(to.tree, to.account, to.folder);
+        if (to.relative() == p.relative()) return file;
+        move(p, to);
+        return to.relative();
+    }
+
+    void remove(const std::string& file) override {
+        StorePath p = parse_store_path(file);
+        if (unlink_path(m_root + "/" + p.relative())) fsync_dir(m_root + "/" + p.dir());
+    }
+
+    bool remove_folder(const std::string& account, const std::string& folder) override {
+        check_account(account);
+        check_folder(folder);
+        if (folder.empty()) return false;
+        const std::string base = m_root + "/mail/" + account + "/" + folder;
+        if (!is_dir(base)) return true;
+        if (!list_dir(base + "/cur").empty() || !list_dir(base + "/new").empty()) return false;
+        for (const auto& name : list_dir(base + "/tmp")) unlink_path(base + "/tmp/" + name);
+        for (const auto& entry : list_dir(base)) {
+            const std::string path = base + "/" + entry;
+            if (is_dir(path)) {
+                if (::rmdir(path.c_str()) != 0) throw_errno(errno, "cannot remove", path);
+            } else {
+                // maildirfolder, and index files a mail reader may have left.
+                unlink_path(path);
+            }
+        }
+        if (::rmdir(base.c_str()) != 0) throw_errno(errno, "cannot remove", base);
+        {
+            std::lock_guard lock(m_mutex);
+            m_known_dirs.erase("mail/" + account + "/" + folder);
+        }
+        fsync_dir(m_root + "/mail/" + account);
+        return true;
+    }
+
+    std::string absolute(const std::string& file) const override {
+        return m_root + "/" + parse_store_path(file).relative();
+    }
+
+    std::size_t clean_tmp(const std::string& account) override {
+        check_account(account);
+        std::size_t removed = 0;
+        for (const char* tree : {"mail", "attic"}) {
+            const std::string account_dir = m_root + "/" + tree + "/" + account;
+            std::vector<std::string> tmp_dirs = {account_dir + "/tmp"};
+            for (const auto& entry : list_dir(account_dir))
+                if (entry.front() == '.' && is_dir(account_dir + "/" + entry))
+                    tmp_dirs.push_back(account_dir + "/" + entry + "/tmp");
+            for (const auto& dir : tmp_dirs) {
+                for (const auto& name : list_dir(dir)) {
+                    const std::string path = dir + "/" + name;
+                    {
+                        std::lock_guard lock(m_mutex);
+                        if (m_live_tmp.count(path)) continue;
+                    }
+                    if (!is_dir(path) && unlink_path(path)) ++removed;
+                }
+            }
+        }
+        return removed;
+    }
+
+    const std::string& root() const override { return m_root; }
+
+    // Called by MaildirPending.
+    bool defer_fsync() const { return m_options.defer_fsync; }
+    void queue_sync(const std::string& path, const std::string& dir,
+                    std::shared_ptr<std::atomic<bool>> synced) {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back({path, dir, std::move(synced)});
+    }
+    void forget_tmp(const std::string& path) {
+        std::lock_guard lock(m_mutex);
+        m_live_tmp.erase(path);
+    }
+
+private:
+    struct Queued {
+        std::string path;
+        std::string dir;
+        std::shared_ptr<std::atomic<bool>> synced;
+    };
+
+    // Creates TREE/ACCOUNT/{cur,new,tmp} and, for a sub-folder, FOLDER/{cur,new,tmp}
+    // plus the "maildirfolder" marker Maildir++ readers expect. New directory
+    // entries are fsynced in their parent so a later file rename inside them
+    // cannot outlive the directory itself. Returns TREE/ACCOUNT[/FOLDER].
+    std::string ensure_maildir(const std::string& tree, const std::string& account,
+                               const std::string& folder) {
+        check_account(account);
+        check_folder(folder);
+        const std::string account_rel = tree + "/" + account;
+        const std::string rel = folder.empty() ? account_rel : account_rel + "/" + folder;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_known_dirs.count(rel)) return rel;
+        }
+        if (make_dir(m_root + "/" + tree)) fsync_dir(m_root);
+        make_maildir(account_rel, m_root + "/" + tree);
+        if (!folder.empty()) {
+            make_maildir(rel, m_root + "/" + account_rel);
+            const std::string marker = m_root + "/" + rel + "/maildirfolder";
+            int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+            if (fd < 0) throw_errno(errno, "cannot create", marker);
+            ::close(fd);
+        }
+        std::lock_guard lock(m_mutex);
+        m_known_dirs.insert(rel);
+        return rel;
+    }
+
+    void make_maildir(const std::string& rel, const std::string& parent) {
+        const std::string dir = m_root + "/" + rel;
+        bool created = make_dir(dir);
+        for (const char* sub : {"cur", "new", "tmp"}) created |= make_dir(dir + "/" + sub);
+        if (created) {
+            fsync_dir(dir);
+            fsync_dir(parent);
+        }
+    }
+
+    // Renames a store file. When the source is gone but the target exists, an
+    // earlier run did the rename before crashing: that counts as done.
+    void move(const StorePath& from, const StorePath& to) {
+        const std::string source = m_root + "/" + from.relative();
+        const std::string target = m_root + "/" + to.relative();
+        if (!rename_path(source, target)) {
+            if (exists(target)) return;
+            throw StoreError("no such message file: " + from.relative());
+        }
+        fsync_dir(m_root + "/" + to.dir());
+        if (from.dir() != to.dir()) fsync_dir(m_root + "/" + from.dir());
+    }
+
+    std::string m_root;
+    MaildirOptions m_options;
+    std::mutex m_mutex;  // guards the three members below
+    std::set<std::string> m_known_dirs;
+    std::set<std::string> m_live_tmp;
+    std::vector<Queued> m_queue;
+};
+
+void MaildirPending::write(std::string_view chunk) {
+    if (m_state != State::Writing) throw StoreError("write() after finish()");
+    const char* data = chunk.data();
+    std::size_t left = chunk.size();
+    while (left > 0) {
+        const ssize_t n = ::write(m_fd, data, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno(errno, "cannot write", tmp_path());
+        }
+        data += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    m_hash.update(chunk);
+    m_size += chunk.size();
+}
+
+void MaildirPending::finish() {
+    if (m_state != State::Writing) throw StoreError("finish() called twice");
+    if (!m_store.defer_fsync()) {
+        if (::fsync(m_fd) != 0) throw_errno(errno, "cannot fsync", tmp_path());
+        m_synced->store(true);
+    }
+    const int fd = m_fd;
+    m_fd = -1;
+    // close() reports deferred write errors on some file systems (NFS).
+    if (::close(fd) != 0) throw_errno(errno, "cannot close", tmp_path());
+    m_digest = m_hash.hex_digest();
+    m_state = State::Finished;
+    if (!m_synced->load()) m_store.queue_sync(tmp_path(), m_tmp_dir, m_synced);
+}
+
+void MaildirPending::discard() noexcept {
+    if (m_state == State::Committed || m_state == State::Discarded) return;
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+    ::unlink(tmp_path().c_str());
+    m_store.forget_tmp(tmp_path());
+    m_state = State::Discarded;
+}
+
+}  // namespace
+
+std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
+                                                 const MaildirOptions& options) {
+    return std::make_unique<MaildirStore>(store_root, options);
+}
+
+}  // namespace imapkeep::store

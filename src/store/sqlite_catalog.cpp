@@ -1,0 +1,471 @@
+// SQLite implementation of Catalog (see sqlite_catalog.hpp for the connection
+// settings and why). Every multi-statement method runs in its own (nested)
+// transaction so it is atomic whatever the caller does.
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include "store/flags.hpp"
+#include "store/migrations.hpp"
+#include "store/sqlite_db.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <string>
+#include <tuple>
+
+namespace imapkeep::store {
+namespace {
+
+constexpr const char* kMailboxColumns =
+    "id, account_id, name, delimiter, folder, uidvalidity, uidnext, highestmodseq, mailboxid, "
+    "sync_path, last_sync_at, deleted_at";
+
+constexpr const char* kMessageColumns =
+    "m.id, m.mailbox_id, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.size, "
+    "m.sha256, m.message_id, m.flags, m.modseq, m.file, m.added_at, m.expunged_at";
+
+MailboxRecord read_mailbox(const Statement& s) {
+    MailboxRecord r;
+    r.id = s.int64(0);
+    r.account_id = s.int64(1);
+    r.name = s.text(2);
+    r.delimiter = s.text(3);
+    r.folder = s.text(4);
+    r.uidvalidity = static_cast<std::uint32_t>(s.int64(5));
+    r.uidnext = static_cast<std::uint32_t>(s.int64(6));
+    r.highestmodseq = static_cast<std::uint64_t>(s.int64(7));
+    r.mailboxid = s.text(8);
+    r.sync_path = s.text(9);
+    r.last_sync_at = s.optional_int64(10);
+    r.deleted_at = s.optional_int64(11);
+    return r;
+}
+
+MessageRecord read_message(const Statement& s) {
+    MessageRecord r;
+    r.id = s.int64(0);
+    r.mailbox_id = s.int64(1);
+    r.uidvalidity = static_cast<std::uint32_t>(s.int64(2));
+    r.uid = static_cast<std::uint32_t>(s.int64(3));
+    r.internaldate = s.int64(4);
+    r.internaldate_zone = static_cast<int>(s.int64(5));
+    r.size = static_cast<std::uint64_t>(s.int64(6));
+    r.sha256 = s.text(7);
+    r.message_id = s.text(8);
+    r.flags = split_flags(s.text(9));
+    r.modseq = static_cast<std::uint64_t>(s.int64(10));
+    r.file = s.text(11);
+    r.added_at = s.int64(12);
+    r.expunged_at = s.optional_int64(13);
+    return r;
+}
+
+// IMAP's unsigned values all fit SQLite's signed 64-bit INTEGER: UIDs are 32-bit
+// and mod-sequences are at most 2^63-1 (RFC 7162 §7, mod-sequence-value).
+std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+class SqliteCatalog final : public Catalog {
+public:
+    explicit SqliteCatalog(const std::string& path) : m_db(path) {
+        m_db.exec("PRAGMA busy_timeout = 10000");
+        m_db.exec("PRAGMA journal_mode = WAL");
+        if (path != ":memory:" && m_db.pragma_text("journal_mode") != "wal")
+            throw StoreError("catalog " + path +
+                             ": cannot use WAL journal mode (is it on a network file system?)");
+        m_db.exec("PRAGMA synchronous = FULL");
+        m_db.exec("PRAGMA foreign_keys = ON");
+        apply_migrations(m_db, compiled_migrations());
+    }
+
+    ~SqliteCatalog() override {
+        if (m_depth > 0) {
+            m_depth = 1;
+            rollback();
+        }
+    }
+
+    void begin() override {
+        m_db.exec(m_depth == 0 ? std::string("BEGIN IMMEDIATE") : "SAVEPOINT " + savepoint(m_depth));
+        ++m_depth;
+    }
+
+    void commit() override {
+        if (m_depth == 0) throw StoreError("catalog: commit() without begin()");
+        // Decrement only once the statement worked: a failed COMMIT leaves the
+        // transaction open for the caller's rollback().
+        m_db.exec(m_depth == 1 ? std::string("COMMIT") : "RELEASE " + savepoint(m_depth - 1));
+        --m_depth;
+    }
+
+    void rollback() noexcept override {
+        if (m_depth == 0) return;
+        try {
+            if (m_depth == 1) {
+                m_db.exec("ROLLBACK");
+            } else {
+                const auto name = savepoint(m_depth - 1);
+                m_db.exec("ROLLBACK TO " + name + "; RELEASE " + name);
+            }
+        } catch (const StoreError&) {
+            // SQLite may already have rolled back on its own (I/O error, full disk).
+        }
+        --m_depth;
+    }
+
+    Id ensure_account(const std::string& name) override {
+        m_db.prepare("INSERT INTO account(name) VALUES (?1) ON CONFLICT(name) DO NOTHING")
+            .bind(1, name)
+            .run();
+        return *find_account(name);
+    }
+
+    std::optional<Id> find_account(const std::string& name) override {
+        auto s = m_db.prepare("SELECT id FROM account WHERE name = ?1");
+        s.bind(1, name);
+        if (!s.step()) return std::nullopt;
+        return s.int64(0);
+    }
+
+    std::vector<std::string> account_names() override {
+        auto s = m_db.prepare("SELECT name FROM account ORDER BY name");
+        std::vector<std::string> out;
+        while (s.step()) out.push_back(s.text(0));
+        return out;
+    }
+
+    std::vector<MailboxRecord> mailboxes(Id account_id, bool include_deleted) override {
+        auto s = m_db.prepare(std::string("SELECT ") + kMailboxColumns +
+                              " FROM mailbox WHERE account_id = ?1"
+                              " AND (?2 OR deleted_at IS NULL) ORDER BY name, id");
+        s.bind(1, account_id).bind(2, std::int64_t{include_deleted});
+        std::vector<MailboxRecord> out;
+        while (s.step()) out.push_back(read_mailbox(s));
+        return out;
+    }
+
+    std::optional<MailboxRecord> find_mailbox(Id account_id, const std::string& name) override {
+        auto s = m_db.prepare(std::string("SELECT ") + kMailboxColumns +
+                              " FROM mailbox WHERE account_id = ?1 AND name = ?2"
+                              " ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id DESC LIMIT 1");
+        s.bind(1, account_id).bind(2, name);
+        if (!s.step()) return std::nullopt;
+        return read_mailbox(s);
+    }
+
+    Id save_mailbox(const MailboxRecord& r) override {
+        const bool insert = r.id == 0;
+        auto s = m_db.prepare(
+            insert ? "INSERT INTO mailbox(account_id, name, delimiter, folder, uidvalidity, uidnext,"
+                     " highestmodseq, mailboxid, sync_path, last_sync_at, deleted_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                   : "UPDATE mailbox SET account_id = ?1, name = ?2, delimiter = ?3, folder = ?4,"
+                     " uidvalidity = ?5, uidnext = ?6, highestmodseq = ?7, mailboxid = ?8,"
+                     " sync_path = ?9, last_sync_at = ?10, deleted_at = ?11 WHERE id = ?12");
+        s.bind(1, r.account_id).bind(2, r.name).bind(3, r.delimiter).bind(4, r.folder);
+        s.bind(5, std::int64_t{r.uidvalidity}).bind(6, std::int64_t{r.uidnext});
+        s.bind(7, to_db(r.highestmodseq)).bind(8, r.mailboxid).bind(9, r.sync_path);
+        s.bind(10, r.last_sync_at).bind(11, r.deleted_at);
+        if (!insert) s.bind(12, r.id);
+        s.run();
+        if (insert) return m_db.last_insert_id();
+        if (m_db.changes() == 0)
+            throw StoreError("catalog: no mailbox with id " + std::to_string(r.id));
+        return r.id;
+    }
+
+    std::vector<MessageRecord> messages(Id mailbox_id) override {
+        return select_messages(" WHERE m.mailbox_id = ?1 AND m.expunged_at IS NULL"
+                               " ORDER BY m.uidvalidity, m.uid",
+                               mailbox_id);
+    }
+
+    std::vector<MessageRecord> all_messages(Id mailbox_id) override {
+        return select_messages(" WHERE m.mailbox_id = ?1 ORDER BY m.uidvalidity, m.uid, m.id",
+                               mailbox_id);
+    }
+
+    std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
+                                              std::uint32_t uid) override {
+        auto s = m_db.prepare(std::string("SELECT ") + kMessageColumns +
+                              " FROM message m WHERE m.mailbox_id = ?1 AND m.uidvalidity = ?2"
+                              " AND m.uid = ?3 ORDER BY m.expunged_at IS NOT NULL, m.id DESC"
+                              " LIMIT 1");
+        s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity}).bind(3, std::int64_t{uid});
+        if (!s.step()) return std::nullopt;
+        return read_message(s);
+    }
+
+    std::optional<MessageRecord> message_by_id(Id id) override {
+        auto found = select_messages(" WHERE m.id = ?1", id);
+        if (found.empty()) return std::nullopt;
+        return std::move(found.front());
+    }
+
+    Id add_message(const MessageRecord& r) override {
+        const auto flags = join_flags(normalize_flags(r.flags));
+        Transaction tx(*this);
+        auto s = m_db.prepare(
+            "INSERT INTO message(mailbox_id, uidvalidity, uid, internaldate, internaldate_zone,"
+            " size, sha256, message_id, flags, modseq, file, added_at, expunged_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        s.bind(1, r.mailbox_id).bind(2, std::int64_t{r.uidvalidity}).bind(3, std::int64_t{r.uid});
+        s.bind(4, r.internaldate).bind(5, std::int64_t{r.internaldate_zone});
+        s.bind(6, to_db(r.size)).bind(7, r.sha256).bind(8, r.message_id).bind(9, flags);
+        s.bind(10, to_db(r.modseq)).bind(11, r.file).bind(12, r.added_at).bind(13, r.expunged_at);
+        s.run();
+        const Id id = m_db.last_insert_id();
+        insert_flag_history(id, r.added_at, flags);
+        m_db.prepare("INSERT INTO uid_history(message_id, uidvalidity, uid, from_at, to_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(1, id)
+            .bind(2, std::int64_t{r.uidvalidity})
+            .bind(3, std::int64_t{r.uid})
+            .bind(4, r.added_at)
+            .bind(5, r.expunged_at)
+            .run();
+        tx.commit();
+        return id;
+    }
+
+    void update_flags(Id message_id, const std::vector<std::string>& flags, std::uint64_t modseq,
+                      const std::string& file, std::int64_t at) override {
+        const auto joined = join_flags(normalize_flags(flags));
+        Transaction tx(*this);
+        std::string current;
+        {
+            auto s = m_db.prepare("SELECT flags FROM message WHERE id = ?1");
+            s.bind(1, message_id);
+            if (!s.step()) throw no_message(message_id);
+            current = s.text(0);
+        }
+        m_db.prepare("UPDATE message SET flags = ?2, modseq = ?3, file = ?4 WHERE id = ?1")
+            .bind(1, message_id)
+            .bind(2, joined)
+            .bind(3, to_db(modseq))
+            .bind(4, file)
+            .run();
+        if (joined != current) insert_flag_history(message_id, at, joined);
+        tx.commit();
+    }
+
+    void mark_expunged(Id message_id, std::int64_t at, const std::string& attic_file) override {
+        Transaction tx(*this);
+        m_db.prepare("UPDATE message SET expunged_at = ?2, file = ?3 WHERE id = ?1")
+            .bind(1, message_id)
+            .bind(2, at)
+            .bind(3, attic_file)
+            .run();
+        if (m_db.changes() == 0) throw no_message(message_id);
+        close_uid_period(message_id, at);
+        tx.commit();
+    }
+
+    void rekey_message(Id message_id, std::uint32_t uidvalidity, std::uint32_t uid,
+                       const std::string& file) override {
+        const std::int64_t now = std::time(nullptr);
+        Transaction tx(*this);
+        m_db.prepare("UPDATE message SET uidvalidity = ?2, uid = ?3, file = ?4 WHERE id = ?1")
+            .bind(1, message_id)
+            .bind(2, std::int64_t{uidvalidity})
+            .bind(3, std::int64_t{uid})
+            .bind(4, file)
+            .run();
+        if (m_db.changes() == 0) throw no_message(message_id);
+        close_uid_period(message_id, now);
+        m_db.prepare("INSERT INTO uid_history(message_id, uidvalidity, uid, from_at)"
+                     " VALUES (?1, ?2, ?3, ?4)")
+            .bind(1, message_id)
+            .bind(2, std::int64_t{uidvalidity})
+            .bind(3, std::int64_t{uid})
+            .bind(4, now)
+            .run();
+        tx.commit();
+    }
+
+    void move_messages(Id from_mailbox, Id to_mailbox) override {
+        m_db.prepare("UPDATE message SET mailbox_id = ?2 WHERE mailbox_id = ?1")
+            .bind(1, from_mailbox)
+            .bind(2, to_mailbox)
+            .run();
+    }
+
+    void delete_message(Id message_id) override {
+        m_db.prepare("DELETE FROM message WHERE id = ?1").bind(1, message_id).run();
+    }
+
+    std::vector<FlagChange> flag_history(Id message_id) override {
+        auto s = m_db.prepare(
+            "SELECT at, flags FROM flag_history WHERE message_id = ?1 ORDER BY at, id");
+        s.bind(1, message_id);
+        std::vector<FlagChange> out;
+        while (s.step()) out.push_back({message_id, s.int64(0), split_flags(s.text(1))});
+        return out;
+    }
+
+    std::vector<UidHistoryEntry> uid_history(Id message_id) override {
+        auto s = m_db.prepare("SELECT uidvalidity, uid, from_at, to_at FROM uid_history"
+                              " WHERE message_id = ?1 ORDER BY from_at, id");
+        s.bind(1, message_id);
+        std::vector<UidHistoryEntry> out;
+        while (s.step())
+            out.push_back({static_cast<std::uint32_t>(s.int64(0)),
+                           static_cast<std::uint32_t>(s.int64(1)), s.int64(2),
+                           s.optional_int64(3)});
+        return out;
+    }
+
+    std::vector<MessageRecord> messages_at(Id mailbox_id, std::int64_t at) override {
+        // The flags (and key) in force at `at` are those of the latest history
+        // entry at or before it; ties at the same second go to the later row.
+        auto s = m_db.prepare(
+            std::string("SELECT ") + kMessageColumns +
+            ", (SELECT h.flags FROM flag_history h WHERE h.message_id = m.id AND h.at <= ?2"
+            "   ORDER BY h.at DESC, h.id DESC LIMIT 1)"
+            ", (SELECT u.uidvalidity FROM uid_history u WHERE u.message_id = m.id"
+            "   AND u.from_at <= ?2 ORDER BY u.from_at DESC, u.id DESC LIMIT 1)"
+            ", (SELECT u.uid FROM uid_history u WHERE u.message_id = m.id"
+            "   AND u.from_at <= ?2 ORDER BY u.from_at DESC, u.id DESC LIMIT 1)"
+            " FROM message m WHERE m.mailbox_id = ?1 AND m.added_at <= ?2"
+            " AND (m.expunged_at IS NULL OR m.expunged_at > ?2)");
+        s.bind(1, mailbox_id).bind(2, at);
+        std::vector<MessageRecord> out;
+        while (s.step()) {
+            auto r = read_message(s);
+            r.flags = split_flags(s.text(14));
+            if (!s.is_null(15)) {
+                r.uidvalidity = static_cast<std::uint32_t>(s.int64(15));
+                r.uid = static_cast<std::uint32_t>(s.int64(16));
+            }
+            out.push_back(std::move(r));
+        }
+        std::sort(out.begin(), out.end(), [](const MessageRecord& a, const MessageRecord& b) {
+            return std::tie(a.uidvalidity, a.uid, a.id) < std::tie(b.uidvalidity, b.uid, b.id);
+        });
+        return out;
+    }
+
+    Id begin_run(const std::string& command, std::int64_t at) override {
+        m_db.prepare("INSERT INTO run(command, started_at, status) VALUES (?1, ?2, 'running')")
+            .bind(1, command)
+            .bind(2, at)
+            .run();
+        return m_db.last_insert_id();
+    }
+
+    void finish_run(Id run_id, std::int64_t at, const std::string& status,
+                    const std::string& report_json) override {
+        m_db.prepare("UPDATE run SET finished_at = ?2, status = ?3, report_json = ?4 WHERE id = ?1")
+            .bind(1, run_id)
+            .bind(2, at)
+            .bind(3, status)
+            .bind(4, report_json)
+            .run();
+        if (m_db.changes() == 0) throw StoreError("catalog: no run with id " + std::to_string(run_id));
+    }
+
+    std::optional<RunRecord> last_run(const std::string& command) override {
+        auto s = m_db.prepare("SELECT id, command, started_at, finished_at, status, report_json"
+                              " FROM run WHERE command = ?1 ORDER BY started_at DESC, id DESC"
+                              " LIMIT 1");
+        s.bind(1, command);
+        if (!s.step()) return std::nullopt;
+        return RunRecord{s.int64(0), s.text(1), s.int64(2), s.optional_int64(3), s.text(4),
+                         s.text(5)};
+    }
+
+    void add_restore_entry(const RestoreJournalEntry& e) override {
+        m_db.prepare("INSERT INTO restore_journal(target_account, target_mailbox,"
+                     " source_message_id, target_uidvalidity, target_uid, appended_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .bind(1, e.target_account)
+            .bind(2, e.target_mailbox)
+            .bind(3, e.source_message_id)
+            .bind(4, std::int64_t{e.target_uidvalidity})
+            .bind(5, std::int64_t{e.target_uid})
+            .bind(6, e.appended_at)
+            .run();
+    }
+
+    bool restored(const std::string& target_account, const std::string& target_mailbox,
+                  Id source_message_id) override {
+        return restore_entry(target_account, target_mailbox, source_message_id).has_value();
+    }
+
+    std::optional<RestoreJournalEntry> restore_entry(const std::string& target_account,
+                                                     const std::string& target_mailbox,
+                                                     Id source_message_id) override {
+        auto s = m_db.prepare(
+            "SELECT target_uidvalidity, target_uid, appended_at FROM restore_journal"
+            " WHERE target_account = ?1 AND target_mailbox = ?2 AND source_message_id = ?3"
+            " ORDER BY appended_at DESC, id DESC LIMIT 1");
+        s.bind(1, target_account).bind(2, target_mailbox).bind(3, source_message_id);
+        if (!s.step()) return std::nullopt;
+        return RestoreJournalEntry{target_account, target_mailbox, source_message_id,
+                                   static_cast<std::uint32_t>(s.int64(0)),
+                                   static_cast<std::uint32_t>(s.int64(1)), s.int64(2)};
+    }
+
+private:
+    // Scoped nested transaction: rolls back unless commit() was reached.
+    class Transaction {
+    public:
+        explicit Transaction(Catalog& c) : m_catalog(c) { m_catalog.begin(); }
+        Transaction(const Transaction&) = delete;
+        Transaction& operator=(const Transaction&) = delete;
+        ~Transaction() {
+            if (!m_done) m_catalog.rollback();
+        }
+        void commit() {
+            m_catalog.commit();
+            m_done = true;
+        }
+
+    private:
+        Catalog& m_catalog;
+        bool m_done = false;
+    };
+
+    static std::string savepoint(int depth) { return "imapkeep_sp" + std::to_string(depth); }
+
+    static StoreError no_message(Id id) {
+        return StoreError("catalog: no message with id " + std::to_string(id));
+    }
+
+    std::vector<MessageRecord> select_messages(const std::string& where, Id key) {
+        auto s = m_db.prepare(std::string("SELECT ") + kMessageColumns + " FROM message m" + where);
+        s.bind(1, key);
+        std::vector<MessageRecord> out;
+        while (s.step()) out.push_back(read_message(s));
+        return out;
+    }
+
+    void insert_flag_history(Id message_id, std::int64_t at, const std::string& flags) {
+        m_db.prepare("INSERT INTO flag_history(message_id, at, flags) VALUES (?1, ?2, ?3)")
+            .bind(1, message_id)
+            .bind(2, at)
+            .bind(3, flags)
+            .run();
+    }
+
+    void close_uid_period(Id message_id, std::int64_t at) {
+        m_db.prepare("UPDATE uid_history SET to_at = ?2 WHERE message_id = ?1 AND to_at IS NULL")
+            .bind(1, message_id)
+            .bind(2, at)
+            .run();
+    }
+
+    SqliteDb m_db;
+    int m_depth = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path) {
+    return std::make_unique<SqliteCatalog>(path);
+}
+
+int catalog_schema_version() {
+    const auto& migrations = compiled_migrations();
+    return migrations.empty() ? 0 : migration_version(migrations.back().name);
+}
+
+}  // namespace imapkeep::store

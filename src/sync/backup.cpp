@@ -1,0 +1,281 @@
+// backup_account: connect, list, reconcile the mailbox set (new, renamed,
+// deleted), then sync mailboxes on `connections` parallel connections.
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
+
+#include <algorithm>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "sync/mailbox_sync.hpp"
+
+namespace imapkeep::sync {
+
+namespace {
+
+struct Listed {
+    ServerMailbox mailbox;
+    std::optional<imap::StatusData> status;
+};
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Which path the server allows, and turn it on (RFC 7162 §3.2.3: QRESYNC must be
+// ENABLEd; CONDSTORE is enabled by its first use, ENABLE makes it explicit).
+SyncPath choose_path(imap::Client& client, const AccountConfig& account) {
+    const std::string& forced = account.sync_path;
+    bool qresync = client.has_capability("QRESYNC") && (forced.empty() || forced == "qresync");
+    bool condstore = (client.has_capability("CONDSTORE") || client.has_capability("QRESYNC")) &&
+                     (forced.empty() || forced == "qresync" || forced == "condstore");
+    if (qresync && client.has_capability("ENABLE")) {
+        auto on = client.enable({"QRESYNC"});
+        if (std::find(on.begin(), on.end(), "QRESYNC") != on.end()) return SyncPath::Qresync;
+    }
+    if (condstore) {
+        if (client.has_capability("ENABLE")) client.enable({"CONDSTORE"});
+        return SyncPath::Condstore;
+    }
+    return SyncPath::Plain;
+}
+
+std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
+    imap::ListOptions options;
+    std::vector<imap::StatusData> statuses;
+    if (client.has_capability("LIST-STATUS")) {
+        options.return_status = {"UIDVALIDITY", "UIDNEXT", "MESSAGES"};
+        if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
+    }
+    bool objectid = client.has_capability("OBJECTID");
+    if (objectid && !options.return_status.empty()) options.return_status.push_back("MAILBOXID");
+    auto entries = client.list("", "*", options, &statuses);
+    std::vector<Listed> out;
+    for (const auto& e : entries) {
+        if (!e.selectable()) continue;
+        Listed l;
+        l.mailbox.name = e.name;
+        l.mailbox.delimiter = e.delimiter;
+        for (const auto& s : statuses) {
+            if (s.name != e.name) continue;
+            l.status = s;
+            if (s.uidvalidity) l.mailbox.uidvalidity = s.uidvalidity->value;
+            l.mailbox.mailboxid = s.mailboxid;
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+}  // namespace
+
+AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
+                             store::MessageStore& messages, const BackupOptions& options) {
+    AccountReport report;
+    report.account = account.name;
+    AccountRun run{account, options};
+    run.account_id = options.dry_run ? catalog.find_account(account.name).value_or(0)
+                                     : catalog.ensure_account(account.name);
+
+    std::unique_ptr<imap::Client> client;
+    std::vector<Listed> listed;
+    try {
+        client = imap::connect_and_login(account.connect);
+        run.best_path = choose_path(*client, account);
+        listed = list_mailboxes(*client, run.best_path);
+    } catch (const imap::ConnectError& e) {
+        report.connect_failed = true;
+        report.error = e.what();
+        report.error_kind = e.kind();
+        report.transient = e.transient();
+        return report;
+    } catch (const imap::Error& e) {
+        report.connect_failed = true;
+        report.error = e.what();
+        report.error_kind = imap::ConnectError::Kind::Network;
+        report.transient = true;
+        return report;
+    }
+
+    // The selection: config patterns, then --mailbox.
+    std::vector<Listed> selected;
+    std::vector<ServerMailbox> in_scope;  // every server mailbox the config covers
+    for (auto& l : listed) {
+        if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes, account.exclude))
+            continue;
+        in_scope.push_back(l.mailbox);
+        if (!options.mailbox_filter.empty() &&
+            !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, options.mailbox_filter, {}))
+            continue;
+        selected.push_back(l);
+    }
+
+    // Renames and deletions, only when the whole configured scope is being looked at.
+    if (options.mailbox_filter.empty() && run.account_id != 0) {
+        std::vector<store::MailboxRecord> known;
+        for (auto& m : catalog.mailboxes(run.account_id))
+            if (mailbox_selected(m.name, m.delimiter, account.mailboxes, account.exclude))
+                known.push_back(m);
+        // Without LIST-STATUS we lack UIDVALIDITY for rename detection: ask STATUS
+        // for mailboxes new to the catalog only (usually none).
+        std::set<std::string> known_names;
+        for (const auto& m : known) known_names.insert(m.name);
+        for (auto& s : in_scope) {
+            if (s.uidvalidity != 0 || known_names.count(s.name)) continue;
+            try {
+                auto st = client->status(s.name, {"UIDVALIDITY"});
+                if (st.uidvalidity) s.uidvalidity = st.uidvalidity->value;
+            } catch (const imap::CommandFailed&) {
+            }
+        }
+        auto changes = plan_mailboxes(in_scope, known);
+        for (const auto& [id, target] : changes.renamed) {
+            auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
+            MailboxReport r;
+            r.name = target.name;
+            r.renamed = true;
+            r.renamed_from = it->name;
+            r.path = "renamed";
+            if (!options.dry_run) {
+                try {
+                    auto record = *it;
+                    auto new_folder = messages.folder_for(target.name, target.delimiter);
+                    catalog.begin();
+                    try {
+                        // Files first (idempotent), then one transaction for the paths.
+                        messages.rename_folder(account.name, record.folder, new_folder);
+                        for (const auto& m : catalog.messages(record.id))
+                            catalog.rekey_message(m.id, m.uidvalidity, m.uid,
+                                                  messages.path_in_folder(m.file, account.name, new_folder));
+                        record.name = target.name;
+                        record.delimiter = target.delimiter;
+                        record.folder = new_folder;
+                        catalog.save_mailbox(record);
+                        catalog.commit();
+                    } catch (...) {
+                        catalog.rollback();
+                        throw;
+                    }
+                    run.step();
+                } catch (const StopRequested&) {
+                    throw;
+                } catch (const std::exception& e) {
+                    r.errors.push_back(std::string("rename: ") + e.what());
+                }
+            }
+            report.mailboxes.push_back(r);
+        }
+        for (auto id : changes.deleted) {
+            auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
+            MailboxReport r;
+            r.name = it->name;
+            r.deleted = true;
+            r.path = "deleted";
+            auto live = catalog.messages(id);
+            r.expunged = live.size();
+            if (!options.dry_run) {
+                try {
+                    catalog.begin();
+                    try {
+                        for (const auto& m : live) {
+                            auto file = messages.locate(m.file);
+                            if (account.expunged == ExpungedPolicy::Keep) {
+                                catalog.mark_expunged(m.id, now(), messages.move_to_attic(file));
+                            } else {
+                                messages.remove(file);
+                                catalog.delete_message(m.id);
+                            }
+                        }
+                        auto record = *it;
+                        record.deleted_at = now();
+                        catalog.save_mailbox(record);
+                        catalog.commit();
+                    } catch (...) {
+                        catalog.rollback();
+                        throw;
+                    }
+                    run.step();
+                } catch (const StopRequested&) {
+                    throw;
+                } catch (const std::exception& e) {
+                    r.errors.push_back(std::string("delete: ") + e.what());
+                }
+            }
+            report.mailboxes.push_back(r);
+        }
+    }
+
+    // Parallel workers: each has its own connection and catalog handle; the first
+    // reuses the connection we already have.
+    std::mutex mutex;
+    std::size_t next = 0;
+    std::vector<MailboxReport> results(selected.size());
+    std::exception_ptr stop;
+    auto worker = [&](std::unique_ptr<imap::Client> own, store::Catalog* shared_catalog) {
+        std::unique_ptr<store::Catalog> own_catalog;
+        store::Catalog* cat = shared_catalog;
+        if (!cat) {
+            own_catalog = store::open_sqlite_catalog(options.catalog_path);
+            cat = own_catalog.get();
+        }
+        struct LogoutOnExit {
+            std::unique_ptr<imap::Client>& client;
+            ~LogoutOnExit() {
+                if (client) client->logout();
+            }
+        } logout_on_exit{own};
+        for (;;) {
+            std::size_t index;
+            {
+                std::lock_guard lock(mutex);
+                if (next >= selected.size() || stop) return;
+                index = next++;
+            }
+            const auto& l = selected[index];
+            MailboxReport r;
+            r.name = l.mailbox.name;
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                try {
+                    if (!own) {
+                        own = imap::connect_and_login(account.connect);
+                        choose_path(*own, account);
+                    }
+                    MailboxSync sync(run, *own, *cat, messages);
+                    r = sync.sync(l.mailbox, l.status);
+                    break;
+                } catch (const StopRequested&) {
+                    std::lock_guard lock(mutex);
+                    stop = std::current_exception();
+                    return;
+                } catch (const imap::Abort& e) {
+                    // The connection died: reconnect once and try the mailbox again.
+                    own.reset();
+                    r.errors = {e.what()};
+                } catch (const imap::ConnectError& e) {
+                    own.reset();
+                    r.errors = {e.what()};
+                    break;
+                } catch (const std::exception& e) {
+                    r.errors = {e.what()};
+                    break;
+                }
+            }
+            r.name = l.mailbox.name;
+            results[index] = std::move(r);
+        }
+    };
+
+    int workers = std::clamp(account.connections, 1, 16);
+    if (options.catalog_path.empty()) workers = 1;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(selected.size())));
+    std::vector<std::thread> threads;
+    for (int i = 1; i < workers; ++i) threads.emplace_back(worker, nullptr, nullptr);
+    worker(std::move(client), &catalog);
+    for (auto& t : threads) t.join();
+    if (stop) std::rethrow_exception(stop);
+
+    for (auto& r : results) report.mailboxes.push_back(std::move(r));
+    return report;
+}
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,161 @@
+#include <imapkeep/sync/plan.hpp>
+
+#include <algorithm>
+#include <set>
+#include <strings.h>
+
+namespace imapkeep::sync {
+
+std::vector<std::string> normalize_flags(std::vector<std::string> flags) {
+    flags.erase(std::remove_if(flags.begin(), flags.end(),
+                               [](const std::string& f) {
+                                   return strcasecmp(f.c_str(), "\\Recent") == 0 || f.empty();
+                               }),
+                flags.end());
+    std::sort(flags.begin(), flags.end());
+    flags.erase(std::unique(flags.begin(), flags.end()), flags.end());
+    return flags;
+}
+
+namespace {
+
+bool is_inbox(const std::string& s) { return strcasecmp(s.c_str(), "INBOX") == 0; }
+
+// Backtracking-free matcher over (name, pattern) positions; patterns are short.
+bool match_at(const std::string& name, std::size_t n, const std::string& pattern, std::size_t p,
+              char delimiter) {
+    while (p < pattern.size()) {
+        char c = pattern[p];
+        if (c == '*' || c == '%') {
+            for (std::size_t k = n; k <= name.size(); ++k) {
+                if (match_at(name, k, pattern, p + 1, delimiter)) return true;
+                if (k < name.size() && c == '%' && delimiter && name[k] == delimiter) return false;
+            }
+            return false;
+        }
+        if (n >= name.size() || name[n] != c) return false;
+        ++n;
+        ++p;
+    }
+    return n == name.size();
+}
+
+}  // namespace
+
+bool mailbox_matches(const std::string& name, const std::string& pattern,
+                     const std::string& delimiter) {
+    if (is_inbox(name) && is_inbox(pattern)) return true;
+    std::string n = is_inbox(name) ? "INBOX" : name;
+    return match_at(n, 0, pattern, 0, delimiter.empty() ? '\0' : delimiter[0]);
+}
+
+bool mailbox_selected(const std::string& name, const std::string& delimiter,
+                      const std::vector<std::string>& include,
+                      const std::vector<std::string>& exclude) {
+    bool in = include.empty() ||
+              std::any_of(include.begin(), include.end(), [&](const std::string& p) {
+                  return mailbox_matches(name, p, delimiter);
+              });
+    if (!in) return false;
+    return std::none_of(exclude.begin(), exclude.end(), [&](const std::string& p) {
+        return mailbox_matches(name, p, delimiter);
+    });
+}
+
+MailboxChanges plan_mailboxes(const std::vector<ServerMailbox>& server,
+                              const std::vector<store::MailboxRecord>& catalog) {
+    MailboxChanges out;
+    std::set<std::string> server_names;
+    for (const auto& s : server) server_names.insert(s.name);
+    std::set<std::string> catalog_names;
+    std::vector<const store::MailboxRecord*> gone;
+    for (const auto& c : catalog) {
+        if (c.deleted_at) continue;
+        catalog_names.insert(c.name);
+        if (!server_names.count(c.name)) gone.push_back(&c);
+    }
+    std::vector<const ServerMailbox*> fresh;
+    for (const auto& s : server)
+        if (!catalog_names.count(s.name)) fresh.push_back(&s);
+
+    std::set<const ServerMailbox*> claimed;
+    for (const auto* g : gone) {
+        const ServerMailbox* match = nullptr;
+        int candidates = 0;
+        for (const auto* f : fresh) {
+            if (claimed.count(f)) continue;
+            bool same = !g->mailboxid.empty() && !f->mailboxid.empty()
+                            ? g->mailboxid == f->mailboxid
+                            : g->uidvalidity != 0 && f->uidvalidity == g->uidvalidity;
+            if (same) {
+                match = f;
+                ++candidates;
+            }
+        }
+        if (match && candidates == 1) {
+            claimed.insert(match);
+            out.renamed.emplace_back(g->id, *match);
+        } else {
+            out.deleted.push_back(g->id);
+        }
+    }
+    for (const auto* f : fresh)
+        if (!claimed.count(f)) out.created.push_back(*f);
+    return out;
+}
+
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
+                    const std::map<std::uint32_t, std::vector<std::string>>& server_flags,
+                    bool complete) {
+    FlagDiff out;
+    for (const auto& m : catalog) {
+        auto it = server_flags.find(m.uid);
+        if (it == server_flags.end()) {
+            if (complete) out.expunged.push_back(m.id);
+            continue;
+        }
+        auto flags = normalize_flags(it->second);
+        if (flags != normalize_flags(m.flags)) out.changed.emplace_back(m.id, std::move(flags));
+    }
+    return out;
+}
+
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog,
+                                     const std::vector<std::uint32_t>& server_uids) {
+    std::set<std::uint32_t> present(server_uids.begin(), server_uids.end());
+    std::vector<store::Id> out;
+    for (const auto& m : catalog)
+        if (!present.count(m.uid)) out.push_back(m.id);
+    return out;
+}
+
+Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
+                     const std::vector<ServerMessageKey>& server) {
+    Rematch out;
+    std::multimap<std::tuple<std::string, std::int64_t, std::uint64_t>, store::Id> index;
+    for (const auto& m : catalog) index.emplace(std::make_tuple(m.message_id, m.internaldate, m.size), m.id);
+    std::set<store::Id> used;
+    for (const auto& s : server) {
+        // Without a Message-ID, date and size alone could pair two different
+        // messages: download those again rather than risk it.
+        if (s.message_id.empty()) {
+            out.unmatched_server.push_back(s.uid);
+            continue;
+        }
+        auto range = index.equal_range(std::make_tuple(s.message_id, s.internaldate, s.size));
+        bool found = false;
+        for (auto it = range.first; it != range.second; ++it) {
+            if (used.count(it->second)) continue;
+            used.insert(it->second);
+            out.matched.emplace_back(it->second, s.uid);
+            found = true;
+            break;
+        }
+        if (!found) out.unmatched_server.push_back(s.uid);
+    }
+    for (const auto& m : catalog)
+        if (!used.count(m.id)) out.unmatched_catalog.push_back(m.id);
+    return out;
+}
+
+}  // namespace imapkeep::sync

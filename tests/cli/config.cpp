@@ -1,0 +1,244 @@
+#include "cli/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+
+using imapkeep::cli::Config;
+using imapkeep::cli::ConfigError;
+using imapkeep::cli::parse_config;
+using imapkeep::imap::TlsMode;
+
+namespace {
+
+// Lines 1-2 and 3-6; what a case appends starts at line 7.
+const std::string kStore = "[store]\npath = \"/var/backups/mail\"\n";
+const std::string kAccount = "[[account]]\nname = \"work\"\nhost = \"imap.example.com\"\nuser = \"me\"\n";
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "/etc/imapkeep/test.toml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("config errors name the file, the line and the key", "[config]") {
+    struct Case {
+        const char* what;
+        std::string text;
+        std::string location;  // "FILE:LINE: KEY"
+        const char* detail;
+    };
+    const std::string f = "/etc/imapkeep/test.toml:";
+    const Case cases[] = {
+        {"port out of range", kStore + kAccount + "port = 70000\n", f + "7: account.port",
+         "expected an integer between 1 and 65535"},
+        {"port as string", kStore + kAccount + "port = \"993\"\n", f + "7: account.port", "expected an integer"},
+        {"bad tls", kStore + kAccount + "tls = \"ssl\"\n", f + "7: account.tls", "\"implicit\", \"starttls\", \"none\""},
+        {"bad auth", kStore + kAccount + "auth = \"gssapi\"\n", f + "7: account.auth", "expected one of"},
+        {"bad expunged", kStore + kAccount + "expunged = \"drop\"\n", f + "7: account.expunged", "\"keep\", \"mirror\""},
+        {"connections 0", kStore + kAccount + "connections = 0\n", f + "7: account.connections", "between 1 and 16"},
+        {"connections 17", kStore + kAccount + "connections = 17\n", f + "7: account.connections", "between 1 and 16"},
+        {"tls_verify not bool", kStore + kAccount + "tls_verify = \"no\"\n", f + "7: account.tls_verify", "true or false"},
+        {"unknown account key", kStore + kAccount + "tls_verfy = true\n", f + "7: account.tls_verfy", "unknown key"},
+        {"unknown store key", kStore + "compress = true\n" + kAccount, f + "3: store.compress", "unknown key"},
+        {"unknown top-level key", "debug = true\n" + kStore + kAccount, f + "1: debug", "unknown key"},
+        {"missing host", kStore + "[[account]]\nname = \"a\"\nuser = \"u\"\n", f + "3: account.host", "missing"},
+        {"missing user", kStore + "[[account]]\nname = \"a\"\nhost = \"h\"\n", f + "3: account.user", "missing"},
+        {"missing name", kStore + "[[account]]\nhost = \"h\"\nuser = \"u\"\n", f + "3: account.name", "missing"},
+        {"unsafe name", kStore + "[[account]]\nname = \"../etc\"\nhost = \"h\"\nuser = \"u\"\n",
+         f + "4: account.name", "folder"},
+        {"duplicate name", kStore + kAccount + kAccount, f + "8: account.name", "duplicate account name \"work\""},
+        {"two password sources", kStore + kAccount + "password = \"x\"\npassword_command = \"pass show x\"\n",
+         f + "8: account.password_command", "only one of password, password_file, password_command"},
+        {"file and command", kStore + kAccount + "password_file = \"p\"\npassword_command = \"c\"\n",
+         f + "8: account.password_command", "only one of"},
+        {"xoauth2 without token", kStore + kAccount + "auth = \"xoauth2\"\n", f + "7: account.auth",
+         "needs oauth2_token_command"},
+        {"token without oauth", kStore + kAccount + "oauth2_token_command = \"t\"\n",
+         f + "7: account.oauth2_token_command", "xoauth2"},
+        {"mailboxes not array", kStore + kAccount + "mailboxes = \"INBOX\"\n", f + "7: account.mailboxes",
+         "array of strings"},
+        {"mailboxes empty", kStore + kAccount + "mailboxes = []\n", f + "7: account.mailboxes", "at least one"},
+        {"exclude with number", kStore + kAccount + "exclude = [\"Junk\", 3]\n", f + "7: account.exclude",
+         "non-empty strings"},
+        {"timeout zero", kStore + kAccount + "timeout = 0\n", f + "7: account.timeout", "between 1 and"},
+        {"empty host", kStore + kAccount + "ca_file = \"\"\n", f + "7: account.ca_file", "must not be empty"},
+        {"ssh unknown key", kStore + kAccount + "[account.ssh]\ncommand = \"imap\"\nproxy = \"x\"\n",
+         f + "9: account.ssh.proxy", "unknown key"},
+        {"ssh bad port", kStore + kAccount + "[account.ssh]\nport = 0\ncommand = \"imap\"\n", f + "8: account.ssh.port",
+         "between 1 and 65535"},
+        {"ssh bad forward", kStore + kAccount + "[account.ssh]\nforward = \"127.0.0.1\"\n",
+         f + "8: account.ssh.forward", "host:port"},
+        {"ssh forward port range", kStore + kAccount + "[account.ssh]\nforward = \"h:99999\"\n",
+         f + "8: account.ssh.forward", "host:port"},
+        {"ssh command and forward", kStore + kAccount + "[account.ssh]\ncommand = \"imap\"\nforward = \"h:143\"\n",
+         f + "9: account.ssh.forward", "only one of command and forward"},
+        {"ssh neither", kStore + kAccount + "[account.ssh]\nhost = \"h\"\n", f + "7: account.ssh.command",
+         "set command"},
+        {"ssh accept not bool", kStore + kAccount + "[account.ssh]\ncommand = \"i\"\naccept_new_host_key = 1\n",
+         f + "9: account.ssh.accept_new_host_key", "true or false"},
+        {"ssh as value", kStore + kAccount + "ssh = \"host\"\n", f + "7: account.ssh", "expected a table"},
+        {"missing store", kAccount, f + "1: store.path", "missing"},
+        {"missing store path", "[store]\n" + kAccount, f + "1: store.path", "missing"},
+        {"no account", kStore, f + "1: account", "missing"},
+        {"account not array", kStore + "[account]\nname = \"x\"\n", f + "3: account", "[[account]]"},
+        {"syntax error", kStore + kAccount + "port = = 1\n", f + "7: syntax error", ""},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        std::string message = error_of(c.text);
+        CHECK(message.rfind(c.location + ": ", 0) == 0);
+        CHECK(message.find(c.detail) != std::string::npos);
+        INFO(message);
+    }
+}
+
+TEST_CASE("a valid config fills ConnectOptions and AccountConfig", "[config]") {
+    ::setenv("HOME", "/home/tester", 1);
+    const std::string text = R"(
+[store]
+path = "backups"          # relative to the config's folder
+
+[[account]]
+name = "work"
+host = "imap.example.com"
+user = "me@example.com"
+password_file = "~/.secret"
+mailboxes = ["INBOX", "Archive/*"]
+exclude = ["Junk"]
+expunged = "mirror"
+connections = 8
+timeout = 60
+tls_verify = false
+ca_file = "certs/ca.pem"
+
+[[account]]
+name = "home"
+host = "mail.home.lan"
+tls = "starttls"
+user = "me"
+auth = "xoauth2"
+oauth2_token_command = "oauth2 token"
+
+[[account]]
+name = "tunnel"
+user = "me"
+[account.ssh]
+host = "gate.example.com"
+port = 2222
+user = "sshme"
+identity = "~/.ssh/id_ed25519"
+forward = "127.0.0.1:143"
+accept_new_host_key = true
+timeout = 15
+
+[[account]]
+name = "exec"
+[account.ssh]
+host = "mail.home.lan"
+user = "me"
+command = "/usr/lib/dovecot/imap"
+)";
+    Config c = parse_config(text, "/etc/imapkeep/config.toml");
+    CHECK(c.store_path == "/etc/imapkeep/backups");
+    REQUIRE(c.accounts.size() == 4);
+
+    const auto& work = c.accounts[0];
+    CHECK(work.name == "work");
+    CHECK(work.connect.host == "imap.example.com");
+    CHECK(work.connect.port == 993);
+    CHECK(work.connect.tls == TlsMode::Implicit);
+    CHECK_FALSE(work.connect.tls_options.verify);
+    CHECK(work.connect.tls_options.ca_file == "/etc/imapkeep/certs/ca.pem");
+    CHECK(work.connect.user == "me@example.com");
+    CHECK(work.mailboxes == std::vector<std::string>{"INBOX", "Archive/*"});
+    CHECK(work.exclude == std::vector<std::string>{"Junk"});
+    CHECK(work.expunged == imapkeep::sync::ExpungedPolicy::Mirror);
+    CHECK(work.connections == 8);
+    CHECK(work.connect.read_timeout == std::chrono::milliseconds(60000));
+    CHECK(work.connect.connect_timeout == std::chrono::milliseconds(60000));
+    CHECK_FALSE(work.connect.ssh);
+    // Lazy: the file does not exist, and loading did not try to read it.
+    REQUIRE(work.connect.password);
+    CHECK_THROWS_WITH(work.connect.password(), Catch::Contains("account work: password_file") &&
+                                                   Catch::Contains("/home/tester/.secret"));
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("account work: tls_verify = false") != std::string::npos);
+
+    const auto& home = c.accounts[1];
+    CHECK(home.connect.tls == TlsMode::StartTls);
+    CHECK(home.connect.port == 143);
+    CHECK(home.connect.auth == "xoauth2");
+    CHECK(home.connect.oauth2_token);
+    CHECK(home.mailboxes == std::vector<std::string>{"*"});
+    CHECK(home.expunged == imapkeep::sync::ExpungedPolicy::Keep);
+    CHECK(home.connections == 4);
+
+    const auto& tunnel = c.accounts[2];
+    REQUIRE(tunnel.connect.ssh);
+    CHECK(tunnel.connect.host == "gate.example.com");
+    CHECK(tunnel.connect.tls == TlsMode::None);
+    CHECK(tunnel.connect.allow_plaintext_auth);
+    CHECK(tunnel.connect.ssh->host == "gate.example.com");
+    CHECK(tunnel.connect.ssh->port == 2222);
+    CHECK(tunnel.connect.ssh->user == "sshme");
+    CHECK(tunnel.connect.ssh->identity == "/home/tester/.ssh/id_ed25519");
+    CHECK(tunnel.connect.ssh->known_hosts == "/home/tester/.ssh/known_hosts");
+    CHECK(tunnel.connect.ssh->forward_host == "127.0.0.1");
+    CHECK(tunnel.connect.ssh->forward_port == 143);
+    CHECK(tunnel.connect.ssh->command.empty());
+    CHECK(tunnel.connect.ssh->accept_new_host_key);
+    CHECK(tunnel.connect.ssh->read_timeout == std::chrono::milliseconds(15000));
+
+    const auto& exec = c.accounts[3];
+    REQUIRE(exec.connect.ssh);
+    CHECK(exec.connect.ssh->command == "/usr/lib/dovecot/imap");
+    CHECK(exec.connect.ssh->port == 22);
+    CHECK(exec.connect.tls == TlsMode::None);
+    CHECK(exec.connect.user.empty());  // PREAUTH: no IMAP login
+    CHECK(exec.connect.host == "mail.home.lan");
+}
+
+TEST_CASE("ports default by TLS mode and IPv6 forward targets parse", "[config]") {
+    struct Case {
+        const char* extra;
+        int port;
+        TlsMode tls;
+    };
+    const Case cases[] = {
+        {"", 993, TlsMode::Implicit},
+        {"tls = \"implicit\"\n", 993, TlsMode::Implicit},
+        {"tls = \"starttls\"\n", 143, TlsMode::StartTls},
+        {"tls = \"none\"\n", 143, TlsMode::None},
+        {"tls = \"starttls\"\nport = 1143\n", 1143, TlsMode::StartTls},
+    };
+    for (const auto& c : cases) {
+        INFO(c.extra);
+        Config config = parse_config(kStore + kAccount + c.extra, "t.toml");
+        CHECK(config.accounts[0].connect.port == c.port);
+        CHECK(config.accounts[0].connect.tls == c.tls);
+        CHECK(config.warnings.empty());
+    }
+    Config v6 = parse_config(kStore + kAccount + "[account.ssh]\nforward = \"[::1]:993\"\n", "t.toml");
+    CHECK(v6.accounts[0].connect.ssh->forward_host == "::1");
+    CHECK(v6.accounts[0].connect.ssh->forward_port == 993);
+}
+
+TEST_CASE("default config path follows XDG", "[config]") {
+    ::setenv("HOME", "/home/tester", 1);
+    ::setenv("XDG_CONFIG_HOME", "/xdg", 1);
+    CHECK(imapkeep::cli::default_config_path() == "/xdg/imapkeep/config.toml");
+    ::unsetenv("XDG_CONFIG_HOME");
+    CHECK(imapkeep::cli::default_config_path() == "/home/tester/.config/imapkeep/config.toml");
+}
+
+TEST_CASE("load_config names an unreadable file", "[config]") {
+    CHECK_THROWS_WITH(imapkeep::cli::load_config("/nonexistent/imapkeep.toml"),
+                      Catch::StartsWith("/nonexistent/imapkeep.toml: cannot read"));
+}

@@ -1,0 +1,138 @@
+#include "store/migrations.hpp"
+#include "temp_dir.hpp"
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace imapkeep::store;
+using imapkeep::test::TempDir;
+
+namespace {
+
+std::int64_t table_count(SqliteDb& db, const std::string& name) {
+    auto s = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    s.bind(1, name);
+    REQUIRE(s.step());
+    return s.int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("migration_version reads the leading number", "[store][migrations]") {
+    struct Case {
+        std::string name;
+        int version;  // 0 = must throw
+    };
+    const std::vector<Case> cases = {
+        {"0001_init.sql", 1}, {"0012_more.sql", 12}, {"7.sql", 7},
+        {"init.sql", 0},      {"0000_zero.sql", 0},  {"", 0},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        if (c.version == 0)
+            CHECK_THROWS_AS(migration_version(c.name), StoreError);
+        else
+            CHECK(migration_version(c.name) == c.version);
+    }
+}
+
+TEST_CASE("check_migrations wants 1, 2, 3 in order", "[store][migrations]") {
+    CHECK_NOTHROW(check_migrations({{"0001_a.sql", ""}, {"0002_b.sql", ""}}));
+    CHECK_THROWS_AS(check_migrations({{"0002_a.sql", ""}}), StoreError);
+    CHECK_THROWS_AS(check_migrations({{"0001_a.sql", ""}, {"0001_b.sql", ""}}), StoreError);
+    CHECK_THROWS_AS(check_migrations({{"0001_a.sql", ""}, {"0003_b.sql", ""}}), StoreError);
+}
+
+TEST_CASE("compiled migrations are schema/*.sql byte for byte", "[store][migrations]") {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(IMAPKEEP_SOURCE_DIR "/schema"))
+        if (entry.path().extension() == ".sql") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    const auto& compiled = compiled_migrations();
+    REQUIRE(compiled.size() == files.size());
+    REQUIRE_FALSE(compiled.empty());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        std::ifstream in(files[i], std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        CHECK(compiled[i].name == files[i].filename().string());
+        CHECK(compiled[i].sql == text.str());
+    }
+    CHECK(catalog_schema_version() == static_cast<int>(compiled.size()));
+}
+
+TEST_CASE("migrations apply on an empty database and are idempotent", "[store][migrations]") {
+    TempDir dir;
+    const auto path = dir / "catalog.sqlite";
+    {
+        SqliteDb db(path);
+        CHECK(db.pragma_int("user_version") == 0);
+        apply_migrations(db, compiled_migrations());
+        CHECK(db.pragma_int("user_version") == catalog_schema_version());
+        for (const char* table : {"account", "mailbox", "message", "flag_history", "uid_history",
+                                  "run", "restore_journal"}) {
+            INFO(table);
+            CHECK(table_count(db, table) == 1);
+        }
+        db.exec("INSERT INTO account(name) VALUES ('kept')");
+        apply_migrations(db, compiled_migrations());  // nothing left to do
+        CHECK(db.pragma_int("user_version") == catalog_schema_version());
+    }
+    // Re-opening through the catalog keeps the data and the version.
+    auto catalog = open_sqlite_catalog(path);
+    CHECK(catalog->find_account("kept").has_value());
+    catalog.reset();
+    auto again = open_sqlite_catalog(path);
+    CHECK(again->account_names() == std::vector<std::string>{"kept"});
+    SqliteDb check(path);
+    CHECK(check.pragma_text("journal_mode") == "wal");
+}
+
+TEST_CASE("only the missing migrations run, each in its own transaction", "[store][migrations]") {
+    TempDir dir;
+    SqliteDb db(dir / "db.sqlite");
+    const std::vector<Migration> v1 = {{"0001_a.sql", "CREATE TABLE a(x); INSERT INTO a VALUES (1);"}};
+    apply_migrations(db, v1);
+    CHECK(db.pragma_int("user_version") == 1);
+
+    auto v3 = v1;
+    v3.push_back({"0002_b.sql", "INSERT INTO a VALUES (2);"});
+    v3.push_back({"0003_c.sql", "CREATE TABLE c(y); INSERT INTO nowhere VALUES (3);"});
+    CHECK_THROWS_AS(apply_migrations(db, v3), StoreError);
+    // 0002 stuck, 0003 rolled back entirely (no table c), and 0001 did not run twice.
+    CHECK(db.pragma_int("user_version") == 2);
+    CHECK(table_count(db, "c") == 0);
+    auto s = db.prepare("SELECT group_concat(x) FROM a");
+    REQUIRE(s.step());
+    CHECK(s.text(0) == "1,2");
+}
+
+TEST_CASE("a catalog newer than the binary is refused clearly", "[store][migrations]") {
+    TempDir dir;
+    const auto path = dir / "catalog.sqlite";
+    open_sqlite_catalog(path).reset();
+    {
+        SqliteDb db(path);
+        db.exec("PRAGMA user_version = " + std::to_string(catalog_schema_version() + 1));
+    }
+    try {
+        open_sqlite_catalog(path);
+        FAIL("opened a newer catalog");
+    } catch (const StoreError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("newer than this imapkeep supports"));
+    }
+}
+
+TEST_CASE("a file that is not a database is a StoreError", "[store][migrations]") {
+    TempDir dir;
+    const auto path = dir / "catalog.sqlite";
+    std::ofstream(path) << "this is not an SQLite file, just some text that is long enough to "
+                           "fill a header page and then some more text.";
+    CHECK_THROWS_AS(open_sqlite_catalog(path), StoreError);
+    CHECK_THROWS_AS(open_sqlite_catalog(dir / "missing-dir/catalog.sqlite"), StoreError);
+}

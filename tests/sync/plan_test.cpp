@@ -1,0 +1,149 @@
+// Planner tables: every decision the sync makes, without a server.
+#include <imapkeep/sync/plan.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace imapkeep;
+using namespace imapkeep::sync;
+
+TEST_CASE("normalize_flags sorts, dedups and drops \\Recent") {
+    struct Case {
+        std::vector<std::string> in, out;
+    } cases[] = {
+        {{}, {}},
+        {{"\\Seen", "\\Recent", "$Label"}, {"$Label", "\\Seen"}},
+        {{"\\Seen", "\\Seen", "\\RECENT"}, {"\\Seen"}},
+        {{"b", "a", ""}, {"a", "b"}},
+    };
+    for (const auto& c : cases) CHECK(normalize_flags(c.in) == c.out);
+}
+
+TEST_CASE("mailbox_matches follows LIST wildcard rules") {
+    struct Case {
+        const char* name;
+        const char* pattern;
+        const char* delim;
+        bool match;
+    } cases[] = {
+        {"INBOX", "*", "/", true},
+        {"inbox", "INBOX", "/", true},
+        {"Archive/2024", "*", "/", true},
+        {"Archive/2024", "%", "/", false},
+        {"Archive", "%", "/", true},
+        {"Archive/2024", "Archive/%", "/", true},
+        {"Archive/2024/Q1", "Archive/%", "/", false},
+        {"Archive/2024/Q1", "Archive/*", "/", true},
+        {"Junk", "Junk", ".", true},
+        {"Junk.Old", "Junk", ".", false},
+        {"Trash", "T*h", ".", true},
+        {"Tras", "T*h", ".", false},
+        {"", "*", ".", true},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name << " ~ " << c.pattern);
+        CHECK(mailbox_matches(c.name, c.pattern, c.delim) == c.match);
+    }
+}
+
+TEST_CASE("mailbox_selected applies includes then excludes") {
+    std::vector<std::string> inc{"*"}, exc{"Junk", "Trash/*"};
+    CHECK(mailbox_selected("INBOX", "/", inc, exc));
+    CHECK_FALSE(mailbox_selected("Junk", "/", inc, exc));
+    CHECK_FALSE(mailbox_selected("Trash/Old", "/", inc, exc));
+    CHECK(mailbox_selected("Trash", "/", inc, exc));
+    CHECK_FALSE(mailbox_selected("Sent", "/", {"INBOX"}, {}));
+}
+
+namespace {
+store::MailboxRecord mbox(store::Id id, std::string name, std::uint32_t uv, std::string mid = "") {
+    store::MailboxRecord m;
+    m.id = id;
+    m.name = std::move(name);
+    m.uidvalidity = uv;
+    m.mailboxid = std::move(mid);
+    return m;
+}
+store::MessageRecord msg(store::Id id, std::uint32_t uid, std::vector<std::string> flags,
+                         std::string message_id = "", std::int64_t date = 0, std::uint64_t size = 0) {
+    store::MessageRecord m;
+    m.id = id;
+    m.uid = uid;
+    m.flags = std::move(flags);
+    m.message_id = std::move(message_id);
+    m.internaldate = date;
+    m.size = size;
+    return m;
+}
+}  // namespace
+
+TEST_CASE("plan_mailboxes finds created, renamed and deleted mailboxes") {
+    std::vector<store::MailboxRecord> catalog{mbox(1, "INBOX", 10), mbox(2, "Old", 20),
+                                              mbox(3, "Gone", 30)};
+    auto deleted = mbox(4, "LongGone", 40);
+    deleted.deleted_at = 5;
+    catalog.push_back(deleted);
+    std::vector<ServerMailbox> server{{"INBOX", "/", 10, ""}, {"New", "/", 20, ""},
+                                      {"Fresh", "/", 99, ""}};
+    auto plan = plan_mailboxes(server, catalog);
+    REQUIRE(plan.renamed.size() == 1);
+    CHECK(plan.renamed[0].first == 2);
+    CHECK(plan.renamed[0].second.name == "New");
+    REQUIRE(plan.deleted.size() == 1);
+    CHECK(plan.deleted[0] == 3);
+    REQUIRE(plan.created.size() == 1);
+    CHECK(plan.created[0].name == "Fresh");
+}
+
+TEST_CASE("plan_mailboxes prefers MAILBOXID and refuses ambiguous UIDVALIDITY") {
+    std::vector<store::MailboxRecord> catalog{mbox(1, "A", 7, "id-a")};
+    std::vector<ServerMailbox> server{{"B", "/", 7, "id-other"}, {"C", "/", 8, "id-a"}};
+    auto plan = plan_mailboxes(server, catalog);
+    REQUIRE(plan.renamed.size() == 1);
+    CHECK(plan.renamed[0].second.name == "C");
+
+    std::vector<store::MailboxRecord> catalog2{mbox(1, "A", 7)};
+    std::vector<ServerMailbox> twins{{"B", "/", 7, ""}, {"C", "/", 7, ""}};
+    auto plan2 = plan_mailboxes(twins, catalog2);
+    CHECK(plan2.renamed.empty());
+    CHECK(plan2.deleted == std::vector<store::Id>{1});
+    CHECK(plan2.created.size() == 2);
+}
+
+TEST_CASE("plan_flags: complete listings expunge, CHANGEDSINCE listings do not") {
+    std::vector<store::MessageRecord> catalog{msg(1, 1, {"\\Seen"}), msg(2, 2, {}),
+                                              msg(3, 3, {"$Work"})};
+    std::map<std::uint32_t, std::vector<std::string>> server{{1, {"\\Seen", "\\Recent"}},
+                                                             {3, {"\\Flagged"}}};
+    auto full = plan_flags(catalog, server, true);
+    CHECK(full.expunged == std::vector<store::Id>{2});
+    REQUIRE(full.changed.size() == 1);
+    CHECK(full.changed[0].first == 3);
+    CHECK(full.changed[0].second == std::vector<std::string>{"\\Flagged"});
+    auto partial = plan_flags(catalog, server, false);
+    CHECK(partial.expunged.empty());
+    CHECK(partial.changed.size() == 1);
+}
+
+TEST_CASE("plan_expunges keeps what the server still has") {
+    std::vector<store::MessageRecord> catalog{msg(1, 1, {}), msg(2, 5, {}), msg(3, 9, {})};
+    CHECK(plan_expunges(catalog, {1, 9}) == std::vector<store::Id>{2});
+    CHECK(plan_expunges(catalog, {}).size() == 3);
+    CHECK(plan_expunges(catalog, {1, 5, 9}).empty());
+}
+
+TEST_CASE("plan_rematch pairs by Message-ID, date and size, once each") {
+    std::vector<store::MessageRecord> catalog{
+        msg(1, 1, {}, "<a@x>", 100, 10), msg(2, 2, {}, "<b@x>", 200, 20),
+        msg(3, 3, {}, "<dup@x>", 300, 30), msg(4, 4, {}, "<dup@x>", 300, 30),
+        msg(5, 5, {}, "", 500, 50)};
+    std::vector<ServerMessageKey> server{{11, "<a@x>", 100, 10},   {12, "<b@x>", 201, 20},
+                                         {13, "<dup@x>", 300, 30}, {14, "<dup@x>", 300, 30},
+                                         {15, "<dup@x>", 300, 30}, {16, "", 500, 50}};
+    auto r = plan_rematch(catalog, server);
+    std::map<store::Id, std::uint32_t> matched(r.matched.begin(), r.matched.end());
+    CHECK(matched.size() == 3);
+    CHECK(matched[1] == 11);
+    CHECK((matched.count(3) && matched.count(4)));
+    CHECK(r.unmatched_server == std::vector<std::uint32_t>{12, 15, 16});
+    CHECK(r.unmatched_catalog == std::vector<store::Id>{2, 5});
+}

@@ -1,0 +1,489 @@
+// SSH transport against the real sshd started by scripts/test-env/sshd.sh.
+// Skips (with a message) when IMAPKEEP_TEST_SSH_PORT is not set.
+#include <imapkeep/transport/ssh.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <vector>
+
+namespace {
+
+using imapkeep::transport::SshOptions;
+using imapkeep::transport::StreamPtr;
+using imapkeep::transport::TransportError;
+using Kind = TransportError::Kind;
+using namespace std::chrono_literals;
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? value : "";
+}
+
+bool have_sshd() {
+    if (env("IMAPKEEP_TEST_SSH_PORT").empty()) {
+        WARN("skipped: IMAPKEEP_TEST_SSH_PORT not set (run scripts/test-env/up.sh)");
+        return false;
+    }
+    return true;
+}
+
+int ssh_port() { return std::stoi(env("IMAPKEEP_TEST_SSH_PORT")); }
+
+std::string host_entry_name() { return "[127.0.0.1]:" + env("IMAPKEEP_TEST_SSH_PORT"); }
+
+SshOptions base_options() {
+    SshOptions options;
+    options.host = "127.0.0.1";
+    options.port = ssh_port();
+    options.user = env("IMAPKEEP_TEST_SSH_USER");
+    options.identity = env("IMAPKEEP_TEST_SSH_KEY");
+    options.known_hosts = env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS");
+    options.connect_timeout = 10s;
+    options.read_timeout = 10s;
+    return options;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+void write_file(const std::filesystem::path& path, const std::string& content) {
+    std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string run(const std::string& command) {
+    std::string output;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buffer[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+        output.append(buffer, n);
+    }
+    ::pclose(pipe);
+    return output;
+}
+
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "imapkeep-ssh-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        m_path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(m_path, ec);
+    }
+    const std::filesystem::path& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// Reads until `needle` shows up or EOF; returns everything read.
+std::string read_until(imapkeep::transport::Stream& stream, const std::string& needle) {
+    std::string got;
+    char buffer[4096];
+    while (got.find(needle) == std::string::npos) {
+        const std::size_t n = stream.read_some(buffer);
+        if (n == 0) {
+            break;
+        }
+        got.append(buffer, n);
+    }
+    return got;
+}
+
+Kind error_kind(const SshOptions& options, std::string& message) {
+    try {
+        StreamPtr stream = options.command.empty() && options.forward_host.empty()
+                               ? nullptr
+                               : imapkeep::transport::connect_ssh(options);
+        // Exec failures surface on the first read.
+        char buffer[256];
+        stream->read_some(buffer);
+    } catch (const TransportError& e) {
+        message = e.what();
+        return e.kind();
+    }
+    FAIL("no TransportError");
+    return Kind::Io;
+}
+
+// The fingerprint ssh-keygen computes for the server's key in known_hosts.
+std::string expected_fingerprint() {
+    const std::string out = run("ssh-keygen -lf '" + env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS") + "'");
+    const auto start = out.find("SHA256:");
+    REQUIRE(start != std::string::npos);
+    return out.substr(start, out.find(' ', start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("ssh exec mode echoes through cat", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    struct Case {
+        const char* name;
+        std::string known_hosts;
+    };
+    const std::vector<Case> cases = {
+        {"plain known_hosts", env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS")},
+        {"hashed known_hosts", env("IMAPKEEP_TEST_SSH_HASHED_KNOWN_HOSTS")},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options();
+            options.known_hosts = c.known_hosts;
+            options.command = "cat";
+            StreamPtr stream = imapkeep::transport::connect_ssh(options);
+            CHECK(stream->native_handle() >= 0);
+            CHECK(stream->describe().find("exec `cat`") != std::string::npos);
+            const std::string line = "a001 NOOP\r\n";
+            stream->write_all(line);
+            CHECK(read_until(*stream, "\r\n") == line);
+            stream->close();
+            stream->close();  // idempotent
+            char buffer[16];
+            CHECK_THROWS_AS(stream->read_some(buffer), TransportError);
+        }
+    }
+}
+
+TEST_CASE("ssh exec mode runs the pre-authenticated imap", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    if (env("IMAPKEEP_TEST_SSH_IMAP_COMMAND").empty()) {
+        WARN("skipped: IMAPKEEP_TEST_SSH_IMAP_COMMAND not set (no Dovecot)");
+        return;
+    }
+    SshOptions options = base_options();
+    options.command = env("IMAPKEEP_TEST_SSH_IMAP_COMMAND");
+    StreamPtr stream = imapkeep::transport::connect_ssh(options);
+    const std::string greeting = read_until(*stream, "\r\n");
+    CHECK(greeting.rfind("* PREAUTH", 0) == 0);
+    stream->write_all("a1 LOGOUT\r\n");
+    const std::string bye = read_until(*stream, "a1 OK");
+    CHECK(bye.find("* BYE") != std::string::npos);
+}
+
+TEST_CASE("ssh forward mode reaches a TCP service as the server sees it", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    struct Case {
+        const char* name;
+        std::string port;
+        std::string greeting;
+    };
+    // sshd itself is always there to forward to; Dovecot only with the full env.
+    std::vector<Case> cases = {{"to sshd's own port", env("IMAPKEEP_TEST_SSH_PORT"), "SSH-2.0-"}};
+    if (!env("IMAPKEEP_TEST_IMAP_PORT").empty()) {
+        cases.push_back({"to Dovecot", env("IMAPKEEP_TEST_IMAP_PORT"), "* OK"});
+    } else {
+        WARN("IMAPKEEP_TEST_IMAP_PORT not set: forward to Dovecot skipped");
+    }
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options();
+            options.forward_host = "127.0.0.1";
+            options.forward_port = std::stoi(c.port);
+            StreamPtr stream = imapkeep::transport::connect_ssh(options);
+            const std::string greeting = read_until(*stream, "\r\n");
+            CHECK(greeting.rfind(c.greeting, 0) == 0);
+        }
+    }
+}
+
+TEST_CASE("ssh forward to a closed port is an Ssh error", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    SshOptions options = base_options();
+    options.forward_host = "127.0.0.1";
+    options.forward_port = 1;
+    std::string message;
+    CHECK(error_kind(options, message) == Kind::Ssh);
+    CHECK(message.find("127.0.0.1:1") != std::string::npos);
+}
+
+TEST_CASE("ssh refuses unknown and changed host keys", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    TempDir dir;
+    const std::string wrong_public = read_file(env("IMAPKEEP_TEST_SSH_WRONG_KEY") + ".pub");
+    const std::string other_key = wrong_public.substr(0, wrong_public.find(' ', wrong_public.find(' ') + 1));
+    struct Case {
+        const char* name;
+        std::string known_hosts;
+        bool accept_new;
+        std::string expect;
+    };
+    const std::vector<Case> cases = {
+        {"unknown: empty file", "", false, "is unknown"},
+        {"unknown: other hosts only", "otherhost " + other_key + "\n", false, "is unknown"},
+        {"changed", host_entry_name() + " " + other_key + "\n", false, "has CHANGED"},
+        {"changed, accept_new_host_key", host_entry_name() + " " + other_key + "\n", true, "has CHANGED"},
+    };
+    const std::string fingerprint = expected_fingerprint();
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            const auto path = dir.path() / "known_hosts";
+            write_file(path, c.known_hosts);
+            SshOptions options = base_options();
+            options.command = "cat";
+            options.known_hosts = path.string();
+            options.accept_new_host_key = c.accept_new;
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::HostKey);
+            CHECK(message.find(c.expect) != std::string::npos);
+            CHECK(message.find("ssh-ed25519 key " + fingerprint) != std::string::npos);
+            CHECK(message.find(host_entry_name()) != std::string::npos);
+            if (c.accept_new) {
+                CHECK(message.find("never replaces") != std::string::npos);
+            } else if (c.expect == "is unknown") {
+                CHECK(message.find("accept_new_host_key = true") != std::string::npos);
+            }
+            CHECK(read_file(path) == c.known_hosts);  // never modified
+        }
+    }
+}
+
+TEST_CASE("ssh accept_new_host_key adds an unknown key and keeps other lines", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    TempDir dir;
+    struct Case {
+        const char* name;
+        std::filesystem::path file;
+        std::optional<std::string> existing;
+    };
+    const std::vector<Case> cases = {
+        {"empty file", dir.path() / "empty", std::string()},
+        {"no trailing newline, unparsable line kept", dir.path() / "mixed",
+         std::string("# comment\nnot a valid line at all\notherhost ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPkHPyRmXnDk5N2bsnz3Qccf6AgFz8X5hQ7SFQ+XReoM")},
+        {"missing file in a missing directory", dir.path() / "new" / "known_hosts", std::nullopt},
+    };
+    const std::string server_line = read_file(env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS"));
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            if (c.existing) {
+                write_file(c.file, *c.existing);
+            }
+            SshOptions options = base_options();
+            options.command = "cat";
+            options.known_hosts = c.file.string();
+            options.accept_new_host_key = true;
+            imapkeep::transport::connect_ssh(options)->close();
+
+            const std::string content = read_file(c.file);
+            const std::string before = c.existing.value_or("");
+            CHECK(content.rfind(before, 0) == 0);
+            std::string added = content.substr(before.size());
+            if (!before.empty() && before.back() != '\n') {
+                CHECK(added.rfind("\n", 0) == 0);
+                added.erase(0, 1);
+            }
+            // Same host name, key type and key as sshd.sh's line (no comment).
+            CHECK(added == server_line);
+
+            // The entry now matches without accept_new_host_key.
+            options.accept_new_host_key = false;
+            StreamPtr again = imapkeep::transport::connect_ssh(options);
+            again->write_all("x\n");
+            CHECK(read_until(*again, "\n") == "x\n");
+            CHECK(read_file(c.file) == content);
+        }
+    }
+}
+
+TEST_CASE("ssh authentication failures name each method", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    struct Case {
+        const char* name;
+        std::string identity;
+        bool with_password;
+        std::vector<std::string> expect;
+    };
+    const std::vector<Case> cases = {
+        {"wrong key", env("IMAPKEEP_TEST_SSH_WRONG_KEY"), false,
+         {"publickey (" + env("IMAPKEEP_TEST_SSH_WRONG_KEY") + "): rejected by server",
+          "password: not configured"}},
+        {"missing key file", "/nonexistent/id_ed25519", false,
+         {"publickey (/nonexistent/id_ed25519): file not found"}},
+        {"wrong key, password not offered", env("IMAPKEEP_TEST_SSH_WRONG_KEY"), true,
+         {"rejected by server", "password: not offered by server"}},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options();
+            options.command = "cat";
+            options.identity = c.identity;
+            if (c.with_password) {
+                options.password = [] { return std::string("secret"); };
+            }
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::Auth);
+            CHECK(message.find("authentication as " + options.user + "@") != std::string::npos);
+            for (const std::string& text : c.expect) {
+                CHECK(message.find(text) != std::string::npos);
+            }
+            CHECK(message.find("secret") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("ssh exec: a command that fails at once is a clear error, not a hang", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    struct Case {
+        std::string command;
+        std::vector<std::string> expect;
+    };
+    const std::vector<Case> cases = {
+        {"/nonexistent/imap", {"`/nonexistent/imap`", "exited with status 127", "/nonexistent/imap: "}},
+        {"echo 'imap: config missing' >&2; exit 3", {"exited with status 3", ": imap: config missing"}},
+        {"true", {"exited with status 0 without any output"}},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.command) {
+            SshOptions options = base_options();
+            options.command = c.command;
+            options.read_timeout = 5s;
+            const auto start = std::chrono::steady_clock::now();
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::Ssh);
+            CHECK(std::chrono::steady_clock::now() - start < 4s);
+            INFO(message);
+            for (const std::string& text : c.expect) {
+                CHECK(message.find(text) != std::string::npos);
+            }
+        }
+    }
+}
+
+TEST_CASE("ssh read timeout and keepalives", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    SECTION("silent command times out") {
+        SshOptions options = base_options();
+        options.command = "sleep 10";
+        options.read_timeout = 300ms;
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        char buffer[16];
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            stream->read_some(buffer);
+            FAIL("read returned");
+        } catch (const TransportError& e) {
+            CHECK(e.kind() == Kind::Timeout);
+        }
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        CHECK(elapsed >= 300ms);
+        CHECK(elapsed < 3s);
+    }
+    SECTION("keepalives during a long wait do not disturb the data") {
+        SshOptions options = base_options();
+        options.command = "sleep 2; echo done";
+        options.keepalive_seconds = 1;
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        CHECK(read_until(*stream, "\n") == "done\n");
+        char buffer[16];
+        CHECK(stream->read_some(buffer) == 0);  // orderly EOF after output
+    }
+}
+
+TEST_CASE("ssh connection refused is an Io error", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    SshOptions options = base_options();
+    options.port = 1;
+    options.command = "cat";
+    std::string message;
+    CHECK(error_kind(options, message) == Kind::Io);
+    CHECK(message.find("[127.0.0.1]:1") != std::string::npos);
+}
+
+TEST_CASE("ssh throughput", "[ssh][integration][bench]") {
+    if (!have_sshd()) {
+        return;
+    }
+    SECTION("50 MB download through head -c") {
+        constexpr std::size_t kBytes = 50'000'000;
+        SshOptions options = base_options();
+        options.command = "head -c " + std::to_string(kBytes) + " /dev/zero";
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        std::vector<char> buffer(256 * 1024);
+        std::size_t total = 0;
+        std::size_t reads = 0;
+        bool all_zero = true;
+        const auto start = std::chrono::steady_clock::now();
+        for (std::size_t n; (n = stream->read_some(buffer)) > 0;) {
+            total += n;
+            ++reads;
+            all_zero = all_zero && std::all_of(buffer.begin(), buffer.begin() + static_cast<long>(n),
+                                               [](char ch) { return ch == 0; });
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CHECK(total == kBytes);
+        CHECK(all_zero);
+        // Large windows: far fewer reads than 32 KiB packets would need one by one.
+        CHECK(reads < kBytes / 1024);
+        WARN("ssh exec download: " << total / 1e6 / seconds << " MB/s (" << total << " bytes in "
+                                  << seconds << " s, " << reads << " reads, avg "
+                                  << total / reads << " bytes/read)");
+    }
+    SECTION("8 MB echo through cat") {
+        constexpr std::size_t kBytes = 8 * 1024 * 1024;
+        std::string data(kBytes, '\0');
+        std::mt19937 random(42);
+        for (char& ch : data) {
+            ch = static_cast<char>(random());
+        }
+        SshOptions options = base_options();
+        options.command = "cat";
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        std::string echoed;
+        echoed.reserve(kBytes);
+        std::vector<char> buffer(256 * 1024);
+        const auto start = std::chrono::steady_clock::now();
+        constexpr std::size_t kChunk = 256 * 1024;
+        // Keep at most one window in flight so cat never blocks on its output.
+        for (std::size_t sent = 0; sent < kBytes || echoed.size() < kBytes;) {
+            if (sent < kBytes && sent - echoed.size() < 1024 * 1024) {
+                const std::size_t n = std::min(kChunk, kBytes - sent);
+                stream->write_all(std::string_view(data).substr(sent, n));
+                sent += n;
+                continue;
+            }
+            const std::size_t n = stream->read_some(buffer);
+            REQUIRE(n > 0);
+            echoed.append(buffer.data(), n);
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        CHECK(echoed == data);
+        WARN("ssh exec echo: " << 2 * kBytes / 1e6 / seconds << " MB/s both ways");
+    }
+}
