@@ -81,7 +81,7 @@ pid=$(cat "$ssh_dir/sshd.pid")
 host_key=$(cut -d' ' -f1,2 "$ssh_dir/host_ed25519.pub")
 echo "[127.0.0.1]:$port $host_key" >"$ssh_dir/known_hosts"
 cp "$ssh_dir/known_hosts" "$ssh_dir/known_hosts_hashed"
-ssh-keygen -q -H -f "$ssh_dir/known_hosts_hashed" >/dev/null
+ssh-keygen -q -H -f "$ssh_dir/known_hosts_hashed" >/dev/null 2>&1
 rm -f "$ssh_dir/known_hosts_hashed.old"
 
 # The remote side of the exec tests is this same machine, so the local stream
@@ -95,17 +95,19 @@ if [ -f "$envfile" ]; then
   )
 fi
 
-{
-  echo "export IMAPKEEP_TEST_SSH_PORT=$port"
-  echo "export IMAPKEEP_TEST_SSH_USER=$(id -un)"
-  echo "export IMAPKEEP_TEST_SSH_KEY=$ssh_dir/client_ed25519"
-  echo "export IMAPKEEP_TEST_SSH_WRONG_KEY=$ssh_dir/wrong_ed25519"
-  echo "export IMAPKEEP_TEST_SSH_KNOWN_HOSTS=$ssh_dir/known_hosts"
-  echo "export IMAPKEEP_TEST_SSH_HASHED_KNOWN_HOSTS=$ssh_dir/known_hosts_hashed"
-  if [ -n "$imap_command" ]; then
-    printf 'export IMAPKEEP_TEST_SSH_IMAP_COMMAND=%q\n' "$imap_command"
-  fi
-  echo "export IMAPKEEP_TEST_SSH_PID=$pid"
-} >>"$envfile"
+emit() {
+  # Single-quoted like up.sh's lines, so values with spaces survive `source`.
+  printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}" >>"$envfile"
+}
+emit IMAPKEEP_TEST_SSH_PORT "$port"
+emit IMAPKEEP_TEST_SSH_USER "$(id -un)"
+emit IMAPKEEP_TEST_SSH_KEY "$ssh_dir/client_ed25519"
+emit IMAPKEEP_TEST_SSH_WRONG_KEY "$ssh_dir/wrong_ed25519"
+emit IMAPKEEP_TEST_SSH_KNOWN_HOSTS "$ssh_dir/known_hosts"
+emit IMAPKEEP_TEST_SSH_HASHED_KNOWN_HOSTS "$ssh_dir/known_hosts_hashed"
+if [ -n "$imap_command" ]; then
+  emit IMAPKEEP_TEST_SSH_IMAP_COMMAND "$imap_command"
+fi
+emit IMAPKEEP_TEST_SSH_PID "$pid"
 
 echo "sshd.sh: sshd (pid $pid) listening on 127.0.0.1:$port" >&2

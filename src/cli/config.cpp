@@ -13,8 +13,10 @@
 #include <fstream>
 #include <initializer_list>
 #include <optional>
+#include <pwd.h>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 namespace imapkeep::cli {
 
@@ -160,6 +162,7 @@ bool parse_forward(const std::string& text, std::string& host, int& port) {
 std::string local_user() {
     if (const char* u = std::getenv("USER"); u && *u) return u;
     if (const char* u = std::getenv("LOGNAME"); u && *u) return u;
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
     return "";
 }
 
@@ -172,7 +175,7 @@ transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
     if (ssh.host.empty()) r.fail("host", "missing (and the account has no host to default to)");
     ssh.port = static_cast<int>(r.integer("port", 1, 65535).value_or(22));
     ssh.user = r.string("user").value_or(local_user());
-    if (ssh.user.empty()) r.fail("user", "missing (and $USER is not set)");
+    if (ssh.user.empty()) r.fail("user", "missing (and the local user name is unknown)");
     if (auto identity = r.string("identity")) ssh.identity = resolve_path(*identity, base_dir);
     if (auto command = r.string("passphrase_command")) {
         std::string what = "account " + account + ": ssh.passphrase_command";

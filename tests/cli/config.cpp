@@ -68,7 +68,7 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"exclude with number", kStore + kAccount + "exclude = [\"Junk\", 3]\n", f + "7: account.exclude",
          "non-empty strings"},
         {"timeout zero", kStore + kAccount + "timeout = 0\n", f + "7: account.timeout", "between 1 and"},
-        {"empty host", kStore + kAccount + "ca_file = \"\"\n", f + "7: account.ca_file", "must not be empty"},
+        {"empty string", kStore + kAccount + "ca_file = \"\"\n", f + "7: account.ca_file", "must not be empty"},
         {"ssh unknown key", kStore + kAccount + "[account.ssh]\ncommand = \"imap\"\nproxy = \"x\"\n",
          f + "9: account.ssh.proxy", "unknown key"},
         {"ssh bad port", kStore + kAccount + "[account.ssh]\nport = 0\ncommand = \"imap\"\n", f + "8: account.ssh.port",
@@ -93,9 +93,9 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
     for (const auto& c : cases) {
         INFO(c.what);
         std::string message = error_of(c.text);
+        INFO(message);
         CHECK(message.rfind(c.location + ": ", 0) == 0);
         CHECK(message.find(c.detail) != std::string::npos);
-        INFO(message);
     }
 }
 

@@ -100,11 +100,13 @@ TEST_CASE("tcp connection errors", "[transport][tcp]") {
         INFO(c.host << ":" << c.port);
         CHECK(kind_of([&] { connect_tcp(c.host, c.port); }) == c.kind);
     }
+    std::string message;
     try {
         connect_tcp("127.0.0.1", imapkeep::test::unused_port());
     } catch (const TransportError& e) {
-        CHECK(std::string(e.what()).find("refused") != std::string::npos);
+        message = e.what();
     }
+    CHECK(message.find("refused") != std::string::npos);
 }
 
 TEST_CASE("tcp connect timeout when the listen queue is full", "[transport][tcp]") {

@@ -1,0 +1,89 @@
+#include "cli/exit_codes.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace imapkeep;
+using namespace imapkeep::cli;
+using Kind = imap::ConnectError::Kind;
+
+namespace {
+
+sync::AccountReport ok_account(const std::string& name) {
+    sync::AccountReport a;
+    a.account = name;
+    sync::MailboxReport m;
+    m.name = "INBOX";
+    m.path = "QRESYNC";
+    a.mailboxes.push_back(m);
+    return a;
+}
+
+sync::AccountReport failed_mailbox(const std::string& name) {
+    auto a = ok_account(name);
+    sync::MailboxReport m;
+    m.name = "Broken";
+    m.errors.push_back("UID FETCH failed: NO [SERVERBUG]");
+    a.mailboxes.push_back(m);
+    return a;
+}
+
+sync::AccountReport connect_failure(const std::string& name, Kind kind, bool transient) {
+    sync::AccountReport a;
+    a.account = name;
+    a.connect_failed = true;
+    a.error_kind = kind;
+    a.transient = transient;
+    a.error = "cannot connect";
+    return a;
+}
+
+sync::AccountReport lost_account(const std::string& name, bool transient) {
+    auto a = ok_account(name);
+    a.error = "connection dropped during LIST";
+    a.transient = transient;
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("exit codes from run reports", "[exit]") {
+    struct Case {
+        const char* what;
+        std::vector<sync::AccountReport> reports;
+        int code;
+    };
+    const Case cases[] = {
+        {"nothing to do", {}, 0},
+        {"all good", {ok_account("a"), ok_account("b")}, 0},
+        {"one mailbox failed", {ok_account("a"), failed_mailbox("b")}, 1},
+        {"account lost after connecting", {lost_account("a", false)}, 1},
+        {"account lost, transient", {lost_account("a", true)}, 75},
+        {"bad password", {connect_failure("a", Kind::Auth, false)}, 3},
+        {"TLS failure", {connect_failure("a", Kind::Tls, false)}, 3},
+        {"host key refused", {connect_failure("a", Kind::HostKey, false)}, 3},
+        {"network down", {connect_failure("a", Kind::Network, true)}, 75},
+        {"auth beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Auth, false)}, 3},
+        {"auth beats transient", {connect_failure("a", Kind::Network, true), connect_failure("b", Kind::Auth, false)}, 3},
+        {"transient beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Network, true)}, 75},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CHECK(exit_code_for(c.reports) == c.code);
+    }
+}
+
+TEST_CASE("run status and worse_exit_code agree with the ranking", "[exit]") {
+    CHECK(run_status_for(0) == "ok");
+    CHECK(run_status_for(1) == "partial");
+    CHECK(run_status_for(3) == "failed");
+    CHECK(run_status_for(75) == "failed");
+    struct Case {
+        int a, b, worse;
+    };
+    const Case cases[] = {{0, 1, 1}, {1, 75, 75}, {75, 3, 3}, {3, 1, 3}, {0, 0, 0}, {2, 3, 2}};
+    for (const auto& c : cases) {
+        INFO(c.a << " vs " << c.b);
+        CHECK(worse_exit_code(c.a, c.b) == c.worse);
+        CHECK(worse_exit_code(c.b, c.a) == c.worse);
+    }
+}

@@ -1,0 +1,132 @@
+#include "cli/report.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace imapkeep;
+using namespace imapkeep::cli;
+
+namespace {
+
+std::vector<sync::AccountReport> sample_reports() {
+    sync::AccountReport work;
+    work.account = "work";
+    sync::MailboxReport inbox;
+    inbox.name = "INBOX";
+    inbox.path = "QRESYNC";
+    inbox.new_messages = 3;
+    inbox.flag_changes = 2;
+    inbox.expunged = 1;
+    inbox.bytes = 3000;
+    inbox.seconds = 0.25;
+    sync::MailboxReport archive;
+    archive.name = "Archive/2023";
+    archive.path = "plain";
+    archive.new_messages = 5;
+    archive.bytes = 2 * 1024 * 1024;
+    archive.renamed = true;
+    archive.renamed_from = "Old";
+    archive.errors.push_back("UID FETCH failed: NO [LIMIT] too big");
+    work.mailboxes = {inbox, archive};
+
+    sync::AccountReport home;
+    home.account = "home";
+    home.connect_failed = true;
+    home.error_kind = imap::ConnectError::Kind::Auth;
+    home.error = "LOGIN failed: [AUTHENTICATIONFAILED] Authentication failed.";
+    return {work, home};
+}
+
+}  // namespace
+
+TEST_CASE("the JSON run report has the documented shape", "[report]") {
+    RunInfo run;
+    run.started_at = 1714557600;  // 2024-05-01T10:00:00Z
+    run.finished_at = 1714557602;
+    run.seconds = 1.5;
+    run.exit_code = 3;
+    auto json = run_report_json(run, sample_reports());
+
+    CHECK(json["command"] == "backup");
+    CHECK(json["started_at"] == "2024-05-01T10:00:00Z");
+    CHECK(json["finished_at"] == "2024-05-01T10:00:02Z");
+    CHECK(json["exit_code"] == 3);
+    CHECK(json["status"] == "failed");
+    CHECK(json["dry_run"] == false);
+    REQUIRE(json["accounts"].size() == 2);
+
+    const auto& work = json["accounts"][0];
+    CHECK(work["name"] == "work");
+    CHECK(work["error"].is_null());
+    CHECK(work["error_kind"].is_null());
+    CHECK(work["totals"]["mailboxes"] == 2);
+    CHECK(work["totals"]["new"] == 8);
+    CHECK(work["totals"]["flag_changes"] == 2);
+    CHECK(work["totals"]["expunged"] == 1);
+    CHECK(work["totals"]["bytes"] == 3000 + 2 * 1024 * 1024);
+    CHECK(work["totals"]["failed"] == 1);
+
+    const auto& inbox = work["mailboxes"][0];
+    for (const char* key : {"name", "path", "new", "flag_changes", "expunged", "bytes", "seconds", "errors",
+                            "created", "deleted", "renamed_from", "uidvalidity_reset"})
+        CHECK(inbox.contains(key));
+    CHECK(inbox["name"] == "INBOX");
+    CHECK(inbox["path"] == "QRESYNC");
+    CHECK(inbox["new"] == 3);
+    CHECK(inbox["seconds"] == 0.25);
+    CHECK(inbox["errors"].is_array());
+    CHECK(inbox["errors"].empty());
+    CHECK(inbox["renamed_from"].is_null());
+    const auto& archive = work["mailboxes"][1];
+    CHECK(archive["renamed_from"] == "Old");
+    CHECK(archive["errors"][0] == "UID FETCH failed: NO [LIMIT] too big");
+
+    const auto& home = json["accounts"][1];
+    CHECK(home["error"] == "LOGIN failed: [AUTHENTICATIONFAILED] Authentication failed.");
+    CHECK(home["error_kind"] == "auth");
+    CHECK(home["transient"] == false);
+    CHECK(home["mailboxes"].empty());
+}
+
+TEST_CASE("summary lines by verbosity; failures always reach stderr", "[report]") {
+    struct Case {
+        Verbosity verbosity;
+        bool dry_run;
+        std::vector<std::string> out_has;
+        std::vector<std::string> out_lacks;
+    };
+    const Case cases[] = {
+        {Verbosity::Quiet, false, {}, {"work"}},
+        {Verbosity::Normal, false,
+         {"work: 2 mailboxes, 8 new (2.0 MB), 2 flag changes, 1 expunged; 1 failed\n"},
+         {"INBOX"}},
+        {Verbosity::Verbose, false,
+         {"work: INBOX: QRESYNC, 3 new (2.9 KB), 2 flag changes, 1 expunged, 0.2 s\n",
+          "work: Archive/2023: plain, 5 new (2.0 MB)", "renamed from Old", "work: 2 mailboxes"},
+         {}},
+        {Verbosity::Normal, true, {"(dry run) work: 2 mailboxes"}, {}},
+    };
+    for (const auto& c : cases) {
+        std::ostringstream out, err;
+        print_summary(out, err, sample_reports(), c.verbosity, c.dry_run);
+        INFO(out.str());
+        for (const auto& s : c.out_has) CHECK(out.str().find(s) != std::string::npos);
+        for (const auto& s : c.out_lacks) CHECK(out.str().find(s) == std::string::npos);
+        CHECK(err.str() ==
+              "work: Archive/2023: UID FETCH failed: NO [LIMIT] too big\n"
+              "home: cannot connect: LOGIN failed: [AUTHENTICATIONFAILED] Authentication failed.\n");
+    }
+}
+
+TEST_CASE("byte and time formatting", "[report]") {
+    struct Case {
+        std::uint64_t bytes;
+        const char* text;
+    };
+    const Case cases[] = {{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KB"}, {1536, "1.5 KB"},
+                          {10 * 1024 * 1024, "10.0 MB"}, {3ull << 30, "3.0 GB"}};
+    for (const auto& c : cases) CHECK(human_bytes(c.bytes) == c.text);
+    CHECK(iso8601_utc(0) == "1970-01-01T00:00:00Z");
+    CHECK(iso8601_utc(951782400) == "2000-02-29T00:00:00Z");
+}

@@ -1,0 +1,271 @@
+#include "temp_dir.hpp"
+
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/util/sha256.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+using namespace imapkeep::store;
+using imapkeep::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kMessage =
+    "From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nline one\r\nline two\n"
+    "bare LF above, NUL here: " + std::string(1, '\0') + "\r\n";
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+    std::vector<std::string> out;
+    if (!fs::exists(dir)) return out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    return out;
+}
+
+std::string put(MessageStore& store, const std::string& account, const std::string& folder,
+                std::uint32_t uid, std::int64_t date, const std::vector<std::string>& flags,
+                const std::string& body = kMessage) {
+    auto pending = store.begin(account, folder);
+    // Odd-sized chunks, so nothing depends on line boundaries.
+    for (std::size_t pos = 0; pos < body.size(); pos += 7) pending->write(std::string_view(body).substr(pos, 7));
+    pending->finish();
+    store.sync_pending();
+    return store.commit(*pending, account, folder, uid, date, flags);
+}
+
+}  // namespace
+
+TEST_CASE("put writes the bytes unchanged, hashed, into cur/", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    CHECK(store->root() == dir.path());
+
+    auto pending = store->begin("work", ".A.B");
+    pending->write(kMessage.substr(0, 10));
+    pending->write(kMessage.substr(10));
+    CHECK(pending->size() == kMessage.size());
+    CHECK_THROWS_AS(pending->sha256_hex(), StoreError);
+    // The file sits in tmp/ until commit.
+    CHECK(names_in(dir / "mail/work/.A.B/tmp").size() == 1);
+    pending->finish();
+    CHECK(pending->sha256_hex() == imapkeep::util::sha256_hex(kMessage));
+    CHECK_THROWS_AS(pending->write("late"), StoreError);
+    store->sync_pending();
+
+    const std::int64_t date = 1'234'567'890;
+    const auto file = store->commit(*pending, "work", ".A.B", 5, date,
+                                    {"\\Seen", "\\Answered", "$Work", "\\Recent"});
+    INFO(file);
+    CHECK(file.rfind("mail/work/.A.B/cur/", 0) == 0);
+    CHECK(file.find(",U=5:2,RS") == file.size() - 9);
+    CHECK(names_in(dir / "mail/work/.A.B/tmp").empty());
+    CHECK(store->absolute(file) == dir / file);
+    CHECK(read_all(store->absolute(file)) == kMessage);
+    CHECK(imapkeep::util::sha256_file_hex(store->absolute(file)) == pending->sha256_hex());
+
+    struct stat st {};
+    REQUIRE(::stat(store->absolute(file).c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == date);
+    CHECK(st.st_atim.tv_sec == date);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK_THROWS_AS(store->commit(*pending, "work", ".A.B", 5, date, {}), StoreError);
+
+    // Maildir++ shape: the root (INBOX) and the folder, each with cur/new/tmp,
+    // and the maildirfolder marker only in the sub-folder.
+    for (std::string d : {"mail/work", "mail/work/.A.B"})
+        for (std::string sub : {"cur", "new", "tmp"}) CHECK(fs::is_directory(dir / (d + "/" + sub)));
+    CHECK(fs::exists(dir / "mail/work/.A.B/maildirfolder"));
+    CHECK_FALSE(fs::exists(dir / "mail/work/maildirfolder"));
+}
+
+TEST_CASE("fsync now or deferred; discard and destruction clean tmp/", "[store][maildir]") {
+    TempDir dir;
+    for (bool defer : {true, false}) {
+        INFO("defer " << defer);
+        auto store = open_maildir_store(dir.path(), {defer});
+        // Committing without sync_pending() still works: commit fsyncs what is left.
+        auto pending = store->begin("acc", "");
+        pending->write("x");
+        pending->finish();
+        const auto file = store->commit(*pending, "acc", "", 1, 0, {});
+        CHECK(read_all(store->absolute(file)) == "x");
+
+        auto dropped = store->begin("acc", "");
+        dropped->write("y");
+        dropped->discard();
+        CHECK(names_in(dir / "mail/acc/tmp").empty());
+        {
+            auto abandoned = store->begin("acc", "");
+            abandoned->write("z");
+            abandoned->finish();
+        }
+        CHECK(names_in(dir / "mail/acc/tmp").empty());
+        store->sync_pending();  // the queued, now deleted file is skipped
+        store->remove(file);
+    }
+}
+
+TEST_CASE("flags rename, attic, folder moves and removal", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    const auto file = put(*store, "work", ".Sent", 9, 1000, {"\\Seen"});
+    CHECK(file.find(",U=9:2,S") != std::string::npos);
+
+    const auto flagged = store->set_flags(file, {"\\Seen", "\\Flagged", "\\Draft"});
+    CHECK(flagged.substr(0, flagged.find(":2,")) == file.substr(0, file.find(":2,")));
+    CHECK(flagged.substr(flagged.find(":2,")) == ":2,DFS");
+    CHECK_FALSE(fs::exists(store->absolute(file)));
+    CHECK(read_all(store->absolute(flagged)) == kMessage);
+    CHECK(store->set_flags(flagged, {"\\Draft", "\\Seen", "\\Flagged"}) == flagged);  // no change
+    // A rename already done by a run that then crashed counts as done.
+    CHECK(store->set_flags(file, {"\\Seen", "\\Flagged", "\\Draft"}) == flagged);
+
+    const auto moved = store->move_to_folder(flagged, "work", ".Archive");
+    CHECK(moved.rfind("mail/work/.Archive/cur/", 0) == 0);
+    CHECK(fs::exists(dir / "mail/work/.Archive/maildirfolder"));
+    CHECK(read_all(store->absolute(moved)) == kMessage);
+    CHECK(store->move_to_folder(moved, "work", ".Archive") == moved);
+
+    const auto attic = store->move_to_attic(moved);
+    CHECK(attic == "attic" + moved.substr(4));
+    CHECK_FALSE(fs::exists(store->absolute(moved)));
+    CHECK(read_all(store->absolute(attic)) == kMessage);
+    for (std::string sub : {"cur", "new", "tmp"}) CHECK(fs::is_directory(dir / ("attic/work/" + sub)));
+    CHECK(fs::exists(dir / "attic/work/.Archive/maildirfolder"));
+    CHECK_THROWS_AS(store->move_to_attic(attic), StoreError);  // already there
+    CHECK(store->move_to_attic(moved) == attic);               // resumed after a crash
+    CHECK_THROWS_AS(store->set_flags("mail/work/cur/none:2,", {}), StoreError);
+    // The mtime survives renames.
+    struct stat st {};
+    REQUIRE(::stat(store->absolute(attic).c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == 1000);
+
+    store->remove(attic);
+    CHECK_FALSE(fs::exists(store->absolute(attic)));
+    CHECK_NOTHROW(store->remove(attic));  // already gone
+
+    // Deleted mailbox: the folder goes once empty, never INBOX.
+    const auto kept = put(*store, "work", ".Old", 1, 0, {});
+    CHECK_FALSE(store->remove_folder("work", ".Old"));
+    CHECK(fs::exists(store->absolute(kept)));
+    store->move_to_attic(kept);
+    std::ofstream(dir / "mail/work/.Old/dovecot-uidlist") << "3 V1 N2\n";
+    CHECK(store->remove_folder("work", ".Old"));
+    CHECK_FALSE(fs::exists(dir / "mail/work/.Old"));
+    CHECK(store->remove_folder("work", ".Old"));  // nothing left to do
+    CHECK_FALSE(store->remove_folder("work", ""));
+    // The folder is created again on the next put.
+    CHECK(fs::exists(store->absolute(put(*store, "work", ".Old", 2, 0, {}))));
+}
+
+TEST_CASE("paths and names that could leave the store are refused", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir / "store");
+    for (std::string folder : {"..", ".", "A", "./x", ".a/../../.."})
+        CHECK_THROWS_AS(store->begin("work", folder), StoreError);
+    for (std::string account : {"..", "", ".x", "a/b"})
+        CHECK_THROWS_AS(store->begin(account, ""), StoreError);
+    for (std::string file : {"../x", "/etc/passwd", "mail/work/../../../etc/cur/passwd", "mail/work/cur"}) {
+        INFO(file);
+        CHECK_THROWS_AS(store->absolute(file), StoreError);
+        CHECK_THROWS_AS(store->set_flags(file, {"\\Seen"}), StoreError);
+        CHECK_THROWS_AS(store->move_to_attic(file), StoreError);
+        CHECK_THROWS_AS(store->remove(file), StoreError);
+    }
+    CHECK(names_in(dir.path()) == std::vector<std::string>{"store"});
+}
+
+TEST_CASE("clean_tmp removes leftovers but not messages being written", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    put(*store, "work", "", 1, 0, {});
+    put(*store, "work", ".A", 1, 0, {});
+    auto live = store->begin("work", ".A");
+    live->write("in progress");
+    // Leftovers of a killed run, in the live tree and in the attic.
+    std::ofstream(dir / "mail/work/tmp/1.1_1.host") << "partial";
+    std::ofstream(dir / "mail/work/.A/tmp/1.1_2.host") << "partial";
+    fs::create_directories(dir / "attic/work/.B/tmp");
+    std::ofstream(dir / "attic/work/.B/tmp/1.1_3.host") << "partial";
+
+    CHECK(store->clean_tmp("work") == 3);
+    CHECK(names_in(dir / "mail/work/tmp").empty());
+    CHECK(names_in(dir / "mail/work/.A/tmp").size() == 1);
+    CHECK(names_in(dir / "mail/work/cur").size() == 1);
+    CHECK(store->clean_tmp("work") == 0);
+    CHECK(store->clean_tmp("nobody") == 0);
+    live->finish();
+    CHECK(store->commit(*live, "work", ".A", 2, 0, {}).find(",U=2:2,") != std::string::npos);
+}
+
+TEST_CASE("a 50 MB message streams in 1 MiB chunks", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    std::string chunk(1 << 20, '\0');
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+        chunk[i] = static_cast<char>(i % 78 == 76 ? '\r' : i % 78 == 77 ? '\n' : 'A' + i % 26);
+    imapkeep::util::Sha256 expected;
+    auto pending = store->begin("big", "");
+    for (int i = 0; i < 50; ++i) {
+        chunk[0] = static_cast<char>('a' + i % 26);  // every chunk differs
+        pending->write(chunk);
+        expected.update(chunk);
+    }
+    pending->finish();
+    store->sync_pending();
+    const auto file = store->commit(*pending, "big", "", 1, 0, {});
+    CHECK(pending->size() == 50u << 20);
+    CHECK(fs::file_size(store->absolute(file)) == 50u << 20);
+    const auto digest = expected.hex_digest();
+    CHECK(pending->sha256_hex() == digest);
+    CHECK(imapkeep::util::sha256_file_hex(store->absolute(file)) == digest);
+}
+
+TEST_CASE("Dovecot reads the tree", "[store][maildir][dovecot]") {
+    // Optional: only where doveadm is installed; it must list the folders and
+    // count the messages with their flags.
+    if (std::system("command -v doveadm >/dev/null 2>&1") != 0) {
+        WARN("doveadm not installed: skipped");
+        return;
+    }
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    put(*store, "u", "", 1, 1'600'000'000, {"\\Seen"});
+    put(*store, "u", store->folder_for("Archiv/Entwürfe", "/"), 1, 1'600'000'000, {});
+    put(*store, "u", store->folder_for("Archiv/Entwürfe", "/"), 2, 1'600'000'000, {"\\Flagged"});
+
+    const std::string home = dir / "home";
+    fs::create_directories(home);
+    const std::string conf = dir / "dovecot.conf";
+    std::ofstream(conf) << "mail_location = maildir:" << dir.path() << "/mail/u\n"
+                        << "base_dir = " << dir.path() << "/run\n"
+                        << "log_path = /dev/null\n"
+                        << "ssl = no\n";
+    const std::string doveadm = "doveadm -c " + conf + " -o mail_home=" + home +
+                                " -o mail_uid=$(id -u) -o mail_gid=$(id -g)";
+    const std::string out = dir / "out.txt";
+    const std::string cmd = doveadm + " mailbox status -u u messages '*' > " + out + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    const std::string text = read_all(out);
+    INFO(cmd << "\n" << text);
+    if (rc != 0 && text.find("user") != std::string::npos && text.find("messages=") == std::string::npos) {
+        WARN("doveadm could not run without a user database here: skipped\n" << text);
+        return;
+    }
+    REQUIRE(rc == 0);
+    CHECK_THAT(text, Catch::Contains("INBOX messages=1"));
+    CHECK_THAT(text, Catch::Contains("Archiv/Entwürfe messages=2"));
+}

@@ -1,0 +1,374 @@
+#include "temp_dir.hpp"
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <ctime>
+#include <thread>
+
+using namespace imapkeep::store;
+using imapkeep::test::TempDir;
+using Flags = std::vector<std::string>;
+
+namespace {
+
+struct Fixture {
+    TempDir dir;
+    std::string path = dir / "catalog.sqlite";
+    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(path);
+    Id account = catalog->ensure_account("work");
+    Id inbox = save("INBOX");
+
+    Id save(const std::string& name) {
+        MailboxRecord m;
+        m.account_id = account;
+        m.name = name;
+        m.delimiter = "/";
+        m.folder = name == "INBOX" ? "" : "." + name;
+        m.uidvalidity = 7;
+        return catalog->save_mailbox(m);
+    }
+
+    MessageRecord message(Id mailbox, std::uint32_t uid, std::int64_t added_at,
+                          Flags flags = {}) {
+        MessageRecord m;
+        m.mailbox_id = mailbox;
+        m.uidvalidity = 7;
+        m.uid = uid;
+        m.internaldate = 1'600'000'000 + uid;
+        m.internaldate_zone = 3600;
+        m.size = 100 + uid;
+        m.sha256 = std::string(64, 'a');
+        m.message_id = "<" + std::to_string(uid) + "@example.org>";
+        m.flags = std::move(flags);
+        m.modseq = 10 + uid;
+        m.file = "mail/work/cur/" + std::to_string(uid) + ":2,";
+        m.added_at = added_at;
+        return m;
+    }
+
+    Id add(Id mailbox, std::uint32_t uid, std::int64_t added_at, Flags flags = {}) {
+        return catalog->add_message(message(mailbox, uid, added_at, std::move(flags)));
+    }
+};
+
+std::vector<std::uint32_t> uids(const std::vector<MessageRecord>& messages) {
+    std::vector<std::uint32_t> out;
+    for (const auto& m : messages) out.push_back(m.uid);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("accounts", "[store][catalog]") {
+    Fixture f;
+    CHECK(f.catalog->ensure_account("work") == f.account);
+    const Id home = f.catalog->ensure_account("home");
+    CHECK(home != f.account);
+    CHECK(f.catalog->find_account("home") == home);
+    CHECK_FALSE(f.catalog->find_account("nobody").has_value());
+    CHECK(f.catalog->account_names() == std::vector<std::string>{"home", "work"});
+}
+
+TEST_CASE("mailboxes round-trip every field", "[store][catalog]") {
+    Fixture f;
+    MailboxRecord m;
+    m.account_id = f.account;
+    m.name = "Archiv/2024 Ü";
+    m.delimiter = "/";
+    m.folder = ".Archiv.2024 &ANw-";
+    m.uidvalidity = 4'000'000'000u;
+    m.uidnext = 4'000'000'001u;
+    m.highestmodseq = (std::uint64_t{1} << 63) - 1;  // the largest RFC 7162 mod-sequence
+    m.mailboxid = "F2212ea87-6097-4256-9d51-71338625";
+    m.sync_path = "QRESYNC";
+    m.last_sync_at = 1'700'000'000;
+    m.id = f.catalog->save_mailbox(m);
+
+    auto found = f.catalog->find_mailbox(f.account, "Archiv/2024 Ü");
+    REQUIRE(found);
+    CHECK(found->id == m.id);
+    CHECK(found->account_id == m.account_id);
+    CHECK(found->name == m.name);
+    CHECK(found->delimiter == m.delimiter);
+    CHECK(found->folder == m.folder);
+    CHECK(found->uidvalidity == m.uidvalidity);
+    CHECK(found->uidnext == m.uidnext);
+    CHECK(found->highestmodseq == m.highestmodseq);
+    CHECK(found->mailboxid == m.mailboxid);
+    CHECK(found->sync_path == m.sync_path);
+    CHECK(found->last_sync_at == m.last_sync_at);
+    CHECK_FALSE(found->deleted_at.has_value());
+
+    m.uidnext = 5;
+    m.deleted_at = 1'700'000'100;
+    CHECK(f.catalog->save_mailbox(m) == m.id);
+    CHECK(f.catalog->find_mailbox(f.account, m.name)->deleted_at == m.deleted_at);
+    CHECK(f.catalog->mailboxes(f.account).size() == 1);        // INBOX only
+    CHECK(f.catalog->mailboxes(f.account, true).size() == 2);
+
+    // The server creates the name again: a new live row wins over the deleted one.
+    const Id reborn = f.save("Archiv/2024 Ü");
+    CHECK(f.catalog->find_mailbox(f.account, m.name)->id == reborn);
+    // Two live mailboxes cannot share a name.
+    CHECK_THROWS_AS(f.save("Archiv/2024 Ü"), StoreError);
+
+    m.id = 9999;
+    CHECK_THROWS_AS(f.catalog->save_mailbox(m), StoreError);
+    CHECK_FALSE(f.catalog->find_mailbox(f.account, "nope").has_value());
+}
+
+TEST_CASE("messages: add, find, flags, expunge, rekey, move, delete", "[store][catalog]") {
+    Fixture f;
+    auto original = f.message(f.inbox, 5, 1000, {"\\seen", "$Work", "\\Recent", "\\Seen"});
+    original.modseq = (std::uint64_t{1} << 62) + 3;
+    const Id id = f.catalog->add_message(original);
+
+    auto m = f.catalog->message_by_id(id);
+    REQUIRE(m);
+    CHECK(m->mailbox_id == f.inbox);
+    CHECK(m->uidvalidity == 7);
+    CHECK(m->uid == 5);
+    CHECK(m->internaldate == original.internaldate);
+    CHECK(m->internaldate_zone == 3600);
+    CHECK(m->size == original.size);
+    CHECK(m->sha256 == original.sha256);
+    CHECK(m->message_id == original.message_id);
+    CHECK(m->flags == Flags{"$Work", "\\Seen"});  // normalised: no \Recent, one \Seen
+    CHECK(m->modseq == original.modseq);
+    CHECK(m->file == original.file);
+    CHECK(m->added_at == 1000);
+    CHECK_FALSE(m->expunged_at);
+    CHECK(f.catalog->find_message(f.inbox, 7, 5)->id == id);
+    CHECK_FALSE(f.catalog->find_message(f.inbox, 8, 5));
+    CHECK_FALSE(f.catalog->message_by_id(id + 100));
+
+    // One live row per (mailbox, uidvalidity, uid).
+    CHECK_THROWS_AS(f.add(f.inbox, 5, 1001), StoreError);
+    // Foreign keys are on.
+    CHECK_THROWS_AS(f.add(4242, 1, 1000), StoreError);
+
+    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 50, "mail/work/cur/5:2,RS", 2000);
+    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 51, "mail/work/cur/moved:2,RS", 2500);
+    m = f.catalog->message_by_id(id);
+    CHECK(m->flags == Flags{"$Work", "\\Answered", "\\Seen"});
+    CHECK(m->modseq == 51);
+    CHECK(m->file == "mail/work/cur/moved:2,RS");
+    auto history = f.catalog->flag_history(id);
+    REQUIRE(history.size() == 2);  // unchanged flags at 2500 wrote no entry
+    CHECK(history[0].at == 1000);
+    CHECK(history[0].flags == Flags{"$Work", "\\Seen"});
+    CHECK(history[1].at == 2000);
+    CHECK(history[1].message_id == id);
+    CHECK_THROWS_AS(f.catalog->update_flags(id + 100, {}, 0, "", 0), StoreError);
+
+    const Id other = f.add(f.inbox, 6, 1000);
+    CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{5, 6});
+    f.catalog->mark_expunged(other, 3000, "attic/work/cur/6:2,");
+    CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{5});
+    CHECK(uids(f.catalog->all_messages(f.inbox)) == std::vector<std::uint32_t>{5, 6});
+    auto expunged = f.catalog->find_message(f.inbox, 7, 6);
+    REQUIRE(expunged);
+    CHECK(expunged->expunged_at == 3000);
+    CHECK(expunged->file == "attic/work/cur/6:2,");
+    CHECK(f.catalog->uid_history(other).back().to_at == 3000);
+    // The UID is free again among live rows.
+    CHECK_NOTHROW(f.add(f.inbox, 6, 3100));
+    CHECK(f.catalog->find_message(f.inbox, 7, 6)->id != other);
+
+    // UIDVALIDITY change: new key, old one kept in history.
+    const std::int64_t before = std::time(nullptr);
+    f.catalog->rekey_message(id, 99, 1, "mail/work/cur/rekeyed:2,RS");
+    m = f.catalog->message_by_id(id);
+    CHECK(m->uidvalidity == 99);
+    CHECK(m->uid == 1);
+    CHECK(m->file == "mail/work/cur/rekeyed:2,RS");
+    CHECK_FALSE(f.catalog->find_message(f.inbox, 7, 5));
+    auto keys = f.catalog->uid_history(id);
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].uidvalidity == 7);
+    CHECK(keys[0].uid == 5);
+    CHECK(keys[0].from_at == 1000);
+    REQUIRE(keys[0].to_at);
+    CHECK(*keys[0].to_at >= before);
+    CHECK(keys[1].uidvalidity == 99);
+    CHECK(keys[1].uid == 1);
+    CHECK_FALSE(keys[1].to_at);
+    CHECK_THROWS_AS(f.catalog->rekey_message(id + 100, 1, 1, ""), StoreError);
+
+    // Mailbox renamed on the server.
+    const Id renamed = f.save("Renamed");
+    f.catalog->move_messages(f.inbox, renamed);
+    CHECK(f.catalog->all_messages(f.inbox).empty());
+    CHECK(f.catalog->all_messages(renamed).size() == 3);
+
+    // expunged = mirror: rows and history go; journal entries survive.
+    f.catalog->add_restore_entry({"t", "INBOX", id, 1, 2, 4000});
+    f.catalog->delete_message(id);
+    CHECK_FALSE(f.catalog->message_by_id(id));
+    CHECK(f.catalog->flag_history(id).empty());
+    CHECK(f.catalog->uid_history(id).empty());
+    CHECK_FALSE(f.catalog->restored("t", "INBOX", id));
+}
+
+TEST_CASE("transactions nest, inner rollback undoes only its part", "[store][catalog]") {
+    Fixture f;
+    auto reader = open_sqlite_catalog(f.path);  // another connection
+
+    f.catalog->begin();
+    f.add(f.inbox, 1, 10);
+    f.catalog->begin();
+    f.add(f.inbox, 2, 10);
+    f.catalog->commit();  // inner: nothing visible outside yet
+    CHECK(reader->messages(f.inbox).empty());
+    f.catalog->begin();
+    f.add(f.inbox, 3, 10);
+    f.catalog->rollback();  // inner rollback: only uid 3 goes
+    // A failed add inside a transaction leaves the transaction usable.
+    CHECK_THROWS_AS(f.add(f.inbox, 1, 10), StoreError);
+    f.catalog->commit();
+    CHECK(uids(reader->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
+
+    f.catalog->begin();
+    f.add(f.inbox, 4, 10);
+    f.catalog->begin();
+    f.add(f.inbox, 5, 10);
+    f.catalog->commit();
+    f.catalog->rollback();  // outer rollback takes the committed inner part too
+    CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
+
+    CHECK_THROWS_AS(f.catalog->commit(), StoreError);
+    f.catalog->rollback();  // without begin(): nothing happens
+    CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
+
+    // A catalog destroyed inside a transaction rolls it back.
+    auto doomed = open_sqlite_catalog(f.path);
+    doomed->begin();
+    doomed->add_message(f.message(f.inbox, 9, 10));
+    doomed.reset();
+    CHECK(uids(reader->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
+}
+
+TEST_CASE("messages_at replays a timeline", "[store][catalog]") {
+    Fixture f;
+    // t=100: uid 1 added unseen; t=200: uid 2 added seen; t=300: uid 1 seen;
+    // t=400: uid 2 expunged; t=500: uid 1 flagged; t=600: uid 3 added.
+    const Id m1 = f.add(f.inbox, 1, 100);
+    const Id m2 = f.add(f.inbox, 2, 200, {"\\Seen"});
+    f.catalog->update_flags(m1, {"\\Seen"}, 0, "mail/work/cur/1:2,S", 300);
+    f.catalog->mark_expunged(m2, 400, "attic/work/cur/2:2,S");
+    f.catalog->update_flags(m1, {"\\Seen", "\\Flagged"}, 0, "mail/work/cur/1:2,FS", 500);
+    f.add(f.inbox, 3, 600);
+    const Id other_box = f.save("Other");
+    f.add(other_box, 1, 100);
+
+    struct Case {
+        std::int64_t at;
+        std::vector<std::uint32_t> uids;
+        std::vector<Flags> flags;
+    };
+    const std::vector<Case> cases = {
+        {99, {}, {}},
+        {100, {1}, {{}}},
+        {199, {1}, {{}}},
+        {200, {1, 2}, {{}, {"\\Seen"}}},
+        {300, {1, 2}, {{"\\Seen"}, {"\\Seen"}}},
+        {399, {1, 2}, {{"\\Seen"}, {"\\Seen"}}},
+        {400, {1}, {{"\\Seen"}}},
+        {500, {1}, {{"\\Flagged", "\\Seen"}}},
+        {600, {1, 3}, {{"\\Flagged", "\\Seen"}, {}}},
+    };
+    for (const auto& c : cases) {
+        INFO("at " << c.at);
+        auto state = f.catalog->messages_at(f.inbox, c.at);
+        CHECK(uids(state) == c.uids);
+        std::vector<Flags> flags;
+        for (const auto& m : state) flags.push_back(m.flags);
+        CHECK(flags == c.flags);
+    }
+
+    // After a UIDVALIDITY change the old key is reported for earlier moments.
+    f.catalog->rekey_message(m1, 8, 40, "mail/work/cur/1:2,FS");
+    auto then = f.catalog->messages_at(f.inbox, 500);
+    REQUIRE(then.size() == 1);
+    CHECK(then[0].uidvalidity == 7);
+    CHECK(then[0].uid == 1);
+    auto now = f.catalog->messages_at(f.inbox, std::time(nullptr) + 10);
+    REQUIRE(now.size() == 2);
+    CHECK(now[1].id == m1);  // (8, 40) sorts after (7, 3)
+    CHECK(now[1].uid == 40);
+}
+
+TEST_CASE("runs", "[store][catalog]") {
+    Fixture f;
+    CHECK_FALSE(f.catalog->last_run("backup"));
+    const Id first = f.catalog->begin_run("backup", 100);
+    f.catalog->finish_run(first, 150, "ok", R"({"new":3})");
+    const Id second = f.catalog->begin_run("backup", 200);
+    f.catalog->begin_run("restore", 300);
+
+    auto last = f.catalog->last_run("backup");
+    REQUIRE(last);
+    CHECK(last->id == second);
+    CHECK(last->command == "backup");
+    CHECK(last->started_at == 200);
+    CHECK(last->status == "running");
+    CHECK_FALSE(last->finished_at);
+    f.catalog->finish_run(second, 250, "partial", "{}");
+    last = f.catalog->last_run("backup");
+    CHECK(last->finished_at == 250);
+    CHECK(last->status == "partial");
+    CHECK(last->report_json == "{}");
+    CHECK_THROWS_AS(f.catalog->finish_run(12345, 1, "ok", ""), StoreError);
+}
+
+TEST_CASE("restore journal", "[store][catalog]") {
+    Fixture f;
+    const Id m1 = f.add(f.inbox, 1, 100);
+    const Id m2 = f.add(f.inbox, 2, 100);
+    CHECK_FALSE(f.catalog->restored("home", "Restored", m1));
+    f.catalog->add_restore_entry({"home", "Restored", m1, 0, 0, 500});      // no UIDPLUS
+    f.catalog->add_restore_entry({"home", "Restored", m1, 77, 12, 600});    // again, later
+    f.catalog->add_restore_entry({"home", "Other", m2, 78, 1, 700});
+
+    CHECK(f.catalog->restored("home", "Restored", m1));
+    CHECK_FALSE(f.catalog->restored("home", "Restored", m2));
+    CHECK_FALSE(f.catalog->restored("work", "Restored", m1));
+    auto entry = f.catalog->restore_entry("home", "Restored", m1);
+    REQUIRE(entry);
+    CHECK(entry->target_account == "home");
+    CHECK(entry->target_mailbox == "Restored");
+    CHECK(entry->source_message_id == m1);
+    CHECK(entry->target_uidvalidity == 77);
+    CHECK(entry->target_uid == 12);
+    CHECK(entry->appended_at == 600);
+    CHECK(f.catalog->restore_entry("home", "Other", m2)->target_uid == 1);
+    CHECK_THROWS_AS(f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1}), StoreError);
+}
+
+TEST_CASE("one catalog per thread writes concurrently", "[store][catalog]") {
+    Fixture f;
+    const Id other = f.save("Other");
+    std::string errors[2];
+    auto work = [&](Id mailbox, std::string* error) {
+        try {
+            auto catalog = open_sqlite_catalog(f.path);
+            for (std::uint32_t uid = 1; uid <= 40; ++uid) {
+                catalog->begin();
+                catalog->add_message(f.message(mailbox, uid, 10));
+                catalog->commit();
+            }
+        } catch (const std::exception& e) {
+            *error = e.what();
+        }
+    };
+    std::thread a(work, f.inbox, &errors[0]);
+    std::thread b(work, other, &errors[1]);
+    a.join();
+    b.join();
+    CHECK(errors[0].empty());
+    CHECK(errors[1].empty());
+    CHECK(f.catalog->messages(f.inbox).size() == 40);
+    CHECK(f.catalog->messages(other).size() == 40);
+}
