@@ -53,14 +53,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::size_t k = input.empty() ? 0 : (split_seed * 7919u) % (input.size() + 1);
     const Replay two = replay({input.substr(0, k), input.substr(k)}, limits, policy);
-    check(two.events == whole.events, "split in two differs");
+    check(two.log() == whole.log(), "split in two differs");
     check(sink_bytes(two) == whole_sinks, "sink bytes differ (two parts)");
 
     if (input.size() <= 4096) {
         std::vector<std::string_view> bytes;
         for (std::size_t i = 0; i < input.size(); ++i) bytes.push_back(input.substr(i, 1));
         const Replay one = replay(bytes, limits, policy);
-        check(one.events == whole.events, "byte by byte differs");
+        check(one.log() == whole.log(), "byte by byte differs");
         check(sink_bytes(one) == whole_sinks, "sink bytes differ (byte by byte)");
     }
 

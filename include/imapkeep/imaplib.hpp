@@ -321,9 +321,10 @@ private:
     void connect_session();  // CPython's _connect()
     void get_capabilities();
     void make_client();
-    std::string command(std::string_view name, const Args& args,
-                        std::vector<imapkeep::wire::Arg> extra = {},
+    std::string command(std::string_view name, std::vector<imapkeep::wire::Arg> args,
                         const AuthObject* auth = nullptr);
+    imapkeep::wire::Arg quoted_arg(std::string_view arg) const;
+    std::vector<imapkeep::wire::Arg> quoted_args(const Args& args) const;
     Response command_complete(std::string_view name, const std::string& tag);
     Response simple_command(std::string_view name, const Args& args = {});
     Response untagged_response(Response result, const std::string& name);
@@ -332,12 +333,16 @@ private:
     void append_untagged(const std::string& type, Datum datum);
     void trace(std::string_view text) const;
     [[noreturn]] void rethrow_mapped(std::exception_ptr e);
+    void check_stash();
+    bool has_unread_input() const;  // bytes received but not yet consumed
     template <class F>
     auto guarded(F&& f) -> decltype(f());
     void check_state(const std::string& name) const;
 
     imapkeep::transport::StreamPtr m_stream;     // what open() opened
     std::unique_ptr<imapkeep::imap::Client> m_client;
+    Pipe* m_pipe = nullptr;                      // owned by m_client
+    std::optional<std::chrono::milliseconds> m_timeout;
     std::string m_rbuf;                          // read from m_stream, not yet consumed
     std::string m_tagpre;
     std::map<std::string, Tagged> m_tagged;      // completed tags seen by observe()
@@ -346,7 +351,10 @@ private:
     bool m_tls_established = false;
     bool m_logging_out = false;
     bool m_bye_during_logout = false;
-    std::string m_secret;                        // hidden in traces
+    bool m_welcome_pending = false;
+    std::string m_continuation;                  // data of the last "+" line
+    std::optional<Tagged> m_logout_tagged;
+    std::vector<Response>* m_idle_capture = nullptr;
 };
 
 // IMAP over implicit TLS (RFC 8314), verified by default.

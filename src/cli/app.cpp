@@ -59,7 +59,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                  "locked.",
                  "imapkeep"};
     app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);
-    app.require_subcommand(1);
+    // At most one; none is handled after parsing, so that a mistyped command
+    // is named in the error ("not expected: bakup") instead of "a subcommand is
+    // required".
+    app.require_subcommand(0, 1);
     Options o;
 
     auto* backup = app.add_subcommand("backup", "Pull every configured mailbox into the store");
@@ -115,6 +118,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         return code == 0 ? kExitOk : kExitUsage;
     }
 
+    if (app.get_subcommands().empty()) {
+        io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export)\n";
+        return kExitUsage;
+    }
     if (restore->parsed()) return not_implemented("restore", io);
     if (export_->parsed()) return not_implemented("export", io);
 

@@ -8,6 +8,7 @@
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/store/verify.hpp>
+#include <imapkeep/sync/plan.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -18,20 +19,6 @@
 namespace imapkeep::cli {
 
 namespace {
-
-// LIST wildcards (RFC 3501 §6.3.8): "*" matches anything, "%" anything but
-// the hierarchy delimiter.
-bool wildcard_match(std::string_view pattern, std::string_view name, char delimiter) {
-    if (pattern.empty()) return name.empty();
-    if (pattern[0] == '*' || pattern[0] == '%') {
-        for (size_t i = 0; i <= name.size(); ++i) {
-            if (wildcard_match(pattern.substr(1), name.substr(i), delimiter)) return true;
-            if (i < name.size() && pattern[0] == '%' && delimiter && name[i] == delimiter) return false;
-        }
-        return false;
-    }
-    return !name.empty() && pattern[0] == name[0] && wildcard_match(pattern.substr(1), name.substr(1), delimiter);
-}
 
 std::vector<std::string> normalized(std::vector<std::string> flags) {
     std::vector<std::string> out;
@@ -97,17 +84,18 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
     for (const auto& pattern : account.mailboxes) {
         for (const auto& entry : client->list("", pattern)) {
             if (!entry.selectable()) continue;
-            char delimiter = entry.delimiter.empty() ? '\0' : entry.delimiter[0];
-            bool excluded = std::any_of(account.exclude.begin(), account.exclude.end(),
-                                        [&](const std::string& p) { return wildcard_match(p, entry.name, delimiter); });
-            if (!excluded) on_server.insert(entry.name);
+            // The same selection rule as the backup: the pattern was matched by
+            // the server, exclusions are ours.
+            if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude))
+                on_server.insert(entry.name);
         }
     }
     std::set<std::string> in_catalog;
     for (const auto& mb : catalog.mailboxes(account_id)) {
+        if (!sync::mailbox_selected(mb.name, mb.delimiter, account.mailboxes, account.exclude)) continue;
         in_catalog.insert(mb.name);
         if (!on_server.count(mb.name)) {
-            diffs.push_back({mb.name, "gone from the server (or excluded) since the last backup", {}, {}, {}});
+            diffs.push_back({mb.name, "gone from the server since the last backup", {}, {}, {}});
             continue;
         }
         try {

@@ -64,8 +64,8 @@ std::tm local_tm(std::time_t t) {
 // %z as CPython writes it for a fixed offset: +HHMM, plus SS when needed.
 std::string format_offset(long seconds) {
     char sign = seconds < 0 ? '-' : '+';
-    long a = std::labs(seconds);
-    char buf[16];
+    long a = std::labs(seconds) % 86400;
+    char buf[64];
     if (a % 60)
         std::snprintf(buf, sizeof buf, "%c%02ld%02ld%02ld", sign, a / 3600, a / 60 % 60, a % 60);
     else
@@ -76,19 +76,42 @@ std::string format_offset(long seconds) {
 // '"%d-Mon-%Y %H:%M:%S %z"' for a wall-clock time and its offset.
 std::string format(long long year, int mon, int day, int hour, int min, int sec, long gmtoff) {
     if (year < 1 || year > 9999) throw std::invalid_argument("year is out of range");
-    char buf[64];
+    char buf[96];
     std::snprintf(buf, sizeof buf, "\"%02d-%s-%lld %02d:%02d:%02d %s\"", day, kMonths[mon - 1], year,
                   hour, min, sec, format_offset(gmtoff).c_str());
     return buf;
 }
 
+// The civil date of a day count from 1970-01-01 (inverse of days_from_civil).
+void civil_from_days(std::int64_t z, long long& y, int& m, int& d) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    y = yoe + era * 400 + (m <= 2);
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// datetime.fromtimestamp(t, utc).astimezone(): the offset comes from
+// localtime at that instant, the wall clock from adding it to UTC.
 std::string format_local(std::int64_t epoch) {
-    // datetime.fromtimestamp(t, utc) itself only covers years 1..9999.
+    // fromtimestamp(t, utc) itself only covers years 1..9999.
     if (epoch < -62135596800LL || epoch > 253402300799LL)
         throw std::invalid_argument("year is out of range");
-    std::tm tm = local_tm(static_cast<std::time_t>(epoch));
-    return format(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  tm.tm_gmtoff);
+    long gmtoff = local_tm(static_cast<std::time_t>(epoch)).tm_gmtoff;
+    std::int64_t local = epoch + gmtoff;
+    std::int64_t days = floor_div(local, 86400);
+    std::int64_t secs = local - days * 86400;
+    long long y;
+    int m, d;
+    civil_from_days(days, y, m, d);
+    return format(y, m, d, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                  static_cast<int>(secs % 60), gmtoff);
 }
 
 // CPython's time.timezone / time.altzone / time.daylight on glibc: the

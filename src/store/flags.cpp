@@ -1,10 +1,9 @@
 #include "store/flags.hpp"
 
-#include <imapkeep/store/message_store.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <imapkeep/store/message_store.hpp>
 #include <utility>
 
 namespace imapkeep::store {

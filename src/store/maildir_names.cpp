@@ -1,14 +1,14 @@
 #include "store/maildir_names.hpp"
 
-#include <imapkeep/store/message_store.hpp>
-#include <imapkeep/util/sha256.hpp>
-#include <imapkeep/util/utf7.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/util/sha256.hpp>
+#include <imapkeep/util/utf7.hpp>
 #include <stdexcept>
-#include <unistd.h>
 #include <vector>
 
 namespace imapkeep::store {
@@ -80,10 +80,14 @@ std::string maildir_host() {
     std::string host;
     for (const char* p = buffer; *p; ++p) {
         const unsigned char c = static_cast<unsigned char>(*p);
-        if (c == '/') host += "\\057";
-        else if (c == ':') host += "\\072";
-        else if (c == ',') host += "\\054";
-        else if (c > 0x20 && c < 0x7F) host += static_cast<char>(c);
+        if (c == '/')
+            host += "\\057";
+        else if (c == ':')
+            host += "\\072";
+        else if (c == ',')
+            host += "\\054";
+        else if (c > 0x20 && c < 0x7F)
+            host += static_cast<char>(c);
     }
     return host.empty() ? "localhost" : host;
 }

@@ -37,10 +37,10 @@ std::string_view base_name(std::string_view name);
 std::string with_info(std::string_view name, std::string_view letters);
 
 struct StorePath {
-    std::string tree;     // "mail" | "attic"
+    std::string tree;  // "mail" | "attic"
     std::string account;
-    std::string folder;   // "" for INBOX
-    std::string sub;      // "cur" | "new" | "tmp"
+    std::string folder;  // "" for INBOX
+    std::string sub;     // "cur" | "new" | "tmp"
     std::string name;
 
     std::string dir() const;       // TREE/ACCOUNT[/FOLDER]/SUB

@@ -1,21 +1,20 @@
 // The Maildir++ MessageStore (message_store.hpp). Layout and naming rules are in
 // maildir_names.hpp; this file does the I/O and the durability ordering:
 // data fsync (now or batched) -> rename -> directory fsync -> caller's catalog commit.
-#include <imapkeep/store/message_store.hpp>
-
-#include "store/maildir_names.hpp"
-#include "store/posix_fs.hpp"
-
-#include <imapkeep/util/sha256.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <ctime>
-#include <fcntl.h>
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/util/sha256.hpp>
 #include <mutex>
 #include <set>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "store/maildir_names.hpp"
+#include "store/posix_fs.hpp"
 
 namespace imapkeep::store {
 namespace {
@@ -23,7 +22,7 @@ namespace {
 class MaildirStore;
 
 class MaildirPending final : public PendingMessage {
-public:
+  public:
     MaildirPending(MaildirStore& store, std::string tmp_dir, std::string name, int fd)
         : m_store(store),
           m_tmp_dir(std::move(tmp_dir)),
@@ -43,13 +42,13 @@ public:
 
     std::string tmp_path() const { return m_tmp_dir + "/" + m_name; }
 
-private:
+  private:
     friend class MaildirStore;
     enum class State { Writing, Finished, Committed, Discarded };
 
     MaildirStore& m_store;
-    std::string m_tmp_dir;   // absolute
-    std::string m_name;      // unique base name
+    std::string m_tmp_dir;  // absolute
+    std::string m_name;     // unique base name
     int m_fd;
     util::Sha256 m_hash;
     std::uint64_t m_size = 0;
@@ -60,7 +59,7 @@ private:
 };
 
 class MaildirStore final : public MessageStore {
-public:
+  public:
     MaildirStore(std::string root, const MaildirOptions& options)
         : m_root(std::move(root)), m_options(options) {
         while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
@@ -142,8 +141,8 @@ public:
             pending->m_synced->store(true);
         }
 
-        const std::string name = with_info(pending->m_name + ",U=" + std::to_string(uid),
-                                           maildir_flag_suffix(flags));
+        const std::string name =
+            with_info(pending->m_name + ",U=" + std::to_string(uid), maildir_flag_suffix(flags));
         const std::string relative = dir + "/cur/" + name;
         if (!rename_path(from, m_root + "/" + relative))
             throw StoreError("commit(): tmp file vanished: " + from);
@@ -188,6 +187,72 @@ public:
     void remove(const std::string& file) override {
         StorePath p = parse_store_path(file);
         if (unlink_path(m_root + "/" + p.relative())) fsync_dir(m_root + "/" + p.dir());
+    }
+
+    std::string locate(const std::string& file) override {
+        const StorePath p = parse_store_path(file);
+        if (exists(m_root + "/" + p.relative())) return file;
+        // After a crash: same unique base name, any flags, cur/ or new/, live or attic.
+        const std::string base(base_name(p.name));
+        for (const char* tree : {"mail", "attic"}) {
+            for (const char* sub : {"cur", "new"}) {
+                StorePath candidate = p;
+                candidate.tree = tree;
+                candidate.sub = sub;
+                for (const auto& name : list_dir(m_root + "/" + candidate.dir())) {
+                    if (base_name(name) != base) continue;
+                    candidate.name = name;
+                    return candidate.relative();
+                }
+            }
+        }
+        return file;
+    }
+
+    std::string path_in_folder(const std::string& file, const std::string& account,
+                               const std::string& folder) const override {
+        StorePath p = parse_store_path(file);
+        check_account(account);
+        check_folder(folder);
+        p.account = account;
+        p.folder = folder;
+        return p.relative();
+    }
+
+    void rename_folder(const std::string& account, const std::string& from,
+                       const std::string& to) override {
+        check_account(account);
+        check_folder(from);
+        check_folder(to);
+        if (to.empty()) throw StoreError("rename_folder(): cannot rename a folder to INBOX");
+        if (from == to) return;
+        const std::string account_dir = m_root + "/mail/" + account;
+        const std::string source = from.empty() ? account_dir : account_dir + "/" + from;
+        const std::string target = account_dir + "/" + to;
+        if (!from.empty() && !is_dir(source)) return;  // done by an earlier run
+        {
+            std::lock_guard lock(m_mutex);
+            m_known_dirs.erase("mail/" + account + "/" + from);
+            m_known_dirs.erase("mail/" + account + "/" + to);
+        }
+        if (!from.empty() && !exists(target)) {
+            if (!rename_path(source, target)) return;
+            fsync_dir(account_dir);
+            return;
+        }
+        // INBOX (the account root cannot move) or a target that exists: merge.
+        ensure_maildir("mail", account, to);
+        for (const char* sub : {"cur", "new"}) {
+            bool moved = false;
+            for (const auto& name : list_dir(source + "/" + sub))
+                moved |=
+                    rename_path(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
+            if (moved) {
+                fsync_dir(target + "/" + sub);
+                fsync_dir(source + "/" + sub);
+            }
+        }
+        if (!from.empty()) remove_folder(account, from);
     }
 
     bool remove_folder(const std::string& account, const std::string& folder) override {
@@ -257,7 +322,7 @@ public:
         m_live_tmp.erase(path);
     }
 
-private:
+  private:
     struct Queued {
         std::string path;
         std::string dir;

@@ -3,10 +3,10 @@
 // PRAGMA user_version = the NNNN of the last applied file.
 #pragma once
 
-#include "store/sqlite_db.hpp"
-
 #include <string>
 #include <vector>
+
+#include "store/sqlite_db.hpp"
 
 namespace imapkeep::store {
 

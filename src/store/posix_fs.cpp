@@ -1,13 +1,13 @@
 #include "store/posix_fs.hpp"
 
-#include <imapkeep/store/catalog.hpp>
-
-#include <cerrno>
-#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <imapkeep/store/catalog.hpp>
 
 namespace imapkeep::store {
 

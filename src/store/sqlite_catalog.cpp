@@ -1,16 +1,15 @@
 // SQLite implementation of Catalog (see sqlite_catalog.hpp for the connection
 // settings and why). Every multi-statement method runs in its own (nested)
 // transaction so it is atomic whatever the caller does.
+#include <algorithm>
+#include <ctime>
 #include <imapkeep/store/sqlite_catalog.hpp>
+#include <string>
+#include <tuple>
 
 #include "store/flags.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_db.hpp"
-
-#include <algorithm>
-#include <ctime>
-#include <string>
-#include <tuple>
 
 namespace imapkeep::store {
 namespace {
@@ -64,7 +63,7 @@ MessageRecord read_message(const Statement& s) {
 std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 class SqliteCatalog final : public Catalog {
-public:
+  public:
     explicit SqliteCatalog(const std::string& path) : m_db(path) {
         m_db.exec("PRAGMA busy_timeout = 10000");
         m_db.exec("PRAGMA journal_mode = WAL");
@@ -84,7 +83,8 @@ public:
     }
 
     void begin() override {
-        m_db.exec(m_depth == 0 ? std::string("BEGIN IMMEDIATE") : "SAVEPOINT " + savepoint(m_depth));
+        m_db.exec(m_depth == 0 ? std::string("BEGIN IMMEDIATE")
+                               : "SAVEPOINT " + savepoint(m_depth));
         ++m_depth;
     }
 
@@ -154,12 +154,13 @@ public:
     Id save_mailbox(const MailboxRecord& r) override {
         const bool insert = r.id == 0;
         auto s = m_db.prepare(
-            insert ? "INSERT INTO mailbox(account_id, name, delimiter, folder, uidvalidity, uidnext,"
-                     " highestmodseq, mailboxid, sync_path, last_sync_at, deleted_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                   : "UPDATE mailbox SET account_id = ?1, name = ?2, delimiter = ?3, folder = ?4,"
-                     " uidvalidity = ?5, uidnext = ?6, highestmodseq = ?7, mailboxid = ?8,"
-                     " sync_path = ?9, last_sync_at = ?10, deleted_at = ?11 WHERE id = ?12");
+            insert
+                ? "INSERT INTO mailbox(account_id, name, delimiter, folder, uidvalidity, uidnext,"
+                  " highestmodseq, mailboxid, sync_path, last_sync_at, deleted_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                : "UPDATE mailbox SET account_id = ?1, name = ?2, delimiter = ?3, folder = ?4,"
+                  " uidvalidity = ?5, uidnext = ?6, highestmodseq = ?7, mailboxid = ?8,"
+                  " sync_path = ?9, last_sync_at = ?10, deleted_at = ?11 WHERE id = ?12");
         s.bind(1, r.account_id).bind(2, r.name).bind(3, r.delimiter).bind(4, r.folder);
         s.bind(5, std::int64_t{r.uidvalidity}).bind(6, std::int64_t{r.uidnext});
         s.bind(7, to_db(r.highestmodseq)).bind(8, r.mailboxid).bind(9, r.sync_path);
@@ -173,9 +174,10 @@ public:
     }
 
     std::vector<MessageRecord> messages(Id mailbox_id) override {
-        return select_messages(" WHERE m.mailbox_id = ?1 AND m.expunged_at IS NULL"
-                               " ORDER BY m.uidvalidity, m.uid",
-                               mailbox_id);
+        return select_messages(
+            " WHERE m.mailbox_id = ?1 AND m.expunged_at IS NULL"
+            " ORDER BY m.uidvalidity, m.uid",
+            mailbox_id);
     }
 
     std::vector<MessageRecord> all_messages(Id mailbox_id) override {
@@ -214,8 +216,9 @@ public:
         s.run();
         const Id id = m_db.last_insert_id();
         insert_flag_history(id, r.added_at, flags);
-        m_db.prepare("INSERT INTO uid_history(message_id, uidvalidity, uid, from_at, to_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5)")
+        m_db.prepare(
+                "INSERT INTO uid_history(message_id, uidvalidity, uid, from_at, to_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(1, id)
             .bind(2, std::int64_t{r.uidvalidity})
             .bind(3, std::int64_t{r.uid})
@@ -271,8 +274,9 @@ public:
             .run();
         if (m_db.changes() == 0) throw no_message(message_id);
         close_uid_period(message_id, now);
-        m_db.prepare("INSERT INTO uid_history(message_id, uidvalidity, uid, from_at)"
-                     " VALUES (?1, ?2, ?3, ?4)")
+        m_db.prepare(
+                "INSERT INTO uid_history(message_id, uidvalidity, uid, from_at)"
+                " VALUES (?1, ?2, ?3, ?4)")
             .bind(1, message_id)
             .bind(2, std::int64_t{uidvalidity})
             .bind(3, std::int64_t{uid})
@@ -302,8 +306,9 @@ public:
     }
 
     std::vector<UidHistoryEntry> uid_history(Id message_id) override {
-        auto s = m_db.prepare("SELECT uidvalidity, uid, from_at, to_at FROM uid_history"
-                              " WHERE message_id = ?1 ORDER BY from_at, id");
+        auto s = m_db.prepare(
+            "SELECT uidvalidity, uid, from_at, to_at FROM uid_history"
+            " WHERE message_id = ?1 ORDER BY from_at, id");
         s.bind(1, message_id);
         std::vector<UidHistoryEntry> out;
         while (s.step())
@@ -359,23 +364,26 @@ public:
             .bind(3, status)
             .bind(4, report_json)
             .run();
-        if (m_db.changes() == 0) throw StoreError("catalog: no run with id " + std::to_string(run_id));
+        if (m_db.changes() == 0)
+            throw StoreError("catalog: no run with id " + std::to_string(run_id));
     }
 
     std::optional<RunRecord> last_run(const std::string& command) override {
-        auto s = m_db.prepare("SELECT id, command, started_at, finished_at, status, report_json"
-                              " FROM run WHERE command = ?1 ORDER BY started_at DESC, id DESC"
-                              " LIMIT 1");
+        auto s = m_db.prepare(
+            "SELECT id, command, started_at, finished_at, status, report_json"
+            " FROM run WHERE command = ?1 ORDER BY started_at DESC, id DESC"
+            " LIMIT 1");
         s.bind(1, command);
         if (!s.step()) return std::nullopt;
-        return RunRecord{s.int64(0), s.text(1), s.int64(2), s.optional_int64(3), s.text(4),
-                         s.text(5)};
+        return RunRecord{s.int64(0),          s.text(1), s.int64(2),
+                         s.optional_int64(3), s.text(4), s.text(5)};
     }
 
     void add_restore_entry(const RestoreJournalEntry& e) override {
-        m_db.prepare("INSERT INTO restore_journal(target_account, target_mailbox,"
-                     " source_message_id, target_uidvalidity, target_uid, appended_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        m_db.prepare(
+                "INSERT INTO restore_journal(target_account, target_mailbox,"
+                " source_message_id, target_uidvalidity, target_uid, appended_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(1, e.target_account)
             .bind(2, e.target_mailbox)
             .bind(3, e.source_message_id)
@@ -399,15 +407,18 @@ public:
             " ORDER BY appended_at DESC, id DESC LIMIT 1");
         s.bind(1, target_account).bind(2, target_mailbox).bind(3, source_message_id);
         if (!s.step()) return std::nullopt;
-        return RestoreJournalEntry{target_account, target_mailbox, source_message_id,
+        return RestoreJournalEntry{target_account,
+                                   target_mailbox,
+                                   source_message_id,
                                    static_cast<std::uint32_t>(s.int64(0)),
-                                   static_cast<std::uint32_t>(s.int64(1)), s.int64(2)};
+                                   static_cast<std::uint32_t>(s.int64(1)),
+                                   s.int64(2)};
     }
 
-private:
+  private:
     // Scoped nested transaction: rolls back unless commit() was reached.
     class Transaction {
-    public:
+      public:
         explicit Transaction(Catalog& c) : m_catalog(c) { m_catalog.begin(); }
         Transaction(const Transaction&) = delete;
         Transaction& operator=(const Transaction&) = delete;
@@ -419,7 +430,7 @@ private:
             m_done = true;
         }
 
-    private:
+      private:
         Catalog& m_catalog;
         bool m_done = false;
     };

@@ -3,9 +3,8 @@
 // Internal to the store layer (public headers never show sqlite3*).
 #pragma once
 
-#include <imapkeep/store/catalog.hpp>
-
 #include <cstdint>
+#include <imapkeep/store/catalog.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +21,7 @@ class SqliteDb;
 // A cached statement in use: binds, steps, reads columns. Resets and clears its
 // bindings when it goes out of scope so the cache can hand it out again.
 class Statement {
-public:
+  public:
     Statement(SqliteDb& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
@@ -43,13 +42,13 @@ public:
     std::optional<std::int64_t> optional_int64(int column) const;
     bool is_null(int column) const;
 
-private:
+  private:
     SqliteDb* m_db;
     sqlite3_stmt* m_stmt;
 };
 
 class SqliteDb {
-public:
+  public:
     // Opens or creates `path`. Throws StoreError.
     explicit SqliteDb(const std::string& path);
     SqliteDb(const SqliteDb&) = delete;
@@ -69,7 +68,7 @@ public:
     // Throws StoreError "<what>: <sqlite message>" when rc is an error.
     [[noreturn]] void fail(int rc, std::string_view what) const;
 
-private:
+  private:
     sqlite3* m_db = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> m_cache;
 };

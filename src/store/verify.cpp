@@ -1,11 +1,10 @@
-#include <imapkeep/store/verify.hpp>
-
-#include <imapkeep/util/sha256.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
-#include <fcntl.h>
+#include <imapkeep/store/verify.hpp>
+#include <imapkeep/util/sha256.hpp>
 #include <optional>
-#include <unistd.h>
 
 namespace imapkeep::store {
 namespace {

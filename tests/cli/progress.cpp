@@ -24,11 +24,11 @@ TEST_CASE("progress line: counts, bytes, rate, ETA, bar", "[progress]") {
          "[####################....................]  10/40 msgs  1.0 MB/2.0 MB  102.4 KB/s  ETA 0:10"},
         // Narrow terminal: the bar shrinks to what fits.
         {{10, 40, 1024 * 1024, 2 * 1024 * 1024}, 10, 72,
-         "[######.......]  10/40 msgs  1.0 MB/2.0 MB  102.4 KB/s  ETA 0:10"},
+         "[##########...........]  10/40 msgs  1.0 MB/2.0 MB  102.4 KB/s  ETA 0:10"},
         // Too narrow for a bar: text only, cut to the width.
         {{10, 40, 1024 * 1024, 2 * 1024 * 1024}, 10, 20, "10/40 msgs  1.0 MB/2"},
         // Messages known, bytes not: the bar follows messages.
-        {{1, 4, 100, 0}, 1, 60, "[##########..............................]  1/4 msgs  100 B  100 B/s"},
+        {{1, 4, 100, 0}, 1, 60, "[########........................]  1/4 msgs  100 B  100 B/s"},
         {{4, 4, 100, 100}, 1, 40, "4/4 msgs  100 B/100 B  100 B/s  ETA 0:00"},
     };
     for (const auto& c : cases) {

@@ -1,8 +1,7 @@
 #include "store/flags.hpp"
 
-#include <imapkeep/store/message_store.hpp>
-
 #include <catch2/catch.hpp>
+#include <imapkeep/store/message_store.hpp>
 
 using namespace imapkeep::store;
 using Flags = std::vector<std::string>;

@@ -1,13 +1,12 @@
 #include "store/migrations.hpp"
-#include "temp_dir.hpp"
-
-#include <imapkeep/store/sqlite_catalog.hpp>
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <imapkeep/store/sqlite_catalog.hpp>
 #include <sstream>
+
+#include "temp_dir.hpp"
 
 using namespace imapkeep::store;
 using imapkeep::test::TempDir;
@@ -96,7 +95,8 @@ TEST_CASE("migrations apply on an empty database and are idempotent", "[store][m
 TEST_CASE("only the missing migrations run, each in its own transaction", "[store][migrations]") {
     TempDir dir;
     SqliteDb db(dir / "db.sqlite");
-    const std::vector<Migration> v1 = {{"0001_a.sql", "CREATE TABLE a(x); INSERT INTO a VALUES (1);"}};
+    const std::vector<Migration> v1 = {
+        {"0001_a.sql", "CREATE TABLE a(x); INSERT INTO a VALUES (1);"}};
     apply_migrations(db, v1);
     CHECK(db.pragma_int("user_version") == 1);
 

@@ -1,11 +1,9 @@
-#include "temp_dir.hpp"
-
-#include <imapkeep/store/sqlite_catalog.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <ctime>
+#include <imapkeep/store/sqlite_catalog.hpp>
 #include <thread>
+
+#include "temp_dir.hpp"
 
 using namespace imapkeep::store;
 using imapkeep::test::TempDir;
@@ -30,8 +28,7 @@ struct Fixture {
         return catalog->save_mailbox(m);
     }
 
-    MessageRecord message(Id mailbox, std::uint32_t uid, std::int64_t added_at,
-                          Flags flags = {}) {
+    MessageRecord message(Id mailbox, std::uint32_t uid, std::int64_t added_at, Flags flags = {}) {
         MessageRecord m;
         m.mailbox_id = mailbox;
         m.uidvalidity = 7;
@@ -105,7 +102,7 @@ TEST_CASE("mailboxes round-trip every field", "[store][catalog]") {
     m.deleted_at = 1'700'000'100;
     CHECK(f.catalog->save_mailbox(m) == m.id);
     CHECK(f.catalog->find_mailbox(f.account, m.name)->deleted_at == m.deleted_at);
-    CHECK(f.catalog->mailboxes(f.account).size() == 1);        // INBOX only
+    CHECK(f.catalog->mailboxes(f.account).size() == 1);  // INBOX only
     CHECK(f.catalog->mailboxes(f.account, true).size() == 2);
 
     // The server creates the name again: a new live row wins over the deleted one.
@@ -149,8 +146,10 @@ TEST_CASE("messages: add, find, flags, expunge, rekey, move, delete", "[store][c
     // Foreign keys are on.
     CHECK_THROWS_AS(f.add(4242, 1, 1000), StoreError);
 
-    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 50, "mail/work/cur/5:2,RS", 2000);
-    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 51, "mail/work/cur/moved:2,RS", 2500);
+    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 50, "mail/work/cur/5:2,RS",
+                            2000);
+    f.catalog->update_flags(id, {"\\Answered", "\\Seen", "$Work"}, 51, "mail/work/cur/moved:2,RS",
+                            2500);
     m = f.catalog->message_by_id(id);
     CHECK(m->flags == Flags{"$Work", "\\Answered", "\\Seen"});
     CHECK(m->modseq == 51);
@@ -328,8 +327,8 @@ TEST_CASE("restore journal", "[store][catalog]") {
     const Id m1 = f.add(f.inbox, 1, 100);
     const Id m2 = f.add(f.inbox, 2, 100);
     CHECK_FALSE(f.catalog->restored("home", "Restored", m1));
-    f.catalog->add_restore_entry({"home", "Restored", m1, 0, 0, 500});      // no UIDPLUS
-    f.catalog->add_restore_entry({"home", "Restored", m1, 77, 12, 600});    // again, later
+    f.catalog->add_restore_entry({"home", "Restored", m1, 0, 0, 500});    // no UIDPLUS
+    f.catalog->add_restore_entry({"home", "Restored", m1, 77, 12, 600});  // again, later
     f.catalog->add_restore_entry({"home", "Other", m2, 78, 1, 700});
 
     CHECK(f.catalog->restored("home", "Restored", m1));

@@ -8,9 +8,17 @@ TEST_CASE("SqliteDb binds, steps and caches statements", "[store][sqlite]") {
     SqliteDb db(":memory:");
     db.exec("CREATE TABLE t(i INTEGER, s TEXT, n INTEGER)");
     const std::string insert = "INSERT INTO t VALUES (?1, ?2, ?3)";
-    db.prepare(insert).bind(1, std::int64_t{-5}).bind(2, std::string_view("a\0b", 3)).bind_null(3).run();
+    db.prepare(insert)
+        .bind(1, std::int64_t{-5})
+        .bind(2, std::string_view("a\0b", 3))
+        .bind_null(3)
+        .run();
     // Reused from the cache: the bindings of the previous use were cleared.
-    db.prepare(insert).bind(1, std::int64_t{1} << 62).bind(2, "x").bind(3, std::optional<std::int64_t>(7)).run();
+    db.prepare(insert)
+        .bind(1, std::int64_t{1} << 62)
+        .bind(2, "x")
+        .bind(3, std::optional<std::int64_t>(7))
+        .run();
     CHECK(db.last_insert_id() == 2);
 
     auto s = db.prepare("SELECT i, s, n FROM t ORDER BY rowid");

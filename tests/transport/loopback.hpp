@@ -3,6 +3,8 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <csignal>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -71,6 +73,12 @@ public:
     explicit Listener(Handler handler) {
         m_fd = listen_loopback(8, m_port);
         m_thread = std::thread([this, handler = std::move(handler)] {
+            // Test servers write with plain write() (OpenSSL's socket BIO) to
+            // clients that may have hung up; keep that SIGPIPE in this thread.
+            sigset_t pipe;
+            sigemptyset(&pipe);
+            sigaddset(&pipe, SIGPIPE);
+            pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
             // Bounded, so a test whose client never connects cannot hang.
             pollfd p{m_fd, POLLIN, 0};
             if (::poll(&p, 1, 10000) != 1) return;

@@ -32,9 +32,20 @@ struct RecordingSink : LiteralSink {
 using SinkPolicy = std::function<bool(std::string_view, std::uint64_t)>;
 
 struct Replay {
-    std::vector<std::string> events;  // frames, chooser calls and errors, in order
+    // Frames (drained after each feed) and errors, in order, then "buffered N".
+    std::vector<std::string> events;
+    // Sink chooser calls, in order. Kept apart from `events` because when they
+    // happen relative to the draining of frames depends on how input is split.
+    std::vector<std::string> choices;
     std::vector<Frame> frames;
     std::deque<RecordingSink> sinks;  // one per literal sent to a sink
+
+    // Chooser calls, then events: what the tests compare.
+    std::vector<std::string> log() const {
+        std::vector<std::string> all = choices;
+        all.insert(all.end(), events.begin(), events.end());
+        return all;
+    }
 };
 
 inline const char* kind_name(FrameError::Kind kind) {
@@ -65,7 +76,7 @@ inline Replay replay(const std::vector<std::string_view>& parts, const Limits& l
     Framer framer(limits);
     if (policy) {
         framer.set_sink_chooser([&r, &policy](std::string_view text, std::uint64_t size) -> LiteralSink* {
-            r.events.push_back("choose " + std::string(text) + " " + std::to_string(size));
+            r.choices.push_back("choose " + std::string(text) + " " + std::to_string(size));
             if (!policy(text, size)) return nullptr;
             return &r.sinks.emplace_back();
         });

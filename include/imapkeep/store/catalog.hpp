@@ -19,7 +19,7 @@
 namespace imapkeep::store {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -28,14 +28,14 @@ using Id = std::int64_t;
 struct MailboxRecord {
     Id id = 0;
     Id account_id = 0;
-    std::string name;             // server name, UTF-8 (decoded from modified UTF-7)
-    std::string delimiter;        // "" when the server has none (NIL)
-    std::string folder;           // Maildir++ folder relative to the account root ("" = INBOX)
+    std::string name;       // server name, UTF-8 (decoded from modified UTF-7)
+    std::string delimiter;  // "" when the server has none (NIL)
+    std::string folder;     // Maildir++ folder relative to the account root ("" = INBOX)
     std::uint32_t uidvalidity = 0;
-    std::uint32_t uidnext = 0;           // high-water mark: every UID below is durable
-    std::uint64_t highestmodseq = 0;     // high-water mark for flags/expunges
-    std::string mailboxid;               // RFC 8474 MAILBOXID, "" if unknown
-    std::string sync_path;               // "QRESYNC" | "CONDSTORE" | "plain" | ""
+    std::uint32_t uidnext = 0;                 // high-water mark: every UID below is durable
+    std::uint64_t highestmodseq = 0;           // high-water mark for flags/expunges
+    std::string mailboxid;                     // RFC 8474 MAILBOXID, "" if unknown
+    std::string sync_path;                     // "QRESYNC" | "CONDSTORE" | "plain" | ""
     std::optional<std::int64_t> last_sync_at;  // epoch seconds of the last successful sync
     std::optional<std::int64_t> deleted_at;    // the server no longer has it
 };
@@ -45,14 +45,14 @@ struct MessageRecord {
     Id mailbox_id = 0;
     std::uint32_t uidvalidity = 0;
     std::uint32_t uid = 0;
-    std::int64_t internaldate = 0;       // epoch seconds
-    int internaldate_zone = 0;           // seconds east of UTC as the server gave it
-    std::uint64_t size = 0;              // RFC822.SIZE == bytes stored
-    std::string sha256;                  // hex of the stored bytes
-    std::string message_id;              // Message-ID header value, "" if none
-    std::vector<std::string> flags;      // sorted, without \Recent
+    std::int64_t internaldate = 0;   // epoch seconds
+    int internaldate_zone = 0;       // seconds east of UTC as the server gave it
+    std::uint64_t size = 0;          // RFC822.SIZE == bytes stored
+    std::string sha256;              // hex of the stored bytes
+    std::string message_id;          // Message-ID header value, "" if none
+    std::vector<std::string> flags;  // sorted, without \Recent
     std::uint64_t modseq = 0;
-    std::string file;                    // path relative to the store root
+    std::string file;  // path relative to the store root
     std::int64_t added_at = 0;
     std::optional<std::int64_t> expunged_at;
 };
@@ -65,10 +65,10 @@ struct FlagChange {
 
 struct RunRecord {
     Id id = 0;
-    std::string command;             // "backup", "restore", ...
+    std::string command;  // "backup", "restore", ...
     std::int64_t started_at = 0;
     std::optional<std::int64_t> finished_at;
-    std::string status;              // "running" | "ok" | "partial" | "failed"
+    std::string status;  // "running" | "ok" | "partial" | "failed"
     std::string report_json;
 };
 
@@ -91,7 +91,7 @@ struct RestoreJournalEntry {
 };
 
 class Catalog {
-public:
+  public:
     virtual ~Catalog() = default;
 
     // Transactions nest: the outermost commit is the real one (nothing is visible

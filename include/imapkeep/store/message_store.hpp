@@ -19,9 +19,8 @@
 // Folders are "" or what folder_for() returns.
 #pragma once
 
-#include <imapkeep/store/catalog.hpp>
-
 #include <cstdint>
+#include <imapkeep/store/catalog.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +32,7 @@ namespace imapkeep::store {
 // A message being received. Bytes go straight to a file in tmp/ and are hashed
 // as they arrive, so memory stays flat whatever the size.
 class PendingMessage {
-public:
+  public:
     virtual ~PendingMessage() = default;
     virtual void write(std::string_view chunk) = 0;
     virtual std::uint64_t size() const = 0;
@@ -45,7 +44,7 @@ public:
 };
 
 class MessageStore {
-public:
+  public:
     virtual ~MessageStore() = default;
 
     // Folder name for a mailbox: INBOX -> "", "A/B" with delimiter "/" -> ".A.B".
@@ -74,7 +73,8 @@ public:
                                const std::vector<std::string>& flags) = 0;
 
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
-    virtual std::string set_flags(const std::string& file, const std::vector<std::string>& flags) = 0;
+    virtual std::string set_flags(const std::string& file,
+                                  const std::vector<std::string>& flags) = 0;
     // Moves a live file into the attic (same relative layout). Returns the new path.
     virtual std::string move_to_attic(const std::string& file) = 0;
     // Moves a file to another folder of the same tree (UIDVALIDITY rekey, rename).
@@ -82,6 +82,23 @@ public:
                                        const std::string& folder) = 0;
     // Deletes a file; a missing file is not an error (resuming after a crash).
     virtual void remove(const std::string& file) = 0;
+    // The current path of a file the catalog knows as `file`. A run killed
+    // between a rename and its catalog commit leaves the file under another
+    // ":2," suffix, in the other of cur/ and new/, or already in the attic;
+    // this finds it by its unique base name. Costs one stat() when the path is
+    // right; the directory scans happen only after such a crash. Returns `file`
+    // unchanged when nothing matches (the caller's next step reports it).
+    virtual std::string locate(const std::string& file) = 0;
+    // `file` (any tree) re-rooted in another folder of the same tree, same
+    // name. Pure path arithmetic: nothing on disk changes.
+    virtual std::string path_in_folder(const std::string& file, const std::string& account,
+                                       const std::string& folder) const = 0;
+    // A mailbox renamed on the server: moves the live folder `from` to `to`
+    // (one directory rename; when `to` already exists, or `from` is INBOX, the
+    // messages move one by one). Idempotent: `from` already gone is success.
+    // Attic files stay where the catalog says they are. `to` may not be INBOX.
+    virtual void rename_folder(const std::string& account, const std::string& from,
+                               const std::string& to) = 0;
     // Deletes a live sub-folder (mailbox deleted on the server) once its cur/ and
     // new/ are empty; tmp/ leftovers go with it. Returns false, changing nothing,
     // if messages are left. INBOX ("") is never removed.

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
-
 #include <memory>
 #include <string>
 

@@ -4,15 +4,14 @@
 
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
-
 #include <string>
 #include <vector>
 
 namespace imapkeep::store {
 
 struct VerifyProblem {
-    std::string file;   // path relative to the store root, as in the catalog
-    std::string kind;   // "missing" | "size" | "corrupt" (same size, other hash)
+    std::string file;  // path relative to the store root, as in the catalog
+    std::string kind;  // "missing" | "size" | "corrupt" (same size, other hash)
     Id message_id = 0;
 };
 

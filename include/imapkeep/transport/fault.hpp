@@ -14,7 +14,10 @@ class ScriptedStream : public Stream {
 public:
     // `respond` is called with everything the client wrote since the last call
     // whenever the client reads and the scripted input is exhausted; it returns
-    // the next server bytes ("" = EOF).
+    // the next server bytes ("" = EOF). To fail at that point, the responder
+    // throws (e.g. TransportError(Kind::Io) or Kind::Timeout); read_some
+    // passes the exception on. Without a responder the script ends in EOF.
+    // read_some/write_all after close() throw TransportError(Kind::Closed).
     using Responder = std::function<std::string(const std::string& client_bytes)>;
 
     explicit ScriptedStream(std::string initial_server_bytes, Responder respond = {},

@@ -12,13 +12,23 @@
 namespace imapkeep::wire {
 
 struct ParseError {
-    std::size_t offset;   // within the flattened first line(s)
+    std::size_t offset;   // byte offset within frame.flatten()
     std::string message;
 };
 
 // response = continue-req / response-data / response-tagged / response-fatal
 // Unknown untagged types are kept (type + args), never an error: only text that
 // fits no rule at all is. Nesting beyond limits.max_depth is an error.
+//
+// Status responses (OK/NO/BAD/BYE/PREAUTH, tagged or not) and continuations get
+// `code` and `text`; resp-text-code ends at the first ']' outside quoted strings
+// and parenthesised lists. A code whose name is not an atom is left in `text`.
+// Data responses get `args`; for unknown types whose data does not parse, args
+// is empty and raw_rest keeps the text. A literal becomes a String node with
+// literal_index = its index in frame.literals (text copied, or empty and
+// streamed = true when it went to a sink).
+// Tolerated: extra SP between values, a status without text, "+" without SP,
+// "* NOOP", flags holding '[' ']' or "\*", ']' inside code data.
 std::variant<Response, ParseError> parse_response(const Frame& frame, const Limits& limits = {});
 
 }  // namespace imapkeep::wire

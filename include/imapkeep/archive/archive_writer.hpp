@@ -1,0 +1,85 @@
+// Writers for the three export formats (issue 4 "imapkeep export"). All write
+// into a temp directory beside the output path ("PATH.partial-XXXXXX") and
+// rename it to PATH in commit(), so a half-written export is never mistaken for
+// a whole one. Messages are streamed from a file in 64 KiB chunks: memory
+// stays flat whatever the message size.
+//
+// Layouts, all relative to PATH:
+//   mbox     <mailbox path>.mbox per mailbox, mboxrd, LF line endings
+//   maildir  Maildir++: INBOX at the root, "A/B" in ".A.B/"; each message
+//            cur/<uidvalidity>.<uid>.imapkeep:2,<DFRST> with mtime = INTERNALDATE,
+//            bytes as the server sent them
+//   eml      <mailbox path>/<uidvalidity>.<uid>.eml (bytes as sent) and
+//            index.csv: mailbox,uid,date,from,subject,flags,file
+// where <mailbox path> is mailbox_relative_path() (names.hpp).
+//
+// Errors: ArchiveError (output exists and is not an empty directory, I/O).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imapkeep::archive {
+
+class ArchiveError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class ArchiveFormat { Mbox, Maildir, Eml };
+std::optional<ArchiveFormat> parse_archive_format(std::string_view name);
+std::string_view archive_format_name(ArchiveFormat format);
+
+// What the writers need to know about one message besides its bytes.
+struct ArchiveMessage {
+    std::string mailbox;     // UTF-8
+    std::string delimiter;   // "" = flat
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uid = 0;
+    std::int64_t internaldate = 0;  // epoch seconds
+    int internaldate_zone = 0;      // seconds east of UTC
+    std::vector<std::string> flags; // without \Recent
+};
+
+struct AddedMessage {
+    std::uint64_t bytes = 0;  // read from the file
+    std::string sha256;       // of those bytes, hex
+};
+
+class ArchiveWriter {
+public:
+    virtual ~ArchiveWriter();  // removes the temp tree unless committed
+    // Appends the message whose bytes are in `file`.
+    // Messages of one mailbox must come together, in the order wanted in the
+    // archive (the exporters use UIDVALIDITY, UID).
+    virtual AddedMessage add(const ArchiveMessage& message, const std::string& file) = 0;
+    // Registers a mailbox so that an empty one still appears in the archive.
+    virtual void add_mailbox(const std::string& mailbox, const std::string& delimiter) = 0;
+    // Finishes the files, fsyncs them and renames the temp directory to the
+    // output path. After that the writer is spent.
+    void commit();
+    // A scratch directory inside the temp tree (removed before commit), for
+    // bodies streamed from a server before they are added.
+    std::string scratch_dir();
+    const std::string& temp_root() const { return m_temp; }
+    const std::string& output() const { return m_output; }
+
+protected:
+    ArchiveWriter(std::string output, std::string temp);
+    virtual void finish_files() = 0;
+    std::string m_output;
+    std::string m_temp;
+
+private:
+    bool m_committed = false;
+};
+
+// Creates the temp directory. The output must not exist, or be an empty directory.
+std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const std::string& output);
+
+}  // namespace imapkeep::archive

@@ -1,0 +1,66 @@
+// The mbox format: one mboxrd file per mailbox (mboxrd.hpp).
+#include "archive/writers.hpp"
+
+#include <imapkeep/archive/headers.hpp>
+#include <imapkeep/archive/mboxrd.hpp>
+#include <imapkeep/archive/names.hpp>
+
+#include <filesystem>
+#include <map>
+
+namespace imapkeep::archive::detail {
+
+namespace {
+
+class MboxWriter : public ArchiveWriter {
+public:
+    MboxWriter(std::string output, std::string temp) : ArchiveWriter(std::move(output), std::move(temp)) {}
+
+    void add_mailbox(const std::string& mailbox, const std::string& delimiter) override {
+        open(mailbox, delimiter);
+    }
+
+    AddedMessage add(const ArchiveMessage& m, const std::string& file) override {
+        auto& out = open(m.mailbox, m.delimiter);
+        auto headers = parse_header_summary(read_header_block(file));
+        auto sender = bare_address(headers.return_path);
+        if (sender.empty()) sender = bare_address(headers.from);
+        std::string buf = mbox_from_line(sender, m.internaldate);
+        MboxrdEncoder encoder;
+        auto added = stream_file(file, [&](std::string_view chunk) {
+            encoder.feed(chunk, buf);
+            out.write(buf);
+            buf.clear();
+        });
+        encoder.finish(buf);
+        out.write(buf);
+        return added;
+    }
+
+protected:
+    void finish_files() override {
+        for (auto& [path, file] : m_files) file.close();
+    }
+
+private:
+    OutFile& open(const std::string& mailbox, const std::string& delimiter) {
+        auto rel = mailbox_relative_path(mailbox, delimiter) + ".mbox";
+        auto it = m_files.find(rel);
+        if (it != m_files.end()) return it->second;
+        auto path = m_temp + "/" + rel;
+        make_dirs(std::filesystem::path(path).parent_path().string());
+        return m_files.emplace(rel, OutFile(path, true)).first->second;
+    }
+
+    // One open file per mailbox: the exporters add a mailbox's messages together,
+    // so in practice one is being written at a time.
+    std::map<std::string, OutFile> m_files;
+};
+
+}  // namespace
+
+std::unique_ptr<ArchiveWriter> make_mbox_writer(std::string output, std::string temp) {
+    return std::make_unique<MboxWriter>(std::move(output), std::move(temp));
+}
+
+}  // namespace imapkeep::archive::detail

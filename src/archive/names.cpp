@@ -1,0 +1,156 @@
+#include <imapkeep/archive/names.hpp>
+
+#include <imapkeep/util/utf7.hpp>
+
+#include <stdexcept>
+
+namespace imapkeep::archive {
+
+namespace {
+
+bool is_inbox(std::string_view name) {
+    if (name.size() != 5) return false;
+    for (std::size_t i = 0; i < 5; ++i)
+        if ((name[i] | 0x20) != "inbox"[i]) return false;
+    return true;
+}
+
+void append_hex(std::string& out, unsigned char c) {
+    static const char kHex[] = "0123456789ABCDEF";
+    out += '%';
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+}
+
+// Maildir++ level: modified UTF-7 (as Dovecot writes it), then "%XX" for the
+// bytes that would change the folder structure.
+std::string maildir_level(std::string_view level) {
+    if (level.empty()) return "%";
+    std::string encoded;
+    bool raw = false;
+    try {
+        encoded = util::utf7_encode(level);
+    } catch (const std::invalid_argument&) {
+        encoded = std::string(level);  // invalid UTF-8: escape byte by byte below
+        raw = true;
+    }
+    std::string out;
+    for (unsigned char c : encoded) {
+        if (c == '%' || c == '.' || c == '/' || c < 0x20 || c == 0x7F || (raw && c >= 0x80))
+            append_hex(out, c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
+// LIST wildcards (RFC 3501 §6.3.8) by backtracking; patterns are short.
+bool match(std::string_view p, std::string_view n, std::string_view delim) {
+    if (p.empty()) return n.empty();
+    if (p[0] == '*') {
+        for (std::size_t i = 0; i <= n.size(); ++i)
+            if (match(p.substr(1), n.substr(i), delim)) return true;
+        return false;
+    }
+    if (p[0] == '%') {
+        for (std::size_t i = 0; i <= n.size(); ++i) {
+            if (match(p.substr(1), n.substr(i), delim)) return true;
+            if (i < n.size() && !delim.empty() && n.substr(i).starts_with(delim)) return false;
+        }
+        return false;
+    }
+    return !n.empty() && p[0] == n[0] && match(p.substr(1), n.substr(1), delim);
+}
+
+}  // namespace
+
+std::vector<std::string> split_mailbox(std::string_view name, std::string_view delimiter) {
+    std::vector<std::string> levels;
+    if (delimiter.empty()) {
+        levels.emplace_back(name);
+        return levels;
+    }
+    std::size_t start = 0;
+    while (true) {
+        auto pos = name.find(delimiter, start);
+        if (pos == std::string_view::npos) {
+            levels.emplace_back(name.substr(start));
+            return levels;
+        }
+        levels.emplace_back(name.substr(start, pos - start));
+        start = pos + delimiter.size();
+    }
+}
+
+std::string escape_path_level(std::string_view level) {
+    if (level.empty()) return "%";
+    std::string out;
+    for (std::size_t i = 0; i < level.size(); ++i) {
+        auto c = static_cast<unsigned char>(level[i]);
+        if (c == '%' || c == '/' || c < 0x20 || c == 0x7F || (i == 0 && c == '.'))
+            append_hex(out, c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string mailbox_relative_path(std::string_view name, std::string_view delimiter) {
+    if (is_inbox(name)) return "INBOX";
+    std::string out;
+    for (const auto& level : split_mailbox(name, delimiter)) {
+        if (!out.empty()) out += '/';
+        out += escape_path_level(level);
+    }
+    return out;
+}
+
+std::string maildir_folder(std::string_view name, std::string_view delimiter) {
+    if (is_inbox(name)) return "";
+    std::string out;
+    for (const auto& level : split_mailbox(name, delimiter)) out += "." + maildir_level(level);
+    return out;
+}
+
+std::string message_stem(std::uint32_t uidvalidity, std::uint32_t uid) {
+    return std::to_string(uidvalidity) + "." + std::to_string(uid);
+}
+
+bool mailbox_matches(std::string_view pattern, std::string_view name, std::string_view delimiter) {
+    if (is_inbox(name)) {
+        if (is_inbox(pattern)) return true;
+        return match(pattern, "INBOX", delimiter);
+    }
+    return match(pattern, name, delimiter);
+}
+
+bool mailbox_selected(const std::vector<std::string>& patterns, std::string_view name,
+                      std::string_view delimiter) {
+    if (patterns.empty()) return true;
+    for (const auto& p : patterns)
+        if (mailbox_matches(p, name, delimiter)) return true;
+    return false;
+}
+
+std::string target_mailbox_name(std::string_view source, std::string_view source_delimiter,
+                                std::string_view prefix, std::string_view target_delimiter) {
+    std::vector<std::string> levels;
+    // The prefix is written by a user, usually with "/": accept it and the
+    // target's own delimiter.
+    std::string p(prefix);
+    if (!target_delimiter.empty() && target_delimiter != "/") {
+        for (std::size_t pos = 0; (pos = p.find(target_delimiter, pos)) != std::string::npos;)
+            p.replace(pos, target_delimiter.size(), "/");
+    }
+    for (auto& level : split_mailbox(p, "/"))
+        if (!level.empty()) levels.push_back(level);
+    if (levels.empty() && is_inbox(source)) return "INBOX";
+    for (auto& level : split_mailbox(source, source_delimiter)) levels.push_back(std::move(level));
+    std::string joiner = target_delimiter.empty() ? std::string(source_delimiter.empty() ? "/" : source_delimiter)
+                                                  : std::string(target_delimiter);
+    std::string out;
+    for (std::size_t i = 0; i < levels.size(); ++i) out += (i ? joiner : "") + levels[i];
+    return out;
+}
+
+}  // namespace imapkeep::archive

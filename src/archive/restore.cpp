@@ -1,0 +1,285 @@
+// imapkeep restore: APPEND from the store to a server (restore.hpp).
+#include <imapkeep/archive/restore.hpp>
+#include <imapkeep/archive/names.hpp>
+
+#include <imapkeep/util/files.hpp>
+#include <imapkeep/util/imap_date.hpp>
+#include <imapkeep/util/sha256.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace imapkeep::archive {
+
+namespace {
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::string canonical(const std::string& name) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return lower == "inbox" ? "INBOX" : name;
+}
+
+// \Recent is session state (RFC 3501 §2.3.2): a client cannot set it.
+bool is_recent(std::string_view flag) {
+    constexpr std::string_view kRecent = "\\recent";
+    if (flag.size() != kRecent.size()) return false;
+    for (std::size_t i = 0; i < flag.size(); ++i)
+        if (static_cast<char>(std::tolower(static_cast<unsigned char>(flag[i]))) != kRecent[i]) return false;
+    return true;
+}
+
+std::string describe(const imap::CommandFailed& e) {
+    const auto& c = e.completion();
+    std::string code = c.code ? "[" + c.code->name + "] " : "";
+    return "server said " + c.status + ": " + code + c.text;
+}
+
+class Restorer {
+public:
+    Restorer(const sync::AccountConfig& target, store::Catalog& catalog, store::MessageStore& messages,
+             const RestoreOptions& options, RestoreReport& report)
+        : m_target(target), m_catalog(catalog), m_messages(messages), m_options(options), m_report(report) {}
+
+    void run(std::vector<store::MailboxRecord> mailboxes) {
+        try {
+            m_client = imap::connect_and_login(m_target.connect);
+        } catch (const imap::ConnectError& e) {
+            m_report.error = e.what();
+            m_report.connect_failed = true;
+            m_report.error_kind = e.kind();
+            m_report.transient = e.transient();
+            return;
+        }
+        try {
+            m_limit = append_limit(m_client->capabilities());
+            m_literal_plus = m_client->has_capability("LITERAL+");
+            m_literal_minus = m_client->has_capability("LITERAL-");
+            // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
+            auto root = m_client->list("", "");
+            m_delimiter = root.empty() ? "/" : root.front().delimiter;
+            for (const auto& e : m_client->list("", "*")) m_existing.insert(canonical(e.name));
+            for (const auto& mb : mailboxes) restore_mailbox(mb);
+        } catch (const imap::Abort& e) {
+            m_report.error = std::string("connection lost: ") + e.what();
+            m_report.transient = true;
+        }
+        m_client->logout();
+    }
+
+private:
+    struct InFlight {
+        imap::Client::Tag tag;
+        const store::MessageRecord* message;
+    };
+
+    void restore_mailbox(const store::MailboxRecord& mb) {
+        RestoreMailboxReport mr;
+        mr.source = mb.name;
+        mr.target = target_mailbox_name(mb.name, mb.delimiter, m_options.prefix, m_delimiter);
+        auto list = m_options.at ? m_catalog.messages_at(mb.id, *m_options.at) : m_catalog.messages(mb.id);
+        std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
+        });
+        bool existed = m_existing.contains(canonical(mr.target));
+        m_report.mailboxes.push_back(mr);
+        auto& report = m_report.mailboxes.back();
+        try {
+            if (!existed) {
+                report.create = true;
+                if (!m_options.dry_run) {
+                    m_client->create(mr.target);
+                    m_existing.insert(canonical(mr.target));
+                }
+            }
+            std::vector<const store::MessageRecord*> pending;
+            for (const auto& m : list) {
+                if (m_catalog.restored(m_target.name, mr.target, m.id))
+                    ++report.already;
+                else
+                    pending.push_back(&m);
+            }
+            m_catalog.begin();
+            try {
+                if (existed && !pending.empty()) drop_present(report, pending);
+                if (m_options.dry_run) {
+                    for (const auto* m : pending) {
+                        ++report.to_append;
+                        report.bytes += m->size;
+                    }
+                } else {
+                    append_all(report, pending);
+                }
+                m_catalog.commit();
+            } catch (const RestoreStopped&) {
+                m_catalog.rollback();  // as a kill would lose it
+                throw;
+            } catch (...) {
+                // What is journaled was appended: keep it.
+                m_catalog.commit();
+                throw;
+            }
+        } catch (const imap::Abort&) {
+            throw;
+        } catch (const imap::CommandFailed& e) {
+            report.error = (e.command() == "CREATE" ? "cannot create " + mr.target + ": " : "") + describe(e);
+        } catch (const imap::Error& e) {
+            report.error = e.what();
+        }
+    }
+
+    // A target mailbox that existed before this run may hold messages of an
+    // earlier run that died between its APPEND and the journal commit: look
+    // for each unjournaled message, one match per copy (restore.hpp).
+    void drop_present(RestoreMailboxReport& report, std::vector<const store::MessageRecord*>& pending) {
+        auto sel = m_client->select(report.target, /*read_only=*/true);
+        if (sel.exists == 0) {
+            m_client->unselect();
+            return;
+        }
+        std::map<std::string, std::vector<std::uint32_t>> found;  // criterion -> matching UIDs
+        std::vector<const store::MessageRecord*> left;
+        for (const auto* m : pending) {
+            auto criterion = message_id_criterion(m->message_id);
+            if (!criterion) {
+                // No usable Message-ID: same size and no Message-ID at all.
+                criterion = (m->size == 0 ? std::string("SMALLER 1")
+                                          : "LARGER " + std::to_string(m->size - 1) + " SMALLER " +
+                                                std::to_string(m->size + 1)) +
+                            " NOT HEADER Message-ID \"\"";
+            }
+            auto it = found.find(*criterion);
+            if (it == found.end()) it = found.emplace(*criterion, m_client->uid_search(*criterion).numbers).first;
+            if (it->second.empty()) {
+                left.push_back(m);
+                continue;
+            }
+            auto uid = it->second.front();
+            it->second.erase(it->second.begin());
+            m_catalog.add_restore_entry({m_target.name, report.target, m->id, sel.uidvalidity.value, uid, now()});
+            ++report.already;
+        }
+        m_client->unselect();
+        pending = std::move(left);
+    }
+
+    void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending) {
+        std::deque<InFlight> inflight;
+        try {
+            for (const auto* m : pending) {
+                if (m_limit && m->size > *m_limit) {
+                    fail(report, *m, "larger (" + std::to_string(m->size) + " bytes) than the server's APPENDLIMIT (" +
+                                         std::to_string(*m_limit) + " bytes)");
+                    continue;
+                }
+                std::string body;
+                try {
+                    body = util::read_file(m_messages.absolute(m->file));
+                } catch (const std::exception& e) {
+                    fail(report, *m, std::string("cannot read the stored file: ") + e.what());
+                    continue;
+                }
+                if (!m->sha256.empty() && util::sha256_hex(body) != m->sha256) {
+                    fail(report, *m, "the stored file " + m->file + " does not match its SHA-256 (corrupt store)");
+                    continue;
+                }
+                std::vector<std::string> flags;
+                for (const auto& f : m->flags)
+                    if (!is_recent(f)) flags.push_back(f);
+                auto date = util::format_imap_datetime(m->internaldate, m->internaldate_zone);
+                // Without LITERAL+ the body would wait in the Client for the
+                // server's "+": finish what is in flight first, so that only one
+                // body is ever held.
+                bool nonsync = m_literal_plus || (m_literal_minus && body.size() <= 4096);
+                if (!nonsync)
+                    while (!inflight.empty()) finish(report, inflight);
+                imap::Client::Tag tag;
+                try {
+                    tag = m_client->submit_append(report.target, flags, date, std::move(body));
+                } catch (const imap::Abort&) {
+                    throw;
+                } catch (const std::exception& e) {  // an unsendable flag
+                    fail(report, *m, e.what());
+                    continue;
+                }
+                inflight.push_back({tag, m});
+                if (!nonsync || inflight.size() >= std::max<std::size_t>(1, m_options.pipeline_depth))
+                    finish(report, inflight);
+            }
+            while (!inflight.empty()) finish(report, inflight);
+        } catch (const imap::Abort& e) {
+            for (const auto& f : inflight)
+                fail(report, *f.message, std::string("no answer before the connection was lost: ") + e.what());
+            throw;
+        }
+    }
+
+    void finish(RestoreMailboxReport& report, std::deque<InFlight>& inflight) {
+        auto f = inflight.front();
+        inflight.pop_front();
+        try {
+            auto result = m_client->finish_append(f.tag);
+            if (m_options.stop_after_appends && ++m_appends == m_options.stop_after_appends) throw RestoreStopped{};
+            m_catalog.add_restore_entry({m_target.name, report.target, f.message->id,
+                                         result.uidvalidity ? result.uidvalidity->value : 0,
+                                         result.uid ? result.uid->value : 0, now()});
+            ++report.appended;
+            report.bytes += f.message->size;
+            if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
+                m_batch = 0;
+                m_catalog.commit();
+                m_catalog.begin();
+            }
+        } catch (const imap::CommandFailed& e) {
+            fail(report, *f.message, describe(e));
+        }
+    }
+
+    void fail(RestoreMailboxReport& report, const store::MessageRecord& m, std::string reason) {
+        report.failures.push_back({m.uidvalidity, m.uid, std::move(reason)});
+    }
+
+    const sync::AccountConfig& m_target;
+    store::Catalog& m_catalog;
+    store::MessageStore& m_messages;
+    const RestoreOptions& m_options;
+    RestoreReport& m_report;
+    std::unique_ptr<imap::Client> m_client;
+    std::optional<std::uint64_t> m_limit;
+    bool m_literal_plus = false;
+    bool m_literal_minus = false;
+    std::string m_delimiter;
+    std::set<std::string> m_existing;
+    std::uint64_t m_appends = 0;
+    std::size_t m_batch = 0;
+};
+
+}  // namespace
+
+RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog& catalog,
+                              store::MessageStore& messages, const RestoreOptions& options) {
+    RestoreReport report;
+    report.source_account = options.source_account;
+    report.target_account = target.name;
+    auto account_id = catalog.find_account(options.source_account);
+    if (!account_id) {
+        report.error = "account " + options.source_account + " has no backup in this store";
+        return report;
+    }
+    auto mailboxes = catalog.mailboxes(*account_id, options.at.has_value());
+    std::erase_if(mailboxes, [&](const store::MailboxRecord& mb) {
+        if (options.at && mb.deleted_at && *mb.deleted_at <= *options.at) return true;
+        return !mailbox_selected(options.mailbox_patterns, mb.name, mb.delimiter);
+    });
+    std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes));
+    return report;
+}
+
+}  // namespace imapkeep::archive

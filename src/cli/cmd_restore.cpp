@@ -1,0 +1,192 @@
+// imapkeep restore: lock the store, APPEND to the target, journal, report.
+#include "cli/archive_commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+
+#include <imapkeep/archive/restore.hpp>
+#include <imapkeep/archive/time_spec.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
+namespace imapkeep::cli {
+
+namespace {
+
+const char* kind_name(imap::ConnectError::Kind kind) {
+    switch (kind) {
+    case imap::ConnectError::Kind::Network: return "network";
+    case imap::ConnectError::Kind::Tls: return "tls";
+    case imap::ConnectError::Kind::HostKey: return "hostkey";
+    case imap::ConnectError::Kind::Auth: return "auth";
+    case imap::ConnectError::Kind::Protocol: return "protocol";
+    }
+    return "protocol";
+}
+
+int exit_code_for(const archive::RestoreReport& r) {
+    if (r.connect_failed) return r.transient ? kExitTempFail : kExitConnect;
+    if (!r.error.empty() && r.transient) return kExitTempFail;
+    return r.failed() ? kExitPartial : kExitOk;
+}
+
+nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, std::optional<std::int64_t> at) {
+    nlohmann::json mailboxes = nlohmann::json::array();
+    std::uint64_t created = 0, to_append = 0, appended = 0, already = 0, bytes = 0, failed = 0;
+    for (const auto& m : r.mailboxes) {
+        nlohmann::json failures = nlohmann::json::array();
+        for (const auto& f : m.failures)
+            failures.push_back({{"uidvalidity", f.uidvalidity}, {"uid", f.uid}, {"reason", f.reason}});
+        mailboxes.push_back({{"source", m.source},
+                             {"target", m.target},
+                             {"create", m.create},
+                             {"to_append", m.to_append},
+                             {"appended", m.appended},
+                             {"already", m.already},
+                             {"bytes", m.bytes},
+                             {"failures", failures},
+                             {"error", m.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.error)}});
+        created += m.create;
+        to_append += m.to_append;
+        appended += m.appended;
+        already += m.already;
+        bytes += m.bytes;
+        failed += m.failures.size();
+    }
+    return {{"command", "restore"},
+            {"started_at", iso8601_utc(run.started_at)},
+            {"finished_at", iso8601_utc(run.finished_at)},
+            {"seconds", run.seconds},
+            {"dry_run", run.dry_run},
+            {"exit_code", run.exit_code},
+            {"status", run_status_for(run.exit_code)},
+            {"source", r.source_account},
+            {"target", r.target_account},
+            {"at", at ? nlohmann::json(iso8601_utc(*at)) : nlohmann::json(nullptr)},
+            {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+            {"error_kind", r.connect_failed ? nlohmann::json(kind_name(r.error_kind)) : nlohmann::json(nullptr)},
+            {"transient", r.transient},
+            {"totals",
+             {{"mailboxes", r.mailboxes.size()},
+              {"created", created},
+              {"to_append", to_append},
+              {"appended", appended},
+              {"already", already},
+              {"bytes", bytes},
+              {"failed", failed}}},
+            {"mailboxes", mailboxes}};
+}
+
+void print_human(Io& io, const archive::RestoreReport& r, const RestoreArgs& args) {
+    for (const auto& m : r.mailboxes) {
+        if (!m.error.empty()) io.err << "imapkeep: restore " << m.source << " -> " << m.target << ": " << m.error << "\n";
+        for (const auto& f : m.failures)
+            io.err << "imapkeep: restore " << m.source << " UID " << f.uid << " (UIDVALIDITY " << f.uidvalidity
+                   << ") -> " << m.target << ": " << f.reason << "\n";
+    }
+    if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << r.error << "\n";
+    if (args.verbosity == Verbosity::Quiet && !(args.dry_run && r.error.empty())) return;
+    std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0;
+    for (const auto& m : r.mailboxes) {
+        created += m.create;
+        count += args.dry_run ? m.to_append : m.appended;
+        bytes += m.bytes;
+        already += m.already;
+        failed += m.failures.size() + (m.error.empty() ? 0 : 1);
+        if (args.verbosity == Verbosity::Verbose || args.dry_run) {
+            io.out << "  " << m.source << " -> " << m.target << (m.create ? (args.dry_run ? " (would create)" : " (created)") : "")
+                   << ": " << (args.dry_run ? m.to_append : m.appended) << " " << (args.dry_run ? "to append" : "appended")
+                   << " (" << human_bytes(m.bytes) << "), " << m.already << " already there\n";
+        }
+    }
+    io.out << "restore " << r.source_account << " -> " << r.target_account << ": "
+           << (args.dry_run ? "would create " : "created ") << created << " mailbox" << (created == 1 ? "" : "es") << ", "
+           << (args.dry_run ? "would append " : "appended ") << count << " message" << (count == 1 ? "" : "s") << " ("
+           << human_bytes(bytes) << "), " << already << " already there";
+    if (failed) io.out << ", " << failed << " FAILED";
+    io.out << "\n";
+}
+
+}  // namespace
+
+int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
+    std::optional<std::int64_t> at;
+    if (!args.at.empty()) {
+        at = archive::parse_point_in_time(args.at);
+        if (!at) {
+            io.err << "imapkeep restore: --at " << args.at
+                   << ": expected YYYY-MM-DD or an ISO 8601 time such as 2024-05-01T10:00:00Z\n";
+            return kExitUsage;
+        }
+    }
+    const sync::AccountConfig* target = select_accounts(config, {args.to}).front();
+    // The source needs no [[account]] entry any more (it may be gone), only a backup.
+
+    std::optional<StoreLock> lock;
+    try {
+        lock.emplace(config.store_path);
+    } catch (const LockBusy& e) {
+        io.err << "imapkeep: " << e.what() << "\n";
+        return kExitTempFail;
+    }
+    std::unique_ptr<store::Catalog> catalog;
+    std::unique_ptr<store::MessageStore> messages;
+    try {
+        catalog = store::open_sqlite_catalog(config.store_path + "/catalog.sqlite");
+        messages = store::open_maildir_store(config.store_path);
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+        return kExitTempFail;
+    }
+
+    archive::RestoreOptions options;
+    options.source_account = args.account;
+    options.mailbox_patterns = args.mailboxes;
+    options.prefix = args.prefix;
+    options.at = at;
+    options.dry_run = args.dry_run;
+    if (const char* v = std::getenv(kStopAfterEnv); v && *v) options.stop_after_appends = std::strtoull(v, nullptr, 10);
+
+    RunInfo run;
+    run.command = "restore";
+    run.dry_run = args.dry_run;
+    run.started_at = std::time(nullptr);
+    const auto clock_start = std::chrono::steady_clock::now();
+    std::optional<store::Id> run_id;
+    if (!args.dry_run) run_id = catalog->begin_run("restore", run.started_at);
+
+    archive::RestoreReport report;
+    try {
+        report = archive::restore_account(*target, *catalog, *messages, options);
+    } catch (const archive::RestoreStopped&) {
+        io.err << "imapkeep: restore stopped after " << options.stop_after_appends << " APPENDs (" << kStopAfterEnv << ")\n";
+        return kExitTempFail;
+    }
+    run.finished_at = std::time(nullptr);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+    run.exit_code = exit_code_for(report);
+    if (!report.error.empty() && !report.connect_failed && !report.transient && report.mailboxes.empty() &&
+        !catalog->find_account(args.account)) {
+        io.err << "imapkeep restore: " << report.error << "\n";
+        return kExitUsage;
+    }
+    auto json = report_json(run, report, at);
+    if (run_id) {
+        try {
+            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json.dump());
+        } catch (const std::exception& e) {
+            io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
+            if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
+        }
+    }
+    if (args.json) io.out << json.dump(2) << "\n";
+    RestoreArgs shown = args;
+    if (args.json) shown.verbosity = Verbosity::Quiet;
+    print_human(io, report, shown);
+    return run.exit_code;
+}
+
+}  // namespace imapkeep::cli

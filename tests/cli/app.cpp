@@ -1,0 +1,80 @@
+#include "cli_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using cli_test::CliFixture;
+
+TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
+    CliFixture f;
+    struct Case {
+        std::vector<std::string> args;
+        int code;
+        const char* out_has;
+        const char* err_has;
+    };
+    const Case cases[] = {
+        {{"--version"}, 0, "imapkeep 0.1.0", ""},
+        {{"--help"}, 0, "Exit codes: 0 ok, 1 some mailboxes failed", ""},
+        {{"--help"}, 0, "backup", ""},
+        {{"backup", "--help"}, 0, "--dry-run", ""},
+        {{"backup", "--help"}, 0, "--mailbox PATTERN", ""},
+        {{"status", "--help"}, 0, "--json", ""},
+        {{"verify", "--help"}, 0, "--server", ""},
+        {{"restore", "--help"}, 0, "--to TARGET", ""},
+        {{"export", "--help"}, 0, "--format", ""},
+        {{}, 2, "", "a command is required"},
+        {{"frobnicate"}, 2, "", "frobnicate"},
+        {{"backup", "--bogus"}, 2, "", "--bogus"},
+        {{"backup", "-q", "-v"}, 2, "", "excludes"},
+        {{"export", "--format", "zip", "--output", "/tmp/x"}, 2, "", "zip"},
+        {{"restore", "--account", "work"}, 2, "", "--to"},
+    };
+    for (const auto& c : cases) {
+        std::string joined;
+        for (const auto& a : c.args) joined += a + " ";
+        INFO(joined);
+        auto r = f.run(c.args);
+        INFO(r.out << r.err);
+        CHECK(r.code == c.code);
+        CHECK(r.out.find(c.out_has) != std::string::npos);
+        CHECK(r.err.find(c.err_has) != std::string::npos);
+    }
+}
+
+TEST_CASE("restore and export are placeholders that exit 2", "[app]") {
+    CliFixture f;
+    auto restore = f.run({"restore", "--config", f.config, "--account", "work", "--to", "home"});
+    CHECK(restore.code == 2);
+    CHECK(restore.err == "imapkeep restore: not implemented yet\n");
+    auto exp = f.run({"export", "--config", f.config, "--account", "work", "--format", "mbox", "--output", "/tmp/x"});
+    CHECK(exp.code == 2);
+    CHECK(exp.err == "imapkeep export: not implemented yet\n");
+}
+
+TEST_CASE("config errors exit 2 with file:line: key", "[app]") {
+    CliFixture f;
+    f.write_config("port = 0");
+    auto r = f.run({"status", "--config", f.config});
+    CHECK(r.code == 2);
+    CHECK(r.err == "imapkeep: " + f.config + ":9: account.port: expected an integer between 1 and 65535\n");
+
+    auto missing = f.run({"status", "--config", f.config + ".nope"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find(f.config + ".nope: cannot read the config file") != std::string::npos);
+
+    f.write_config("");
+    auto unknown = f.run({"status", "--config", f.config, "--account", "play"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("no account named \"play\" (configured: work, home)") != std::string::npos);
+}
+
+TEST_CASE("warnings: tls_verify = false and a world-readable config, every run", "[app]") {
+    CliFixture f;
+    f.write_config("tls_verify = false");
+    std::filesystem::permissions(f.config, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+    auto r = f.run({"status", "--config", f.config});
+    CHECK(r.code == 0);
+    CHECK(r.err.find("imapkeep: WARNING: account work: tls_verify = false") != std::string::npos);
+    CHECK(r.err.find("imapkeep: warning: readable by other users (chmod 600 " + f.config + ")") !=
+          std::string::npos);
+}

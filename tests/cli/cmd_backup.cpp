@@ -1,0 +1,179 @@
+#include "cli_fixture.hpp"
+
+#include "cli/lock.hpp"
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <map>
+
+using cli_test::CliFixture;
+using namespace imapkeep;
+
+namespace {
+
+// Stands in for sync::backup_account: returns the reports a test scripts per
+// account, records what it was asked, and asks for the password as a real
+// connection would.
+struct ScriptedEngine {
+    std::map<std::string, sync::AccountReport> reports;
+    std::map<std::string, std::string> throws;  // account -> "auth" | "stop"
+    std::vector<std::string> called;
+    sync::BackupOptions last_options;
+
+    cli::Services services() {
+        return {[this](const sync::AccountConfig& account, store::Catalog&, store::MessageStore&,
+                       const sync::BackupOptions& options) {
+            called.push_back(account.name);
+            last_options = options;
+            (void)account.connect.password();
+            auto t = throws.find(account.name);
+            if (t != throws.end() && t->second == "auth")
+                throw imap::ConnectError(imap::ConnectError::Kind::Auth, "LOGIN failed");
+            if (t != throws.end() && t->second == "stop") throw sync::StopRequested{};
+            auto it = reports.find(account.name);
+            sync::AccountReport r = it == reports.end() ? sync::AccountReport{} : it->second;
+            r.account = account.name;
+            return r;
+        }};
+    }
+};
+
+sync::MailboxReport mailbox(const std::string& name, std::uint64_t new_messages, bool failed = false) {
+    sync::MailboxReport m;
+    m.name = name;
+    m.path = "QRESYNC";
+    m.new_messages = new_messages;
+    m.bytes = new_messages * 1000;
+    if (failed) m.errors.push_back("UID FETCH failed");
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("backup runs every account, records the run and prints a summary", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    engine.reports["work"].mailboxes = {mailbox("INBOX", 3), mailbox("Sent", 1)};
+    engine.reports["home"].mailboxes = {mailbox("INBOX", 0)};
+
+    auto r = f.run({"backup", "--config", f.config}, engine.services());
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(engine.called == std::vector<std::string>{"work", "home"});
+    CHECK(r.out == "work: 2 mailboxes, 4 new (3.9 KB), 0 flag changes, 0 expunged\n"
+                   "home: 1 mailboxes, 0 new (0 B), 0 flag changes, 0 expunged\n");
+    CHECK(r.err.empty());
+    CHECK(engine.last_options.catalog_path == f.store + "/catalog.sqlite");
+    CHECK(engine.last_options.progress != nullptr);
+    CHECK_FALSE(engine.last_options.dry_run);
+
+    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+    auto run = catalog->last_run("backup");
+    REQUIRE(run);
+    CHECK(run->status == "ok");
+    CHECK(run->finished_at);
+    auto stored = nlohmann::json::parse(run->report_json);
+    CHECK(stored["accounts"][0]["totals"]["new"] == 4);
+}
+
+TEST_CASE("backup exit codes, selection and quiet output", "[backup]") {
+    struct Case {
+        const char* what;
+        std::vector<std::string> args;
+        std::map<std::string, std::string> throws;
+        bool work_mailbox_fails;
+        int code;
+        std::vector<std::string> called;
+        const char* out;
+        const char* err_has;
+        const char* run_status;
+    };
+    const Case cases[] = {
+        {"quiet and all well: silence", {"-q"}, {}, false, 0, {"work", "home"}, "", "", "ok"},
+        {"quiet with a failed mailbox: only the failure", {"-q"}, {}, true, 1, {"work", "home"}, "",
+         "work: Broken: UID FETCH failed\n", "partial"},
+        {"auth failure is 3, the other account still runs", {"-q"}, {{"work", "auth"}}, false, 3,
+         {"work", "home"}, "", "work: cannot connect: LOGIN failed\n", "failed"},
+        {"--account selects", {"-q", "--account", "home"}, {}, false, 0, {"home"}, "", "", "ok"},
+        {"stop hook: 75 and the run stays unfinished", {"-q"}, {{"work", "stop"}}, false, 75, {"work"}, "",
+         "stopped after", "running"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CliFixture f;
+        ScriptedEngine engine;
+        engine.throws = c.throws;
+        engine.reports["work"].mailboxes = {mailbox("INBOX", 1)};
+        if (c.work_mailbox_fails) engine.reports["work"].mailboxes.push_back(mailbox("Broken", 0, true));
+        std::vector<std::string> args = {"backup", "--config", f.config};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        auto r = f.run(args, engine.services());
+        INFO(r.err);
+        CHECK(r.code == c.code);
+        CHECK(engine.called == c.called);
+        CHECK(r.out == c.out);
+        CHECK(r.err.find(c.err_has) != std::string::npos);
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto run = catalog->last_run("backup");
+        REQUIRE(run);
+        CHECK(run->status == c.run_status);
+    }
+}
+
+TEST_CASE("--json prints the report, never a password", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    engine.reports["work"].mailboxes = {mailbox("INBOX", 2), mailbox("Junk", 0, true)};
+    auto r = f.run({"backup", "--config", f.config, "--json", "--mailbox", "INBOX", "--mailbox", "Junk"},
+                   engine.services());
+    CHECK(r.code == 1);
+    CHECK(engine.last_options.mailbox_filter == std::vector<std::string>{"INBOX", "Junk"});
+    auto json = nlohmann::json::parse(r.out);
+    CHECK(json["exit_code"] == 1);
+    CHECK(json["status"] == "partial");
+    CHECK(json["accounts"].size() == 2);
+    CHECK(json["accounts"][0]["mailboxes"][1]["errors"][0] == "UID FETCH failed");
+    for (const char* secret : {"hunter2-secret", "hunter3-secret"}) {
+        CHECK(r.out.find(secret) == std::string::npos);
+        CHECK(r.err.find(secret) == std::string::npos);
+    }
+    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+    CHECK(catalog->last_run("backup")->report_json.find("hunter") == std::string::npos);
+}
+
+TEST_CASE("--dry-run records no run", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    auto r = f.run({"backup", "--config", f.config, "--dry-run"}, engine.services());
+    CHECK(r.code == 0);
+    CHECK(engine.last_options.dry_run);
+    CHECK(r.out.rfind("(dry run) work: ", 0) == 0);
+    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+    CHECK_FALSE(catalog->last_run("backup"));
+}
+
+TEST_CASE("a second run while the store is locked exits 75", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    cli::StoreLock held(f.store);
+    auto r = f.run({"backup", "--config", f.config, "-q"}, engine.services());
+    CHECK(r.code == 75);
+    CHECK(r.err == "imapkeep: another imapkeep run holds the lock on " + f.store + " (pid " +
+                       std::to_string(::getpid()) + ")\n");
+    CHECK(engine.called.empty());
+}
+
+TEST_CASE("the stop-after test hook reaches the engine", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    ::setenv(cli::kStopAfterEnv, "7", 1);
+    auto r = f.run({"backup", "--config", f.config, "-q"}, engine.services());
+    ::unsetenv(cli::kStopAfterEnv);
+    CHECK(r.code == 0);
+    CHECK(engine.last_options.stop_after_steps == 7);
+}

@@ -1,0 +1,89 @@
+#include "cli_fixture.hpp"
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <catch2/catch.hpp>
+
+using cli_test::CliFixture;
+using namespace imapkeep;
+
+TEST_CASE("status before any backup", "[status]") {
+    CliFixture f;
+    auto r = f.run({"status", "--config", f.config});
+    CHECK(r.code == 0);
+    CHECK(r.out == "store: " + f.store + "\nno backup yet (run `imapkeep backup`)\n");
+    CHECK_FALSE(std::filesystem::exists(f.store + "/catalog.sqlite"));  // status writes nothing
+}
+
+TEST_CASE("status counts messages and bytes per mailbox from the catalog", "[status]") {
+    CliFixture f;
+    std::filesystem::create_directories(f.store);
+    {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        store::Id account = catalog->ensure_account("work");
+        store::Id old_account = catalog->ensure_account("retired");
+        (void)old_account;
+        store::MailboxRecord inbox;
+        inbox.account_id = account;
+        inbox.name = "INBOX";
+        inbox.delimiter = "/";
+        inbox.uidvalidity = 7;
+        inbox.uidnext = 4;
+        inbox.sync_path = "QRESYNC";
+        inbox.last_sync_at = 1714557600;
+        inbox.id = catalog->save_mailbox(inbox);
+        store::MailboxRecord sent = inbox;
+        sent.id = 0;
+        sent.name = "Sent";
+        sent.folder = ".Sent";
+        sent.sync_path = "plain";
+        sent.last_sync_at.reset();
+        sent.id = catalog->save_mailbox(sent);
+        for (std::uint32_t uid = 1; uid <= 3; ++uid) {
+            store::MessageRecord m;
+            m.mailbox_id = inbox.id;
+            m.uidvalidity = 7;
+            m.uid = uid;
+            m.size = 100 * uid;
+            m.sha256 = std::string(64, 'a');
+            m.file = "mail/work/cur/" + std::to_string(uid);
+            store::Id id = catalog->add_message(m);
+            if (uid == 3) catalog->mark_expunged(id, 1714557700, "attic/work/cur/3");
+        }
+        auto run = catalog->begin_run("backup", 1714557600);
+        catalog->finish_run(run, 1714557610, "ok", "{}");
+    }
+    auto r = f.run({"status", "--config", f.config, "--json"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    auto json = nlohmann::json::parse(r.out);
+    CHECK(json["store"] == f.store);
+    CHECK(json["last_run"]["status"] == "ok");
+    CHECK(json["last_run"]["started_at"] == "2024-05-01T10:00:00Z");
+    REQUIRE(json["accounts"].size() == 3);  // work, home (config), retired (catalog only)
+    const auto& work = json["accounts"][0];
+    CHECK(work["name"] == "work");
+    CHECK(work["configured"] == true);
+    CHECK(work["messages"] == 2);  // the expunged one is in the attic, not counted
+    CHECK(work["bytes"] == 300);
+    REQUIRE(work["mailboxes"].size() == 2);
+    CHECK(work["mailboxes"][0]["name"] == "INBOX");
+    CHECK(work["mailboxes"][0]["messages"] == 2);
+    CHECK(work["mailboxes"][0]["path"] == "QRESYNC");
+    CHECK(work["mailboxes"][0]["last_sync"] == "2024-05-01T10:00:00Z");
+    CHECK(work["mailboxes"][1]["name"] == "Sent");
+    CHECK(work["mailboxes"][1]["last_sync"].is_null());
+    CHECK(json["accounts"][1]["name"] == "home");
+    CHECK(json["accounts"][1]["mailboxes"].empty());
+    CHECK(json["accounts"][2]["name"] == "retired");
+    CHECK(json["accounts"][2]["configured"] == false);
+
+    auto text = f.run({"status", "--config", f.config});
+    CHECK(text.code == 0);
+    CHECK(text.out.find("last backup run: 2024-05-01T10:00:00Z (ok)") != std::string::npos);
+    CHECK(text.out.find("work: 2 messages, 300 B") != std::string::npos);
+    CHECK(text.out.find("retired (no longer in the config)") != std::string::npos);
+    CHECK(text.out.find("  INBOX ") != std::string::npos);
+}
