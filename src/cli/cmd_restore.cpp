@@ -88,7 +88,7 @@ void print_human(Io& io, const archive::RestoreReport& r, const RestoreArgs& arg
                    << ") -> " << m.target << ": " << f.reason << "\n";
     }
     if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << r.error << "\n";
-    if (args.verbosity == Verbosity::Quiet && !(args.dry_run && r.error.empty())) return;
+    if (args.verbosity == Verbosity::Quiet) return;
     std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0;
     for (const auto& m : r.mailboxes) {
         created += m.create;
@@ -142,6 +142,11 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
         return kExitTempFail;
     }
 
+    if (!catalog->find_account(args.account)) {
+        io.err << "imapkeep restore: account " << args.account << " has no backup in " << config.store_path << "\n";
+        return kExitUsage;
+    }
+
     archive::RestoreOptions options;
     options.source_account = args.account;
     options.mailbox_patterns = args.mailboxes;
@@ -168,11 +173,6 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = exit_code_for(report);
-    if (!report.error.empty() && !report.connect_failed && !report.transient && report.mailboxes.empty() &&
-        !catalog->find_account(args.account)) {
-        io.err << "imapkeep restore: " << report.error << "\n";
-        return kExitUsage;
-    }
     auto json = report_json(run, report, at);
     if (run_id) {
         try {

@@ -1,0 +1,154 @@
+// imapkeep export: from the store (locked while read) or straight from a
+// server (--url) into an mbox, Maildir++ or .eml archive.
+#include "cli/archive_commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+#include "cli/secrets.hpp"
+
+#include <imapkeep/archive/export.hpp>
+#include <imapkeep/archive/time_spec.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <stdexcept>
+
+namespace imapkeep::cli {
+
+namespace {
+
+int exit_code_for(const archive::ExportReport& r) {
+    if (r.connect_failed) return r.transient ? kExitTempFail : kExitConnect;
+    if (!r.error.empty() && r.transient) return kExitTempFail;
+    return r.failed() || !r.published ? kExitPartial : kExitOk;
+}
+
+nlohmann::json report_json(const RunInfo& run, const archive::ExportReport& r, const ExportArgs& args) {
+    nlohmann::json mailboxes = nlohmann::json::array();
+    std::uint64_t messages = 0, bytes = 0, errors = 0;
+    for (const auto& m : r.mailboxes) {
+        mailboxes.push_back({{"name", m.name}, {"messages", m.messages}, {"bytes", m.bytes}, {"errors", m.errors}});
+        messages += m.messages;
+        bytes += m.bytes;
+        errors += m.errors.size();
+    }
+    return {{"command", "export"},
+            {"started_at", iso8601_utc(run.started_at)},
+            {"finished_at", iso8601_utc(run.finished_at)},
+            {"seconds", run.seconds},
+            {"exit_code", run.exit_code},
+            {"status", run_status_for(run.exit_code)},
+            {"source", args.url.empty() ? args.account : "url"},
+            {"format", args.format},
+            {"output", r.published ? nlohmann::json(r.output) : nlohmann::json(nullptr)},
+            {"published", r.published},
+            {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+            {"totals", {{"mailboxes", r.mailboxes.size()}, {"messages", messages}, {"bytes", bytes}, {"errors", errors}}},
+            {"mailboxes", mailboxes}};
+}
+
+}  // namespace
+
+int run_export(const Config& config, const ExportArgs& args, Io& io) {
+    if (args.account.empty() == args.url.empty()) {
+        io.err << "imapkeep export: give either --account NAME (from the store) or --url URL (from a server)\n";
+        return kExitUsage;
+    }
+    archive::ExportOptions options;
+    auto format = archive::parse_archive_format(args.format);
+    if (!format) {
+        io.err << "imapkeep export: --format must be mbox, maildir or eml\n";
+        return kExitUsage;
+    }
+    options.format = *format;
+    options.output = args.output;
+    options.mailbox_patterns = args.mailboxes;
+    if (!args.at.empty()) {
+        options.at = archive::parse_point_in_time(args.at);
+        if (!options.at) {
+            io.err << "imapkeep export: --at " << args.at
+                   << ": expected YYYY-MM-DD or an ISO 8601 time such as 2024-05-01T10:00:00Z\n";
+            return kExitUsage;
+        }
+        if (!args.url.empty()) {
+            io.err << "imapkeep export: --at needs a backup (--account); a server only has its present state\n";
+            return kExitUsage;
+        }
+    }
+
+    RunInfo run;
+    run.command = "export";
+    run.started_at = std::time(nullptr);
+    const auto clock_start = std::chrono::steady_clock::now();
+    archive::ExportReport report;
+
+    if (!args.url.empty()) {
+        archive::ExportUrl url;
+        try {
+            url = archive::parse_export_url(args.url, args.allow_plaintext);
+        } catch (const std::invalid_argument& e) {
+            io.err << "imapkeep export: --url: " << e.what() << "\n";
+            return kExitUsage;
+        }
+        imap::ConnectOptions connect;
+        connect.host = url.host;
+        connect.port = url.port;
+        connect.tls = url.tls;
+        connect.user = url.user;
+        connect.allow_plaintext_auth = args.allow_plaintext;
+        PasswordSource source;
+        source.command = args.password_command;
+        source.file = args.password_file;
+        connect.password = make_password_function(source, "--url");
+        report = archive::export_from_server(connect, url.mailbox, options);
+    } else {
+        std::optional<StoreLock> lock;
+        try {
+            lock.emplace(config.store_path);
+        } catch (const LockBusy& e) {
+            io.err << "imapkeep: " << e.what() << "\n";
+            return kExitTempFail;
+        }
+        std::unique_ptr<store::Catalog> catalog;
+        std::unique_ptr<store::MessageStore> messages;
+        try {
+            catalog = store::open_sqlite_catalog(config.store_path + "/catalog.sqlite");
+            messages = store::open_maildir_store(config.store_path);
+        } catch (const std::exception& e) {
+            io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+            return kExitTempFail;
+        }
+        if (!catalog->find_account(args.account)) {
+            io.err << "imapkeep export: account " << args.account << " has no backup in " << config.store_path << "\n";
+            return kExitUsage;
+        }
+        report = archive::export_from_store(*catalog, *messages, args.account, options);
+    }
+
+    run.finished_at = std::time(nullptr);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+    run.exit_code = exit_code_for(report);
+    if (args.json) io.out << report_json(run, report, args).dump(2) << "\n";
+    for (const auto& m : report.mailboxes)
+        for (const auto& e : m.errors) io.err << "imapkeep: export " << m.name << ": " << e << "\n";
+    if (!report.error.empty()) io.err << "imapkeep: export: " << report.error << "\n";
+    if (!report.published) {
+        io.err << "imapkeep: export: nothing written to " << args.output << " (the archive would be incomplete)\n";
+        return run.exit_code;
+    }
+    if (!args.json && args.verbosity != Verbosity::Quiet) {
+        std::uint64_t messages = 0, bytes = 0;
+        for (const auto& m : report.mailboxes) {
+            messages += m.messages;
+            bytes += m.bytes;
+            if (args.verbosity == Verbosity::Verbose)
+                io.out << "  " << m.name << ": " << m.messages << " messages (" << human_bytes(m.bytes) << ")\n";
+        }
+        io.out << "export: " << report.mailboxes.size() << " mailboxes, " << messages << " messages ("
+               << human_bytes(bytes) << ") written to " << report.output << " (" << args.format << ")\n";
+    }
+    return run.exit_code;
+}
+
+}  // namespace imapkeep::cli
