@@ -281,6 +281,20 @@ class MaildirStore final : public MessageStore {
         return true;
     }
 
+    std::vector<std::string> list_files(const std::string& account,
+                                        const std::string& folder) override {
+        check_account(account);
+        check_folder(folder);
+        std::vector<std::string> out;
+        const std::string dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
+        for (const char* sub : {"/cur/", "/new/"}) {
+            for (const auto& name : list_dir(m_root + "/" + dir + sub)) {
+                if (!is_dir(m_root + "/" + dir + sub + name)) out.push_back(dir + sub + name);
+            }
+        }
+        return out;
+    }
+
     std::string absolute(const std::string& file) const override {
         return m_root + "/" + parse_store_path(file).relative();
     }

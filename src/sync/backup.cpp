@@ -97,6 +97,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         return report;
     }
 
+    if (!options.dry_run) messages.clean_tmp(account.name);
+
     // The selection: config patterns, then --mailbox.
     std::vector<Listed> selected;
     std::vector<ServerMailbox> in_scope;  // every server mailbox the config covers

@@ -125,6 +125,8 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.created = is_new;
     const bool dry = m_run.options.dry_run;
 
+    if (!is_new && !dry) remove_orphans(record);
+
     if (!is_new && status && unchanged(record, *status)) {
         m_report.path = "unchanged";
         if (!dry) {
@@ -210,6 +212,24 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return m_report;
+}
+
+// A run killed between renaming files into cur/ and committing their catalog
+// rows leaves files no row points to. They are always messages at or above the
+// high-water mark, so the server still has them (or expunged them before we
+// cataloged them): removing them lets this run fetch them once, not twice.
+// Compared by unique base name, so a flag rename that was not cataloged yet is
+// not mistaken for an orphan.
+void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
+    auto base_of = [](const std::string& path) {
+        auto slash = path.rfind('/');
+        std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+        return name.substr(0, name.find(':'));
+    };
+    std::set<std::string> known;
+    for (const auto& m : m_catalog.messages(record.id)) known.insert(base_of(m.file));
+    for (const auto& file : m_messages.list_files(m_run.account.name, record.folder))
+        if (!known.count(base_of(file))) m_messages.remove(file);
 }
 
 void MailboxSync::sync_known(store::MailboxRecord& record, const imap::SelectData& selected,

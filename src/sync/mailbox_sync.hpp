@@ -37,6 +37,7 @@ public:
 
 private:
     store::MailboxRecord load_record(const ServerMailbox& mailbox);
+    void remove_orphans(const store::MailboxRecord& record);
     bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, const imap::SelectData& selected,

@@ -1,6 +1,7 @@
 // imapkeep backup against the real Dovecot: first run byte-identical, then each
 // kind of server change reaches the store, over each sync path; a second run
 // changes nothing; stop-after-step-N then resume equals an uninterrupted run.
+#include <imapkeep/sync/plan.hpp>
 #include <imapkeep/util/imap_date.hpp>
 
 #include <catch2/catch.hpp>

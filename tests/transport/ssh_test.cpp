@@ -109,9 +109,7 @@ std::string read_until(imapkeep::transport::Stream& stream, const std::string& n
 
 Kind error_kind(const SshOptions& options, std::string& message) {
     try {
-        StreamPtr stream = options.command.empty() && options.forward_host.empty()
-                               ? nullptr
-                               : imapkeep::transport::connect_ssh(options);
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
         // Exec failures surface on the first read.
         char buffer[256];
         stream->read_some(buffer);
@@ -235,11 +233,15 @@ TEST_CASE("ssh refuses unknown and changed host keys", "[ssh][integration]") {
         bool accept_new;
         std::string expect;
     };
+    const std::string hashed = read_file(env("IMAPKEEP_TEST_SSH_HASHED_KNOWN_HOSTS"));
+    const std::string hashed_name = hashed.substr(0, hashed.find(' '));
+    REQUIRE(hashed_name.rfind("|1|", 0) == 0);
     const std::vector<Case> cases = {
         {"unknown: empty file", "", false, "is unknown"},
         {"unknown: other hosts only", "otherhost " + other_key + "\n", false, "is unknown"},
         {"changed", host_entry_name() + " " + other_key + "\n", false, "has CHANGED"},
         {"changed, accept_new_host_key", host_entry_name() + " " + other_key + "\n", true, "has CHANGED"},
+        {"changed, hashed entry", hashed_name + " " + other_key + "\n", true, "has CHANGED"},
     };
     const std::string fingerprint = expected_fingerprint();
     for (const Case& c : cases) {
@@ -324,7 +326,7 @@ TEST_CASE("ssh authentication failures name each method", "[ssh][integration]") 
         bool with_password;
         std::vector<std::string> expect;
     };
-    const std::vector<Case> cases = {
+    std::vector<Case> cases = {
         {"wrong key", env("IMAPKEEP_TEST_SSH_WRONG_KEY"), false,
          {"publickey (" + env("IMAPKEEP_TEST_SSH_WRONG_KEY") + "): rejected by server",
           "password: not configured"}},
@@ -333,6 +335,9 @@ TEST_CASE("ssh authentication failures name each method", "[ssh][integration]") 
         {"wrong key, password not offered", env("IMAPKEEP_TEST_SSH_WRONG_KEY"), true,
          {"rejected by server", "password: not offered by server"}},
     };
+    if (std::getenv("SSH_AUTH_SOCK") == nullptr) {
+        cases.push_back({"no identity, no agent", "", false, {"ssh-agent: SSH_AUTH_SOCK not set"}});
+    }
     for (const Case& c : cases) {
         SECTION(c.name) {
             SshOptions options = base_options();
@@ -348,6 +353,52 @@ TEST_CASE("ssh authentication failures name each method", "[ssh][integration]") 
                 CHECK(message.find(text) != std::string::npos);
             }
             CHECK(message.find("secret") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("ssh key file with a passphrase", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    TempDir dir;
+    // The authorized key, re-encrypted with a passphrase.
+    const auto key = dir.path() / "id_encrypted";
+    std::filesystem::copy_file(env("IMAPKEEP_TEST_SSH_KEY"), key);
+    std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    REQUIRE(std::system(("ssh-keygen -q -p -P '' -N 'correct horse' -f '" + key.string() + "' >/dev/null").c_str()) == 0);
+    struct Case {
+        const char* name;
+        std::optional<std::string> passphrase;
+        bool succeeds;
+    };
+    const std::vector<Case> cases = {
+        {"right passphrase", "correct horse", true},
+        {"wrong passphrase", "battery staple", false},
+        {"no passphrase source", std::nullopt, false},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options();
+            options.command = "cat";
+            options.identity = key.string();
+            int asked = 0;
+            if (c.passphrase) {
+                options.passphrase = [&asked, &c] {
+                    ++asked;
+                    return *c.passphrase;
+                };
+            }
+            if (c.succeeds) {
+                StreamPtr stream = imapkeep::transport::connect_ssh(options);
+                stream->write_all("ok\n");
+                CHECK(read_until(*stream, "\n") == "ok\n");
+            } else {
+                std::string message;
+                CHECK(error_kind(options, message) == Kind::Auth);
+                CHECK(message.find("publickey (" + key.string() + "): cannot load the key") != std::string::npos);
+            }
+            CHECK(asked == (c.passphrase ? 1 : 0));
         }
     }
 }

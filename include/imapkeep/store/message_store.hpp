@@ -103,6 +103,11 @@ class MessageStore {
     // new/ are empty; tmp/ leftovers go with it. Returns false, changing nothing,
     // if messages are left. INBOX ("") is never removed.
     virtual bool remove_folder(const std::string& account, const std::string& folder) = 0;
+    // Every message file of a live folder (cur/ and new/), as relative store
+    // paths. The sync compares this with the catalog to remove files a killed
+    // run renamed into cur/ but never cataloged.
+    virtual std::vector<std::string> list_files(const std::string& account,
+                                                const std::string& folder) = 0;
     // Absolute path of a relative store path.
     virtual std::string absolute(const std::string& file) const = 0;
     // Removes tmp/ leftovers from an interrupted run (files not in the catalog):

@@ -1,0 +1,127 @@
+#include <imapkeep/archive/archive_writer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+using namespace imapkeep::archive;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Scratch {
+    fs::path dir;
+    Scratch() {
+        std::string t = (fs::temp_directory_path() / "imapkeep-aw.XXXXXX").string();
+        dir = ::mkdtemp(t.data());
+    }
+    ~Scratch() { fs::remove_all(dir); }
+    std::string file(const std::string& name, const std::string& content) {
+        auto p = dir / name;
+        std::ofstream(p, std::ios::binary) << content;
+        return p.string();
+    }
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const std::string kMsg1 = "From: Alice <alice@example.org>\r\nSubject: one, \"quoted\"\r\n\r\nFrom the start\r\n";
+const std::string kMsg2 = "From: bob@example.org\r\nSubject: two\r\n\r\nbody\r\n";
+
+ArchiveMessage meta(const std::string& mailbox, std::uint32_t uid, std::vector<std::string> flags) {
+    return {mailbox, "/", 42, uid, 1704103200, 3600, std::move(flags)};
+}
+
+// Nothing but PATH itself: no leftover temp directories beside it.
+std::size_t entries_in(const fs::path& dir) {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("mbox archive: one mboxrd file per mailbox, published on commit", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1), m2 = s.file("m2", kMsg2);
+    auto out = s.dir / "out";
+    auto w = create_archive_writer(ArchiveFormat::Mbox, out.string());
+    w->add_mailbox("Empty", "/");
+    auto added = w->add(meta("INBOX", 1, {}), m1);
+    CHECK(added.bytes == kMsg1.size());
+    w->add(meta("A/B", 2, {"\\Seen"}), m2);
+    CHECK_FALSE(fs::exists(out));
+    w->commit();
+    REQUIRE(fs::is_directory(out));
+    CHECK(slurp(out / "INBOX.mbox") ==
+          "From alice@example.org Mon Jan  1 10:00:00 2024\n"
+          "From: Alice <alice@example.org>\nSubject: one, \"quoted\"\n\n>From the start\n\n");
+    CHECK(slurp(out / "A" / "B.mbox") == "From bob@example.org Mon Jan  1 10:00:00 2024\nFrom: bob@example.org\nSubject: two\n\nbody\n\n");
+    CHECK(fs::file_size(out / "Empty.mbox") == 0);
+    CHECK(entries_in(s.dir) == 3);  // m1, m2, out
+}
+
+TEST_CASE("maildir archive: Maildir++ folders, flags in names, mtime = INTERNALDATE", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1);
+    auto out = s.dir / "md";
+    auto w = create_archive_writer(ArchiveFormat::Maildir, out.string());
+    w->add(meta("INBOX", 1, {"\\Seen", "\\Flagged", "$Work"}), m1);
+    w->add(meta("A/B", 7, {}), m1);
+    w->commit();
+    auto inbox_file = out / "cur" / "42.1.imapkeep:2,FS";
+    REQUIRE(fs::exists(inbox_file));
+    CHECK(slurp(inbox_file) == kMsg1);  // bytes as sent, CRLF kept
+    struct stat st {};
+    REQUIRE(::stat(inbox_file.c_str(), &st) == 0);
+    CHECK(st.st_mtime == 1704103200);
+    CHECK(fs::exists(out / ".A.B" / "cur" / "42.7.imapkeep:2,"));
+    CHECK(fs::exists(out / ".A.B" / "maildirfolder"));
+    for (const char* sub : {"new", "tmp"}) CHECK(fs::is_directory(out / sub));
+}
+
+TEST_CASE("eml archive: one file per message and a quoted index.csv", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1), m2 = s.file("m2", kMsg2);
+    auto out = s.dir / "eml";
+    fs::create_directory(out);  // an empty directory may be the target
+    auto w = create_archive_writer(ArchiveFormat::Eml, out.string());
+    w->add(meta("INBOX", 1, {"\\Answered", "\\Seen"}), m1);
+    w->add(meta("index.csv", 2, {}), m2);
+    w->commit();
+    CHECK(slurp(out / "INBOX" / "42.1.eml") == kMsg1);
+    CHECK(slurp(out / "index%2Ecsv" / "42.2.eml") == kMsg2);
+    CHECK(slurp(out / "index.csv") ==
+          "mailbox,uid,date,from,subject,flags,file\r\n"
+          "INBOX,1,2024-01-01T11:00:00+01:00,Alice <alice@example.org>,\"one, \"\"quoted\"\"\",\\Answered \\Seen,INBOX/42.1.eml\r\n"
+          "index.csv,2,2024-01-01T11:00:00+01:00,bob@example.org,two,,index%2Ecsv/42.2.eml\r\n");
+}
+
+TEST_CASE("an archive never replaces existing data and leaves nothing when abandoned", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1);
+    auto taken = s.dir / "taken";
+    fs::create_directory(taken);
+    s.file("taken/keep", "x");
+    for (auto format : {ArchiveFormat::Mbox, ArchiveFormat::Maildir, ArchiveFormat::Eml}) {
+        CHECK_THROWS_AS(create_archive_writer(format, taken.string()), ArchiveError);
+        CHECK_THROWS_AS(create_archive_writer(format, m1), ArchiveError);
+        {
+            auto w = create_archive_writer(format, (s.dir / "abandoned").string());
+            w->add(meta("INBOX", 1, {}), m1);
+            CHECK_THROWS_AS(w->add(meta("INBOX", 2, {}), (s.dir / "missing").string()), ArchiveError);
+        }
+        CHECK_FALSE(fs::exists(s.dir / "abandoned"));
+        CHECK(entries_in(s.dir) == 2);  // m1 and taken: no temp tree left behind
+    }
+    CHECK(parse_archive_format("maildir") == ArchiveFormat::Maildir);
+    CHECK_FALSE(parse_archive_format("MBOX").has_value());
+}
