@@ -179,6 +179,14 @@ void set_mtime(const std::string& path, std::int64_t epoch) {
     ::utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
+HeaderSummary headers_of(const std::string& path) {
+    try {
+        return parse_header_summary(read_header_block(path));
+    } catch (const std::system_error& e) {
+        throw ArchiveError(e.what());
+    }
+}
+
 AddedMessage copy_file(const std::string& from, const std::string& to) {
     OutFile out(to, false);
     auto added = stream_file(from, [&](std::string_view chunk) { out.write(chunk); });

@@ -41,7 +41,7 @@ public:
         auto dir = folder(m.mailbox, m.delimiter);
         make_dirs(m_temp + "/" + dir);
         auto rel = dir + "/" + message_stem(m.uidvalidity, m.uid) + ".eml";
-        auto headers = parse_header_summary(read_header_block(file));
+        auto headers = headers_of(file);
         auto added = copy_file(file, m_temp + "/" + rel);
         set_mtime(m_temp + "/" + rel, m.internaldate);
         std::string flags;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 
 namespace imapkeep::archive {
@@ -37,11 +38,15 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
         client.unselect();
         return;
     }
-    std::unique_ptr<SpoolSink> sink;
+    // The framer may start the next response's literal before this one is
+    // handed over, so sinks are found by address, not assumed to be the last.
+    std::map<wire::LiteralSink*, std::unique_ptr<SpoolSink>> sinks;
     std::uint64_t counter = 0;
     client.set_body_sink_factory([&](std::string_view, std::uint64_t) -> wire::LiteralSink* {
-        sink = std::make_unique<SpoolSink>(spool + "/" + std::to_string(++counter));
-        return sink.get();
+        auto sink = std::make_unique<SpoolSink>(spool + "/" + std::to_string(++counter));
+        auto* key = sink.get();
+        sinks.emplace(key, std::move(sink));
+        return key;
     });
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
@@ -49,9 +54,11 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
         client.uid_fetch(all, "(UID FLAGS INTERNALDATE BODY.PEEK[])", [&](imap::FetchData& fd) {
             // Runs inside the Client's read loop: never let an archive error escape.
             std::string uid = fd.uid ? std::to_string(fd.uid->value) : "?";
+            auto it = sinks.find(fd.body_sink);
+            SpoolSink* sink = it == sinks.end() ? nullptr : it->second.get();
             try {
                 auto date = fd.internaldate ? util::parse_imap_datetime(*fd.internaldate) : std::nullopt;
-                if (!fd.has_body || !sink || fd.body_sink != sink.get() || !date || !fd.flags)
+                if (!fd.has_body || !sink || !date || !fd.flags)
                     throw ArchiveError("the server sent no complete message");
                 ArchiveMessage m{entry.name, entry.delimiter, sel.uidvalidity.value, fd.uid->value,
                                  date->epoch, date->zone_offset_seconds, store::normalize_flags(*fd.flags)};
@@ -61,8 +68,10 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
             } catch (const std::exception& e) {
                 mr.errors.push_back("UID " + uid + ": " + e.what());
             }
-            if (sink) std::remove(sink->path().c_str());
-            sink.reset();
+            if (sink) {
+                std::remove(sink->path().c_str());
+                sinks.erase(it);
+            }
         });
     } catch (...) {
         client.set_body_sink_factory(nullptr);

@@ -22,7 +22,7 @@ public:
 
     AddedMessage add(const ArchiveMessage& m, const std::string& file) override {
         auto& out = open(m.mailbox, m.delimiter);
-        auto headers = parse_header_summary(read_header_block(file));
+        auto headers = headers_of(file);
         auto sender = bare_address(headers.return_path);
         if (sender.empty()) sender = bare_address(headers.from);
         std::string buf = mbox_from_line(sender, m.internaldate);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <imapkeep/archive/archive_writer.hpp>
+#include <imapkeep/archive/headers.hpp>
 
 #include <functional>
 #include <memory>
@@ -39,6 +40,8 @@ private:
 void make_dirs(const std::string& path);
 // Sets a file's mtime (and atime) to `epoch`; failures are ignored (cosmetic).
 void set_mtime(const std::string& path, std::int64_t epoch);
+// The header summary of a message file; unreadable -> ArchiveError.
+HeaderSummary headers_of(const std::string& path);
 // Streams `from` into a new file `to`.
 AddedMessage copy_file(const std::string& from, const std::string& to);
 

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 using imapkeep::cli::Config;
@@ -241,4 +244,28 @@ TEST_CASE("default config path follows XDG", "[config]") {
 TEST_CASE("load_config names an unreadable file", "[config]") {
     CHECK_THROWS_WITH(imapkeep::cli::load_config("/nonexistent/imapkeep.toml"),
                       Catch::StartsWith("/nonexistent/imapkeep.toml: cannot read"));
+}
+
+TEST_CASE("config.example.toml parses, and documents every key the parser knows", "[config]") {
+    const std::string example = IMAPKEEP_SOURCE_DIR "/config.example.toml";
+    Config c = imapkeep::cli::load_config(example);
+    REQUIRE(c.accounts.size() == 2);
+    CHECK(c.accounts[0].name == "work");
+    CHECK(c.accounts[0].exclude == std::vector<std::string>{"Junk", "Trash"});
+    CHECK(c.accounts[1].connect.ssh->command == "/usr/lib/dovecot/imap");
+    CHECK(c.warnings.empty());
+
+    std::ifstream in(example);
+    std::stringstream text;
+    text << in.rdbuf();
+    // Commented-out keys count: "# key =" or "key =" at the start of a line.
+    for (const char* key : {"path", "name", "host", "tls", "port", "tls_verify", "ca_file", "user", "password_command",
+                            "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth",
+                            "mailboxes", "exclude", "expunged", "connections", "timeout", "sync_path", "command",
+                            "identity", "passphrase_command", "known_hosts", "accept_new_host_key", "forward",
+                            "keepalive"}) {
+        INFO(key);
+        std::regex documented("(^|\\n)(# )?" + std::string(key) + " = ");
+        CHECK(std::regex_search(text.str(), documented));
+    }
 }

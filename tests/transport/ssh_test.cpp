@@ -2,6 +2,8 @@
 // Skips (with a message) when IMAPKEEP_TEST_SSH_PORT is not set.
 #include <imapkeep/transport/ssh.hpp>
 
+#include "transport/ssh_detail.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -537,4 +539,63 @@ TEST_CASE("ssh throughput", "[ssh][integration][bench]") {
         CHECK(echoed == data);
         WARN("ssh exec echo: " << 2 * kBytes / 1e6 / seconds << " MB/s both ways");
     }
+}
+
+TEST_CASE("ssh host key preference puts the types known_hosts has for the host first", "[ssh]") {
+    TempDir dir;
+    // Real keys, so that ssh-keygen -H (the reference hashing) accepts the lines.
+    const auto ecdsa = dir.path() / "ecdsa";
+    REQUIRE(std::system(("ssh-keygen -q -t ecdsa -b 256 -N '' -f '" + ecdsa.string() + "' >/dev/null").c_str()) == 0);
+    std::string ecdsa_public = read_file(ecdsa.string() + ".pub");
+    ecdsa_public = ecdsa_public.substr(0, ecdsa_public.find(' ', ecdsa_public.find(' ') + 1));
+
+    struct Case {
+        const char* name;
+        std::string known_hosts;
+        bool hash;
+        std::string expect_prefix;
+    };
+    const std::string kDefault = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384";
+    const std::vector<Case> cases = {
+        {"no entry", "", false, kDefault},
+        {"entry for another port only", "[mail.example]:2200 " + ecdsa_public + "\n", false, kDefault},
+        {"entry for port 22 is the bare name", "mail.example " + ecdsa_public + "\n", false, kDefault},
+        {"plain entry", "other,[mail.example]:2222 " + ecdsa_public + "\n", false,
+         "ecdsa-sha2-nistp256,ssh-ed25519,ecdsa-sha2-nistp384"},
+        {"hashed entry", "[mail.example]:2222 " + ecdsa_public + "\n", true,
+         "ecdsa-sha2-nistp256,ssh-ed25519,ecdsa-sha2-nistp384"},
+        {"rsa entry offers the SHA-2 signatures first", "[mail.example]:2222 ssh-rsa AAAAB3NzaC1yc2E\n",
+         false, "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ssh-ed25519"},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            const auto path = dir.path() / "known_hosts";
+            write_file(path, c.known_hosts);
+            if (c.hash) {
+                REQUIRE(std::system(("ssh-keygen -q -H -f '" + path.string() + "' >/dev/null 2>&1").c_str()) == 0);
+                REQUIRE(read_file(path).rfind("|1|", 0) == 0);
+            }
+            SshOptions options;
+            options.host = "mail.example";
+            options.port = 2222;
+            options.known_hosts = path.string();
+            const std::string preference = imapkeep::transport::ssh_detail::host_key_preference(options);
+            INFO(preference);
+            CHECK(preference.rfind(c.expect_prefix, 0) == 0);
+        }
+    }
+}
+
+TEST_CASE("ssh known_hosts names and home expansion", "[ssh]") {
+    using imapkeep::transport::ssh_detail::expand_home;
+    using imapkeep::transport::ssh_detail::known_hosts_name;
+    CHECK(known_hosts_name("mail.example", 22) == "mail.example");
+    CHECK(known_hosts_name("mail.example", 2222) == "[mail.example]:2222");
+    const std::string home = env("HOME");
+    if (!home.empty()) {
+        CHECK(expand_home("~") == home);
+        CHECK(expand_home("~/.ssh/known_hosts") == home + "/.ssh/known_hosts");
+    }
+    CHECK(expand_home("/etc/ssh/ssh_known_hosts") == "/etc/ssh/ssh_known_hosts");
+    CHECK(expand_home("~other/x") == "~other/x");  // other users' homes are not expanded
 }

@@ -31,6 +31,9 @@ namespace {
 // same script the Dovecot test environment uses.
 struct Certs {
     std::string dir;
+    ~Certs() {
+        if (!dir.empty()) std::system(("rm -rf '" + dir + "'").c_str());
+    }
     std::string ca() const { return dir + "/ca.pem"; }
     std::string cert() const { return dir + "/server.pem"; }
     std::string key() const { return dir + "/server.key"; }

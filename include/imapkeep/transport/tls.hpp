@@ -18,7 +18,13 @@ struct TlsOptions {
 };
 
 // Performs the handshake over `inner` (which it owns). `host` is used for SNI and
-// verification unless options.server_name is set. Throws TransportError(Tls).
+// verification unless options.server_name is set; an IP literal ("127.0.0.1",
+// "::1" or "[::1]") is checked against the certificate's IP SANs and sends no
+// SNI (RFC 6066 §3). Throws TransportError(Tls) with OpenSSL's reason, e.g.
+// "certificate verify failed: hostname mismatch". Errors of `inner` (Io,
+// Timeout, ...) pass through with their own kind; after a read Timeout the
+// stream may be read again. pending() = decrypted bytes + inner->pending().
+// A peer closing without close_notify reads as EOF (IMAP frames its own data).
 StreamPtr wrap_tls(StreamPtr inner, const std::string& host, const TlsOptions& options);
 
 }  // namespace imapkeep::transport
