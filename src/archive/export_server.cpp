@@ -57,6 +57,14 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
             auto it = sinks.find(fd.body_sink);
             SpoolSink* sink = it == sinks.end() ? nullptr : it->second.get();
             try {
+                if (!sink && fd.has_body && !fd.body_sink) {
+                    // A body sent as a quoted string (small messages, some servers).
+                    auto spooled = std::make_unique<SpoolSink>(spool + "/" + std::to_string(++counter));
+                    spooled->write(fd.body);
+                    spooled->finish();
+                    sink = spooled.get();
+                    it = sinks.emplace(sink, std::move(spooled)).first;
+                }
                 auto date = fd.internaldate ? util::parse_imap_datetime(*fd.internaldate) : std::nullopt;
                 if (!fd.has_body || !sink || !date || !fd.flags)
                     throw ArchiveError("the server sent no complete message");
