@@ -145,11 +145,12 @@ TEST_CASE("imapkeep backup from the command line", "[integration][cli]") {
     }
     SECTION("a config error is exit 2 naming file, line and key") {
         auto path = dir.path / "bad.toml";
-        std::ofstream(path) << "[store]\npath = \"/tmp/x\"\n[[account]]\nname = \"a\"\nport = \"x\"\n";
+        std::ofstream(path) << "[store]\npath = \"/tmp/x\"\n[[account]]\nname = \"a\"\nhost = \"h\"\n"
+                                "user = \"u\"\npassword = \"p\"\nport = \"x\"\n";
         ::chmod(path.c_str(), 0600);
         auto r = run_imapkeep({"backup", "--config", path.string()}, dir.path);
         CHECK(r.code == 2);
-        CHECK(r.err.find("bad.toml:5") != std::string::npos);
+        CHECK(r.err.find("bad.toml:8") != std::string::npos);
         CHECK(r.err.find("port") != std::string::npos);
     }
     admin->delete_mailbox(p);
