@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <unistd.h>
 
 #include "imaplib/fake_server.hpp"
 
@@ -333,4 +334,29 @@ TEST_CASE("overridden readline and send carry the protocol", "[imaplib][fake]") 
 
 TEST_CASE("timeout 0 is an error", "[imaplib]") {
     CHECK_THROWS_AS(IMAP4("127.0.0.1", 1, 0.0), IMAP4::error);
+}
+
+TEST_CASE("debug > 3 traces commands without the password", "[imaplib][fake]") {
+    FakeServer server(
+        "S: * OK IMAP4rev1 hi\nC: {TAG} CAPABILITY\nS: * CAPABILITY IMAP4rev1\nS: {TAG} OK done\n"
+        "C: {TAG} LOGIN tim \"sekrit\"\nS: {TAG} OK in\nC: {TAG} LOGOUT\nS: * BYE bye\nS: {TAG} OK done\n");
+    IMAP4 M("127.0.0.1", server.port(), 5.0);
+    std::FILE* capture = std::tmpfile();
+    REQUIRE(capture);
+    int saved = ::dup(2);
+    ::dup2(::fileno(capture), 2);
+    M.debug = 4;
+    M.login("tim", "sekrit");
+    M.logout();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::string trace;
+    std::rewind(capture);
+    for (int c; (c = std::fgetc(capture)) != EOF;) trace += static_cast<char>(c);
+    std::fclose(capture);
+    CHECK(trace.find(" LOGIN tim <password>") != std::string::npos);
+    CHECK(trace.find("< * BYE bye") != std::string::npos);
+    CHECK(trace.find("sekrit") == std::string::npos);
+    CHECK(server.finish() == "");
 }
