@@ -196,6 +196,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
                         catalog.rollback();
                         throw;
                     }
+                    // The live tree mirrors the server: drop the emptied folder.
+                    if (!it->folder.empty()) messages.remove_folder(account.name, it->folder);
                     run.step();
                 } catch (const StopRequested&) {
                     throw;

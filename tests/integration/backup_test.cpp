@@ -208,6 +208,7 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             auto deleted_box = store.catalog->find_mailbox(acct, created);
             REQUIRE(deleted_box);
             CHECK(deleted_box->deleted_at);
+            CHECK_FALSE(std::filesystem::exists(dir.path / "mail" / "it" / deleted_box->folder));
             for (const auto& m : store.catalog->all_messages(deleted_box->id)) {
                 CHECK(m.expunged_at);
                 CHECK(std::filesystem::exists(store.messages->absolute(m.file)));
