@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run):
 #   sudo bash scripts/test.sh              # build/ : RelWithDebInfo, -Werror
-#   sudo bash scripts/test.sh --sanitize   # build-asan/ : ASan + UBSan
+#   sudo bash scripts/test.sh --sanitize   # build-asan/ : ASan + UBSan, no -Werror
 # Installs missing Debian packages, builds, checks the installed library with
 # the README's example, then runs every ctest test with a throwaway Dovecot and
 # sshd on loopback (scripts/test-env). Exits non-zero on any failure.
@@ -10,11 +10,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build=build
 sanitize=OFF
+werror=ON
 case "${1:-}" in
   "") ;;
   --sanitize)
     build=build-asan
     sanitize=ON
+    # GCC 12's flow warnings (-Wmaybe-uninitialized) misfire on instrumented
+    # code, e.g. inside std::regex; the plain build is the -Werror gate.
+    werror=OFF
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     ;;
@@ -31,7 +35,7 @@ bash scripts/deps.sh
 
 step "build ($build)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DIMAPKEEP_WERROR=ON -DIMAPKEEP_SANITIZE="$sanitize"
+  -DIMAPKEEP_WERROR="$werror" -DIMAPKEEP_SANITIZE="$sanitize"
 cmake --build "$build" -j2
 
 work=$(mktemp -d)

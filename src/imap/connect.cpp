@@ -95,6 +95,8 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
             }
         }
         client->capabilities();
+        // After authentication (RFC 4978 §3: the server may refuse it before).
+        if (o.compress) client->compress();
         return client;
     } catch (const ConnectError&) {
         throw;

@@ -3,10 +3,13 @@
 #include "cli/lock.hpp"
 
 #include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
 
 using cli_test::CliFixture;
 using namespace imapkeep;
@@ -88,4 +91,41 @@ TEST_CASE("verify without a backup, and while a backup holds the lock", "[verify
     auto busy = f.run({"verify", "--config", f.config});
     CHECK(busy.code == 75);
     CHECK(busy.err.find("another imapkeep run holds the lock") != std::string::npos);
+}
+
+// Against the real Dovecot of scripts/test-env/up.sh: a real backup, then
+// verify --server agrees with the server; a wrong password is exit 3.
+TEST_CASE("backup then verify --server against Dovecot", "[verify][integration]") {
+    const char* port = std::getenv("IMAPKEEP_TEST_IMAPS_PORT");
+    if (!port || !std::getenv("IMAPKEEP_TEST_IMAP_PORT")) {
+        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping (run scripts/test-env/up.sh)");
+        return;
+    }
+    CliFixture f;
+    const std::string secret_file = f.store + ".pw";
+    std::ofstream(secret_file) << std::getenv("IMAPKEEP_TEST_PASSWORD") << "\n";
+    std::ofstream(f.config) << "[store]\npath = \"" << f.store << "\"\n[[account]]\nname = \"dovecot\"\n"
+                            << "host = \"localhost\"\nport = " << port << "\nca_file = \""
+                            << std::getenv("IMAPKEEP_TEST_CA_FILE") << "\"\nuser = \""
+                            << std::getenv("IMAPKEEP_TEST_USER") << "\"\npassword_file = \"" << secret_file
+                            << "\"\nconnections = 2\n";
+    cli::Services services{sync::backup_account};
+    auto backup = f.run({"backup", "--config", f.config, "--json"}, services);
+    INFO(backup.err);
+    REQUIRE(backup.code == 0);
+    auto report = nlohmann::json::parse(backup.out);
+    CHECK(report["accounts"][0]["error"].is_null());
+    CHECK(backup.out.find(std::getenv("IMAPKEEP_TEST_PASSWORD")) == std::string::npos);
+
+    auto verify = f.run({"verify", "--config", f.config, "--server"});
+    INFO(verify.err);
+    CHECK(verify.code == 0);
+    CHECK(verify.out.find("dovecot: server: UIDs and flags match") != std::string::npos);
+
+    std::ofstream(secret_file) << "not-the-password\n";
+    auto wrong = f.run({"backup", "--config", f.config, "-q"}, services);
+    CHECK(wrong.code == 3);
+    CHECK(wrong.out.empty());
+    CHECK(wrong.err.find("dovecot: cannot connect: ") != std::string::npos);
+    CHECK(wrong.err.find("not-the-password") == std::string::npos);
 }

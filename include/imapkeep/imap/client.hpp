@@ -125,6 +125,10 @@ public:
     // RFC 3501 §6.2.1. Fails closed (Abort): no STARTTLS capability, NO/BAD,
     // already TLS, or bytes buffered after the tagged OK. Capabilities are asked again.
     void starttls(const transport::TlsOptions& options, const std::string& host);
+    // RFC 4978 COMPRESS=DEFLATE: after the tagged OK both directions are raw
+    // DEFLATE. Fails closed like STARTTLS: bytes buffered after the OK -> Abort.
+    // Returns false (nothing sent) when the server does not offer it.
+    bool compress();
     void login(const std::string& user, const std::string& password);
     // Uses SASL-IR when offered and the mechanism has an initial response.
     void authenticate(SaslMechanism& mechanism);

@@ -32,6 +32,7 @@ struct ConnectOptions {
     std::string command;                        // non-empty: local process (PREAUTH expected)
     std::optional<transport::SshOptions> ssh;   // set: SSH exec or forward
     bool allow_plaintext_auth = false;          // LOGIN/PLAIN over an unencrypted link
+    bool compress = false;                      // COMPRESS=DEFLATE when offered (RFC 4978)
     ClientOptions client;
 };
 
