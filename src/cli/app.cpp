@@ -1,5 +1,7 @@
 #include "cli/app.hpp"
 
+#include "cli/archive_commands.hpp"
+
 #include "cli/exit_codes.hpp"
 #include "cli/permissions.hpp"
 
@@ -24,8 +26,9 @@ struct Options {
     bool quiet = false;
     bool verbose = false;
     bool server = false;
-    // restore / export (issue 4); parsed so --help is right, not run yet.
+    // restore / export (issue 4)
     std::string to, prefix, at, format, output, url, password_command, password_file;
+    bool plaintext = false;
 };
 
 void add_config_option(CLI::App& sub, Options& o) {
@@ -43,11 +46,6 @@ void add_verbosity(CLI::App& sub, Options& o) {
 
 Verbosity verbosity_of(const Options& o) {
     return o.quiet ? Verbosity::Quiet : o.verbose ? Verbosity::Verbose : Verbosity::Normal;
-}
-
-int not_implemented(const std::string& command, Io& io) {
-    io.err << "imapkeep " << command << ": not implemented yet\n";
-    return kExitUsage;
 }
 
 }  // namespace
@@ -87,7 +85,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     verify->add_flag("--json", o.json, "Print the findings as JSON");
     add_verbosity(*verify, o);
 
-    auto* restore = app.add_subcommand("restore", "APPEND backed-up mail to an account (not implemented yet)");
+    auto* restore = app.add_subcommand("restore", "APPEND backed-up mail to an account, as it is or as it was at a time");
     add_config_option(*restore, o);
     restore->add_option("--account", o.accounts, "Source account")->type_name("SRC")->required();
     restore->add_option("--to", o.to, "Target account (another [[account]], or SRC)")->type_name("TARGET")->required();
@@ -99,7 +97,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     restore->add_flag("--json", o.json, "Print the report as JSON");
     add_verbosity(*restore, o);
 
-    auto* export_ = app.add_subcommand("export", "Write an mbox, Maildir or .eml archive (not implemented yet)");
+    auto* export_ = app.add_subcommand("export", "Write an mbox, Maildir or .eml archive from the store, or straight from a server with --url");
     add_config_option(*export_, o);
     export_->add_option("--account", o.accounts, "Account to export from the store")->type_name("NAME");
     export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
@@ -110,6 +108,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_option("--at", o.at, "Export the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
     export_->add_option("--password-command", o.password_command, "With --url: command printing the password");
     export_->add_option("--password-file", o.password_file, "With --url: file holding the password");
+    export_->add_flag("--plaintext", o.plaintext,
+                      "With an imap:// URL: no TLS at all (default: STARTTLS, required). Loopback only");
+    export_->add_flag("--json", o.json, "Print the report as JSON");
+    add_verbosity(*export_, o);
 
     try {
         app.parse(argc, argv);
@@ -122,8 +124,19 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export)\n";
         return kExitUsage;
     }
-    if (restore->parsed()) return not_implemented("restore", io);
-    if (export_->parsed()) return not_implemented("export", io);
+    if (export_->parsed() && !o.url.empty()) {
+        // A one-shot archive needs no config file.
+        ::umask(077);
+        try {
+            return run_export(Config{}, ExportArgs{"", o.url, o.format, o.output, o.mailboxes, o.at,
+                                                   o.password_command, o.password_file, o.plaintext,
+                                                   o.json, verbosity_of(o)},
+                              io);
+        } catch (const ConfigError& e) {
+            io.err << "imapkeep: " << e.what() << "\n";
+            return kExitUsage;
+        }
+    }
 
     Config config;
     try {
@@ -141,6 +154,19 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
             ::umask(077);
             BackupArgs args{o.accounts, o.mailboxes, o.dry_run, o.json, verbosity_of(o)};
             return run_backup(config, args, services, io);
+        }
+        if (restore->parsed()) {
+            ::umask(077);
+            return run_restore(config, RestoreArgs{o.accounts.front(), o.to, o.mailboxes, o.prefix, o.at,
+                                                   o.dry_run, o.json, verbosity_of(o)},
+                               io);
+        }
+        if (export_->parsed()) {
+            ::umask(077);
+            return run_export(config, ExportArgs{o.accounts.empty() ? "" : o.accounts.front(), "",
+                                                 o.format, o.output, o.mailboxes, o.at, "", "", false,
+                                                 o.json, verbosity_of(o)},
+                              io);
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {

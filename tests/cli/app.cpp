@@ -41,14 +41,18 @@ TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
     }
 }
 
-TEST_CASE("restore and export are placeholders that exit 2", "[app]") {
+TEST_CASE("restore and export refuse what they cannot do with a usage error", "[app]") {
     CliFixture f;
     auto restore = f.run({"restore", "--config", f.config, "--account", "work", "--to", "home"});
     CHECK(restore.code == 2);
-    CHECK(restore.err == "imapkeep restore: not implemented yet\n");
+    CHECK(restore.err.find("account work has no backup") != std::string::npos);
     auto exp = f.run({"export", "--config", f.config, "--account", "work", "--format", "mbox", "--output", "/tmp/x"});
     CHECK(exp.code == 2);
-    CHECK(exp.err == "imapkeep export: not implemented yet\n");
+    CHECK(exp.err.find("account work has no backup") != std::string::npos);
+    auto url = f.run({"export", "--url", "ftp://nowhere", "--format", "mbox", "--output", "/tmp/x"});
+    CHECK(url.code == 2);
+    auto format = f.run({"export", "--url", "imaps://u@h", "--format", "zip", "--output", "/tmp/x"});
+    CHECK(format.code == 2);
 }
 
 TEST_CASE("config errors exit 2 with file:line: key", "[app]") {
