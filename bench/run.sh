@@ -36,6 +36,7 @@ port = $P
 tls = "none"
 user = "$U"
 password = "$W"
+allow_plaintext_auth = true
 mailboxes = ["Bench"]
 TOML
 cat >"$work/imapkeep-ssh.toml" <<TOML
