@@ -284,6 +284,7 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         c.read_timeout = std::chrono::seconds(*t);
     }
     c.allow_plaintext_auth = r.boolean("allow_plaintext_auth").value_or(false);
+    c.compress = r.boolean("compress").value_or(false);
     account.sync_path = r.choice("sync_path", {"qresync", "condstore", "plain"}).value_or("");
     if (local_command) c.command = *local_command;
 
