@@ -230,7 +230,7 @@ SelectData Client::select(const std::string& mailbox, bool read_only,
             data.read_only = false;
         }
     };
-    auto handler = [&](const Response& r, const wire::Frame&) {
+    auto handler = [&](const Response& r, const wire::Frame& frame) {
         if (r.type == "EXISTS" && r.number) {
             data.exists = static_cast<std::uint32_t>(*r.number);
         } else if (r.type == "RECENT" && r.number) {
@@ -239,8 +239,20 @@ SelectData Client::select(const std::string& mailbox, bool read_only,
             data.flags = node_strings(r.args[0]);
         } else if (r.type == "OK" && r.code) {
             handle_code(*r.code);
+        } else if (qresync && r.type == "VANISHED") {
+            // VANISHED [(EARLIER)] known-uids (RFC 7162 §7.2.10)
+            for (const auto& n : r.args) {
+                if (n.kind == Node::Kind::List) continue;
+                auto set = UidSet::parse(n.text);
+                for (const auto& range : set.ranges())
+                    data.vanished.add_range(Uid(range.first), Uid(range.last));
+            }
+        } else if (qresync && r.type == "FETCH") {
+            auto fetched = to_fetch_data(r, frame);
+            if (!fetched.uid) return false;
+            data.changed.push_back(std::move(fetched));
         } else {
-            return false;  // VANISHED / FETCH during QRESYNC go to the unsolicited handler
+            return false;
         }
         return true;
     };

@@ -142,43 +142,14 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     std::optional<imap::QresyncParams> qresync;
     if (path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
         qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
-    if (qresync) {
-        // RFC 7162 §3.2.5.1: the changes since our modseq arrive during SELECT.
-        m_client.set_unsolicited_handler([&](const wire::Response& r, const wire::Frame&) {
-            if (r.type == "VANISHED") {
-                for (const auto& n : r.args) {
-                    if (n.kind == wire::Node::Kind::List) continue;  // (EARLIER)
-                    for (auto u : UidSet::parse(n.text).to_vector()) qresync_vanished.push_back(u.value);
-                }
-                return true;
-            }
-            if (r.type == "FETCH" && !r.args.empty() && r.args[0].kind == wire::Node::Kind::List) {
-                std::optional<std::uint32_t> uid;
-                std::vector<std::string> flags;
-                const auto& items = r.args[0].items;
-                for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                    if (items[i].is_atom("UID")) uid = static_cast<std::uint32_t>(items[i + 1].number);
-                    if (items[i].is_atom("FLAGS"))
-                        for (const auto& f : items[i + 1].items) flags.push_back(f.text);
-                }
-                if (uid) qresync_flags[*uid] = flags;
-                return true;
-            }
-            return false;
-        });
-    }
-    imap::SelectData selected;
-    try {
-        selected = m_client.select(mailbox.name, true, qresync, path == SyncPath::Condstore);
-    } catch (...) {
-        m_client.set_unsolicited_handler({});
-        throw;
-    }
-    m_client.set_unsolicited_handler({});
+    // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
+    auto selected = m_client.select(mailbox.name, true, qresync, path == SyncPath::Condstore);
+    for (const auto& f : selected.changed)
+        if (f.uid && f.flags) qresync_flags[f.uid->value] = *f.flags;
+    for (auto u : selected.vanished.to_vector()) qresync_vanished.push_back(u.value);
     if (!selected.highestmodseq) path = SyncPath::Plain;  // [NOMODSEQ] mailbox
     m_report.path = path_name(path);
 
-    std::optional<std::set<std::uint32_t>> only;
     if (!is_new && record.uidvalidity != 0 && record.uidvalidity != selected.uidvalidity.value) {
         handle_uidvalidity_change(record, selected.uidvalidity.value);
     } else if (!is_new) {
@@ -194,7 +165,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         m_run.step();
     }
 
-    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), {});
+    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1));
 
     if (selected.uidnext) record.uidnext = std::max(record.uidnext, selected.uidnext->value);
     record.highestmodseq = selected.highestmodseq ? selected.highestmodseq->value : 0;
@@ -371,8 +342,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     apply_expunges(plan.unmatched_catalog);
 }
 
-void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
-                            const std::vector<std::uint32_t>&) {
+void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid) {
     // Which UIDs are new, and how big: one cheap round trip. "n:*" always matches
     // the highest UID even when it is below n (RFC 3501 §6.4.8), so filter.
     std::vector<std::pair<std::uint32_t, std::uint64_t>> wanted;

@@ -45,8 +45,8 @@ private:
                     std::vector<std::uint32_t>& qresync_vanished);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
-    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
-                   const std::vector<std::uint32_t>& only_uids);
+    // Downloads every UID >= from_uid the catalog does not have yet.
+    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid);
     std::int64_t now() const;
 
     AccountRun& m_run;

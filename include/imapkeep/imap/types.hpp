@@ -14,22 +14,6 @@ class LiteralSink;
 
 namespace imapkeep::imap {
 
-// SELECT / EXAMINE (RFC 3501 §6.3.1, RFC 7162 §3.1.2.1, RFC 8474 §4.1).
-struct SelectData {
-    std::uint32_t exists = 0;
-    std::uint32_t recent = 0;
-    std::vector<std::string> flags;
-    std::optional<std::vector<std::string>> permanent_flags;
-    UidValidity uidvalidity{0};
-    std::optional<Uid> uidnext;
-    std::optional<ModSeq> highestmodseq;  // absent = [NOMODSEQ] or no CONDSTORE
-    bool nomodseq = false;
-    bool read_only = false;               // [READ-ONLY] vs [READ-WRITE]
-    std::string mailboxid;                // [MAILBOXID (id)]
-    // QRESYNC (RFC 7162 §3.2.5.1): VANISHED (EARLIER) and FETCH received during SELECT
-    // are delivered to the unsolicited handler as they arrive.
-};
-
 // LIST / LSUB (RFC 3501 §7.2.2; RFC 5258; RFC 6154 attributes; RFC 5819 STATUS).
 struct StatusData;
 struct ListEntry {
@@ -77,6 +61,24 @@ struct FetchData {
     std::string body;
     // Other BODY[section] items, buffered: e.g. {"HEADER.FIELDS (MESSAGE-ID)", "..."}.
     std::vector<std::pair<std::string, std::string>> sections;
+};
+
+// SELECT / EXAMINE (RFC 3501 §6.3.1, RFC 7162 §3.1.2.1, RFC 8474 §4.1).
+struct SelectData {
+    std::uint32_t exists = 0;
+    std::uint32_t recent = 0;
+    std::vector<std::string> flags;
+    std::optional<std::vector<std::string>> permanent_flags;
+    UidValidity uidvalidity{0};
+    std::optional<Uid> uidnext;
+    std::optional<ModSeq> highestmodseq;  // absent = [NOMODSEQ] or no CONDSTORE
+    bool nomodseq = false;
+    bool read_only = false;               // [READ-ONLY] vs [READ-WRITE]
+    std::string mailboxid;                // [MAILBOXID (id)]
+    // SELECT/EXAMINE with QRESYNC parameters (RFC 7162 §3.2.5.1): what changed
+    // since the given modseq, sent by the server before the tagged OK.
+    UidSet vanished;                   // VANISHED (EARLIER)
+    std::vector<FetchData> changed;       // FETCH (UID FLAGS MODSEQ)
 };
 
 struct AppendResult {
