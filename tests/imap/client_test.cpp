@@ -360,3 +360,31 @@ TEST_CASE("arguments with CR or LF never reach the wire") {
     client.create("a\"b");  // quoted, not injected
     CHECK(log->find("CREATE \"a\\\"b\"") != std::string::npos);
 }
+
+TEST_CASE("EXAMINE with QRESYNC returns what vanished and what changed") {
+    auto log = std::make_shared<std::string>();
+    Client client(scripted("* PREAUTH hi\r\n",
+                           {{"EXAMINE",
+                             "* OK [UIDVALIDITY 67890007] ok\r\n"
+                             "* OK [HIGHESTMODSEQ 90060128194045007] ok\r\n"
+                             "* VANISHED (EARLIER) 41,43:116,118\r\n"
+                             "* 49 FETCH (UID 117 FLAGS (\\Seen \\Answered) MODSEQ (90060115194045001))\r\n"
+                             "* 5 FETCH (FLAGS (\\Deleted))\r\n"
+                             "$T OK [READ-ONLY] done\r\n"}},
+                           log));
+    client.read_greeting();
+    std::vector<std::string> unsolicited;
+    client.set_unsolicited_handler([&](const wire::Response& r, const wire::Frame&) {
+        unsolicited.push_back(r.type);
+        return true;
+    });
+    imap::QresyncParams q{UidValidity(67890007), ModSeq(90060115194045000ull), {}};
+    auto s = client.select("INBOX", true, q);
+    CHECK(log->find("EXAMINE INBOX (QRESYNC (67890007 90060115194045000))") != std::string::npos);
+    CHECK(s.vanished.to_string() == "41,43:116,118");
+    REQUIRE(s.changed.size() == 1);
+    CHECK(s.changed[0].uid->value == 117);
+    CHECK(s.changed[0].modseq->value == 90060115194045001ull);
+    // A FETCH without UID is not part of the answer: it reaches the handler.
+    CHECK(unsolicited == std::vector<std::string>{"FETCH"});
+}
