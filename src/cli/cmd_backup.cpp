@@ -1,6 +1,7 @@
 // imapkeep backup: lock the store, run the engine per account, record the run,
 // report.
 #include "cli/commands.hpp"
+#include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/progress.hpp"
@@ -62,24 +63,11 @@ std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io) {
     auto selected = select_accounts(config, args.accounts);
 
-    std::optional<StoreLock> lock;
-    try {
-        lock.emplace(config.store_path);
-    } catch (const LockBusy& e) {
-        io.err << "imapkeep: " << e.what() << "\n";
-        return kExitTempFail;
-    }
-
-    const std::string catalog_path = config.store_path + "/catalog.sqlite";
-    std::unique_ptr<store::Catalog> catalog;
-    std::unique_ptr<store::MessageStore> messages;
-    try {
-        catalog = store::open_sqlite_catalog(catalog_path);
-        messages = store::open_maildir_store(config.store_path);
-    } catch (const std::exception& e) {
-        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
-        return kExitTempFail;
-    }
+    auto session = open_store(config, io);
+    if (!session) return kExitTempFail;
+    const std::string& catalog_path = session->catalog_path;
+    auto& catalog = session->catalog;
+    auto& messages = session->messages;
 
     RunInfo run;
     run.dry_run = args.dry_run;

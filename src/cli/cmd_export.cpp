@@ -1,6 +1,7 @@
 // imapkeep export: from the store (locked while read) or straight from a
 // server (--url) into an mbox, Maildir++ or .eml archive.
 #include "cli/archive_commands.hpp"
+#include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/secrets.hpp"
@@ -103,22 +104,10 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         connect.password = make_password_function(source, "--url");
         report = archive::export_from_server(connect, url.mailbox, options);
     } else {
-        std::optional<StoreLock> lock;
-        try {
-            lock.emplace(config.store_path);
-        } catch (const LockBusy& e) {
-            io.err << "imapkeep: " << e.what() << "\n";
-            return kExitTempFail;
-        }
-        std::unique_ptr<store::Catalog> catalog;
-        std::unique_ptr<store::MessageStore> messages;
-        try {
-            catalog = store::open_sqlite_catalog(config.store_path + "/catalog.sqlite");
-            messages = store::open_maildir_store(config.store_path);
-        } catch (const std::exception& e) {
-            io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
-            return kExitTempFail;
-        }
+        auto session = open_store(config, io);
+        if (!session) return kExitTempFail;
+        auto& catalog = session->catalog;
+        auto& messages = session->messages;
         if (!catalog->find_account(args.account)) {
             io.err << "imapkeep export: account " << args.account << " has no backup in " << config.store_path << "\n";
             return kExitUsage;

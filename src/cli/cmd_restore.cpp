@@ -1,5 +1,6 @@
 // imapkeep restore: lock the store, APPEND to the target, journal, report.
 #include "cli/archive_commands.hpp"
+#include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 
@@ -15,17 +16,6 @@
 namespace imapkeep::cli {
 
 namespace {
-
-const char* kind_name(imap::ConnectError::Kind kind) {
-    switch (kind) {
-    case imap::ConnectError::Kind::Network: return "network";
-    case imap::ConnectError::Kind::Tls: return "tls";
-    case imap::ConnectError::Kind::HostKey: return "hostkey";
-    case imap::ConnectError::Kind::Auth: return "auth";
-    case imap::ConnectError::Kind::Protocol: return "protocol";
-    }
-    return "protocol";
-}
 
 int exit_code_for(const archive::RestoreReport& r) {
     if (r.connect_failed) return r.transient ? kExitTempFail : kExitConnect;
@@ -67,7 +57,7 @@ nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, 
             {"target", r.target_account},
             {"at", at ? nlohmann::json(iso8601_utc(*at)) : nlohmann::json(nullptr)},
             {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
-            {"error_kind", r.connect_failed ? nlohmann::json(kind_name(r.error_kind)) : nlohmann::json(nullptr)},
+            {"error_kind", r.connect_failed ? nlohmann::json(connect_error_kind_name(r.error_kind)) : nlohmann::json(nullptr)},
             {"transient", r.transient},
             {"totals",
              {{"mailboxes", r.mailboxes.size()},
@@ -125,22 +115,10 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     const sync::AccountConfig* target = select_accounts(config, {args.to}).front();
     // The source needs no [[account]] entry any more (it may be gone), only a backup.
 
-    std::optional<StoreLock> lock;
-    try {
-        lock.emplace(config.store_path);
-    } catch (const LockBusy& e) {
-        io.err << "imapkeep: " << e.what() << "\n";
-        return kExitTempFail;
-    }
-    std::unique_ptr<store::Catalog> catalog;
-    std::unique_ptr<store::MessageStore> messages;
-    try {
-        catalog = store::open_sqlite_catalog(config.store_path + "/catalog.sqlite");
-        messages = store::open_maildir_store(config.store_path);
-    } catch (const std::exception& e) {
-        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
-        return kExitTempFail;
-    }
+    auto session = open_store(config, io);
+    if (!session) return kExitTempFail;
+    auto& catalog = session->catalog;
+    auto& messages = session->messages;
 
     if (!catalog->find_account(args.account)) {
         io.err << "imapkeep restore: account " << args.account << " has no backup in " << config.store_path << "\n";

@@ -2,6 +2,7 @@
 // and with --server compare UIDs and flags with what the server has now.
 // The server is only read (EXAMINE, UID FETCH FLAGS).
 #include "cli/commands.hpp"
+#include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 
@@ -126,23 +127,10 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         io.err << "imapkeep: no backup in " << config.store_path << " yet\n";
         return kExitUsage;
     }
-    // A backup running meanwhile would move files under our feet.
-    std::optional<StoreLock> lock;
-    try {
-        lock.emplace(config.store_path);
-    } catch (const LockBusy& e) {
-        io.err << "imapkeep: " << e.what() << "\n";
-        return kExitTempFail;
-    }
-    std::unique_ptr<store::Catalog> catalog;
-    std::unique_ptr<store::MessageStore> messages;
-    try {
-        catalog = store::open_sqlite_catalog(catalog_path);
-        messages = store::open_maildir_store(config.store_path);
-    } catch (const std::exception& e) {
-        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
-        return kExitTempFail;
-    }
+    auto session = open_store(config, io);
+    if (!session) return kExitTempFail;
+    auto& catalog = session->catalog;
+    auto& messages = session->messages;
 
     int code = kExitOk;
     nlohmann::json report = {{"store", config.store_path}, {"accounts", nlohmann::json::array()}};

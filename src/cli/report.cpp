@@ -7,9 +7,8 @@
 
 namespace imapkeep::cli {
 
-namespace {
-
-const char* kind_name(imap::ConnectError::Kind kind) {
+// The JSON name of a connection failure's kind.
+const char* connect_error_kind_name(imap::ConnectError::Kind kind) {
     switch (kind) {
     case imap::ConnectError::Kind::Network: return "network";
     case imap::ConnectError::Kind::Tls: return "tls";
@@ -19,6 +18,8 @@ const char* kind_name(imap::ConnectError::Kind kind) {
     }
     return "unknown";
 }
+
+namespace {
 
 struct Totals {
     std::uint64_t mailboxes = 0, new_messages = 0, flag_changes = 0, expunged = 0, bytes = 0,
@@ -98,7 +99,7 @@ nlohmann::json account_json(const sync::AccountReport& account) {
     return {
         {"name", account.account},
         {"error", has_error ? nlohmann::json(account.error) : nlohmann::json(nullptr)},
-        {"error_kind", account.connect_failed ? nlohmann::json(kind_name(account.error_kind))
+        {"error_kind", account.connect_failed ? nlohmann::json(connect_error_kind_name(account.error_kind))
                                               : nlohmann::json(nullptr)},
         {"transient", has_error && account.transient},
         {"totals",

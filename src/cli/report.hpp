@@ -38,6 +38,9 @@ struct RunInfo {
     int exit_code = 0;
 };
 
+// "network", "tls", "hostkey", "auth" or "protocol": error_kind in --json reports.
+const char* connect_error_kind_name(imap::ConnectError::Kind kind);
+
 nlohmann::json mailbox_json(const sync::MailboxReport& mailbox);
 nlohmann::json account_json(const sync::AccountReport& account);
 nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports);
