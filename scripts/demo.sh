@@ -24,6 +24,8 @@ if [ $# -ge 1 ]; then
 fi
 
 out=${IMAPKEEP_DEMO_DIR:-$root/demo-backup}
+# Each demo Dovecot is new (new UIDVALIDITYs), so each demo starts a new store.
+rm -rf "$out/store"
 mkdir -p "$out"
 chmod 700 "$out"
 work=$(mktemp -d)
@@ -38,14 +40,18 @@ python3 - "$IMAPKEEP_TEST_HOST" "$IMAPKEEP_TEST_IMAP_PORT" <<'PY'
 import imaplib, sys
 M = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
 M.login("user1", "pass1")
-for box in ("Archive", "Archive.2024", "Projects"):
-    M.create(box)
+def ok(result):
+    typ, data = result
+    if typ != "OK":
+        sys.exit(f"demo: seeding the server failed: {data}")
+for box in ("Archive", "Archive/2024", "Projects"):
+    ok(M.create(box))
 for i in range(1, 9):
-    box = ("Archive", "Archive.2024", "Projects")[i % 3]
+    box = ("Archive", "Archive/2024", "Projects")[i % 3]
     msg = (f"From: Bob <bob@example.org>\r\nTo: user1@example.org\r\n"
            f"Subject: {box} note {i}\r\nMessage-ID: <demo-{i}@imapkeep.test>\r\n\r\n"
            f"Note {i} filed in {box}.\r\n").encode()
-    M.append(box, "(\\Seen $Work)" if i % 2 else "(\\Flagged)", None, msg)
+    ok(M.append(box, "(\\Seen $Work)" if i % 2 else "(\\Flagged)", None, msg))
 M.select("INBOX")
 M.store("1:2", "+FLAGS", "(\\Seen)")
 M.logout()
