@@ -285,6 +285,10 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     }
     c.allow_plaintext_auth = r.boolean("allow_plaintext_auth").value_or(false);
     c.compress = r.boolean("compress").value_or(false);
+    for (auto& e : r.strings("disable_extensions").value_or(std::vector<std::string>{})) {
+        for (auto& ch : e) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        c.client.disabled_capabilities.push_back(e);
+    }
     account.sync_path = r.choice("sync_path", {"qresync", "condstore", "plain"}).value_or("");
     if (local_command) c.command = *local_command;
 

@@ -155,7 +155,11 @@ void Client::set_capabilities_from(std::string_view text) {
         while (i < text.size() && text[i] == ' ') ++i;
         auto j = i;
         while (j < text.size() && text[j] != ' ') ++j;
-        if (j > i) m_caps.push_back(upper(text.substr(i, j - i)));
+        if (j > i) {
+            auto cap = upper(text.substr(i, j - i));
+            const auto& off = m_options.disabled_capabilities;
+            if (std::find(off.begin(), off.end(), cap) == off.end()) m_caps.push_back(std::move(cap));
+        }
         i = j;
     }
     m_caps_known = true;

@@ -116,7 +116,8 @@ bool MailboxSync::unchanged(const store::MailboxRecord& record, const imap::Stat
 }
 
 MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
-                                const std::optional<imap::StatusData>& status) {
+                                const std::optional<imap::StatusData>& listed_status) {
+    const imap::StatusData* status = listed_status ? &*listed_status : nullptr;
     auto started = std::chrono::steady_clock::now();
     m_report = MailboxReport{};
     m_report.name = mailbox.name;
@@ -127,6 +128,17 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
     if (!is_new && !dry) remove_orphans(record);
 
+    // Without LIST-STATUS, one STATUS round trip still spares the EXAMINE and
+    // the flag diff of an unchanged mailbox (only a modseq can prove "unchanged").
+    std::optional<imap::StatusData> asked;
+    if (!is_new && !status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
+        try {
+            asked = m_client.status(mailbox.name, {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
+            status = &*asked;
+        } catch (const imap::CommandFailed&) {
+            // The EXAMINE below reports the real problem, if any.
+        }
+    }
     if (!is_new && status && unchanged(record, *status)) {
         m_report.path = "unchanged";
         if (!dry) {

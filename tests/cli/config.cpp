@@ -260,7 +260,7 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
     text << in.rdbuf();
     // Commented-out keys count: "# key =" or "key =" at the start of a line.
     for (const char* key : {"path", "name", "host", "tls", "port", "tls_verify", "ca_file", "user", "password_command",
-                            "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth", "compress",
+                            "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth", "compress", "disable_extensions",
                             "mailboxes", "exclude", "expunged", "connections", "timeout", "sync_path", "command",
                             "identity", "passphrase_command", "known_hosts", "accept_new_host_key", "forward",
                             "keepalive"}) {

@@ -316,3 +316,43 @@ TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run
     CHECK(second_run_steps > 3);
     server.drop(p);
 }
+
+TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs correctly",
+          "[integration][backup]") {
+    if (!have_dovecot()) {
+        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
+        return;
+    }
+    Server server;
+    const std::string p = unique_name("ikn");
+    server.c->create(p);
+    for (int i = 1; i <= 4; ++i) server.append(p, i, p);
+    auto account = account_for(p, server.delim, "condstore");
+    account.connect.client.disabled_capabilities = {"LIST-STATUS", "ESEARCH", "QRESYNC"};
+    std::vector<std::string> sent;
+    account.connect.client.trace = [&](std::string_view line) {
+        if (line.rfind("C: ", 0) == 0) sent.emplace_back(line);
+    };
+    account.connections = 1;
+    TempDir dir;
+    Store store(dir.path);
+    REQUIRE(store.backup(account).error.empty());
+    for (const auto& line : sent) CHECK(line.find("RETURN (STATUS") == std::string::npos);
+
+    sent.clear();
+    auto idle = store.backup(account);
+    REQUIRE(idle.mailboxes.size() == 1);
+    CHECK(idle.mailboxes[0].path == "unchanged");
+    bool examined = false;
+    for (const auto& line : sent) examined |= line.find("EXAMINE") != std::string::npos;
+    CHECK_FALSE(examined);  // one STATUS sufficed
+
+    server.expunge(p, "2");
+    server.store_flags(p, "3", "+FLAGS", "(\\Seen)");
+    auto changed = store.backup(account);
+    REQUIRE(changed.mailboxes.size() == 1);
+    CHECK(changed.mailboxes[0].expunged == 1);
+    CHECK(changed.mailboxes[0].flag_changes == 1);
+    check_mirrors(server, store, p);
+    server.drop(p);
+}

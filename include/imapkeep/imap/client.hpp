@@ -35,6 +35,9 @@ struct ClientOptions {
     wire::Limits limits;
     // Called with each line sent/received (secrets redacted), prefixed "C: "/"S: ".
     std::function<void(std::string_view)> trace;
+    // Capabilities to ignore, as if the server never offered them (like mbsync's
+    // DisableExtension): for servers whose extensions misbehave. Upper-case.
+    std::vector<std::string> disabled_capabilities;
 };
 
 // Parameters for SELECT/EXAMINE (QRESYNC ...) (RFC 7162 §3.2.5).
