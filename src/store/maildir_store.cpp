@@ -32,6 +32,7 @@ class MaildirPending final : public PendingMessage {
     ~MaildirPending() override { discard(); }
 
     void write(std::string_view chunk) override;
+    static constexpr std::size_t kWriteBuffer = 256 * 1024;
     std::uint64_t size() const override { return m_size; }
     std::string sha256_hex() const override {
         if (m_state == State::Writing) throw StoreError("sha256_hex() before finish()");
@@ -49,7 +50,11 @@ class MaildirPending final : public PendingMessage {
     MaildirStore& m_store;
     std::string m_tmp_dir;  // absolute
     std::string m_name;     // unique base name
+    void flush();
+    void write_fully(std::string_view bytes);
+
     int m_fd;
+    std::string m_buffer;  // not yet written, at most kWriteBuffer bytes
     util::Sha256 m_hash;
     std::uint64_t m_size = 0;
     std::string m_digest;
@@ -94,6 +99,15 @@ class MaildirStore final : public MessageStore {
             return std::make_unique<MaildirPending>(*this, tmp_dir, std::move(name), fd);
         }
         throw StoreError("cannot find a unique file name in " + tmp_dir);
+    }
+
+    void sync_committed() override {
+        std::set<std::string> dirs;
+        {
+            std::lock_guard lock(m_mutex);
+            dirs.swap(m_unsynced_dirs);
+        }
+        for (const auto& dir : dirs) fsync_dir(dir);
     }
 
     void sync_pending() override {
@@ -148,7 +162,12 @@ class MaildirStore final : public MessageStore {
             throw StoreError("commit(): tmp file vanished: " + from);
         pending->m_state = MaildirPending::State::Committed;
         forget_tmp(from);
-        fsync_dir(m_root + "/" + dir + "/cur");
+        if (m_options.defer_fsync) {
+            std::lock_guard lock(m_mutex);
+            m_unsynced_dirs.insert(m_root + "/" + dir + "/cur");
+        } else {
+            fsync_dir(m_root + "/" + dir + "/cur");
+        }
         return relative;
     }
 
@@ -400,12 +419,37 @@ class MaildirStore final : public MessageStore {
     std::set<std::string> m_known_dirs;
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
+    std::set<std::string> m_unsynced_dirs;  // cur/ dirs with renames not yet fsynced
 };
 
 void MaildirPending::write(std::string_view chunk) {
     if (m_state != State::Writing) throw StoreError("write() after finish()");
-    const char* data = chunk.data();
-    std::size_t left = chunk.size();
+    m_hash.update(chunk);
+    m_size += chunk.size();
+    // Chunks arrive as the network delivers them (often a few KiB): gather them
+    // so a message costs a handful of write()s, with memory still bounded.
+    if (m_buffer.size() + chunk.size() <= kWriteBuffer) {
+        if (m_buffer.capacity() < kWriteBuffer) m_buffer.reserve(kWriteBuffer);
+        m_buffer.append(chunk);
+        return;
+    }
+    flush();
+    if (chunk.size() < kWriteBuffer) {
+        m_buffer.append(chunk);
+        return;
+    }
+    write_fully(chunk);
+}
+
+void MaildirPending::flush() {
+    if (m_buffer.empty()) return;
+    write_fully(m_buffer);
+    m_buffer.clear();
+}
+
+void MaildirPending::write_fully(std::string_view bytes) {
+    const char* data = bytes.data();
+    std::size_t left = bytes.size();
     while (left > 0) {
         const ssize_t n = ::write(m_fd, data, left);
         if (n < 0) {
@@ -415,12 +459,12 @@ void MaildirPending::write(std::string_view chunk) {
         data += n;
         left -= static_cast<std::size_t>(n);
     }
-    m_hash.update(chunk);
-    m_size += chunk.size();
 }
 
 void MaildirPending::finish() {
     if (m_state != State::Writing) throw StoreError("finish() called twice");
+    flush();
+    std::string().swap(m_buffer);  // finished messages wait for commit without it
     if (!m_store.defer_fsync()) {
         if (::fsync(m_fd) != 0) throw_errno(errno, "cannot fsync", tmp_path());
         m_synced->store(true);

@@ -72,6 +72,9 @@ class SqliteCatalog final : public Catalog {
                              ": cannot use WAL journal mode (is it on a network file system?)");
         m_db.exec("PRAGMA synchronous = FULL");
         m_db.exec("PRAGMA foreign_keys = ON");
+        // Statement journals (every INSERT inside a batch transaction) in memory,
+        // not as temp files: they only matter while the process lives.
+        m_db.exec("PRAGMA temp_store = MEMORY");
         apply_migrations(m_db, compiled_migrations());
     }
 

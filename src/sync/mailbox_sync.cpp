@@ -493,6 +493,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
                 m.file = m_messages.commit(*a.pending, account, folder, uid, a.internaldate, a.flags);
                 rows.push_back(std::move(m));
             }
+            m_messages.sync_committed();
             std::uint32_t last = chunks[index].ranges().back().last;
             m_catalog.begin();
             try {

@@ -67,10 +67,15 @@ class MessageStore {
     virtual void sync_pending() = 0;
     // Renames into cur/ with the flag suffix, sets mtime to internaldate, and returns
     // the path relative to the store root. `uid` goes into the unique name.
+    // With deferred fsync (the default) the rename is durable only after
+    // sync_committed(): call it before the catalog transaction that records it.
     virtual std::string commit(PendingMessage& message, const std::string& account,
                                const std::string& folder, std::uint32_t uid,
                                std::int64_t internaldate,
                                const std::vector<std::string>& flags) = 0;
+
+    // Makes the renames of every commit() so far durable (one fsync per directory).
+    virtual void sync_committed() = 0;
 
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
     virtual std::string set_flags(const std::string& file,
