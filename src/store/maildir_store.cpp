@@ -409,6 +409,12 @@ class MaildirStore final : public MessageStore {
             if (exists(target)) return;
             throw StoreError("no such message file: " + from.relative());
         }
+        if (m_options.defer_fsync) {
+            std::lock_guard lock(m_mutex);
+            m_unsynced_dirs.insert(m_root + "/" + to.dir());
+            m_unsynced_dirs.insert(m_root + "/" + from.dir());
+            return;
+        }
         fsync_dir(m_root + "/" + to.dir());
         if (from.dir() != to.dir()) fsync_dir(m_root + "/" + from.dir());
     }
@@ -419,7 +425,7 @@ class MaildirStore final : public MessageStore {
     std::set<std::string> m_known_dirs;
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
-    std::set<std::string> m_unsynced_dirs;  // cur/ dirs with renames not yet fsynced
+    std::set<std::string> m_unsynced_dirs;  // dirs with renames not yet fsynced
 };
 
 void MaildirPending::write(std::string_view chunk) {

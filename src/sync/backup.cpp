@@ -153,6 +153,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
                         record.delimiter = target.delimiter;
                         record.folder = new_folder;
                         catalog.save_mailbox(record);
+                        messages.sync_committed();
                         catalog.commit();
                     } catch (...) {
                         catalog.rollback();
@@ -191,6 +192,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
                         auto record = *it;
                         record.deleted_at = now();
                         catalog.save_mailbox(record);
+                        messages.sync_committed();
                         catalog.commit();
                     } catch (...) {
                         catalog.rollback();

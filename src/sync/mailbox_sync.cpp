@@ -126,8 +126,6 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.created = is_new;
     const bool dry = m_run.options.dry_run;
 
-    if (!is_new && !dry) remove_orphans(record);
-
     // Without LIST-STATUS, one STATUS round trip still spares the EXAMINE and
     // the flag diff of an unchanged mailbox (only a modseq can prove "unchanged").
     std::optional<imap::StatusData> asked;
@@ -199,10 +197,9 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
 // A run killed between renaming files into cur/ and committing their catalog
 // rows leaves files no row points to. They are always messages at or above the
-// high-water mark, so the server still has them (or expunged them before we
-// cataloged them): removing them lets this run fetch them once, not twice.
-// Compared by unique base name, so a flag rename that was not cataloged yet is
-// not mistaken for an orphan.
+// high-water mark, which this run is about to fetch again. Compared by unique
+// base name, so a flag rename that was not cataloged yet is not mistaken for
+// an orphan.
 void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
     auto base_of = [](const std::string& path) {
         auto slash = path.rfind('/');
@@ -272,6 +269,7 @@ void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff)
                 auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
                 m_catalog.update_flags(id, flags, message->modseq, file, now());
             }
+            m_messages.sync_committed();
             m_catalog.commit();
         } catch (...) {
             m_catalog.rollback();
@@ -298,6 +296,7 @@ void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
                     m_catalog.delete_message(ids[i]);
                 }
             }
+            m_messages.sync_committed();
             m_catalog.commit();
         } catch (...) {
             m_catalog.rollback();
@@ -345,6 +344,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
         record.uidnext = 1;
         record.highestmodseq = 0;
         m_catalog.save_mailbox(record);
+        m_messages.sync_committed();
         m_catalog.commit();
     } catch (...) {
         m_catalog.rollback();
@@ -358,16 +358,24 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     // Which UIDs are new, and how big: one cheap round trip. "n:*" always matches
     // the highest UID even when it is below n (RFC 3501 §6.4.8), so filter.
     std::vector<std::pair<std::uint32_t, std::uint64_t>> wanted;
-    std::set<std::uint32_t> have;
-    if (record.id != 0)
-        for (const auto& m : m_catalog.messages(record.id))
-            if (m.uidvalidity == record.uidvalidity) have.insert(m.uid);
     UidSet range;
     range.add_range(Uid(from_uid), Uid(0xFFFFFFFFu));
     m_client.uid_fetch(range, "(UID RFC822.SIZE)", [&](imap::FetchData& d) {
-        if (!d.uid || d.uid->value < from_uid || have.count(d.uid->value)) return;
+        if (!d.uid || d.uid->value < from_uid) return;
         wanted.emplace_back(d.uid->value, d.rfc822_size.value_or(0));
     });
+    if (wanted.empty()) return;
+    // Never a second copy: after a UIDVALIDITY re-match, or a run killed between
+    // its catalog commits, some of these may be cataloged already.
+    if (record.id != 0) {
+        std::set<std::uint32_t> have;
+        for (const auto& m : m_catalog.messages(record.id))
+            if (m.uidvalidity == record.uidvalidity) have.insert(m.uid);
+        std::erase_if(wanted, [&](const auto& w) { return have.count(w.first) > 0; });
+        // Files a killed run renamed into cur/ without cataloging them are among
+        // these UIDs: remove them so they are fetched once, not twice.
+        if (!m_run.options.dry_run) remove_orphans(record);
+    }
     std::sort(wanted.begin(), wanted.end());
     std::uint64_t total_bytes = 0;
     for (const auto& w : wanted) total_bytes += w.second;

@@ -74,7 +74,9 @@ class MessageStore {
                                std::int64_t internaldate,
                                const std::vector<std::string>& flags) = 0;
 
-    // Makes the renames of every commit() so far durable (one fsync per directory).
+    // Makes every rename so far durable (commit, set_flags, the moves): one fsync
+    // per directory touched. With deferred fsync (the default) call it before the
+    // catalog transaction that records them.
     virtual void sync_committed() = 0;
 
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
