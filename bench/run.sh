@@ -107,32 +107,55 @@ folderfilter = lambda f: f == 'Bench'
 RC
 
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "  (exit $? from $1)" >&2; e=$(date +%s.%N); echo "$e - $s" | bc; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 flip_flags() {
-  python3 - "$H" "$P" "$U" "$W" "$count" <<'PY'
+  python3 - "$H" "$P" "$U" "$W" "$count" "$1" <<'PY'
 import imaplib, sys
-h, p, u, w, n = sys.argv[1:6]
+h, p, u, w, n, op = sys.argv[1:7]
 M = imaplib.IMAP4(h, int(p)); M.login(u, w); M.select("Bench")
 for i in range(1, int(n) + 1, 100):
-    M.store(str(i), "+FLAGS", "(\\Flagged)")
+    M.store(str(i), op, "(\\Flagged)")
 M.logout()
 PY
 }
+fresh() {  # forget every local copy
+  rm -rf "$work/ik" "$work/iks" "$work/mb" "$work/oli"
+  mkdir -p "$work/mb" "$work/oli"
+  sync  # the deletions' writeback must not land on whichever tool fsyncs first
+}
+run_tool() {
+  case $1 in
+    imapkeep) t "$bin" backup --config "$work/imapkeep.toml" -q ;;
+    imapkeep-ssh) t "$bin" backup --config "$work/imapkeep-ssh.toml" -q ;;
+    mbsync) t mbsync -c "$work/mbsyncrc" bench ;;
+    offlineimap) t offlineimap -c "$work/offlineimaprc" -u quiet ;;
+  esac
+}
 
+# Each figure is the median of $rounds rounds, each from a fresh local copy,
+# so one slow moment of a shared machine does not decide a ratio.
+rounds=${ROUNDS:-3}
 declare -A first noop flags
-first[imapkeep]=$(t "$bin" backup --config "$work/imapkeep.toml" -q)
-first[mbsync]=$(t mbsync -c "$work/mbsyncrc" bench)
-first[offlineimap]=$(t offlineimap -c "$work/offlineimaprc" -u quiet)
-noop[imapkeep]=$(t "$bin" backup --config "$work/imapkeep.toml" -q)
-noop[mbsync]=$(t mbsync -c "$work/mbsyncrc" bench)
-noop[offlineimap]=$(t offlineimap -c "$work/offlineimaprc" -u quiet)
-flip_flags
-flags[imapkeep]=$(t "$bin" backup --config "$work/imapkeep.toml" -q)
-flags[mbsync]=$(t mbsync -c "$work/mbsyncrc" bench)
-flags[offlineimap]=$(t offlineimap -c "$work/offlineimaprc" -u quiet)
-ssh_first=$(t "$bin" backup --config "$work/imapkeep-ssh.toml" -q)
+tools=(imapkeep mbsync offlineimap imapkeep-ssh)
+declare -A f n g
+for tool in "${tools[@]}"; do f[$tool]=""; n[$tool]=""; g[$tool]=""; done
+for round in $(seq "$rounds"); do
+  fresh
+  # Rotate the order so no tool always runs first.
+  tools=("${tools[@]:1}" "${tools[0]}")
+  for tool in "${tools[@]}"; do f[$tool]+=" $(run_tool "$tool")"; sync; done
+  for tool in "${tools[@]}"; do n[$tool]+=" $(run_tool "$tool")"; done
+  flip_flags $([ $((round % 2)) = 1 ] && echo +FLAGS || echo -FLAGS)
+  for tool in "${tools[@]}"; do g[$tool]+=" $(run_tool "$tool")"; done
+done
+for tool in "${tools[@]}"; do
+  # shellcheck disable=SC2086
+  first[$tool]=$(median ${f[$tool]}); noop[$tool]=$(median ${n[$tool]}); flags[$tool]=$(median ${g[$tool]})
+done
+ssh_first=${first[imapkeep-ssh]}
 bytes=$(du -sb "$work/ik/mail" | cut -f1)
 
-printf '\n%s messages, %s MB stored\n' "$count" "$((bytes / 1000000))"
+printf '\n%s messages, %s MB stored, median of %s rounds\n' "$count" "$((bytes / 1000000))" "$rounds"
 printf '%-12s %12s %12s %14s\n' tool "first (s)" "no-op (s)" "1% flags (s)"
 for tool in imapkeep mbsync offlineimap; do
   printf '%-12s %12.2f %12.2f %14.2f\n' "$tool" "${first[$tool]}" "${noop[$tool]}" "${flags[$tool]}"

@@ -72,6 +72,12 @@ class MaildirStore final : public MessageStore {
         make_dirs(m_root);
     }
 
+    ~MaildirStore() override {
+        // Files never synced were never committed either: just release them.
+        for (auto& q : m_queue)
+            if (q.fd >= 0) ::close(q.fd);
+    }
+
     std::string folder_for(const std::string& mailbox, const std::string& delimiter) override {
         return folder_for_mailbox(mailbox, delimiter);
     }
@@ -120,7 +126,7 @@ class MaildirStore final : public MessageStore {
         try {
             for (auto& q : queue) {
                 // A file gone since (discarded, or committed, which fsyncs) needs nothing.
-                if (!q.synced->load() && fsync_file(q.path)) q.synced->store(true);
+                sync_queued(q);
                 dirs.insert(q.dir);
             }
             for (const auto& dir : dirs) fsync_dir(dir);
@@ -345,10 +351,19 @@ class MaildirStore final : public MessageStore {
 
     // Called by MaildirPending.
     bool defer_fsync() const { return m_options.defer_fsync; }
+    // Takes ownership of `fd`. At most kMaxQueuedFds stay open: past that the
+    // oldest is synced and closed at once, so a large batch cannot exhaust the
+    // descriptor limit.
     void queue_sync(const std::string& path, const std::string& dir,
-                    std::shared_ptr<std::atomic<bool>> synced) {
+                    std::shared_ptr<std::atomic<bool>> synced, int fd) {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back({path, dir, std::move(synced)});
+        m_queue.push_back({path, dir, std::move(synced), fd});
+        if (++m_queued_fds <= kMaxQueuedFds) return;
+        for (auto& q : m_queue) {
+            if (q.fd < 0) continue;
+            sync_queued(q);
+            break;
+        }
     }
     void forget_tmp(const std::string& path) {
         std::lock_guard lock(m_mutex);
@@ -360,7 +375,25 @@ class MaildirStore final : public MessageStore {
         std::string path;
         std::string dir;
         std::shared_ptr<std::atomic<bool>> synced;
+        int fd = -1;  // open until synced
     };
+    static constexpr int kMaxQueuedFds = 64;
+
+    // fsync + close one queued file (m_mutex held, or the entry owned alone).
+    void sync_queued(Queued& q) {
+        if (q.fd >= 0) {
+            const int rc = q.synced->load() ? 0 : ::fsync(q.fd);
+            const int err = errno;
+            const int closed = ::close(q.fd);
+            q.fd = -1;
+            --m_queued_fds;
+            if (rc != 0) throw_errno(err, "cannot fsync", q.path);
+            if (closed != 0) throw_errno(errno, "cannot close", q.path);
+            q.synced->store(true);
+        } else if (!q.synced->load() && fsync_file(q.path)) {
+            q.synced->store(true);
+        }
+    }
 
     // Creates TREE/ACCOUNT/{cur,new,tmp} and, for a sub-folder, FOLDER/{cur,new,tmp}
     // plus the "maildirfolder" marker Maildir++ readers expect. New directory
@@ -426,6 +459,7 @@ class MaildirStore final : public MessageStore {
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
     std::set<std::string> m_unsynced_dirs;  // dirs with renames not yet fsynced
+    std::atomic<int> m_queued_fds{0};       // descriptors held by queued entries
 };
 
 void MaildirPending::write(std::string_view chunk) {
@@ -471,17 +505,25 @@ void MaildirPending::finish() {
     if (m_state != State::Writing) throw StoreError("finish() called twice");
     flush();
     std::string().swap(m_buffer);  // finished messages wait for commit without it
-    if (!m_store.defer_fsync()) {
-        if (::fsync(m_fd) != 0) throw_errno(errno, "cannot fsync", tmp_path());
-        m_synced->store(true);
-    }
+    m_digest = m_hash.hex_digest();
     const int fd = m_fd;
     m_fd = -1;
+    if (m_store.defer_fsync()) {
+        // The descriptor goes to the sync queue: fsync through it later spares
+        // reopening every file (an open costs more than the fsync itself).
+        m_state = State::Finished;
+        m_store.queue_sync(tmp_path(), m_tmp_dir, m_synced, fd);
+        return;
+    }
+    if (::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw_errno(err, "cannot fsync", tmp_path());
+    }
+    m_synced->store(true);
     // close() reports deferred write errors on some file systems (NFS).
     if (::close(fd) != 0) throw_errno(errno, "cannot close", tmp_path());
-    m_digest = m_hash.hex_digest();
     m_state = State::Finished;
-    if (!m_synced->load()) m_store.queue_sync(tmp_path(), m_tmp_dir, m_synced);
 }
 
 void MaildirPending::discard() noexcept {
