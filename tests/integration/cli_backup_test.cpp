@@ -202,3 +202,65 @@ TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration
     admin->delete_mailbox(small);
     admin->delete_mailbox(big);
 }
+
+TEST_CASE("imapkeep backup over SSH: host key and key failures are exit 3", "[integration][cli][ssh]") {
+    if (!have_dovecot() || !env("IMAPKEEP_TEST_SSH_PORT")) {
+        WARN("no Dovecot/sshd test environment: skipping");
+        return;
+    }
+    TempDir dir;
+    auto write = [&](const std::string& known_hosts, const std::string& key, bool accept_new) {
+        auto path = dir.path / "ssh.toml";
+        std::ofstream f(path);
+        f << "[store]\npath = \"" << (dir.path / "store").string() << "\"\n\n"
+          << "[[account]]\nname = \"viassh\"\nmailboxes = [\"INBOX\"]\n"
+          << "[account.ssh]\nhost = \"127.0.0.1\"\nport = " << *env("IMAPKEEP_TEST_SSH_PORT") << "\n"
+          << "user = \"" << env("IMAPKEEP_TEST_SSH_USER").value_or("root") << "\"\n"
+          << "identity = \"" << key << "\"\nknown_hosts = \"" << known_hosts << "\"\n"
+          << "accept_new_host_key = " << (accept_new ? "true" : "false") << "\n"
+          << "command = \"" << env("IMAPKEEP_TEST_SSH_IMAP_COMMAND").value_or("") << "\"\n";
+        f.close();
+        ::chmod(path.c_str(), 0600);
+        ::chmod(dir.path.c_str(), 0700);
+        return path.string();
+    };
+    const std::string good_key = env("IMAPKEEP_TEST_SSH_KEY").value_or("");
+    const std::string known = env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS").value_or("");
+
+    SECTION("a good key and known host back up") {
+        auto r = run_imapkeep({"backup", "--config", write(known, good_key, false), "-q"}, dir.path);
+        INFO(r.err);
+        CHECK(r.code == 0);
+    }
+    SECTION("an unknown host key is refused with its fingerprint") {
+        auto empty = (dir.path / "empty_known_hosts").string();
+        std::ofstream(empty).close();
+        auto r = run_imapkeep({"backup", "--config", write(empty, good_key, false)}, dir.path);
+        CHECK(r.code == 3);
+        CHECK(r.err.find("SHA256:") != std::string::npos);
+        // accept_new_host_key takes it, and the next run needs nothing more.
+        auto accepted = run_imapkeep({"backup", "--config", write(empty, good_key, true), "-q"}, dir.path);
+        INFO(accepted.err);
+        CHECK(accepted.code == 0);
+        CHECK(slurp(empty).find("ssh-ed25519") != std::string::npos);
+    }
+    SECTION("a changed host key is refused even with accept_new_host_key") {
+        // The right host, somebody else's key.
+        std::string line = slurp(known);
+        auto type_at = line.find("ssh-ed25519 ");
+        REQUIRE(type_at != std::string::npos);
+        auto changed = (dir.path / "changed_known_hosts").string();
+        std::ofstream(changed) << line.substr(0, type_at)
+                               << "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
+        auto r = run_imapkeep({"backup", "--config", write(changed, good_key, true)}, dir.path);
+        CHECK(r.code == 3);
+        CHECK(r.err.find("SHA256:") != std::string::npos);
+    }
+    SECTION("a wrong key is exit 3 naming the method") {
+        auto r = run_imapkeep(
+            {"backup", "--config", write(known, env("IMAPKEEP_TEST_SSH_WRONG_KEY").value_or(""), false)},
+            dir.path);
+        CHECK(r.code == 3);
+        CHECK(r.err.find("publickey") != std::string::npos);
+    }
+}
