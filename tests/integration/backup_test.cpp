@@ -356,3 +356,37 @@ TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs corre
     check_mirrors(server, store, p);
     server.drop(p);
 }
+
+TEST_CASE("expunged = mirror deletes locally what the server expunged", "[integration][backup]") {
+    if (!have_dovecot()) {
+        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
+        return;
+    }
+    Server server;
+    const std::string p = unique_name("ikm");
+    server.c->create(p);
+    for (int i = 1; i <= 3; ++i) server.append(p, i, p);
+    auto account = account_for(p, server.delim, "");
+    account.expunged = sync::ExpungedPolicy::Mirror;
+    TempDir dir;
+    Store store(dir.path);
+    REQUIRE(store.backup(account).error.empty());
+    auto acct = *store.catalog->find_account("it");
+    auto mb = *store.catalog->find_mailbox(acct, p);
+    std::string file_of_2;
+    for (const auto& m : store.catalog->messages(mb.id))
+        if (m.uid == 2) file_of_2 = store.messages->absolute(m.file);
+    REQUIRE(std::filesystem::exists(file_of_2));
+
+    server.expunge(p, "2");
+    auto r = store.backup(account);
+    REQUIRE(r.mailboxes.size() == 1);
+    CHECK(r.mailboxes[0].expunged == 1);
+    CHECK_FALSE(std::filesystem::exists(file_of_2));
+    CHECK(store.catalog->all_messages(mb.id).size() == 2);
+    const auto attic = dir.path / "attic" / "it" / mb.folder / "cur";
+    const bool attic_has_files = std::filesystem::exists(attic) && !std::filesystem::is_empty(attic);
+    CHECK_FALSE(attic_has_files);
+    check_mirrors(server, store, p);
+    server.drop(p);
+}
