@@ -56,13 +56,16 @@ void Client::ensure_alive() const {
     if (m_dead) throw Abort(m_dead_reason);
 }
 
+void Client::abandon(const std::string& message) noexcept {
+    if (m_dead) return;
+    m_dead = true;
+    m_dead_reason = message;
+    m_state = State::Logout;
+    if (m_stream) m_stream->close();
+}
+
 void Client::fail(const std::string& message) {
-    if (!m_dead) {
-        m_dead = true;
-        m_dead_reason = message;
-        m_state = State::Logout;
-        if (m_stream) m_stream->close();
-    }
+    abandon(message);
     throw Abort(m_dead_reason);
 }
 
@@ -110,7 +113,17 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
             fail(std::string("socket error: ") + e.what());
         }
         if (n == 0) fail("socket error: EOF");
-        if (auto error = m_framer.feed(std::string_view(buffer.data(), n))) {
+        std::optional<wire::FrameError> error;
+        try {
+            error = m_framer.feed(std::string_view(buffer.data(), n));
+        } catch (const Abort&) {
+            throw;
+        } catch (const std::exception& e) {
+            // A literal sink failed mid-literal (disk full, say): the stream
+            // cannot be resynchronised, so neither can the connection.
+            fail(std::string("cannot store a literal: ") + e.what());
+        }
+        if (error) {
             if (!error->fatal) {
                 m_framer.resync();
                 throw Error(error->message);
@@ -226,10 +239,19 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
 }
 
 bool Client::route_untagged(const wire::Response& response, const wire::Frame& frame) {
-    for (auto& p : m_pending) {
-        if (p->on_untagged && p->on_untagged(response, frame)) return true;
+    try {
+        for (auto& p : m_pending) {
+            if (p->on_untagged && p->on_untagged(response, frame)) return true;
+        }
+        if (m_unsolicited) return m_unsolicited(response, frame);
+    } catch (const Abort&) {
+        throw;
+    } catch (const std::exception& e) {
+        // A response its command could not take (malformed data, a full disk
+        // in a body sink): the rest of that command's answer would reach
+        // handlers in an unknown state, so the connection ends here.
+        fail(std::string("cannot process ") + response.type + " response: " + e.what());
     }
-    if (m_unsolicited) return m_unsolicited(response, frame);
     return false;
 }
 

@@ -462,8 +462,8 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         for (auto& [raw, sink] : sinks)
             if (auto p = sink->take()) p->discard();
     };
+    std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
     try {
-        std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
         std::size_t next = 0;
         while (next < chunks.size() || !inflight.empty()) {
             while (next < chunks.size() && inflight.size() < kPipelineDepth) {
@@ -517,6 +517,9 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
             m_run.step();
         }
     } catch (...) {
+        // FETCH commands still in flight would call back into this frame's
+        // locals: the connection cannot be used again.
+        if (!inflight.empty()) m_client.abandon("a mailbox sync failed with commands in flight");
         cleanup();
         throw;
     }

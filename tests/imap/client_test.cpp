@@ -388,3 +388,28 @@ TEST_CASE("EXAMINE with QRESYNC returns what vanished and what changed") {
     // A FETCH without UID is not part of the answer: it reaches the handler.
     CHECK(unsolicited == std::vector<std::string>{"FETCH"});
 }
+
+TEST_CASE("a failing body sink or handler ends the connection, never desynchronises it") {
+    struct FullDisk : wire::LiteralSink {
+        void write(std::string_view) override { throw std::runtime_error("No space left on device"); }
+        void finish() override {}
+    };
+    for (bool sink_fails : {true, false}) {
+        Client client(scripted("* PREAUTH hi\r\n",
+                               {{"UID FETCH", "* 1 FETCH (UID 5 BODY[] {5}\r\nhello)\r\n$T OK\r\n"},
+                                {"NOOP", "$T OK\r\n"}}));
+        client.read_greeting();
+        FullDisk sink;
+        if (sink_fails) client.set_body_sink_factory([&](std::string_view, std::uint64_t) { return &sink; });
+        UidSet one;
+        one.add(Uid(5));
+        auto handler = [&](imap::FetchData&) { throw std::runtime_error("catalog is read-only"); };
+        try {
+            client.uid_fetch(one, "(UID BODY.PEEK[])", handler);
+            FAIL("no exception");
+        } catch (const imap::Abort& e) {
+            CHECK(std::string(e.what()).find(sink_fails ? "No space left" : "read-only") != std::string::npos);
+        }
+        CHECK_THROWS_AS(client.noop(), imap::Abort);
+    }
+}

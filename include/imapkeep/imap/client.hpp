@@ -177,6 +177,9 @@ public:
 
     // Abort with a message, closing the stream; every later call throws.
     [[noreturn]] void fail(const std::string& message);
+    // The same without throwing: for a caller that gives up on commands still in
+    // flight (their handlers may point at state that is about to go away).
+    void abandon(const std::string& message) noexcept;
 
 private:
     struct Pending;
