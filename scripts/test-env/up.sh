@@ -63,6 +63,9 @@ emit IMAPKEEP_TEST_CA_FILE "$dir/ca.pem"
 emit IMAPKEEP_TEST_USER user1
 emit IMAPKEEP_TEST_PASSWORD pass1
 emit IMAPKEEP_TEST_USER2 user2
+# user3 belongs to tests that back up a whole account: nothing else touches it.
+emit IMAPKEEP_TEST_USER3 user3
+emit IMAPKEEP_TEST_PASSWORD3 pass3
 emit IMAPKEEP_TEST_PASSWORD2 pass2
 emit IMAPKEEP_TEST_STREAM_COMMAND "$stream_command"
 emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"

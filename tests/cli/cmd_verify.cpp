@@ -103,11 +103,18 @@ TEST_CASE("backup then verify --server against Dovecot", "[verify][integration]"
     }
     CliFixture f;
     const std::string secret_file = f.store + ".pw";
-    std::ofstream(secret_file) << std::getenv("IMAPKEEP_TEST_PASSWORD") << "\n";
+    // user3: a whole-account backup must not race other tests' mailboxes in user1.
+    const char* user = std::getenv("IMAPKEEP_TEST_USER3");
+    const char* password = std::getenv("IMAPKEEP_TEST_PASSWORD3");
+    if (!user || !password) {
+        WARN("IMAPKEEP_TEST_USER3 unset: skipping");
+        return;
+    }
+    std::ofstream(secret_file) << password << "\n";
     std::ofstream(f.config) << "[store]\npath = \"" << f.store << "\"\n[[account]]\nname = \"dovecot\"\n"
                             << "host = \"localhost\"\nport = " << port << "\nca_file = \""
                             << std::getenv("IMAPKEEP_TEST_CA_FILE") << "\"\nuser = \""
-                            << std::getenv("IMAPKEEP_TEST_USER") << "\"\npassword_file = \"" << secret_file
+                            << user << "\"\npassword_file = \"" << secret_file
                             << "\"\nconnections = 2\n";
     cli::Services services{sync::backup_account};
     auto backup = f.run({"backup", "--config", f.config, "--json"}, services);
@@ -115,7 +122,7 @@ TEST_CASE("backup then verify --server against Dovecot", "[verify][integration]"
     REQUIRE(backup.code == 0);
     auto report = nlohmann::json::parse(backup.out);
     CHECK(report["accounts"][0]["error"].is_null());
-    CHECK(backup.out.find(std::getenv("IMAPKEEP_TEST_PASSWORD")) == std::string::npos);
+    CHECK(backup.out.find(password) == std::string::npos);
 
     auto verify = f.run({"verify", "--config", f.config, "--server"});
     INFO(verify.err);
