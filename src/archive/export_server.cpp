@@ -3,7 +3,7 @@
 #include <imapkeep/archive/names.hpp>
 
 #include "archive/writers.hpp"
-#include "store/flags.hpp"
+#include <imapkeep/store/flags.hpp>
 
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/framer.hpp>

@@ -1,4 +1,4 @@
-#include "store/flags.hpp"
+#include <imapkeep/store/flags.hpp>
 
 #include <algorithm>
 #include <array>

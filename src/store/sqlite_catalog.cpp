@@ -7,7 +7,7 @@
 #include <string>
 #include <tuple>
 
-#include "store/flags.hpp"
+#include <imapkeep/store/flags.hpp>
 #include "store/migrations.hpp"
 #include "store/sqlite_db.hpp"
 

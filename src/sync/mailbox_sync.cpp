@@ -322,7 +322,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
                            if (d.internaldate)
                                if (auto t = util::parse_imap_datetime(*d.internaldate)) key.internaldate = t->epoch;
                            server.push_back(key);
-                           if (d.flags) flags[d.uid->value] = normalize_flags(*d.flags);
+                           if (d.flags) flags[d.uid->value] = store::normalize_flags(*d.flags);
                        });
     auto plan = plan_rematch(catalog, server);
     m_report.expunged += plan.unmatched_catalog.size();
@@ -337,7 +337,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
             auto file = m_messages.locate(message->file);
             m_catalog.rekey_message(id, new_uidvalidity, uid, file);
             const auto& f = flags[uid];
-            if (f != normalize_flags(message->flags))
+            if (f != store::normalize_flags(message->flags))
                 m_catalog.update_flags(id, f, message->modseq, m_messages.set_flags(file, f), now());
         }
         record.uidvalidity = new_uidvalidity;
@@ -434,7 +434,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
             a.pending->write(d.body);
             a.pending->finish();
         }
-        if (d.flags) a.flags = normalize_flags(*d.flags);
+        if (d.flags) a.flags = store::normalize_flags(*d.flags);
         if (d.internaldate) {
             if (auto t = util::parse_imap_datetime(*d.internaldate)) {
                 a.internaldate = t->epoch;

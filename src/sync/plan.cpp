@@ -6,17 +6,6 @@
 
 namespace imapkeep::sync {
 
-std::vector<std::string> normalize_flags(std::vector<std::string> flags) {
-    flags.erase(std::remove_if(flags.begin(), flags.end(),
-                               [](const std::string& f) {
-                                   return strcasecmp(f.c_str(), "\\Recent") == 0 || f.empty();
-                               }),
-                flags.end());
-    std::sort(flags.begin(), flags.end());
-    flags.erase(std::unique(flags.begin(), flags.end()), flags.end());
-    return flags;
-}
-
 namespace {
 
 bool is_inbox(const std::string& s) { return strcasecmp(s.c_str(), "INBOX") == 0; }
@@ -114,8 +103,8 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
             if (complete) out.expunged.push_back(m.id);
             continue;
         }
-        auto flags = normalize_flags(it->second);
-        if (flags != normalize_flags(m.flags)) out.changed.emplace_back(m.id, std::move(flags));
+        auto flags = store::normalize_flags(it->second);
+        if (flags != store::normalize_flags(m.flags)) out.changed.emplace_back(m.id, std::move(flags));
     }
     return out;
 }

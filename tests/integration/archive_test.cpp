@@ -2,7 +2,7 @@
 // "Tests"): user1 is backed up, user2 is restored into. Every mailbox this test
 // creates has a random name and is deleted at the end.
 #include "integration/backup_support.hpp"
-#include "store/flags.hpp"
+#include <imapkeep/store/flags.hpp>
 
 #include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/headers.hpp>

@@ -46,7 +46,7 @@ struct Server {
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
         c->uid_fetch(all, "(UID FLAGS BODY.PEEK[])", [&](imap::FetchData& d) {
-            out[d.uid->value] = {d.body, sync::normalize_flags(d.flags.value_or(std::vector<std::string>{}))};
+            out[d.uid->value] = {d.body, store::normalize_flags(d.flags.value_or(std::vector<std::string>{}))};
         });
         c->unselect();
         return out;

@@ -1,4 +1,4 @@
-#include "store/flags.hpp"
+#include <imapkeep/store/flags.hpp>
 
 #include <catch2/catch.hpp>
 #include <imapkeep/store/message_store.hpp>

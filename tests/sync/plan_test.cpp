@@ -6,18 +6,6 @@
 using namespace imapkeep;
 using namespace imapkeep::sync;
 
-TEST_CASE("normalize_flags sorts, dedups and drops \\Recent") {
-    struct Case {
-        std::vector<std::string> in, out;
-    } cases[] = {
-        {{}, {}},
-        {{"\\Seen", "\\Recent", "$Label"}, {"$Label", "\\Seen"}},
-        {{"\\Seen", "\\Seen", "\\RECENT"}, {"\\Seen"}},
-        {{"b", "a", ""}, {"a", "b"}},
-    };
-    for (const auto& c : cases) CHECK(normalize_flags(c.in) == c.out);
-}
-
 TEST_CASE("mailbox_matches follows LIST wildcard rules") {
     struct Case {
         const char* name;
@@ -146,4 +134,13 @@ TEST_CASE("plan_rematch pairs by Message-ID, date and size, once each") {
     CHECK((matched.count(3) && matched.count(4)));
     CHECK(r.unmatched_server == std::vector<std::uint32_t>{12, 15, 16});
     CHECK(r.unmatched_catalog == std::vector<store::Id>{2, 5});
+}
+
+TEST_CASE("plan_flags ignores the case of system flags and \\Recent") {
+    // Quirk(various): servers may send \SEEN or \seen; flags are case-insensitive.
+    std::vector<store::MessageRecord> catalog{msg(1, 1, {"\\Seen", "$Work"})};
+    std::map<std::uint32_t, std::vector<std::string>> server{{1, {"\\SEEN", "\\Recent", "$Work"}}};
+    auto diff = plan_flags(catalog, server, true);
+    CHECK(diff.changed.empty());
+    CHECK(diff.expunged.empty());
 }

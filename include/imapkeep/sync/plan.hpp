@@ -3,6 +3,7 @@
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/types.hpp>
 
 #include <cstdint>
@@ -12,9 +13,6 @@
 #include <vector>
 
 namespace imapkeep::sync {
-
-// Flags as stored: sorted, unique, without \Recent (a session property, RFC 3501 §2.3.2).
-std::vector<std::string> normalize_flags(std::vector<std::string> flags);
 
 // LIST pattern match (RFC 3501 §6.3.8): "*" matches anything, "%" anything but
 // the hierarchy delimiter. INBOX compares case-insensitively.
