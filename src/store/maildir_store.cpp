@@ -113,7 +113,11 @@ class MaildirStore final : public MessageStore {
             std::lock_guard lock(m_mutex);
             dirs.swap(m_unsynced_dirs);
         }
-        for (const auto& dir : dirs) fsync_dir(dir);
+        for (const auto& dir : dirs) {
+            // A folder removed or renamed since needs nothing: remove_folder and
+            // rename_folder fsync the parent that recorded it.
+            if (is_dir(dir)) fsync_dir(dir);
+        }
     }
 
     void sync_pending() override {

@@ -40,6 +40,76 @@ SyncPath choose_path(imap::Client& client, const AccountConfig& account) {
     return SyncPath::Plain;
 }
 
+// A mailbox renamed on the server: one folder rename, then every path in one
+// transaction. Both halves are idempotent, so a run stopped between them
+// finishes the job next time (the rename is detected again).
+MailboxReport apply_rename(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                           store::MailboxRecord record, const ServerMailbox& target) {
+    MailboxReport r;
+    r.name = target.name;
+    r.renamed = true;
+    r.renamed_from = record.name;
+    r.path = "renamed";
+    if (run.options.dry_run) return r;
+    try {
+        const std::string account = run.account.name;
+        auto new_folder = messages.folder_for(target.name, target.delimiter);
+        run.durable_step(catalog, messages, [&] {
+            // Earlier renames inside the folder must be durable before it moves.
+            messages.sync_committed();
+            messages.rename_folder(account, record.folder, new_folder);
+            for (const auto& m : catalog.messages(record.id))
+                catalog.rekey_message(m.id, m.uidvalidity, m.uid,
+                                      messages.path_in_folder(m.file, account, new_folder));
+            record.name = target.name;
+            record.delimiter = target.delimiter;
+            record.folder = new_folder;
+            catalog.save_mailbox(record);
+        });
+    } catch (const StopRequested&) {
+        throw;
+    } catch (const std::exception& e) {
+        r.errors.push_back(std::string("rename: ") + e.what());
+    }
+    return r;
+}
+
+// A mailbox deleted on the server: its messages go to the attic (or away, when
+// mirroring) and the mailbox is marked deleted; its history stays.
+MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                           store::MailboxRecord record) {
+    MailboxReport r;
+    r.name = record.name;
+    r.deleted = true;
+    r.path = "deleted";
+    auto live = catalog.messages(record.id);
+    r.expunged = live.size();
+    if (run.options.dry_run) return r;
+    try {
+        const std::string account = run.account.name;
+        run.durable_step(catalog, messages, [&] {
+            for (const auto& m : live) {
+                auto file = messages.locate(m.file);
+                if (run.account.expunged == ExpungedPolicy::Keep) {
+                    catalog.mark_expunged(m.id, now(), messages.move_to_attic(file));
+                } else {
+                    messages.remove(file);
+                    catalog.delete_message(m.id);
+                }
+            }
+            record.deleted_at = now();
+            catalog.save_mailbox(record);
+            // The live tree mirrors the server: drop the emptied folder.
+            if (!record.folder.empty()) messages.remove_folder(account, record.folder);
+        });
+    } catch (const StopRequested&) {
+        throw;
+    } catch (const std::exception& e) {
+        r.errors.push_back(std::string("delete: ") + e.what());
+    }
+    return r;
+}
+
 std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
@@ -133,81 +203,11 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         auto changes = plan_mailboxes(in_scope, known);
         for (const auto& [id, target] : changes.renamed) {
             auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
-            MailboxReport r;
-            r.name = target.name;
-            r.renamed = true;
-            r.renamed_from = it->name;
-            r.path = "renamed";
-            if (!options.dry_run) {
-                try {
-                    auto record = *it;
-                    auto new_folder = messages.folder_for(target.name, target.delimiter);
-                    catalog.begin();
-                    try {
-                        // Files first (idempotent), then one transaction for the paths.
-                        messages.rename_folder(account.name, record.folder, new_folder);
-                        for (const auto& m : catalog.messages(record.id))
-                            catalog.rekey_message(m.id, m.uidvalidity, m.uid,
-                                                  messages.path_in_folder(m.file, account.name, new_folder));
-                        record.name = target.name;
-                        record.delimiter = target.delimiter;
-                        record.folder = new_folder;
-                        catalog.save_mailbox(record);
-                        messages.sync_committed();
-                        catalog.commit();
-                    } catch (...) {
-                        catalog.rollback();
-                        throw;
-                    }
-                    run.step();
-                } catch (const StopRequested&) {
-                    throw;
-                } catch (const std::exception& e) {
-                    r.errors.push_back(std::string("rename: ") + e.what());
-                }
-            }
-            report.mailboxes.push_back(r);
+            report.mailboxes.push_back(apply_rename(run, catalog, messages, *it, target));
         }
         for (auto id : changes.deleted) {
             auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
-            MailboxReport r;
-            r.name = it->name;
-            r.deleted = true;
-            r.path = "deleted";
-            auto live = catalog.messages(id);
-            r.expunged = live.size();
-            if (!options.dry_run) {
-                try {
-                    catalog.begin();
-                    try {
-                        for (const auto& m : live) {
-                            auto file = messages.locate(m.file);
-                            if (account.expunged == ExpungedPolicy::Keep) {
-                                catalog.mark_expunged(m.id, now(), messages.move_to_attic(file));
-                            } else {
-                                messages.remove(file);
-                                catalog.delete_message(m.id);
-                            }
-                        }
-                        auto record = *it;
-                        record.deleted_at = now();
-                        catalog.save_mailbox(record);
-                        messages.sync_committed();
-                        catalog.commit();
-                    } catch (...) {
-                        catalog.rollback();
-                        throw;
-                    }
-                    // The live tree mirrors the server: drop the emptied folder.
-                    if (!it->folder.empty()) messages.remove_folder(account.name, it->folder);
-                    run.step();
-                } catch (const StopRequested&) {
-                    throw;
-                } catch (const std::exception& e) {
-                    r.errors.push_back(std::string("delete: ") + e.what());
-                }
-            }
-            report.mailboxes.push_back(r);
+            report.mailboxes.push_back(apply_delete(run, catalog, messages, *it));
         }
     }
 

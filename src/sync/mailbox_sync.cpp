@@ -260,8 +260,7 @@ void MailboxSync::sync_known(store::MailboxRecord& record, const imap::SelectDat
 void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff) {
     for (std::size_t start = 0; start < diff.changed.size(); start += kFlagBatch) {
         auto end = std::min(diff.changed.size(), start + kFlagBatch);
-        m_catalog.begin();
-        try {
+        m_run.durable_step(m_catalog, m_messages, [&] {
             for (std::size_t i = start; i < end; ++i) {
                 const auto& [id, flags] = diff.changed[i];
                 auto message = m_catalog.message_by_id(id);
@@ -269,13 +268,7 @@ void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff)
                 auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
                 m_catalog.update_flags(id, flags, message->modseq, file, now());
             }
-            m_messages.sync_committed();
-            m_catalog.commit();
-        } catch (...) {
-            m_catalog.rollback();
-            throw;
-        }
-        m_run.step();
+        });
     }
 }
 
@@ -283,8 +276,7 @@ void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
     const bool keep = m_run.account.expunged == ExpungedPolicy::Keep;
     for (std::size_t start = 0; start < ids.size(); start += kFlagBatch) {
         auto end = std::min(ids.size(), start + kFlagBatch);
-        m_catalog.begin();
-        try {
+        m_run.durable_step(m_catalog, m_messages, [&] {
             for (std::size_t i = start; i < end; ++i) {
                 auto message = m_catalog.message_by_id(ids[i]);
                 if (!message) continue;
@@ -296,13 +288,7 @@ void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
                     m_catalog.delete_message(ids[i]);
                 }
             }
-            m_messages.sync_committed();
-            m_catalog.commit();
-        } catch (...) {
-            m_catalog.rollback();
-            throw;
-        }
-        m_run.step();
+        });
     }
 }
 
@@ -329,8 +315,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     if (m_run.options.dry_run) return;
     // One transaction: the re-keyed messages and the new UIDVALIDITY land together,
     // so a crash leaves either the old world or the new one.
-    m_catalog.begin();
-    try {
+    m_run.durable_step(m_catalog, m_messages, [&] {
         for (const auto& [id, uid] : plan.matched) {
             auto message = m_catalog.message_by_id(id);
             if (!message) continue;
@@ -344,13 +329,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
         record.uidnext = 1;
         record.highestmodseq = 0;
         m_catalog.save_mailbox(record);
-        m_messages.sync_committed();
-        m_catalog.commit();
-    } catch (...) {
-        m_catalog.rollback();
-        throw;
-    }
-    m_run.step();
+    });
     apply_expunges(plan.unmatched_catalog);
 }
 
@@ -501,20 +480,13 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
                 m.file = m_messages.commit(*a.pending, account, folder, uid, a.internaldate, a.flags);
                 rows.push_back(std::move(m));
             }
-            m_messages.sync_committed();
             std::uint32_t last = chunks[index].ranges().back().last;
-            m_catalog.begin();
-            try {
+            m_run.durable_step(m_catalog, m_messages, [&] {
                 for (const auto& m : rows) m_catalog.add_message(m);
                 record.uidnext = std::max(record.uidnext, last + 1);
                 m_catalog.save_mailbox(record);
-                m_catalog.commit();
-            } catch (...) {
-                m_catalog.rollback();
-                throw;
-            }
+            });
             m_report.new_messages += rows.size();
-            m_run.step();
         }
     } catch (...) {
         // FETCH commands still in flight would call back into this frame's

@@ -23,6 +23,24 @@ struct AccountRun {
 
     // Counts one durable step; the test hook stops the run after N of them.
     void step();
+
+    // One durable step: `body` changes files and catalog rows; then the file
+    // renames are made durable, the catalog transaction commits, and the step
+    // counts. Any exception rolls the catalog back (files are found again by
+    // MessageStore::locate on the next run).
+    template <class Body>
+    void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body) {
+        catalog.begin();
+        try {
+            body();
+            messages.sync_committed();
+            catalog.commit();
+        } catch (...) {
+            catalog.rollback();
+            throw;
+        }
+        step();
+    }
 };
 
 class MailboxSync {

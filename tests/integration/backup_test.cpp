@@ -205,6 +205,8 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             const auto* gone = find(fourth, created);
             REQUIRE(gone);
             CHECK(gone->deleted);
+            for (const auto& e : gone->errors) WARN(e);
+            CHECK(gone->errors.empty());
             auto deleted_box = store.catalog->find_mailbox(acct, created);
             REQUIRE(deleted_box);
             CHECK(deleted_box->deleted_at);
