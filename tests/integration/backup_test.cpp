@@ -247,6 +247,8 @@ TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run
     server.c->create(p + d + "B");
     for (int i = 1; i <= 5; ++i) server.append(p, i, p);
     for (int i = 6; i <= 7; ++i) server.append(p + d + "B", i, p);
+    server.c->create(p + d + "Gone");
+    server.append(p + d + "Gone", 11, p);
     auto account = account_for(p, d, "");
     account.connections = 1;  // steps in a fixed order
 
@@ -257,65 +259,52 @@ TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run
         server.expunge(p, "2");
         server.append(p, 8, p);
         server.append(p + d + "B", 9, p);
+        server.c->rename_mailbox(p + d + "B", p + d + "B2");
+        server.c->create(p + d + "C");
+        server.append(p + d + "C", 10, p);
+        server.c->delete_mailbox(p + d + "Gone");
     };
     TempDir ref_dir;
     Store reference(ref_dir.path);
     REQUIRE(reference.backup(account).error.empty());
     auto ref_first = snapshot(reference, "it");
 
-    std::size_t first_run_steps = 0;
-    for (std::uint64_t n = 1; n < 40; ++n) {
-        TempDir dir;
-        Store s(dir.path);
-        bool stopped = false;
-        try {
-            s.backup(account, n);
-        } catch (const sync::StopRequested&) {
-            stopped = true;
+    // Runs the backup stopped after step N for N = 1, 2, ... until it completes,
+    // each time from a copy of `start` (empty: a new store), then resumes it and
+    // compares with `expected`. Returns how many steps the whole run has.
+    auto check_every_stop = [&](const std::filesystem::path& start, const Snapshot& expected) {
+        for (std::uint64_t n = 1; n < 60; ++n) {
+            TempDir dir;
+            if (!start.empty())
+                std::filesystem::copy(start, dir.path, std::filesystem::copy_options::recursive |
+                                                           std::filesystem::copy_options::overwrite_existing);
+            Store s(dir.path);
+            bool stopped = false;
+            try {
+                s.backup(account, n);
+            } catch (const sync::StopRequested&) {
+                stopped = true;
+            }
+            s.open();
+            s.backup(account);
+            INFO("stopped after step " << n);
+            CHECK(snapshot(s, "it") == expected);
+            if (!stopped) return n;
         }
-        s.open();
-        s.backup(account);
-        INFO("stopped after step " << n);
-        CHECK(snapshot(s, "it") == ref_first);
-        if (!stopped) {
-            first_run_steps = n;
-            break;
-        }
-    }
-    CHECK(first_run_steps > 3);
+        return std::uint64_t{0};
+    };
+    CHECK(check_every_stop({}, ref_first) > 3);
 
     change_server();
-    // Each interrupted second run starts from a copy of the reference store
-    // (after the first run) so every N sees the same starting point.
+    // Every interrupted second run starts from a copy of the reference store
+    // after the first run, so each N sees the same starting point.
     TempDir base_dir;
     reference.catalog.reset();  // a closed catalog copies consistently
     std::filesystem::copy(ref_dir.path, base_dir.path, std::filesystem::copy_options::recursive |
                                                            std::filesystem::copy_options::overwrite_existing);
     reference.open();
     REQUIRE(reference.backup(account).error.empty());
-    auto ref_second = snapshot(reference, "it");
-    std::size_t second_run_steps = 0;
-    for (std::uint64_t n = 1; n < 40; ++n) {
-        TempDir dir;
-        std::filesystem::copy(base_dir.path, dir.path, std::filesystem::copy_options::recursive |
-                                                       std::filesystem::copy_options::overwrite_existing);
-        Store s(dir.path);
-        bool stopped = false;
-        try {
-            s.backup(account, n);
-        } catch (const sync::StopRequested&) {
-            stopped = true;
-        }
-        s.open();
-        s.backup(account);
-        INFO("second run stopped after step " << n);
-        CHECK(snapshot(s, "it") == ref_second);
-        if (!stopped) {
-            second_run_steps = n;
-            break;
-        }
-    }
-    CHECK(second_run_steps > 3);
+    CHECK(check_every_stop(base_dir.path, snapshot(reference, "it")) > 5);
     server.drop(p);
 }
 
