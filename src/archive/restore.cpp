@@ -61,6 +61,9 @@ public:
             m_limit = append_limit(m_client->capabilities());
             m_literal_plus = m_client->has_capability("LITERAL+");
             m_literal_minus = m_client->has_capability("LITERAL-");
+            // Batches only with LITERAL+: otherwise every body of a batch would
+            // wait in memory for its "+".
+            m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
             // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
             auto root = m_client->list("", "");
             m_delimiter = root.empty() ? "/" : root.front().delimiter;
@@ -76,8 +79,13 @@ public:
 private:
     struct InFlight {
         imap::Client::Tag tag;
-        const store::MessageRecord* message;
+        std::vector<const store::MessageRecord*> messages;  // more than one: MULTIAPPEND
     };
+    // MULTIAPPEND batches (RFC 3502) of small messages: one server transaction
+    // for many messages, with a bounded amount held in memory.
+    static constexpr std::uint64_t kBatchMessageMax = 256 * 1024;
+    static constexpr std::uint64_t kBatchBytes = 1024 * 1024;
+    static constexpr std::size_t kBatchCount = 64;
 
     void restore_mailbox(const store::MailboxRecord& mb) {
         RestoreMailboxReport mr;
@@ -169,54 +177,101 @@ private:
         pending = std::move(left);
     }
 
+    // The message as it is to be sent, or nullopt after reporting why it cannot be.
+    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m) {
+        if (m_limit && m.size > *m_limit) {
+            fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
+                                std::to_string(*m_limit) + " bytes)");
+            return std::nullopt;
+        }
+        imap::AppendMessage out;
+        try {
+            out.message = util::read_file(m_messages.absolute(m.file));
+        } catch (const std::exception& e) {
+            fail(report, m, std::string("cannot read the stored file: ") + e.what());
+            return std::nullopt;
+        }
+        if (!m.sha256.empty() && util::sha256_hex(out.message) != m.sha256) {
+            fail(report, m, "the stored file " + m.file + " does not match its SHA-256 (corrupt store)");
+            return std::nullopt;
+        }
+        for (const auto& f : m.flags)
+            if (!is_recent(f)) out.flags.push_back(f);
+        out.internaldate = util::format_imap_datetime(m.internaldate, m.internaldate_zone);
+        return out;
+    }
+
     void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending) {
         std::deque<InFlight> inflight;
+        std::vector<imap::AppendMessage> batch;
+        std::vector<const store::MessageRecord*> batch_messages;
+        std::uint64_t batch_bytes = 0;
+        auto submit = [&](std::vector<imap::AppendMessage> bodies,
+                          std::vector<const store::MessageRecord*> messages) {
+            const bool nonsync = m_literal_plus || (m_literal_minus && bodies.size() == 1 &&
+                                                    bodies.front().message.size() <= 4096);
+            // Without LITERAL+ a body would wait in the Client for the server's
+            // "+": finish what is in flight first, so only one body is held.
+            if (!nonsync)
+                while (!inflight.empty()) finish(report, inflight);
+            imap::Client::Tag tag;
+            try {
+                tag = m_client->submit_multiappend(report.target, std::move(bodies));
+            } catch (const imap::Abort&) {
+                throw;
+            } catch (const std::exception& e) {  // an unsendable flag
+                for (const auto* m : messages) fail(report, *m, e.what());
+                return;
+            }
+            inflight.push_back({tag, std::move(messages)});
+            if (!nonsync || inflight.size() >= std::max<std::size_t>(1, m_options.pipeline_depth))
+                finish(report, inflight);
+        };
+        auto flush = [&] {
+            if (batch.empty()) return;
+            submit(std::move(batch), std::move(batch_messages));
+            batch.clear();
+            batch_messages.clear();
+            batch_bytes = 0;
+        };
         try {
             for (const auto* m : pending) {
-                if (m_limit && m->size > *m_limit) {
-                    fail(report, *m, "larger (" + std::to_string(m->size) + " bytes) than the server's APPENDLIMIT (" +
-                                         std::to_string(*m_limit) + " bytes)");
+                auto body = prepare(report, *m);
+                if (!body) continue;
+                const std::uint64_t size = body->message.size();
+                if (!m_multiappend || size > kBatchMessageMax) {
+                    flush();
+                    std::vector<imap::AppendMessage> one;
+                    one.push_back(std::move(*body));
+                    submit(std::move(one), {m});
                     continue;
                 }
-                std::string body;
-                try {
-                    body = util::read_file(m_messages.absolute(m->file));
-                } catch (const std::exception& e) {
-                    fail(report, *m, std::string("cannot read the stored file: ") + e.what());
-                    continue;
-                }
-                if (!m->sha256.empty() && util::sha256_hex(body) != m->sha256) {
-                    fail(report, *m, "the stored file " + m->file + " does not match its SHA-256 (corrupt store)");
-                    continue;
-                }
-                std::vector<std::string> flags;
-                for (const auto& f : m->flags)
-                    if (!is_recent(f)) flags.push_back(f);
-                auto date = util::format_imap_datetime(m->internaldate, m->internaldate_zone);
-                // Without LITERAL+ the body would wait in the Client for the
-                // server's "+": finish what is in flight first, so that only one
-                // body is ever held.
-                bool nonsync = m_literal_plus || (m_literal_minus && body.size() <= 4096);
-                if (!nonsync)
-                    while (!inflight.empty()) finish(report, inflight);
-                imap::Client::Tag tag;
-                try {
-                    tag = m_client->submit_append(report.target, flags, date, std::move(body));
-                } catch (const imap::Abort&) {
-                    throw;
-                } catch (const std::exception& e) {  // an unsendable flag
-                    fail(report, *m, e.what());
-                    continue;
-                }
-                inflight.push_back({tag, m});
-                if (!nonsync || inflight.size() >= std::max<std::size_t>(1, m_options.pipeline_depth))
-                    finish(report, inflight);
+                if (batch.size() >= kBatchCount || batch_bytes + size > kBatchBytes) flush();
+                batch_bytes += size;
+                batch.push_back(std::move(*body));
+                batch_messages.push_back(m);
             }
+            flush();
             while (!inflight.empty()) finish(report, inflight);
         } catch (const imap::Abort& e) {
             for (const auto& f : inflight)
-                fail(report, *f.message, std::string("no answer before the connection was lost: ") + e.what());
+                for (const auto* m : f.messages)
+                    fail(report, *m, std::string("no answer before the connection was lost: ") + e.what());
             throw;
+        }
+    }
+
+    void journal(RestoreMailboxReport& report, const store::MessageRecord& m, const imap::AppendResult& result) {
+        if (m_options.stop_after_appends && ++m_appends == m_options.stop_after_appends) throw RestoreStopped{};
+        m_catalog.add_restore_entry({m_target.name, report.target, m.id,
+                                     result.uidvalidity ? result.uidvalidity->value : 0,
+                                     result.uid ? result.uid->value : 0, now()});
+        ++report.appended;
+        report.bytes += m.size;
+        if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
+            m_batch = 0;
+            m_catalog.commit();
+            m_catalog.begin();
         }
     }
 
@@ -224,20 +279,28 @@ private:
         auto f = inflight.front();
         inflight.pop_front();
         try {
-            auto result = m_client->finish_append(f.tag);
-            if (m_options.stop_after_appends && ++m_appends == m_options.stop_after_appends) throw RestoreStopped{};
-            m_catalog.add_restore_entry({m_target.name, report.target, f.message->id,
-                                         result.uidvalidity ? result.uidvalidity->value : 0,
-                                         result.uid ? result.uid->value : 0, now()});
-            ++report.appended;
-            report.bytes += f.message->size;
-            if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
-                m_batch = 0;
-                m_catalog.commit();
-                m_catalog.begin();
-            }
+            auto results = m_client->finish_multiappend(f.tag, f.messages.size());
+            for (std::size_t i = 0; i < f.messages.size(); ++i) journal(report, *f.messages[i], results[i]);
         } catch (const imap::CommandFailed& e) {
-            fail(report, *f.message, describe(e));
+            if (f.messages.size() == 1) {
+                fail(report, *f.messages.front(), describe(e));
+                return;
+            }
+            // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11): nothing of the
+            // batch was appended. Send its messages one by one so that only the
+            // one the server refuses is reported.
+            while (!inflight.empty()) finish(report, inflight);
+            for (const auto* m : f.messages) {
+                auto body = prepare(report, *m);
+                if (!body) continue;
+                try {
+                    auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
+                                                       std::move(body->message));
+                    journal(report, *m, m_client->finish_append(tag));
+                } catch (const imap::CommandFailed& single) {
+                    fail(report, *m, describe(single));
+                }
+            }
         }
     }
 
@@ -254,6 +317,7 @@ private:
     std::optional<std::uint64_t> m_limit;
     bool m_literal_plus = false;
     bool m_literal_minus = false;
+    bool m_multiappend = false;
     std::string m_delimiter;
     std::set<std::string> m_existing;
     std::uint64_t m_appends = 0;

@@ -408,14 +408,11 @@ void Client::uid_fetch(const UidSet& uids, const std::string& items, FetchHandle
     expect_ok("UID FETCH", c);
 }
 
-Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
-                                  const std::optional<std::string>& internaldate,
-                                  std::string message) {
-    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
-    if (!flags.empty()) {
+void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
+    if (!message.flags.empty()) {
         std::string list = "(";
-        for (std::size_t i = 0; i < flags.size(); ++i) {
-            const auto& f = flags[i];
+        for (std::size_t i = 0; i < message.flags.size(); ++i) {
+            const auto& f = message.flags[i];
             std::string_view atom = f;
             if (!atom.empty() && atom.front() == '\\') atom.remove_prefix(1);
             if (atom.empty() || !wire::is_atom(atom)) throw Error("invalid flag: " + f);
@@ -423,8 +420,15 @@ Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<
         }
         args.push_back(Arg::raw(list + ")"));
     }
-    if (internaldate) args.push_back(Arg::string(*internaldate));
-    args.push_back(Arg::literal(std::move(message)));
+    if (message.internaldate) args.push_back(Arg::string(*message.internaldate));
+    args.push_back(Arg::literal(std::move(message.message)));
+}
+
+Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
+                                  const std::optional<std::string>& internaldate,
+                                  std::string message) {
+    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
+    add_append_message(args, AppendMessage{flags, internaldate, std::move(message)});
     return submit("APPEND", args);
 }
 

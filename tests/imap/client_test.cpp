@@ -413,3 +413,26 @@ TEST_CASE("a failing body sink or handler ends the connection, never desynchroni
         CHECK_THROWS_AS(client.noop(), imap::Abort);
     }
 }
+
+TEST_CASE("MULTIAPPEND sends every message in one command and maps APPENDUID's set") {
+    auto log = std::make_shared<std::string>();
+    std::string tag;
+    auto stream = std::make_unique<transport::ScriptedStream>(
+        "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS] hi\r\n",
+        [&](const std::string& in) -> std::string {
+            *log += in;
+            if (tag.empty()) tag = in.substr(0, in.find(' '));
+            if (log->find("two\r\n\r\n") != std::string::npos) return tag + " OK [APPENDUID 7 20:21] done\r\n";
+            return "";
+        });
+    Client client(std::move(stream));
+    client.read_greeting();
+    std::vector<imap::AppendMessage> batch{{{"\\Seen"}, std::string("01-Jan-2024 10:00:00 +0000"), "one\r\n"},
+                                           {{}, std::nullopt, "two\r\n"}};
+    auto results = client.finish_multiappend(client.submit_multiappend("Box", std::move(batch)), 2);
+    CHECK(*log == tag + " APPEND Box (\\Seen) \"01-Jan-2024 10:00:00 +0000\" {5+}\r\none\r\n {5+}\r\ntwo\r\n\r\n");
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].uid->value == 20);
+    CHECK(results[1].uid->value == 21);
+    CHECK(results[1].uidvalidity->value == 7);
+}

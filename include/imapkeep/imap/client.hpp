@@ -164,6 +164,11 @@ public:
                         const std::optional<std::string>& internaldate, std::string message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }
+    // MULTIAPPEND (RFC 3502): several messages in one command, appended all or
+    // none. Every body is held until it is sent, so keep batches small. The
+    // results follow the messages' order (UIDs from APPENDUID's uid-set).
+    Tag submit_multiappend(const std::string& mailbox, std::vector<AppendMessage> messages);
+    std::vector<AppendResult> finish_multiappend(const Tag& tag, std::size_t count);
     void create(const std::string& mailbox);
     void delete_mailbox(const std::string& mailbox);
     void rename_mailbox(const std::string& from, const std::string& to);
@@ -200,6 +205,8 @@ private:
     void write(std::string_view data);
     void trace_out(std::string_view text, bool secret);
     void expect_ok(const std::string& command, const Completion& completion);
+    // append-message = [SP flag-list] [SP date-time] SP literal, added to `args`.
+    static void add_append_message(std::vector<wire::Arg>& args, AppendMessage message);
 
     transport::StreamPtr m_stream;
     ClientOptions m_options;

@@ -81,6 +81,13 @@ struct SelectData {
     std::vector<FetchData> changed;       // FETCH (UID FLAGS MODSEQ)
 };
 
+// One message of an APPEND (RFC 3501 §6.3.11) or MULTIAPPEND (RFC 3502).
+struct AppendMessage {
+    std::vector<std::string> flags;
+    std::optional<std::string> internaldate;  // date-time text, unquoted
+    std::string message;
+};
+
 struct AppendResult {
     std::optional<UidValidity> uidvalidity;  // APPENDUID (RFC 4315) when offered
     std::optional<Uid> uid;
