@@ -1,4 +1,5 @@
 // imapkeep export --url: straight from a server into an archive (export.hpp).
+#include <imapkeep/sync/plan.hpp>
 #include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/names.hpp>
 
@@ -118,7 +119,7 @@ ExportReport export_from_server(const imap::ConnectOptions& connect, const std::
     try {
         auto entries = client->list("", mailbox.empty() ? "*" : mailbox);
         std::erase_if(entries, [&](const imap::ListEntry& e) {
-            return !e.selectable() || !mailbox_selected(options.mailbox_patterns, e.name, e.delimiter);
+            return !e.selectable() || !sync::mailbox_selected(e.name, e.delimiter, options.mailbox_patterns, {});
         });
         if (!mailbox.empty() && entries.empty()) report.error = "no mailbox " + mailbox + " on the server";
         std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

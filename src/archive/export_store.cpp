@@ -1,4 +1,5 @@
 // imapkeep export from the store (export.hpp).
+#include <imapkeep/sync/plan.hpp>
 #include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/names.hpp>
 
@@ -32,7 +33,7 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
     auto mailboxes = catalog.mailboxes(*account_id, options.at.has_value());
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& mb : mailboxes) {
-        if (!mailbox_selected(options.mailbox_patterns, mb.name, mb.delimiter)) continue;
+        if (!sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {})) continue;
         auto list = options.at ? catalog.messages_at(mb.id, *options.at) : catalog.messages(mb.id);
         // A deleted mailbox that held nothing at that moment did not exist then.
         if (options.at && mb.deleted_at && *mb.deleted_at <= *options.at) continue;

@@ -44,24 +44,6 @@ std::string maildir_level(std::string_view level) {
     return out;
 }
 
-// LIST wildcards (RFC 3501 §6.3.8) by backtracking; patterns are short.
-bool match(std::string_view p, std::string_view n, std::string_view delim) {
-    if (p.empty()) return n.empty();
-    if (p[0] == '*') {
-        for (std::size_t i = 0; i <= n.size(); ++i)
-            if (match(p.substr(1), n.substr(i), delim)) return true;
-        return false;
-    }
-    if (p[0] == '%') {
-        for (std::size_t i = 0; i <= n.size(); ++i) {
-            if (match(p.substr(1), n.substr(i), delim)) return true;
-            if (i < n.size() && !delim.empty() && n.substr(i).starts_with(delim)) return false;
-        }
-        return false;
-    }
-    return !n.empty() && p[0] == n[0] && match(p.substr(1), n.substr(1), delim);
-}
-
 }  // namespace
 
 std::vector<std::string> split_mailbox(std::string_view name, std::string_view delimiter) {
@@ -114,22 +96,6 @@ std::string maildir_folder(std::string_view name, std::string_view delimiter) {
 
 std::string message_stem(std::uint32_t uidvalidity, std::uint32_t uid) {
     return std::to_string(uidvalidity) + "." + std::to_string(uid);
-}
-
-bool mailbox_matches(std::string_view pattern, std::string_view name, std::string_view delimiter) {
-    if (is_inbox(name)) {
-        if (is_inbox(pattern)) return true;
-        return match(pattern, "INBOX", delimiter);
-    }
-    return match(pattern, name, delimiter);
-}
-
-bool mailbox_selected(const std::vector<std::string>& patterns, std::string_view name,
-                      std::string_view delimiter) {
-    if (patterns.empty()) return true;
-    for (const auto& p : patterns)
-        if (mailbox_matches(p, name, delimiter)) return true;
-    return false;
 }
 
 std::string target_mailbox_name(std::string_view source, std::string_view source_delimiter,

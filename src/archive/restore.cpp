@@ -1,4 +1,5 @@
 // imapkeep restore: APPEND from the store to a server (restore.hpp).
+#include <imapkeep/sync/plan.hpp>
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/names.hpp>
 
@@ -339,7 +340,7 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
     auto mailboxes = catalog.mailboxes(*account_id, options.at.has_value());
     std::erase_if(mailboxes, [&](const store::MailboxRecord& mb) {
         if (options.at && mb.deleted_at && *mb.deleted_at <= *options.at) return true;
-        return !mailbox_selected(options.mailbox_patterns, mb.name, mb.delimiter);
+        return !sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {});
     });
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     Restorer(target, catalog, messages, options, report).run(std::move(mailboxes));

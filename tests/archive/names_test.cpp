@@ -58,27 +58,6 @@ TEST_CASE("message stems come from UIDVALIDITY and UID only", "[archive][names]"
     CHECK(message_stem(1, 4294967295u) == "1.4294967295");
 }
 
-TEST_CASE("LIST patterns select mailboxes", "[archive][names]") {
-    struct Case {
-        const char* pattern;
-        const char* name;
-        bool match;
-    };
-    const Case cases[] = {
-        {"*", "A/B/C", true},       {"%", "A", true},          {"%", "A/B", false},
-        {"A/%", "A/B", true},       {"A/%", "A/B/C", false},   {"A/*", "A/B/C", true},
-        {"A*", "Archive", true},    {"A*", "Bin", false},      {"inbox", "INBOX", true},
-        {"INBOX", "inbox", true},   {"Sent", "sent", false},   {"*B", "A/B", true},
-        {"%B", "A/B", false},       {"", "", true},            {"A", "AB", false},
-    };
-    for (const auto& c : cases) {
-        INFO(c.pattern << " vs " << c.name);
-        CHECK(mailbox_matches(c.pattern, c.name, "/") == c.match);
-    }
-    CHECK(mailbox_selected({}, "Anything", "/"));
-    CHECK(mailbox_selected({"X", "A/*"}, "A/B", "/"));
-    CHECK_FALSE(mailbox_selected({"X", "Y"}, "A/B", "/"));
-}
 
 TEST_CASE("restore target names use the prefix and the target's delimiter", "[archive][names]") {
     struct Case {

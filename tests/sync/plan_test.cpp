@@ -144,3 +144,25 @@ TEST_CASE("plan_flags ignores the case of system flags and \\Recent") {
     CHECK(diff.changed.empty());
     CHECK(diff.expunged.empty());
 }
+
+TEST_CASE("LIST patterns select mailboxes, as restore and export use them") {
+    struct Case {
+        const char* pattern;
+        const char* name;
+        bool match;
+    };
+    const Case cases[] = {
+        {"*", "A/B/C", true},       {"%", "A", true},          {"%", "A/B", false},
+        {"A/%", "A/B", true},       {"A/%", "A/B/C", false},   {"A/*", "A/B/C", true},
+        {"A*", "Archive", true},    {"A*", "Bin", false},      {"inbox", "INBOX", true},
+        {"INBOX", "inbox", true},   {"Sent", "sent", false},   {"*B", "A/B", true},
+        {"%B", "A/B", false},       {"", "", true},            {"A", "AB", false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.pattern << " vs " << c.name);
+        CHECK(mailbox_matches(c.name, c.pattern, "/") == c.match);
+    }
+    CHECK(mailbox_selected("Anything", "/", {}, {}));
+    CHECK(mailbox_selected("A/B", "/", {"X", "A/*"}, {}));
+    CHECK_FALSE(mailbox_selected("A/B", "/", {"X", "Y"}, {}));
+}

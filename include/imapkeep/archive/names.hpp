@@ -31,12 +31,7 @@ std::string maildir_folder(std::string_view name, std::string_view delimiter);
 // "<uidvalidity>.<uid>": the stem of every exported message file.
 std::string message_stem(std::uint32_t uidvalidity, std::uint32_t uid);
 
-// LIST-style pattern match (RFC 3501 §6.3.8): "*" matches anything, "%" anything
-// but the delimiter. INBOX matches case-insensitively.
-bool mailbox_matches(std::string_view pattern, std::string_view name, std::string_view delimiter);
-// True when `patterns` is empty or one of them matches.
-bool mailbox_selected(const std::vector<std::string>& patterns, std::string_view name,
-                      std::string_view delimiter);
+// Mailbox patterns: sync::mailbox_selected (include/imapkeep/sync/plan.hpp).
 
 // The restore target's name for a source mailbox: the prefix's levels (split at
 // "/" or the target delimiter), then the source's levels, joined with the target
