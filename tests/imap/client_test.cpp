@@ -436,3 +436,25 @@ TEST_CASE("MULTIAPPEND sends every message in one command and maps APPENDUID's s
     CHECK(results[1].uid->value == 21);
     CHECK(results[1].uidvalidity->value == 7);
 }
+
+TEST_CASE("OAuth mechanisms build the documented messages") {
+    // XOAUTH2: "user=" {User} "^Aauth=Bearer " {token} "^A^A"
+    auto x = imap::sasl_xoauth2("someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+    CHECK(x->name() == "XOAUTH2");
+    CHECK(*x->initial_response() ==
+          "user=someuser@example.com\x01" "auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01");
+    // RFC 7628 §4.1 example (host/port included), and the error acknowledgement.
+    auto o = imap::sasl_oauthbearer("user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==",
+                                    "server.example.com", 143);
+    CHECK(*o->initial_response() ==
+          "n,a=user@example.com,\x01host=server.example.com\x01port=143\x01"
+          "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01");
+    o->respond("");  // the server's first (empty) challenge
+    CHECK(*o->respond("{\"status\":\"invalid_token\"}") == "\x01");
+    auto login = imap::sasl_login("me", "secret");
+    CHECK(*login->respond("Username:") == "me");
+    CHECK(*login->respond("Password:") == "secret");
+    auto cram = imap::sasl_cram_md5("tim", "tanstaaftanstaaf");
+    CHECK(*cram->respond("<1896.697170952@postoffice.reston.mci.net>") ==
+          "tim b913a602c7eda7a495b4e6e7334d3890");
+}
