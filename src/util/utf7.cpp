@@ -173,8 +173,13 @@ std::optional<std::string> utf7_decode(std::string_view mutf7) {
         if (end == std::string_view::npos) return std::nullopt;
         if (end == pos + 1) {
             out += '&';
-        } else if (!decode_shift(mutf7.substr(pos + 1, end - pos - 1), out)) {
-            return std::nullopt;
+        } else {
+            if (!decode_shift(mutf7.substr(pos + 1, end - pos - 1), out)) return std::nullopt;
+            // Two shift runs back to back ("&AAA-&AAA-") decode like one: accept
+            // only the canonical single run, or two wire names would become the
+            // same mailbox.
+            if (end + 2 < mutf7.size() && mutf7[end + 1] == '&' && mutf7[end + 2] != '-')
+                return std::nullopt;
         }
         pos = end + 1;
     }

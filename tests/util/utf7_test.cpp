@@ -57,11 +57,14 @@ TEST_CASE("modified UTF-7 decode rejects malformed input", "[util][utf7]") {
         "&AAA-",         // NUL
         "Entw\xc3\xbcrfe",  // raw 8-bit
         "a\tb",          // control character outside a shift
+        "&40w-&40w-",    // two runs back to back: not canonical (found by fuzz_utf7)
     };
     for (const auto& text : bad) {
         INFO(text);
         CHECK_FALSE(utf7_decode(text).has_value());
     }
+    // "&-" right after a run is a literal "&", which is canonical.
+    CHECK(utf7_decode("&APw-&-").has_value());
 }
 
 TEST_CASE("modified UTF-7 encode rejects invalid UTF-8", "[util][utf7]") {
