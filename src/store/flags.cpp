@@ -66,10 +66,12 @@ std::vector<std::string> split_flags(std::string_view joined) {
 
 std::string maildir_flag_suffix(const std::vector<std::string>& flags) {
     std::string letters;
-    for (const auto& [name, letter] : kSystemFlags) {
+    for (const auto& system_flag : kSystemFlags) {
+        // Not a structured binding: clang 14 cannot capture one in a lambda.
+        const auto& name = system_flag.first;
         bool set = std::any_of(flags.begin(), flags.end(),
                                [&](const std::string& f) { return iequals(f, name); });
-        if (set) letters += letter;
+        if (set) letters += system_flag.second;
     }
     return letters;
 }

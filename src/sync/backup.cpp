@@ -201,14 +201,13 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
             }
         }
         auto changes = plan_mailboxes(in_scope, known);
-        for (const auto& [id, target] : changes.renamed) {
-            auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
-            report.mailboxes.push_back(apply_rename(run, catalog, messages, *it, target));
-        }
-        for (auto id : changes.deleted) {
-            auto it = std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
-            report.mailboxes.push_back(apply_delete(run, catalog, messages, *it));
-        }
+        auto record_of = [&](store::Id id) {
+            return *std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
+        };
+        for (const auto& [id, target] : changes.renamed)
+            report.mailboxes.push_back(apply_rename(run, catalog, messages, record_of(id), target));
+        for (auto id : changes.deleted)
+            report.mailboxes.push_back(apply_delete(run, catalog, messages, record_of(id)));
     }
 
     // Parallel workers: each has its own connection and catalog handle; the first
