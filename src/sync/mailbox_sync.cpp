@@ -163,7 +163,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     if (!is_new && record.uidvalidity != 0 && record.uidvalidity != selected.uidvalidity.value) {
         handle_uidvalidity_change(record, selected.uidvalidity.value);
     } else if (!is_new) {
-        sync_known(record, selected, qresync ? SyncPath::Qresync
+        sync_known(record, qresync ? SyncPath::Qresync
                                              : (path == SyncPath::Qresync ? SyncPath::Condstore : path),
                    qresync_flags, qresync_vanished);
     }
@@ -212,7 +212,7 @@ void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
         if (!known.count(base_of(file))) m_messages.remove(file);
 }
 
-void MailboxSync::sync_known(store::MailboxRecord& record, const imap::SelectData& selected,
+void MailboxSync::sync_known(store::MailboxRecord& record,
                              SyncPath path,
                              std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
                              std::vector<std::uint32_t>& qresync_vanished) {
@@ -251,7 +251,6 @@ void MailboxSync::sync_known(store::MailboxRecord& record, const imap::SelectDat
     std::erase_if(diff.changed, [&](const auto& c) { return gone.count(c.first) > 0; });
     m_report.flag_changes += diff.changed.size();
     m_report.expunged += diff.expunged.size();
-    (void)selected;
     if (m_run.options.dry_run) return;
     apply_flags(record, diff);
     apply_expunges(diff.expunged);

@@ -58,7 +58,7 @@ private:
     void remove_orphans(const store::MailboxRecord& record);
     bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
-    void sync_known(store::MailboxRecord& record, const imap::SelectData& selected,
+    void sync_known(store::MailboxRecord& record,
                     SyncPath path, std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
                     std::vector<std::uint32_t>& qresync_vanished);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
