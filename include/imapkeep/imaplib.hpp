@@ -319,6 +319,7 @@ private:
     };
 
     void connect_session();  // CPython's _connect()
+    void connect_or_close(); // connect_session(), shutting the stream down if it throws
     void get_capabilities();
     void make_client();
     std::string command(std::string_view name, std::vector<imapkeep::wire::Arg> args,

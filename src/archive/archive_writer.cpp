@@ -1,4 +1,5 @@
 #include <imapkeep/archive/archive_writer.hpp>
+#include <imapkeep/archive/export.hpp>
 
 #include "archive/writers.hpp"
 
@@ -195,5 +196,15 @@ AddedMessage copy_file(const std::string& from, const std::string& to) {
 }
 
 }  // namespace detail
+
+void publish(ArchiveWriter& writer, ExportReport& report) {
+    try {
+        writer.commit();
+        report.output = writer.output();
+        report.published = true;
+    } catch (const ArchiveError& e) {
+        report.error = e.what();
+    }
+}
 
 }  // namespace imapkeep::archive

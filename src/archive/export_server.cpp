@@ -142,13 +142,7 @@ ExportReport export_from_server(const imap::ConnectOptions& connect, const std::
     }
     client->logout();
     if (report.failed()) return report;
-    try {
-        writer->commit();
-        report.output = writer->output();
-        report.published = true;
-    } catch (const ArchiveError& e) {
-        report.error = e.what();
-    }
+    publish(*writer, report);
     return report;
 }
 

@@ -67,13 +67,7 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
         report.mailboxes.push_back(std::move(mr));
     }
     if (report.failed()) return report;  // the writer's destructor removes the temp tree
-    try {
-        writer->commit();
-        report.output = writer->output();
-        report.published = true;
-    } catch (const ArchiveError& e) {
-        report.error = e.what();
-    }
+    publish(*writer, report);
     return report;
 }
 

@@ -295,33 +295,13 @@ int IMAP4::socket() const { return m_stream ? m_stream->native_handle() : -1; }
 void IMAP4::start(std::string host_, int port_, std::optional<double> timeout) {
     m_timeout = to_timeout(timeout);
     open(std::move(host_), port_, timeout);
-    try {
-        connect_session();
-    } catch (...) {
-        try {
-            shutdown();
-        } catch (...) {
-        }
-        m_client.reset();
-        m_pipe = nullptr;
-        throw;
-    }
+    connect_or_close();
 }
 
 void IMAP4::start_with_stream(ik::transport::StreamPtr s, std::string host_) {
     host = std::move(host_);
     set_stream(std::move(s));
-    try {
-        connect_session();
-    } catch (...) {
-        try {
-            shutdown();
-        } catch (...) {
-        }
-        m_client.reset();
-        m_pipe = nullptr;
-        throw;
-    }
+    connect_or_close();
 }
 
 void IMAP4::make_client() {
@@ -336,6 +316,21 @@ void IMAP4::make_client() {
         [this](const ik::wire::Frame& f, const ik::wire::Response& r) { observe(f, r); });
     m_client->set_unsolicited_handler(
         [](const ik::wire::Response&, const ik::wire::Frame&) { return true; });
+}
+
+void IMAP4::connect_or_close() {
+    try {
+        connect_session();
+    } catch (...) {
+        // A half-open connection must not outlive the failed constructor.
+        try {
+            shutdown();
+        } catch (...) {
+        }
+        m_client.reset();
+        m_pipe = nullptr;
+        throw;
+    }
 }
 
 void IMAP4::connect_session() {

@@ -82,4 +82,9 @@ private:
 // Creates the temp directory. The output must not exist, or be an empty directory.
 std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const std::string& output);
 
+struct ExportReport;
+// Renames the finished temp tree to the output path and records the outcome in
+// `report` (output and published, or the error).
+void publish(ArchiveWriter& writer, ExportReport& report);
+
 }  // namespace imapkeep::archive
