@@ -168,6 +168,19 @@ std::string_view base_name(std::string_view name) {
     return info == std::string_view::npos ? name : name.substr(0, info);
 }
 
+std::string_view unique_part(std::string_view name) {
+    auto base = base_name(name);
+    auto uid = base.find(",U=");
+    return uid == std::string_view::npos ? base : base.substr(0, uid);
+}
+
+std::string with_uid(std::string_view name, std::uint32_t uid) {
+    std::string out(unique_part(name));
+    out += ",U=" + std::to_string(uid);
+    out += name.substr(base_name(name).size());  // ":2,..." if any
+    return out;
+}
+
 std::string with_info(std::string_view name, std::string_view letters) {
     std::string out(base_name(name));
     out += ":2,";

@@ -35,6 +35,11 @@ std::string unique_name(std::int64_t now);
 std::string_view base_name(std::string_view name);
 // NAME with the info suffix ":2,<letters>".
 std::string with_info(std::string_view name, std::string_view letters);
+// The part of NAME that never changes: no ",U=" field, no info suffix.
+// "x,U=5:2,S" -> "x".
+std::string_view unique_part(std::string_view name);
+// NAME with its ",U=" field set to `uid`, info suffix kept.
+std::string with_uid(std::string_view name, std::uint32_t uid);
 
 struct StorePath {
     std::string tree;  // "mail" | "attic"

@@ -221,15 +221,15 @@ class MaildirStore final : public MessageStore {
     std::string locate(const std::string& file) override {
         const StorePath p = parse_store_path(file);
         if (exists(m_root + "/" + p.relative())) return file;
-        // After a crash: same unique base name, any flags, cur/ or new/, live or attic.
-        const std::string base(base_name(p.name));
+        // After a crash: same unique name, any flags or U=, cur/ or new/, live or attic.
+        const std::string base(unique_part(p.name));
         for (const char* tree : {"mail", "attic"}) {
             for (const char* sub : {"cur", "new"}) {
                 StorePath candidate = p;
                 candidate.tree = tree;
                 candidate.sub = sub;
                 for (const auto& name : list_dir(m_root + "/" + candidate.dir())) {
-                    if (base_name(name) != base) continue;
+                    if (unique_part(name) != base) continue;
                     candidate.name = name;
                     return candidate.relative();
                 }
@@ -310,18 +310,32 @@ class MaildirStore final : public MessageStore {
         return true;
     }
 
-    std::vector<std::string> list_files(const std::string& account,
-                                        const std::string& folder) override {
+    std::size_t remove_unknown_files(const std::string& account, const std::string& folder,
+                                     const std::vector<std::string>& known) override {
         check_account(account);
         check_folder(folder);
-        std::vector<std::string> out;
+        std::set<std::string> keep;
+        for (const auto& file : known) keep.emplace(unique_part(parse_store_path(file).name));
+        std::size_t removed = 0;
         const std::string dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
-        for (const char* sub : {"/cur/", "/new/"}) {
-            for (const auto& name : list_dir(m_root + "/" + dir + sub)) {
-                if (!is_dir(m_root + "/" + dir + sub + name)) out.push_back(dir + sub + name);
+        for (const char* sub : {"/cur", "/new"}) {
+            const std::string path = m_root + "/" + dir + sub;
+            for (const auto& name : list_dir(path)) {
+                if (is_dir(path + "/" + name) || keep.count(std::string(unique_part(name)))) continue;
+                if (unlink_path(path + "/" + name)) ++removed;
             }
+            if (removed) fsync_dir(path);
         }
-        return out;
+        return removed;
+    }
+
+    std::string set_uid(const std::string& file, std::uint32_t uid) override {
+        StorePath p = parse_store_path(file);
+        StorePath to = p;
+        to.name = with_uid(p.name, uid);
+        if (to.name == p.name) return file;
+        move(p, to);
+        return to.relative();
     }
 
     std::string absolute(const std::string& file) const override {

@@ -197,19 +197,11 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
 // A run killed between renaming files into cur/ and committing their catalog
 // rows leaves files no row points to. They are always messages at or above the
-// high-water mark, which this run is about to fetch again. Compared by unique
-// base name, so a flag rename that was not cataloged yet is not mistaken for
-// an orphan.
+// high-water mark, which this run is about to fetch again.
 void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
-    auto base_of = [](const std::string& path) {
-        auto slash = path.rfind('/');
-        std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-        return name.substr(0, name.find(':'));
-    };
-    std::set<std::string> known;
-    for (const auto& m : m_catalog.messages(record.id)) known.insert(base_of(m.file));
-    for (const auto& file : m_messages.list_files(m_run.account.name, record.folder))
-        if (!known.count(base_of(file))) m_messages.remove(file);
+    std::vector<std::string> known;
+    for (const auto& m : m_catalog.messages(record.id)) known.push_back(m.file);
+    m_messages.remove_unknown_files(m_run.account.name, record.folder, known);
 }
 
 void MailboxSync::sync_known(store::MailboxRecord& record,
@@ -318,7 +310,8 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
         for (const auto& [id, uid] : plan.matched) {
             auto message = m_catalog.message_by_id(id);
             if (!message) continue;
-            auto file = m_messages.locate(message->file);
+            // The file name's ",U=" follows the new UID, as Dovecot's would.
+            auto file = m_messages.set_uid(m_messages.locate(message->file), uid);
             m_catalog.rekey_message(id, new_uidvalidity, uid, file);
             const auto& f = flags[uid];
             if (f != store::normalize_flags(message->flags))

@@ -102,6 +102,8 @@ void check_mirrors(Server& server, Store& store, const std::string& box) {
         CHECK(m.sha256 == util::sha256_hex(body));
         CHECK(m.flags == flags);
         CHECK(path.find(":2," + store::maildir_flag_suffix(flags)) != std::string::npos);
+        // Also after a UIDVALIDITY re-match: the name carries the current UID.
+        CHECK(path.find(",U=" + std::to_string(m.uid) + ":2,") != std::string::npos);
         struct stat st {};
         REQUIRE(::stat(path.c_str(), &st) == 0);
         CHECK(st.st_mtime == m.internaldate);

@@ -347,3 +347,26 @@ TEST_CASE("rename_folder and path_in_folder", "[store][maildir]") {
     CHECK_THROWS_AS(store->rename_folder("work", ".B", ""), StoreError);
     CHECK_THROWS_AS(store->rename_folder("work", ".B", "../x"), StoreError);
 }
+
+TEST_CASE("set_uid renames ,U=; locate and orphan removal see through it", "[store][maildir]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    const std::string folder = store->folder_for("Box", "/");
+    auto file = put(*store, "acct", folder, 5, 1700000000, {"\\Seen"});
+    CHECK(file.find(",U=5:2,S") != std::string::npos);
+
+    auto renamed = store->set_uid(file, 42);
+    store->sync_committed();
+    CHECK(renamed.find(",U=42:2,S") != std::string::npos);
+    CHECK(fs::exists(store->absolute(renamed)));
+    CHECK_FALSE(fs::exists(store->absolute(file)));
+    // A run killed before cataloging the new name still finds the file.
+    CHECK(store->locate(file) == renamed);
+
+    // An uncataloged file goes; the renamed one counts as known by its old name.
+    auto orphan = put(*store, "acct", folder, 6, 1700000001, {});
+    CHECK(store->remove_unknown_files("acct", folder, {file}) == 1);
+    CHECK(fs::exists(store->absolute(renamed)));
+    CHECK_FALSE(fs::exists(store->absolute(orphan)));
+    CHECK(store->remove_unknown_files("acct", folder, {renamed}) == 0);
+}

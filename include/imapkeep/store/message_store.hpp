@@ -110,11 +110,15 @@ class MessageStore {
     // new/ are empty; tmp/ leftovers go with it. Returns false, changing nothing,
     // if messages are left. INBOX ("") is never removed.
     virtual bool remove_folder(const std::string& account, const std::string& folder) = 0;
-    // Every message file of a live folder (cur/ and new/), as relative store
-    // paths. The sync compares this with the catalog to remove files a killed
-    // run renamed into cur/ but never cataloged.
-    virtual std::vector<std::string> list_files(const std::string& account,
-                                                const std::string& folder) = 0;
+    // Deletes the message files of a live folder (cur/ and new/) that are none
+    // of `known` (compared by unique name, so a flag or UID rename a killed run
+    // did not catalog yet still counts as known): files a killed run renamed
+    // into cur/ and never cataloged. Returns how many were removed.
+    virtual std::size_t remove_unknown_files(const std::string& account, const std::string& folder,
+                                             const std::vector<std::string>& known) = 0;
+    // Renames the file so its ",U=" field says `uid` (after a UIDVALIDITY change
+    // re-keyed it), durable after sync_committed(). Returns the new path.
+    virtual std::string set_uid(const std::string& file, std::uint32_t uid) = 0;
     // Absolute path of a relative store path.
     virtual std::string absolute(const std::string& file) const = 0;
     // Removes tmp/ leftovers from an interrupted run (files not in the catalog):
