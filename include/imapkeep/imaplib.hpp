@@ -309,6 +309,9 @@ protected:
     imapkeep::transport::Stream* stream() const { return m_stream.get(); }
     // Seconds given to the constructor, as a connect/read timeout.
     static std::optional<std::chrono::milliseconds> to_timeout(std::optional<double> seconds);
+    // A TCP connection to `host`:`port` with the timeout applied to connect and
+    // reads, for open() and its overrides. Failures throw abort.
+    imapkeep::transport::StreamPtr connect_tcp_stream(std::optional<double> timeout);
 
 private:
     class Pipe;

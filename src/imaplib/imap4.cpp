@@ -200,18 +200,22 @@ std::optional<std::chrono::milliseconds> IMAP4::to_timeout(std::optional<double>
     return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
-void IMAP4::open(std::string host_, int port_, std::optional<double> timeout) {
-    host = std::move(host_);
-    port = port_;
+ik::transport::StreamPtr IMAP4::connect_tcp_stream(std::optional<double> timeout) {
     auto t = to_timeout(timeout);
     ik::transport::TcpOptions options;
     if (t) options.connect_timeout = t;
     options.read_timeout = t;
     try {
-        set_stream(ik::transport::connect_tcp(host, port, options));
+        return ik::transport::connect_tcp(host, port, options);
     } catch (const TransportError& e) {
         throw abort(std::string("socket error: ") + e.what());
     }
+}
+
+void IMAP4::open(std::string host_, int port_, std::optional<double> timeout) {
+    host = std::move(host_);
+    port = port_;
+    set_stream(connect_tcp_stream(timeout));
 }
 
 void IMAP4::set_stream(ik::transport::StreamPtr s) {

@@ -19,12 +19,8 @@ IMAP4_SSL::IMAP4_SSL(std::string host_, int port_, TlsOptions ssl_context,
 void IMAP4_SSL::open(std::string host_, int port_, std::optional<double> timeout) {
     host = std::move(host_);
     port = port_;
-    auto t = to_timeout(timeout);
-    ik::transport::TcpOptions options;
-    if (t) options.connect_timeout = t;
-    options.read_timeout = t;
+    auto tcp = connect_tcp_stream(timeout);
     try {
-        auto tcp = ik::transport::connect_tcp(host, port, options);
         // The name checked against the certificate; "" means the local host.
         set_stream(ik::transport::wrap_tls(std::move(tcp), host.empty() ? "localhost" : host, m_tls));
     } catch (const ik::transport::TransportError& e) {

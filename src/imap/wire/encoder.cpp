@@ -1,28 +1,14 @@
 // Command encoding (RFC 3501 §4, §9; RFC 7888 LITERAL+/LITERAL-; RFC 3516 literal8).
 #include <imapkeep/wire/encoder.hpp>
 
+#include "imap/wire/chars.hpp"
+
 namespace imapkeep::wire {
 
 namespace {
 
 // RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096 octets.
 constexpr std::size_t kLiteralMinusMax = 4096;
-
-// ATOM-CHAR = <any CHAR except atom-specials>
-// atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / resp-specials
-bool is_atom_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return false;
-    switch (c) {
-    case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']':
-        return false;
-    default:
-        return true;
-    }
-}
-
-// ASTRING-CHAR = ATOM-CHAR / resp-specials
-bool is_astring_char(char c) { return is_atom_char(c) || c == ']'; }
 
 bool has_nul_cr_lf(std::string_view text) {
     return text.find_first_of(std::string_view("\0\r\n", 3)) != std::string_view::npos;

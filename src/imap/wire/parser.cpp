@@ -6,6 +6,8 @@
 // ends in a marker, so it never sees a literal's bytes as syntax.
 #include <imapkeep/wire/parser.hpp>
 
+#include "imap/wire/chars.hpp"
+
 #include <array>
 #include <limits>
 
@@ -23,26 +25,8 @@ constexpr std::array<std::string_view, 24> kKnownDataTypes{
     "VANISHED",   "NAMESPACE", "QUOTA",  "QUOTAROOT", "ACL",     "MYRIGHTS",
     "LISTRIGHTS", "ID",       "SORT",    "THREAD",  "METADATA",  "XLIST"};
 
-bool is_ctl(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-}
-
-// ATOM-CHAR = <any CHAR except atom-specials>
-// atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / resp-specials
-bool is_atom_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return false;
-    switch (c) {
-    case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']':
-        return false;
-    default:
-        return true;
-    }
-}
-
 // tag = 1*<any ASTRING-CHAR except "+">; ASTRING-CHAR = ATOM-CHAR / resp-specials
-bool is_tag_char(char c) { return c != '+' && (is_atom_char(c) || c == ']'); }
+bool is_tag_char(char c) { return c != '+' && is_astring_char(c); }
 
 std::string upper(std::string_view s) {
     std::string out(s);
