@@ -25,6 +25,7 @@ std::string where(const ConnectOptions& o) {
 }
 
 transport::StreamPtr open_stream(const ConnectOptions& o) {
+    if (o.stream_factory) return o.stream_factory();
     if (o.ssh) {
         auto ssh = *o.ssh;
         if (!ssh.read_timeout) ssh.read_timeout = o.read_timeout;

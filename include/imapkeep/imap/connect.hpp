@@ -33,6 +33,9 @@ struct ConnectOptions {
     std::optional<transport::SshOptions> ssh;   // set: SSH exec or forward
     bool allow_plaintext_auth = false;          // LOGIN/PLAIN over an unencrypted link
     bool compress = false;                      // COMPRESS=DEFLATE when offered (RFC 4978)
+    // Set: the connection's byte stream comes from here instead of host/command/ssh
+    // (tests drive the whole engine against an in-process scripted server this way).
+    std::function<transport::StreamPtr()> stream_factory;
     ClientOptions client;
 };
 
