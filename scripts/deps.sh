@@ -12,13 +12,18 @@ packages=(
   # test environment (scripts/test-env): real servers on loopback
   dovecot-core dovecot-imapd openssh-server openssh-client openssl
   python3 procps iproute2
+  # Cyrus IMAP, the second real server: master and tools (cyrus-common); its
+  # imapd is unpacked below, because cyrus-imapd conflicts with dovecot-imapd.
+  cyrus-common cyrus-admin sasl2-bin
 )
+cyrus_root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
+need_cyrus_imapd() { [ ! -x "$cyrus_root/usr/lib/cyrus/bin/imapd" ]; }
+if [ ${#missing[@]} -eq 0 ] && ! need_cyrus_imapd; then
   exit 0
 fi
 
@@ -28,6 +33,24 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-echo "deps.sh: installing ${missing[*]}"
-apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps.sh: installing ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# cyrus-imapd of the same version as cyrus-common, unpacked, never installed.
+if need_cyrus_imapd; then
+  version=$(dpkg-query -W -f='${Version}' cyrus-common)
+  work=$(mktemp -d)
+  chmod 755 "$work"  # apt's download runs as _apt
+  (
+    cd "$work"
+    apt-get download "cyrus-imapd=$version" 2>/dev/null ||
+      { apt-get update && apt-get download "cyrus-imapd=$version"; }
+    mkdir -p "$cyrus_root"
+    dpkg -x cyrus-imapd_*.deb "$cyrus_root"
+  )
+  rm -rf "$work"
+  echo "deps.sh: cyrus-imapd $version unpacked in $cyrus_root"
+fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # up.sh ENVFILE
 # Starts the integration-test servers on loopback, each in one fresh temp dir:
-# a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), and an sshd (sshd.sh)
-# when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
+# a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), a Cyrus IMAP (cyrus.sh),
+# and an sshd (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
 # ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
 set -euo pipefail
 
@@ -31,9 +31,9 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(2)]
+socks = [socket.socket() for _ in range(3)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -69,6 +69,11 @@ emit IMAPKEEP_TEST_PASSWORD3 pass3
 emit IMAPKEEP_TEST_PASSWORD2 pass2
 emit IMAPKEEP_TEST_STREAM_COMMAND "$stream_command"
 emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"
+
+# Cyrus IMAP 3.6 beside Dovecot: the integration tests run against both.
+bash "$here/cyrus.sh" "$dir" "$cyrus_port"
+emit IMAPKEEP_TEST_CYRUS_PORT "$cyrus_port"
+emit IMAPKEEP_TEST_CYRUS_PID "$(cat "$dir/cyrus/master.pid")"
 
 if [ -f "$here/sshd.sh" ]; then
   # sshd.sh may use the variables above (the stream command) for its own.

@@ -41,6 +41,29 @@ inline imap::ConnectOptions dovecot_options(int user = 1) {
     return o;
 }
 
+// The real servers of scripts/test-env/up.sh. Tests that are about a server's
+// behaviour run against each of them.
+enum class ServerKind { Dovecot, Cyrus };
+
+inline const char* server_name(ServerKind kind) { return kind == ServerKind::Dovecot ? "Dovecot" : "Cyrus"; }
+
+inline bool have_server(ServerKind kind) {
+    return env(kind == ServerKind::Dovecot ? "IMAPKEEP_TEST_IMAP_PORT" : "IMAPKEEP_TEST_CYRUS_PORT").has_value();
+}
+
+// Plain-TCP LOGIN as user1/2/3 (passN) on either server.
+inline imap::ConnectOptions server_options(ServerKind kind, int user = 1) {
+    if (kind == ServerKind::Dovecot) return dovecot_options(user);
+    imap::ConnectOptions o = dovecot_options(user);
+    o.port = std::stoi(env("IMAPKEEP_TEST_CYRUS_PORT").value_or("143"));
+    o.user = "user" + std::to_string(user);
+    std::string pw = "pass" + std::to_string(user);
+    o.password = [pw] { return pw; };
+    return o;
+}
+
+inline std::vector<ServerKind> all_servers() { return {ServerKind::Dovecot, ServerKind::Cyrus}; }
+
 inline std::string unique_name(const std::string& stem) {
     std::random_device rd;
     return stem + std::to_string(rd() % 1000000);

@@ -28,9 +28,11 @@ std::string sample_message(int i, const std::string& tag) {
 }
 
 struct Server {
-    std::unique_ptr<imap::Client> c = imap::connect_and_login(dovecot_options());
+    imap::ConnectOptions options;
+    std::unique_ptr<imap::Client> c;
     std::string delim;
-    Server() {
+    explicit Server(ServerKind kind = ServerKind::Dovecot)
+        : options(server_options(kind)), c(imap::connect_and_login(options)) {
         auto entries = c->list("", "");
         delim = entries.empty() ? "." : entries[0].delimiter;
     }
@@ -74,10 +76,11 @@ struct Server {
 };
 
 sync::AccountConfig account_for(const std::string& prefix, const std::string& delim,
-                                const std::string& path) {
+                                const std::string& path,
+                                const imap::ConnectOptions& connect = dovecot_options()) {
     sync::AccountConfig a;
     a.name = "it";
-    a.connect = dovecot_options();
+    a.connect = connect;
     a.mailboxes = {prefix, prefix + delim + "*"};
     a.connections = 2;
     a.sync_path = path;
@@ -123,9 +126,10 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
         WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping Dovecot backup tests");
         return;
     }
+    for (auto kind : all_servers())
     for (std::string path : {"qresync", "condstore", "plain"}) {
-        DYNAMIC_SECTION("sync path " << path) {
-            Server server;
+        DYNAMIC_SECTION(server_name(kind) << ", sync path " << path) {
+            Server server(kind);
             const std::string p = unique_name("ikb");
             const std::string d = server.delim;
             const std::string sub = p + d + "Sub";
@@ -135,7 +139,7 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             for (int i = 7; i <= 9; ++i) server.append(sub, i, p, {"$Work", "\\Flagged"});
             TempDir dir;
             Store store(dir.path);
-            auto account = account_for(p, d, path);
+            auto account = account_for(p, d, path, server.options);
 
             auto first = store.backup(account);
             REQUIRE(first.error.empty());
