@@ -112,7 +112,7 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     const nlohmann::json report = run_report_json(run, reports);
     if (run_id) {
         try {
-            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), report.dump());
+            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json_text(report));
         } catch (const std::exception& e) {
             io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
             if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
@@ -120,7 +120,7 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     }
 
     if (args.json)
-        io.out << report.dump(2) << "\n";
+        io.out << json_text(report, 2) << "\n";
     print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
     return run.exit_code;
 }

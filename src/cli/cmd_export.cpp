@@ -118,7 +118,7 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = exit_code_for(report);
-    if (args.json) io.out << report_json(run, report, args).dump(2) << "\n";
+    if (args.json) io.out << json_text(report_json(run, report, args), 2) << "\n";
     for (const auto& m : report.mailboxes)
         for (const auto& e : m.errors) io.err << "imapkeep: export " << m.name << ": " << e << "\n";
     if (!report.error.empty()) io.err << "imapkeep: export: " << report.error << "\n";

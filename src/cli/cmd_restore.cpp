@@ -154,13 +154,13 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     auto json = report_json(run, report, at);
     if (run_id) {
         try {
-            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json.dump());
+            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json_text(json));
         } catch (const std::exception& e) {
             io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
             if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
         }
     }
-    if (args.json) io.out << json.dump(2) << "\n";
+    if (args.json) io.out << json_text(json, 2) << "\n";
     RestoreArgs shown = args;
     if (args.json) shown.verbosity = Verbosity::Quiet;
     print_human(io, report, shown);

@@ -69,7 +69,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
     if (!std::filesystem::exists(catalog_path)) {
         // Opening would create it; status must not write.
         if (json)
-            io.out << status.dump(2) << "\n";
+            io.out << json_text(status, 2) << "\n";
         else
             io.out << "store: " << config.store_path << "\nno backup yet (run `imapkeep backup`)\n";
         return kExitOk;
@@ -116,7 +116,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
         status["accounts"].push_back(std::move(account));
     }
     if (json)
-        io.out << status.dump(2) << "\n";
+        io.out << json_text(status, 2) << "\n";
     else
         print_text(io.out, status);
     return kExitOk;

@@ -188,7 +188,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         }
         report["accounts"].push_back(std::move(a));
     }
-    if (args.json) io.out << report.dump(2) << "\n";
+    if (args.json) io.out << json_text(report, 2) << "\n";
     return code;
 }
 

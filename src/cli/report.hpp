@@ -45,6 +45,11 @@ nlohmann::json mailbox_json(const sync::MailboxReport& mailbox);
 nlohmann::json account_json(const sync::AccountReport& account);
 nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports);
 
+// JSON text for stdout and the catalog's run record. Server text may hold any
+// bytes (Quirk(Cyrus 3.6) sends raw pointer bytes as a MAILBOXID); invalid
+// UTF-8 becomes U+FFFD, so the output is always valid UTF-8 and never throws.
+std::string json_text(const nlohmann::json& value, int indent = -1);
+
 // "2024-05-01T10:00:00Z"
 std::string iso8601_utc(std::int64_t epoch);
 // "512 B", "1.5 KB", "12.3 MB" (powers of 1024).

@@ -34,6 +34,19 @@ std::vector<std::string> node_strings(const Node& list) {
     return out;
 }
 
+// objectid = 1*255(ALPHA / DIGIT / "_" / "-")   (RFC 8474 §4)
+// Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items comes back
+// as raw bytes of a pointer. A value that is not an objectid is dropped, so
+// rename detection falls back to other evidence instead of trusting garbage.
+std::string objectid_or_empty(const Node& list) {
+    if (list.kind != Node::Kind::List || list.items.size() != 1) return "";
+    const std::string& id = list.items[0].text;
+    if (id.empty() || id.size() > 255) return "";
+    for (char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return "";
+    return id;
+}
+
 // Parses a code's arguments (e.g. "[UIDNEXT 5]") as one number.
 std::optional<std::uint64_t> code_number(const wire::ResponseCode& code) {
     if (!code.args.empty() && code.args[0].kind == Node::Kind::Number) return code.args[0].number;
@@ -63,8 +76,7 @@ FetchData to_fetch_data(const Response& response, const wire::Frame& frame) {
             if (value.kind == Node::Kind::List && !value.items.empty())
                 data.modseq = ModSeq(node_number(value.items[0]));
         } else if (name == "EMAILID") {
-            if (value.kind == Node::Kind::List && !value.items.empty())
-                data.emailid = value.items[0].text;
+            data.emailid = objectid_or_empty(value);
         } else if (name.starts_with("BODY[]") || name.starts_with("BINARY[]") || name == "RFC822") {
             data.has_body = true;
             if (value.streamed && value.literal_index >= 0 &&
@@ -86,7 +98,7 @@ void parse_status_items(const Node& list, StatusData& out) {
         std::string name = upper(list.items[i].text);
         const Node& v = list.items[i + 1];
         if (name == "MAILBOXID") {
-            if (v.kind == Node::Kind::List && !v.items.empty()) out.mailboxid = v.items[0].text;
+            out.mailboxid = objectid_or_empty(v);
             continue;
         }
         if (v.kind != Node::Kind::Number) continue;
@@ -222,8 +234,7 @@ SelectData Client::select(const std::string& mailbox, bool read_only,
         } else if (code.name == "PERMANENTFLAGS") {
             if (!code.args.empty()) data.permanent_flags = node_strings(code.args[0]);
         } else if (code.name == "MAILBOXID") {
-            if (!code.args.empty() && !code.args[0].items.empty())
-                data.mailboxid = code.args[0].items[0].text;
+            if (!code.args.empty()) data.mailboxid = objectid_or_empty(code.args[0]);
         } else if (code.name == "READ-ONLY") {
             data.read_only = true;
         } else if (code.name == "READ-WRITE") {

@@ -117,9 +117,16 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         options.return_status = {"UIDVALIDITY", "UIDNEXT", "MESSAGES"};
         if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
     }
-    bool objectid = client.has_capability("OBJECTID");
-    if (objectid && !options.return_status.empty()) options.return_status.push_back("MAILBOXID");
     auto entries = client.list("", "*", options, &statuses);
+    if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
+        // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
+        // comes back as garbage bytes; asked alone it is right. One more LIST.
+        std::vector<imap::StatusData> ids;
+        client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
+        for (auto& s : statuses)
+            for (const auto& id : ids)
+                if (id.name == s.name) s.mailboxid = id.mailboxid;
+    }
     std::vector<Listed> out;
     for (const auto& e : entries) {
         if (!e.selectable()) continue;

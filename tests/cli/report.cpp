@@ -130,3 +130,21 @@ TEST_CASE("byte and time formatting", "[report]") {
     CHECK(iso8601_utc(0) == "1970-01-01T00:00:00Z");
     CHECK(iso8601_utc(951782400) == "2000-02-29T00:00:00Z");
 }
+
+TEST_CASE("reports are valid UTF-8 whatever bytes the server sent", "[cli][report]") {
+    auto reports = sample_reports();
+    // Quirk(Cyrus 3.6): raw pointer bytes where a MAILBOXID belongs, echoed
+    // into an error; and an 8-bit mailbox name the server never encoded.
+    reports[0].mailboxes[1].errors.push_back("unexpected response: MAILBOXID (\xc4\xf8^\x89kU)");
+    reports[0].mailboxes[0].name = "Entw\xfcrfe";
+    RunInfo run;
+    auto json = run_report_json(run, reports);
+    CHECK_THROWS(json.dump());  // what the run record used before
+    for (int indent : {-1, 2}) {
+        std::string text;
+        REQUIRE_NOTHROW(text = json_text(json, indent));
+        CHECK(text.find("Entw\xef\xbf\xbdrfe") != std::string::npos);
+        CHECK(text.find("\xc4") == std::string::npos);
+        CHECK(nlohmann::json::parse(text)["accounts"][0]["mailboxes"][0]["name"] == "Entw\xef\xbf\xbdrfe");
+    }
+}
