@@ -64,5 +64,7 @@ bash scripts/test-env/up.sh "$work/test.env"
 source "$work/test.env"
 
 step "ctest"
+# Every test that needs a server fails if it is missing (tests/test_env.hpp).
+export IMAPKEEP_TEST_REQUIRE_SERVERS=1
 # Last, so that ctest's summary is the closing line.
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 600

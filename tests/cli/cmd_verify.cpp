@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include "test_env.hpp"
 
 using cli_test::CliFixture;
 using namespace imapkeep;
@@ -96,20 +97,17 @@ TEST_CASE("verify without a backup, and while a backup holds the lock", "[verify
 // Against the real Dovecot of scripts/test-env/up.sh: a real backup, then
 // verify --server agrees with the server; a wrong password is exit 3.
 TEST_CASE("backup then verify --server against Dovecot", "[verify][integration]") {
-    const char* port = std::getenv("IMAPKEEP_TEST_IMAPS_PORT");
-    if (!port || !std::getenv("IMAPKEEP_TEST_IMAP_PORT")) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping (run scripts/test-env/up.sh)");
+    if (!imapkeep::testing::test_env_has(
+            {"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_IMAPS_PORT", "IMAPKEEP_TEST_USER3", "IMAPKEEP_TEST_PASSWORD3"},
+            "the test Dovecot"))
         return;
-    }
+    const char* port = std::getenv("IMAPKEEP_TEST_IMAPS_PORT");
     CliFixture f;
     const std::string secret_file = f.store + ".pw";
     // user3: a whole-account backup must not race other tests' mailboxes in user1.
     const char* user = std::getenv("IMAPKEEP_TEST_USER3");
     const char* password = std::getenv("IMAPKEEP_TEST_PASSWORD3");
-    if (!user || !password) {
-        WARN("IMAPKEEP_TEST_USER3 unset: skipping");
-        return;
-    }
+    REQUIRE((user && password));
     std::ofstream(secret_file) << password << "\n";
     std::ofstream(f.config) << "[store]\npath = \"" << f.store << "\"\n[[account]]\nname = \"dovecot\"\n"
                             << "host = \"localhost\"\nport = " << port << "\nca_file = \""

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 #include <variant>
+#include "test_env.hpp"
 
 namespace {
 
@@ -16,12 +17,9 @@ std::string env(const char* name) {
 }
 
 bool have_servers() {
-    if (env("IMAPKEEP_TEST_SSH_PORT").empty() || env("IMAPKEEP_TEST_IMAP_PORT").empty() ||
-        env("IMAPKEEP_TEST_SSH_IMAP_COMMAND").empty()) {
-        WARN("skipped: IMAPKEEP_TEST_SSH_PORT / IMAPKEEP_TEST_IMAP_PORT not set (run scripts/test-env/up.sh)");
-        return false;
-    }
-    return true;
+    return imapkeep::testing::test_env_has(
+        {"IMAPKEEP_TEST_SSH_PORT", "IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_SSH_IMAP_COMMAND"},
+        "the test sshd and Dovecot");
 }
 
 imaplib::SshOptions ssh_options() {

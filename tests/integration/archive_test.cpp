@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -172,10 +173,7 @@ sync::AccountConfig account(const std::string& name, int user, std::vector<std::
 }  // namespace
 
 TEST_CASE("backup, restore, point-in-time restore and export against Dovecot", "[integration][archive]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping the restore/export tests");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     auto c1 = login(1);
     auto c2 = login(2);
     const std::string p = unique_name("ika");

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -40,10 +41,8 @@ std::multiset<std::tuple<std::string, std::uint32_t, std::string, std::string>> 
 }  // namespace
 
 TEST_CASE("backup over ssh exec and ssh forward equals a backup over TCP", "[integration][ssh]") {
-    if (!have_dovecot() || !env("IMAPKEEP_TEST_SSH_PORT")) {
-        WARN("no Dovecot/sshd test environment: skipping");
+    if (!testing::test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_SSH_PORT"}, "the test Dovecot and sshd"))
         return;
-    }
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string p = unique_name("iks");
     admin->create(p);

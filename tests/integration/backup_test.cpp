@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -122,12 +123,11 @@ const sync::MailboxReport* find(const sync::AccountReport& r, const std::string&
 }  // namespace
 
 TEST_CASE("backup mirrors the server and follows every kind of change", "[integration][backup]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping Dovecot backup tests");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     for (auto kind : all_servers())
     for (std::string path : {"qresync", "condstore", "plain"}) {
+        if (kind == ServerKind::Cyrus && !testing::test_env_has({"IMAPKEEP_TEST_CYRUS_PORT"}, "the test Cyrus"))
+            continue;
         DYNAMIC_SECTION(server_name(kind) << ", sync path " << path) {
             Server server(kind);
             const std::string p = unique_name("ikb");
@@ -242,10 +242,7 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
 
 TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run",
           "[integration][backup][crash]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Server server;
     const std::string p = unique_name("ikc");
     const std::string d = server.delim;
@@ -316,10 +313,7 @@ TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run
 
 TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs correctly",
           "[integration][backup]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Server server;
     const std::string p = unique_name("ikn");
     server.c->create(p);
@@ -355,10 +349,7 @@ TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs corre
 }
 
 TEST_CASE("expunged = mirror deletes locally what the server expunged", "[integration][backup]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Server server;
     const std::string p = unique_name("ikm");
     server.c->create(p);

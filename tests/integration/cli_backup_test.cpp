@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -82,10 +83,7 @@ std::string write_config(const std::filesystem::path& dir, const std::string& ma
 }  // namespace
 
 TEST_CASE("imapkeep backup from the command line", "[integration][cli]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     // The server cert is for "localhost"; implicit TLS with verification on.
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string p = unique_name("ikcli");
@@ -157,10 +155,7 @@ TEST_CASE("imapkeep backup from the command line", "[integration][cli]") {
 }
 
 TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration][cli][memory]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string small = unique_name("iksmall");
     const std::string big = unique_name("ikbig");
@@ -204,10 +199,8 @@ TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration
 }
 
 TEST_CASE("imapkeep backup over SSH: host key and key failures are exit 3", "[integration][cli][ssh]") {
-    if (!have_dovecot() || !env("IMAPKEEP_TEST_SSH_PORT")) {
-        WARN("no Dovecot/sshd test environment: skipping");
+    if (!testing::test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_SSH_PORT"}, "the test Dovecot and sshd"))
         return;
-    }
     TempDir dir;
     auto write = [&](const std::string& known_hosts, const std::string& key, bool accept_new) {
         auto path = dir.path / "ssh.toml";
@@ -266,10 +259,7 @@ TEST_CASE("imapkeep backup over SSH: host key and key failures are exit 3", "[in
 }
 
 TEST_CASE("imapkeep verify finds a corrupt file and a server that moved on", "[integration][cli][verify]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string p = unique_name("ikv");
     admin->create(p);

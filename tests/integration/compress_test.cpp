@@ -5,15 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
 
 TEST_CASE("COMPRESS=DEFLATE carries a whole backup", "[integration][compress]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     auto options = dovecot_options();
     options.compress = true;
     auto client = imap::connect_and_login(options);

@@ -3,15 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
 
 TEST_CASE("connect_and_login reaches Dovecot every way it offers", "[integration][connect]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     const std::string ca = env("IMAPKEEP_TEST_CA_FILE").value_or("");
     struct Case {
         const char* name;

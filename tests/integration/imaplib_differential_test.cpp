@@ -13,6 +13,7 @@
 #include <random>
 #include <regex>
 #include <unistd.h>
+#include "test_env.hpp"
 
 namespace {
 
@@ -53,14 +54,9 @@ nlohmann::json normalise(const std::string& line) {
 }  // namespace
 
 TEST_CASE("imaplib: same results as CPython's imaplib against Dovecot", "[integration][imaplib][differential]") {
-    if (env("IMAPKEEP_TEST_IMAP_PORT").empty()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping (run scripts/test-env/up.sh)");
-        return;
-    }
-    if (std::system("python3 -c 'import imaplib' >/dev/null 2>&1") != 0) {
-        WARN("python3 with imaplib not found: skipping the differential test");
-        return;
-    }
+    if (!imapkeep::testing::have_dovecot_env()) return;
+    // python3 is a dependency of the test command (scripts/deps.sh).
+    REQUIRE(std::system("python3 -c 'import imaplib' >/dev/null 2>&1") == 0);
     std::random_device rd;
     const std::string box = "imaplib-diff-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
     // user2 logs in (user1 is busier with other tests); user1 is the ACL target.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <random>
 #include <unistd.h>
+#include "test_env.hpp"
 
 namespace Catch {
 template <>
@@ -33,11 +34,7 @@ std::string env(const char* name) {
 }
 
 bool skip() {
-    if (env("IMAPKEEP_TEST_IMAP_PORT").empty()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping (run scripts/test-env/up.sh)");
-        return true;
-    }
-    return false;
+    return !imapkeep::testing::have_dovecot_env();
 }
 
 int imap_port() { return std::stoi(env("IMAPKEEP_TEST_IMAP_PORT")); }

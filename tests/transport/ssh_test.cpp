@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <vector>
+#include "test_env.hpp"
 
 namespace {
 
@@ -31,11 +32,7 @@ std::string env(const char* name) {
 }
 
 bool have_sshd() {
-    if (env("IMAPKEEP_TEST_SSH_PORT").empty()) {
-        WARN("skipped: IMAPKEEP_TEST_SSH_PORT not set (run scripts/test-env/up.sh)");
-        return false;
-    }
-    return true;
+    return imapkeep::testing::test_env_has({"IMAPKEEP_TEST_SSH_PORT"}, "the test sshd");
 }
 
 int ssh_port() { return std::stoi(env("IMAPKEEP_TEST_SSH_PORT")); }
@@ -168,10 +165,7 @@ TEST_CASE("ssh exec mode runs the pre-authenticated imap", "[ssh][integration]")
     if (!have_sshd()) {
         return;
     }
-    if (env("IMAPKEEP_TEST_SSH_IMAP_COMMAND").empty()) {
-        WARN("skipped: IMAPKEEP_TEST_SSH_IMAP_COMMAND not set (no Dovecot)");
-        return;
-    }
+    if (!imapkeep::testing::test_env_has({"IMAPKEEP_TEST_SSH_IMAP_COMMAND"}, "the test Dovecot behind sshd")) return;
     SshOptions options = base_options();
     options.command = env("IMAPKEEP_TEST_SSH_IMAP_COMMAND");
     StreamPtr stream = imapkeep::transport::connect_ssh(options);
@@ -193,11 +187,8 @@ TEST_CASE("ssh forward mode reaches a TCP service as the server sees it", "[ssh]
     };
     // sshd itself is always there to forward to; Dovecot only with the full env.
     std::vector<Case> cases = {{"to sshd's own port", env("IMAPKEEP_TEST_SSH_PORT"), "SSH-2.0-"}};
-    if (!env("IMAPKEEP_TEST_IMAP_PORT").empty()) {
+    if (imapkeep::testing::have_dovecot_env())
         cases.push_back({"to Dovecot", env("IMAPKEEP_TEST_IMAP_PORT"), "* OK"});
-    } else {
-        WARN("IMAPKEEP_TEST_IMAP_PORT not set: forward to Dovecot skipped");
-    }
     for (const Case& c : cases) {
         SECTION(c.name) {
             SshOptions options = base_options();
