@@ -22,6 +22,38 @@ namespace imapkeep::cli {
 
 namespace {
 
+// Levenshtein distance, for "did you mean" (keys are short).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// toml++ describes what its parser met; say what the user has to fix.
+std::string syntax_error_in_plain_words(std::string_view description) {
+    auto has = [&](std::string_view text) { return description.find(text) != std::string_view::npos; };
+    if (has("parsing string") && has("control character"))
+        return "unterminated string: the closing \" is missing on this line";
+    if (has("parsing literal string") && has("control character"))
+        return "unterminated string: the closing ' is missing on this line";
+    if (has("parsing string") && has("end-of-file"))
+        return "unterminated multi-line string: the closing \"\"\" is missing";
+    if (has("parsing array"))
+        return "unterminated array: the closing ] is missing, or a comma between two items";
+    if (has("parsing table header")) return "a [table] header is missing its closing ]";
+    if (has("parsing inline table")) return "an inline table { ... } must close with } on the same line";
+    return std::string(description);
+}
+
 // Reads one TOML table, remembers which keys were asked for so the rest can be
 // reported as unknown, and prefixes every error with "FILE:LINE: KEY: ".
 class TableReader {
@@ -110,7 +142,25 @@ public:
     // turn into a default (e.g. "tls_verfy = true").
     void reject_unknown() const {
         for (const auto& [key, value] : m_table)
-            if (!m_seen.count(std::string(key.str()))) fail(key.str(), "unknown key");
+            if (!m_seen.count(std::string(key.str()))) fail(key.str(), unknown_key_message(key.str()));
+    }
+
+    // "unknown key (did you mean "tls_verify"?)" for a likely typo, else the
+    // keys this table takes.
+    std::string unknown_key_message(std::string_view key) const {
+        std::string best;
+        std::size_t best_distance = 3;  // more than two edits is not a typo
+        for (const auto& known : m_seen) {
+            auto d = edit_distance(key, known);
+            if (d < best_distance) {
+                best_distance = d;
+                best = known;
+            }
+        }
+        if (!best.empty()) return "unknown key (did you mean \"" + best + "\"?)";
+        std::string list;
+        for (const auto& known : m_seen) list += (list.empty() ? "" : ", ") + known;
+        return "unknown key; known keys here: " + list;
     }
 
     const std::string& prefix() const { return m_prefix; }
@@ -333,7 +383,7 @@ Config parse_config(std::string_view text, const std::string& file) {
         root = toml::parse(text, file);
     } catch (const toml::parse_error& e) {
         throw ConfigError(file + ":" + std::to_string(e.source().begin.line) +
-                          ": syntax error: " + std::string(e.description()));
+                          ": syntax error: " + syntax_error_in_plain_words(e.description()));
     }
     Config config;
     config.file = file;

@@ -92,6 +92,16 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"no account", kStore, f + "1: account", "missing"},
         {"account not array", kStore + "[account]\nname = \"x\"\n", f + "3: account", "[[account]]"},
         {"syntax error", kStore + kAccount + "port = = 1\n", f + "7: syntax error", ""},
+        {"unknown key close to a known one", kStore + kAccount + "tls_verfy = true\n", f + "7: account.tls_verfy",
+         "unknown key (did you mean \"tls_verify\"?)"},
+        {"unknown store key close to path", kStore + "pth = \"x\"\n" + kAccount, f + "3: store.pth",
+         "did you mean \"path\"?"},
+        {"unknown key far from every key", kStore + kAccount + "colour = \"red\"\n", f + "7: account.colour",
+         "unknown key; known keys here:"},
+        {"unterminated string", kStore + kAccount + "password = \"abc\n", f + "7: syntax error",
+         "unterminated string: the closing \" is missing"},
+        {"unterminated array", kStore + kAccount + "mailboxes = [\"INBOX\"\n", f + "7: syntax error",
+         "the closing ] is missing"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
