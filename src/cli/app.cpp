@@ -146,6 +146,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         return kExitUsage;
     }
     for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
+    auto exposed = secret_exposure(config.secret_files);
+    for (const auto& e : exposed.errors) io.err << "imapkeep: " << e << "\n";
+    if (!exposed.errors.empty()) return kExitUsage;
+    for (const auto& w : exposed.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
     if (auto w = exposure_warning(config.file, config.store_path)) io.err << "imapkeep: " << *w << "\n";
 
     try {

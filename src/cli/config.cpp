@@ -304,6 +304,10 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     }
     source.inline_value = r.string("password");
     if (auto file = r.string("password_file")) source.file = resolve_path(*file, base_dir);
+    const bool readable_ok = r.boolean("allow_readable_secrets").value_or(false);
+    const std::string holds = "the password of account " + account.name;
+    if (source.inline_value) config.secret_files.push_back({config.file, holds, readable_ok});
+    if (!source.file.empty()) config.secret_files.push_back({source.file, holds, readable_ok});
     source.command = r.string("password_command").value_or("");
     c.password = make_password_function(source, account.name);
 

@@ -29,6 +29,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A file that holds a secret: the config with an inline password, or a
+// password_file. Other users must not be able to read it (permissions.hpp).
+struct SecretFile {
+    std::string path;
+    std::string holds;           // "the password of account work"
+    bool readable_ok = false;    // the account says allow_readable_secrets = true
+};
+
 struct Config {
     std::string file;        // where it was read from
     std::string store_path;  // absolute
@@ -36,6 +44,7 @@ struct Config {
     // Things the user asked for that deserve a line on stderr every run
     // (tls_verify = false, ...).
     std::vector<std::string> warnings;
+    std::vector<SecretFile> secret_files;
 
     const sync::AccountConfig* find_account(std::string_view name) const;
 };

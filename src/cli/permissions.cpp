@@ -26,4 +26,19 @@ std::optional<std::string> exposure_warning(const std::string& config_file, cons
     return line + ")";
 }
 
+SecretExposure secret_exposure(const std::vector<SecretFile>& files) {
+    SecretExposure out;
+    for (const auto& f : files) {
+        if (!readable_by_others(f.path)) continue;
+        std::string line = f.path + " holds " + f.holds + " and other users can read it";
+        if (f.readable_ok) {
+            out.warnings.push_back(line + " (allow_readable_secrets = true)");
+        } else {
+            out.errors.push_back(line + ": chmod 600 " + f.path +
+                                 " (or set allow_readable_secrets = true in that account if this is on purpose)");
+        }
+    }
+    return out;
+}
+
 }  // namespace imapkeep::cli

@@ -1,15 +1,27 @@
-// Warns when the config (which may hold a password) or the store (which holds
-// mail) can be read by other users (issue 3). Only a warning: the user may
-// share them on purpose, but should know.
+// Who else can read what imapkeep keeps. A file that holds a password and is
+// readable by other users is refused (exit 2) unless the account says
+// allow_readable_secrets = true; then it is a warning on every run. The store
+// (mail) and a config without secrets only get a warning: the user may share
+// them on purpose, but should know.
 #pragma once
+
+#include "cli/config.hpp"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imapkeep::cli {
 
 // One line naming every exposed path and how to fix it, or nullopt. Paths that
 // do not exist (yet) are not exposed.
 std::optional<std::string> exposure_warning(const std::string& config_file, const std::string& store_path);
+
+struct SecretExposure {
+    std::vector<std::string> errors;    // one line each: refuse to run
+    std::vector<std::string> warnings;  // allowed by allow_readable_secrets
+};
+// Checks every secret file; a file that does not exist is not exposed.
+SecretExposure secret_exposure(const std::vector<SecretFile>& files);
 
 }  // namespace imapkeep::cli

@@ -74,11 +74,14 @@ TEST_CASE("config errors exit 2 with file:line: key", "[app]") {
 
 TEST_CASE("warnings: tls_verify = false and a world-readable config, every run", "[app]") {
     CliFixture f;
-    f.write_config("tls_verify = false");
+    // The config holds a password: readable by others only with the override.
+    f.write_config("tls_verify = false\nallow_readable_secrets = true");
     std::filesystem::permissions(f.config, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
     auto r = f.run({"status", "--config", f.config});
     CHECK(r.code == 0);
     CHECK(r.err.find("imapkeep: WARNING: account work: tls_verify = false") != std::string::npos);
     CHECK(r.err.find("imapkeep: warning: readable by other users (chmod 600 " + f.config + ")") !=
+          std::string::npos);
+    CHECK(r.err.find("imapkeep: WARNING: " + f.config + " holds the password of account work") !=
           std::string::npos);
 }

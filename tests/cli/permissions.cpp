@@ -1,5 +1,7 @@
 #include "cli/permissions.hpp"
 
+#include "cli/cli_fixture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -37,4 +39,53 @@ TEST_CASE("config and store readable by others get one warning line", "[permissi
     }
     CHECK(exposure_warning((dir / "missing.toml").string(), (dir / "nostore").string()) == std::nullopt);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a password others can read is refused unless the account allows it", "[permissions]") {
+    using cli_test::CliFixture;
+    CliFixture f;
+    const std::string password_file = f.store + ".pw";
+    std::ofstream(password_file) << "hunter4-secret\n";
+    struct Case {
+        const char* what;
+        std::string extra;      // appended to account "work"
+        mode_t config_mode;
+        mode_t password_file_mode;
+        int code;               // 2 = refused; anything else = it went on
+        const char* message;
+    };
+    const Case cases[] = {
+        {"inline password, private config", "", 0600, 0600, -1, ""},
+        {"inline password, config readable by group", "", 0640, 0600, 2,
+         "holds the password of account work and other users can read it: chmod 600"},
+        {"inline password, config readable by all", "", 0644, 0600, 2, "allow_readable_secrets = true"},
+        {"override", "allow_readable_secrets = true\n", 0644, 0600, -1,
+         "WARNING: " },
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.what) {
+            f.write_config(c.extra);
+            ::chmod(f.config.c_str(), c.config_mode);
+            ::chmod(password_file.c_str(), c.password_file_mode);
+            auto r = f.run({"status", "--config", f.config});
+            INFO(r.err);
+            if (c.code == 2) CHECK(r.code == 2);
+            else CHECK(r.code != 2);
+            CHECK(r.err.find(c.message) != std::string::npos);
+            CHECK(r.err.find("hunter2-secret") == std::string::npos);
+        }
+    }
+    SECTION("a password_file readable by others") {
+        std::ofstream(f.config) << "[store]\npath = \"" << f.store << "\"\n[[account]]\nname = \"work\"\n"
+                                << "host = \"imap.invalid\"\nuser = \"me\"\npassword_file = \"" << password_file
+                                << "\"\n";
+        ::chmod(f.config.c_str(), 0644);  // no secret in it: a warning only
+        ::chmod(password_file.c_str(), 0604);
+        auto r = f.run({"status", "--config", f.config});
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.find(password_file + " holds the password of account work") != std::string::npos);
+        ::chmod(password_file.c_str(), 0600);
+        CHECK(f.run({"status", "--config", f.config}).code != 2);
+    }
 }
