@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libsqlite3-dev libssh2-1-dev zlib1g-dev
   libcli11-dev catch2 libtomlplusplus-dev nlohmann-json3-dev
+  # fuzzing (scripts/fuzz.sh): clang 14 with libFuzzer
+  clang libclang-rt-14-dev
   # test environment (scripts/test-env): real servers on loopback
   dovecot-core dovecot-imapd openssh-server openssh-client openssl
   python3 procps iproute2

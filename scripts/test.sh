@@ -58,6 +58,11 @@ if [ "$sanitize" = OFF ]; then
   bash scripts/test-env/down.sh "$work/example.env"
 fi
 
+if [ "$sanitize" = OFF ]; then
+  step "fuzz targets, 5 s each (scripts/fuzz.sh SECONDS for longer runs)"
+  bash scripts/fuzz.sh 5
+fi
+
 step "test servers"
 bash scripts/test-env/up.sh "$work/test.env"
 # shellcheck disable=SC1091
