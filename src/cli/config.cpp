@@ -2,6 +2,8 @@
 
 #include "cli/secrets.hpp"
 
+#include <imapkeep/util/fingerprint.hpp>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -290,6 +292,14 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
                 "the path can read this account's mail and password");
     }
     if (auto ca = r.string("ca_file")) c.tls_options.ca_file = resolve_path(*ca, base_dir);
+    if (auto pins = r.strings("tls_fingerprint")) {
+        for (const auto& pin : *pins) {
+            if (!util::normalize_fingerprint(pin))
+                r.fail("tls_fingerprint", "\"" + pin + "\" is not a SHA-256 fingerprint (64 hex digits, "
+                                          "e.g. as `openssl x509 -fingerprint -sha256` prints it)");
+            c.tls_options.pinned_sha256.push_back(pin);
+        }
+    }
     c.user = r.string("user").value_or("");
     if (c.user.empty() && !preauth) r.fail_at(r.table_line(), "user", "missing");
 

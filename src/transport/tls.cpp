@@ -2,6 +2,7 @@
 // custom BIO, so the same code serves implicit TLS on a socket, STARTTLS after
 // plain-text IMAP, and TLS inside an SSH channel.
 #include <imapkeep/transport/tls.hpp>
+#include <imapkeep/util/fingerprint.hpp>
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -9,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <exception>
 
 namespace imapkeep::transport {
@@ -25,6 +27,31 @@ std::string openssl_errors() {
         out += buf;
     }
     return out;
+}
+
+// "sha256:ab:cd:..." of a certificate, or "" without one.
+std::string fingerprint(const X509* peer) {
+    if (!peer) return "";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (X509_digest(peer, EVP_sha256(), digest, &length) != 1) return "";
+    static const char* kHex = "0123456789abcdef";
+    std::string out = "sha256:";
+    for (unsigned int i = 0; i < length; ++i) {
+        if (i) out += ':';
+        out += kHex[digest[i] >> 4];
+        out += kHex[digest[i] & 15];
+    }
+    return out;
+}
+
+// OpenSSL drops the peer's certificate when verification fails; this
+// callback notes the leaf's fingerprint first, for the error message.
+int remember_leaf(int preverify_ok, X509_STORE_CTX* ctx) {
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* seen = ssl ? static_cast<std::string*>(SSL_get_app_data(ssl)) : nullptr;
+    if (seen && seen->empty()) *seen = fingerprint(X509_STORE_CTX_get0_cert(ctx));
+    return preverify_ok;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -127,7 +154,10 @@ public:
         // close_notify. IMAP frames its own data (tagged responses, literal
         // sizes), so a truncation is caught above and a bare EOF is just EOF.
         SSL_CTX_set_options(m_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-        SSL_CTX_set_verify(m_ctx, options.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+        // A pin replaces chain and name checks: it is compared after the handshake.
+        const bool pinned = !options.pinned_sha256.empty();
+        const bool verify = options.verify && !pinned;
+        SSL_CTX_set_verify(m_ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, verify ? remember_leaf : nullptr);
 
         if (!options.ca_file.empty() || !options.ca_dir.empty()) {
             if (SSL_CTX_load_verify_locations(m_ctx, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
@@ -157,13 +187,14 @@ public:
         if (bio == nullptr) fail("cannot create TLS transport BIO");
         BIO_set_data(bio, &m_target);
         SSL_set_bio(m_ssl, bio, bio);  // one reference, owned by m_ssl
+        SSL_set_app_data(m_ssl, &m_leaf_fingerprint);
 
         bool ip = is_ip_literal(m_name);
         // RFC 6066 §3: literal IP addresses are not permitted in SNI.
         if (!ip && !m_name.empty() && SSL_set_tlsext_host_name(m_ssl, m_name.c_str()) != 1) {
             fail("cannot set SNI name " + m_name);
         }
-        if (options.verify) {
+        if (verify) {
             if (m_name.empty()) throw TransportError(Kind::Tls, "no host name to verify the certificate against");
             if (ip) {
                 if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m_ssl), m_name.c_str()) != 1) {
@@ -180,17 +211,20 @@ public:
         int rc = SSL_connect(m_ssl);
         if (rc != 1) {
             rethrow_inner();
-            long verify = SSL_get_verify_result(m_ssl);
-            if (options.verify && verify != X509_V_OK) {
+            long result = SSL_get_verify_result(m_ssl);
+            if (verify && result != X509_V_OK) {
                 ERR_clear_error();
+                const std::string& leaf = m_leaf_fingerprint;
                 throw TransportError(Kind::Tls, "TLS handshake with " + m_name +
                                                     " failed: certificate verify failed: " +
-                                                    X509_verify_cert_error_string(verify));
+                                                    X509_verify_cert_error_string(result) +
+                                                    (leaf.empty() ? "" : " (certificate " + leaf + ")"));
             }
             std::string detail = openssl_errors();
             if (detail.empty()) detail = "connection closed by peer";
             throw TransportError(Kind::Tls, "TLS handshake with " + m_name + " failed: " + detail);
         }
+        if (pinned) check_pin(options.pinned_sha256);
     }
 
     std::size_t read_some(std::span<char> buffer) override {
@@ -248,6 +282,17 @@ public:
     std::string describe() const override { return "tls " + m_name + " over " + m_inner->describe(); }
 
 private:
+    void check_pin(const std::vector<std::string>& pins) {
+        std::string fingerprint = imapkeep::transport::fingerprint(SSL_get0_peer_certificate(m_ssl));
+        auto actual = util::normalize_fingerprint(fingerprint);
+        for (const auto& pin : pins)
+            if (actual && util::normalize_fingerprint(pin) == actual) return;
+        m_broken = true;
+        throw TransportError(Kind::Tls, "TLS handshake with " + m_name + " failed: the certificate (" +
+                                            (fingerprint.empty() ? "none" : fingerprint) +
+                                            ") is not the pinned one");
+    }
+
     [[noreturn]] void fail(const std::string& what) {
         std::string detail = openssl_errors();
         throw TransportError(Kind::Tls, detail.empty() ? what : what + ": " + detail);
@@ -278,6 +323,7 @@ private:
     SSL* m_ssl = nullptr;
     bool m_closed = false;
     bool m_broken = false;
+    std::string m_leaf_fingerprint;  // noted during verification
 };
 
 }  // namespace

@@ -92,6 +92,10 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"no account", kStore, f + "1: account", "missing"},
         {"account not array", kStore + "[account]\nname = \"x\"\n", f + "3: account", "[[account]]"},
         {"syntax error", kStore + kAccount + "port = = 1\n", f + "7: syntax error", ""},
+        {"tls_fingerprint not a fingerprint", kStore + kAccount + "tls_fingerprint = [\"sha1:AB\"]\n",
+         f + "7: account.tls_fingerprint", "is not a SHA-256 fingerprint"},
+        {"tls_fingerprint not an array", kStore + kAccount + "tls_fingerprint = \"ab\"\n",
+         f + "7: account.tls_fingerprint", "expected an array of strings"},
         {"unknown key close to a known one", kStore + kAccount + "tls_verfy = true\n", f + "7: account.tls_verfy",
          "unknown key (did you mean \"tls_verify\"?)"},
         {"unknown store key close to path", kStore + "pth = \"x\"\n" + kAccount, f + "3: store.pth",
@@ -130,6 +134,7 @@ connections = 8
 timeout = 60
 tls_verify = false
 ca_file = "certs/ca.pem"
+tls_fingerprint = ["sha256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"]
 
 [[account]]
 name = "home"
@@ -169,6 +174,8 @@ command = "/usr/lib/dovecot/imap"
     CHECK(work.connect.tls == TlsMode::Implicit);
     CHECK_FALSE(work.connect.tls_options.verify);
     CHECK(work.connect.tls_options.ca_file == "/etc/imapkeep/certs/ca.pem");
+    REQUIRE(work.connect.tls_options.pinned_sha256.size() == 1);
+    CHECK(work.connect.tls_options.pinned_sha256[0].rfind("sha256:AB:CD", 0) == 0);
     CHECK(work.connect.user == "me@example.com");
     CHECK(work.mailboxes == std::vector<std::string>{"INBOX", "Archive/*"});
     CHECK(work.exclude == std::vector<std::string>{"Junk"});
@@ -273,7 +280,7 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
                             "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth", "compress", "disable_extensions",
                             "mailboxes", "exclude", "expunged", "connections", "timeout", "sync_path", "command",
                             "identity", "passphrase_command", "known_hosts", "accept_new_host_key", "forward",
-                            "keepalive"}) {
+                            "keepalive", "tls_fingerprint", "allow_readable_secrets"}) {
         INFO(key);
         std::regex documented("(^|\\n)(# )?" + std::string(key) + " = ");
         CHECK(std::regex_search(text.str(), documented));

@@ -1,5 +1,6 @@
 #include <imapkeep/transport/tcp.hpp>
 #include <imapkeep/transport/tls.hpp>
+#include <imapkeep/util/fingerprint.hpp>
 
 #include "transport/loopback.hpp"
 
@@ -7,7 +8,12 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
 
 #include <chrono>
 #include <cstdlib>
@@ -64,8 +70,12 @@ using TlsHandler = std::function<void(SSL*)>;
 // handshake (the client rejected us) just ends the thread.
 class TlsServer {
 public:
-    explicit TlsServer(TlsHandler handler, bool request_client_cert = false)
-        : m_listener([this, handler = std::move(handler), request_client_cert](int fd) {
+    // `cert`/`key` default to the test CA's "localhost" certificate.
+    explicit TlsServer(TlsHandler handler, bool request_client_cert = false, std::string cert = "",
+                       std::string key = "")
+        : m_cert(cert.empty() ? certs().cert() : std::move(cert)),
+          m_key(key.empty() ? certs().key() : std::move(key)),
+          m_listener([this, handler = std::move(handler), request_client_cert](int fd) {
               serve(fd, handler, request_client_cert);
           }) {}
     int port() const { return m_listener.port(); }
@@ -77,8 +87,8 @@ public:
 private:
     void serve(int fd, const TlsHandler& handler, bool request_client_cert) {
         SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-        SSL_CTX_use_certificate_chain_file(ctx, certs().cert().c_str());
-        SSL_CTX_use_PrivateKey_file(ctx, certs().key().c_str(), SSL_FILETYPE_PEM);
+        SSL_CTX_use_certificate_chain_file(ctx, m_cert.c_str());
+        SSL_CTX_use_PrivateKey_file(ctx, m_key.c_str(), SSL_FILETYPE_PEM);
         if (request_client_cert) {
             // Accept any client certificate; the test checks which one came.
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
@@ -105,9 +115,84 @@ private:
         SSL_CTX_free(ctx);
     }
 
+    std::string m_cert;
+    std::string m_key;
     ServerSeen m_seen;
     Listener m_listener;
 };
+
+// A "localhost" certificate made here: signed by the test CA but expired, or
+// self-signed. Returns {cert.pem, key.pem} under the certs() dir.
+enum class Odd { Expired, SelfSigned };
+std::pair<std::string, std::string> odd_certificate(Odd odd) {
+    const std::string stem = certs().dir + (odd == Odd::Expired ? "/expired" : "/selfsigned");
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    REQUIRE(key);
+    X509* x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), odd == Odd::Expired ? 7001 : 7002);
+    if (odd == Odd::Expired) {
+        X509_gmtime_adj(X509_getm_notBefore(x), -10L * 86400);
+        X509_gmtime_adj(X509_getm_notAfter(x), -1L * 86400);
+    } else {
+        X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+        X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    }
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_pubkey(x, key);
+    X509V3_CTX ext_ctx;
+    X509* issuer = x;
+    EVP_PKEY* signer = key;
+    X509* ca = nullptr;
+    EVP_PKEY* ca_key = nullptr;
+    if (odd == Odd::Expired) {
+        FILE* f = std::fopen(certs().ca().c_str(), "r");
+        ca = PEM_read_X509(f, nullptr, nullptr, nullptr);
+        std::fclose(f);
+        f = std::fopen((certs().dir + "/ca.key").c_str(), "r");
+        ca_key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+        std::fclose(f);
+        REQUIRE((ca && ca_key));
+        issuer = ca;
+        signer = ca_key;
+    }
+    X509_set_issuer_name(x, X509_get_subject_name(issuer));
+    X509V3_set_ctx(&ext_ctx, issuer, x, nullptr, nullptr, 0);
+    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ext_ctx, NID_subject_alt_name, "DNS:localhost");
+    X509_add_ext(x, san, -1);
+    X509_EXTENSION_free(san);
+    REQUIRE(X509_sign(x, signer, EVP_sha256()) > 0);
+    FILE* out = std::fopen((stem + ".pem").c_str(), "w");
+    PEM_write_X509(out, x);
+    std::fclose(out);
+    out = std::fopen((stem + ".key").c_str(), "w");
+    PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(out);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
+    return {stem + ".pem", stem + ".key"};
+}
+
+// The SHA-256 fingerprint of a PEM certificate file, "sha256:ab:..".
+std::string fingerprint_of(const std::string& pem) {
+    FILE* f = std::fopen(pem.c_str(), "r");
+    X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    X509_digest(x, EVP_sha256(), digest, &length);
+    X509_free(x);
+    std::string out = "sha256:";
+    char byte[4];
+    for (unsigned int i = 0; i < length; ++i) {
+        std::snprintf(byte, sizeof byte, i ? ":%02X" : "%02X", digest[i]);
+        out += byte;
+    }
+    return out;
+}
 
 std::string ssl_read_line(SSL* ssl) {
     std::string line;
@@ -316,4 +401,75 @@ TEST_CASE("tls use after close throws Closed", "[transport][tls]") {
         kind = e.kind();
     }
     CHECK(kind == Kind::Closed);
+}
+
+TEST_CASE("expired, self-signed and wrong-host certificates are refused by default", "[transport][tls]") {
+    auto expired = odd_certificate(Odd::Expired);
+    auto self_signed = odd_certificate(Odd::SelfSigned);
+    struct Case {
+        const char* name;
+        std::pair<std::string, std::string> cert;  // empty: the good "localhost" one
+        std::string host;
+        const char* reason;
+    };
+    const Case cases[] = {
+        {"expired", expired, "localhost", "certificate has expired"},
+        {"self-signed", self_signed, "localhost", "self-signed certificate"},
+        {"wrong host name", {}, "imap.example.org", "hostname mismatch"},
+        {"reached by an address the certificate does not name", {}, "127.0.0.1", "mismatch"},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            TlsServer server(echo_one_line, false, c.cert.first, c.cert.second);
+            std::string message;
+            try {
+                connect(server, c.host, with_ca());
+            } catch (const TransportError& e) {
+                CHECK(e.kind() == Kind::Tls);
+                message = e.what();
+            }
+            INFO(message);
+            CHECK(message.find(c.reason) != std::string::npos);
+            // The refusal names the certificate, so the user can pin it on purpose.
+            CHECK(message.find("(certificate sha256:") != std::string::npos);
+            CHECK_FALSE(server.seen().handshake_ok);
+        }
+    }
+}
+
+TEST_CASE("a pinned fingerprint accepts exactly that certificate", "[transport][tls]") {
+    auto self_signed = odd_certificate(Odd::SelfSigned);
+    const std::string pin = fingerprint_of(self_signed.first);
+    SECTION("the pinned self-signed certificate, by any host name") {
+        TlsServer server(echo_one_line, false, self_signed.first, self_signed.second);
+        TlsOptions options;
+        options.pinned_sha256 = {"sha256:0000", pin};
+        StreamPtr s = connect(server, "127.0.0.1", options);
+        s->write_all("x\n");
+        CHECK(read_to_eof(*s) == "echo x\n");
+    }
+    SECTION("another certificate, even one the CA vouches for, is refused") {
+        TlsServer server(echo_one_line);
+        TlsOptions options = with_ca();
+        options.pinned_sha256 = {pin};
+        std::string message;
+        try {
+            connect(server, "localhost", options);
+        } catch (const TransportError& e) {
+            CHECK(e.kind() == Kind::Tls);
+            message = e.what();
+        }
+        CHECK(message.find("is not the pinned one") != std::string::npos);
+        CHECK(message.find(imapkeep::util::normalize_fingerprint(fingerprint_of(certs().cert())).value_or("?").substr(0, 2)) != std::string::npos);
+    }
+    SECTION("fingerprints are normalised") {
+        using imapkeep::util::normalize_fingerprint;
+        auto hex = normalize_fingerprint(pin);
+        REQUIRE(hex);
+        CHECK(hex->size() == 64);
+        CHECK(normalize_fingerprint(*hex) == hex);
+        CHECK(normalize_fingerprint("SHA256:" + *hex) == hex);
+        CHECK_FALSE(normalize_fingerprint("sha256:zz"));
+        CHECK_FALSE(normalize_fingerprint(hex->substr(2)));
+    }
 }
