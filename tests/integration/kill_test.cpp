@@ -331,10 +331,6 @@ TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>&
     auto killed = ws.backup(connections, after);
     TrialOutcome outcome;
     outcome.landed = killed.killed;
-    std::cout << label << ": connections " << connections << ", kill at " << std::fixed << std::setprecision(1)
-              << kill_ms << " ms: "
-              << (killed.killed ? "killed while running" : "run had exited (" + std::to_string(killed.code) + ")")
-              << std::endl;
     INFO(label << ", connections " << connections << ", kill at " << kill_ms << " ms");
     if (!killed.killed) {
         INFO("the run that was not killed: " << killed.err);
@@ -361,7 +357,13 @@ TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>&
     INFO("second clean run changed:\n" << joined(second));
     CHECK(second.empty());
 
-    outcome.ok = clean.code == 0 && problems.empty() && verify.code == 0 && again.code == 0 && second.empty() && (killed.killed || killed.code == 0);
+    outcome.ok = clean.code == 0 && problems.empty() && verify.code == 0 && again.code == 0 && second.empty() &&
+                 (killed.killed || killed.code == 0);
+    std::cout << label << ": connections " << connections << ", kill at " << std::fixed << std::setprecision(1)
+              << kill_ms << " ms: "
+              << (killed.killed ? "killed while running" : "run had exited (" + std::to_string(killed.code) + ")")
+              << "; then runs of " << std::setprecision(2) << clean.seconds << " s, " << again.seconds
+              << " s, verify " << verify.seconds << " s: " << (outcome.ok ? "ok" : "FAILED") << std::endl;
     return outcome;
 }
 
@@ -383,6 +385,18 @@ ChildResult reference_run(const Workspace& ws, const std::optional<fs::path>& st
     INFO("a second run changed:\n" << joined(changed));
     REQUIRE(changed.empty());
     return r;
+}
+
+// How long an uninterrupted run takes: the shorter of `measured` and one more
+// run, so that one run stalled by a busy machine does not stretch the window
+// past the end of most runs.
+double run_seconds(double measured, const std::optional<fs::path>& start, int connections) {
+    Workspace ws;
+    if (start) copy_tree(*start, ws.store());
+    auto r = ws.backup(connections);
+    INFO("timing run (connections " << connections << "): " << r.err);
+    REQUIRE(r.code == 0);
+    return std::min(measured, r.seconds);
 }
 
 struct Tally {
@@ -440,12 +454,14 @@ TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing
         INFO("first backup, connections 1 vs 4:\n" << joined(d));
         REQUIRE(d.empty());
     }
-    std::cout << "first backup: " << first_view.messages.size() << " messages, " << first4.seconds
-              << " s (connections 4), " << first1.seconds << " s (connections 1)" << std::endl;
+    const double first_s4 = run_seconds(first4.seconds, std::nullopt, 4);
+    const double first_s1 = run_seconds(first1.seconds, std::nullopt, 1);
+    std::cout << "first backup: " << first_view.messages.size() << " messages, " << first_s4
+              << " s (connections 4), " << first_s1 << " s (connections 1)" << std::endl;
 
     // Killed during the first backup: from a fresh store each time.
-    auto t1 = run_trials("first backup", std::max(1, trials / 2), rng, kill_window(first4.seconds),
-                         kill_window(first1.seconds), std::nullopt, first_view);
+    auto t1 = run_trials("first backup", std::max(1, trials / 2), rng, kill_window(first_s4),
+                         kill_window(first_s1), std::nullopt, first_view);
     CHECK(t1.failed == 0);
     CHECK(t1.landed * 4 >= t1.trials * 3);
 
@@ -462,10 +478,12 @@ TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing
         INFO("incremental backup, connections 1 vs 4:\n" << joined(d));
         REQUIRE(d.empty());
     }
-    std::cout << "incremental backup: " << reference.messages.size() << " messages, " << incremental4.seconds
-              << " s (connections 4), " << incremental1.seconds << " s (connections 1)" << std::endl;
-    auto t2 = run_trials("incremental", trials, rng, kill_window(incremental4.seconds),
-                         kill_window(incremental1.seconds), s0.store(), reference);
+    const double incremental_s4 = run_seconds(incremental4.seconds, s0.store(), 4);
+    const double incremental_s1 = run_seconds(incremental1.seconds, s0.store(), 1);
+    std::cout << "incremental backup: " << reference.messages.size() << " messages, " << incremental_s4
+              << " s (connections 4), " << incremental_s1 << " s (connections 1)" << std::endl;
+    auto t2 = run_trials("incremental", trials, rng, kill_window(incremental_s4), kill_window(incremental_s1),
+                         s0.store(), reference);
     CHECK(t2.failed == 0);
     CHECK(t2.landed * 4 >= t2.trials * 3);
 }
