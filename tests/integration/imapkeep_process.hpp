@@ -75,7 +75,8 @@ inline ChildResult wait_child(pid_t pid, std::chrono::steady_clock::time_point s
             sent_kill = true;
             continue;
         }
-        std::this_thread::sleep_for(std::min<Clock::duration>(deadline - now, std::chrono::microseconds(500)));
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(deadline - now, std::chrono::microseconds(500)));
     }
     ChildResult r;
     r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -88,7 +89,8 @@ inline ChildResult wait_child(pid_t pid, std::chrono::steady_clock::time_point s
 }
 
 // Runs `imapkeep ARGS...` from the build tree; output in DIR/out.txt, DIR/err.txt.
-inline ChildResult run_imapkeep_binary(const std::vector<std::string>& args, const std::filesystem::path& dir,
+inline ChildResult run_imapkeep_binary(const std::vector<std::string>& args,
+                                       const std::filesystem::path& dir,
                                        std::optional<std::chrono::microseconds> kill_after = {}) {
     std::vector<std::string> argv{std::string(IMAPKEEP_BINARY_DIR) + "/imapkeep"};
     argv.insert(argv.end(), args.begin(), args.end());

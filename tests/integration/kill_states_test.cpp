@@ -20,7 +20,8 @@ std::string note(int i) {
 
 void expunge(imap::Client& c, const std::string& box, const std::string& uids) {
     c.select(box, false);
-    REQUIRE(c.run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw("+FLAGS.SILENT"), wire::Arg::raw("(\\Deleted)")})
+    REQUIRE(c.run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw("+FLAGS.SILENT"),
+                                wire::Arg::raw("(\\Deleted)")})
                 .ok());
     REQUIRE(c.run("UID EXPUNGE", {wire::Arg::raw(uids)}).ok());
     c.unselect();
@@ -49,7 +50,8 @@ void move_to_attic_by_hand(Store& s, const std::string& box, const std::set<std:
 
 }  // namespace
 
-TEST_CASE("a file a killed run already moved to the attic is recorded, not an error", "[integration][kill]") {
+TEST_CASE("a file a killed run already moved to the attic is recorded, not an error",
+          "[integration][kill]") {
     if (!have_dovecot()) {
         WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
         return;

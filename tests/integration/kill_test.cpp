@@ -10,15 +10,13 @@
 // changes the number of incremental trials, IMAPKEEP_TEST_KILL_WINDOW_MS="A:B"
 // draws the kill moments from [A, B) ms instead of the uninterrupted run's
 // duration. Owns the test account user4: it empties it first.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <imapkeep/util/imap_date.hpp>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
 #include <sstream>
-
-#include <imapkeep/util/imap_date.hpp>
 
 #include "integration/backup_support.hpp"
 #include "integration/imapkeep_process.hpp"
@@ -105,7 +103,8 @@ struct Server {
             std::vector<imap::Client::Tag> tags;
             for (int i = done; i < std::min(count, done + kBatch); ++i, ++next_message) {
                 const int n = next_message;
-                std::string date = util::format_imap_datetime(1700000000 + n * 3600, 3600 * (n % 3));
+                std::string date =
+                    util::format_imap_datetime(1700000000 + n * 3600, 3600 * (n % 3));
                 tags.push_back(c->submit_append(box, message_flags(n), date, message_bytes(n)));
             }
             for (const auto& t : tags) c->finish_append(t);
@@ -115,7 +114,9 @@ struct Server {
     void store_flags(const std::string& box, const std::string& uids, const std::string& op,
                      const std::string& flags) {
         c->select(box, false);
-        REQUIRE(c->run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw(op), wire::Arg::raw(flags)}).ok());
+        REQUIRE(
+            c->run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw(op), wire::Arg::raw(flags)})
+                .ok());
         c->unselect();  // CLOSE would expunge what is \Deleted
     }
 
@@ -133,13 +134,15 @@ struct Server {
     // A comma list of the UIDs 1..last that are multiples of `step` (+ offset).
     static std::string every(int step, int offset, int last) {
         std::string out;
-        for (int u = offset; u <= last; u += step) out += (out.empty() ? "" : ",") + std::to_string(u);
+        for (int u = offset; u <= last; u += step)
+            out += (out.empty() ? "" : ",") + std::to_string(u);
         return out;
     }
 
     // ~400 messages in 9 mailboxes (plus empty ones), ~8 MB.
     void seed() {
-        for (const char* box : {"Archive", "Archive/2023", "Lists", "Lists/dev", "Lists/announce", "Work", "Old"})
+        for (const char* box :
+             {"Archive", "Archive/2023", "Lists", "Lists/dev", "Lists/announce", "Work", "Old"})
             c->create(name(box));
         append("INBOX", 120);
         append(name("Archive"), 60);
@@ -213,13 +216,15 @@ StoreView view_of(const fs::path& root) {
     REQUIRE(account);
     for (const auto& mb : catalog->mailboxes(*account, true)) {
         std::ostringstream line;
-        line << mb.name << " folder=" << mb.folder << " uidvalidity=" << mb.uidvalidity << " uidnext=" << mb.uidnext
-             << " modseq=" << mb.highestmodseq << (mb.deleted_at ? " deleted" : "");
+        line << mb.name << " folder=" << mb.folder << " uidvalidity=" << mb.uidvalidity
+             << " uidnext=" << mb.uidnext << " modseq=" << mb.highestmodseq
+             << (mb.deleted_at ? " deleted" : "");
         v.mailboxes.insert(line.str());
         for (const auto& m : catalog->all_messages(mb.id)) {
             std::ostringstream row;
-            row << mb.name << " uid=" << m.uid << " " << m.sha256.substr(0, 12) << " " << flag_text(m.flags)
-                << (m.expunged_at ? " expunged" : " live") << " file=" << file_shape(m.file) << " history=";
+            row << mb.name << " uid=" << m.uid << " " << m.sha256.substr(0, 12) << " "
+                << flag_text(m.flags) << (m.expunged_at ? " expunged" : " live")
+                << " file=" << file_shape(m.file) << " history=";
             for (const auto& h : catalog->flag_history(m.id)) row << flag_text(h.flags);
             v.messages.insert(row.str());
         }
@@ -233,7 +238,8 @@ StoreView view_of(const fs::path& root) {
             if (leaf == "tmp")
                 v.tmp_files.push_back(rel);
             else if (leaf == "cur" || leaf == "new")
-                v.files.insert(file_shape(rel) + " " + util::sha256_file_hex(e.path().string()).substr(0, 12));
+                v.files.insert(file_shape(rel) + " " +
+                               util::sha256_file_hex(e.path().string()).substr(0, 12));
             // Dovecot-style index files (none today) would be ignored.
         }
     }
@@ -246,7 +252,8 @@ std::vector<std::string> diff(const std::string& kind, const std::multiset<std::
                               const std::multiset<std::string>& got) {
     std::vector<std::string> lost, extra, out;
     std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(lost));
-    std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+    std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
+                        std::back_inserter(extra));
     for (const auto& l : lost) out.push_back("- " + kind + " " + l);
     for (const auto& e : extra) out.push_back("+ " + kind + " " + e);
     return out;
@@ -254,8 +261,9 @@ std::vector<std::string> diff(const std::string& kind, const std::multiset<std::
 
 std::vector<std::string> differences(const StoreView& want, const StoreView& got) {
     std::vector<std::string> out;
-    for (auto part : {diff("mailbox", want.mailboxes, got.mailboxes), diff("row", want.messages, got.messages),
-                      diff("file", want.files, got.files)})
+    for (auto part :
+         {diff("mailbox", want.mailboxes, got.mailboxes), diff("row", want.messages, got.messages),
+          diff("file", want.files, got.files)})
         out.insert(out.end(), part.begin(), part.end());
     for (const auto& t : got.tmp_files) out.push_back("+ tmp " + t);
     return out;
@@ -282,14 +290,17 @@ struct Workspace {
           << "host = \"" << env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1") << "\"\n"
           << "port = " << env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") << "\n"
           << "tls = \"none\"\nallow_plaintext_auth = true\n"
-          << "user = \"" << test_user(kUser) << "\"\npassword = \"" << test_password(kUser) << "\"\n"
+          << "user = \"" << test_user(kUser) << "\"\npassword = \"" << test_password(kUser)
+          << "\"\n"
           << "mailboxes = [\"*\"]\nconnections = " << connections << "\n";
         f.close();
         fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
         return path.string();
     }
-    ChildResult backup(int connections, std::optional<std::chrono::microseconds> kill_after = {}) const {
-        return run_imapkeep_binary({"backup", "--config", config(connections), "-q"}, dir.path, kill_after);
+    ChildResult backup(int connections,
+                       std::optional<std::chrono::microseconds> kill_after = {}) const {
+        return run_imapkeep_binary({"backup", "--config", config(connections), "-q"}, dir.path,
+                                   kill_after);
     }
     // `verify --server`: every file re-hashed, and UIDs and flags compared with the server.
     ChildResult verify() const {
@@ -323,8 +334,8 @@ struct TrialOutcome {
 
 // One trial: optionally start from a copy of `start`, kill a run at `kill_ms`,
 // run again to the end, and compare with `reference`.
-TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>& start, int connections,
-                        double kill_ms, const StoreView& reference) {
+TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>& start,
+                        int connections, double kill_ms, const StoreView& reference) {
     Workspace ws;
     if (start) copy_tree(*start, ws.store());
     const auto after = std::chrono::microseconds(static_cast<std::int64_t>(kill_ms * 1000));
@@ -357,19 +368,22 @@ TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>&
     INFO("second clean run changed:\n" << joined(second));
     CHECK(second.empty());
 
-    outcome.ok = clean.code == 0 && problems.empty() && verify.code == 0 && again.code == 0 && second.empty() &&
-                 (killed.killed || killed.code == 0);
-    std::cout << label << ": connections " << connections << ", kill at " << std::fixed << std::setprecision(1)
-              << kill_ms << " ms: "
-              << (killed.killed ? "killed while running" : "run had exited (" + std::to_string(killed.code) + ")")
-              << "; then runs of " << std::setprecision(2) << clean.seconds << " s, " << again.seconds
-              << " s, verify " << verify.seconds << " s: " << (outcome.ok ? "ok" : "FAILED") << std::endl;
+    outcome.ok = clean.code == 0 && problems.empty() && verify.code == 0 && again.code == 0 &&
+                 second.empty() && (killed.killed || killed.code == 0);
+    std::cout << label << ": connections " << connections << ", kill at " << std::fixed
+              << std::setprecision(1) << kill_ms << " ms: "
+              << (killed.killed ? "killed while running"
+                                : "run had exited (" + std::to_string(killed.code) + ")")
+              << "; then runs of " << std::setprecision(2) << clean.seconds << " s, "
+              << again.seconds << " s, verify " << verify.seconds
+              << " s: " << (outcome.ok ? "ok" : "FAILED") << std::endl;
     return outcome;
 }
 
 // An uninterrupted run into `ws` (from a copy of `start` if given): must exit 0,
 // verify clean against the server, and a second run must change nothing.
-ChildResult reference_run(const Workspace& ws, const std::optional<fs::path>& start, int connections) {
+ChildResult reference_run(const Workspace& ws, const std::optional<fs::path>& start,
+                          int connections) {
     if (start) copy_tree(*start, ws.store());
     auto r = ws.backup(connections);
     INFO("reference run (connections " << connections << "): " << r.err);
@@ -406,7 +420,8 @@ struct Tally {
 // `count` trials; connections alternate 4 and 1, each with the kill window of
 // its own uninterrupted run.
 Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, const Window& window4,
-                 const Window& window1, const std::optional<fs::path>& start, const StoreView& reference) {
+                 const Window& window1, const std::optional<fs::path>& start,
+                 const StoreView& reference) {
     Tally t;
     // A fraction of the window, so that a seed replays the same moments
     // relative to however long the run takes on this machine.
@@ -415,26 +430,29 @@ Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, cons
         const int connections = i % 2 ? 1 : 4;
         const Window& window = connections == 4 ? window4 : window1;
         const double kill_ms = window.from_ms + fraction(rng) * (window.to_ms - window.from_ms);
-        auto o = kill_trial(phase + " trial " + std::to_string(i + 1), start, connections, kill_ms, reference);
+        auto o = kill_trial(phase + " trial " + std::to_string(i + 1), start, connections, kill_ms,
+                            reference);
         ++t.trials;
         t.landed += o.landed;
         t.failed += !o.ok;
     }
-    std::cout << phase << ": " << t.landed << " of " << t.trials << " kills landed, " << t.failed << " trials failed"
-              << std::endl;
+    std::cout << phase << ": " << t.landed << " of " << t.trials << " kills landed, " << t.failed
+              << " trials failed" << std::endl;
     return t;
 }
 
 }  // namespace
 
-TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing", "[integration][kill]") {
+TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing",
+          "[integration][kill]") {
     if (!have_dovecot()) {
         WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
         return;
     }
     REQUIRE(env("IMAPKEEP_TEST_USER4"));  // scripts/test-env/up.sh provides it
     const std::uint64_t seed = seed_from_env();
-    std::cout << "kill test seed " << seed << " (replay: IMAPKEEP_TEST_SEED=" << seed << ")" << std::endl;
+    std::cout << "kill test seed " << seed << " (replay: IMAPKEEP_TEST_SEED=" << seed << ")"
+              << std::endl;
     INFO("seed " << seed << " (IMAPKEEP_TEST_SEED replays it)");
     std::mt19937_64 rng(seed);
     const int trials = std::stoi(env("IMAPKEEP_TEST_KILL_TRIALS").value_or("20"));
@@ -480,10 +498,11 @@ TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing
     }
     const double incremental_s4 = run_seconds(incremental4.seconds, s0.store(), 4);
     const double incremental_s1 = run_seconds(incremental1.seconds, s0.store(), 1);
-    std::cout << "incremental backup: " << reference.messages.size() << " messages, " << incremental_s4
-              << " s (connections 4), " << incremental_s1 << " s (connections 1)" << std::endl;
-    auto t2 = run_trials("incremental", trials, rng, kill_window(incremental_s4), kill_window(incremental_s1),
-                         s0.store(), reference);
+    std::cout << "incremental backup: " << reference.messages.size() << " messages, "
+              << incremental_s4 << " s (connections 4), " << incremental_s1 << " s (connections 1)"
+              << std::endl;
+    auto t2 = run_trials("incremental", trials, rng, kill_window(incremental_s4),
+                         kill_window(incremental_s1), s0.store(), reference);
     CHECK(t2.failed == 0);
     CHECK(t2.landed * 4 >= t2.trials * 3);
 }
