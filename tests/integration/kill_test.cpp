@@ -193,6 +193,7 @@ struct StoreView {
     std::multiset<std::string> mailboxes;
     std::multiset<std::string> messages;
     std::multiset<std::string> files;
+    std::multiset<std::string> folders;  // Maildir folders (with a cur/), live and attic
     std::vector<std::string> tmp_files;
 };
 
@@ -232,15 +233,16 @@ StoreView view_of(const fs::path& root) {
     for (const char* top : {"mail", "attic"}) {
         if (!fs::exists(root / top)) continue;
         for (const auto& e : fs::recursive_directory_iterator(root / top)) {
-            if (!e.is_regular_file()) continue;
             const auto rel = fs::relative(e.path(), root).string();
+            if (e.is_directory() && e.path().filename() == "cur")
+                v.folders.insert(fs::relative(e.path().parent_path(), root).string());
+            if (!e.is_regular_file()) continue;
             const auto leaf = e.path().parent_path().filename().string();
             if (leaf == "tmp")
                 v.tmp_files.push_back(rel);
             else if (leaf == "cur" || leaf == "new")
                 v.files.insert(file_shape(rel) + " " +
                                util::sha256_file_hex(e.path().string()).substr(0, 12));
-            // Dovecot-style index files (none today) would be ignored.
         }
     }
     return v;
@@ -263,7 +265,7 @@ std::vector<std::string> differences(const StoreView& want, const StoreView& got
     std::vector<std::string> out;
     for (auto part :
          {diff("mailbox", want.mailboxes, got.mailboxes), diff("row", want.messages, got.messages),
-          diff("file", want.files, got.files)})
+          diff("file", want.files, got.files), diff("folder", want.folders, got.folders)})
         out.insert(out.end(), part.begin(), part.end());
     for (const auto& t : got.tmp_files) out.push_back("+ tmp " + t);
     return out;
@@ -376,7 +378,17 @@ TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>&
                                 : "run had exited (" + std::to_string(killed.code) + ")")
               << "; then runs of " << std::setprecision(2) << clean.seconds << " s, "
               << again.seconds << " s, verify " << verify.seconds
-              << " s: " << (outcome.ok ? "ok" : "FAILED") << std::endl;
+              << " s: " << (outcome.ok ? "ok" : "FAILED");
+    if (!problems.empty()) {
+        auto count = [&](const std::string& prefix) {
+            return std::count_if(problems.begin(), problems.end(),
+                                 [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+        };
+        std::cout << " (rows lost " << count("- row") << ", rows extra " << count("+ row")
+                  << ", files lost " << count("- file") << ", files extra " << count("+ file")
+                  << ", tmp files " << count("+ tmp") << ")";
+    }
+    std::cout << std::endl;
     return outcome;
 }
 
