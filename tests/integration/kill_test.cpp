@@ -5,11 +5,14 @@
 // nothing. Both the first backup (fresh store) and an incremental one (new
 // mail, flag changes, expunges, renames, a deletion) are killed.
 //
-// The kill moments come from a seeded PRNG; the seed is printed and
-// IMAPKEEP_TEST_SEED replays it. IMAPKEEP_TEST_KILL_TRIALS (default 20)
-// changes the number of incremental trials, IMAPKEEP_TEST_KILL_WINDOW_MS="A:B"
-// draws the kill moments from [A, B) ms instead of the uninterrupted run's
-// duration. Owns the test account user4: it empties it first.
+// Trials alternate connections = 4 and 1; each kill moment is drawn from the
+// duration of an uninterrupted run with the same connections. The moments come
+// from a seeded PRNG (as fractions of that duration); the seed is printed and
+// IMAPKEEP_TEST_SEED replays it. IMAPKEEP_TEST_KILL_TRIALS (default 20) sets
+// the number of incremental trials (half as many for the first backup), and
+// IMAPKEEP_TEST_KILL_WINDOW_MS="A:B" draws the moments from [A, B) ms instead,
+// e.g. "5:90" for the rename step, "149.5:149.5" to replay one printed moment.
+// Owns the test account user4 (scripts/test-env/up.sh): it empties it first.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <imapkeep/util/imap_date.hpp>
