@@ -3,7 +3,8 @@
 # Writes DIR/dovecot.conf (from dovecot.conf.in) and DIR/users, starts Dovecot
 # as the current user and waits until the IMAP port greets with "* OK".
 # Expects DIR/server.pem and DIR/server.key (scripts/test-env/ca.sh).
-# Users: user1/pass1, user2/pass2 and user3/pass3 (the CLI tests own user3). Their mail belongs to the current user,
+# Users: user1/pass1 ... user4/pass4 (whole-account tests own user3: the CLI tests,
+# and user4: the kill test). Their mail belongs to the current user,
 # or to nobody:nogroup when run as root (Dovecot won't serve mail as root).
 set -euo pipefail
 
@@ -36,7 +37,7 @@ chmod 755 "$dir"
 chown "$mail_uid:$mail_gid" "$dir/mail" "$dir/home" "$dir/index-private" "$dir/acl"
 
 {
-  for n in 1 2 3; do
+  for n in 1 2 3 4; do
     echo "user$n:{PLAIN}pass$n:::$dir/home/user$n::"
   done
 } >"$dir/users"

@@ -66,6 +66,9 @@ emit IMAPKEEP_TEST_USER2 user2
 # user3 belongs to tests that back up a whole account: nothing else touches it.
 emit IMAPKEEP_TEST_USER3 user3
 emit IMAPKEEP_TEST_PASSWORD3 pass3
+# user4 belongs to the kill test (tests/integration/kill_test.cpp), for the same reason.
+emit IMAPKEEP_TEST_USER4 user4
+emit IMAPKEEP_TEST_PASSWORD4 pass4
 emit IMAPKEEP_TEST_PASSWORD2 pass2
 emit IMAPKEEP_TEST_STREAM_COMMAND "$stream_command"
 emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"

@@ -28,14 +28,24 @@ inline std::optional<std::string> env(const char* name) {
 
 inline bool have_dovecot() { return env("IMAPKEEP_TEST_IMAP_PORT").has_value(); }
 
+// Test user N of scripts/test-env/up.sh: IMAPKEEP_TEST_USER, _USER2, _USER3, ...
+inline std::string test_user(int user) {
+    const std::string n = user == 1 ? "" : std::to_string(user);
+    return env(("IMAPKEEP_TEST_USER" + n).c_str()).value_or("user" + std::to_string(user));
+}
+inline std::string test_password(int user) {
+    const std::string n = user == 1 ? "" : std::to_string(user);
+    return env(("IMAPKEEP_TEST_PASSWORD" + n).c_str()).value_or("");
+}
+
 inline imap::ConnectOptions dovecot_options(int user = 1) {
     imap::ConnectOptions o;
     o.host = env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1");
     o.port = std::stoi(env("IMAPKEEP_TEST_IMAP_PORT").value_or("143"));
     o.tls = imap::TlsMode::None;
     o.allow_plaintext_auth = true;
-    o.user = env(user == 1 ? "IMAPKEEP_TEST_USER" : "IMAPKEEP_TEST_USER2").value_or("user1");
-    std::string pw = env(user == 1 ? "IMAPKEEP_TEST_PASSWORD" : "IMAPKEEP_TEST_PASSWORD2").value_or("");
+    o.user = test_user(user);
+    std::string pw = test_password(user);
     o.password = [pw] { return pw; };
     o.read_timeout = std::chrono::seconds(30);
     return o;
