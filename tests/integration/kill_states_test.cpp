@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "integration/backup_support.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -52,10 +53,7 @@ void move_to_attic_by_hand(Store& s, const std::string& box, const std::set<std:
 
 TEST_CASE("a file a killed run already moved to the attic is recorded, not an error",
           "[integration][kill]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     auto c = imap::connect_and_login(dovecot_options());
     const std::string d = c->list("", "").at(0).delimiter;
     const std::string p = unique_name("ikks");

@@ -23,6 +23,7 @@
 
 #include "integration/backup_support.hpp"
 #include "integration/imapkeep_process.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -460,10 +461,7 @@ Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, cons
 
 TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing",
           "[integration][kill]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     REQUIRE(env("IMAPKEEP_TEST_USER4"));  // scripts/test-env/up.sh provides it
     const std::uint64_t seed = seed_from_env();
     std::cout << "kill test seed " << seed << " (replay: IMAPKEEP_TEST_SEED=" << seed << ")"
