@@ -98,7 +98,7 @@ TEST_CASE("fsync now or deferred; discard and destruction clean tmp/", "[store][
     TempDir dir;
     for (bool defer : {true, false}) {
         INFO("defer " << defer);
-        auto store = open_maildir_store(dir.path(), {defer});
+        auto store = open_maildir_store(dir.path(), {defer, nullptr});
         // Committing without sync_pending() still works: commit fsyncs what is left.
         auto pending = store->begin("acc", "");
         pending->write("x");

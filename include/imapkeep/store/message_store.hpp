@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/file_system.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,6 +134,9 @@ struct MaildirOptions {
     // true: finish() only closes; sync_pending() fsyncs the files in one pass.
     // false: finish() fsyncs at once.
     bool defer_fsync = true;
+    // Where the files go: null is the POSIX file system (posix_file_system());
+    // tests pass a fault layer (tests/support/fault_file_system.hpp).
+    std::shared_ptr<FileSystem> file_system;
 };
 
 // The Maildir++ implementation rooted at `store_root` (created if missing).
