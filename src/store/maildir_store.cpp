@@ -11,9 +11,12 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
 
+#include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
+#include "store/renamed_files.hpp"
 #include "store/posix_fs.hpp"
 #include <imapkeep/store/file_system.hpp>
 
@@ -39,6 +42,10 @@ class MaildirPending final : public PendingMessage {
         if (m_state == State::Writing) throw StoreError("sha256_hex() before finish()");
         return m_digest;
     }
+    void set_internaldate(std::int64_t epoch) override {
+        if (m_state != State::Writing) throw StoreError("set_internaldate() after finish()");
+        m_internaldate = epoch;
+    }
     void finish() override;
     void discard() noexcept override;
 
@@ -60,6 +67,7 @@ class MaildirPending final : public PendingMessage {
     std::uint64_t m_size = 0;
     std::string m_digest;
     State m_state = State::Writing;
+    std::optional<std::int64_t> m_internaldate;
     // Shared with the store's sync queue, which may fsync the file first.
     std::shared_ptr<std::atomic<bool>> m_synced;
 };
@@ -105,16 +113,11 @@ class MaildirStore final : public MessageStore {
     }
 
     void sync_committed() override {
-        std::set<std::string> dirs;
-        {
-            std::lock_guard lock(m_mutex);
-            dirs.swap(m_unsynced_dirs);
-        }
-        for (const auto& dir : dirs) {
+        m_dir_sync.sync([&](const std::string& dir) {
             // A folder removed or renamed since needs nothing: remove_folder and
             // rename_folder fsync the parent that recorded it.
             if (m_fs->is_dir(dir)) m_fs->fsync_dir(dir);
-        }
+        });
     }
 
     void sync_pending() override {
@@ -153,7 +156,11 @@ class MaildirStore final : public MessageStore {
         const std::string from = pending->tmp_path();
 
         // mtime is INTERNALDATE for Dovecot, mutt and notmuch (RFC 3501 §2.3.3).
-        m_fs->set_mtime(from, internaldate);
+        // It must be as durable as the bytes: set before the data fsync.
+        if (pending->m_internaldate != internaldate) {
+            m_fs->set_mtime(from, internaldate);
+            pending->m_synced->store(false);
+        }
         if (!pending->m_synced->load()) {
             if (!m_fs->fsync_file(from)) throw StoreError("commit(): tmp file vanished: " + from);
             pending->m_synced->store(true);
@@ -167,8 +174,7 @@ class MaildirStore final : public MessageStore {
         pending->m_state = MaildirPending::State::Committed;
         forget_tmp(from);
         if (m_options.defer_fsync) {
-            std::lock_guard lock(m_mutex);
-            m_unsynced_dirs.insert(m_root + "/" + dir + "/cur");
+            m_dir_sync.mark(m_root + "/" + dir + "/cur");
         } else {
             m_fs->fsync_dir(m_root + "/" + dir + "/cur");
         }
@@ -177,18 +183,17 @@ class MaildirStore final : public MessageStore {
 
     std::string set_flags(const std::string& file, const std::vector<std::string>& flags) override {
         StorePath p = parse_store_path(file);
-        const std::string renamed = with_info(p.name, maildir_flag_suffix(flags));
-        if (renamed == p.name) return file;
         StorePath to = p;
-        to.name = renamed;
+        to.name = with_info(p.name, maildir_flag_suffix(flags));
         move(p, to);
         return to.relative();
     }
 
     std::string move_to_attic(const std::string& file) override {
         StorePath p = parse_store_path(file);
-        if (p.tree != "mail") throw StoreError("move_to_attic(): not a live file: " + file);
         StorePath to = p;
+        // Already in the attic: a killed run moved it; record it and go on.
+        p.tree = "mail";
         to.tree = "attic";
         ensure_maildir(to.tree, to.account, to.folder);
         move(p, to);
@@ -202,14 +207,17 @@ class MaildirStore final : public MessageStore {
         to.account = account;
         to.folder = folder;
         ensure_maildir(to.tree, to.account, to.folder);
-        if (to.relative() == p.relative()) return file;
         move(p, to);
         return to.relative();
     }
 
     void remove(const std::string& file) override {
-        StorePath p = parse_store_path(file);
-        if (m_fs->unlink(m_root + "/" + p.relative())) m_fs->fsync_dir(m_root + "/" + p.dir());
+        const StorePath p = parse_store_path(locate(file));
+        m_fs->unlink(m_root + "/" + p.relative());
+        // Also when it was already gone: the run that unlinked it may have died
+        // before this fsync.
+        const std::string dir = m_root + "/" + p.dir();
+        if (m_fs->is_dir(dir)) m_fs->fsync_dir(dir);
     }
 
     std::string locate(const std::string& file) override {
@@ -252,7 +260,11 @@ class MaildirStore final : public MessageStore {
         const std::string account_dir = m_root + "/mail/" + account;
         const std::string source = from.empty() ? account_dir : account_dir + "/" + from;
         const std::string target = account_dir + "/" + to;
-        if (!from.empty() && !m_fs->is_dir(source)) return;  // done by an earlier run
+        if (!from.empty() && !m_fs->is_dir(source)) {
+            // Done by an earlier run, which may have died before the fsync.
+            if (m_fs->is_dir(target)) m_fs->fsync_dir(account_dir);
+            return;
+        }
         {
             std::lock_guard lock(m_mutex);
             m_known_dirs.erase("mail/" + account + "/" + from);
@@ -266,14 +278,11 @@ class MaildirStore final : public MessageStore {
         // INBOX (the account root cannot move) or a target that exists: merge.
         ensure_maildir("mail", account, to);
         for (const char* sub : {"cur", "new"}) {
-            bool moved = false;
             for (const auto& name : m_fs->list_dir(source + "/" + sub))
-                moved |=
-                    m_fs->rename(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
-            if (moved) {
-                m_fs->fsync_dir(target + "/" + sub);
-                m_fs->fsync_dir(source + "/" + sub);
-            }
+                m_fs->rename(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
+            // Even with nothing left to move: an earlier run may have moved it all.
+            m_fs->fsync_dir(target + "/" + sub);
+            m_fs->fsync_dir(source + "/" + sub);
         }
         if (!from.empty()) remove_folder(account, from);
     }
@@ -325,11 +334,26 @@ class MaildirStore final : public MessageStore {
         return removed;
     }
 
+    void create_folder(const std::string& account, const std::string& folder) override {
+        ensure_maildir("mail", account, folder);
+    }
+
+    std::vector<std::pair<std::string, std::string>> renamed_files(
+        const std::string& account, const std::string& folder,
+        const std::vector<std::string>& known) override {
+        check_account(account);
+        check_folder(folder);
+        FolderListing listing;
+        listing.folder_dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
+        listing.cur = m_fs->list_dir(m_root + "/" + listing.folder_dir + "/cur");
+        listing.new_ = m_fs->list_dir(m_root + "/" + listing.folder_dir + "/new");
+        return match_renamed(listing, known);
+    }
+
     std::string set_uid(const std::string& file, std::uint32_t uid) override {
         StorePath p = parse_store_path(file);
         StorePath to = p;
         to.name = with_uid(p.name, uid);
-        if (to.name == p.name) return file;
         move(p, to);
         return to.relative();
     }
@@ -421,7 +445,7 @@ class MaildirStore final : public MessageStore {
     }
 
     // Creates TREE/ACCOUNT/{cur,new,tmp} and, for a sub-folder, FOLDER/{cur,new,tmp}
-    // plus the "maildirfolder" marker Maildir++ readers expect. New directory
+    // plus the "maildirfolder" marker Maildir++ readers expect. The directory
     // entries are fsynced in their parent so a later file rename inside them
     // cannot outlive the directory itself. Returns TREE/ACCOUNT[/FOLDER].
     std::string ensure_maildir(const std::string& tree, const std::string& account,
@@ -430,45 +454,52 @@ class MaildirStore final : public MessageStore {
         check_folder(folder);
         const std::string account_rel = tree + "/" + account;
         const std::string rel = folder.empty() ? account_rel : account_rel + "/" + folder;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_known_dirs.count(rel)) return rel;
+        if (known_dir(rel)) return rel;
+        if (!known_dir(account_rel)) {
+            m_fs->make_dir(m_root + "/" + tree);
+            m_fs->fsync_dir(m_root);
+            make_maildir(account_rel, m_root + "/" + tree, false);
+            remember_dir(account_rel);
         }
-        if (m_fs->make_dir(m_root + "/" + tree)) m_fs->fsync_dir(m_root);
-        make_maildir(account_rel, m_root + "/" + tree);
-        if (!folder.empty()) {
-            make_maildir(rel, m_root + "/" + account_rel);
-            const std::string marker = m_root + "/" + rel + "/maildirfolder";
-            m_fs->touch(marker);
-        }
-        std::lock_guard lock(m_mutex);
-        m_known_dirs.insert(rel);
+        if (!folder.empty()) make_maildir(rel, m_root + "/" + account_rel, true);
+        remember_dir(rel);
         return rel;
     }
 
-    void make_maildir(const std::string& rel, const std::string& parent) {
+    bool known_dir(const std::string& rel) {
+        std::lock_guard lock(m_mutex);
+        return m_known_dirs.count(rel) > 0;
+    }
+    void remember_dir(const std::string& rel) {
+        std::lock_guard lock(m_mutex);
+        m_known_dirs.insert(rel);
+    }
+
+    // Always fsyncs, also when everything was there: a killed run may have
+    // created the directories and died before making them durable. Costs two
+    // fsyncs of clean directories once per folder and store object.
+    void make_maildir(const std::string& rel, const std::string& parent, bool marker) {
         const std::string dir = m_root + "/" + rel;
-        bool created = m_fs->make_dir(dir);
-        for (const char* sub : {"cur", "new", "tmp"}) created |= m_fs->make_dir(dir + "/" + sub);
-        if (created) {
-            m_fs->fsync_dir(dir);
-            m_fs->fsync_dir(parent);
-        }
+        m_fs->make_dir(dir);
+        for (const char* sub : {"cur", "new", "tmp"}) m_fs->make_dir(dir + "/" + sub);
+        if (marker) m_fs->touch(dir + "/maildirfolder");
+        m_fs->fsync_dir(dir);
+        m_fs->fsync_dir(parent);
     }
 
     // Renames a store file. When the source is gone but the target exists, an
-    // earlier run did the rename before crashing: that counts as done.
+    // earlier run did the rename before crashing: that counts as done, and the
+    // directories are fsynced all the same (that run may have died before).
     void move(const StorePath& from, const StorePath& to) {
         const std::string source = m_root + "/" + from.relative();
         const std::string target = m_root + "/" + to.relative();
-        if (!m_fs->rename(source, target)) {
-            if (m_fs->exists(target)) return;
+        // Same name (nothing to change, or replayed on its own result): only
+        // the fsync is left to do. A missing file is the caller's to report.
+        if (source != target && !m_fs->rename(source, target) && !m_fs->exists(target))
             throw StoreError("no such message file: " + from.relative());
-        }
         if (m_options.defer_fsync) {
-            std::lock_guard lock(m_mutex);
-            m_unsynced_dirs.insert(m_root + "/" + to.dir());
-            m_unsynced_dirs.insert(m_root + "/" + from.dir());
+            m_dir_sync.mark(m_root + "/" + to.dir());
+            if (from.dir() != to.dir()) m_dir_sync.mark(m_root + "/" + from.dir());
             return;
         }
         m_fs->fsync_dir(m_root + "/" + to.dir());
@@ -482,7 +513,7 @@ class MaildirStore final : public MessageStore {
     std::set<std::string> m_known_dirs;
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
-    std::set<std::string> m_unsynced_dirs;  // dirs with renames not yet fsynced
+    DirSync m_dir_sync;  // dirs with renames not yet fsynced
     std::atomic<int> m_queued_fds{0};       // descriptors held by queued entries
 };
 
@@ -520,6 +551,7 @@ void MaildirPending::finish() {
     flush();
     std::string().swap(m_buffer);  // finished messages wait for commit without it
     m_digest = m_hash.hex_digest();
+    if (m_internaldate) m_store.fs().set_mtime(m_fd, *m_internaldate, tmp_path());
     const int fd = m_fd;
     m_fd = -1;
     if (m_store.defer_fsync()) {
