@@ -282,7 +282,7 @@ class MaildirStore final : public MessageStore {
                 m_fs->rename(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
             // Even with nothing left to move: an earlier run may have moved it all.
             m_fs->fsync_dir(target + "/" + sub);
-            m_fs->fsync_dir(source + "/" + sub);
+            if (m_fs->is_dir(source + "/" + sub)) m_fs->fsync_dir(source + "/" + sub);
         }
         if (!from.empty()) remove_folder(account, from);
     }

@@ -2,12 +2,13 @@
 // Two workers share one MessageStore; the fault file system holds one worker's
 // fsync on a gate while the other finishes its batch, and records the order of
 // operations so each test asserts "durable before returned".
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <imapkeep/store/message_store.hpp>
 #include <thread>
-#include <sys/stat.h>
 
 #include "support/fault_file_system.hpp"
 #include "temp_dir.hpp"

@@ -1,7 +1,4 @@
 // Case 3: every live mailbox gets its own Maildir folder, enforced by the catalog.
-#include "store/maildir_names.hpp"
-#include "store/migrations.hpp"
-
 #include <catch2/catch.hpp>
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/message_store.hpp>
@@ -9,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "store/maildir_names.hpp"
+#include "store/migrations.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -36,8 +35,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("mailboxes whose names map to one folder get distinct folders",
-          "[store][folders]") {
+TEST_CASE("mailboxes whose names map to one folder get distinct folders", "[store][folders]") {
     Fixture f;
     // INBOX/x and inbox/x both map to .INBOX.x; a name over 255 bytes is cut
     // and hashed, and a second one is made to land on that same folder below.
@@ -105,7 +103,7 @@ TEST_CASE("migrating a catalog that already holds shared folders", "[store][fold
             " (1, 1, 'INBOX/x', '.INBOX.x', NULL),"
             " (2, 1, 'inbox/x', '.INBOX.x', NULL),"
             " (3, 1, 'Inbox/x', '.INBOX.x', NULL),"
-            " (4, 1, 'INBOX/x', '.INBOX.x', 100),"  // deleted: keeps its folder
+            " (4, 1, 'INBOX/x', '.INBOX.x', 100),"   // deleted: keeps its folder
             " (5, 2, 'INBOX/x', '.INBOX.x', NULL),"  // other account: no clash
             " (6, 1, 'INBOX', '', NULL),"
             " (7, 1, 'inbox', '', NULL);"

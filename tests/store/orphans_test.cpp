@@ -36,8 +36,7 @@ Id add_row(Catalog& catalog, Id mailbox, std::uint32_t uid, const std::string& f
 
 }  // namespace
 
-TEST_CASE("orphan cleanup of one mailbox keeps files other rows reference",
-          "[store][orphans]") {
+TEST_CASE("orphan cleanup of one mailbox keeps files other rows reference", "[store][orphans]") {
     TempDir dir;
     auto catalog = open_sqlite_catalog(dir / "catalog.sqlite");
     auto store = open_maildir_store(dir / "store");
@@ -54,10 +53,10 @@ TEST_CASE("orphan cleanup of one mailbox keeps files other rows reference",
     b.id = catalog->save_mailbox(b);
 
     const auto of_a = put(*store, ".A", 1);
-    const auto of_b = put(*store, ".A", 2);        // B's row, in A's folder
-    const auto expunged = put(*store, ".A", 3);    // an expunged row still points here
-    const auto orphan = put(*store, ".A", 4);      // no row: a killed run's leftover
-    const auto flagged = put(*store, ".A", 5);     // renamed since its row was written
+    const auto of_b = put(*store, ".A", 2);      // B's row, in A's folder
+    const auto expunged = put(*store, ".A", 3);  // an expunged row still points here
+    const auto orphan = put(*store, ".A", 4);    // no row: a killed run's leftover
+    const auto flagged = put(*store, ".A", 5);   // renamed since its row was written
     add_row(*catalog, a.id, 1, of_a);
     add_row(*catalog, b.id, 2, of_b);
     catalog->mark_expunged(add_row(*catalog, b.id, 3, expunged), 10, expunged);

@@ -1,7 +1,7 @@
 // Case 3a: a mail reader (mutt, notmuch) renames "...:2," to "...:2,S" when it
 // changes flags, and moves new/ files to cur/. The store must still find them.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <imapkeep/store/message_store.hpp>
@@ -69,7 +69,8 @@ TEST_CASE("renamed_files lists the catalog files a mail reader renamed", "[store
     const std::string in_new = "mail/work/.Box/new/" + moved.file.substr(moved.file.rfind('/') + 1);
     fs::rename(store->absolute(moved.file), store->absolute(in_new));
 
-    auto renamed = store->renamed_files("work", ".Box", {kept.file, read.file, flagged.file, moved.file});
+    auto renamed =
+        store->renamed_files("work", ".Box", {kept.file, read.file, flagged.file, moved.file});
     std::sort(renamed.begin(), renamed.end());
     std::vector<std::pair<std::string, std::string>> expected = {
         {read.file, now_read}, {flagged.file, now_flagged}, {moved.file, in_new}};
@@ -86,7 +87,7 @@ TEST_CASE("renamed_files lists the catalog files a mail reader renamed", "[store
     for (const auto& p : problems) {
         INFO(p.file);
         CHECK(p.kind == "renamed");
-        CHECK(p.actual_file == (p.file == read.file       ? now_read
+        CHECK(p.actual_file == (p.file == read.file      ? now_read
                                 : p.file == flagged.file ? now_flagged
                                                          : in_new));
     }

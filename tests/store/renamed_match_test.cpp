@@ -1,6 +1,6 @@
-#include "store/renamed_files.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "store/renamed_files.hpp"
 
 using namespace imapkeep::store;
 
@@ -13,10 +13,10 @@ TEST_CASE("match_renamed pairs catalog names with what a mail reader left", "[st
         std::string actual;  // "" = not reported
     };
     const std::vector<Case> cases = {
-        {"mail/a/.F/cur/same,U=1:2,S", ""},             // under its own name
-        {"mail/a/.F/cur/read,U=2:2,", "mail/a/.F/cur/read,U=2:2,S"},  // mutt: flags
-        {"mail/a/.F/cur/moved,U=3:2,", "mail/a/.F/new/moved,U=3:2,"}, // cur/ -> new/
-        {"mail/a/.F/new/both,U=6:2,S", "mail/a/.F/cur/both,U=6:2,F"}, // cur/ wins
+        {"mail/a/.F/cur/same,U=1:2,S", ""},                            // under its own name
+        {"mail/a/.F/cur/read,U=2:2,", "mail/a/.F/cur/read,U=2:2,S"},   // mutt: flags
+        {"mail/a/.F/cur/moved,U=3:2,", "mail/a/.F/new/moved,U=3:2,"},  // cur/ -> new/
+        {"mail/a/.F/new/both,U=6:2,S", "mail/a/.F/cur/both,U=6:2,F"},  // cur/ wins
         {"mail/a/.F/cur/read,U=9:2,", ""},   // another UID is another message's name
         {"mail/a/.F/cur/gone,U=4:2,", ""},   // nowhere: missing, not renamed
         {"mail/a/.G/cur/read,U=2:2,", ""},   // another folder

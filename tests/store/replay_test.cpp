@@ -121,7 +121,8 @@ TEST_CASE("rename_folder replayed after a kill ends durable", "[store][replay]")
         const char* what;
         std::string from, to;
     };
-    for (const auto& c : {Case{"directory rename", ".A", ".C"}, Case{"INBOX, message by message", "", ".Old"}}) {
+    for (const auto& c :
+         {Case{"directory rename", ".A", ".C"}, Case{"INBOX, message by message", "", ".Old"}}) {
         INFO(c.what);
         TempDir dir;
         auto fs = std::make_shared<FaultFileSystem>();
@@ -135,8 +136,7 @@ TEST_CASE("rename_folder replayed after a kill ends durable", "[store][replay]")
         const auto moved = store->path_in_folder(file, "acct", c.to);
         CHECK(read_all(store->absolute(moved)) == kBody);
         // The directory that recorded the move was fsynced by the replay.
-        CHECK(fsynced(*fs, c.from.empty() ? dir_of(store->absolute(moved))
-                                          : dir / "mail/acct"));
+        CHECK(fsynced(*fs, c.from.empty() ? dir_of(store->absolute(moved)) : dir / "mail/acct"));
         CHECK_NOTHROW(store->rename_folder("acct", c.from, c.to));
     }
 }
@@ -155,7 +155,8 @@ TEST_CASE("create_folder makes an empty mailbox's Maildir, durably and idempoten
     fs->clear_log();
     auto store = open_maildir_store(dir.path(), {true, fs});
     store->create_folder("acct", ".Empty");
-    for (std::string sub : {"cur", "new", "tmp"}) CHECK(fs->is_dir(dir / ("mail/acct/.Empty/" + sub)));
+    for (std::string sub : {"cur", "new", "tmp"})
+        CHECK(fs->is_dir(dir / ("mail/acct/.Empty/" + sub)));
     CHECK(fs->exists(dir / "mail/acct/.Empty/maildirfolder"));
     CHECK(fsynced(*fs, dir / "mail/acct/.Empty"));
     CHECK(fsynced(*fs, dir / "mail/acct"));

@@ -27,24 +27,46 @@
 namespace imapkeep::test {
 
 enum class FsOp {
-    Create, Touch, Write, Fsync, Close, SetMtime, FsyncFile, FsyncDir, Rename, Unlink,
-    MakeDir, RemoveDir
+    Create,
+    Touch,
+    Write,
+    Fsync,
+    Close,
+    SetMtime,
+    FsyncFile,
+    FsyncDir,
+    Rename,
+    Unlink,
+    MakeDir,
+    RemoveDir
 };
 
 inline const char* fs_op_name(FsOp op) {
     switch (op) {
-        case FsOp::Create: return "create";
-        case FsOp::Touch: return "touch";
-        case FsOp::Write: return "write";
-        case FsOp::Fsync: return "fsync";
-        case FsOp::Close: return "close";
-        case FsOp::SetMtime: return "set_mtime";
-        case FsOp::FsyncFile: return "fsync_file";
-        case FsOp::FsyncDir: return "fsync_dir";
-        case FsOp::Rename: return "rename";
-        case FsOp::Unlink: return "unlink";
-        case FsOp::MakeDir: return "make_dir";
-        case FsOp::RemoveDir: return "remove_dir";
+        case FsOp::Create:
+            return "create";
+        case FsOp::Touch:
+            return "touch";
+        case FsOp::Write:
+            return "write";
+        case FsOp::Fsync:
+            return "fsync";
+        case FsOp::Close:
+            return "close";
+        case FsOp::SetMtime:
+            return "set_mtime";
+        case FsOp::FsyncFile:
+            return "fsync_file";
+        case FsOp::FsyncDir:
+            return "fsync_dir";
+        case FsOp::Rename:
+            return "rename";
+        case FsOp::Unlink:
+            return "unlink";
+        case FsOp::MakeDir:
+            return "make_dir";
+        case FsOp::RemoveDir:
+            return "remove_dir";
     }
     return "?";
 }
@@ -128,9 +150,8 @@ class FaultFileSystem final : public store::FileSystem {
     int count(FsOp op) const {
         std::lock_guard lock(m_mutex);
         const std::string prefix = std::string(fs_op_name(op)) + " ";
-        return static_cast<int>(std::count_if(m_log.begin(), m_log.end(), [&](const auto& e) {
-            return e.rfind(prefix, 0) == 0;
-        }));
+        return static_cast<int>(std::count_if(
+            m_log.begin(), m_log.end(), [&](const auto& e) { return e.rfind(prefix, 0) == 0; }));
     }
 
     int create_exclusive(const std::string& path) override {
