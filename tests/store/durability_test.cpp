@@ -74,6 +74,39 @@ TEST_CASE("sync_committed returns only when this worker's renames are durable",
     CHECK(synced < returned);
 }
 
+TEST_CASE("a worker whose batch another worker failed to fsync takes the fsync over",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write(".A", "a");
+    auto b = f.write(".B", "b");
+    a->finish();
+    b->finish();
+    f.store->sync_pending();
+    f.store->commit(*a, "acct", ".A", 1, 0, {});
+    f.store->commit(*b, "acct", ".B", 1, 0, {});
+
+    // Worker 1 took both directories; its fsync of .A/cur stalls, then fails.
+    auto gate = f.fs->hold(FsOp::FsyncDir, "/.A/cur", true);
+    auto worker1 = std::async(std::launch::async, [&] { f.store->sync_committed(); });
+    gate->wait_arrived();
+    auto worker2 = std::async(std::launch::async, [&] {
+        f.store->sync_committed();
+        f.fs->note("worker 2 returned");
+    });
+    worker2.wait_for(std::chrono::milliseconds(300));
+    gate->release();
+    CHECK_THROWS_AS(worker1.get(), StoreError);
+    REQUIRE_NOTHROW(worker2.get());
+    // Worker 2 returned successfully, so both directories were fsynced before.
+    const long returned = f.fs->index_of("worker 2 returned");
+    for (const auto& folder : {".A", ".B"}) {
+        INFO(folder);
+        const long synced = f.fs->index_of("fsync_dir " + f.cur(folder));
+        CHECK(synced >= 0);
+        CHECK(synced < returned);
+    }
+}
+
 TEST_CASE("a failed directory fsync leaves the batch of a waiting worker undurable",
           "[store][durability]") {
     Fixture f;

@@ -116,11 +116,12 @@ class FaultFileSystem final : public store::FileSystem {
     void fail_after(FsOp op, std::string needle = "", int skip = 0, int times = 1) {
         add_rule(Rule::Kind::FailAfter, op, std::move(needle), skip, times);
     }
-    // The first matching operation waits on the returned gate before acting.
-    std::shared_ptr<Gate> hold(FsOp op, std::string needle = "") {
+    // The first matching operation waits on the returned gate before acting
+    // (and then fails without acting when `then_fail`).
+    std::shared_ptr<Gate> hold(FsOp op, std::string needle = "", bool then_fail = false) {
         auto gate = std::make_shared<Gate>();
         std::lock_guard lock(m_mutex);
-        m_rules.push_back({Rule::Kind::Hold, op, std::move(needle), 0, 1, gate});
+        m_rules.push_back({Rule::Kind::Hold, op, std::move(needle), 0, 1, gate, then_fail});
         return gate;
     }
     void clear_rules() {
@@ -207,11 +208,12 @@ class FaultFileSystem final : public store::FileSystem {
         int skip = 0;
         int times = 1;
         std::shared_ptr<Gate> gate;
+        bool then_fail = false;
     };
 
     void add_rule(Rule::Kind kind, FsOp op, std::string needle, int skip, int times) {
         std::lock_guard lock(m_mutex);
-        m_rules.push_back({kind, op, std::move(needle), skip, times, nullptr});
+        m_rules.push_back({kind, op, std::move(needle), skip, times, nullptr, false});
     }
 
     // The rule that fires for this call, consuming one use of it.
@@ -235,7 +237,7 @@ class FaultFileSystem final : public store::FileSystem {
         const auto rule = match(op, subject);
         const std::string entry = std::string(fs_op_name(op)) + " " + subject;
         if (rule && rule->kind == Rule::Kind::Hold) rule->gate->arrive_and_wait();
-        if (rule && rule->kind == Rule::Kind::FailBefore) {
+        if (rule && (rule->kind == Rule::Kind::FailBefore || rule->then_fail)) {
             note("failed " + entry);
             throw store::StoreError("injected failure: " + entry);
         }

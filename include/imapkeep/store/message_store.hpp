@@ -70,7 +70,8 @@ class MessageStore {
     virtual std::unique_ptr<PendingMessage> begin(const std::string& account,
                                                   const std::string& folder) = 0;
     // Makes every finished PendingMessage durable (one fsync pass) — call before
-    // commit() of a batch.
+    // commit() of a batch. A message another thread's pass is still fsyncing is
+    // fsynced again by commit(), so no rename ever precedes its data fsync.
     virtual void sync_pending() = 0;
     // Renames into cur/ with the flag suffix and returns the path relative to the
     // store root. `uid` goes into the unique name. The mtime is `internaldate`:
@@ -85,7 +86,11 @@ class MessageStore {
 
     // Makes every rename so far durable (commit, set_flags, the moves): one fsync
     // per directory touched. With deferred fsync (the default) call it before the
-    // catalog transaction that records them.
+    // catalog transaction that records them. Thread-safe, and per batch
+    // (invariant 8): it returns only once every rename made before the call, by
+    // any thread, is durable, waiting for another thread's fsync of the same
+    // directories if that one is in flight. On error the directories stay due
+    // for the next call.
     virtual void sync_committed() = 0;
 
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
