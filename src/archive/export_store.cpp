@@ -52,7 +52,7 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
         for (const auto& m : list) {
             ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags};
             try {
-                auto added = writer->add(am, messages.absolute(m.file));
+                auto added = writer->add(am, messages.absolute(messages.locate(m.file)));
                 if (!m.sha256.empty() && added.sha256 != m.sha256) {
                     mr.errors.push_back("UID " + std::to_string(m.uid) + ": " + m.file +
                                         " does not match its SHA-256 in the catalog");

@@ -187,7 +187,7 @@ private:
         }
         imap::AppendMessage out;
         try {
-            out.message = util::read_file(m_messages.absolute(m.file));
+            out.message = util::read_file(m_messages.absolute(m_messages.locate(m.file)));
         } catch (const std::exception& e) {
             fail(report, m, std::string("cannot read the stored file: ") + e.what());
             return std::nullopt;

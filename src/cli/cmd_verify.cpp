@@ -142,15 +142,27 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             report["accounts"].push_back(std::move(a));
             continue;
         }
-        auto problems = store::verify_files(*catalog, *messages, *id);
-        for (const auto& p : problems) {
-            a["files"].push_back({{"file", p.file}, {"problem", p.kind}});
+        std::size_t problems = 0;
+        for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
+            nlohmann::json file = {{"file", p.file}, {"problem", p.kind}};
+            if (!p.actual_file.empty()) file["actual_file"] = p.actual_file;
+            a["files"].push_back(std::move(file));
+            // Case 3a: a mail reader's flag change is no loss; the next backup
+            // puts the server's flags back.
+            if (p.kind == "renamed") {
+                if (!args.json && args.verbosity != Verbosity::Quiet)
+                    io.out << account->name << ": renamed by a mail reader: "
+                           << messages->absolute(p.file) << " -> " << messages->absolute(p.actual_file)
+                           << "\n";
+                continue;
+            }
+            ++problems;
             io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << "\n";
         }
-        if (!problems.empty()) code = worse_exit_code(code, kExitPartial);
+        if (problems) code = worse_exit_code(code, kExitPartial);
         if (!args.json && args.verbosity != Verbosity::Quiet)
             io.out << account->name << ": files: "
-                   << (problems.empty() ? "all match the catalog" : std::to_string(problems.size()) + " problems")
+                   << (problems == 0 ? "all match the catalog" : std::to_string(problems) + " problems")
                    << "\n";
 
         if (args.server) {

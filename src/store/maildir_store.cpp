@@ -11,10 +11,14 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
 
+#include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
+#include "store/renamed_files.hpp"
 #include "store/posix_fs.hpp"
+#include <imapkeep/store/file_system.hpp>
 
 namespace imapkeep::store {
 namespace {
@@ -38,6 +42,10 @@ class MaildirPending final : public PendingMessage {
         if (m_state == State::Writing) throw StoreError("sha256_hex() before finish()");
         return m_digest;
     }
+    void set_internaldate(std::int64_t epoch) override {
+        if (m_state != State::Writing) throw StoreError("set_internaldate() after finish()");
+        m_internaldate = epoch;
+    }
     void finish() override;
     void discard() noexcept override;
 
@@ -59,6 +67,7 @@ class MaildirPending final : public PendingMessage {
     std::uint64_t m_size = 0;
     std::string m_digest;
     State m_state = State::Writing;
+    std::optional<std::int64_t> m_internaldate;
     // Shared with the store's sync queue, which may fsync the file first.
     std::shared_ptr<std::atomic<bool>> m_synced;
 };
@@ -66,16 +75,18 @@ class MaildirPending final : public PendingMessage {
 class MaildirStore final : public MessageStore {
   public:
     MaildirStore(std::string root, const MaildirOptions& options)
-        : m_root(std::move(root)), m_options(options) {
+        : m_root(std::move(root)),
+          m_options(options),
+          m_fs(options.file_system ? options.file_system : posix_file_system()) {
         while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
         if (m_root.empty()) throw StoreError("store root is empty");
-        make_dirs(m_root);
+        make_dirs(*m_fs, m_root);
     }
 
     ~MaildirStore() override {
         // Files never synced were never committed either: just release them.
         for (auto& q : m_queue)
-            if (q.fd >= 0) ::close(q.fd);
+            if (q.fd >= 0) close_quietly(q.fd, q.path);
     }
 
     std::string folder_for(const std::string& mailbox, const std::string& delimiter) override {
@@ -90,14 +101,8 @@ class MaildirStore final : public MessageStore {
         for (int attempt = 0; attempt < 100; ++attempt) {
             std::string name = unique_name(std::time(nullptr));
             const std::string path = tmp_dir + "/" + name;
-            int fd;
-            do {
-                fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            } while (fd < 0 && errno == EINTR);
-            if (fd < 0) {
-                if (errno == EEXIST) continue;
-                throw_errno(errno, "cannot create", path);
-            }
+            const int fd = m_fs->create_exclusive(path);
+            if (fd < 0) continue;
             {
                 std::lock_guard lock(m_mutex);
                 m_live_tmp.insert(path);
@@ -108,16 +113,11 @@ class MaildirStore final : public MessageStore {
     }
 
     void sync_committed() override {
-        std::set<std::string> dirs;
-        {
-            std::lock_guard lock(m_mutex);
-            dirs.swap(m_unsynced_dirs);
-        }
-        for (const auto& dir : dirs) {
+        m_dir_sync.sync([&](const std::string& dir) {
             // A folder removed or renamed since needs nothing: remove_folder and
             // rename_folder fsync the parent that recorded it.
-            if (is_dir(dir)) fsync_dir(dir);
-        }
+            if (m_fs->is_dir(dir)) m_fs->fsync_dir(dir);
+        });
     }
 
     void sync_pending() override {
@@ -133,7 +133,7 @@ class MaildirStore final : public MessageStore {
                 sync_queued(q);
                 dirs.insert(q.dir);
             }
-            for (const auto& dir : dirs) fsync_dir(dir);
+            for (const auto& dir : dirs) m_fs->fsync_dir(dir);
         } catch (...) {
             // commit() fsyncs any file left unsynced, so nothing is lost; keep
             // the rest queued for the next attempt anyway.
@@ -156,45 +156,44 @@ class MaildirStore final : public MessageStore {
         const std::string from = pending->tmp_path();
 
         // mtime is INTERNALDATE for Dovecot, mutt and notmuch (RFC 3501 §2.3.3).
-        const timespec times[2] = {{static_cast<time_t>(internaldate), 0},
-                                   {static_cast<time_t>(internaldate), 0}};
-        if (::utimensat(AT_FDCWD, from.c_str(), times, 0) != 0)
-            throw_errno(errno, "cannot set the time of", from);
+        // It must be as durable as the bytes: set before the data fsync.
+        if (pending->m_internaldate != internaldate) {
+            m_fs->set_mtime(from, internaldate);
+            pending->m_synced->store(false);
+        }
         if (!pending->m_synced->load()) {
-            if (!fsync_file(from)) throw StoreError("commit(): tmp file vanished: " + from);
+            if (!m_fs->fsync_file(from)) throw StoreError("commit(): tmp file vanished: " + from);
             pending->m_synced->store(true);
         }
 
         const std::string name =
             with_info(pending->m_name + ",U=" + std::to_string(uid), maildir_flag_suffix(flags));
         const std::string relative = dir + "/cur/" + name;
-        if (!rename_path(from, m_root + "/" + relative))
+        if (!m_fs->rename(from, m_root + "/" + relative))
             throw StoreError("commit(): tmp file vanished: " + from);
         pending->m_state = MaildirPending::State::Committed;
         forget_tmp(from);
         if (m_options.defer_fsync) {
-            std::lock_guard lock(m_mutex);
-            m_unsynced_dirs.insert(m_root + "/" + dir + "/cur");
+            m_dir_sync.mark(m_root + "/" + dir + "/cur");
         } else {
-            fsync_dir(m_root + "/" + dir + "/cur");
+            m_fs->fsync_dir(m_root + "/" + dir + "/cur");
         }
         return relative;
     }
 
     std::string set_flags(const std::string& file, const std::vector<std::string>& flags) override {
         StorePath p = parse_store_path(file);
-        const std::string renamed = with_info(p.name, maildir_flag_suffix(flags));
-        if (renamed == p.name) return file;
         StorePath to = p;
-        to.name = renamed;
+        to.name = with_info(p.name, maildir_flag_suffix(flags));
         move(p, to);
         return to.relative();
     }
 
     std::string move_to_attic(const std::string& file) override {
         StorePath p = parse_store_path(file);
-        if (p.tree != "mail") throw StoreError("move_to_attic(): not a live file: " + file);
         StorePath to = p;
+        // Already in the attic: a killed run moved it; record it and go on.
+        p.tree = "mail";
         to.tree = "attic";
         ensure_maildir(to.tree, to.account, to.folder);
         move(p, to);
@@ -208,19 +207,22 @@ class MaildirStore final : public MessageStore {
         to.account = account;
         to.folder = folder;
         ensure_maildir(to.tree, to.account, to.folder);
-        if (to.relative() == p.relative()) return file;
         move(p, to);
         return to.relative();
     }
 
     void remove(const std::string& file) override {
-        StorePath p = parse_store_path(file);
-        if (unlink_path(m_root + "/" + p.relative())) fsync_dir(m_root + "/" + p.dir());
+        const StorePath p = parse_store_path(locate(file));
+        m_fs->unlink(m_root + "/" + p.relative());
+        // Also when it was already gone: the run that unlinked it may have died
+        // before this fsync.
+        const std::string dir = m_root + "/" + p.dir();
+        if (m_fs->is_dir(dir)) m_fs->fsync_dir(dir);
     }
 
     std::string locate(const std::string& file) override {
         const StorePath p = parse_store_path(file);
-        if (exists(m_root + "/" + p.relative())) return file;
+        if (m_fs->exists(m_root + "/" + p.relative())) return file;
         // After a crash: same unique name, any flags or U=, cur/ or new/, live or attic.
         const std::string base(unique_part(p.name));
         for (const char* tree : {"mail", "attic"}) {
@@ -228,7 +230,7 @@ class MaildirStore final : public MessageStore {
                 StorePath candidate = p;
                 candidate.tree = tree;
                 candidate.sub = sub;
-                for (const auto& name : list_dir(m_root + "/" + candidate.dir())) {
+                for (const auto& name : m_fs->list_dir(m_root + "/" + candidate.dir())) {
                     if (unique_part(name) != base) continue;
                     candidate.name = name;
                     return candidate.relative();
@@ -258,28 +260,29 @@ class MaildirStore final : public MessageStore {
         const std::string account_dir = m_root + "/mail/" + account;
         const std::string source = from.empty() ? account_dir : account_dir + "/" + from;
         const std::string target = account_dir + "/" + to;
-        if (!from.empty() && !is_dir(source)) return;  // done by an earlier run
+        if (!from.empty() && !m_fs->is_dir(source)) {
+            // Done by an earlier run, which may have died before the fsync.
+            if (m_fs->is_dir(target)) m_fs->fsync_dir(account_dir);
+            return;
+        }
         {
             std::lock_guard lock(m_mutex);
             m_known_dirs.erase("mail/" + account + "/" + from);
             m_known_dirs.erase("mail/" + account + "/" + to);
         }
-        if (!from.empty() && !exists(target)) {
-            if (!rename_path(source, target)) return;
-            fsync_dir(account_dir);
+        if (!from.empty() && !m_fs->exists(target)) {
+            if (!m_fs->rename(source, target)) return;
+            m_fs->fsync_dir(account_dir);
             return;
         }
         // INBOX (the account root cannot move) or a target that exists: merge.
         ensure_maildir("mail", account, to);
         for (const char* sub : {"cur", "new"}) {
-            bool moved = false;
-            for (const auto& name : list_dir(source + "/" + sub))
-                moved |=
-                    rename_path(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
-            if (moved) {
-                fsync_dir(target + "/" + sub);
-                fsync_dir(source + "/" + sub);
-            }
+            for (const auto& name : m_fs->list_dir(source + "/" + sub))
+                m_fs->rename(source + "/" + sub + "/" + name, target + "/" + sub + "/" + name);
+            // Even with nothing left to move: an earlier run may have moved it all.
+            m_fs->fsync_dir(target + "/" + sub);
+            if (m_fs->is_dir(source + "/" + sub)) m_fs->fsync_dir(source + "/" + sub);
         }
         if (!from.empty()) remove_folder(account, from);
     }
@@ -289,24 +292,25 @@ class MaildirStore final : public MessageStore {
         check_folder(folder);
         if (folder.empty()) return false;
         const std::string base = m_root + "/mail/" + account + "/" + folder;
-        if (!is_dir(base)) return true;
-        if (!list_dir(base + "/cur").empty() || !list_dir(base + "/new").empty()) return false;
-        for (const auto& name : list_dir(base + "/tmp")) unlink_path(base + "/tmp/" + name);
-        for (const auto& entry : list_dir(base)) {
+        if (!m_fs->is_dir(base)) return true;
+        if (!m_fs->list_dir(base + "/cur").empty() || !m_fs->list_dir(base + "/new").empty())
+            return false;
+        for (const auto& name : m_fs->list_dir(base + "/tmp")) m_fs->unlink(base + "/tmp/" + name);
+        for (const auto& entry : m_fs->list_dir(base)) {
             const std::string path = base + "/" + entry;
-            if (is_dir(path)) {
-                if (::rmdir(path.c_str()) != 0) throw_errno(errno, "cannot remove", path);
+            if (m_fs->is_dir(path)) {
+                m_fs->remove_dir(path);
             } else {
                 // maildirfolder, and index files a mail reader may have left.
-                unlink_path(path);
+                m_fs->unlink(path);
             }
         }
-        if (::rmdir(base.c_str()) != 0) throw_errno(errno, "cannot remove", base);
+        m_fs->remove_dir(base);
         {
             std::lock_guard lock(m_mutex);
             m_known_dirs.erase("mail/" + account + "/" + folder);
         }
-        fsync_dir(m_root + "/mail/" + account);
+        m_fs->fsync_dir(m_root + "/mail/" + account);
         return true;
     }
 
@@ -320,20 +324,36 @@ class MaildirStore final : public MessageStore {
         const std::string dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
         for (const char* sub : {"/cur", "/new"}) {
             const std::string path = m_root + "/" + dir + sub;
-            for (const auto& name : list_dir(path)) {
-                if (is_dir(path + "/" + name) || keep.count(std::string(unique_part(name)))) continue;
-                if (unlink_path(path + "/" + name)) ++removed;
+            for (const auto& name : m_fs->list_dir(path)) {
+                if (m_fs->is_dir(path + "/" + name) || keep.count(std::string(unique_part(name))))
+                    continue;
+                if (m_fs->unlink(path + "/" + name)) ++removed;
             }
-            if (removed) fsync_dir(path);
+            if (removed) m_fs->fsync_dir(path);
         }
         return removed;
+    }
+
+    void create_folder(const std::string& account, const std::string& folder) override {
+        ensure_maildir("mail", account, folder);
+    }
+
+    std::vector<std::pair<std::string, std::string>> renamed_files(
+        const std::string& account, const std::string& folder,
+        const std::vector<std::string>& known) override {
+        check_account(account);
+        check_folder(folder);
+        FolderListing listing;
+        listing.folder_dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
+        listing.cur = m_fs->list_dir(m_root + "/" + listing.folder_dir + "/cur");
+        listing.new_ = m_fs->list_dir(m_root + "/" + listing.folder_dir + "/new");
+        return match_renamed(listing, known);
     }
 
     std::string set_uid(const std::string& file, std::uint32_t uid) override {
         StorePath p = parse_store_path(file);
         StorePath to = p;
         to.name = with_uid(p.name, uid);
-        if (to.name == p.name) return file;
         move(p, to);
         return to.relative();
     }
@@ -348,17 +368,17 @@ class MaildirStore final : public MessageStore {
         for (const char* tree : {"mail", "attic"}) {
             const std::string account_dir = m_root + "/" + tree + "/" + account;
             std::vector<std::string> tmp_dirs = {account_dir + "/tmp"};
-            for (const auto& entry : list_dir(account_dir))
-                if (entry.front() == '.' && is_dir(account_dir + "/" + entry))
+            for (const auto& entry : m_fs->list_dir(account_dir))
+                if (entry.front() == '.' && m_fs->is_dir(account_dir + "/" + entry))
                     tmp_dirs.push_back(account_dir + "/" + entry + "/tmp");
             for (const auto& dir : tmp_dirs) {
-                for (const auto& name : list_dir(dir)) {
+                for (const auto& name : m_fs->list_dir(dir)) {
                     const std::string path = dir + "/" + name;
                     {
                         std::lock_guard lock(m_mutex);
                         if (m_live_tmp.count(path)) continue;
                     }
-                    if (!is_dir(path) && unlink_path(path)) ++removed;
+                    if (!m_fs->is_dir(path) && m_fs->unlink(path)) ++removed;
                 }
             }
         }
@@ -369,6 +389,14 @@ class MaildirStore final : public MessageStore {
 
     // Called by MaildirPending.
     bool defer_fsync() const { return m_options.defer_fsync; }
+    FileSystem& fs() { return *m_fs; }
+    void close_quietly(int fd, const std::string& path) noexcept {
+        try {
+            m_fs->close(fd, path);
+        } catch (const StoreError&) {
+            // Only for files that will never be committed.
+        }
+    }
     // Takes ownership of `fd`. At most kMaxQueuedFds stay open: past that the
     // oldest is synced and closed at once, so a large batch cannot exhaust the
     // descriptor limit.
@@ -400,21 +428,24 @@ class MaildirStore final : public MessageStore {
     // fsync + close one queued file (m_mutex held, or the entry owned alone).
     void sync_queued(Queued& q) {
         if (q.fd >= 0) {
-            const int rc = q.synced->load() ? 0 : ::fsync(q.fd);
-            const int err = errno;
-            const int closed = ::close(q.fd);
+            const int fd = q.fd;
             q.fd = -1;
             --m_queued_fds;
-            if (rc != 0) throw_errno(err, "cannot fsync", q.path);
-            if (closed != 0) throw_errno(errno, "cannot close", q.path);
+            try {
+                if (!q.synced->load()) m_fs->fsync(fd, q.path);
+            } catch (...) {
+                close_quietly(fd, q.path);
+                throw;
+            }
+            m_fs->close(fd, q.path);
             q.synced->store(true);
-        } else if (!q.synced->load() && fsync_file(q.path)) {
+        } else if (!q.synced->load() && m_fs->fsync_file(q.path)) {
             q.synced->store(true);
         }
     }
 
     // Creates TREE/ACCOUNT/{cur,new,tmp} and, for a sub-folder, FOLDER/{cur,new,tmp}
-    // plus the "maildirfolder" marker Maildir++ readers expect. New directory
+    // plus the "maildirfolder" marker Maildir++ readers expect. The directory
     // entries are fsynced in their parent so a later file rename inside them
     // cannot outlive the directory itself. Returns TREE/ACCOUNT[/FOLDER].
     std::string ensure_maildir(const std::string& tree, const std::string& account,
@@ -423,60 +454,66 @@ class MaildirStore final : public MessageStore {
         check_folder(folder);
         const std::string account_rel = tree + "/" + account;
         const std::string rel = folder.empty() ? account_rel : account_rel + "/" + folder;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_known_dirs.count(rel)) return rel;
+        if (known_dir(rel)) return rel;
+        if (!known_dir(account_rel)) {
+            m_fs->make_dir(m_root + "/" + tree);
+            m_fs->fsync_dir(m_root);
+            make_maildir(account_rel, m_root + "/" + tree, false);
+            remember_dir(account_rel);
         }
-        if (make_dir(m_root + "/" + tree)) fsync_dir(m_root);
-        make_maildir(account_rel, m_root + "/" + tree);
-        if (!folder.empty()) {
-            make_maildir(rel, m_root + "/" + account_rel);
-            const std::string marker = m_root + "/" + rel + "/maildirfolder";
-            int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-            if (fd < 0) throw_errno(errno, "cannot create", marker);
-            ::close(fd);
-        }
-        std::lock_guard lock(m_mutex);
-        m_known_dirs.insert(rel);
+        if (!folder.empty()) make_maildir(rel, m_root + "/" + account_rel, true);
+        remember_dir(rel);
         return rel;
     }
 
-    void make_maildir(const std::string& rel, const std::string& parent) {
+    bool known_dir(const std::string& rel) {
+        std::lock_guard lock(m_mutex);
+        return m_known_dirs.count(rel) > 0;
+    }
+    void remember_dir(const std::string& rel) {
+        std::lock_guard lock(m_mutex);
+        m_known_dirs.insert(rel);
+    }
+
+    // Always fsyncs, also when everything was there: a killed run may have
+    // created the directories and died before making them durable. Costs two
+    // fsyncs of clean directories once per folder and store object.
+    void make_maildir(const std::string& rel, const std::string& parent, bool marker) {
         const std::string dir = m_root + "/" + rel;
-        bool created = make_dir(dir);
-        for (const char* sub : {"cur", "new", "tmp"}) created |= make_dir(dir + "/" + sub);
-        if (created) {
-            fsync_dir(dir);
-            fsync_dir(parent);
-        }
+        m_fs->make_dir(dir);
+        for (const char* sub : {"cur", "new", "tmp"}) m_fs->make_dir(dir + "/" + sub);
+        if (marker) m_fs->touch(dir + "/maildirfolder");
+        m_fs->fsync_dir(dir);
+        m_fs->fsync_dir(parent);
     }
 
     // Renames a store file. When the source is gone but the target exists, an
-    // earlier run did the rename before crashing: that counts as done.
+    // earlier run did the rename before crashing: that counts as done, and the
+    // directories are fsynced all the same (that run may have died before).
     void move(const StorePath& from, const StorePath& to) {
         const std::string source = m_root + "/" + from.relative();
         const std::string target = m_root + "/" + to.relative();
-        if (!rename_path(source, target)) {
-            if (exists(target)) return;
+        // Same name (nothing to change, or replayed on its own result): only
+        // the fsync is left to do. A missing file is the caller's to report.
+        if (source != target && !m_fs->rename(source, target) && !m_fs->exists(target))
             throw StoreError("no such message file: " + from.relative());
-        }
         if (m_options.defer_fsync) {
-            std::lock_guard lock(m_mutex);
-            m_unsynced_dirs.insert(m_root + "/" + to.dir());
-            m_unsynced_dirs.insert(m_root + "/" + from.dir());
+            m_dir_sync.mark(m_root + "/" + to.dir());
+            if (from.dir() != to.dir()) m_dir_sync.mark(m_root + "/" + from.dir());
             return;
         }
-        fsync_dir(m_root + "/" + to.dir());
-        if (from.dir() != to.dir()) fsync_dir(m_root + "/" + from.dir());
+        m_fs->fsync_dir(m_root + "/" + to.dir());
+        if (from.dir() != to.dir()) m_fs->fsync_dir(m_root + "/" + from.dir());
     }
 
     std::string m_root;
     MaildirOptions m_options;
+    std::shared_ptr<FileSystem> m_fs;
     std::mutex m_mutex;  // guards the three members below
     std::set<std::string> m_known_dirs;
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
-    std::set<std::string> m_unsynced_dirs;  // dirs with renames not yet fsynced
+    DirSync m_dir_sync;  // dirs with renames not yet fsynced
     std::atomic<int> m_queued_fds{0};       // descriptors held by queued entries
 };
 
@@ -506,17 +543,7 @@ void MaildirPending::flush() {
 }
 
 void MaildirPending::write_fully(std::string_view bytes) {
-    const char* data = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        const ssize_t n = ::write(m_fd, data, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_errno(errno, "cannot write", tmp_path());
-        }
-        data += n;
-        left -= static_cast<std::size_t>(n);
-    }
+    m_store.fs().write(m_fd, bytes, tmp_path());
 }
 
 void MaildirPending::finish() {
@@ -524,6 +551,7 @@ void MaildirPending::finish() {
     flush();
     std::string().swap(m_buffer);  // finished messages wait for commit without it
     m_digest = m_hash.hex_digest();
+    if (m_internaldate) m_store.fs().set_mtime(m_fd, *m_internaldate, tmp_path());
     const int fd = m_fd;
     m_fd = -1;
     if (m_store.defer_fsync()) {
@@ -533,22 +561,27 @@ void MaildirPending::finish() {
         m_store.queue_sync(tmp_path(), m_tmp_dir, m_synced, fd);
         return;
     }
-    if (::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw_errno(err, "cannot fsync", tmp_path());
+    try {
+        m_store.fs().fsync(fd, tmp_path());
+    } catch (...) {
+        m_store.close_quietly(fd, tmp_path());
+        throw;
     }
     m_synced->store(true);
     // close() reports deferred write errors on some file systems (NFS).
-    if (::close(fd) != 0) throw_errno(errno, "cannot close", tmp_path());
+    m_store.fs().close(fd, tmp_path());
     m_state = State::Finished;
 }
 
 void MaildirPending::discard() noexcept {
     if (m_state == State::Committed || m_state == State::Discarded) return;
-    if (m_fd >= 0) ::close(m_fd);
+    if (m_fd >= 0) m_store.close_quietly(m_fd, tmp_path());
     m_fd = -1;
-    ::unlink(tmp_path().c_str());
+    try {
+        m_store.fs().unlink(tmp_path());
+    } catch (const StoreError&) {
+        // clean_tmp() removes it on the next run.
+    }
     m_store.forget_tmp(tmp_path());
     m_state = State::Discarded;
 }

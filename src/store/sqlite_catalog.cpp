@@ -295,6 +295,21 @@ class SqliteCatalog final : public Catalog {
             .run();
     }
 
+    std::vector<std::string> files_in_dir(const std::string& dir) override {
+        // A range on the message_file index: every path that starts with "dir/"
+        // sorts below "dir0" ('0' follows '/').
+        const std::string from = dir + "/";
+        const std::string to = dir + "0";
+        auto s = m_db.prepare("SELECT file FROM message WHERE file >= ?1 AND file < ?2");
+        s.bind(1, from).bind(2, to);
+        std::vector<std::string> out;
+        while (s.step()) {
+            std::string file = s.text(0);
+            if (file.find('/', from.size()) == std::string::npos) out.push_back(std::move(file));
+        }
+        return out;
+    }
+
     void delete_message(Id message_id) override {
         m_db.prepare("DELETE FROM message WHERE id = ?1").bind(1, message_id).run();
     }

@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <imapkeep/store/verify.hpp>
 #include <imapkeep/util/sha256.hpp>
+#include <map>
 #include <optional>
+
+#include "store/maildir_names.hpp"
 
 namespace imapkeep::store {
 namespace {
@@ -40,24 +43,81 @@ std::optional<FileDigest> digest_file(const std::string& path) {
     return result;
 }
 
+// What a file's bytes say about the row: nullopt when they match.
+std::optional<std::string> mismatch(const FileDigest& digest, const MessageRecord& message) {
+    if (digest.size != message.size) return "size";
+    if (digest.sha256 != message.sha256) return "corrupt";
+    return std::nullopt;
+}
+
+std::optional<FileDigest> digest_stored(MessageStore& messages, const std::string& file) {
+    try {
+        return digest_file(messages.absolute(file));
+    } catch (const StoreError&) {
+        return std::nullopt;  // a path the store refuses to resolve names no good file
+    }
+}
+
+// Rows whose file is not under its cataloged name, by the folder it names
+// (TREE/ACCOUNT/FOLDER), so each folder is listed once however many there are.
+using MissingByFolder = std::map<std::string, std::vector<MessageRecord>>;
+
+// Where each missing file is now, if a mail reader renamed it.
+std::map<std::string, std::string> find_renamed(MessageStore& messages,
+                                                const MissingByFolder& missing) {
+    std::map<std::string, std::string> found;
+    for (const auto& [key, rows] : missing) {
+        std::vector<std::string> files;
+        for (const auto& m : rows) files.push_back(m.file);
+        const StorePath p = parse_store_path(files.front());
+        if (p.tree == "mail") {
+            for (auto& [file, actual] : messages.renamed_files(p.account, p.folder, files))
+                found[file] = actual;
+            continue;
+        }
+        // The attic is no reader's Maildir; a rename there is rare: look per file.
+        for (const auto& file : files) {
+            const StorePath located = parse_store_path(messages.locate(file));
+            if (located.relative() != file && located.tree == p.tree &&
+                located.folder == p.folder && base_name(located.name) == base_name(p.name))
+                found[file] = located.relative();
+        }
+    }
+    return found;
+}
+
 }  // namespace
 
 std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages, Id account_id) {
     std::vector<VerifyProblem> problems;
+    MissingByFolder missing;
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
-            std::optional<FileDigest> digest;
-            try {
-                digest = digest_file(messages.absolute(message.file));
-            } catch (const StoreError&) {
-                // A path the store refuses to resolve cannot name a good file.
+            const auto digest = digest_stored(messages, message.file);
+            if (digest) {
+                if (auto kind = mismatch(*digest, message))
+                    problems.push_back({message.file, *kind, message.id, ""});
+                continue;
             }
+            try {
+                const StorePath p = parse_store_path(message.file);
+                missing[p.tree + "/" + p.account + "/" + p.folder].push_back(message);
+            } catch (const StoreError&) {
+                problems.push_back({message.file, "missing", message.id, ""});
+            }
+        }
+    }
+    const auto renamed = find_renamed(messages, missing);
+    for (const auto& [key, rows] : missing) {
+        for (const auto& message : rows) {
+            auto it = renamed.find(message.file);
+            const auto digest =
+                it == renamed.end() ? std::nullopt : digest_stored(messages, it->second);
             if (!digest)
-                problems.push_back({message.file, "missing", message.id});
-            else if (digest->size != message.size)
-                problems.push_back({message.file, "size", message.id});
-            else if (digest->sha256 != message.sha256)
-                problems.push_back({message.file, "corrupt", message.id});
+                problems.push_back({message.file, "missing", message.id, ""});
+            else
+                problems.push_back({message.file, mismatch(*digest, message).value_or("renamed"),
+                                    message.id, it->second});
         }
     }
     return problems;

@@ -47,7 +47,7 @@ std::vector<std::string> backed_up_store(const CliFixture& f) {
 TEST_CASE("verify finds missing and corrupt files", "[verify]") {
     struct Case {
         const char* what;
-        int damage;  // 0 none, 1 delete first, 2 flip a byte in the second
+        int damage;  // 0 none, 1 delete first, 2 flip a byte in the second, 3 mutt renames the first
         int code;
         const char* err_has;
     };
@@ -55,6 +55,8 @@ TEST_CASE("verify finds missing and corrupt files", "[verify]") {
         {"intact", 0, 0, ""},
         {"missing file", 1, 1, "work: missing: "},
         {"corrupt file", 2, 1, "work: corrupt: "},
+        // Case 3a: a flag change by a mail reader is no loss; it is named as such.
+        {"renamed by a mail reader", 3, 0, ""},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -67,16 +69,29 @@ TEST_CASE("verify finds missing and corrupt files", "[verify]") {
             io.seekp(0);
             io.put('X');
         }
+        const std::string renamed = files[0].substr(0, files[0].rfind(":2,")) + ":2,FS";
+        if (c.damage == 3) std::filesystem::rename(files[0], renamed);
         auto r = f.run({"verify", "--config", f.config, "--account", "work"});
         INFO(r.err);
         CHECK(r.code == c.code);
         CHECK(r.err.find(c.err_has) != std::string::npos);
         if (c.damage == 0) CHECK(r.out == "work: files: all match the catalog\n");
         if (c.damage == 1) CHECK(r.err.find(files[0]) != std::string::npos);
+        if (c.damage == 3) {
+            CHECK(r.out.find("work: renamed by a mail reader: " + files[0] + " -> " + renamed) !=
+                  std::string::npos);
+            CHECK(r.out.find("missing") == std::string::npos);
+            CHECK(r.err.empty());
+        }
 
         auto json = f.run({"verify", "--config", f.config, "--json", "--account", "work"});
         auto report = nlohmann::json::parse(json.out);
         CHECK(report["accounts"][0]["files"].size() == (c.damage ? 1u : 0u));
+        if (c.damage == 3) {
+            CHECK(report["accounts"][0]["files"][0]["problem"] == "renamed");
+            CHECK(report["accounts"][0]["files"][0]["actual_file"] ==
+                  "mail/work/cur/" + renamed.substr(renamed.rfind('/') + 1));
+        }
     }
 }
 

@@ -142,6 +142,11 @@ class Catalog {
     // Restore-journal entries stay, with source_message_id set to 0.
     virtual void delete_message(Id message_id) = 0;
 
+    // The files that message rows name directly in `dir` (store-relative, no
+    // trailing "/", e.g. "mail/acct/.A/cur"): rows of every mailbox and account,
+    // live or deleted, message live or expunged. For orphan cleanup (invariant 2).
+    virtual std::vector<std::string> files_in_dir(const std::string& dir) = 0;
+
     // Oldest first.
     virtual std::vector<FlagChange> flag_history(Id message_id) = 0;
     // Oldest first; the last entry is the current key unless the message was expunged.

@@ -21,10 +21,12 @@
 
 #include <cstdint>
 #include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/file_system.hpp>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace imapkeep::store {
@@ -37,6 +39,11 @@ class PendingMessage {
     virtual void write(std::string_view chunk) = 0;
     virtual std::uint64_t size() const = 0;
     virtual std::string sha256_hex() const = 0;  // valid after finish()
+    // Announces the INTERNALDATE (epoch seconds) that becomes the file's mtime,
+    // so finish() sets it before the data fsync and it is as durable as the
+    // bytes. Call before finish() (StoreError after it). Optional: commit()
+    // sets and fsyncs the time itself when it was not announced, or differs.
+    virtual void set_internaldate(std::int64_t epoch) = 0;
     // Closes and fsyncs the tmp file (unless fsync is deferred by the store).
     virtual void finish() = 0;
     // Deletes the tmp file if not committed.
@@ -63,10 +70,13 @@ class MessageStore {
     virtual std::unique_ptr<PendingMessage> begin(const std::string& account,
                                                   const std::string& folder) = 0;
     // Makes every finished PendingMessage durable (one fsync pass) — call before
-    // commit() of a batch.
+    // commit() of a batch. A message another thread's pass is still fsyncing is
+    // fsynced again by commit(), so no rename ever precedes its data fsync.
     virtual void sync_pending() = 0;
-    // Renames into cur/ with the flag suffix, sets mtime to internaldate, and returns
-    // the path relative to the store root. `uid` goes into the unique name.
+    // Renames into cur/ with the flag suffix and returns the path relative to the
+    // store root. `uid` goes into the unique name. The mtime is `internaldate`:
+    // when the message did not announce that time (set_internaldate) commit
+    // sets it and fsyncs the file again before the rename.
     // With deferred fsync (the default) the rename is durable only after
     // sync_committed(): call it before the catalog transaction that records it.
     virtual std::string commit(PendingMessage& message, const std::string& account,
@@ -76,18 +86,24 @@ class MessageStore {
 
     // Makes every rename so far durable (commit, set_flags, the moves): one fsync
     // per directory touched. With deferred fsync (the default) call it before the
-    // catalog transaction that records them.
+    // catalog transaction that records them. Thread-safe, and per batch
+    // (invariant 8): it returns only once every rename made before the call, by
+    // any thread, is durable, waiting for another thread's fsync of the same
+    // directories if that one is in flight. On error the directories stay due
+    // for the next call.
     virtual void sync_committed() = 0;
 
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
     virtual std::string set_flags(const std::string& file,
                                   const std::vector<std::string>& flags) = 0;
     // Moves a live file into the attic (same relative layout). Returns the new path.
+    // A file already in the attic (a killed run moved it) is returned as it is.
     virtual std::string move_to_attic(const std::string& file) = 0;
     // Moves a file to another folder of the same tree (UIDVALIDITY rekey, rename).
     virtual std::string move_to_folder(const std::string& file, const std::string& account,
                                        const std::string& folder) = 0;
-    // Deletes a file; a missing file is not an error (resuming after a crash).
+    // Deletes a file, found by locate() if renamed since; a missing file is not
+    // an error (resuming after a crash), and its directory is fsynced anyway.
     virtual void remove(const std::string& file) = 0;
     // The current path of a file the catalog knows as `file`. A run killed
     // between a rename and its catalog commit leaves the file under another
@@ -110,8 +126,23 @@ class MessageStore {
     // new/ are empty; tmp/ leftovers go with it. Returns false, changing nothing,
     // if messages are left. INBOX ("") is never removed.
     virtual bool remove_folder(const std::string& account, const std::string& folder) = 0;
+    // Creates the Maildir of a live folder (cur/ new/ tmp/, "maildirfolder" for
+    // a sub-folder) so an empty mailbox has one too. Idempotent; durable when it
+    // returns: the new entries and the ones a killed run left unsynced are
+    // fsynced in their parents (once per folder and store object).
+    virtual void create_folder(const std::string& account, const std::string& folder) = 0;
+    // The catalog files (`known`, store-relative) of one live folder that a mail
+    // reader renamed: same name up to ":2,", other info letters, or moved
+    // between cur/ and new/. Returns (catalog path, path on disk) pairs. Costs
+    // one listing of cur/ and new/, not a stat per message; files under their
+    // cataloged name, or in no listing, are left out. The sync layer uses it to
+    // put the server's flags back.
+    virtual std::vector<std::pair<std::string, std::string>> renamed_files(
+        const std::string& account, const std::string& folder,
+        const std::vector<std::string>& known) = 0;
     // Deletes the message files of a live folder (cur/ and new/) that are none
-    // of `known` (compared by unique name, so a flag or UID rename a killed run
+    // of `known`. Prefer remove_orphans() (orphans.hpp), which takes `known`
+    // from every catalog row (invariant 2); this one trusts the caller's list (compared by unique name, so a flag or UID rename a killed run
     // did not catalog yet still counts as known): files a killed run renamed
     // into cur/ and never cataloged. Returns how many were removed.
     virtual std::size_t remove_unknown_files(const std::string& account, const std::string& folder,
@@ -133,6 +164,9 @@ struct MaildirOptions {
     // true: finish() only closes; sync_pending() fsyncs the files in one pass.
     // false: finish() fsyncs at once.
     bool defer_fsync = true;
+    // Where the files go: null is the POSIX file system (posix_file_system());
+    // tests pass a fault layer (tests/support/fault_file_system.hpp).
+    std::shared_ptr<FileSystem> file_system;
 };
 
 // The Maildir++ implementation rooted at `store_root` (created if missing).

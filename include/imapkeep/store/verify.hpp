@@ -11,13 +11,20 @@ namespace imapkeep::store {
 
 struct VerifyProblem {
     std::string file;  // path relative to the store root, as in the catalog
-    std::string kind;  // "missing" | "size" | "corrupt" (same size, other hash)
+    // "missing" | "size" | "corrupt" (same size, other hash) | "renamed" (intact,
+    // but a mail reader renamed it: other ":2," letters, or cur/ <-> new/)
+    std::string kind;
     Id message_id = 0;
+    std::string actual_file;  // where the file is now when renamed, else ""
 };
 
 // Re-hashes every file of the account, including deleted mailboxes and expunged
 // messages. Reads files in chunks (flat memory). Throws StoreError only when the
-// catalog cannot be read; unreadable files are reported as "missing".
+// catalog cannot be read; unreadable files are reported as "missing". A file
+// not under its cataloged name is looked up once per folder (one listing) by
+// its name before ":2,"; found intact it is "renamed", not a loss (the next
+// backup puts the server's flags back), otherwise "size"/"corrupt" with
+// actual_file set.
 std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages, Id account_id);
 
 }  // namespace imapkeep::store

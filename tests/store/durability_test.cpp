@@ -1,0 +1,223 @@
+// Invariant 8: durability is per batch, whichever thread issued the fsyncs.
+// Two workers share one MessageStore; the fault file system holds one worker's
+// fsync on a gate while the other finishes its batch, and records the order of
+// operations so each test asserts "durable before returned".
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <imapkeep/store/message_store.hpp>
+#include <thread>
+
+#include "support/fault_file_system.hpp"
+#include "temp_dir.hpp"
+
+using namespace imapkeep::store;
+using imapkeep::test::FaultFileSystem;
+using imapkeep::test::FsOp;
+using imapkeep::test::TempDir;
+
+namespace {
+
+struct Fixture {
+    TempDir dir;
+    std::shared_ptr<FaultFileSystem> fs = std::make_shared<FaultFileSystem>();
+    std::unique_ptr<MessageStore> store = open_maildir_store(dir.path(), {true, fs});
+
+    std::unique_ptr<PendingMessage> write(const std::string& folder, const std::string& body) {
+        auto pending = store->begin("acct", folder);
+        pending->write(body);
+        return pending;
+    }
+    std::string cur(const std::string& folder) { return dir / ("mail/acct/" + folder + "/cur"); }
+};
+
+// Runs `work` on a thread; gives it a moment to return early (the bug) before
+// the test releases the gate that holds the other worker.
+void run_while_held(std::future<void>& done, imapkeep::test::Gate& gate) {
+    done.wait_for(std::chrono::milliseconds(300));
+    gate.release();
+    done.get();
+}
+
+}  // namespace
+
+TEST_CASE("sync_committed returns only when this worker's renames are durable",
+          "[store][durability]") {
+    Fixture f;
+    // Both workers commit a message into their own folder; neither has synced yet.
+    auto a = f.write(".A", "a");
+    auto b = f.write(".B", "b");
+    a->finish();
+    b->finish();
+    f.store->sync_pending();
+    f.store->commit(*a, "acct", ".A", 1, 0, {});
+    f.store->commit(*b, "acct", ".B", 1, 0, {});
+
+    // Worker 1 takes the dirty directories and stalls in its first fsync.
+    auto gate = f.fs->hold(FsOp::FsyncDir, "/.A/cur");
+    auto worker1 = std::async(std::launch::async, [&] { f.store->sync_committed(); });
+    gate->wait_arrived();
+    // Worker 2 must not return before .B/cur is durable (its catalog commit follows).
+    auto worker2 = std::async(std::launch::async, [&] {
+        f.store->sync_committed();
+        f.fs->note("worker 2 returned");
+    });
+    run_while_held(worker2, *gate);
+    worker1.get();
+
+    const long synced = f.fs->index_of("fsync_dir " + f.cur(".B"));
+    const long returned = f.fs->index_of("worker 2 returned");
+    INFO("log position of the .B/cur fsync " << synced << ", of worker 2's return " << returned);
+    REQUIRE(synced >= 0);
+    CHECK(synced < returned);
+}
+
+TEST_CASE("a worker whose batch another worker failed to fsync takes the fsync over",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write(".A", "a");
+    auto b = f.write(".B", "b");
+    a->finish();
+    b->finish();
+    f.store->sync_pending();
+    f.store->commit(*a, "acct", ".A", 1, 0, {});
+    f.store->commit(*b, "acct", ".B", 1, 0, {});
+
+    // Worker 1 took both directories; its fsync of .A/cur stalls, then fails.
+    auto gate = f.fs->hold(FsOp::FsyncDir, "/.A/cur", true);
+    auto worker1 = std::async(std::launch::async, [&] { f.store->sync_committed(); });
+    gate->wait_arrived();
+    auto worker2 = std::async(std::launch::async, [&] {
+        f.store->sync_committed();
+        f.fs->note("worker 2 returned");
+    });
+    worker2.wait_for(std::chrono::milliseconds(300));
+    gate->release();
+    CHECK_THROWS_AS(worker1.get(), StoreError);
+    REQUIRE_NOTHROW(worker2.get());
+    // Worker 2 returned successfully, so both directories were fsynced before.
+    const long returned = f.fs->index_of("worker 2 returned");
+    for (const auto& folder : {".A", ".B"}) {
+        INFO(folder);
+        const long synced = f.fs->index_of("fsync_dir " + f.cur(folder));
+        CHECK(synced >= 0);
+        CHECK(synced < returned);
+    }
+}
+
+TEST_CASE("a failed directory fsync leaves the batch of a waiting worker undurable",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write(".A", "a");
+    a->finish();
+    f.store->sync_pending();
+    f.store->commit(*a, "acct", ".A", 1, 0, {});
+
+    f.fs->fail(FsOp::FsyncDir, "/.A/cur");
+    CHECK_THROWS_AS(f.store->sync_committed(), StoreError);
+    // The directory is still dirty: the next call fsyncs it, it is not forgotten.
+    f.fs->clear_log();
+    f.store->sync_committed();
+    CHECK(f.fs->index_of("fsync_dir " + f.cur(".A")) >= 0);
+}
+
+TEST_CASE("sync_pending: a message is durable before its rename, whoever fsyncs it",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write(".A", "a");
+    auto b = f.write(".B", "b");
+    a->finish();
+    b->finish();
+    const std::string b_tmp = f.dir / "mail/acct/.B/tmp/";
+
+    // Worker 1 takes the queue and stalls before fsyncing B's file.
+    auto gate = f.fs->hold(FsOp::Fsync, "/.B/tmp/");
+    auto worker1 = std::async(std::launch::async, [&] { f.store->sync_pending(); });
+    gate->wait_arrived();
+    auto worker2 = std::async(std::launch::async, [&] {
+        f.store->sync_pending();
+        f.store->commit(*b, "acct", ".B", 1, 0, {});
+    });
+    run_while_held(worker2, *gate);
+    worker1.get();
+
+    long first_fsync = -1, rename = -1;
+    const auto log = f.fs->log();
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        const bool about_b = log[i].find(b_tmp) != std::string::npos;
+        if (first_fsync < 0 && about_b && log[i].rfind("fsync", 0) == 0)
+            first_fsync = static_cast<long>(i);
+        if (about_b && log[i].rfind("rename ", 0) == 0) rename = static_cast<long>(i);
+    }
+    REQUIRE(rename >= 0);
+    CHECK(first_fsync >= 0);
+    CHECK(first_fsync < rename);
+}
+
+TEST_CASE("INTERNALDATE is on the file before its data fsync", "[store][durability]") {
+    for (bool defer : {true, false}) {
+        for (bool early : {true, false}) {
+            INFO("defer " << defer << ", set_internaldate before finish " << early);
+            TempDir dir;
+            auto fs = std::make_shared<FaultFileSystem>();
+            auto store = open_maildir_store(dir.path(), {defer, fs});
+            auto pending = store->begin("acct", "");
+            pending->write("body");
+            if (early) pending->set_internaldate(1'500'000'000);
+            pending->finish();
+            store->sync_pending();
+            const auto file = store->commit(*pending, "acct", "", 1, 1'500'000'000, {});
+            store->sync_committed();
+
+            // The last time change comes before the last data fsync, which comes
+            // before the rename: the mtime is as durable as the bytes.
+            long last_time = -1, last_fsync = -1, rename = -1;
+            const auto log = fs->log();
+            for (std::size_t i = 0; i < log.size(); ++i) {
+                if (log[i].find("/tmp/") == std::string::npos) continue;
+                const auto at = static_cast<long>(i);
+                if (log[i].rfind("set_mtime ", 0) == 0) last_time = at;
+                if (log[i].rfind("fsync ", 0) == 0 || log[i].rfind("fsync_file ", 0) == 0)
+                    last_fsync = at;
+                if (log[i].rfind("rename ", 0) == 0) rename = at;
+            }
+            INFO(Catch::Detail::stringify(log));
+            REQUIRE(last_time >= 0);
+            CHECK(last_time < last_fsync);
+            CHECK(last_fsync < rename);
+            struct stat st {};
+            REQUIRE(::stat(store->absolute(file).c_str(), &st) == 0);
+            CHECK(st.st_mtim.tv_sec == 1'500'000'000);
+        }
+    }
+}
+
+TEST_CASE("commit with another INTERNALDATE than announced sets and fsyncs it again",
+          "[store][durability]") {
+    TempDir dir;
+    auto fs = std::make_shared<FaultFileSystem>();
+    auto store = open_maildir_store(dir.path(), {true, fs});
+    auto pending = store->begin("acct", "");
+    pending->write("body");
+    pending->set_internaldate(1000);
+    pending->finish();
+    store->sync_pending();
+    fs->clear_log();
+    const auto file = store->commit(*pending, "acct", "", 1, 2000, {});
+    const auto log = fs->log();
+    INFO(Catch::Detail::stringify(log));
+    REQUIRE(log.size() >= 3);
+    CHECK(log[0].rfind("set_mtime ", 0) == 0);
+    CHECK(log[1].rfind("fsync_file ", 0) == 0);
+    CHECK(log[2].rfind("rename ", 0) == 0);
+    struct stat st {};
+    REQUIRE(::stat(store->absolute(file).c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == 2000);
+
+    // After finish() the time can no longer be announced (the fd is gone).
+    auto late = store->begin("acct", "");
+    late->finish();
+    CHECK_THROWS_AS(late->set_internaldate(1), StoreError);
+}

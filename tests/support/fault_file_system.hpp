@@ -1,0 +1,266 @@
+// A FileSystem for tests (DESIGN.md "Tests": a fault layer like leveldb's Env).
+// It forwards to a real one (POSIX by default) and can, per operation kind and
+// path substring:
+//   - fail():       throw StoreError before doing anything (a full disk, EIO);
+//   - fail_after(): do the step, then throw (the process "dies" right after it);
+//   - hold():       block the calling thread on a Gate until the test releases it,
+//                   so two workers can be interleaved deterministically.
+// Every completed mutating step is appended to log() as "<op> <path>" (rename:
+// "rename <from> -> <to>"), with note() for the test's own markers, so a test
+// can assert the order of writes, fsyncs and renames.
+//
+// Header-only so any test binary (tests/store, tests/sync) can use it:
+//   #include "support/fault_file_system.hpp"
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/file_system.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace imapkeep::test {
+
+enum class FsOp {
+    Create,
+    Touch,
+    Write,
+    Fsync,
+    Close,
+    SetMtime,
+    FsyncFile,
+    FsyncDir,
+    Rename,
+    Unlink,
+    MakeDir,
+    RemoveDir
+};
+
+inline const char* fs_op_name(FsOp op) {
+    switch (op) {
+        case FsOp::Create:
+            return "create";
+        case FsOp::Touch:
+            return "touch";
+        case FsOp::Write:
+            return "write";
+        case FsOp::Fsync:
+            return "fsync";
+        case FsOp::Close:
+            return "close";
+        case FsOp::SetMtime:
+            return "set_mtime";
+        case FsOp::FsyncFile:
+            return "fsync_file";
+        case FsOp::FsyncDir:
+            return "fsync_dir";
+        case FsOp::Rename:
+            return "rename";
+        case FsOp::Unlink:
+            return "unlink";
+        case FsOp::MakeDir:
+            return "make_dir";
+        case FsOp::RemoveDir:
+            return "remove_dir";
+    }
+    return "?";
+}
+
+// A one-shot latch between a held file-system call and the test.
+class Gate {
+  public:
+    // Blocks until a thread is held at the gate.
+    void wait_arrived() {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_arrived; });
+    }
+    bool arrived() {
+        std::lock_guard lock(m_mutex);
+        return m_arrived;
+    }
+    void release() {
+        std::lock_guard lock(m_mutex);
+        m_released = true;
+        m_cv.notify_all();
+    }
+    // Called by the held thread.
+    void arrive_and_wait() {
+        std::unique_lock lock(m_mutex);
+        m_arrived = true;
+        m_cv.notify_all();
+        m_cv.wait(lock, [&] { return m_released; });
+    }
+
+  private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_arrived = false;
+    bool m_released = false;
+};
+
+class FaultFileSystem final : public store::FileSystem {
+  public:
+    explicit FaultFileSystem(std::shared_ptr<store::FileSystem> base = store::posix_file_system())
+        : m_base(std::move(base)) {}
+
+    // The matching operations number skip+1 .. skip+times throw before acting.
+    void fail(FsOp op, std::string needle = "", int skip = 0, int times = 1) {
+        add_rule(Rule::Kind::FailBefore, op, std::move(needle), skip, times);
+    }
+    // Same, but the operation is done first, then throws.
+    void fail_after(FsOp op, std::string needle = "", int skip = 0, int times = 1) {
+        add_rule(Rule::Kind::FailAfter, op, std::move(needle), skip, times);
+    }
+    // The first matching operation waits on the returned gate before acting
+    // (and then fails without acting when `then_fail`).
+    std::shared_ptr<Gate> hold(FsOp op, std::string needle = "", bool then_fail = false) {
+        auto gate = std::make_shared<Gate>();
+        std::lock_guard lock(m_mutex);
+        m_rules.push_back({Rule::Kind::Hold, op, std::move(needle), 0, 1, gate, then_fail});
+        return gate;
+    }
+    void clear_rules() {
+        std::lock_guard lock(m_mutex);
+        m_rules.clear();
+    }
+
+    std::vector<std::string> log() const {
+        std::lock_guard lock(m_mutex);
+        return m_log;
+    }
+    void note(const std::string& entry) {
+        std::lock_guard lock(m_mutex);
+        m_log.push_back(entry);
+    }
+    void clear_log() {
+        std::lock_guard lock(m_mutex);
+        m_log.clear();
+    }
+    // Position of the first log entry equal to `entry`, or -1.
+    long index_of(const std::string& entry) const {
+        std::lock_guard lock(m_mutex);
+        auto it = std::find(m_log.begin(), m_log.end(), entry);
+        return it == m_log.end() ? -1 : static_cast<long>(it - m_log.begin());
+    }
+    // How many operations of a kind completed.
+    int count(FsOp op) const {
+        std::lock_guard lock(m_mutex);
+        const std::string prefix = std::string(fs_op_name(op)) + " ";
+        return static_cast<int>(std::count_if(
+            m_log.begin(), m_log.end(), [&](const auto& e) { return e.rfind(prefix, 0) == 0; }));
+    }
+
+    int create_exclusive(const std::string& path) override {
+        return step(FsOp::Create, path, [&] { return m_base->create_exclusive(path); });
+    }
+    void touch(const std::string& path) override {
+        step(FsOp::Touch, path, [&] { m_base->touch(path); });
+    }
+    void write(int fd, std::string_view bytes, const std::string& path) override {
+        step(FsOp::Write, path, [&] { m_base->write(fd, bytes, path); });
+    }
+    void fsync(int fd, const std::string& path) override {
+        step(FsOp::Fsync, path, [&] { m_base->fsync(fd, path); });
+    }
+    void close(int fd, const std::string& path) override {
+        step(FsOp::Close, path, [&] { m_base->close(fd, path); });
+    }
+    void set_mtime(int fd, std::int64_t epoch, const std::string& path) override {
+        step(FsOp::SetMtime, path, [&] { m_base->set_mtime(fd, epoch, path); });
+    }
+    void set_mtime(const std::string& path, std::int64_t epoch) override {
+        step(FsOp::SetMtime, path, [&] { m_base->set_mtime(path, epoch); });
+    }
+    bool fsync_file(const std::string& path) override {
+        return step(FsOp::FsyncFile, path, [&] { return m_base->fsync_file(path); });
+    }
+    void fsync_dir(const std::string& path) override {
+        step(FsOp::FsyncDir, path, [&] { m_base->fsync_dir(path); });
+    }
+    bool rename(const std::string& from, const std::string& to) override {
+        return step(FsOp::Rename, from + " -> " + to, [&] { return m_base->rename(from, to); });
+    }
+    bool unlink(const std::string& path) override {
+        return step(FsOp::Unlink, path, [&] { return m_base->unlink(path); });
+    }
+    bool make_dir(const std::string& path) override {
+        return step(FsOp::MakeDir, path, [&] { return m_base->make_dir(path); });
+    }
+    void remove_dir(const std::string& path) override {
+        step(FsOp::RemoveDir, path, [&] { m_base->remove_dir(path); });
+    }
+    std::vector<std::string> list_dir(const std::string& path) override {
+        return m_base->list_dir(path);
+    }
+    bool is_dir(const std::string& path) override { return m_base->is_dir(path); }
+    bool exists(const std::string& path) override { return m_base->exists(path); }
+
+  private:
+    struct Rule {
+        enum class Kind { FailBefore, FailAfter, Hold } kind;
+        FsOp op;
+        std::string needle;
+        int skip = 0;
+        int times = 1;
+        std::shared_ptr<Gate> gate;
+        bool then_fail = false;
+    };
+
+    void add_rule(Rule::Kind kind, FsOp op, std::string needle, int skip, int times) {
+        std::lock_guard lock(m_mutex);
+        m_rules.push_back({kind, op, std::move(needle), skip, times, nullptr, false});
+    }
+
+    // The rule that fires for this call, consuming one use of it.
+    std::optional<Rule> match(FsOp op, const std::string& subject) {
+        std::lock_guard lock(m_mutex);
+        for (auto it = m_rules.begin(); it != m_rules.end(); ++it) {
+            if (it->op != op || subject.find(it->needle) == std::string::npos) continue;
+            if (it->skip > 0) {
+                --it->skip;
+                continue;
+            }
+            Rule fired = *it;
+            if (--it->times <= 0) m_rules.erase(it);
+            return fired;
+        }
+        return std::nullopt;
+    }
+
+    template <typename F>
+    auto step(FsOp op, const std::string& subject, F&& action) -> decltype(action()) {
+        const auto rule = match(op, subject);
+        const std::string entry = std::string(fs_op_name(op)) + " " + subject;
+        if (rule && rule->kind == Rule::Kind::Hold) rule->gate->arrive_and_wait();
+        if (rule && (rule->kind == Rule::Kind::FailBefore || rule->then_fail)) {
+            note("failed " + entry);
+            throw store::StoreError("injected failure: " + entry);
+        }
+        if constexpr (std::is_void_v<decltype(action())>) {
+            action();
+            finish(entry, rule);
+        } else {
+            auto result = action();
+            finish(entry, rule);
+            return result;
+        }
+    }
+
+    void finish(const std::string& entry, const std::optional<Rule>& rule) {
+        note(entry);
+        if (rule && rule->kind == Rule::Kind::FailAfter)
+            throw store::StoreError("injected failure after: " + entry);
+    }
+
+    std::shared_ptr<store::FileSystem> m_base;
+    mutable std::mutex m_mutex;
+    std::vector<Rule> m_rules;
+    std::vector<std::string> m_log;
+};
+
+}  // namespace imapkeep::test
