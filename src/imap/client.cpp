@@ -124,11 +124,11 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
             fail(std::string("cannot store a literal: ") + e.what());
         }
         if (error) {
-            if (!error->fatal) {
-                m_framer.resync();
-                throw Error(error->message);
-            }
-            fail(error->message);
+            // Invariant 5: skipping the bad line would hand the rest of its
+            // command's answer to handlers that no longer expect it.
+            if (error->fatal || !m_pending.empty()) fail(error->message);
+            m_framer.resync();
+            throw Error(error->message);
         }
     }
     auto frame = m_framer.next();
@@ -178,17 +178,41 @@ void Client::set_capabilities_from(std::string_view text) {
     m_caps_known = true;
 }
 
+template <class Step>
+auto Client::abandon_on_error(Step&& step) -> decltype(step()) {
+    try {
+        return step();
+    } catch (const Abort& e) {
+        if (!m_pending.empty()) abandon(e.what());
+        throw;
+    } catch (const Error& e) {
+        if (m_pending.empty()) throw;
+        fail(e.what());
+    } catch (const std::exception& e) {
+        // A caller's own exception (from a handler or observer) keeps its type.
+        if (!m_pending.empty()) abandon(e.what());
+        throw;
+    } catch (...) {
+        if (!m_pending.empty()) abandon("a command in flight failed");
+        throw;
+    }
+}
+
 void Client::pump() {
-    auto raw = read_frame(false);
-    dispatch(raw->frame, std::move(raw->response));
+    abandon_on_error([&] {
+        auto raw = read_frame(false);
+        dispatch(raw->frame, std::move(raw->response));
+    });
 }
 
 std::optional<wire::Response> Client::read_one(bool timeout_ok) {
-    auto raw = read_frame(timeout_ok);
-    if (!raw) return std::nullopt;
-    wire::Response copy = raw->response;
-    dispatch(raw->frame, std::move(raw->response));
-    return copy;
+    return abandon_on_error([&]() -> std::optional<wire::Response> {
+        auto raw = read_frame(timeout_ok);
+        if (!raw) return std::nullopt;
+        wire::Response copy = raw->response;
+        dispatch(raw->frame, std::move(raw->response));
+        return copy;
+    });
 }
 
 void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {

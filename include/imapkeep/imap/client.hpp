@@ -7,6 +7,12 @@
 // Errors: Abort for anything that ends the connection (then every later call
 // throws Abort too), Error for misuse and BAD, CommandFailed from typed
 // commands on NO/BAD, ReadOnly when EXAMINE/SELECT state turns read-only.
+// Any failure while reading or dispatching with commands in flight (an
+// over-long line, a reply that will not parse, a handler, sink, observer or
+// continuation callback that throws) abandons the connection: no reply read
+// later can reach the handler of a command whose caller has gone (DESIGN.md
+// invariant 5). Only with nothing in flight is an over-long line a plain Error
+// that skips the line and keeps the connection (imaplib's `error`).
 #pragma once
 
 #include <imapkeep/imap/errors.hpp>
@@ -198,6 +204,12 @@ private:
     // timeout when timeout_ok.
     std::optional<RawResponse> read_frame(bool timeout_ok);
     void pump();  // reads one response and dispatches it
+    // Runs one read-and-dispatch step. Invariant 5 (DESIGN.md): if it throws
+    // while commands are in flight, the connection is abandoned first, so no
+    // later reply reaches a handler whose caller has gone. The client's own
+    // Error becomes Abort; a caller's exception keeps its type.
+    template <class Step>
+    auto abandon_on_error(Step&& step) -> decltype(step());
     void dispatch(const wire::Frame& frame, wire::Response&& response);
     bool route_untagged(const wire::Response& response, const wire::Frame& frame);
     void send_pending_literals(Pending& pending, bool continuation_arrived);
