@@ -1,11 +1,9 @@
 // Invariant 5 (DESIGN.md): a connection with commands in flight is abandoned on
 // any error, so no later reply can reach a handler whose caller has gone.
+#include <array>
+#include <catch2/catch.hpp>
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/transport/fault.hpp>
-
-#include <catch2/catch.hpp>
-
-#include <array>
 
 #include "imap/scripted_server.hpp"
 
@@ -41,13 +39,14 @@ TEST_CASE("an over-long line in a UID FETCH answer abandons the connection", "[i
     auto fetch_flags = [&] {
         std::array<int, 4> seen{};  // the caller's state the handler points at
         try {
-            client.uid_fetch(uids(1, 2), "(FLAGS)", [&seen, returned, calls_after_return](imap::FetchData& d) {
-                if (*returned) {
-                    ++*calls_after_return;
-                    return;  // never touch `seen`: it is gone
-                }
-                seen[d.uid->value % seen.size()] = 1;
-            });
+            client.uid_fetch(uids(1, 2), "(FLAGS)",
+                             [&seen, returned, calls_after_return](imap::FetchData& d) {
+                                 if (*returned) {
+                                     ++*calls_after_return;
+                                     return;  // never touch `seen`: it is gone
+                                 }
+                                 seen[d.uid->value % seen.size()] = 1;
+                             });
             FAIL("no exception");
         } catch (const imap::Abort&) {
         } catch (const imap::Error& e) {
@@ -97,7 +96,8 @@ TEST_CASE("any error with commands in flight leaves no handler reachable", "[ima
         std::string script;
         // Both commands are on the wire before any answer arrives.
         auto stream = std::make_unique<transport::ScriptedStream>(
-            "* PREAUTH hi\r\n", [&, sent = std::string()](const std::string& in) mutable -> std::string {
+            "* PREAUTH hi\r\n",
+            [&, sent = std::string()](const std::string& in) mutable -> std::string {
                 sent += in;
                 if (std::count(sent.begin(), sent.end(), '\n') < 2) return "";
                 if (!script.empty()) return std::exchange(script, "");
@@ -119,9 +119,10 @@ TEST_CASE("any error with commands in flight leaves no handler reachable", "[ima
                                       throw std::runtime_error("mechanism failed");
                                   });
         } else {
-            first = client.submit_uid_fetch(uids(1, 1), "(FLAGS BODY.PEEK[])", [&](imap::FetchData&) {
-                if (c.failure == Failure::Handler) throw std::runtime_error("handler");
-            });
+            first =
+                client.submit_uid_fetch(uids(1, 1), "(FLAGS BODY.PEEK[])", [&](imap::FetchData&) {
+                    if (c.failure == Failure::Handler) throw std::runtime_error("handler");
+                });
         }
         auto late_calls = std::make_shared<int>(0);
         auto second = client.submit_uid_fetch(uids(9, 9), "(FLAGS)",

@@ -3,7 +3,6 @@
 
 #include <imapkeep/transport/fault.hpp>
 #include <imapkeep/wire/framer.hpp>
-
 #include <memory>
 #include <regex>
 #include <string>
@@ -19,7 +18,7 @@ struct Rule {
 };
 
 inline transport::StreamPtr scripted(std::string greeting, std::vector<Rule> rules,
-                              std::shared_ptr<std::string> log = nullptr) {
+                                     std::shared_ptr<std::string> log = nullptr) {
     auto buffer = std::make_shared<std::string>();
     return std::make_unique<transport::ScriptedStream>(
         std::move(greeting), [rules, buffer, log](const std::string& in) -> std::string {
@@ -44,7 +43,7 @@ inline transport::StreamPtr scripted(std::string greeting, std::vector<Rule> rul
 }
 
 class VectorSink : public wire::LiteralSink {
-public:
+  public:
     void write(std::string_view chunk) override {
         data.append(chunk);
         ++chunks;
