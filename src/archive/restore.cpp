@@ -164,7 +164,12 @@ private:
                             " NOT HEADER Message-ID \"\"";
             }
             auto it = found.find(*criterion);
-            if (it == found.end()) it = found.emplace(*criterion, m_client->uid_search(*criterion).numbers).first;
+            if (it == found.end()) {
+                // At most one match per pending message is used: never list more.
+                std::vector<std::uint32_t> uids;
+                for (auto u : m_client->uid_search(*criterion).uids.first(pending.size())) uids.push_back(u.value);
+                it = found.emplace(*criterion, std::move(uids)).first;
+            }
             if (it->second.empty()) {
                 left.push_back(m);
                 continue;

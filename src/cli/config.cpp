@@ -281,6 +281,12 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         // A local or SSH exec command is already a private channel.
         c.tls = preauth ? imap::TlsMode::None : imap::TlsMode::Implicit;
     }
+    // An explicit tls with a local command runs TLS over the command's stream
+    // (it may be "nc host 143"), and the certificate is checked against host.
+    if (local_command && c.tls != imap::TlsMode::None && c.host.empty())
+        r.fail("tls", "with command, tls = \"" + *tls +
+                          "\" runs TLS over the command's stream and checks the server's certificate "
+                          "against host: set host (or remove tls to trust the command as a private channel)");
     c.port = static_cast<int>(
         r.integer("port", 1, 65535).value_or(c.tls == imap::TlsMode::Implicit ? 993 : 143));
     if (auto verify = r.boolean("tls_verify")) {

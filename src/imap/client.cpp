@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/fetch_body.hpp"
 
 namespace imapkeep::imap {
 
@@ -19,23 +20,6 @@ std::string upper(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
-}
-
-// A FETCH body literal is one whose fetch-att right before the "{n}" marker is
-// BODY[] / BODY[]<origin> / BINARY[] / RFC822 (RFC 3501 §7.4.2, RFC 3516).
-bool is_body_literal(std::string_view response_so_far) {
-    if (response_so_far.size() < 2 || response_so_far.substr(0, 2) != "* ") return false;
-    auto brace = response_so_far.rfind('{');
-    if (brace == std::string_view::npos || brace == 0) return false;
-    auto end = brace;
-    if (end > 0 && response_so_far[end - 1] == '~') --end;
-    if (end == 0 || response_so_far[end - 1] != ' ') return false;
-    --end;
-    auto start = response_so_far.rfind(' ', end == 0 ? 0 : end - 1);
-    auto token = upper(response_so_far.substr(start + 1, end - start - 1));
-    if (!token.empty() && token.front() == '(') token.erase(0, 1);
-    if (token.starts_with("BODY[]") || token.starts_with("BINARY[]")) return true;
-    return token == "RFC822";
 }
 
 }  // namespace
@@ -124,11 +108,11 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
             fail(std::string("cannot store a literal: ") + e.what());
         }
         if (error) {
-            if (!error->fatal) {
-                m_framer.resync();
-                throw Error(error->message);
-            }
-            fail(error->message);
+            // Invariant 5: skipping the bad line would hand the rest of its
+            // command's answer to handlers that no longer expect it.
+            if (error->fatal || !m_pending.empty()) fail(error->message);
+            m_framer.resync();
+            throw Error(error->message);
         }
     }
     auto frame = m_framer.next();
@@ -178,17 +162,41 @@ void Client::set_capabilities_from(std::string_view text) {
     m_caps_known = true;
 }
 
+template <class Step>
+auto Client::abandon_on_error(Step&& step) -> decltype(step()) {
+    try {
+        return step();
+    } catch (const Abort& e) {
+        if (!m_pending.empty()) abandon(e.what());
+        throw;
+    } catch (const Error& e) {
+        if (m_pending.empty()) throw;
+        fail(e.what());
+    } catch (const std::exception& e) {
+        // A caller's own exception (from a handler or observer) keeps its type.
+        if (!m_pending.empty()) abandon(e.what());
+        throw;
+    } catch (...) {
+        if (!m_pending.empty()) abandon("a command in flight failed");
+        throw;
+    }
+}
+
 void Client::pump() {
-    auto raw = read_frame(false);
-    dispatch(raw->frame, std::move(raw->response));
+    abandon_on_error([&] {
+        auto raw = read_frame(false);
+        dispatch(raw->frame, std::move(raw->response));
+    });
 }
 
 std::optional<wire::Response> Client::read_one(bool timeout_ok) {
-    auto raw = read_frame(timeout_ok);
-    if (!raw) return std::nullopt;
-    wire::Response copy = raw->response;
-    dispatch(raw->frame, std::move(raw->response));
-    return copy;
+    return abandon_on_error([&]() -> std::optional<wire::Response> {
+        auto raw = read_frame(timeout_ok);
+        if (!raw) return std::nullopt;
+        wire::Response copy = raw->response;
+        dispatch(raw->frame, std::move(raw->response));
+        return copy;
+    });
 }
 
 void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
@@ -235,7 +243,25 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
         if (m_logging_out) return;
         fail("server said BYE: " + response.text);
     }
+    track_exists(response);
     route_untagged(response, frame);
+}
+
+// message-data = nz-number SP ("EXPUNGE" / "FETCH" ...); mailbox-data =/ number SP "EXISTS".
+// VANISHED (RFC 7162 §3.2.10) without EARLIER replaces EXPUNGE under QRESYNC.
+void Client::track_exists(const wire::Response& r) {
+    if (r.type == "EXISTS" && r.number) {
+        m_exists = static_cast<std::uint32_t>(std::min<std::uint64_t>(*r.number, 0xffffffffu));
+    } else if (r.type == "EXPUNGE") {
+        if (m_exists > 0) --m_exists;
+    } else if (r.type == "VANISHED" && !r.args.empty() && r.args.front().kind != wire::Node::Kind::List) {
+        try {
+            auto gone = UidSet::parse(r.args.back().text).size();
+            m_exists = gone >= m_exists ? 0 : m_exists - static_cast<std::uint32_t>(gone);
+        } catch (const std::invalid_argument&) {
+            // Whoever takes the response reports it; the count only guides uid_search.
+        }
+    }
 }
 
 bool Client::route_untagged(const wire::Response& response, const wire::Frame& frame) {

@@ -8,6 +8,8 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/fetch_body.hpp"
+#include "imap/server_uids.hpp"
 
 namespace imapkeep::imap {
 
@@ -77,7 +79,7 @@ FetchData to_fetch_data(const Response& response, const wire::Frame& frame) {
                 data.modseq = ModSeq(node_number(value.items[0]));
         } else if (name == "EMAILID") {
             data.emailid = objectid_or_empty(value);
-        } else if (name.starts_with("BODY[]") || name.starts_with("BINARY[]") || name == "RFC822") {
+        } else if (is_body_att(name)) {
             data.has_body = true;
             if (value.streamed && value.literal_index >= 0 &&
                 static_cast<std::size_t>(value.literal_index) < frame.literals.size()) {
@@ -210,8 +212,13 @@ std::vector<std::string> Client::enable(const std::vector<std::string>& extensio
 
 SelectData Client::select(const std::string& mailbox, bool read_only,
                           const std::optional<QresyncParams>& qresync, bool condstore) {
+    return select(mailbox_name(mailbox), read_only, qresync, condstore);
+}
+
+SelectData Client::select(const MailboxName& mailbox, bool read_only,
+                          const std::optional<QresyncParams>& qresync, bool condstore) {
     SelectData data;
-    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
+    std::vector<Arg> args{Arg::mailbox(mailbox.wire())};
     if (qresync) {
         std::string p = "(QRESYNC (" + std::to_string(qresync->uidvalidity.value) + " " +
                         std::to_string(qresync->modseq.value);
@@ -254,9 +261,7 @@ SelectData Client::select(const std::string& mailbox, bool read_only,
             // VANISHED [(EARLIER)] known-uids (RFC 7162 §7.2.10)
             for (const auto& n : r.args) {
                 if (n.kind == Node::Kind::List) continue;
-                auto set = UidSet::parse(n.text);
-                for (const auto& range : set.ranges())
-                    data.vanished.add_range(Uid(range.first), Uid(range.last));
+                merge_into(data.vanished, parse_uid_set(n.text));
             }
         } else if (qresync && r.type == "FETCH") {
             auto fetched = to_fetch_data(r, frame);
@@ -268,6 +273,7 @@ SelectData Client::select(const std::string& mailbox, bool read_only,
         return true;
     };
     m_state = State::Authenticated;  // a failed SELECT leaves nothing selected
+    m_exists = 0;
     auto c = run(read_only ? "EXAMINE" : "SELECT", args, handler);
     expect_ok(read_only ? "EXAMINE" : "SELECT", c);
     if (c.code) handle_code(*c.code);
@@ -337,60 +343,24 @@ std::vector<ListEntry> Client::list(const std::string& reference, const std::str
 }
 
 StatusData Client::status(const std::string& mailbox, const std::vector<std::string>& items) {
-    StatusData data;
+    auto data = status(mailbox_name(mailbox), items);
     data.name = mailbox;
+    return data;
+}
+
+StatusData Client::status(const MailboxName& mailbox, const std::vector<std::string>& items) {
+    StatusData data;
+    data.name = decode_mailbox(mailbox.wire());
     std::string list = "(";
     for (std::size_t i = 0; i < items.size(); ++i) list += (i ? " " : "") + items[i];
     list += ")";
-    auto c = run("STATUS", {Arg::astring(encode_mailbox(mailbox)), Arg::raw(list)},
+    auto c = run("STATUS", {Arg::mailbox(mailbox.wire()), Arg::raw(list)},
                  [&](const Response& r, const wire::Frame&) {
                      if (r.type != "STATUS" || r.args.size() < 2) return false;
                      parse_status_items(r.args[1], data);
                      return true;
                  });
     expect_ok("STATUS", c);
-    return data;
-}
-
-SearchData Client::uid_search(const std::string& criteria, bool esearch) {
-    SearchData data;
-    std::vector<Arg> args;
-    if (esearch) args.push_back(Arg::raw("RETURN (ALL)"));
-    args.push_back(Arg::raw(criteria));
-    auto c = run("UID SEARCH", args, [&](const Response& r, const wire::Frame&) {
-        if (r.type == "SEARCH") {
-            for (const auto& n : r.args) {
-                if (n.kind == Node::Kind::Number) data.numbers.push_back(static_cast<std::uint32_t>(n.number));
-                else if (n.kind == Node::Kind::List && n.items.size() == 2)
-                    data.modseq = ModSeq(node_number(n.items[1]));  // (MODSEQ n), RFC 7162
-            }
-            return true;
-        }
-        if (r.type == "ESEARCH") {
-            // esearch-response = "ESEARCH" [search-correlator] [SP "UID"] *(SP search-return-data)
-            std::size_t i = 0;
-            if (i < r.args.size() && r.args[i].kind == Node::Kind::List) ++i;
-            if (i < r.args.size() && r.args[i].is_atom("UID")) ++i;
-            for (; i + 1 < r.args.size(); i += 2) {
-                std::string name = upper(r.args[i].text);
-                const auto& v = r.args[i + 1];
-                if (name == "ALL") {
-                    for (auto u : UidSet::parse(v.text).to_vector()) data.numbers.push_back(u.value);
-                } else if (name == "MIN") {
-                    data.min = static_cast<std::uint32_t>(node_number(v));
-                } else if (name == "MAX") {
-                    data.max = static_cast<std::uint32_t>(node_number(v));
-                } else if (name == "COUNT") {
-                    data.count = static_cast<std::uint32_t>(node_number(v));
-                } else if (name == "MODSEQ") {
-                    data.modseq = ModSeq(node_number(v));
-                }
-            }
-            return true;
-        }
-        return false;
-    });
-    expect_ok("UID SEARCH", c);
     return data;
 }
 
@@ -438,7 +408,13 @@ void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
 Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
                                   const std::optional<std::string>& internaldate,
                                   std::string message) {
-    std::vector<Arg> args{Arg::astring(encode_mailbox(mailbox))};
+    return submit_append(mailbox_name(mailbox), flags, internaldate, std::move(message));
+}
+
+Client::Tag Client::submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
+                                  const std::optional<std::string>& internaldate,
+                                  std::string message) {
+    std::vector<Arg> args{Arg::mailbox(mailbox.wire())};
     add_append_message(args, AppendMessage{flags, internaldate, std::move(message)});
     return submit("APPEND", args);
 }
@@ -456,17 +432,24 @@ AppendResult Client::finish_append(const Tag& tag) {
     return result;
 }
 
-void Client::create(const std::string& mailbox) {
-    expect_ok("CREATE", run("CREATE", {Arg::astring(encode_mailbox(mailbox))}));
+void Client::create(const std::string& mailbox) { create(mailbox_name(mailbox)); }
+
+void Client::create(const MailboxName& mailbox) {
+    expect_ok("CREATE", run("CREATE", {Arg::mailbox(mailbox.wire())}));
 }
 
-void Client::delete_mailbox(const std::string& mailbox) {
-    expect_ok("DELETE", run("DELETE", {Arg::astring(encode_mailbox(mailbox))}));
+void Client::delete_mailbox(const std::string& mailbox) { delete_mailbox(mailbox_name(mailbox)); }
+
+void Client::delete_mailbox(const MailboxName& mailbox) {
+    expect_ok("DELETE", run("DELETE", {Arg::mailbox(mailbox.wire())}));
 }
 
 void Client::rename_mailbox(const std::string& from, const std::string& to) {
-    expect_ok("RENAME", run("RENAME", {Arg::astring(encode_mailbox(from)),
-                                       Arg::astring(encode_mailbox(to))}));
+    rename_mailbox(mailbox_name(from), mailbox_name(to));
+}
+
+void Client::rename_mailbox(const MailboxName& from, const MailboxName& to) {
+    expect_ok("RENAME", run("RENAME", {Arg::mailbox(from.wire()), Arg::mailbox(to.wire())}));
 }
 
 void Client::noop() { expect_ok("NOOP", run("NOOP", {})); }

@@ -61,23 +61,28 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
     const std::string place = where(o);
     std::unique_ptr<Client> client;
     try {
+        // A local command's stream is whatever the command makes of it (it may
+        // be "nc host 143"): TLS over it is honoured when asked for, checked
+        // against `host`. Only SSH exec mode is private by construction.
+        bool ssh_exec = o.ssh && !o.ssh->command.empty();
+        bool use_tls = o.tls != TlsMode::None && !ssh_exec;
+        std::string tls_name = o.ssh ? o.ssh->forward_host : o.host;
+        if (use_tls && tls_name.empty())
+            throw ConnectError(ConnectError::Kind::Tls,
+                               place + ": TLS needs a host name to check the certificate against");
         auto stream = open_stream(o);
-        bool tunnel = o.ssh.has_value() || !o.command.empty();
-        bool tunnel_exec = !o.command.empty() || (o.ssh && !o.ssh->command.empty());
-        if (o.tls == TlsMode::Implicit && !tunnel_exec) {
-            std::string name = o.ssh ? o.ssh->forward_host : o.host;
-            stream = transport::wrap_tls(std::move(stream), name, o.tls_options);
-        }
+        if (o.tls == TlsMode::Implicit && use_tls)
+            stream = transport::wrap_tls(std::move(stream), tls_name, o.tls_options);
         client = std::make_unique<Client>(std::move(stream), o.client);
         client->read_greeting();
-        bool encrypted = o.tls == TlsMode::Implicit || tunnel;
-        if (o.tls == TlsMode::StartTls && !tunnel_exec) {
+        // A command without TLS stays a trusted PREAUTH tunnel, as SSH is.
+        bool encrypted = use_tls ? o.tls == TlsMode::Implicit : o.ssh.has_value() || !o.command.empty();
+        if (o.tls == TlsMode::StartTls && use_tls) {
             // STARTTLS stripping defence: a PREAUTH greeting skips TLS, so refuse it.
             if (client->state() != State::NotAuthenticated)
                 throw ConnectError(ConnectError::Kind::Tls,
                                    place + ": PREAUTH greeting while STARTTLS is required");
-            std::string name = o.ssh ? o.ssh->forward_host : o.host;
-            client->starttls(o.tls_options, name);
+            client->starttls(o.tls_options, tls_name);
             encrypted = true;
         }
         if (client->state() == State::NotAuthenticated) {

@@ -148,7 +148,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
     SyncPath path = m_run.best_path;
     std::map<std::uint32_t, std::vector<std::string>> qresync_flags;
-    std::vector<std::uint32_t> qresync_vanished;
+    UidSet qresync_vanished;
     std::optional<imap::QresyncParams> qresync;
     if (path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
         qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
@@ -156,7 +156,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     auto selected = m_client.select(mailbox.name, true, qresync, path == SyncPath::Condstore);
     for (const auto& f : selected.changed)
         if (f.uid && f.flags) qresync_flags[f.uid->value] = *f.flags;
-    for (auto u : selected.vanished.to_vector()) qresync_vanished.push_back(u.value);
+    qresync_vanished = selected.vanished;  // ranges: never listed (invariant 4)
     if (!selected.highestmodseq) path = SyncPath::Plain;  // [NOMODSEQ] mailbox
     m_report.path = path_name(path);
 
@@ -207,7 +207,7 @@ void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
 void MailboxSync::sync_known(store::MailboxRecord& record,
                              SyncPath path,
                              std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
-                             std::vector<std::uint32_t>& qresync_vanished) {
+                             const UidSet& qresync_vanished) {
     auto catalog = m_catalog.messages(record.id);
     std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != record.uidvalidity; });
     if (catalog.empty()) return;
@@ -219,9 +219,8 @@ void MailboxSync::sync_known(store::MailboxRecord& record,
     FlagDiff diff;
     if (path == SyncPath::Qresync) {
         diff = plan_flags(catalog, qresync_flags, false);
-        std::set<std::uint32_t> gone(qresync_vanished.begin(), qresync_vanished.end());
         for (const auto& m : catalog)
-            if (gone.count(m.uid)) diff.expunged.push_back(m.id);
+            if (qresync_vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
     } else {
         std::map<std::uint32_t, std::vector<std::string>> flags;
         std::optional<ModSeq> since;
@@ -235,7 +234,10 @@ void MailboxSync::sync_known(store::MailboxRecord& record,
             // CONDSTORE reports flag changes only; expunges need the UID list.
             bool esearch = m_client.has_capability("ESEARCH");
             auto found = m_client.uid_search("UID " + known.to_string(), esearch);
-            diff.expunged = plan_expunges(catalog, found.numbers);
+            std::vector<std::uint32_t> present;  // of the catalog's UIDs: bounded by it
+            for (const auto& m : catalog)
+                if (found.uids.contains(Uid(m.uid))) present.push_back(m.uid);
+            diff.expunged = plan_expunges(catalog, present);
         }
     }
     // A message both changed and expunged is just expunged.
@@ -448,7 +450,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
 
             // Durable, then renamed, then cataloged with the new high-water mark.
             std::vector<std::pair<std::uint32_t, Arrived>> batch;
-            for (auto u : chunks[index].to_vector()) {
+            for (auto u : chunks[index].to_vector(kChunkMessages)) {
                 auto it = arrived.find(u.value);
                 if (it == arrived.end()) continue;  // expunged since we listed it
                 batch.emplace_back(u.value, std::move(it->second));

@@ -60,7 +60,7 @@ private:
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record,
                     SyncPath path, std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
-                    std::vector<std::uint32_t>& qresync_vanished);
+                    const UidSet& qresync_vanished);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
     // Downloads every UID >= from_uid the catalog does not have yet.

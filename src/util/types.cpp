@@ -43,11 +43,24 @@ std::uint64_t UidSet::size() const {
     return total;
 }
 
-std::vector<Uid> UidSet::to_vector() const {
+std::vector<Uid> UidSet::to_vector(std::uint64_t max_size) const {
+    if (size() > max_size)
+        throw std::length_error("UidSet: " + std::to_string(size()) + " UIDs, more than the " +
+                                std::to_string(max_size) + " expected");
     std::vector<Uid> out;
     out.reserve(static_cast<std::size_t>(size()));
     for (const auto& r : m_ranges) {
         for (std::uint64_t v = r.first; v <= r.last; ++v) out.emplace_back(static_cast<std::uint32_t>(v));
+    }
+    return out;
+}
+
+std::vector<Uid> UidSet::first(std::uint64_t n) const {
+    std::vector<Uid> out;
+    out.reserve(static_cast<std::size_t>(std::min(n, size())));
+    for (const auto& r : m_ranges) {
+        for (std::uint64_t v = r.first; v <= r.last && out.size() < n; ++v)
+            out.emplace_back(static_cast<std::uint32_t>(v));
     }
     return out;
 }
@@ -86,21 +99,41 @@ std::uint32_t parse_nz_number(std::string_view text, std::string_view whole) {
 // seq-range    = seq-number ":" seq-number
 // "*" is rejected: a concrete set has no "largest number in use".
 UidSet UidSet::parse(std::string_view text) {
-    UidSet set;
-    if (text.empty()) return set;  // the rendering of the empty set
+    if (text.empty()) return {};  // the rendering of the empty set
+    std::vector<Range> items;
     std::size_t pos = 0;
     while (true) {
         std::size_t comma = text.find(',', pos);
         std::string_view item = text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos);
         std::size_t colon = item.find(':');
         if (colon == std::string_view::npos) {
-            set.add(Uid{parse_nz_number(item, text)});
+            auto uid = parse_nz_number(item, text);
+            items.push_back({uid, uid});
         } else {
-            set.add_range(Uid{parse_nz_number(item.substr(0, colon), text)},
-                          Uid{parse_nz_number(item.substr(colon + 1), text)});
+            items.push_back({parse_nz_number(item.substr(0, colon), text),
+                             parse_nz_number(item.substr(colon + 1), text)});
         }
         if (comma == std::string_view::npos) break;
         pos = comma + 1;
+    }
+    return from_ranges(std::move(items));
+}
+
+UidSet UidSet::from_ranges(std::vector<Range> ranges) {
+    for (auto& r : ranges) {
+        if (r.first > r.last) std::swap(r.first, r.last);
+        if (r.first == 0) throw std::invalid_argument("UidSet: UID 0 is not a valid UID");
+    }
+    // Sorted, then merged in one pass: adding items one by one in the order a
+    // server sent them ("9,7,5,...") would cost quadratic time.
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return a.first < b.first; });
+    UidSet set;
+    for (const auto& r : ranges) {
+        if (!set.m_ranges.empty() && r.first <= std::uint64_t{set.m_ranges.back().last} + 1)
+            set.m_ranges.back().last = std::max(set.m_ranges.back().last, r.last);
+        else
+            set.m_ranges.push_back(r);
     }
     return set;
 }

@@ -106,6 +106,12 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
          "unterminated string: the closing \" is missing"},
         {"unterminated array", kStore + kAccount + "mailboxes = [\"INBOX\"\n", f + "7: syntax error",
          "the closing ] is missing"},
+        {"command with starttls and no host",
+         kStore + "[[account]]\nname = \"a\"\ncommand = \"nc imap.example.com 143\"\ntls = \"starttls\"\n",
+         f + "6: account.tls", "checks the server's certificate against host: set host"},
+        {"command with implicit tls and no host",
+         kStore + "[[account]]\nname = \"a\"\ncommand = \"openssl s_client\"\ntls = \"implicit\"\n",
+         f + "6: account.tls", "set host"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -284,5 +290,25 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
         INFO(key);
         std::regex documented("(^|\\n)(# )?" + std::string(key) + " = ");
         CHECK(std::regex_search(text.str(), documented));
+    }
+}
+
+TEST_CASE("an explicit tls with command is honoured, not ignored", "[config]") {
+    struct Case {
+        const char* extra;
+        TlsMode tls;
+    } const cases[] = {
+        {"", TlsMode::None},  // no tls key: the command is a trusted PREAUTH channel
+        {"tls = \"none\"\n", TlsMode::None},
+        {"tls = \"starttls\"\n", TlsMode::StartTls},
+        {"tls = \"implicit\"\n", TlsMode::Implicit},
+    };
+    for (const auto& c : cases) {
+        INFO(c.extra);
+        Config config = parse_config(kStore + kAccount + "command = \"nc imap.example.com 143\"\n" + c.extra, "t.toml");
+        const auto& o = config.accounts[0].connect;
+        CHECK(o.command == "nc imap.example.com 143");
+        CHECK(o.tls == c.tls);
+        CHECK(o.host == "imap.example.com");
     }
 }

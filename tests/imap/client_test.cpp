@@ -8,56 +8,13 @@
 
 #include <regex>
 
+#include "imap/scripted_server.hpp"
+
 using namespace imapkeep;
 using imap::Client;
 
-namespace {
-
-// A server that answers each client line by the first rule whose command
-// matches; "$T" in a reply becomes the client's tag.
-struct Rule {
-    std::string command;  // upper-case command after the tag, prefix match
-    std::string reply;
-};
-
-transport::StreamPtr scripted(std::string greeting, std::vector<Rule> rules,
-                              std::shared_ptr<std::string> log = nullptr) {
-    auto buffer = std::make_shared<std::string>();
-    return std::make_unique<transport::ScriptedStream>(
-        std::move(greeting), [rules, buffer, log](const std::string& in) -> std::string {
-            *buffer += in;
-            if (log) *log += in;
-            std::string out;
-            std::size_t eol;
-            while ((eol = buffer->find("\r\n")) != std::string::npos) {
-                std::string line = buffer->substr(0, eol);
-                buffer->erase(0, eol + 2);
-                auto sp = line.find(' ');
-                std::string tag = line.substr(0, sp);
-                std::string rest = sp == std::string::npos ? "" : line.substr(sp + 1);
-                for (const auto& r : rules) {
-                    if (rest.rfind(r.command, 0) != 0) continue;
-                    out += std::regex_replace(r.reply, std::regex("\\$T"), tag);
-                    break;
-                }
-            }
-            return out;
-        });
-}
-
-class VectorSink : public wire::LiteralSink {
-public:
-    void write(std::string_view chunk) override {
-        data.append(chunk);
-        ++chunks;
-    }
-    void finish() override { finished = true; }
-    std::string data;
-    int chunks = 0;
-    bool finished = false;
-};
-
-}  // namespace
+using imapkeep::testing::scripted;
+using imapkeep::testing::VectorSink;
 
 TEST_CASE("greeting decides the state or fails the right way") {
     struct Case {
@@ -298,7 +255,7 @@ TEST_CASE("LIST, STATUS and ESEARCH are typed") {
     CHECK(statuses[0].name == "Entwürfe");
     CHECK(statuses[0].highestmodseq->value == 77);
     auto found = client.uid_search("ALL", true);
-    CHECK(found.numbers == std::vector<std::uint32_t>{1, 2, 3, 7});
+    CHECK(found.uids.to_string() == "1:3,7");
     CHECK(*found.count == 4);
     auto st = client.status("INBOX", {"MESSAGES", "UIDNEXT"});
     CHECK(*st.messages == 3);

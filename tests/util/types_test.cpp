@@ -95,7 +95,12 @@ TEST_CASE("UidSet parse", "[util][uidset]") {
 TEST_CASE("UidSet to_vector and equality", "[util][uidset]") {
     UidSet s = UidSet::parse("1:3,7");
     std::vector<Uid> expected = {Uid{1}, Uid{2}, Uid{3}, Uid{7}};
-    CHECK(s.to_vector() == expected);
+    CHECK(s.to_vector(4) == expected);
+    CHECK_THROWS_AS(s.to_vector(3), std::length_error);
+    CHECK(s.first(2) == std::vector<Uid>{Uid{1}, Uid{2}});
+    CHECK(s.first(9) == expected);
+    CHECK(UidSet::parse("1:4294967295").first(3) == std::vector<Uid>{Uid{1}, Uid{2}, Uid{3}});
+    CHECK_THROWS_AS(UidSet::parse("1:4294967295").to_vector(1000), std::length_error);
     CHECK(s == UidSet::parse("7,3,2,1"));
     CHECK_FALSE(s == UidSet::parse("1:3"));
     REQUIRE(s.ranges().size() == 2);
@@ -131,4 +136,20 @@ TEST_CASE("UidSet chunked", "[util][uidset]") {
         CHECK(rejoined == UidSet::parse(c.set));
     }
     CHECK_THROWS_AS(UidSet::parse("1").chunked(0), std::invalid_argument);
+}
+
+TEST_CASE("UidSet parse merges items in any order", "[util][uidset]") {
+    CHECK(UidSet::parse("9,7,5,3,1").to_string() == "1,3,5,7,9");
+    CHECK(UidSet::parse("3,1,2,10:8,4:5").to_string() == "1:5,8:10");
+    CHECK(UidSet::parse("5:1,2:3,4294967295").to_string() == "1:5,4294967295");
+    // A server's descending list of 200k UIDs: sorted once, not inserted one by one.
+    std::string text;
+    for (std::uint32_t u = 400000; u > 0; u -= 2) text += std::to_string(u) + (u > 2 ? "," : "");
+    auto set = UidSet::parse(text);
+    CHECK(set.size() == 200000);
+    CHECK(set.ranges().size() == 200000);
+    CHECK(set.contains(Uid(2)));
+    CHECK_FALSE(set.contains(Uid(3)));
+    CHECK_THROWS_AS(UidSet::from_ranges({{0, 3}}), std::invalid_argument);
+    CHECK(UidSet::from_ranges({{9, 7}, {1, 1}, {2, 6}}).to_string() == "1:9");
 }

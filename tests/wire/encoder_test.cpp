@@ -205,3 +205,44 @@ TEST_CASE("encoder and parser round trip: an astring comes back as sent", "[enco
         }
     }
 }
+
+TEST_CASE("encode_command: a mailbox goes back as the exact bytes it came as", "[encoder][parser]") {
+    struct Case {
+        std::string bytes;
+        bool utf8;
+        std::string expected;  // flattened with LITERAL+
+    } cases[] = {
+        {"INBOX", false, "t MB INBOX\r\n"},
+        {"a b", false, "t MB \"a b\"\r\n"},
+        {"a\x01" "b", false, "t MB \"a\x01" "b\"\r\n"},                  // CTL: quotable
+        {"K\xc3\xa4se", false, "t MB {5+}\r\nK\xc3\xa4se\r\n"},         // 8-bit: literal
+        {"K\xc3\xa4se", true, "t MB \"K\xc3\xa4se\"\r\n"},              // UTF8=ACCEPT: quoted
+        {"a\r\nb", false, "t MB {4+}\r\na\r\nb\r\n"},                   // CR LF: literal
+        {"a\r\nb", true, "t MB {4+}\r\na\r\nb\r\n"},
+        {"&AGE-", false, "t MB &AGE-\r\n"},                              // never re-encoded
+        {"nil", false, "t MB \"nil\"\r\n"},
+        {"", false, "t MB \"\"\r\n"},
+        {"q\"\\", false, "t MB \"q\\\"\\\\\"\r\n"},
+        {"a\0b"s, false, kError},
+    };
+    for (const auto& c : cases) {
+        INFO(escape(c.bytes) << " utf8=" << c.utf8);
+        std::string got;
+        try {
+            got = encode_command("t", "MB", {Arg::mailbox(c.bytes)}, LiteralMode::LiteralPlus, c.utf8).flatten();
+        } catch (const EncodeError&) {
+            got = kError;
+        }
+        CHECK(escape(got) == escape(c.expected));
+        if (c.expected == kError) continue;
+        // The server reads back the same bytes.
+        const Replay r = replay({"*" + got.substr(1)});
+        REQUIRE(r.frames.size() == 1);
+        const auto result = parse_response(r.frames[0]);
+        REQUIRE(std::holds_alternative<Response>(result));
+        const auto& args = std::get<Response>(result).args;
+        REQUIRE(args.size() == 1);
+        REQUIRE(args[0].as_text());
+        CHECK(escape(*args[0].as_text()) == escape(c.bytes));
+    }
+}

@@ -7,6 +7,12 @@
 // Errors: Abort for anything that ends the connection (then every later call
 // throws Abort too), Error for misuse and BAD, CommandFailed from typed
 // commands on NO/BAD, ReadOnly when EXAMINE/SELECT state turns read-only.
+// Any failure while reading or dispatching with commands in flight (an
+// over-long line, a reply that will not parse, a handler, sink, observer or
+// continuation callback that throws) abandons the connection: no reply read
+// later can reach the handler of a command whose caller has gone (DESIGN.md
+// invariant 5). Only with nothing in flight is an over-long line a plain Error
+// that skips the line and keeps the connection (imaplib's `error`).
 #pragma once
 
 #include <imapkeep/imap/errors.hpp>
@@ -138,7 +144,13 @@ public:
     // RFC 5161. Returns what the server reports enabled. UTF8=ACCEPT switches
     // mailbox-name encoding to UTF-8.
     std::vector<std::string> enable(const std::vector<std::string>& extensions);
+    // Commands that take a mailbox come in two forms: a UTF-8 name, encoded as
+    // modified UTF-7 (or sent as UTF-8 under UTF8=ACCEPT), and a MailboxName,
+    // whose bytes go back exactly as the server listed them (invariant 6; use
+    // ListEntry::mailbox() for a listed mailbox).
     SelectData select(const std::string& mailbox, bool read_only = true,
+                      const std::optional<QresyncParams>& qresync = {}, bool condstore = false);
+    SelectData select(const MailboxName& mailbox, bool read_only = true,
                       const std::optional<QresyncParams>& qresync = {}, bool condstore = false);
     void unselect();  // UNSELECT when offered, else CLOSE (only after EXAMINE)
     void close();
@@ -146,7 +158,18 @@ public:
                                 const ListOptions& options = {},
                                 std::vector<StatusData>* statuses = nullptr);
     StatusData status(const std::string& mailbox, const std::vector<std::string>& items);
-    // `criteria` is trusted search syntax (e.g. "ALL", "UID 1:100").
+    StatusData status(const MailboxName& mailbox, const std::vector<std::string>& items);
+    // `criteria` is trusted search syntax (e.g. "ALL", "UID 1:100"); with
+    // `esearch`, RETURN (ALL) (RFC 4731) asks for ranges.
+    // Large mailboxes: one "* SEARCH" line lists at most max_line / 11 UIDs
+    // (about 95,000 with the default 1 MiB limit), and a longer line would end
+    // the connection. So when the selected mailbox holds more messages than
+    // that (as its EXISTS responses said), the search runs in pieces: one FETCH
+    // asks the UIDs of every piece's last message by sequence number, then one
+    // UID SEARCH per UID range ("UID lo:hi" added after any CHARSET), pipelined,
+    // and the answers are merged. A UID range between two such messages holds
+    // at most one line's worth whatever expunges happen meanwhile, and new
+    // messages fall in the last, open-ended range, so no message is missed.
     SearchData uid_search(const std::string& criteria, bool esearch = false);
     // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])]. `items` is trusted syntax.
     Tag submit_uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
@@ -159,8 +182,14 @@ public:
     // APPEND (RFC 3501 §6.3.11) with LITERAL+/- when offered; APPENDUID from UIDPLUS.
     Tag submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
                       const std::optional<std::string>& internaldate, std::string message);
+    Tag submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
+                      const std::optional<std::string>& internaldate, std::string message);
     AppendResult finish_append(const Tag& tag);  // throws CommandFailed on NO
     AppendResult append(const std::string& mailbox, const std::vector<std::string>& flags,
+                        const std::optional<std::string>& internaldate, std::string message) {
+        return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
+    }
+    AppendResult append(const MailboxName& mailbox, const std::vector<std::string>& flags,
                         const std::optional<std::string>& internaldate, std::string message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }
@@ -168,16 +197,23 @@ public:
     // none. Every body is held until it is sent, so keep batches small. The
     // results follow the messages' order (UIDs from APPENDUID's uid-set).
     Tag submit_multiappend(const std::string& mailbox, std::vector<AppendMessage> messages);
+    Tag submit_multiappend(const MailboxName& mailbox, std::vector<AppendMessage> messages);
     std::vector<AppendResult> finish_multiappend(const Tag& tag, std::size_t count);
     void create(const std::string& mailbox);
+    void create(const MailboxName& mailbox);
     void delete_mailbox(const std::string& mailbox);
+    void delete_mailbox(const MailboxName& mailbox);
     void rename_mailbox(const std::string& from, const std::string& to);
+    void rename_mailbox(const MailboxName& from, const MailboxName& to);
     void noop();
     // Sends LOGOUT, reads the BYE and the tagged OK, closes the stream. Never throws.
     void logout() noexcept;
 
     // Mailbox name on the wire: modified UTF-7 (or UTF-8 when UTF8=ACCEPT is on).
     std::string encode_mailbox(const std::string& utf8_name) const;
+    MailboxName mailbox_name(const std::string& utf8_name) const {
+        return MailboxName::from_wire(encode_mailbox(utf8_name));
+    }
     std::string decode_mailbox(const std::string& wire_name) const;
 
     // Abort with a message, closing the stream; every later call throws.
@@ -198,6 +234,16 @@ private:
     // timeout when timeout_ok.
     std::optional<RawResponse> read_frame(bool timeout_ok);
     void pump();  // reads one response and dispatches it
+    void track_exists(const wire::Response& untagged);
+    Tag submit_uid_search(const std::string& criteria, bool esearch, SearchData& into);
+    // UID ranges that each hold at most `per_piece` of the selected mailbox's messages.
+    std::vector<UidSet::Range> search_pieces(std::uint32_t per_piece);
+    // Runs one read-and-dispatch step. Invariant 5 (DESIGN.md): if it throws
+    // while commands are in flight, the connection is abandoned first, so no
+    // later reply reaches a handler whose caller has gone. The client's own
+    // Error becomes Abort; a caller's exception keeps its type.
+    template <class Step>
+    auto abandon_on_error(Step&& step) -> decltype(step());
     void dispatch(const wire::Frame& frame, wire::Response&& response);
     bool route_untagged(const wire::Response& response, const wire::Frame& frame);
     void send_pending_literals(Pending& pending, bool continuation_arrived);
@@ -216,6 +262,7 @@ private:
     bool m_dead = false;
     std::string m_dead_reason;
     bool m_utf8 = false;
+    std::uint32_t m_exists = 0;  // messages in the selected mailbox, per EXISTS/EXPUNGE
     bool m_logging_out = false;
     std::string m_tag_prefix = "K";
     std::uint64_t m_tag_counter = 0;

@@ -29,7 +29,10 @@ struct ConnectOptions {
     std::string auth;                           // "" (LOGIN, or AUTH=PLAIN if LOGINDISABLED),
                                                 // "plain" "login" "cram-md5" "xoauth2" "oauthbearer"
     std::function<std::string()> oauth2_token;
-    std::string command;                        // non-empty: local process (PREAUTH expected)
+    // Non-empty: a local process speaks IMAP on stdin/stdout. With tls = None it
+    // is trusted like a tunnel (PREAUTH expected, LOGIN allowed); with Implicit or
+    // StartTls, TLS runs over its stream, checked against `host` (required then).
+    std::string command;
     std::optional<transport::SshOptions> ssh;   // set: SSH exec or forward
     bool allow_plaintext_auth = false;          // LOGIN/PLAIN over an unencrypted link
     bool compress = false;                      // COMPRESS=DEFLATE when offered (RFC 4978)

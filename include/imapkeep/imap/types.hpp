@@ -1,6 +1,7 @@
 // Typed results of the commands the backup engine uses.
 #pragma once
 
+#include <imapkeep/imap/mailbox_name.hpp>
 #include <imapkeep/util/types.hpp>
 
 #include <cstdint>
@@ -21,6 +22,8 @@ struct ListEntry {
     std::string delimiter;                 // "" for NIL
     std::string name;                      // UTF-8, decoded from modified UTF-7 (or UTF-8 when enabled)
     std::string raw_name;                  // as on the wire
+    // The name to give back to the server: raw_name's exact bytes (invariant 6).
+    MailboxName mailbox() const { return MailboxName::from_wire(raw_name); }
     bool has_attribute(std::string_view attr) const;  // case-insensitive
     bool selectable() const;  // not \Noselect / \NonExistent
 };
@@ -38,9 +41,12 @@ struct StatusData {
     std::string mailboxid;
 };
 
-// SEARCH / ESEARCH (RFC 3501 §7.2.5, RFC 4731). Numbers are UIDs for UID SEARCH.
+// UID SEARCH / ESEARCH results (RFC 3501 §7.2.5, RFC 4731).
 struct SearchData {
-    std::vector<std::uint32_t> numbers;  // SEARCH results, or ESEARCH ALL expanded
+    // SEARCH's numbers and ESEARCH's ALL alike, as ranges: a server can name
+    // 4294967295 UIDs in 12 bytes (DESIGN.md invariant 4). Test membership
+    // with uids.contains(); list them only with a bound (to_vector(max)).
+    UidSet uids;
     std::optional<std::uint32_t> min, max, count;
     std::optional<ModSeq> modseq;
 };

@@ -47,13 +47,22 @@ public:
     bool empty() const { return m_ranges.empty(); }
     std::uint64_t size() const;
     const std::vector<Range>& ranges() const { return m_ranges; }
-    std::vector<Uid> to_vector() const;
+    // Every UID, listed. A set parsed from server data can name 4294967295
+    // UIDs in 12 bytes (invariant 4), so the caller states how many it is
+    // prepared to hold: size() > max_size -> std::length_error, nothing allocated.
+    std::vector<Uid> to_vector(std::uint64_t max_size) const;
+    // The `n` smallest UIDs (fewer if the set is smaller).
+    std::vector<Uid> first(std::uint64_t n) const;
 
     // "1:3,5,9:12". Empty set renders as "".
     std::string to_string() const;
     // Parses "1:3,5" (ranges may be reversed, e.g. "5:1"); "" is the empty set.
     // Throws std::invalid_argument on "*", 0, leading zeros, overflow or stray characters.
+    // O(n log n) in the number of items, whatever their order.
     static UidSet parse(std::string_view text);
+    // The union of `ranges` (each may be reversed; UID 0 -> std::invalid_argument),
+    // sorted and merged in O(n log n).
+    static UidSet from_ranges(std::vector<Range> ranges);
 
     // Splits into chunks of at most `max_uids` UIDs each, preserving order.
     std::vector<UidSet> chunked(std::uint64_t max_uids) const;

@@ -33,6 +33,10 @@ struct Arg {
         String,   // quoted, else literal (never an atom)
         Literal,  // always a literal (APPEND message)
         Literal8, // "~{n}" (RFC 3516)
+        Mailbox,  // a mailbox name's exact bytes (DESIGN.md invariant 6): atom if it
+                  // can be, else quoted when quotable, else a literal, so CR, LF and
+                  // 8-bit bytes go verbatim; NUL -> EncodeError (RFC 3501 CHAR8 has
+                  // no NUL, so no form of astring can carry it)
     };
     Kind kind;
     std::string value;
@@ -43,6 +47,7 @@ struct Arg {
     static Arg string(std::string v) { return {Kind::String, std::move(v)}; }
     static Arg literal(std::string v) { return {Kind::Literal, std::move(v)}; }
     static Arg literal8(std::string v) { return {Kind::Literal8, std::move(v)}; }
+    static Arg mailbox(std::string wire_bytes) { return {Kind::Mailbox, std::move(wire_bytes)}; }
 };
 
 // An encoded command: text chunks with literals between them. chunks[i] ends with
@@ -65,8 +70,9 @@ struct EncodedCommand {
 // utf8: quoted strings may carry 8-bit (UTF8=ACCEPT, RFC 6855); otherwise 8-bit
 // forces a literal. Throws EncodeError for an invalid tag or name (each word must
 // be an atom; the tag has no '+'), an empty Atom or Raw, and NUL/CR/LF in any
-// argument that is not a Literal/Literal8. AString/String never turn NUL/CR/LF
-// into a literal: no mailbox name, password or search string needs them.
+// argument that is not a Literal/Literal8, and NUL in a Mailbox. AString/String
+// never turn NUL/CR/LF into a literal: no password or search string needs them;
+// a Mailbox sends CR/LF in a literal, as the server listed them.
 // AString "NIL" is quoted so that it is never read as nil.
 EncodedCommand encode_command(std::string_view tag, std::string_view name,
                               const std::vector<Arg>& args,

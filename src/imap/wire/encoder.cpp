@@ -27,6 +27,7 @@ const char* kind_name(Arg::Kind kind) {
     case Arg::Kind::String: return "string";
     case Arg::Kind::Literal: return "literal";
     case Arg::Kind::Literal8: return "literal8";
+    case Arg::Kind::Mailbox: return "mailbox";
     }
     return "argument";
 }
@@ -51,6 +52,10 @@ public:
 
     void arg(const Arg& a) {
         const std::string_view v = a.value;
+        if (a.kind == Arg::Kind::Mailbox) {
+            mailbox(a.value);
+            return;
+        }
         if (a.kind != Arg::Kind::Literal && a.kind != Arg::Kind::Literal8 && has_nul_cr_lf(v))
             throw EncodeError(std::string("NUL, CR or LF in ") + kind_name(a.kind) + " argument");
         switch (a.kind) {
@@ -68,9 +73,7 @@ public:
             return;
         case Arg::Kind::AString: {
             // astring = 1*ASTRING-CHAR / string
-            bool atom = !v.empty() && !is_nil(v);
-            for (char c : v) atom = atom && is_astring_char(c);
-            if (atom) {
+            if (is_astring(v)) {
                 text(v);
                 return;
             }
@@ -88,7 +91,24 @@ public:
         case Arg::Kind::Literal8:
             literal(a.value, true);
             return;
+        case Arg::Kind::Mailbox:
+            return;  // handled above
         }
+    }
+
+    // mailbox = "INBOX" / astring: the same bytes in whichever form carries them.
+    void mailbox(const std::string& bytes) {
+        if (bytes.find('\0') != std::string::npos) throw EncodeError("NUL in mailbox argument");
+        if (is_astring(bytes)) text(bytes);
+        else if (is_quotable(bytes, m_utf8)) text(quote(bytes));
+        else literal(bytes, false);
+    }
+
+    static bool is_astring(std::string_view v) {
+        if (v.empty() || is_nil(v)) return false;
+        for (char c : v)
+            if (!is_astring_char(c)) return false;
+        return true;
     }
 
     EncodedCommand finish() {
