@@ -243,6 +243,7 @@ private:
 
         std::string reply;
         try {
+            if (m_model.on_command) m_model.on_command(command);
             reply = dispatch(command, args);
         } catch (const std::exception& e) {
             reply = command.tag + " BAD " + e.what() + "\r\n";

@@ -98,6 +98,9 @@ public:
     std::function<void(const std::string& mailbox, std::uint32_t uid, const std::string& item,
                        std::string& rendered)>
         on_fetch_item;
+    // Called with each command before the model answers it: may change the
+    // model (e.g. expunge a message between a client's two commands).
+    std::function<void(const ModelCommand& command)> on_command;
     // Called with each command and its complete reply (untagged + tagged);
     // may rewrite the reply. Setting `drop` sends the (rewritten) reply and then
     // ends the connection (EOF).
