@@ -7,7 +7,6 @@
 #include "sync/mailbox_sync.hpp"
 
 #include <imapkeep/util/imap_date.hpp>
-#include <imapkeep/wire/framer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -19,13 +18,10 @@ namespace imapkeep::sync {
 
 namespace {
 
-constexpr std::size_t kChunkMessages = 200;
-constexpr std::uint64_t kChunkBytes = 32ull << 20;
-constexpr std::size_t kPipelineDepth = 3;
 constexpr std::size_t kFlagBatch = 500;
 
-// Message-ID from a BODY[HEADER.FIELDS (MESSAGE-ID)] section (RFC 5322 §3.6.4),
-// unfolded and trimmed.
+}  // namespace
+
 std::string parse_message_id(const std::string& header) {
     auto colon = header.find(':');
     if (colon == std::string::npos) return "";
@@ -48,29 +44,6 @@ std::string parse_message_id(const std::string& header) {
     auto e = value.find_last_not_of(" \t");
     return b == std::string::npos ? "" : value.substr(b, e - b + 1);
 }
-
-// Adapts a store PendingMessage to the wire layer's literal sink.
-class BodySink : public wire::LiteralSink {
-public:
-    explicit BodySink(std::unique_ptr<store::PendingMessage> pending) : m_pending(std::move(pending)) {}
-    void write(std::string_view chunk) override { m_pending->write(chunk); }
-    void finish() override { m_pending->finish(); }
-    std::unique_ptr<store::PendingMessage> take() { return std::move(m_pending); }
-
-private:
-    std::unique_ptr<store::PendingMessage> m_pending;
-};
-
-struct Arrived {
-    std::unique_ptr<store::PendingMessage> pending;
-    std::vector<std::string> flags;
-    std::int64_t internaldate = 0;
-    int zone = 0;
-    std::string message_id;
-    std::uint64_t modseq = 0;
-};
-
-}  // namespace
 
 const char* path_name(SyncPath path) {
     switch (path) {
@@ -175,9 +148,8 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         m_run.step();
     }
 
-    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1));
+    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), selected.uidnext);
 
-    if (selected.uidnext) record.uidnext = std::max(record.uidnext, selected.uidnext->value);
     record.highestmodseq = selected.highestmodseq ? selected.highestmodseq->value : 0;
     record.sync_path = path_name(path);
     record.last_sync_at = now();
@@ -323,171 +295,6 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
         m_catalog.save_mailbox(record);
     });
     apply_expunges(plan.unmatched_catalog);
-}
-
-void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid) {
-    // Which UIDs are new, and how big: one cheap round trip. "n:*" always matches
-    // the highest UID even when it is below n (RFC 3501 §6.4.8), so filter.
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> wanted;
-    UidSet range;
-    range.add_range(Uid(from_uid), Uid(0xFFFFFFFFu));
-    m_client.uid_fetch(range, "(UID RFC822.SIZE)", [&](imap::FetchData& d) {
-        if (!d.uid || d.uid->value < from_uid) return;
-        wanted.emplace_back(d.uid->value, d.rfc822_size.value_or(0));
-    });
-    if (wanted.empty()) return;
-    // Never a second copy: after a UIDVALIDITY re-match, or a run killed between
-    // its catalog commits, some of these may be cataloged already.
-    if (record.id != 0) {
-        std::set<std::uint32_t> have;
-        for (const auto& m : m_catalog.messages(record.id))
-            if (m.uidvalidity == record.uidvalidity) have.insert(m.uid);
-        std::erase_if(wanted, [&](const auto& w) { return have.count(w.first) > 0; });
-        // Files a killed run renamed into cur/ without cataloging them are among
-        // these UIDs: remove them so they are fetched once, not twice.
-        if (!m_run.options.dry_run) remove_orphans(record);
-    }
-    std::sort(wanted.begin(), wanted.end());
-    std::uint64_t total_bytes = 0;
-    for (const auto& w : wanted) total_bytes += w.second;
-    if (auto* p = m_run.options.progress) {
-        p->messages_total += wanted.size();
-        p->bytes_total += total_bytes;
-    }
-    if (m_run.options.dry_run) {
-        m_report.new_messages += wanted.size();
-        m_report.bytes += total_bytes;
-        return;
-    }
-    if (wanted.empty()) return;
-
-    // Chunks by count and bytes, so one command's bodies stay a bounded batch.
-    std::vector<UidSet> chunks;
-    {
-        UidSet current;
-        std::size_t count = 0;
-        std::uint64_t bytes = 0;
-        for (const auto& [uid, size] : wanted) {
-            if (count > 0 && (count >= kChunkMessages || bytes + size > kChunkBytes)) {
-                chunks.push_back(current);
-                current = UidSet();
-                count = 0;
-                bytes = 0;
-            }
-            current.add(Uid(uid));
-            ++count;
-            bytes += size;
-        }
-        if (!current.empty()) chunks.push_back(current);
-    }
-
-    const std::string account = m_run.account.name;
-    const std::string folder = record.folder;
-    std::map<wire::LiteralSink*, std::unique_ptr<BodySink>> sinks;
-    std::map<std::uint32_t, Arrived> arrived;
-    m_client.set_body_sink_factory([&](std::string_view, std::uint64_t) -> wire::LiteralSink* {
-        auto sink = std::make_unique<BodySink>(m_messages.begin(account, folder));
-        auto* raw = sink.get();
-        sinks[raw] = std::move(sink);
-        return raw;
-    });
-    auto on_fetch = [&](imap::FetchData& d) {
-        if (!d.uid || !d.has_body) return;
-        Arrived a;
-        if (d.body_sink) {
-            auto it = sinks.find(d.body_sink);
-            if (it == sinks.end()) return;
-            a.pending = it->second->take();
-            sinks.erase(it);
-        } else {
-            // Quirk(various): an empty body can come as "" rather than a literal.
-            a.pending = m_messages.begin(account, folder);
-            a.pending->write(d.body);
-            a.pending->finish();
-        }
-        if (d.flags) a.flags = store::normalize_flags(*d.flags);
-        if (d.internaldate) {
-            if (auto t = util::parse_imap_datetime(*d.internaldate)) {
-                a.internaldate = t->epoch;
-                a.zone = t->zone_offset_seconds;
-            }
-        }
-        for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
-        if (d.modseq) a.modseq = d.modseq->value;
-        m_report.bytes += a.pending->size();
-        if (auto* p = m_run.options.progress) {
-            p->messages_done += 1;
-            p->bytes_done += a.pending->size();
-        }
-        if (auto old = arrived.find(d.uid->value); old != arrived.end()) old->second.pending->discard();
-        arrived[d.uid->value] = std::move(a);
-    };
-    std::string items = "(UID FLAGS INTERNALDATE RFC822.SIZE";
-    if (m_run.best_path != SyncPath::Plain) items += " MODSEQ";
-    items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
-
-    auto cleanup = [&] {
-        m_client.set_body_sink_factory({});
-        for (auto& [uid, a] : arrived)
-            if (a.pending) a.pending->discard();
-        for (auto& [raw, sink] : sinks)
-            if (auto p = sink->take()) p->discard();
-    };
-    std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
-    try {
-        std::size_t next = 0;
-        while (next < chunks.size() || !inflight.empty()) {
-            while (next < chunks.size() && inflight.size() < kPipelineDepth) {
-                inflight.emplace_back(m_client.submit_uid_fetch(chunks[next], items, on_fetch), next);
-                ++next;
-            }
-            auto [tag, index] = inflight.front();
-            inflight.pop_front();
-            auto completion = m_client.wait(tag);
-            if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
-
-            // Durable, then renamed, then cataloged with the new high-water mark.
-            std::vector<std::pair<std::uint32_t, Arrived>> batch;
-            for (auto u : chunks[index].to_vector()) {
-                auto it = arrived.find(u.value);
-                if (it == arrived.end()) continue;  // expunged since we listed it
-                batch.emplace_back(u.value, std::move(it->second));
-                arrived.erase(it);
-            }
-            m_messages.sync_pending();
-            std::vector<store::MessageRecord> rows;
-            for (auto& [uid, a] : batch) {
-                store::MessageRecord m;
-                m.mailbox_id = record.id;
-                m.uidvalidity = record.uidvalidity;
-                m.uid = uid;
-                m.internaldate = a.internaldate;
-                m.internaldate_zone = a.zone;
-                m.size = a.pending->size();
-                m.sha256 = a.pending->sha256_hex();
-                m.message_id = a.message_id;
-                m.flags = a.flags;
-                m.modseq = a.modseq;
-                m.added_at = now();
-                m.file = m_messages.commit(*a.pending, account, folder, uid, a.internaldate, a.flags);
-                rows.push_back(std::move(m));
-            }
-            std::uint32_t last = chunks[index].ranges().back().last;
-            m_run.durable_step(m_catalog, m_messages, [&] {
-                for (const auto& m : rows) m_catalog.add_message(m);
-                record.uidnext = std::max(record.uidnext, last + 1);
-                m_catalog.save_mailbox(record);
-            });
-            m_report.new_messages += rows.size();
-        }
-    } catch (...) {
-        // FETCH commands still in flight would call back into this frame's
-        // locals: the connection cannot be used again.
-        if (!inflight.empty()) m_client.abandon("a mailbox sync failed with commands in flight");
-        cleanup();
-        throw;
-    }
-    cleanup();
 }
 
 }  // namespace imapkeep::sync

@@ -6,9 +6,29 @@
 #include <imapkeep/sync/plan.hpp>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <optional>
 
 namespace imapkeep::sync {
+
+// UIDs per UID SEARCH command when asking which of a set still exist: keeps
+// one reply line far below the line limit without ESEARCH (130k+ UIDs).
+constexpr std::uint64_t kSearchUids = 20000;
+
+// Message-ID from a BODY[HEADER.FIELDS (MESSAGE-ID)] section (RFC 5322 §3.6.4),
+// unfolded and trimmed.
+std::string parse_message_id(const std::string& header);
+
+// A body that arrived whole, waiting for its chunk's commit.
+struct Arrived {
+    std::unique_ptr<store::PendingMessage> pending;
+    std::vector<std::string> flags;
+    std::int64_t internaldate = 0;
+    int zone = 0;
+    std::string message_id;
+    std::uint64_t modseq = 0;
+};
 
 enum class SyncPath { Qresync, Condstore, Plain };
 const char* path_name(SyncPath path);
@@ -63,8 +83,21 @@ private:
                     std::vector<std::uint32_t>& qresync_vanished);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
-    // Downloads every UID >= from_uid the catalog does not have yet.
-    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid);
+    // Downloads every UID >= from_uid the catalog does not have yet and moves
+    // the high-water mark as far as every body below it is durable: up to
+    // `server_uidnext` only when all listed UIDs arrived whole or are gone.
+    // Bodies that did not arrive whole become errors of the report.
+    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid, std::optional<Uid> server_uidnext);
+    using Listing = std::vector<std::pair<std::uint32_t, std::uint64_t>>;  // uid, RFC822.SIZE
+    struct NewMail;
+    Listing list_new_uids(std::uint32_t from_uid);
+    Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
+    void count_new(const Listing& wanted);
+    static std::vector<UidSet> plan_chunks(const Listing& wanted);
+    void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
+    void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
+    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state);
+    void report_incomplete(NewMail& state);
     std::int64_t now() const;
 
     AccountRun& m_run;
