@@ -90,70 +90,101 @@ bool MailboxSync::unchanged(const store::MailboxRecord& record, const imap::Stat
 
 MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
                                 const std::optional<imap::StatusData>& listed_status) {
-    const imap::StatusData* status = listed_status ? &*listed_status : nullptr;
     auto started = std::chrono::steady_clock::now();
     m_report = MailboxReport{};
     m_report.name = mailbox.name;
     auto record = load_record(mailbox);
-    bool is_new = record.id == 0;
+    const bool is_new = record.id == 0;
     m_report.created = is_new;
-    const bool dry = m_run.options.dry_run;
 
-    // Without LIST-STATUS, one STATUS round trip still spares the EXAMINE and
-    // the flag diff of an unchanged mailbox (only a modseq can prove "unchanged").
-    std::optional<imap::StatusData> asked;
-    if (!is_new && !status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
-        try {
-            asked = m_client.status(mailbox.name, {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
-            status = &*asked;
-        } catch (const imap::CommandFailed&) {
-            // The EXAMINE below reports the real problem, if any.
-        }
-    }
-    if (!is_new && status && unchanged(record, *status)) {
-        m_report.path = "unchanged";
-        if (!dry) {
-            record.last_sync_at = now();
-            m_catalog.save_mailbox(record);
-        }
-        return m_report;
-    }
+    if (!is_new && skip_unchanged(record, mailbox, listed_status)) return m_report;
 
-    SyncPath path = m_run.best_path;
-    std::map<std::uint32_t, std::vector<std::string>> qresync_flags;
-    std::vector<std::uint32_t> qresync_vanished;
-    std::optional<imap::QresyncParams> qresync;
-    if (path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
-        qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
-    // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
-    auto selected = m_client.select(mailbox.name, true, qresync, path == SyncPath::Condstore);
-    for (const auto& f : selected.changed)
-        if (f.uid && f.flags) qresync_flags[f.uid->value] = *f.flags;
-    for (auto u : selected.vanished.to_vector()) qresync_vanished.push_back(u.value);
-    if (!selected.highestmodseq) path = SyncPath::Plain;  // [NOMODSEQ] mailbox
-    m_report.path = path_name(path);
-
-    if (!is_new && record.uidvalidity != 0 && record.uidvalidity != selected.uidvalidity.value) {
-        handle_uidvalidity_change(record, selected.uidvalidity.value);
+    auto examined = examine(mailbox, record, is_new);
+    bool reconciled = true;
+    if (!is_new && record.uidvalidity != 0 && record.uidvalidity != examined.selected.uidvalidity.value) {
+        handle_uidvalidity_change(record, examined.selected.uidvalidity.value);
     } else if (!is_new) {
-        sync_known(record, qresync ? SyncPath::Qresync
-                                             : (path == SyncPath::Qresync ? SyncPath::Condstore : path),
-                   qresync_flags, qresync_vanished);
+        reconciled = reconcile_known(record, examined);
     }
-    record.uidvalidity = selected.uidvalidity.value;
+    record.uidvalidity = examined.selected.uidvalidity.value;
     record.delimiter = mailbox.delimiter;
     if (!mailbox.mailboxid.empty()) record.mailboxid = mailbox.mailboxid;
-    if (!dry && record.id == 0) {
+    if (!m_run.options.dry_run && record.id == 0) {
         record.id = m_catalog.save_mailbox(record);
         m_run.step();
     }
 
-    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), selected.uidnext);
+    fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
+    finish(record, examined, reconciled);
+    m_report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return m_report;
+}
 
-    record.highestmodseq = selected.highestmodseq ? selected.highestmodseq->value : 0;
-    record.sync_path = path_name(path);
+bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailbox& mailbox,
+                                 const std::optional<imap::StatusData>& listed_status) {
+    // Without LIST-STATUS, one STATUS round trip still spares the EXAMINE and
+    // the flag diff of an unchanged mailbox (only a modseq can prove "unchanged").
+    std::optional<imap::StatusData> status = listed_status;
+    if (!status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
+        try {
+            status = m_client.status(mailbox.name, {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
+        } catch (const imap::CommandFailed&) {
+            // The EXAMINE that follows reports the real problem, if any.
+        }
+    }
+    if (!status || !unchanged(record, *status)) return false;
+    m_report.path = "unchanged";
+    if (!m_run.options.dry_run) {
+        record.last_sync_at = now();
+        m_catalog.save_mailbox(record);
+    }
+    return true;
+}
+
+MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox, const store::MailboxRecord& record,
+                                           bool is_new) {
+    Examined e;
+    e.path = m_run.best_path;
+    std::optional<imap::QresyncParams> qresync;
+    if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
+        qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
+    // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
+    e.selected = m_client.select(mailbox.name, true, qresync, e.path == SyncPath::Condstore);
+    e.qresync_used = qresync.has_value();
+    if (!e.selected.highestmodseq) e.path = SyncPath::Plain;  // [NOMODSEQ] mailbox
+    m_report.path = path_name(e.path);
+    return e;
+}
+
+// Flags and expunges of the messages the catalog knows. A failure here is this
+// mailbox's error, but new mail is still fetched (invariant 7); only a dead
+// connection (Abort) or the test stop hook end the mailbox's sync.
+bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& examined) {
+    SyncPath path = examined.qresync_used ? SyncPath::Qresync
+                    : examined.path == SyncPath::Qresync ? SyncPath::Condstore
+                                                          : examined.path;
+    try {
+        sync_known(record, path, examined.selected);
+        return true;
+    } catch (const StopRequested&) {
+        throw;
+    } catch (const imap::Abort&) {
+        throw;
+    } catch (const std::exception& e) {
+        m_report.errors.push_back(std::string("reconciling known messages: ") + e.what());
+        return false;
+    }
+}
+
+// The flag high-water mark moves only when every known message was reconciled:
+// otherwise the next run asks for the same changes again.
+void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined, bool reconciled) {
+    if (reconciled)
+        record.highestmodseq = examined.selected.highestmodseq ? examined.selected.highestmodseq->value : 0;
+    record.sync_path = path_name(examined.path);
     record.last_sync_at = now();
-    if (!dry) {
+    if (!m_run.options.dry_run) {
         m_catalog.save_mailbox(record);
         m_run.step();
     }
@@ -162,9 +193,6 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     } catch (const imap::CommandFailed&) {
         // Nothing was changed on the server; a refused UNSELECT only costs a reselect.
     }
-    m_report.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return m_report;
 }
 
 // A run killed between renaming files into cur/ and committing their catalog
@@ -176,10 +204,7 @@ void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
     m_messages.remove_unknown_files(m_run.account.name, record.folder, known);
 }
 
-void MailboxSync::sync_known(store::MailboxRecord& record,
-                             SyncPath path,
-                             std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
-                             std::vector<std::uint32_t>& qresync_vanished) {
+void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected) {
     auto catalog = m_catalog.messages(record.id);
     std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != record.uidvalidity; });
     if (catalog.empty()) return;
@@ -190,10 +215,13 @@ void MailboxSync::sync_known(store::MailboxRecord& record,
 
     FlagDiff diff;
     if (path == SyncPath::Qresync) {
-        diff = plan_flags(catalog, qresync_flags, false);
-        std::set<std::uint32_t> gone(qresync_vanished.begin(), qresync_vanished.end());
+        std::map<std::uint32_t, std::vector<std::string>> changed;
+        for (const auto& f : selected.changed)
+            if (f.uid && f.flags) changed[f.uid->value] = *f.flags;
+        diff = plan_flags(catalog, changed, false);
+        // VANISHED stays a set of ranges (invariant 4): membership per catalog row.
         for (const auto& m : catalog)
-            if (gone.count(m.uid)) diff.expunged.push_back(m.id);
+            if (selected.vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
     } else {
         std::map<std::uint32_t, std::vector<std::string>> flags;
         std::optional<ModSeq> since;
@@ -203,12 +231,8 @@ void MailboxSync::sync_known(store::MailboxRecord& record,
             if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
         }, full ? std::nullopt : since);
         diff = plan_flags(catalog, flags, full);
-        if (!full) {
-            // CONDSTORE reports flag changes only; expunges need the UID list.
-            bool esearch = m_client.has_capability("ESEARCH");
-            auto found = m_client.uid_search("UID " + known.to_string(), esearch);
-            diff.expunged = plan_expunges(catalog, found.numbers);
-        }
+        // CONDSTORE reports flag changes only; expunges need the UID list.
+        if (!full) diff.expunged = plan_expunges(catalog, server_uids(known));
     }
     // A message both changed and expunged is just expunged.
     std::set<store::Id> gone(diff.expunged.begin(), diff.expunged.end());
@@ -218,6 +242,21 @@ void MailboxSync::sync_known(store::MailboxRecord& record,
     if (m_run.options.dry_run) return;
     apply_flags(record, diff);
     apply_expunges(diff.expunged);
+}
+
+// Which UIDs of `range` the server still has, asked in slices: without
+// ESEARCH each slice's answer is one "* SEARCH" line, which must stay well
+// below the line limit (a UID is at most 10 digits and a space).
+std::vector<std::uint32_t> MailboxSync::server_uids(const UidSet& range) {
+    const std::uint64_t per_line = m_client.options().limits.max_line / 11;
+    const std::uint64_t slice = std::clamp<std::uint64_t>(per_line > 16 ? per_line - 16 : 1, 1, kSearchUids);
+    const bool esearch = m_client.has_capability("ESEARCH");
+    std::vector<std::uint32_t> present;
+    for (const auto& part : range.chunked(slice)) {
+        auto found = m_client.uid_search("UID " + part.to_string(), esearch);
+        present.insert(present.end(), found.numbers.begin(), found.numbers.end());
+    }
+    return present;
 }
 
 void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff) {

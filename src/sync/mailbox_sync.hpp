@@ -74,13 +74,24 @@ public:
     MailboxReport sync(const ServerMailbox& mailbox, const std::optional<imap::StatusData>& status);
 
 private:
+    // What EXAMINE said, and the path it leaves.
+    struct Examined {
+        imap::SelectData selected;
+        SyncPath path = SyncPath::Plain;
+        bool qresync_used = false;  // EXAMINE carried QRESYNC parameters
+    };
+
     store::MailboxRecord load_record(const ServerMailbox& mailbox);
+    bool skip_unchanged(store::MailboxRecord& record, const ServerMailbox& mailbox,
+                        const std::optional<imap::StatusData>& listed_status);
+    Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
+    bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
+    void finish(store::MailboxRecord& record, const Examined& examined, bool reconciled);
+    std::vector<std::uint32_t> server_uids(const UidSet& range);
     void remove_orphans(const store::MailboxRecord& record);
     bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
-    void sync_known(store::MailboxRecord& record,
-                    SyncPath path, std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
-                    std::vector<std::uint32_t>& qresync_vanished);
+    void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
     // Downloads every UID >= from_uid the catalog does not have yet and moves

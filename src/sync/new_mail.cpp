@@ -279,11 +279,8 @@ void MailboxSync::report_incomplete(NewMail& state) {
     if (state.incomplete.empty()) return;
     UidSet asked;
     for (const auto& [uid, why] : state.incomplete) asked.add(Uid(uid));
-    std::set<std::uint32_t> present;
-    for (const auto& part : asked.chunked(kSearchUids)) {
-        auto found = m_client.uid_search("UID " + part.to_string(), m_client.has_capability("ESEARCH"));
-        present.insert(found.numbers.begin(), found.numbers.end());
-    }
+    auto found = server_uids(asked);
+    std::set<std::uint32_t> present(found.begin(), found.end());
     std::erase_if(state.incomplete, [&](const auto& entry) { return !present.count(entry.first); });
     for (const auto& [uid, why] : state.incomplete)
         m_report.errors.push_back("UID " + std::to_string(uid) + ": " + why + "; fetched again next run");
