@@ -206,7 +206,7 @@ void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
 
 void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected) {
     auto catalog = m_catalog.messages(record.id);
-    std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != record.uidvalidity; });
+    retire_stale(catalog, record.uidvalidity);
     if (catalog.empty()) return;
     std::uint32_t max_known = 0;
     for (const auto& m : catalog) max_known = std::max(max_known, m.uid);
@@ -244,6 +244,19 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const 
     apply_expunges(diff.expunged);
 }
 
+// Live rows of an older UIDVALIDITY have no UID on the server any more: a
+// re-match stopped half-way (by an older version, which committed it in two
+// steps) left them. They are retired here, so replaying is always safe.
+void MailboxSync::retire_stale(std::vector<store::MessageRecord>& catalog, std::uint32_t uidvalidity) {
+    std::vector<store::Id> stale;
+    for (const auto& m : catalog)
+        if (m.uidvalidity != uidvalidity) stale.push_back(m.id);
+    if (stale.empty()) return;
+    std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != uidvalidity; });
+    m_report.expunged += stale.size();
+    if (!m_run.options.dry_run) apply_expunges(stale);
+}
+
 // Which UIDs of `range` the server still has, asked in slices: without
 // ESEARCH each slice's answer is one "* SEARCH" line, which must stay well
 // below the line limit (a UID is at most 10 digits and a space).
@@ -275,22 +288,25 @@ void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff)
 }
 
 void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
-    const bool keep = m_run.account.expunged == ExpungedPolicy::Keep;
     for (std::size_t start = 0; start < ids.size(); start += kFlagBatch) {
         auto end = std::min(ids.size(), start + kFlagBatch);
         m_run.durable_step(m_catalog, m_messages, [&] {
-            for (std::size_t i = start; i < end; ++i) {
-                auto message = m_catalog.message_by_id(ids[i]);
-                if (!message) continue;
-                auto file = m_messages.locate(message->file);
-                if (keep) {
-                    m_catalog.mark_expunged(ids[i], now(), m_messages.move_to_attic(file));
-                } else {
-                    m_messages.remove(file);
-                    m_catalog.delete_message(ids[i]);
-                }
-            }
+            for (std::size_t i = start; i < end; ++i) retire(ids[i]);
         });
+    }
+}
+
+// Inside a durable step: the message is gone from the server; to the attic
+// (or away, when mirroring).
+void MailboxSync::retire(store::Id id) {
+    auto message = m_catalog.message_by_id(id);
+    if (!message) return;
+    auto file = m_messages.locate(message->file);
+    if (m_run.account.expunged == ExpungedPolicy::Keep) {
+        m_catalog.mark_expunged(id, now(), m_messages.move_to_attic(file));
+    } else {
+        m_messages.remove(file);
+        m_catalog.delete_message(id);
     }
 }
 
@@ -315,8 +331,9 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     auto plan = plan_rematch(catalog, server);
     m_report.expunged += plan.unmatched_catalog.size();
     if (m_run.options.dry_run) return;
-    // One transaction: the re-keyed messages and the new UIDVALIDITY land together,
-    // so a crash leaves either the old world or the new one.
+    // One transaction: the re-keyed messages, the retired unmatched ones and the
+    // new UIDVALIDITY land together, so a crash leaves either the old world or
+    // the new one (invariant 3).
     m_run.durable_step(m_catalog, m_messages, [&] {
         for (const auto& [id, uid] : plan.matched) {
             auto message = m_catalog.message_by_id(id);
@@ -328,12 +345,12 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
             if (f != store::normalize_flags(message->flags))
                 m_catalog.update_flags(id, f, message->modseq, m_messages.set_flags(file, f), now());
         }
+        for (auto id : plan.unmatched_catalog) retire(id);
         record.uidvalidity = new_uidvalidity;
         record.uidnext = 1;
         record.highestmodseq = 0;
         m_catalog.save_mailbox(record);
     });
-    apply_expunges(plan.unmatched_catalog);
 }
 
 }  // namespace imapkeep::sync

@@ -94,6 +94,8 @@ private:
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
+    void retire(store::Id id);
+    void retire_stale(std::vector<store::MessageRecord>& catalog, std::uint32_t uidvalidity);
     // Downloads every UID >= from_uid the catalog does not have yet and moves
     // the high-water mark as far as every body below it is durable: up to
     // `server_uidnext` only when all listed UIDs arrived whole or are gone.
