@@ -15,6 +15,8 @@ namespace imapkeep::sync {
 
 namespace {
 
+constexpr std::size_t kRenameSample = 8;
+
 struct Listed {
     ServerMailbox mailbox;
     std::optional<imap::StatusData> status;
@@ -110,6 +112,32 @@ MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::Mess
     return r;
 }
 
+// Evidence for an unproven rename (same UIDVALIDITY, no MAILBOXID on one side):
+// the candidate holds the catalog's messages at their UIDs. Any failure to ask
+// is no evidence: a delete plus a create loses nothing, a wrong rename does.
+bool confirm_rename(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& record,
+                    const ServerMailbox& candidate) {
+    auto sample = rename_sample(catalog.messages(record.id), record.uidvalidity, kRenameSample);
+    if (sample.empty()) return false;
+    UidSet uids;
+    for (const auto& m : sample) uids.add(Uid(m.uid));
+    std::vector<ServerMessageKey> server;
+    try {
+        auto selected = client.select(candidate.name, true);
+        if (selected.uidvalidity.value != record.uidvalidity) return false;
+        client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", [&](imap::FetchData& d) {
+            if (!d.uid || !uids.contains(*d.uid)) return;
+            ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
+            for (const auto& [section, text] : d.sections) key.message_id = parse_message_id(text);
+            server.push_back(key);
+        });
+        client.unselect();
+    } catch (const imap::CommandFailed&) {
+        return false;
+    }
+    return same_messages(sample, server);
+}
+
 std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
@@ -126,6 +154,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         Listed l;
         l.mailbox.name = e.name;
         l.mailbox.delimiter = e.delimiter;
+        l.mailbox.wire_name = e.raw_name;
         for (const auto& s : statuses) {
             if (s.name != e.name) continue;
             l.status = s;
@@ -204,6 +233,13 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         auto record_of = [&](store::Id id) {
             return *std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
         };
+        // Without proof the candidate syncs as a new mailbox of its own.
+        for (const auto& [id, candidate] : changes.unproven) {
+            if (confirm_rename(*client, catalog, record_of(id), candidate))
+                changes.renamed.emplace_back(id, candidate);
+            else
+                changes.deleted.push_back(id);
+        }
         for (const auto& [id, target] : changes.renamed)
             report.mailboxes.push_back(apply_rename(run, catalog, messages, record_of(id), target));
         for (auto id : changes.deleted)
