@@ -112,3 +112,37 @@ TEST_CASE("expunge detection without ESEARCH asks UID SEARCH in ranges that fit 
     for (const auto& line : f.server.commands())
         if (line.find("UID SEARCH") != std::string::npos) CHECK(line.size() < 100);
 }
+
+TEST_CASE("one failing mailbox never stops the others, on any number of connections", "[sync][invariant7]") {
+    for (int connections : {1, 3}) {
+        DYNAMIC_SECTION("connections: " << connections) {
+            ModelFixture f;
+            f.account.connections = connections;
+            for (const char* name : {"A", "B", "C", "D", "E"}) {
+                f.server.add_mailbox(name);
+                f.server.append(name, message(name));
+            }
+            auto examines = [](const ModelCommand& c, const std::string& name) {
+                return c.name == "EXAMINE" && (c.text.find("EXAMINE " + name) != std::string::npos ||
+                                               c.text.find("EXAMINE \"" + name + "\"") != std::string::npos);
+            };
+            bool dropped = false;
+            f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
+                if (examines(c, "B"))
+                    reply = c.tag + " NO [SERVERBUG] B is broken\r\n";
+                if (!dropped && examines(c, "D")) {
+                    dropped = true;  // D's connection dies once: reconnect and retry
+                    reply.clear();
+                    drop = true;
+                }
+            };
+            auto report = f.backup();
+            for (const char* name : {"A", "C", "D", "E"}) CHECK(f.stored(name).size() == 1);
+            CHECK_FALSE(f.record("B"));
+            std::size_t failed = 0;
+            for (const auto& m : report.mailboxes) failed += m.failed() ? 1 : 0;
+            CHECK(failed == 1);
+            CHECK(dropped);
+        }
+    }
+}
