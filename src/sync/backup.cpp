@@ -1,10 +1,9 @@
 // backup_account: connect, list, reconcile the mailbox set (new, renamed,
 // deleted), then sync mailboxes on `connections` parallel connections.
-#include <imapkeep/store/sqlite_catalog.hpp>
-#include <imapkeep/sync/backup.hpp>
-
 #include <algorithm>
 #include <ctime>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -115,8 +114,8 @@ MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::Mess
 // Evidence for an unproven rename (same UIDVALIDITY, no MAILBOXID on one side):
 // the candidate holds the catalog's messages at their UIDs. Any failure to ask
 // is no evidence: a delete plus a create loses nothing, a wrong rename does.
-bool confirm_rename(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& record,
-                    const ServerMailbox& candidate) {
+bool confirm_rename(imap::Client& client, store::Catalog& catalog,
+                    const store::MailboxRecord& record, const ServerMailbox& candidate) {
     auto sample = rename_sample(catalog.messages(record.id), record.uidvalidity, kRenameSample);
     if (sample.empty()) return false;
     UidSet uids;
@@ -125,12 +124,14 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog, const store::
     try {
         auto selected = client.select(candidate.name, true);
         if (selected.uidvalidity.value != record.uidvalidity) return false;
-        client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", [&](imap::FetchData& d) {
-            if (!d.uid || !uids.contains(*d.uid)) return;
-            ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
-            for (const auto& [section, text] : d.sections) key.message_id = parse_message_id(text);
-            server.push_back(key);
-        });
+        client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                         [&](imap::FetchData& d) {
+                             if (!d.uid || !uids.contains(*d.uid)) return;
+                             ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
+                             for (const auto& [section, text] : d.sections)
+                                 key.message_id = parse_message_id(text);
+                             server.push_back(key);
+                         });
         client.unselect();
     } catch (const imap::CommandFailed&) {
         return false;
@@ -168,8 +169,9 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
 
 // The mailboxes of one run, handed out to parallel workers one at a time.
 class MailboxQueue {
-public:
-    explicit MailboxQueue(const std::vector<Listed>& selected) : m_selected(selected), m_results(selected.size()) {}
+  public:
+    explicit MailboxQueue(const std::vector<Listed>& selected)
+        : m_selected(selected), m_results(selected.size()) {}
 
     // The next mailbox to sync, or nullopt when all are taken or the run stops.
     std::optional<std::size_t> take() {
@@ -186,7 +188,7 @@ public:
     std::exception_ptr stopped() const { return m_stop; }
     std::vector<MailboxReport>& results() { return m_results; }
 
-private:
+  private:
     const std::vector<Listed>& m_selected;
     std::vector<MailboxReport> m_results;
     std::mutex m_mutex;
@@ -198,7 +200,7 @@ private:
 // mailboxes from the queue until it is empty. A dead connection is opened
 // again once per mailbox; errors become the mailbox's report.
 class Worker {
-public:
+  public:
     Worker(AccountRun& run, store::MessageStore& messages, MailboxQueue& queue)
         : m_run(run), m_messages(messages), m_queue(queue) {}
     ~Worker() {
@@ -225,7 +227,7 @@ public:
         }
     }
 
-private:
+  private:
     void connect() {
         if (m_client) return;
         m_client = imap::connect_and_login(m_run.account.connect);
@@ -302,7 +304,8 @@ Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& a
                        const BackupOptions& options) {
     Scope scope;
     for (const auto& l : listed) {
-        if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes, account.exclude))
+        if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
+                              account.exclude))
             continue;
         scope.in_scope.push_back(l.mailbox);
         if (!options.mailbox_filter.empty() &&
@@ -352,11 +355,12 @@ void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog
     }
     for (const auto& [id, target] : changes.renamed)
         reports.push_back(apply_rename(run, catalog, messages, record_of(id), target));
-    for (auto id : changes.deleted) reports.push_back(apply_delete(run, catalog, messages, record_of(id)));
+    for (auto id : changes.deleted)
+        reports.push_back(apply_delete(run, catalog, messages, record_of(id)));
 }
 
-void record_connect_failure(AccountReport& report, const std::exception& e, imap::ConnectError::Kind kind,
-                            bool transient) {
+void record_connect_failure(AccountReport& report, const std::exception& e,
+                            imap::ConnectError::Kind kind, bool transient) {
     report.connect_failed = true;
     report.error = e.what();
     report.error_kind = kind;
@@ -391,7 +395,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     auto scope = select_mailboxes(listed, account, options);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
-            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope, report.mailboxes);
+            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,
+                                  report.mailboxes);
         } catch (const imap::Abort&) {
             // The connection died while asking: renames and deletions wait for
             // the next run; the workers connect again for the mailboxes.

@@ -1,13 +1,12 @@
 // MailboxSync::fetch_new: list the UIDs above the high-water mark, download
 // their bodies in pipelined chunks, and commit each chunk with a mark that
 // never passes a UID whose bytes did not arrive whole (DESIGN.md invariant 1).
-#include "sync/mailbox_sync.hpp"
-
+#include <algorithm>
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/framer.hpp>
-
-#include <algorithm>
 #include <set>
+
+#include "sync/mailbox_sync.hpp"
 
 namespace imapkeep::sync {
 
@@ -20,13 +19,14 @@ constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
 // Adapts a store PendingMessage to the wire layer's literal sink.
 class BodySink : public wire::LiteralSink {
-public:
-    explicit BodySink(std::unique_ptr<store::PendingMessage> pending) : m_pending(std::move(pending)) {}
+  public:
+    explicit BodySink(std::unique_ptr<store::PendingMessage> pending)
+        : m_pending(std::move(pending)) {}
     void write(std::string_view chunk) override { m_pending->write(chunk); }
     void finish() override { m_pending->finish(); }
     std::unique_ptr<store::PendingMessage> take() { return std::move(m_pending); }
 
-private:
+  private:
     std::unique_ptr<store::PendingMessage> m_pending;
 };
 
@@ -88,8 +88,8 @@ MailboxSync::Listing MailboxSync::list_new_uids(std::uint32_t from_uid) {
     return listed;
 }
 
-MailboxSync::Listing MailboxSync::drop_cataloged(
-    const store::MailboxRecord& record, Listing wanted) {
+MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& record,
+                                                 Listing wanted) {
     if (record.id == 0 || wanted.empty()) return wanted;
     // Never a second copy: after a UIDVALIDITY re-match, or a run killed between
     // its catalog commits, or a UID held back by an incomplete body, some of
@@ -140,7 +140,8 @@ std::vector<UidSet> MailboxSync::plan_chunks(const Listing& wanted) {
 
 // Up to kPipelineDepth chunk FETCHes in flight; each completed chunk is
 // committed before the next is waited for.
-void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state) {
+void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSet>& chunks,
+                           NewMail& state) {
     const std::string account = m_run.account.name;
     const std::string folder = record.folder;
     m_client.set_body_sink_factory([&](std::string_view, std::uint64_t) -> wire::LiteralSink* {
@@ -159,7 +160,8 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
         std::size_t next = 0;
         while (next < chunks.size() || !inflight.empty()) {
             while (next < chunks.size() && inflight.size() < kPipelineDepth) {
-                inflight.emplace_back(m_client.submit_uid_fetch(chunks[next], items, on_fetch), next);
+                inflight.emplace_back(m_client.submit_uid_fetch(chunks[next], items, on_fetch),
+                                      next);
                 ++next;
             }
             auto [tag, index] = inflight.front();
@@ -199,7 +201,8 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes means a
     // truncated or NIL body, never a whole message.
     auto listed = state.listed_size.find(uid);
-    std::uint64_t expected = d.rfc822_size.value_or(listed == state.listed_size.end() ? 0 : listed->second);
+    std::uint64_t expected =
+        d.rfc822_size.value_or(listed == state.listed_size.end() ? 0 : listed->second);
     if (pending->size() < expected) {
         state.incomplete[uid] = "body arrived with " + std::to_string(pending->size()) + " of " +
                                 std::to_string(expected) + " bytes";
@@ -223,7 +226,8 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
         p->bytes_done += a.pending->size();
     }
     state.incomplete.erase(uid);
-    if (auto old = state.arrived.find(uid); old != state.arrived.end()) old->second.pending->discard();
+    if (auto old = state.arrived.find(uid); old != state.arrived.end())
+        old->second.pending->discard();
     state.arrived[uid] = std::move(a);
 }
 
@@ -260,7 +264,8 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         m.flags = a.flags;
         m.modseq = a.modseq;
         m.added_at = now();
-        m.file = m_messages.commit(*a.pending, account, record.folder, uid, a.internaldate, a.flags);
+        m.file =
+            m_messages.commit(*a.pending, account, record.folder, uid, a.internaldate, a.flags);
         a.pending.reset();
         rows.push_back(std::move(m));
     }
@@ -283,7 +288,8 @@ void MailboxSync::report_incomplete(NewMail& state) {
     std::set<std::uint32_t> present(found.begin(), found.end());
     std::erase_if(state.incomplete, [&](const auto& entry) { return !present.count(entry.first); });
     for (const auto& [uid, why] : state.incomplete)
-        m_report.errors.push_back("UID " + std::to_string(uid) + ": " + why + "; fetched again next run");
+        m_report.errors.push_back("UID " + std::to_string(uid) + ": " + why +
+                                  "; fetched again next run");
 }
 
 }  // namespace imapkeep::sync

@@ -1,11 +1,11 @@
 #include "support/model_server.hpp"
 
-#include <imapkeep/transport/fault.hpp>
+#include <strings.h>
 
 #include <algorithm>
 #include <cctype>
+#include <imapkeep/transport/fault.hpp>
 #include <stdexcept>
-#include <strings.h>
 
 namespace imapkeep::testing {
 
@@ -22,11 +22,13 @@ struct Token {
     enum class Kind { Atom, String, List } kind = Kind::Atom;
     std::string text;
     std::vector<Token> items;
-    bool is(const char* atom) const { return kind == Kind::Atom && strcasecmp(text.c_str(), atom) == 0; }
+    bool is(const char* atom) const {
+        return kind == Kind::Atom && strcasecmp(text.c_str(), atom) == 0;
+    }
 };
 
 class Tokenizer {
-public:
+  public:
     explicit Tokenizer(std::string_view raw) : m_raw(raw) {}
 
     std::vector<Token> parse_all() {
@@ -40,7 +42,7 @@ public:
         return out;
     }
 
-private:
+  private:
     bool skip_spaces() {
         while (m_pos < m_raw.size() && m_raw[m_pos] == ' ') ++m_pos;
         return m_pos < m_raw.size();
@@ -103,7 +105,8 @@ std::vector<UidSet::Range> parse_set(const std::string& text, std::uint32_t star
     };
     while (pos <= text.size()) {
         auto comma = text.find(',', pos);
-        std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        std::string part =
+            text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         auto colon = part.find(':');
         std::uint32_t a = number(part.substr(0, colon));
         std::uint32_t b = colon == std::string::npos ? a : number(part.substr(colon + 1));
@@ -144,7 +147,8 @@ bool pattern_matches(std::string_view name, std::string_view pattern, char delim
         }
         return false;
     }
-    return !name.empty() && name[0] == p && pattern_matches(name.substr(1), pattern.substr(1), delimiter);
+    return !name.empty() && name[0] == p &&
+           pattern_matches(name.substr(1), pattern.substr(1), delimiter);
 }
 
 // The header fields of `body` named in `names` (all when empty), unfolded
@@ -161,7 +165,8 @@ std::string header_fields(const std::string& body, const std::set<std::string>& 
         std::string line = header.substr(pos, next - pos);
         if (line[0] != ' ' && line[0] != '\t') {
             auto colon = line.find(':');
-            keep = names.empty() || (colon != std::string::npos && names.count(upper(line.substr(0, colon))));
+            keep = names.empty() ||
+                   (colon != std::string::npos && names.count(upper(line.substr(0, colon))));
         }
         if (keep) out += line;
         pos = next;
@@ -174,7 +179,7 @@ std::string header_fields(const std::string& body, const std::set<std::string>& 
 // One client connection: buffers the client's bytes until whole commands have
 // arrived, answers "+" to synchronizing literals, and dispatches.
 class ModelServer::Connection {
-public:
+  public:
     Connection(ModelServer& model, std::size_t id) : m_model(model), m_id(id) {}
 
     std::string respond(const std::string& client_bytes) {
@@ -193,7 +198,7 @@ public:
         return out;
     }
 
-private:
+  private:
     // True when the buffer starts with a whole command (length set). A
     // synchronizing literal whose bytes have not come yet gets its "+".
     bool complete_command(std::size_t& length, std::string& out) {
@@ -236,7 +241,8 @@ private:
             command.name += " " + upper(tokens[2].text);
             first_arg = 3;
         }
-        std::vector<Token> args(tokens.begin() + static_cast<std::ptrdiff_t>(first_arg), tokens.end());
+        std::vector<Token> args(tokens.begin() + static_cast<std::ptrdiff_t>(first_arg),
+                                tokens.end());
         command.text = raw.substr(0, raw.size() - 2);
         command.connection = m_id;
         m_model.m_log.push_back(command.text);
@@ -272,7 +278,8 @@ private:
         if (n == "STATUS") return status(c, args);
         if (n == "SELECT" || n == "EXAMINE") return select(c, args);
         if (n == "UNSELECT" || n == "CLOSE") {
-            if (n == "UNSELECT" && !m_model.m_caps.count("UNSELECT")) throw std::runtime_error("no UNSELECT");
+            if (n == "UNSELECT" && !m_model.m_caps.count("UNSELECT"))
+                throw std::runtime_error("no UNSELECT");
             m_selected.clear();
             return ok(c);
         }
@@ -313,17 +320,20 @@ private:
             } else if (name == "RECENT") {
                 out.push_back("RECENT 0");
             } else if (name == "UNSEEN") {
-                auto unseen = std::count_if(mb.messages.begin(), mb.messages.end(), [](const auto& m) {
-                    const auto& f = m.second.flags;
-                    return std::find(f.begin(), f.end(), "\\Seen") == f.end();
-                });
+                auto unseen =
+                    std::count_if(mb.messages.begin(), mb.messages.end(), [](const auto& m) {
+                        const auto& f = m.second.flags;
+                        return std::find(f.begin(), f.end(), "\\Seen") == f.end();
+                    });
                 out.push_back("UNSEEN " + std::to_string(unseen));
             } else if (name == "HIGHESTMODSEQ") {
                 if (!m_model.m_caps.count("CONDSTORE") && !m_model.m_caps.count("QRESYNC"))
                     throw std::runtime_error("HIGHESTMODSEQ without CONDSTORE");
-                out.push_back("HIGHESTMODSEQ " + std::to_string(mb.nomodseq ? 0 : mb.highestmodseq));
+                out.push_back("HIGHESTMODSEQ " +
+                              std::to_string(mb.nomodseq ? 0 : mb.highestmodseq));
             } else if (name == "MAILBOXID") {
-                if (!m_model.m_caps.count("OBJECTID")) throw std::runtime_error("MAILBOXID without OBJECTID");
+                if (!m_model.m_caps.count("OBJECTID"))
+                    throw std::runtime_error("MAILBOXID without OBJECTID");
                 if (!mb.mailboxid.empty()) out.push_back("MAILBOXID (" + mb.mailboxid + ")");
             } else {
                 throw std::runtime_error("unknown STATUS item " + name);
@@ -349,13 +359,15 @@ private:
             for (std::size_t j = 0; j + 1 < options.size(); ++j)
                 if (options[j].is("STATUS")) status = &options[j + 1].items;
         }
-        if (status && !m_model.m_caps.count("LIST-STATUS")) throw std::runtime_error("no LIST-STATUS");
+        if (status && !m_model.m_caps.count("LIST-STATUS"))
+            throw std::runtime_error("no LIST-STATUS");
         std::string out;
         for (const auto& [name, mb] : m_model.m_mailboxes) {
             char delimiter = mb.delimiter.empty() ? '\0' : mb.delimiter[0];
             if (!pattern_matches(name, pattern, delimiter)) continue;
             out += "* LIST (" + join(mb.attributes) + ") " +
-                   (mb.delimiter.empty() ? "NIL" : quote(mb.delimiter)) + " " + quote(name) + "\r\n";
+                   (mb.delimiter.empty() ? "NIL" : quote(mb.delimiter)) + " " + quote(name) +
+                   "\r\n";
             bool noselect = std::find(mb.attributes.begin(), mb.attributes.end(), "\\Noselect") !=
                             mb.attributes.end();
             if (status && !noselect) out += status_items(mb, *status);
@@ -380,9 +392,11 @@ private:
             const auto& params = args[1].items;
             for (std::size_t i = 0; i < params.size(); ++i) {
                 if (params[i].is("CONDSTORE")) m_enabled.insert("CONDSTORE");
-                if (params[i].is("QRESYNC") && i + 1 < params.size()) qresync = &params[i + 1].items;
+                if (params[i].is("QRESYNC") && i + 1 < params.size())
+                    qresync = &params[i + 1].items;
             }
-            if (qresync && !m_enabled.count("QRESYNC")) throw std::runtime_error("QRESYNC not enabled");
+            if (qresync && !m_enabled.count("QRESYNC"))
+                throw std::runtime_error("QRESYNC not enabled");
         }
         std::string out = "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
         out += "* OK [PERMANENTFLAGS ()] read-only\r\n";
@@ -390,8 +404,9 @@ private:
         out += "* OK [UIDVALIDITY " + std::to_string(mb->uidvalidity) + "] UIDs valid\r\n";
         out += "* OK [UIDNEXT " + std::to_string(mb->uidnext) + "] predicted next UID\r\n";
         if (condstore_on()) {
-            out += mb->nomodseq ? "* OK [NOMODSEQ] no modseqs\r\n"
-                                : "* OK [HIGHESTMODSEQ " + std::to_string(mb->highestmodseq) + "] ok\r\n";
+            out += mb->nomodseq
+                       ? "* OK [NOMODSEQ] no modseqs\r\n"
+                       : "* OK [HIGHESTMODSEQ " + std::to_string(mb->highestmodseq) + "] ok\r\n";
         }
         if (m_model.m_caps.count("OBJECTID") && !mb->mailboxid.empty())
             out += "* OK [MAILBOXID (" + mb->mailboxid + ")] ok\r\n";
@@ -402,8 +417,9 @@ private:
             out += vanished(*mb, since, everything);
             for (const auto& [uid, m] : mb->messages)
                 if (m.modseq > since)
-                    out += "* " + std::to_string(seq_of(*mb, uid)) + " FETCH (UID " + std::to_string(uid) +
-                           " FLAGS (" + join(m.flags) + ") MODSEQ (" + std::to_string(m.modseq) + "))\r\n";
+                    out += "* " + std::to_string(seq_of(*mb, uid)) + " FETCH (UID " +
+                           std::to_string(uid) + " FLAGS (" + join(m.flags) + ") MODSEQ (" +
+                           std::to_string(m.modseq) + "))\r\n";
         }
         m_selected = mb->name;
         return out + c.tag + " OK [READ-ONLY] " + c.name + " completed\r\n";
@@ -424,7 +440,8 @@ private:
     }
 
     static std::size_t seq_of(const ModelMailbox& mb, std::uint32_t uid) {
-        return static_cast<std::size_t>(std::distance(mb.messages.begin(), mb.messages.find(uid))) + 1;
+        return static_cast<std::size_t>(std::distance(mb.messages.begin(), mb.messages.find(uid))) +
+               1;
     }
 
     const ModelMailbox& selected() const {
@@ -438,21 +455,26 @@ private:
     }
 
     // Messages in the UID set, each once, in UID order, without expanding ranges.
-    static std::vector<const ModelMessage*> in_set(const ModelMailbox& mb, const std::string& text) {
+    static std::vector<const ModelMessage*> in_set(const ModelMailbox& mb,
+                                                   const std::string& text) {
         std::set<std::uint32_t> hits;
         for (const auto& r : parse_set(text, star(mb)))
-            for (auto it = mb.messages.lower_bound(r.first); it != mb.messages.end() && it->first <= r.last; ++it)
+            for (auto it = mb.messages.lower_bound(r.first);
+                 it != mb.messages.end() && it->first <= r.last; ++it)
                 hits.insert(it->first);
         std::vector<const ModelMessage*> out;
         for (auto uid : hits) out.push_back(&mb.messages.at(uid));
         return out;
     }
 
-    std::string fetch_item(const ModelMailbox& mb, const ModelMessage& m, const std::string& requested) {
+    std::string fetch_item(const ModelMailbox& mb, const ModelMessage& m,
+                           const std::string& requested) {
         std::string item = upper(requested);
         if (item.rfind("BODY.PEEK[", 0) == 0) item = "BODY[" + item.substr(10);
         std::string rendered;
-        auto literal = [](const std::string& s) { return "{" + std::to_string(s.size()) + "}\r\n" + s; };
+        auto literal = [](const std::string& s) {
+            return "{" + std::to_string(s.size()) + "}\r\n" + s;
+        };
         if (item == "UID") {
             return "";  // always sent first
         } else if (item == "FLAGS") {
@@ -464,7 +486,8 @@ private:
         } else if (item == "MODSEQ") {
             rendered = "MODSEQ (" + std::to_string(m.modseq) + ")";
         } else if (item == "EMAILID") {
-            rendered = "EMAILID (M" + std::to_string(mb.uidvalidity) + "x" + std::to_string(m.uid) + ")";
+            rendered =
+                "EMAILID (M" + std::to_string(mb.uidvalidity) + "x" + std::to_string(m.uid) + ")";
         } else if (item == "BODY[]" || item == "RFC822") {
             rendered = item + " " + literal(m.body);
         } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
@@ -494,23 +517,28 @@ private:
         if (args.size() > 2) {
             const auto& mods = args[2].items;
             for (std::size_t i = 0; i < mods.size(); ++i) {
-                if (mods[i].is("CHANGEDSINCE") && i + 1 < mods.size()) since = std::stoull(mods[i + 1].text);
+                if (mods[i].is("CHANGEDSINCE") && i + 1 < mods.size())
+                    since = std::stoull(mods[i + 1].text);
                 if (mods[i].is("VANISHED")) want_vanished = true;
             }
             if (!since) throw std::runtime_error("unknown FETCH modifier");
-            if (want_vanished && !m_enabled.count("QRESYNC")) throw std::runtime_error("VANISHED without QRESYNC");
+            if (want_vanished && !m_enabled.count("QRESYNC"))
+                throw std::runtime_error("VANISHED without QRESYNC");
             m_enabled.insert("CONDSTORE");
-            if (std::find(items.begin(), items.end(), "MODSEQ") == items.end()) items.push_back("MODSEQ");
+            if (std::find(items.begin(), items.end(), "MODSEQ") == items.end())
+                items.push_back("MODSEQ");
         }
         std::string out;
         if (want_vanished) {
             UidSet within;
-            for (const auto& r : parse_set(args[0].text, star(mb))) within.add_range(Uid(r.first), Uid(r.last));
+            for (const auto& r : parse_set(args[0].text, star(mb)))
+                within.add_range(Uid(r.first), Uid(r.last));
             out += vanished(mb, *since, within);
         }
         for (const auto* m : in_set(mb, args[0].text)) {
             if (since && m->modseq <= *since) continue;
-            std::string line = "* " + std::to_string(seq_of(mb, m->uid)) + " FETCH (UID " + std::to_string(m->uid);
+            std::string line =
+                "* " + std::to_string(seq_of(mb, m->uid)) + " FETCH (UID " + std::to_string(m->uid);
             for (const auto& item : items) {
                 auto rendered = fetch_item(mb, *m, item);
                 if (!rendered.empty()) line += " " + rendered;
@@ -580,8 +608,8 @@ private:
 };
 
 ModelServer::ModelServer()
-    : m_caps{"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-STATUS", "OBJECTID",
-             "UIDPLUS", "UNSELECT", "LITERAL+"} {}
+    : m_caps{"ENABLE",   "CONDSTORE", "QRESYNC",  "ESEARCH", "LIST-STATUS",
+             "OBJECTID", "UIDPLUS",   "UNSELECT", "LITERAL+"} {}
 
 ModelServer::~ModelServer() = default;
 
@@ -657,7 +685,8 @@ void ModelServer::expunge(const std::string& mailbox, std::uint32_t uid) {
     mb.expunged.emplace_back(gone, ++mb.highestmodseq);
 }
 
-void ModelServer::set_flags(const std::string& mailbox, std::uint32_t uid, std::vector<std::string> flags) {
+void ModelServer::set_flags(const std::string& mailbox, std::uint32_t uid,
+                            std::vector<std::string> flags) {
     std::lock_guard lock(m_mutex);
     auto& mb = m_mailboxes.at(mailbox);
     auto& m = mb.messages.at(uid);
@@ -712,11 +741,14 @@ std::vector<std::string> ModelServer::commands() const {
 std::size_t ModelServer::count_commands(const std::string& name) const {
     std::lock_guard lock(m_mutex);
     std::string wanted = upper(name);
-    return static_cast<std::size_t>(std::count_if(m_log.begin(), m_log.end(), [&](const std::string& line) {
-        auto space = line.find(' ');
-        return space != std::string::npos && upper(line.substr(space + 1, wanted.size())) == wanted &&
-               (line.size() == space + 1 + wanted.size() || line[space + 1 + wanted.size()] == ' ');
-    }));
+    return static_cast<std::size_t>(
+        std::count_if(m_log.begin(), m_log.end(), [&](const std::string& line) {
+            auto space = line.find(' ');
+            return space != std::string::npos &&
+                   upper(line.substr(space + 1, wanted.size())) == wanted &&
+                   (line.size() == space + 1 + wanted.size() ||
+                    line[space + 1 + wanted.size()] == ' ');
+        }));
 }
 
 void ModelServer::clear_log() {

@@ -14,12 +14,11 @@
 // Tests change the model between runs through the public methods.
 #pragma once
 
-#include <imapkeep/imap/connect.hpp>
-#include <imapkeep/util/types.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/util/types.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,7 +59,7 @@ struct ModelCommand {
 };
 
 class ModelServer {
-public:
+  public:
     ModelServer();
     ~ModelServer();
     ModelServer(const ModelServer&) = delete;
@@ -120,7 +119,7 @@ public:
 
     class Connection;
 
-private:
+  private:
     friend class Connection;
     std::string capability_line() const;
 

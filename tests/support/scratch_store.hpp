@@ -3,13 +3,12 @@
 // (against the model server) and the integration tests (against Dovecot).
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/util/sha256.hpp>
-
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <string>

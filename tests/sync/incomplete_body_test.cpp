@@ -1,9 +1,9 @@
 // Invariant 1: a mailbox's high-water mark never passes a UID whose bytes are
 // not durable. A body that did not arrive whole is reported and fetched again
 // on the next run; a message really expunged between listing and fetch is not.
-#include "sync/model_fixture.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -16,7 +16,9 @@ const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::
     return nullptr;
 }
 
-bool is_body_fetch(const ModelCommand& c) { return c.name == "UID FETCH" && c.text.find("BODY.PEEK[]") != std::string::npos; }
+bool is_body_fetch(const ModelCommand& c) {
+    return c.name == "UID FETCH" && c.text.find("BODY.PEEK[]") != std::string::npos;
+}
 
 struct BrokenBody {
     const char* name;
@@ -49,11 +51,13 @@ TEST_CASE("a body that does not arrive whole holds the high-water mark and is fe
                 f.account.sync_path = path;
                 f.server.add_mailbox("INBOX");
                 f.server.add_mailbox("Other");
-                for (int i = 1; i <= 5; ++i) f.server.append("INBOX", message("m" + std::to_string(i), std::string(100 * i, 'x')));
+                for (int i = 1; i <= 5; ++i)
+                    f.server.append("INBOX",
+                                    message("m" + std::to_string(i), std::string(100 * i, 'x')));
                 f.server.append("Other", message("o1"));
                 bool broken = true;
-                f.server.on_fetch_item = [&](const std::string& mailbox, std::uint32_t uid, const std::string& item,
-                                             std::string& rendered) {
+                f.server.on_fetch_item = [&](const std::string& mailbox, std::uint32_t uid,
+                                             const std::string& item, std::string& rendered) {
                     if (broken && mailbox == "INBOX" && uid == c.uid && item == "BODY[]")
                         rendered = c.rewrite(f.server.mailbox("INBOX").messages.at(uid).body);
                 };
@@ -101,7 +105,8 @@ TEST_CASE("a message expunged between listing and body fetch is skipped, not an 
     CHECK(f.record("INBOX")->uidnext == 6);
 }
 
-TEST_CASE("a connection dropped during the body fetch leaves nothing half-stored", "[sync][invariant1]") {
+TEST_CASE("a connection dropped during the body fetch leaves nothing half-stored",
+          "[sync][invariant1]") {
     ModelFixture f;
     f.server.add_mailbox("INBOX");
     for (int i = 1; i <= 5; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));

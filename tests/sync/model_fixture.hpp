@@ -2,13 +2,13 @@
 // the common ground of the sync transcript tests.
 #pragma once
 
-#include "support/model_server.hpp"
-#include "support/scratch_store.hpp"
-
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+
+#include "support/model_server.hpp"
+#include "support/scratch_store.hpp"
 
 namespace imapkeep::testing {
 
@@ -24,7 +24,9 @@ struct ModelFixture {
         account.connections = 2;
     }
 
-    sync::AccountReport backup(std::uint64_t stop_after = 0) { return store.backup(account, stop_after); }
+    sync::AccountReport backup(std::uint64_t stop_after = 0) {
+        return store.backup(account, stop_after);
+    }
 
     std::optional<store::MailboxRecord> record(const std::string& mailbox) {
         auto id = store.catalog->find_account(account.name);

@@ -1,8 +1,8 @@
 // The model server itself, driven by the whole backup engine on each sync path:
 // what it stores must be what the model holds, run after run.
-#include "sync/model_fixture.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -16,7 +16,9 @@ struct PathCase {
 };
 
 const PathCase kPaths[] = {
-    {"qresync", {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-STATUS", "UNSELECT"}, "QRESYNC"},
+    {"qresync",
+     {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-STATUS", "UNSELECT"},
+     "QRESYNC"},
     {"condstore+esearch", {"ENABLE", "CONDSTORE", "ESEARCH", "UNSELECT"}, "CONDSTORE"},
     {"condstore", {"CONDSTORE"}, "CONDSTORE"},
     {"plain", {}, "plain"},
@@ -25,7 +27,8 @@ const PathCase kPaths[] = {
 
 }  // namespace
 
-TEST_CASE("model server: backups follow new mail, flags and expunges on every path", "[sync][model]") {
+TEST_CASE("model server: backups follow new mail, flags and expunges on every path",
+          "[sync][model]") {
     for (const auto& c : kPaths) {
         DYNAMIC_SECTION(c.name) {
             ModelFixture f;

@@ -1,11 +1,10 @@
 // Invariant 3: a UIDVALIDITY re-match stopped after any durable step and then
 // resumed ends as an uninterrupted one: every server message once in the
 // live tree, nothing of the old UIDVALIDITY left live.
-#include "sync/model_fixture.hpp"
-
 #include <catch2/catch.hpp>
-
 #include <filesystem>
+
+#include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -35,7 +34,8 @@ void prepare(ModelFixture& f) {
 
 }  // namespace
 
-TEST_CASE("a UIDVALIDITY re-match stopped after any step leaves no duplicates", "[sync][invariant3]") {
+TEST_CASE("a UIDVALIDITY re-match stopped after any step leaves no duplicates",
+          "[sync][invariant3]") {
     // The uninterrupted run's step count bounds the stop points.
     std::uint64_t steps = 0;
     for (std::uint64_t k = 1;; ++k) {

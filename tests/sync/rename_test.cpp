@@ -2,9 +2,9 @@
 // evidence: the same MAILBOXID (RFC 8474), or the same UIDVALIDITY plus
 // messages that match at the UIDs both sides know. RFC 3501 makes UIDVALIDITY
 // unique per name only, so a new mailbox may reuse a deleted one's.
-#include "sync/model_fixture.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -17,13 +17,16 @@ const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::
     return nullptr;
 }
 
-const std::set<std::string> kWithObjectId = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-STATUS", "OBJECTID"};
-const std::set<std::string> kWithoutObjectId = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH", "LIST-STATUS"};
+const std::set<std::string> kWithObjectId = {"ENABLE",  "CONDSTORE",   "QRESYNC",
+                                             "ESEARCH", "LIST-STATUS", "OBJECTID"};
+const std::set<std::string> kWithoutObjectId = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH",
+                                                "LIST-STATUS"};
 const std::set<std::string> kBare = {};
 
 }  // namespace
 
-TEST_CASE("a deleted mailbox and a new one with the same UIDVALIDITY are not a rename", "[sync][rename]") {
+TEST_CASE("a deleted mailbox and a new one with the same UIDVALIDITY are not a rename",
+          "[sync][rename]") {
     for (const auto* caps : {&kWithObjectId, &kWithoutObjectId, &kBare}) {
         DYNAMIC_SECTION("capabilities: " << caps->size()) {
             ModelFixture f;
@@ -73,7 +76,8 @@ TEST_CASE("a real rename is still found, with or without MAILBOXID", "[sync][ren
             INFO(errors_of(report));
             CHECK(report_ok(report));
             bool renamed = false;
-            for (const auto& m : report.mailboxes) renamed = renamed || (m.renamed && m.renamed_from == "Old");
+            for (const auto& m : report.mailboxes)
+                renamed = renamed || (m.renamed && m.renamed_from == "Old");
             CHECK(renamed);
             CHECK(f.stored("New") == f.on_server("New"));
             CHECK_FALSE(f.record("Old"));

@@ -1,10 +1,9 @@
 // Invariant 7: a failure while reconciling a mailbox's known messages (flags,
 // expunges) is reported, and new mail for that mailbox is still fetched. The
 // flag high-water mark stays, so the next run tries the reconcile again.
-#include "sync/model_fixture.hpp"
-
 #include <catch2/catch.hpp>
 
+#include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -44,7 +43,8 @@ const ReconcileFailure kFailures[] = {
     {"server refuses the expunge UID SEARCH (condstore)", "condstore",
      [](ModelFixture& f, bool& broken) {
          f.server.on_reply = [&broken](const ModelCommand& c, std::string& reply, bool&) {
-             if (broken && c.name == "UID SEARCH") reply = c.tag + " NO [SERVERBUG] search unavailable\r\n";
+             if (broken && c.name == "UID SEARCH")
+                 reply = c.tag + " NO [SERVERBUG] search unavailable\r\n";
          };
          f.server.expunge("INBOX", 2);
      }},
@@ -101,7 +101,8 @@ TEST_CASE("expunge detection without ESEARCH asks UID SEARCH in ranges that fit 
     f.server.set_capabilities({"ENABLE", "CONDSTORE", "UNSELECT"});
     f.account.connect.client.limits.max_line = 2048;
     f.server.add_mailbox("INBOX");
-    for (int i = 1; i <= 1000; ++i) f.server.append("INBOX", "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n");
+    for (int i = 1; i <= 1000; ++i)
+        f.server.append("INBOX", "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n");
     REQUIRE(report_ok(f.backup()));
     f.server.expunge("INBOX", 500);
     auto report = f.backup();
@@ -113,7 +114,8 @@ TEST_CASE("expunge detection without ESEARCH asks UID SEARCH in ranges that fit 
         if (line.find("UID SEARCH") != std::string::npos) CHECK(line.size() < 100);
 }
 
-TEST_CASE("one failing mailbox never stops the others, on any number of connections", "[sync][invariant7]") {
+TEST_CASE("one failing mailbox never stops the others, on any number of connections",
+          "[sync][invariant7]") {
     for (int connections : {1, 3}) {
         DYNAMIC_SECTION("connections: " << connections) {
             ModelFixture f;
@@ -123,13 +125,13 @@ TEST_CASE("one failing mailbox never stops the others, on any number of connecti
                 f.server.append(name, message(name));
             }
             auto examines = [](const ModelCommand& c, const std::string& name) {
-                return c.name == "EXAMINE" && (c.text.find("EXAMINE " + name) != std::string::npos ||
-                                               c.text.find("EXAMINE \"" + name + "\"") != std::string::npos);
+                return c.name == "EXAMINE" &&
+                       (c.text.find("EXAMINE " + name) != std::string::npos ||
+                        c.text.find("EXAMINE \"" + name + "\"") != std::string::npos);
             };
             bool dropped = false;
             f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
-                if (examines(c, "B"))
-                    reply = c.tag + " NO [SERVERBUG] B is broken\r\n";
+                if (examines(c, "B")) reply = c.tag + " NO [SERVERBUG] B is broken\r\n";
                 if (!dropped && examines(c, "D")) {
                     dropped = true;  // D's connection dies once: reconnect and retry
                     reply.clear();

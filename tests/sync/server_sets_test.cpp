@@ -1,9 +1,9 @@
 // Invariant 4: nothing the server sends decides how much memory the sync
 // uses. A hostile VANISHED (EARLIER) 1:4294967295 stays a range.
+#include <catch2/catch.hpp>
+
 #include "largest_allocation.hpp"
 #include "sync/model_fixture.hpp"
-
-#include <catch2/catch.hpp>
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
