@@ -634,7 +634,9 @@ ModelMailbox& ModelServer::add_mailbox(const std::string& name, std::uint32_t ui
     std::lock_guard lock(m_mutex);
     auto& mb = m_mailboxes[name];
     mb.name = name;
-    mb.uidvalidity = uidvalidity ? uidvalidity : m_next_uidvalidity++;
+    mb.uidvalidity = uidvalidity        ? uidvalidity
+                     : same_uidvalidity ? same_uidvalidity
+                                        : m_next_uidvalidity++;
     mb.mailboxid = mailboxid.empty() ? "F" + std::to_string(m_next_mailboxid++) : mailboxid;
     return mb;
 }

@@ -69,6 +69,9 @@ class ModelServer {
     // Offered capabilities besides IMAP4rev1 (upper-case).
     void set_capabilities(std::set<std::string> caps);
     std::set<std::string> capabilities() const;
+    // Quirk: non-zero gives every mailbox created without an explicit
+    // UIDVALIDITY this one (RFC 3501 makes it unique per name only).
+    std::uint32_t same_uidvalidity = 0;
     std::string user = "user";
     std::string password = "secret";
 

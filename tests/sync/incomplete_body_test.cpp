@@ -67,6 +67,11 @@ TEST_CASE("a body that does not arrive whole holds the high-water mark and is fe
                 const auto* inbox = find_report(first, "INBOX");
                 REQUIRE(inbox);
                 CHECK(inbox->failed());
+                bool named = false;
+                for (const auto& e : inbox->errors)
+                    named =
+                        named || e.find("UID " + std::to_string(c.uid) + ":") != std::string::npos;
+                CHECK(named);
                 const auto* other = find_report(first, "Other");
                 REQUIRE(other);
                 CHECK_FALSE(other->failed());

@@ -31,13 +31,14 @@ TEST_CASE("a deleted mailbox and a new one with the same UIDVALIDITY are not a r
         DYNAMIC_SECTION("capabilities: " << caps->size()) {
             ModelFixture f;
             f.server.set_capabilities(*caps);
+            f.server.same_uidvalidity = 500;
             f.server.add_mailbox("INBOX");
-            f.server.add_mailbox("Old", 500);
+            f.server.add_mailbox("Old");
             for (int i = 1; i <= 3; ++i) f.server.append("Old", message("old" + std::to_string(i)));
             REQUIRE(report_ok(f.backup()));
 
             f.server.delete_mailbox("Old");
-            f.server.add_mailbox("New", 500);
+            f.server.add_mailbox("New");
             for (int i = 1; i <= 5; ++i) f.server.append("New", message("new" + std::to_string(i)));
             auto report = f.backup();
             INFO(errors_of(report));
