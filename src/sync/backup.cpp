@@ -1,10 +1,9 @@
 // backup_account: connect, list, reconcile the mailbox set (new, renamed,
 // deleted), then sync mailboxes on `connections` parallel connections.
-#include <imapkeep/store/sqlite_catalog.hpp>
-#include <imapkeep/sync/backup.hpp>
-
 #include <algorithm>
 #include <ctime>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -14,6 +13,8 @@
 namespace imapkeep::sync {
 
 namespace {
+
+constexpr std::size_t kRenameSample = 8;
 
 struct Listed {
     ServerMailbox mailbox;
@@ -110,6 +111,34 @@ MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::Mess
     return r;
 }
 
+// Evidence for an unproven rename (same UIDVALIDITY, no MAILBOXID on one side):
+// the candidate holds the catalog's messages at their UIDs. Any failure to ask
+// is no evidence: a delete plus a create loses nothing, a wrong rename does.
+bool confirm_rename(imap::Client& client, store::Catalog& catalog,
+                    const store::MailboxRecord& record, const ServerMailbox& candidate) {
+    auto sample = rename_sample(catalog.messages(record.id), record.uidvalidity, kRenameSample);
+    if (sample.empty()) return false;
+    UidSet uids;
+    for (const auto& m : sample) uids.add(Uid(m.uid));
+    std::vector<ServerMessageKey> server;
+    try {
+        auto selected = client.select(candidate.name, true);
+        if (selected.uidvalidity.value != record.uidvalidity) return false;
+        client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                         [&](imap::FetchData& d) {
+                             if (!d.uid || !uids.contains(*d.uid)) return;
+                             ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
+                             for (const auto& [section, text] : d.sections)
+                                 key.message_id = parse_message_id(text);
+                             server.push_back(key);
+                         });
+        client.unselect();
+    } catch (const imap::CommandFailed&) {
+        return false;
+    }
+    return same_messages(sample, server);
+}
+
 std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
@@ -133,6 +162,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         Listed l;
         l.mailbox.name = e.name;
         l.mailbox.delimiter = e.delimiter;
+        l.mailbox.wire_name = e.raw_name;
         for (const auto& s : statuses) {
             if (s.name != e.name) continue;
             l.status = s;
@@ -142,6 +172,206 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         out.push_back(std::move(l));
     }
     return out;
+}
+
+// The mailboxes of one run, handed out to parallel workers one at a time.
+class MailboxQueue {
+  public:
+    explicit MailboxQueue(const std::vector<Listed>& selected)
+        : m_selected(selected), m_results(selected.size()) {}
+
+    // The next mailbox to sync, or nullopt when all are taken or the run stops.
+    std::optional<std::size_t> take() {
+        std::lock_guard lock(m_mutex);
+        if (m_next >= m_selected.size() || m_stop) return std::nullopt;
+        return m_next++;
+    }
+    const Listed& at(std::size_t index) const { return m_selected[index]; }
+    void record(std::size_t index, MailboxReport report) { m_results[index] = std::move(report); }
+    void stop(std::exception_ptr why) {
+        std::lock_guard lock(m_mutex);
+        m_stop = why;
+    }
+    std::exception_ptr stopped() const { return m_stop; }
+    std::vector<MailboxReport>& results() { return m_results; }
+
+  private:
+    const std::vector<Listed>& m_selected;
+    std::vector<MailboxReport> m_results;
+    std::mutex m_mutex;
+    std::size_t m_next = 0;
+    std::exception_ptr m_stop;
+};
+
+// One parallel worker: its own connection and catalog handle, syncing
+// mailboxes from the queue until it is empty. A dead connection is opened
+// again once per mailbox; errors become the mailbox's report.
+class Worker {
+  public:
+    Worker(AccountRun& run, store::MessageStore& messages, MailboxQueue& queue)
+        : m_run(run), m_messages(messages), m_queue(queue) {}
+    ~Worker() {
+        if (m_client) m_client->logout();
+    }
+
+    // The first worker reuses the connection and catalog the run already has.
+    void adopt(std::unique_ptr<imap::Client> client, store::Catalog* catalog) {
+        m_client = std::move(client);
+        m_catalog = catalog;
+    }
+
+    void run() {
+        if (!m_catalog) {
+            m_own_catalog = store::open_sqlite_catalog(m_run.options.catalog_path);
+            m_catalog = m_own_catalog.get();
+        }
+        while (auto index = m_queue.take()) {
+            const auto& listed = m_queue.at(*index);
+            auto report = sync_one(listed);
+            if (!report) return;  // stopped
+            report->name = listed.mailbox.name;
+            m_queue.record(*index, std::move(*report));
+        }
+    }
+
+  private:
+    void connect() {
+        if (m_client) return;
+        m_client = imap::connect_and_login(m_run.account.connect);
+        choose_path(*m_client, m_run.account);
+    }
+
+    std::optional<MailboxReport> sync_one(const Listed& listed) {
+        MailboxReport report;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            try {
+                connect();
+                MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
+                return sync.sync(listed.mailbox, listed.status);
+            } catch (const StopRequested&) {
+                m_queue.stop(std::current_exception());
+                return std::nullopt;
+            } catch (const imap::Abort& e) {
+                // The connection died: reconnect once and try the mailbox again.
+                m_client.reset();
+                report.errors = {e.what()};
+            } catch (const imap::ConnectError& e) {
+                m_client.reset();
+                report.errors = {e.what()};
+                break;
+            } catch (const std::exception& e) {
+                report.errors = {e.what()};
+                break;
+            }
+        }
+        return report;
+    }
+
+    AccountRun& m_run;
+    store::MessageStore& m_messages;
+    MailboxQueue& m_queue;
+    std::unique_ptr<imap::Client> m_client;
+    std::unique_ptr<store::Catalog> m_own_catalog;
+    store::Catalog* m_catalog = nullptr;
+};
+
+// Syncs the selected mailboxes on up to `connections` connections; the first
+// worker runs on this thread with the connection already open.
+std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
+                                          store::Catalog& catalog, store::MessageStore& messages,
+                                          const std::vector<Listed>& selected) {
+    MailboxQueue queue(selected);
+    int workers = std::clamp(run.account.connections, 1, 16);
+    if (run.options.catalog_path.empty()) workers = 1;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(selected.size())));
+    std::vector<std::thread> threads;
+    for (int i = 1; i < workers; ++i)
+        threads.emplace_back([&] {
+            Worker worker(run, messages, queue);
+            worker.run();
+        });
+    {
+        Worker first(run, messages, queue);
+        first.adopt(std::move(client), &catalog);
+        first.run();
+    }
+    for (auto& t : threads) t.join();
+    if (auto stop = queue.stopped()) std::rethrow_exception(stop);
+    return std::move(queue.results());
+}
+
+// What one run looks at: every server mailbox the config covers (for renames
+// and deletions), and those of them this run syncs (--mailbox narrows it).
+struct Scope {
+    std::vector<ServerMailbox> in_scope;
+    std::vector<Listed> selected;
+};
+
+Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
+                       const BackupOptions& options) {
+    Scope scope;
+    for (const auto& l : listed) {
+        if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
+                              account.exclude))
+            continue;
+        scope.in_scope.push_back(l.mailbox);
+        if (!options.mailbox_filter.empty() &&
+            !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, options.mailbox_filter, {}))
+            continue;
+        scope.selected.push_back(l);
+    }
+    return scope;
+}
+
+// Without LIST-STATUS we lack UIDVALIDITY for rename detection: ask STATUS for
+// mailboxes new to the catalog only (usually none).
+void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope,
+                      const std::vector<store::MailboxRecord>& known) {
+    std::set<std::string> known_names;
+    for (const auto& m : known) known_names.insert(m.name);
+    for (auto& s : in_scope) {
+        if (s.uidvalidity != 0 || known_names.count(s.name)) continue;
+        try {
+            auto st = client.status(s.name, {"UIDVALIDITY"});
+            if (st.uidvalidity) s.uidvalidity = st.uidvalidity->value;
+        } catch (const imap::CommandFailed&) {
+        }
+    }
+}
+
+// Renames and deletions on the server, applied to the catalog and the store.
+// Only when the whole configured scope is being looked at.
+void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog& catalog,
+                           store::MessageStore& messages, std::vector<ServerMailbox> in_scope,
+                           std::vector<MailboxReport>& reports) {
+    std::vector<store::MailboxRecord> known;
+    for (auto& m : catalog.mailboxes(run.account_id))
+        if (mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude))
+            known.push_back(m);
+    fill_uidvalidity(client, in_scope, known);
+    auto changes = plan_mailboxes(in_scope, known);
+    auto record_of = [&](store::Id id) {
+        return *std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
+    };
+    // Without proof the candidate syncs as a new mailbox of its own.
+    for (const auto& [id, candidate] : changes.unproven) {
+        if (confirm_rename(client, catalog, record_of(id), candidate))
+            changes.renamed.emplace_back(id, candidate);
+        else
+            changes.deleted.push_back(id);
+    }
+    for (const auto& [id, target] : changes.renamed)
+        reports.push_back(apply_rename(run, catalog, messages, record_of(id), target));
+    for (auto id : changes.deleted)
+        reports.push_back(apply_delete(run, catalog, messages, record_of(id)));
+}
+
+void record_connect_failure(AccountReport& report, const std::exception& e,
+                            imap::ConnectError::Kind kind, bool transient) {
+    report.connect_failed = true;
+    report.error = e.what();
+    report.error_kind = kind;
+    report.transient = transient;
 }
 
 }  // namespace
@@ -161,132 +391,27 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         run.best_path = choose_path(*client, account);
         listed = list_mailboxes(*client, run.best_path);
     } catch (const imap::ConnectError& e) {
-        report.connect_failed = true;
-        report.error = e.what();
-        report.error_kind = e.kind();
-        report.transient = e.transient();
+        record_connect_failure(report, e, e.kind(), e.transient());
         return report;
     } catch (const imap::Error& e) {
-        report.connect_failed = true;
-        report.error = e.what();
-        report.error_kind = imap::ConnectError::Kind::Network;
-        report.transient = true;
+        record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
         return report;
     }
-
     if (!options.dry_run) messages.clean_tmp(account.name);
 
-    // The selection: config patterns, then --mailbox.
-    std::vector<Listed> selected;
-    std::vector<ServerMailbox> in_scope;  // every server mailbox the config covers
-    for (auto& l : listed) {
-        if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes, account.exclude))
-            continue;
-        in_scope.push_back(l.mailbox);
-        if (!options.mailbox_filter.empty() &&
-            !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, options.mailbox_filter, {}))
-            continue;
-        selected.push_back(l);
-    }
-
-    // Renames and deletions, only when the whole configured scope is being looked at.
+    auto scope = select_mailboxes(listed, account, options);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
-        std::vector<store::MailboxRecord> known;
-        for (auto& m : catalog.mailboxes(run.account_id))
-            if (mailbox_selected(m.name, m.delimiter, account.mailboxes, account.exclude))
-                known.push_back(m);
-        // Without LIST-STATUS we lack UIDVALIDITY for rename detection: ask STATUS
-        // for mailboxes new to the catalog only (usually none).
-        std::set<std::string> known_names;
-        for (const auto& m : known) known_names.insert(m.name);
-        for (auto& s : in_scope) {
-            if (s.uidvalidity != 0 || known_names.count(s.name)) continue;
-            try {
-                auto st = client->status(s.name, {"UIDVALIDITY"});
-                if (st.uidvalidity) s.uidvalidity = st.uidvalidity->value;
-            } catch (const imap::CommandFailed&) {
-            }
+        try {
+            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,
+                                  report.mailboxes);
+        } catch (const imap::Abort&) {
+            // The connection died while asking: renames and deletions wait for
+            // the next run; the workers connect again for the mailboxes.
+            client.reset();
         }
-        auto changes = plan_mailboxes(in_scope, known);
-        auto record_of = [&](store::Id id) {
-            return *std::find_if(known.begin(), known.end(), [&](const auto& m) { return m.id == id; });
-        };
-        for (const auto& [id, target] : changes.renamed)
-            report.mailboxes.push_back(apply_rename(run, catalog, messages, record_of(id), target));
-        for (auto id : changes.deleted)
-            report.mailboxes.push_back(apply_delete(run, catalog, messages, record_of(id)));
     }
-
-    // Parallel workers: each has its own connection and catalog handle; the first
-    // reuses the connection we already have.
-    std::mutex mutex;
-    std::size_t next = 0;
-    std::vector<MailboxReport> results(selected.size());
-    std::exception_ptr stop;
-    auto worker = [&](std::unique_ptr<imap::Client> own, store::Catalog* shared_catalog) {
-        std::unique_ptr<store::Catalog> own_catalog;
-        store::Catalog* cat = shared_catalog;
-        if (!cat) {
-            own_catalog = store::open_sqlite_catalog(options.catalog_path);
-            cat = own_catalog.get();
-        }
-        struct LogoutOnExit {
-            std::unique_ptr<imap::Client>& client;
-            ~LogoutOnExit() {
-                if (client) client->logout();
-            }
-        } logout_on_exit{own};
-        for (;;) {
-            std::size_t index;
-            {
-                std::lock_guard lock(mutex);
-                if (next >= selected.size() || stop) return;
-                index = next++;
-            }
-            const auto& l = selected[index];
-            MailboxReport r;
-            r.name = l.mailbox.name;
-            for (int attempt = 0; attempt < 2; ++attempt) {
-                try {
-                    if (!own) {
-                        own = imap::connect_and_login(account.connect);
-                        choose_path(*own, account);
-                    }
-                    MailboxSync sync(run, *own, *cat, messages);
-                    r = sync.sync(l.mailbox, l.status);
-                    break;
-                } catch (const StopRequested&) {
-                    std::lock_guard lock(mutex);
-                    stop = std::current_exception();
-                    return;
-                } catch (const imap::Abort& e) {
-                    // The connection died: reconnect once and try the mailbox again.
-                    own.reset();
-                    r.errors = {e.what()};
-                } catch (const imap::ConnectError& e) {
-                    own.reset();
-                    r.errors = {e.what()};
-                    break;
-                } catch (const std::exception& e) {
-                    r.errors = {e.what()};
-                    break;
-                }
-            }
-            r.name = l.mailbox.name;
-            results[index] = std::move(r);
-        }
-    };
-
-    int workers = std::clamp(account.connections, 1, 16);
-    if (options.catalog_path.empty()) workers = 1;
-    workers = std::max(1, std::min<int>(workers, static_cast<int>(selected.size())));
-    std::vector<std::thread> threads;
-    for (int i = 1; i < workers; ++i) threads.emplace_back(worker, nullptr, nullptr);
-    worker(std::move(client), &catalog);
-    for (auto& t : threads) t.join();
-    if (stop) std::rethrow_exception(stop);
-
-    for (auto& r : results) report.mailboxes.push_back(std::move(r));
+    for (auto& r : sync_mailboxes(run, std::move(client), catalog, messages, scope.selected))
+        report.mailboxes.push_back(std::move(r));
     return report;
 }
 

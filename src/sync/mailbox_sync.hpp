@@ -6,9 +6,29 @@
 #include <imapkeep/sync/plan.hpp>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <optional>
 
 namespace imapkeep::sync {
+
+// UIDs per UID SEARCH command when asking which of a set still exist: keeps
+// one reply line far below the line limit without ESEARCH (130k+ UIDs).
+constexpr std::uint64_t kSearchUids = 20000;
+
+// Message-ID from a BODY[HEADER.FIELDS (MESSAGE-ID)] section (RFC 5322 §3.6.4),
+// unfolded and trimmed.
+std::string parse_message_id(const std::string& header);
+
+// A body that arrived whole, waiting for its chunk's commit.
+struct Arrived {
+    std::unique_ptr<store::PendingMessage> pending;
+    std::vector<std::string> flags;
+    std::int64_t internaldate = 0;
+    int zone = 0;
+    std::string message_id;
+    std::uint64_t modseq = 0;
+};
 
 enum class SyncPath { Qresync, Condstore, Plain };
 const char* path_name(SyncPath path);
@@ -54,17 +74,44 @@ public:
     MailboxReport sync(const ServerMailbox& mailbox, const std::optional<imap::StatusData>& status);
 
 private:
+    // What EXAMINE said, and the path it leaves.
+    struct Examined {
+        imap::SelectData selected;
+        SyncPath path = SyncPath::Plain;
+        bool qresync_used = false;  // EXAMINE carried QRESYNC parameters
+    };
+
     store::MailboxRecord load_record(const ServerMailbox& mailbox);
+    bool skip_unchanged(store::MailboxRecord& record, const ServerMailbox& mailbox,
+                        const std::optional<imap::StatusData>& listed_status);
+    Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
+    bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
+    void finish(store::MailboxRecord& record, const Examined& examined, bool reconciled);
+    // The UIDs of `range` the server still has, as ranges.
+    UidSet server_uids(const UidSet& range);
     void remove_orphans(const store::MailboxRecord& record);
     bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
-    void sync_known(store::MailboxRecord& record,
-                    SyncPath path, std::map<std::uint32_t, std::vector<std::string>>& qresync_flags,
-                    const UidSet& qresync_vanished);
+    void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
-    // Downloads every UID >= from_uid the catalog does not have yet.
-    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid);
+    void retire(store::Id id);
+    void retire_stale(std::vector<store::MessageRecord>& catalog, std::uint32_t uidvalidity);
+    // Downloads every UID >= from_uid the catalog does not have yet and moves
+    // the high-water mark as far as every body below it is durable: up to
+    // `server_uidnext` only when all listed UIDs arrived whole or are gone.
+    // Bodies that did not arrive whole become errors of the report.
+    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid, std::optional<Uid> server_uidnext);
+    using Listing = std::vector<std::pair<std::uint32_t, std::uint64_t>>;  // uid, RFC822.SIZE
+    struct NewMail;
+    Listing list_new_uids(std::uint32_t from_uid);
+    Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
+    void count_new(const Listing& wanted);
+    static std::vector<UidSet> plan_chunks(const Listing& wanted);
+    void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
+    void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
+    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state);
+    void report_incomplete(NewMail& state);
     std::int64_t now() const;
 
     AccountRun& m_run;

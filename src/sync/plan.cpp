@@ -83,7 +83,8 @@ MailboxChanges plan_mailboxes(const std::vector<ServerMailbox>& server,
         }
         if (match && candidates == 1) {
             claimed.insert(match);
-            out.renamed.emplace_back(g->id, *match);
+            bool proven = !g->mailboxid.empty() && !match->mailboxid.empty();
+            (proven ? out.renamed : out.unproven).emplace_back(g->id, *match);
         } else {
             out.deleted.push_back(g->id);
         }
@@ -109,13 +110,35 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
     return out;
 }
 
-std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog,
-                                     const std::vector<std::uint32_t>& server_uids) {
-    std::set<std::uint32_t> present(server_uids.begin(), server_uids.end());
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present) {
     std::vector<store::Id> out;
     for (const auto& m : catalog)
-        if (!present.count(m.uid)) out.push_back(m.id);
+        if (!present.contains(Uid(m.uid))) out.push_back(m.id);
     return out;
+}
+
+std::vector<store::MessageRecord> rename_sample(std::vector<store::MessageRecord> catalog,
+                                                std::uint32_t uidvalidity, std::size_t count) {
+    std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != uidvalidity; });
+    std::sort(catalog.begin(), catalog.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
+    if (catalog.size() <= count) return catalog;
+    std::vector<store::MessageRecord> out;
+    for (std::size_t i = 0; i < count; ++i) out.push_back(catalog[i * (catalog.size() - 1) / (count - 1)]);
+    return out;
+}
+
+bool same_messages(const std::vector<store::MessageRecord>& sample,
+                   const std::vector<ServerMessageKey>& server) {
+    std::map<std::uint32_t, const ServerMessageKey*> by_uid;
+    for (const auto& s : server) by_uid[s.uid] = &s;
+    bool identified = false;
+    for (const auto& m : sample) {
+        auto it = by_uid.find(m.uid);
+        if (it == by_uid.end()) continue;  // expunged since: no evidence either way
+        if (it->second->message_id != m.message_id || it->second->size != m.size) return false;
+        identified = identified || !m.message_id.empty();
+    }
+    return identified;
 }
 
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,

@@ -70,12 +70,14 @@ TEST_CASE("plan_mailboxes finds created, renamed and deleted mailboxes") {
     auto deleted = mbox(4, "LongGone", 40);
     deleted.deleted_at = 5;
     catalog.push_back(deleted);
-    std::vector<ServerMailbox> server{{"INBOX", "/", 10, ""}, {"New", "/", 20, ""},
-                                      {"Fresh", "/", 99, ""}};
+    std::vector<ServerMailbox> server{{"INBOX", "/", 10, "", ""}, {"New", "/", 20, "", ""},
+                                      {"Fresh", "/", 99, "", ""}};
     auto plan = plan_mailboxes(server, catalog);
-    REQUIRE(plan.renamed.size() == 1);
-    CHECK(plan.renamed[0].first == 2);
-    CHECK(plan.renamed[0].second.name == "New");
+    // UIDVALIDITY alone is no proof: a candidate for the content check.
+    CHECK(plan.renamed.empty());
+    REQUIRE(plan.unproven.size() == 1);
+    CHECK(plan.unproven[0].first == 2);
+    CHECK(plan.unproven[0].second.name == "New");
     REQUIRE(plan.deleted.size() == 1);
     CHECK(plan.deleted[0] == 3);
     REQUIRE(plan.created.size() == 1);
@@ -84,17 +86,52 @@ TEST_CASE("plan_mailboxes finds created, renamed and deleted mailboxes") {
 
 TEST_CASE("plan_mailboxes prefers MAILBOXID and refuses ambiguous UIDVALIDITY") {
     std::vector<store::MailboxRecord> catalog{mbox(1, "A", 7, "id-a")};
-    std::vector<ServerMailbox> server{{"B", "/", 7, "id-other"}, {"C", "/", 8, "id-a"}};
+    std::vector<ServerMailbox> server{{"B", "/", 7, "id-other", ""}, {"C", "/", 8, "id-a", ""}};
     auto plan = plan_mailboxes(server, catalog);
     REQUIRE(plan.renamed.size() == 1);
     CHECK(plan.renamed[0].second.name == "C");
 
     std::vector<store::MailboxRecord> catalog2{mbox(1, "A", 7)};
-    std::vector<ServerMailbox> twins{{"B", "/", 7, ""}, {"C", "/", 7, ""}};
+    std::vector<ServerMailbox> twins{{"B", "/", 7, "", ""}, {"C", "/", 7, "", ""}};
     auto plan2 = plan_mailboxes(twins, catalog2);
     CHECK(plan2.renamed.empty());
     CHECK(plan2.deleted == std::vector<store::Id>{1});
     CHECK(plan2.created.size() == 2);
+}
+
+TEST_CASE("rename evidence: sampled messages must match where the candidate still has them") {
+    std::vector<store::MessageRecord> sample{msg(1, 1, {}, "<a@x>", 0, 100), msg(2, 5, {}, "<b@x>", 0, 200),
+                                             msg(3, 9, {}, "", 0, 300)};
+    struct Case {
+        const char* name;
+        std::vector<ServerMessageKey> server;
+        bool same;
+    } cases[] = {
+        {"all match", {{1, "<a@x>", 0, 100}, {5, "<b@x>", 0, 200}, {9, "", 0, 300}}, true},
+        {"some expunged, rest match", {{5, "<b@x>", 0, 200}}, true},
+        {"other message at a known UID", {{1, "<z@x>", 0, 100}, {5, "<b@x>", 0, 200}}, false},
+        {"same id, other size", {{1, "<a@x>", 0, 101}}, false},
+        {"only a message without Message-ID matches", {{9, "", 0, 300}}, false},
+        {"nothing left", {}, false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        CHECK(same_messages(sample, c.server) == c.same);
+    }
+}
+
+TEST_CASE("rename_sample spreads over the UID range of the current UIDVALIDITY") {
+    std::vector<store::MessageRecord> catalog;
+    for (std::uint32_t uid = 1; uid <= 100; ++uid) {
+        auto m = msg(uid, uid, {});
+        m.uidvalidity = uid == 100 ? 6 : 5;
+        catalog.push_back(m);
+    }
+    auto sample = rename_sample(catalog, 5, 4);
+    REQUIRE(sample.size() == 4);
+    CHECK(sample.front().uid == 1);
+    CHECK(sample.back().uid == 99);
+    CHECK(rename_sample(catalog, 6, 4).size() == 1);
 }
 
 TEST_CASE("plan_flags: complete listings expunge, CHANGEDSINCE listings do not") {
@@ -114,9 +151,10 @@ TEST_CASE("plan_flags: complete listings expunge, CHANGEDSINCE listings do not")
 
 TEST_CASE("plan_expunges keeps what the server still has") {
     std::vector<store::MessageRecord> catalog{msg(1, 1, {}), msg(2, 5, {}), msg(3, 9, {})};
-    CHECK(plan_expunges(catalog, {1, 9}) == std::vector<store::Id>{2});
-    CHECK(plan_expunges(catalog, {}).size() == 3);
-    CHECK(plan_expunges(catalog, {1, 5, 9}).empty());
+    CHECK(plan_expunges(catalog, UidSet::parse("1,9")) == std::vector<store::Id>{2});
+    CHECK(plan_expunges(catalog, UidSet()).size() == 3);
+    CHECK(plan_expunges(catalog, UidSet::parse("1,5,9")).empty());
+    CHECK(plan_expunges(catalog, UidSet::parse("1:4294967295")).empty());
 }
 
 TEST_CASE("plan_rematch pairs by Message-ID, date and size, once each") {

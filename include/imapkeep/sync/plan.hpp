@@ -29,19 +29,32 @@ struct ServerMailbox {
     std::string delimiter;
     std::uint32_t uidvalidity = 0;  // 0 = unknown (no LIST-STATUS)
     std::string mailboxid;          // RFC 8474, "" when not offered
+    // The exact bytes LIST sent (invariant 6: names go back as listed). Commands
+    // still take `name` until the imap layer accepts wire names.
+    std::string wire_name;
 };
 
 struct MailboxChanges {
     std::vector<ServerMailbox> created;                       // on the server, not in the catalog
     std::vector<std::pair<store::Id, ServerMailbox>> renamed; // catalog id -> new server mailbox
+    // Same UIDVALIDITY only: a rename if the candidate's messages match
+    // (same_messages), else a delete of the catalog one plus a create.
+    std::vector<std::pair<store::Id, ServerMailbox>> unproven;
     std::vector<store::Id> deleted;                           // in the catalog, gone from the server
 };
 
-// A catalog mailbox missing on the server is a rename when a new server mailbox
-// has the same MAILBOXID, or (without OBJECTID) the same non-zero UIDVALIDITY
-// and no other candidate claims it. Otherwise it was deleted.
+// A catalog mailbox missing on the server is renamed when a new server mailbox
+// has the same MAILBOXID (both sides have one). Without MAILBOXID, the one new
+// mailbox with the same non-zero UIDVALIDITY is an unproven candidate: RFC 3501
+// §2.3.1.1 makes UIDVALIDITY unique per name only, so a mailbox created after a
+// delete may reuse it. Otherwise it was deleted.
 MailboxChanges plan_mailboxes(const std::vector<ServerMailbox>& server,
                               const std::vector<store::MailboxRecord>& catalog);
+
+// The catalog messages a rename check asks the candidate for: up to `count`
+// of `uidvalidity`, spread over the UID range (lowest, highest, between).
+std::vector<store::MessageRecord> rename_sample(std::vector<store::MessageRecord> catalog,
+                                                std::uint32_t uidvalidity, std::size_t count);
 
 struct FlagDiff {
     std::vector<std::pair<store::Id, std::vector<std::string>>> changed;  // id -> new flags
@@ -56,8 +69,8 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
                     bool complete);
 
 // Messages to expunge given the full list of UIDs the server has.
-std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog,
-                                     const std::vector<std::uint32_t>& server_uids);
+// `present` stays ranges, as the server sent them (invariant 4).
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present);
 
 struct ServerMessageKey {
     std::uint32_t uid;
@@ -71,6 +84,12 @@ struct Rematch {
     std::vector<std::uint32_t> unmatched_server;              // to download
     std::vector<store::Id> unmatched_catalog;                 // gone: to the attic
 };
+
+// Evidence for a rename: `server` holds what the candidate sent for the
+// sample's UIDs. Every sampled UID it still has must match by Message-ID and
+// size, and at least one match must have a Message-ID.
+bool same_messages(const std::vector<store::MessageRecord>& sample,
+                   const std::vector<ServerMessageKey>& server);
 
 // After a UIDVALIDITY change: pairs catalog messages with server messages by
 // Message-ID + INTERNALDATE + size. Each catalog message matches at most once.

@@ -1,0 +1,294 @@
+// MailboxSync::fetch_new: list the UIDs above the high-water mark, download
+// their bodies in pipelined chunks, and commit each chunk with a mark that
+// never passes a UID whose bytes did not arrive whole (DESIGN.md invariant 1).
+#include <algorithm>
+#include <imapkeep/util/imap_date.hpp>
+#include <imapkeep/wire/framer.hpp>
+#include <set>
+
+#include "sync/mailbox_sync.hpp"
+
+namespace imapkeep::sync {
+
+namespace {
+
+constexpr std::size_t kChunkMessages = 200;
+constexpr std::uint64_t kChunkBytes = 32ull << 20;
+constexpr std::size_t kPipelineDepth = 3;
+constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
+
+// Adapts a store PendingMessage to the wire layer's literal sink.
+class BodySink : public wire::LiteralSink {
+  public:
+    explicit BodySink(std::unique_ptr<store::PendingMessage> pending)
+        : m_pending(std::move(pending)) {}
+    void write(std::string_view chunk) override { m_pending->write(chunk); }
+    void finish() override { m_pending->finish(); }
+    std::unique_ptr<store::PendingMessage> take() { return std::move(m_pending); }
+
+  private:
+    std::unique_ptr<store::PendingMessage> m_pending;
+};
+
+}  // namespace
+
+// What one fetch_new run has in flight: bodies being streamed, bodies that
+// arrived whole, and UIDs whose body did not.
+struct MailboxSync::NewMail {
+    std::map<std::uint32_t, std::uint64_t> listed_size;  // uid -> RFC822.SIZE from the listing
+    std::map<wire::LiteralSink*, std::unique_ptr<BodySink>> sinks;
+    std::map<std::uint32_t, Arrived> arrived;
+    std::map<std::uint32_t, std::string> incomplete;  // uid -> why
+
+    ~NewMail() {
+        for (auto& [uid, a] : arrived)
+            if (a.pending) a.pending->discard();
+        for (auto& [raw, sink] : sinks)
+            if (auto p = sink->take()) p->discard();
+    }
+    // The mark may not pass the first UID whose body has not arrived whole.
+    std::uint32_t limit(std::uint32_t candidate) const {
+        return incomplete.empty() ? candidate : std::min(candidate, incomplete.begin()->first);
+    }
+};
+
+void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
+                            std::optional<Uid> server_uidnext) {
+    auto listed = list_new_uids(from_uid);
+    auto wanted = drop_cataloged(record, listed);
+    count_new(wanted);
+    if (m_run.options.dry_run) return;
+
+    NewMail state;
+    for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
+    if (!wanted.empty()) download(record, plan_chunks(wanted), state);
+    report_incomplete(state);
+
+    // The listing covered every UID below the server's UIDNEXT: with all of
+    // them durable (or gone), the mark may move there.
+    std::uint32_t complete_to = listed.empty() ? from_uid : listed.back().first + 1;
+    if (server_uidnext) complete_to = std::max(complete_to, server_uidnext->value);
+    record.uidnext = std::max(record.uidnext, state.limit(complete_to));
+}
+
+MailboxSync::Listing MailboxSync::list_new_uids(std::uint32_t from_uid) {
+    // "n:*" always matches the highest UID even when it is below n (RFC 3501
+    // §6.4.8), so filter.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> listed;
+    UidSet range;
+    range.add_range(Uid(from_uid), Uid(kMaxUid));
+    m_client.uid_fetch(range, "(UID RFC822.SIZE)", [&](imap::FetchData& d) {
+        if (!d.uid || d.uid->value < from_uid) return;
+        listed.emplace_back(d.uid->value, d.rfc822_size.value_or(0));
+    });
+    std::sort(listed.begin(), listed.end());
+    listed.erase(std::unique(listed.begin(), listed.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 listed.end());
+    return listed;
+}
+
+MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& record,
+                                                 Listing wanted) {
+    if (record.id == 0 || wanted.empty()) return wanted;
+    // Never a second copy: after a UIDVALIDITY re-match, or a run killed between
+    // its catalog commits, or a UID held back by an incomplete body, some of
+    // these are cataloged already.
+    std::set<std::uint32_t> have;
+    for (const auto& m : m_catalog.messages(record.id))
+        if (m.uidvalidity == record.uidvalidity) have.insert(m.uid);
+    std::erase_if(wanted, [&](const auto& w) { return have.count(w.first) > 0; });
+    // Files a killed run renamed into cur/ without cataloging them are among
+    // these UIDs: remove them so they are fetched once, not twice.
+    if (!m_run.options.dry_run) remove_orphans(record);
+    return wanted;
+}
+
+void MailboxSync::count_new(const Listing& wanted) {
+    std::uint64_t total_bytes = 0;
+    for (const auto& w : wanted) total_bytes += w.second;
+    if (auto* p = m_run.options.progress) {
+        p->messages_total += wanted.size();
+        p->bytes_total += total_bytes;
+    }
+    if (m_run.options.dry_run) {
+        m_report.new_messages += wanted.size();
+        m_report.bytes += total_bytes;
+    }
+}
+
+// Chunks by count and bytes, so one command's bodies stay a bounded batch.
+std::vector<UidSet> MailboxSync::plan_chunks(const Listing& wanted) {
+    std::vector<UidSet> chunks;
+    UidSet current;
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& [uid, size] : wanted) {
+        if (count > 0 && (count >= kChunkMessages || bytes + size > kChunkBytes)) {
+            chunks.push_back(current);
+            current = UidSet();
+            count = 0;
+            bytes = 0;
+        }
+        current.add(Uid(uid));
+        ++count;
+        bytes += size;
+    }
+    if (!current.empty()) chunks.push_back(current);
+    return chunks;
+}
+
+// Up to kPipelineDepth chunk FETCHes in flight; each completed chunk is
+// committed before the next is waited for.
+void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSet>& chunks,
+                           NewMail& state) {
+    const std::string account = m_run.account.name;
+    const std::string folder = record.folder;
+    m_client.set_body_sink_factory([&](std::string_view, std::uint64_t) -> wire::LiteralSink* {
+        auto sink = std::make_unique<BodySink>(m_messages.begin(account, folder));
+        auto* raw = sink.get();
+        state.sinks[raw] = std::move(sink);
+        return raw;
+    });
+    auto on_fetch = [&](imap::FetchData& d) { receive(d, record, state); };
+    std::string items = "(UID FLAGS INTERNALDATE RFC822.SIZE";
+    if (m_run.best_path != SyncPath::Plain) items += " MODSEQ";
+    items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
+
+    std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
+    try {
+        std::size_t next = 0;
+        while (next < chunks.size() || !inflight.empty()) {
+            while (next < chunks.size() && inflight.size() < kPipelineDepth) {
+                inflight.emplace_back(m_client.submit_uid_fetch(chunks[next], items, on_fetch),
+                                      next);
+                ++next;
+            }
+            auto [tag, index] = inflight.front();
+            inflight.pop_front();
+            auto completion = m_client.wait(tag);
+            if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
+            commit_chunk(record, chunks[index], state);
+        }
+    } catch (...) {
+        // FETCH commands still in flight would call back into this frame's
+        // locals: the connection cannot be used again.
+        if (!inflight.empty()) m_client.abandon("a mailbox sync failed with commands in flight");
+        m_client.set_body_sink_factory({});
+        throw;
+    }
+    m_client.set_body_sink_factory({});
+}
+
+// One FETCH response of a body chunk: keep the body only when all of it came.
+void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state) {
+    if (!d.uid) return;
+    std::uint32_t uid = d.uid->value;
+    std::unique_ptr<store::PendingMessage> pending;
+    if (d.body_sink) {
+        auto it = state.sinks.find(d.body_sink);
+        if (it == state.sinks.end()) return;
+        pending = it->second->take();
+        state.sinks.erase(it);
+    } else if (d.has_body) {
+        // Quirk(various): an empty body can come as "" (or NIL) rather than a literal.
+        pending = m_messages.begin(m_run.account.name, record.folder);
+        pending->write(d.body);
+        pending->finish();
+    } else {
+        return;  // no body in this response (a flag update); the chunk commit notices
+    }
+    // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes means a
+    // truncated or NIL body, never a whole message.
+    auto listed = state.listed_size.find(uid);
+    std::uint64_t expected =
+        d.rfc822_size.value_or(listed == state.listed_size.end() ? 0 : listed->second);
+    if (pending->size() < expected) {
+        state.incomplete[uid] = "body arrived with " + std::to_string(pending->size()) + " of " +
+                                std::to_string(expected) + " bytes";
+        pending->discard();
+        return;
+    }
+    Arrived a;
+    a.pending = std::move(pending);
+    if (d.flags) a.flags = store::normalize_flags(*d.flags);
+    if (d.internaldate) {
+        if (auto t = util::parse_imap_datetime(*d.internaldate)) {
+            a.internaldate = t->epoch;
+            a.zone = t->zone_offset_seconds;
+        }
+    }
+    for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
+    if (d.modseq) a.modseq = d.modseq->value;
+    m_report.bytes += a.pending->size();
+    if (auto* p = m_run.options.progress) {
+        p->messages_done += 1;
+        p->bytes_done += a.pending->size();
+    }
+    state.incomplete.erase(uid);
+    if (auto old = state.arrived.find(uid); old != state.arrived.end())
+        old->second.pending->discard();
+    state.arrived[uid] = std::move(a);
+}
+
+// Durable, then renamed, then cataloged with the new high-water mark.
+void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state) {
+    const std::string account = m_run.account.name;
+    std::vector<std::pair<std::uint32_t, Arrived>> batch;
+    for (const auto& range : chunk.ranges()) {
+        for (std::uint64_t u = range.first; u <= range.last; ++u) {
+            auto uid = static_cast<std::uint32_t>(u);
+            auto it = state.arrived.find(uid);
+            if (it == state.arrived.end()) {
+                // No whole body: expunged since the listing, or a server that
+                // failed to send it. report_incomplete tells which.
+                state.incomplete.try_emplace(uid, "no body in the FETCH reply");
+                continue;
+            }
+            batch.emplace_back(uid, std::move(it->second));
+            state.arrived.erase(it);
+        }
+    }
+    m_messages.sync_pending();
+    std::vector<store::MessageRecord> rows;
+    for (auto& [uid, a] : batch) {
+        store::MessageRecord m;
+        m.mailbox_id = record.id;
+        m.uidvalidity = record.uidvalidity;
+        m.uid = uid;
+        m.internaldate = a.internaldate;
+        m.internaldate_zone = a.zone;
+        m.size = a.pending->size();
+        m.sha256 = a.pending->sha256_hex();
+        m.message_id = a.message_id;
+        m.flags = a.flags;
+        m.modseq = a.modseq;
+        m.added_at = now();
+        m.file =
+            m_messages.commit(*a.pending, account, record.folder, uid, a.internaldate, a.flags);
+        a.pending.reset();
+        rows.push_back(std::move(m));
+    }
+    std::uint32_t last = chunk.ranges().back().last;
+    m_run.durable_step(m_catalog, m_messages, [&] {
+        for (const auto& m : rows) m_catalog.add_message(m);
+        record.uidnext = std::max(record.uidnext, state.limit(last + 1));
+        m_catalog.save_mailbox(record);
+    });
+    m_report.new_messages += rows.size();
+}
+
+// UIDs that gave no whole body: those the server still has are this
+// mailbox's errors (fetched again next run); the rest were expunged meanwhile.
+void MailboxSync::report_incomplete(NewMail& state) {
+    if (state.incomplete.empty()) return;
+    UidSet asked;
+    for (const auto& [uid, why] : state.incomplete) asked.add(Uid(uid));
+    auto present = server_uids(asked);
+    std::erase_if(state.incomplete, [&](const auto& entry) { return !present.contains(Uid(entry.first)); });
+    for (const auto& [uid, why] : state.incomplete)
+        m_report.errors.push_back("UID " + std::to_string(uid) + ": " + why +
+                                  "; fetched again next run");
+}
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,761 @@
+#include "support/model_server.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cctype>
+#include <imapkeep/transport/fault.hpp>
+#include <stdexcept>
+
+namespace imapkeep::testing {
+
+namespace {
+
+std::string upper(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// A token of a client command: atom (brackets kept whole, so
+// "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]" is one atom), string, or list.
+struct Token {
+    enum class Kind { Atom, String, List } kind = Kind::Atom;
+    std::string text;
+    std::vector<Token> items;
+    bool is(const char* atom) const {
+        return kind == Kind::Atom && strcasecmp(text.c_str(), atom) == 0;
+    }
+};
+
+class Tokenizer {
+  public:
+    explicit Tokenizer(std::string_view raw) : m_raw(raw) {}
+
+    std::vector<Token> parse_all() {
+        std::vector<Token> out;
+        while (skip_spaces()) {
+            char c = m_raw[m_pos];
+            if (c == '\r' || c == '\n') break;
+            if (c == ')') throw std::runtime_error("unbalanced )");
+            out.push_back(one());
+        }
+        return out;
+    }
+
+  private:
+    bool skip_spaces() {
+        while (m_pos < m_raw.size() && m_raw[m_pos] == ' ') ++m_pos;
+        return m_pos < m_raw.size();
+    }
+
+    Token one() {
+        char c = m_raw[m_pos];
+        Token t;
+        if (c == '(') {
+            t.kind = Token::Kind::List;
+            ++m_pos;
+            while (skip_spaces() && m_raw[m_pos] != ')') t.items.push_back(one());
+            if (m_pos >= m_raw.size()) throw std::runtime_error("unterminated list");
+            ++m_pos;
+            return t;
+        }
+        if (c == '"') {
+            t.kind = Token::Kind::String;
+            for (++m_pos; m_pos < m_raw.size() && m_raw[m_pos] != '"'; ++m_pos) {
+                if (m_raw[m_pos] == '\\') ++m_pos;
+                if (m_pos < m_raw.size()) t.text += m_raw[m_pos];
+            }
+            ++m_pos;
+            return t;
+        }
+        if (c == '{') {
+            // literal = "{" number ["+"] "}" CRLF *CHAR8
+            auto close = m_raw.find('}', m_pos);
+            std::string digits(m_raw.substr(m_pos + 1, close - m_pos - 1));
+            if (!digits.empty() && digits.back() == '+') digits.pop_back();
+            auto n = std::stoull(digits);
+            m_pos = close + 3;
+            t.kind = Token::Kind::String;
+            t.text = std::string(m_raw.substr(m_pos, n));
+            m_pos += n;
+            return t;
+        }
+        int depth = 0;
+        while (m_pos < m_raw.size()) {
+            char d = m_raw[m_pos];
+            if (d == '[') ++depth;
+            if (d == ']') --depth;
+            if (depth == 0 && (d == ' ' || d == '(' || d == ')' || d == '\r' || d == '\n')) break;
+            t.text += d;
+            ++m_pos;
+        }
+        return t;
+    }
+
+    std::string_view m_raw;
+    std::size_t m_pos = 0;
+};
+
+// sequence-set over UIDs; "*" is the largest UID in use (RFC 3501 §9).
+std::vector<UidSet::Range> parse_set(const std::string& text, std::uint32_t star) {
+    std::vector<UidSet::Range> out;
+    std::size_t pos = 0;
+    auto number = [&](const std::string& s) -> std::uint32_t {
+        return s == "*" ? star : static_cast<std::uint32_t>(std::stoul(s));
+    };
+    while (pos <= text.size()) {
+        auto comma = text.find(',', pos);
+        std::string part =
+            text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        auto colon = part.find(':');
+        std::uint32_t a = number(part.substr(0, colon));
+        std::uint32_t b = colon == std::string::npos ? a : number(part.substr(colon + 1));
+        out.push_back({std::min(a, b), std::max(a, b)});
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+    }
+    return out;
+}
+
+std::string quote(const std::string& s) {
+    bool literal = std::any_of(s.begin(), s.end(), [](char c) {
+        return c == '\r' || c == '\n' || c == '\0' || static_cast<unsigned char>(c) >= 0x80;
+    });
+    if (literal) return "{" + std::to_string(s.size()) + "}\r\n" + s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+    return out;
+}
+
+// LIST pattern (RFC 3501 §6.3.8): "*" matches anything, "%" anything but the delimiter.
+bool pattern_matches(std::string_view name, std::string_view pattern, char delimiter) {
+    if (pattern.empty()) return name.empty();
+    char p = pattern[0];
+    if (p == '*' || p == '%') {
+        for (std::size_t k = 0; k <= name.size(); ++k) {
+            if (pattern_matches(name.substr(k), pattern.substr(1), delimiter)) return true;
+            if (k < name.size() && p == '%' && name[k] == delimiter) return false;
+        }
+        return false;
+    }
+    return !name.empty() && name[0] == p &&
+           pattern_matches(name.substr(1), pattern.substr(1), delimiter);
+}
+
+// The header fields of `body` named in `names` (all when empty), unfolded
+// lines kept as sent, then the blank line (RFC 3501 §6.4.5 HEADER.FIELDS).
+std::string header_fields(const std::string& body, const std::set<std::string>& names) {
+    auto end = body.find("\r\n\r\n");
+    std::string header = end == std::string::npos ? body : body.substr(0, end + 2);
+    std::string out;
+    bool keep = false;
+    std::size_t pos = 0;
+    while (pos < header.size()) {
+        auto eol = header.find("\r\n", pos);
+        std::size_t next = eol == std::string::npos ? header.size() : eol + 2;
+        std::string line = header.substr(pos, next - pos);
+        if (line[0] != ' ' && line[0] != '\t') {
+            auto colon = line.find(':');
+            keep = names.empty() ||
+                   (colon != std::string::npos && names.count(upper(line.substr(0, colon))));
+        }
+        if (keep) out += line;
+        pos = next;
+    }
+    return out + "\r\n";
+}
+
+}  // namespace
+
+// One client connection: buffers the client's bytes until whole commands have
+// arrived, answers "+" to synchronizing literals, and dispatches.
+class ModelServer::Connection {
+  public:
+    Connection(ModelServer& model, std::size_t id) : m_model(model), m_id(id) {}
+
+    std::string respond(const std::string& client_bytes) {
+        std::lock_guard lock(m_model.m_mutex);
+        if (m_dead) return "";
+        m_buffer += client_bytes;
+        std::string out;
+        while (!m_dead) {
+            std::size_t length = 0;
+            if (!complete_command(length, out)) break;
+            std::string raw = m_buffer.substr(0, length);
+            m_buffer.erase(0, length);
+            m_acked.clear();
+            out += handle(raw);
+        }
+        return out;
+    }
+
+  private:
+    // True when the buffer starts with a whole command (length set). A
+    // synchronizing literal whose bytes have not come yet gets its "+".
+    bool complete_command(std::size_t& length, std::string& out) {
+        std::size_t pos = 0;
+        for (;;) {
+            auto crlf = m_buffer.find("\r\n", pos);
+            if (crlf == std::string::npos) return false;
+            std::string_view line(m_buffer.data() + pos, crlf - pos);
+            if (line.empty() || line.back() != '}') {
+                length = crlf + 2;
+                return true;
+            }
+            auto open = line.rfind('{');
+            std::string digits(line.substr(open + 1, line.size() - open - 2));
+            bool plus = !digits.empty() && digits.back() == '+';
+            if (plus) digits.pop_back();
+            std::size_t n = std::stoull(digits);
+            std::size_t start = crlf + 2;
+            if (m_buffer.size() < start + n) {
+                if (!plus && m_acked.insert(start).second) out += "+ Ready for literal data\r\n";
+                return false;
+            }
+            pos = start + n;
+        }
+    }
+
+    std::string handle(const std::string& raw) {
+        std::vector<Token> tokens;
+        try {
+            tokens = Tokenizer(raw).parse_all();
+        } catch (const std::exception&) {
+            return "* BAD unparsable command\r\n";
+        }
+        if (tokens.size() < 2) return "* BAD missing command\r\n";
+        ModelCommand command;
+        command.tag = tokens[0].text;
+        command.name = upper(tokens[1].text);
+        std::size_t first_arg = 2;
+        if (command.name == "UID" && tokens.size() > 2) {
+            command.name += " " + upper(tokens[2].text);
+            first_arg = 3;
+        }
+        std::vector<Token> args(tokens.begin() + static_cast<std::ptrdiff_t>(first_arg),
+                                tokens.end());
+        command.text = raw.substr(0, raw.size() - 2);
+        command.connection = m_id;
+        m_model.m_log.push_back(command.text);
+
+        std::string reply;
+        try {
+            if (m_model.on_command) m_model.on_command(command);
+            reply = dispatch(command, args);
+        } catch (const std::exception& e) {
+            reply = command.tag + " BAD " + e.what() + "\r\n";
+        }
+        bool drop = false;
+        if (m_model.on_reply) m_model.on_reply(command, reply, drop);
+        if (drop) m_dead = true;
+        return reply;
+    }
+
+    std::string ok(const ModelCommand& c, const std::string& text = "done") {
+        return c.tag + " OK " + text + "\r\n";
+    }
+
+    std::string dispatch(const ModelCommand& c, const std::vector<Token>& args) {
+        const std::string& n = c.name;
+        if (n == "CAPABILITY") return "* CAPABILITY " + m_model.capability_line() + "\r\n" + ok(c);
+        if (n == "NOOP") return ok(c);
+        if (n == "LOGOUT") {
+            m_dead = true;
+            return "* BYE logging out\r\n" + ok(c);
+        }
+        if (n == "LOGIN") return login(c, args);
+        if (n == "ENABLE") return enable(c, args);
+        if (n == "LIST") return list(c, args);
+        if (n == "STATUS") return status(c, args);
+        if (n == "SELECT" || n == "EXAMINE") return select(c, args);
+        if (n == "UNSELECT" || n == "CLOSE") {
+            if (n == "UNSELECT" && !m_model.m_caps.count("UNSELECT"))
+                throw std::runtime_error("no UNSELECT");
+            m_selected.clear();
+            return ok(c);
+        }
+        if (n == "UID FETCH") return uid_fetch(c, args);
+        if (n == "UID SEARCH") return uid_search(c, args);
+        return c.tag + " BAD unknown command\r\n";
+    }
+
+    std::string login(const ModelCommand& c, const std::vector<Token>& args) {
+        if (args.size() != 2 || args[0].text != m_model.user || args[1].text != m_model.password)
+            return c.tag + " NO [AUTHENTICATIONFAILED] invalid credentials\r\n";
+        return c.tag + " OK [CAPABILITY " + m_model.capability_line() + "] logged in\r\n";
+    }
+
+    std::string enable(const ModelCommand& c, const std::vector<Token>& args) {
+        std::vector<std::string> on;
+        for (const auto& a : args) {
+            auto name = upper(a.text);
+            if (!m_model.m_caps.count(name)) continue;
+            m_enabled.insert(name);
+            on.push_back(name);
+        }
+        return (on.empty() ? "" : "* ENABLED " + join(on) + "\r\n") + ok(c);
+    }
+
+    bool condstore_on() const { return m_enabled.count("CONDSTORE") || m_enabled.count("QRESYNC"); }
+
+    std::string status_items(const ModelMailbox& mb, const std::vector<Token>& items) {
+        std::vector<std::string> out;
+        for (const auto& item : items) {
+            auto name = upper(item.text);
+            if (name == "MESSAGES") {
+                out.push_back("MESSAGES " + std::to_string(mb.messages.size()));
+            } else if (name == "UIDNEXT") {
+                out.push_back("UIDNEXT " + std::to_string(mb.uidnext));
+            } else if (name == "UIDVALIDITY") {
+                out.push_back("UIDVALIDITY " + std::to_string(mb.uidvalidity));
+            } else if (name == "RECENT") {
+                out.push_back("RECENT 0");
+            } else if (name == "UNSEEN") {
+                auto unseen =
+                    std::count_if(mb.messages.begin(), mb.messages.end(), [](const auto& m) {
+                        const auto& f = m.second.flags;
+                        return std::find(f.begin(), f.end(), "\\Seen") == f.end();
+                    });
+                out.push_back("UNSEEN " + std::to_string(unseen));
+            } else if (name == "HIGHESTMODSEQ") {
+                if (!m_model.m_caps.count("CONDSTORE") && !m_model.m_caps.count("QRESYNC"))
+                    throw std::runtime_error("HIGHESTMODSEQ without CONDSTORE");
+                out.push_back("HIGHESTMODSEQ " +
+                              std::to_string(mb.nomodseq ? 0 : mb.highestmodseq));
+            } else if (name == "MAILBOXID") {
+                if (!m_model.m_caps.count("OBJECTID"))
+                    throw std::runtime_error("MAILBOXID without OBJECTID");
+                if (!mb.mailboxid.empty()) out.push_back("MAILBOXID (" + mb.mailboxid + ")");
+            } else {
+                throw std::runtime_error("unknown STATUS item " + name);
+            }
+        }
+        return "* STATUS " + quote(mb.name) + " (" + join(out) + ")\r\n";
+    }
+
+    const ModelMailbox* find(const std::string& name) const {
+        auto it = m_model.m_mailboxes.find(name);
+        if (it == m_model.m_mailboxes.end() && strcasecmp(name.c_str(), "INBOX") == 0)
+            it = m_model.m_mailboxes.find("INBOX");
+        return it == m_model.m_mailboxes.end() ? nullptr : &it->second;
+    }
+
+    std::string list(const ModelCommand& c, const std::vector<Token>& args) {
+        if (args.size() < 2) throw std::runtime_error("LIST needs two arguments");
+        std::string pattern = args[0].text + args[1].text;
+        const std::vector<Token>* status = nullptr;
+        for (std::size_t i = 2; i + 1 < args.size(); ++i) {
+            if (!args[i].is("RETURN")) continue;
+            const auto& options = args[i + 1].items;
+            for (std::size_t j = 0; j + 1 < options.size(); ++j)
+                if (options[j].is("STATUS")) status = &options[j + 1].items;
+        }
+        if (status && !m_model.m_caps.count("LIST-STATUS"))
+            throw std::runtime_error("no LIST-STATUS");
+        std::string out;
+        for (const auto& [name, mb] : m_model.m_mailboxes) {
+            char delimiter = mb.delimiter.empty() ? '\0' : mb.delimiter[0];
+            if (!pattern_matches(name, pattern, delimiter)) continue;
+            out += "* LIST (" + join(mb.attributes) + ") " +
+                   (mb.delimiter.empty() ? "NIL" : quote(mb.delimiter)) + " " + quote(name) +
+                   "\r\n";
+            bool noselect = std::find(mb.attributes.begin(), mb.attributes.end(), "\\Noselect") !=
+                            mb.attributes.end();
+            if (status && !noselect) out += status_items(mb, *status);
+        }
+        return out + ok(c);
+    }
+
+    std::string status(const ModelCommand& c, const std::vector<Token>& args) {
+        if (args.size() != 2) throw std::runtime_error("STATUS needs two arguments");
+        const auto* mb = find(args[0].text);
+        if (!mb) return c.tag + " NO [NONEXISTENT] no such mailbox\r\n";
+        return status_items(*mb, args[1].items) + ok(c);
+    }
+
+    std::string select(const ModelCommand& c, const std::vector<Token>& args) {
+        m_selected.clear();
+        if (args.empty()) throw std::runtime_error("SELECT needs a mailbox");
+        const auto* mb = find(args[0].text);
+        if (!mb) return c.tag + " NO [NONEXISTENT] no such mailbox\r\n";
+        const std::vector<Token>* qresync = nullptr;
+        if (args.size() > 1) {
+            const auto& params = args[1].items;
+            for (std::size_t i = 0; i < params.size(); ++i) {
+                if (params[i].is("CONDSTORE")) m_enabled.insert("CONDSTORE");
+                if (params[i].is("QRESYNC") && i + 1 < params.size())
+                    qresync = &params[i + 1].items;
+            }
+            if (qresync && !m_enabled.count("QRESYNC"))
+                throw std::runtime_error("QRESYNC not enabled");
+        }
+        std::string out = "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
+        out += "* OK [PERMANENTFLAGS ()] read-only\r\n";
+        out += "* " + std::to_string(mb->messages.size()) + " EXISTS\r\n* 0 RECENT\r\n";
+        out += "* OK [UIDVALIDITY " + std::to_string(mb->uidvalidity) + "] UIDs valid\r\n";
+        out += "* OK [UIDNEXT " + std::to_string(mb->uidnext) + "] predicted next UID\r\n";
+        if (condstore_on()) {
+            out += mb->nomodseq
+                       ? "* OK [NOMODSEQ] no modseqs\r\n"
+                       : "* OK [HIGHESTMODSEQ " + std::to_string(mb->highestmodseq) + "] ok\r\n";
+        }
+        if (m_model.m_caps.count("OBJECTID") && !mb->mailboxid.empty())
+            out += "* OK [MAILBOXID (" + mb->mailboxid + ")] ok\r\n";
+        if (qresync && qresync->size() >= 2 && std::stoul(qresync->at(0).text) == mb->uidvalidity) {
+            std::uint64_t since = std::stoull(qresync->at(1).text);
+            UidSet everything;
+            everything.add_range(Uid(1), Uid(0xFFFFFFFFu));
+            out += vanished(*mb, since, everything);
+            for (const auto& [uid, m] : mb->messages)
+                if (m.modseq > since)
+                    out += "* " + std::to_string(seq_of(*mb, uid)) + " FETCH (UID " +
+                           std::to_string(uid) + " FLAGS (" + join(m.flags) + ") MODSEQ (" +
+                           std::to_string(m.modseq) + "))\r\n";
+        }
+        m_selected = mb->name;
+        return out + c.tag + " OK [READ-ONLY] " + c.name + " completed\r\n";
+    }
+
+    // "* VANISHED (EARLIER) uids" for UIDs expunged after `since` within `within`.
+    static std::string vanished(const ModelMailbox& mb, std::uint64_t since, const UidSet& within) {
+        UidSet gone;
+        for (const auto& [set, modseq] : mb.expunged) {
+            if (modseq <= since) continue;
+            for (const auto& r : set.ranges())
+                for (const auto& w : within.ranges()) {
+                    auto a = std::max(r.first, w.first), b = std::min(r.last, w.last);
+                    if (a <= b) gone.add_range(Uid(a), Uid(b));
+                }
+        }
+        return gone.empty() ? "" : "* VANISHED (EARLIER) " + gone.to_string() + "\r\n";
+    }
+
+    static std::size_t seq_of(const ModelMailbox& mb, std::uint32_t uid) {
+        return static_cast<std::size_t>(std::distance(mb.messages.begin(), mb.messages.find(uid))) +
+               1;
+    }
+
+    const ModelMailbox& selected() const {
+        const auto* mb = m_selected.empty() ? nullptr : find(m_selected);
+        if (!mb) throw std::runtime_error("no mailbox selected");
+        return *mb;
+    }
+
+    static std::uint32_t star(const ModelMailbox& mb) {
+        return mb.messages.empty() ? 0 : mb.messages.rbegin()->first;
+    }
+
+    // Messages in the UID set, each once, in UID order, without expanding ranges.
+    static std::vector<const ModelMessage*> in_set(const ModelMailbox& mb,
+                                                   const std::string& text) {
+        std::set<std::uint32_t> hits;
+        for (const auto& r : parse_set(text, star(mb)))
+            for (auto it = mb.messages.lower_bound(r.first);
+                 it != mb.messages.end() && it->first <= r.last; ++it)
+                hits.insert(it->first);
+        std::vector<const ModelMessage*> out;
+        for (auto uid : hits) out.push_back(&mb.messages.at(uid));
+        return out;
+    }
+
+    std::string fetch_item(const ModelMailbox& mb, const ModelMessage& m,
+                           const std::string& requested) {
+        std::string item = upper(requested);
+        if (item.rfind("BODY.PEEK[", 0) == 0) item = "BODY[" + item.substr(10);
+        std::string rendered;
+        auto literal = [](const std::string& s) {
+            return "{" + std::to_string(s.size()) + "}\r\n" + s;
+        };
+        if (item == "UID") {
+            return "";  // always sent first
+        } else if (item == "FLAGS") {
+            rendered = "FLAGS (" + join(m.flags) + ")";
+        } else if (item == "INTERNALDATE") {
+            rendered = "INTERNALDATE \"" + m.internaldate + "\"";
+        } else if (item == "RFC822.SIZE") {
+            rendered = "RFC822.SIZE " + std::to_string(m.body.size());
+        } else if (item == "MODSEQ") {
+            rendered = "MODSEQ (" + std::to_string(m.modseq) + ")";
+        } else if (item == "EMAILID") {
+            rendered =
+                "EMAILID (M" + std::to_string(mb.uidvalidity) + "x" + std::to_string(m.uid) + ")";
+        } else if (item == "BODY[]" || item == "RFC822") {
+            rendered = item + " " + literal(m.body);
+        } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
+            rendered = item + " " + literal(header_fields(m.body, {}));
+        } else if (item.rfind("BODY[HEADER.FIELDS (", 0) == 0) {
+            std::set<std::string> names;
+            auto list = Tokenizer(item.substr(19, item.size() - 20)).parse_all();
+            for (const auto& t : list.at(0).items) names.insert(upper(t.text));
+            rendered = item + " " + literal(header_fields(m.body, names));
+        } else {
+            throw std::runtime_error("unknown FETCH item " + item);
+        }
+        if (m_model.on_fetch_item) m_model.on_fetch_item(mb.name, m.uid, item, rendered);
+        return rendered;
+    }
+
+    std::string uid_fetch(const ModelCommand& c, const std::vector<Token>& args) {
+        const auto& mb = selected();
+        if (args.size() < 2) throw std::runtime_error("UID FETCH needs a set and items");
+        std::vector<std::string> items;
+        if (args[1].kind == Token::Kind::List)
+            for (const auto& t : args[1].items) items.push_back(t.text);
+        else
+            items.push_back(args[1].text);
+        std::optional<std::uint64_t> since;
+        bool want_vanished = false;
+        if (args.size() > 2) {
+            const auto& mods = args[2].items;
+            for (std::size_t i = 0; i < mods.size(); ++i) {
+                if (mods[i].is("CHANGEDSINCE") && i + 1 < mods.size())
+                    since = std::stoull(mods[i + 1].text);
+                if (mods[i].is("VANISHED")) want_vanished = true;
+            }
+            if (!since) throw std::runtime_error("unknown FETCH modifier");
+            if (want_vanished && !m_enabled.count("QRESYNC"))
+                throw std::runtime_error("VANISHED without QRESYNC");
+            m_enabled.insert("CONDSTORE");
+            if (std::find(items.begin(), items.end(), "MODSEQ") == items.end())
+                items.push_back("MODSEQ");
+        }
+        std::string out;
+        if (want_vanished) {
+            UidSet within;
+            for (const auto& r : parse_set(args[0].text, star(mb)))
+                within.add_range(Uid(r.first), Uid(r.last));
+            out += vanished(mb, *since, within);
+        }
+        for (const auto* m : in_set(mb, args[0].text)) {
+            if (since && m->modseq <= *since) continue;
+            std::string line =
+                "* " + std::to_string(seq_of(mb, m->uid)) + " FETCH (UID " + std::to_string(m->uid);
+            for (const auto& item : items) {
+                auto rendered = fetch_item(mb, *m, item);
+                if (!rendered.empty()) line += " " + rendered;
+            }
+            out += line + ")\r\n";
+        }
+        return out + ok(c, "UID FETCH completed");
+    }
+
+    // search-key: ALL / UID sequence-set / MODSEQ n (ANDed).
+    std::string uid_search(const ModelCommand& c, const std::vector<Token>& args) {
+        const auto& mb = selected();
+        std::size_t i = 0;
+        const Token* returns = nullptr;
+        if (i + 1 < args.size() && args[i].is("RETURN")) {
+            if (!m_model.m_caps.count("ESEARCH")) throw std::runtime_error("no ESEARCH");
+            returns = &args[i + 1];
+            i += 2;
+        }
+        std::vector<const ModelMessage*> hits;
+        for (const auto& [uid, m] : mb.messages) hits.push_back(&m);
+        for (; i < args.size(); ++i) {
+            if (args[i].is("ALL")) continue;
+            if (args[i].is("UID") && i + 1 < args.size()) {
+                auto in = in_set(mb, args[++i].text);
+                std::set<const ModelMessage*> keep(in.begin(), in.end());
+                std::erase_if(hits, [&](const ModelMessage* m) { return !keep.count(m); });
+            } else if (args[i].is("MODSEQ") && i + 1 < args.size()) {
+                auto since = std::stoull(args[++i].text);
+                std::erase_if(hits, [&](const ModelMessage* m) { return m->modseq < since; });
+            } else {
+                throw std::runtime_error("unknown search key " + args[i].text);
+            }
+        }
+        if (!returns) {
+            std::string line = "* SEARCH";
+            for (const auto* m : hits) line += " " + std::to_string(m->uid);
+            return line + "\r\n" + ok(c);
+        }
+        std::vector<std::string> options;
+        for (const auto& t : returns->items) options.push_back(upper(t.text));
+        if (options.empty()) options.push_back("ALL");
+        std::string line = "* ESEARCH (TAG " + quote(c.tag) + ") UID";
+        for (const auto& o : options) {
+            if (o == "ALL" && !hits.empty()) {
+                UidSet all;
+                for (const auto* m : hits) all.add(Uid(m->uid));
+                line += " ALL " + all.to_string();
+            } else if (o == "COUNT") {
+                line += " COUNT " + std::to_string(hits.size());
+            } else if (o == "MIN" && !hits.empty()) {
+                line += " MIN " + std::to_string(hits.front()->uid);
+            } else if (o == "MAX" && !hits.empty()) {
+                line += " MAX " + std::to_string(hits.back()->uid);
+            }
+        }
+        return line + "\r\n" + ok(c);
+    }
+
+    ModelServer& m_model;
+    std::size_t m_id;
+    std::string m_buffer;
+    std::set<std::size_t> m_acked;
+    std::set<std::string> m_enabled;
+    std::string m_selected;
+    bool m_dead = false;
+};
+
+ModelServer::ModelServer()
+    : m_caps{"ENABLE",   "CONDSTORE", "QRESYNC",  "ESEARCH", "LIST-STATUS",
+             "OBJECTID", "UIDPLUS",   "UNSELECT", "LITERAL+"} {}
+
+ModelServer::~ModelServer() = default;
+
+void ModelServer::set_capabilities(std::set<std::string> caps) {
+    std::lock_guard lock(m_mutex);
+    m_caps = std::move(caps);
+}
+
+std::set<std::string> ModelServer::capabilities() const {
+    std::lock_guard lock(m_mutex);
+    return m_caps;
+}
+
+std::string ModelServer::capability_line() const {
+    std::string line = "IMAP4rev1";
+    for (const auto& c : m_caps) line += " " + c;
+    return line;
+}
+
+ModelMailbox& ModelServer::add_mailbox(const std::string& name, std::uint32_t uidvalidity,
+                                       const std::string& mailboxid) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes[name];
+    mb.name = name;
+    mb.uidvalidity = uidvalidity        ? uidvalidity
+                     : same_uidvalidity ? same_uidvalidity
+                                        : m_next_uidvalidity++;
+    mb.mailboxid = mailboxid.empty() ? "F" + std::to_string(m_next_mailboxid++) : mailboxid;
+    return mb;
+}
+
+bool ModelServer::has_mailbox(const std::string& name) const {
+    std::lock_guard lock(m_mutex);
+    return m_mailboxes.count(name) > 0;
+}
+
+ModelMailbox& ModelServer::mailbox(const std::string& name) {
+    std::lock_guard lock(m_mutex);
+    return m_mailboxes.at(name);
+}
+
+void ModelServer::delete_mailbox(const std::string& name) {
+    std::lock_guard lock(m_mutex);
+    m_mailboxes.erase(name);
+}
+
+void ModelServer::rename_mailbox(const std::string& from, const std::string& to) {
+    std::lock_guard lock(m_mutex);
+    auto mb = std::move(m_mailboxes.at(from));
+    m_mailboxes.erase(from);
+    mb.name = to;
+    m_mailboxes[to] = std::move(mb);
+}
+
+std::uint32_t ModelServer::append(const std::string& mailbox, const std::string& body,
+                                  std::vector<std::string> flags, const std::string& internaldate) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    ModelMessage m;
+    m.uid = mb.uidnext++;
+    m.flags = std::move(flags);
+    m.internaldate = internaldate;
+    m.body = body;
+    m.modseq = ++mb.highestmodseq;
+    mb.messages[m.uid] = m;
+    return m.uid;
+}
+
+void ModelServer::expunge(const std::string& mailbox, std::uint32_t uid) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    if (!mb.messages.erase(uid)) return;
+    UidSet gone;
+    gone.add(Uid(uid));
+    mb.expunged.emplace_back(gone, ++mb.highestmodseq);
+}
+
+void ModelServer::set_flags(const std::string& mailbox, std::uint32_t uid,
+                            std::vector<std::string> flags) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    auto& m = mb.messages.at(uid);
+    m.flags = std::move(flags);
+    m.modseq = ++mb.highestmodseq;
+}
+
+void ModelServer::reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    std::map<std::uint32_t, ModelMessage> renumbered;
+    std::uint32_t next = 1;
+    for (auto& [uid, m] : mb.messages) {
+        m.uid = next++;
+        renumbered[m.uid] = std::move(m);
+    }
+    mb.messages = std::move(renumbered);
+    mb.uidvalidity = uidvalidity;
+    mb.uidnext = next;
+    mb.expunged.clear();
+}
+
+transport::StreamPtr ModelServer::open() {
+    std::size_t id = ++m_connections;
+    auto connection = std::make_shared<Connection>(*this, id);
+    std::string greeting;
+    {
+        std::lock_guard lock(m_mutex);
+        greeting = "* OK [CAPABILITY " + capability_line() + "] model server ready\r\n";
+    }
+    return std::make_unique<transport::ScriptedStream>(
+        greeting, [connection](const std::string& bytes) { return connection->respond(bytes); });
+}
+
+imap::ConnectOptions ModelServer::connect_options() {
+    imap::ConnectOptions o;
+    o.host = "model";
+    o.tls = imap::TlsMode::None;
+    o.allow_plaintext_auth = true;
+    o.user = user;
+    std::string pw = password;
+    o.password = [pw] { return pw; };
+    o.stream_factory = [this] { return open(); };
+    return o;
+}
+
+std::vector<std::string> ModelServer::commands() const {
+    std::lock_guard lock(m_mutex);
+    return m_log;
+}
+
+std::size_t ModelServer::count_commands(const std::string& name) const {
+    std::lock_guard lock(m_mutex);
+    std::string wanted = upper(name);
+    return static_cast<std::size_t>(
+        std::count_if(m_log.begin(), m_log.end(), [&](const std::string& line) {
+            auto space = line.find(' ');
+            return space != std::string::npos &&
+                   upper(line.substr(space + 1, wanted.size())) == wanted &&
+                   (line.size() == space + 1 + wanted.size() ||
+                    line[space + 1 + wanted.size()] == ' ');
+        }));
+}
+
+void ModelServer::clear_log() {
+    std::lock_guard lock(m_mutex);
+    m_log.clear();
+}
+
+}  // namespace imapkeep::testing

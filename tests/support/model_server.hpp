@@ -1,0 +1,138 @@
+// An in-process model IMAP server for tests. It holds mailboxes and messages in
+// memory, answers the commands the backup engine sends (CAPABILITY, LOGIN,
+// ENABLE, LIST [RETURN (STATUS ...)], STATUS, SELECT/EXAMINE [QRESYNC|CONDSTORE],
+// UID FETCH [CHANGEDSINCE [VANISHED]], UID SEARCH [RETURN (...)], UNSELECT,
+// CLOSE, NOOP, LOGOUT) and plugs into the engine through
+// imap::ConnectOptions::stream_factory (each connection is a ScriptedStream).
+//
+// Quirks are injected by hooks: `on_fetch_item` rewrites one FETCH item of one
+// message (e.g. "BODY[] NIL", or "" to omit it), `on_reply` rewrites or cuts
+// the whole reply to a command.
+//
+// Thread safety: any number of connections (one per thread) share one model;
+// every call into the model, and every hook, runs under one recursive mutex.
+// Tests change the model between runs through the public methods.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/util/types.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace imapkeep::testing {
+
+struct ModelMessage {
+    std::uint32_t uid = 0;
+    std::vector<std::string> flags;
+    std::string internaldate = "01-Jan-2024 10:00:00 +0000";
+    std::string body;
+    std::uint64_t modseq = 1;
+};
+
+struct ModelMailbox {
+    std::string name;  // the exact wire bytes LIST sends
+    std::string delimiter = "/";
+    std::vector<std::string> attributes;  // e.g. "\\Noselect"
+    std::uint32_t uidvalidity = 1;
+    std::uint32_t uidnext = 1;
+    std::uint64_t highestmodseq = 1;
+    std::string mailboxid;  // RFC 8474; "" = none even with OBJECTID
+    bool nomodseq = false;  // EXAMINE answers [NOMODSEQ]
+    std::map<std::uint32_t, ModelMessage> messages;
+    // Expunged UIDs with the modseq of their expunge, for VANISHED (EARLIER).
+    std::vector<std::pair<UidSet, std::uint64_t>> expunged;
+};
+
+// One parsed client command, as the hooks see it.
+struct ModelCommand {
+    std::string tag;
+    std::string name;  // upper-case; "UID FETCH" / "UID SEARCH" as one name
+    std::string text;  // the command after the name, literals inlined
+    std::size_t connection = 0;
+};
+
+class ModelServer {
+  public:
+    ModelServer();
+    ~ModelServer();
+    ModelServer(const ModelServer&) = delete;
+    ModelServer& operator=(const ModelServer&) = delete;
+
+    // --- Configuration (call before or between runs) ----------------------
+    // Offered capabilities besides IMAP4rev1 (upper-case).
+    void set_capabilities(std::set<std::string> caps);
+    std::set<std::string> capabilities() const;
+    // Quirk: non-zero gives every mailbox created without an explicit
+    // UIDVALIDITY this one (RFC 3501 makes it unique per name only).
+    std::uint32_t same_uidvalidity = 0;
+    std::string user = "user";
+    std::string password = "secret";
+
+    // --- The model ----------------------------------------------------------
+    // Creates a mailbox; uidvalidity 0 picks the next of a counter (as servers
+    // that allocate UIDVALIDITY from a clock do).
+    ModelMailbox& add_mailbox(const std::string& name, std::uint32_t uidvalidity = 0,
+                              const std::string& mailboxid = "");
+    bool has_mailbox(const std::string& name) const;
+    ModelMailbox& mailbox(const std::string& name);  // throws std::out_of_range
+    void delete_mailbox(const std::string& name);
+    // Keeps UIDVALIDITY, MAILBOXID and messages, as RFC 3501 RENAME does.
+    void rename_mailbox(const std::string& from, const std::string& to);
+    // Appends a message; returns its UID.
+    std::uint32_t append(const std::string& mailbox, const std::string& body,
+                         std::vector<std::string> flags = {},
+                         const std::string& internaldate = "01-Jan-2024 10:00:00 +0000");
+    void expunge(const std::string& mailbox, std::uint32_t uid);
+    void set_flags(const std::string& mailbox, std::uint32_t uid, std::vector<std::string> flags);
+    // A UIDVALIDITY reset: every message renumbered from 1 in order.
+    void reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity);
+
+    // --- Quirks -------------------------------------------------------------
+    // Called for each FETCH item of each message with its rendering (e.g.
+    // "BODY[] {5}\r\nhello"); may replace it ("BODY[] NIL") or clear it (omit).
+    std::function<void(const std::string& mailbox, std::uint32_t uid, const std::string& item,
+                       std::string& rendered)>
+        on_fetch_item;
+    // Called with each command before the model answers it: may change the
+    // model (e.g. expunge a message between a client's two commands).
+    std::function<void(const ModelCommand& command)> on_command;
+    // Called with each command and its complete reply (untagged + tagged);
+    // may rewrite the reply. Setting `drop` sends the (rewritten) reply and then
+    // ends the connection (EOF).
+    std::function<void(const ModelCommand& command, std::string& reply, bool& drop)> on_reply;
+
+    // --- Plumbing -----------------------------------------------------------
+    // A new connection to the model: greeting first, then command by command.
+    transport::StreamPtr open();
+    // Connection settings that reach this model (plaintext LOGIN user/password).
+    imap::ConnectOptions connect_options();
+
+    // Every command received, "TAG NAME text" (literals inlined), in order.
+    std::vector<std::string> commands() const;
+    std::size_t count_commands(const std::string& name) const;
+    void clear_log();
+    std::size_t connections_opened() const { return m_connections; }
+
+    class Connection;
+
+  private:
+    friend class Connection;
+    std::string capability_line() const;
+
+    mutable std::recursive_mutex m_mutex;
+    std::set<std::string> m_caps;
+    std::map<std::string, ModelMailbox> m_mailboxes;
+    std::vector<std::string> m_log;
+    std::uint32_t m_next_uidvalidity = 1000;
+    std::uint64_t m_next_mailboxid = 1;
+    std::atomic<std::size_t> m_connections{0};
+};
+
+}  // namespace imapkeep::testing
