@@ -2,6 +2,7 @@
 // deleted), then sync mailboxes on `connections` parallel connections.
 #include <algorithm>
 #include <ctime>
+#include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <mutex>
@@ -54,8 +55,9 @@ MailboxReport apply_rename(AccountRun& run, store::Catalog& catalog, store::Mess
     if (run.options.dry_run) return r;
     try {
         const std::string account = run.account.name;
-        auto new_folder = messages.folder_for(target.name, target.delimiter);
         run.durable_step(catalog, messages, [&] {
+            auto new_folder =
+                store::allocate_folder(catalog, messages, run.account_id, target.name, target.delimiter, record.id);
             // Earlier renames inside the folder must be durable before it moves.
             messages.sync_committed();
             messages.rename_folder(account, record.folder, new_folder);
@@ -122,7 +124,7 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog,
     for (const auto& m : sample) uids.add(Uid(m.uid));
     std::vector<ServerMessageKey> server;
     try {
-        auto selected = client.select(candidate.name, true);
+        auto selected = client.select(listed_name(client, candidate), true);
         if (selected.uidvalidity.value != record.uidvalidity) return false;
         client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
                          [&](imap::FetchData& d) {
@@ -332,7 +334,7 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
     for (auto& s : in_scope) {
         if (s.uidvalidity != 0 || known_names.count(s.name)) continue;
         try {
-            auto st = client.status(s.name, {"UIDVALIDITY"});
+            auto st = client.status(listed_name(client, s), {"UIDVALIDITY"});
             if (st.uidvalidity) s.uidvalidity = st.uidvalidity->value;
         } catch (const imap::CommandFailed&) {
         }

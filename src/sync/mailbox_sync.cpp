@@ -6,6 +6,8 @@
 // same transaction, so they never pass a message that is not durable.
 #include "sync/mailbox_sync.hpp"
 
+#include <imapkeep/store/folder_allocation.hpp>
+#include <imapkeep/store/orphans.hpp>
 #include <imapkeep/util/imap_date.hpp>
 
 #include <algorithm>
@@ -43,6 +45,11 @@ std::string parse_message_id(const std::string& header) {
     auto b = value.find_first_not_of(" \t");
     auto e = value.find_last_not_of(" \t");
     return b == std::string::npos ? "" : value.substr(b, e - b + 1);
+}
+
+imap::MailboxName listed_name(imap::Client& client, const ServerMailbox& mailbox) {
+    if (mailbox.wire_name.empty()) return client.mailbox_name(mailbox.name);
+    return imap::MailboxName::from_wire(mailbox.wire_name);
 }
 
 const char* path_name(SyncPath path) {
@@ -96,6 +103,10 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     auto record = load_record(mailbox);
     const bool is_new = record.id == 0;
     m_report.created = is_new;
+    if (!is_new && !m_run.options.dry_run) {
+        m_messages.create_folder(m_run.account.name, record.folder);
+        undo_reader_renames(record);
+    }
 
     if (!is_new && skip_unchanged(record, mailbox, listed_status)) return m_report;
 
@@ -110,7 +121,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     record.delimiter = mailbox.delimiter;
     if (!mailbox.mailboxid.empty()) record.mailboxid = mailbox.mailboxid;
     if (!m_run.options.dry_run && record.id == 0) {
-        record.id = m_catalog.save_mailbox(record);
+        save_new_record(record);
         m_run.step();
     }
 
@@ -128,7 +139,7 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
     std::optional<imap::StatusData> status = listed_status;
     if (!status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
         try {
-            status = m_client.status(mailbox.name, {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
+            status = m_client.status(listed_name(m_client, mailbox), {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
         } catch (const imap::CommandFailed&) {
             // The EXAMINE that follows reports the real problem, if any.
         }
@@ -150,7 +161,7 @@ MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox, const s
     if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
         qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
     // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
-    e.selected = m_client.select(mailbox.name, true, qresync, e.path == SyncPath::Condstore);
+    e.selected = m_client.select(listed_name(m_client, mailbox), true, qresync, e.path == SyncPath::Condstore);
     e.qresync_used = qresync.has_value();
     if (!e.selected.highestmodseq) e.path = SyncPath::Plain;  // [NOMODSEQ] mailbox
     m_report.path = path_name(e.path);
@@ -199,9 +210,35 @@ void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined,
 // rows leaves files no row points to. They are always messages at or above the
 // high-water mark, which this run is about to fetch again.
 void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
+    store::remove_orphans(m_catalog, m_messages, m_run.account.name, record.folder);
+}
+
+void MailboxSync::save_new_record(store::MailboxRecord& record) {
+    std::lock_guard lock(m_run.folders);
+    record.folder =
+        store::allocate_folder(m_catalog, m_messages, m_run.account_id, record.name, record.delimiter);
+    record.id = m_catalog.save_mailbox(record);
+    m_messages.create_folder(m_run.account.name, record.folder);
+}
+
+void MailboxSync::undo_reader_renames(const store::MailboxRecord& record) {
+    auto rows = m_catalog.messages(record.id);
+    std::map<std::string, const store::MessageRecord*> by_file;
     std::vector<std::string> known;
-    for (const auto& m : m_catalog.messages(record.id)) known.push_back(m.file);
-    m_messages.remove_unknown_files(m_run.account.name, record.folder, known);
+    for (const auto& m : rows) {
+        by_file[m.file] = &m;
+        known.push_back(m.file);
+    }
+    auto renamed = m_messages.renamed_files(m_run.account.name, record.folder, known);
+    if (renamed.empty()) return;
+    m_run.durable_step(m_catalog, m_messages, [&] {
+        for (const auto& [cataloged, actual] : renamed) {
+            const auto* m = by_file.at(cataloged);
+            // The catalog's flags are the server's as of the last sync.
+            auto file = m_messages.set_flags(actual, m->flags);
+            m_catalog.update_flags(m->id, m->flags, m->modseq, file, now());
+        }
+    });
 }
 
 void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected) {

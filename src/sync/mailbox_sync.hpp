@@ -6,6 +6,7 @@
 #include <imapkeep/sync/plan.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,16 +31,24 @@ struct Arrived {
     std::uint64_t modseq = 0;
 };
 
+// How commands address a listed mailbox: the bytes LIST sent (invariant 6),
+// or the encoded name for a mailbox that was not listed this run.
+imap::MailboxName listed_name(imap::Client& client, const ServerMailbox& mailbox);
+
 enum class SyncPath { Qresync, Condstore, Plain };
 const char* path_name(SyncPath path);
 
 // What every mailbox worker shares for one account run.
 struct AccountRun {
+    AccountRun(const AccountConfig& a, const BackupOptions& o) : account(a), options(o) {}
     const AccountConfig& account;
     const BackupOptions& options;
     store::Id account_id = 0;
     SyncPath best_path = SyncPath::Plain;
     std::atomic<std::uint64_t> steps{0};
+    // Held while a folder is chosen and its mailbox record saved, so two
+    // workers never pick the same free folder (one folder per live mailbox).
+    std::mutex folders;
 
     // Counts one durable step; the test hook stops the run after N of them.
     void step();
@@ -90,6 +99,12 @@ private:
     // The UIDs of `range` the server still has, as ranges.
     UidSet server_uids(const UidSet& range);
     void remove_orphans(const store::MailboxRecord& record);
+    // A new mailbox's record: its own folder (allocate_folder) and the row,
+    // saved together under AccountRun::folders.
+    void save_new_record(store::MailboxRecord& record);
+    // Files a mail reader renamed (flags, new/ -> cur/) get the catalog's
+    // flags and path back: the live tree mirrors the server.
+    void undo_reader_renames(const store::MailboxRecord& record);
     bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);

@@ -23,7 +23,9 @@ class BodySink : public wire::LiteralSink {
     explicit BodySink(std::unique_ptr<store::PendingMessage> pending)
         : m_pending(std::move(pending)) {}
     void write(std::string_view chunk) override { m_pending->write(chunk); }
-    void finish() override { m_pending->finish(); }
+    // receive() finishes the message once the whole FETCH response is there:
+    // its INTERNALDATE must be set before the data fsync (store::PendingMessage).
+    void finish() override {}
     std::unique_ptr<store::PendingMessage> take() { return std::move(m_pending); }
 
   private:
@@ -194,10 +196,13 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
         // Quirk(various): an empty body can come as "" (or NIL) rather than a literal.
         pending = m_messages.begin(m_run.account.name, record.folder);
         pending->write(d.body);
-        pending->finish();
     } else {
         return;  // no body in this response (a flag update); the chunk commit notices
     }
+    std::optional<util::ImapDateTime> date;
+    if (d.internaldate) date = util::parse_imap_datetime(*d.internaldate);
+    if (date) pending->set_internaldate(date->epoch);
+    pending->finish();
     // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes means a
     // truncated or NIL body, never a whole message.
     auto listed = state.listed_size.find(uid);
@@ -212,11 +217,9 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     Arrived a;
     a.pending = std::move(pending);
     if (d.flags) a.flags = store::normalize_flags(*d.flags);
-    if (d.internaldate) {
-        if (auto t = util::parse_imap_datetime(*d.internaldate)) {
-            a.internaldate = t->epoch;
-            a.zone = t->zone_offset_seconds;
-        }
+    if (date) {
+        a.internaldate = date->epoch;
+        a.zone = date->zone_offset_seconds;
     }
     for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
     if (d.modseq) a.modseq = d.modseq->value;

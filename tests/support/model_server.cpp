@@ -284,6 +284,7 @@ class ModelServer::Connection {
             return ok(c);
         }
         if (n == "UID FETCH") return uid_fetch(c, args);
+        if (n == "FETCH") return seq_fetch_uids(c, args);
         if (n == "UID SEARCH") return uid_search(c, args);
         return c.tag + " BAD unknown command\r\n";
     }
@@ -502,6 +503,20 @@ class ModelServer::Connection {
         }
         if (m_model.on_fetch_item) m_model.on_fetch_item(mb.name, m.uid, item, rendered);
         return rendered;
+    }
+
+    // FETCH <sequence set> (UID): the client's large UID SEARCH asks where its
+    // UID ranges start. Only the UID item is served.
+    std::string seq_fetch_uids(const ModelCommand& c, const std::vector<Token>& args) {
+        const auto& mb = selected();
+        if (args.size() < 2) throw std::runtime_error("FETCH needs a set and items");
+        std::vector<std::uint32_t> uids;
+        for (const auto& [uid, m] : mb.messages) uids.push_back(uid);
+        std::string out;
+        for (const auto& r : parse_set(args[0].text, static_cast<std::uint32_t>(uids.size())))
+            for (std::uint64_t seq = r.first; seq <= r.last && seq <= uids.size(); ++seq)
+                out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uids[seq - 1]) + ")\r\n";
+        return out + ok(c);
     }
 
     std::string uid_fetch(const ModelCommand& c, const std::vector<Token>& args) {

@@ -29,8 +29,9 @@ struct ServerMailbox {
     std::string delimiter;
     std::uint32_t uidvalidity = 0;  // 0 = unknown (no LIST-STATUS)
     std::string mailboxid;          // RFC 8474, "" when not offered
-    // The exact bytes LIST sent (invariant 6: names go back as listed). Commands
-    // still take `name` until the imap layer accepts wire names.
+    // The exact bytes LIST sent (invariant 6: names go back as listed): every
+    // command about this mailbox sends these, `name` is for the catalog and
+    // for display.
     std::string wire_name;
 };
 
