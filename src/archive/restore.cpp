@@ -3,6 +3,10 @@
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/names.hpp>
 
+#include "archive/restore_fixup.hpp"
+#include "archive/restore_flags.hpp"
+#include "archive/target_index.hpp"
+
 #include <imapkeep/util/files.hpp>
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/util/sha256.hpp>
@@ -25,15 +29,6 @@ std::string canonical(const std::string& name) {
     std::string lower;
     for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     return lower == "inbox" ? "INBOX" : name;
-}
-
-// \Recent is session state (RFC 3501 §2.3.2): a client cannot set it.
-bool is_recent(std::string_view flag) {
-    constexpr std::string_view kRecent = "\\recent";
-    if (flag.size() != kRecent.size()) return false;
-    for (std::size_t i = 0; i < flag.size(); ++i)
-        if (static_cast<char>(std::tolower(static_cast<unsigned char>(flag[i]))) != kRecent[i]) return false;
-    return true;
 }
 
 std::string describe(const imap::CommandFailed& e) {
@@ -65,6 +60,8 @@ public:
             // Batches only with LITERAL+: otherwise every body of a batch would
             // wait in memory for its "+".
             m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
+            m_uidplus = m_client->has_capability("UIDPLUS");
+            m_unselect = m_client->has_capability("UNSELECT");
             // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
             auto root = m_client->list("", "");
             m_delimiter = root.empty() ? "/" : root.front().delimiter;
@@ -96,44 +93,30 @@ private:
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
-        bool existed = m_existing.contains(canonical(mr.target));
+        const bool existed = m_existing.contains(canonical(mr.target));
         m_report.mailboxes.push_back(mr);
         auto& report = m_report.mailboxes.back();
         try {
             if (!existed) {
                 report.create = true;
-                if (!m_options.dry_run) {
-                    m_client->create(mr.target);
-                    m_existing.insert(canonical(mr.target));
-                }
+                // A dry run sends nothing that changes the target (no CREATE).
+                if (m_options.dry_run) return plan_new_mailbox(report, list);
+                m_client->create(mr.target);
+                m_existing.insert(canonical(mr.target));
             }
-            std::vector<const store::MessageRecord*> pending;
-            for (const auto& m : list) {
-                if (m_catalog.restored(m_target.name, mr.target, m.id))
-                    ++report.already;
-                else
-                    pending.push_back(&m);
-            }
-            m_catalog.begin();
+            // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
+            // only looks.
+            auto sel = m_client->select(report.target, /*read_only=*/m_options.dry_run);
+            m_permanent = m_options.dry_run ? std::nullopt : sel.permanent_flags;
             try {
-                if (existed && !pending.empty()) drop_present(report, pending);
-                if (m_options.dry_run) {
-                    for (const auto* m : pending) {
-                        ++report.to_append;
-                        report.bytes += m->size;
-                    }
-                } else {
-                    append_all(report, pending);
-                }
-                m_catalog.commit();
-            } catch (const RestoreStopped&) {
-                m_catalog.rollback();  // as a kill would lose it
+                restore_into_selected(report, list, sel, existed);
+            } catch (const imap::Abort&) {
                 throw;
             } catch (...) {
-                // What is journaled was appended: keep it.
-                m_catalog.commit();
+                leave_mailbox();
                 throw;
             }
+            leave_mailbox();
         } catch (const imap::Abort&) {
             throw;
         } catch (const imap::CommandFailed& e) {
@@ -143,43 +126,116 @@ private:
         }
     }
 
-    // A target mailbox that existed before this run may hold messages of an
-    // earlier run that died between its APPEND and the journal commit: look
-    // for each unjournaled message, one match per copy (restore.hpp).
-    void drop_present(RestoreMailboxReport& report, std::vector<const store::MessageRecord*>& pending) {
-        auto sel = m_client->select(report.target, /*read_only=*/true);
-        if (sel.exists == 0) {
-            m_client->unselect();
-            return;
-        }
-        std::map<std::string, std::vector<std::uint32_t>> found;  // criterion -> matching UIDs
-        std::vector<const store::MessageRecord*> left;
-        for (const auto* m : pending) {
-            auto criterion = message_id_criterion(m->message_id);
-            if (!criterion) {
-                // No usable Message-ID: same size and no Message-ID at all.
-                criterion = (m->size == 0 ? std::string("SMALLER 1")
-                                          : "LARGER " + std::to_string(m->size - 1) + " SMALLER " +
-                                                std::to_string(m->size + 1)) +
-                            " NOT HEADER Message-ID \"\"";
-            }
-            auto it = found.find(*criterion);
-            if (it == found.end()) it = found.emplace(*criterion, m_client->uid_search(*criterion).numbers).first;
-            if (it->second.empty()) {
-                left.push_back(m);
+    // What the journal already has: the UIDs it names in this incarnation of
+    // the target mailbox, and the messages journaled without one (no UIDPLUS),
+    // each of which also stands for one matching copy on the target.
+    struct Journaled {
+        UidSet uids;
+        std::vector<detail::WantedMessage> without_uid;
+    };
+
+    std::vector<const store::MessageRecord*> unjournaled(RestoreMailboxReport& report,
+                                                         const std::vector<store::MessageRecord>& list,
+                                                         const imap::SelectData& sel, Journaled& journaled) {
+        std::vector<const store::MessageRecord*> pending;
+        for (const auto& m : list) {
+            auto entry = m_catalog.restore_entry(m_target.name, report.target, m.id);
+            if (!entry) {
+                pending.push_back(&m);
                 continue;
             }
-            auto uid = it->second.front();
-            it->second.erase(it->second.begin());
-            m_catalog.add_restore_entry({m_target.name, report.target, m->id, sel.uidvalidity.value, uid, now()});
             ++report.already;
+            if (entry->target_uid && entry->target_uidvalidity == sel.uidvalidity.value)
+                journaled.uids.add(Uid(entry->target_uid));
+            else
+                journaled.without_uid.push_back({m.sha256, m.size});
         }
-        m_client->unselect();
+        return pending;
+    }
+
+    void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,
+                               const imap::SelectData& sel, bool existed) {
+        Journaled journaled;
+        auto pending = unjournaled(report, list, sel, journaled);
+        if (m_options.dry_run) {
+            if (sel.exists > 0 && !pending.empty()) drop_present(report, pending, journaled, sel);
+            for (const auto* m : pending) plan(report, *m);
+            return;
+        }
+        m_catalog.begin();
+        try {
+            // A mailbox this run created holds nothing; one that existed may
+            // hold what a killed run appended but did not journal.
+            if (existed && sel.exists > 0 && !pending.empty()) drop_present(report, pending, journaled, sel);
+            std::vector<detail::AppendedMessage> appended;
+            append_all(report, pending, appended);
+            detail::fix_up_appended(*m_client, appended, sel.uidnext, journaled.uids, report);
+            if (!m_uidplus) journal_found_uids(report, appended, sel.uidvalidity);
+            m_catalog.commit();
+        } catch (const RestoreStopped&) {
+            m_catalog.rollback();  // as a kill would lose it
+            throw;
+        } catch (...) {
+            // What is journaled was appended: keep it.
+            m_catalog.commit();
+            throw;
+        }
+    }
+
+    void plan(RestoreMailboxReport& report, const store::MessageRecord& m) {
+        ++report.to_append;
+        report.bytes += m.size;
+        for (const auto& k : detail::flags_for_target(m.flags, m_permanent).dropped) ++report.dropped_keywords[k];
+    }
+
+    void plan_new_mailbox(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        m_permanent.reset();
+        for (const auto& m : list) plan(report, m);
+    }
+
+    // Without UNSELECT, CLOSE would expunge the \Deleted messages just restored:
+    // stay selected; the next SELECT or LOGOUT leaves without expunging.
+    void leave_mailbox() {
+        if (m_unselect || m_options.dry_run) m_client->unselect();
+    }
+
+    // Unjournaled messages the target already holds (same bytes: SHA-256,
+    // target_index.hpp) count as there; one target copy per source copy.
+    void drop_present(RestoreMailboxReport& report, std::vector<const store::MessageRecord*>& pending,
+                      const Journaled& journaled, const imap::SelectData& sel) {
+        std::vector<detail::WantedMessage> wanted = journaled.without_uid;
+        for (const auto* m : pending) wanted.push_back({m->sha256, m->size});
+        auto found = detail::find_in_target(*m_client, wanted, detail::all_uids(), journaled.uids);
+        std::vector<const store::MessageRecord*> left;
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            const auto& uid = found[journaled.without_uid.size() + i];
+            if (!uid) {
+                left.push_back(pending[i]);
+                continue;
+            }
+            ++report.already;
+            if (!m_options.dry_run)
+                m_catalog.add_restore_entry({m_target.name, report.target, pending[i]->id, sel.uidvalidity.value,
+                                             uid->value, now()});
+        }
         pending = std::move(left);
     }
 
+    // Without UIDPLUS the fix-up found the new UIDs: journal them, so that a
+    // later run can tell this copy from another.
+    void journal_found_uids(RestoreMailboxReport& report, const std::vector<detail::AppendedMessage>& appended,
+                            UidValidity uidvalidity) {
+        for (const auto& a : appended)
+            if (a.uid)
+                m_catalog.add_restore_entry(
+                    {m_target.name, report.target, a.message->id, uidvalidity.value, a.uid->value, now()});
+    }
+
     // The message as it is to be sent, or nullopt after reporting why it cannot be.
-    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m) {
+    // `first`: the first time for this message in this run (the keywords it
+    // loses are counted once).
+    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m,
+                                               bool first = true) {
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
                                 std::to_string(*m_limit) + " bytes)");
@@ -196,13 +252,17 @@ private:
             fail(report, m, "the stored file " + m.file + " does not match its SHA-256 (corrupt store)");
             return std::nullopt;
         }
-        for (const auto& f : m.flags)
-            if (!is_recent(f)) out.flags.push_back(f);
+        auto flags = detail::flags_for_target(m.flags, m_permanent);
+        if (first)
+            for (const auto& k : flags.dropped) ++report.dropped_keywords[k];
+        out.flags = std::move(flags.send);
         out.internaldate = util::format_imap_datetime(m.internaldate, m.internaldate_zone);
         return out;
     }
 
-    void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending) {
+    void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending,
+                    std::vector<detail::AppendedMessage>& appended) {
+        m_appended = &appended;
         std::deque<InFlight> inflight;
         std::vector<imap::AppendMessage> batch;
         std::vector<const store::MessageRecord*> batch_messages;
@@ -264,9 +324,11 @@ private:
 
     void journal(RestoreMailboxReport& report, const store::MessageRecord& m, const imap::AppendResult& result) {
         if (m_options.stop_after_appends && ++m_appends == m_options.stop_after_appends) throw RestoreStopped{};
-        m_catalog.add_restore_entry({m_target.name, report.target, m.id,
-                                     result.uidvalidity ? result.uidvalidity->value : 0,
-                                     result.uid ? result.uid->value : 0, now()});
+        // APPENDUID only counts where UIDPLUS is offered.
+        const auto uid = m_uidplus && result.uidvalidity ? result.uid : std::nullopt;
+        m_catalog.add_restore_entry({m_target.name, report.target, m.id, uid ? result.uidvalidity->value : 0,
+                                     uid ? uid->value : 0, now()});
+        m_appended->push_back({&m, uid, detail::flags_for_target(m.flags, m_permanent).send});
         ++report.appended;
         report.bytes += m.size;
         if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
@@ -292,7 +354,7 @@ private:
             // one the server refuses is reported.
             while (!inflight.empty()) finish(report, inflight);
             for (const auto* m : f.messages) {
-                auto body = prepare(report, *m);
+                auto body = prepare(report, *m, /*first=*/false);
                 if (!body) continue;
                 try {
                     auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
@@ -319,6 +381,10 @@ private:
     bool m_literal_plus = false;
     bool m_literal_minus = false;
     bool m_multiappend = false;
+    bool m_uidplus = false;
+    bool m_unselect = false;
+    std::optional<std::vector<std::string>> m_permanent;  // the selected target's PERMANENTFLAGS
+    std::vector<detail::AppendedMessage>* m_appended = nullptr;
     std::string m_delimiter;
     std::set<std::string> m_existing;
     std::uint64_t m_appends = 0;
