@@ -78,12 +78,27 @@ private:
     struct InFlight {
         imap::Client::Tag tag;
         std::vector<const store::MessageRecord*> messages;  // more than one: MULTIAPPEND
+        std::uint64_t bytes = 0;
     };
+
+    static bool too_much_in_flight(const std::deque<InFlight>& inflight) {
+        std::uint64_t messages = 0, bytes = 0;
+        for (const auto& f : inflight) {
+            messages += f.messages.size();
+            bytes += f.bytes;
+        }
+        return messages > kInFlightMessages || bytes > kInFlightBytes;
+    }
     // MULTIAPPEND batches (RFC 3502) of small messages: one server transaction
     // for many messages, with a bounded amount held in memory.
     static constexpr std::uint64_t kBatchMessageMax = 256 * 1024;
     static constexpr std::uint64_t kBatchBytes = 1024 * 1024;
     static constexpr std::size_t kBatchCount = 64;
+    // What may be sent and not yet answered. A server goes on executing what
+    // a killed client had sent (it sits in the server's socket buffer): the
+    // less there is, the sooner a rerun sees every message that will land.
+    static constexpr std::uint64_t kInFlightMessages = 2 * kBatchCount;
+    static constexpr std::uint64_t kInFlightBytes = 2 * kBatchBytes;
 
     void restore_mailbox(const store::MailboxRecord& mb) {
         RestoreMailboxReport mr;
@@ -275,6 +290,8 @@ private:
             // "+": finish what is in flight first, so only one body is held.
             if (!nonsync)
                 while (!inflight.empty()) finish(report, inflight);
+            std::uint64_t bytes = 0;
+            for (const auto& b : bodies) bytes += b.message.size();
             imap::Client::Tag tag;
             try {
                 tag = m_client->submit_multiappend(report.target, std::move(bodies));
@@ -284,9 +301,10 @@ private:
                 for (const auto* m : messages) fail(report, *m, e.what());
                 return;
             }
-            inflight.push_back({tag, std::move(messages)});
+            inflight.push_back({tag, std::move(messages), bytes});
             if (!nonsync || inflight.size() >= std::max<std::size_t>(1, m_options.pipeline_depth))
                 finish(report, inflight);
+            while (inflight.size() > 1 && too_much_in_flight(inflight)) finish(report, inflight);
         };
         auto flush = [&] {
             if (batch.empty()) return;
