@@ -119,6 +119,7 @@ private:
                 m_client->create(mr.target);
                 m_existing.insert(canonical(mr.target));
             }
+            if (list.empty()) return;  // nothing to look for or append
             // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
             // only looks.
             auto sel = m_client->select(report.target, /*read_only=*/m_options.dry_run);

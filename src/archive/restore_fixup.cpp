@@ -1,13 +1,12 @@
 // Flags and dates the target did not keep on APPEND (restore_fixup.hpp).
 #include "archive/restore_fixup.hpp"
 
-#include "archive/restore_flags.hpp"
-#include "archive/target_index.hpp"
-
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/encoder.hpp>
-
 #include <map>
+
+#include "archive/restore_flags.hpp"
+#include "archive/target_index.hpp"
 
 namespace imapkeep::archive::detail {
 
@@ -48,7 +47,9 @@ std::map<std::uint32_t, Seen> fetch_flags(imap::Client& client, const UidSet& ui
             if (!fd.uid || !uids.contains(*fd.uid)) return;
             auto& seen = out[fd.uid->value];
             if (fd.flags) seen.flags = *fd.flags;
-            if (auto d = fd.internaldate ? util::parse_imap_datetime(*fd.internaldate) : std::nullopt) seen.date = d->epoch;
+            if (auto d =
+                    fd.internaldate ? util::parse_imap_datetime(*fd.internaldate) : std::nullopt)
+                seen.date = d->epoch;
         });
     }
     return out;
@@ -62,8 +63,9 @@ std::string flag_list(const std::vector<std::string>& flags) {
 
 }  // namespace
 
-void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended, std::optional<Uid> uidnext_before,
-                     const UidSet& known, RestoreMailboxReport& report) {
+void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
+                     std::optional<Uid> uidnext_before, const UidSet& known,
+                     RestoreMailboxReport& report) {
     if (appended.empty()) return;
     UidSet taken = known;
     for (const auto& a : appended)
@@ -88,13 +90,16 @@ void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appende
     for (const auto& [missing, messages] : stores) {
         UidSet set;
         for (const auto* a : messages) set.add(*a->uid);
-        auto c = client.run("UID STORE", {wire::Arg::raw(set.to_string()), wire::Arg::raw("+FLAGS.SILENT " + flag_list(missing))});
+        auto c = client.run("UID STORE", {wire::Arg::raw(set.to_string()),
+                                          wire::Arg::raw("+FLAGS.SILENT " + flag_list(missing))});
         if (c.status == "OK") {
             report.flags_fixed += messages.size();
             continue;
         }
         for (const auto* a : messages)
-            fail(report, *a->message, "the target lost the flags " + flag_list(missing) + " and refused to set them: " + c.text);
+            fail(report, *a->message,
+                 "the target lost the flags " + flag_list(missing) +
+                     " and refused to set them: " + c.text);
     }
 }
 

@@ -8,7 +8,6 @@
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/store/catalog.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +26,8 @@ struct AppendedMessage {
 // Counts into report.flags_fixed / dates_not_kept; a message whose flags
 // cannot be set or which cannot be found is added to report.failures.
 // Throws what the Client throws for a lost connection (imap::Abort).
-void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended, std::optional<Uid> uidnext_before,
-                     const UidSet& known, RestoreMailboxReport& report);
+void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
+                     std::optional<Uid> uidnext_before, const UidSet& known,
+                     RestoreMailboxReport& report);
 
 }  // namespace imapkeep::archive::detail

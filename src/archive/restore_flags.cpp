@@ -1,10 +1,9 @@
 // Flags a restore target can take (restore_flags.hpp).
 #include "archive/restore_flags.hpp"
 
-#include <imapkeep/wire/encoder.hpp>
-
 #include <algorithm>
 #include <array>
+#include <imapkeep/wire/encoder.hpp>
 #include <string_view>
 
 namespace imapkeep::archive::detail {
@@ -24,7 +23,8 @@ bool contains(const std::vector<std::string>& list, std::string_view flag) {
 
 // flag = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" / flag-keyword / flag-extension
 bool is_system_flag(std::string_view flag) {
-    constexpr std::array<std::string_view, 5> kSystem = {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"};
+    constexpr std::array<std::string_view, 5> kSystem = {"\\Answered", "\\Flagged", "\\Deleted",
+                                                         "\\Seen", "\\Draft"};
     return std::any_of(kSystem.begin(), kSystem.end(), [&](auto s) { return iequal(s, flag); });
 }
 

@@ -1,10 +1,9 @@
 // Finding messages on a restore target by SHA-256 (target_index.hpp).
 #include "archive/target_index.hpp"
 
+#include <deque>
 #include <imapkeep/util/sha256.hpp>
 #include <imapkeep/wire/framer.hpp>
-
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -18,19 +17,19 @@ namespace {
 constexpr std::uint64_t kHashChunk = 64;
 
 class HashSink : public wire::LiteralSink {
-public:
+  public:
     void write(std::string_view chunk) override { m_hash.update(chunk); }
     void finish() override { m_hex = m_hash.hex_digest(); }
     const std::string& hex() const { return m_hex; }
 
-private:
+  private:
     util::Sha256 m_hash;
     std::string m_hex;
 };
 
 // The UIDs in `within` but not `taken` whose RFC822.SIZE is a wanted size.
-UidSet candidates_by_size(imap::Client& client, const std::vector<WantedMessage>& wanted, const UidSet& within,
-                          const UidSet& taken) {
+UidSet candidates_by_size(imap::Client& client, const std::vector<WantedMessage>& wanted,
+                          const UidSet& within, const UidSet& taken) {
     std::set<std::uint64_t> sizes;
     for (const auto& w : wanted) sizes.insert(w.size);
     UidSet out;
@@ -77,7 +76,8 @@ UidSet all_uids() {
     return all;
 }
 
-std::vector<std::optional<Uid>> find_in_target(imap::Client& client, const std::vector<WantedMessage>& wanted,
+std::vector<std::optional<Uid>> find_in_target(imap::Client& client,
+                                               const std::vector<WantedMessage>& wanted,
                                                const UidSet& within, const UidSet& taken) {
     std::vector<std::optional<Uid>> out(wanted.size());
     if (wanted.empty()) return out;

@@ -3,10 +3,9 @@
 // message), not by Message-ID or size, which other messages can share.
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/util/types.hpp>
-
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +27,8 @@ struct WantedMessage {
 // messages of a wanted size, fetched in chunks and hashed as they stream:
 // memory is the candidate UIDs (as ranges) and the wanted list, never a body.
 // Throws what the Client throws (imap::Error); leaves the body sink unset.
-std::vector<std::optional<Uid>> find_in_target(imap::Client& client, const std::vector<WantedMessage>& wanted,
+std::vector<std::optional<Uid>> find_in_target(imap::Client& client,
+                                               const std::vector<WantedMessage>& wanted,
                                                const UidSet& within, const UidSet& taken = {});
 
 // 1:4294967295, every UID.

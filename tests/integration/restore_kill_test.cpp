@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <string_view>
 #include <thread>
 
 using namespace imapkeep;
@@ -106,22 +107,29 @@ void fill(imap::Client& c, const std::string& mailbox, int first, int count, std
     for (const auto& t : tags) c.finish_append(t);
 }
 
-// Until the message counts of `mailboxes` have not changed for 500 ms.
-void wait_until_quiet(imap::Client& c, const std::vector<std::string>& mailboxes) {
-    std::vector<std::uint32_t> last;
-    int stable = 0;
-    while (stable < 5) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        std::vector<std::uint32_t> now;
-        for (const auto& m : mailboxes) {
-            try {
-                now.push_back(c.status(m, {"MESSAGES"}).messages.value_or(0));
-            } catch (const imap::CommandFailed&) {
-                now.push_back(0);  // not created yet
-            }
-        }
-        stable = now == last ? stable + 1 : 0;
-        last = std::move(now);
+// IMAP sessions of `user` that Dovecot still runs (doveadm who).
+int sessions_of(const std::string& user) {
+    auto doveadm = env("IMAPKEEP_TEST_DOVEADM");
+    REQUIRE(doveadm);
+    FILE* p = ::popen((*doveadm + " who -1 " + user + " 2>/dev/null").c_str(), "r");
+    REQUIRE(p);
+    int n = 0;
+    char line[512];
+    while (std::fgets(line, sizeof line, p))
+        if (std::string_view(line).starts_with(user + " ")) ++n;
+    ::pclose(p);
+    return n;
+}
+
+// Until Dovecot has finished the killed client's session: it still executes
+// the commands that client had sent (pipelined APPENDs in its socket buffer
+// are saved), which no later client can see coming. `own` sessions of the
+// test itself stay.
+void wait_for_dead_session(const std::string& user, int own) {
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (sessions_of(user) > own) {
+        REQUIRE(Clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 
@@ -227,10 +235,7 @@ TEST_CASE("restore killed with SIGKILL at random moments converges to one copy o
         std::this_thread::sleep_for(std::chrono::duration<double>(delay));
         ::kill(pid, SIGKILL);
         wait_exit(pid);
-        // The server still executes the commands the dead client had sent
-        // (pipelined APPENDs in its socket buffer are saved); no client can
-        // see those coming, so the rerun starts once the target is quiet.
-        wait_until_quiet(*c2, {root + "/" + p, root + "/" + p + "/Sub"});
+        wait_for_dead_session(env("IMAPKEEP_TEST_USER2").value_or("user2"), 1);  // c2 stays
         code = wait_exit(start_restore(config, root + "/", dir.path));
         INFO("stderr: " << slurp(dir.path / "err.txt"));
         REQUIRE(code == 0);
