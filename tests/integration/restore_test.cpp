@@ -235,6 +235,20 @@ TEST_CASE("restore: flags and dates a server drops on APPEND", "[integration][re
         }
     }
 
+    SECTION("keywords missing from PERMANENTFLAGS without \\* are not sent, and reported") {
+        ImapProxy proxy({"--permanent-flags", "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)"});
+        const auto r = f.root("ikrsp");
+        auto report = f.restore(r, {}, proxy.options(2));
+        INFO(describe(report));
+        REQUIRE_FALSE(report.failed());
+        REQUIRE(report.mailboxes.size() == 1);
+        CHECK(report.mailboxes.front().dropped_keywords == std::map<std::string, std::uint64_t>{{"$Work", 1}});
+        auto want = f.source();
+        for (auto& m : want) std::erase(m.flags, "$Work");
+        std::sort(want.begin(), want.end());
+        CHECK(f.target(r) == want);
+    }
+
     SECTION("a date the server could not keep is reported") {
         ImapProxy proxy({"--strip-append-date"});
         const auto r = f.root("ikrsd");

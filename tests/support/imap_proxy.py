@@ -18,6 +18,7 @@ Rewrites (add new ones as functions in CLIENT_REWRITES / SERVER_REWRITES):
   --strip-append-date             APPEND without its date-time (date not kept)
   --hide-capability NAME          NAME removed from CAPABILITY lists; for
                                   UIDPLUS also the APPENDUID/COPYUID codes
+  --permanent-flags "(LIST)"      every [PERMANENTFLAGS (...)] says LIST instead
 Connections in COMPRESS=DEFLATE cannot be rewritten: leave compression off.
 """
 import argparse
@@ -83,6 +84,10 @@ def server_rewrites(args):
             return line
 
         out.append(hide)
+    if args.permanent_flags is not None:
+        flags = args.permanent_flags.encode()
+        out.append(lambda line, cmd: re.sub(rb"\[PERMANENTFLAGS \([^)]*\)\]",
+                                            lambda m: b"[PERMANENTFLAGS " + flags + b"]", line))
     return out
 
 
@@ -156,6 +161,7 @@ def main():
     p.add_argument("--strip-append-flag", action="append")
     p.add_argument("--strip-append-date", action="store_true")
     p.add_argument("--hide-capability", action="append")
+    p.add_argument("--permanent-flags")
     serve(p.parse_args())
 
 
