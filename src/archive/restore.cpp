@@ -5,7 +5,7 @@
 
 #include "archive/restore_fixup.hpp"
 #include "archive/restore_flags.hpp"
-#include "archive/target_index.hpp"
+#include "archive/restore_journal.hpp"
 
 #include <imapkeep/util/files.hpp>
 #include <imapkeep/util/imap_date.hpp>
@@ -142,39 +142,14 @@ private:
         }
     }
 
-    // What the journal already has: the UIDs it names in this incarnation of
-    // the target mailbox, and the messages journaled without one (no UIDPLUS),
-    // each of which also stands for one matching copy on the target.
-    struct Journaled {
-        UidSet uids;
-        std::vector<detail::WantedMessage> without_uid;
-    };
-
-    std::vector<const store::MessageRecord*> unjournaled(RestoreMailboxReport& report,
-                                                         const std::vector<store::MessageRecord>& list,
-                                                         const imap::SelectData& sel, Journaled& journaled) {
-        std::vector<const store::MessageRecord*> pending;
-        for (const auto& m : list) {
-            auto entry = m_catalog.restore_entry(m_target.name, report.target, m.id);
-            if (!entry) {
-                pending.push_back(&m);
-                continue;
-            }
-            ++report.already;
-            if (entry->target_uid && entry->target_uidvalidity == sel.uidvalidity.value)
-                journaled.uids.add(Uid(entry->target_uid));
-            else
-                journaled.without_uid.push_back({m.sha256, m.size});
-        }
-        return pending;
-    }
-
     void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,
                                const imap::SelectData& sel, bool existed) {
-        Journaled journaled;
-        auto pending = unjournaled(report, list, sel, journaled);
+        const detail::JournalTarget target{m_catalog, m_target.name, report.target, sel.uidvalidity};
+        detail::Journaled journaled;
+        auto pending = detail::unjournaled(target, list, report, journaled);
         if (m_options.dry_run) {
-            if (sel.exists > 0 && !pending.empty()) drop_present(report, pending, journaled, sel);
+            if (sel.exists > 0 && !pending.empty())
+                detail::drop_present(*m_client, target, journaled, /*record=*/false, pending, report);
             for (const auto* m : pending) plan(report, *m);
             return;
         }
@@ -182,11 +157,12 @@ private:
         try {
             // A mailbox this run created holds nothing; one that existed may
             // hold what a killed run appended but did not journal.
-            if (existed && sel.exists > 0 && !pending.empty()) drop_present(report, pending, journaled, sel);
+            if (existed && sel.exists > 0 && !pending.empty())
+                detail::drop_present(*m_client, target, journaled, /*record=*/true, pending, report);
             std::vector<detail::AppendedMessage> appended;
             append_all(report, pending, appended);
             detail::fix_up_appended(*m_client, appended, sel.uidnext, journaled.uids, report);
-            if (!m_uidplus) journal_found_uids(report, appended, sel.uidvalidity);
+            if (!m_uidplus) detail::journal_found_uids(target, appended);
             m_catalog.commit();
         } catch (const RestoreStopped&) {
             m_catalog.rollback();  // as a kill would lose it
@@ -213,38 +189,6 @@ private:
     // stay selected; the next SELECT or LOGOUT leaves without expunging.
     void leave_mailbox() {
         if (m_unselect || m_options.dry_run) m_client->unselect();
-    }
-
-    // Unjournaled messages the target already holds (same bytes: SHA-256,
-    // target_index.hpp) count as there; one target copy per source copy.
-    void drop_present(RestoreMailboxReport& report, std::vector<const store::MessageRecord*>& pending,
-                      const Journaled& journaled, const imap::SelectData& sel) {
-        std::vector<detail::WantedMessage> wanted = journaled.without_uid;
-        for (const auto* m : pending) wanted.push_back({m->sha256, m->size});
-        auto found = detail::find_in_target(*m_client, wanted, detail::all_uids(), journaled.uids);
-        std::vector<const store::MessageRecord*> left;
-        for (std::size_t i = 0; i < pending.size(); ++i) {
-            const auto& uid = found[journaled.without_uid.size() + i];
-            if (!uid) {
-                left.push_back(pending[i]);
-                continue;
-            }
-            ++report.already;
-            if (!m_options.dry_run)
-                m_catalog.add_restore_entry({m_target.name, report.target, pending[i]->id, sel.uidvalidity.value,
-                                             uid->value, now()});
-        }
-        pending = std::move(left);
-    }
-
-    // Without UIDPLUS the fix-up found the new UIDs: journal them, so that a
-    // later run can tell this copy from another.
-    void journal_found_uids(RestoreMailboxReport& report, const std::vector<detail::AppendedMessage>& appended,
-                            UidValidity uidvalidity) {
-        for (const auto& a : appended)
-            if (a.uid)
-                m_catalog.add_restore_entry(
-                    {m_target.name, report.target, a.message->id, uidvalidity.value, a.uid->value, now()});
     }
 
     // The message as it is to be sent, or nullopt after reporting why it cannot be.
