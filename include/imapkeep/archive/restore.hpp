@@ -8,8 +8,10 @@
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
-//   again message by message, so only the refused one fails). Each body is
-//   read from its file and checked against the catalog's SHA-256.
+//   again message by message, so only the refused one fails). At most two
+//   batches' worth is unanswered at a time: a server still executes what a
+//   killed client had sent, and a rerun should not have long to wait for it.
+//   Each body is read from its file and checked against the catalog's SHA-256.
 // - Flags: only those the target can take are sent (not an atom, e.g. a Gmail
 //   label with "]", or not in PERMANENTFLAGS without "\*": dropped and counted
 //   in dropped_keywords). After the APPENDs the target's flags of each new
