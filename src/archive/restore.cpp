@@ -3,6 +3,10 @@
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/names.hpp>
 
+#include "archive/restore_fixup.hpp"
+#include "archive/restore_flags.hpp"
+#include "archive/restore_journal.hpp"
+
 #include <imapkeep/util/files.hpp>
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/util/sha256.hpp>
@@ -25,15 +29,6 @@ std::string canonical(const std::string& name) {
     std::string lower;
     for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     return lower == "inbox" ? "INBOX" : name;
-}
-
-// \Recent is session state (RFC 3501 §2.3.2): a client cannot set it.
-bool is_recent(std::string_view flag) {
-    constexpr std::string_view kRecent = "\\recent";
-    if (flag.size() != kRecent.size()) return false;
-    for (std::size_t i = 0; i < flag.size(); ++i)
-        if (static_cast<char>(std::tolower(static_cast<unsigned char>(flag[i]))) != kRecent[i]) return false;
-    return true;
 }
 
 std::string describe(const imap::CommandFailed& e) {
@@ -65,6 +60,8 @@ public:
             // Batches only with LITERAL+: otherwise every body of a batch would
             // wait in memory for its "+".
             m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
+            m_uidplus = m_client->has_capability("UIDPLUS");
+            m_unselect = m_client->has_capability("UNSELECT");
             // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
             auto root = m_client->list("", "");
             m_delimiter = root.empty() ? "/" : root.front().delimiter;
@@ -81,12 +78,27 @@ private:
     struct InFlight {
         imap::Client::Tag tag;
         std::vector<const store::MessageRecord*> messages;  // more than one: MULTIAPPEND
+        std::uint64_t bytes = 0;
     };
+
+    static bool too_much_in_flight(const std::deque<InFlight>& inflight) {
+        std::uint64_t messages = 0, bytes = 0;
+        for (const auto& f : inflight) {
+            messages += f.messages.size();
+            bytes += f.bytes;
+        }
+        return messages > kInFlightMessages || bytes > kInFlightBytes;
+    }
     // MULTIAPPEND batches (RFC 3502) of small messages: one server transaction
     // for many messages, with a bounded amount held in memory.
     static constexpr std::uint64_t kBatchMessageMax = 256 * 1024;
     static constexpr std::uint64_t kBatchBytes = 1024 * 1024;
     static constexpr std::size_t kBatchCount = 64;
+    // What may be sent and not yet answered. A server goes on executing what
+    // a killed client had sent (it sits in the server's socket buffer): the
+    // less there is, the sooner a rerun sees every message that will land.
+    static constexpr std::uint64_t kInFlightMessages = 2 * kBatchCount;
+    static constexpr std::uint64_t kInFlightBytes = 2 * kBatchBytes;
 
     void restore_mailbox(const store::MailboxRecord& mb) {
         RestoreMailboxReport mr;
@@ -96,44 +108,31 @@ private:
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
-        bool existed = m_existing.contains(canonical(mr.target));
+        const bool existed = m_existing.contains(canonical(mr.target));
         m_report.mailboxes.push_back(mr);
         auto& report = m_report.mailboxes.back();
         try {
             if (!existed) {
                 report.create = true;
-                if (!m_options.dry_run) {
-                    m_client->create(mr.target);
-                    m_existing.insert(canonical(mr.target));
-                }
+                // A dry run sends nothing that changes the target (no CREATE).
+                if (m_options.dry_run) return plan_new_mailbox(report, list);
+                m_client->create(mr.target);
+                m_existing.insert(canonical(mr.target));
             }
-            std::vector<const store::MessageRecord*> pending;
-            for (const auto& m : list) {
-                if (m_catalog.restored(m_target.name, mr.target, m.id))
-                    ++report.already;
-                else
-                    pending.push_back(&m);
-            }
-            m_catalog.begin();
+            if (list.empty()) return;  // nothing to look for or append
+            // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
+            // only looks.
+            auto sel = m_client->select(report.target, /*read_only=*/m_options.dry_run);
+            m_permanent = m_options.dry_run ? std::nullopt : sel.permanent_flags;
             try {
-                if (existed && !pending.empty()) drop_present(report, pending);
-                if (m_options.dry_run) {
-                    for (const auto* m : pending) {
-                        ++report.to_append;
-                        report.bytes += m->size;
-                    }
-                } else {
-                    append_all(report, pending);
-                }
-                m_catalog.commit();
-            } catch (const RestoreStopped&) {
-                m_catalog.rollback();  // as a kill would lose it
+                restore_into_selected(report, list, sel, existed);
+            } catch (const imap::Abort&) {
                 throw;
             } catch (...) {
-                // What is journaled was appended: keep it.
-                m_catalog.commit();
+                leave_mailbox();
                 throw;
             }
+            leave_mailbox();
         } catch (const imap::Abort&) {
             throw;
         } catch (const imap::CommandFailed& e) {
@@ -143,48 +142,60 @@ private:
         }
     }
 
-    // A target mailbox that existed before this run may hold messages of an
-    // earlier run that died between its APPEND and the journal commit: look
-    // for each unjournaled message, one match per copy (restore.hpp).
-    void drop_present(RestoreMailboxReport& report, std::vector<const store::MessageRecord*>& pending) {
-        auto sel = m_client->select(report.target, /*read_only=*/true);
-        if (sel.exists == 0) {
-            m_client->unselect();
+    void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,
+                               const imap::SelectData& sel, bool existed) {
+        const detail::JournalTarget target{m_catalog, m_target.name, report.target, sel.uidvalidity};
+        detail::Journaled journaled;
+        auto pending = detail::unjournaled(target, list, report, journaled);
+        if (m_options.dry_run) {
+            if (sel.exists > 0 && !pending.empty())
+                detail::drop_present(*m_client, target, journaled, /*record=*/false, pending, report);
+            for (const auto* m : pending) plan(report, *m);
             return;
         }
-        std::map<std::string, std::vector<std::uint32_t>> found;  // criterion -> matching UIDs
-        std::vector<const store::MessageRecord*> left;
-        for (const auto* m : pending) {
-            auto criterion = message_id_criterion(m->message_id);
-            if (!criterion) {
-                // No usable Message-ID: same size and no Message-ID at all.
-                criterion = (m->size == 0 ? std::string("SMALLER 1")
-                                          : "LARGER " + std::to_string(m->size - 1) + " SMALLER " +
-                                                std::to_string(m->size + 1)) +
-                            " NOT HEADER Message-ID \"\"";
-            }
-            auto it = found.find(*criterion);
-            if (it == found.end()) {
-                // At most one match per pending message is used: never list more.
-                std::vector<std::uint32_t> uids;
-                for (auto u : m_client->uid_search(*criterion).uids.first(pending.size())) uids.push_back(u.value);
-                it = found.emplace(*criterion, std::move(uids)).first;
-            }
-            if (it->second.empty()) {
-                left.push_back(m);
-                continue;
-            }
-            auto uid = it->second.front();
-            it->second.erase(it->second.begin());
-            m_catalog.add_restore_entry({m_target.name, report.target, m->id, sel.uidvalidity.value, uid, now()});
-            ++report.already;
+        m_catalog.begin();
+        try {
+            // A mailbox this run created holds nothing; one that existed may
+            // hold what a killed run appended but did not journal.
+            if (existed && sel.exists > 0 && !pending.empty())
+                detail::drop_present(*m_client, target, journaled, /*record=*/true, pending, report);
+            std::vector<detail::AppendedMessage> appended;
+            append_all(report, pending, appended);
+            detail::fix_up_appended(*m_client, appended, sel.uidnext, journaled.uids, report);
+            if (!m_uidplus) detail::journal_found_uids(target, appended);
+            m_catalog.commit();
+        } catch (const RestoreStopped&) {
+            m_catalog.rollback();  // as a kill would lose it
+            throw;
+        } catch (...) {
+            // What is journaled was appended: keep it.
+            m_catalog.commit();
+            throw;
         }
-        m_client->unselect();
-        pending = std::move(left);
+    }
+
+    void plan(RestoreMailboxReport& report, const store::MessageRecord& m) {
+        ++report.to_append;
+        report.bytes += m.size;
+        for (const auto& k : detail::flags_for_target(m.flags, m_permanent).dropped) ++report.dropped_keywords[k];
+    }
+
+    void plan_new_mailbox(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        m_permanent.reset();
+        for (const auto& m : list) plan(report, m);
+    }
+
+    // Without UNSELECT, CLOSE would expunge the \Deleted messages just restored:
+    // stay selected; the next SELECT or LOGOUT leaves without expunging.
+    void leave_mailbox() {
+        if (m_unselect || m_options.dry_run) m_client->unselect();
     }
 
     // The message as it is to be sent, or nullopt after reporting why it cannot be.
-    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m) {
+    // `first`: the first time for this message in this run (the keywords it
+    // loses are counted once).
+    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m,
+                                               bool first = true) {
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
                                 std::to_string(*m_limit) + " bytes)");
@@ -201,13 +212,17 @@ private:
             fail(report, m, "the stored file " + m.file + " does not match its SHA-256 (corrupt store)");
             return std::nullopt;
         }
-        for (const auto& f : m.flags)
-            if (!is_recent(f)) out.flags.push_back(f);
+        auto flags = detail::flags_for_target(m.flags, m_permanent);
+        if (first)
+            for (const auto& k : flags.dropped) ++report.dropped_keywords[k];
+        out.flags = std::move(flags.send);
         out.internaldate = util::format_imap_datetime(m.internaldate, m.internaldate_zone);
         return out;
     }
 
-    void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending) {
+    void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending,
+                    std::vector<detail::AppendedMessage>& appended) {
+        m_appended = &appended;
         std::deque<InFlight> inflight;
         std::vector<imap::AppendMessage> batch;
         std::vector<const store::MessageRecord*> batch_messages;
@@ -220,6 +235,8 @@ private:
             // "+": finish what is in flight first, so only one body is held.
             if (!nonsync)
                 while (!inflight.empty()) finish(report, inflight);
+            std::uint64_t bytes = 0;
+            for (const auto& b : bodies) bytes += b.message.size();
             imap::Client::Tag tag;
             try {
                 tag = m_client->submit_multiappend(report.target, std::move(bodies));
@@ -229,9 +246,10 @@ private:
                 for (const auto* m : messages) fail(report, *m, e.what());
                 return;
             }
-            inflight.push_back({tag, std::move(messages)});
+            inflight.push_back({tag, std::move(messages), bytes});
             if (!nonsync || inflight.size() >= std::max<std::size_t>(1, m_options.pipeline_depth))
                 finish(report, inflight);
+            while (inflight.size() > 1 && too_much_in_flight(inflight)) finish(report, inflight);
         };
         auto flush = [&] {
             if (batch.empty()) return;
@@ -269,9 +287,11 @@ private:
 
     void journal(RestoreMailboxReport& report, const store::MessageRecord& m, const imap::AppendResult& result) {
         if (m_options.stop_after_appends && ++m_appends == m_options.stop_after_appends) throw RestoreStopped{};
-        m_catalog.add_restore_entry({m_target.name, report.target, m.id,
-                                     result.uidvalidity ? result.uidvalidity->value : 0,
-                                     result.uid ? result.uid->value : 0, now()});
+        // APPENDUID only counts where UIDPLUS is offered.
+        const auto uid = m_uidplus && result.uidvalidity ? result.uid : std::nullopt;
+        m_catalog.add_restore_entry({m_target.name, report.target, m.id, uid ? result.uidvalidity->value : 0,
+                                     uid ? uid->value : 0, now()});
+        m_appended->push_back({&m, uid, detail::flags_for_target(m.flags, m_permanent).send});
         ++report.appended;
         report.bytes += m.size;
         if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
@@ -297,7 +317,7 @@ private:
             // one the server refuses is reported.
             while (!inflight.empty()) finish(report, inflight);
             for (const auto* m : f.messages) {
-                auto body = prepare(report, *m);
+                auto body = prepare(report, *m, /*first=*/false);
                 if (!body) continue;
                 try {
                     auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
@@ -324,6 +344,10 @@ private:
     bool m_literal_plus = false;
     bool m_literal_minus = false;
     bool m_multiappend = false;
+    bool m_uidplus = false;
+    bool m_unselect = false;
+    std::optional<std::vector<std::string>> m_permanent;  // the selected target's PERMANENTFLAGS
+    std::vector<detail::AppendedMessage>* m_appended = nullptr;
     std::string m_delimiter;
     std::set<std::string> m_existing;
     std::uint64_t m_appends = 0;

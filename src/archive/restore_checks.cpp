@@ -1,8 +1,5 @@
-// Small pure pieces of restore (restore.hpp): the duplicate check's search
-// criterion and APPENDLIMIT.
+// Small pure pieces of restore (restore.hpp): the report's verdict and APPENDLIMIT.
 #include <imapkeep/archive/restore.hpp>
-
-#include <imapkeep/wire/encoder.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -12,16 +9,6 @@ namespace imapkeep::archive {
 bool RestoreReport::failed() const {
     if (!error.empty()) return true;
     return std::any_of(mailboxes.begin(), mailboxes.end(), [](const auto& m) { return m.failed(); });
-}
-
-std::optional<std::string> message_id_criterion(std::string_view message_id) {
-    // search-key = "HEADER" SP header-fld-name SP astring (RFC 3501 §9). The
-    // value goes out as a quoted string, so it must be 7-bit and free of NUL, CR
-    // and LF: anything else could end the command line and inject another one.
-    // 998 is RFC 5322's line limit: a longer "Message-ID" is not one.
-    if (message_id.empty() || message_id.size() > 998) return std::nullopt;
-    if (!wire::is_quotable(message_id, /*utf8=*/false)) return std::nullopt;
-    return "HEADER Message-ID " + wire::quote(message_id);
 }
 
 std::optional<std::uint64_t> append_limit(const std::vector<std::string>& capabilities) {

@@ -13,6 +13,10 @@
 #include "cli/config.hpp"
 #include "cli/report.hpp"
 
+#include <imapkeep/archive/restore.hpp>
+
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +52,13 @@ struct ExportArgs {
 // Both may throw ConfigError (-> exit 2 in run_app). `config` may be empty
 // (no file) for an export with --url.
 int run_restore(const Config& config, const RestoreArgs& args, Io& io);
+
+// The restore run as --json prints it and the catalog records it (`at`: --at).
+nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreReport& report,
+                                   std::optional<std::int64_t> at);
+// Failures and what the target could not keep (keywords, dates) go to io.err,
+// the summary to io.out (not with -q).
+void print_restore_report(Io& io, const archive::RestoreReport& report, const RestoreArgs& args);
 int run_export(const Config& config, const ExportArgs& args, Io& io);
 
 }  // namespace imapkeep::cli

@@ -23,9 +23,41 @@ int exit_code_for(const archive::RestoreReport& r) {
     return r.failed() ? kExitPartial : kExitOk;
 }
 
-nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, std::optional<std::int64_t> at) {
+std::uint64_t keywords_dropped(const archive::RestoreMailboxReport& m) {
+    std::uint64_t n = 0;
+    for (const auto& [keyword, count] : m.dropped_keywords) n += count;
+    return n;
+}
+
+std::string plural(std::uint64_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+
+// What the target could not keep: not failures (the messages are there), but
+// worth a line each, even with -q.
+void print_losses(Io& io, const archive::RestoreMailboxReport& m) {
+    if (!m.dropped_keywords.empty()) {
+        io.err << "imapkeep: restore " << m.source << " -> " << m.target
+               << ": restored without keywords the target cannot take: ";
+        const char* sep = "";
+        for (const auto& [keyword, count] : m.dropped_keywords) {
+            io.err << sep << keyword << " (" << plural(count, "message") << ")";
+            sep = ", ";
+        }
+        io.err << "\n";
+    }
+    if (m.dates_not_kept)
+        io.err << "imapkeep: restore " << m.source << " -> " << m.target << ": " << plural(m.dates_not_kept, "message")
+               << " without their original date (the target set its own INTERNALDATE)\n";
+}
+
+}  // namespace
+
+nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreReport& r, std::optional<std::int64_t> at) {
     nlohmann::json mailboxes = nlohmann::json::array();
     std::uint64_t created = 0, to_append = 0, appended = 0, already = 0, bytes = 0, failed = 0;
+    std::uint64_t dropped = 0, flags_fixed = 0, dates_not_kept = 0;
     for (const auto& m : r.mailboxes) {
         nlohmann::json failures = nlohmann::json::array();
         for (const auto& f : m.failures)
@@ -37,6 +69,9 @@ nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, 
                              {"appended", m.appended},
                              {"already", m.already},
                              {"bytes", m.bytes},
+                             {"dropped_keywords", nlohmann::json(m.dropped_keywords)},
+                             {"flags_fixed", m.flags_fixed},
+                             {"dates_not_kept", m.dates_not_kept},
                              {"failures", failures},
                              {"error", m.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.error)}});
         created += m.create;
@@ -45,6 +80,9 @@ nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, 
         already += m.already;
         bytes += m.bytes;
         failed += m.failures.size();
+        dropped += keywords_dropped(m);
+        flags_fixed += m.flags_fixed;
+        dates_not_kept += m.dates_not_kept;
     }
     return {{"command", "restore"},
             {"started_at", iso8601_utc(run.started_at)},
@@ -66,12 +104,16 @@ nlohmann::json report_json(const RunInfo& run, const archive::RestoreReport& r, 
               {"appended", appended},
               {"already", already},
               {"bytes", bytes},
+              {"keywords_dropped", dropped},
+              {"flags_fixed", flags_fixed},
+              {"dates_not_kept", dates_not_kept},
               {"failed", failed}}},
             {"mailboxes", mailboxes}};
 }
 
-void print_human(Io& io, const archive::RestoreReport& r, const RestoreArgs& args) {
+void print_restore_report(Io& io, const archive::RestoreReport& r, const RestoreArgs& args) {
     for (const auto& m : r.mailboxes) {
+        print_losses(io, m);
         if (!m.error.empty()) io.err << "imapkeep: restore " << m.source << " -> " << m.target << ": " << m.error << "\n";
         for (const auto& f : m.failures)
             io.err << "imapkeep: restore " << m.source << " UID " << f.uid << " (UIDVALIDITY " << f.uidvalidity
@@ -79,9 +121,10 @@ void print_human(Io& io, const archive::RestoreReport& r, const RestoreArgs& arg
     }
     if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << r.error << "\n";
     if (args.verbosity == Verbosity::Quiet) return;
-    std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0;
+    std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0, flags_fixed = 0;
     for (const auto& m : r.mailboxes) {
         created += m.create;
+        flags_fixed += m.flags_fixed;
         count += args.dry_run ? m.to_append : m.appended;
         bytes += m.bytes;
         already += m.already;
@@ -96,11 +139,11 @@ void print_human(Io& io, const archive::RestoreReport& r, const RestoreArgs& arg
            << (args.dry_run ? "would create " : "created ") << created << " mailbox" << (created == 1 ? "" : "es") << ", "
            << (args.dry_run ? "would append " : "appended ") << count << " message" << (count == 1 ? "" : "s") << " ("
            << human_bytes(bytes) << "), " << already << " already there";
+    if (flags_fixed) io.out << ", " << plural(flags_fixed, "message") << " had flags set again";
     if (failed) io.out << ", " << failed << " FAILED";
     io.out << "\n";
 }
 
-}  // namespace
 
 int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     std::optional<std::int64_t> at;
@@ -151,7 +194,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = exit_code_for(report);
-    auto json = report_json(run, report, at);
+    auto json = restore_report_json(run, report, at);
     if (run_id) {
         try {
             catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json_text(json));
@@ -163,7 +206,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     if (args.json) io.out << json_text(json, 2) << "\n";
     RestoreArgs shown = args;
     if (args.json) shown.verbosity = Verbosity::Quiet;
-    print_human(io, report, shown);
+    print_restore_report(io, report, shown);
     return run.exit_code;
 }
 

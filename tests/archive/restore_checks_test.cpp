@@ -4,29 +4,6 @@
 
 using namespace imapkeep::archive;
 
-TEST_CASE("Message-ID search criteria are quoted, never injected", "[archive][restore]") {
-    struct Case {
-        std::string id;
-        std::optional<std::string> criterion;
-    };
-    const Case cases[] = {
-        {"<a@b>", std::string("HEADER Message-ID \"<a@b>\"")},
-        {"<a\"b@c>", std::string("HEADER Message-ID \"<a\\\"b@c>\"")},
-        {"<a\\b@c>", std::string("HEADER Message-ID \"<a\\\\b@c>\"")},
-        {"<x@y>\" OR ALL \"", std::string("HEADER Message-ID \"<x@y>\\\" OR ALL \\\"\"")},
-        {"<a@b>\r\nX DELETE INBOX", std::nullopt},
-        {"<a@b>\nX", std::nullopt},
-        {std::string("<a\0b>", 5), std::nullopt},
-        {"<ü@b>", std::nullopt},
-        {"", std::nullopt},
-        {"<" + std::string(1000, 'a') + ">", std::nullopt},
-    };
-    for (const auto& c : cases) {
-        INFO(c.id);
-        CHECK(message_id_criterion(c.id) == c.criterion);
-    }
-}
-
 TEST_CASE("APPENDLIMIT is read from the capabilities", "[archive][restore]") {
     using Caps = std::vector<std::string>;
     CHECK(append_limit(Caps{"IMAP4REV1", "APPENDLIMIT=35651584"}) == 35651584u);

@@ -6,20 +6,29 @@
 //   delimiter, which LIST "" "" tells; missing mailboxes are CREATEd (the
 //   Client encodes names in modified UTF-7).
 // - APPENDs are pipelined when the literal can go without waiting for "+"
-//   (LITERAL+, or LITERAL- for <= 4096 bytes); otherwise they go one at a time.
-//   Each body is read from its file, checked against the catalog's SHA-256 and
-//   handed to the Client, which drops it once written: one body in memory.
-//   MULTIAPPEND is not used: a refused message would fail its whole batch
-//   (RFC 3502 §6.3.11 is all-or-nothing), and pipelined LITERAL+ APPENDs save
-//   the same round trips.
-// - Idempotent: each APPEND that succeeded is recorded in the catalog's restore
-//   journal (with APPENDUID under UIDPLUS), committed in small batches. A
-//   journaled message is never appended again. For a target mailbox that
-//   existed before this run (so it may hold messages of a run that was killed
-//   between APPEND and journal commit), every unjournaled message is first
-//   looked for with UID SEARCH HEADER Message-ID (message_id_criterion()); one
-//   match per copy counts as already there. A message without a usable
-//   Message-ID is looked for by exact size and having no Message-ID.
+//   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
+//   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
+//   again message by message, so only the refused one fails). At most two
+//   batches' worth is unanswered at a time: a server still executes what a
+//   killed client had sent, and a rerun should not have long to wait for it.
+//   Each body is read from its file and checked against the catalog's SHA-256.
+// - Flags: only those the target can take are sent (not an atom, e.g. a Gmail
+//   label with "]", or not in PERMANENTFLAGS without "\*": dropped and counted
+//   in dropped_keywords). After the APPENDs the target's flags of each new
+//   message are compared and the missing ones set with UID STORE (servers that
+//   drop flags on APPEND); a date it did not keep is counted (dates_not_kept).
+//   The new UIDs come from APPENDUID, or without UIDPLUS are found by SHA-256
+//   above the UIDNEXT seen before the APPENDs.
+// - Idempotent, also when killed at any moment: each APPEND that succeeded is
+//   journaled in the catalog (with its UID under UIDPLUS), committed in small
+//   batches; a journaled message is never appended again. A message is known
+//   by its SHA-256: in a target mailbox that existed before this run, every
+//   unjournaled message is first looked for by size and then by the SHA-256 of
+//   the candidates' bodies (what a killed run appended but did not journal);
+//   one target copy satisfies one source copy (target_index.hpp).
+// - A dry run changes nothing, anywhere: no CREATE, no APPEND, no STORE, no
+//   journal entry; the target is only EXAMINEd.
+// - Every backed-up mailbox is created on the target, also an empty one.
 // - APPENDLIMIT (RFC 7889) from CAPABILITY: larger messages are reported and
 //   skipped; a NO from the server is reported with its text; the others go on.
 // - Nothing here throws for server or message trouble: it is graded into the
@@ -32,6 +41,7 @@
 #include <imapkeep/sync/backup.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,7 +54,7 @@ struct RestoreOptions {
     std::vector<std::string> mailbox_patterns;  // source mailboxes; empty = all
     std::string prefix;                         // e.g. "Restored/"
     std::optional<std::int64_t> at;             // epoch; unset = the current state
-    bool dry_run = false;                       // LIST/EXAMINE/SEARCH only: no CREATE, no APPEND
+    bool dry_run = false;                       // LIST/EXAMINE/FETCH only: changes nothing anywhere
     std::size_t pipeline_depth = 32;            // APPENDs in flight at most
     std::size_t journal_batch = 32;             // journal entries per catalog commit
     // Test hook: when the Nth APPEND of the run completes, stop as a kill would:
@@ -69,6 +79,11 @@ struct RestoreMailboxReport {
     std::uint64_t appended = 0;
     std::uint64_t already = 0;        // journaled, or found on the target
     std::uint64_t bytes = 0;          // bytes of to_append (dry run) / appended
+    // Keywords the target cannot take (not an atom, or not in its
+    // PERMANENTFLAGS without \*): keyword -> messages restored without it.
+    std::map<std::string, std::uint64_t> dropped_keywords;
+    std::uint64_t flags_fixed = 0;    // messages whose flags the APPEND lost, set again by STORE
+    std::uint64_t dates_not_kept = 0; // messages whose INTERNALDATE the target did not keep
     std::vector<RestoreFailure> failures;
     std::string error;                // mailbox-level (CREATE refused, ...)
     bool failed() const { return !error.empty() || !failures.empty(); }
@@ -87,12 +102,6 @@ struct RestoreReport {
 
 RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog& catalog,
                               store::MessageStore& messages, const RestoreOptions& options);
-
-// UID SEARCH criteria that find a Message-ID: HEADER Message-ID "<value>"
-// quoted per RFC 3501 §4.3 ('"' and '\\' escaped). nullopt when the value
-// cannot be sent safely as a quoted string (empty, CR, LF, NUL, 8-bit, or over
-// 998 bytes): the caller falls back to another check.
-std::optional<std::string> message_id_criterion(std::string_view message_id);
 
 // APPENDLIMIT=n from a capability list (RFC 7889 §3), nullopt if absent or
 // without a value (per-mailbox limits are not consulted).

@@ -1,0 +1,106 @@
+// Flags and dates the target did not keep on APPEND (restore_fixup.hpp).
+#include "archive/restore_fixup.hpp"
+
+#include <imapkeep/util/imap_date.hpp>
+#include <imapkeep/wire/encoder.hpp>
+#include <map>
+
+#include "archive/restore_flags.hpp"
+#include "archive/target_index.hpp"
+
+namespace imapkeep::archive::detail {
+
+namespace {
+
+constexpr std::uint64_t kFlagChunk = 1000;  // UIDs per UID FETCH (FLAGS INTERNALDATE)
+
+struct Seen {
+    std::vector<std::string> flags;
+    std::optional<std::int64_t> date;
+};
+
+void fail(RestoreMailboxReport& report, const store::MessageRecord& m, std::string reason) {
+    report.failures.push_back({m.uidvalidity, m.uid, std::move(reason)});
+}
+
+// Without UIDPLUS: the new UIDs are found by what the messages are.
+void find_missing_uids(imap::Client& client, std::vector<AppendedMessage>& appended,
+                       std::optional<Uid> uidnext_before, const UidSet& known) {
+    std::vector<WantedMessage> wanted;
+    std::vector<AppendedMessage*> which;
+    for (auto& a : appended) {
+        if (a.uid) continue;
+        wanted.push_back({a.message->sha256, a.message->size});
+        which.push_back(&a);
+    }
+    if (wanted.empty()) return;
+    UidSet within;
+    within.add_range(uidnext_before.value_or(Uid(1)), Uid(0xFFFFFFFFu));
+    auto found = find_in_target(client, wanted, within, known);
+    for (std::size_t i = 0; i < which.size(); ++i) which[i]->uid = found[i];
+}
+
+std::map<std::uint32_t, Seen> fetch_flags(imap::Client& client, const UidSet& uids) {
+    std::map<std::uint32_t, Seen> out;
+    for (const auto& chunk : uids.chunked(kFlagChunk)) {
+        client.uid_fetch(chunk, "(UID FLAGS INTERNALDATE)", [&](imap::FetchData& fd) {
+            if (!fd.uid || !uids.contains(*fd.uid)) return;
+            auto& seen = out[fd.uid->value];
+            if (fd.flags) seen.flags = *fd.flags;
+            if (auto d =
+                    fd.internaldate ? util::parse_imap_datetime(*fd.internaldate) : std::nullopt)
+                seen.date = d->epoch;
+        });
+    }
+    return out;
+}
+
+std::string flag_list(const std::vector<std::string>& flags) {
+    std::string out;
+    for (const auto& f : flags) out += (out.empty() ? "" : " ") + f;
+    return "(" + out + ")";
+}
+
+}  // namespace
+
+void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
+                     std::optional<Uid> uidnext_before, const UidSet& known,
+                     RestoreMailboxReport& report) {
+    if (appended.empty()) return;
+    UidSet taken = known;
+    for (const auto& a : appended)
+        if (a.uid) taken.add(*a.uid);
+    find_missing_uids(client, appended, uidnext_before, taken);
+    UidSet uids;
+    for (const auto& a : appended)
+        if (a.uid) uids.add(*a.uid);
+    const auto seen = fetch_flags(client, uids);
+    // Messages missing the same flags get one STORE.
+    std::map<std::vector<std::string>, std::vector<const AppendedMessage*>> stores;
+    for (const auto& a : appended) {
+        auto it = a.uid ? seen.find(a.uid->value) : seen.end();
+        if (it == seen.end()) {
+            fail(report, *a.message, "appended, but not found on the target to check its flags");
+            continue;
+        }
+        if (it->second.date && *it->second.date != a.message->internaldate) ++report.dates_not_kept;
+        auto missing = missing_flags(a.flags, it->second.flags);
+        if (!missing.empty()) stores[missing].push_back(&a);
+    }
+    for (const auto& [missing, messages] : stores) {
+        UidSet set;
+        for (const auto* a : messages) set.add(*a->uid);
+        auto c = client.run("UID STORE", {wire::Arg::raw(set.to_string()),
+                                          wire::Arg::raw("+FLAGS.SILENT " + flag_list(missing))});
+        if (c.status == "OK") {
+            report.flags_fixed += messages.size();
+            continue;
+        }
+        for (const auto* a : messages)
+            fail(report, *a->message,
+                 "the target lost the flags " + flag_list(missing) +
+                     " and refused to set them: " + c.text);
+    }
+}
+
+}  // namespace imapkeep::archive::detail

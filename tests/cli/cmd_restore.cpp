@@ -1,0 +1,62 @@
+// The restore report, JSON and text, from a fabricated engine report: what the
+// target could not keep (keywords, flags, dates) is shown per mailbox.
+#include "cli/archive_commands.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace imapkeep;
+
+namespace {
+
+archive::RestoreReport sample() {
+    archive::RestoreReport r;
+    r.source_account = "old";
+    r.target_account = "new";
+    archive::RestoreMailboxReport a;
+    a.source = "INBOX";
+    a.target = "Restored/INBOX";
+    a.appended = 5;
+    a.dropped_keywords = {{"[Gmail]/Important", 3}, {"\xc3\x9c" "ber", 1}};
+    a.flags_fixed = 4;
+    a.dates_not_kept = 2;
+    archive::RestoreMailboxReport b;
+    b.source = "Empty";
+    b.target = "Restored/Empty";
+    b.create = true;
+    r.mailboxes = {a, b};
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("the restore JSON reports keywords dropped, flags set again and dates not kept", "[restore]") {
+    cli::RunInfo run;
+    run.command = "restore";
+    auto json = cli::restore_report_json(run, sample(), std::nullopt);
+    const auto& inbox = json["mailboxes"][0];
+    CHECK(inbox["dropped_keywords"] == nlohmann::json({{"[Gmail]/Important", 3}, {"\xc3\x9c" "ber", 1}}));
+    CHECK(inbox["flags_fixed"] == 4);
+    CHECK(inbox["dates_not_kept"] == 2);
+    CHECK(json["mailboxes"][1]["dropped_keywords"] == nlohmann::json::object());
+    CHECK(json["totals"]["created"] == 1);
+    CHECK(json["totals"]["keywords_dropped"] == 4);  // messages that lost a keyword, summed per keyword
+    CHECK(json["totals"]["flags_fixed"] == 4);
+    CHECK(json["totals"]["dates_not_kept"] == 2);
+}
+
+TEST_CASE("the restore summary names the keywords the target could not take", "[restore]") {
+    std::ostringstream out, err;
+    cli::Io io{out, err, false};
+    cli::RestoreArgs args;
+    args.account = "old";
+    args.to = "new";
+    cli::print_restore_report(io, sample(), args);
+    INFO(out.str());
+    INFO(err.str());
+    CHECK(err.str().find("INBOX -> Restored/INBOX: restored without keywords the target cannot take: "
+                         "[Gmail]/Important (3 messages), \xc3\x9c" "ber (1 message)") != std::string::npos);
+    CHECK(err.str().find("INBOX -> Restored/INBOX: 2 messages without their original date") != std::string::npos);
+    CHECK(out.str().find("4 messages had flags set again") != std::string::npos);
+}
