@@ -17,6 +17,7 @@
 #include <random>
 #include <string_view>
 #include <thread>
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -157,10 +158,7 @@ Difference compare(const std::vector<TargetMessage>& want, const std::vector<Tar
 
 TEST_CASE("restore killed with SIGKILL at random moments converges to one copy of each message",
           "[integration][restore][kill]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     const std::uint64_t seed = env("IMAPKEEP_TEST_SEED") ? std::stoull(*env("IMAPKEEP_TEST_SEED"))
                                                           : std::random_device{}();
     std::cerr << "restore kill test: IMAPKEEP_TEST_SEED=" << seed << "\n";

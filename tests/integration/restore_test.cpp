@@ -6,6 +6,7 @@
 #include "integration/restore_support.hpp"
 
 #include <catch2/catch.hpp>
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -90,10 +91,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("restore: a message is 'already there' only if the target holds its very bytes", "[integration][restore]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Fixture f;
     f.c1->create(f.p);
 
@@ -173,10 +171,7 @@ TEST_CASE("restore: a message is 'already there' only if the target holds its ve
 }
 
 TEST_CASE("restore: keywords the target cannot take are dropped and reported", "[integration][restore]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Fixture f;
     f.c1->create(f.p);
     for (int i = 0; i < 3; ++i)
@@ -201,10 +196,7 @@ TEST_CASE("restore: keywords the target cannot take are dropped and reported", "
 }
 
 TEST_CASE("restore: flags and dates a server drops on APPEND", "[integration][restore]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Fixture f;
     f.c1->create(f.p);
     f.c1->append(f.p, {"\\Seen"}, "01-Jan-2024 10:00:00 +0100", message("Message-ID: <f1@id>", "one", "1"));
@@ -261,10 +253,7 @@ TEST_CASE("restore: flags and dates a server drops on APPEND", "[integration][re
 }
 
 TEST_CASE("restore creates the backup's empty mailboxes", "[integration][restore]") {
-    if (!have_dovecot()) {
-        WARN("IMAPKEEP_TEST_IMAP_PORT unset: skipping");
-        return;
-    }
+    if (!testing::have_dovecot_env()) return;
     Fixture f;
     f.c1->create(f.p);
     f.c1->create(f.p + "/Empty");
