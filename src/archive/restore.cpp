@@ -1,6 +1,8 @@
 // imapkeep restore: APPEND from the store to a server (restore.hpp).
 #include <imapkeep/sync/plan.hpp>
 #include <imapkeep/archive/restore.hpp>
+
+#include "archive/target_settle.hpp"
 #include <imapkeep/archive/names.hpp>
 
 #include "archive/restore_fixup.hpp"
@@ -120,6 +122,9 @@ private:
                 m_existing.insert(canonical(mr.target));
             }
             if (list.empty()) return;  // nothing to look for or append
+            if (existed && m_options.resume_after_kill && !m_options.dry_run &&
+                !detail::wait_until_settled(*m_client, mr.target))
+                report.error = "the target kept changing for a minute; restored anyway";
             // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
             // only looks.
             auto sel = m_client->select(report.target, /*read_only=*/m_options.dry_run);

@@ -182,6 +182,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     run.started_at = std::time(nullptr);
     const auto clock_start = std::chrono::steady_clock::now();
     std::optional<store::Id> run_id;
+    if (auto last = catalog->last_run("restore"); last && !last->finished_at) options.resume_after_kill = true;
     if (!args.dry_run) run_id = catalog->begin_run("restore", run.started_at);
 
     archive::RestoreReport report;

@@ -55,6 +55,10 @@ struct RestoreOptions {
     std::string prefix;                         // e.g. "Restored/"
     std::optional<std::int64_t> at;             // epoch; unset = the current state
     bool dry_run = false;                       // LIST/EXAMINE/FETCH only: changes nothing anywhere
+    // The previous restore run did not finish (killed): the server may still be
+    // executing the APPENDs it had sent, so each existing target mailbox is
+    // watched until it stops changing before it is compared (target_settle).
+    bool resume_after_kill = false;
     std::size_t pipeline_depth = 32;            // APPENDs in flight at most
     std::size_t journal_batch = 32;             // journal entries per catalog commit
     // Test hook: when the Nth APPEND of the run completes, stop as a kill would:
