@@ -9,14 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-namespace {
-void check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
-}  // namespace
+#include "fuzz_check.hpp"
+
+using imapkeep::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -10,17 +10,12 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/node_values.hpp"
 #include "imap/fetch_body.hpp"
 
 namespace imapkeep::imap {
 
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/node_values.hpp"
 #include "imap/fetch_body.hpp"
 #include "imap/server_uids.hpp"
 
@@ -18,17 +19,6 @@ namespace {
 using wire::Arg;
 using wire::Node;
 using wire::Response;
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::uint64_t node_number(const Node& n) {
-    if (n.kind == Node::Kind::Number) return n.number;
-    throw Error("expected a number, got '" + n.text + "'");
-}
 
 std::vector<std::string> node_strings(const Node& list) {
     std::vector<std::string> out;

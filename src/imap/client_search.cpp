@@ -6,6 +6,7 @@
 #include <imapkeep/imap/client.hpp>
 #include <limits>
 
+#include "imap/node_values.hpp"
 #include "imap/server_uids.hpp"
 
 namespace imapkeep::imap {
@@ -14,17 +15,6 @@ namespace {
 
 using wire::Node;
 using wire::Response;
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::uint64_t number_of(const Node& n) {
-    if (n.kind == Node::Kind::Number) return n.number;
-    throw Error("expected a number, got '" + n.text + "'");
-}
 
 // The most UIDs one "* SEARCH" line lists within `max_line`: each takes at most
 // 11 bytes (SP and 10 digits), with room left for "* SEARCH" and "(MODSEQ n)".
@@ -66,7 +56,7 @@ void read_search(const Response& r, SearchData& data) {
             auto uid = node_uid(n);
             found.push_back({uid.value, uid.value});
         } else if (n.kind == Node::Kind::List && n.items.size() == 2) {
-            data.modseq = ModSeq(number_of(n.items[1]));  // RFC 7162 §3.1.5
+            data.modseq = ModSeq(node_number(n.items[1]));  // RFC 7162 §3.1.5
         }
     }
     merge_into(data.uids, UidSet::from_ranges(std::move(found)));
@@ -87,9 +77,9 @@ void read_esearch(const Response& r, SearchData& data) {
         else if (name == "MAX")
             data.max = node_uid(v).value;
         else if (name == "COUNT")
-            data.count = static_cast<std::uint32_t>(number_of(v));
+            data.count = static_cast<std::uint32_t>(node_number(v));
         else if (name == "MODSEQ")
-            data.modseq = ModSeq(number_of(v));
+            data.modseq = ModSeq(node_number(v));
     }
 }
 

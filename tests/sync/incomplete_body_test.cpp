@@ -10,12 +10,6 @@ using namespace imapkeep::testing;
 
 namespace {
 
-const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::string& name) {
-    for (const auto& m : r.mailboxes)
-        if (m.name == name) return &m;
-    return nullptr;
-}
-
 bool is_body_fetch(const ModelCommand& c) {
     return c.name == "UID FETCH" && c.text.find("BODY.PEEK[]") != std::string::npos;
 }

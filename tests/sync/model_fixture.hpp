@@ -64,6 +64,13 @@ inline std::string message(const std::string& id, const std::string& text = "hel
     return body + "\r\n" + text + "\r\n";
 }
 
+// The report of the mailbox `name`, or nullptr.
+inline const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::string& name) {
+    for (const auto& m : r.mailboxes)
+        if (m.name == name) return &m;
+    return nullptr;
+}
+
 inline bool report_ok(const sync::AccountReport& report) {
     if (report.connect_failed) return false;
     for (const auto& m : report.mailboxes)

@@ -11,12 +11,6 @@ using namespace imapkeep::testing;
 
 namespace {
 
-const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::string& name) {
-    for (const auto& m : r.mailboxes)
-        if (m.name == name) return &m;
-    return nullptr;
-}
-
 const std::set<std::string> kWithObjectId = {"ENABLE",  "CONDSTORE",   "QRESYNC",
                                              "ESEARCH", "LIST-STATUS", "OBJECTID"};
 const std::set<std::string> kWithoutObjectId = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH",

@@ -10,12 +10,6 @@ using namespace imapkeep::testing;
 
 namespace {
 
-const sync::MailboxReport* find_report(const sync::AccountReport& r, const std::string& name) {
-    for (const auto& m : r.mailboxes)
-        if (m.name == name) return &m;
-    return nullptr;
-}
-
 struct ReconcileFailure {
     const char* name;
     const char* sync_path;
