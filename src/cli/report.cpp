@@ -1,5 +1,7 @@
 #include "cli/report.hpp"
 
+#include <imapkeep/util/utf8.hpp>
+
 #include "cli/exit_codes.hpp"
 
 #include <cstdio>
@@ -137,18 +139,18 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
     const std::string prefix = dry_run ? "(dry run) " : "";
     for (const auto& account : reports) {
         if (account.connect_failed) {
-            err << account.account << ": cannot connect: " << account.error << "\n";
+            err << account.account << ": cannot connect: " << util::printable_utf8(account.error) << "\n";
             continue;
         }
         Totals t = totals_of(account);
         if (verbosity == Verbosity::Verbose) {
             for (const auto& m : account.mailboxes) {
-                out << prefix << account.account << ": " << m.name << ": " << m.path << ", "
+                out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": " << m.path << ", "
                     << m.new_messages << " new (" << human_bytes(m.bytes) << "), " << m.flag_changes
                     << " flag changes, " << m.expunged << " expunged, " << seconds_text(m.seconds);
                 if (m.created) out << ", new mailbox";
                 if (m.deleted) out << ", deleted on the server";
-                if (m.renamed) out << ", renamed from " << m.renamed_from;
+                if (m.renamed) out << ", renamed from " << util::printable_utf8(m.renamed_from);
                 if (m.uidvalidity_reset) out << ", UIDVALIDITY reset";
                 out << "\n";
             }
@@ -161,8 +163,10 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
             out << "\n";
         }
         for (const auto& m : account.mailboxes)
-            for (const auto& e : m.errors) err << account.account << ": " << m.name << ": " << e << "\n";
-        if (!account.error.empty()) err << account.account << ": " << account.error << "\n";
+            for (const auto& e : m.errors)
+                err << account.account << ": " << util::printable_utf8(m.name) << ": " << util::printable_utf8(e)
+                    << "\n";
+        if (!account.error.empty()) err << account.account << ": " << util::printable_utf8(account.error) << "\n";
     }
 }
 

@@ -148,3 +148,21 @@ TEST_CASE("reports are valid UTF-8 whatever bytes the server sent", "[cli][repor
         CHECK(nlohmann::json::parse(text)["accounts"][0]["mailboxes"][0]["name"] == "Entw\xef\xbf\xbdrfe");
     }
 }
+
+TEST_CASE("the human summary prints server text as valid UTF-8 without control characters", "[cli][report]") {
+    auto reports = sample_reports();
+    reports[0].mailboxes[0].name = "Entw\xfcrfe";
+    reports[0].mailboxes[1].errors = {"server said: NO \x1b[2Jfake\r\nwork: INBOX: all fine \xc4\xf8"};
+    std::ostringstream out, err;
+    print_summary(out, err, reports, Verbosity::Verbose, false);
+    CHECK(out.str().find("Entw\xef\xbf\xbdrfe") != std::string::npos);
+    for (const std::string& text : {out.str(), err.str()}) {
+        INFO(text);
+        CHECK(text.find('\x1b') == std::string::npos);
+        CHECK(text.find('\r') == std::string::npos);
+        CHECK(text.find("\xfc") == std::string::npos);
+        CHECK(text.find("\xc4") == std::string::npos);
+    }
+    // The forged line stays inside the real one.
+    CHECK(err.str().find("\\x0D\\x0Awork: INBOX: all fine") != std::string::npos);
+}
