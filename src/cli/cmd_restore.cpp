@@ -7,6 +7,7 @@
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/time_spec.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/util/utf8.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -38,17 +39,17 @@ std::string plural(std::uint64_t n, const char* word) {
 // worth a line each, even with -q.
 void print_losses(Io& io, const archive::RestoreMailboxReport& m) {
     if (!m.dropped_keywords.empty()) {
-        io.err << "imapkeep: restore " << m.source << " -> " << m.target
+        io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target)
                << ": restored without keywords the target cannot take: ";
         const char* sep = "";
         for (const auto& [keyword, count] : m.dropped_keywords) {
-            io.err << sep << keyword << " (" << plural(count, "message") << ")";
+            io.err << sep << util::printable_utf8(keyword) << " (" << plural(count, "message") << ")";
             sep = ", ";
         }
         io.err << "\n";
     }
     if (m.dates_not_kept)
-        io.err << "imapkeep: restore " << m.source << " -> " << m.target << ": " << plural(m.dates_not_kept, "message")
+        io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target) << ": " << plural(m.dates_not_kept, "message")
                << " without their original date (the target set its own INTERNALDATE)\n";
 }
 
@@ -114,12 +115,12 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
 void print_restore_report(Io& io, const archive::RestoreReport& r, const RestoreArgs& args) {
     for (const auto& m : r.mailboxes) {
         print_losses(io, m);
-        if (!m.error.empty()) io.err << "imapkeep: restore " << m.source << " -> " << m.target << ": " << m.error << "\n";
+        if (!m.error.empty()) io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target) << ": " << util::printable_utf8(m.error) << "\n";
         for (const auto& f : m.failures)
-            io.err << "imapkeep: restore " << m.source << " UID " << f.uid << " (UIDVALIDITY " << f.uidvalidity
-                   << ") -> " << m.target << ": " << f.reason << "\n";
+            io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " UID " << f.uid << " (UIDVALIDITY " << f.uidvalidity
+                   << ") -> " << util::printable_utf8(m.target) << ": " << util::printable_utf8(f.reason) << "\n";
     }
-    if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << r.error << "\n";
+    if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << util::printable_utf8(r.error) << "\n";
     if (args.verbosity == Verbosity::Quiet) return;
     std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0, flags_fixed = 0;
     for (const auto& m : r.mailboxes) {
@@ -130,7 +131,7 @@ void print_restore_report(Io& io, const archive::RestoreReport& r, const Restore
         already += m.already;
         failed += m.failures.size() + (m.error.empty() ? 0 : 1);
         if (args.verbosity == Verbosity::Verbose || args.dry_run) {
-            io.out << "  " << m.source << " -> " << m.target << (m.create ? (args.dry_run ? " (would create)" : " (created)") : "")
+            io.out << "  " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target) << (m.create ? (args.dry_run ? " (would create)" : " (created)") : "")
                    << ": " << (args.dry_run ? m.to_append : m.appended) << " " << (args.dry_run ? "to append" : "appended")
                    << " (" << human_bytes(m.bytes) << "), " << m.already << " already there\n";
         }
