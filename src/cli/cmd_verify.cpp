@@ -10,6 +10,7 @@
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/store/verify.hpp>
 #include <imapkeep/sync/plan.hpp>
+#include <imapkeep/util/utf8.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -181,8 +182,8 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                     if (!d.gone_from_server.empty())
                         parts.push_back("expunged on the server " + uid_list(d.gone_from_server));
                     if (!d.flags_differ.empty()) parts.push_back("flags differ " + uid_list(d.flags_differ));
-                    io.err << account->name << ": " << d.name << ": ";
-                    for (size_t i = 0; i < parts.size(); ++i) io.err << (i ? "; " : "") << parts[i];
+                    io.err << account->name << ": " << util::printable_utf8(d.name) << ": ";
+                    for (size_t i = 0; i < parts.size(); ++i) io.err << (i ? "; " : "") << util::printable_utf8(parts[i]);
                     io.err << "\n";
                     code = worse_exit_code(code, kExitPartial);
                 }
@@ -190,11 +191,11 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                     io.out << account->name << ": server: UIDs and flags match\n";
             } catch (const imap::ConnectError& e) {
                 a["error"] = e.what();
-                io.err << account->name << ": cannot connect: " << e.what() << "\n";
+                io.err << account->name << ": cannot connect: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
             } catch (const imap::Error& e) {
                 a["error"] = e.what();
-                io.err << account->name << ": " << e.what() << "\n";
+                io.err << account->name << ": " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, kExitTempFail);
             }
         }
