@@ -5,6 +5,7 @@
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -154,9 +155,9 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         // comes back as garbage bytes; asked alone it is right. One more LIST.
         std::vector<imap::StatusData> ids;
         client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
-        for (auto& s : statuses)
-            for (const auto& id : ids)
-                if (id.name == s.name) s.mailboxid = id.mailboxid;
+        std::map<std::string, std::string> id_of;
+        for (const auto& id : ids) id_of[id.name] = id.mailboxid;
+        for (auto& s : statuses) s.mailboxid = id_of[s.name];
     }
     std::vector<Listed> out;
     for (const auto& e : entries) {
