@@ -163,11 +163,11 @@ private:
             // A mailbox this run created holds nothing; one that existed may
             // hold what a killed run appended but did not journal.
             if (existed && sel.exists > 0 && !pending.empty())
-                detail::drop_present(*m_client, target, journaled, /*record=*/true, pending, report);
+                detail::drop_present(*m_client, target, journaled, /*record=*/true, pending, report,
+                                     m_options.resume_after_kill ? &journaled.unchecked : nullptr);
             std::vector<detail::AppendedMessage> appended;
             append_all(report, pending, appended);
-            detail::fix_up_appended(*m_client, appended, sel.uidnext, journaled.uids, report);
-            if (!m_uidplus) detail::journal_found_uids(target, appended);
+            check_flags(target, journaled, appended, sel.uidnext, report);
             m_catalog.commit();
         } catch (const RestoreStopped&) {
             m_catalog.rollback();  // as a kill would lose it
@@ -177,6 +177,28 @@ private:
             m_catalog.commit();
             throw;
         }
+    }
+
+    // Puts back the flags the target dropped on APPEND: of what this run
+    // appended, and of what an earlier, cut run appended but never checked.
+    // Each copy is marked checked in the journal once its flags were compared.
+    void check_flags(const detail::JournalTarget& target, const detail::Journaled& journaled,
+                     std::vector<detail::AppendedMessage>& appended, std::optional<Uid> uidnext,
+                     RestoreMailboxReport& report) {
+        std::vector<detail::AppendedMessage> earlier;
+        for (const auto& u : journaled.unchecked)
+            earlier.push_back({u.message, u.uid, detail::flags_for_target(u.message->flags, m_permanent).send});
+        auto checked = detail::fix_up_appended(*m_client, earlier, std::nullopt, journaled.uids, report);
+        UidSet known = journaled.uids;
+        for (const auto& e : earlier)
+            if (e.uid) known.add(*e.uid);
+        auto now_checked = detail::fix_up_appended(*m_client, appended, uidnext, known, report);
+        checked.insert(checked.end(), now_checked.begin(), now_checked.end());
+        if (!m_uidplus) {
+            detail::journal_found_uids(target, earlier);
+            detail::journal_found_uids(target, appended);
+        }
+        m_catalog.mark_restore_flags_checked(target.account, target.mailbox, checked);
     }
 
     void plan(RestoreMailboxReport& report, const store::MessageRecord& m) {
@@ -295,7 +317,7 @@ private:
         // APPENDUID only counts where UIDPLUS is offered.
         const auto uid = m_uidplus && result.uidvalidity ? result.uid : std::nullopt;
         m_catalog.add_restore_entry({m_target.name, report.target, m.id, uid ? result.uidvalidity->value : 0,
-                                     uid ? uid->value : 0, now()});
+                                     uid ? uid->value : 0, now(), /*flags_checked=*/false});
         m_appended->push_back({&m, uid, detail::flags_for_target(m.flags, m_permanent).send});
         ++report.appended;
         report.bytes += m.size;

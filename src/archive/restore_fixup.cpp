@@ -63,10 +63,11 @@ std::string flag_list(const std::vector<std::string>& flags) {
 
 }  // namespace
 
-void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
-                     std::optional<Uid> uidnext_before, const UidSet& known,
-                     RestoreMailboxReport& report) {
-    if (appended.empty()) return;
+std::vector<store::Id> fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
+                                       std::optional<Uid> uidnext_before, const UidSet& known,
+                                       RestoreMailboxReport& report) {
+    std::vector<store::Id> checked;
+    if (appended.empty()) return checked;
     UidSet taken = known;
     for (const auto& a : appended)
         if (a.uid) taken.add(*a.uid);
@@ -83,6 +84,7 @@ void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appende
             fail(report, *a.message, "appended, but not found on the target to check its flags");
             continue;
         }
+        checked.push_back(a.message->id);
         if (it->second.date && *it->second.date != a.message->internaldate) ++report.dates_not_kept;
         auto missing = missing_flags(a.flags, it->second.flags);
         if (!missing.empty()) stores[missing].push_back(&a);
@@ -101,6 +103,7 @@ void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appende
                  "the target lost the flags " + flag_list(missing) +
                      " and refused to set them: " + c.text);
     }
+    return checked;
 }
 
 }  // namespace imapkeep::archive::detail

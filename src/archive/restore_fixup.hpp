@@ -25,8 +25,10 @@ struct AppendedMessage {
 // before the APPENDs; nullopt = everywhere) that `known` does not hold.
 // Counts into report.flags_fixed / dates_not_kept; a message whose flags
 // cannot be set or which cannot be found is added to report.failures.
-// Throws what the Client throws for a lost connection (imap::Abort).
-void fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
+// Returns the catalog ids of the messages whose flags were checked (all but
+// those not found). Throws what the Client throws for a lost connection
+// (imap::Abort).
+std::vector<store::Id> fix_up_appended(imap::Client& client, std::vector<AppendedMessage>& appended,
                      std::optional<Uid> uidnext_before, const UidSet& known,
                      RestoreMailboxReport& report);
 

@@ -9,9 +9,9 @@ namespace {
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-void journal(const JournalTarget& target, const store::MessageRecord& m, Uid uid) {
+void journal(const JournalTarget& target, const store::MessageRecord& m, Uid uid, bool flags_checked = true) {
     target.catalog.add_restore_entry(
-        {target.account, target.mailbox, m.id, target.uidvalidity.value, uid.value, now()});
+        {target.account, target.mailbox, m.id, target.uidvalidity.value, uid.value, now(), flags_checked});
 }
 
 }  // namespace
@@ -28,17 +28,20 @@ std::vector<const store::MessageRecord*> unjournaled(const JournalTarget& target
             continue;
         }
         ++report.already;
-        if (entry->target_uid && entry->target_uidvalidity == target.uidvalidity.value)
+        const bool has_uid = entry->target_uid && entry->target_uidvalidity == target.uidvalidity.value;
+        if (has_uid)
             journaled.uids.add(Uid(entry->target_uid));
         else
             journaled.without_uid.push_back({m.sha256, m.size});
+        if (!entry->flags_checked)
+            journaled.unchecked.push_back({&m, has_uid ? std::optional(Uid(entry->target_uid)) : std::nullopt});
     }
     return pending;
 }
 
 void drop_present(imap::Client& client, const JournalTarget& target, const Journaled& journaled,
                   bool record, std::vector<const store::MessageRecord*>& pending,
-                  RestoreMailboxReport& report) {
+                  RestoreMailboxReport& report, std::vector<UncheckedCopy>* to_check) {
     // The journaled copies without a UID come first, so that they are matched
     // before any unjournaled one.
     std::vector<WantedMessage> wanted = journaled.without_uid;
@@ -52,7 +55,9 @@ void drop_present(imap::Client& client, const JournalTarget& target, const Journ
             continue;
         }
         ++report.already;
-        if (record) journal(target, *pending[i], *uid);
+        if (!record) continue;
+        journal(target, *pending[i], *uid, /*flags_checked=*/to_check == nullptr);
+        if (to_check) to_check->push_back({pending[i], uid});
     }
     pending = std::move(left);
 }

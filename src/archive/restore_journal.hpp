@@ -22,12 +22,20 @@ struct JournalTarget {
     UidValidity uidvalidity;
 };
 
+// A copy on the target whose flags were not checked yet: the run that
+// appended it was cut before its fix-up (restore_fixup.hpp).
+struct UncheckedCopy {
+    const store::MessageRecord* message = nullptr;
+    std::optional<Uid> uid;  // nullopt: to be found by its bytes
+};
+
 // What the journal already has: the UIDs it names in this incarnation of the
 // target mailbox, and the messages journaled without one (no UIDPLUS, or an
 // older UIDVALIDITY), each of which also stands for one matching target copy.
 struct Journaled {
     UidSet uids;
     std::vector<WantedMessage> without_uid;
+    std::vector<UncheckedCopy> unchecked;
 };
 
 // The messages of `list` the journal does not have; the others count in
@@ -40,10 +48,12 @@ std::vector<const store::MessageRecord*> unjournaled(const JournalTarget& target
 // Drops from `pending` the messages the selected target already holds (same
 // bytes; one target copy per source copy, journaled copies excluded): they
 // count in report.already and, if `record`, are journaled with their UID (not
-// in a dry run). Throws what the Client throws.
+// in a dry run). With `to_check` (after a killed run, whose APPENDs may have
+// landed unjournaled and without their flags) they are journaled unchecked
+// and added there. Throws what the Client throws.
 void drop_present(imap::Client& client, const JournalTarget& target, const Journaled& journaled,
                   bool record, std::vector<const store::MessageRecord*>& pending,
-                  RestoreMailboxReport& report);
+                  RestoreMailboxReport& report, std::vector<UncheckedCopy>* to_check = nullptr);
 
 // Journals the UIDs the fix-up found for messages appended without APPENDUID,
 // so that a later run can tell these copies from others.

@@ -400,14 +400,15 @@ class SqliteCatalog final : public Catalog {
     void add_restore_entry(const RestoreJournalEntry& e) override {
         m_db.prepare(
                 "INSERT INTO restore_journal(target_account, target_mailbox,"
-                " source_message_id, target_uidvalidity, target_uid, appended_at)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                " source_message_id, target_uidvalidity, target_uid, appended_at, flags_checked)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .bind(1, e.target_account)
             .bind(2, e.target_mailbox)
             .bind(3, e.source_message_id)
             .bind(4, std::int64_t{e.target_uidvalidity})
             .bind(5, std::int64_t{e.target_uid})
             .bind(6, e.appended_at)
+            .bind(7, std::int64_t{e.flags_checked ? 1 : 0})
             .run();
     }
 
@@ -420,7 +421,7 @@ class SqliteCatalog final : public Catalog {
                                                      const std::string& target_mailbox,
                                                      Id source_message_id) override {
         auto s = m_db.prepare(
-            "SELECT target_uidvalidity, target_uid, appended_at FROM restore_journal"
+            "SELECT target_uidvalidity, target_uid, appended_at, flags_checked FROM restore_journal"
             " WHERE target_account = ?1 AND target_mailbox = ?2 AND source_message_id = ?3"
             " ORDER BY appended_at DESC, id DESC LIMIT 1");
         s.bind(1, target_account).bind(2, target_mailbox).bind(3, source_message_id);
@@ -430,7 +431,23 @@ class SqliteCatalog final : public Catalog {
                                    source_message_id,
                                    static_cast<std::uint32_t>(s.int64(0)),
                                    static_cast<std::uint32_t>(s.int64(1)),
-                                   s.int64(2)};
+                                   s.int64(2),
+                                   s.int64(3) != 0};
+    }
+
+    void mark_restore_flags_checked(const std::string& target_account, const std::string& target_mailbox,
+                                    const std::vector<Id>& source_message_ids) override {
+        if (source_message_ids.empty()) return;
+        Transaction t(*this);
+        for (Id id : source_message_ids)
+            m_db.prepare(
+                    "UPDATE restore_journal SET flags_checked = 1"
+                    " WHERE target_account = ?1 AND target_mailbox = ?2 AND source_message_id = ?3")
+                .bind(1, target_account)
+                .bind(2, target_mailbox)
+                .bind(3, id)
+                .run();
+        t.commit();
     }
 
   private:

@@ -346,6 +346,25 @@ TEST_CASE("restore journal", "[store][catalog]") {
     CHECK_THROWS_AS(f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1}), StoreError);
 }
 
+TEST_CASE("restore journal: flags checked after the APPEND, marked per target", "[store][catalog]") {
+    Fixture f;
+    const Id m1 = f.add(f.inbox, 1, 100);
+    const Id m2 = f.add(f.inbox, 2, 100);
+    f.catalog->add_restore_entry({"home", "R", m1, 7, 1, 500, /*flags_checked=*/false});
+    f.catalog->add_restore_entry({"home", "R", m2, 7, 2, 500, false});
+    f.catalog->add_restore_entry({"home", "S", m1, 8, 1, 500, false});
+    CHECK_FALSE(f.catalog->restore_entry("home", "R", m1)->flags_checked);
+
+    f.catalog->mark_restore_flags_checked("home", "R", {m1});
+    CHECK(f.catalog->restore_entry("home", "R", m1)->flags_checked);
+    CHECK_FALSE(f.catalog->restore_entry("home", "R", m2)->flags_checked);
+    CHECK_FALSE(f.catalog->restore_entry("home", "S", m1)->flags_checked);
+    f.catalog->mark_restore_flags_checked("home", "R", {});
+    // Entries written without saying so were checked.
+    f.catalog->add_restore_entry({"home", "T", m2, 9, 3, 600});
+    CHECK(f.catalog->restore_entry("home", "T", m2)->flags_checked);
+}
+
 TEST_CASE("one catalog per thread writes concurrently", "[store][catalog]") {
     Fixture f;
     const Id other = f.save("Other");

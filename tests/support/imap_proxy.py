@@ -19,6 +19,9 @@ Rewrites (add new ones as functions in CLIENT_REWRITES / SERVER_REWRITES):
   --hide-capability NAME          NAME removed from CAPABILITY lists; for
                                   UIDPLUS also the APPENDUID/COPYUID codes
   --permanent-flags "(LIST)"      every [PERMANENTFLAGS (...)] says LIST instead
+  --cut-once-at "WORDS"           the first client line holding WORDS (e.g.
+                                  "UID STORE") is not forwarded: that connection
+                                  is cut instead, once per proxy
 Connections in COMPRESS=DEFLATE cannot be rewritten: leave compression off.
 """
 import argparse
@@ -31,6 +34,10 @@ LITERAL = re.compile(rb"~?\{(\d+)\+?\}$")
 DATE = rb'"[ \d]\d-[A-Za-z]{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"'
 # The end of an APPEND line: [SP flag-list] [SP date-time] SP literal.
 APPEND_TAIL = re.compile(rb"(?P<flags> \([^()\"{}]*\))?(?P<date> " + DATE + rb")? (?P<lit>~?\{\d+\+?\})$")
+
+
+class Cut(Exception):
+    """Raised by a rewrite to close both sides of the connection."""
 
 
 class Command:
@@ -68,6 +75,18 @@ def client_rewrites(args):
         out.append(lambda line, cmd, drop_one=drop_one: append_tail(line, cmd, drop_one))
     if args.strip_append_date:
         out.append(lambda line, cmd: append_tail(line, cmd, lambda f, d: (f, b"")))
+    if args.cut_once_at:
+        words = args.cut_once_at.encode().upper()
+        armed = threading.Event()
+        armed.set()
+
+        def cut(line, cmd):
+            if armed.is_set() and words in line.upper():
+                armed.clear()
+                raise Cut()
+            return line
+
+        out.append(cut)
     return out
 
 
@@ -126,7 +145,7 @@ def pump(src, dst, rewrites, track_commands):
                 in_command = bool(m)
             if out:
                 dst.sendall(out)
-    except OSError:
+    except (OSError, Cut):
         pass
     finally:
         for s in (src, dst):
@@ -162,6 +181,7 @@ def main():
     p.add_argument("--strip-append-date", action="store_true")
     p.add_argument("--hide-capability", action="append")
     p.add_argument("--permanent-flags")
+    p.add_argument("--cut-once-at")
     serve(p.parse_args())
 
 

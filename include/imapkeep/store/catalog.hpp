@@ -88,6 +88,9 @@ struct RestoreJournalEntry {
     std::uint32_t target_uidvalidity = 0;  // 0 without UIDPLUS
     std::uint32_t target_uid = 0;          // 0 without UIDPLUS
     std::int64_t appended_at = 0;
+    // Whether the flags the target kept were checked (and the missing ones set)
+    // after the APPEND: false from the APPEND until then.
+    bool flags_checked = true;
 };
 
 class Catalog {
@@ -169,6 +172,11 @@ class Catalog {
     virtual std::optional<RestoreJournalEntry> restore_entry(const std::string& target_account,
                                                              const std::string& target_mailbox,
                                                              Id source_message_id) = 0;
+    // Marks every journal entry of these source messages into that target as
+    // flags_checked.
+    virtual void mark_restore_flags_checked(const std::string& target_account,
+                                            const std::string& target_mailbox,
+                                            const std::vector<Id>& source_message_ids) = 0;
 };
 
 }  // namespace imapkeep::store
