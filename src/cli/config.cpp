@@ -287,6 +287,11 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         r.fail("tls", "with command, tls = \"" + *tls +
                           "\" runs TLS over the command's stream and checks the server's certificate "
                           "against host: set host (or remove tls to trust the command as a private channel)");
+    // An SSH exec command speaks IMAP on the SSH channel itself: there is no
+    // TLS endpoint to talk to, and accepting the key would pretend there is.
+    if (ssh_table && ssh_table->contains("command") && c.tls != imap::TlsMode::None)
+        r.fail("tls", "does not apply to ssh.command: IMAP runs inside the encrypted SSH session; "
+                      "remove tls (or use ssh.forward to reach a TLS port through the tunnel)");
     c.port = static_cast<int>(
         r.integer("port", 1, 65535).value_or(c.tls == imap::TlsMode::Implicit ? 993 : 143));
     if (auto verify = r.boolean("tls_verify")) {

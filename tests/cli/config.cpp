@@ -112,6 +112,10 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"command with implicit tls and no host",
          kStore + "[[account]]\nname = \"a\"\ncommand = \"openssl s_client\"\ntls = \"implicit\"\n",
          f + "6: account.tls", "set host"},
+        {"ssh exec command with tls (the SSH channel carries IMAP; TLS would be ignored)",
+         kStore + "[[account]]\nname = \"a\"\nhost = \"h\"\ntls = \"starttls\"\n"
+                  "[account.ssh]\ncommand = \"dovecot --exec-mail imap\"\n",
+         f + "6: account.tls", "does not apply to ssh.command"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
