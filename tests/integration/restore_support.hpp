@@ -69,10 +69,11 @@ inline std::multiset<std::string> shas(const std::vector<TargetMessage>& message
 }
 
 inline void delete_tree(imap::Client& c, const std::string& root) {
+    const std::string d = hierarchy_delimiter(c);
     auto entries = c.list("", root + "*");
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name > b.name; });
     for (const auto& e : entries) {
-        if (e.name != root && !e.name.starts_with(root + "/")) continue;
+        if (e.name != root && !e.name.starts_with(root + d)) continue;
         try {
             c.delete_mailbox(e.name);
         } catch (const imap::CommandFailed&) {
