@@ -142,6 +142,16 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog,
     return same_messages(sample, server);
 }
 
+void give_twins_names_of_their_own(imap::Client& client, std::vector<Listed>& listed) {
+    std::vector<ServerMailbox> mailboxes;
+    for (const auto& l : listed) mailboxes.push_back(l.mailbox);
+    auto names = distinct_names(mailboxes, [&](const std::string& name) { return client.encode_mailbox(name); });
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+        listed[i].mailbox.name = names[i];
+        if (listed[i].status) listed[i].status->name = names[i];
+    }
+}
+
 std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
@@ -156,8 +166,8 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         std::vector<imap::StatusData> ids;
         client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
         std::map<std::string, std::string> id_of;
-        for (const auto& id : ids) id_of[id.name] = id.mailboxid;
-        for (auto& s : statuses) s.mailboxid = id_of[s.name];
+        for (const auto& id : ids) id_of[id.raw_name] = id.mailboxid;
+        for (auto& s : statuses) s.mailboxid = id_of[s.raw_name];
     }
     std::vector<Listed> out;
     for (const auto& e : entries) {
@@ -166,14 +176,16 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         l.mailbox.name = e.name;
         l.mailbox.delimiter = e.delimiter;
         l.mailbox.wire_name = e.raw_name;
+        // By the wire name: two mailboxes may decode to the same name.
         for (const auto& s : statuses) {
-            if (s.name != e.name) continue;
+            if (s.raw_name != e.raw_name) continue;
             l.status = s;
             if (s.uidvalidity) l.mailbox.uidvalidity = s.uidvalidity->value;
             l.mailbox.mailboxid = s.mailboxid;
         }
         out.push_back(std::move(l));
     }
+    give_twins_names_of_their_own(client, out);
     return out;
 }
 
