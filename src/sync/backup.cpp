@@ -142,16 +142,6 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog,
     return same_messages(sample, server);
 }
 
-void give_twins_names_of_their_own(imap::Client& client, std::vector<Listed>& listed) {
-    std::vector<ServerMailbox> mailboxes;
-    for (const auto& l : listed) mailboxes.push_back(l.mailbox);
-    auto names = distinct_names(mailboxes, [&](const std::string& name) { return client.encode_mailbox(name); });
-    for (std::size_t i = 0; i < listed.size(); ++i) {
-        listed[i].mailbox.name = names[i];
-        if (listed[i].status) listed[i].status->name = names[i];
-    }
-}
-
 std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
@@ -160,6 +150,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
     }
     auto entries = client.list("", "*", options, &statuses);
+    distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
     if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
         // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
         // comes back as garbage bytes; asked alone it is right. One more LIST.
@@ -180,12 +171,12 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         for (const auto& s : statuses) {
             if (s.raw_name != e.raw_name) continue;
             l.status = s;
+            l.status->name = e.name;
             if (s.uidvalidity) l.mailbox.uidvalidity = s.uidvalidity->value;
             l.mailbox.mailboxid = s.mailboxid;
         }
         out.push_back(std::move(l));
     }
-    give_twins_names_of_their_own(client, out);
     return out;
 }
 

@@ -33,4 +33,17 @@ std::vector<std::string> distinct_names(
     return names;
 }
 
+void distinguish_twins(std::vector<imap::ListEntry>& entries,
+                       const std::function<std::string(const std::string&)>& canonical_wire) {
+    std::vector<ServerMailbox> listed;
+    for (const auto& e : entries) {
+        ServerMailbox m;
+        m.name = e.name;
+        m.wire_name = e.raw_name;
+        listed.push_back(std::move(m));
+    }
+    auto names = distinct_names(listed, canonical_wire);
+    for (std::size_t i = 0; i < entries.size(); ++i) entries[i].name = std::move(names[i]);
+}
+
 }  // namespace imapkeep::sync

@@ -14,12 +14,15 @@
 // (user1) or "ikmr..." (user2), deleted at the end.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/util/utf8.hpp>
 #include <map>
 #include <set>
 
 #include "integration/backup_support.hpp"
+#include "integration/imapkeep_process.hpp"
 #include "integration/restore_support.hpp"
 #include "integration/server_backdoors.hpp"
 #include "test_env.hpp"
@@ -200,6 +203,18 @@ std::map<std::string, std::string> catalog_names(const std::vector<imap::ListEnt
     return out;
 }
 
+// Every file below `dir` (relative path -> SHA-256), after checking that none
+// is reached through a symlink.
+std::map<std::string, std::string> files_below(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        CHECK_FALSE(e.is_symlink());
+        if (e.is_regular_file())
+            out[fs::relative(e.path(), dir).string()] = util::sha256_file_hex(e.path().string());
+    }
+    return out;
+}
+
 // Nothing was written outside `store`, which lies in `outer`: `outer` holds
 // only the store, the store only what a store has, and every folder and file
 // the catalog names resolves inside it.
@@ -301,6 +316,59 @@ TEST_CASE("hostile and colliding mailbox names stay inside the store, apart, and
             CHECK(folders.size() == boxes.size());
             CHECK(stored_in == name_of);
             check_inside(outer.path, store_dir, *store.catalog, *account_id);
+
+            // `imapkeep verify --server` finds the server and the store alike.
+            {
+                TempDir verify_dir;
+                const auto config = verify_dir.path / "config.toml";
+                std::ofstream(config)
+                    << "[store]\npath = \"" << store_dir.string() << "\"\n\n[[account]]\n"
+                    << "name = \"it\"\nhost = \"" << account.connect.host
+                    << "\"\nport = " << account.connect.port
+                    << "\ntls = \"none\"\nallow_plaintext_auth = true\n"
+                    << "user = \"" << test_user(1) << "\"\npassword = \"" << test_password(1)
+                    << "\"\nmailboxes = [\"" << p << "\", \"" << p + d + "*"
+                    << "\"]\n";
+                fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
+                auto verify = run_imapkeep_binary(
+                    {"verify", "--config", config.string(), "--server"}, verify_dir.path);
+                INFO("verify --server: " << verify.out << verify.err);
+                CHECK(verify.code == 0);
+            }
+
+            // Exported from the store and straight from the server (--url): the
+            // same files, every file inside the output, each mailbox under
+            // its catalog name with its message.
+            TempDir exports;
+            archive::ExportOptions from_store;
+            from_store.format = *archive::parse_archive_format("maildir");
+            from_store.output = (exports.path / "store").string();
+            auto stored =
+                archive::export_from_store(*store.catalog, *store.messages, "it", from_store);
+            INFO(stored.error);
+            for (const auto& m : stored.mailboxes)
+                for (const auto& e : m.errors)
+                    UNSCOPED_INFO("export of " << shown(m.name) << ": " << e);
+            REQUIRE(stored.published);
+            archive::ExportOptions from_server = from_store;
+            from_server.output = (exports.path / "server").string();
+            from_server.mailbox_patterns = account.mailboxes;
+            auto direct = archive::export_from_server(server_options(kind, 1), "", from_server);
+            INFO(direct.error);
+            std::map<std::string, std::uint64_t> exported;  // name -> messages
+            for (const auto& m : direct.mailboxes) {
+                INFO("export of " << shown(m.name));
+                for (const auto& e : m.errors) UNSCOPED_INFO(e);
+                CHECK(m.errors.empty());
+                exported[m.name] += m.messages;
+            }
+            std::map<std::string, std::uint64_t> want_exported;
+            for (const auto& [sha, name] : name_of) ++want_exported[name];
+            CHECK(exported == want_exported);
+            REQUIRE(direct.published);
+            CHECK(files_below(exports.path / "server") == files_below(exports.path / "store"));
+            for (const auto& [rel, sha] : files_below(exports.path / "store"))
+                CHECK_FALSE(rel.starts_with(".."));
 
             // Restored into user2 without a prefix: the same names (the
             // longest would not fit under one), each with its own message.

@@ -2,6 +2,7 @@
 // I/O, no IMAP, no SQL, so every decision of the sync can be tested by table.
 #pragma once
 
+#include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/types.hpp>
@@ -47,6 +48,12 @@ struct ServerMailbox {
 // name without a twin keeps its name, even if not canonical.
 std::vector<std::string> distinct_names(const std::vector<ServerMailbox>& listed,
                                         const std::function<std::string(const std::string&)>& canonical_wire);
+
+// distinct_names over a LIST answer: each twin's ListEntry::name is replaced.
+// Every reader of a server's mailboxes (backup, export --url, verify --server)
+// calls it, so that all name a mailbox alike.
+void distinguish_twins(std::vector<imap::ListEntry>& entries,
+                       const std::function<std::string(const std::string&)>& canonical_wire);
 
 struct MailboxChanges {
     std::vector<ServerMailbox> created;                       // on the server, not in the catalog
