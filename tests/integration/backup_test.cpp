@@ -198,6 +198,10 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             CHECK(find(third, created)->new_messages == 1);
             const auto* moved = find(third, renamed);
             REQUIRE(moved);
+            // Cyrus proves it by MAILBOXID (RFC 8474), Dovecot by UIDVALIDITY
+            // and a sample of the messages.
+            CHECK(moved->renamed);
+            CHECK(moved->renamed_from == sub);
             check_mirrors(server, store, renamed);
             CHECK_FALSE(store.catalog->find_mailbox(acct, sub).has_value());
             auto renamed_again = store.backup(account);
