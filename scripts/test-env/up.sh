@@ -77,6 +77,8 @@ emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"
 bash "$here/cyrus.sh" "$dir" "$cyrus_port"
 emit IMAPKEEP_TEST_CYRUS_PORT "$cyrus_port"
 emit IMAPKEEP_TEST_CYRUS_PID "$(cat "$dir/cyrus/master.pid")"
+# For tests that make what IMAP cannot (tests/integration/server_backdoors.hpp).
+emit IMAPKEEP_TEST_CYRUS_CONF "$dir/cyrus/imapd.conf"
 
 if [ -f "$here/sshd.sh" ]; then
   # sshd.sh may use the variables above (the stream command) for its own.

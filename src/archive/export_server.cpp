@@ -33,7 +33,7 @@ private:
 
 void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::ListEntry& entry,
                     const std::string& spool, ExportMailboxReport& mr) {
-    auto sel = client.select(entry.name, /*read_only=*/true);
+    auto sel = client.select(entry.mailbox(), /*read_only=*/true);  // invariant 6: the bytes as listed
     writer.add_mailbox(entry.name, entry.delimiter);
     if (sel.exists == 0) {
         client.unselect();
@@ -118,6 +118,7 @@ ExportReport export_from_server(const imap::ConnectOptions& connect, const std::
     }
     try {
         auto entries = client->list("", mailbox.empty() ? "*" : mailbox);
+        sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
         std::erase_if(entries, [&](const imap::ListEntry& e) {
             return !e.selectable() || !sync::mailbox_selected(e.name, e.delimiter, options.mailbox_patterns, {});
         });

@@ -1,5 +1,6 @@
 #include <imapkeep/archive/names.hpp>
 
+#include <imapkeep/util/sha256.hpp>
 #include <imapkeep/util/utf7.hpp>
 
 #include <stdexcept>
@@ -44,6 +45,21 @@ std::string maildir_level(std::string_view level) {
     return out;
 }
 
+// NAME_MAX: a Maildir++ folder (the whole hierarchy) or an mbox/eml level is
+// one file name.
+constexpr std::size_t kMaxNameBytes = 255;
+constexpr std::size_t kMboxSuffixBytes = 5;  // ".mbox" after the last level
+
+// `name` if it fits in `limit` bytes, else cut and ended with "~" and 16 hex
+// digits of the SHA-256 of the whole, so that two long names stay two (as the
+// store does for its folders).
+std::string fit(std::string name, std::size_t limit) {
+    if (name.size() <= limit) return name;
+    const auto hash = util::sha256_hex(name).substr(0, 16);
+    name.resize(limit - 1 - hash.size());
+    return name + "~" + hash;
+}
+
 }  // namespace
 
 std::vector<std::string> split_mailbox(std::string_view name, std::string_view delimiter) {
@@ -82,7 +98,7 @@ std::string mailbox_relative_path(std::string_view name, std::string_view delimi
     std::string out;
     for (const auto& level : split_mailbox(name, delimiter)) {
         if (!out.empty()) out += '/';
-        out += escape_path_level(level);
+        out += fit(escape_path_level(level), kMaxNameBytes - kMboxSuffixBytes);
     }
     return out;
 }
@@ -91,7 +107,7 @@ std::string maildir_folder(std::string_view name, std::string_view delimiter) {
     if (is_inbox(name)) return "";
     std::string out;
     for (const auto& level : split_mailbox(name, delimiter)) out += "." + maildir_level(level);
-    return out;
+    return fit(std::move(out), kMaxNameBytes);
 }
 
 std::string message_stem(std::uint32_t uidvalidity, std::uint32_t uid) {

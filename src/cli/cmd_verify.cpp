@@ -43,10 +43,11 @@ struct MailboxDiff {
     }
 };
 
-MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& mb) {
+MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& mb,
+                            const imap::MailboxName& listed) {
     MailboxDiff diff;
     diff.name = mb.name;
-    imap::SelectData selected = client.select(mb.name, true);
+    imap::SelectData selected = client.select(listed, true);
     if (selected.uidvalidity.value != mb.uidvalidity) {
         diff.problem = "UIDVALIDITY differs (server " + std::to_string(selected.uidvalidity.value) +
                        ", backup " + std::to_string(mb.uidvalidity) + ")";
@@ -82,14 +83,16 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
                                              store::Id account_id) {
     auto client = imap::connect_and_login(account.connect);
     std::vector<MailboxDiff> diffs;
-    std::set<std::string> on_server;
+    std::map<std::string, imap::MailboxName> on_server;  // name (as the backup knows it) -> wire name
     for (const auto& pattern : account.mailboxes) {
-        for (const auto& entry : client->list("", pattern)) {
+        auto entries = client->list("", pattern);
+        sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
+        for (const auto& entry : entries) {
             if (!entry.selectable()) continue;
             // The same selection rule as the backup: the pattern was matched by
             // the server, exclusions are ours.
             if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude))
-                on_server.insert(entry.name);
+                on_server.emplace(entry.name, entry.mailbox());
         }
     }
     std::set<std::string> in_catalog;
@@ -101,13 +104,13 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
             continue;
         }
         try {
-            MailboxDiff diff = compare_mailbox(*client, catalog, mb);
+            MailboxDiff diff = compare_mailbox(*client, catalog, mb, on_server.at(mb.name));
             if (!diff.clean()) diffs.push_back(std::move(diff));
         } catch (const imap::CommandFailed& e) {
             diffs.push_back({mb.name, std::string("cannot examine: ") + e.what(), {}, {}, {}});
         }
     }
-    for (const auto& name : on_server)
+    for (const auto& [name, wire] : on_server)
         if (!in_catalog.count(name)) diffs.push_back({name, "on the server, not in the backup", {}, {}, {}});
     client->logout();
     return diffs;

@@ -319,7 +319,8 @@ std::vector<ListEntry> Client::list(const std::string& reference, const std::str
         }
         if (r.type == "STATUS" && r.args.size() >= 2 && statuses) {
             StatusData s;
-            s.name = decode_mailbox(r.args[0].text);
+            s.raw_name = r.args[0].text;
+            s.name = decode_mailbox(s.raw_name);
             if (upper(s.name) == "INBOX") s.name = "INBOX";
             parse_status_items(r.args[1], s);
             statuses->push_back(std::move(s));
@@ -340,6 +341,7 @@ StatusData Client::status(const std::string& mailbox, const std::vector<std::str
 
 StatusData Client::status(const MailboxName& mailbox, const std::vector<std::string>& items) {
     StatusData data;
+    data.raw_name = mailbox.wire();
     data.name = decode_mailbox(mailbox.wire());
     std::string list = "(";
     for (std::size_t i = 0; i < items.size(); ++i) list += (i ? " " : "") + items[i];

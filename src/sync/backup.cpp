@@ -150,14 +150,15 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
     }
     auto entries = client.list("", "*", options, &statuses);
+    distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
     if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
         // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
         // comes back as garbage bytes; asked alone it is right. One more LIST.
         std::vector<imap::StatusData> ids;
         client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
         std::map<std::string, std::string> id_of;
-        for (const auto& id : ids) id_of[id.name] = id.mailboxid;
-        for (auto& s : statuses) s.mailboxid = id_of[s.name];
+        for (const auto& id : ids) id_of[id.raw_name] = id.mailboxid;
+        for (auto& s : statuses) s.mailboxid = id_of[s.raw_name];
     }
     std::vector<Listed> out;
     for (const auto& e : entries) {
@@ -166,9 +167,11 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         l.mailbox.name = e.name;
         l.mailbox.delimiter = e.delimiter;
         l.mailbox.wire_name = e.raw_name;
+        // By the wire name: two mailboxes may decode to the same name.
         for (const auto& s : statuses) {
-            if (s.name != e.name) continue;
+            if (s.raw_name != e.raw_name) continue;
             l.status = s;
+            l.status->name = e.name;
             if (s.uidvalidity) l.mailbox.uidvalidity = s.uidvalidity->value;
             l.mailbox.mailboxid = s.mailboxid;
         }

@@ -10,6 +10,8 @@
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/util/sha256.hpp>
 
+#include "test_env.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -59,22 +61,44 @@ enum class ServerKind { Dovecot, Cyrus };
 
 inline const char* server_name(ServerKind kind) { return kind == ServerKind::Dovecot ? "Dovecot" : "Cyrus"; }
 
-inline bool have_server(ServerKind kind) {
-    return env(kind == ServerKind::Dovecot ? "IMAPKEEP_TEST_IMAP_PORT" : "IMAPKEEP_TEST_CYRUS_PORT").has_value();
+inline const char* server_port_variable(ServerKind kind) {
+    return kind == ServerKind::Dovecot ? "IMAPKEEP_TEST_IMAP_PORT" : "IMAPKEEP_TEST_CYRUS_PORT";
 }
 
-// Plain-TCP LOGIN as user1/2/3 (passN) on either server.
+// Plain-TCP LOGIN as test user N on either server (up.sh gives both the same
+// users and passwords).
 inline imap::ConnectOptions server_options(ServerKind kind, int user = 1) {
-    if (kind == ServerKind::Dovecot) return dovecot_options(user);
     imap::ConnectOptions o = dovecot_options(user);
-    o.port = std::stoi(env("IMAPKEEP_TEST_CYRUS_PORT").value_or("143"));
-    o.user = "user" + std::to_string(user);
-    std::string pw = "pass" + std::to_string(user);
-    o.password = [pw] { return pw; };
+    o.port = std::stoi(env(server_port_variable(kind)).value_or("143"));
     return o;
 }
 
 inline std::vector<ServerKind> all_servers() { return {ServerKind::Dovecot, ServerKind::Cyrus}; }
+
+// The servers a test runs on: each of all_servers() whose variables are set. A
+// missing one FAILs under the test command and is skipped visibly by hand
+// (test_env.hpp). A test iterates these with a DYNAMIC_SECTION named by
+// server_name(), so that a failure names the server.
+inline std::vector<ServerKind> servers_under_test() {
+    std::vector<ServerKind> out;
+    for (auto kind : all_servers())
+        if (test_env_has({server_port_variable(kind)}, std::string("the test ") + server_name(kind)))
+            out.push_back(kind);
+    return out;
+}
+
+// The hierarchy delimiter (LIST "" "", RFC 3501 §6.3.8); "/" for a flat server.
+inline std::string hierarchy_delimiter(imap::Client& c) {
+    auto root = c.list("", "");
+    return root.empty() || root.front().delimiter.empty() ? "/" : root.front().delimiter;
+}
+
+// `slash_path` with each "/" replaced by the server's delimiter `d`.
+inline std::string with_delimiter(std::string slash_path, const std::string& d) {
+    for (std::size_t pos = 0; (pos = slash_path.find('/', pos)) != std::string::npos; pos += d.size())
+        slash_path.replace(pos, 1, d);
+    return slash_path;
+}
 
 inline std::string unique_name(const std::string& stem) {
     std::random_device rd;

@@ -1,4 +1,4 @@
-// imapkeep backup against the real Dovecot: first run byte-identical, then each
+// imapkeep backup against the real Dovecot and Cyrus: first run byte-identical, then each
 // kind of server change reaches the store, over each sync path; a second run
 // changes nothing; stop-after-step-N then resume equals an uninterrupted run.
 #include <imapkeep/sync/plan.hpp>
@@ -32,7 +32,7 @@ struct Server {
     imap::ConnectOptions options;
     std::unique_ptr<imap::Client> c;
     std::string delim;
-    explicit Server(ServerKind kind = ServerKind::Dovecot)
+    explicit Server(ServerKind kind)
         : options(server_options(kind)), c(imap::connect_and_login(options)) {
         auto entries = c->list("", "");
         delim = entries.empty() ? "." : entries[0].delimiter;
@@ -78,7 +78,7 @@ struct Server {
 
 sync::AccountConfig account_for(const std::string& prefix, const std::string& delim,
                                 const std::string& path,
-                                const imap::ConnectOptions& connect = dovecot_options()) {
+                                const imap::ConnectOptions& connect) {
     sync::AccountConfig a;
     a.name = "it";
     a.connect = connect;
@@ -123,11 +123,8 @@ const sync::MailboxReport* find(const sync::AccountReport& r, const std::string&
 }  // namespace
 
 TEST_CASE("backup mirrors the server and follows every kind of change", "[integration][backup]") {
-    if (!testing::have_dovecot_env()) return;
-    for (auto kind : all_servers())
+    for (auto kind : servers_under_test())
     for (std::string path : {"qresync", "condstore", "plain"}) {
-        if (kind == ServerKind::Cyrus && !testing::test_env_has({"IMAPKEEP_TEST_CYRUS_PORT"}, "the test Cyrus"))
-            continue;
         DYNAMIC_SECTION(server_name(kind) << ", sync path " << path) {
             Server server(kind);
             const std::string p = unique_name("ikb");
@@ -201,6 +198,10 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             CHECK(find(third, created)->new_messages == 1);
             const auto* moved = find(third, renamed);
             REQUIRE(moved);
+            // Cyrus proves it by MAILBOXID (RFC 8474), Dovecot by UIDVALIDITY
+            // and a sample of the messages.
+            CHECK(moved->renamed);
+            CHECK(moved->renamed_from == sub);
             check_mirrors(server, store, renamed);
             CHECK_FALSE(store.catalog->find_mailbox(acct, sub).has_value());
             auto renamed_again = store.backup(account);
@@ -222,7 +223,11 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
                 CHECK(std::filesystem::exists(store.messages->absolute(m.file)));
             }
 
-            // UIDVALIDITY reset: same messages in a re-created mailbox download nothing.
+            // UIDVALIDITY reset: same messages in a re-created mailbox download
+            // nothing. Deleting and re-creating a mailbox under the same name
+            // through IMAP is how both servers give it a new UIDVALIDITY; Cyrus
+            // (MAILBOXID, RFC 8474) also gives it a new MAILBOXID, and the
+            // mailbox is still the catalog's one of that name, re-keyed.
             auto kept = server.contents(renamed);
             server.c->delete_mailbox(renamed);
             server.c->create(renamed);
@@ -242,139 +247,145 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
 
 TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run",
           "[integration][backup][crash]") {
-    if (!testing::have_dovecot_env()) return;
-    Server server;
-    const std::string p = unique_name("ikc");
-    const std::string d = server.delim;
-    server.c->create(p);
-    server.c->create(p + d + "B");
-    for (int i = 1; i <= 5; ++i) server.append(p, i, p);
-    for (int i = 6; i <= 7; ++i) server.append(p + d + "B", i, p);
-    server.c->create(p + d + "Gone");
-    server.append(p + d + "Gone", 11, p);
-    auto account = account_for(p, d, "");
-    account.connections = 1;  // steps in a fixed order
+    for (auto kind : servers_under_test())
+        DYNAMIC_SECTION(server_name(kind)) {
+            Server server(kind);
+            const std::string p = unique_name("ikc");
+            const std::string d = server.delim;
+            server.c->create(p);
+            server.c->create(p + d + "B");
+            for (int i = 1; i <= 5; ++i) server.append(p, i, p);
+            for (int i = 6; i <= 7; ++i) server.append(p + d + "B", i, p);
+            server.c->create(p + d + "Gone");
+            server.append(p + d + "Gone", 11, p);
+            auto account = account_for(p, d, "", server.options);
+            account.connections = 1;  // steps in a fixed order
 
-    // The scenario: a first backup, then server changes, then a second backup.
-    // Each run is interrupted after N steps, resumed, and compared.
-    auto change_server = [&] {
-        server.store_flags(p, "1", "+FLAGS", "(\\Seen $Done)");
-        server.expunge(p, "2");
-        server.append(p, 8, p);
-        server.append(p + d + "B", 9, p);
-        server.c->rename_mailbox(p + d + "B", p + d + "B2");
-        server.c->create(p + d + "C");
-        server.append(p + d + "C", 10, p);
-        server.c->delete_mailbox(p + d + "Gone");
-    };
-    TempDir ref_dir;
-    Store reference(ref_dir.path);
-    REQUIRE(reference.backup(account).error.empty());
-    auto ref_first = snapshot(reference, "it");
+            // The scenario: a first backup, then server changes, then a second backup.
+            // Each run is interrupted after N steps, resumed, and compared.
+            auto change_server = [&] {
+                server.store_flags(p, "1", "+FLAGS", "(\\Seen $Done)");
+                server.expunge(p, "2");
+                server.append(p, 8, p);
+                server.append(p + d + "B", 9, p);
+                server.c->rename_mailbox(p + d + "B", p + d + "B2");
+                server.c->create(p + d + "C");
+                server.append(p + d + "C", 10, p);
+                server.c->delete_mailbox(p + d + "Gone");
+            };
+            TempDir ref_dir;
+            Store reference(ref_dir.path);
+            REQUIRE(reference.backup(account).error.empty());
+            auto ref_first = snapshot(reference, "it");
 
-    // Runs the backup stopped after step N for N = 1, 2, ... until it completes,
-    // each time from a copy of `start` (empty: a new store), then resumes it and
-    // compares with `expected`. Returns how many steps the whole run has.
-    auto check_every_stop = [&](const std::filesystem::path& start, const Snapshot& expected) {
-        for (std::uint64_t n = 1; n < 60; ++n) {
-            TempDir dir;
-            if (!start.empty())
-                std::filesystem::copy(start, dir.path, std::filesystem::copy_options::recursive |
-                                                           std::filesystem::copy_options::overwrite_existing);
-            Store s(dir.path);
-            bool stopped = false;
-            try {
-                s.backup(account, n);
-            } catch (const sync::StopRequested&) {
-                stopped = true;
-            }
-            s.open();
-            s.backup(account);
-            INFO("stopped after step " << n);
-            CHECK(snapshot(s, "it") == expected);
-            if (!stopped) return n;
+            // Runs the backup stopped after step N for N = 1, 2, ... until it completes,
+            // each time from a copy of `start` (empty: a new store), then resumes it and
+            // compares with `expected`. Returns how many steps the whole run has.
+            auto check_every_stop = [&](const std::filesystem::path& start, const Snapshot& expected) {
+                for (std::uint64_t n = 1; n < 60; ++n) {
+                    TempDir dir;
+                    if (!start.empty())
+                        std::filesystem::copy(start, dir.path, std::filesystem::copy_options::recursive |
+                                                                   std::filesystem::copy_options::overwrite_existing);
+                    Store s(dir.path);
+                    bool stopped = false;
+                    try {
+                        s.backup(account, n);
+                    } catch (const sync::StopRequested&) {
+                        stopped = true;
+                    }
+                    s.open();
+                    s.backup(account);
+                    INFO("stopped after step " << n);
+                    CHECK(snapshot(s, "it") == expected);
+                    if (!stopped) return n;
+                }
+                return std::uint64_t{0};
+            };
+            CHECK(check_every_stop({}, ref_first) > 3);
+
+            change_server();
+            // Every interrupted second run starts from a copy of the reference store
+            // after the first run, so each N sees the same starting point.
+            TempDir base_dir;
+            reference.catalog.reset();  // a closed catalog copies consistently
+            std::filesystem::copy(ref_dir.path, base_dir.path, std::filesystem::copy_options::recursive |
+                                                                   std::filesystem::copy_options::overwrite_existing);
+            reference.open();
+            REQUIRE(reference.backup(account).error.empty());
+            CHECK(check_every_stop(base_dir.path, snapshot(reference, "it")) > 5);
+            server.drop(p);
         }
-        return std::uint64_t{0};
-    };
-    CHECK(check_every_stop({}, ref_first) > 3);
-
-    change_server();
-    // Every interrupted second run starts from a copy of the reference store
-    // after the first run, so each N sees the same starting point.
-    TempDir base_dir;
-    reference.catalog.reset();  // a closed catalog copies consistently
-    std::filesystem::copy(ref_dir.path, base_dir.path, std::filesystem::copy_options::recursive |
-                                                           std::filesystem::copy_options::overwrite_existing);
-    reference.open();
-    REQUIRE(reference.backup(account).error.empty());
-    CHECK(check_every_stop(base_dir.path, snapshot(reference, "it")) > 5);
-    server.drop(p);
 }
 
 TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs correctly",
           "[integration][backup]") {
-    if (!testing::have_dovecot_env()) return;
-    Server server;
-    const std::string p = unique_name("ikn");
-    server.c->create(p);
-    for (int i = 1; i <= 4; ++i) server.append(p, i, p);
-    auto account = account_for(p, server.delim, "condstore");
-    account.connect.client.disabled_capabilities = {"LIST-STATUS", "ESEARCH", "QRESYNC"};
-    std::vector<std::string> sent;
-    account.connect.client.trace = [&](std::string_view line) {
-        if (line.rfind("C: ", 0) == 0) sent.emplace_back(line);
-    };
-    account.connections = 1;
-    TempDir dir;
-    Store store(dir.path);
-    REQUIRE(store.backup(account).error.empty());
-    for (const auto& line : sent) CHECK(line.find("RETURN (STATUS") == std::string::npos);
+    for (auto kind : servers_under_test())
+        DYNAMIC_SECTION(server_name(kind)) {
+            Server server(kind);
+            const std::string p = unique_name("ikn");
+            server.c->create(p);
+            for (int i = 1; i <= 4; ++i) server.append(p, i, p);
+            auto account = account_for(p, server.delim, "condstore", server.options);
+            account.connect.client.disabled_capabilities = {"LIST-STATUS", "ESEARCH", "QRESYNC"};
+            std::vector<std::string> sent;
+            account.connect.client.trace = [&](std::string_view line) {
+                if (line.rfind("C: ", 0) == 0) sent.emplace_back(line);
+            };
+            account.connections = 1;
+            TempDir dir;
+            Store store(dir.path);
+            REQUIRE(store.backup(account).error.empty());
+            for (const auto& line : sent) CHECK(line.find("RETURN (STATUS") == std::string::npos);
 
-    sent.clear();
-    auto idle = store.backup(account);
-    REQUIRE(idle.mailboxes.size() == 1);
-    CHECK(idle.mailboxes[0].path == "unchanged");
-    bool examined = false;
-    for (const auto& line : sent) examined |= line.find("EXAMINE") != std::string::npos;
-    CHECK_FALSE(examined);  // one STATUS sufficed
+            sent.clear();
+            auto idle = store.backup(account);
+            REQUIRE(idle.mailboxes.size() == 1);
+            CHECK(idle.mailboxes[0].path == "unchanged");
+            bool examined = false;
+            for (const auto& line : sent) examined |= line.find("EXAMINE") != std::string::npos;
+            CHECK_FALSE(examined);  // one STATUS sufficed
 
-    server.expunge(p, "2");
-    server.store_flags(p, "3", "+FLAGS", "(\\Seen)");
-    auto changed = store.backup(account);
-    REQUIRE(changed.mailboxes.size() == 1);
-    CHECK(changed.mailboxes[0].expunged == 1);
-    CHECK(changed.mailboxes[0].flag_changes == 1);
-    check_mirrors(server, store, p);
-    server.drop(p);
+            server.expunge(p, "2");
+            server.store_flags(p, "3", "+FLAGS", "(\\Seen)");
+            auto changed = store.backup(account);
+            REQUIRE(changed.mailboxes.size() == 1);
+            CHECK(changed.mailboxes[0].expunged == 1);
+            CHECK(changed.mailboxes[0].flag_changes == 1);
+            check_mirrors(server, store, p);
+            server.drop(p);
+        }
 }
 
 TEST_CASE("expunged = mirror deletes locally what the server expunged", "[integration][backup]") {
-    if (!testing::have_dovecot_env()) return;
-    Server server;
-    const std::string p = unique_name("ikm");
-    server.c->create(p);
-    for (int i = 1; i <= 3; ++i) server.append(p, i, p);
-    auto account = account_for(p, server.delim, "");
-    account.expunged = sync::ExpungedPolicy::Mirror;
-    TempDir dir;
-    Store store(dir.path);
-    REQUIRE(store.backup(account).error.empty());
-    auto acct = *store.catalog->find_account("it");
-    auto mb = *store.catalog->find_mailbox(acct, p);
-    std::string file_of_2;
-    for (const auto& m : store.catalog->messages(mb.id))
-        if (m.uid == 2) file_of_2 = store.messages->absolute(m.file);
-    REQUIRE(std::filesystem::exists(file_of_2));
+    for (auto kind : servers_under_test())
+        DYNAMIC_SECTION(server_name(kind)) {
+            Server server(kind);
+            const std::string p = unique_name("ikm");
+            server.c->create(p);
+            for (int i = 1; i <= 3; ++i) server.append(p, i, p);
+            auto account = account_for(p, server.delim, "", server.options);
+            account.expunged = sync::ExpungedPolicy::Mirror;
+            TempDir dir;
+            Store store(dir.path);
+            REQUIRE(store.backup(account).error.empty());
+            auto acct = *store.catalog->find_account("it");
+            auto mb = *store.catalog->find_mailbox(acct, p);
+            std::string file_of_2;
+            for (const auto& m : store.catalog->messages(mb.id))
+                if (m.uid == 2) file_of_2 = store.messages->absolute(m.file);
+            REQUIRE(std::filesystem::exists(file_of_2));
 
-    server.expunge(p, "2");
-    auto r = store.backup(account);
-    REQUIRE(r.mailboxes.size() == 1);
-    CHECK(r.mailboxes[0].expunged == 1);
-    CHECK_FALSE(std::filesystem::exists(file_of_2));
-    CHECK(store.catalog->all_messages(mb.id).size() == 2);
-    const auto attic = dir.path / "attic" / "it" / mb.folder / "cur";
-    const bool attic_has_files = std::filesystem::exists(attic) && !std::filesystem::is_empty(attic);
-    CHECK_FALSE(attic_has_files);
-    check_mirrors(server, store, p);
-    server.drop(p);
+            server.expunge(p, "2");
+            auto r = store.backup(account);
+            REQUIRE(r.mailboxes.size() == 1);
+            CHECK(r.mailboxes[0].expunged == 1);
+            CHECK_FALSE(std::filesystem::exists(file_of_2));
+            CHECK(store.catalog->all_messages(mb.id).size() == 2);
+            const auto attic = dir.path / "attic" / "it" / mb.folder / "cur";
+            const bool attic_has_files = std::filesystem::exists(attic) && !std::filesystem::is_empty(attic);
+            CHECK_FALSE(attic_has_files);
+            check_mirrors(server, store, p);
+            server.drop(p);
+        }
 }

@@ -12,7 +12,9 @@
 // the number of incremental trials (half as many for the first backup), and
 // IMAPKEEP_TEST_KILL_WINDOW_MS="A:B" draws the moments from [A, B) ms instead,
 // e.g. "5:90" for the rename step, "149.5:149.5" to replay one printed moment.
-// Owns the test account user4 (scripts/test-env/up.sh): it empties it first.
+// Owns the test account user4 (scripts/test-env/up.sh) on each server: it
+// empties it first. Runs on Dovecot, then Cyrus with fewer trials
+// (IMAPKEEP_TEST_CYRUS_KILL_TRIALS, default 6).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <imapkeep/util/imap_date.hpp>
@@ -70,14 +72,12 @@ std::vector<std::string> message_flags(int n) {
 }
 
 struct Server {
-    std::unique_ptr<imap::Client> c = imap::connect_and_login(dovecot_options(kUser));
+    std::unique_ptr<imap::Client> c;
     std::string d;  // hierarchy delimiter
     int next_message = 1;
 
-    Server() {
-        auto entries = c->list("", "");
-        d = entries.empty() ? "/" : entries[0].delimiter;
-    }
+    explicit Server(ServerKind kind)
+        : c(imap::connect_and_login(server_options(kind, kUser))), d(hierarchy_delimiter(*c)) {}
 
     std::string name(const std::string& slash_path) const {
         std::string out = slash_path;
@@ -86,6 +86,7 @@ struct Server {
     }
 
     // Every mailbox empty or gone; the auto-created special-use ones stay.
+    // Cyrus creates none: Sent is made once and then kept like them.
     void reset() {
         auto entries = c->list("", "*");
         std::sort(entries.begin(), entries.end(),
@@ -99,6 +100,7 @@ struct Server {
                 c->delete_mailbox(e.name);
             }
         }
+        if (c->list("", "Sent").empty()) c->create("Sent");
     }
 
     void append(const std::string& box, int count) {
@@ -286,6 +288,8 @@ std::string joined(const std::vector<std::string>& lines, std::size_t max = 40) 
 
 // A trial directory: DIR/config.toml for the store DIR/store.
 struct Workspace {
+    explicit Workspace(ServerKind k) : kind(k) {}
+    ServerKind kind;
     TempDir dir;
     fs::path store() const { return dir.path / "store"; }
     std::string config(int connections) const {
@@ -294,7 +298,7 @@ struct Workspace {
         f << "[store]\npath = \"" << store().string() << "\"\n\n"
           << "[[account]]\nname = \"" << kAccount << "\"\n"
           << "host = \"" << env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1") << "\"\n"
-          << "port = " << env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") << "\n"
+          << "port = " << env(server_port_variable(kind)).value_or("143") << "\n"
           << "tls = \"none\"\nallow_plaintext_auth = true\n"
           << "user = \"" << test_user(kUser) << "\"\npassword = \"" << test_password(kUser)
           << "\"\n"
@@ -340,9 +344,10 @@ struct TrialOutcome {
 
 // One trial: optionally start from a copy of `start`, kill a run at `kill_ms`,
 // run again to the end, and compare with `reference`.
-TrialOutcome kill_trial(const std::string& label, const std::optional<fs::path>& start,
-                        int connections, double kill_ms, const StoreView& reference) {
-    Workspace ws;
+TrialOutcome kill_trial(ServerKind kind, const std::string& label,
+                        const std::optional<fs::path>& start, int connections, double kill_ms,
+                        const StoreView& reference) {
+    Workspace ws(kind);
     if (start) copy_tree(*start, ws.store());
     const auto after = std::chrono::microseconds(static_cast<std::int64_t>(kill_ms * 1000));
     auto killed = ws.backup(connections, after);
@@ -420,8 +425,9 @@ ChildResult reference_run(const Workspace& ws, const std::optional<fs::path>& st
 // How long an uninterrupted run takes: the shorter of `measured` and one more
 // run, so that one run stalled by a busy machine does not stretch the window
 // past the end of most runs.
-double run_seconds(double measured, const std::optional<fs::path>& start, int connections) {
-    Workspace ws;
+double run_seconds(ServerKind kind, double measured, const std::optional<fs::path>& start,
+                   int connections) {
+    Workspace ws(kind);
     if (start) copy_tree(*start, ws.store());
     auto r = ws.backup(connections);
     INFO("timing run (connections " << connections << "): " << r.err);
@@ -435,7 +441,7 @@ struct Tally {
 
 // `count` trials; connections alternate 4 and 1, each with the kill window of
 // its own uninterrupted run.
-Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, const Window& window4,
+Tally run_trials(ServerKind kind, const std::string& phase, int count, std::mt19937_64& rng, const Window& window4,
                  const Window& window1, const std::optional<fs::path>& start,
                  const StoreView& reference) {
     Tally t;
@@ -446,8 +452,8 @@ Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, cons
         const int connections = i % 2 ? 1 : 4;
         const Window& window = connections == 4 ? window4 : window1;
         const double kill_ms = window.from_ms + fraction(rng) * (window.to_ms - window.from_ms);
-        auto o = kill_trial(phase + " trial " + std::to_string(i + 1), start, connections, kill_ms,
-                            reference);
+        auto o = kill_trial(kind, phase + " trial " + std::to_string(i + 1), start, connections,
+                            kill_ms, reference);
         ++t.trials;
         t.landed += o.landed;
         t.failed += !o.ok;
@@ -461,61 +467,66 @@ Tally run_trials(const std::string& phase, int count, std::mt19937_64& rng, cons
 
 TEST_CASE("imapkeep backup killed at random moments loses and duplicates nothing",
           "[integration][kill]") {
-    if (!testing::have_dovecot_env()) return;
-    REQUIRE(env("IMAPKEEP_TEST_USER4"));  // scripts/test-env/up.sh provides it
-    const std::uint64_t seed = seed_from_env();
-    std::cout << "kill test seed " << seed << " (replay: IMAPKEEP_TEST_SEED=" << seed << ")"
-              << std::endl;
-    INFO("seed " << seed << " (IMAPKEEP_TEST_SEED replays it)");
-    std::mt19937_64 rng(seed);
-    const int trials = std::stoi(env("IMAPKEEP_TEST_KILL_TRIALS").value_or("20"));
+    for (auto kind : servers_under_test())
+        DYNAMIC_SECTION(server_name(kind)) {
+            REQUIRE(env("IMAPKEEP_TEST_USER4"));  // scripts/test-env/up.sh provides it
+            const std::uint64_t seed = seed_from_env();
+            std::cout << server_name(kind) << ": kill test seed " << seed
+                      << " (replay: IMAPKEEP_TEST_SEED=" << seed << ")" << std::endl;
+            INFO("seed " << seed << " (IMAPKEEP_TEST_SEED replays it)");
+            std::mt19937_64 rng(seed);
+            // The full count on Dovecot; Cyrus, the second server, gets fewer.
+            const int trials = kind == ServerKind::Dovecot
+                                   ? std::stoi(env("IMAPKEEP_TEST_KILL_TRIALS").value_or("20"))
+                                   : std::stoi(env("IMAPKEEP_TEST_CYRUS_KILL_TRIALS").value_or("6"));
 
-    Server server;
-    server.reset();
-    server.seed();
+            Server server(kind);
+            server.reset();
+            server.seed();
 
-    // The first backup, uninterrupted: S0, and how long it takes.
-    Workspace s0;
-    auto first4 = reference_run(s0, std::nullopt, 4);
-    const StoreView first_view = view_of(s0.store());
-    Workspace first_one;
-    auto first1 = reference_run(first_one, std::nullopt, 1);
-    {
-        auto d = differences(first_view, view_of(first_one.store()));
-        INFO("first backup, connections 1 vs 4:\n" << joined(d));
-        REQUIRE(d.empty());
-    }
-    const double first_s4 = run_seconds(first4.seconds, std::nullopt, 4);
-    const double first_s1 = run_seconds(first1.seconds, std::nullopt, 1);
-    std::cout << "first backup: " << first_view.messages.size() << " messages, " << first_s4
-              << " s (connections 4), " << first_s1 << " s (connections 1)" << std::endl;
+            // The first backup, uninterrupted: S0, and how long it takes.
+            Workspace s0(kind);
+            auto first4 = reference_run(s0, std::nullopt, 4);
+            const StoreView first_view = view_of(s0.store());
+            Workspace first_one(kind);
+            auto first1 = reference_run(first_one, std::nullopt, 1);
+            {
+                auto d = differences(first_view, view_of(first_one.store()));
+                INFO("first backup, connections 1 vs 4:\n" << joined(d));
+                REQUIRE(d.empty());
+            }
+            const double first_s4 = run_seconds(kind, first4.seconds, std::nullopt, 4);
+            const double first_s1 = run_seconds(kind, first1.seconds, std::nullopt, 1);
+            std::cout << "first backup: " << first_view.messages.size() << " messages, " << first_s4
+                      << " s (connections 4), " << first_s1 << " s (connections 1)" << std::endl;
 
-    // Killed during the first backup: from a fresh store each time.
-    auto t1 = run_trials("first backup", std::max(1, trials / 2), rng, kill_window(first_s4),
-                         kill_window(first_s1), std::nullopt, first_view);
-    CHECK(t1.failed == 0);
-    CHECK(t1.landed * 4 >= t1.trials * 3);
+            // Killed during the first backup: from a fresh store each time.
+            auto t1 = run_trials(kind, "first backup", std::max(1, trials / 2), rng, kill_window(first_s4),
+                                 kill_window(first_s1), std::nullopt, first_view);
+            CHECK(t1.failed == 0);
+            CHECK(t1.landed * 4 >= t1.trials * 3);
 
-    // Killed during an incremental backup: each time from a copy of S0.
-    server.change();
-    // The server stays as it is now. R: S0 plus one uninterrupted run.
-    Workspace r;
-    auto incremental4 = reference_run(r, s0.store(), 4);
-    const StoreView reference = view_of(r.store());
-    Workspace r_one;
-    auto incremental1 = reference_run(r_one, s0.store(), 1);
-    {
-        auto d = differences(reference, view_of(r_one.store()));
-        INFO("incremental backup, connections 1 vs 4:\n" << joined(d));
-        REQUIRE(d.empty());
-    }
-    const double incremental_s4 = run_seconds(incremental4.seconds, s0.store(), 4);
-    const double incremental_s1 = run_seconds(incremental1.seconds, s0.store(), 1);
-    std::cout << "incremental backup: " << reference.messages.size() << " messages, "
-              << incremental_s4 << " s (connections 4), " << incremental_s1 << " s (connections 1)"
-              << std::endl;
-    auto t2 = run_trials("incremental", trials, rng, kill_window(incremental_s4),
-                         kill_window(incremental_s1), s0.store(), reference);
-    CHECK(t2.failed == 0);
-    CHECK(t2.landed * 4 >= t2.trials * 3);
+            // Killed during an incremental backup: each time from a copy of S0.
+            server.change();
+            // The server stays as it is now. R: S0 plus one uninterrupted run.
+            Workspace r(kind);
+            auto incremental4 = reference_run(r, s0.store(), 4);
+            const StoreView reference = view_of(r.store());
+            Workspace r_one(kind);
+            auto incremental1 = reference_run(r_one, s0.store(), 1);
+            {
+                auto d = differences(reference, view_of(r_one.store()));
+                INFO("incremental backup, connections 1 vs 4:\n" << joined(d));
+                REQUIRE(d.empty());
+            }
+            const double incremental_s4 = run_seconds(kind, incremental4.seconds, s0.store(), 4);
+            const double incremental_s1 = run_seconds(kind, incremental1.seconds, s0.store(), 1);
+            std::cout << "incremental backup: " << reference.messages.size() << " messages, "
+                      << incremental_s4 << " s (connections 4), " << incremental_s1 << " s (connections 1)"
+                      << std::endl;
+            auto t2 = run_trials(kind, "incremental", trials, rng, kill_window(incremental_s4),
+                                 kill_window(incremental_s1), s0.store(), reference);
+            CHECK(t2.failed == 0);
+            CHECK(t2.landed * 4 >= t2.trials * 3);
+        }
 }

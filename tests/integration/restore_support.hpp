@@ -69,10 +69,11 @@ inline std::multiset<std::string> shas(const std::vector<TargetMessage>& message
 }
 
 inline void delete_tree(imap::Client& c, const std::string& root) {
+    const std::string d = hierarchy_delimiter(c);
     auto entries = c.list("", root + "*");
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name > b.name; });
     for (const auto& e : entries) {
-        if (e.name != root && !e.name.starts_with(root + "/")) continue;
+        if (e.name != root && !e.name.starts_with(root + d)) continue;
         try {
             c.delete_mailbox(e.name);
         } catch (const imap::CommandFailed&) {
@@ -95,16 +96,17 @@ inline std::string describe(const archive::RestoreReport& r) {
     return s;
 }
 
-// tests/support/imap_proxy.py between the test and Dovecot, with `rewrites`
+// tests/support/imap_proxy.py between the test and a server, with `rewrites`
 // (its command-line options). Stopped when this goes away.
 class ImapProxy {
 public:
-    explicit ImapProxy(const std::vector<std::string>& rewrites) {
+    explicit ImapProxy(const std::vector<std::string>& rewrites, ServerKind kind = ServerKind::Dovecot)
+        : m_kind(kind) {
         int out[2];
         if (::pipe(out) != 0) throw std::runtime_error("pipe");
         std::vector<std::string> args = {"python3", IMAPKEEP_SOURCE_DIR "/tests/support/imap_proxy.py", "--upstream",
                                          env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1") + ":" +
-                                             env("IMAPKEEP_TEST_IMAP_PORT").value_or("143")};
+                                             env(server_port_variable(kind)).value_or("143")};
         args.insert(args.end(), rewrites.begin(), rewrites.end());
         m_pid = ::fork();
         if (m_pid == 0) {
@@ -132,7 +134,7 @@ public:
 
     int port() const { return m_port; }
     imap::ConnectOptions options(int user) const {
-        auto o = dovecot_options(user);
+        auto o = server_options(m_kind, user);
         o.port = m_port;
         return o;
     }
@@ -144,6 +146,7 @@ private:
         ::waitpid(m_pid, nullptr, 0);
         m_pid = -1;
     }
+    ServerKind m_kind;
     pid_t m_pid = -1;
     int m_port = 0;
 };

@@ -20,12 +20,14 @@ std::vector<std::string> split_mailbox(std::string_view name, std::string_view d
 std::string escape_path_level(std::string_view level);
 
 // "A/B" (delimiter "/") -> "A/B" with each level escaped; INBOX in any case -> "INBOX".
+// A level longer than 250 bytes (255 with ".mbox") is cut and ended with "~"
+// and 16 hex digits of the SHA-256 of the whole level.
 std::string mailbox_relative_path(std::string_view name, std::string_view delimiter);
 
 // Maildir++ folder as Dovecot lays it out: "" for INBOX, else "." + levels in
 // modified UTF-7 joined by ".", each level escaped "%XX" for "%", ".", "/",
 // control bytes (the same rule as the store's folder_for). Invalid UTF-8 is
-// escaped byte by byte.
+// escaped byte by byte. A folder longer than 255 bytes is cut the same way.
 std::string maildir_folder(std::string_view name, std::string_view delimiter);
 
 // "<uidvalidity>.<uid>": the stem of every exported message file.

@@ -31,6 +31,7 @@ struct ListEntry {
 // STATUS (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8474 MAILBOXID).
 struct StatusData {
     std::string name;
+    std::string raw_name;  // as on the wire: tells apart names that decode alike
     std::optional<std::uint32_t> messages;
     std::optional<std::uint32_t> recent;
     std::optional<std::uint32_t> unseen;

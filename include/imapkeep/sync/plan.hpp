@@ -2,11 +2,13 @@
 // I/O, no IMAP, no SQL, so every decision of the sync can be tested by table.
 #pragma once
 
+#include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/types.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +36,24 @@ struct ServerMailbox {
     // for display.
     std::string wire_name;
 };
+
+// Listed mailboxes whose wire names differ but read as the same name: a raw
+// 8-bit name beside its modified UTF-7 spelling, or invalid modified UTF-7
+// (kept as its bytes) beside the valid name that decodes to those bytes. The
+// catalog knows a mailbox by its name, so twins would share one catalog
+// mailbox and one folder. Returns the name each mailbox is known by: its own,
+// except for a twin whose wire name is not `canonical_wire(name)` (what the
+// client sends for that name; it may throw), which becomes NAME~XXXXXXXX, the
+// first 8 hex digits of SHA-256 of its wire name (stable from run to run). A
+// name without a twin keeps its name, even if not canonical.
+std::vector<std::string> distinct_names(const std::vector<ServerMailbox>& listed,
+                                        const std::function<std::string(const std::string&)>& canonical_wire);
+
+// distinct_names over a LIST answer: each twin's ListEntry::name is replaced.
+// Every reader of a server's mailboxes (backup, export --url, verify --server)
+// calls it, so that all name a mailbox alike.
+void distinguish_twins(std::vector<imap::ListEntry>& entries,
+                       const std::function<std::string(const std::string&)>& canonical_wire);
 
 struct MailboxChanges {
     std::vector<ServerMailbox> created;                       // on the server, not in the catalog
