@@ -1,0 +1,155 @@
+// The sync engine as `imapkeep backup` runs it (sync::backup_account, whole
+// account) against a server that replays a fuzzed transcript
+// (sync_transcript.hpp), into a scratch store under /dev/shm. After every run
+// the store invariants hold (sync_invariants.hpp); the last run is replayed
+// once more and must lose nothing either.
+//
+// Input: one knob byte, then runs separated by kRunSeparator, each a
+// transcript (chunks separated by kChunkSeparator). The runs share the store,
+// as successive cron runs do. Knob bits (seeds use '@', all clear):
+//   0-1  sync_path: best, "qresync", "condstore", "plain"
+//   2    expunged = mirror (else keep, where no row may ever be lost)
+//   3    small wire limits (line 256, literal 4 KiB, response 8 KiB)
+//   4    reads in pieces of 1-7 bytes (the framer resumes everywhere)
+//   5    --mailbox INBOX (no rename/delete reconciliation)
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+#include "fuzz_check.hpp"
+#include "sync_invariants.hpp"
+#include "sync_transcript.hpp"
+
+using namespace imapkeep;
+using imapkeep::fuzz::check;
+
+namespace {
+
+const std::string kAccount = "acct";
+
+// /dev/shm (tmpfs: fsync is free) when there, one dir per process, reused.
+// A new catalog is a copy of one made at start: the schema migrations run once.
+struct ScratchStore {
+    std::filesystem::path fence;
+    std::filesystem::path root;
+    std::filesystem::path empty_catalog;
+    ScratchStore() {
+        std::filesystem::path base =
+            std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+        const std::string name = "imapkeep-fuzz-sync." + std::to_string(::getpid());
+        fence = base / name;
+        root = fence / "fence" / "store";
+        empty_catalog = base / (name + ".catalog");
+        std::filesystem::remove(empty_catalog);
+        (void)store::open_sqlite_catalog(empty_catalog.string());
+    }
+    ~ScratchStore() {
+        std::error_code ec;
+        std::filesystem::remove_all(fence, ec);
+        std::filesystem::remove(empty_catalog, ec);
+    }
+    std::filesystem::path catalog() const { return root / "catalog.sqlite"; }
+    void reset() {
+        std::filesystem::remove_all(fence);
+        std::filesystem::create_directories(root);
+        std::filesystem::copy_file(empty_catalog, catalog());
+    }
+};
+
+struct Knobs {
+    std::string sync_path;
+    bool mirror = false;
+    bool small_limits = false;
+    std::size_t max_chunk = 1 << 16;
+    bool inbox_only = false;
+
+    explicit Knobs(std::uint8_t bits) {
+        static const char* const kPaths[] = {"", "qresync", "condstore", "plain"};
+        sync_path = kPaths[bits & 3];
+        mirror = bits & 4;
+        small_limits = bits & 8;
+        if (bits & 16) max_chunk = 1 + bits % 7;
+        inbox_only = bits & 32;
+    }
+};
+
+sync::AccountConfig account_for(const Knobs& knobs, fuzz::Transcript& script) {
+    sync::AccountConfig account;
+    account.name = kAccount;
+    account.connections = 1;  // one thread: the transcript is one sequence
+    account.sync_path = knobs.sync_path;
+    account.expunged = knobs.mirror ? sync::ExpungedPolicy::Mirror : sync::ExpungedPolicy::Keep;
+    auto& c = account.connect;
+    c.host = "fuzz";
+    c.tls = imap::TlsMode::None;
+    c.allow_plaintext_auth = true;
+    c.user = "fuzz";
+    c.password = [] { return std::string("fuzz-password"); };
+    c.stream_factory = fuzz::replay_factory(script, knobs.max_chunk);
+    if (knobs.small_limits) {
+        c.client.limits.max_line = 256;
+        c.client.limits.max_literal = 4096;
+        c.client.limits.max_buffered_response = 8192;
+    }
+    return account;
+}
+
+// IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep.
+void print(const sync::AccountReport& report, const fuzz::Transcript& script) {
+    std::fprintf(stderr, "run: %zu of %zu chunks used%s%s\n", script.next, script.chunks.size(),
+                 report.connect_failed ? "; connect failed: " : "", report.error.c_str());
+    for (const auto& m : report.mailboxes) {
+        std::fprintf(stderr, "  %s [%s] new %llu flags %llu expunged %llu\n", m.name.c_str(), m.path.c_str(),
+                     static_cast<unsigned long long>(m.new_messages),
+                     static_cast<unsigned long long>(m.flag_changes), static_cast<unsigned long long>(m.expunged));
+        for (const auto& e : m.errors) std::fprintf(stderr, "    error: %s\n", e.c_str());
+    }
+}
+
+fuzz::StoredRows run_once(std::string_view transcript, const Knobs& knobs, const ScratchStore& scratch,
+                          store::Catalog& catalog, store::MessageStore& messages) {
+    fuzz::Transcript script{fuzz::split(transcript, fuzz::kChunkSeparator)};
+    auto account = account_for(knobs, script);
+    sync::BackupOptions options;
+    options.catalog_path = scratch.catalog().string();
+    if (knobs.inbox_only) options.mailbox_filter = {"INBOX"};
+    try {
+        auto report = sync::backup_account(account, catalog, messages, options);
+        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) print(report, script);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "backup_account threw: %s\n", e.what());
+        check(false, "backup_account records failures in its report, it does not throw");
+    }
+    fuzz::check_layout(scratch.fence, scratch.root, kAccount);
+    return fuzz::check_catalog(catalog, messages, kAccount);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    static ScratchStore scratch;
+    const Knobs knobs(data[0]);
+    const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
+    auto runs = fuzz::split(input, fuzz::kRunSeparator);
+    if (runs.size() > 8) runs.resize(8);
+    runs.push_back(runs.back());  // the last run again: a second run loses nothing
+
+    scratch.reset();
+    auto catalog = store::open_sqlite_catalog(scratch.catalog().string());
+    auto messages = store::open_maildir_store(scratch.root.string());
+    fuzz::StoredRows before;
+    for (auto run : runs) {
+        auto after = run_once(run, knobs, scratch, *catalog, *messages);
+        fuzz::check_kept(before, after, knobs.mirror);
+        before = std::move(after);
+    }
+    return 0;
+}
