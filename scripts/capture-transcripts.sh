@@ -91,4 +91,5 @@ for server in dovecot cyrus; do
   python3 "$tool" responses "$server" "$work/$server"-*-[12] \
     --framer-dir fuzz/corpus/framer --response-dir fuzz/corpus/response "${secrets[@]}"
 done
+python3 scripts/capture/quirks.py fuzz/corpus/sync
 echo "capture-transcripts.sh: corpora written under fuzz/corpus/"
