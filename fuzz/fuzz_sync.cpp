@@ -1,17 +1,23 @@
 // The sync engine as `imapkeep backup` runs it (sync::backup_account, whole
-// account) against a server that replays a fuzzed transcript
-// (sync_transcript.hpp), into a scratch store under /dev/shm. After every run
-// the store invariants hold (sync_invariants.hpp); the last run is replayed
-// once more and must lose nothing either.
+// account), into a scratch store under /dev/shm, against one of two servers:
+//  - transcript mode: a server that replays a fuzzed transcript
+//    (sync_transcript.hpp); seeds are real Dovecot and Cyrus captures
+//    (scripts/capture-transcripts.sh). The last run is replayed once more.
+//  - model mode: the tests' model server built from the input, with changes
+//    between runs and faults in them (sync_model.hpp), where invariant 1 is
+//    checked exactly and a last clean run must catch up with the server.
+// After every run the store invariants hold (sync_invariants.hpp).
 //
-// Input: one knob byte, then runs separated by kRunSeparator, each a
-// transcript (chunks separated by kChunkSeparator). The runs share the store,
-// as successive cron runs do. Knob bits (seeds use '@', all clear):
+// Input: one knob byte, then (transcript mode) runs separated by
+// kRunSeparator, each a transcript (chunks separated by kChunkSeparator),
+// sharing the store as successive cron runs do; or (model mode) the bytes
+// ModelScenario decodes. Knob bits (transcript seeds use '@', all clear):
 //   0-1  sync_path: best, "qresync", "condstore", "plain"
 //   2    expunged = mirror (else keep, where no row may ever be lost)
 //   3    small wire limits (line 256, literal 4 KiB, response 8 KiB)
 //   4    reads in pieces of 1-7 bytes (the framer resumes everywhere)
 //   5    --mailbox INBOX (no rename/delete reconciliation)
+//   7    model mode
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
@@ -25,6 +31,7 @@
 
 #include "fuzz_check.hpp"
 #include "sync_invariants.hpp"
+#include "sync_model.hpp"
 #include "sync_transcript.hpp"
 
 using namespace imapkeep;
@@ -69,6 +76,7 @@ struct Knobs {
     bool small_limits = false;
     std::size_t max_chunk = 1 << 16;
     bool inbox_only = false;
+    bool model = false;
 
     explicit Knobs(std::uint8_t bits) {
         static const char* const kPaths[] = {"", "qresync", "condstore", "plain"};
@@ -77,34 +85,41 @@ struct Knobs {
         small_limits = bits & 8;
         if (bits & 16) max_chunk = 1 + bits % 7;
         inbox_only = bits & 32;
+        model = bits & 128;
     }
 };
 
-sync::AccountConfig account_for(const Knobs& knobs, fuzz::Transcript& script) {
+// The account as the knobs want it; the connection comes from the caller.
+sync::AccountConfig account_for(const Knobs& knobs, imap::ConnectOptions connect) {
     sync::AccountConfig account;
     account.name = kAccount;
-    account.connections = 1;  // one thread: the transcript is one sequence
+    account.connections = 1;  // one thread: the server's replies are one sequence
     account.sync_path = knobs.sync_path;
     account.expunged = knobs.mirror ? sync::ExpungedPolicy::Mirror : sync::ExpungedPolicy::Keep;
-    auto& c = account.connect;
+    account.connect = std::move(connect);
+    if (knobs.small_limits) {
+        auto& limits = account.connect.client.limits;
+        limits.max_line = 256;
+        limits.max_literal = 4096;
+        limits.max_buffered_response = 8192;
+    }
+    return account;
+}
+
+imap::ConnectOptions replay_connection(fuzz::Transcript& script, const Knobs& knobs) {
+    imap::ConnectOptions c;
     c.host = "fuzz";
     c.tls = imap::TlsMode::None;
     c.allow_plaintext_auth = true;
     c.user = "fuzz";
     c.password = [] { return std::string("fuzz-password"); };
     c.stream_factory = fuzz::replay_factory(script, knobs.max_chunk);
-    if (knobs.small_limits) {
-        c.client.limits.max_line = 256;
-        c.client.limits.max_literal = 4096;
-        c.client.limits.max_buffered_response = 8192;
-    }
-    return account;
+    return c;
 }
 
 // IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep.
-void print(const sync::AccountReport& report, const fuzz::Transcript& script) {
-    std::fprintf(stderr, "run: %zu of %zu chunks used%s%s\n", script.next, script.chunks.size(),
-                 report.connect_failed ? "; connect failed: " : "", report.error.c_str());
+void print(const sync::AccountReport& report) {
+    if (report.connect_failed) std::fprintf(stderr, "  connect failed: %s\n", report.error.c_str());
     for (const auto& m : report.mailboxes) {
         std::fprintf(stderr, "  %s [%s] new %llu flags %llu expunged %llu\n", m.name.c_str(), m.path.c_str(),
                      static_cast<unsigned long long>(m.new_messages),
@@ -113,22 +128,59 @@ void print(const sync::AccountReport& report, const fuzz::Transcript& script) {
     }
 }
 
-fuzz::StoredRows run_once(std::string_view transcript, const Knobs& knobs, const ScratchStore& scratch,
-                          store::Catalog& catalog, store::MessageStore& messages) {
-    fuzz::Transcript script{fuzz::split(transcript, fuzz::kChunkSeparator)};
-    auto account = account_for(knobs, script);
+// One backup run, then the store invariants; returns the catalog's rows.
+fuzz::StoredRows run_backup(const sync::AccountConfig& account, const Knobs& knobs, const ScratchStore& scratch,
+                            store::Catalog& catalog, store::MessageStore& messages) {
     sync::BackupOptions options;
     options.catalog_path = scratch.catalog().string();
     if (knobs.inbox_only) options.mailbox_filter = {"INBOX"};
     try {
         auto report = sync::backup_account(account, catalog, messages, options);
-        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) print(report, script);
+        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) print(report);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "backup_account threw: %s\n", e.what());
         check(false, "backup_account records failures in its report, it does not throw");
     }
     fuzz::check_layout(scratch.fence, scratch.root, kAccount);
     return fuzz::check_catalog(catalog, messages, kAccount);
+}
+
+// Runs separated by kRunSeparator, the last one replayed once more.
+void transcript_mode(std::string_view input, const Knobs& knobs, const ScratchStore& scratch,
+                     store::Catalog& catalog, store::MessageStore& messages) {
+    auto runs = fuzz::split(input, fuzz::kRunSeparator);
+    if (runs.size() > 8) runs.resize(8);
+    runs.push_back(runs.back());  // a second run against the same transcript loses nothing
+    fuzz::StoredRows before;
+    for (auto run : runs) {
+        fuzz::Transcript script{fuzz::split(run, fuzz::kChunkSeparator)};
+        auto after = run_backup(account_for(knobs, replay_connection(script, knobs)), knobs, scratch, catalog,
+                                messages);
+        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE"))
+            std::fprintf(stderr, "run: %zu of %zu chunks used\n", script.next, script.chunks.size());
+        fuzz::check_kept(before, after, knobs.mirror);
+        before = std::move(after);
+    }
+}
+
+// Up to four runs with server changes between them and faults in them, then
+// one clean run (sync_model.hpp).
+void model_mode(std::string_view input, const Knobs& knobs, const ScratchStore& scratch, store::Catalog& catalog,
+                store::MessageStore& messages) {
+    fuzz::Bytes in(input);
+    fuzz::ModelScenario scenario(in);
+    const std::size_t runs = 1 + in.below(4);
+    fuzz::StoredRows before;
+    for (std::size_t run = 0; run <= runs; ++run) {
+        const bool clean = run == runs;
+        if (run > 0 && !clean) scenario.change();
+        scenario.arm_faults(clean);
+        auto after = run_backup(account_for(knobs, scenario.server.connect_options()), knobs, scratch, catalog,
+                                messages);
+        fuzz::check_kept(before, after, knobs.mirror);
+        scenario.check(catalog, kAccount, clean && !knobs.inbox_only);
+        before = std::move(after);
+    }
 }
 
 }  // namespace
@@ -138,18 +190,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static ScratchStore scratch;
     const Knobs knobs(data[0]);
     const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-    auto runs = fuzz::split(input, fuzz::kRunSeparator);
-    if (runs.size() > 8) runs.resize(8);
-    runs.push_back(runs.back());  // the last run again: a second run loses nothing
-
     scratch.reset();
     auto catalog = store::open_sqlite_catalog(scratch.catalog().string());
     auto messages = store::open_maildir_store(scratch.root.string());
-    fuzz::StoredRows before;
-    for (auto run : runs) {
-        auto after = run_once(run, knobs, scratch, *catalog, *messages);
-        fuzz::check_kept(before, after, knobs.mirror);
-        before = std::move(after);
-    }
+    if (knobs.model)
+        model_mode(input, knobs, scratch, *catalog, *messages);
+    else
+        transcript_mode(input, knobs, scratch, *catalog, *messages);
     return 0;
 }
