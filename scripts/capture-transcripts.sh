@@ -8,6 +8,7 @@
 # on the server, and a second backup. Writes
 #   fuzz/corpus/sync/SERVER_PATH                both runs, fuzz_sync's format
 #   fuzz/corpus/{framer,response}/SERVER_*      the distinct replies
+#   fuzz/corpus/*/quirk_*                       replies rewritten as quirky servers send them
 # No test password reaches the corpus (transcript.py checks).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -91,5 +92,5 @@ for server in dovecot cyrus; do
   python3 "$tool" responses "$server" "$work/$server"-*-[12] \
     --framer-dir fuzz/corpus/framer --response-dir fuzz/corpus/response "${secrets[@]}"
 done
-python3 scripts/capture/quirks.py fuzz/corpus/sync
+python3 scripts/capture/quirks.py fuzz/corpus
 echo "capture-transcripts.sh: corpora written under fuzz/corpus/"

@@ -1,24 +1,39 @@
 #!/usr/bin/env python3
-"""quirks.py CORPUS_DIR
-Derives fuzz_sync seeds for the server quirks the code works around
-(`// Quirk(...)` in src/, the table in tests/imap/quirks_test.cpp) from the
-captured transcripts in CORPUS_DIR (cyrus_best, dovecot_best): each seed is a
-real capture with one reply rewritten the way that server really answers.
-Writes CORPUS_DIR/quirk_NAME; fails when a rewrite no longer applies.
+"""quirks.py FUZZ_CORPUS_DIR
+Derives seeds for the server quirks the code works around (`// Quirk(...)`
+in src/, the table in tests/imap/quirks_test.cpp) from the captured
+transcripts in FUZZ_CORPUS_DIR/sync (cyrus_best, dovecot_best): each is a
+real capture with replies rewritten the way that server really answers.
+Writes sync/quirk_NAME (fuzz_sync) and the first rewritten replies as
+framer/quirk_NAME_N and response/quirk_NAME_N; fails when a rewrite no
+longer applies.
 """
 import os
 import re
 import sys
 
 
+CHUNK = re.compile(b"[\x1d\x1e]")
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def rewrite(corpus, source, name, pattern, replacement, count=0):
-    with open(os.path.join(corpus, source), "rb") as f:
+    with open(os.path.join(corpus, "sync", source), "rb") as f:
         data = f.read()
     new, n = re.subn(pattern, replacement, data, count=count)
     if n == 0:
         sys.exit(f"quirks.py: {name}: {pattern!r} not found in {source}")
-    with open(os.path.join(corpus, "quirk_" + name), "wb") as f:
-        f.write(new)
+    write(os.path.join(corpus, "sync", "quirk_" + name), new)
+    old_chunks = set(CHUNK.split(data[1:]))
+    changed = [c for c in CHUNK.split(new[1:]) if c not in old_chunks]
+    for i, chunk in enumerate(changed[:2], 1):
+        reply = chunk.replace(b"$T", b"K7")
+        write(os.path.join(corpus, "framer", f"quirk_{name}_{i}"), b"\x00\x00" + reply)
+        write(os.path.join(corpus, "response", f"quirk_{name}_{i}"), b"\x0f" + reply)
 
 
 def main():
