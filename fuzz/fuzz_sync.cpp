@@ -27,6 +27,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <cerrno>
+#include <csignal>
 #include <unistd.h>
 
 #include "fuzz_check.hpp"
@@ -41,6 +43,20 @@ namespace {
 
 const std::string kAccount = "acct";
 
+// Scratch dirs of fuzz_sync processes that are gone: a crash or a stopped
+// run (libFuzzer exits without destructors) leaves its dir behind.
+void remove_stale(const std::filesystem::path& base, const std::string& prefix) {
+    for (const auto& e : std::filesystem::directory_iterator(base)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+            std::error_code ec;
+            std::filesystem::remove_all(e.path(), ec);
+        }
+    }
+}
+
 // /dev/shm (tmpfs: fsync is free) when there, one dir per process, reused.
 // A new catalog is a copy of one made at start: the schema migrations run once.
 struct ScratchStore {
@@ -50,6 +66,7 @@ struct ScratchStore {
     ScratchStore() {
         std::filesystem::path base =
             std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+        remove_stale(base, "imapkeep-fuzz-sync.");
         const std::string name = "imapkeep-fuzz-sync." + std::to_string(::getpid());
         fence = base / name;
         root = fence / "fence" / "store";
