@@ -76,6 +76,8 @@ TOML
 
 # fuzz_sync's knob byte: bits 0-1 pick the sync path the capture forced.
 declare -A knob=([best]=@ [condstore]=B [plain]=C)
+# A capture replaces the last one whole.
+rm -f fuzz/corpus/{framer,response}/{dovecot,cyrus,quirk}_* fuzz/corpus/sync/{dovecot,cyrus,quirk}_*
 round=0
 for server in dovecot cyrus; do
   port=$IMAPKEEP_TEST_IMAP_PORT
