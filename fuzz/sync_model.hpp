@@ -1,0 +1,242 @@
+// fuzz_sync's model mode: the input is decoded into a server (the tests'
+// in-process model server, tests/support/model_server.hpp), the changes the
+// server sees between backup runs, and faults in each run's replies. Because
+// the server's true state is known, invariant 1 is checked exactly: a
+// mailbox's mark (UIDNEXT) never passes a message of the server whose bytes
+// are not stored, and nothing stored differs from what the server holds. A
+// last run without faults must bring the store level with the server.
+#pragma once
+
+#include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/flags.hpp>
+#include <imapkeep/util/sha256.hpp>
+#include <imapkeep/util/utf7.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_check.hpp"
+#include "support/model_server.hpp"
+
+namespace imapkeep::fuzz {
+
+// Bytes taken one at a time; zeros once the input is used up.
+class Bytes {
+  public:
+    explicit Bytes(std::string_view data) : m_data(data) {}
+    std::uint8_t next() {
+        if (m_pos >= m_data.size()) return 0;
+        return static_cast<std::uint8_t>(m_data[m_pos++]);
+    }
+    std::size_t below(std::size_t n) { return n == 0 ? 0 : next() % n; }
+
+  private:
+    std::string_view m_data;
+    std::size_t m_pos = 0;
+};
+
+// Names as LIST sends them: nested, modified UTF-7, and ones that look like paths.
+inline const std::vector<std::string>& mailbox_names() {
+    static const std::vector<std::string> kNames = {
+        "INBOX", "Archive", "Archive/2024", "Caf&AOk-", "../up", ".hidden", "a.b",
+        "Sent Items", "x/../y", "&Jjo-", "INBOX/sub", "Trash"};
+    return kNames;
+}
+
+inline std::string model_body(Bytes& in, std::uint32_t serial) {
+    std::string body = "From: a@example.org\r\nSubject: m" + std::to_string(serial) + "\r\n";
+    if (in.next() % 4 != 0) body += "Message-ID: <m" + std::to_string(serial % 5) + "@example.org>\r\n";
+    body += "\r\n";
+    const std::size_t lines = in.below(6);
+    for (std::size_t i = 0; i < lines; ++i) body += "line " + std::to_string(i) + " (" + std::to_string(serial) + ")\r\n";
+    return body;
+}
+
+inline std::vector<std::string> model_flags(std::uint8_t bits) {
+    static const char* const kFlags[] = {"\\Seen", "\\Flagged", "\\Answered", "\\Draft", "$Label1"};
+    std::vector<std::string> out;
+    for (int i = 0; i < 5; ++i)
+        if (bits & (1 << i)) out.push_back(kFlags[i]);
+    return out;
+}
+
+// One fault in one run's replies, chosen by the input.
+struct Fault {
+    enum class Kind { Cut, No, Bad, Garbage, BodyNil, BodyShort, BodyOmitted } kind = Kind::Cut;
+    std::size_t command = 0;  // which command of the run (Cut, No, Bad, Garbage)
+    std::uint32_t uid = 0;    // which message (Body*)
+    std::size_t offset = 0;   // where a Cut ends the reply
+};
+
+class ModelScenario {
+  public:
+    testing::ModelServer server;
+
+    explicit ModelScenario(Bytes& in) : m_in(in) {
+        static const char* const kCaps[] = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH",
+                                            "LIST-STATUS", "OBJECTID", "UNSELECT", "LITERAL+"};
+        std::set<std::string> caps;
+        const std::uint8_t bits = in.next();
+        for (int i = 0; i < 8; ++i)
+            if (!(bits & (1 << i))) caps.insert(kCaps[i]);  // 0: all offered
+        server.set_capabilities(caps);
+        server.user = "fuzz";
+        server.password = "fuzz-password";
+        add_mailbox("INBOX");
+        const std::size_t mailboxes = in.below(4);
+        for (std::size_t i = 0; i < mailboxes; ++i) add_mailbox(pick_name());
+        for (std::size_t i = 0, n = in.below(8); i < n; ++i) append();
+        server.on_fetch_item = [this](const std::string&, std::uint32_t uid, const std::string& item,
+                                      std::string& rendered) { body_fault(uid, item, rendered); };
+        server.on_reply = [this](const testing::ModelCommand&, std::string& reply, bool& drop) {
+            reply_fault(reply, drop);
+        };
+    }
+
+    // What the server does between two runs.
+    void change() {
+        for (std::size_t i = 0, n = m_in.below(5); i < n; ++i) {
+            const std::string name = existing_name();
+            switch (m_in.below(8)) {
+                case 0: case 1: append(); break;
+                case 2: expunge(name); break;
+                case 3: flag(name); break;
+                case 4: rename(name); break;
+                case 5: if (name != "INBOX") server.delete_mailbox(name); break;
+                case 6: server.reset_uidvalidity(name, 5000 + m_serial++); break;
+                case 7: server.mailbox(name).nomodseq = !server.mailbox(name).nomodseq; break;
+            }
+        }
+    }
+
+    // Faults for the next run (none for the last, clean run).
+    void arm_faults(bool clean) {
+        m_faults.clear();
+        m_commands = 0;
+        if (clean) return;
+        for (std::size_t i = 0, n = m_in.below(4); i < n; ++i) {
+            Fault f;
+            f.kind = static_cast<Fault::Kind>(m_in.below(7));
+            f.command = m_in.below(40);
+            f.uid = 1 + static_cast<std::uint32_t>(m_in.below(12));
+            f.offset = m_in.next() * 7u;
+            m_faults.push_back(f);
+        }
+    }
+
+    // Invariant 1, exactly: below a mailbox's mark every server message is
+    // stored, byte for byte; `clean` (a run without faults): every server
+    // message is stored, with the server's flags.
+    void check(store::Catalog& catalog, const std::string& account, bool clean) {
+        auto id = catalog.find_account(account);
+        for (const auto& name : server_names()) {
+            const auto& mb = server.mailbox(name);
+            std::optional<store::MailboxRecord> record;
+            if (id) record = catalog.find_mailbox(*id, util::utf7_decode(name).value_or(name));
+            if (record && record->deleted_at) record.reset();
+            fuzz::check(record || !clean, "a clean run backs up every mailbox");
+            if (!record || record->uidvalidity != mb.uidvalidity) {
+                fuzz::check(!clean, "a clean run takes the server's UIDVALIDITY");
+                continue;
+            }
+            std::map<std::uint32_t, store::MessageRecord> stored;
+            for (auto& m : catalog.messages(record->id))
+                if (m.uidvalidity == mb.uidvalidity) stored[m.uid] = std::move(m);
+            for (const auto& [uid, m] : mb.messages) {
+                auto it = stored.find(uid);
+                const bool below_mark = uid < record->uidnext;
+                fuzz::check(it != stored.end() || (!below_mark && !clean),
+                            below_mark ? "invariant 1: the mark never passes a message that is not stored"
+                                       : "a clean run stores every message");
+                if (it == stored.end()) continue;
+                fuzz::check(it->second.sha256 == util::sha256_hex(m.body), "stored bytes are the server's");
+                if (clean)
+                    fuzz::check(it->second.flags == store::normalize_flags(m.flags),
+                                "a clean run leaves the server's flags");
+            }
+        }
+    }
+
+  private:
+    std::vector<std::string> server_names() {
+        std::vector<std::string> out;
+        for (const auto& name : mailbox_names())
+            if (server.has_mailbox(name)) out.push_back(name);
+        return out;
+    }
+    std::string pick_name() { return mailbox_names()[m_in.below(mailbox_names().size())]; }
+    std::string existing_name() {
+        auto names = server_names();
+        return names[m_in.below(names.size())];
+    }
+    void add_mailbox(const std::string& name) {
+        if (!server.has_mailbox(name)) server.add_mailbox(name);
+    }
+    void append() {
+        const std::string name = existing_name();
+        const std::uint32_t serial = m_serial++;
+        server.append(name, model_body(m_in, serial), model_flags(m_in.next()));
+    }
+    std::uint32_t pick_uid(const std::string& name) {
+        const auto& messages = server.mailbox(name).messages;
+        if (messages.empty()) return 0;
+        return std::next(messages.begin(), static_cast<std::ptrdiff_t>(m_in.below(messages.size())))->first;
+    }
+    void expunge(const std::string& name) {
+        if (auto uid = pick_uid(name)) server.expunge(name, uid);
+    }
+    void flag(const std::string& name) {
+        if (auto uid = pick_uid(name)) server.set_flags(name, uid, model_flags(m_in.next()));
+    }
+    void rename(const std::string& name) {
+        const std::string to = pick_name();
+        if (name != "INBOX" && !server.has_mailbox(to)) server.rename_mailbox(name, to);
+    }
+
+    void body_fault(std::uint32_t uid, const std::string& item, std::string& rendered) {
+        if (item != "BODY[]") return;
+        for (const auto& f : m_faults) {
+            if (f.uid != uid) continue;
+            if (f.kind == Fault::Kind::BodyNil) rendered = "BODY[] NIL";
+            if (f.kind == Fault::Kind::BodyOmitted) rendered.clear();
+            if (f.kind == Fault::Kind::BodyShort) {
+                auto crlf = rendered.find("\r\n");
+                std::string bytes = rendered.substr(crlf + 2);
+                bytes.resize(bytes.size() / 2);
+                rendered = "BODY[] {" + std::to_string(bytes.size()) + "}\r\n" + bytes;
+            }
+        }
+    }
+
+    void reply_fault(std::string& reply, bool& drop) {
+        const std::size_t index = m_commands++;
+        if (reply.size() < 2) return;
+        for (const auto& f : m_faults) {
+            if (f.command != index) continue;
+            if (reply.size() < 2) return;
+            const auto last = reply.rfind("\r\n", reply.size() - 3);
+            const std::size_t tagged = last == std::string::npos ? 0 : last + 2;
+            const std::string tag = reply.substr(tagged, reply.find(' ', tagged) - tagged);
+            switch (f.kind) {
+                case Fault::Kind::Cut:
+                    reply.resize(f.offset % (reply.size() + 1));
+                    drop = true;
+                    break;
+                case Fault::Kind::No: reply = reply.substr(0, tagged) + tag + " NO [UNAVAILABLE] fuzz\r\n"; break;
+                case Fault::Kind::Bad: reply = reply.substr(0, tagged) + tag + " BAD fuzz\r\n"; break;
+                case Fault::Kind::Garbage: reply = "* 1 FETCH (UID\r\n" + reply; break;
+                default: break;
+            }
+        }
+    }
+
+    Bytes& m_in;
+    std::vector<Fault> m_faults;
+    std::size_t m_commands = 0;
+    std::uint32_t m_serial = 1;
+};
+
+}  // namespace imapkeep::fuzz
