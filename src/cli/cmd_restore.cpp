@@ -18,12 +18,6 @@ namespace imapkeep::cli {
 
 namespace {
 
-int exit_code_for(const archive::RestoreReport& r) {
-    if (r.connect_failed) return r.transient ? kExitTempFail : kExitConnect;
-    if (!r.error.empty() && r.transient) return kExitTempFail;
-    return r.failed() ? kExitPartial : kExitOk;
-}
-
 std::uint64_t keywords_dropped(const archive::RestoreMailboxReport& m) {
     std::uint64_t n = 0;
     for (const auto& [keyword, count] : m.dropped_keywords) n += count;
