@@ -123,7 +123,7 @@ private:
             }
             if (list.empty()) return;  // nothing to look for or append
             if (existed && m_options.resume_after_kill && !m_options.dry_run &&
-                !detail::wait_until_settled(*m_client, mr.target))
+                !detail::wait_until_settled(*m_client, mr.target, m_options.settle_quiet))
                 report.error = "the target kept changing for a minute; restored anyway";
             // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
             // only looks.

@@ -1,0 +1,440 @@
+// Issue 9, "Hostile and broken networks": `imapkeep backup` and `imapkeep
+// restore` against the real Dovecot through tests/support/fault_proxy, which
+// cuts the connection after exactly K bytes (K spread over a whole run, so
+// most cuts land inside FETCH or APPEND literals) or stalls it mid-response.
+// Each cut run must retry and complete, leave a store that verifies and equals
+// an uncut one, and a target that holds each message exactly once.
+//
+// Owns user1's mailboxes named iknetNNN (and below), and user2's roots
+// iknrNNN: nothing else touches them.
+#include "integration/imapkeep_process.hpp"
+#include "integration/restore_support.hpp"
+#include "support/fault_proxy.hpp"
+#include "test_env.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+using Clock = std::chrono::steady_clock;
+using Fault = FaultProxy::Fault;
+using Action = FaultProxy::Action;
+using Direction = FaultProxy::Direction;
+
+namespace {
+
+constexpr int kMessages = 48;     // in the top mailbox; a few KB each
+constexpr int kSubMessages = 12;  // in its child
+constexpr int kCutPoints = 100;   // spread evenly over a whole run, per command
+constexpr int kEarlyCutPoints = 20;  // more in the first bytes: greeting, login, LIST
+
+std::string message(int i) {
+    std::string body;
+    for (int line = 0; line < 20 + (i % 7) * 15; ++line)
+        body += "line " + std::to_string(line) + " of message " + std::to_string(i) +
+                ": the quick brown fox jumps over the lazy dog\r\n";
+    return "From: net@example.org\r\nTo: user1@example.org\r\nSubject: network fault " + std::to_string(i) +
+           "\r\nMessage-ID: <" + std::to_string(i) + "@netfault>\r\n\r\n" + body;
+}
+
+std::vector<std::string> flags_for(int i) {
+    switch (i % 4) {
+    case 0: return {"\\Seen"};
+    case 1: return {"\\Flagged", "$Net"};
+    case 2: return {};
+    default: return {"\\Answered", "\\Seen"};
+    }
+}
+
+struct Settings {
+    std::filesystem::path store;
+    int retries = 3;
+    double retry_delay = 0.05;
+    int timeout = 10;
+};
+
+// Account "src" (user1, the mailboxes under test) and "dst" (user2), both
+// through the proxy.
+std::string write_config(const std::filesystem::path& path, const Settings& s, int proxy_port,
+                         const std::string& mailbox) {
+    std::ofstream f(path);
+    f << "retries = " << s.retries << "\nretry_delay = " << s.retry_delay << "\n\n"
+      << "[store]\npath = \"" << s.store.string() << "\"\n";
+    for (int user : {1, 2}) {
+        f << "\n[[account]]\nname = \"" << (user == 1 ? "src" : "dst") << "\"\nhost = \"127.0.0.1\"\nport = "
+          << proxy_port << "\ntls = \"none\"\nallow_plaintext_auth = true\nconnections = 1\ntimeout = " << s.timeout
+          << "\nuser = \"" << test_user(user) << "\"\npassword = \"" << test_password(user) << "\"\n";
+        if (user == 1) f << "mailboxes = [\"" << mailbox << "\", \"" << mailbox << "/*\"]\n";
+    }
+    f.close();
+    ::chmod(path.c_str(), 0600);
+    return path.string();
+}
+
+// What a store holds of each mailbox: content hash, flags, date; sorted.
+using Contents = std::map<std::string, std::vector<TargetMessage>>;
+
+Contents store_contents(const std::filesystem::path& store, const std::vector<std::string>& mailboxes) {
+    auto catalog = store::open_sqlite_catalog((store / "catalog.sqlite").string());
+    Contents out;
+    for (const auto& m : mailboxes) out[m] = catalog_messages(*catalog, "src", m);
+    return out;
+}
+
+std::uint64_t new_messages(const std::string& json_text) {
+    auto json = nlohmann::json::parse(json_text);
+    return json["accounts"][0]["totals"]["new"].get<std::uint64_t>();
+}
+
+// Cut points: `count` spread evenly over (0, total), plus `early` ones over
+// the first `early_span` bytes.
+std::vector<std::uint64_t> cut_points(std::uint64_t total, int count, int early, std::uint64_t early_span) {
+    std::vector<std::uint64_t> points;
+    for (int i = 1; i <= early; ++i) points.push_back(early_span * i / (early + 1));
+    for (int i = 1; i <= count; ++i) points.push_back(total * i / (count + 1));
+    return points;
+}
+
+struct Differences {
+    std::size_t lost = 0, duplicated = 0, other = 0;
+};
+
+Differences compare(const std::vector<TargetMessage>& want, const std::vector<TargetMessage>& got) {
+    Differences d;
+    auto w = shas(want), g = shas(got);
+    for (auto it = w.begin(); it != w.end(); it = w.upper_bound(*it)) {
+        auto have = g.count(*it), need = w.count(*it);
+        if (have < need) d.lost += need - have;
+        if (have > need) d.duplicated += have - need;
+    }
+    for (auto it = g.begin(); it != g.end(); it = g.upper_bound(*it))
+        if (!w.contains(*it)) d.duplicated += g.count(*it);
+    if (d.lost == 0 && d.duplicated == 0 && want != got) d.other = 1;
+    return d;
+}
+
+double children_cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The seeded source mailboxes in user1, deleted again at the end.
+struct Source {
+    std::unique_ptr<imap::Client> admin = imap::connect_and_login(dovecot_options(1));
+    std::string top = unique_name("iknet");
+    std::vector<std::string> mailboxes{top, top + "/Sub"};
+
+    Source() {
+        admin->create(top);
+        admin->create(top + "/Sub");
+        std::vector<imap::Client::Tag> tags;
+        for (int i = 0; i < kMessages + kSubMessages; ++i)
+            tags.push_back(admin->submit_append(i < kMessages ? top : top + "/Sub", flags_for(i), std::nullopt,
+                                                message(i)));
+        for (const auto& t : tags) admin->finish_append(t);
+    }
+    ~Source() {
+        try {
+            delete_tree(*admin, top);
+        } catch (const std::exception&) {
+        }
+    }
+    Contents on_server() {
+        Contents out;
+        for (const auto& m : mailboxes) out[m] = fetch_messages(*admin, m);
+        return out;
+    }
+};
+
+class Stopwatch {
+public:
+    double seconds() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
+
+private:
+    Clock::time_point m_start = Clock::now();
+};
+
+}  // namespace
+
+TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls", "[integration][network]") {
+    if (!have_dovecot_env()) return;
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    auto open = [&] {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(proxy.port()));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        timeval two{2, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
+        return fd;
+    };
+    auto read_all = [](int fd, bool& timed_out) {
+        std::string got;
+        char buffer[4096];
+        for (;;) {
+            ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n < 0) timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+            if (n <= 0) return got;
+            got.append(buffer, static_cast<std::size_t>(n));
+        }
+    };
+    for (Action action : {Action::Cut, Action::Stall}) {
+        INFO((action == Action::Cut ? "cut" : "stall"));
+        proxy.reset_counts();
+        proxy.set_fault({action, Direction::ServerToClient, 7, false});
+        int fd = open();
+        bool timed_out = false;
+        std::string got = read_all(fd, timed_out);
+        ::close(fd);
+        CHECK(got == "* OK [C");  // 7 bytes of Dovecot's greeting
+        CHECK(timed_out == (action == Action::Stall));
+        // Only the first connection: the next one gets the whole greeting.
+        fd = open();
+        char buffer[512];
+        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        ::close(fd);
+        CHECK(n > 7);
+        auto counts = proxy.counts();
+        CHECK(counts.connections == 2);
+        CHECK(counts.faults == 1);
+        CHECK(counts.server_to_client == 7 + static_cast<std::uint64_t>(n));
+    }
+}
+
+TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and completes",
+          "[integration][network][backup]") {
+    if (!have_dovecot_env()) return;
+    const Stopwatch clock;
+    Source source;
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    TempDir dir;
+    ::chmod(dir.path.c_str(), 0700);
+    auto config_for = [&](const std::string& name, Settings s) {
+        s.store = dir.path / name;
+        return write_config(dir.path / (name + ".toml"), s, proxy.port(), source.top);
+    };
+    auto backup = [&](const std::string& config, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"backup", "--config", config, "--account", "src"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_imapkeep_binary(args, dir.path);
+    };
+
+    // The uncut reference: what a store holds, and how many bytes a whole run reads.
+    proxy.reset_counts();
+    auto reference_config = config_for("reference", {});
+    auto clean = backup(reference_config);
+    INFO(clean.err);
+    REQUIRE(clean.code == 0);
+    const std::uint64_t total = proxy.counts().server_to_client;
+    const Contents reference = store_contents(dir.path / "reference", source.mailboxes);
+    REQUIRE(reference == source.on_server());
+    REQUIRE(reference.at(source.top).size() == kMessages);
+    std::cerr << "network faults: an uncut backup reads " << total << " bytes\n";
+
+    // Each cut point against a fresh store: the cut lands at the same place
+    // of a whole first backup (a greeting, a LIST, a FETCH literal, a commit).
+    int points = 0, cli_retries = 0;
+    for (std::uint64_t k : cut_points(total, kCutPoints, kEarlyCutPoints, 1500)) {
+        INFO("cut after " << k << " of " << total << " bytes, server to client");
+        const std::string name = "b" + std::to_string(points++);
+        auto config = config_for(name, {});
+        proxy.reset_counts();
+        proxy.set_fault({Action::Cut, Direction::ServerToClient, k, false});
+        auto cut = backup(config);
+        INFO("stderr: " << cut.err);
+        REQUIRE(cut.code == 0);
+        REQUIRE(proxy.counts().faults == 1);
+        if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++cli_retries;
+        auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
+        INFO("verify: " << verify.out << verify.err);
+        REQUIRE(verify.code == 0);
+        REQUIRE(store_contents(dir.path / name, source.mailboxes) == reference);
+        auto again = backup(config, {"--json"});
+        REQUIRE(again.code == 0);
+        REQUIRE(new_messages(again.out) == 0);
+        std::filesystem::remove_all(dir.path / name);
+    }
+    std::cerr << "network faults: backup cut at " << points << " points (" << cli_retries
+              << " recovered by a retry of the whole account, the others by the engine's reconnect)\n";
+    CHECK(cli_retries > 0);
+
+    // Every connection cut: the retries run out, with a clear message and 1 or
+    // 3; nothing is corrupt, and a run without cuts completes.
+    struct Lasting {
+        std::uint64_t k;
+        int code;
+    };
+    for (auto [k, code] : {Lasting{5, 3}, Lasting{total / 2, 1}, Lasting{total * 9 / 10, 1}}) {
+        INFO("every connection cut after " << k << " bytes");
+        const std::string name = "e" + std::to_string(k);
+        Settings s;
+        s.retries = 2;
+        auto config = config_for(name, s);
+        proxy.set_fault({Action::Cut, Direction::ServerToClient, k, true});
+        auto cut = backup(config);
+        INFO("stderr: " << cut.err);
+        CHECK(cut.code == code);
+        CHECK(cut.err.find("attempt 2 of 3 failed") != std::string::npos);
+        CHECK(cut.err.find("imapkeep: backup src: gave up after 3 attempts: ") != std::string::npos);
+        proxy.set_fault({});
+        auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
+        CHECK(verify.code == 0);
+        auto next = backup(config);
+        CHECK(next.code == 0);
+        CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path).code == 0);
+        CHECK(store_contents(dir.path / name, source.mailboxes) == reference);
+    }
+    std::cerr << "network faults: backup part took " << clock.seconds() << " s\n";
+}
+
+TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and appends each message once",
+          "[integration][network][restore]") {
+    if (!have_dovecot_env()) return;
+    const Stopwatch clock;
+    Source source;
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    TempDir dir;
+    ::chmod(dir.path.c_str(), 0700);
+    Settings s;
+    s.store = dir.path / "store";
+    auto config = write_config(dir.path / "config.toml", s, proxy.port(), source.top);
+    REQUIRE(run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code == 0);
+    const Contents want = store_contents(s.store, source.mailboxes);
+    auto target = imap::connect_and_login(dovecot_options(2));
+    // A retry settles the target before it compares (as after a kill); 100 ms
+    // of quiet is plenty on loopback and keeps a hundred retries short.
+    ::setenv("IMAPKEEP_TEST_SETTLE_MS", "100", 1);
+    struct Unset {
+        ~Unset() { ::unsetenv("IMAPKEEP_TEST_SETTLE_MS"); }
+    } unset;
+
+    int roots = 0;
+    auto restore = [&](const std::string& root) {
+        return run_imapkeep_binary(
+            {"restore", "--config", config, "--account", "src", "--to", "dst", "--prefix", root + "/"}, dir.path);
+    };
+    auto check_target = [&](const std::string& root) {
+        for (const auto& [name, messages] : want) {
+            INFO(name);
+            auto diff = compare(messages, fetch_messages(*target, root + "/" + name));
+            CHECK(diff.lost == 0);
+            CHECK(diff.duplicated == 0);
+            CHECK(diff.other == 0);
+            if (diff.lost || diff.duplicated || diff.other) return false;
+        }
+        return true;
+    };
+    auto fresh_root = [&] { return unique_name("iknr") + "x" + std::to_string(roots++); };
+
+    proxy.reset_counts();
+    std::string root = fresh_root();
+    auto clean = restore(root);
+    INFO(clean.err);
+    REQUIRE(clean.code == 0);
+    REQUIRE(check_target(root));
+    delete_tree(*target, root);
+    const auto counts = proxy.counts();
+    std::cerr << "network faults: an uncut restore sends " << counts.client_to_server << " bytes and reads "
+              << counts.server_to_client << "\n";
+
+    struct Point {
+        Direction direction;
+        std::uint64_t k;
+    };
+    std::vector<Point> points;
+    for (auto k : cut_points(counts.client_to_server, 70, 10, 400)) points.push_back({Direction::ClientToServer, k});
+    for (auto k : cut_points(counts.server_to_client, 30, 0, 0)) points.push_back({Direction::ServerToClient, k});
+    int retried = 0;
+    for (const auto& p : points) {
+        const bool up = p.direction == Direction::ClientToServer;
+        INFO("cut after " << p.k << " bytes " << (up ? "client to server" : "server to client"));
+        root = fresh_root();
+        proxy.reset_counts();
+        proxy.set_fault({Action::Cut, p.direction, p.k, false});
+        auto cut = restore(root);
+        INFO("stderr: " << cut.err);
+        REQUIRE(cut.code == 0);
+        REQUIRE(proxy.counts().faults == 1);
+        if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++retried;
+        REQUIRE(check_target(root));
+        delete_tree(*target, root);
+    }
+    std::cerr << "network faults: restore cut at " << points.size() << " points, " << retried
+              << " of them retried\n";
+    CHECK(retried > static_cast<int>(points.size()) / 2);
+
+    // Every connection cut inside the APPENDs: 1, a clear message; the next
+    // run completes with one copy of each.
+    root = fresh_root();
+    proxy.set_fault({Action::Cut, Direction::ClientToServer, counts.client_to_server / 2, true});
+    Settings two = s;
+    two.retries = 2;
+    auto config_two = write_config(dir.path / "two.toml", two, proxy.port(), source.top);
+    auto lasting = run_imapkeep_binary(
+        {"restore", "--config", config_two, "--account", "src", "--to", "dst", "--prefix", root + "/"}, dir.path);
+    INFO("stderr: " << lasting.err);
+    CHECK(lasting.code == 1);
+    CHECK(lasting.err.find("imapkeep: restore src -> dst: gave up after 3 attempts: connection lost") !=
+          std::string::npos);
+    proxy.set_fault({});
+    CHECK(restore(root).code == 0);
+    CHECK(check_target(root));
+    delete_tree(*target, root);
+    std::cerr << "network faults: restore part took " << clock.seconds() << " s\n";
+}
+
+TEST_CASE("a server that stalls mid-literal: the read timeout ends the run, without spinning",
+          "[integration][network][stall]") {
+    if (!have_dovecot_env()) return;
+    Source source;
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    TempDir dir;
+    ::chmod(dir.path.c_str(), 0700);
+    Settings s;
+    s.store = dir.path / "reference";
+    auto reference = write_config(dir.path / "reference.toml", s, proxy.port(), source.top);
+    proxy.reset_counts();
+    REQUIRE(run_imapkeep_binary({"backup", "--config", reference, "--account", "src"}, dir.path).code == 0);
+    const std::uint64_t total = proxy.counts().server_to_client;
+
+    s.store = dir.path / "stalled";
+    s.timeout = 1;
+    s.retries = 1;
+    auto config = write_config(dir.path / "stalled.toml", s, proxy.port(), source.top);
+    // Half way through a whole backup is inside a FETCH literal.
+    proxy.set_fault({Action::Stall, Direction::ServerToClient, total / 2, true});
+    const double cpu_before = children_cpu_seconds();
+    auto stalled = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);
+    const double cpu = children_cpu_seconds() - cpu_before;
+    INFO("stderr: " << stalled.err);
+    std::cerr << "network faults: stalled backup ended after " << stalled.seconds << " s, using " << cpu
+              << " s of CPU\n";
+    CHECK((stalled.code == 1 || stalled.code == 3));
+    CHECK(stalled.seconds < 15);
+    CHECK(stalled.seconds >= 2);  // two attempts, each waited for its timeout
+    CHECK(stalled.err.find("timed out") != std::string::npos);
+    CHECK(stalled.err.find("gave up after 2 attempts") != std::string::npos);
+    CHECK(cpu < 1.0);
+    CHECK(proxy.counts().faults >= 2);
+
+    proxy.set_fault({});
+    CHECK(run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code == 0);
+    CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path).code == 0);
+    CHECK(store_contents(s.store, source.mailboxes) == store_contents(dir.path / "reference", source.mailboxes));
+}
