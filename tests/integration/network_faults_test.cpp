@@ -35,14 +35,21 @@ using Direction = FaultProxy::Direction;
 
 namespace {
 
-constexpr int kMessages = 48;     // in the top mailbox; a few KB each
-constexpr int kSubMessages = 12;  // in its child
-constexpr int kCutPoints = 100;   // spread evenly over a whole run, per command
-constexpr int kEarlyCutPoints = 20;  // more in the first bytes: greeting, login, LIST
+// Few messages, a few KB each: cut points land inside their literals, and a
+// whole backup costs few fsyncs (a hundred of them run per command).
+constexpr int kMessages = 16;    // in the top mailbox
+constexpr int kSubMessages = 4;  // in its child
+// Cut points per command: spread evenly over a whole run, plus some more in
+// its first bytes (greeting, login, LIST), where a cut fails the connect itself.
+constexpr int kCutPoints = 8;
+constexpr int kEarlyCutPoints = 12;
+// A restore's: more client to server (inside the APPEND literals) than back.
+constexpr int kUpCutPoints = 6;
+constexpr int kDownCutPoints = 3;
 
 std::string message(int i) {
     std::string body;
-    for (int line = 0; line < 20 + (i % 7) * 15; ++line)
+    for (int line = 0; line < 30 + (i % 7) * 15; ++line)
         body += "line " + std::to_string(line) + " of message " + std::to_string(i) +
                 ": the quick brown fox jumps over the lazy dog\r\n";
     return "From: net@example.org\r\nTo: user1@example.org\r\nSubject: network fault " + std::to_string(i) +
@@ -245,12 +252,18 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
     const Contents reference = store_contents(dir.path / "reference", source.mailboxes);
     REQUIRE(reference == source.on_server());
     REQUIRE(reference.at(source.top).size() == kMessages);
-    std::cerr << "network faults: an uncut backup reads " << total << " bytes\n";
+    // A run with nothing new reads the greeting, the login and the LIST only.
+    proxy.reset_counts();
+    REQUIRE(backup(reference_config).code == 0);
+    const std::uint64_t prelude = proxy.counts().server_to_client;
+    std::cerr << "network faults: an uncut backup reads " << total << " bytes, " << prelude
+              << " of them before the first EXAMINE\n";
 
     // Each cut point against a fresh store: the cut lands at the same place
     // of a whole first backup (a greeting, a LIST, a FETCH literal, a commit).
     int points = 0, cli_retries = 0;
-    for (std::uint64_t k : cut_points(total, kCutPoints, kEarlyCutPoints, 1500)) {
+    double cut_seconds = 0, check_seconds = 0;
+    for (std::uint64_t k : cut_points(total, kCutPoints, kEarlyCutPoints, prelude)) {
         INFO("cut after " << k << " of " << total << " bytes, server to client");
         const std::string name = "b" + std::to_string(points++);
         auto config = config_for(name, {});
@@ -261,6 +274,8 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         REQUIRE(cut.code == 0);
         REQUIRE(proxy.counts().faults == 1);
         if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++cli_retries;
+        cut_seconds += cut.seconds;
+        const Stopwatch checking;
         auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
         INFO("verify: " << verify.out << verify.err);
         REQUIRE(verify.code == 0);
@@ -269,9 +284,11 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         REQUIRE(again.code == 0);
         REQUIRE(new_messages(again.out) == 0);
         std::filesystem::remove_all(dir.path / name);
+        check_seconds += checking.seconds();
     }
     std::cerr << "network faults: backup cut at " << points << " points (" << cli_retries
-              << " recovered by a retry of the whole account, the others by the engine's reconnect)\n";
+              << " recovered by a retry of the whole account, the others by the engine's reconnect); cut runs "
+              << cut_seconds << " s, checks " << check_seconds << " s\n";
     CHECK(cli_retries > 0);
 
     // Every connection cut: the retries run out, with a clear message and 1 or
@@ -280,7 +297,9 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         std::uint64_t k;
         int code;
     };
-    for (auto [k, code] : {Lasting{5, 3}, Lasting{total / 2, 1}, Lasting{total * 9 / 10, 1}}) {
+    // 5 bytes: inside the greeting; prelude + 500: past the LIST, before the
+    // first batch of bodies is durable, so that no connection makes progress.
+    for (auto [k, code] : {Lasting{5, 3}, Lasting{prelude + 500, 1}}) {
         INFO("every connection cut after " << k << " bytes");
         const std::string name = "e" + std::to_string(k);
         Settings s;
@@ -358,8 +377,8 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
         std::uint64_t k;
     };
     std::vector<Point> points;
-    for (auto k : cut_points(counts.client_to_server, 70, 10, 400)) points.push_back({Direction::ClientToServer, k});
-    for (auto k : cut_points(counts.server_to_client, 30, 0, 0)) points.push_back({Direction::ServerToClient, k});
+    for (auto k : cut_points(counts.client_to_server, kUpCutPoints, kEarlyCutPoints, 400)) points.push_back({Direction::ClientToServer, k});
+    for (auto k : cut_points(counts.server_to_client, kDownCutPoints, 0, 0)) points.push_back({Direction::ServerToClient, k});
     int retried = 0;
     for (const auto& p : points) {
         const bool up = p.direction == Direction::ClientToServer;
