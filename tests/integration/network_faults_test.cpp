@@ -22,9 +22,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -41,11 +45,11 @@ constexpr int kMessages = 16;    // in the top mailbox
 constexpr int kSubMessages = 4;  // in its child
 // Cut points per command: spread evenly over a whole run, plus some more in
 // its first bytes (greeting, login, LIST), where a cut fails the connect itself.
-constexpr int kCutPoints = 8;
+constexpr int kCutPoints = 88;
 constexpr int kEarlyCutPoints = 12;
 // A restore's: more client to server (inside the APPEND literals) than back.
-constexpr int kUpCutPoints = 6;
-constexpr int kDownCutPoints = 3;
+constexpr int kUpCutPoints = 60;
+constexpr int kDownCutPoints = 30;
 
 std::string message(int i) {
     std::string body;
@@ -167,6 +171,52 @@ struct Source {
     }
 };
 
+// Cut points run on two workers, each with its own proxy, stores and output
+// folder: most of a point's time is spent waiting (fsync, the server), and a
+// hundred points per command must fit in CI's time.
+constexpr int kWorkers = 2;
+
+// Runs check(index, worker) for every index in [0, count) on kWorkers threads.
+// Catch2's macros are not thread-safe, so a check returns what went wrong ("":
+// all well) and the caller CHECKs the list: "point N: what".
+std::vector<std::string> on_workers(std::size_t count,
+                                    const std::function<std::string(std::size_t index, int worker)>& check) {
+    std::atomic<std::size_t> next{0};
+    std::mutex mutex;
+    std::vector<std::string> failures;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWorkers; ++w)
+        threads.emplace_back([&, w] {
+            for (std::size_t i = next++; i < count; i = next++) {
+                std::string why;
+                try {
+                    why = check(i, w);
+                } catch (const std::exception& e) {
+                    why = e.what();
+                }
+                if (why.empty()) continue;
+                std::lock_guard lock(mutex);
+                failures.push_back("point " + std::to_string(i) + ": " + why);
+            }
+        });
+    for (auto& t : threads) t.join();
+    return failures;
+}
+
+std::vector<std::unique_ptr<FaultProxy>> proxies() {
+    std::vector<std::unique_ptr<FaultProxy>> out;
+    for (int w = 0; w < kWorkers; ++w)
+        out.push_back(std::make_unique<FaultProxy>(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"),
+                                                   std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT"))));
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+}
+
 class Stopwatch {
 public:
     double seconds() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
@@ -179,8 +229,7 @@ private:
 
 TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls", "[integration][network]") {
     if (!have_dovecot_env()) return;
-    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
-    auto open = [&] {
+    auto open = [](const FaultProxy& proxy) {
         int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -203,16 +252,16 @@ TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls", "[int
     };
     for (Action action : {Action::Cut, Action::Stall}) {
         INFO((action == Action::Cut ? "cut" : "stall"));
-        proxy.reset_counts();
+        FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
         proxy.set_fault({action, Direction::ServerToClient, 7, false});
-        int fd = open();
+        int fd = open(proxy);
         bool timed_out = false;
         std::string got = read_all(fd, timed_out);
         ::close(fd);
         CHECK(got == "* OK [C");  // 7 bytes of Dovecot's greeting
         CHECK(timed_out == (action == Action::Stall));
         // Only the first connection: the next one gets the whole greeting.
-        fd = open();
+        fd = open(proxy);
         char buffer[512];
         ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         ::close(fd);
@@ -261,34 +310,37 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
 
     // Each cut point against a fresh store: the cut lands at the same place
     // of a whole first backup (a greeting, a LIST, a FETCH literal, a commit).
-    int points = 0, cli_retries = 0;
-    double cut_seconds = 0, check_seconds = 0;
-    for (std::uint64_t k : cut_points(total, kCutPoints, kEarlyCutPoints, prelude)) {
-        INFO("cut after " << k << " of " << total << " bytes, server to client");
-        const std::string name = "b" + std::to_string(points++);
-        auto config = config_for(name, {});
+    const auto points = cut_points(total, kCutPoints, kEarlyCutPoints, prelude);
+    auto workers = proxies();
+    std::atomic<int> cli_retries{0};
+    auto failures = on_workers(points.size(), [&](std::size_t i, int w) -> std::string {
+        FaultProxy& proxy = *workers[w];
+        const std::string name = "b" + std::to_string(i);
+        const auto out = dir.path / ("w" + std::to_string(w));
+        std::filesystem::create_directories(out);
+        Settings s;
+        s.store = dir.path / name;
+        auto config = write_config(dir.path / (name + ".toml"), s, proxy.port(), source.top);
+        const std::string where = "cut after " + std::to_string(points[i]) + " of " + std::to_string(total) + " bytes: ";
         proxy.reset_counts();
-        proxy.set_fault({Action::Cut, Direction::ServerToClient, k, false});
-        auto cut = backup(config);
-        INFO("stderr: " << cut.err);
-        REQUIRE(cut.code == 0);
-        REQUIRE(proxy.counts().faults == 1);
+        proxy.set_fault({Action::Cut, Direction::ServerToClient, points[i], false});
+        auto cut = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, out);
+        if (cut.code != 0) return where + "exit " + std::to_string(cut.code) + ": " + cut.err;
+        if (proxy.counts().faults != 1) return where + "the proxy did not cut";
         if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++cli_retries;
-        cut_seconds += cut.seconds;
-        const Stopwatch checking;
-        auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
-        INFO("verify: " << verify.out << verify.err);
-        REQUIRE(verify.code == 0);
-        REQUIRE(store_contents(dir.path / name, source.mailboxes) == reference);
-        auto again = backup(config, {"--json"});
-        REQUIRE(again.code == 0);
-        REQUIRE(new_messages(again.out) == 0);
-        std::filesystem::remove_all(dir.path / name);
-        check_seconds += checking.seconds();
-    }
-    std::cerr << "network faults: backup cut at " << points << " points (" << cli_retries
-              << " recovered by a retry of the whole account, the others by the engine's reconnect); cut runs "
-              << cut_seconds << " s, checks " << check_seconds << " s\n";
+        auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, out);
+        if (verify.code != 0) return where + "verify: " + verify.out + verify.err;
+        if (store_contents(s.store, source.mailboxes) != reference) return where + "the store differs from an uncut one";
+        auto again = run_imapkeep_binary({"backup", "--config", config, "--account", "src", "--json"}, out);
+        if (again.code != 0 || new_messages(again.out) != 0) return where + "the next run: " + again.out + again.err;
+        std::filesystem::remove_all(s.store);
+        return "";
+    });
+    INFO(joined(failures));
+    CHECK(failures.empty());
+    std::cerr << "network faults: backup cut at " << points.size() << " points (" << cli_retries
+              << " recovered by a retry of the whole account, the others by the engine's reconnect) in "
+              << clock.seconds() << " s\n";
     CHECK(cli_retries > 0);
 
     // Every connection cut: the retries run out, with a clear message and 1 or
@@ -379,23 +431,50 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
     std::vector<Point> points;
     for (auto k : cut_points(counts.client_to_server, kUpCutPoints, kEarlyCutPoints, 400)) points.push_back({Direction::ClientToServer, k});
     for (auto k : cut_points(counts.server_to_client, kDownCutPoints, 0, 0)) points.push_back({Direction::ServerToClient, k});
-    int retried = 0;
-    for (const auto& p : points) {
-        const bool up = p.direction == Direction::ClientToServer;
-        INFO("cut after " << p.k << " bytes " << (up ? "client to server" : "server to client"));
-        root = fresh_root();
+    // Each worker restores from its own copy of the store (one run per store
+    // at a time), into roots of its own.
+    auto workers = proxies();
+    std::vector<std::string> configs;
+    std::vector<std::unique_ptr<imap::Client>> targets;
+    for (int w = 0; w < kWorkers; ++w) {
+        Settings ws = s;
+        ws.store = dir.path / ("store" + std::to_string(w));
+        copy_tree(s.store, ws.store);
+        configs.push_back(write_config(dir.path / ("w" + std::to_string(w) + ".toml"), ws, workers[w]->port(),
+                                       source.top));
+        targets.push_back(imap::connect_and_login(dovecot_options(2)));
+    }
+    std::atomic<int> retried{0};
+    auto failures = on_workers(points.size(), [&](std::size_t i, int w) -> std::string {
+        FaultProxy& proxy = *workers[w];
+        const auto& p = points[i];
+        const std::string where = "cut after " + std::to_string(p.k) + " bytes " +
+                                  (p.direction == Direction::ClientToServer ? "client to server: " : "server to client: ");
+        const std::string root = unique_name("iknr") + "w" + std::to_string(i);
+        const auto out = dir.path / ("w" + std::to_string(w));
+        std::filesystem::create_directories(out);
         proxy.reset_counts();
         proxy.set_fault({Action::Cut, p.direction, p.k, false});
-        auto cut = restore(root);
-        INFO("stderr: " << cut.err);
-        REQUIRE(cut.code == 0);
-        REQUIRE(proxy.counts().faults == 1);
+        auto cut = run_imapkeep_binary(
+            {"restore", "--config", configs[w], "--account", "src", "--to", "dst", "--prefix", root + "/"}, out);
+        std::string why;
+        if (cut.code != 0) why = "exit " + std::to_string(cut.code) + ": " + cut.err;
+        else if (proxy.counts().faults != 1) why = "the proxy did not cut";
         if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++retried;
-        REQUIRE(check_target(root));
-        delete_tree(*target, root);
-    }
+        for (const auto& [name, messages] : want) {
+            if (!why.empty()) break;
+            auto d = compare(messages, fetch_messages(*targets[w], root + "/" + name));
+            if (d.lost || d.duplicated || d.other)
+                why = name + ": " + std::to_string(d.lost) + " lost, " + std::to_string(d.duplicated) +
+                      " duplicated, " + std::to_string(d.other) + " with other flags or dates; " + cut.err;
+        }
+        delete_tree(*targets[w], root);
+        return why.empty() ? "" : where + why;
+    });
+    INFO(joined(failures));
+    CHECK(failures.empty());
     std::cerr << "network faults: restore cut at " << points.size() << " points, " << retried
-              << " of them retried\n";
+              << " of them retried, in " << clock.seconds() << " s\n";
     CHECK(retried > static_cast<int>(points.size()) / 2);
 
     // Every connection cut inside the APPENDs: 1, a clear message; the next

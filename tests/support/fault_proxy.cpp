@@ -148,11 +148,13 @@ void FaultProxy::serve(int client) {
         ssize_t n = ::recv(leg.from, buffer.data(), std::max<std::size_t>(room, 1), 0);
         if (n <= 0) return false;
         std::size_t forward = std::min(static_cast<std::size_t>(n), room);
-        if (forward > 0 && !send_all(leg.to, buffer.data(), forward)) return false;
+        {
+            // Counted before they go: whoever has received them sees them counted.
+            std::lock_guard lock(m_mutex);
+            total += forward;
+        }
         leg.forwarded += forward;
-        std::lock_guard lock(m_mutex);
-        total += forward;
-        return true;
+        return forward == 0 || send_all(leg.to, buffer.data(), forward);
     };
     auto at_limit = [&] { return down.forwarded >= down.limit || up.forwarded >= up.limit; };
     for (;;) {
