@@ -33,8 +33,8 @@ std::string seconds_text(std::chrono::milliseconds delay) {
     return text.str();
 }
 
-RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what, const Attempt& attempt,
-                              std::ostream* log, const Sleep& sleep) {
+RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what,
+                              const Attempt& attempt, std::ostream* log, const Sleep& sleep) {
     const int attempts = 1 + std::max(0, policy.retries);
     RetryOutcome outcome;
     for (int n = 1;; ++n) {
@@ -47,8 +47,8 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what
         }
         const auto delay = retry_delay(policy, n);
         if (log)
-            *log << "imapkeep: " << what << ": attempt " << n << " of " << attempts << " failed (" << *cause
-                 << "); trying again in " << seconds_text(delay) << "\n";
+            *log << "imapkeep: " << what << ": attempt " << n << " of " << attempts << " failed ("
+                 << *cause << "); trying again in " << seconds_text(delay) << "\n";
         sleep(delay);
     }
 }
@@ -57,7 +57,8 @@ namespace {
 
 template <typename Report, typename Key>
 Report* find_by(std::vector<Report>& reports, const Key& key, Key Report::*field) {
-    auto it = std::find_if(reports.begin(), reports.end(), [&](const Report& r) { return r.*field == key; });
+    auto it = std::find_if(reports.begin(), reports.end(),
+                           [&](const Report& r) { return r.*field == key; });
     return it == reports.end() ? nullptr : &*it;
 }
 
@@ -78,7 +79,8 @@ void add_counts(sync::MailboxReport& later, const sync::MailboxReport& earlier) 
     if (later.path == "unchanged" && !earlier.path.empty()) later.path = earlier.path;
 }
 
-void add_counts(archive::RestoreMailboxReport& later, const archive::RestoreMailboxReport& earlier) {
+void add_counts(archive::RestoreMailboxReport& later,
+                const archive::RestoreMailboxReport& earlier) {
     // What the earlier attempt appended, the later one found journaled.
     later.already -= std::min(later.already, earlier.appended);
     later.to_append += earlier.appended;
@@ -87,7 +89,8 @@ void add_counts(archive::RestoreMailboxReport& later, const archive::RestoreMail
     later.flags_fixed += earlier.flags_fixed;
     later.dates_not_kept += earlier.dates_not_kept;
     later.create = later.create || earlier.create;
-    for (const auto& [keyword, count] : earlier.dropped_keywords) later.dropped_keywords[keyword] += count;
+    for (const auto& [keyword, count] : earlier.dropped_keywords)
+        later.dropped_keywords[keyword] += count;
 }
 
 template <typename Report, typename Mailbox, typename Key>

@@ -12,11 +12,10 @@
 // lock the account.
 #pragma once
 
-#include <imapkeep/archive/restore.hpp>
-#include <imapkeep/sync/backup.hpp>
-
 #include <chrono>
 #include <functional>
+#include <imapkeep/archive/restore.hpp>
+#include <imapkeep/sync/backup.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,8 +23,8 @@
 namespace imapkeep::cli {
 
 struct RetryPolicy {
-    int retries = 3;             // attempts after the first one
-    double delay_seconds = 5;    // before the first retry; doubled for each next one
+    int retries = 3;           // attempts after the first one
+    double delay_seconds = 5;  // before the first retry; doubled for each next one
     static constexpr double kMaxDelaySeconds = 600;
 };
 
@@ -52,8 +51,8 @@ struct RetryOutcome {
 // (may be null) in one line:
 //   "imapkeep: backup work: attempt 1 of 4 failed (CAUSE); trying again in 5 s"
 // Exceptions from `attempt` pass through (the test stop hooks).
-RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what, const Attempt& attempt,
-                              std::ostream* log, const Sleep& sleep);
+RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what,
+                              const Attempt& attempt, std::ostream* log, const Sleep& sleep);
 
 // "0.05 s", "5 s", "2.5 s": how the delay reads in a log line.
 std::string seconds_text(std::chrono::milliseconds delay);

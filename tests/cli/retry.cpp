@@ -1,7 +1,6 @@
 #include "cli/retry.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 using namespace imapkeep;
@@ -11,7 +10,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-sync::MailboxReport mailbox(const std::string& name, std::string error = "", bool connection_lost = false) {
+sync::MailboxReport mailbox(const std::string& name, std::string error = "",
+                            bool connection_lost = false) {
     sync::MailboxReport m;
     m.name = name;
     m.path = "QRESYNC";
@@ -50,18 +50,26 @@ TEST_CASE("which backup outcomes are retried", "[retry]") {
     lost_after_connect.transient = true;
     const Case cases[] = {
         {"all good", account({mailbox("INBOX")}), std::nullopt},
-        {"connection refused", connect_failure(Kind::Network, true, "127.0.0.1:143: connection refused"),
+        {"connection refused",
+         connect_failure(Kind::Network, true, "127.0.0.1:143: connection refused"),
          "127.0.0.1:143: connection refused"},
-        {"read timeout at the greeting", connect_failure(Kind::Network, true, "read timed out"), "read timed out"},
+        {"read timeout at the greeting", connect_failure(Kind::Network, true, "read timed out"),
+         "read timed out"},
         {"bad password", connect_failure(Kind::Auth, false, "authentication failed"), std::nullopt},
-        {"certificate refused", connect_failure(Kind::Tls, false, "certificate verify failed"), std::nullopt},
-        {"host key refused", connect_failure(Kind::HostKey, false, "unknown host key"), std::nullopt},
-        {"garbage greeting", connect_failure(Kind::Protocol, false, "not an IMAP greeting"), std::nullopt},
+        {"certificate refused", connect_failure(Kind::Tls, false, "certificate verify failed"),
+         std::nullopt},
+        {"host key refused", connect_failure(Kind::HostKey, false, "unknown host key"),
+         std::nullopt},
+        {"garbage greeting", connect_failure(Kind::Protocol, false, "not an IMAP greeting"),
+         std::nullopt},
         {"LIST cut off", lost_after_connect, "socket error: EOF"},
-        {"a mailbox lost its connection", account({mailbox("INBOX"), mailbox("Sent", "socket error: EOF", true)}),
+        {"a mailbox lost its connection",
+         account({mailbox("INBOX"), mailbox("Sent", "socket error: EOF", true)}),
          "Sent: socket error: EOF"},
-        {"a mailbox the server refused", account({mailbox("INBOX", "UID FETCH failed: NO [SERVERBUG]")}), std::nullopt},
-        {"a refused and a lost mailbox", account({mailbox("A", "NO"), mailbox("B", "socket error: timed out", true)}),
+        {"a mailbox the server refused",
+         account({mailbox("INBOX", "UID FETCH failed: NO [SERVERBUG]")}), std::nullopt},
+        {"a refused and a lost mailbox",
+         account({mailbox("A", "NO"), mailbox("B", "socket error: timed out", true)}),
          "B: socket error: timed out"},
     };
     for (const auto& c : cases) {
@@ -101,8 +109,8 @@ TEST_CASE("retry delays double from retry_delay and are capped", "[retry]") {
         milliseconds expected;
     };
     const Case cases[] = {
-        {5, 1, milliseconds(5000)},   {5, 2, milliseconds(10000)},  {5, 3, milliseconds(20000)},
-        {0.05, 1, milliseconds(50)},  {0.05, 4, milliseconds(400)}, {0, 3, milliseconds(0)},
+        {5, 1, milliseconds(5000)},    {5, 2, milliseconds(10000)},    {5, 3, milliseconds(20000)},
+        {0.05, 1, milliseconds(50)},   {0.05, 4, milliseconds(400)},   {0, 3, milliseconds(0)},
         {5, 20, milliseconds(600000)}, {600, 1, milliseconds(600000)},
     };
     for (const auto& c : cases) {
@@ -111,7 +119,8 @@ TEST_CASE("retry delays double from retry_delay and are capped", "[retry]") {
     }
 }
 
-TEST_CASE("run_with_retries stops on success, on a lasting failure, and after the last retry", "[retry]") {
+TEST_CASE("run_with_retries stops on success, on a lasting failure, and after the last retry",
+          "[retry]") {
     struct Case {
         const char* what;
         int retries;
@@ -124,11 +133,23 @@ TEST_CASE("run_with_retries stops on success, on a lasting failure, and after th
     const std::optional<std::string> ok, lost = "socket error: EOF";
     const Case cases[] = {
         {"first attempt succeeds", 3, {ok}, 1, false, {}, ""},
-        {"second attempt succeeds", 3, {lost, ok}, 2, false, {milliseconds(100)},
-         "imapkeep: backup work: attempt 1 of 4 failed (socket error: EOF); trying again in 0.1 s\n"},
-        {"retries run out", 2, {lost, lost, lost}, 3, true, {milliseconds(100), milliseconds(200)},
+        {"second attempt succeeds",
+         3,
+         {lost, ok},
+         2,
+         false,
+         {milliseconds(100)},
+         "imapkeep: backup work: attempt 1 of 4 failed (socket error: EOF); trying again in 0.1 "
+         "s\n"},
+        {"retries run out",
+         2,
+         {lost, lost, lost},
+         3,
+         true,
+         {milliseconds(100), milliseconds(200)},
          "imapkeep: backup work: attempt 1 of 3 failed (socket error: EOF); trying again in 0.1 s\n"
-         "imapkeep: backup work: attempt 2 of 3 failed (socket error: EOF); trying again in 0.2 s\n"},
+         "imapkeep: backup work: attempt 2 of 3 failed (socket error: EOF); trying again in 0.2 "
+         "s\n"},
         {"retries = 0: one attempt", 0, {lost}, 1, true, {}, ""},
     };
     for (const auto& c : cases) {

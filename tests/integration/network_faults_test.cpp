@@ -7,15 +7,6 @@
 //
 // Owns user1's mailboxes named iknetNNN (and below), and user2's roots
 // iknrNNN: nothing else touches them.
-#include "integration/imapkeep_process.hpp"
-#include "integration/restore_support.hpp"
-#include "support/fault_proxy.hpp"
-#include "test_env.hpp"
-
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -23,12 +14,19 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
+
+#include "integration/imapkeep_process.hpp"
+#include "integration/restore_support.hpp"
+#include "support/fault_proxy.hpp"
+#include "test_env.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -56,16 +54,21 @@ std::string message(int i) {
     for (int line = 0; line < 30 + (i % 7) * 15; ++line)
         body += "line " + std::to_string(line) + " of message " + std::to_string(i) +
                 ": the quick brown fox jumps over the lazy dog\r\n";
-    return "From: net@example.org\r\nTo: user1@example.org\r\nSubject: network fault " + std::to_string(i) +
-           "\r\nMessage-ID: <" + std::to_string(i) + "@netfault>\r\n\r\n" + body;
+    return "From: net@example.org\r\nTo: user1@example.org\r\nSubject: network fault " +
+           std::to_string(i) + "\r\nMessage-ID: <" + std::to_string(i) + "@netfault>\r\n\r\n" +
+           body;
 }
 
 std::vector<std::string> flags_for(int i) {
     switch (i % 4) {
-    case 0: return {"\\Seen"};
-    case 1: return {"\\Flagged", "$Net"};
-    case 2: return {};
-    default: return {"\\Answered", "\\Seen"};
+        case 0:
+            return {"\\Seen"};
+        case 1:
+            return {"\\Flagged", "$Net"};
+        case 2:
+            return {};
+        default:
+            return {"\\Answered", "\\Seen"};
     }
 }
 
@@ -84,9 +87,11 @@ std::string write_config(const std::filesystem::path& path, const Settings& s, i
     f << "retries = " << s.retries << "\nretry_delay = " << s.retry_delay << "\n\n"
       << "[store]\npath = \"" << s.store.string() << "\"\n";
     for (int user : {1, 2}) {
-        f << "\n[[account]]\nname = \"" << (user == 1 ? "src" : "dst") << "\"\nhost = \"127.0.0.1\"\nport = "
-          << proxy_port << "\ntls = \"none\"\nallow_plaintext_auth = true\nconnections = 1\ntimeout = " << s.timeout
-          << "\nuser = \"" << test_user(user) << "\"\npassword = \"" << test_password(user) << "\"\n";
+        f << "\n[[account]]\nname = \"" << (user == 1 ? "src" : "dst")
+          << "\"\nhost = \"127.0.0.1\"\nport = " << proxy_port
+          << "\ntls = \"none\"\nallow_plaintext_auth = true\nconnections = 1\ntimeout = "
+          << s.timeout << "\nuser = \"" << test_user(user) << "\"\npassword = \""
+          << test_password(user) << "\"\n";
         if (user == 1) f << "mailboxes = [\"" << mailbox << "\", \"" << mailbox << "/*\"]\n";
     }
     f.close();
@@ -97,7 +102,8 @@ std::string write_config(const std::filesystem::path& path, const Settings& s, i
 // What a store holds of each mailbox: content hash, flags, date; sorted.
 using Contents = std::map<std::string, std::vector<TargetMessage>>;
 
-Contents store_contents(const std::filesystem::path& store, const std::vector<std::string>& mailboxes) {
+Contents store_contents(const std::filesystem::path& store,
+                        const std::vector<std::string>& mailboxes) {
     auto catalog = store::open_sqlite_catalog((store / "catalog.sqlite").string());
     Contents out;
     for (const auto& m : mailboxes) out[m] = catalog_messages(*catalog, "src", m);
@@ -111,7 +117,8 @@ std::uint64_t new_messages(const std::string& json_text) {
 
 // Cut points: `count` spread evenly over (0, total), plus `early` ones over
 // the first `early_span` bytes.
-std::vector<std::uint64_t> cut_points(std::uint64_t total, int count, int early, std::uint64_t early_span) {
+std::vector<std::uint64_t> cut_points(std::uint64_t total, int count, int early,
+                                      std::uint64_t early_span) {
     std::vector<std::uint64_t> points;
     for (int i = 1; i <= early; ++i) points.push_back(early_span * i / (early + 1));
     for (int i = 1; i <= count; ++i) points.push_back(total * i / (count + 1));
@@ -154,8 +161,8 @@ struct Source {
         admin->create(top + "/Sub");
         std::vector<imap::Client::Tag> tags;
         for (int i = 0; i < kMessages + kSubMessages; ++i)
-            tags.push_back(admin->submit_append(i < kMessages ? top : top + "/Sub", flags_for(i), std::nullopt,
-                                                message(i)));
+            tags.push_back(admin->submit_append(i < kMessages ? top : top + "/Sub", flags_for(i),
+                                                std::nullopt, message(i)));
         for (const auto& t : tags) admin->finish_append(t);
     }
     ~Source() {
@@ -179,8 +186,8 @@ constexpr int kWorkers = 2;
 // Runs check(index, worker) for every index in [0, count) on kWorkers threads.
 // Catch2's macros are not thread-safe, so a check returns what went wrong ("":
 // all well) and the caller CHECKs the list: "point N: what".
-std::vector<std::string> on_workers(std::size_t count,
-                                    const std::function<std::string(std::size_t index, int worker)>& check) {
+std::vector<std::string> on_workers(
+    std::size_t count, const std::function<std::string(std::size_t index, int worker)>& check) {
     std::atomic<std::size_t> next{0};
     std::mutex mutex;
     std::vector<std::string> failures;
@@ -218,16 +225,17 @@ std::string joined(const std::vector<std::string>& lines) {
 }
 
 class Stopwatch {
-public:
+  public:
     double seconds() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
 
-private:
+  private:
     Clock::time_point m_start = Clock::now();
 };
 
 }  // namespace
 
-TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls", "[integration][network]") {
+TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls",
+          "[integration][network]") {
     if (!have_dovecot_env()) return;
     auto open = [](const FaultProxy& proxy) {
         int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -252,7 +260,8 @@ TEST_CASE("the fault proxy forwards exactly K bytes, then cuts or stalls", "[int
     };
     for (Action action : {Action::Cut, Action::Stall}) {
         INFO((action == Action::Cut ? "cut" : "stall"));
-        FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+        FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"),
+                         std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
         proxy.set_fault({action, Direction::ServerToClient, 7, false});
         int fd = open(proxy);
         bool timed_out = false;
@@ -278,7 +287,8 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
     if (!have_dovecot_env()) return;
     const Stopwatch clock;
     Source source;
-    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"),
+                     std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
     TempDir dir;
     ::chmod(dir.path.c_str(), 0700);
     auto config_for = [&](const std::string& name, Settings s) {
@@ -321,7 +331,8 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         Settings s;
         s.store = dir.path / name;
         auto config = write_config(dir.path / (name + ".toml"), s, proxy.port(), source.top);
-        const std::string where = "cut after " + std::to_string(points[i]) + " of " + std::to_string(total) + " bytes: ";
+        const std::string where =
+            "cut after " + std::to_string(points[i]) + " of " + std::to_string(total) + " bytes: ";
         proxy.reset_counts();
         proxy.set_fault({Action::Cut, Direction::ServerToClient, points[i], false});
         auto cut = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, out);
@@ -330,17 +341,21 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++cli_retries;
         auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, out);
         if (verify.code != 0) return where + "verify: " + verify.out + verify.err;
-        if (store_contents(s.store, source.mailboxes) != reference) return where + "the store differs from an uncut one";
-        auto again = run_imapkeep_binary({"backup", "--config", config, "--account", "src", "--json"}, out);
-        if (again.code != 0 || new_messages(again.out) != 0) return where + "the next run: " + again.out + again.err;
+        if (store_contents(s.store, source.mailboxes) != reference)
+            return where + "the store differs from an uncut one";
+        auto again =
+            run_imapkeep_binary({"backup", "--config", config, "--account", "src", "--json"}, out);
+        if (again.code != 0 || new_messages(again.out) != 0)
+            return where + "the next run: " + again.out + again.err;
         std::filesystem::remove_all(s.store);
         return "";
     });
     INFO(joined(failures));
     CHECK(failures.empty());
-    std::cerr << "network faults: backup cut at " << points.size() << " points (" << cli_retries
-              << " recovered by a retry of the whole account, the others by the engine's reconnect) in "
-              << clock.seconds() << " s\n";
+    std::cerr
+        << "network faults: backup cut at " << points.size() << " points (" << cli_retries
+        << " recovered by a retry of the whole account, the others by the engine's reconnect) in "
+        << clock.seconds() << " s\n";
     CHECK(cli_retries > 0);
 
     // Every connection cut: the retries run out, with a clear message and 1 or
@@ -362,30 +377,37 @@ TEST_CASE("backup cut after K bytes, for every K over a whole run, retries and c
         INFO("stderr: " << cut.err);
         CHECK(cut.code == code);
         CHECK(cut.err.find("attempt 2 of 3 failed") != std::string::npos);
-        CHECK(cut.err.find("imapkeep: backup src: gave up after 3 attempts: ") != std::string::npos);
+        CHECK(cut.err.find("imapkeep: backup src: gave up after 3 attempts: ") !=
+              std::string::npos);
         proxy.set_fault({});
-        auto verify = run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
+        auto verify =
+            run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path);
         CHECK(verify.code == 0);
         auto next = backup(config);
         CHECK(next.code == 0);
-        CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path).code == 0);
+        CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path)
+                  .code == 0);
         CHECK(store_contents(dir.path / name, source.mailboxes) == reference);
     }
     std::cerr << "network faults: backup part took " << clock.seconds() << " s\n";
 }
 
-TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and appends each message once",
-          "[integration][network][restore]") {
+TEST_CASE(
+    "restore cut after K bytes, inside APPEND literals too, retries and appends each message once",
+    "[integration][network][restore]") {
     if (!have_dovecot_env()) return;
     const Stopwatch clock;
     Source source;
-    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"),
+                     std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
     TempDir dir;
     ::chmod(dir.path.c_str(), 0700);
     Settings s;
     s.store = dir.path / "store";
     auto config = write_config(dir.path / "config.toml", s, proxy.port(), source.top);
-    REQUIRE(run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code == 0);
+    REQUIRE(
+        run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code ==
+        0);
     const Contents want = store_contents(s.store, source.mailboxes);
     auto target = imap::connect_and_login(dovecot_options(2));
     // A retry settles the target before it compares (as after a kill); 100 ms
@@ -397,8 +419,9 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
 
     int roots = 0;
     auto restore = [&](const std::string& root) {
-        return run_imapkeep_binary(
-            {"restore", "--config", config, "--account", "src", "--to", "dst", "--prefix", root + "/"}, dir.path);
+        return run_imapkeep_binary({"restore", "--config", config, "--account", "src", "--to",
+                                    "dst", "--prefix", root + "/"},
+                                   dir.path);
     };
     auto check_target = [&](const std::string& root) {
         for (const auto& [name, messages] : want) {
@@ -421,16 +444,18 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
     REQUIRE(check_target(root));
     delete_tree(*target, root);
     const auto counts = proxy.counts();
-    std::cerr << "network faults: an uncut restore sends " << counts.client_to_server << " bytes and reads "
-              << counts.server_to_client << "\n";
+    std::cerr << "network faults: an uncut restore sends " << counts.client_to_server
+              << " bytes and reads " << counts.server_to_client << "\n";
 
     struct Point {
         Direction direction;
         std::uint64_t k;
     };
     std::vector<Point> points;
-    for (auto k : cut_points(counts.client_to_server, kUpCutPoints, kEarlyCutPoints, 400)) points.push_back({Direction::ClientToServer, k});
-    for (auto k : cut_points(counts.server_to_client, kDownCutPoints, 0, 0)) points.push_back({Direction::ServerToClient, k});
+    for (auto k : cut_points(counts.client_to_server, kUpCutPoints, kEarlyCutPoints, 400))
+        points.push_back({Direction::ClientToServer, k});
+    for (auto k : cut_points(counts.server_to_client, kDownCutPoints, 0, 0))
+        points.push_back({Direction::ServerToClient, k});
     // Each worker restores from its own copy of the store (one run per store
     // at a time), into roots of its own.
     auto workers = proxies();
@@ -440,8 +465,8 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
         Settings ws = s;
         ws.store = dir.path / ("store" + std::to_string(w));
         copy_tree(s.store, ws.store);
-        configs.push_back(write_config(dir.path / ("w" + std::to_string(w) + ".toml"), ws, workers[w]->port(),
-                                       source.top));
+        configs.push_back(write_config(dir.path / ("w" + std::to_string(w) + ".toml"), ws,
+                                       workers[w]->port(), source.top));
         targets.push_back(imap::connect_and_login(dovecot_options(2)));
     }
     std::atomic<int> retried{0};
@@ -449,24 +474,37 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
         FaultProxy& proxy = *workers[w];
         const auto& p = points[i];
         const std::string where = "cut after " + std::to_string(p.k) + " bytes " +
-                                  (p.direction == Direction::ClientToServer ? "client to server: " : "server to client: ");
+                                  (p.direction == Direction::ClientToServer ? "client to server: "
+                                                                            : "server to client: ");
         const std::string root = unique_name("iknr") + "w" + std::to_string(i);
         const auto out = dir.path / ("w" + std::to_string(w));
         std::filesystem::create_directories(out);
         proxy.reset_counts();
         proxy.set_fault({Action::Cut, p.direction, p.k, false});
-        auto cut = run_imapkeep_binary(
-            {"restore", "--config", configs[w], "--account", "src", "--to", "dst", "--prefix", root + "/"}, out);
+        auto cut = run_imapkeep_binary({"restore", "--config", configs[w], "--account", "src",
+                                        "--to", "dst", "--prefix", root + "/"},
+                                       out);
         std::string why;
-        if (cut.code != 0) why = "exit " + std::to_string(cut.code) + ": " + cut.err;
-        else if (proxy.counts().faults != 1) why = "the proxy did not cut";
+        if (cut.code != 0)
+            why = "exit " + std::to_string(cut.code) + ": " + cut.err;
+        else if (proxy.counts().faults != 1)
+            why = "the proxy did not cut";
         if (cut.err.find("attempt 1 of 4 failed") != std::string::npos) ++retried;
         for (const auto& [name, messages] : want) {
             if (!why.empty()) break;
             auto d = compare(messages, fetch_messages(*targets[w], root + "/" + name));
             if (d.lost || d.duplicated || d.other)
-                why = name + ": " + std::to_string(d.lost) + " lost, " + std::to_string(d.duplicated) +
-                      " duplicated, " + std::to_string(d.other) + " with other flags or dates; " + cut.err;
+                why = name + ": " + std::to_string(d.lost) + " lost, " +
+                      std::to_string(d.duplicated) + " duplicated, " + std::to_string(d.other) +
+                      " with other flags or dates; " + cut.err;
+        }
+        if (why.empty()) {
+            // The next run finds everything there and appends nothing.
+            auto again = run_imapkeep_binary({"restore", "--config", configs[w], "--account", "src", "--to",
+                                              "dst", "--prefix", root + "/", "--json"},
+                                             out);
+            if (again.code != 0 || nlohmann::json::parse(again.out)["totals"]["appended"] != 0)
+                why = "the next run: " + again.out + again.err;
         }
         delete_tree(*targets[w], root);
         return why.empty() ? "" : where + why;
@@ -484,11 +522,13 @@ TEST_CASE("restore cut after K bytes, inside APPEND literals too, retries and ap
     Settings two = s;
     two.retries = 2;
     auto config_two = write_config(dir.path / "two.toml", two, proxy.port(), source.top);
-    auto lasting = run_imapkeep_binary(
-        {"restore", "--config", config_two, "--account", "src", "--to", "dst", "--prefix", root + "/"}, dir.path);
+    auto lasting = run_imapkeep_binary({"restore", "--config", config_two, "--account", "src",
+                                        "--to", "dst", "--prefix", root + "/"},
+                                       dir.path);
     INFO("stderr: " << lasting.err);
     CHECK(lasting.code == 1);
-    CHECK(lasting.err.find("imapkeep: restore src -> dst: gave up after 3 attempts: connection lost") !=
+    CHECK(lasting.err.find(
+              "imapkeep: restore src -> dst: gave up after 3 attempts: connection lost") !=
           std::string::npos);
     proxy.set_fault({});
     CHECK(restore(root).code == 0);
@@ -501,14 +541,17 @@ TEST_CASE("a server that stalls mid-literal: the read timeout ends the run, with
           "[integration][network][stall]") {
     if (!have_dovecot_env()) return;
     Source source;
-    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"), std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
+    FaultProxy proxy(env("IMAPKEEP_TEST_HOST").value_or("127.0.0.1"),
+                     std::stoi(*env("IMAPKEEP_TEST_IMAP_PORT")));
     TempDir dir;
     ::chmod(dir.path.c_str(), 0700);
     Settings s;
     s.store = dir.path / "reference";
     auto reference = write_config(dir.path / "reference.toml", s, proxy.port(), source.top);
     proxy.reset_counts();
-    REQUIRE(run_imapkeep_binary({"backup", "--config", reference, "--account", "src"}, dir.path).code == 0);
+    REQUIRE(
+        run_imapkeep_binary({"backup", "--config", reference, "--account", "src"}, dir.path).code ==
+        0);
     const std::uint64_t total = proxy.counts().server_to_client;
 
     s.store = dir.path / "stalled";
@@ -518,11 +561,12 @@ TEST_CASE("a server that stalls mid-literal: the read timeout ends the run, with
     // Half way through a whole backup is inside a FETCH literal.
     proxy.set_fault({Action::Stall, Direction::ServerToClient, total / 2, true});
     const double cpu_before = children_cpu_seconds();
-    auto stalled = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);
+    auto stalled =
+        run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);
     const double cpu = children_cpu_seconds() - cpu_before;
     INFO("stderr: " << stalled.err);
-    std::cerr << "network faults: stalled backup ended after " << stalled.seconds << " s, using " << cpu
-              << " s of CPU\n";
+    std::cerr << "network faults: stalled backup ended after " << stalled.seconds << " s, using "
+              << cpu << " s of CPU\n";
     CHECK((stalled.code == 1 || stalled.code == 3));
     CHECK(stalled.seconds < 15);
     CHECK(stalled.seconds >= 2);  // two attempts, each waited for its timeout
@@ -532,7 +576,55 @@ TEST_CASE("a server that stalls mid-literal: the read timeout ends the run, with
     CHECK(proxy.counts().faults >= 2);
 
     proxy.set_fault({});
-    CHECK(run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code == 0);
-    CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path).code == 0);
-    CHECK(store_contents(s.store, source.mailboxes) == store_contents(dir.path / "reference", source.mailboxes));
+    CHECK(run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path).code ==
+          0);
+    CHECK(run_imapkeep_binary({"verify", "--config", config, "--account", "src"}, dir.path).code ==
+          0);
+    CHECK(store_contents(s.store, source.mailboxes) ==
+          store_contents(dir.path / "reference", source.mailboxes));
+}
+
+// Found by the restore cut points: a cut that loses the answer to a CREATE
+// (the server executed it) and a retry whose LIST runs before the dead
+// session's CREATE lands. The retry's CREATE then says ALREADYEXISTS: the
+// mailbox is there, maybe with messages the cut attempt appended, and is
+// restored into as an existing one. The proxy hides the mailbox from LIST to
+// make that moment happen every time.
+TEST_CASE("restore into a mailbox that appears after its LIST: ALREADYEXISTS is not a failure",
+          "[integration][network][restore]") {
+    if (!have_dovecot_env()) return;
+    Source source;
+    TempDir dir;
+    Store store{dir.path};
+    sync::AccountConfig src;
+    src.name = "src";
+    src.connect = dovecot_options(1);
+    src.mailboxes = {source.top, source.top + "/*"};
+    src.connections = 1;
+    REQUIRE(store.backup(src).error.empty());
+    const auto want = catalog_messages(*store.catalog, "src", source.top);
+
+    // What the cut attempt left: the mailbox created, its first half appended.
+    auto target = imap::connect_and_login(dovecot_options(2));
+    const std::string root = unique_name("iknh");
+    target->create(root + "/" + source.top);
+    for (int i = 0; i < kMessages / 2; ++i) target->append(root + "/" + source.top, flags_for(i), std::nullopt, message(i));
+
+    ImapProxy proxy({"--hide-listed", root});
+    sync::AccountConfig dst;
+    dst.name = "dst";
+    dst.connect = proxy.options(2);
+    archive::RestoreOptions options;
+    options.source_account = "src";
+    options.prefix = root + "/";
+    options.resume_after_kill = true;
+    options.settle_quiet = std::chrono::milliseconds(100);
+    auto report = archive::restore_account(dst, *store.catalog, *store.messages, options);
+    INFO(describe(report));
+    CHECK_FALSE(report.failed());
+    auto got = fetch_messages(*target, root + "/" + source.top);
+    auto diff = compare(want, got);
+    CHECK(diff.lost == 0);
+    CHECK(diff.duplicated == 0);
+    delete_tree(*target, root);
 }

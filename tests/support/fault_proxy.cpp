@@ -63,7 +63,8 @@ FaultProxy::FaultProxy(const std::string& upstream_host, int upstream_port)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
     if (m_listen < 0 || ::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(m_listen, 64) != 0 || ::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::listen(m_listen, 64) != 0 ||
+        ::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
         std::string why = std::strerror(errno);
         if (m_listen >= 0) ::close(m_listen);
         ::close(m_wake[0]);
@@ -144,7 +145,8 @@ void FaultProxy::serve(int client) {
     std::array<char, 16 * 1024> buffer;
     auto pump = [&](Leg& leg, std::uint64_t& total) {
         // At the limit already: leave the bytes where they are.
-        std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), leg.limit - leg.forwarded));
+        std::size_t room = static_cast<std::size_t>(
+            std::min<std::uint64_t>(buffer.size(), leg.limit - leg.forwarded));
         ssize_t n = ::recv(leg.from, buffer.data(), std::max<std::size_t>(room, 1), 0);
         if (n <= 0) return false;
         std::size_t forward = std::min(static_cast<std::size_t>(n), room);

@@ -25,7 +25,7 @@
 namespace imapkeep::testing {
 
 class FaultProxy {
-public:
+  public:
     enum class Direction { ServerToClient, ClientToServer };
     enum class Action { None, Cut, Stall };
     struct Fault {
@@ -51,7 +51,7 @@ public:
     Counts counts() const;
     void reset_counts();
 
-private:
+  private:
     struct Shared;
     void accept_loop();
     void serve(int client);
