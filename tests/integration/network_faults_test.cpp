@@ -6,7 +6,7 @@
 // an uncut one, and a target that holds each message exactly once.
 //
 // Owns user1's mailboxes named iknetNNN (and below), and user2's roots
-// iknrNNN: nothing else touches them.
+// iknrNNN and iknhNNN: nothing else touches them.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
