@@ -110,7 +110,7 @@ private:
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
-        const bool existed = m_existing.contains(canonical(mr.target));
+        bool existed = m_existing.contains(canonical(mr.target));
         m_report.mailboxes.push_back(mr);
         auto& report = m_report.mailboxes.back();
         try {
@@ -118,12 +118,12 @@ private:
                 report.create = true;
                 // A dry run sends nothing that changes the target (no CREATE).
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
-                m_client->create(mr.target);
-                m_existing.insert(canonical(mr.target));
+                existed = !create_target(mr.target);
+                report.create = !existed;
             }
             if (list.empty()) return;  // nothing to look for or append
             if (existed && m_options.resume_after_kill && !m_options.dry_run &&
-                !detail::wait_until_settled(*m_client, mr.target))
+                !detail::wait_until_settled(*m_client, mr.target, m_options.settle_quiet))
                 report.error = "the target kept changing for a minute; restored anyway";
             // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
             // only looks.
@@ -145,6 +145,29 @@ private:
         } catch (const imap::Error& e) {
             report.error = e.what();
         }
+    }
+
+    // CREATE; false when the mailbox turned out to exist already. A cut or
+    // killed run's CREATE can land after this run's LIST (the server finishes
+    // the dead session's commands): that mailbox may hold what the other run
+    // appended, so it is restored into as an existing one, never as empty.
+    bool create_target(const std::string& name) {
+        try {
+            m_client->create(name);
+        } catch (const imap::CommandFailed& e) {
+            if (e.code_name() != "ALREADYEXISTS" && !listed_now(name)) throw;
+            m_existing.insert(canonical(name));
+            return false;
+        }
+        m_existing.insert(canonical(name));
+        return true;
+    }
+
+    // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.
+    bool listed_now(const std::string& name) {
+        for (const auto& e : m_client->list("", name))
+            if (canonical(e.name) == canonical(name)) return true;
+        return false;
     }
 
     void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,

@@ -52,9 +52,10 @@ Verbosity verbosity_of(const Options& o) {
 
 int run_app(int argc, const char* const* argv, const Services& services, Io& io) {
     CLI::App app{"imapkeep: incremental, crash-safe IMAP backups into a SQLite catalog and a "
-                 "Maildir++ tree.\n\nExit codes: 0 ok, 1 some mailboxes failed, 2 usage or config "
-                 "error, 3 connection/TLS/authentication failure, 75 temporary failure or store "
-                 "locked.",
+                 "Maildir++ tree.\n\nNetwork failures are retried (config keys retries, retry_delay).\n"
+                 "Exit codes: 0 ok, 1 some mailboxes failed (or the connection kept dropping), 2 usage "
+                 "or config error, 3 no working connection (network after the retries, TLS, host key, "
+                 "authentication), 75 store locked or temporary failure.",
                  "imapkeep"};
     app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);
     // At most one; none is handled after parsing, so that a mistyped command

@@ -3,10 +3,12 @@
 // returns an exit code (exit_codes.hpp) and writes only to Io.
 //
 // Exit codes: 0 all done; 1 some message or mailbox failed (each reported),
-// or an export was not published; 2 usage (bad --at, unknown account, both or
-// neither of --account/--url, bad URL, output path taken); 3 connection, TLS
-// or authentication failure; 75 temporary failure, store locked, or the
-// restore stopped by the test hook (kStopAfterEnv).
+// the restore's connection kept dropping after the target was reached (it
+// retries first, retry.hpp), or an export was not published; 2 usage (bad
+// --at, unknown account, both or neither of --account/--url, bad URL, output
+// path taken); 3 the target was never reached (network after the retries,
+// TLS, authentication); 75 store locked, a network failure of export --url
+// (no retries), or the restore stopped by the test hook (kStopAfterEnv).
 #pragma once
 
 #include "cli/commands.hpp"

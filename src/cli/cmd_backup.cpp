@@ -5,15 +5,18 @@
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/progress.hpp"
+#include "cli/retry.hpp"
 
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/util/utf8.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace imapkeep::cli {
 
@@ -36,6 +39,39 @@ sync::AccountReport failed_account(const std::string& name, const std::exception
         report.error_kind = ce->kind();
         report.transient = ce->transient();
     }
+    return report;
+}
+
+struct AccountRun {
+    const Services& services;
+    store::Catalog& catalog;
+    store::MessageStore& messages;
+    const sync::BackupOptions& options;
+};
+
+// One account, run again while it fails on the network (retry.hpp).
+sync::AccountReport backup_with_retries(const AccountRun& run, const sync::AccountConfig& account,
+                                        const RetryPolicy& policy, Io& io, Verbosity verbosity) {
+    const std::string what = "backup " + account.name;
+    sync::AccountReport report;
+    auto attempt = [&](int n) {
+        sync::AccountReport r;
+        try {
+            r = run.services.backup_account(account, run.catalog, run.messages, run.options);
+        } catch (const sync::StopRequested&) {
+            throw;
+        } catch (const std::exception& e) {
+            r = failed_account(account.name, e);
+        }
+        if (n > 1) merge_earlier_attempt(r, report);
+        report = std::move(r);
+        return retry_cause(report);
+    };
+    auto outcome = run_with_retries(policy, what, attempt, verbosity == Verbosity::Quiet ? nullptr : &io.err,
+                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    if (outcome.gave_up && outcome.attempts > 1)
+        io.err << "imapkeep: " << what << ": gave up after " << outcome.attempts
+               << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
     return report;
 }
 
@@ -90,9 +126,11 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         bar = std::make_unique<ProgressBar>(progress, io.err, terminal_width(2));
 
     std::vector<sync::AccountReport> reports;
+    const AccountRun account_run{services, *catalog, *messages, options};
     for (const sync::AccountConfig* account : selected) {
         try {
-            reports.push_back(services.backup_account(*account, *catalog, *messages, options));
+            reports.push_back(backup_with_retries(account_run, *account, config.retry_for(account->name), io,
+                                                  args.verbosity));
         } catch (const sync::StopRequested&) {
             // The test hook stands for a kill: leave the run unfinished, as a
             // kill would.
@@ -100,8 +138,6 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
             io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps (" << kStopAfterEnv
                    << ")\n";
             return kExitTempFail;
-        } catch (const std::exception& e) {
-            reports.push_back(failed_account(account->name, e));
         }
     }
     if (bar) bar->stop();

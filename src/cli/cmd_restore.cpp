@@ -3,6 +3,7 @@
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
+#include "cli/retry.hpp"
 
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/time_spec.hpp>
@@ -13,16 +14,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <thread>
 
 namespace imapkeep::cli {
 
 namespace {
-
-int exit_code_for(const archive::RestoreReport& r) {
-    if (r.connect_failed) return r.transient ? kExitTempFail : kExitConnect;
-    if (!r.error.empty() && r.transient) return kExitTempFail;
-    return r.failed() ? kExitPartial : kExitOk;
-}
 
 std::uint64_t keywords_dropped(const archive::RestoreMailboxReport& m) {
     std::uint64_t n = 0;
@@ -51,6 +47,30 @@ void print_losses(Io& io, const archive::RestoreMailboxReport& m) {
     if (m.dates_not_kept)
         io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target) << ": " << plural(m.dates_not_kept, "message")
                << " without their original date (the target set its own INTERNALDATE)\n";
+}
+
+// The restore, run again while it fails on the network (retry.hpp). A retry
+// resumes the way a run after a kill does: the server may still be executing
+// APPENDs the cut connection had sent, so each existing target mailbox settles
+// first, and what landed is found by SHA-256 instead of being appended twice.
+archive::RestoreReport restore_with_retries(const sync::AccountConfig& target, store::Catalog& catalog,
+                                            store::MessageStore& messages, archive::RestoreOptions options,
+                                            const RetryPolicy& policy, const std::string& what, Io& io,
+                                            Verbosity verbosity) {
+    archive::RestoreReport report;
+    auto attempt = [&](int n) {
+        if (n > 1) options.resume_after_kill = true;
+        auto r = archive::restore_account(target, catalog, messages, options);
+        if (n > 1) merge_earlier_attempt(r, report);
+        report = std::move(r);
+        return retry_cause(report);
+    };
+    auto outcome = run_with_retries(policy, what, attempt, verbosity == Verbosity::Quiet ? nullptr : &io.err,
+                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    if (outcome.gave_up && outcome.attempts > 1)
+        io.err << "imapkeep: " << what << ": gave up after " << outcome.attempts
+               << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+    return report;
 }
 
 }  // namespace
@@ -186,9 +206,13 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     if (auto last = catalog->last_run("restore"); last && !last->finished_at) options.resume_after_kill = true;
     if (!args.dry_run) run_id = catalog->begin_run("restore", run.started_at);
 
+    if (const char* v = std::getenv(kSettleEnv); v && *v)
+        options.settle_quiet = std::chrono::milliseconds(std::strtoull(v, nullptr, 10));
+
     archive::RestoreReport report;
     try {
-        report = archive::restore_account(*target, *catalog, *messages, options);
+        report = restore_with_retries(*target, *catalog, *messages, options, config.retry_for(target->name),
+                                      "restore " + args.account + " -> " + args.to, io, args.verbosity);
     } catch (const archive::RestoreStopped&) {
         io.err << "imapkeep: restore stopped after " << options.stop_after_appends << " APPENDs (" << kStopAfterEnv << ")\n";
         return kExitTempFail;

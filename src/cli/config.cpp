@@ -111,6 +111,20 @@ public:
                           std::to_string(max));
         return n->as_integer()->get();
     }
+    // An integer or a float (e.g. a delay in seconds: 5, 0.05).
+    std::optional<double> number(std::string_view key, double min, double max) {
+        const toml::node* n = node(key);
+        if (!n) return std::nullopt;
+        std::optional<double> v;
+        if (n->is_integer()) v = static_cast<double>(n->as_integer()->get());
+        if (n->is_floating_point()) v = n->as_floating_point()->get();
+        if (!v || !(*v >= min && *v <= max)) {
+            std::ostringstream range;
+            range << "expected a number between " << min << " and " << max;
+            fail(key, range.str());
+        }
+        return v;
+    }
     std::optional<std::string> choice(std::string_view key, std::initializer_list<const char*> allowed) {
         auto v = string(key, true);
         if (!v) return v;
@@ -219,6 +233,14 @@ std::string local_user() {
 }
 
 constexpr std::int64_t kMaxTimeout = 24 * 3600;
+constexpr std::int64_t kMaxRetries = 100;
+
+// retries and retry_delay, over `defaults` (the top-level keys for an account).
+RetryPolicy parse_retry(TableReader& r, RetryPolicy defaults) {
+    if (auto n = r.integer("retries", 0, kMaxRetries)) defaults.retries = static_cast<int>(*n);
+    if (auto d = r.number("retry_delay", 0, RetryPolicy::kMaxDelaySeconds)) defaults.delay_seconds = *d;
+    return defaults;
+}
 
 transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
                                 const std::string& base_dir, const std::string& account) {
@@ -358,6 +380,7 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         c.connect_timeout = std::chrono::seconds(*t);
         c.read_timeout = std::chrono::seconds(*t);
     }
+    config.account_retry[account.name] = parse_retry(r, config.retry);
     c.allow_plaintext_auth = r.boolean("allow_plaintext_auth").value_or(false);
     c.compress = r.boolean("compress").value_or(false);
     for (auto& e : r.strings("disable_extensions").value_or(std::vector<std::string>{})) {
@@ -392,6 +415,11 @@ const sync::AccountConfig* Config::find_account(std::string_view name) const {
     return nullptr;
 }
 
+RetryPolicy Config::retry_for(std::string_view account) const {
+    auto it = account_retry.find(account);
+    return it == account_retry.end() ? retry : it->second;
+}
+
 std::string resolve_path(const std::string& path, const std::string& base_dir) {
     if (path == "~" || path.rfind("~/", 0) == 0) {
         const char* home = std::getenv("HOME");
@@ -414,6 +442,7 @@ Config parse_config(std::string_view text, const std::string& file) {
     config.file = file;
     const std::string base_dir = base_dir_of(file);
     TableReader top(root, "", file);
+    config.retry = parse_retry(top, RetryPolicy{});
 
     const toml::table* store = top.table("store");
     if (!store) top.fail_at(1, "store.path", "missing: where should the backup go?");

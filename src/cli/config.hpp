@@ -15,7 +15,11 @@
 //   directory and $HOME.
 #pragma once
 
+#include "cli/retry.hpp"
+
 #include <imapkeep/sync/backup.hpp>
+
+#include <map>
 
 #include <stdexcept>
 #include <string>
@@ -45,8 +49,13 @@ struct Config {
     // (tls_verify = false, ...).
     std::vector<std::string> warnings;
     std::vector<SecretFile> secret_files;
+    // retries / retry_delay: the top-level keys, and each account's own.
+    RetryPolicy retry;
+    std::map<std::string, RetryPolicy, std::less<>> account_retry;
 
     const sync::AccountConfig* find_account(std::string_view name) const;
+    // The account's retry policy (its own keys over the top-level ones).
+    RetryPolicy retry_for(std::string_view account) const;
 };
 
 // Parses TOML text; `file` names it in messages and anchors relative paths.

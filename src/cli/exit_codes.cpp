@@ -3,22 +3,26 @@
 namespace imapkeep::cli {
 
 int exit_code_for(const std::vector<sync::AccountReport>& reports) {
-    bool permanent = false, transient = false, partial = false;
+    bool never_connected = false, partial = false;
     for (const auto& account : reports) {
         if (account.connect_failed) {
-            (account.transient ? transient : permanent) = true;
+            never_connected = true;
         } else if (!account.error.empty()) {
             // Connected, then lost the account (e.g. LIST failed, connection
             // dropped): the mailboxes not reached are not backed up.
-            (account.transient ? transient : partial) = true;
+            partial = true;
         }
         for (const auto& mailbox : account.mailboxes)
             if (mailbox.failed()) partial = true;
     }
-    if (permanent) return kExitConnect;
-    if (transient) return kExitTempFail;
+    if (never_connected) return kExitConnect;
     if (partial) return kExitPartial;
     return kExitOk;
+}
+
+int exit_code_for(const archive::RestoreReport& report) {
+    if (report.connect_failed) return kExitConnect;
+    return report.failed() ? kExitPartial : kExitOk;
 }
 
 int worse_exit_code(int a, int b) {

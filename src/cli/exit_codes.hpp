@@ -2,12 +2,16 @@
 // layers below record graded failures in their reports.
 //
 //   0   all good
-//   1   some mailboxes failed (each listed, the others done)
+//   1   some mailboxes failed (each listed, the others done), also when the
+//       connection kept dropping after the account had connected
 //   2   usage or config error
-//   3   connection, TLS, host key or authentication failure
-//   75  temporary failure (EX_TEMPFAIL) or lock busy
+//   3   the account never got a working connection: TLS, host key or
+//       authentication failure, or the network (after the retries, retry.hpp)
+//   75  temporary local failure (EX_TEMPFAIL): the store is locked by another
+//       run, cannot be opened, or the run cannot be recorded
 #pragma once
 
+#include <imapkeep/archive/restore.hpp>
 #include <imapkeep/sync/backup.hpp>
 
 #include <string>
@@ -23,12 +27,18 @@ enum ExitCode : int {
     kExitTempFail = 75,
 };
 
-// The worst outcome across accounts, in this order: a permanent connection or
-// auth failure (3: a human must act), then a transient one (75: cron will try
-// again), then failed mailboxes or an account-level error after connecting (1).
+// The worst outcome across accounts, once retries are done: an account that
+// never connected (3), then failed mailboxes or an account-level error after
+// connecting (1). A network failure left after the retries is reported like
+// any other, not deferred to cron with 75.
 int exit_code_for(const std::vector<sync::AccountReport>& reports);
 
-// The more serious of two exit codes, in the order exit_code_for uses:
+// The same for a restore: 3 when the target was never reached, 1 when the run
+// failed partway (a message, a mailbox, or the connection after the retries).
+int exit_code_for(const archive::RestoreReport& report);
+
+// The more serious of two exit codes (a local temporary failure ranks above a
+// partial run):
 // 3 > 75 > 1 > 0 (2 outranks everything: nothing ran).
 int worse_exit_code(int a, int b);
 

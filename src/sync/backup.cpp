@@ -261,12 +261,15 @@ class Worker {
                 // The connection died: reconnect once and try the mailbox again.
                 m_client.reset();
                 report.errors = {e.what()};
+                report.connection_lost = true;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
                 report.errors = {e.what()};
+                report.connection_lost = e.transient();
                 break;
             } catch (const std::exception& e) {
                 report.errors = {e.what()};
+                report.connection_lost = false;
                 break;
             }
         }

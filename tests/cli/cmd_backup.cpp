@@ -21,7 +21,9 @@ namespace {
 // connection would.
 struct ScriptedEngine {
     std::map<std::string, sync::AccountReport> reports;
-    std::map<std::string, std::string> throws;  // account -> "auth" | "stop"
+    std::map<std::string, std::string> throws;  // account -> "auth" | "stop" | "refused"
+    // Reports returned by the first calls for an account, in order (then `reports`).
+    std::map<std::string, std::vector<sync::AccountReport>> attempts;
     std::vector<std::string> called;
     sync::BackupOptions last_options;
 
@@ -35,6 +37,14 @@ struct ScriptedEngine {
             if (t != throws.end() && t->second == "auth")
                 throw imap::ConnectError(imap::ConnectError::Kind::Auth, "LOGIN failed");
             if (t != throws.end() && t->second == "stop") throw sync::StopRequested{};
+            if (t != throws.end() && t->second == "refused")
+                throw imap::ConnectError(imap::ConnectError::Kind::Network, "connection refused");
+            if (auto& queue = attempts[account.name]; !queue.empty()) {
+                sync::AccountReport r = queue.front();
+                queue.erase(queue.begin());
+                r.account = account.name;
+                return r;
+            }
             auto it = reports.find(account.name);
             sync::AccountReport r = it == reports.end() ? sync::AccountReport{} : it->second;
             r.account = account.name;
@@ -176,4 +186,68 @@ TEST_CASE("the stop-after test hook reaches the engine", "[backup]") {
     ::unsetenv(cli::kStopAfterEnv);
     CHECK(r.code == 0);
     CHECK(engine.last_options.stop_after_steps == 7);
+}
+
+TEST_CASE("an account whose connection dropped is run again, and the run counts every attempt", "[backup][retry]") {
+    CliFixture f;
+    f.write_config("retries = 2\nretry_delay = 0.001\n");
+    ScriptedEngine engine;
+    auto cut = mailbox("INBOX", 3);
+    cut.errors.push_back("socket error: EOF");
+    cut.connection_lost = true;
+    sync::AccountReport first;
+    first.mailboxes = {cut};
+    engine.attempts["work"] = {first};
+    engine.reports["work"].mailboxes = {mailbox("INBOX", 2)};
+
+    auto r = f.run({"backup", "--config", f.config}, engine.services());
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(engine.called == std::vector<std::string>{"work", "work", "home"});
+    CHECK(r.err == "imapkeep: backup work: attempt 1 of 3 failed (INBOX: socket error: EOF); trying again in 0.001 s\n");
+    CHECK(r.out.rfind("work: 1 mailboxes, 5 new", 0) == 0);
+}
+
+TEST_CASE("retries that run out: 3 when the account never connected, 1 when it did", "[backup][retry]") {
+    struct Case {
+        const char* what;
+        bool connects;
+        int code;
+        const char* err_has;
+    };
+    const Case cases[] = {
+        {"refused every time", false, 3, "imapkeep: backup work: gave up after 3 attempts: connection refused\n"},
+        {"cut every time", true, 1, "imapkeep: backup work: gave up after 3 attempts: INBOX: socket error: EOF\n"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CliFixture f;
+        f.write_config("retries = 2\nretry_delay = 0\n");
+        ScriptedEngine engine;
+        if (c.connects) {
+            auto cut = mailbox("INBOX", 1);
+            cut.errors.push_back("socket error: EOF");
+            cut.connection_lost = true;
+            engine.reports["work"].mailboxes = {cut};
+        } else {
+            engine.throws["work"] = "refused";
+        }
+        auto r = f.run({"backup", "--config", f.config, "-q"}, engine.services());
+        INFO(r.err);
+        CHECK(r.code == c.code);
+        CHECK(engine.called == std::vector<std::string>{"work", "work", "work", "home"});
+        CHECK(r.err.find(c.err_has) != std::string::npos);
+        CHECK(r.err.find("attempt 1 of 3") == std::string::npos);  // -q: no retry lines
+    }
+}
+
+TEST_CASE("an authentication failure is not retried", "[backup][retry]") {
+    CliFixture f;
+    f.write_config("retries = 5\nretry_delay = 0\n");
+    ScriptedEngine engine;
+    engine.throws["work"] = "auth";
+    auto r = f.run({"backup", "--config", f.config}, engine.services());
+    CHECK(r.code == 3);
+    CHECK(engine.called == std::vector<std::string>{"work", "home"});
+    CHECK(r.err.find("attempt") == std::string::npos);
 }

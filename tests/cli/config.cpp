@@ -71,6 +71,13 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"exclude with number", kStore + kAccount + "exclude = [\"Junk\", 3]\n", f + "7: account.exclude",
          "non-empty strings"},
         {"timeout zero", kStore + kAccount + "timeout = 0\n", f + "7: account.timeout", "between 1 and"},
+        {"retries negative", kStore + kAccount + "retries = -1\n", f + "7: account.retries", "between 0 and 100"},
+        {"retries fractional", kStore + kAccount + "retries = 1.5\n", f + "7: account.retries", "an integer"},
+        {"retry_delay as string", kStore + kAccount + "retry_delay = \"5s\"\n", f + "7: account.retry_delay",
+         "expected a number between 0 and 600"},
+        {"retry_delay negative", kStore + kAccount + "retry_delay = -0.5\n", f + "7: account.retry_delay",
+         "between 0 and 600"},
+        {"top-level retries too many", "retries = 1000\n" + kStore + kAccount, f + "1: retries", "between 0 and 100"},
         {"empty string", kStore + kAccount + "ca_file = \"\"\n", f + "7: account.ca_file", "must not be empty"},
         {"ssh unknown key", kStore + kAccount + "[account.ssh]\ncommand = \"imap\"\nproxy = \"x\"\n",
          f + "9: account.ssh.proxy", "unknown key"},
@@ -235,6 +242,19 @@ command = "/usr/lib/dovecot/imap"
     CHECK(exec.connect.host == "mail.home.lan");
 }
 
+TEST_CASE("retries and retry_delay: defaults, top level, per account", "[config][retry]") {
+    const std::string text = "retries = 5\nretry_delay = 0.05\n" + kStore + kAccount + "retries = 0\n" +
+                             "[[account]]\nname = \"home\"\nhost = \"h\"\nuser = \"u\"\nretry_delay = 2\n";
+    Config c = parse_config(text, "t.toml");
+    CHECK(c.retry_for("work").retries == 0);
+    CHECK(c.retry_for("work").delay_seconds == 0.05);
+    CHECK(c.retry_for("home").retries == 5);
+    CHECK(c.retry_for("home").delay_seconds == 2.0);
+    Config plain = parse_config(kStore + kAccount, "t.toml");
+    CHECK(plain.retry_for("work").retries == 3);
+    CHECK(plain.retry_for("work").delay_seconds == 5.0);
+}
+
 TEST_CASE("ports default by TLS mode and IPv6 forward targets parse", "[config]") {
     struct Case {
         const char* extra;
@@ -290,7 +310,7 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
                             "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth", "compress", "disable_extensions",
                             "mailboxes", "exclude", "expunged", "connections", "timeout", "sync_path", "command",
                             "identity", "passphrase_command", "known_hosts", "accept_new_host_key", "forward",
-                            "keepalive", "tls_fingerprint", "allow_readable_secrets"}) {
+                            "keepalive", "tls_fingerprint", "allow_readable_secrets", "retries", "retry_delay"}) {
         INFO(key);
         std::regex documented("(^|\\n)(# )?" + std::string(key) + " = ");
         CHECK(std::regex_search(text.str(), documented));

@@ -57,18 +57,51 @@ TEST_CASE("exit codes from run reports", "[exit]") {
         {"all good", {ok_account("a"), ok_account("b")}, 0},
         {"one mailbox failed", {ok_account("a"), failed_mailbox("b")}, 1},
         {"account lost after connecting", {lost_account("a", false)}, 1},
-        {"account lost, transient", {lost_account("a", true)}, 75},
+        // Retries are done by then (retry.hpp): what is left is reported, not
+        // deferred to cron with 75.
+        {"account lost, transient", {lost_account("a", true)}, 1},
         {"bad password", {connect_failure("a", Kind::Auth, false)}, 3},
         {"TLS failure", {connect_failure("a", Kind::Tls, false)}, 3},
         {"host key refused", {connect_failure("a", Kind::HostKey, false)}, 3},
-        {"network down", {connect_failure("a", Kind::Network, true)}, 75},
+        {"network down: never connected", {connect_failure("a", Kind::Network, true)}, 3},
         {"auth beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Auth, false)}, 3},
         {"auth beats transient", {connect_failure("a", Kind::Network, true), connect_failure("b", Kind::Auth, false)}, 3},
-        {"transient beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Network, true)}, 75},
+        {"no connection beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Network, true)}, 3},
+        {"lost connection and failed mailbox", {lost_account("a", true), failed_mailbox("b")}, 1},
     };
     for (const auto& c : cases) {
         INFO(c.what);
         CHECK(exit_code_for(c.reports) == c.code);
+    }
+}
+
+TEST_CASE("restore exit codes: 3 without a connection, 1 when it failed partway", "[exit]") {
+    auto restore = [](bool connect_failed, bool transient, std::string error, bool mailbox_fails) {
+        archive::RestoreReport r;
+        r.connect_failed = connect_failed;
+        r.transient = transient;
+        r.error = std::move(error);
+        archive::RestoreMailboxReport m;
+        m.source = "INBOX";
+        if (mailbox_fails) m.failures.push_back({1, 7, "server said NO"});
+        r.mailboxes.push_back(m);
+        return r;
+    };
+    struct Case {
+        const char* what;
+        archive::RestoreReport report;
+        int code;
+    };
+    const Case cases[] = {
+        {"all appended", restore(false, false, "", false), 0},
+        {"one message refused", restore(false, false, "", true), 1},
+        {"connection lost partway, retries done", restore(false, true, "connection lost: EOF", false), 1},
+        {"network down from the start", restore(true, true, "connection refused", false), 3},
+        {"bad password", restore(true, false, "authentication failed", false), 3},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CHECK(exit_code_for(c.report) == c.code);
     }
 }
 

@@ -22,6 +22,10 @@ Rewrites (add new ones as functions in CLIENT_REWRITES / SERVER_REWRITES):
   --cut-once-at "WORDS"           the first client line holding WORDS (e.g.
                                   "UID STORE") is not forwarded: that connection
                                   is cut instead, once per proxy
+  --hide-listed PREFIX            LIST responses for mailboxes whose name starts
+                                  with PREFIX are dropped (a mailbox created
+                                  after the LIST, as a cut connection's CREATE
+                                  that lands late)
 Connections in COMPRESS=DEFLATE cannot be rewritten: leave compression off.
 """
 import argparse
@@ -103,6 +107,9 @@ def server_rewrites(args):
             return line
 
         out.append(hide)
+    for prefix in args.hide_listed or []:
+        listed = re.compile(rb'^\* LIST \([^)]*\) (?:NIL|"(?:[^"\\]|\\.)*") "?' + re.escape(prefix.encode()))
+        out.append(lambda line, cmd, listed=listed: None if listed.match(line) else line)
     if args.permanent_flags is not None:
         flags = args.permanent_flags.encode()
         out.append(lambda line, cmd: re.sub(rb"\[PERMANENTFLAGS \([^)]*\)\]",
@@ -139,6 +146,10 @@ def pump(src, dst, rewrites, track_commands):
                     command.name = parts[1].upper() if len(parts) > 1 else b""
                 for rewrite in rewrites:
                     line = rewrite(line, command)
+                    if line is None:  # dropped (never a line announcing a literal)
+                        break
+                if line is None:
+                    continue
                 out += line + b"\r\n"
                 m = LITERAL.search(line)
                 pending_literal = int(m.group(1)) if m else 0
@@ -182,6 +193,7 @@ def main():
     p.add_argument("--hide-capability", action="append")
     p.add_argument("--permanent-flags")
     p.add_argument("--cut-once-at")
+    p.add_argument("--hide-listed", action="append")
     serve(p.parse_args())
 
 

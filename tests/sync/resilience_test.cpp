@@ -3,6 +3,8 @@
 // flag high-water mark stays, so the next run tries the reconcile again.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
@@ -132,6 +134,37 @@ TEST_CASE("one failing mailbox never stops the others, on any number of connecti
             CHECK(dropped);
         }
     }
+}
+
+// The CLI runs an account again when a mailbox failed because its connection
+// died (cli/retry.hpp), and only then: it must be told which failure is which.
+TEST_CASE("a mailbox whose connection keeps dying is marked connection_lost, a refused one is not",
+          "[sync][retry]") {
+    ModelFixture f;
+    f.account.connections = 1;
+    for (const char* name : {"A", "B", "D"}) {
+        f.server.add_mailbox(name);
+        f.server.append(name, message(name));
+    }
+    f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
+        if (c.name != "EXAMINE") return;
+        if (c.text.find("EXAMINE B") != std::string::npos) reply = c.tag + " NO [SERVERBUG] B is broken\r\n";
+        if (c.text.find("EXAMINE D") != std::string::npos) {
+            reply.clear();
+            drop = true;  // every time, also after the engine's own reconnect
+        }
+    };
+    auto report = f.backup();
+    std::map<std::string, const sync::MailboxReport*> by_name;
+    for (const auto& m : report.mailboxes) by_name[m.name] = &m;
+    REQUIRE(by_name.count("A"));
+    REQUIRE(by_name.count("B"));
+    REQUIRE(by_name.count("D"));
+    CHECK_FALSE(by_name["A"]->failed());
+    CHECK(by_name["B"]->failed());
+    CHECK_FALSE(by_name["B"]->connection_lost);
+    CHECK(by_name["D"]->failed());
+    CHECK(by_name["D"]->connection_lost);
 }
 
 // Invariant 3: a step that finds its work already done records it and goes on.

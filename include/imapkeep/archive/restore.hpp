@@ -40,6 +40,7 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/sync/backup.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -59,6 +60,8 @@ struct RestoreOptions {
     // executing the APPENDs it had sent, so each existing target mailbox is
     // watched until it stops changing before it is compared (target_settle).
     bool resume_after_kill = false;
+    // How long a target mailbox must stay unchanged to count as settled.
+    std::chrono::milliseconds settle_quiet{1000};
     std::size_t pipeline_depth = 32;            // APPENDs in flight at most
     std::size_t journal_batch = 32;             // journal entries per catalog commit
     // Test hook: when the Nth APPEND of the run completes, stop as a kill would:

@@ -58,6 +58,9 @@ struct MailboxReport {
     bool created = false, deleted = false, renamed = false, uidvalidity_reset = false;
     std::string renamed_from;
     std::vector<std::string> errors;
+    // The error is the connection dying (EOF, reset, timeout): another attempt
+    // may succeed where this one did not.
+    bool connection_lost = false;
     bool failed() const { return !errors.empty(); }
 };
 
