@@ -63,14 +63,12 @@ inline bool have_server(ServerKind kind) {
     return env(kind == ServerKind::Dovecot ? "IMAPKEEP_TEST_IMAP_PORT" : "IMAPKEEP_TEST_CYRUS_PORT").has_value();
 }
 
-// Plain-TCP LOGIN as user1/2/3 (passN) on either server.
+// Plain-TCP LOGIN as user1/2/3 on either server (same passwords, from the env).
 inline imap::ConnectOptions server_options(ServerKind kind, int user = 1) {
     if (kind == ServerKind::Dovecot) return dovecot_options(user);
     imap::ConnectOptions o = dovecot_options(user);
     o.port = std::stoi(env("IMAPKEEP_TEST_CYRUS_PORT").value_or("143"));
-    o.user = "user" + std::to_string(user);
-    std::string pw = "pass" + std::to_string(user);
-    o.password = [pw] { return pw; };
+    o.user = "user" + std::to_string(user);  // same users and passwords as Dovecot (up.sh)
     return o;
 }
 
