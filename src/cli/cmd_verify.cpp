@@ -1,10 +1,12 @@
-// imapkeep verify [--server]: re-hash every stored file against the catalog,
-// and with --server compare UIDs and flags with what the server has now.
-// The server is only read (EXAMINE, UID FETCH FLAGS).
+// imapkeep verify [--server] [--repair]: re-hash every stored file against the
+// catalog; with --server compare UIDs and flags with what the server has now;
+// with --repair fetch missing or damaged files again (repair.hpp). The server
+// is only read (EXAMINE, UID FETCH).
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
+#include "cli/repair.hpp"
 
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -144,6 +146,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             continue;
         }
         std::size_t problems = 0;
+        std::vector<store::VerifyProblem> damaged;
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
             nlohmann::json file = {{"file", p.file}, {"problem", p.kind}};
             if (!p.actual_file.empty()) file["actual_file"] = p.actual_file;
@@ -158,7 +161,32 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                 continue;
             }
             ++problems;
+            damaged.push_back(p);
             io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << "\n";
+        }
+        if (args.repair && !damaged.empty()) {
+            try {
+                for (const auto& r : repair_files(*account, *id, *catalog, *messages, damaged)) {
+                    if (r.repaired) {
+                        --problems;
+                        if (args.verbosity != Verbosity::Quiet)
+                            io.err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
+                                   << util::printable_utf8(r.where) << ", now " << messages->absolute(r.new_file)
+                                   << ")\n";
+                    } else {
+                        io.err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
+                               << util::printable_utf8(r.reason) << "\n";
+                    }
+                    for (auto& f : a["files"])
+                        if (f["file"] == r.file) f["repair"] = r.repaired ? "repaired" : r.reason;
+                }
+            } catch (const imap::ConnectError& e) {
+                io.err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
+                code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
+            } catch (const imap::Error& e) {
+                io.err << account->name << ": repair stopped: " << util::printable_utf8(e.what()) << "\n";
+                code = worse_exit_code(code, kExitTempFail);
+            }
         }
         if (problems) code = worse_exit_code(code, kExitPartial);
         if (!args.json && args.verbosity != Verbosity::Quiet)

@@ -41,6 +41,7 @@ struct BackupArgs {
 struct VerifyArgs {
     std::vector<std::string> accounts;
     bool server = false;
+    bool repair = false;  // fetch missing or damaged files again (repair.hpp)
     bool json = false;
     Verbosity verbosity = Verbosity::Normal;
 };

@@ -45,6 +45,10 @@ struct Config {
     // (tls_verify = false, ...).
     std::vector<std::string> warnings;
     std::vector<SecretFile> secret_files;
+    // "FILE:LINE: account.password: ..." for each account that will need a
+    // password and names no source: an error unless IMAPKEEP_PASSWORD is set
+    // (app.cpp checks it before anything runs, so it is exit 2, not 3).
+    std::vector<std::string> accounts_without_password;
 
     const sync::AccountConfig* find_account(std::string_view name) const;
 };
