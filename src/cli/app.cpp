@@ -185,7 +185,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     }
     for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
     if (o.verbose >= 2) trace_connections(config, io.err);
-    if (int code = check_password_sources(config, io.err); code != kExitOk) return code;
+    // Only commands that log in need the passwords: status works without.
+    const bool logs_in = backup->parsed() || restore->parsed() || (verify->parsed() && (o.server || o.repair));
+    if (logs_in)
+        if (int code = check_password_sources(config, io.err); code != kExitOk) return code;
     auto exposed = secret_exposure(config.secret_files);
     for (const auto& e : exposed.errors) io.err << "imapkeep: " << e << "\n";
     if (!exposed.errors.empty()) return kExitUsage;

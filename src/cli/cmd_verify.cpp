@@ -115,6 +115,18 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
     return diffs;
 }
 
+// "UID 7 of INBOX, Message-ID <a@b>": which message a damaged file held.
+std::string message_name(store::Catalog& catalog, const std::map<store::Id, std::string>& mailbox_names,
+                         store::Id message_id) {
+    auto m = catalog.message_by_id(message_id);
+    if (!m) return "not in the catalog";
+    auto mb = mailbox_names.find(m->mailbox_id);
+    std::string text = "UID " + std::to_string(m->uid) + " of " + (mb == mailbox_names.end() ? "?" : mb->second);
+    if (m->expunged_at) text += ", expunged on the server";
+    if (!m->message_id.empty()) text += ", Message-ID " + m->message_id;
+    return text;
+}
+
 std::string uid_list(const UidSet& set) {
     std::string text = set.to_string();
     if (text.size() > 60) text = text.substr(0, 57) + "...";
@@ -147,6 +159,8 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         }
         std::size_t problems = 0;
         std::vector<store::VerifyProblem> damaged;
+        std::map<store::Id, std::string> mailbox_names;
+        for (const auto& mb : catalog->mailboxes(*id, true)) mailbox_names[mb.id] = mb.name;
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
             nlohmann::json file = {{"file", p.file}, {"problem", p.kind}};
             if (!p.actual_file.empty()) file["actual_file"] = p.actual_file;
@@ -162,7 +176,8 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             }
             ++problems;
             damaged.push_back(p);
-            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << "\n";
+            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
+                   << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")\n";
         }
         if (args.repair && !damaged.empty()) {
             try {

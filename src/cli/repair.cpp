@@ -1,10 +1,9 @@
 #include "cli/repair.hpp"
 
-#include <imapkeep/imap/connect.hpp>
-#include <imapkeep/wire/framer.hpp>
-
 #include <ctime>
 #include <filesystem>
+#include <imapkeep/imap/connect.hpp>
+#include <imapkeep/wire/framer.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,7 +15,8 @@ namespace {
 // A FETCH body streamed straight into a store tmp/ file.
 class PendingSink : public wire::LiteralSink {
   public:
-    explicit PendingSink(std::unique_ptr<store::PendingMessage> pending) : m_pending(std::move(pending)) {}
+    explicit PendingSink(std::unique_ptr<store::PendingMessage> pending)
+        : m_pending(std::move(pending)) {}
     ~PendingSink() override {
         if (m_pending) m_pending->discard();
     }
@@ -35,9 +35,10 @@ struct Damaged {
 
 // UID FETCH uid BODY.PEEK[] into a pending file; nullptr when the server
 // sent no body (the UID is gone).
-std::unique_ptr<store::PendingMessage> fetch_body(imap::Client& client, store::MessageStore& messages,
-                                                  const std::string& account, const std::string& folder,
-                                                  std::uint32_t uid) {
+std::unique_ptr<store::PendingMessage> fetch_body(imap::Client& client,
+                                                  store::MessageStore& messages,
+                                                  const std::string& account,
+                                                  const std::string& folder, std::uint32_t uid) {
     std::unique_ptr<PendingSink> sink;
     std::unique_ptr<store::PendingMessage> body;
     client.set_body_sink_factory([&](std::string_view, std::uint64_t) -> wire::LiteralSink* {
@@ -68,21 +69,24 @@ std::unique_ptr<store::PendingMessage> fetch_body(imap::Client& client, store::M
 
 // Writes the fetched copy as a backup writes a new message, records it, and
 // only then removes the damaged file.
-RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d, const store::MailboxRecord& mailbox,
-                         const std::string& account, store::Catalog& catalog, store::MessageStore& messages) {
+RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d,
+                         const store::MailboxRecord& mailbox, const std::string& account,
+                         store::Catalog& catalog, store::MessageStore& messages) {
     const auto& m = d.message;
     RepairOutcome outcome{d.problem.file, false, "", "", ""};
     body.set_internaldate(m.internaldate);
     body.finish();
     if (body.size() != m.size || body.sha256_hex() != m.sha256) {
         body.discard();
-        outcome.reason = "the server's copy differs from the backup (" + std::to_string(body.size()) +
-                         " bytes, SHA-256 " + body.sha256_hex().substr(0, 12) + "...; the backup has " +
-                         std::to_string(m.size) + " bytes, " + m.sha256.substr(0, 12) + "...): left as it is";
+        outcome.reason =
+            "the server's copy differs from the backup (" + std::to_string(body.size()) +
+            " bytes, SHA-256 " + body.sha256_hex().substr(0, 12) + "...; the backup has " +
+            std::to_string(m.size) + " bytes, " + m.sha256.substr(0, 12) + "...): left as it is";
         return outcome;
     }
     messages.sync_pending();
-    outcome.new_file = messages.commit(body, account, mailbox.folder, m.uid, m.internaldate, m.flags);
+    outcome.new_file =
+        messages.commit(body, account, mailbox.folder, m.uid, m.internaldate, m.flags);
     messages.sync_committed();
     catalog.begin();
     try {
@@ -101,23 +105,28 @@ RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d, const st
     return outcome;
 }
 
-RepairOutcome repair_one(imap::Client& client, const Damaged& d, const store::MailboxRecord& mailbox,
-                         const std::string& account, store::Catalog& catalog, store::MessageStore& messages) {
+RepairOutcome repair_one(imap::Client& client, const Damaged& d,
+                         const store::MailboxRecord& mailbox, const std::string& account,
+                         store::Catalog& catalog, store::MessageStore& messages) {
     auto body = fetch_body(client, messages, account, mailbox.folder, d.message.uid);
     if (!body)
-        return {d.problem.file, false, "",
-                "the server no longer has UID " + std::to_string(d.message.uid) + " of " + mailbox.name, ""};
+        return {
+            d.problem.file, false, "",
+            "the server no longer has UID " + std::to_string(d.message.uid) + " of " + mailbox.name,
+            ""};
     return write_copy(*body, d, mailbox, account, catalog, messages);
 }
 
 // Every message of one mailbox, over one EXAMINE.
-void repair_mailbox(imap::Client& client, const store::MailboxRecord& mailbox, const std::vector<Damaged>& damaged,
-                    const std::string& account, store::Catalog& catalog, store::MessageStore& messages,
+void repair_mailbox(imap::Client& client, const store::MailboxRecord& mailbox,
+                    const std::vector<Damaged>& damaged, const std::string& account,
+                    store::Catalog& catalog, store::MessageStore& messages,
                     std::vector<RepairOutcome>& out) {
     auto fail_all = [&](const std::string& reason) {
         for (const auto& d : damaged) out.push_back({d.problem.file, false, "", reason, ""});
     };
-    if (mailbox.deleted_at) return fail_all("the mailbox " + mailbox.name + " was deleted on the server");
+    if (mailbox.deleted_at)
+        return fail_all("the mailbox " + mailbox.name + " was deleted on the server");
     imap::SelectData selected;
     try {
         selected = client.select(mailbox.name, true);
@@ -127,8 +136,8 @@ void repair_mailbox(imap::Client& client, const store::MailboxRecord& mailbox, c
     for (const auto& d : damaged) {
         if (d.message.expunged_at) {
             out.push_back({d.problem.file, false, "",
-                           "the server no longer has UID " + std::to_string(d.message.uid) + " of " + mailbox.name +
-                               " (expunged; this is the attic's copy)",
+                           "the server no longer has UID " + std::to_string(d.message.uid) +
+                               " of " + mailbox.name + " (expunged; this is the attic's copy)",
                            ""});
             continue;
         }
@@ -167,7 +176,8 @@ std::vector<RepairOutcome> repair_files(const sync::AccountConfig& account, stor
         std::size_t first = out.size();
         repair_mailbox(*client, mailboxes.at(id), damaged, account.name, catalog, messages, out);
         for (std::size_t i = first; i < out.size(); ++i)
-            out[i].where = "UID " + std::to_string(damaged[i - first].message.uid) + " of " + mailboxes.at(id).name;
+            out[i].where = "UID " + std::to_string(damaged[i - first].message.uid) + " of " +
+                           mailboxes.at(id).name;
     }
     client->logout();
     return out;

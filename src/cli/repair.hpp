@@ -11,14 +11,13 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/verify.hpp>
 #include <imapkeep/sync/backup.hpp>
-
 #include <string>
 #include <vector>
 
 namespace imapkeep::cli {
 
 struct RepairOutcome {
-    std::string file;      // the damaged file, store-relative (as verify named it)
+    std::string file;  // the damaged file, store-relative (as verify named it)
     bool repaired = false;
     std::string new_file;  // when repaired: where the good copy is now
     std::string reason;    // when not: why, e.g. "the server no longer has UID 7 of INBOX"

@@ -1,11 +1,13 @@
 // imaplib's debug trace (debug >= 4) with a user name that goes as a literal:
 // the password after it must not appear, nor its length.
+// imaplib.hpp first: it declares IMAP4::CHECK(), which Catch's macro would replace.
 #include <imapkeep/imaplib.hpp>
-
+// clang-format off
 #include <catch2/catch.hpp>
+// clang-format on
+#include <unistd.h>
 
 #include <cstdio>
-#include <unistd.h>
 
 #include "imaplib/fake_server.hpp"
 
@@ -32,7 +34,8 @@ std::string capture_stderr(F body) {
 
 }  // namespace
 
-TEST_CASE("imaplib debug 4: a literal user name does not expose the password", "[imaplib][fake][secrets]") {
+TEST_CASE("imaplib debug 4: a literal user name does not expose the password",
+          "[imaplib][fake][secrets]") {
     imaplib_test::FakeServer server(
         "S: * OK IMAP4rev1 hi\nC: {TAG} CAPABILITY\nS: * CAPABILITY IMAP4rev1\nS: {TAG} OK done\n"
         "C: {TAG} LOGIN \\{5\\}\nS: + go on\nC-BYTES: 5\nC: .*\nS: {TAG} OK in\n"
@@ -48,6 +51,7 @@ TEST_CASE("imaplib debug 4: a literal user name does not expose the password", "
     CHECK(trace.find("4hTn") == std::string::npos);
     CHECK(server.finish() == "");
     bool sent = false;
-    for (const auto& line : server.received()) sent = sent || line.find("Sk-4hTn8w") != std::string::npos;
+    for (const auto& line : server.received())
+        sent = sent || line.find("Sk-4hTn8w") != std::string::npos;
     CHECK(sent);  // it did go out, so its absence from the trace means something
 }

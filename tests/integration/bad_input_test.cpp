@@ -2,17 +2,16 @@
 // store can be wrong, run through the real imapkeep binary (against the test
 // Dovecot where a server is needed). Each case checks the exit code and that
 // stderr names the cause. The table is the documentation of what the user sees.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <regex>
 
 #include "integration/backup_support.hpp"
@@ -46,7 +45,8 @@ Run run(const std::vector<std::string>& args, const fs::path& dir, bool as_nobod
         ::dup2(o, 1);
         ::dup2(e, 2);
         ::unsetenv("IMAPKEEP_PASSWORD");
-        if (as_nobody && ::getuid() == 0 && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) _exit(125);
+        if (as_nobody && ::getuid() == 0 && (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0))
+            _exit(125);
         std::vector<char*> v;
         for (auto& a : argv) v.push_back(a.data());
         v.push_back(nullptr);
@@ -86,10 +86,12 @@ struct Scene {
                "\"\nmailboxes = [\"" + mailbox + "\"]\n" + password_line + extra;
     }
     std::string write_config(const std::string& extra = "",
-                             const std::string& password_line = "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
+                             const std::string& password_line =
+                                 "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
                              const std::string& store_path = "") const {
-        write_file(config(), "[store]\npath = \"" + (store_path.empty() ? store().string() : store_path) +
-                                 "\"\n\n" + account_text(extra, password_line));
+        write_file(config(), "[store]\npath = \"" +
+                                 (store_path.empty() ? store().string() : store_path) + "\"\n\n" +
+                                 account_text(extra, password_line));
         return config().string();
     }
     Run backup() const { return run({"backup", "--config", config().string(), "-q"}, dir); }
@@ -106,7 +108,8 @@ struct Scene {
 void set_user_version(const fs::path& catalog, std::uint32_t version) {
     std::fstream f(catalog, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(60);
-    const char bytes[4] = {char(version >> 24), char(version >> 16), char(version >> 8), char(version)};
+    const char bytes[4] = {char(version >> 24), char(version >> 16), char(version >> 8),
+                           char(version)};
     f.write(bytes, 4);
 }
 
@@ -149,7 +152,8 @@ bool can_mount() {
 struct Case {
     const char* name;
     int exit_code;
-    // Substrings of stderr; "$DIR" stands for the case's directory.
+    // Substrings of stderr; "$DIR" stands for the case's directory, "$MAILBOX"
+    // for the server mailbox the account backs up.
     std::vector<std::string> messages;
     // Prepares the scene, returns the command line.
     std::function<std::vector<std::string>(Scene&)> setup;
@@ -159,7 +163,9 @@ struct Case {
     std::function<void(Scene&, const Run&)> after = {};
 };
 
-std::vector<std::string> backup_args(const Scene& s) { return {"backup", "--config", s.config().string()}; }
+std::vector<std::string> backup_args(const Scene& s) {
+    return {"backup", "--config", s.config().string()};
+}
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
@@ -170,118 +176,167 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 const std::vector<Case>& cases() {
     static const std::vector<Case> table = {
         // --- the config file: syntax, in plain words
-        {"unterminated string", 2, {"config.toml:2: syntax error: unterminated string: the closing \" is missing"},
+        {"unterminated string",
+         2,
+         {"config.toml:2: syntax error: unterminated string: the closing \" is missing"},
          [](Scene& s) {
              write_file(s.config(), "[store]\npath = \"/var/backups\n");
              return backup_args(s);
          }},
-        {"table header without ]", 2, {"config.toml:1: syntax error: a [table] header is missing its closing ]"},
+        {"table header without ]",
+         2,
+         {"config.toml:1: syntax error: a [table] header is missing its closing ]"},
          [](Scene& s) {
              write_file(s.config(), "[store\npath = \"x\"\n");
              return backup_args(s);
          }},
-        {"duplicate key", 2, {"config.toml:12: syntax error: key \"user\" is set twice in the same table"},
+        {"duplicate key",
+         2,
+         {"config.toml:12: syntax error: key \"user\" is set twice in the same table"},
          [](Scene& s) {
              s.write_config("user = \"again\"\n");
              return backup_args(s);
          }},
-        {"unterminated array", 2, {"syntax error: unterminated array"},
+        {"unterminated array",
+         2,
+         {"syntax error: unterminated array"},
          [](Scene& s) {
              s.write_config("exclude = [\"Junk\"\nconnections = 2\n");
              return backup_args(s);
          }},
         // --- the config file: values
-        {"port is a string", 2, {"account.port: expected an integer between 1 and 65535, not the string \"abc\""},
+        {"port is a string",
+         2,
+         {"account.port: expected an integer between 1 and 65535, not the string \"abc\""},
          [](Scene& s) {
              s.write_config();
-             std::string text = std::regex_replace(slurp_file(s.config()), std::regex("port = [0-9]+"), "port = \"abc\"");
+             std::string text = std::regex_replace(slurp_file(s.config()),
+                                                   std::regex("port = [0-9]+"), "port = \"abc\"");
              write_file(s.config(), text);
              return backup_args(s);
          }},
-        {"negative timeout", 2, {"account.timeout: expected an integer between 1 and 86400, not -5"},
+        {"negative timeout",
+         2,
+         {"account.timeout: expected an integer between 1 and 86400, not -5"},
          [](Scene& s) {
              s.write_config("timeout = -5\n");
              return backup_args(s);
          }},
-        {"bad choice", 2, {"account.tls: expected one of \"implicit\", \"starttls\", \"none\", not \"ssl\""},
+        {"bad choice",
+         2,
+         {"account.tls: expected one of \"implicit\", \"starttls\", \"none\", not \"ssl\""},
          [](Scene& s) {
              s.write_config("tls = \"ssl\"\n");
              return backup_args(s);
          }},
-        {"unknown key", 2, {"account.tls_verfy: unknown key (did you mean \"tls_verify\"?)"},
+        {"unknown key",
+         2,
+         {"account.tls_verfy: unknown key (did you mean \"tls_verify\"?)"},
          [](Scene& s) {
              s.write_config("tls_verfy = true\n");
              return backup_args(s);
          }},
-        {"account name that is not a folder name", 2, {"account.name: must be letters, digits"},
+        {"account name that is not a folder name",
+         2,
+         {"account.name: must be letters, digits"},
          [](Scene& s) {
              s.write_config();
-             write_file(s.config(), replaced(slurp_file(s.config()), "name = \"bad\"", "name = \"../x\""));
+             write_file(s.config(),
+                        replaced(slurp_file(s.config()), "name = \"bad\"", "name = \"../x\""));
              return backup_args(s);
          }},
-        {"empty config", 2, {"store.path: missing: where should the backup go?"},
+        {"empty config",
+         2,
+         {"store.path: missing: where should the backup go?"},
          [](Scene& s) {
              write_file(s.config(), "");
              return backup_args(s);
          }},
         // --- passwords
-        {"no password source", 2,
-         {"config.toml:4: account.password: account bad has no password source: set password_command, "
+        {"no password source",
+         2,
+         {"config.toml:4: account.password: account bad has no password source: set "
+          "password_command, "
           "password_file or password (or export IMAPKEEP_PASSWORD)"},
          [](Scene& s) {
              s.write_config("", "");
              return backup_args(s);
          }},
-        {"two password sources", 2, {"only one of password, password_file, password_command may be set"},
+        {"no password source, status (logs in nowhere)",
+         0,
+         {},
+         [](Scene& s) {
+             s.write_config("", "");
+             return std::vector<std::string>{"status", "--config", s.config().string()};
+         }},
+        {"two password sources",
+         2,
+         {"only one of password, password_file, password_command may be set"},
          [](Scene& s) {
              s.write_config("password_file = \"pw\"\n");
              return backup_args(s);
          }},
-        {"password_command fails", 3,
+        {"password_command fails",
+         3,
          {"password_command: command exited with status 2: gpg: decryption failed: No secret key"},
          [](Scene& s) {
-             s.write_config("", "password_command = \"echo 'gpg: decryption failed: No secret key' >&2; exit 2\"\n");
+             s.write_config("",
+                            "password_command = \"echo 'gpg: decryption failed: No secret key' "
+                            ">&2; exit 2\"\n");
              return backup_args(s);
          },
          true},
-        {"password_command not found", 3, {"password_command: command exited with status 127: ", "not found"},
+        {"password_command not found",
+         3,
+         {"password_command: command exited with status 127: ", "not found"},
          [](Scene& s) {
              s.write_config("", "password_command = \"/nonexistent/pass-helper show mail\"\n");
              return backup_args(s);
          },
          true},
-        {"password_command prints nothing", 3, {"password_command: command printed nothing"},
+        {"password_command prints nothing",
+         3,
+         {"password_command: command printed nothing"},
          [](Scene& s) {
              s.write_config("", "password_command = \"true\"\n");
              return backup_args(s);
          },
          true},
-        {"password_file missing", 2, {"password_file $DIR/nope (the password of account bad): No such file or directory"},
+        {"password_file missing",
+         2,
+         {"password_file $DIR/nope (the password of account bad): No such file or directory"},
          [](Scene& s) {
              s.write_config("", "password_file = \"nope\"\n");
              return backup_args(s);
          }},
-        {"password_file empty", 2, {"password_file $DIR/pw (the password of account bad): the file is empty"},
+        {"password_file empty",
+         2,
+         {"password_file $DIR/pw (the password of account bad): the file is empty"},
          [](Scene& s) {
              write_file(s.dir / "pw", "");
              s.write_config("", "password_file = \"pw\"\n");
              return backup_args(s);
          }},
-        {"password_file readable by others", 2,
-         {"$DIR/pw holds the password of account bad and other users can read it: chmod 600 $DIR/pw"},
+        {"password_file readable by others",
+         2,
+         {"$DIR/pw holds the password of account bad and other users can read it: chmod 600 "
+          "$DIR/pw"},
          [](Scene& s) {
              write_file(s.dir / "pw", "not-the-password\n", 0644);
              s.write_config("", "password_file = \"pw\"\n");
              return backup_args(s);
          }},
-        {"password_file readable by others, allowed", 0, {"other users can read it (allow_readable_secrets = true)"},
+        {"password_file readable by others, allowed",
+         0,
+         {"other users can read it (allow_readable_secrets = true)"},
          [](Scene& s) {
              write_file(s.dir / "pw", test_password(1) + "\n", 0644);
              s.write_config("allow_readable_secrets = true\n", "password_file = \"pw\"\n");
              return backup_args(s);
          },
          true},
-        {"inline password in a config others can read", 2,
+        {"inline password in a config others can read",
+         2,
          {"config.toml holds the password of account bad and other users can read it"},
          [](Scene& s) {
              s.write_config("", "password = \"not-the-password\"\n");
@@ -289,54 +344,85 @@ const std::vector<Case>& cases() {
              return backup_args(s);
          }},
         // --- where the config is
-        {"config file missing", 2, {"$DIR/nope.toml: cannot read the config file (No such file or directory)"},
-         [](Scene& s) { return std::vector<std::string>{"backup", "--config", (s.dir / "nope.toml").string()}; }},
-        {"config is a directory", 2, {"$DIR/conf.d: is a directory, not a config file"},
+        {"config file missing",
+         2,
+         {"$DIR/nope.toml: cannot read the config file (No such file or directory)"},
+         [](Scene& s) {
+             return std::vector<std::string>{"backup", "--config", (s.dir / "nope.toml").string()};
+         }},
+        {"config is a directory",
+         2,
+         {"$DIR/conf.d: is a directory, not a config file"},
          [](Scene& s) {
              fs::create_directories(s.dir / "conf.d");
              return std::vector<std::string>{"backup", "--config", (s.dir / "conf.d").string()};
          }},
-        {"config unreadable", 2, {"config.toml: cannot read the config file (Permission denied)"},
+        {"config unreadable",
+         2,
+         {"config.toml: cannot read the config file (Permission denied)"},
          [](Scene& s) {
              s.write_config();
              ::chmod(s.config().c_str(), 0);
              ::chmod(s.dir.c_str(), 0755);
              return backup_args(s);
          },
-         false, true},
+         false,
+         true},
         // --- the command line
-        {"unknown account on the command line", 2, {"no account named \"nosuch\" (configured: bad)"},
+        {"unknown account on the command line",
+         2,
+         {"no account named \"nosuch\" (configured: bad)"},
          [](Scene& s) {
              s.write_config();
-             return std::vector<std::string>{"backup", "--config", s.config().string(), "--account", "nosuch"};
+             return std::vector<std::string>{"backup", "--config", s.config().string(), "--account",
+                                             "nosuch"};
          }},
-        {"unknown subcommand", 2, {"The following argument was not expected: bakup"},
+        {"unknown subcommand",
+         2,
+         {"The following argument was not expected: bakup"},
          [](Scene&) { return std::vector<std::string>{"bakup"}; }},
-        {"unknown flag", 2, {"The following argument was not expected: --frobnicate"},
-         [](Scene&) { return std::vector<std::string>{"backup", "--frobnicate"}; }},
-        {"-q with -v", 2, {"--quiet excludes --verbose"},
-         [](Scene&) { return std::vector<std::string>{"backup", "-q", "-v"}; }},
+        {"unknown flag",
+         2,
+         {"The following argument was not expected: --frobnicate"},
+         [](Scene&) {
+             return std::vector<std::string>{"backup", "--frobnicate"};
+         }},
+        {"-q with -v",
+         2,
+         {"--quiet excludes --verbose"},
+         [](Scene&) {
+             return std::vector<std::string>{"backup", "-q", "-v"};
+         }},
         // --- the store directory
-        {"store path is a regular file", 2, {"store.path: $DIR/afile is not a directory (it is a regular file)"},
+        {"store path is a regular file",
+         2,
+         {"store.path: $DIR/afile is not a directory (it is a regular file)"},
          [](Scene& s) {
              write_file(s.dir / "afile", "x");
-             s.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n", (s.dir / "afile").string());
+             s.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
+                            (s.dir / "afile").string());
              return backup_args(s);
          }},
-        {"store path under a regular file", 2, {"store.path: cannot create the store $DIR/afile/store: Not a directory"},
+        {"store path under a regular file",
+         2,
+         {"store.path: cannot create the store $DIR/afile/store: Not a directory"},
          [](Scene& s) {
              write_file(s.dir / "afile", "x");
              s.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
                             (s.dir / "afile" / "store").string());
              return backup_args(s);
          }},
-        {"store path is a dangling symbolic link", 2, {"store.path: $DIR/store is a symbolic link to $DIR/gone, which does not exist"},
+        {"store path is a dangling symbolic link",
+         2,
+         {"store.path: $DIR/store is a symbolic link to $DIR/gone, which does not exist"},
          [](Scene& s) {
              fs::create_symlink(s.dir / "gone", s.store());
              s.write_config();
              return backup_args(s);
          }},
-        {"store path is a symbolic link to a directory: followed", 0, {},
+        {"store path is a symbolic link to a directory: followed",
+         0,
+         {},
          [](Scene& s) {
              fs::create_directories(s.dir / "disk");
              fs::create_symlink(s.dir / "disk", s.store());
@@ -349,16 +435,20 @@ const std::vector<Case>& cases() {
              CHECK(fs::is_symlink(s.store()));
              CHECK(fs::exists(s.dir / "disk" / "catalog.sqlite"));
          }},
-        {"store directory read-only", 2, {"store.path: ", "$DIR/ro"},
+        {"store directory read-only",
+         2,
+         {"store.path: ", "$DIR/ro"},
          [](Scene& s) {
              fs::create_directories(s.dir / "ro");
              if (::geteuid() == 0) {
                  // root writes through permissions: a read-only file system it is.
-                 REQUIRE(::mount("tmpfs", (s.dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") == 0);
+                 REQUIRE(::mount("tmpfs", (s.dir / "ro").c_str(), "tmpfs", MS_RDONLY, "size=64k") ==
+                         0);
              } else {
                  ::chmod((s.dir / "ro").c_str(), 0555);
              }
-             s.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n", (s.dir / "ro").string());
+             s.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
+                            (s.dir / "ro").string());
              return backup_args(s);
          },
          false,
@@ -369,7 +459,9 @@ const std::vector<Case>& cases() {
              if (::geteuid() == 0) ::umount2((s.dir / "ro").c_str(), MNT_DETACH);
          }},
         // --- the catalog
-        {"catalog is not an SQLite file", 2, {"$DIR/store/catalog.sqlite is not an imapkeep catalog (not an SQLite database"},
+        {"catalog is not an SQLite file",
+         2,
+         {"$DIR/store/catalog.sqlite is not an imapkeep catalog (not an SQLite database"},
          [](Scene& s) {
              fs::create_directories(s.store());
              write_file(s.store() / "catalog.sqlite", std::string(4096, 'x'));
@@ -378,16 +470,22 @@ const std::vector<Case>& cases() {
          },
          false,
          false,
-         [](Scene& s, const Run&) { CHECK(slurp_file(s.store() / "catalog.sqlite") == std::string(4096, 'x')); }},
-        {"status on a catalog that is not an SQLite file", 2, {"is not an imapkeep catalog"},
+         [](Scene& s, const Run&) {
+             CHECK(slurp_file(s.store() / "catalog.sqlite") == std::string(4096, 'x'));
+         }},
+        {"status on a catalog that is not an SQLite file",
+         2,
+         {"is not an imapkeep catalog"},
          [](Scene& s) {
              fs::create_directories(s.store());
              write_file(s.store() / "catalog.sqlite", "SQLite format 2\n" + std::string(200, '\0'));
              s.write_config();
              return std::vector<std::string>{"status", "--config", s.config().string()};
          }},
-        {"catalog from a newer imapkeep", 2,
-         {"$DIR/store/catalog.sqlite: catalog schema version 99 is newer than this imapkeep knows (",
+        {"catalog from a newer imapkeep",
+         2,
+         {"$DIR/store/catalog.sqlite: catalog schema version 99 is newer than this imapkeep knows "
+          "(",
           "the catalog was left unchanged"},
          [](Scene& s) {
              s.write_config();
@@ -404,7 +502,10 @@ const std::vector<Case>& cases() {
              CHECK(status.code == 2);
          }},
         // --- files changed under the store
-        {"verify: a message file deleted", 1, {"bad: missing: $DIR/store/mail/bad/"},
+        {"verify: a message file deleted",
+         1,
+         {"bad: missing: $DIR/store/mail/bad/",
+          "(UID 1 of $MAILBOX, Message-ID <bad-input@imapkeep.test>)"},
          [](Scene& s) {
              s.write_config();
              REQUIRE(s.backup().code == 0);
@@ -412,7 +513,9 @@ const std::vector<Case>& cases() {
              return std::vector<std::string>{"verify", "--config", s.config().string()};
          },
          true},
-        {"verify: a message file changed", 1, {"bad: corrupt: $DIR/store/mail/bad/"},
+        {"verify: a message file changed",
+         1,
+         {"bad: corrupt: $DIR/store/mail/bad/", "(UID 1 of $MAILBOX"},
          [](Scene& s) {
              s.write_config();
              REQUIRE(s.backup().code == 0);
@@ -423,7 +526,9 @@ const std::vector<Case>& cases() {
              return std::vector<std::string>{"verify", "--config", s.config().string()};
          },
          true},
-        {"verify --repair fetches a deleted file again", 0, {"bad: repaired: $DIR/store/mail/bad/"},
+        {"verify --repair fetches a deleted file again",
+         0,
+         {"bad: repaired: $DIR/store/mail/bad/"},
          [](Scene& s) {
              s.write_config();
              REQUIRE(s.backup().code == 0);
@@ -437,7 +542,9 @@ const std::vector<Case>& cases() {
              CHECK(sha256_of_file(s.message_file()) == slurp_file(s.dir / "sha"));
              CHECK(run({"verify", "--config", s.config().string()}, s.dir).code == 0);
          }},
-        {"verify --repair fetches a changed file again", 0, {"bad: repaired: $DIR/store/mail/bad/"},
+        {"verify --repair fetches a changed file again",
+         0,
+         {"bad: repaired: $DIR/store/mail/bad/"},
          [](Scene& s) {
              s.write_config();
              REQUIRE(s.backup().code == 0);
@@ -453,7 +560,8 @@ const std::vector<Case>& cases() {
              CHECK(sha256_of_file(s.message_file()) == slurp_file(s.dir / "sha"));
              CHECK(run({"verify", "--config", s.config().string()}, s.dir).code == 0);
          }},
-        {"verify --repair when the server no longer has the message", 1,
+        {"verify --repair when the server no longer has the message",
+         1,
          {"bad: not repaired: $DIR/store/mail/bad/", "the server no longer has UID 1 of "},
          [](Scene& s) {
              auto admin = imap::connect_and_login(dovecot_options());
@@ -463,7 +571,10 @@ const std::vector<Case>& cases() {
              s.write_config();
              REQUIRE(s.backup().code == 0);
              admin->select(s.mailbox, false);
-             REQUIRE(admin->run("UID STORE", {wire::Arg::raw("1:*"), wire::Arg::raw("+FLAGS.SILENT (\\Deleted)")}).ok());
+             REQUIRE(admin
+                         ->run("UID STORE",
+                               {wire::Arg::raw("1:*"), wire::Arg::raw("+FLAGS.SILENT (\\Deleted)")})
+                         .ok());
              REQUIRE(admin->run("EXPUNGE", {}).ok());
              admin->logout();
              fs::remove(s.message_file());
@@ -476,22 +587,26 @@ const std::vector<Case>& cases() {
 
 }  // namespace
 
-TEST_CASE("bad local input: a clear message naming the cause, and the right exit code", "[integration][bad_input]") {
+TEST_CASE("bad local input: a clear message naming the cause, and the right exit code",
+          "[integration][bad_input]") {
     const bool server = have_dovecot();
     std::string shared_mailbox;
     if (server) {
         auto admin = imap::connect_and_login(dovecot_options());
         shared_mailbox = unique_name("ikbad");
         admin->create(shared_mailbox);
-        admin->append(shared_mailbox, {"\\Seen"}, std::nullopt,
-                      "Subject: bad input\r\nMessage-ID: <bad-input@imapkeep.test>\r\n\r\nhello\r\n");
+        admin->append(
+            shared_mailbox, {"\\Seen"}, std::nullopt,
+            "Subject: bad input\r\nMessage-ID: <bad-input@imapkeep.test>\r\n\r\nhello\r\n");
         admin->logout();
     }
     for (const auto& c : cases()) {
         DYNAMIC_SECTION(c.name) {
-            if (c.server && !test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_IMAPS_PORT"}, "the test Dovecot"))
+            if (c.server && !test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_IMAPS_PORT"},
+                                          "the test Dovecot"))
                 return;
-            if (std::string(c.name) == "store directory read-only" && ::geteuid() != 0 && servers_required())
+            if (std::string(c.name) == "store directory read-only" && ::geteuid() != 0 &&
+                servers_required())
                 FAIL("a read-only store needs root (a read-only tmpfs) under the test command");
             TempDir dir;
             ::chmod(dir.path.c_str(), 0700);
@@ -500,11 +615,14 @@ TEST_CASE("bad local input: a clear message naming the cause, and the right exit
             Run r = run(args, dir.path, c.as_nobody);
             INFO("stderr: " << r.err);
             CHECK(r.code == c.exit_code);
-            for (const auto& m : c.messages) CHECK_THAT(r.err, Catch::Contains(replaced(m, "$DIR", dir.path.string())));
+            for (const auto& m : c.messages)
+                CHECK_THAT(r.err, Catch::Contains(replaced(replaced(m, "$DIR", dir.path.string()),
+                                                           "$MAILBOX", scene.mailbox)));
             if (c.after) c.after(scene, r);
             // The table of issue 9, in the test log: case | exit code | first line of stderr.
             std::cout << "bad input | " << c.name << " | " << r.code << " | "
-                      << replaced(r.err.substr(0, r.err.find('\n')), dir.path.string(), "$DIR") << "\n";
+                      << replaced(r.err.substr(0, r.err.find('\n')), dir.path.string(), "$DIR")
+                      << "\n";
             // Whatever went wrong, stderr is text for a human: no trace of an
             // exception type or a raw SQLite statement.
             CHECK_THAT(r.err, !Catch::Contains("(in: PRAGMA") && !Catch::Contains("std::"));
@@ -513,8 +631,9 @@ TEST_CASE("bad local input: a clear message naming the cause, and the right exit
     }
 }
 
-TEST_CASE("a store on a full file system: a clear failure, an intact catalog, and the next run completes",
-          "[integration][bad_input]") {
+TEST_CASE(
+    "a store on a full file system: a clear failure, an intact catalog, and the next run completes",
+    "[integration][bad_input]") {
     if (!have_dovecot_env() || !can_mount()) return;
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string mailbox = unique_name("ikfull");
@@ -522,13 +641,15 @@ TEST_CASE("a store on a full file system: a clear failure, an intact catalog, an
     // 8 messages of 40 KB: more than the 200 KB file system holds.
     for (int i = 0; i < 8; ++i)
         admin->append(mailbox, {}, std::nullopt,
-                      "Subject: big " + std::to_string(i) + "\r\n\r\n" + std::string(40 * 1024, char('a' + i)) + "\r\n");
+                      "Subject: big " + std::to_string(i) + "\r\n\r\n" +
+                          std::string(40 * 1024, char('a' + i)) + "\r\n");
     TempDir dir;
     Scene scene{dir.path, mailbox};
     TmpfsMount disk(dir.path / "disk", "size=200k");
     REQUIRE(disk.mounted);
     const fs::path store = disk.at / "store";
-    scene.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n", store.string());
+    scene.write_config("", "password_command = \"printenv IMAPKEEP_TEST_PASSWORD\"\n",
+                       store.string());
 
     Run full = run({"backup", "--config", scene.config().string()}, dir.path);
     INFO("stderr: " << full.err);
