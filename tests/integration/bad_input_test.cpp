@@ -589,9 +589,9 @@ const std::vector<Case>& cases() {
 
 TEST_CASE("bad local input: a clear message naming the cause, and the right exit code",
           "[integration][bad_input]") {
-    const bool server = have_dovecot();
-    std::string shared_mailbox;
-    if (server) {
+    // Catch runs the test case once per section: one mailbox for all of them.
+    static std::string shared_mailbox;
+    if (have_dovecot() && shared_mailbox.empty()) {
         auto admin = imap::connect_and_login(dovecot_options());
         shared_mailbox = unique_name("ikbad");
         admin->create(shared_mailbox);
@@ -652,6 +652,8 @@ TEST_CASE(
                        store.string());
 
     Run full = run({"backup", "--config", scene.config().string()}, dir.path);
+    std::cout << "bad input | store on a full file system | " << full.code << " | "
+              << replaced(full.err, dir.path.string(), "$DIR") << "\n";
     INFO("stderr: " << full.err);
     CHECK(full.code != 0);
     CHECK_THAT(full.err, Catch::Contains("No space left on device"));
