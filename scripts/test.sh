@@ -39,10 +39,14 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" -j2
 
 work=$(mktemp -d)
+# The tests' TMPDIR, searched for passwords afterwards; world-traversable like
+# /tmp, since the test Dovecot (nobody) reads stores created there.
+testtmp=$(mktemp -d)
+chmod 1777 "$testtmp"
 cleanup() {
   bash scripts/test-env/down.sh "$work/example.env"
   bash scripts/test-env/down.sh "$work/test.env"
-  rm -rf "$work"
+  rm -rf "$work" "$testtmp"
 }
 trap cleanup EXIT
 
@@ -75,9 +79,8 @@ export IMAPKEEP_TEST_REQUIRE_SERVERS=1
 # the test's number); the console gets the progress lines, the output of the
 # tests that failed, and the summary, as --output-on-failure would print them.
 log=$build/ctest-full.log
-mkdir -p "$work/tmp"
 set +e
-TMPDIR=$work/tmp ctest --test-dir "$build" -V -j2 --timeout 600 >"$log" 2>&1
+TMPDIR=$testtmp ctest --test-dir "$build" -V -j2 --timeout 600 >"$log" 2>&1
 ctest_rc=$?
 set -e
 grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+:' "$log" || true
@@ -105,7 +108,7 @@ for pw in $IMAPKEEP_TEST_PASSWORDS $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD; do
     leak=1
   fi
   # Files the tests left under their temp dir; a config may hold a password on purpose.
-  if grep -rlF --exclude='*.toml' -- "$pw" "$work/tmp" >&2; then
+  if grep -rlF --exclude='*.toml' -- "$pw" "$testtmp" >&2; then
     echo "a test password appears in the files above" >&2
     leak=1
   fi

@@ -217,7 +217,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {
-            VerifyArgs args{o.accounts, o.server, o.repair, o.json, verbosity_of(o)};
+            VerifyArgs args{o.accounts, o.server, o.json, verbosity_of(o), o.repair};
             return run_verify(config, args, io);
         }
     } catch (const ConfigError& e) {

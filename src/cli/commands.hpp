@@ -41,9 +41,9 @@ struct BackupArgs {
 struct VerifyArgs {
     std::vector<std::string> accounts;
     bool server = false;
-    bool repair = false;  // fetch missing or damaged files again (repair.hpp)
     bool json = false;
     Verbosity verbosity = Verbosity::Normal;
+    bool repair = false;  // fetch missing or damaged files again (repair.hpp)
 };
 
 // The environment variable of the crash-safety test hook: stop the backup after
