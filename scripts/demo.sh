@@ -37,9 +37,9 @@ bash scripts/test-env/up.sh "$work/env" >"$work/up.log" 2>&1 </dev/null || { cat
 source "$work/env"
 bash scripts/test-env/seed.sh "$work/env" user1 5
 python3 - "$IMAPKEEP_TEST_HOST" "$IMAPKEEP_TEST_IMAP_PORT" <<'PY'
-import imaplib, sys
+import imaplib, os, sys
 M = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
-M.login("user1", "pass1")
+M.login("user1", os.environ["IMAPKEEP_TEST_PASSWORD"])
 def ok(result):
     typ, data = result
     if typ != "OK":
@@ -70,7 +70,7 @@ port = $IMAPKEEP_TEST_IMAPS_PORT
 tls = "implicit"
 ca_file = "$IMAPKEEP_TEST_CA_FILE"
 user = "user1"
-password = "pass1"
+password = "$IMAPKEEP_TEST_PASSWORD"
 mailboxes = ["*"]
 exclude = ["Junk", "Trash"]
 TOML
@@ -83,9 +83,9 @@ echo "== imapkeep backup --config $config -v"
 echo
 echo "== the server changes: a flag, an expunge, a new message"
 python3 - "$IMAPKEEP_TEST_HOST" "$IMAPKEEP_TEST_IMAP_PORT" <<'PY'
-import imaplib, sys
+import imaplib, os, sys
 M = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
-M.login("user1", "pass1")
+M.login("user1", os.environ["IMAPKEEP_TEST_PASSWORD"])
 M.select("INBOX")
 M.store("3", "+FLAGS", "(\\Answered)")
 M.store("5", "+FLAGS", "(\\Deleted)")

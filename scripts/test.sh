@@ -39,10 +39,14 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build" -j2
 
 work=$(mktemp -d)
+# The tests' TMPDIR, searched for passwords afterwards; world-traversable like
+# /tmp, since the test Dovecot (nobody) reads stores created there.
+testtmp=$(mktemp -d)
+chmod 1777 "$testtmp"
 cleanup() {
   bash scripts/test-env/down.sh "$work/example.env"
   bash scripts/test-env/down.sh "$work/test.env"
-  rm -rf "$work"
+  rm -rf "$work" "$testtmp"
 }
 trap cleanup EXIT
 
@@ -71,5 +75,43 @@ source "$work/test.env"
 step "ctest"
 # Every test that needs a server fails if it is missing (tests/test_env.hpp).
 export IMAPKEEP_TEST_REQUIRE_SERVERS=1
-# Last, so that ctest's summary is the closing line.
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
+# All output of every test goes to the log (ctest -V prefixes each line with
+# the test's number); the console gets the progress lines, the output of the
+# tests that failed, and the summary, as --output-on-failure would print them.
+log=$build/ctest-full.log
+set +e
+TMPDIR=$testtmp ctest --test-dir "$build" -V -j2 --timeout 600 >"$log" 2>&1
+ctest_rc=$?
+set -e
+grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+:' "$log" || true
+for n in $(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+:' "$log" | grep -v ' Passed ' |
+           sed -E 's/.*Test +#([0-9]+):.*/\1/'); do
+  printf '\n---- output of test #%s\n' "$n"
+  grep -E "^$n: " "$log" | sed -E "s/^$n: //" || true
+done
+sed -n '/tests passed, [0-9]* tests* failed/,$p' "$log"
+echo "(all test output: $log)"
+
+step "secrets: no test password in any test output"
+# The test servers' passwords are distinctive (scripts/test-env/up.sh): any
+# occurrence in what the tests printed, or in a file they left behind, is a
+# leak. secrets_test runs imapkeep at -vv against Dovecot, so the log does hold
+# real protocol traces; check that it does, or the grep proves nothing.
+leak=0
+if ! grep -qE 'C: [A-Z]+[0-9]+ LOGIN <redacted>' "$log"; then
+  echo "no -vv LOGIN trace in the test log: the secrets test did not run" >&2
+  leak=1
+fi
+for pw in $IMAPKEEP_TEST_PASSWORDS $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD; do
+  if grep -nF -- "$pw" "$log" >&2; then
+    echo "a test password appears in the test log above ($log)" >&2
+    leak=1
+  fi
+  # Files the tests left under their temp dir; a config may hold a password on purpose.
+  if grep -rlF --exclude='*.toml' -- "$pw" "$testtmp" >&2; then
+    echo "a test password appears in the files above" >&2
+    leak=1
+  fi
+done
+[ "$leak" = 0 ] && echo "no test password in $(wc -l <"$log") lines of test output"
+[ "$ctest_rc" = 0 ] && [ "$leak" = 0 ]

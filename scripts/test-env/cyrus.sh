@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # cyrus.sh DIR PORT
 # Starts a throwaway Cyrus IMAP 3.6 on 127.0.0.1:PORT with everything under
-# DIR/cyrus: imapd.conf, cyrus.conf, a sasldb with user1..user4 (passN) and the
-# admin "cyrus" (password: admin), then creates each user's INBOX and waits for
+# DIR/cyrus: imapd.conf, cyrus.conf, a sasldb with user1..user4 and the admin "cyrus"
+# (passwords: $IMAPKEEP_TEST_PASSWORDS, $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD from up.sh), then creates each user's INBOX and waits for
 # the greeting. The master writes DIR/cyrus/master.pid (down.sh stops it).
 #
 # Debian's cyrus-imapd and dovecot-imapd conflict (both provide imap-server),
@@ -65,9 +65,11 @@ DAEMON {
 }
 EOF
 
-echo admin | saslpasswd2 -c -p -f "$c/sasldb2" cyrus
+read -ra passwords <<<"${IMAPKEEP_TEST_PASSWORDS:?set by up.sh: four passwords}"
+admin_password=${IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD:?set by up.sh}
+echo "$admin_password" | saslpasswd2 -c -p -f "$c/sasldb2" cyrus
 for n in 1 2 3 4; do
-  echo "pass$n" | saslpasswd2 -c -p -f "$c/sasldb2" "user$n"
+  echo "${passwords[n - 1]}" | saslpasswd2 -c -p -f "$c/sasldb2" "user$n"
 done
 # The master runs as cyrus and must read the TLS key too.
 cp "$dir/server.key" "$c/server.key" 2>/dev/null || true
@@ -78,7 +80,7 @@ sed -i "s|^tls_server_key: .*|tls_server_key: $c/server.key|" "$c/imapd.conf"
 
 # Wait for the greeting, then create the users' mailboxes as the admin.
 python3 - "$port" <<'PY'
-import imaplib, sys, time
+import imaplib, os, sys, time
 port = int(sys.argv[1])
 deadline = time.time() + 15
 while True:
@@ -89,7 +91,7 @@ while True:
         if time.time() > deadline:
             sys.exit("cyrus.sh: Cyrus did not answer on 127.0.0.1:%d" % port)
         time.sleep(0.1)
-admin.login("cyrus", "admin")
+admin.login("cyrus", os.environ["IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD"])
 for n in range(1, 5):
     typ, data = admin.create("user/user%d" % n)
     if typ != "OK":

@@ -3,7 +3,7 @@
 # Writes DIR/dovecot.conf (from dovecot.conf.in) and DIR/users, starts Dovecot
 # as the current user and waits until the IMAP port greets with "* OK".
 # Expects DIR/server.pem and DIR/server.key (scripts/test-env/ca.sh).
-# Users: user1/pass1 ... user4/pass4 (whole-account tests own user3: the CLI tests,
+# Users: user1 ... user4, passwords from $IMAPKEEP_TEST_PASSWORDS (up.sh) (whole-account tests own user3: the CLI tests,
 # and user4: the kill test). Their mail belongs to the current user,
 # or to nobody:nogroup when run as root (Dovecot won't serve mail as root).
 set -euo pipefail
@@ -36,9 +36,10 @@ mkdir -p "$dir/run" "$dir/state" "$dir/mail" "$dir/home" "$dir/index-private" "$
 chmod 755 "$dir"
 chown "$mail_uid:$mail_gid" "$dir/mail" "$dir/home" "$dir/index-private" "$dir/acl"
 
+read -ra passwords <<<"${IMAPKEEP_TEST_PASSWORDS:?set by up.sh: four passwords}"
 {
   for n in 1 2 3 4; do
-    echo "user$n:{PLAIN}pass$n:::$dir/home/user$n::"
+    echo "user$n:{PLAIN}${passwords[n - 1]}:::$dir/home/user$n::"
   done
 } >"$dir/users"
 chmod 644 "$dir/users"

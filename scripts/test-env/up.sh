@@ -42,6 +42,12 @@ for s in socks:
 PY
 )
 
+# Distinctive passwords, so that scripts/test.sh can grep every test's output
+# for them: "pass1" would also match innocent text.
+export IMAPKEEP_TEST_PASSWORDS="Pw1-k3Vq9x Pw2-m8Rt4z Pw3-q5Ln7w Pw4-h2Jc6y"
+export IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD="Pw0-a9Dm3s"
+read -r pw1 pw2 pw3 pw4 <<<"$IMAPKEEP_TEST_PASSWORDS"
+
 bash "$here/ca.sh" "$dir"
 bash "$here/dovecot.sh" "$dir" "$imap_port" "$imaps_port"
 conf=$dir/dovecot.conf
@@ -61,15 +67,17 @@ emit IMAPKEEP_TEST_IMAP_PORT "$imap_port"
 emit IMAPKEEP_TEST_IMAPS_PORT "$imaps_port"
 emit IMAPKEEP_TEST_CA_FILE "$dir/ca.pem"
 emit IMAPKEEP_TEST_USER user1
-emit IMAPKEEP_TEST_PASSWORD pass1
+emit IMAPKEEP_TEST_PASSWORD "$pw1"
 emit IMAPKEEP_TEST_USER2 user2
 # user3 belongs to tests that back up a whole account: nothing else touches it.
 emit IMAPKEEP_TEST_USER3 user3
-emit IMAPKEEP_TEST_PASSWORD3 pass3
+emit IMAPKEEP_TEST_PASSWORD3 "$pw3"
 # user4 belongs to the kill test (tests/integration/kill_test.cpp), for the same reason.
 emit IMAPKEEP_TEST_USER4 user4
-emit IMAPKEEP_TEST_PASSWORD4 pass4
-emit IMAPKEEP_TEST_PASSWORD2 pass2
+emit IMAPKEEP_TEST_PASSWORD4 "$pw4"
+emit IMAPKEEP_TEST_PASSWORD2 "$pw2"
+emit IMAPKEEP_TEST_PASSWORDS "$IMAPKEEP_TEST_PASSWORDS"
+emit IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD "$IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD"
 emit IMAPKEEP_TEST_STREAM_COMMAND "$stream_command"
 emit IMAPKEEP_TEST_DOVEADM "doveadm -c $conf"
 

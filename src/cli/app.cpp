@@ -5,7 +5,13 @@
 #include "cli/exit_codes.hpp"
 #include "cli/permissions.hpp"
 
+#include <imapkeep/util/utf8.hpp>
+
 #include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 
 #include <sys/stat.h>
 
@@ -24,8 +30,9 @@ struct Options {
     bool dry_run = false;
     bool json = false;
     bool quiet = false;
-    bool verbose = false;
+    int verbose = 0;  // -v: a line per mailbox; -vv: also the IMAP conversation
     bool server = false;
+    bool repair = false;
     // restore / export (issue 4)
     std::string to, prefix, at, format, output, url, password_command, password_file;
     bool plaintext = false;
@@ -40,12 +47,40 @@ void add_config_option(CLI::App& sub, Options& o) {
 
 void add_verbosity(CLI::App& sub, Options& o) {
     auto* q = sub.add_flag("-q,--quiet", o.quiet, "Print nothing when all is well (for cron)");
-    auto* v = sub.add_flag("-v,--verbose", o.verbose, "One line per mailbox");
+    auto* v = sub.add_flag("-v,--verbose", o.verbose,
+                           "One line per mailbox; -vv also prints the IMAP conversation on stderr "
+                           "(passwords, tokens and SASL exchanges redacted)");
     q->excludes(v);
 }
 
 Verbosity verbosity_of(const Options& o) {
-    return o.quiet ? Verbosity::Quiet : o.verbose ? Verbosity::Verbose : Verbosity::Normal;
+    return o.quiet ? Verbosity::Quiet : o.verbose > 0 ? Verbosity::Verbose : Verbosity::Normal;
+}
+
+// -vv: every line each connection sends and receives, on stderr, prefixed with
+// the account. The client redacts LOGIN and AUTHENTICATE (imap/client.hpp);
+// server text is made printable. Connections run in parallel: one line at a time.
+void trace_connections(Config& config, std::ostream& err) {
+    auto mutex = std::make_shared<std::mutex>();
+    for (auto& account : config.accounts) {
+        account.connect.client.trace = [mutex, &err, name = account.name](std::string_view line) {
+            std::lock_guard lock(*mutex);
+            err << "imapkeep: " << name << ": " << util::printable_utf8(line) << "\n";
+        };
+    }
+}
+
+// Every account that needs a password can get one: a source is named and a
+// password_file is there. Otherwise the first connection would fail with exit
+// 3, after the lock and maybe other accounts' work; this is a config error.
+int check_password_sources(const Config& config, std::ostream& err) {
+    std::vector<std::string> problems = secret_file_problems(config.secret_files, config.file);
+    const char* env = std::getenv("IMAPKEEP_PASSWORD");
+    if (!env || !*env)
+        problems.insert(problems.end(), config.accounts_without_password.begin(),
+                        config.accounts_without_password.end());
+    for (const auto& p : problems) err << "imapkeep: " << p << "\n";
+    return problems.empty() ? kExitOk : kExitUsage;
 }
 
 }  // namespace
@@ -83,6 +118,9 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     add_config_option(*verify, o);
     verify->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
     verify->add_flag("--server", o.server, "Also compare UIDs and flags with the server (read-only)");
+    verify->add_flag("--repair", o.repair,
+                     "Fetch missing or damaged files again from the server (by UID, after checking "
+                     "UIDVALIDITY; kept only if the SHA-256 matches the catalog's)");
     verify->add_flag("--json", o.json, "Print the findings as JSON");
     add_verbosity(*verify, o);
 
@@ -147,6 +185,11 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         return kExitUsage;
     }
     for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
+    if (o.verbose >= 2) trace_connections(config, io.err);
+    // Only commands that log in need the passwords: status works without.
+    const bool logs_in = backup->parsed() || restore->parsed() || (verify->parsed() && (o.server || o.repair));
+    if (logs_in)
+        if (int code = check_password_sources(config, io.err); code != kExitOk) return code;
     auto exposed = secret_exposure(config.secret_files);
     for (const auto& e : exposed.errors) io.err << "imapkeep: " << e << "\n";
     if (!exposed.errors.empty()) return kExitUsage;
@@ -175,7 +218,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {
-            VerifyArgs args{o.accounts, o.server, o.json, verbosity_of(o)};
+            VerifyArgs args{o.accounts, o.server, o.json, verbosity_of(o), o.repair};
             return run_verify(config, args, io);
         }
     } catch (const ConfigError& e) {

@@ -2,6 +2,7 @@
 // catalog alone (no lock, no network: it may run while a backup does).
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/store_session.hpp"
 
 #include <imapkeep/store/sqlite_catalog.hpp>
 
@@ -74,6 +75,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
             io.out << "store: " << config.store_path << "\nno backup yet (run `imapkeep backup`)\n";
         return kExitOk;
     }
+    check_catalog_file(catalog_path);
     std::unique_ptr<store::Catalog> catalog;
     try {
         catalog = store::open_sqlite_catalog(catalog_path);

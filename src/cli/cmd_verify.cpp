@@ -1,10 +1,12 @@
-// imapkeep verify [--server]: re-hash every stored file against the catalog,
-// and with --server compare UIDs and flags with what the server has now.
-// The server is only read (EXAMINE, UID FETCH FLAGS).
+// imapkeep verify [--server] [--repair]: re-hash every stored file against the
+// catalog; with --server compare UIDs and flags with what the server has now;
+// with --repair fetch missing or damaged files again (repair.hpp). The server
+// is only read (EXAMINE, UID FETCH).
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
+#include "cli/repair.hpp"
 
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -116,6 +118,18 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
     return diffs;
 }
 
+// "UID 7 of INBOX, Message-ID <a@b>": which message a damaged file held.
+std::string message_name(store::Catalog& catalog, const std::map<store::Id, std::string>& mailbox_names,
+                         store::Id message_id) {
+    auto m = catalog.message_by_id(message_id);
+    if (!m) return "not in the catalog";
+    auto mb = mailbox_names.find(m->mailbox_id);
+    std::string text = "UID " + std::to_string(m->uid) + " of " + (mb == mailbox_names.end() ? "?" : mb->second);
+    if (m->expunged_at) text += ", expunged on the server";
+    if (!m->message_id.empty()) text += ", Message-ID " + m->message_id;
+    return text;
+}
+
 std::string uid_list(const UidSet& set) {
     std::string text = set.to_string();
     if (text.size() > 60) text = text.substr(0, 57) + "...";
@@ -147,6 +161,9 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             continue;
         }
         std::size_t problems = 0;
+        std::vector<store::VerifyProblem> damaged;
+        std::map<store::Id, std::string> mailbox_names;
+        for (const auto& mb : catalog->mailboxes(*id, true)) mailbox_names[mb.id] = mb.name;
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
             nlohmann::json file = {{"file", p.file}, {"problem", p.kind}};
             if (!p.actual_file.empty()) file["actual_file"] = p.actual_file;
@@ -161,7 +178,33 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                 continue;
             }
             ++problems;
-            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << "\n";
+            damaged.push_back(p);
+            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
+                   << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")\n";
+        }
+        if (args.repair && !damaged.empty()) {
+            try {
+                for (const auto& r : repair_files(*account, *id, *catalog, *messages, damaged)) {
+                    if (r.repaired) {
+                        --problems;
+                        if (args.verbosity != Verbosity::Quiet)
+                            io.err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
+                                   << util::printable_utf8(r.where) << ", now " << messages->absolute(r.new_file)
+                                   << ")\n";
+                    } else {
+                        io.err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
+                               << util::printable_utf8(r.reason) << "\n";
+                    }
+                    for (auto& f : a["files"])
+                        if (f["file"] == r.file) f["repair"] = r.repaired ? "repaired" : r.reason;
+                }
+            } catch (const imap::ConnectError& e) {
+                io.err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
+                code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
+            } catch (const imap::Error& e) {
+                io.err << account->name << ": repair stopped: " << util::printable_utf8(e.what()) << "\n";
+                code = worse_exit_code(code, kExitTempFail);
+            }
         }
         if (problems) code = worse_exit_code(code, kExitPartial);
         if (!args.json && args.verbosity != Verbosity::Quiet)

@@ -43,6 +43,7 @@ struct VerifyArgs {
     bool server = false;
     bool json = false;
     Verbosity verbosity = Verbosity::Normal;
+    bool repair = false;  // fetch missing or damaged files again (repair.hpp)
 };
 
 // The environment variable of the crash-safety test hook: stop the backup after

@@ -40,6 +40,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+// The 'name' in toml++'s "cannot redefine existing string 'name'", as "name".
+std::string quoted_name_in(std::string_view description) {
+    auto open = description.rfind('\'', description.size() > 1 ? description.size() - 2 : 0);
+    auto close = description.rfind('\'');
+    if (open == std::string_view::npos || close == open) return "(unknown)";
+    return "\"" + std::string(description.substr(open + 1, close - open - 1)) + "\"";
+}
+
 // toml++ describes what its parser met; say what the user has to fix.
 std::string syntax_error_in_plain_words(std::string_view description) {
     auto has = [&](std::string_view text) { return description.find(text) != std::string_view::npos; };
@@ -53,7 +61,19 @@ std::string syntax_error_in_plain_words(std::string_view description) {
         return "unterminated array: the closing ] is missing, or a comma between two items";
     if (has("parsing table header")) return "a [table] header is missing its closing ]";
     if (has("parsing inline table")) return "an inline table { ... } must close with } on the same line";
+    if (has("cannot redefine existing")) return "key " + quoted_name_in(description) + " is set twice in the same table";
     return std::string(description);
+}
+
+// What a wrong value is, for "expected ..., not the string "abc"".
+std::string describe_value(const toml::node& n) {
+    if (auto s = n.value<std::string>(); n.is_string() && s) return "the string \"" + *s + "\"";
+    if (n.is_integer()) return std::to_string(n.as_integer()->get());
+    if (n.is_floating_point()) return "a decimal number";
+    if (n.is_boolean()) return n.as_boolean()->get() ? "true" : "false";
+    if (n.is_array()) return "an array";
+    if (n.is_table()) return "a table";
+    return "a date or time";
 }
 
 // Reads one TOML table, remembers which keys were asked for so the rest can be
@@ -108,7 +128,7 @@ public:
         if (!n) return std::nullopt;
         if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max)
             fail(key, "expected an integer between " + std::to_string(min) + " and " +
-                          std::to_string(max));
+                          std::to_string(max) + ", not " + describe_value(*n));
         return n->as_integer()->get();
     }
     // An integer or a float (e.g. a delay in seconds: 5, 0.05).
@@ -353,6 +373,7 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     if (!source.file.empty()) config.secret_files.push_back({source.file, holds, readable_ok});
     source.command = r.string("password_command").value_or("");
     c.password = make_password_function(source, account.name);
+    const bool needs_password = !first_source && !preauth;
 
     c.auth = r.choice("auth", {"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}).value_or("");
     auto token_command = r.string("oauth2_token_command");
@@ -360,6 +381,11 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     if (oauth && !token_command) r.fail("auth", c.auth + " needs oauth2_token_command");
     if (token_command && !oauth)
         r.fail("oauth2_token_command", "only used with auth = \"xoauth2\" or \"oauthbearer\"");
+    if (needs_password && !oauth)
+        config.accounts_without_password.push_back(
+            r.file() + ":" + std::to_string(r.table_line()) + ": account.password: account " + account.name +
+            " has no password source: set password_command, password_file or password (or export "
+            "IMAPKEEP_PASSWORD)");
     if (token_command) {
         // Not cached: a token may expire during a long run, and each new
         // connection should get a fresh one.
@@ -469,6 +495,9 @@ Config parse_config(std::string_view text, const std::string& file) {
 }
 
 Config load_config(const std::string& file) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        throw ConfigError(file + ": is a directory, not a config file; pass --config FILE");
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw ConfigError(file + ": cannot read the config file (" + std::strerror(errno) +

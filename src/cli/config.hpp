@@ -52,6 +52,10 @@ struct Config {
     // retries / retry_delay: the top-level keys, and each account's own.
     RetryPolicy retry;
     std::map<std::string, RetryPolicy, std::less<>> account_retry;
+    // "FILE:LINE: account.password: ..." for each account that will need a
+    // password and names no source: an error unless IMAPKEEP_PASSWORD is set
+    // (app.cpp checks it before anything runs, so it is exit 2, not 3).
+    std::vector<std::string> accounts_without_password;
 
     const sync::AccountConfig* find_account(std::string_view name) const;
     // The account's retry policy (its own keys over the top-level ones).

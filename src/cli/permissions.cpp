@@ -1,6 +1,9 @@
 #include "cli/permissions.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -39,6 +42,20 @@ SecretExposure secret_exposure(const std::vector<SecretFile>& files) {
         }
     }
     return out;
+}
+
+std::vector<std::string> secret_file_problems(const std::vector<SecretFile>& files, const std::string& config_file) {
+    std::vector<std::string> problems;
+    for (const auto& f : files) {
+        if (f.path == config_file) continue;  // an inline password: the config was read
+        const std::string what = "password_file " + f.path + " (" + f.holds + "): ";
+        struct stat st {};
+        if (::stat(f.path.c_str(), &st) != 0) problems.push_back(what + std::strerror(errno));
+        else if (!S_ISREG(st.st_mode)) problems.push_back(what + "not a regular file");
+        else if (st.st_size == 0) problems.push_back(what + "the file is empty");
+        else if (::access(f.path.c_str(), R_OK) != 0) problems.push_back(what + std::strerror(errno));
+    }
+    return problems;
 }
 
 }  // namespace imapkeep::cli

@@ -24,4 +24,10 @@ struct SecretExposure {
 // Checks every secret file; a file that does not exist is not exposed.
 SecretExposure secret_exposure(const std::vector<SecretFile>& files);
 
+// A password_file that is missing, unreadable, empty or not a regular file,
+// one line each ("password_file P (the password of account a): No such file
+// or directory"). Checked before anything runs, so it is a config error (exit
+// 2), not an authentication failure. The file's content is not read here.
+std::vector<std::string> secret_file_problems(const std::vector<SecretFile>& files, const std::string& config_file);
+
 }  // namespace imapkeep::cli

@@ -4,7 +4,7 @@
 //
 // Contract: a secret is never logged, never put in an exception message and
 // never passed on a command line. Failures throw SecretError naming the
-// account and the config key, not the secret nor the command's output.
+// account and the config key, not the secret nor the command's stdout.
 #pragma once
 
 #include <imapkeep/imap/connect.hpp>
@@ -23,10 +23,12 @@ public:
         : imap::ConnectError(imap::ConnectError::Kind::Auth, message) {}
 };
 
-// Runs `command` with /bin/sh -c, stdin and stderr inherited (so a pinentry or
-// a `pass` prompt still works), and returns the first line of its stdout
-// without the line end. `what` (e.g. "account work: password_command") prefixes
-// errors. A non-zero exit, a signal or an empty first line -> SecretError.
+// Runs `command` with /bin/sh -c, stdin inherited and its stderr passed on to
+// ours as it comes (so a pinentry or a `pass` prompt still works), and returns
+// the first line of its stdout without the line end. `what` (e.g. "account
+// work: password_command") prefixes errors. A non-zero exit, a signal or an
+// empty first line -> SecretError, ending with the first line the command
+// wrote to stderr (its cause, e.g. "gpg: decryption failed: No secret key").
 std::string run_secret_command(const std::string& command, const std::string& what);
 
 // First line of a file, without the line end. Unreadable or empty -> SecretError.

@@ -21,8 +21,18 @@ struct StoreSession {
     std::unique_ptr<store::MessageStore> messages;
 };
 
-// Locks and opens config.store_path. On failure (lock busy, store unreadable)
-// it tells io.err why and returns nullptr; the exit code is then kExitTempFail.
+// Locks and opens config.store_path. A store that cannot work as it is (not a
+// directory, read-only, not writable, a catalog that is not one or is newer
+// than this build) throws ConfigError naming the path: exit 2, a human must
+// act. A passing failure (lock busy, disk full, I/O error) is told to io.err
+// and returns nullptr; the exit code is then kExitTempFail.
+// A store.path that is a symbolic link is followed (it must lead to a
+// directory, or to nothing yet).
 std::unique_ptr<StoreSession> open_store(const Config& config, Io& io);
+
+// Refuses, without opening it, a catalog file that is not an SQLite database
+// or whose schema version is newer than this build's: ConfigError naming the
+// file and both versions. A missing or empty file passes (a new catalog).
+void check_catalog_file(const std::string& catalog_path);
 
 }  // namespace imapkeep::cli

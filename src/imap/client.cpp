@@ -287,16 +287,18 @@ void Client::write(std::string_view data) {
     }
 }
 
-void Client::trace_out(std::string_view text, bool secret) {
+void Client::trace_out(std::string_view text, bool secret, bool command_start) {
     if (!m_options.trace) return;
     std::string line(text);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (secret) {
-        // Keep the tag and command name only: secrets never reach a trace.
+        // Keep the tag and command name only: secrets never reach a trace. What
+        // follows a literal (a password after a literal user name) and every
+        // SASL answer is all secret.
         auto first = line.find(' ');
         auto second = first == std::string::npos ? first : line.find(' ', first + 1);
-        if (second != std::string::npos) line = line.substr(0, second) + " <redacted>";
-        else if (first == std::string::npos) line = "<redacted>";
+        if (command_start && second != std::string::npos) line = line.substr(0, second) + " <redacted>";
+        else if (!command_start || first == std::string::npos) line = "<redacted>";
     }
     m_options.trace("C: " + line);
 }
@@ -306,7 +308,7 @@ void Client::send_line(std::string_view line, bool secret) {
     for (char c : line) {
         if (c == '\r' || c == '\n' || c == '\0') throw Error("line contains CR, LF or NUL");
     }
-    trace_out(line, secret);
+    trace_out(line, secret, false);
     std::string data(line);
     data += "\r\n";
     write(data);
@@ -318,14 +320,15 @@ void Client::send_pending_literals(Pending& p, bool continuation_arrived) {
         auto& literal = p.encoded.literals[p.next_literal];
         if (literal.wait_for_continuation && !continuation_arrived) return;
         continuation_arrived = false;
+        // A secret literal's size is a secret's length.
         if (m_options.trace)
-            m_options.trace("C: {" + std::to_string(literal.data.size()) + " bytes}");
+            m_options.trace(p.secret ? "C: {literal}" : "C: {" + std::to_string(literal.data.size()) + " bytes}");
         write(literal.data);
         literal.data.clear();
         literal.data.shrink_to_fit();
         ++p.next_literal;
         const auto& chunk = p.encoded.chunks[p.next_literal];
-        trace_out(chunk, p.secret);
+        trace_out(chunk, p.secret, false);
         write(chunk);
     }
 }
@@ -352,7 +355,7 @@ Client::Tag Client::submit(std::string_view name, const std::vector<wire::Arg>& 
     p->on_continue = std::move(on_continue);
     Pending& ref = *p;
     m_pending.push_back(std::move(p));
-    trace_out(ref.encoded.chunks.front(), ref.secret);
+    trace_out(ref.encoded.chunks.front(), ref.secret, true);
     write(ref.encoded.chunks.front());
     send_pending_literals(ref, false);
     return ref.tag;

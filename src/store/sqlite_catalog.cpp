@@ -66,6 +66,12 @@ class SqliteCatalog final : public Catalog {
   public:
     explicit SqliteCatalog(const std::string& path) : m_db(path) {
         m_db.exec("PRAGMA busy_timeout = 10000");
+        // Before anything writes (switching to WAL rewrites the header): a
+        // newer catalog is refused untouched.
+        if (const auto version = m_db.pragma_int("user_version"); version > catalog_schema_version())
+            throw StoreError("catalog " + path + ": schema version " + std::to_string(version) +
+                             " is newer than this imapkeep supports (" +
+                             std::to_string(catalog_schema_version()) + "); upgrade imapkeep to open it");
         m_db.exec("PRAGMA journal_mode = WAL");
         if (path != ":memory:" && m_db.pragma_text("journal_mode") != "wal")
             throw StoreError("catalog " + path +

@@ -60,7 +60,7 @@ TEST_CASE("config errors exit 2 with file:line: key", "[app]") {
     f.write_config("port = 0");
     auto r = f.run({"status", "--config", f.config});
     CHECK(r.code == 2);
-    CHECK(r.err == "imapkeep: " + f.config + ":9: account.port: expected an integer between 1 and 65535\n");
+    CHECK(r.err == "imapkeep: " + f.config + ":9: account.port: expected an integer between 1 and 65535, not 0\n");
 
     auto missing = f.run({"status", "--config", f.config + ".nope"});
     CHECK(missing.code == 2);

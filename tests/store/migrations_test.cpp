@@ -128,6 +128,29 @@ TEST_CASE("a catalog newer than the binary is refused clearly", "[store][migrati
     }
 }
 
+TEST_CASE("a newer catalog is refused before anything writes to it", "[store][migrations]") {
+    TempDir dir;
+    const auto path = dir / "catalog.sqlite";
+    {
+        // A newer imapkeep may use another journal mode: the WAL switch
+        // rewrites the header, so it must come after the version check.
+        SqliteDb db(path);
+        db.exec("PRAGMA journal_mode = DELETE");
+        db.exec("CREATE TABLE future (x)");
+        db.exec("PRAGMA user_version = " + std::to_string(catalog_schema_version() + 7));
+    }
+    auto bytes = [&] {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    const std::string before = bytes();
+    CHECK_THROWS_WITH(open_sqlite_catalog(path), Catch::Contains("newer than this imapkeep supports"));
+    CHECK(bytes() == before);
+    CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
 TEST_CASE("a file that is not a database is a StoreError", "[store][migrations]") {
     TempDir dir;
     const auto path = dir / "catalog.sqlite";

@@ -249,7 +249,7 @@ private:
     void send_pending_literals(Pending& pending, bool continuation_arrived);
     void set_capabilities_from(std::string_view text);
     void write(std::string_view data);
-    void trace_out(std::string_view text, bool secret);
+    void trace_out(std::string_view text, bool secret, bool command_start);
     void expect_ok(const std::string& command, const Completion& completion);
     // append-message = [SP flag-list] [SP date-time] SP literal, added to `args`.
     static void add_append_message(std::vector<wire::Arg>& args, AppendMessage message);
