@@ -92,6 +92,7 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
             fail(std::string("socket error: ") + e.what());
         }
         if (n == 0) fail("socket error: EOF");
+        m_bytes_in += n;
         std::optional<wire::FrameError> error;
         try {
             error = m_framer.feed(std::string_view(buffer.data(), n));
@@ -214,6 +215,10 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
         auto it = std::find_if(m_pending.begin(), m_pending.end(),
                                [&](const auto& p) { return p->tag == response.tag; });
         if (it == m_pending.end()) fail("unexpected tagged response: " + response.tag);
+        // A reply that was on the wire before its command was sent is an
+        // injection (Ruby CVE-2026-42246: an early OK to STARTTLS).
+        if (frame.offset < (*it)->sent_at)
+            fail("tagged response for " + response.tag + " arrived before the command was sent");
         if (response.type != "OK" && response.type != "NO" && response.type != "BAD")
             fail("unexpected tagged status: " + response.type);
         if (response.code && response.code->name == "CAPABILITY")
@@ -350,6 +355,7 @@ Client::Tag Client::submit(std::string_view name, const std::vector<wire::Arg>& 
     }
     p->on_untagged = std::move(on_untagged);
     p->on_continue = std::move(on_continue);
+    p->sent_at = m_bytes_in;
     Pending& ref = *p;
     m_pending.push_back(std::move(p));
     trace_out(ref.encoded.chunks.front(), ref.secret);

@@ -131,6 +131,10 @@ void Client::starttls(const transport::TlsOptions& options, const std::string& h
     if (m_state != State::NotAuthenticated)
         fail("STARTTLS refused: the session is already authenticated (PREAUTH?)");
     if (!has_capability("STARTTLS")) fail("STARTTLS refused: the server does not offer STARTTLS");
+    // Nothing is due before STARTTLS is sent: bytes already here were queued
+    // by someone who guessed what comes next (e.g. an early tagged OK).
+    if (m_framer.buffered() > 0 || m_framer.has_frame() || m_stream->pending() > 0)
+        fail("STARTTLS refused: data arrived before the command was sent (possible injection)");
     auto c = run("STARTTLS", {});
     if (!c.ok()) fail("STARTTLS refused by server: " + c.status + " " + c.text);
     if (m_framer.buffered() > 0 || m_framer.has_frame() || m_stream->pending() > 0)

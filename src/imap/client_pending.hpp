@@ -11,6 +11,9 @@ struct Client::Pending {
     bool secret = false;
     wire::EncodedCommand encoded;
     std::size_t next_literal = 0;  // literals before this index have been sent
+    // Bytes received before the command was written: a tagged reply framed
+    // from those cannot answer it (Frame::offset).
+    std::uint64_t sent_at = 0;
     UntaggedHandler on_untagged;
     ContinuationHandler on_continue;
 };

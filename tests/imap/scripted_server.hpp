@@ -42,6 +42,15 @@ inline transport::StreamPtr scripted(std::string greeting, std::vector<Rule> rul
         });
 }
 
+// The tag a client that numbers its tags (prefix + counter, as imap::Client
+// and imaplib do) gives its next command: "K7" -> "K8". Lets a hostile script
+// answer a command before the client has sent it.
+inline std::string next_tag(const std::string& tag) {
+    auto digits = tag.find_first_of("0123456789");
+    if (digits == std::string::npos) return tag + "1";
+    return tag.substr(0, digits) + std::to_string(std::stoull(tag.substr(digits)) + 1);
+}
+
 class VectorSink : public wire::LiteralSink {
   public:
     void write(std::string_view chunk) override {

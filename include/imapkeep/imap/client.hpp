@@ -98,7 +98,9 @@ public:
                UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {});
     // Reads until `tag` completes and returns how it ended. Untagged responses go
     // to the handler of the oldest pending command that takes them, else to the
-    // unsolicited handler. An untagged BYE (outside LOGOUT) -> Abort.
+    // unsolicited handler. An untagged BYE (outside LOGOUT) -> Abort; so is a
+    // tagged reply for a tag not in flight, or one that arrived before its
+    // command was sent.
     Completion wait(const Tag& tag);
     Completion run(std::string_view name, const std::vector<wire::Arg>& args,
                    UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {}) {
@@ -132,7 +134,8 @@ public:
     // --- Typed commands ---------------------------------------------------
 
     // RFC 3501 §6.2.1. Fails closed (Abort): no STARTTLS capability, NO/BAD,
-    // already TLS, or bytes buffered after the tagged OK. Capabilities are asked again.
+    // already authenticated (PREAUTH), bytes buffered before the command was
+    // sent or after the tagged OK. Capabilities are asked again.
     void starttls(const transport::TlsOptions& options, const std::string& host);
     // RFC 4978 COMPRESS=DEFLATE: after the tagged OK both directions are raw
     // DEFLATE. Fails closed like STARTTLS: bytes buffered after the OK -> Abort.
@@ -259,6 +262,7 @@ private:
     wire::Framer m_framer;
     wire::Response m_greeting;
     State m_state = State::NotAuthenticated;
+    std::uint64_t m_bytes_in = 0;  // bytes fed to m_framer so far (Frame::offset's scale)
     bool m_dead = false;
     std::string m_dead_reason;
     bool m_utf8 = false;
