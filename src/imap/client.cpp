@@ -41,6 +41,14 @@ void Client::abandon(const std::string& message) noexcept {
     m_dead_reason = message;
     m_state = State::Logout;
     if (m_stream) m_stream->close();
+    release_pending();
+}
+
+// Invariant 5: no reply can reach these handlers any more; let go of them.
+void Client::release_pending() noexcept {
+    if (m_handler_depth > 0)
+        for (auto& p : m_pending) m_retired.push_back(std::move(p));
+    m_pending.clear();
 }
 
 void Client::fail(const std::string& message) {
@@ -205,7 +213,13 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
                 return;
             }
             if (p->on_continue) {
-                if (auto line = p->on_continue(response)) send_line(*line, p->secret);
+                std::optional<std::string> line;
+                bool secret = p->secret;
+                {
+                    HandlerCall call(*this);
+                    line = p->on_continue(response);
+                }
+                if (line) send_line(*line, secret);
                 return;
             }
         }
@@ -266,8 +280,12 @@ void Client::track_exists(const wire::Response& r) {
 
 bool Client::route_untagged(const wire::Response& response, const wire::Frame& frame) {
     try {
-        for (auto& p : m_pending) {
+        HandlerCall call(*this);
+        // By index: a handler may abandon the connection (m_pending empties).
+        for (std::size_t i = 0; i < m_pending.size(); ++i) {
+            auto& p = m_pending[i];
             if (p->on_untagged && p->on_untagged(response, frame)) return true;
+            if (m_dead) return true;
         }
         if (m_unsolicited) return m_unsolicited(response, frame);
     } catch (const Abort&) {
@@ -392,6 +410,7 @@ void Client::logout() noexcept {
     m_dead = true;
     m_dead_reason = "connection closed after LOGOUT";
     m_stream->close();
+    release_pending();
 }
 
 }  // namespace imapkeep::imap

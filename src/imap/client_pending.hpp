@@ -18,4 +18,19 @@ struct Client::Pending {
     ContinuationHandler on_continue;
 };
 
+// Marks a handler of a pending command as running: a connection abandoned
+// meanwhile keeps that command's handlers until the outermost call returns,
+// instead of destroying a function object that is still executing.
+struct Client::HandlerCall {
+    explicit HandlerCall(Client& client) : m_client(client) { ++m_client.m_handler_depth; }
+    ~HandlerCall() {
+        if (--m_client.m_handler_depth == 0) m_client.m_retired.clear();
+    }
+    HandlerCall(const HandlerCall&) = delete;
+    HandlerCall& operator=(const HandlerCall&) = delete;
+
+  private:
+    Client& m_client;
+};
+
 }  // namespace imapkeep::imap

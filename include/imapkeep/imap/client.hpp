@@ -223,15 +223,19 @@ public:
     [[noreturn]] void fail(const std::string& message);
     // The same without throwing: for a caller that gives up on commands still in
     // flight (their handlers may point at state that is about to go away).
+    // Either way every pending command's handlers are released (pending() is
+    // 0 after), so nothing the caller lent them is kept alive or reachable.
     void abandon(const std::string& message) noexcept;
 
 private:
     struct Pending;
+    struct HandlerCall;
     struct RawResponse {
         wire::Frame frame;
         wire::Response response;
     };
     void ensure_alive() const;
+    void release_pending() noexcept;
     wire::LiteralMode literal_mode();
     // Reads until one whole response is framed and parsed. nullopt only on a
     // timeout when timeout_ok.
@@ -274,6 +278,10 @@ private:
     std::vector<std::string> m_caps;
     bool m_caps_known = false;
     std::deque<std::unique_ptr<Pending>> m_pending;
+    // Commands abandoned while one of their handlers was running: destroyed
+    // once no handler is on the stack any more (HandlerCall).
+    std::deque<std::unique_ptr<Pending>> m_retired;
+    int m_handler_depth = 0;
     std::map<Tag, Completion> m_done;
     UntaggedHandler m_unsolicited;
     BodySinkFactory m_body_sinks;
