@@ -3,6 +3,8 @@
 
 #include <imapkeep/transport/fault.hpp>
 #include <imapkeep/wire/framer.hpp>
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <regex>
 #include <string>
@@ -50,6 +52,98 @@ inline std::string next_tag(const std::string& tag) {
     if (digits == std::string::npos) return tag + "1";
     return tag.substr(0, digits) + std::to_string(std::stoull(tag.substr(digits)) + 1);
 }
+
+// A server that answers by rules like scripted(), except that the reply to the
+// first command starting with `trigger` is `head`, then `size` bytes of `fill`
+// generated as they are read (a gigabyte costs nothing to hold), then `tail`;
+// with an empty `trigger` that reply follows the greeting at once.
+// `served()` tells how much the client actually read.
+class LazyStream : public transport::Stream {
+  public:
+    struct Endless {
+        std::string head;
+        std::uint64_t size = 0;
+        char fill = 'a';
+        std::string tail;
+    };
+    LazyStream(std::string greeting, std::vector<Rule> rules, std::string trigger, Endless endless)
+        : m_out(std::move(greeting)), m_rules(std::move(rules)), m_trigger(std::move(trigger)),
+          m_endless(std::move(endless)) {
+        if (!m_trigger.empty()) return;
+        m_triggered = true;
+        m_out += m_endless.head;
+        m_left = m_endless.size;
+        m_tail = m_endless.tail;
+        if (m_left == 0) m_out += m_tail;
+    }
+
+    std::size_t read_some(std::span<char> buffer) override {
+        if (m_closed) throw transport::TransportError(transport::TransportError::Kind::Closed, "closed");
+        if (m_out.empty() && m_left == 0) answer_commands();
+        std::size_t n = 0;
+        if (!m_out.empty()) {
+            n = std::min(buffer.size(), m_out.size());
+            std::memcpy(buffer.data(), m_out.data(), n);
+            m_out.erase(0, n);
+        } else if (m_left > 0) {
+            n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), m_left));
+            std::memset(buffer.data(), m_endless.fill, n);
+            m_left -= n;
+            if (m_left == 0) m_out = m_tail;
+        }
+        m_served += n;
+        return n;
+    }
+    void write_all(std::string_view data) override {
+        if (m_closed) throw transport::TransportError(transport::TransportError::Kind::Closed, "closed");
+        m_in.append(data);
+        m_written.append(data);
+    }
+    void close() noexcept override { m_closed = true; }
+    void set_read_timeout(std::optional<std::chrono::milliseconds>) override {}
+    std::string describe() const override { return "lazy"; }
+
+    std::uint64_t served() const { return m_served; }
+    const std::string& written() const { return m_written; }
+
+  private:
+    void answer_commands() {
+        std::size_t eol;
+        while (m_out.empty() && m_left == 0 && (eol = m_in.find("\r\n")) != std::string::npos) {
+            std::string line = m_in.substr(0, eol);
+            m_in.erase(0, eol + 2);
+            auto sp = line.find(' ');
+            std::string tag = line.substr(0, sp);
+            std::string rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+            auto with_tag = [&](const std::string& s) { return std::regex_replace(s, std::regex("\\$T"), tag); };
+            if (!m_triggered && rest.rfind(m_trigger, 0) == 0) {
+                m_triggered = true;
+                m_out = with_tag(m_endless.head);
+                m_left = m_endless.size;
+                m_tail = with_tag(m_endless.tail);
+                if (m_left == 0) m_out += m_tail;
+                return;
+            }
+            for (const auto& r : m_rules) {
+                if (rest.rfind(r.command, 0) != 0) continue;
+                m_out += with_tag(r.reply);
+                break;
+            }
+        }
+    }
+
+    std::string m_out;
+    std::vector<Rule> m_rules;
+    std::string m_trigger;
+    Endless m_endless;
+    bool m_triggered = false;
+    std::uint64_t m_left = 0;
+    std::string m_tail;
+    std::string m_in;
+    std::string m_written;
+    std::uint64_t m_served = 0;
+    bool m_closed = false;
+};
 
 class VectorSink : public wire::LiteralSink {
   public:
