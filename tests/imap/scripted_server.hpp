@@ -12,25 +12,49 @@
 
 namespace imapkeep::testing {
 
-// A server that answers each client line by the first rule whose command
-// matches; "$T" in a reply becomes the client's tag.
+// A server that answers each client command by the first rule whose command
+// matches; "$T" in a reply becomes the client's tag. A command's literals are
+// part of it (a synchronizing one gets "+ go ahead").
 struct Rule {
     std::string command;  // upper-case command after the tag, prefix match
     std::string reply;
 };
 
+// The length of the whole command at the start of `buffer` (0: not all
+// there yet; `out` then gets the "+" a synchronizing literal waits for).
+inline std::size_t whole_command(const std::string& buffer, bool& acked, std::string& out) {
+    std::size_t pos = 0;
+    for (;;) {
+        auto eol = buffer.find("\r\n", pos);
+        if (eol == std::string::npos) return 0;
+        std::string_view line(buffer.data() + pos, eol - pos);
+        auto marker = wire::find_literal_marker(line);
+        if (!marker) return eol + 2;
+        const std::size_t start = eol + 2;
+        const bool plus = line.size() >= 2 && line[line.size() - 2] == '+';
+        if (buffer.size() < start + marker->size) {
+            if (!plus && !acked) out += "+ go ahead\r\n";
+            acked = !plus || acked;
+            return 0;
+        }
+        acked = false;
+        pos = start + marker->size;
+    }
+}
+
 inline transport::StreamPtr scripted(std::string greeting, std::vector<Rule> rules,
                                      std::shared_ptr<std::string> log = nullptr) {
     auto buffer = std::make_shared<std::string>();
+    auto acked = std::make_shared<bool>(false);
     return std::make_unique<transport::ScriptedStream>(
-        std::move(greeting), [rules, buffer, log](const std::string& in) -> std::string {
+        std::move(greeting), [rules, buffer, acked, log](const std::string& in) -> std::string {
             *buffer += in;
             if (log) *log += in;
             std::string out;
-            std::size_t eol;
-            while ((eol = buffer->find("\r\n")) != std::string::npos) {
-                std::string line = buffer->substr(0, eol);
-                buffer->erase(0, eol + 2);
+            std::size_t length;
+            while ((length = whole_command(*buffer, *acked, out)) != 0) {
+                std::string line = buffer->substr(0, buffer->find("\r\n"));
+                buffer->erase(0, length);
                 auto sp = line.find(' ');
                 std::string tag = line.substr(0, sp);
                 std::string rest = sp == std::string::npos ? "" : line.substr(sp + 1);
@@ -144,6 +168,22 @@ class LazyStream : public transport::Stream {
     std::uint64_t m_served = 0;
     bool m_closed = false;
 };
+
+// The command lines a client wrote, literals skipped ("{n}" / "{n+}" at a
+// line's end announces n bytes that are data, not protocol).
+inline std::vector<std::string> command_lines(const std::string& written) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < written.size()) {
+        auto eol = written.find("\r\n", pos);
+        if (eol == std::string::npos) eol = written.size();
+        std::string line = written.substr(pos, eol - pos);
+        pos = eol + 2;
+        lines.push_back(line);
+        if (auto marker = wire::find_literal_marker(line)) pos += marker->size;
+    }
+    return lines;
+}
 
 class VectorSink : public wire::LiteralSink {
   public:
