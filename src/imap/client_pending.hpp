@@ -16,6 +16,10 @@ struct Client::Pending {
     std::uint64_t sent_at = 0;
     UntaggedHandler on_untagged;
     ContinuationHandler on_continue;
+    // Kinds of untagged data this command needs (response_kind()): malformed
+    // data of these kinds fails the command instead of being skipped.
+    std::vector<std::string> needs;
+    std::string malformed;  // the first problem with data it needed
 };
 
 // Marks a handler of a pending command as running: a connection abandoned

@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct ClientOptions {
     wire::Limits limits;
     // Called with each line sent/received (secrets redacted), prefixed "C: "/"S: ".
     std::function<void(std::string_view)> trace;
+    // Called once per kind of malformed untagged data that no command in
+    // flight needed and that was skipped (e.g. "OK [HIGHESTMODSEQ]", "LIST"),
+    // with a one-line description. Later ones of the same kind are skipped
+    // silently, so a server that repeats one mistake fills no log.
+    std::function<void(std::string_view)> warning;
     // Capabilities to ignore, as if the server never offered them (like mbsync's
     // DisableExtension): for servers whose extensions misbehave. Upper-case.
     std::vector<std::string> disabled_capabilities;
@@ -233,6 +239,7 @@ private:
     struct RawResponse {
         wire::Frame frame;
         wire::Response response;
+        std::string malformed;  // the data of a whole frame did not parse
     };
     void ensure_alive() const;
     void release_pending() noexcept;
@@ -251,7 +258,14 @@ private:
     // Error becomes Abort; a caller's exception keeps its type.
     template <class Step>
     auto abandon_on_error(Step&& step) -> decltype(step());
-    void dispatch(const wire::Frame& frame, wire::Response&& response);
+    void dispatch(const wire::Frame& frame, wire::Response&& response, std::string malformed = {});
+    // Malformed untagged data: fails the oldest command in flight that needs
+    // its kind, or is skipped with one warning per kind.
+    void handle_malformed(const wire::Response& response, const std::string& problem);
+    void warn_once(const std::string& kind, const std::string& problem);
+    // submit() for a typed command that needs untagged data of these kinds.
+    Tag submit_needing(std::vector<std::string> needs, std::string_view name,
+                       const std::vector<wire::Arg>& args, UntaggedHandler on_untagged);
     bool route_untagged(const wire::Response& response, const wire::Frame& frame);
     void send_pending_literals(Pending& pending, bool continuation_arrived);
     void set_capabilities_from(std::string_view text);
@@ -275,6 +289,7 @@ private:
     std::string m_tag_prefix = "K";
     std::uint64_t m_tag_counter = 0;
     std::optional<wire::LiteralMode> m_literal_override;
+    std::set<std::string> m_warned;  // kinds of malformed data already warned about
     std::vector<std::string> m_caps;
     bool m_caps_known = false;
     std::deque<std::unique_ptr<Pending>> m_pending;
