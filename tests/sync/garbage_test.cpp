@@ -109,3 +109,49 @@ TEST_CASE("garbage in a body FETCH never corrupts the store; the next clean run 
         }
     }
 }
+
+// Issue 9, case D: one mailbox's STATUS in LIST-STATUS (and in a STATUS of
+// its own) comes malformed. Only that mailbox loses the shortcut: it is
+// examined instead; the account and the other mailboxes sync as usual.
+TEST_CASE("a malformed STATUS for one mailbox fails neither the account nor the others", "[sync][garbage]") {
+    const struct {
+        const char* name;
+        std::function<std::string(const std::string& items)> rewrite;  // "(UIDVALIDITY 1 UIDNEXT 3 ...)"
+    } variants[] = {
+        {"a word for a number",
+         [](const std::string& items) {
+             auto at = items.find("UIDNEXT ") + 8;
+             return items.substr(0, at) + "abc" + items.substr(items.find_first_of(" )", at));
+         }},
+        {"an unterminated list", [](const std::string& items) { return items.substr(0, items.size() - 1); }},
+        {"an item without a value", [](const std::string& items) { return "(UIDNEXT " + items.substr(1); }},
+    };
+    for (const auto& v : variants) {
+        for (const char* path : {"qresync", "condstore", "plain"}) {
+            DYNAMIC_SECTION(v.name << " / " << path) {
+                ModelFixture f;
+                f.account.sync_path = path;
+                for (const char* box : {"A", "B", "INBOX"}) {
+                    f.server.add_mailbox(box);
+                    f.server.append(box, message(std::string(box) + "1"));
+                }
+                REQUIRE(report_ok(f.backup()));
+                for (const char* box : {"A", "B", "INBOX"}) f.server.append(box, message(std::string(box) + "2"));
+                f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+                    if (c.name != "LIST" && c.name != "STATUS") return;
+                    const std::string head = "* STATUS \"A\" ";
+                    auto at = reply.find(head);
+                    if (at == std::string::npos) return;
+                    auto start = at + head.size();
+                    auto end = reply.find("\r\n", start);
+                    reply.replace(start, end - start, v.rewrite(reply.substr(start, end - start)));
+                };
+                auto report = f.backup();
+                INFO(errors_of(report));
+                CHECK_FALSE(report.connect_failed);
+                CHECK(report_ok(report));
+                for (const char* box : {"A", "B", "INBOX"}) CHECK(f.stored(box) == f.on_server(box));
+            }
+        }
+    }
+}
