@@ -154,7 +154,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         entries = client.list("", "*", options, &statuses);
     } catch (const imap::CommandFailed& e) {
         if (!e.malformed() || options.return_status.empty()) throw;
-        // One mailbox's STATUS came malformed: list without it. Every mailbox
+        // Quirk(various): one mailbox's STATUS came malformed: list without it. Every mailbox
         // then asks STATUS (or EXAMINE) on its own, and only the broken one
         // loses the shortcut.
         options.return_status.clear();

@@ -8,11 +8,18 @@
 // throws Abort too), Error for misuse and BAD, CommandFailed from typed
 // commands on NO/BAD, ReadOnly when EXAMINE/SELECT state turns read-only.
 // Any failure while reading or dispatching with commands in flight (an
-// over-long line, a reply that will not parse, a handler, sink, observer or
-// continuation callback that throws) abandons the connection: no reply read
-// later can reach the handler of a command whose caller has gone (DESIGN.md
-// invariant 5). Only with nothing in flight is an over-long line a plain Error
-// that skips the line and keeps the connection (imaplib's `error`).
+// over-long line, a response that fits no rule, a sink, observer or
+// continuation callback that throws) abandons the connection, and every
+// pending command's handlers are released: no reply read later can reach the
+// handler of a command whose caller has gone (DESIGN.md invariant 5). Only
+// with nothing in flight is an over-long line a plain Error that skips the
+// line and keeps the connection (imaplib's `error`).
+// Malformed untagged data in a whole frame (a known type whose data does not
+// parse or does not check, response_checks.hpp; a handler throwing Error) is
+// not a connection failure: data a command in flight needs fails that command
+// (Completion::malformed, CommandFailed::malformed()) when its tagged reply
+// arrives, and data none needs is skipped (ClientOptions::warning, once per
+// kind). Lists nested deeper than Limits::max_depth still end the connection.
 #pragma once
 
 #include <imapkeep/imap/errors.hpp>
