@@ -158,3 +158,12 @@ TEST_CASE("malformed data fails only its command when others are in flight", "[i
         CHECK_NOTHROW(client.noop());
     }
 }
+
+TEST_CASE("an ESEARCH for another tag is not taken as this search's answer", "[imap][malformed]") {
+    Client client(scripted("* PREAUTH [CAPABILITY IMAP4rev1 ESEARCH] hi\r\n",
+                           {{"UID SEARCH", "* ESEARCH (TAG \"Z9\") UID ALL 1:1000\r\n"
+                                           "* ESEARCH (TAG \"$T\") UID ALL 4,7\r\n$T OK done\r\n"}}));
+    client.read_greeting();
+    auto found = client.uid_search("ALL", true);
+    CHECK(found.uids.to_string() == "4,7");
+}
