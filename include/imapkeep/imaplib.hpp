@@ -9,7 +9,10 @@
 //   - arguments are quoted as the seed describes (see IMAP4 below); NUL, CR or
 //     LF in an argument throws `error` (CPython: ValueError);
 //   - TLS (IMAP4_SSL, starttls) verifies the chain and host name by default;
-//   - STARTTLS fails closed (`abort`) if bytes arrived after its tagged OK;
+//   - STARTTLS fails closed: no STARTTLS capability, a NO or BAD reply, or
+//     bytes that arrived before the command or after its tagged OK throw
+//     `abort` and end the connection, so no later LOGIN can go out in clear
+//     (CPython raises `error` on NO/BAD and keeps the connection);
 //   - the line limit (`max_line`) also applies to IMAP4_stream;
 //   - transport failures (refused, TLS, timeout) surface as `abort`;
 //   - xatom() registers an unknown command for this instance only.
@@ -191,7 +194,9 @@ public:
         return sort_args(sort_criteria, charset, Args{detail::to_arg(criteria)...});
     }
     // Upgrades to TLS (verified by default; server name = the host given to
-    // open(), "localhost" when empty) and asks CAPABILITY again.
+    // open(), "localhost" when empty) and asks CAPABILITY again. Any refusal
+    // throws `abort` and closes the connection (state "LOGOUT"); in state
+    // AUTH (PREAUTH) it throws `error` and sends nothing.
     Response starttls(const TlsOptions& options = {});
     Response status(std::string_view mailbox, std::string_view names);
     Response store(std::string_view message_set, std::string_view command, std::string_view flags);
@@ -342,6 +347,7 @@ private:
     template <class F>
     auto guarded(F&& f) -> decltype(f());
     void check_state(const std::string& name) const;
+    [[noreturn]] void refuse_starttls(const std::string& why);
 
     imapkeep::transport::StreamPtr m_stream;     // what open() opened
     std::unique_ptr<imapkeep::imap::Client> m_client;

@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/response_checks.hpp"
 #include "imap/node_values.hpp"
 #include "imap/fetch_body.hpp"
 
@@ -41,6 +42,14 @@ void Client::abandon(const std::string& message) noexcept {
     m_dead_reason = message;
     m_state = State::Logout;
     if (m_stream) m_stream->close();
+    release_pending();
+}
+
+// Invariant 5: no reply can reach these handlers any more; let go of them.
+void Client::release_pending() noexcept {
+    if (m_handler_depth > 0)
+        for (auto& p : m_pending) m_retired.push_back(std::move(p));
+    m_pending.clear();
 }
 
 void Client::fail(const std::string& message) {
@@ -92,6 +101,7 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
             fail(std::string("socket error: ") + e.what());
         }
         if (n == 0) fail("socket error: EOF");
+        m_bytes_in += n;
         std::optional<wire::FrameError> error;
         try {
             error = m_framer.feed(std::string_view(buffer.data(), n));
@@ -112,9 +122,15 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
     }
     auto frame = m_framer.next();
     auto parsed = wire::parse_response(*frame, m_options.limits);
+    std::string malformed;
     if (auto* error = std::get_if<wire::ParseError>(&parsed)) {
         std::string line = frame->lines.empty() ? "" : frame->lines.front().substr(0, 200);
-        fail("unexpected response: " + error->message + ": " + line);
+        // Only a known type's data failed and the frame is whole: the
+        // response can be skipped without losing the stream.
+        if (!error->partial) fail("unexpected response: " + error->message + ": " + line);
+        malformed = error->message + ": " + line;
+        wire::Response partial = std::move(*error->partial);  // `error` lives in `parsed`
+        parsed = std::move(partial);
     }
     if (m_options.trace) {
         std::string text = frame->flatten();
@@ -122,7 +138,7 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
         while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
         m_options.trace("S: " + text);
     }
-    return RawResponse{std::move(*frame), std::move(std::get<wire::Response>(parsed))};
+    return RawResponse{std::move(*frame), std::move(std::get<wire::Response>(parsed)), std::move(malformed)};
 }
 
 const wire::Response& Client::read_greeting() {
@@ -180,7 +196,7 @@ auto Client::abandon_on_error(Step&& step) -> decltype(step()) {
 void Client::pump() {
     abandon_on_error([&] {
         auto raw = read_frame(false);
-        dispatch(raw->frame, std::move(raw->response));
+        dispatch(raw->frame, std::move(raw->response), std::move(raw->malformed));
     });
 }
 
@@ -189,12 +205,12 @@ std::optional<wire::Response> Client::read_one(bool timeout_ok) {
         auto raw = read_frame(timeout_ok);
         if (!raw) return std::nullopt;
         wire::Response copy = raw->response;
-        dispatch(raw->frame, std::move(raw->response));
+        dispatch(raw->frame, std::move(raw->response), std::move(raw->malformed));
         return copy;
     });
 }
 
-void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
+void Client::dispatch(const wire::Frame& frame, wire::Response&& response, std::string malformed) {
     if (m_frame_observer) m_frame_observer(frame, response);
     using Kind = wire::Response::Kind;
     if (response.kind == Kind::Continuation) {
@@ -204,7 +220,13 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
                 return;
             }
             if (p->on_continue) {
-                if (auto line = p->on_continue(response)) send_line(*line, p->secret);
+                std::optional<std::string> line;
+                bool secret = p->secret;
+                {
+                    HandlerCall call(*this);
+                    line = p->on_continue(response);
+                }
+                if (line) send_line(*line, secret);
                 return;
             }
         }
@@ -214,11 +236,15 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
         auto it = std::find_if(m_pending.begin(), m_pending.end(),
                                [&](const auto& p) { return p->tag == response.tag; });
         if (it == m_pending.end()) fail("unexpected tagged response: " + response.tag);
+        // A reply that was on the wire before its command was sent is an
+        // injection (Ruby CVE-2026-42246: an early OK to STARTTLS).
+        if (frame.offset < (*it)->sent_at)
+            fail("tagged response for " + response.tag + " arrived before the command was sent");
         if (response.type != "OK" && response.type != "NO" && response.type != "BAD")
             fail("unexpected tagged status: " + response.type);
         if (response.code && response.code->name == "CAPABILITY")
             set_capabilities_from(response.code->raw);
-        Completion completion{response.type, response.code, response.text};
+        Completion completion{response.type, response.code, response.text, (*it)->malformed};
         m_done[response.tag] = std::move(completion);
         m_pending.erase(it);
         return;
@@ -238,8 +264,38 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response) {
         if (m_logging_out) return;
         fail("server said BYE: " + response.text);
     }
+    if (malformed.empty()) malformed = data_problem(response).value_or("");
+    if (!malformed.empty()) {
+        handle_malformed(response, malformed);
+        return;
+    }
     track_exists(response);
     route_untagged(response, frame);
+}
+
+void Client::handle_malformed(const wire::Response& response, const std::string& problem) {
+    const std::string kind = response_kind(response);
+    const auto correlator = esearch_tag(response);
+    for (auto& p : m_pending) {
+        if (std::find(p->needs.begin(), p->needs.end(), kind) == p->needs.end()) continue;
+        if (correlator && *correlator != p->tag) continue;  // another command's ESEARCH
+        if (p->malformed.empty()) p->malformed = problem;
+        return;
+    }
+    warn_once(kind, problem);
+}
+
+void Client::warn_once(const std::string& kind, const std::string& problem) {
+    if (!m_warned.insert(kind).second || !m_options.warning) return;
+    m_options.warning("skipped malformed " + kind + " data from the server (further ones silently): " +
+                      problem);
+}
+
+Client::Tag Client::submit_needing(std::vector<std::string> needs, std::string_view name,
+                                   const std::vector<wire::Arg>& args, UntaggedHandler on_untagged) {
+    Tag tag = submit(name, args, std::move(on_untagged));
+    m_pending.back()->needs = std::move(needs);  // nothing is read before this
+    return tag;
 }
 
 // message-data = nz-number SP ("EXPUNGE" / "FETCH" ...); mailbox-data =/ number SP "EXISTS".
@@ -261,8 +317,21 @@ void Client::track_exists(const wire::Response& r) {
 
 bool Client::route_untagged(const wire::Response& response, const wire::Frame& frame) {
     try {
-        for (auto& p : m_pending) {
-            if (p->on_untagged && p->on_untagged(response, frame)) return true;
+        HandlerCall call(*this);
+        // By index: a handler may abandon the connection (m_pending empties).
+        for (std::size_t i = 0; i < m_pending.size(); ++i) {
+            Pending& p = *m_pending[i];
+            if (!p.on_untagged) continue;
+            try {
+                if (p.on_untagged(response, frame) || m_dead) return true;
+            } catch (const Abort&) {
+                throw;
+            } catch (const Error& e) {
+                // Data the command could not read (the checks above missed it):
+                // that command fails; the frame was whole, so the connection goes on.
+                if (!m_dead && p.malformed.empty()) p.malformed = response.type + ": " + e.what();
+                return true;
+            }
         }
         if (m_unsolicited) return m_unsolicited(response, frame);
     } catch (const Abort&) {
@@ -353,6 +422,7 @@ Client::Tag Client::submit(std::string_view name, const std::vector<wire::Arg>& 
     }
     p->on_untagged = std::move(on_untagged);
     p->on_continue = std::move(on_continue);
+    p->sent_at = m_bytes_in;
     Pending& ref = *p;
     m_pending.push_back(std::move(p));
     trace_out(ref.encoded.chunks.front(), ref.secret, true);
@@ -389,6 +459,7 @@ void Client::logout() noexcept {
     m_dead = true;
     m_dead_reason = "connection closed after LOGOUT";
     m_stream->close();
+    release_pending();
 }
 
 }  // namespace imapkeep::imap

@@ -131,6 +131,10 @@ void Client::starttls(const transport::TlsOptions& options, const std::string& h
     if (m_state != State::NotAuthenticated)
         fail("STARTTLS refused: the session is already authenticated (PREAUTH?)");
     if (!has_capability("STARTTLS")) fail("STARTTLS refused: the server does not offer STARTTLS");
+    // Nothing is due before STARTTLS is sent: bytes already here were queued
+    // by someone who guessed what comes next (e.g. an early tagged OK).
+    if (m_framer.buffered() > 0 || m_framer.has_frame() || m_stream->pending() > 0)
+        fail("STARTTLS refused: data arrived before the command was sent (possible injection)");
     auto c = run("STARTTLS", {});
     if (!c.ok()) fail("STARTTLS refused by server: " + c.status + " " + c.text);
     if (m_framer.buffered() > 0 || m_framer.has_frame() || m_stream->pending() > 0)
@@ -264,7 +268,11 @@ SelectData Client::select(const MailboxName& mailbox, bool read_only,
     };
     m_state = State::Authenticated;  // a failed SELECT leaves nothing selected
     m_exists = 0;
-    auto c = run(read_only ? "EXAMINE" : "SELECT", args, handler);
+    std::vector<std::string> needs{"EXISTS",          "RECENT",       "FLAGS",
+                                   "OK [UIDVALIDITY]", "OK [UIDNEXT]", "OK [HIGHESTMODSEQ]",
+                                   "OK [PERMANENTFLAGS]"};
+    if (qresync) needs.insert(needs.end(), {"VANISHED", "FETCH"});
+    auto c = wait(submit_needing(std::move(needs), read_only ? "EXAMINE" : "SELECT", args, handler));
     expect_ok(read_only ? "EXAMINE" : "SELECT", c);
     if (c.code) handle_code(*c.code);
     m_state = State::Selected;
@@ -328,7 +336,9 @@ std::vector<ListEntry> Client::list(const std::string& reference, const std::str
         }
         return false;
     };
-    auto c = run("LIST", args, handler);
+    std::vector<std::string> needs{"LIST"};
+    if (statuses) needs.push_back("STATUS");
+    auto c = wait(submit_needing(std::move(needs), "LIST", args, handler));
     expect_ok("LIST", c);
     return entries;
 }
@@ -346,12 +356,12 @@ StatusData Client::status(const MailboxName& mailbox, const std::vector<std::str
     std::string list = "(";
     for (std::size_t i = 0; i < items.size(); ++i) list += (i ? " " : "") + items[i];
     list += ")";
-    auto c = run("STATUS", {Arg::mailbox(mailbox.wire()), Arg::raw(list)},
-                 [&](const Response& r, const wire::Frame&) {
-                     if (r.type != "STATUS" || r.args.size() < 2) return false;
-                     parse_status_items(r.args[1], data);
-                     return true;
-                 });
+    auto c = wait(submit_needing({"STATUS"}, "STATUS", {Arg::mailbox(mailbox.wire()), Arg::raw(list)},
+                                 [&](const Response& r, const wire::Frame&) {
+                                     if (r.type != "STATUS" || r.args.size() < 2) return false;
+                                     parse_status_items(r.args[1], data);
+                                     return true;
+                                 }));
     expect_ok("STATUS", c);
     return data;
 }
@@ -365,7 +375,7 @@ Client::Tag Client::submit_uid_fetch(const UidSet& uids, const std::string& item
         if (vanished) m += " VANISHED";
         args.push_back(Arg::raw(m + ")"));
     }
-    return submit("UID FETCH", args, [handler = std::move(handler)](const Response& r,
+    return submit_needing({"FETCH"}, "UID FETCH", args, [handler = std::move(handler)](const Response& r,
                                                                   const wire::Frame& frame) {
         if (r.type != "FETCH") return false;
         auto data = to_fetch_data(r, frame);

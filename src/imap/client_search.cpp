@@ -5,8 +5,10 @@
 #include <deque>
 #include <imapkeep/imap/client.hpp>
 #include <limits>
+#include <memory>
 
 #include "imap/node_values.hpp"
+#include "imap/response_checks.hpp"
 #include "imap/server_uids.hpp"
 
 namespace imapkeep::imap {
@@ -89,15 +91,22 @@ Client::Tag Client::submit_uid_search(const std::string& criteria, bool esearch,
     std::vector<wire::Arg> args;
     if (esearch) args.push_back(wire::Arg::raw("RETURN (ALL)"));
     args.push_back(wire::Arg::raw(criteria));
-    return submit("UID SEARCH", args, [&into](const Response& r, const wire::Frame&) {
-        if (r.type == "SEARCH")
-            read_search(r, into);
-        else if (r.type == "ESEARCH")
-            read_esearch(r, into);
-        else
-            return false;
-        return true;
-    });
+    auto own_tag = std::make_shared<Tag>();
+    Tag tag = submit_needing({"SEARCH", "ESEARCH"}, "UID SEARCH", args,
+                             [&into, own_tag](const Response& r, const wire::Frame&) {
+                                 if (r.type == "SEARCH") {
+                                     read_search(r, into);
+                                 } else if (r.type == "ESEARCH") {
+                                     // Another command's answer (RFC 4731 §3 search-correlator).
+                                     if (auto tag = esearch_tag(r); tag && *tag != *own_tag) return false;
+                                     read_esearch(r, into);
+                                 } else {
+                                     return false;
+                                 }
+                                 return true;
+                             });
+    *own_tag = tag;
+    return tag;
 }
 
 std::vector<UidSet::Range> Client::search_pieces(std::uint32_t per_piece) {
@@ -108,7 +117,7 @@ std::vector<UidSet::Range> Client::search_pieces(std::uint32_t per_piece) {
     for (std::uint64_t s = per_piece; s < m_exists; s += per_piece)
         seqs += (seqs.empty() ? "" : ",") + std::to_string(s);
     std::vector<std::uint32_t> bounds;
-    auto c = run("FETCH", {wire::Arg::raw(seqs), wire::Arg::raw("(UID)")},
+    auto c = wait(submit_needing({"FETCH"}, "FETCH", {wire::Arg::raw(seqs), wire::Arg::raw("(UID)")},
                  [&](const Response& r, const wire::Frame&) {
                      if (r.type != "FETCH" || r.args.empty()) return false;
                      const auto& items = r.args[0].items;
@@ -116,7 +125,7 @@ std::vector<UidSet::Range> Client::search_pieces(std::uint32_t per_piece) {
                          if (upper(items[i].text) == "UID")
                              bounds.push_back(node_uid(items[i + 1]).value);
                      return true;
-                 });
+                 }));
     expect_ok("FETCH", c);
     std::sort(bounds.begin(), bounds.end());
     std::vector<UidSet::Range> pieces;

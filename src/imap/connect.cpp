@@ -82,7 +82,12 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
             if (client->state() != State::NotAuthenticated)
                 throw ConnectError(ConnectError::Kind::Tls,
                                    place + ": PREAUTH greeting while STARTTLS is required");
-            client->starttls(o.tls_options, tls_name);
+            try {
+                client->starttls(o.tls_options, tls_name);
+            } catch (const Abort& e) {
+                // Every refusal is a TLS failure, never a transient network one.
+                throw ConnectError(ConnectError::Kind::Tls, place + ": " + e.what());
+            }
             encrypted = true;
         }
         if (client->state() == State::NotAuthenticated) {

@@ -4,6 +4,8 @@ namespace imapkeep::imap {
 
 namespace {
 std::string describe(const std::string& command, const Completion& completion) {
+    if (!completion.malformed.empty())
+        return command + " failed: malformed response from the server: " + completion.malformed;
     std::string message = command + " failed: " + completion.status;
     if (completion.code) message += " [" + completion.code->name + "]";
     if (!completion.text.empty()) message += " " + completion.text;

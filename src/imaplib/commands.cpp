@@ -363,18 +363,35 @@ Response IMAP4::sort_args(std::string_view sort_criteria, std::string_view chars
     return untagged_response(simple_command("SORT", args), "SORT");
 }
 
+void IMAP4::refuse_starttls(const std::string& why) {
+    // A caller that asked for TLS and logs in next must not send its password
+    // in clear: the connection ends here, so the LOGIN cannot go out.
+    if (m_client) m_client->abandon(why);
+    shutdown();
+    state = "LOGOUT";
+    throw abort(why);
+}
+
 Response IMAP4::starttls(const TlsOptions& options) {
     if (m_tls_established) throw abort("TLS session already established");
+    check_state("STARTTLS");  // after PREAUTH there is no password left to protect
     if (std::find(capabilities.begin(), capabilities.end(), "STARTTLS") == capabilities.end())
-        throw abort("TLS not supported by server");
-    auto r = simple_command("STARTTLS");
-    if (r.type != "OK") throw error("Couldn't establish TLS session");
+        refuse_starttls("TLS not supported by server");
+    // Nothing is due before the command is sent: bytes already here were
+    // queued by someone guessing what comes next (an early tagged OK).
+    if (has_unread_input()) refuse_starttls("STARTTLS refused: the server sent data before the command");
+    Response r;
+    try {
+        r = simple_command("STARTTLS");
+    } catch (const abort& e) {
+        refuse_starttls(std::string("STARTTLS refused: ") + e.what());
+    } catch (const error& e) {
+        refuse_starttls(std::string("Couldn't establish TLS session: ") + e.what());
+    }
+    if (r.type != "OK") refuse_starttls("Couldn't establish TLS session");
     // Bytes that came with or after the OK were sent in clear text; taking
     // them as if protected is the STARTTLS injection attack. Fail closed.
-    if (has_unread_input()) {
-        shutdown();
-        throw abort("STARTTLS refused: the server sent data after its OK");
-    }
+    if (has_unread_input()) refuse_starttls("STARTTLS refused: the server sent data after its OK");
     try {
         m_stream = ik::transport::wrap_tls(std::move(m_stream), host.empty() ? "localhost" : host,
                                            options);

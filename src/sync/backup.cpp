@@ -149,13 +149,29 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         options.return_status = {"UIDVALIDITY", "UIDNEXT", "MESSAGES"};
         if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
     }
-    auto entries = client.list("", "*", options, &statuses);
+    std::vector<imap::ListEntry> entries;
+    try {
+        entries = client.list("", "*", options, &statuses);
+    } catch (const imap::CommandFailed& e) {
+        if (!e.malformed() || options.return_status.empty()) throw;
+        // Quirk(various): one mailbox's STATUS came malformed: list without it. Every mailbox
+        // then asks STATUS (or EXAMINE) on its own, and only the broken one
+        // loses the shortcut.
+        options.return_status.clear();
+        statuses.clear();
+        entries = client.list("", "*", options, &statuses);
+    }
     distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
     if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
         // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
         // comes back as garbage bytes; asked alone it is right. One more LIST.
         std::vector<imap::StatusData> ids;
-        client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
+        try {
+            client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
+        } catch (const imap::CommandFailed& e) {
+            if (!e.malformed()) throw;
+            ids.clear();  // no MAILBOXIDs this run: renames need other evidence
+        }
         std::map<std::string, std::string> id_of;
         for (const auto& id : ids) id_of[id.raw_name] = id.mailboxid;
         for (auto& s : statuses) s.mailboxid = id_of[s.raw_name];

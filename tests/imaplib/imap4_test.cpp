@@ -9,7 +9,9 @@
 #include <new>
 #include <unistd.h>
 
+#include "imap/scripted_server.hpp"
 #include "imaplib/fake_server.hpp"
+#include "imaplib/stream_imap4.hpp"
 
 // The largest single allocation made while a test watches (a literal's
 // announced size must never become one).
@@ -98,6 +100,39 @@ TEST_CASE("a huge literal announcement is abort without a large allocation", "[i
         INFO("k = " << k);
         CHECK_THROWS_AS(IMAP4("127.0.0.1", server.port(), 5.0), IMAP4::abort);
         if (kCountsAllocations) CHECK(g_largest_allocation.load() < (1u << 20));
+    }
+}
+
+// Issue 9, case B through the façade: hostile sizes in answer to a command,
+// each refused cleanly with memory flat, and the connection unusable after.
+TEST_CASE("huge announcements in a reply are refused with memory flat", "[imaplib][huge]") {
+    using imapkeep::testing::LazyStream;
+    constexpr std::uint64_t kGiB = 1ull << 30;
+    constexpr std::size_t kLineBound = 4 << 20;
+    const std::string deep = std::string(10000, '(') + std::string(10000, ')');
+    const struct {
+        const char* name;
+        LazyStream::Endless reply;
+    } cases[] = {
+        {"literal of 2^64 - 1", {"* 1 FETCH (BODY[] {18446744073709551615}\r\n", 0, 'a', "xyz"}},
+        {"literal of 2^64", {"* 1 FETCH (BODY[] {18446744073709551616}\r\n", 0, 'a', "xyz"}},
+        {"literal of 10^23", {"* 1 FETCH (BODY[] {99999999999999999999999}\r\n", 0, 'a', "xyz"}},
+        {"a gigabyte without CRLF", {"* 1 FETCH (FLAGS (", kGiB, 'f', ""}},
+        {"lists nested 10,000 deep", {"* 1 FETCH (UID 1 X " + deep + ")\r\n$T OK done\r\n", 0, 'a', ""}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        auto stream = std::make_unique<LazyStream>(
+            "* OK hi\r\n", std::vector<imapkeep::testing::Rule>{{"CAPABILITY", "* CAPABILITY IMAP4rev1\r\n$T OK done\r\n"}},
+            "NOOP", c.reply);
+        auto* lazy = stream.get();
+        imaplib_test::StreamIMAP4 M(std::move(stream));
+        g_largest_allocation = 0;
+        // An over-long line stays CPython's `error`; the rest are `abort`.
+        CHECK_THROWS_AS(M.noop(), IMAP4::error);
+        if (kCountsAllocations) CHECK(g_largest_allocation.load() < kLineBound);
+        CHECK(lazy->served() < 2 * kLineBound);
+        CHECK_THROWS_AS(M.noop(), IMAP4::abort);
     }
 }
 

@@ -248,3 +248,25 @@ TEST_CASE("Frame::flatten restores CRLFs and buffered literals", "[framer]") {
     frame.literals.push_back({3, false, nullptr, "a\r\n"});
     CHECK(frame.flatten() == "* 1 FETCH (BODY[] {3}\r\na\r\n)\r\n");
 }
+
+TEST_CASE("Frame::offset is where the frame began, however the input is split", "[framer]") {
+    // A reply is told from bytes that were already there before its command
+    // went out by this offset (imap::Client, STARTTLS injection).
+    const std::string input = "* OK hi\r\n* 1 FETCH (BODY[] {3}\r\nabc)\r\nK1 OK done\r\n";
+    const std::vector<std::uint64_t> expected{0, 9, 38};
+    for (const auto& split : all_splits(input)) {
+        INFO(describe_split(split));
+        const Replay r = replay(split);
+        REQUIRE(r.frames.size() == expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) CHECK(r.frames[i].offset == expected[i]);
+    }
+    Limits limits;
+    limits.max_line = 10;
+    Framer soft(limits);
+    REQUIRE(soft.feed("* OK long line\r\n* 1 EXISTS\r\n"));
+    soft.resync();
+    CHECK_FALSE(soft.feed(""));
+    auto frame = soft.next();
+    REQUIRE(frame);
+    CHECK(frame->offset == 16);  // after the skipped line
+}

@@ -289,3 +289,34 @@ TEST_CASE("Node and Response accessors", "[parser]") {
         CHECK(std::get<Response>(parse_response(one.frames[0])).is_status() == s.status);
     }
 }
+
+TEST_CASE("parse_response: a known type whose data fails keeps its prefix as `partial`", "[parser]") {
+    const struct {
+        std::string input;
+        bool partial;
+        std::string type;
+    } rows[] = {
+        {"* 3 FETCH (UID 7 FLAGS (\\Seen)\r\n", true, "FETCH"},
+        {"* STATUS INBOX (UIDNEXT 5\r\n", true, "STATUS"},
+        {"* LIST (\\Noselect \"bad) \"/\" foo\r\n", true, "LIST"},
+        {"* SEARCH 1 )\r\n", true, "SEARCH"},
+        {"* 1 FETCH (A ((((a)))))\r\n", false, ""},  // too deep: never skipped
+        {"a+1 OK\r\n", false, ""},
+        {"* 99999999999999999999 EXISTS\r\n", false, ""},
+    };
+    for (const auto& row : rows) {
+        INFO(row.input);
+        Limits limits;
+        limits.max_depth = 4;
+        const Replay r = replay({row.input}, limits);
+        REQUIRE(r.frames.size() == 1);
+        const auto result = parse_response(r.frames[0], limits);
+        REQUIRE(std::holds_alternative<ParseError>(result));
+        const auto& error = std::get<ParseError>(result);
+        CHECK(error.partial.has_value() == row.partial);
+        if (!error.partial) continue;
+        CHECK(error.partial->type == row.type);
+        CHECK(error.partial->args.empty());
+        CHECK(error.partial->raw_rest == row.input.substr(2, row.input.size() - 4));
+    }
+}

@@ -8,11 +8,18 @@
 // throws Abort too), Error for misuse and BAD, CommandFailed from typed
 // commands on NO/BAD, ReadOnly when EXAMINE/SELECT state turns read-only.
 // Any failure while reading or dispatching with commands in flight (an
-// over-long line, a reply that will not parse, a handler, sink, observer or
-// continuation callback that throws) abandons the connection: no reply read
-// later can reach the handler of a command whose caller has gone (DESIGN.md
-// invariant 5). Only with nothing in flight is an over-long line a plain Error
-// that skips the line and keeps the connection (imaplib's `error`).
+// over-long line, a response that fits no rule, a sink, observer or
+// continuation callback that throws) abandons the connection, and every
+// pending command's handlers are released: no reply read later can reach the
+// handler of a command whose caller has gone (DESIGN.md invariant 5). Only
+// with nothing in flight is an over-long line a plain Error that skips the
+// line and keeps the connection (imaplib's `error`).
+// Malformed untagged data in a whole frame (a known type whose data does not
+// parse or does not check, response_checks.hpp; a handler throwing Error) is
+// not a connection failure: data a command in flight needs fails that command
+// (Completion::malformed, CommandFailed::malformed()) when its tagged reply
+// arrives, and data none needs is skipped (ClientOptions::warning, once per
+// kind). Lists nested deeper than Limits::max_depth still end the connection.
 #pragma once
 
 #include <imapkeep/imap/errors.hpp>
@@ -30,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +49,11 @@ struct ClientOptions {
     wire::Limits limits;
     // Called with each line sent/received (secrets redacted), prefixed "C: "/"S: ".
     std::function<void(std::string_view)> trace;
+    // Called once per kind of malformed untagged data that no command in
+    // flight needed and that was skipped (e.g. "OK [HIGHESTMODSEQ]", "LIST"),
+    // with a one-line description. Later ones of the same kind are skipped
+    // silently, so a server that repeats one mistake fills no log.
+    std::function<void(std::string_view)> warning;
     // Capabilities to ignore, as if the server never offered them (like mbsync's
     // DisableExtension): for servers whose extensions misbehave. Upper-case.
     std::vector<std::string> disabled_capabilities;
@@ -98,7 +111,9 @@ public:
                UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {});
     // Reads until `tag` completes and returns how it ended. Untagged responses go
     // to the handler of the oldest pending command that takes them, else to the
-    // unsolicited handler. An untagged BYE (outside LOGOUT) -> Abort.
+    // unsolicited handler. An untagged BYE (outside LOGOUT) -> Abort; so is a
+    // tagged reply for a tag not in flight, or one that arrived before its
+    // command was sent.
     Completion wait(const Tag& tag);
     Completion run(std::string_view name, const std::vector<wire::Arg>& args,
                    UntaggedHandler on_untagged = {}, ContinuationHandler on_continue = {}) {
@@ -132,7 +147,8 @@ public:
     // --- Typed commands ---------------------------------------------------
 
     // RFC 3501 §6.2.1. Fails closed (Abort): no STARTTLS capability, NO/BAD,
-    // already TLS, or bytes buffered after the tagged OK. Capabilities are asked again.
+    // already authenticated (PREAUTH), bytes buffered before the command was
+    // sent or after the tagged OK. Capabilities are asked again.
     void starttls(const transport::TlsOptions& options, const std::string& host);
     // RFC 4978 COMPRESS=DEFLATE: after the tagged OK both directions are raw
     // DEFLATE. Fails closed like STARTTLS: bytes buffered after the OK -> Abort.
@@ -220,15 +236,20 @@ public:
     [[noreturn]] void fail(const std::string& message);
     // The same without throwing: for a caller that gives up on commands still in
     // flight (their handlers may point at state that is about to go away).
+    // Either way every pending command's handlers are released (pending() is
+    // 0 after), so nothing the caller lent them is kept alive or reachable.
     void abandon(const std::string& message) noexcept;
 
 private:
     struct Pending;
+    struct HandlerCall;
     struct RawResponse {
         wire::Frame frame;
         wire::Response response;
+        std::string malformed;  // the data of a whole frame did not parse
     };
     void ensure_alive() const;
+    void release_pending() noexcept;
     wire::LiteralMode literal_mode();
     // Reads until one whole response is framed and parsed. nullopt only on a
     // timeout when timeout_ok.
@@ -244,7 +265,14 @@ private:
     // Error becomes Abort; a caller's exception keeps its type.
     template <class Step>
     auto abandon_on_error(Step&& step) -> decltype(step());
-    void dispatch(const wire::Frame& frame, wire::Response&& response);
+    void dispatch(const wire::Frame& frame, wire::Response&& response, std::string malformed = {});
+    // Malformed untagged data: fails the oldest command in flight that needs
+    // its kind, or is skipped with one warning per kind.
+    void handle_malformed(const wire::Response& response, const std::string& problem);
+    void warn_once(const std::string& kind, const std::string& problem);
+    // submit() for a typed command that needs untagged data of these kinds.
+    Tag submit_needing(std::vector<std::string> needs, std::string_view name,
+                       const std::vector<wire::Arg>& args, UntaggedHandler on_untagged);
     bool route_untagged(const wire::Response& response, const wire::Frame& frame);
     void send_pending_literals(Pending& pending, bool continuation_arrived);
     void set_capabilities_from(std::string_view text);
@@ -259,6 +287,7 @@ private:
     wire::Framer m_framer;
     wire::Response m_greeting;
     State m_state = State::NotAuthenticated;
+    std::uint64_t m_bytes_in = 0;  // bytes fed to m_framer so far (Frame::offset's scale)
     bool m_dead = false;
     std::string m_dead_reason;
     bool m_utf8 = false;
@@ -267,9 +296,14 @@ private:
     std::string m_tag_prefix = "K";
     std::uint64_t m_tag_counter = 0;
     std::optional<wire::LiteralMode> m_literal_override;
+    std::set<std::string> m_warned;  // kinds of malformed data already warned about
     std::vector<std::string> m_caps;
     bool m_caps_known = false;
     std::deque<std::unique_ptr<Pending>> m_pending;
+    // Commands abandoned while one of their handlers was running: destroyed
+    // once no handler is on the stack any more (HandlerCall).
+    std::deque<std::unique_ptr<Pending>> m_retired;
+    int m_handler_depth = 0;
     std::map<Tag, Completion> m_done;
     UntaggedHandler m_unsolicited;
     BodySinkFactory m_body_sinks;

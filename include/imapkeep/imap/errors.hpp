@@ -34,16 +34,23 @@ struct Completion {
     std::string status;                      // "OK" | "NO" | "BAD"
     std::optional<wire::ResponseCode> code;  // [TRYCREATE], [APPENDUID ...], ...
     std::string text;
-    bool ok() const { return status == "OK"; }
+    // Non-empty: data this command needed came malformed (the first problem),
+    // so its result cannot be trusted whatever the status says. The
+    // connection itself is fine: the response's framing was intact.
+    std::string malformed;
+    bool ok() const { return status == "OK" && malformed.empty(); }
 };
 
-// Thrown by typed commands on NO (and BAD). is_bad() tells BAD from NO.
+// Thrown by typed commands on NO (and BAD), and when data the command needed
+// came malformed. is_bad() tells BAD from NO; malformed() the last case.
 class CommandFailed : public Error {
 public:
     CommandFailed(std::string command, Completion completion);
     const Completion& completion() const { return m_completion; }
     const std::string& command() const { return m_command; }
     bool is_bad() const { return m_completion.status == "BAD"; }
+    // The server's data for the command was malformed (Completion::malformed).
+    bool malformed() const { return !m_completion.malformed.empty(); }
     // The response code name ("TRYCREATE", "AUTHENTICATIONFAILED", ...) or "".
     std::string code_name() const { return m_completion.code ? m_completion.code->name : ""; }
 

@@ -37,6 +37,9 @@ struct FrameLiteral {
 struct Frame {
     std::vector<std::string> lines;
     std::vector<FrameLiteral> literals;  // literals.size() == lines.size() - 1
+    // Stream offset of the frame's first byte (bytes fed to the Framer before
+    // it): tells a reply from bytes that were there before a command was sent.
+    std::uint64_t offset = 0;
     // The response as one string, literals inline (streamed ones as empty), CRLFs
     // restored. For traces and tests.
     std::string flatten() const;

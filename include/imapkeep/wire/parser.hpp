@@ -6,6 +6,7 @@
 #include <imapkeep/wire/limits.hpp>
 #include <imapkeep/wire/response.hpp>
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -14,6 +15,10 @@ namespace imapkeep::wire {
 struct ParseError {
     std::size_t offset;   // byte offset within frame.flatten()
     std::string message;
+    // Set when only the data of an untagged response of a known type failed
+    // (not its nesting depth): its kind, number, type and raw_rest, args
+    // empty. The frame was whole, so a client may skip it and go on.
+    std::optional<Response> partial = std::nullopt;
 };
 
 // response = continue-req / response-data / response-tagged / response-fatal

@@ -244,6 +244,7 @@ std::size_t Framer::skip_line(std::string_view bytes) {
 }
 
 void Framer::complete_frame(std::uint64_t end_offset) {
+    m_current.offset = m_frame_start;
     m_ready.push_back(std::move(m_current));
     m_current = Frame{};
     m_text.clear();

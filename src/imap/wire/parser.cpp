@@ -397,7 +397,12 @@ std::variant<Response, ParseError> Parser::run() {
     }
 
     if (!parse_values(response.args, 0, false)) {
-        if (one_of(response.type, kKnownDataTypes) || m_depth_exceeded) return *m_error;
+        if (m_depth_exceeded) return *m_error;
+        if (one_of(response.type, kKnownDataTypes)) {
+            response.args.clear();
+            m_error->partial = std::move(response);
+            return *m_error;
+        }
         // Unknown types are kept with their raw text (e.g. "* NOOP froopy snood").
         response.args.clear();
     }
