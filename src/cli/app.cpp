@@ -4,6 +4,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/permissions.hpp"
+#include "cli/server_warnings.hpp"
 
 #include <imapkeep/util/utf8.hpp>
 
@@ -186,6 +187,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     }
     for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
     if (o.verbose >= 2) trace_connections(config, io.err);
+    if (!o.quiet) report_skipped_server_data(config, io.err);
     // Only commands that log in need the passwords: status works without.
     const bool logs_in = backup->parsed() || restore->parsed() || (verify->parsed() && (o.server || o.repair));
     if (logs_in)
