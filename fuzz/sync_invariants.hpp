@@ -75,14 +75,13 @@ inline StoredRows check_catalog(store::Catalog& catalog, store::MessageStore& me
 
 // A row keeps its bytes for life, and with expunged = keep (`mirror` false)
 // nothing stored ever goes away: every row of the run before is still there
-// (its file was checked by check_catalog).
+// (its file was checked by check_catalog). Mirroring deletes rows, and SQLite
+// may give a deleted row's id to a new one: there an id may change bytes.
 inline void check_kept(const StoredRows& before, const StoredRows& after, bool mirror) {
+    if (mirror) return;
     for (const auto& [id, row] : before) {
         auto it = after.find(id);
-        if (it == after.end()) {
-            check(mirror, "expunged = keep: no catalog row is lost");
-            continue;
-        }
+        check(it != after.end(), "expunged = keep: no catalog row is lost");
         check(it->second == row, "a catalog row's bytes never change");
     }
 }
