@@ -143,27 +143,25 @@ bool same_messages(const std::vector<store::MessageRecord>& sample,
 
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
                      const std::vector<ServerMessageKey>& server) {
+    using Key = std::tuple<std::string, std::int64_t, std::uint64_t>;
     Rematch out;
-    std::multimap<std::tuple<std::string, std::int64_t, std::uint64_t>, store::Id> index;
-    for (const auto& m : catalog) index.emplace(std::make_tuple(m.message_id, m.internaldate, m.size), m.id);
+    std::map<Key, std::vector<store::Id>> rows;
+    for (const auto& m : catalog) rows[{m.message_id, m.internaldate, m.size}].push_back(m.id);
+    std::map<Key, int> on_server;
+    for (const auto& s : server) ++on_server[{s.message_id, s.internaldate, s.size}];
     std::set<store::Id> used;
     for (const auto& s : server) {
-        // Without a Message-ID, date and size alone could pair two different
-        // messages: download those again rather than risk it.
-        if (s.message_id.empty()) {
+        const Key key{s.message_id, s.internaldate, s.size};
+        auto it = rows.find(key);
+        // Without a Message-ID, or with a key that more than one message has
+        // on either side, the key cannot tell the messages apart: download
+        // them again rather than file one's bytes under another's UID.
+        if (s.message_id.empty() || it == rows.end() || it->second.size() != 1 || on_server[key] != 1) {
             out.unmatched_server.push_back(s.uid);
             continue;
         }
-        auto range = index.equal_range(std::make_tuple(s.message_id, s.internaldate, s.size));
-        bool found = false;
-        for (auto it = range.first; it != range.second; ++it) {
-            if (used.count(it->second)) continue;
-            used.insert(it->second);
-            out.matched.emplace_back(it->second, s.uid);
-            found = true;
-            break;
-        }
-        if (!found) out.unmatched_server.push_back(s.uid);
+        used.insert(it->second.front());
+        out.matched.emplace_back(it->second.front(), s.uid);
     }
     for (const auto& m : catalog)
         if (!used.count(m.id)) out.unmatched_catalog.push_back(m.id);

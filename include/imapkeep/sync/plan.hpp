@@ -113,7 +113,8 @@ bool same_messages(const std::vector<store::MessageRecord>& sample,
                    const std::vector<ServerMessageKey>& server);
 
 // After a UIDVALIDITY change: pairs catalog messages with server messages by
-// Message-ID + INTERNALDATE + size. Each catalog message matches at most once.
+// Message-ID + INTERNALDATE + size, where that key is unique on both sides (a
+// shared key could pair different messages). The rest is unmatched.
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
                      const std::vector<ServerMessageKey>& server);
 
