@@ -16,7 +16,6 @@
 #include <ctime>
 #include <memory>
 #include <optional>
-#include <thread>
 
 namespace imapkeep::cli {
 
@@ -67,11 +66,7 @@ sync::AccountReport backup_with_retries(const AccountRun& run, const sync::Accou
         report = std::move(r);
         return retry_cause(report);
     };
-    auto outcome = run_with_retries(policy, what, attempt, verbosity == Verbosity::Quiet ? nullptr : &io.err,
-                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
-    if (outcome.gave_up && outcome.attempts > 1)
-        io.err << "imapkeep: " << what << ": gave up after " << outcome.attempts
-               << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+    run_with_retries_logged(policy, what, attempt, io.err, verbosity == Verbosity::Quiet);
     return report;
 }
 

@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
-#include <thread>
 
 namespace imapkeep::cli {
 
@@ -65,11 +64,7 @@ archive::RestoreReport restore_with_retries(const sync::AccountConfig& target, s
         report = std::move(r);
         return retry_cause(report);
     };
-    auto outcome = run_with_retries(policy, what, attempt, verbosity == Verbosity::Quiet ? nullptr : &io.err,
-                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
-    if (outcome.gave_up && outcome.attempts > 1)
-        io.err << "imapkeep: " << what << ": gave up after " << outcome.attempts
-               << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+    run_with_retries_logged(policy, what, attempt, io.err, verbosity == Verbosity::Quiet);
     return report;
 }
 

@@ -1,8 +1,11 @@
 #include "cli/retry.hpp"
 
+#include <imapkeep/util/utf8.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 namespace imapkeep::cli {
 
@@ -51,6 +54,16 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what
                  << *cause << "); trying again in " << seconds_text(delay) << "\n";
         sleep(delay);
     }
+}
+
+RetryOutcome run_with_retries_logged(const RetryPolicy& policy, const std::string& what,
+                                     const Attempt& attempt, std::ostream& err, bool quiet) {
+    auto outcome = run_with_retries(policy, what, attempt, quiet ? nullptr : &err,
+                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    if (outcome.gave_up && outcome.attempts > 1)
+        err << "imapkeep: " << what << ": gave up after " << outcome.attempts
+            << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+    return outcome;
 }
 
 namespace {

@@ -54,6 +54,12 @@ struct RetryOutcome {
 RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what,
                               const Attempt& attempt, std::ostream* log, const Sleep& sleep);
 
+// run_with_retries as the commands run it: real sleeps, each retry logged on
+// `err` unless `quiet`, and, when the retries ran out, always
+//   "imapkeep: WHAT: gave up after N attempts: CAUSE".
+RetryOutcome run_with_retries_logged(const RetryPolicy& policy, const std::string& what,
+                                     const Attempt& attempt, std::ostream& err, bool quiet);
+
 // "0.05 s", "5 s", "2.5 s": how the delay reads in a log line.
 std::string seconds_text(std::chrono::milliseconds delay);
 
