@@ -13,16 +13,6 @@ using namespace imapkeep::testing;
 
 namespace {
 
-sync::AccountConfig account(const std::string& name, imap::ConnectOptions connect,
-                            std::vector<std::string> mailboxes) {
-    sync::AccountConfig a;
-    a.name = name;
-    a.connect = std::move(connect);
-    a.mailboxes = std::move(mailboxes);
-    a.connections = 1;
-    return a;
-}
-
 std::string message(int n) {
     return "From: a@example.org\r\nSubject: resume " + std::to_string(n) +
            "\r\nMessage-ID: <resume" + std::to_string(n) + "@id>\r\n\r\nbody " + std::to_string(n) +
@@ -50,7 +40,7 @@ struct Fixture {
         o.source_account = "src";
         o.prefix = root + "/";
         o.resume_after_kill = resume;
-        return archive::restore_account(account("dst", std::move(target), {"*"}), *store.catalog,
+        return archive::restore_account(one_connection_account("dst", std::move(target), {"*"}), *store.catalog,
                                         *store.messages, o);
     }
 };
@@ -65,7 +55,7 @@ TEST_CASE("restore: flags the target dropped are put back after a run cut during
     f.c1->append(f.p, {"\\Seen"}, "01-Jan-2024 10:00:00 +0100", message(1));
     f.c1->append(f.p, {"\\Flagged", "$Work"}, "15-Feb-2023 23:59:59 -0500", message(2));
     f.c1->append(f.p, {}, "03-Apr-2021 04:05:06 +0530", message(3));
-    auto backup = f.store.backup(account("src", dovecot_options(1), {f.p}));
+    auto backup = f.store.backup(one_connection_account("src", dovecot_options(1), {f.p}));
     REQUIRE(backup.error.empty());
 
     struct Case {

@@ -21,6 +21,17 @@
 
 namespace imapkeep::testing {
 
+// An account over one connection, for backups into and restores from a test store.
+inline sync::AccountConfig one_connection_account(const std::string& name, imap::ConnectOptions connect,
+                                                  std::vector<std::string> mailboxes) {
+    sync::AccountConfig a;
+    a.name = name;
+    a.connect = std::move(connect);
+    a.mailboxes = std::move(mailboxes);
+    a.connections = 1;
+    return a;
+}
+
 // A message as the target holds it, comparable with the catalog's view.
 struct TargetMessage {
     std::string sha256;

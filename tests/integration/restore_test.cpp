@@ -19,15 +19,6 @@ std::string message(const std::string& id_line, const std::string& subject, cons
     return out + "\r\n" + body + "\r\n";
 }
 
-sync::AccountConfig account(const std::string& name, imap::ConnectOptions connect, std::vector<std::string> mailboxes) {
-    sync::AccountConfig a;
-    a.name = name;
-    a.connect = std::move(connect);
-    a.mailboxes = std::move(mailboxes);
-    a.connections = 1;
-    return a;
-}
-
 // user1's mailbox `p` (and p/Empty) on one server, backed up into a scratch
 // store; user2's trees under the roots handed out by root() are deleted at the
 // end. `d` is the server's hierarchy delimiter.
@@ -54,7 +45,7 @@ struct Fixture {
         return roots.back();
     }
     void backup() {
-        auto r = store.backup(account("src", server_options(kind, 1), {p, p + d + "*"}));
+        auto r = store.backup(one_connection_account("src", server_options(kind, 1), {p, p + d + "*"}));
         REQUIRE(r.error.empty());
         for (const auto& m : r.mailboxes) REQUIRE(m.errors.empty());
     }
@@ -62,7 +53,7 @@ struct Fixture {
                                    std::optional<imap::ConnectOptions> target = {}) {
         o.source_account = "src";
         o.prefix = root + "/";  // "/" is accepted whatever the target's delimiter
-        return archive::restore_account(account("dst", target.value_or(server_options(kind, 2)), {"*"}), *store.catalog,
+        return archive::restore_account(one_connection_account("dst", target.value_or(server_options(kind, 2)), {"*"}), *store.catalog,
                                         *store.messages, o);
     }
     std::vector<TargetMessage> source() { return catalog_messages(*store.catalog, "src", p); }
