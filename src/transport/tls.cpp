@@ -221,7 +221,10 @@ public:
                                                     (leaf.empty() ? "" : " (certificate " + leaf + ")"));
             }
             std::string detail = openssl_errors();
-            if (detail.empty()) detail = "connection closed by peer";
+            // No TLS alert and no bad record: the peer hung up. That is the
+            // network's doing (a retry may fix it), not a refusal of ours.
+            if (detail.empty())
+                throw TransportError(Kind::Io, "TLS handshake with " + m_name + " failed: connection closed by peer");
             throw TransportError(Kind::Tls, "TLS handshake with " + m_name + " failed: " + detail);
         }
         if (pinned) check_pin(options.pinned_sha256);

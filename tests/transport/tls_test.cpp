@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 using imapkeep::test::Listener;
@@ -386,6 +387,46 @@ TEST_CASE("tls handshake against a plain-text server fails as Tls, not a hang", 
     }
     CHECK(kind == Kind::Tls);
     CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+// A peer that hangs up during the handshake is a network failure a retry may
+// fix; one that answers with something that is not TLS is a misconfiguration.
+TEST_CASE("tls handshake cut by the peer is a network error; a non-TLS answer is Tls",
+          "[transport][tls]") {
+    struct Case {
+        const char* name;
+        std::function<void(int)> server;
+        Kind expected;
+    };
+    const Case cases[] = {
+        {"closed before any byte", [](int) {}, Kind::Io},
+        {"closed after reading the ClientHello",
+         [](int fd) {
+             char buf[512];
+             [[maybe_unused]] auto n = ::recv(fd, buf, sizeof buf, 0);
+         },
+         Kind::Io},
+        {"answers in plain text", [](int fd) { imapkeep::test::write_fd(fd, "* OK plain IMAP here\r\n"); },
+         Kind::Tls},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            Listener peer(c.server);
+            imapkeep::transport::TcpOptions tcp;
+            tcp.read_timeout = 10s;
+            std::optional<Kind> kind;
+            std::string what;
+            try {
+                wrap_tls(connect_tcp("127.0.0.1", peer.port(), tcp), "localhost", with_ca());
+            } catch (const TransportError& e) {
+                kind = e.kind();
+                what = e.what();
+            }
+            INFO(what);
+            REQUIRE(kind.has_value());
+            CHECK(*kind == c.expected);
+        }
+    }
 }
 
 TEST_CASE("tls use after close throws Closed", "[transport][tls]") {
