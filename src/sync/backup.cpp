@@ -399,6 +399,14 @@ void record_connect_failure(AccountReport& report, const std::exception& e,
     report.transient = transient;
 }
 
+// Logged in, then lost the account before any mailbox (ENABLE or LIST
+// failed): not "never connected". A cut connection is worth a retry, a
+// server's NO or BAD is not.
+void record_account_failure(AccountReport& report, const imap::Error& e) {
+    report.error = e.what();
+    report.transient = dynamic_cast<const imap::Abort*>(&e) != nullptr;
+}
+
 }  // namespace
 
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
@@ -413,13 +421,18 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     std::vector<Listed> listed;
     try {
         client = imap::connect_and_login(account.connect);
-        run.best_path = choose_path(*client, account);
-        listed = list_mailboxes(*client, run.best_path);
     } catch (const imap::ConnectError& e) {
         record_connect_failure(report, e, e.kind(), e.transient());
         return report;
     } catch (const imap::Error& e) {
         record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
+        return report;
+    }
+    try {
+        run.best_path = choose_path(*client, account);
+        listed = list_mailboxes(*client, run.best_path);
+    } catch (const imap::Error& e) {
+        record_account_failure(report, e);
         return report;
     }
     if (!options.dry_run) messages.clean_tmp(account.name);
