@@ -88,7 +88,7 @@ int check_password_sources(const Config& config, std::ostream& err) {
 
 int run_app(int argc, const char* const* argv, const Services& services, Io& io) {
     CLI::App app{"imapkeep: incremental, crash-safe IMAP backups into a SQLite catalog and a "
-                 "Maildir++ tree.\n\nNetwork failures are retried (config keys retries, retry_delay).\n"
+                 "Maildir++ tree.\n\nNetwork failures are retried (config keys retries, retry_delay; restore_settle).\n"
                  "Exit codes: 0 ok, 1 some mailboxes failed (or the connection kept dropping), 2 usage "
                  "or config error, 3 no working connection (network after the retries, TLS, host key, "
                  "authentication), 75 store locked or temporary failure.",

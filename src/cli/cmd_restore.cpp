@@ -5,6 +5,7 @@
 #include "cli/lock.hpp"
 #include "cli/retry.hpp"
 
+#include <cmath>
 #include <imapkeep/archive/restore.hpp>
 #include <imapkeep/archive/time_spec.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -201,8 +202,8 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     if (auto last = catalog->last_run("restore"); last && !last->finished_at) options.resume_after_kill = true;
     if (!args.dry_run) run_id = catalog->begin_run("restore", run.started_at);
 
-    if (const char* v = std::getenv(kSettleEnv); v && *v)
-        options.settle_quiet = std::chrono::milliseconds(std::strtoull(v, nullptr, 10));
+    options.settle_quiet = std::chrono::milliseconds(
+        std::llround(config.retry_for(target->name).settle_seconds * 1000));
 
     archive::RestoreReport report;
     try {

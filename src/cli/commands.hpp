@@ -49,10 +49,6 @@ struct VerifyArgs {
 // The environment variable of the crash-safety test hook: stop the backup after
 // N durable steps (sync::BackupOptions::stop_after_steps).
 inline constexpr const char* kStopAfterEnv = "IMAPKEEP_TEST_STOP_AFTER";
-// Test hook: how many milliseconds a target mailbox must stay unchanged before
-// a resumed restore compares it (archive::RestoreOptions::settle_quiet; 1000
-// by default). The network fault tests resume a hundred cut restores.
-inline constexpr const char* kSettleEnv = "IMAPKEEP_TEST_SETTLE_MS";
 
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io);
 int run_status(const Config& config, const std::vector<std::string>& accounts, bool json, Io& io);

@@ -255,10 +255,11 @@ std::string local_user() {
 constexpr std::int64_t kMaxTimeout = 24 * 3600;
 constexpr std::int64_t kMaxRetries = 100;
 
-// retries and retry_delay, over `defaults` (the top-level keys for an account).
+// retries, retry_delay and restore_settle, over `defaults` (the top-level keys for an account).
 RetryPolicy parse_retry(TableReader& r, RetryPolicy defaults) {
     if (auto n = r.integer("retries", 0, kMaxRetries)) defaults.retries = static_cast<int>(*n);
     if (auto d = r.number("retry_delay", 0, RetryPolicy::kMaxDelaySeconds)) defaults.delay_seconds = *d;
+    if (auto d = r.number("restore_settle", 0, RetryPolicy::kMaxDelaySeconds)) defaults.settle_seconds = *d;
     return defaults;
 }
 

@@ -25,6 +25,10 @@ namespace imapkeep::cli {
 struct RetryPolicy {
     int retries = 3;           // attempts after the first one
     double delay_seconds = 5;  // before the first retry; doubled for each next one
+    // How long a restore target mailbox must stay unchanged before a resumed
+    // restore compares it (archive::RestoreOptions::settle_quiet): APPENDs a
+    // cut connection had sent may still land. Slow or replicated servers need more.
+    double settle_seconds = 1;
     static constexpr double kMaxDelaySeconds = 600;
 };
 

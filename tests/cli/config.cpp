@@ -253,6 +253,20 @@ TEST_CASE("retries and retry_delay: defaults, top level, per account", "[config]
     Config plain = parse_config(kStore + kAccount, "t.toml");
     CHECK(plain.retry_for("work").retries == 3);
     CHECK(plain.retry_for("work").delay_seconds == 5.0);
+    CHECK(plain.retry_for("work").settle_seconds == 1.0);
+}
+
+TEST_CASE("restore_settle: default, top level, per account, bounds", "[config][retry]") {
+    Config c = parse_config("restore_settle = 0.1\n" + kStore + kAccount + "restore_settle = 30\n" +
+                                "[[account]]\nname = \"home\"\nhost = \"h\"\nuser = \"u\"\n",
+                            "t.toml");
+    CHECK(c.retry_for("work").settle_seconds == 30.0);
+    CHECK(c.retry_for("home").settle_seconds == 0.1);
+    for (const char* bad : {"restore_settle = -1\n", "restore_settle = 601\n", "restore_settle = \"1s\"\n"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_config(kStore + kAccount + bad, "t.toml"),
+                          Catch::Contains("account.restore_settle"));
+    }
 }
 
 TEST_CASE("ports default by TLS mode and IPv6 forward targets parse", "[config]") {
@@ -310,7 +324,8 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
                             "password_file", "password", "auth", "oauth2_token_command", "allow_plaintext_auth", "compress", "disable_extensions",
                             "mailboxes", "exclude", "expunged", "connections", "timeout", "sync_path", "command",
                             "identity", "passphrase_command", "known_hosts", "accept_new_host_key", "forward",
-                            "keepalive", "tls_fingerprint", "allow_readable_secrets", "retries", "retry_delay"}) {
+                            "keepalive", "tls_fingerprint", "allow_readable_secrets", "retries", "retry_delay",
+                            "restore_settle"}) {
         INFO(key);
         std::regex documented("(^|\\n)(# )?" + std::string(key) + " = ");
         CHECK(std::regex_search(text.str(), documented));

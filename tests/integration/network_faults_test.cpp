@@ -84,7 +84,10 @@ struct Settings {
 std::string write_config(const std::filesystem::path& path, const Settings& s, int proxy_port,
                          const std::string& mailbox) {
     std::ofstream f(path);
-    f << "retries = " << s.retries << "\nretry_delay = " << s.retry_delay << "\n\n"
+    // A retry settles the target before it compares (as after a kill); 100 ms
+    // of quiet is plenty on loopback and keeps a hundred retried restores short.
+    f << "retries = " << s.retries << "\nretry_delay = " << s.retry_delay
+      << "\nrestore_settle = 0.1\n\n"
       << "[store]\npath = \"" << s.store.string() << "\"\n";
     for (int user : {1, 2}) {
         f << "\n[[account]]\nname = \"" << (user == 1 ? "src" : "dst")
@@ -410,12 +413,6 @@ TEST_CASE(
         0);
     const Contents want = store_contents(s.store, source.mailboxes);
     auto target = imap::connect_and_login(dovecot_options(2));
-    // A retry settles the target before it compares (as after a kill); 100 ms
-    // of quiet is plenty on loopback and keeps a hundred retries short.
-    ::setenv("IMAPKEEP_TEST_SETTLE_MS", "100", 1);
-    struct Unset {
-        ~Unset() { ::unsetenv("IMAPKEEP_TEST_SETTLE_MS"); }
-    } unset;
 
     int roots = 0;
     auto restore = [&](const std::string& root) {
