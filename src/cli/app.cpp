@@ -10,9 +10,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
 #include <sys/stat.h>
 
@@ -52,6 +55,32 @@ void add_verbosity(CLI::App& sub, Options& o) {
                            "One line per mailbox; -vv also prints the IMAP conversation on stderr "
                            "(passwords, tokens and SASL exchanges redacted)");
     q->excludes(v);
+}
+
+// The first word that is neither an option nor the value of the global
+// --config: the command the user meant, known or not.
+std::optional<std::string> command_word(int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--config") {
+            ++i;
+            continue;
+        }
+        if (!arg.empty() && arg.front() == '-') continue;
+        return std::string(arg);
+    }
+    return std::nullopt;
+}
+
+bool is_command(CLI::App& app, const std::string& word) {
+    auto all = app.get_subcommands([](CLI::App*) { return true; });
+    return std::any_of(all.begin(), all.end(), [&](CLI::App* sub) { return sub->get_name() == word; });
+}
+
+// "backup " when the error came after that command, else "".
+std::string parsed_command(CLI::App& app) {
+    for (auto* sub : app.get_subcommands()) return sub->get_name() + " ";
+    return "";
 }
 
 Verbosity verbosity_of(const Options& o) {
@@ -99,6 +128,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     // required".
     app.require_subcommand(0, 1);
     Options o;
+    // Before the command too: `imapkeep --config F status`.
+    add_config_option(app, o);
 
     auto* backup = app.add_subcommand("backup", "Pull every configured mailbox into the store");
     add_config_option(*backup, o);
@@ -153,11 +184,22 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_flag("--json", o.json, "Print the report as JSON");
     add_verbosity(*export_, o);
 
+    if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
+        io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
+               << "\" (commands: backup, status, verify, restore, export; see imapkeep --help)\n";
+        return kExitUsage;
+    }
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e, io.out, io.err) == 0 ? kExitOk : kExitUsage;
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e, io.out, io.err) == 0 ? kExitOk : kExitUsage;
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, io.out, io.err) == 0 ? kExitOk : kExitUsage;
     } catch (const CLI::ParseError& e) {
-        int code = app.exit(e, io.out, io.err);
-        return code == 0 ? kExitOk : kExitUsage;
+        io.err << "imapkeep: " << e.what() << " (see imapkeep " << parsed_command(app) << "--help)\n";
+        return kExitUsage;
     }
 
     if (app.get_subcommands().empty()) {

@@ -41,6 +41,47 @@ TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
     }
 }
 
+// Issue 11: a mistyped command is named as such, every parse error carries
+// the program's prefix, and --help after an unknown command is no success.
+TEST_CASE("parse errors start with 'imapkeep:' and name an unknown command", "[app]") {
+    CliFixture f;
+    const struct {
+        std::vector<std::string> args;
+        const char* err_has;
+    } cases[] = {
+        {{"frobnicate"}, "imapkeep: unknown command \"frobnicate\""},
+        {{"init", "--help"}, "imapkeep: unknown command \"init\""},
+        {{"bakup", "--config", "x"}, "imapkeep: unknown command \"bakup\""},
+        {{"backup", "--bogus"}, "imapkeep: "},
+        {{"backup", "-q", "-v"}, "imapkeep: "},
+        {{"export", "--format", "zip", "--output", "/tmp/x"}, "imapkeep: "},
+        {{"restore", "--account", "work"}, "imapkeep: "},
+    };
+    for (const auto& c : cases) {
+        std::string joined;
+        for (const auto& a : c.args) joined += a + " ";
+        INFO(joined);
+        auto r = f.run(c.args);
+        INFO(r.out << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.rfind(c.err_has, 0) == 0);
+        CHECK(r.out.empty());
+    }
+}
+
+TEST_CASE("--config is accepted before the command as well as after it", "[app]") {
+    CliFixture f;
+    auto before = f.run({"--config", f.config, "status"});
+    INFO(before.err);
+    CHECK(before.code == 0);
+    auto after = f.run({"status", "--config", f.config});
+    CHECK(after.code == 0);
+    CHECK(before.out == after.out);
+    // Given twice, the one after the command wins (it is the more specific).
+    auto both = f.run({"--config", "/nonexistent/a.toml", "status", "--config", f.config});
+    CHECK(both.code == 0);
+}
+
 TEST_CASE("restore and export refuse what they cannot do with a usage error", "[app]") {
     CliFixture f;
     auto restore = f.run({"restore", "--config", f.config, "--account", "work", "--to", "home"});
