@@ -94,7 +94,7 @@ std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io) {
     auto selected = select_accounts(config, args.accounts);
 
-    auto session = open_store(config, io);
+    auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
     const std::string& catalog_path = session->catalog_path;
     auto& catalog = session->catalog;

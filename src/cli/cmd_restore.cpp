@@ -175,7 +175,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     const sync::AccountConfig* target = select_accounts(config, {args.to}).front();
     // The source needs no [[account]] entry any more (it may be gone), only a backup.
 
-    auto session = open_store(config, io);
+    auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
     auto& catalog = session->catalog;
     auto& messages = session->messages;

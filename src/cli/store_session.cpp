@@ -56,6 +56,27 @@ void check_store_path(const Config& config) {
                           (fs::is_regular_file(target) ? " (it is a regular file)" : ""));
 }
 
+// The catalog (by `open`) and the message files of an opened or locked store.
+// Told to io.err and false on a passing failure; ConfigError on a lasting one.
+template <typename Open>
+bool open_catalog_and_files(const Config& config, StoreSession& session, Io& io, Open open,
+                            bool read_only) {
+    const std::string path = config.store_path + "/catalog.sqlite";
+    check_catalog_file(path);
+    try {
+        session.catalog = open(path);
+        store::MaildirOptions options;
+        options.read_only = read_only;
+        session.messages = store::open_maildir_store(config.store_path, options);
+    } catch (const std::exception& e) {
+        if (permanent(std::string(e.what())))
+            throw ConfigError("cannot open the store " + config.store_path + ": " + e.what());
+        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void check_catalog_file(const std::string& catalog_path) {
@@ -100,17 +121,19 @@ std::unique_ptr<StoreSession> open_store(const Config& config, Io& io) {
         return nullptr;
     }
     session->catalog_path = config.store_path + "/catalog.sqlite";
-    check_catalog_file(session->catalog_path);
-    try {
-        session->catalog = store::open_sqlite_catalog(session->catalog_path);
-        session->messages = store::open_maildir_store(config.store_path);
-    } catch (const std::exception& e) {
-        if (permanent(std::string(e.what())))
-            throw ConfigError("cannot open the store " + config.store_path + ": " + e.what());
-        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what()
-               << "\n";
+    if (!open_catalog_and_files(config, *session, io, store::open_sqlite_catalog, false)) return nullptr;
+    return session;
+}
+
+std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io) {
+    check_store_path(config);
+    auto session = std::make_unique<StoreSession>();
+    // Empty: parallel workers would open the file itself, not the copy.
+    const std::string path = config.store_path + "/catalog.sqlite";
+    if (!open_catalog_and_files(config, *session, io, [&](const std::string&) {
+            return store::open_sqlite_catalog_snapshot(path);
+        }, true))
         return nullptr;
-    }
     return session;
 }
 

@@ -30,6 +30,12 @@ struct StoreSession {
 // directory, or to nothing yet).
 std::unique_ptr<StoreSession> open_store(const Config& config, Io& io);
 
+// The store as a dry run sees it: no lock (it changes nothing, so it cannot
+// disturb a running backup), an in-memory copy of the catalog (a new empty one
+// when there is no store yet), and the message files read in place. Nothing is
+// created or written anywhere. Errors as open_store.
+std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io);
+
 // Refuses, without opening it, a catalog file that is not an SQLite database
 // or whose schema version is newer than this build's: ConfigError naming the
 // file and both versions. A missing or empty file passes (a new catalog).

@@ -16,6 +16,7 @@
 
 #include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
+#include "store/read_only_fs.hpp"
 #include "store/renamed_files.hpp"
 #include "store/posix_fs.hpp"
 #include <imapkeep/store/file_system.hpp>
@@ -80,7 +81,8 @@ class MaildirStore final : public MessageStore {
           m_fs(options.file_system ? options.file_system : posix_file_system()) {
         while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
         if (m_root.empty()) throw StoreError("store root is empty");
-        make_dirs(*m_fs, m_root);
+        if (options.read_only) m_fs = read_only_file_system(m_fs);
+        else make_dirs(*m_fs, m_root);
     }
 
     ~MaildirStore() override {

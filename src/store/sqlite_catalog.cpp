@@ -3,6 +3,7 @@
 // transaction so it is atomic whatever the caller does.
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <string>
 #include <tuple>
@@ -64,7 +65,17 @@ std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 class SqliteCatalog final : public Catalog {
   public:
-    explicit SqliteCatalog(const std::string& path) : m_db(path) {
+    explicit SqliteCatalog(const std::string& path) : m_db(path) { set_up(path); }
+
+    // In memory, starting as a copy of `source` (or empty when there is none).
+    struct Snapshot {};
+    SqliteCatalog(Snapshot, const std::string& source) : m_db(":memory:") {
+        if (std::filesystem::exists(source)) m_db.copy_from(source);
+        set_up(":memory:");
+    }
+
+  private:
+    void set_up(const std::string& path) {
         m_db.exec("PRAGMA busy_timeout = 10000");
         // Before anything writes (switching to WAL rewrites the header): a
         // newer catalog is refused untouched.
@@ -83,6 +94,8 @@ class SqliteCatalog final : public Catalog {
         m_db.exec("PRAGMA temp_store = MEMORY");
         apply_migrations(m_db, compiled_migrations());
     }
+
+  public:
 
     ~SqliteCatalog() override {
         if (m_depth > 0) {
@@ -513,6 +526,10 @@ class SqliteCatalog final : public Catalog {
 
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path) {
     return std::make_unique<SqliteCatalog>(path);
+}
+
+std::unique_ptr<Catalog> open_sqlite_catalog_snapshot(const std::string& path) {
+    return std::make_unique<SqliteCatalog>(SqliteCatalog::Snapshot{}, path);
 }
 
 int catalog_schema_version() {

@@ -75,6 +75,37 @@ SqliteDb::SqliteDb(const std::string& path) {
     sqlite3_extended_result_codes(m_db, 1);
 }
 
+void SqliteDb::copy_from(const std::string& path) {
+    sqlite3* source = nullptr;
+    // Read-write, although only read: a read-only connection to a WAL database
+    // would leave -wal and -shm files behind, which the last read-write
+    // connection removes when it closes. No page of the file is written.
+    int rc = sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        // A store on a read-only mount: read-only is all there is.
+        sqlite3_close(source);
+        source = nullptr;
+        rc = sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    }
+    std::string message;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(source, 10000);
+        sqlite3_backup* copy = sqlite3_backup_init(m_db, "main", source, "main");
+        if (copy) {
+            rc = sqlite3_backup_step(copy, -1);
+            sqlite3_backup_finish(copy);
+            if (rc == SQLITE_DONE) rc = SQLITE_OK;
+        } else {
+            rc = sqlite3_errcode(m_db);
+        }
+        if (rc != SQLITE_OK) message = sqlite3_errstr(rc);
+    } else {
+        message = source ? sqlite3_errmsg(source) : sqlite3_errstr(rc);
+    }
+    sqlite3_close(source);
+    if (rc != SQLITE_OK) throw StoreError("cannot read catalog " + path + ": " + message);
+}
+
 SqliteDb::~SqliteDb() {
     for (auto& [sql, stmt] : m_cache) sqlite3_finalize(stmt);
     sqlite3_close(m_db);

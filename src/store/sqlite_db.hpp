@@ -55,6 +55,10 @@ class SqliteDb {
     SqliteDb& operator=(const SqliteDb&) = delete;
     ~SqliteDb();
 
+    // Replaces this database's content with the file at `path`, only read
+    // (SQLite's online backup: a consistent copy even while another
+    // process writes it). Throws StoreError.
+    void copy_from(const std::string& path);
     // Runs one or more statements without results (PRAGMAs, DDL, BEGIN...).
     void exec(const std::string& sql);
     // A cached prepared statement for one SQL statement.

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 using cli_test::CliFixture;
@@ -159,12 +160,66 @@ TEST_CASE("--json prints the report, never a password", "[backup]") {
 TEST_CASE("--dry-run records no run", "[backup]") {
     CliFixture f;
     ScriptedEngine engine;
+    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, engine.services()).code == 0);
+    const auto real = store::open_sqlite_catalog(f.store + "/catalog.sqlite")->last_run("backup");
+    REQUIRE(real);
     auto r = f.run({"backup", "--config", f.config, "--dry-run"}, engine.services());
     CHECK(r.code == 0);
     CHECK(engine.last_options.dry_run);
     CHECK(r.out.rfind("(dry run) work: ", 0) == 0);
     auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-    CHECK_FALSE(catalog->last_run("backup"));
+    CHECK(catalog->last_run("backup")->id == real->id);
+}
+
+namespace {
+
+// Every entry under `root` with its size and modification time.
+std::map<std::string, std::pair<std::uintmax_t, std::int64_t>> listing(const std::string& root) {
+    std::map<std::string, std::pair<std::uintmax_t, std::int64_t>> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+        auto size = e.is_regular_file() ? e.file_size() : 0;
+        out[e.path().string()] = {size, e.last_write_time().time_since_epoch().count()};
+    }
+    return out;
+}
+
+}  // namespace
+
+// Issue 11: "--dry-run (change nothing) creates the store folder, .lock and
+// catalog.sqlite". A dry run reads a copy of the catalog and writes nowhere,
+// even if the engine tried to (its writes land in the copy).
+TEST_CASE("--dry-run writes nothing anywhere, and needs no lock", "[backup]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    SECTION("no store yet: none is created") {
+        auto r = f.run({"backup", "--config", f.config, "--dry-run"}, engine.services());
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK_FALSE(std::filesystem::exists(f.store));
+    }
+    SECTION("an existing store: not a byte or a time stamp changes") {
+        REQUIRE(f.run({"backup", "--config", f.config, "-q"}, engine.services()).code == 0);
+        const auto before = listing(f.store);
+        cli::Services writing = engine.services();
+        writing.backup_account = [&](const sync::AccountConfig& account, store::Catalog& catalog,
+                                     store::MessageStore& messages, const sync::BackupOptions& options) {
+            catalog.ensure_account("written-by-a-dry-run");
+            return engine.services().backup_account(account, catalog, messages, options);
+        };
+        auto r = f.run({"backup", "--config", f.config, "--dry-run"}, writing);
+        INFO(r.err);
+        CHECK(r.code == 0);
+        CHECK(listing(f.store) == before);
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        CHECK_FALSE(catalog->find_account("written-by-a-dry-run"));
+    }
+    SECTION("another run holds the lock: a dry run still reads") {
+        REQUIRE(f.run({"backup", "--config", f.config, "-q"}, engine.services()).code == 0);
+        cli::StoreLock held(f.store);
+        auto r = f.run({"backup", "--config", f.config, "--dry-run"}, engine.services());
+        INFO(r.err);
+        CHECK(r.code == 0);
+    }
 }
 
 TEST_CASE("a second run while the store is locked exits 75", "[backup]") {

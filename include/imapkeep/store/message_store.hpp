@@ -167,9 +167,13 @@ struct MaildirOptions {
     // Where the files go: null is the POSIX file system (posix_file_system());
     // tests pass a fault layer (tests/support/fault_file_system.hpp).
     std::shared_ptr<FileSystem> file_system;
+    // true: a dry run's store. Nothing is created (not even the root), and
+    // every call that would change a file or directory throws StoreError.
+    bool read_only = false;
 };
 
-// The Maildir++ implementation rooted at `store_root` (created if missing).
+// The Maildir++ implementation rooted at `store_root` (created if missing,
+// unless read_only).
 std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
                                                  const MaildirOptions& options = {});
 

@@ -21,6 +21,13 @@ namespace imapkeep::store {
 // also when the file's schema is newer than this build knows.
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path);
 
+// An in-memory copy of the catalog at `path`, or a new empty catalog when
+// there is no file: for a dry run, which must write nothing anywhere. The file
+// is opened read-only (a consistent copy even while a backup writes it) and
+// never changed; whatever is written to the copy is gone when it closes.
+// Throws StoreError (unreadable, not a catalog, schema newer than this build).
+std::unique_ptr<Catalog> open_sqlite_catalog_snapshot(const std::string& path);
+
 // The schema version this build writes.
 int catalog_schema_version();
 
