@@ -4,9 +4,9 @@
 # The commands, options and --format values each shell offers must be what
 # `imapkeep --help` and `imapkeep COMMAND --help` show (long options); account
 # names come from the config of --config FILE, else from the default path.
-# bash and fish are driven for real; zsh is parsed (zsh -n) and its file must
-# name every option. Each shell must be installed (scripts/deps.sh): a missing
-# one fails, it is not skipped.
+# Each shell is driven for real (zsh through a pseudo-terminal,
+# zsh_complete.zsh) and must be installed (scripts/deps.sh): a missing one
+# fails, it is not skipped.
 set -uo pipefail
 
 binary=$1
@@ -136,24 +136,26 @@ else
 fi
 
 # ---- zsh ------------------------------------------------------------------
+# zsh_complete LINE: the matches zsh offers (sorted), from an interactive zsh.
+zsh_complete() {
+  HOME=$work/home XDG_CONFIG_HOME=${XDG:-} zsh -f "$source_dir/tests/cli/zsh_complete.zsh" \
+    "$completions" "$work/zsh-matches" "$1"
+}
 if ! command -v zsh > /dev/null; then
   fail "zsh is not installed (scripts/deps.sh installs it)"
 else
   zsh -n "$completions/_imapkeep" || fail "zsh -n _imapkeep"
-  # Each command's case offers exactly the options of its --help: its own
-  # specs, plus $common (--help, --config) and $verbosity (--quiet, --verbose).
+  expect "zsh: commands after 'imapkeep '" "$commands" "$(zsh_complete 'imapkeep ')"
+  expect "zsh: options after 'imapkeep --'" "$global_options" "$(zsh_complete 'imapkeep --')"
   for c in $commands; do
-    section=$(awk -v c="        $c)" '$0 == c { inside = 1; next } inside && /^          ;;/ { exit } inside { print }' \
-      "$completions/_imapkeep")
-    [ -n "$section" ] || fail "zsh: no case for $c in _imapkeep"
-    offered=$(printf '%s\n' "$section" | grep -oE -- "--[a-z][a-z0-9-]*" | sort -u)
-    printf '%s\n' "$section" | grep -q '\$common' && offered=$(printf '%s\n--help\n--config' "$offered")
-    printf '%s\n' "$section" | grep -q '\$verbosity' && offered=$(printf '%s\n--quiet\n--verbose' "$offered")
-    expect "zsh: options of $c in _imapkeep" "${options[$c]}" "$(printf '%s\n' "$offered" | sed '/^$/d' | sort -u)"
-    for v in ${choices[$c]}; do
-      printf '%s\n' "$section" | grep -qE -- ":\(([a-z]+ )*$v( [a-z]+)*\)'" || fail "zsh: _imapkeep does not offer $c ... $v"
-    done
+    expect "zsh: options after 'imapkeep $c --'" "${options[$c]}" "$(zsh_complete "imapkeep $c --")"
   done
+  expect "zsh: --format values" "${choices[export]}" "$(zsh_complete 'imapkeep export --format ')"
+  expect "zsh: --account from --config" "$both" "$(zsh_complete "imapkeep backup --config $given --account ")"
+  expect "zsh: --account from --config=" "$both" "$(zsh_complete "imapkeep status --config=$given --account ")"
+  expect "zsh: --to" "home" "$(zsh_complete "imapkeep restore --config $given --account work --to h")"
+  expect "zsh: --account from XDG_CONFIG_HOME" "from-xdg" "$(XDG=$work/xdg zsh_complete 'imapkeep backup --account ')"
+  expect "zsh: --account from ~/.config" "from-home" "$(zsh_complete 'imapkeep backup --account ')"
 fi
 if [ "$failures" -gt 0 ]; then
   echo "completions_test: $failures failures" >&2
