@@ -233,6 +233,21 @@ TEST_CASE("imapkeep.toml(5) documents every key the config loader accepts, in it
     }
 }
 
+TEST_CASE("the man pages name the version --version prints", "[man]") {
+    std::vector<const char*> argv{"imapkeep", "--version"};
+    std::ostringstream out, err;
+    imapkeep::cli::Io io{out, err, false};
+    REQUIRE(imapkeep::cli::run_app(2, argv.data(), {}, io) == 0);
+    const std::string version = out.str().substr(0, out.str().find('\n'));  // "imapkeep 0.1.0"
+    for (const char* name : {"imapkeep.1", "imapkeep.toml.5"}) {
+        std::smatch th;
+        const std::string page = man_page(name);
+        REQUIRE(std::regex_search(page, th, std::regex(R"((^|\n)\.TH [^\n]*)")));
+        INFO(name << ": " << th[0].str());
+        CHECK(th[0].str().find("\"" + version + "\"") != std::string::npos);
+    }
+}
+
 TEST_CASE("the example in imapkeep.toml(5) is a config the loader takes", "[man]") {
     const std::string page = man_page("imapkeep.toml.5");
     std::smatch example;
