@@ -3,12 +3,8 @@
 // its table. Both lists come from the code (the --help text of run_app, and
 // accepted_config_keys()), so an option or key added without its page fails
 // here; and the pages list nothing the code no longer has.
-#include "cli/app.hpp"
-#include "cli/config.hpp"
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -16,6 +12,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "cli/app.hpp"
+#include "cli/config.hpp"
 
 namespace {
 
@@ -70,7 +69,8 @@ std::map<std::string, std::vector<std::string>> tagged_entries(const std::string
 std::set<std::string> options_in(const std::string& text) {
     std::set<std::string> out;
     std::regex option(R"((^|[\s,])(--?[a-z][a-z0-9-]*))");
-    for (std::sregex_iterator it(text.begin(), text.end(), option), end; it != end; ++it) out.insert((*it)[2]);
+    for (std::sregex_iterator it(text.begin(), text.end(), option), end; it != end; ++it)
+        out.insert((*it)[2]);
     return out;
 }
 
@@ -137,7 +137,8 @@ std::vector<std::string> help_subcommands(const std::string& help) {
     std::vector<std::string> out;
     for (const auto& line : help_block(help, "Subcommands:")) {
         std::smatch name;
-        if (std::regex_search(line, name, std::regex(R"(^  ([a-z][a-z-]*)\s)"))) out.push_back(name[1]);
+        if (std::regex_search(line, name, std::regex(R"(^  ([a-z][a-z-]*)\s)")))
+            out.push_back(name[1]);
     }
     return out;
 }
@@ -195,7 +196,8 @@ TEST_CASE("imapkeep(1) documents every command and option that --help shows", "[
             CHECK(documented.count(option));
         }
         for (const auto& option : documented) {
-            INFO("imapkeep(1) documents " << sub << " " << option << ", which its --help does not show");
+            INFO("imapkeep(1) documents " << sub << " " << option
+                                          << ", which its --help does not show");
             CHECK(options.count(option));
         }
         // The values of an option with a fixed set (export --format).
@@ -211,7 +213,8 @@ TEST_CASE("imapkeep.toml(5) documents every key the config loader accepts, in it
     const auto page = tagged_entries(man_page("imapkeep.toml.5"));
     std::map<std::string, std::set<std::string>> documented;
     for (const auto& [title, tags] : page)
-        if (title.rfind("DESCRIPTION/", 0) == 0) documented[table_of_section(title.substr(12))] = words_of(tags);
+        if (title.rfind("DESCRIPTION/", 0) == 0)
+            documented[table_of_section(title.substr(12))] = words_of(tags);
 
     const auto accepted = imapkeep::cli::accepted_config_keys();
     REQUIRE(accepted.size() == 4);
@@ -219,15 +222,18 @@ TEST_CASE("imapkeep.toml(5) documents every key the config loader accepts, in it
         INFO("imapkeep.toml(5) has no section for the table \"" << table << "\"");
         REQUIRE(documented.count(table));
         for (const auto& key : keys) {
-            INFO("imapkeep.toml(5) does not document " << (table.empty() ? "" : table + ".") << key);
+            INFO("imapkeep.toml(5) does not document " << (table.empty() ? "" : table + ".")
+                                                       << key);
             CHECK(documented[table].count(key));
         }
     }
     for (const auto& [table, keys] : documented) {
-        INFO("imapkeep.toml(5) has a section for \"" << table << "\", which is not a table of the config");
+        INFO("imapkeep.toml(5) has a section for \"" << table
+                                                     << "\", which is not a table of the config");
         REQUIRE(accepted.count(table));
         for (const auto& key : keys) {
-            INFO("imapkeep.toml(5) documents " << table << "." << key << ", which the loader does not accept");
+            INFO("imapkeep.toml(5) documents " << table << "." << key
+                                               << ", which the loader does not accept");
             CHECK(accepted.at(table).count(key));
         }
     }
@@ -251,7 +257,8 @@ TEST_CASE("the man pages name the version --version prints", "[man]") {
 TEST_CASE("the example in imapkeep.toml(5) is a config the loader takes", "[man]") {
     const std::string page = man_page("imapkeep.toml.5");
     std::smatch example;
-    REQUIRE(std::regex_search(page, example, std::regex(R"(\.SH EXAMPLE\n\.RS\n\.nf\n([\s\S]*?)\n\.fi)")));
+    REQUIRE(std::regex_search(page, example,
+                              std::regex(R"(\.SH EXAMPLE\n\.RS\n\.nf\n([\s\S]*?)\n\.fi)")));
     std::string text = std::regex_replace(example[1].str(), std::regex(R"(\\-)"), "-");
     const auto config = imapkeep::cli::parse_config(text, "/etc/imapkeep/config.toml");
     CHECK(config.accounts.size() == 2);
