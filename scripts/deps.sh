@@ -17,6 +17,8 @@ packages=(
   # Cyrus IMAP, the second real server: master and tools (cyrus-common); its
   # imapd is unpacked below, because cyrus-imapd conflicts with dovecot-imapd.
   cyrus-common cyrus-admin sasl2-bin
+  # packaging tests: man page lint (groff, lexgrog) and the zsh and fish completions
+  groff-base man-db zsh fish
 )
 cyrus_root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
 

@@ -80,8 +80,10 @@ std::string describe_value(const toml::node& n) {
 // reported as unknown, and prefixes every error with "FILE:LINE: KEY: ".
 class TableReader {
 public:
-    TableReader(const toml::table& table, std::string prefix, const std::string& file)
-        : m_table(table), m_prefix(std::move(prefix)), m_file(file) {}
+    // `keys`, when given, collects the keys this table was asked for
+    // (accepted_config_keys()).
+    TableReader(const toml::table& table, std::string prefix, const std::string& file, ConfigKeys* keys = nullptr)
+        : m_table(table), m_prefix(std::move(prefix)), m_file(file), m_keys(keys) {}
 
     [[noreturn]] void fail_at(int line, std::string_view key, const std::string& message) const {
         std::string full = m_prefix.empty() ? std::string(key) : m_prefix + "." + std::string(key);
@@ -177,6 +179,7 @@ public:
     // Every key that was not asked for is unknown: a typo must not silently
     // turn into a default (e.g. "tls_verfy = true").
     void reject_unknown() const {
+        if (m_keys) (*m_keys)[m_prefix].insert(m_seen.begin(), m_seen.end());
         for (const auto& [key, value] : m_table)
             if (!m_seen.count(std::string(key.str()))) fail(key.str(), unknown_key_message(key.str()));
     }
@@ -201,11 +204,13 @@ public:
 
     const std::string& prefix() const { return m_prefix; }
     const std::string& file() const { return m_file; }
+    ConfigKeys* keys() const { return m_keys; }
 
 private:
     const toml::table& m_table;
     std::string m_prefix;
     const std::string& m_file;
+    ConfigKeys* m_keys;
     std::set<std::string> m_seen;
 };
 
@@ -419,7 +424,7 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
 
     if (ssh_table) {
         if (local_command) r.fail("ssh", "cannot be combined with command");
-        TableReader sr(*ssh_table, r.prefix() + ".ssh", r.file());
+        TableReader sr(*ssh_table, r.prefix() + ".ssh", r.file(), r.keys());
         c.ssh = parse_ssh(sr, c.host, base_dir, account.name);
         if (c.host.empty()) c.host = c.ssh->host;
         if (!c.ssh->forward_host.empty()) {
@@ -457,7 +462,9 @@ std::string resolve_path(const std::string& path, const std::string& base_dir) {
     return path;
 }
 
-Config parse_config(std::string_view text, const std::string& file) {
+namespace {
+
+Config parse_config_collecting(std::string_view text, const std::string& file, ConfigKeys* keys) {
     toml::table root;
     try {
         root = toml::parse(text, file);
@@ -468,12 +475,12 @@ Config parse_config(std::string_view text, const std::string& file) {
     Config config;
     config.file = file;
     const std::string base_dir = base_dir_of(file);
-    TableReader top(root, "", file);
+    TableReader top(root, "", file, keys);
     config.retry = parse_retry(top, RetryPolicy{});
 
     const toml::table* store = top.table("store");
     if (!store) top.fail_at(1, "store.path", "missing: where should the backup go?");
-    TableReader sr(*store, "store", file);
+    TableReader sr(*store, "store", file, keys);
     auto path = sr.string("path");
     if (!path) sr.fail_at(sr.table_line(), "path", "missing");
     config.store_path = resolve_path(*path, base_dir);
@@ -485,7 +492,7 @@ Config parse_config(std::string_view text, const std::string& file) {
     if (!array || !array->is_array_of_tables())
         top.fail("account", "expected [[account]] tables");
     for (const toml::node& item : *array) {
-        TableReader ar(*item.as_table(), "account", file);
+        TableReader ar(*item.as_table(), "account", file, keys);
         sync::AccountConfig account = parse_account(ar, base_dir, config);
         if (config.find_account(account.name))
             ar.fail("name", "duplicate account name \"" + account.name + "\"");
@@ -493,6 +500,24 @@ Config parse_config(std::string_view text, const std::string& file) {
     }
     top.reject_unknown();
     return config;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& file) {
+    return parse_config_collecting(text, file, nullptr);
+}
+
+ConfigKeys accepted_config_keys() {
+    // Uses every table; the readers ask for every key of their table whatever
+    // its value, so what they asked for is what reject_unknown() accepts.
+    static constexpr std::string_view kEveryTable =
+        "[store]\npath = \"/\"\n"
+        "[[account]]\nname = \"a\"\n"
+        "[account.ssh]\nhost = \"h\"\nuser = \"u\"\ncommand = \"imap\"\n";
+    ConfigKeys keys;
+    parse_config_collecting(kEveryTable, "accepted_config_keys.toml", &keys);
+    return keys;
 }
 
 Config load_config(const std::string& file) {

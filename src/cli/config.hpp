@@ -20,6 +20,7 @@
 #include <imapkeep/sync/backup.hpp>
 
 #include <map>
+#include <set>
 
 #include <stdexcept>
 #include <string>
@@ -65,6 +66,14 @@ struct Config {
 // Parses TOML text; `file` names it in messages and anchors relative paths.
 // Throws ConfigError.
 Config parse_config(std::string_view text, const std::string& file);
+
+// The keys the loader accepts, per table: "" (top level), "store", "account"
+// and "account.ssh" -> key names. A key holding a table is listed in its
+// parent ("store" and "account" at the top level, "ssh" in "account"). Taken
+// from the loader's own reads (what reject_unknown() accepts), for tests that
+// check the documentation names every key.
+using ConfigKeys = std::map<std::string, std::set<std::string>>;
+ConfigKeys accepted_config_keys();
 
 // Reads and parses a file. A missing or unreadable file is a ConfigError too.
 Config load_config(const std::string& file);

@@ -1,0 +1,109 @@
+# bash completion for imapkeep(1)                          -*- shell-script -*-
+# Commands, their options, the values of --format, and account names for
+# --account and --to, read from the config: the --config FILE on the command
+# line, else the default path imapkeep uses. tests/cli/completions_test.sh
+# checks the options against `imapkeep COMMAND --help`.
+
+# The config file imapkeep would read for this command line.
+_imapkeep_config_file() {
+    local i file=
+    for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+        ((i == COMP_CWORD)) && continue
+        case ${COMP_WORDS[i]} in
+        --config)
+            # "--config FILE", or "--config=FILE" split at the "=" by bash.
+            if [[ ${COMP_WORDS[i + 1]-} == = ]]; then
+                ((i + 2 != COMP_CWORD)) && file=${COMP_WORDS[i + 2]-}
+            else
+                ((i + 1 != COMP_CWORD)) && file=${COMP_WORDS[i + 1]-}
+            fi
+            ;;
+        --config=*) file=${COMP_WORDS[i]#--config=} ;;
+        esac
+    done
+    if [[ -z $file ]]; then
+        if [[ ${XDG_CONFIG_HOME-} == /* ]]; then
+            file=$XDG_CONFIG_HOME/imapkeep/config.toml
+        else
+            file=${HOME-}/.config/imapkeep/config.toml
+        fi
+    fi
+    [[ $file == "~/"* ]] && file=${HOME-}/${file#"~/"}
+    printf '%s\n' "$file"
+}
+
+# The name = "..." of every [[account]] table of a config file.
+_imapkeep_account_names() {
+    local file
+    file=$(_imapkeep_config_file)
+    [[ -r $file ]] || return 0
+    awk '
+        /^[ \t]*\[/ { in_account = ($0 ~ /^[ \t]*\[\[[ \t]*account[ \t]*\]\]/); next }
+        in_account && /^[ \t]*name[ \t]*=/ {
+            sub(/^[^=]*=[ \t]*/, "")
+            if (match($0, /^"[^"]*"/) || match($0, /^\047[^\047]*\047/))
+                print substr($0, 2, RLENGTH - 2)
+        }' "$file" 2>/dev/null
+}
+
+_imapkeep() {
+    local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
+    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file"
+    # "--format=" split at the "=" by bash: complete the value of --format.
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+
+    case $prev in
+    --account | --to)
+        mapfile -t COMPREPLY < <(compgen -W "$(_imapkeep_account_names)" -- "$cur")
+        return
+        ;;
+    --format)
+        mapfile -t COMPREPLY < <(compgen -W "mbox maildir eml" -- "$cur")
+        return
+        ;;
+    --config | --output | --password-file)
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        return
+        ;;
+    --mailbox | --prefix | --at | --url | --password-command)
+        COMPREPLY=()
+        return
+        ;;
+    esac
+
+    # The command: the first word that is neither an option nor its value.
+    local i word command=
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ " $value_options " == *" $word "* ]]; then
+            [[ ${COMP_WORDS[i + 1]-} == = ]] && ((i++))
+            ((i++))
+        elif [[ $word != -* && $word != = ]]; then
+            command=$word
+            break
+        fi
+    done
+
+    local options
+    case $command in
+    "") options="--help --version" ;;
+    backup) options="--help --config --account --mailbox --dry-run --json --quiet --verbose" ;;
+    status) options="--help --config --account --json" ;;
+    verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;
+    restore) options="--help --config --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
+    export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --plaintext --json --quiet --verbose" ;;
+    *) return ;;
+    esac
+    if [[ -z $command && $cur != -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export" -- "$cur")
+    else
+        mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+    fi
+}
+
+complete -F _imapkeep imapkeep

@@ -1,0 +1,82 @@
+# fish completion for imapkeep(1): commands, their options, the values of
+# --format, and account names for --account and --to, read from the config:
+# the --config FILE on the command line, else the default path imapkeep uses.
+# tests/cli/completions_test.sh checks the options against `imapkeep COMMAND --help`.
+
+# The config file imapkeep would read for this command line.
+function __imapkeep_config_file
+    set -l tokens (commandline -opc)
+    set -l file
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case --config
+                if test $i -lt (count $tokens)
+                    set file $tokens[(math $i + 1)]
+                end
+            case '--config=*'
+                set file (string replace -- --config= '' $tokens[$i])
+        end
+    end
+    if test -z "$file"
+        if string match -q -- '/*' "$XDG_CONFIG_HOME"
+            set file $XDG_CONFIG_HOME/imapkeep/config.toml
+        else
+            set file $HOME/.config/imapkeep/config.toml
+        end
+    end
+    string replace -r -- '^~/' "$HOME/" $file
+end
+
+# The name = "..." of every [[account]] table of the config.
+function __imapkeep_accounts
+    set -l file (__imapkeep_config_file)
+    test -r "$file"; or return 0
+    awk '
+        /^[ \t]*\[/ { in_account = ($0 ~ /^[ \t]*\[\[[ \t]*account[ \t]*\]\]/); next }
+        in_account && /^[ \t]*name[ \t]*=/ {
+            sub(/^[^=]*=[ \t]*/, "")
+            if (match($0, /^"[^"]*"/) || match($0, /^\047[^\047]*\047/))
+                print substr($0, 2, RLENGTH - 2)
+        }' $file 2>/dev/null
+end
+
+set -l commands backup status verify restore export
+complete -c imapkeep -f
+
+# Before a command.
+set -l none "not __fish_seen_subcommand_from $commands"
+complete -c imapkeep -n $none -a backup -d 'Pull every configured mailbox into the store'
+complete -c imapkeep -n $none -a status -d 'Messages, bytes, last sync, sync path'
+complete -c imapkeep -n $none -a verify -d 'Re-hash every stored file against the catalog'
+complete -c imapkeep -n $none -a restore -d 'APPEND backed-up mail to an account'
+complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archive'
+complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
+complete -c imapkeep -n $none -l version -d 'Print the version'
+
+# Every command.
+set -l any "__fish_seen_subcommand_from $commands"
+complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
+complete -c imapkeep -n $any -l config -r -F -d 'Config file'
+complete -c imapkeep -n $any -l account -x -a '(__imapkeep_accounts)' -d Account
+
+# All but status.
+set -l talkative "__fish_seen_subcommand_from backup verify restore export"
+complete -c imapkeep -n $talkative -s q -l quiet -d 'Print nothing when all is well'
+complete -c imapkeep -n $talkative -s v -l verbose -d 'One line per mailbox; -vv also the IMAP conversation'
+complete -c imapkeep -n $any -l json -d 'Print as JSON'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup restore export" -l mailbox -x -d 'Only mailboxes matching this pattern'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup restore" -l dry-run -d 'Change nothing'
+complete -c imapkeep -n "__fish_seen_subcommand_from restore export" -l at -x -d 'The state at this time (YYYY-MM-DD or ISO 8601)'
+
+complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l server -d 'Also compare UIDs and flags with the server'
+complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l repair -d 'Fetch missing or damaged files again'
+
+complete -c imapkeep -n "__fish_seen_subcommand_from restore" -l to -x -a '(__imapkeep_accounts)' -d 'Target account'
+complete -c imapkeep -n "__fish_seen_subcommand_from restore" -l prefix -x -d 'Put restored mailboxes under this prefix'
+
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l url -x -d 'imaps://USER@HOST[:PORT][/MAILBOX]'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l format -x -a 'mbox maildir eml' -d 'Archive format'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l output -r -F -d 'Where to write the archive'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-command -x -d 'With --url: command printing the password'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-file -r -F -d 'With --url: file holding the password'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l plaintext -d 'With an imap:// URL: no TLS at all'
