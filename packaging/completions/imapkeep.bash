@@ -91,7 +91,7 @@ _imapkeep() {
 
     local options
     case $command in
-    "") options="--help --version" ;;
+    "") options="--help --version --config" ;;
     backup) options="--help --config --account --mailbox --dry-run --json --quiet --verbose" ;;
     status) options="--help --config --account --json" ;;
     verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;

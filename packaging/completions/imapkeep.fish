@@ -52,6 +52,7 @@ complete -c imapkeep -n $none -a restore -d 'APPEND backed-up mail to an account
 complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archive'
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
+complete -c imapkeep -n $none -l config -r -F -d 'Config file'
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"

@@ -26,6 +26,24 @@ std::string percent_decode(std::string_view s) {
     return out;
 }
 
+// This machine only: "localhost", 127.0.0.0/8 in dotted decimal, "::1". By
+// name, not by what a resolver says: a resolver can be told anything.
+bool is_loopback(std::string_view host) {
+    if (host == "localhost" || host == "::1") return true;
+    if (!host.starts_with("127.")) return false;
+    int parts = 0;
+    for (std::size_t at = 0; at <= host.size(); ++parts) {
+        auto end = host.find('.', at);
+        if (end == std::string_view::npos) end = host.size();
+        auto part = host.substr(at, end - at);
+        int value = -1;
+        auto r = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || part.size() > 3 || r.ptr != part.data() + part.size() || value > 255) return false;
+        at = end + 1;
+    }
+    return parts == 4;
+}
+
 }  // namespace
 
 ExportUrl parse_export_url(std::string_view url, bool allow_plaintext) {
@@ -78,6 +96,11 @@ ExportUrl parse_export_url(std::string_view url, bool allow_plaintext) {
     }
     if (host.empty()) throw std::invalid_argument("the URL needs a host");
     u.host = std::string(host);
+    if (u.tls == imap::TlsMode::None && !is_loopback(host))
+        throw std::invalid_argument("--plaintext sends the password in clear: only to a loopback host "
+                                    "(localhost, 127.x.x.x, [::1]), not " + u.host +
+                                    "; for a server without TLS on your network, configure an "
+                                    "[[account]] with tls = \"none\" and allow_plaintext_auth = true");
     return u;
 }
 
