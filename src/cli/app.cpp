@@ -30,6 +30,7 @@ namespace {
 struct Options {
     std::string config;
     std::vector<std::string> accounts;
+    std::string account;  // restore and export: one source
     std::vector<std::string> mailboxes;
     bool dry_run = false;
     bool json = false;
@@ -158,7 +159,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* restore = app.add_subcommand("restore", "APPEND backed-up mail to an account, as it is or as it was at a time");
     add_config_option(*restore, o);
-    restore->add_option("--account", o.accounts, "Source account")->type_name("SRC")->required();
+    restore->add_option("--account", o.account, "Source account")->type_name("SRC")->required();
     restore->add_option("--to", o.to, "Target account (another [[account]], or SRC)")->type_name("TARGET")->required();
     restore->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
         ->type_name("PATTERN");
@@ -170,7 +171,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* export_ = app.add_subcommand("export", "Write an mbox, Maildir or .eml archive from the store, or straight from a server with --url");
     add_config_option(*export_, o);
-    export_->add_option("--account", o.accounts, "Account to export from the store")->type_name("NAME");
+    export_->add_option("--account", o.account, "Account to export from the store")->type_name("NAME");
     export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
     export_->add_option("--format", o.format, "Archive format")->check(CLI::IsMember({"mbox", "maildir", "eml"}))->required();
     export_->add_option("--output", o.output, "Where to write the archive")->type_name("PATH")->required();
@@ -249,13 +250,13 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         }
         if (restore->parsed()) {
             ::umask(077);
-            return run_restore(config, RestoreArgs{o.accounts.front(), o.to, o.mailboxes, o.prefix, o.at,
+            return run_restore(config, RestoreArgs{o.account, o.to, o.mailboxes, o.prefix, o.at,
                                                    o.dry_run, o.json, verbosity_of(o)},
                                io);
         }
         if (export_->parsed()) {
             ::umask(077);
-            return run_export(config, ExportArgs{o.accounts.empty() ? "" : o.accounts.front(), "",
+            return run_export(config, ExportArgs{o.account, "",
                                                  o.format, o.output, o.mailboxes, o.at, "", "", false,
                                                  o.json, verbosity_of(o)},
                               io);

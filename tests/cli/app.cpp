@@ -69,6 +69,21 @@ TEST_CASE("parse errors start with 'imapkeep:' and name an unknown command", "[a
     }
 }
 
+// One source: a second --account was silently ignored.
+TEST_CASE("restore and export take one --account", "[app]") {
+    CliFixture f;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"restore", "--config", f.config, "--account", "work", "--account", "home", "--to", "home"},
+             {"export", "--config", f.config, "--account", "work", "--account", "home", "--format", "mbox",
+              "--output", "/tmp/x"}}) {
+        auto r = f.run(args);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.rfind("imapkeep: ", 0) == 0);
+        CHECK(r.err.find("--account") != std::string::npos);
+    }
+}
+
 TEST_CASE("--config is accepted before the command as well as after it", "[app]") {
     CliFixture f;
     auto before = f.run({"--config", f.config, "status"});
