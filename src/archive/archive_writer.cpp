@@ -75,16 +75,30 @@ void ArchiveWriter::commit() {
     }
 }
 
-std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const std::string& output) {
+namespace {
+
+fs::path output_path(const std::string& output) {
     if (output.empty()) throw ArchiveError("no output path");
     fs::path out = fs::absolute(output).lexically_normal();
     if (out.filename().empty()) out = out.parent_path();
+    return out;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& output) {
+    const fs::path out = output_path(output);
     std::error_code ec;
     auto st = fs::symlink_status(out, ec);
     if (!ec && fs::exists(st)) {
         if (!fs::is_directory(st) || !fs::is_empty(out, ec))
             throw ArchiveError(out.string() + " already exists (give a new path or an empty directory)");
     }
+}
+
+std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const std::string& output) {
+    check_output_path(output);
+    const fs::path out = output_path(output);
     detail::make_dirs(out.parent_path().string());
     std::string tmpl = out.string() + ".partial-XXXXXX";
     if (!::mkdtemp(tmpl.data()))

@@ -78,6 +78,13 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         }
     }
 
+    try {
+        archive::check_output_path(args.output);
+    } catch (const archive::ArchiveError& e) {
+        io.err << "imapkeep export: --output: " << e.what() << "\n";
+        return kExitUsage;
+    }
+
     RunInfo run;
     run.command = "export";
     run.started_at = std::time(nullptr);

@@ -84,6 +84,22 @@ TEST_CASE("restore and export take one --account", "[app]") {
     }
 }
 
+// Issue 11: an --output that exists is a usage error (2), told before any
+// store is opened or server contacted (port 1: nobody listens there).
+TEST_CASE("export to an --output that exists is a usage error, found first", "[app]") {
+    CliFixture f;
+    const std::string taken = f.config;  // any existing file
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"export", "--url", "imap://u@127.0.0.1:1/INBOX", "--plaintext", "--format", "mbox", "--output", taken},
+             {"export", "--config", f.config, "--account", "work", "--format", "eml", "--output", taken}}) {
+        auto r = f.run(args);
+        INFO(r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err == "imapkeep export: --output: " + taken +
+                           " already exists (give a new path or an empty directory)\n");
+    }
+}
+
 TEST_CASE("--config is accepted before the command as well as after it", "[app]") {
     CliFixture f;
     auto before = f.run({"--config", f.config, "status"});
@@ -102,12 +118,13 @@ TEST_CASE("restore and export refuse what they cannot do with a usage error", "[
     auto restore = f.run({"restore", "--config", f.config, "--account", "work", "--to", "home"});
     CHECK(restore.code == 2);
     CHECK(restore.err.find("account work has no backup") != std::string::npos);
-    auto exp = f.run({"export", "--config", f.config, "--account", "work", "--format", "mbox", "--output", "/tmp/x"});
+    const std::string out = f.store + "-export";  // a path nobody has
+    auto exp = f.run({"export", "--config", f.config, "--account", "work", "--format", "mbox", "--output", out});
     CHECK(exp.code == 2);
     CHECK(exp.err.find("account work has no backup") != std::string::npos);
-    auto url = f.run({"export", "--url", "ftp://nowhere", "--format", "mbox", "--output", "/tmp/x"});
+    auto url = f.run({"export", "--url", "ftp://nowhere", "--format", "mbox", "--output", out});
     CHECK(url.code == 2);
-    auto format = f.run({"export", "--url", "imaps://u@h", "--format", "zip", "--output", "/tmp/x"});
+    auto format = f.run({"export", "--url", "imaps://u@h", "--format", "zip", "--output", out});
     CHECK(format.code == 2);
 }
 

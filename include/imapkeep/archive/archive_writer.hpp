@@ -79,7 +79,13 @@ private:
     bool m_committed = false;
 };
 
-// Creates the temp directory. The output must not exist, or be an empty directory.
+// Throws ArchiveError "PATH already exists (...)" unless `output` is free: it
+// does not exist, or is an empty directory. Commands check this first, as a
+// usage error, before any work.
+void check_output_path(const std::string& output);
+
+// Creates the temp directory. The output must not exist, or be an empty
+// directory (check_output_path).
 std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const std::string& output);
 
 struct ExportReport;
