@@ -139,9 +139,11 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
             messages += m.messages;
             bytes += m.bytes;
             if (args.verbosity == Verbosity::Verbose)
-                io.out << "  " << m.name << ": " << m.messages << " messages (" << human_bytes(m.bytes) << ")\n";
+                io.out << "  " << m.name << ": " << count_of(m.messages, "message", "messages") << " ("
+                       << human_bytes(m.bytes) << ")\n";
         }
-        io.out << "export: " << report.mailboxes.size() << " mailboxes, " << messages << " messages ("
+        io.out << "export: " << count_of(report.mailboxes.size(), "mailbox", "mailboxes") << ", "
+               << count_of(messages, "message", "messages") << " ("
                << human_bytes(bytes) << ") written to " << report.output << " (" << args.format << ")\n";
     }
     return run.exit_code;

@@ -44,7 +44,7 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
     for (const auto& account : status["accounts"]) {
         out << "\n" << account["name"].get<std::string>();
         if (!account["configured"].get<bool>()) out << " (no longer in the config)";
-        out << ": " << account["messages"].get<std::uint64_t>() << " messages, "
+        out << ": " << count_of(account["messages"].get<std::uint64_t>(), "message", "messages") << ", "
             << human_bytes(account["bytes"].get<std::uint64_t>()) << "\n";
         for (const auto& m : account["mailboxes"]) {
             std::string name = m["name"].get<std::string>();

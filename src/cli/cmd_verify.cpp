@@ -209,7 +209,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         if (problems) code = worse_exit_code(code, kExitPartial);
         if (!args.json && args.verbosity != Verbosity::Quiet)
             io.out << account->name << ": files: "
-                   << (problems == 0 ? "all match the catalog" : std::to_string(problems) + " problems")
+                   << (problems == 0 ? "all match the catalog" : count_of(problems, "problem", "problems"))
                    << "\n";
 
         if (args.server) {

@@ -14,6 +14,8 @@ int exit_code_for(const std::vector<sync::AccountReport>& reports) {
         }
         for (const auto& mailbox : account.mailboxes)
             if (mailbox.failed()) partial = true;
+        // The user asked for mail that was not backed up.
+        if (!account.unmatched_patterns.empty()) partial = true;
     }
     if (never_connected) return kExitConnect;
     if (partial) return kExitPartial;

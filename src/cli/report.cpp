@@ -51,6 +51,10 @@ std::string seconds_text(double s) {
 
 }  // namespace
 
+std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
+    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string json_text(const nlohmann::json& value, int indent) {
     return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -116,6 +120,7 @@ nlohmann::json account_json(const sync::AccountReport& account) {
           {"bytes", t.bytes},
           {"failed", t.failed}}},
         {"mailboxes", mailboxes},
+        {"unmatched_patterns", account.unmatched_patterns},
     };
 }
 
@@ -146,8 +151,9 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
         if (verbosity == Verbosity::Verbose) {
             for (const auto& m : account.mailboxes) {
                 out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": " << m.path << ", "
-                    << m.new_messages << " new (" << human_bytes(m.bytes) << "), " << m.flag_changes
-                    << " flag changes, " << m.expunged << " expunged, " << seconds_text(m.seconds);
+                    << m.new_messages << " new (" << human_bytes(m.bytes) << "), "
+                    << count_of(m.flag_changes, "flag change", "flag changes") << ", " << m.expunged
+                    << " expunged, " << seconds_text(m.seconds);
                 if (m.created) out << ", new mailbox";
                 if (m.deleted) out << ", deleted on the server";
                 if (m.renamed) out << ", renamed from " << util::printable_utf8(m.renamed_from);
@@ -156,9 +162,9 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
             }
         }
         if (verbosity != Verbosity::Quiet) {
-            out << prefix << account.account << ": " << t.mailboxes << " mailboxes, " << t.new_messages
-                << " new (" << human_bytes(t.bytes) << "), " << t.flag_changes << " flag changes, "
-                << t.expunged << " expunged";
+            out << prefix << account.account << ": " << count_of(t.mailboxes, "mailbox", "mailboxes") << ", "
+                << t.new_messages << " new (" << human_bytes(t.bytes) << "), "
+                << count_of(t.flag_changes, "flag change", "flag changes") << ", " << t.expunged << " expunged";
             if (t.failed) out << "; " << t.failed << " failed";
             out << "\n";
         }
@@ -167,6 +173,9 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
                 err << account.account << ": " << util::printable_utf8(m.name) << ": " << util::printable_utf8(e)
                     << "\n";
         if (!account.error.empty()) err << account.account << ": " << util::printable_utf8(account.error) << "\n";
+        for (const auto& p : account.unmatched_patterns)
+            err << account.account << ": --mailbox " << util::printable_utf8(p)
+                << " matches no mailbox on the server\n";
     }
 }
 

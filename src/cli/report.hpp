@@ -54,6 +54,8 @@ std::string json_text(const nlohmann::json& value, int indent = -1);
 std::string iso8601_utc(std::int64_t epoch);
 // "512 B", "1.5 KB", "12.3 MB" (powers of 1024).
 std::string human_bytes(std::uint64_t bytes);
+// "1 mailbox", "0 mailboxes", "2 mailboxes".
+std::string count_of(std::uint64_t n, std::string_view one, std::string_view many);
 
 // Human output. `out` gets the per-account summary (Normal) and per-mailbox
 // lines (Verbose); `err` gets every failure, at any verbosity, so `-q` under

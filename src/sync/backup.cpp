@@ -348,6 +348,18 @@ Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& a
     return scope;
 }
 
+// The --mailbox patterns no mailbox in scope matches.
+std::vector<std::string> unmatched_patterns(const std::vector<std::string>& patterns,
+                                            const std::vector<ServerMailbox>& in_scope) {
+    std::vector<std::string> out;
+    for (const auto& p : patterns)
+        if (std::none_of(in_scope.begin(), in_scope.end(), [&](const ServerMailbox& m) {
+                return mailbox_selected(m.name, m.delimiter, {p}, {});
+            }))
+            out.push_back(p);
+    return out;
+}
+
 // Without LIST-STATUS we lack UIDVALIDITY for rename detection: ask STATUS for
 // mailboxes new to the catalog only (usually none).
 void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope,
@@ -438,6 +450,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     if (!options.dry_run) messages.clean_tmp(account.name);
 
     auto scope = select_mailboxes(listed, account, options);
+    report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
             reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,

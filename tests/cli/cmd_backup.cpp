@@ -77,7 +77,7 @@ TEST_CASE("backup runs every account, records the run and prints a summary", "[b
     CHECK(r.code == 0);
     CHECK(engine.called == std::vector<std::string>{"work", "home"});
     CHECK(r.out == "work: 2 mailboxes, 4 new (3.9 KB), 0 flag changes, 0 expunged\n"
-                   "home: 1 mailboxes, 0 new (0 B), 0 flag changes, 0 expunged\n");
+                   "home: 1 mailbox, 0 new (0 B), 0 flag changes, 0 expunged\n");
     CHECK(r.err.empty());
     CHECK(engine.last_options.catalog_path == f.store + "/catalog.sqlite");
     CHECK(engine.last_options.progress != nullptr);
@@ -260,7 +260,7 @@ TEST_CASE("an account whose connection dropped is run again, and the run counts 
     CHECK(r.code == 0);
     CHECK(engine.called == std::vector<std::string>{"work", "work", "home"});
     CHECK(r.err == "imapkeep: backup work: attempt 1 of 3 failed (INBOX: socket error: EOF); trying again in 0.001 s\n");
-    CHECK(r.out.rfind("work: 1 mailboxes, 5 new", 0) == 0);
+    CHECK(r.out.rfind("work: 1 mailbox, 5 new", 0) == 0);
 }
 
 TEST_CASE("retries that run out: 3 when the account never connected, 1 when it did", "[backup][retry]") {

@@ -44,6 +44,13 @@ sync::AccountReport lost_account(const std::string& name, bool transient) {
     return a;
 }
 
+// Issue 11: "--mailbox 'Nonexistent*' matches nothing and exits 0 silently".
+sync::AccountReport unmatched(const std::string& name, const std::string& pattern) {
+    auto a = ok_account(name);
+    a.unmatched_patterns.push_back(pattern);
+    return a;
+}
+
 }  // namespace
 
 TEST_CASE("exit codes from run reports", "[exit]") {
@@ -57,6 +64,7 @@ TEST_CASE("exit codes from run reports", "[exit]") {
         {"all good", {ok_account("a"), ok_account("b")}, 0},
         {"one mailbox failed", {ok_account("a"), failed_mailbox("b")}, 1},
         {"account lost after connecting", {lost_account("a", false)}, 1},
+        {"a --mailbox pattern matched nothing", {unmatched("a", "Nonexistent*")}, 1},
         // Retries are done by then (retry.hpp): what is left is reported, not
         // deferred to cron with 75.
         {"account lost, transient", {lost_account("a", true)}, 1},

@@ -119,6 +119,36 @@ TEST_CASE("summary lines by verbosity; failures always reach stderr", "[report]"
     }
 }
 
+// Issue 11: "1 flag changes", "1 problems".
+TEST_CASE("counts read in the singular for one", "[report]") {
+    struct Case {
+        std::uint64_t n;
+        const char* one;
+        const char* many;
+        const char* text;
+    };
+    const Case cases[] = {{0, "mailbox", "mailboxes", "0 mailboxes"},
+                          {1, "mailbox", "mailboxes", "1 mailbox"},
+                          {2, "mailbox", "mailboxes", "2 mailboxes"},
+                          {1, "flag change", "flag changes", "1 flag change"},
+                          {1, "problem", "problems", "1 problem"}};
+    for (const auto& c : cases) CHECK(count_of(c.n, c.one, c.many) == c.text);
+
+    sync::AccountReport one;
+    one.account = "solo";
+    sync::MailboxReport m;
+    m.name = "INBOX";
+    m.path = "QRESYNC";
+    m.new_messages = 1;
+    m.flag_changes = 1;
+    m.expunged = 1;
+    one.mailboxes.push_back(m);
+    std::ostringstream out, err;
+    print_summary(out, err, {one}, Verbosity::Verbose, false);
+    CHECK(out.str() == "solo: INBOX: QRESYNC, 1 new (0 B), 1 flag change, 1 expunged, 0.0 s\n"
+                       "solo: 1 mailbox, 1 new (0 B), 1 flag change, 1 expunged\n");
+}
+
 TEST_CASE("byte and time formatting", "[report]") {
     struct Case {
         std::uint64_t bytes;

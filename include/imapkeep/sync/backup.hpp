@@ -72,6 +72,9 @@ struct AccountReport {
     imap::ConnectError::Kind error_kind = imap::ConnectError::Kind::Network;
     bool connect_failed = false;
     bool transient = false;
+    // BackupOptions::mailbox_filter patterns that matched no mailbox of the
+    // configured scope on the server (a typo, or a mailbox excluded or gone).
+    std::vector<std::string> unmatched_patterns;
 };
 
 // Thrown (only) by the stop_after_steps hook.
