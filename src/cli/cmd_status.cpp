@@ -1,5 +1,6 @@
 // imapkeep status: what the store holds, per account and mailbox, from the
 // catalog alone (no lock, no network: it may run while a backup does).
+#include "cli/lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/store_session.hpp"
@@ -38,8 +39,9 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
         out << "last backup run: never\n";
     } else {
         const auto& r = status["last_run"];
+        const std::string state = r["status"].get<std::string>();
         out << "last backup run: " << r["started_at"].get<std::string>() << " ("
-            << r["status"].get<std::string>() << ")\n";
+            << (state == "interrupted" ? "interrupted; the next backup resumes it" : state) << ")\n";
     }
     for (const auto& account : status["accounts"]) {
         out << "\n" << account["name"].get<std::string>();
@@ -58,6 +60,13 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
             out << line;
         }
     }
+}
+
+// A run without an end is running only while a process holds the lock;
+// otherwise it was killed or crashed, and the next backup resumes it.
+std::string run_state(const store::RunRecord& run, const std::string& store_path) {
+    if (run.finished_at || run.status != "running") return run.status;
+    return lock_holder(store_path) ? "running" : "interrupted";
 }
 
 }  // namespace
@@ -88,7 +97,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
         status["last_run"] = {{"started_at", iso8601_utc(run->started_at)},
                               {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
                                                                : nlohmann::json(nullptr)},
-                              {"status", run->status}};
+                              {"status", run_state(*run, config.store_path)}};
     }
     // Configured accounts first, in config order; with no --account, also those
     // the catalog still holds but the config dropped, since their mail is there.

@@ -61,6 +61,18 @@ StoreLock::StoreLock(const std::string& store_path) {
     }
 }
 
+std::optional<pid_t> lock_holder(const std::string& store_path) {
+    const std::string path = store_path + "/.lock";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<pid_t> holder;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) holder = read_pid(fd);
+    }
+    ::close(fd);  // releases the shared lock, if it was ours
+    return holder;
+}
+
 StoreLock::~StoreLock() {
     if (m_fd >= 0) ::close(m_fd);  // releases the flock
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -34,5 +35,10 @@ public:
 private:
     int m_fd = -1;
 };
+
+// Whether a run holds the store's lock now, without taking it or creating
+// anything: the holder's pid (0 if unknown) or nullopt when the lock is free
+// or the store has none.
+std::optional<pid_t> lock_holder(const std::string& store_path);
 
 }  // namespace imapkeep::cli

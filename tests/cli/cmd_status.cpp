@@ -1,5 +1,7 @@
 #include "cli_fixture.hpp"
 
+#include "cli/lock.hpp"
+
 #include <imapkeep/store/sqlite_catalog.hpp>
 
 #include <nlohmann/json.hpp>
@@ -86,4 +88,24 @@ TEST_CASE("status counts messages and bytes per mailbox from the catalog", "[sta
     CHECK(text.out.find("work: 2 messages, 300 B") != std::string::npos);
     CHECK(text.out.find("retired (no longer in the config)") != std::string::npos);
     CHECK(text.out.find("  INBOX ") != std::string::npos);
+}
+
+// Issue 11: "status shows (running) for a run that died". A run without an
+// end is "running" only while someone holds the store's lock.
+TEST_CASE("status tells a running backup from one that was interrupted", "[status]") {
+    CliFixture f;
+    std::filesystem::create_directories(f.store);
+    store::open_sqlite_catalog(f.store + "/catalog.sqlite")->begin_run("backup", 1714557600);
+    SECTION("nobody holds the lock: the run died") {
+        auto r = f.run({"status", "--config", f.config});
+        CHECK(r.out.find("last backup run: 2024-05-01T10:00:00Z (interrupted; the next backup resumes it)\n") !=
+              std::string::npos);
+        auto j = nlohmann::json::parse(f.run({"status", "--config", f.config, "--json"}).out);
+        CHECK(j["last_run"]["status"] == "interrupted");
+    }
+    SECTION("a run holds the lock: it is running") {
+        cli::StoreLock held(f.store);
+        auto r = f.run({"status", "--config", f.config});
+        CHECK(r.out.find("last backup run: 2024-05-01T10:00:00Z (running)\n") != std::string::npos);
+    }
 }
