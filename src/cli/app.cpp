@@ -5,6 +5,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/permissions.hpp"
 #include "cli/server_warnings.hpp"
+#include "cli/trace.hpp"
 
 #include <imapkeep/util/utf8.hpp>
 
@@ -88,17 +89,9 @@ Verbosity verbosity_of(const Options& o) {
     return o.quiet ? Verbosity::Quiet : o.verbose > 0 ? Verbosity::Verbose : Verbosity::Normal;
 }
 
-// -vv: every line each connection sends and receives, on stderr, prefixed with
-// the account. The client redacts LOGIN and AUTHENTICATE (imap/client.hpp);
-// server text is made printable. Connections run in parallel: one line at a time.
+// -vv: the IMAP conversation of every account's connections (trace.hpp).
 void trace_connections(Config& config, std::ostream& err) {
-    auto mutex = std::make_shared<std::mutex>();
-    for (auto& account : config.accounts) {
-        account.connect.client.trace = [mutex, &err, name = account.name](std::string_view line) {
-            std::lock_guard lock(*mutex);
-            err << "imapkeep: " << name << ": " << util::printable_utf8(line) << "\n";
-        };
-    }
+    for (auto& account : config.accounts) account.connect.client.trace = connection_trace(err, account.name);
 }
 
 // Every account that needs a password can get one: a source is named and a
@@ -211,10 +204,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         // A one-shot archive needs no config file.
         ::umask(077);
         try {
-            return run_export(Config{}, ExportArgs{"", o.url, o.format, o.output, o.mailboxes, o.at,
-                                                   o.password_command, o.password_file, o.plaintext,
-                                                   o.json, verbosity_of(o)},
-                              io);
+            ExportArgs args{"", o.url, o.format, o.output, o.mailboxes, o.at, o.password_command,
+                            o.password_file, o.plaintext, o.json, verbosity_of(o)};
+            args.trace = o.verbose >= 2;
+            return run_export(Config{}, args, io);
         } catch (const ConfigError& e) {
             io.err << "imapkeep: " << e.what() << "\n";
             return kExitUsage;

@@ -49,6 +49,7 @@ struct ExportArgs {
     bool allow_plaintext = false;
     bool json = false;
     Verbosity verbosity = Verbosity::Normal;
+    bool trace = false;  // -vv with --url: the IMAP conversation on stderr
 };
 
 // Both may throw ConfigError (-> exit 2 in run_app). `config` may be empty

@@ -5,6 +5,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/secrets.hpp"
+#include "cli/trace.hpp"
 
 #include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/time_spec.hpp>
@@ -105,6 +106,7 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         connect.tls = url.tls;
         connect.user = url.user;
         connect.allow_plaintext_auth = args.allow_plaintext;
+        if (args.trace) connect.client.trace = connection_trace(io.err, "url");
         PasswordSource source;
         source.command = args.password_command;
         source.file = args.password_file;

@@ -110,6 +110,16 @@ TEST_CASE("no secret in any output, at -vv, in --json and in errors, against Dov
          {"backup", "-vv"},
          3,
          "LOGIN <redacted>"},
+        // A one-shot export with no config traces its connection too.
+        {"LOGIN, export --url --password-file -vv",
+         "user = \"" + user + "\"\n",
+         "",
+         "",
+         {"export", "--url",
+          "imap://" + user + "@localhost:" + env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") + "/" + mailbox,
+          "--plaintext", "--password-file", "pw", "--format", "mbox", "--output", "out.mbox", "-vv"},
+         0,
+         "LOGIN <redacted>"},
         {"LOGIN, wrong password, --json -vv",
          "user = \"" + user + "\"\n",
          "password = \"" + password + "-no\"\n",
@@ -139,6 +149,8 @@ TEST_CASE("no secret in any output, at -vv, in --json and in errors, against Dov
                 REQUIRE(first.code == 0);
             }
             std::vector<std::string> args = c.args;
+            for (auto& a : args)  // file arguments live in the case's directory
+                if (a == "pw" || a == "out.mbox") a = (dir.path / a).string();
             args.insert(args.end(), {"--config", config.string()});
             auto r = run_imapkeep_binary(args, dir.path);
             // Into the test log, for scripts/test.sh's grep over all of it.
