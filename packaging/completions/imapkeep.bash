@@ -48,7 +48,7 @@ _imapkeep_account_names() {
 
 _imapkeep() {
     local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
-    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file"
+    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file --ca-file"
     # "--format=" split at the "=" by bash: complete the value of --format.
     if [[ $cur == = ]]; then
         cur=
@@ -65,7 +65,7 @@ _imapkeep() {
         mapfile -t COMPREPLY < <(compgen -W "mbox maildir eml" -- "$cur")
         return
         ;;
-    --config | --output | --password-file)
+    --config | --output | --password-file | --ca-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -96,7 +96,7 @@ _imapkeep() {
     status) options="--help --config --account --json" ;;
     verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;
     restore) options="--help --config --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
-    export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --plaintext --json --quiet --verbose" ;;
+    export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
     *) return ;;
     esac
     if [[ -z $command && $cur != -* ]]; then

@@ -80,4 +80,5 @@ complete -c imapkeep -n "__fish_seen_subcommand_from export" -l format -x -a 'mb
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l output -r -F -d 'Where to write the archive'
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-command -x -d 'With --url: command printing the password'
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-file -r -F -d 'With --url: file holding the password'
+complete -c imapkeep -n "__fish_seen_subcommand_from export" -l ca-file -r -F -d 'With --url: trust the CAs in this PEM file'
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l plaintext -d 'With an imap:// URL: no TLS at all'

@@ -40,7 +40,7 @@ struct Options {
     bool server = false;
     bool repair = false;
     // restore / export (issue 4)
-    std::string to, prefix, at, format, output, url, password_command, password_file;
+    std::string to, prefix, at, format, output, url, password_command, password_file, ca_file;
     bool plaintext = false;
 };
 
@@ -173,6 +173,9 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_option("--at", o.at, "Export the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
     export_->add_option("--password-command", o.password_command, "With --url: command printing the password");
     export_->add_option("--password-file", o.password_file, "With --url: file holding the password");
+    export_->add_option("--ca-file", o.ca_file,
+                        "With --url: trust the CAs in this PEM file (default: the system's)")
+        ->type_name("FILE");
     export_->add_flag("--plaintext", o.plaintext,
                       "With an imap:// URL: no TLS at all (default: STARTTLS, required). Loopback only");
     export_->add_flag("--json", o.json, "Print the report as JSON");
@@ -207,6 +210,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
             ExportArgs args{"", o.url, o.format, o.output, o.mailboxes, o.at, o.password_command,
                             o.password_file, o.plaintext, o.json, verbosity_of(o)};
             args.trace = o.verbose >= 2;
+            args.ca_file = o.ca_file;
             return run_export(Config{}, args, io);
         } catch (const ConfigError& e) {
             io.err << "imapkeep: " << e.what() << "\n";
@@ -248,6 +252,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                                io);
         }
         if (export_->parsed()) {
+            if (!o.ca_file.empty()) {
+                io.err << "imapkeep export: --ca-file goes with --url (an account's CA is its ca_file in the config)\n";
+                return kExitUsage;
+            }
             ::umask(077);
             return run_export(config, ExportArgs{o.account, "",
                                                  o.format, o.output, o.mailboxes, o.at, "", "", false,

@@ -50,6 +50,7 @@ struct ExportArgs {
     bool json = false;
     Verbosity verbosity = Verbosity::Normal;
     bool trace = false;  // -vv with --url: the IMAP conversation on stderr
+    std::string ca_file{};  // with --url: a PEM bundle to trust instead of the system's
 };
 
 // Both may throw ConfigError (-> exit 2 in run_app). `config` may be empty

@@ -11,10 +11,13 @@
 #include <imapkeep/archive/time_spec.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace imapkeep::cli {
 
@@ -107,6 +110,13 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         connect.user = url.user;
         connect.allow_plaintext_auth = args.allow_plaintext;
         if (args.trace) connect.client.trace = connection_trace(io.err, "url");
+        if (!args.ca_file.empty()) {
+            if (::access(args.ca_file.c_str(), R_OK) != 0) {
+                io.err << "imapkeep export: --ca-file " << args.ca_file << ": " << std::strerror(errno) << "\n";
+                return kExitUsage;
+            }
+            connect.tls_options.ca_file = args.ca_file;
+        }
         PasswordSource source;
         source.command = args.password_command;
         source.file = args.password_file;
