@@ -1,6 +1,7 @@
 // The write floor: the least a durable Maildir writer can do for a corpus.
 // For every message file of SOURCE (a Maildir++ tree: each folder holding a
-// cur/ or new/), a file of the same size is written into DEST/<folder>/tmp/;
+// cur/ or new/), a file of the size a client receives is written (the ",W="
+// of Dovecot's file name: CRLF line ends; else the file's size) into DEST/<folder>/tmp/;
 // then one sync(), a rename of each into DEST/<folder>/cur/, and an fsync of
 // every tmp/ and cur/ directory. DEST must not exist yet and should be on the
 // file system of the store being compared with.
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <exception>
@@ -28,13 +30,21 @@ namespace {
 
 using Corpus = std::map<fs::path, std::vector<std::uintmax_t>>;  // folder -> file sizes
 
+// Dovecot's Maildir names carry the size with CRLF line ends: ",W=<size>".
+std::uintmax_t wire_size(const fs::directory_entry& entry) {
+    auto name = entry.path().filename().string();
+    auto at = name.find(",W=");
+    if (at == std::string::npos) return entry.file_size();
+    return std::strtoull(name.c_str() + at + 3, nullptr, 10);
+}
+
 Corpus measure(const fs::path& source) {
     Corpus corpus;
     for (const auto& entry : fs::recursive_directory_iterator(source)) {
         if (!entry.is_regular_file()) continue;
         auto dir = entry.path().parent_path();
         if (dir.filename() != "cur" && dir.filename() != "new") continue;
-        corpus[fs::relative(dir.parent_path(), source)].push_back(entry.file_size());
+        corpus[fs::relative(dir.parent_path(), source)].push_back(wire_size(entry));
     }
     return corpus;
 }
