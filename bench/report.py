@@ -105,12 +105,12 @@ def fmt(value, pattern="%.3f"):
 def print_table(rows, facts, args):
     print("\n%d messages, %.0f MB in 3 mailboxes; median of %d round(s); RSS = peak over rounds"
           % (facts["messages"], facts["bytes"] / 1e6, args.rounds))
-    head = "%-2s %-31s %9s %7s  %-15s %9s %7s %7s  %-26s %9s %8s  %s"
+    head = "%-2s %-31s %9s %7s  %-15s %9s %7s %7s  %-31s %9s %8s  %s"
     print(head % ("#", "case", "imapkeep", "RSS MB", "peer", "peer s", "RSS MB", "ik/peer",
                   "floor", "floor s", "ik/floor", "target -> verdict"))
     for r in rows:
         print(head % (r.scenario, r.case[:31], fmt(r.ik_s), fmt(r.ik_rss, "%.1f"), r.peer[:15], fmt(r.peer_s),
-                      fmt(r.peer_rss, "%.1f"), fmt(r.ratio_peer, "%.2f"), r.floor[:26], fmt(r.floor_s),
+                      fmt(r.peer_rss, "%.1f"), fmt(r.ratio_peer, "%.2f"), r.floor[:31], fmt(r.floor_s),
                       fmt(r.ratio_floor, "%.2f"), r.target + " -> " + r.verdict))
         if r.note:
             print("%-2s   %s" % ("", r.note))
@@ -164,7 +164,7 @@ set xtics rotate by -35 scale 0
 set key top left
 set grid ytics
 set bmargin 9
-plot '%s' using 2:xtic(1) title 'imapkeep', '' using 3 title 'peer', '' using 4 title 'floor'
+plot '%s' using 2:xtic(1) title 'imapkeep', '' using 3 title 'peer (mbsync; 6: python3 imaplib; 9: imapkeep over TCP)', '' using 4 title 'floor'
 """ % (path, facts["messages"], facts["bytes"] / 1e6, data)
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.unlink(data)
@@ -174,17 +174,11 @@ def gp(value):
     return "?" if value is None else "%.6f" % value
 
 
-def write(samples, failures, facts, args):
+def write(cases, samples, failures, facts, args):
     """Prints the table, writes <stamp>.csv, <stamp>-samples.csv and
-    <stamp>.png into args.out; True when no run failed."""
-    keys = []
-    for x in samples:
-        if (x["scenario"], x["case"]) not in keys:
-            keys.append((x["scenario"], x["case"]))
-    for s, c, _ in failures:
-        if (s, c) not in keys:
-            keys.append((s, c))
-    rows = [Row(s, c, samples, failures) for s, c in keys]
+    <stamp>.png into args.out for `cases` [(scenario, case)] in their order;
+    True when no run failed."""
+    rows = [Row(s, c, samples, failures) for s, c in cases]
     for r in rows:
         judge(r, rows, facts)
     print_table(rows, facts, args)

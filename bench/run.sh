@@ -47,7 +47,7 @@ out=$(cd "$out" && pwd)
 # Packages: the project's own, then the bench's peers and plotter.
 bash "$root/scripts/deps.sh"
 missing=()
-for p in isync gnuplot-nox python3; do
+for p in isync gnuplot-nox time python3; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
