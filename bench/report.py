@@ -71,14 +71,16 @@ def judge(row, rows, facts):
     if s != "6":  # the imaplib face returns every message: its RSS is the corpus
         checks.append(("RSS <= %d MB" % RSS_LIMIT_MB, le(row.ik_rss, RSS_LIMIT_MB)))
     row.target = ", ".join(what for what, _ in checks)
+    missed = [what for what, ok in checks if ok is False]
+    unknown = [what for what, ok in checks if ok is None]
     if row.failed:
         row.verdict = "FAILED: " + ", ".join(row.failed)
-    elif any(ok is None for _, ok in checks):
-        row.verdict = "n/a: " + ", ".join(what for what, ok in checks if ok is None)
-    elif all(ok for _, ok in checks):
-        row.verdict = "met"
+    elif missed:
+        row.verdict = "missed: " + ", ".join(missed) + ("; n/a: " + ", ".join(unknown) if unknown else "")
+    elif unknown:
+        row.verdict = "n/a: " + ", ".join(unknown)
     else:
-        row.verdict = "missed: " + ", ".join(what for what, ok in checks if not ok)
+        row.verdict = "met"
 
 
 def le(value, limit):
@@ -98,22 +100,26 @@ def change_bound(rows, facts):
     return 2 * nochange + facts["change"]["new_bytes"] / (facts["bytes"] / raw)
 
 
+def corpus_text(facts):
+    if "messages" not in facts:
+        return "main corpus not used"
+    return "main corpus: %d messages, %.0f MB in 3 mailboxes" % (facts["messages"], facts["bytes"] / 1e6)
+
+
 def fmt(value, pattern="%.3f"):
     return "-" if value is None else pattern % value
 
 
 def print_table(rows, facts, args):
-    print("\n%d messages, %.0f MB in 3 mailboxes; median of %d round(s); RSS = peak over rounds"
-          % (facts["messages"], facts["bytes"] / 1e6, args.rounds))
+    print("\n%s; median of %d round(s); RSS = peak over rounds" % (corpus_text(facts), args.rounds))
     head = "%-2s %-31s %9s %7s  %-15s %9s %7s %7s  %-31s %9s %8s  %s"
     print(head % ("#", "case", "imapkeep", "RSS MB", "peer", "peer s", "RSS MB", "ik/peer",
-                  "floor", "floor s", "ik/floor", "target -> verdict"))
+                  "floor", "floor s", "ik/floor", "verdict"))
     for r in rows:
         print(head % (r.scenario, r.case[:31], fmt(r.ik_s), fmt(r.ik_rss, "%.1f"), r.peer[:15], fmt(r.peer_s),
                       fmt(r.peer_rss, "%.1f"), fmt(r.ratio_peer, "%.2f"), r.floor[:31], fmt(r.floor_s),
-                      fmt(r.ratio_floor, "%.2f"), r.target + " -> " + r.verdict))
-        if r.note:
-            print("%-2s   %s" % ("", r.note))
+                      fmt(r.ratio_floor, "%.2f"), r.verdict.split(":")[0]))
+        print("     target: %s -> %s%s" % (r.target, r.verdict, "; " + r.note if r.note else ""))
 
 
 COLUMNS = ["scenario", "case", "imapkeep", "imapkeep_s", "imapkeep_rss_mb", "peer", "peer_s", "peer_rss_mb",
@@ -129,7 +135,7 @@ def write_csv(path, rows, facts, args):
             out.writerow([r.scenario, r.case, r.ik, num(r.ik_s), num(r.ik_rss), r.peer, num(r.peer_s),
                           num(r.peer_rss), num(r.ratio_peer), r.floor, num(r.floor_s), num(r.ratio_floor),
                           ";".join("%s=%s" % (k, num(v)) for k, v in r.floors.items()), r.target, r.verdict,
-                          r.note, facts["messages"], facts["bytes"], args.rounds])
+                          r.note, facts.get("messages", ""), facts.get("bytes", ""), args.rounds])
 
 
 def write_samples(path, samples):
@@ -153,7 +159,7 @@ def write_chart(path, rows, facts):
     script = """
 set terminal pngcairo size 1400,700 noenhanced
 set output '%s'
-set title 'imapkeep bench: %d messages, %.0f MB (median seconds, log scale; lower is better)'
+set title 'imapkeep bench, %s (median seconds, log scale; lower is better)'
 set datafile missing '?'
 set style data histograms
 set style histogram clustered gap 1
@@ -164,10 +170,19 @@ set xtics rotate by -35 scale 0
 set key top left
 set grid ytics
 set bmargin 9
-plot '%s' using 2:xtic(1) title 'imapkeep', '' using 3 title 'peer (mbsync; 6: python3 imaplib; 9: imapkeep over TCP)', '' using 4 title 'floor'
-""" % (path, facts["messages"], facts["bytes"] / 1e6, data)
+plot %s
+""" % (path, corpus_text(facts), plot_clause(rows, data))
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.unlink(data)
+
+
+def plot_clause(rows, data):
+    """One bar series per column that has a value (gnuplot warns on an empty one)."""
+    series = [(2, "ik_s", "imapkeep"), (3, "peer_s", "peer (mbsync; 6: python3 imaplib; 9: imapkeep over TCP)"),
+              (4, "floor_s", "floor")]
+    parts = ["'%s' using %d:xtic(1) title '%s'" % (data, column, title)
+             for column, field, title in series if any(getattr(r, field) is not None for r in rows)]
+    return ", ".join(parts) or "'%s' using 2:xtic(1) notitle" % data
 
 
 def gp(value):
