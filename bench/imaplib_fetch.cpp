@@ -6,15 +6,14 @@
 //
 //   bench_imaplib_fetch HOST PORT USER PASSWORD
 // prints "mailboxes M messages N bytes B".
-#include "floor/imap_socket.hpp"
-
-#include <imapkeep/imaplib.hpp>
-
 #include <cstdio>
 #include <exception>
+#include <imapkeep/imaplib.hpp>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "floor/imap_socket.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 namespace bench {
 
 class ImapSocket {
-public:
+  public:
     // Connects to host:port (IPv4 or a name) and reads the greeting.
     ImapSocket(const std::string& host, int port);
     ~ImapSocket();
@@ -33,7 +33,7 @@ public:
     // Bytes of every literal read so far.
     std::uint64_t literal_bytes() const { return m_literal_bytes; }
 
-private:
+  private:
     std::string read_response();  // one response, literals dropped
     bool read_line(std::string& line);
     void skip(std::uint64_t n);

@@ -4,12 +4,12 @@
 //
 //   bench_protocol_floor HOST PORT USER PASSWORD
 // prints "mailboxes M messages N" (STATUS responses, the sum of their MESSAGES).
-#include "imap_socket.hpp"
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
+
+#include "imap_socket.hpp"
 
 int main(int argc, char** argv) try {
     if (argc != 5) {

@@ -6,13 +6,13 @@
 //
 //   bench_raw_fetch HOST PORT USER PASSWORD
 // prints "mailboxes M messages N bytes B" (the bench checks N against the corpus).
-#include "imap_socket.hpp"
-
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "imap_socket.hpp"
 
 namespace {
 
