@@ -170,6 +170,7 @@ set xtics rotate by -35 scale 0
 set key top left
 set grid ytics
 set bmargin 9
+set rmargin 14
 plot %s
 """ % (path, corpus_text(facts), plot_clause(rows, data))
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
