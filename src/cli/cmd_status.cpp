@@ -33,6 +33,19 @@ nlohmann::json mailbox_status(store::Catalog& catalog, const store::MailboxRecor
     };
 }
 
+// What the server deleted and the backup kept (expunged = "keep"): every
+// mailbox's, those deleted on the server included.
+nlohmann::json attic_status(store::Catalog& catalog, store::Id account_id) {
+    std::uint64_t count = 0, bytes = 0;
+    for (const auto& mailbox : catalog.mailboxes(account_id, /*include_deleted=*/true))
+        for (const auto& m : catalog.all_messages(mailbox.id))
+            if (m.expunged_at) {
+                ++count;
+                bytes += m.size;
+            }
+    return {{"messages", count}, {"bytes", bytes}};
+}
+
 void print_text(std::ostream& out, const nlohmann::json& status) {
     out << "store: " << status["store"].get<std::string>() << "\n";
     if (status["last_run"].is_null()) {
@@ -47,7 +60,12 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
         out << "\n" << account["name"].get<std::string>();
         if (!account["configured"].get<bool>()) out << " (no longer in the config)";
         out << ": " << count_of(account["messages"].get<std::uint64_t>(), "message", "messages") << ", "
-            << human_bytes(account["bytes"].get<std::uint64_t>()) << "\n";
+            << human_bytes(account["bytes"].get<std::uint64_t>());
+        if (const auto& attic = account["attic"]; attic["messages"].get<std::uint64_t>() > 0)
+            out << "; attic (deleted on the server, kept): "
+                << count_of(attic["messages"].get<std::uint64_t>(), "message", "messages") << ", "
+                << human_bytes(attic["bytes"].get<std::uint64_t>());
+        out << "\n";
         for (const auto& m : account["mailboxes"]) {
             std::string name = m["name"].get<std::string>();
             std::string when = m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>();
@@ -108,8 +126,12 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
             if (!config.find_account(name)) names.emplace_back(name, false);
 
     for (const auto& [name, configured] : names) {
-        nlohmann::json account = {{"name", name}, {"configured", configured},
-                                  {"messages", 0}, {"bytes", 0}, {"mailboxes", nlohmann::json::array()}};
+        nlohmann::json account = {{"name", name},
+                                  {"configured", configured},
+                                  {"messages", 0},
+                                  {"bytes", 0},
+                                  {"attic", {{"messages", 0}, {"bytes", 0}}},
+                                  {"mailboxes", nlohmann::json::array()}};
         std::uint64_t messages = 0, bytes = 0;
         if (auto id = catalog->find_account(name)) {
             auto mailboxes = catalog->mailboxes(*id);
@@ -121,6 +143,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
                 bytes += m["bytes"].get<std::uint64_t>();
                 account["mailboxes"].push_back(std::move(m));
             }
+            account["attic"] = attic_status(*catalog, *id);
         }
         account["messages"] = messages;
         account["bytes"] = bytes;

@@ -54,6 +54,20 @@ TEST_CASE("status counts messages and bytes per mailbox from the catalog", "[sta
             store::Id id = catalog->add_message(m);
             if (uid == 3) catalog->mark_expunged(id, 1714557700, "attic/work/cur/3");
         }
+        store::MailboxRecord gone = sent;
+        gone.id = 0;
+        gone.name = "Gone";
+        gone.folder = ".Gone";
+        gone.deleted_at = 1714557700;
+        gone.id = catalog->save_mailbox(gone);
+        store::MessageRecord old;
+        old.mailbox_id = gone.id;
+        old.uidvalidity = 7;
+        old.uid = 1;
+        old.size = 50;
+        old.sha256 = std::string(64, 'b');
+        old.file = "mail/work/.Gone/cur/1";
+        catalog->mark_expunged(catalog->add_message(old), 1714557700, "attic/work/.Gone/cur/1");
         auto run = catalog->begin_run("backup", 1714557600);
         catalog->finish_run(run, 1714557610, "ok", "{}");
     }
@@ -77,6 +91,10 @@ TEST_CASE("status counts messages and bytes per mailbox from the catalog", "[sta
     CHECK(work["mailboxes"][0]["last_sync"] == "2024-05-01T10:00:00Z");
     CHECK(work["mailboxes"][1]["name"] == "Sent");
     CHECK(work["mailboxes"][1]["last_sync"].is_null());
+    // Issue 11: the attic (what the server deleted, kept) is shown per account,
+    // counting a mailbox deleted on the server too.
+    CHECK(work["attic"]["messages"] == 2);
+    CHECK(work["attic"]["bytes"] == 300 + 50);
     CHECK(json["accounts"][1]["name"] == "home");
     CHECK(json["accounts"][1]["mailboxes"].empty());
     CHECK(json["accounts"][2]["name"] == "retired");
@@ -85,7 +103,8 @@ TEST_CASE("status counts messages and bytes per mailbox from the catalog", "[sta
     auto text = f.run({"status", "--config", f.config});
     CHECK(text.code == 0);
     CHECK(text.out.find("last backup run: 2024-05-01T10:00:00Z (ok)") != std::string::npos);
-    CHECK(text.out.find("work: 2 messages, 300 B") != std::string::npos);
+    CHECK(text.out.find("work: 2 messages, 300 B; attic (deleted on the server, kept): 2 messages, 350 B\n") !=
+          std::string::npos);
     CHECK(text.out.find("retired (no longer in the config)") != std::string::npos);
     CHECK(text.out.find("  INBOX ") != std::string::npos);
 }
