@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <imapkeep/store/message_store.hpp>
+#include <imapkeep/util/process_id.hpp>
 #include <imapkeep/util/sha256.hpp>
 #include <imapkeep/util/utf7.hpp>
 #include <stdexcept>
@@ -159,7 +160,7 @@ void check_account(std::string_view account) {
 std::string unique_name(std::int64_t now) {
     static std::atomic<std::uint64_t> counter{0};
     static const std::string host = maildir_host();
-    return std::to_string(now) + "." + std::to_string(::getpid()) + "_" +
+    return std::to_string(now) + "." + std::to_string(util::process_id()) + "_" +
            std::to_string(counter.fetch_add(1)) + "." + host;
 }
 

@@ -28,7 +28,8 @@ void check_folder(std::string_view folder);
 void check_account(std::string_view account);
 
 // "<time>.<pid>_<counter>.<host>" (the classic Maildir unique name, with a
-// process-wide counter so threads never collide).
+// process-wide counter so threads never collide). The pid is taken once per
+// process (util::process_id), not by a syscall per name.
 std::string unique_name(std::int64_t now);
 
 // NAME without its info suffix: "x,U=5:2,S" -> "x,U=5".

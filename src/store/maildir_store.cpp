@@ -1,6 +1,7 @@
 // The Maildir++ MessageStore (message_store.hpp). Layout and naming rules are in
 // maildir_names.hpp; this file does the I/O and the durability ordering:
-// data fsync (now or batched) -> rename -> directory fsync -> caller's catalog commit.
+// data durable (fsync now, or per batch: one syncfs, else an fsync per file)
+// -> rename -> directory fsync -> caller's catalog commit.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,8 @@ class MaildirPending final : public PendingMessage {
     void discard() noexcept override;
 
     std::string tmp_path() const { return m_tmp_dir + "/" + m_name; }
+    // In finish order, for the batch sync (MaildirStore::sync_pending).
+    std::uint64_t sequence() const { return m_sequence; }
 
   private:
     friend class MaildirStore;
@@ -69,6 +72,7 @@ class MaildirPending final : public PendingMessage {
     std::string m_digest;
     State m_state = State::Writing;
     std::optional<std::int64_t> m_internaldate;
+    std::uint64_t m_sequence = 0;
     // Shared with the store's sync queue, which may fsync the file first.
     std::shared_ptr<std::atomic<bool>> m_synced;
 };
@@ -81,14 +85,21 @@ class MaildirStore final : public MessageStore {
           m_fs(options.file_system ? options.file_system : posix_file_system()) {
         while (m_root.size() > 1 && m_root.back() == '/') m_root.pop_back();
         if (m_root.empty()) throw StoreError("store root is empty");
-        if (options.read_only) m_fs = read_only_file_system(m_fs);
-        else make_dirs(*m_fs, m_root);
+        if (options.read_only) {
+            m_fs = read_only_file_system(m_fs);  // a dry run: nothing to sync, nothing made
+            return;
+        }
+        make_dirs(*m_fs, m_root);
+        // Open before the first write: syncfs reports the write-back errors
+        // that happened since its descriptor was opened.
+        if (m_options.defer_fsync && m_fs->can_sync_file_system()) m_root_fd = m_fs->open_dir(m_root);
     }
 
     ~MaildirStore() override {
         // Files never synced were never committed either: just release them.
         for (auto& q : m_queue)
             if (q.fd >= 0) close_quietly(q.fd, q.path);
+        if (m_root_fd >= 0) close_quietly(m_root_fd, m_root);
     }
 
     std::string folder_for(const std::string& mailbox, const std::string& delimiter) override {
@@ -123,6 +134,10 @@ class MaildirStore final : public MessageStore {
     }
 
     void sync_pending() override {
+        if (batch_sync()) {
+            sync_file_system();
+            return;
+        }
         std::vector<Queued> queue;
         {
             std::lock_guard lock(m_mutex);
@@ -159,11 +174,13 @@ class MaildirStore final : public MessageStore {
 
         // mtime is INTERNALDATE for Dovecot, mutt and notmuch (RFC 3501 §2.3.3).
         // It must be as durable as the bytes: set before the data fsync.
+        bool durable = pending->m_synced->load() ||
+                       (batch_sync() && pending->sequence() < m_durable.load());
         if (pending->m_internaldate != internaldate) {
             m_fs->set_mtime(from, internaldate);
-            pending->m_synced->store(false);
+            durable = false;
         }
-        if (!pending->m_synced->load()) {
+        if (!durable) {
             if (!m_fs->fsync_file(from)) throw StoreError("commit(): tmp file vanished: " + from);
             pending->m_synced->store(true);
         }
@@ -391,6 +408,10 @@ class MaildirStore final : public MessageStore {
 
     // Called by MaildirPending.
     bool defer_fsync() const { return m_options.defer_fsync; }
+    // Deferred durability by one syncfs per batch (instead of an fsync per file).
+    bool batch_sync() const { return m_root_fd >= 0; }
+    // Numbers a message whose bytes and time are all written.
+    std::uint64_t finished_one() { return m_finished.fetch_add(1); }
     FileSystem& fs() { return *m_fs; }
     void close_quietly(int fd, const std::string& path) noexcept {
         try {
@@ -426,6 +447,19 @@ class MaildirStore final : public MessageStore {
         int fd = -1;  // open until synced
     };
     static constexpr int kMaxQueuedFds = 64;
+
+    // One syncfs makes every message finished before it durable. Messages
+    // numbered below `upto` were finished before the call, whichever thread
+    // wrote them; a pass of another thread still in flight is not waited for:
+    // this one covers the same files.
+    void sync_file_system() {
+        const std::uint64_t upto = m_finished.load();
+        if (upto <= m_durable.load()) return;
+        m_fs->sync_file_system(m_root_fd, m_root);
+        std::uint64_t durable = m_durable.load();
+        while (durable < upto && !m_durable.compare_exchange_weak(durable, upto)) {
+        }
+    }
 
     // fsync + close one queued file (m_mutex held, or the entry owned alone).
     void sync_queued(Queued& q) {
@@ -517,6 +551,9 @@ class MaildirStore final : public MessageStore {
     std::vector<Queued> m_queue;
     DirSync m_dir_sync;  // dirs with renames not yet fsynced
     std::atomic<int> m_queued_fds{0};       // descriptors held by queued entries
+    int m_root_fd = -1;                      // for syncfs; -1: an fsync per file
+    std::atomic<std::uint64_t> m_finished{0};  // messages finished so far
+    std::atomic<std::uint64_t> m_durable{0};   // the first that many are durable
 };
 
 void MaildirPending::write(std::string_view chunk) {
@@ -556,6 +593,14 @@ void MaildirPending::finish() {
     if (m_internaldate) m_store.fs().set_mtime(m_fd, *m_internaldate, tmp_path());
     const int fd = m_fd;
     m_fd = -1;
+    if (m_store.batch_sync()) {
+        // The next sync_pending() makes it durable with the rest of its batch.
+        // close() reports deferred write errors on some file systems (NFS).
+        m_store.fs().close(fd, tmp_path());
+        m_sequence = m_store.finished_one();
+        m_state = State::Finished;
+        return;
+    }
     if (m_store.defer_fsync()) {
         // The descriptor goes to the sync queue: fsync through it later spares
         // reopening every file (an open costs more than the fsync itself).

@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <imapkeep/store/catalog.hpp>
@@ -28,6 +30,23 @@ int open_retrying(const std::string& path, int flags, mode_t mode = 0) {
         fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
     } while (fd < 0 && errno == EINTR);
     return fd;
+}
+
+// Linux 5.8 made syncfs(2) return write-back errors (errseq on the super
+// block); before, it returned 0 after a failed write-back.
+bool kernel_reports_syncfs_errors() {
+#ifdef __linux__
+    static const bool kReports = [] {
+        utsname u{};
+        if (::uname(&u) != 0) return false;
+        int major = 0, minor = 0;
+        if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+        return major > 5 || (major == 5 && minor >= 8);
+    }();
+    return kReports;
+#else
+    return false;
+#endif
 }
 
 class PosixFileSystem final : public FileSystem {
@@ -99,6 +118,23 @@ class PosixFileSystem final : public FileSystem {
         const int err = errno;
         ::close(fd);
         if (rc != 0) throw_errno(err, "cannot fsync directory", path);
+    }
+
+    bool can_sync_file_system() override { return kernel_reports_syncfs_errors(); }
+
+    int open_dir(const std::string& path) override {
+        const int fd = open_retrying(path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0) throw_errno(errno, "cannot open directory", path);
+        return fd;
+    }
+
+    void sync_file_system(int fd, const std::string& path) override {
+#ifdef __linux__
+        if (::syncfs(fd) != 0) throw_errno(errno, "cannot sync the file system of", path);
+#else
+        (void)fd;
+        throw StoreError("cannot sync the file system of " + path + ": no syncfs here");
+#endif
     }
 
     bool rename(const std::string& from, const std::string& to) override {

@@ -18,6 +18,9 @@ class ReadOnlyFileSystem final : public FileSystem {
     void set_mtime(int, std::int64_t, const std::string& path) override { refuse("set the time of", path); }
     void set_mtime(const std::string& path, std::int64_t) override { refuse("set the time of", path); }
     bool fsync_file(const std::string& path) override { refuse("fsync", path); }
+    bool can_sync_file_system() override { return false; }
+    int open_dir(const std::string& path) override { return m_inner->open_dir(path); }
+    void sync_file_system(int, const std::string& path) override { refuse("sync the file system of", path); }
     void fsync_dir(const std::string& path) override { refuse("fsync", path); }
     bool rename(const std::string& from, const std::string&) override { refuse("rename", from); }
     bool unlink(const std::string& path) override { refuse("remove", path); }

@@ -300,15 +300,61 @@ class Worker {
     store::Catalog* m_catalog = nullptr;
 };
 
-// Syncs the selected mailboxes on up to `connections` connections; the first
-// worker runs on this thread with the connection already open.
-std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
-                                          store::Catalog& catalog, store::MessageStore& messages,
-                                          const std::vector<Listed>& selected) {
-    MailboxQueue queue(selected);
+// Mailboxes LIST-STATUS proves unchanged since the catalog's record are
+// settled here, before any worker connects: no IMAP command and no fsync, and
+// one catalog transaction for all their last-sync times. Their Maildir needs
+// no create_folder: the run that saved the record's mod-sequence had made the
+// folder durable first. Returns a report for each settled mailbox, by index.
+std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
+                                                           store::Catalog& catalog,
+                                                           store::MessageStore& messages,
+                                                           const std::vector<Listed>& selected) {
+    std::vector<std::optional<MailboxReport>> settled(selected.size());
+    std::vector<std::pair<std::size_t, store::MailboxRecord>> records;
+    for (std::size_t i = 0; i < selected.size(); ++i) {
+        const auto& listed = selected[i];
+        if (!listed.status || run.account_id == 0) continue;
+        auto record = catalog.find_mailbox(run.account_id, listed.mailbox.name);
+        if (!record || record->deleted_at || !unchanged_since(*record, *listed.status, run.best_path))
+            continue;
+        if (!run.options.dry_run) {
+            try {
+                undo_reader_renames(run, catalog, messages, *record);
+            } catch (const std::exception&) {
+                continue;  // a worker tries again and reports it
+            }
+        }
+        MailboxReport report;
+        report.name = listed.mailbox.name;
+        report.path = "unchanged";
+        settled[i] = std::move(report);
+        records.emplace_back(i, std::move(*record));
+    }
+    if (run.options.dry_run || records.empty()) return settled;
+    try {
+        catalog.begin();
+        for (auto& [index, record] : records) {
+            record.last_sync_at = now();
+            catalog.save_mailbox(record);
+        }
+        catalog.commit();
+    } catch (const std::exception& e) {
+        catalog.rollback();
+        for (auto& [index, record] : records) settled[index]->errors = {e.what()};
+    }
+    return settled;
+}
+
+// Syncs `work` on up to `connections` connections, never more than there are
+// mailboxes; the first worker runs on this thread with the connection already
+// open (or null, when it died).
+std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
+                                       store::Catalog& catalog, store::MessageStore& messages,
+                                       const std::vector<Listed>& work) {
+    MailboxQueue queue(work);
     int workers = std::clamp(run.account.connections, 1, 16);
     if (run.options.catalog_path.empty()) workers = 1;
-    workers = std::max(1, std::min<int>(workers, static_cast<int>(selected.size())));
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
     std::vector<std::thread> threads;
     for (int i = 1; i < workers; ++i)
         threads.emplace_back([&] {
@@ -323,6 +369,27 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
     for (auto& t : threads) t.join();
     if (auto stop = queue.stopped()) std::rethrow_exception(stop);
     return std::move(queue.results());
+}
+
+// Syncs the selected mailboxes: the unchanged ones settled at once, workers
+// only for the rest. Reports come in the order of `selected`.
+std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
+                                          store::Catalog& catalog, store::MessageStore& messages,
+                                          const std::vector<Listed>& selected) {
+    auto settled = settle_unchanged(run, catalog, messages, selected);
+    std::vector<Listed> work;
+    for (std::size_t i = 0; i < selected.size(); ++i)
+        if (!settled[i]) work.push_back(selected[i]);
+    std::vector<MailboxReport> worked;
+    if (work.empty()) {
+        if (client) client->logout();
+    } else {
+        worked = run_workers(run, std::move(client), catalog, messages, work);
+    }
+    std::vector<MailboxReport> reports;
+    auto next = worked.begin();
+    for (auto& s : settled) reports.push_back(s ? std::move(*s) : std::move(*next++));
+    return reports;
 }
 
 // What one run looks at: every server mailbox the config covers (for renames

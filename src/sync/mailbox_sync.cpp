@@ -87,14 +87,6 @@ store::MailboxRecord MailboxSync::load_record(const ServerMailbox& mailbox) {
     return r;
 }
 
-bool MailboxSync::unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const {
-    // Without HIGHESTMODSEQ a flag change is invisible to STATUS: never skip then.
-    if (!status.uidvalidity || !status.uidnext || !status.highestmodseq) return false;
-    if (m_run.best_path == SyncPath::Plain || record.highestmodseq == 0) return false;
-    return status.uidvalidity->value == record.uidvalidity && status.uidnext->value == record.uidnext &&
-           status.highestmodseq->value == record.highestmodseq;
-}
-
 MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
                                 const std::optional<imap::StatusData>& listed_status) {
     auto started = std::chrono::steady_clock::now();
@@ -105,7 +97,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.created = is_new;
     if (!is_new && !m_run.options.dry_run) {
         m_messages.create_folder(m_run.account.name, record.folder);
-        undo_reader_renames(record);
+        undo_reader_renames(m_run, m_catalog, m_messages, record);
     }
 
     if (!is_new && skip_unchanged(record, mailbox, listed_status)) return m_report;
@@ -144,7 +136,7 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
             // The EXAMINE that follows reports the real problem, if any.
         }
     }
-    if (!status || !unchanged(record, *status)) return false;
+    if (!status || !unchanged_since(record, *status, m_run.best_path)) return false;
     m_report.path = "unchanged";
     if (!m_run.options.dry_run) {
         record.last_sync_at = now();
@@ -219,26 +211,6 @@ void MailboxSync::save_new_record(store::MailboxRecord& record) {
         store::allocate_folder(m_catalog, m_messages, m_run.account_id, record.name, record.delimiter);
     record.id = m_catalog.save_mailbox(record);
     m_messages.create_folder(m_run.account.name, record.folder);
-}
-
-void MailboxSync::undo_reader_renames(const store::MailboxRecord& record) {
-    auto rows = m_catalog.messages(record.id);
-    std::map<std::string, const store::MessageRecord*> by_file;
-    std::vector<std::string> known;
-    for (const auto& m : rows) {
-        by_file[m.file] = &m;
-        known.push_back(m.file);
-    }
-    auto renamed = m_messages.renamed_files(m_run.account.name, record.folder, known);
-    if (renamed.empty()) return;
-    m_run.durable_step(m_catalog, m_messages, [&] {
-        for (const auto& [cataloged, actual] : renamed) {
-            const auto* m = by_file.at(cataloged);
-            // The catalog's flags are the server's as of the last sync.
-            auto file = m_messages.set_flags(actual, m->flags);
-            m_catalog.update_flags(m->id, m->flags, m->modseq, file, now());
-        }
-    });
 }
 
 void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected) {

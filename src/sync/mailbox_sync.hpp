@@ -72,6 +72,18 @@ struct AccountRun {
     }
 };
 
+// LIST-STATUS (or STATUS) proves the mailbox unchanged since `record` was
+// synced: same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ. Only a mod-sequence can
+// prove it (a flag change moves nothing else), so never on the plain path.
+bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData& status,
+                     SyncPath best_path);
+
+// Files a mail reader renamed (flags, new/ -> cur/) get the catalog's flags and
+// path back, in one durable step: the live tree mirrors the server. Costs one
+// listing of cur/ and new/ when nothing was renamed.
+void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                         const store::MailboxRecord& record);
+
 class MailboxSync {
 public:
     MailboxSync(AccountRun& run, imap::Client& client, store::Catalog& catalog,
@@ -102,10 +114,6 @@ private:
     // A new mailbox's record: its own folder (allocate_folder) and the row,
     // saved together under AccountRun::folders.
     void save_new_record(store::MailboxRecord& record);
-    // Files a mail reader renamed (flags, new/ -> cur/) get the catalog's
-    // flags and path back: the live tree mirrors the server.
-    void undo_reader_renames(const store::MailboxRecord& record);
-    bool unchanged(const store::MailboxRecord& record, const imap::StatusData& status) const;
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);

@@ -1,4 +1,5 @@
 #include <imapkeep/util/files.hpp>
+#include <imapkeep/util/process_id.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -54,7 +55,7 @@ void write_file_atomic(const std::string& path, std::string_view data) {
     // A unique temp name in the same directory, so rename() stays atomic and
     // concurrent writers (threads or processes) never share a temp file.
     static std::atomic<unsigned> counter{0};
-    std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    std::string tmp = path + ".tmp." + std::to_string(util::process_id()) + "." + std::to_string(counter++);
     Fd fd(open_retry(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
     if (fd.get() < 0) throw_errno(errno, "cannot create " + tmp);
     auto fail = [&](int err, const std::string& what) {

@@ -125,43 +125,56 @@ TEST_CASE("a failed directory fsync leaves the batch of a waiting worker undurab
 
 TEST_CASE("sync_pending: a message is durable before its rename, whoever fsyncs it",
           "[store][durability]") {
-    Fixture f;
-    auto a = f.write(".A", "a");
-    auto b = f.write(".B", "b");
-    a->finish();
-    b->finish();
-    const std::string b_tmp = f.dir / "mail/acct/.B/tmp/";
+    for (bool syncfs : {true, false}) {
+        INFO("syncfs " << syncfs);
+        TempDir dir;
+        auto fs = std::make_shared<FaultFileSystem>();
+        if (!syncfs) fs->without_sync_file_system();
+        auto store = open_maildir_store(dir.path(), {true, fs});
+        auto a = store->begin("acct", ".A");
+        a->write("a");
+        auto b = store->begin("acct", ".B");
+        b->write("b");
+        a->finish();
+        b->finish();
+        const std::string b_tmp = dir / "mail/acct/.B/tmp/";
 
-    // Worker 1 takes the queue and stalls before fsyncing B's file.
-    auto gate = f.fs->hold(FsOp::Fsync, "/.B/tmp/");
-    auto worker1 = std::async(std::launch::async, [&] { f.store->sync_pending(); });
-    gate->wait_arrived();
-    auto worker2 = std::async(std::launch::async, [&] {
-        f.store->sync_pending();
-        f.store->commit(*b, "acct", ".B", 1, 0, {});
-    });
-    run_while_held(worker2, *gate);
-    worker1.get();
+        // Worker 1 takes the batch and stalls before B's file is durable.
+        auto gate = syncfs ? fs->hold(FsOp::SyncFs) : fs->hold(FsOp::Fsync, "/.B/tmp/");
+        auto worker1 = std::async(std::launch::async, [&] { store->sync_pending(); });
+        gate->wait_arrived();
+        auto worker2 = std::async(std::launch::async, [&] {
+            store->sync_pending();
+            store->commit(*b, "acct", ".B", 1, 0, {});
+        });
+        run_while_held(worker2, *gate);
+        worker1.get();
 
-    long first_fsync = -1, rename = -1;
-    const auto log = f.fs->log();
-    for (std::size_t i = 0; i < log.size(); ++i) {
-        const bool about_b = log[i].find(b_tmp) != std::string::npos;
-        if (first_fsync < 0 && about_b && log[i].rfind("fsync", 0) == 0)
-            first_fsync = static_cast<long>(i);
-        if (about_b && log[i].rfind("rename ", 0) == 0) rename = static_cast<long>(i);
+        INFO(Catch::Detail::stringify(fs->log()));
+        CHECK(fs->undurable_renames().empty());
+        long first_sync = -1, rename = -1;
+        const auto log = fs->log();
+        for (std::size_t i = 0; i < log.size(); ++i) {
+            const bool about_b = log[i].find(b_tmp) != std::string::npos;
+            const bool sync = log[i].rfind("syncfs ", 0) == 0 ||
+                              (about_b && log[i].rfind("fsync", 0) == 0);
+            if (first_sync < 0 && sync) first_sync = static_cast<long>(i);
+            if (about_b && log[i].rfind("rename ", 0) == 0) rename = static_cast<long>(i);
+        }
+        REQUIRE(rename >= 0);
+        CHECK(first_sync >= 0);
+        CHECK(first_sync < rename);
     }
-    REQUIRE(rename >= 0);
-    CHECK(first_fsync >= 0);
-    CHECK(first_fsync < rename);
 }
 
 TEST_CASE("INTERNALDATE is on the file before its data fsync", "[store][durability]") {
     for (bool defer : {true, false}) {
         for (bool early : {true, false}) {
-            INFO("defer " << defer << ", set_internaldate before finish " << early);
+          for (bool syncfs : {true, false}) {
+            INFO("defer " << defer << ", set_internaldate before finish " << early << ", syncfs " << syncfs);
             TempDir dir;
             auto fs = std::make_shared<FaultFileSystem>();
+            if (!syncfs) fs->without_sync_file_system();
             auto store = open_maildir_store(dir.path(), {defer, fs});
             auto pending = store->begin("acct", "");
             pending->write("body");
@@ -176,20 +189,23 @@ TEST_CASE("INTERNALDATE is on the file before its data fsync", "[store][durabili
             long last_time = -1, last_fsync = -1, rename = -1;
             const auto log = fs->log();
             for (std::size_t i = 0; i < log.size(); ++i) {
-                if (log[i].find("/tmp/") == std::string::npos) continue;
                 const auto at = static_cast<long>(i);
+                if (log[i].rfind("syncfs ", 0) == 0) last_fsync = at;
+                if (log[i].find("/tmp/") == std::string::npos) continue;
                 if (log[i].rfind("set_mtime ", 0) == 0) last_time = at;
                 if (log[i].rfind("fsync ", 0) == 0 || log[i].rfind("fsync_file ", 0) == 0)
                     last_fsync = at;
                 if (log[i].rfind("rename ", 0) == 0) rename = at;
             }
             INFO(Catch::Detail::stringify(log));
+            CHECK(fs->undurable_renames().empty());
             REQUIRE(last_time >= 0);
             CHECK(last_time < last_fsync);
             CHECK(last_fsync < rename);
             struct stat st {};
             REQUIRE(::stat(store->absolute(file).c_str(), &st) == 0);
             CHECK(st.st_mtim.tv_sec == 1'500'000'000);
+          }
         }
     }
 }
@@ -220,4 +236,50 @@ TEST_CASE("commit with another INTERNALDATE than announced sets and fsyncs it ag
     auto late = store->begin("acct", "");
     late->finish();
     CHECK_THROWS_AS(late->set_internaldate(1), StoreError);
+}
+
+// Issue 10, "durability per batch, not per file": one syncfs makes a whole
+// batch durable before its renames (fsync per file costs a journal commit each).
+TEST_CASE("a batch of messages costs one file-system sync, not an fsync each",
+          "[store][durability][perf]") {
+    Fixture f;
+    std::vector<std::unique_ptr<PendingMessage>> batch;
+    for (int i = 0; i < 50; ++i) {
+        batch.push_back(f.write("", "message " + std::to_string(i)));
+        batch.back()->set_internaldate(1'600'000'000 + i);
+        batch.back()->finish();
+    }
+    f.store->sync_pending();
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        f.store->commit(*batch[i], "acct", "", static_cast<std::uint32_t>(i + 1),
+                        1'600'000'000 + static_cast<std::int64_t>(i), {});
+    f.store->sync_committed();
+    INFO(Catch::Detail::stringify(f.fs->undurable_renames()));
+    CHECK(f.fs->undurable_renames().empty());
+    CHECK(f.fs->count(FsOp::Fsync) + f.fs->count(FsOp::FsyncFile) == 0);
+    CHECK(f.fs->count(FsOp::SyncFs) == 1);
+    // A batch with nothing new to write needs no second sync.
+    f.store->sync_pending();
+    CHECK(f.fs->count(FsOp::SyncFs) == 1);
+}
+
+TEST_CASE("without syncfs every file of a batch is fsynced before its rename",
+          "[store][durability][perf]") {
+    TempDir dir;
+    auto fs = std::make_shared<FaultFileSystem>();
+    fs->without_sync_file_system();
+    auto store = open_maildir_store(dir.path(), {true, fs});
+    std::vector<std::unique_ptr<PendingMessage>> batch;
+    for (int i = 0; i < 5; ++i) {
+        batch.push_back(store->begin("acct", ""));
+        batch.back()->write("message " + std::to_string(i));
+        batch.back()->finish();
+    }
+    store->sync_pending();
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        store->commit(*batch[i], "acct", "", static_cast<std::uint32_t>(i + 1), 0, {});
+    INFO(Catch::Detail::stringify(fs->undurable_renames()));
+    CHECK(fs->undurable_renames().empty());
+    CHECK(fs->count(FsOp::Fsync) == 5);
+    CHECK(fs->count(FsOp::SyncFs) == 0);
 }

@@ -9,17 +9,25 @@
 // "rename <from> -> <to>"), with note() for the test's own markers, so a test
 // can assert the order of writes, fsyncs and renames.
 //
+// It also models a power cut: a file whose data or time was written since its
+// last fsync (or the last sync_file_system, which makes every file durable) is
+// not durable, and a rename of such a file is recorded in undurable_renames():
+// after a crash the new name could survive while the bytes do not.
+// without_sync_file_system() makes the layer report no syncfs (an older kernel).
+//
 // Header-only so any test binary (tests/store, tests/sync) can use it:
 //   #include "support/fault_file_system.hpp"
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/file_system.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -38,7 +46,8 @@ enum class FsOp {
     Rename,
     Unlink,
     MakeDir,
-    RemoveDir
+    RemoveDir,
+    SyncFs
 };
 
 inline const char* fs_op_name(FsOp op) {
@@ -67,6 +76,8 @@ inline const char* fs_op_name(FsOp op) {
             return "make_dir";
         case FsOp::RemoveDir:
             return "remove_dir";
+        case FsOp::SyncFs:
+            return "syncfs";
     }
     return "?";
 }
@@ -129,6 +140,15 @@ class FaultFileSystem final : public store::FileSystem {
         m_rules.clear();
     }
 
+    // The store sees no sync_file_system (as on Linux before 5.8).
+    void without_sync_file_system() { m_no_syncfs = true; }
+
+    // Renames of files whose data was not durable (see the header comment).
+    std::vector<std::string> undurable_renames() const {
+        std::lock_guard lock(m_mutex);
+        return m_undurable_renames;
+    }
+
     std::vector<std::string> log() const {
         std::lock_guard lock(m_mutex);
         return m_log;
@@ -156,37 +176,73 @@ class FaultFileSystem final : public store::FileSystem {
     }
 
     int create_exclusive(const std::string& path) override {
-        return step(FsOp::Create, path, [&] { return m_base->create_exclusive(path); });
+        return step(FsOp::Create, path, [&] {
+            const int fd = m_base->create_exclusive(path);
+            if (fd >= 0) written(path);
+            return fd;
+        });
     }
     void touch(const std::string& path) override {
         step(FsOp::Touch, path, [&] { m_base->touch(path); });
     }
     void write(int fd, std::string_view bytes, const std::string& path) override {
-        step(FsOp::Write, path, [&] { m_base->write(fd, bytes, path); });
+        step(FsOp::Write, path, [&] {
+            written(path);
+            m_base->write(fd, bytes, path);
+        });
     }
     void fsync(int fd, const std::string& path) override {
-        step(FsOp::Fsync, path, [&] { m_base->fsync(fd, path); });
+        step(FsOp::Fsync, path, [&] {
+            m_base->fsync(fd, path);
+            synced(path);
+        });
     }
     void close(int fd, const std::string& path) override {
         step(FsOp::Close, path, [&] { m_base->close(fd, path); });
     }
     void set_mtime(int fd, std::int64_t epoch, const std::string& path) override {
-        step(FsOp::SetMtime, path, [&] { m_base->set_mtime(fd, epoch, path); });
+        step(FsOp::SetMtime, path, [&] {
+            written(path);
+            m_base->set_mtime(fd, epoch, path);
+        });
     }
     void set_mtime(const std::string& path, std::int64_t epoch) override {
-        step(FsOp::SetMtime, path, [&] { m_base->set_mtime(path, epoch); });
+        step(FsOp::SetMtime, path, [&] {
+            written(path);
+            m_base->set_mtime(path, epoch);
+        });
     }
     bool fsync_file(const std::string& path) override {
-        return step(FsOp::FsyncFile, path, [&] { return m_base->fsync_file(path); });
+        return step(FsOp::FsyncFile, path, [&] {
+            const bool found = m_base->fsync_file(path);
+            synced(path);
+            return found;
+        });
     }
     void fsync_dir(const std::string& path) override {
         step(FsOp::FsyncDir, path, [&] { m_base->fsync_dir(path); });
     }
+    bool can_sync_file_system() override { return !m_no_syncfs && m_base->can_sync_file_system(); }
+    int open_dir(const std::string& path) override { return m_base->open_dir(path); }
+    void sync_file_system(int fd, const std::string& path) override {
+        step(FsOp::SyncFs, path, [&] {
+            m_base->sync_file_system(fd, path);
+            std::lock_guard lock(m_mutex);
+            m_undurable.clear();
+        });
+    }
     bool rename(const std::string& from, const std::string& to) override {
-        return step(FsOp::Rename, from + " -> " + to, [&] { return m_base->rename(from, to); });
+        return step(FsOp::Rename, from + " -> " + to, [&] {
+            const bool done = m_base->rename(from, to);
+            if (done) renamed(from, to);
+            return done;
+        });
     }
     bool unlink(const std::string& path) override {
-        return step(FsOp::Unlink, path, [&] { return m_base->unlink(path); });
+        return step(FsOp::Unlink, path, [&] {
+            synced(path);
+            return m_base->unlink(path);
+        });
     }
     bool make_dir(const std::string& path) override {
         return step(FsOp::MakeDir, path, [&] { return m_base->make_dir(path); });
@@ -257,7 +313,26 @@ class FaultFileSystem final : public store::FileSystem {
             throw store::StoreError("injected failure after: " + entry);
     }
 
+    // The power-cut model.
+    void written(const std::string& path) {
+        std::lock_guard lock(m_mutex);
+        m_undurable.insert(path);
+    }
+    void synced(const std::string& path) {
+        std::lock_guard lock(m_mutex);
+        m_undurable.erase(path);
+    }
+    void renamed(const std::string& from, const std::string& to) {
+        std::lock_guard lock(m_mutex);
+        if (!m_undurable.erase(from)) return;
+        m_undurable.insert(to);
+        m_undurable_renames.push_back(from + " -> " + to);
+    }
+
     std::shared_ptr<store::FileSystem> m_base;
+    std::atomic<bool> m_no_syncfs{false};
+    std::set<std::string> m_undurable;
+    std::vector<std::string> m_undurable_renames;
     mutable std::mutex m_mutex;
     std::vector<Rule> m_rules;
     std::vector<std::string> m_log;

@@ -39,6 +39,19 @@ class FileSystem {
     virtual bool fsync_file(const std::string& path) = 0;
     // fsync of a directory, so the names created, renamed or removed in it survive a crash.
     virtual void fsync_dir(const std::string& path) = 0;
+    // Whether sync_file_system() is there and trustworthy: syncfs(2) reports
+    // write-back errors only since Linux 5.8. Without it the store fsyncs file
+    // by file.
+    virtual bool can_sync_file_system() = 0;
+    // Opens a directory for sync_file_system() (O_RDONLY | O_DIRECTORY);
+    // release it with close().
+    virtual int open_dir(const std::string& path) = 0;
+    // syncfs(2) through `fd` (from open_dir): every file written on that file
+    // system before the call is durable when it returns, data, metadata and
+    // names alike: one journal commit instead of one per file. It reports the
+    // write-back errors that happened since `fd` was opened, so open it before
+    // the first write it must cover.
+    virtual void sync_file_system(int fd, const std::string& path) = 0;
     // rename(2); returns false (and changes nothing) when `from` does not exist.
     virtual bool rename(const std::string& from, const std::string& to) = 0;
     // unlink(2); returns false when the file did not exist.

@@ -8,8 +8,10 @@
 // StoreError. One MessageStore may be shared by threads working on different
 // folders.
 //
-// Durability: finish() fsyncs the file, or queues it for sync_pending() when
-// fsync is deferred (the default). commit(), set_flags(), the moves and remove()
+// Durability: finish() fsyncs the file, or leaves it for sync_pending() when
+// fsync is deferred (the default): one syncfs(2) of the store's file system per
+// batch where the FileSystem offers it (FileSystem::can_sync_file_system), an
+// fsync per file otherwise. commit(), set_flags(), the moves and remove()
 // fsync the directories they change before returning, so once they return and
 // sync_pending() has run, the catalog may record the new path.
 //
@@ -69,9 +71,12 @@ class MessageStore {
     // Starts a message in ACCOUNT/FOLDER/tmp/ (creating the Maildir if needed).
     virtual std::unique_ptr<PendingMessage> begin(const std::string& account,
                                                   const std::string& folder) = 0;
-    // Makes every finished PendingMessage durable (one fsync pass) — call before
-    // commit() of a batch. A message another thread's pass is still fsyncing is
-    // fsynced again by commit(), so no rename ever precedes its data fsync.
+    // Makes every finished PendingMessage durable — call before commit() of a
+    // batch. One syncfs covers every message finished before the call, by any
+    // thread; with nothing finished since the last one it costs nothing.
+    // Without syncfs: one fsync pass, and a message another thread's pass is
+    // still fsyncing is fsynced again by commit(), so no rename ever precedes
+    // its data's durability.
     virtual void sync_pending() = 0;
     // Renames into cur/ with the flag suffix and returns the path relative to the
     // store root. `uid` goes into the unique name. The mtime is `internaldate`:
@@ -161,7 +166,8 @@ class MessageStore {
 };
 
 struct MaildirOptions {
-    // true: finish() only closes; sync_pending() fsyncs the files in one pass.
+    // true: finish() only closes (or queues) the file; sync_pending() makes the
+    // batch durable: one syncfs, or an fsync per file.
     // false: finish() fsyncs at once.
     bool defer_fsync = true;
     // Where the files go: null is the POSIX file system (posix_file_system());

@@ -1,0 +1,42 @@
+// What a mailbox needs when the server says nothing changed: the proof
+// (unchanged_since) and the local chore that is left (undo_reader_renames).
+#include <ctime>
+#include <map>
+
+#include "sync/mailbox_sync.hpp"
+
+namespace imapkeep::sync {
+
+bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData& status,
+                     SyncPath best_path) {
+    // Without HIGHESTMODSEQ a flag change is invisible to STATUS: never skip then.
+    if (!status.uidvalidity || !status.uidnext || !status.highestmodseq) return false;
+    if (best_path == SyncPath::Plain || record.highestmodseq == 0) return false;
+    return status.uidvalidity->value == record.uidvalidity &&
+           status.uidnext->value == record.uidnext &&
+           status.highestmodseq->value == record.highestmodseq;
+}
+
+void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                         const store::MailboxRecord& record) {
+    auto rows = catalog.messages(record.id);
+    std::map<std::string, const store::MessageRecord*> by_file;
+    std::vector<std::string> known;
+    for (const auto& m : rows) {
+        by_file[m.file] = &m;
+        known.push_back(m.file);
+    }
+    auto renamed = messages.renamed_files(run.account.name, record.folder, known);
+    if (renamed.empty()) return;
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    run.durable_step(catalog, messages, [&] {
+        for (const auto& [cataloged, actual] : renamed) {
+            const auto* m = by_file.at(cataloged);
+            // The catalog's flags are the server's as of the last sync.
+            auto file = messages.set_flags(actual, m->flags);
+            catalog.update_flags(m->id, m->flags, m->modseq, file, now);
+        }
+    });
+}
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,120 @@
+// Issue 10, "no-change: one connection and one transaction". A mailbox whose
+// LIST-STATUS matches the catalog (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ) is
+// settled before any worker starts: no IMAP command, no extra login, no fsync,
+// and all such mailboxes share one catalog transaction.
+#include <catch2/catch.hpp>
+
+#include <ctime>
+
+#include "support/catalog_commits.hpp"
+#include "support/fault_file_system.hpp"
+#include "sync/model_fixture.hpp"
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+using imapkeep::test::CatalogCommits;
+using imapkeep::test::FaultFileSystem;
+using imapkeep::test::FsOp;
+
+namespace {
+
+const char* const kMailboxes[] = {"INBOX", "A", "B", "C", "D"};
+
+void fill(ModelServer& server) {
+    for (const char* name : kMailboxes) {
+        server.add_mailbox(name);
+        server.append(name, message(std::string(name) + "1"));
+        server.append(name, message(std::string(name) + "2"), {"\\Seen"});
+    }
+}
+
+std::size_t examines(const ModelServer& server) {
+    return server.count_commands("EXAMINE") + server.count_commands("SELECT") +
+           server.count_commands("STATUS");
+}
+
+}  // namespace
+
+TEST_CASE("a no-change run logs in once and asks nothing per mailbox", "[sync][nochange]") {
+    ModelFixture f;
+    f.account.connections = 4;
+    fill(f.server);
+    REQUIRE(report_ok(f.backup()));
+
+    const auto logins = f.server.connections_opened();
+    f.server.clear_log();
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.connections_opened() - logins == 1);
+    CHECK(examines(f.server) == 0);
+    REQUIRE(report.mailboxes.size() == std::size(kMailboxes));
+    for (const auto& m : report.mailboxes) {
+        INFO(m.name);
+        CHECK(m.path == "unchanged");
+    }
+}
+
+TEST_CASE("only the mailboxes with work get a connection", "[sync][nochange]") {
+    ModelFixture f;
+    f.account.connections = 4;
+    fill(f.server);
+    REQUIRE(report_ok(f.backup()));
+
+    // One new message and one flag change: two mailboxes with work, two workers,
+    // the first on the connection that listed.
+    f.server.append("B", message("B3"));
+    f.server.set_flags("D", 1, {"\\Flagged"});
+    const auto logins = f.server.connections_opened();
+    f.server.clear_log();
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.connections_opened() - logins == 2);
+    CHECK(f.server.count_commands("EXAMINE") + f.server.count_commands("SELECT") == 2);
+    CHECK(find_report(report, "B")->new_messages == 1);
+    CHECK(find_report(report, "D")->flag_changes == 1);
+    for (const char* name : {"INBOX", "A", "C"}) {
+        INFO(name);
+        CHECK(find_report(report, name)->path == "unchanged");
+    }
+    CHECK(f.stored("B") == f.on_server("B"));
+}
+
+TEST_CASE("a no-change run fsyncs nothing and commits one catalog transaction",
+          "[sync][nochange]") {
+    ModelFixture f;
+    f.account.connections = 4;
+    fill(f.server);
+    REQUIRE(report_ok(f.backup()));
+    // Last-sync times from long ago, so the run's own are seen.
+    for (const char* name : kMailboxes) {
+        auto r = *f.record(name);
+        r.last_sync_at = 1;
+        f.store.catalog->save_mailbox(r);
+    }
+
+    // A new process: a fresh store object on a file system that counts.
+    auto fs = std::make_shared<FaultFileSystem>();
+    f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
+    const std::string catalog_path = (f.dir.path / "catalog.sqlite").string();
+    CatalogCommits commits(catalog_path);
+    commits.start();
+    REQUIRE(commits.commits() == 0);
+    fs->clear_log();
+
+    const auto started = std::time(nullptr);
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    INFO(Catch::Detail::stringify(fs->log()));
+    CHECK(fs->count(FsOp::FsyncDir) == 0);
+    CHECK(fs->count(FsOp::Fsync) + fs->count(FsOp::FsyncFile) == 0);
+    CHECK(fs->log().empty());
+    // The last-sync times, all in one transaction.
+    CHECK(commits.commits() == 1);
+    for (const char* name : kMailboxes) {
+        INFO(name);
+        CHECK(f.record(name)->last_sync_at.value_or(0) >= started);
+    }
+}
