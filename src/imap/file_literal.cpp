@@ -14,7 +14,7 @@ namespace imapkeep::imap {
 namespace {
 
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : m_fd(fd) {}
     ~Fd() {
         if (m_fd >= 0) ::close(m_fd);
@@ -23,7 +23,7 @@ public:
     Fd& operator=(const Fd&) = delete;
     int get() const { return m_fd; }
 
-private:
+  private:
     int m_fd;
 };
 
@@ -31,7 +31,8 @@ std::size_t read_some(int fd, char* buf, std::size_t len, const std::string& pat
     for (;;) {
         const ssize_t n = ::read(fd, buf, len);
         if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno != EINTR) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+        if (errno != EINTR)
+            throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
     }
 }
 
@@ -41,16 +42,19 @@ std::size_t read_some(int fd, char* buf, std::size_t len, const std::string& pat
 // measured would otherwise be cut short without anyone noticing.
 void FileLiteral::write_to(const Sink& sink) const {
     Fd fd(::open(m_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw std::runtime_error("cannot open " + m_path + ": " + std::strerror(errno));
+    if (fd.get() < 0)
+        throw std::runtime_error("cannot open " + m_path + ": " + std::strerror(errno));
     std::vector<char> buf(kChunk);
     std::uint64_t sent = 0;
     for (;;) {
         const std::uint64_t left = m_size - sent;
-        const std::size_t want = left < buf.size() ? static_cast<std::size_t>(left) + 1 : buf.size();
+        const std::size_t want =
+            left < buf.size() ? static_cast<std::size_t>(left) + 1 : buf.size();
         const std::size_t n = read_some(fd.get(), buf.data(), want, m_path);
         if (n == 0) break;
-        if (n > left) throw std::runtime_error(m_path + " is longer than the " + std::to_string(m_size) +
-                                               " bytes announced");
+        if (n > left)
+            throw std::runtime_error(m_path + " is longer than the " + std::to_string(m_size) +
+                                     " bytes announced");
         sink(std::string_view(buf.data(), n));
         sent += n;
     }

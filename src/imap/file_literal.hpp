@@ -3,13 +3,12 @@
 #pragma once
 
 #include <imapkeep/wire/encoder.hpp>
-
 #include <string>
 
 namespace imapkeep::imap {
 
 class FileLiteral : public wire::LiteralSource {
-public:
+  public:
     static constexpr std::size_t kChunk = 64 * 1024;
 
     // `size` is the length announced in "{size}": the file must still have it
@@ -19,7 +18,7 @@ public:
     void write_to(const Sink& sink) const override;
     std::string describe() const override { return m_path; }
 
-private:
+  private:
     std::string m_path;
     std::uint64_t m_size;
 };
