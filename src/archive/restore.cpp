@@ -60,7 +60,7 @@ public:
             m_literal_plus = m_client->has_capability("LITERAL+");
             m_literal_minus = m_client->has_capability("LITERAL-");
             // Batches only with LITERAL+: otherwise every body of a batch would
-            // wait in memory for its "+".
+            // wait for its own "+", a round trip each.
             m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
             m_uidplus = m_client->has_capability("UIDPLUS");
             m_unselect = m_client->has_capability("UNSELECT");
@@ -251,17 +251,23 @@ private:
                                 std::to_string(*m_limit) + " bytes)");
             return std::nullopt;
         }
+        // Checked whole before a byte is sent, then sent from the file in
+        // chunks: a corrupt file is refused, and no body is held in memory.
         imap::AppendMessage out;
+        util::FileDigest digest;
+        std::string path;
         try {
-            out.message = util::read_file(m_messages.absolute(m_messages.locate(m.file)));
+            path = m_messages.absolute(m_messages.locate(m.file));
+            digest = util::sha256_file(path);
         } catch (const std::exception& e) {
             fail(report, m, std::string("cannot read the stored file: ") + e.what());
             return std::nullopt;
         }
-        if (!m.sha256.empty() && util::sha256_hex(out.message) != m.sha256) {
+        if (!m.sha256.empty() && digest.sha256 != m.sha256) {
             fail(report, m, "the stored file " + m.file + " does not match its SHA-256 (corrupt store)");
             return std::nullopt;
         }
+        out.message = imap::AppendBody::file(std::move(path), digest.size);
         auto flags = detail::flags_for_target(m.flags, m_permanent);
         if (first)
             for (const auto& k : flags.dropped) ++report.dropped_keywords[k];
@@ -281,8 +287,8 @@ private:
                           std::vector<const store::MessageRecord*> messages) {
             const bool nonsync = m_literal_plus || (m_literal_minus && bodies.size() == 1 &&
                                                     bodies.front().message.size() <= 4096);
-            // Without LITERAL+ a body would wait in the Client for the server's
-            // "+": finish what is in flight first, so only one body is held.
+            // Without LITERAL+ a body waits in the Client for the server's "+",
+            // and owns the wire until then: finish what is in flight first.
             if (!nonsync)
                 while (!inflight.empty()) finish(report, inflight);
             std::uint64_t bytes = 0;

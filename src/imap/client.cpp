@@ -383,6 +383,28 @@ void Client::send_line(std::string_view line, bool secret) {
     write(data);
 }
 
+// The client counts what the source gives, whatever it is: a literal of
+// another length than announced would make the server read commands as data.
+void Client::write_literal(const wire::LiteralSource& source) {
+    const std::uint64_t announced = source.size();
+    std::uint64_t sent = 0;
+    try {
+        source.write_to([&](std::string_view piece) {
+            if (piece.size() > announced - sent)
+                throw std::runtime_error("more bytes than the " + std::to_string(announced) + " announced");
+            sent += piece.size();
+            write(piece);
+        });
+    } catch (const Abort&) {
+        throw;
+    } catch (const std::exception& e) {
+        fail("cannot send literal " + source.describe() + ": " + e.what());
+    }
+    if (sent != announced)
+        fail("literal " + source.describe() + " gave " + std::to_string(sent) + " of the " +
+             std::to_string(announced) + " bytes announced");
+}
+
 void Client::send_pending_literals(Pending& p, bool continuation_arrived) {
     // Sends literals (and the chunk after each) until one needs a "+".
     while (p.next_literal < p.encoded.literals.size()) {
@@ -391,10 +413,12 @@ void Client::send_pending_literals(Pending& p, bool continuation_arrived) {
         continuation_arrived = false;
         // A secret literal's size is a secret's length.
         if (m_options.trace)
-            m_options.trace(p.secret ? "C: {literal}" : "C: {" + std::to_string(literal.data.size()) + " bytes}");
-        write(literal.data);
+            m_options.trace(p.secret ? "C: {literal}" : "C: {" + std::to_string(literal.size()) + " bytes}");
+        if (literal.source) write_literal(*literal.source);
+        else write(literal.data);
         literal.data.clear();
         literal.data.shrink_to_fit();
+        literal.source.reset();
         ++p.next_literal;
         const auto& chunk = p.encoded.chunks[p.next_literal];
         trace_out(chunk, p.secret, false);

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "imap/client_pending.hpp"
+#include "imap/file_literal.hpp"
 #include "imap/node_values.hpp"
 #include "imap/fetch_body.hpp"
 #include "imap/server_uids.hpp"
@@ -404,18 +405,21 @@ void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
         args.push_back(Arg::raw(list + ")"));
     }
     if (message.internaldate) args.push_back(Arg::string(*message.internaldate));
-    args.push_back(Arg::literal(std::move(message.message)));
+    if (message.message.is_file())
+        args.push_back(Arg::literal(std::make_shared<FileLiteral>(message.message.path(), message.message.size())));
+    else
+        args.push_back(Arg::literal(message.message.take_bytes()));
 }
 
 Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
                                   const std::optional<std::string>& internaldate,
-                                  std::string message) {
+                                  AppendBody message) {
     return submit_append(mailbox_name(mailbox), flags, internaldate, std::move(message));
 }
 
 Client::Tag Client::submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
                                   const std::optional<std::string>& internaldate,
-                                  std::string message) {
+                                  AppendBody message) {
     std::vector<Arg> args{Arg::mailbox(mailbox.wire())};
     add_append_message(args, AppendMessage{flags, internaldate, std::move(message)});
     return submit("APPEND", args);

@@ -60,10 +60,13 @@ std::string sha256_hex(std::string_view data) {
     return h.hex_digest();
 }
 
-std::string sha256_file_hex(const std::string& path) {
+std::string sha256_file_hex(const std::string& path) { return sha256_file(path).sha256; }
+
+FileDigest sha256_file(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
     Sha256 h;
+    std::uint64_t size = 0;
     std::vector<char> buf(1 << 16);
     while (true) {
         ssize_t n = ::read(fd, buf.data(), buf.size());
@@ -75,9 +78,10 @@ std::string sha256_file_hex(const std::string& path) {
         }
         if (n == 0) break;
         h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        size += static_cast<std::uint64_t>(n);
     }
     ::close(fd);
-    return h.hex_digest();
+    return {h.hex_digest(), size};
 }
 
 }  // namespace imapkeep::util

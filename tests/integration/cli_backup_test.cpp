@@ -194,6 +194,27 @@ TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir_big.path / "store" / "mail"))
         if (e.is_regular_file() && e.path().parent_path().filename() == "cur") stored += e.file_size();
     CHECK(stored == big_size);
+
+    // Restoring it streams the stored file too (issue 10: restore held the
+    // body whole, and more than once): peak RSS stays far below its size.
+    const std::string prefix = unique_name("ikrestored");
+    auto r3 = run_imapkeep({"restore", "--config", c2, "--account", "cli", "--to", "cli", "--prefix", prefix + "/"},
+                           dir_big.path);
+    INFO("restore stderr: " << r3.err);
+    REQUIRE(r3.code == 0);
+    WARN("peak RSS: restore of the 100 MB message " << r3.max_rss_kb << " KiB");
+    CHECK(r3.max_rss_kb < 64 * 1024);
+    std::vector<std::uint64_t> restored_sizes;
+    const auto restored = prefix + "/" + big;
+    auto sel = admin->select(restored, true);
+    REQUIRE(sel.exists == 1);
+    UidSet all;
+    all.add_range(Uid(1), Uid(0xFFFFFFFFu));
+    admin->uid_fetch(all, "(UID RFC822.SIZE)",
+                     [&](imap::FetchData& fd) { restored_sizes.push_back(fd.rfc822_size.value_or(0)); });
+    admin->unselect();
+    CHECK(restored_sizes == std::vector<std::uint64_t>{big_size});
+    admin->delete_mailbox(restored);
     admin->delete_mailbox(small);
     admin->delete_mailbox(big);
 }

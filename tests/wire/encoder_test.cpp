@@ -246,3 +246,56 @@ TEST_CASE("encode_command: a mailbox goes back as the exact bytes it came as", "
         CHECK(escape(*args[0].as_text()) == escape(c.bytes));
     }
 }
+
+namespace {
+
+// Bytes made on demand, so the test sees whether the encoder copied them.
+class CountingSource : public imapkeep::wire::LiteralSource {
+public:
+    explicit CountingSource(std::uint64_t size) : m_size(size) {}
+    std::uint64_t size() const override { return m_size; }
+    void write_to(const Sink& sink) const override {
+        ++reads;
+        for (std::uint64_t i = 0; i < m_size; ++i) sink(std::string(1, static_cast<char>('a' + i % 26)));
+    }
+    std::string describe() const override { return "counting"; }
+    mutable int reads = 0;
+
+private:
+    std::uint64_t m_size;
+};
+
+}  // namespace
+
+TEST_CASE("encode_command: a literal from a source announces its size and holds no bytes", "[encoder]") {
+    struct Case {
+        LiteralMode mode;
+        std::uint64_t size;
+        std::string marker;
+        bool wait;
+    } cases[] = {
+        {LiteralMode::Synchronizing, 5000, "{5000}\r\n", true}, {LiteralMode::LiteralPlus, 5000, "{5000+}\r\n", false},
+        {LiteralMode::LiteralMinus, 5000, "{5000}\r\n", true},  {LiteralMode::LiteralMinus, 4096, "{4096+}\r\n", false},
+        {LiteralMode::Synchronizing, 0, "{0}\r\n", true},
+    };
+    for (const auto& c : cases) {
+        INFO(c.marker);
+        auto source = std::make_shared<CountingSource>(c.size);
+        const EncodedCommand cmd = encode_command("t1", "APPEND", {Arg::mailbox("Box"), Arg::literal(source)}, c.mode);
+        REQUIRE(cmd.literals.size() == 1);
+        CHECK(cmd.chunks[0] == "t1 APPEND Box " + c.marker);
+        CHECK(cmd.literals[0].wait_for_continuation == c.wait);
+        CHECK(cmd.literals[0].data.empty());
+        CHECK(cmd.literals[0].size() == c.size);
+        CHECK(source->reads == 0);
+        std::string bytes;
+        source->write_to([&](std::string_view piece) { bytes += piece; });
+        CHECK(cmd.flatten() == cmd.chunks[0] + bytes + "\r\n");
+    }
+}
+
+TEST_CASE("encode_command: a literal source only in a literal argument", "[encoder]") {
+    Arg arg = Arg::astring("x");
+    arg.source = std::make_shared<CountingSource>(3);
+    CHECK_THROWS_AS(encode_command("t1", "CMD", {arg}), EncodeError);
+}

@@ -196,17 +196,19 @@ public:
     void set_body_sink_factory(BodySinkFactory factory) { m_body_sinks = std::move(factory); }
 
     // APPEND (RFC 3501 §6.3.11) with LITERAL+/- when offered; APPENDUID from UIDPLUS.
+    // A file body (AppendBody::file) is read and sent in bounded chunks; one that
+    // cannot be read, or no longer has its announced size, ends the connection (Abort).
     Tag submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
-                      const std::optional<std::string>& internaldate, std::string message);
+                      const std::optional<std::string>& internaldate, AppendBody message);
     Tag submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
-                      const std::optional<std::string>& internaldate, std::string message);
+                      const std::optional<std::string>& internaldate, AppendBody message);
     AppendResult finish_append(const Tag& tag);  // throws CommandFailed on NO
     AppendResult append(const std::string& mailbox, const std::vector<std::string>& flags,
-                        const std::optional<std::string>& internaldate, std::string message) {
+                        const std::optional<std::string>& internaldate, AppendBody message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }
     AppendResult append(const MailboxName& mailbox, const std::vector<std::string>& flags,
-                        const std::optional<std::string>& internaldate, std::string message) {
+                        const std::optional<std::string>& internaldate, AppendBody message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }
     // MULTIAPPEND (RFC 3502): several messages in one command, appended all or
@@ -232,6 +234,8 @@ public:
     }
     std::string decode_mailbox(const std::string& wire_name) const;
 
+    // Sends a literal's bytes from its source, exactly as many as announced.
+    void write_literal(const wire::LiteralSource& source);
     // Abort with a message, closing the stream; every later call throws.
     [[noreturn]] void fail(const std::string& message);
     // The same without throwing: for a caller that gives up on commands still in

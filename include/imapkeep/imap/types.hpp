@@ -88,11 +88,39 @@ struct SelectData {
     std::vector<FetchData> changed;       // FETCH (UID FLAGS MODSEQ)
 };
 
+// The body of an APPEND: bytes held in memory, or a file that is read in
+// 64 KiB chunks while it is sent, so a 200 MB message never costs 200 MB.
+class AppendBody {
+public:
+    AppendBody() = default;
+    AppendBody(std::string bytes) : m_bytes(std::move(bytes)) {}
+    AppendBody(const char* bytes) : m_bytes(bytes) {}
+    // `size` is announced as the literal's length: the file must still have
+    // exactly that many bytes when it is sent, else the connection ends with
+    // Abort (a literal of another length would desynchronise it).
+    static AppendBody file(std::string path, std::uint64_t size) {
+        AppendBody body;
+        body.m_path = std::move(path);
+        body.m_file_size = size;
+        return body;
+    }
+    bool is_file() const { return m_path.has_value(); }
+    const std::string& path() const { return *m_path; }  // is_file() only
+    const std::string& bytes() const { return m_bytes; }  // empty for a file
+    std::string take_bytes() { return std::move(m_bytes); }
+    std::uint64_t size() const { return m_path ? m_file_size : m_bytes.size(); }
+
+private:
+    std::string m_bytes;
+    std::optional<std::string> m_path;
+    std::uint64_t m_file_size = 0;
+};
+
 // One message of an APPEND (RFC 3501 §6.3.11) or MULTIAPPEND (RFC 3502).
 struct AppendMessage {
     std::vector<std::string> flags;
     std::optional<std::string> internaldate;  // date-time text, unquoted
-    std::string message;
+    AppendBody message;
 };
 
 struct AppendResult {

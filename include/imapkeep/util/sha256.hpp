@@ -1,5 +1,6 @@
 // SHA-256 via OpenSSL EVP, incremental so message bodies hash as they stream.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,13 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 std::string sha256_hex(std::string_view data);
-// Hash of a whole file; throws std::runtime_error if it cannot be read.
+// Hash of a whole file, read in 64 KiB chunks; throws std::runtime_error if
+// it cannot be read.
 std::string sha256_file_hex(const std::string& path);
+struct FileDigest {
+    std::string sha256;  // lower-case hex
+    std::uint64_t size = 0;
+};
+// The same with the number of bytes hashed.
+FileDigest sha256_file(const std::string& path);
 }  // namespace imapkeep::util

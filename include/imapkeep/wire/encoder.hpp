@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,6 +25,22 @@ enum class LiteralMode {
     LiteralMinus,   // "{n+}" when n <= 4096 (LITERAL-), else synchronizing
 };
 
+// The bytes of a literal too big to hold (an APPEND body in a file), produced
+// while the literal is sent.
+class LiteralSource {
+public:
+    using Sink = std::function<void(std::string_view)>;
+    virtual ~LiteralSource() = default;
+    // The octet count announced in "{n}"; it must not change.
+    virtual std::uint64_t size() const = 0;
+    // Passes exactly size() bytes to `sink`, in pieces of bounded size; may be
+    // called again (a command sent twice, flatten()). Throws std::runtime_error
+    // when it cannot: part of the literal may then be sent already, so the
+    // connection must end (the server would read what follows as its bytes).
+    virtual void write_to(const Sink& sink) const = 0;
+    virtual std::string describe() const = 0;  // for error messages
+};
+
 struct Arg {
     enum class Kind {
         Atom,     // sent as is; must be a valid atom (with '\\' and '[]' allowed for flags
@@ -40,12 +58,15 @@ struct Arg {
     };
     Kind kind;
     std::string value;
+    // Literal only: the bytes come from here instead of `value` (never held whole).
+    std::shared_ptr<const LiteralSource> source = nullptr;
 
     static Arg atom(std::string v) { return {Kind::Atom, std::move(v)}; }
     static Arg raw(std::string v) { return {Kind::Raw, std::move(v)}; }
     static Arg astring(std::string v) { return {Kind::AString, std::move(v)}; }
     static Arg string(std::string v) { return {Kind::String, std::move(v)}; }
     static Arg literal(std::string v) { return {Kind::Literal, std::move(v)}; }
+    static Arg literal(std::shared_ptr<const LiteralSource> s) { return {Kind::Literal, {}, std::move(s)}; }
     static Arg literal8(std::string v) { return {Kind::Literal8, std::move(v)}; }
     static Arg mailbox(std::string wire_bytes) { return {Kind::Mailbox, std::move(wire_bytes)}; }
 };
@@ -54,16 +75,19 @@ struct Arg {
 // the "{n}"/"{n+}" marker of literals[i] followed by its CRLF, so each chunk is
 // sent as is; the last chunk ends with the command's CRLF.
 // chunks.size() == literals.size() + 1. Send: chunks[0], then for each i: wait for
-// "+" if literals[i].wait_for_continuation, literals[i].data, chunks[i + 1].
+// "+" if literals[i].wait_for_continuation, literals[i]'s bytes (data, or all
+// that source->write_to produces), chunks[i + 1].
 struct EncodedCommand {
     struct Literal {
         std::string data;
         bool wait_for_continuation;  // synchronizing: send only after "+"
+        std::shared_ptr<const LiteralSource> source = nullptr;  // set: the bytes, `data` empty
+        std::uint64_t size() const { return source ? source->size() : data.size(); }
     };
     std::vector<std::string> chunks;
     std::vector<Literal> literals;
 
-    std::string flatten() const;  // for tests and traces
+    std::string flatten() const;  // for tests and traces; reads every source whole
 };
 
 // "tag SP name [SP arg]* CRLF". `name` may contain spaces ("UID FETCH").

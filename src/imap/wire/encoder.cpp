@@ -38,8 +38,8 @@ public:
 
     void text(std::string_view s) { m_current += s; }
 
-    void literal(std::string data, bool binary) {
-        const std::size_t n = data.size();
+    void literal(std::string data, bool binary, std::shared_ptr<const LiteralSource> source = nullptr) {
+        const std::uint64_t n = source ? source->size() : data.size();
         const bool plus = m_mode == LiteralMode::LiteralPlus ||
                           (m_mode == LiteralMode::LiteralMinus && n <= kLiteralMinusMax);
         m_current += binary ? "~{" : "{";
@@ -47,7 +47,7 @@ public:
         m_current += plus ? "+}\r\n" : "}\r\n";
         m_out.chunks.push_back(std::move(m_current));
         m_current.clear();
-        m_out.literals.push_back({std::move(data), !plus});
+        m_out.literals.push_back({std::move(data), !plus, std::move(source)});
     }
 
     void arg(const Arg& a) {
@@ -56,6 +56,8 @@ public:
             mailbox(a.value);
             return;
         }
+        if (a.source && a.kind != Arg::Kind::Literal)
+            throw EncodeError(std::string("a literal source in a ") + kind_name(a.kind) + " argument");
         if (a.kind != Arg::Kind::Literal && a.kind != Arg::Kind::Literal8 && has_nul_cr_lf(v))
             throw EncodeError(std::string("NUL, CR or LF in ") + kind_name(a.kind) + " argument");
         switch (a.kind) {
@@ -86,7 +88,7 @@ public:
                 literal(a.value, false);
             return;
         case Arg::Kind::Literal:
-            literal(a.value, false);
+            literal(a.value, false, a.source);
             return;
         case Arg::Kind::Literal8:
             literal(a.value, true);
@@ -130,7 +132,9 @@ std::string EncodedCommand::flatten() const {
     std::string out;
     for (std::size_t i = 0; i < chunks.size(); ++i) {
         out += chunks[i];
-        if (i < literals.size()) out += literals[i].data;
+        if (i >= literals.size()) continue;
+        if (literals[i].source) literals[i].source->write_to([&](std::string_view piece) { out += piece; });
+        else out += literals[i].data;
     }
     return out;
 }
