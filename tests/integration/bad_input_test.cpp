@@ -379,7 +379,7 @@ const std::vector<Case>& cases() {
          }},
         {"unknown subcommand",
          2,
-         {"The following argument was not expected: bakup"},
+         {"imapkeep: unknown command \"bakup\""},
          [](Scene&) { return std::vector<std::string>{"bakup"}; }},
         {"unknown flag",
          2,
