@@ -1,4 +1,6 @@
 #include <imapkeep/util/files.hpp>
+#include <vector>
+#include <algorithm>
 #include <imapkeep/util/process_id.hpp>
 
 #include <atomic>
@@ -94,20 +96,25 @@ void fsync_path(const std::string& path) {
 
 void fsync_parent_dir(const std::string& path) { fsync_path(parent_dir(path)); }
 
-std::string read_file(const std::string& path) {
+void for_each_chunk(const std::string& path, std::size_t chunk,
+                    const std::function<void(std::string_view)>& each) {
     Fd fd(open_retry(path, O_RDONLY));
     if (fd.get() < 0) throw_errno(errno, "cannot open " + path);
-    std::string out;
-    char buf[1 << 15];
+    std::vector<char> buf(std::max<std::size_t>(chunk, 1));
     while (true) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno(errno, "cannot read " + path);
         }
         if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
+        each(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     }
+}
+
+std::string read_file(const std::string& path) {
+    std::string out;
+    for_each_chunk(path, 1 << 15, [&](std::string_view piece) { out.append(piece); });
     return out;
 }
 

@@ -1,3 +1,4 @@
+#include <imapkeep/util/files.hpp>
 #include <imapkeep/util/sha256.hpp>
 
 #include <openssl/evp.h>
@@ -63,24 +64,12 @@ std::string sha256_hex(std::string_view data) {
 std::string sha256_file_hex(const std::string& path) { return sha256_file(path).sha256; }
 
 FileDigest sha256_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
     Sha256 h;
     std::uint64_t size = 0;
-    std::vector<char> buf(1 << 16);
-    while (true) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            throw std::runtime_error("cannot read " + path + ": " + std::strerror(err));
-        }
-        if (n == 0) break;
-        h.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-        size += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
+    for_each_chunk(path, 1 << 16, [&](std::string_view piece) {
+        h.update(piece);
+        size += piece.size();
+    });
     return {h.hex_digest(), size};
 }
 
