@@ -7,17 +7,24 @@
 #   mailboxes (flags and keywords included), backs it up with imapkeep over
 #   implicit TLS into ./demo-backup (or $IMAPKEEP_DEMO_DIR), changes the server,
 #   backs up again (only the change travels), prints `imapkeep status`, and
-#   says where the backup went. The Dovecot is stopped; the backup is kept.
+#   says where the backup went. The Dovecot is stopped; the backup is kept,
+#   and the closing hints are commands that work on it without the server
+#   (tests/cli/demo_test.sh runs each of them).
+# IMAPKEEP_DEMO_BIN=PATH uses that imapkeep binary and skips installing and
+# building (for that test).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
-bash scripts/deps.sh
-
-echo "== building (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target imapkeep_cli
-bin=$root/build/imapkeep
+if [ -n "${IMAPKEEP_DEMO_BIN:-}" ]; then
+  bin=$IMAPKEEP_DEMO_BIN
+else
+  bash scripts/deps.sh
+  echo "== building (build/)"
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j2 --target imapkeep_cli
+  bin=$root/build/imapkeep
+fi
 
 if [ $# -ge 1 ]; then
   exec "$bin" backup --config "$1" -v
@@ -105,4 +112,11 @@ echo "The backup went to $out/store:"
 echo "  $out/store/catalog.sqlite      the catalog (messages, flags history, runs)"
 echo "  $out/store/mail/demo/          a Maildir++ tree (mutt -f, notmuch, Dovecot can open it)"
 echo "  $out/store/attic/demo/         messages the server expunged since"
-echo "Run it again with: $bin backup --config $config"
+echo
+# Read after the demo exited and stopped its Dovecot: every hint works on the store alone.
+echo "Look around (the demo server is gone; these read the backup only):"
+echo "  \$ $bin status --config $config"
+echo "  \$ $bin verify --config $config"
+echo "  \$ $bin export --config $config --account demo --format mbox --output $out/export"
+echo "  \$ mutt -R -f $out/store/mail/demo"
+echo "Back up your own mail: sudo bash scripts/demo.sh YOUR-CONFIG (see README, Backing up)"
