@@ -21,6 +21,7 @@
 #pragma once
 
 #include <imapkeep/imaplib/helpers.hpp>
+#include <imapkeep/imaplib/read_buffer.hpp>
 #include <imapkeep/transport/stream.hpp>
 #include <imapkeep/transport/tls.hpp>
 
@@ -353,7 +354,7 @@ private:
     std::unique_ptr<imapkeep::imap::Client> m_client;
     Pipe* m_pipe = nullptr;                      // owned by m_client
     std::optional<std::chrono::milliseconds> m_timeout;
-    std::string m_rbuf;                          // read from m_stream, not yet consumed
+    detail::ReadBuffer m_rbuf;                   // read from m_stream, not yet consumed
     std::string m_tagpre;
     std::map<std::string, Tagged> m_tagged;      // completed tags seen by observe()
     std::map<std::string, std::vector<std::string>> m_extra_commands;  // xatom()

@@ -226,20 +226,23 @@ void IMAP4::set_stream(ik::transport::StreamPtr s) {
 
 std::string IMAP4::read(std::size_t size) {
     if (!m_stream) throw abort("socket error: not connected");
-    char buf[64 * 1024];
-    while (m_rbuf.size() < size) {
+    std::string out = m_rbuf.take(size);
+    // The rest goes from the stream straight into the result, grown by at
+    // most one chunk at a time: `size` may come from the server (a literal).
+    constexpr std::size_t kChunk = 64 * 1024;
+    std::size_t have = out.size();
+    while (have < size) {
+        out.resize(std::min(size, have + kChunk));
         std::size_t n = 0;
         try {
-            n = m_stream->read_some(std::span<char>(buf, std::min(sizeof buf, size - m_rbuf.size())));
+            n = m_stream->read_some(std::span<char>(out.data() + have, out.size() - have));
         } catch (const TransportError& e) {
             throw TransportAbort(e);
         }
         if (n == 0) break;
-        m_rbuf.append(buf, n);
+        have += n;
     }
-    auto n = std::min(size, m_rbuf.size());
-    std::string out = m_rbuf.substr(0, n);
-    m_rbuf.erase(0, n);
+    out.resize(have);
     return out;
 }
 
@@ -248,15 +251,11 @@ std::string IMAP4::readline() {
     char buf[64 * 1024];
     std::size_t scanned = 0;
     for (;;) {
-        auto nl = m_rbuf.find('\n', scanned);
-        if (nl != std::string::npos && nl + 1 <= max_line) {
-            std::string line = m_rbuf.substr(0, nl + 1);
-            m_rbuf.erase(0, nl + 1);
-            return line;
-        }
+        auto nl = m_rbuf.view().find('\n', scanned);
+        if (nl != std::string::npos && nl + 1 <= max_line) return m_rbuf.take(nl + 1);
         if (nl != std::string::npos || m_rbuf.size() > max_line) {
             // As CPython's readline(_MAXLINE + 1): that much is consumed.
-            m_rbuf.erase(0, std::min(m_rbuf.size(), max_line + 1));
+            m_rbuf.skip(max_line + 1);
             throw error("got more than " + std::to_string(max_line) + " bytes");
         }
         scanned = m_rbuf.size();
@@ -266,11 +265,7 @@ std::string IMAP4::readline() {
         } catch (const TransportError& e) {
             throw TransportAbort(e);
         }
-        if (n == 0) {
-            std::string rest = std::move(m_rbuf);
-            m_rbuf.clear();
-            return rest;
-        }
+        if (n == 0) return m_rbuf.take(m_rbuf.size());
         m_rbuf.append(buf, n);
     }
 }
