@@ -1,7 +1,5 @@
-#include <imapkeep/imaplib/read_buffer.hpp>
-
 #include <catch2/catch.hpp>
-
+#include <imapkeep/imaplib/read_buffer.hpp>
 #include <string>
 #include <vector>
 
@@ -26,7 +24,9 @@ TEST_CASE("ReadBuffer: takes from the front, keeps the rest in order", "[imaplib
          {Step::Take, "", 3, "a\r\n", "b\r\n"},
          {Step::Take, "", 3, "b\r\n", ""}},
         // More than there is: what there is.
-        {{Step::Append, "abc", 0, "", "abc"}, {Step::Take, "", 10, "abc", ""}, {Step::Take, "", 1, "", ""}},
+        {{Step::Append, "abc", 0, "", "abc"},
+         {Step::Take, "", 10, "abc", ""},
+         {Step::Take, "", 1, "", ""}},
         // An append after a partial take keeps the unconsumed bytes first,
         // also when the consumed front is dropped (compaction).
         {{Step::Append, "0123456789", 0, "", "0123456789"},
@@ -34,7 +34,9 @@ TEST_CASE("ReadBuffer: takes from the front, keeps the rest in order", "[imaplib
          {Step::Append, "ab", 0, "", "789ab"},
          {Step::Take, "", 4, "789a", "b"},
          {Step::Append, "cd", 0, "", "bcd"}},
-        {{Step::Append, "xyz", 0, "", "xyz"}, {Step::Skip, "", 1, "", "yz"}, {Step::Skip, "", 9, "", ""}},
+        {{Step::Append, "xyz", 0, "", "xyz"},
+         {Step::Skip, "", 1, "", "yz"},
+         {Step::Skip, "", 9, "", ""}},
         // Binary bytes, NUL included.
         {{Step::Append, std::string("\0\r\n\xff", 4), 0, "", std::string("\0\r\n\xff", 4)},
          {Step::Take, "", 2, std::string("\0\r", 2), "\n\xff"}},
@@ -45,15 +47,15 @@ TEST_CASE("ReadBuffer: takes from the front, keeps the rest in order", "[imaplib
             const auto& step = cases[c][s];
             INFO("case " << c << " step " << s);
             switch (step.kind) {
-            case Step::Append:
-                buffer.append(step.bytes.data(), step.bytes.size());
-                break;
-            case Step::Take:
-                CHECK(buffer.take(step.n) == step.expect_taken);
-                break;
-            case Step::Skip:
-                buffer.skip(step.n);
-                break;
+                case Step::Append:
+                    buffer.append(step.bytes.data(), step.bytes.size());
+                    break;
+                case Step::Take:
+                    CHECK(buffer.take(step.n) == step.expect_taken);
+                    break;
+                case Step::Skip:
+                    buffer.skip(step.n);
+                    break;
             }
             CHECK(buffer.view() == step.expect_left);
             CHECK(buffer.size() == step.expect_left.size());
@@ -62,7 +64,8 @@ TEST_CASE("ReadBuffer: takes from the front, keeps the rest in order", "[imaplib
     }
 }
 
-TEST_CASE("ReadBuffer: many appends and skips keep exactly the unconsumed bytes", "[imaplib][read_buffer]") {
+TEST_CASE("ReadBuffer: many appends and skips keep exactly the unconsumed bytes",
+          "[imaplib][read_buffer]") {
     // Lines consumed one by one while chunks keep arriving: the consumed
     // front must not pile up.
     ReadBuffer buffer;

@@ -13,7 +13,7 @@
 namespace imaplib::detail {
 
 class ReadBuffer {
-public:
+  public:
     std::size_t size() const { return m_data.size() - m_pos; }
     bool empty() const { return size() == 0; }
     std::string_view view() const { return std::string_view(m_data).substr(m_pos); }
@@ -52,7 +52,7 @@ public:
         if (m_pos == m_data.size()) clear();
     }
 
-private:
+  private:
     std::string m_data;
     std::size_t m_pos = 0;
 };
