@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include <imapkeep/store/flags.hpp>
+#include "store/catalog_write_lock.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_db.hpp"
 
@@ -65,7 +66,10 @@ std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 class SqliteCatalog final : public Catalog {
   public:
-    explicit SqliteCatalog(const std::string& path) : m_db(path) { set_up(path); }
+    explicit SqliteCatalog(const std::string& path)
+        : m_db(path), m_write_lock(CatalogWriteLock::for_file(path)) {
+        set_up(path);
+    }
 
     // In memory, starting as a copy of `source` (or empty when there is none).
     struct Snapshot {};
@@ -105,8 +109,11 @@ class SqliteCatalog final : public Catalog {
     }
 
     void begin() override {
-        m_db.exec(m_depth == 0 ? std::string("BEGIN IMMEDIATE")
-                               : "SAVEPOINT " + savepoint(m_depth));
+        if (m_depth == 0) {
+            begin_outermost();
+        } else {
+            m_db.exec("SAVEPOINT " + savepoint(m_depth));
+        }
         ++m_depth;
     }
 
@@ -116,6 +123,7 @@ class SqliteCatalog final : public Catalog {
         // transaction open for the caller's rollback().
         m_db.exec(m_depth == 1 ? std::string("COMMIT") : "RELEASE " + savepoint(m_depth - 1));
         --m_depth;
+        if (m_depth == 0) release_write_lock();
     }
 
     void rollback() noexcept override {
@@ -131,6 +139,7 @@ class SqliteCatalog final : public Catalog {
             // SQLite may already have rolled back on its own (I/O error, full disk).
         }
         --m_depth;
+        if (m_depth == 0) release_write_lock();
     }
 
     Id ensure_account(const std::string& name) override {
@@ -518,7 +527,31 @@ class SqliteCatalog final : public Catalog {
             .run();
     }
 
+    // The same wait SQLite's busy_timeout allowed, now spent on the mutex.
+    static constexpr std::chrono::milliseconds kWriteLockTimeout{10000};
+
+    void begin_outermost() {
+        if (m_write_lock && !m_write_lock->acquire(kWriteLockTimeout))
+            throw StoreError("catalog: another writer in this process held the catalog for 10 s");
+        m_holds_write_lock = m_write_lock != nullptr;
+        try {
+            m_db.exec("BEGIN IMMEDIATE");
+        } catch (...) {
+            release_write_lock();
+            throw;
+        }
+    }
+
+    void release_write_lock() noexcept {
+        if (!m_holds_write_lock) return;
+        m_holds_write_lock = false;
+        m_write_lock->release();
+    }
+
     SqliteDb m_db;
+    // Null for an in-memory snapshot: nobody else can write to it.
+    std::shared_ptr<CatalogWriteLock> m_write_lock;
+    bool m_holds_write_lock = false;
     int m_depth = 0;
 };
 

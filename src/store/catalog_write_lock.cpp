@@ -1,0 +1,43 @@
+#include "store/catalog_write_lock.hpp"
+
+#include <filesystem>
+#include <imapkeep/store/catalog.hpp>
+#include <map>
+
+namespace imapkeep::store {
+
+std::shared_ptr<CatalogWriteLock> CatalogWriteLock::for_file(const std::string& path) {
+    static std::mutex registry_mutex;
+    static std::map<std::string, std::weak_ptr<CatalogWriteLock>> registry;
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(path, ec);
+    const std::string key = ec ? path : canonical.string();
+    std::lock_guard guard(registry_mutex);
+    if (auto existing = registry[key].lock()) return existing;
+    auto made = std::make_shared<CatalogWriteLock>();
+    registry[key] = made;
+    return made;
+}
+
+bool CatalogWriteLock::acquire(std::chrono::milliseconds timeout) {
+    {
+        std::lock_guard guard(m_owner_mutex);
+        if (m_owner == std::this_thread::get_id())
+            throw StoreError(
+                "catalog: this thread already writes to the catalog through another connection");
+    }
+    if (!m_mutex.try_lock_for(timeout)) return false;
+    std::lock_guard guard(m_owner_mutex);
+    m_owner = std::this_thread::get_id();
+    return true;
+}
+
+void CatalogWriteLock::release() noexcept {
+    {
+        std::lock_guard guard(m_owner_mutex);
+        m_owner = std::thread::id();
+    }
+    m_mutex.unlock();
+}
+
+}  // namespace imapkeep::store

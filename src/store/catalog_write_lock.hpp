@@ -1,0 +1,36 @@
+// One writer at a time per catalog file, within this process, without SQLite's
+// busy handler. Backup workers each hold their own connection; when two of them
+// reached BEGIN IMMEDIATE together, the loser slept in sqlite3_busy_timeout's
+// back-off (1, 2, 5 ... 100 ms) however soon the lock came free: 209 sleeps,
+// about 0.9 s of worker time, in a cold backup of 20k messages (issue 10). A
+// mutex wakes the next writer the moment the previous one commits. Other
+// processes still meet SQLite's own lock and busy timeout.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace imapkeep::store {
+
+class CatalogWriteLock {
+  public:
+    // The lock shared by every connection of this process to `path` (made
+    // canonical, so two spellings of one file share it).
+    static std::shared_ptr<CatalogWriteLock> for_file(const std::string& path);
+
+    // Waits up to `timeout`; false when it could not get the lock. Throws
+    // StoreError when this thread holds it already (through another
+    // connection): waiting on itself would never end.
+    bool acquire(std::chrono::milliseconds timeout);
+    void release() noexcept;
+
+  private:
+    std::timed_mutex m_mutex;
+    std::mutex m_owner_mutex;
+    std::thread::id m_owner;
+};
+
+}  // namespace imapkeep::store
