@@ -339,7 +339,7 @@ private:
     Response simple_command(std::string_view name, const Args& args = {});
     Response untagged_response(Response result, const std::string& name);
     void check_bye();
-    void observe(const imapkeep::wire::Frame& frame, const imapkeep::wire::Response& response);
+    void observe(imapkeep::wire::Frame& frame);
     void append_untagged(const std::string& type, Datum datum);
     void trace(std::string_view text) const;
     [[noreturn]] void rethrow_mapped(std::exception_ptr e);

@@ -121,6 +121,8 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
         }
     }
     auto frame = m_framer.next();
+    trace_frame(*frame);
+    if (m_frame_observer) m_frame_observer(*frame);
     auto parsed = wire::parse_response(*frame, m_options.limits);
     std::string malformed;
     if (auto* error = std::get_if<wire::ParseError>(&parsed)) {
@@ -132,18 +134,19 @@ std::optional<Client::RawResponse> Client::read_frame(bool timeout_ok) {
         wire::Response partial = std::move(*error->partial);  // `error` lives in `parsed`
         parsed = std::move(partial);
     }
-    if (m_options.trace) {
-        std::string text = frame->flatten();
-        if (text.size() > 4096) text = text.substr(0, 4096) + "...";
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-        m_options.trace("S: " + text);
-    }
     return RawResponse{std::move(*frame), std::move(std::get<wire::Response>(parsed)), std::move(malformed)};
+}
+
+void Client::trace_frame(const wire::Frame& frame) const {
+    if (!m_options.trace) return;
+    std::string text = frame.flatten();
+    if (text.size() > 4096) text = text.substr(0, 4096) + "...";
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    m_options.trace("S: " + text);
 }
 
 const wire::Response& Client::read_greeting() {
     auto raw = read_frame(false);
-    if (m_frame_observer) m_frame_observer(raw->frame, raw->response);
     m_greeting = raw->response;
     const auto& g = m_greeting;
     if (g.kind != wire::Response::Kind::Untagged || (g.type != "OK" && g.type != "PREAUTH")) {
@@ -211,7 +214,6 @@ std::optional<wire::Response> Client::read_one(bool timeout_ok) {
 }
 
 void Client::dispatch(const wire::Frame& frame, wire::Response&& response, std::string malformed) {
-    if (m_frame_observer) m_frame_observer(frame, response);
     using Kind = wire::Response::Kind;
     if (response.kind == Kind::Continuation) {
         for (auto& p : m_pending) {

@@ -311,8 +311,7 @@ void IMAP4::make_client() {
     m_client = std::make_unique<ik::imap::Client>(std::move(pipe), options);
     // CPython always waits for "+" before a literal.
     m_client->set_literal_mode_override(ik::wire::LiteralMode::Synchronizing);
-    m_client->set_frame_observer(
-        [this](const ik::wire::Frame& f, const ik::wire::Response& r) { observe(f, r); });
+    m_client->set_frame_observer([this](ik::wire::Frame& f) { observe(f); });
     m_client->set_unsolicited_handler(
         [](const ik::wire::Response&, const ik::wire::Frame&) { return true; });
 }
@@ -399,7 +398,9 @@ void IMAP4::append_untagged(const std::string& type, Datum datum) {
     untagged_responses[type].push_back(std::move(datum));
 }
 
-void IMAP4::observe(const ik::wire::Frame& frame, const ik::wire::Response&) {
+// Takes the literals' bytes out of the frame: the client's own parse of it is
+// never used here, so each body is copied once less (issue 10, scenario 6).
+void IMAP4::observe(ik::wire::Frame& frame) {
     if (frame.lines.empty()) return;
     // After LOGOUT's BYE CPython stops reading; what follows is not stored.
     if (m_logging_out && m_bye_during_logout) return;
@@ -442,7 +443,7 @@ void IMAP4::observe(const ik::wire::Frame& frame, const ik::wire::Response&) {
                 append_untagged(type, std::move(d));
         };
         for (std::size_t i = 0; i < frame.literals.size(); ++i) {
-            add(std::pair<std::string, std::string>(dat, frame.literals[i].data));
+            add(std::pair<std::string, std::string>(dat, std::move(frame.literals[i].data)));
             dat = frame.lines[i + 1];
         }
         add(dat);

@@ -109,7 +109,7 @@ TEST_CASE("any error with commands in flight leaves no handler reachable", "[ima
         if (c.failure == Failure::Sink)
             client.set_body_sink_factory([&](std::string_view, std::uint64_t) { return &sink; });
         if (c.failure == Failure::Observer)
-            client.set_frame_observer([](const wire::Frame& f, const wire::Response&) {
+            client.set_frame_observer([](wire::Frame& f) {
                 if (f.lines.front().starts_with("* 1 FETCH")) throw std::runtime_error("observer");
             });
         Client::Tag first;

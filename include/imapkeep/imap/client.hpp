@@ -131,10 +131,12 @@ public:
     void set_tag_prefix(std::string prefix) { m_tag_prefix = std::move(prefix); }
     const std::string& tag_prefix() const { return m_tag_prefix; }
     void set_literal_mode_override(std::optional<wire::LiteralMode> m) { m_literal_override = m; }
-    // Lets a caller see every Frame before dispatch (imaplib keeps raw lines).
-    void set_frame_observer(std::function<void(const wire::Frame&, const wire::Response&)> f) {
-        m_frame_observer = std::move(f);
-    }
+    // Lets a caller see every Frame as it is read, before it is parsed (imaplib
+    // keeps the raw lines). The observer may take a buffered literal's bytes
+    // (std::move): the parsed response then holds that literal as empty text,
+    // which only suits a caller that, like imaplib, reads literals from the
+    // frame alone. Saves two copies of every body on a FETCH (issue 10).
+    void set_frame_observer(std::function<void(wire::Frame&)> f) { m_frame_observer = std::move(f); }
 
     // --- Capabilities -----------------------------------------------------
 
@@ -258,6 +260,7 @@ private:
     // Reads until one whole response is framed and parsed. nullopt only on a
     // timeout when timeout_ok.
     std::optional<RawResponse> read_frame(bool timeout_ok);
+    void trace_frame(const wire::Frame& frame) const;
     void pump();  // reads one response and dispatches it
     void track_exists(const wire::Response& untagged);
     Tag submit_uid_search(const std::string& criteria, bool esearch, SearchData& into);
@@ -311,7 +314,7 @@ private:
     std::map<Tag, Completion> m_done;
     UntaggedHandler m_unsolicited;
     BodySinkFactory m_body_sinks;
-    std::function<void(const wire::Frame&, const wire::Response&)> m_frame_observer;
+    std::function<void(wire::Frame&)> m_frame_observer;
 };
 
 }  // namespace imapkeep::imap
