@@ -3,7 +3,7 @@
 #   imapkeep_VERSION-1_ARCH.deb         the tool, man pages, completions, systemd units
 #   libimapkeep-dev_VERSION-1_ARCH.deb  the static libraries, headers, CMake and pkg-config files
 # into BUILD_DIR/packages/ (default BUILD_DIR: build) and prints their paths,
-# one a line. Reuses BUILD_DIR: configures it only when it has no cache yet,
+# one a line on stdout. Reuses BUILD_DIR: configures it only when it has no cache yet,
 # sets the /usr install prefix, and builds only what the packages hold
 # (incrementally; the tests are not built). Install with
 #   sudo apt-get install ./build/packages/*.deb
@@ -21,7 +21,8 @@ fi
 if ! grep -qx 'CMAKE_INSTALL_PREFIX:PATH=/usr' "$build/CMakeCache.txt"; then
   cmake "$build" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 fi
-cmake --build "$build" -j2 --target imapkeep_package_inputs
+# Progress on stderr: stdout is the list of packages.
+cmake --build "$build" -j2 --target imapkeep_package_inputs >&2
 
 rm -f "$build"/packages/*.deb
 (cd "$build" && cpack -G DEB) >"$build/cpack.log" 2>&1 ||

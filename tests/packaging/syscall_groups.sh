@@ -12,7 +12,7 @@ expand() {
         # Members are the indented lines; '#' lines are the group's comment.
         # shellcheck disable=SC2046
         expand $(systemd-analyze syscall-filter --no-pager "$item" |
-                 sed -n 's/^ \{4\}\([@a-z0-9_]\+\)$/\1/p')
+                 sed -n 's/^ \{4\}\([@a-z0-9_-]\+\)$/\1/p')
         ;;
       *) echo "$item" ;;
     esac
