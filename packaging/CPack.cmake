@@ -58,4 +58,21 @@ client (TLS with OpenSSL, SSH with libssh2, COMPRESS=DEFLATE). Static
 libraries and headers; find_package(imapkeep) gives imapkeep::imapkeep, and
 pkg-config imapkeep the compiler and linker flags.")
 
+# Debian policy wants /usr/share/doc/PACKAGE/changelog.Debian.gz in every
+# package; one entry for this build (its date honours SOURCE_DATE_EPOCH).
+string(TIMESTAMP IMAPKEEP_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+set(IMAPKEEP_DEB_VERSION ${CPACK_PACKAGE_VERSION}-${CPACK_DEBIAN_PACKAGE_RELEASE})
+foreach(_component TOOL DEV)
+  set(IMAPKEEP_DEB_PACKAGE ${CPACK_DEBIAN_${_component}_PACKAGE_NAME})
+  set(_changelog ${CMAKE_CURRENT_BINARY_DIR}/debian/${IMAPKEEP_DEB_PACKAGE}/changelog.Debian)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/changelog.Debian.in ${_changelog} @ONLY)
+  execute_process(COMMAND gzip -9nf ${_changelog} RESULT_VARIABLE _gzip_rc)
+  if(NOT _gzip_rc EQUAL 0)
+    message(FATAL_ERROR "gzip ${_changelog} failed")
+  endif()
+  string(TOLOWER ${_component} _component_name)
+  install(FILES ${_changelog}.gz DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${IMAPKEEP_DEB_PACKAGE}
+    COMPONENT ${_component_name})
+endforeach()
+
 include(CPack)
