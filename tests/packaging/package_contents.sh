@@ -20,7 +20,7 @@ lacks() {
   local found
   found=$(dpkg -L "$1" | grep -E -- "$2" || true)
   if [ -n "$found" ]; then
-    echo "package_contents.sh: $1 holds $3:" $found >&2
+    echo "package_contents.sh: $1 holds $3: $(tr '\n' ' ' <<<"$found")" >&2
     fail=1
   fi
 }

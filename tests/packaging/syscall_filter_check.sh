@@ -58,15 +58,15 @@ if [ ! -s "$work/used" ]; then
 fi
 refused=$(grep -vxF -f "$work/allowed" "$work/used" || true)
 if [ -n "$refused" ]; then
-  echo "syscall_filter_check.sh: $unit's SystemCallFilter= refuses what imapkeep called:" $refused >&2
+  echo "syscall_filter_check.sh: $unit's SystemCallFilter= refuses what imapkeep called: $(tr '\n' ' ' <<<"$refused")" >&2
   exit 1
 fi
 
 families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
-for family in $(grep '^AF_' "$work/calls"); do
+while read -r family; do
   if ! grep -qw -- "$family" <<<"$families"; then
     echo "syscall_filter_check.sh: $unit's RestrictAddressFamilies= refuses $family, which imapkeep opened" >&2
     exit 1
   fi
-done
+done < <(grep '^AF_' "$work/calls" || true)
 echo "ok: $(wc -l <"$work/used") system calls and the socket families imapkeep used pass the filters of $unit"
