@@ -19,6 +19,9 @@ packages=(
   cyrus-common cyrus-admin sasl2-bin
   # packaging tests: man page lint (groff, lexgrog) and the zsh and fish completions
   groff-base man-db zsh fish
+  # .deb packages (scripts/package.sh: dpkg-shlibdeps, file) and their checks
+  # (systemd-analyze verify, strace under the units' system call filter)
+  dpkg-dev file systemd strace
 )
 cyrus_root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
 

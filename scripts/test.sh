@@ -2,9 +2,11 @@
 # The test command (README, .ci/run):
 #   sudo bash scripts/test.sh              # build/ : RelWithDebInfo, -Werror
 #   sudo bash scripts/test.sh --sanitize   # build-asan/ : ASan + UBSan, no -Werror
-# Installs missing Debian packages, builds, checks the installed library with
-# the README's example, then runs every ctest test with a throwaway Dovecot and
-# sshd on loopback (scripts/test-env). Exits non-zero on any failure.
+# Installs missing Debian packages, builds, builds the two .deb packages
+# (scripts/package.sh), installs them and checks the installed tool (a backup)
+# and library (the README's example), then runs every ctest test with a
+# throwaway Dovecot, Cyrus and sshd on loopback (scripts/test-env). Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -50,15 +52,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The installed package needs the same sanitizer flags to link, which a
-# consumer project doesn't have: checked in the plain build only.
+# The packages are built from the plain build only: the -dev package would
+# need the sanitizer flags to link, which a consumer project doesn't have.
 if [ "$sanitize" = OFF ]; then
-  step "installed library: tests/install example against Dovecot"
+  step "packages: build, install, and run the installed tool and library"
+  # scripts/package.sh reuses $build (already built: it only runs cpack).
+  bash scripts/package.sh "$build" >"$work/debs"
+  mapfile -t debs <"$work/debs"
+  printf '%s\n' "${debs[@]}"
+  [ "${#debs[@]}" = 2 ] || { echo "scripts/package.sh made ${#debs[@]} packages, not 2" >&2; exit 1; }
+  # --reinstall: a package of the same version from an earlier run is replaced.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "${debs[@]}" >"$work/apt.log" 2>&1 ||
+    { cat "$work/apt.log" >&2; exit 1; }
+  bash tests/packaging/package_contents.sh
   # A Dovecot of its own, so that the integration tests start from empty mailboxes.
   bash scripts/test-env/up.sh "$work/example.env"
   bash scripts/test-env/seed.sh "$work/example.env" user1 3
-  bash scripts/test-env/example.sh "$build" "$work/example.env" 3 >"$work/example.out"
-  echo "example printed $(grep -c '^Message ' "$work/example.out") messages"
+  bash tests/packaging/installed_backup.sh "$work/example.env" 3
+  bash scripts/test-env/example.sh "$work/example.env" 3 >"$work/example.out"
+  echo "the example, built against libimapkeep-dev with CMake and with pkg-config, printed $(grep -c '^Message ' "$work/example.out") messages"
   bash scripts/test-env/down.sh "$work/example.env"
 fi
 
