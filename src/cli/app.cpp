@@ -181,9 +181,14 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_flag("--json", o.json, "Print the report as JSON");
     add_verbosity(*export_, o);
 
+    auto* doctor = app.add_subcommand("doctor", "Check the config, each account's connection and the store; "
+                                                "one OK/WARN/FAIL line each, with a hint");
+    add_config_option(*doctor, o);
+    doctor->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
+
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
-               << "\" (commands: backup, status, verify, restore, export; see imapkeep --help)\n";
+               << "\" (commands: backup, status, verify, restore, export, init, doctor; see imapkeep --help)\n";
         return kExitUsage;
     }
     try {
@@ -200,9 +205,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     }
 
     if (app.get_subcommands().empty()) {
-        io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export)\n";
+        io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor)\n";
         return kExitUsage;
     }
+    if (doctor->parsed()) return run_doctor(o.config.empty() ? default_config_path() : o.config, o.accounts, io);
     if (export_->parsed() && !o.url.empty()) {
         // A one-shot archive needs no config file.
         ::umask(077);
