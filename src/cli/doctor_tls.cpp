@@ -4,6 +4,7 @@
 // give (tls_verify, ca_file, tls_fingerprint), as transport/tls.cpp decides.
 // The real connection (the login check) still goes through wrap_tls.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -136,7 +137,10 @@ void start_tls_in_plain_text(imap::Client& client) {
     if (!done.ok()) throw std::runtime_error("STARTTLS refused: " + done.status + " " + done.text);
 }
 
+// The TCP stream polls a non-blocking socket; OpenSSL here reads it directly,
+// blocking, bounded by the socket's own timeouts.
 void set_socket_timeouts(int fd, std::chrono::milliseconds timeout) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
     tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
