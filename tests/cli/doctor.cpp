@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <map>
 
 #include "cli/cli_fixture.hpp"
 #include "cli/lock.hpp"
@@ -284,4 +286,38 @@ TEST_CASE("doctor --help is doctor's", "[doctor]") {
     CHECK(r.code == 0);
     CHECK(contains(r.out, "--account"));
     CHECK_FALSE(contains(r.out, "--dry-run"));
+}
+
+namespace {
+
+// Every path under `dir` with its size and mtime: what "writes nothing" means.
+std::map<std::string, std::pair<std::uintmax_t, std::filesystem::file_time_type>> listing(
+    const std::string& dir) {
+    std::map<std::string, std::pair<std::uintmax_t, std::filesystem::file_time_type>> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        out[e.path().string()] = {e.is_regular_file() ? e.file_size() : 0, e.last_write_time()};
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "doctor on a real store: schema version, a backup that died is 'interrupted', nothing written",
+    "[doctor]") {
+    cli_test::CliFixture fx;
+    {
+        StoreLock lock(fx.store);
+        auto catalog = imapkeep::store::open_sqlite_catalog(fx.store + "/catalog.sqlite");
+        catalog->begin_run("backup", 1767225600);  // and never finished: killed
+    }
+    const auto before = listing(fx.store);
+    auto r = fx.run({"doctor", "--config", fx.config, "--account", "work"});
+    INFO(r.out << r.err);
+    CHECK(contains(r.out, "OK   store: catalog         opens read-only, schema version " +
+                              std::to_string(imapkeep::store::catalog_schema_version())));
+    CHECK(contains(
+        r.out,
+        "WARN store: lock            free; the last backup (started 2026-01-01T00:00:00Z) was "
+        "interrupted -- hint: run imapkeep backup"));
+    CHECK(listing(fx.store) == before);
 }

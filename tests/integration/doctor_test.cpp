@@ -178,3 +178,42 @@ TEST_CASE("doctor: a held lock is a WARN naming the holder; exit stays 0",
     r = d.doctor();
     CHECK(contains(r.out, "OK   store: lock            free"));
 }
+
+TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wrong key FAILs ssh",
+          "[integration][doctor]") {
+    if (!test_env_has({"IMAPKEEP_TEST_SSH_PORT", "IMAPKEEP_TEST_SSH_IMAP_COMMAND"},
+                      "the test sshd"))
+        return;
+    DoctorDir d;
+    const std::string empty_known_hosts = d.store() + ".known_hosts";
+    std::ofstream(empty_known_hosts).close();
+    struct Row {
+        std::string identity, known_hosts;
+        int code;
+        std::string line;
+    };
+    const Row rows[] = {
+        {env("IMAPKEEP_TEST_SSH_KEY").value_or(""),
+         env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS").value_or(""), 0, "OK   d: ssh "},
+        {env("IMAPKEEP_TEST_SSH_KEY").value_or(""), empty_known_hosts, 1,
+         "FAIL d: ssh                 host key: "},
+        {env("IMAPKEEP_TEST_SSH_WRONG_KEY").value_or(""),
+         env("IMAPKEEP_TEST_SSH_KNOWN_HOSTS").value_or(""), 1,
+         "FAIL d: ssh                 authentication: "},
+    };
+    for (const auto& row : rows) {
+        d.write("[account.ssh]\nhost = \"127.0.0.1\"\nport = " +
+                env("IMAPKEEP_TEST_SSH_PORT").value_or("22") + "\nuser = \"" +
+                env("IMAPKEEP_TEST_SSH_USER").value_or("") + "\"\nidentity = \"" + row.identity +
+                "\"\nknown_hosts = \"" + row.known_hosts + "\"\ncommand = \"" +
+                env("IMAPKEEP_TEST_SSH_IMAP_COMMAND").value_or("") + "\"");
+        auto r = d.doctor();
+        INFO(r.out << r.err);
+        CHECK(r.code == row.code);
+        CHECK(contains(r.out, row.line));
+        if (row.code == 0)
+            CHECK(contains(r.out, "OK   d: sync path           QRESYNC"));
+        else
+            CHECK_FALSE(contains(r.out, "d: login"));
+    }
+}
