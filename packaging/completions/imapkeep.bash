@@ -110,7 +110,7 @@ _imapkeep() {
     verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;
     restore) options="--help --config --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
     export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
-    init) options="--help --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
+    init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
     doctor) options="--help --config --account" ;;
     *) return ;;
     esac

@@ -58,10 +58,10 @@ complete -c imapkeep -n $none -l config -r -F -d 'Config file'
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
-set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
-complete -c imapkeep -n $reads -l account -x -a '(__imapkeep_accounts)' -d Account
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
 
 # All but status.
 set -l talkative "__fish_seen_subcommand_from backup verify restore export"

@@ -210,6 +210,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* init = app.add_subcommand("init", "Write a config for one account: asks on a terminal (or takes the flags), "
                                             "shows the server's mailboxes, offers the hourly timer");
+    add_config_option(*init, o);  // the file to write, as --output
     add_init_options(*init, o);
 
     auto* doctor = app.add_subcommand("doctor", "Check the config, each account's connection and the store; "

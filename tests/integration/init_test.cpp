@@ -33,7 +33,9 @@ struct InitDir {
     }
     ~InitDir() { std::filesystem::remove_all(dir); }
 
-    std::vector<std::string> flags(const std::string& password_command) const {
+    // `path_option`: --output, or --config (the same for init).
+    std::vector<std::string> flags(const std::string& password_command,
+                                   const std::string& path_option = "--output") const {
         return {"init",
                 "--host",
                 "localhost",
@@ -67,7 +69,8 @@ TEST_CASE("init from a script writes a config that doctor and backup use as it i
     // The password reaches the command through the environment of the test,
     // never a command line.
     ::setenv("IMAPKEEP_INIT_TEST_PW", test_password(1).c_str(), 1);
-    auto r = run_imapkeep_binary(d.flags("printf '%s\\n' \"$IMAPKEEP_INIT_TEST_PW\""), d.dir);
+    auto r = run_imapkeep_binary(d.flags("printf '%s\\n' \"$IMAPKEEP_INIT_TEST_PW\"", "--config"),
+                                 d.dir);
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);
     CHECK(contains(r.out, "Connected to localhost as " + test_user(1)));
