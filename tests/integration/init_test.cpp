@@ -51,7 +51,7 @@ struct InitDir {
                 (dir / "store").string(),
                 "--name",
                 "mine",
-                "--output",
+                path_option,
                 config.string(),
                 "--no-timer"};
     }
