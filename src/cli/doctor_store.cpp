@@ -39,6 +39,12 @@ std::string existing_ancestor(const std::string& path) {
     return p.empty() ? "/" : p.string();
 }
 
+std::string octal_mode(mode_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
 CheckResult store_access(const std::string& store_path) {
     struct stat st {};
     if (::stat(store_path.c_str(), &st) != 0)
@@ -49,12 +55,7 @@ CheckResult store_access(const std::string& store_path) {
     if (auto exposed = exposure_warning("", store_path))
         return warn(kAccess, store_path + " is readable by other users (it holds mail)",
                     "chmod 700 " + store_path);
-    return ok(
-        kAccess, "writable by this user, private (mode " + [&] {
-            char mode[8];
-            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-            return std::string(mode);
-        }() + ")");
+    return ok(kAccess, "writable by this user, private (mode " + octal_mode(st.st_mode) + ")");
 }
 
 CheckResult free_space(const std::string& store_path) {
