@@ -68,18 +68,24 @@ void add_verbosity(CLI::App& sub, Options& o) {
 void add_init_options(CLI::App& sub, Options& o) {
     InitSettings& s = o.init.settings;
     sub.add_option("--host", s.host, "IMAP server host name");
-    sub.add_option("--port", s.port, "Port (default 993 with tls, 143 with starttls)")->check(CLI::Range(1, 65535));
+    sub.add_option("--port", s.port, "Port (default 993 with tls, 143 with starttls)")
+        ->check(CLI::Range(1, 65535));
     sub.add_option("--security", s.security, "tls (default), starttls, or none (loopback only)")
         ->check(CLI::IsMember({"tls", "starttls", "none"}));
     sub.add_option("--user", s.user, "Login name");
-    sub.add_option("--password-command", s.password_command, "Command printing the password (written to the config)");
-    sub.add_option("--password-file", s.password_file, "File holding the password (its path is written, not the password)")
+    sub.add_option("--password-command", s.password_command,
+                   "Command printing the password (written to the config)");
+    sub.add_option("--password-file", s.password_file,
+                   "File holding the password (its path is written, not the password)")
         ->type_name("FILE");
-    sub.add_option("--ca-file", s.ca_file, "Trust the CAs in this PEM file (default: the system's)")->type_name("FILE");
-    sub.add_option("--store", s.store, "Where the backup goes (default $XDG_DATA_HOME/imapkeep, else ~/.local/share/imapkeep)")
+    sub.add_option("--ca-file", s.ca_file, "Trust the CAs in this PEM file (default: the system's)")
+        ->type_name("FILE");
+    sub.add_option("--store", s.store,
+                   "Where the backup goes (default $XDG_DATA_HOME/imapkeep, else ~/.local/share/imapkeep)")
         ->type_name("PATH");
     sub.add_option("--name", s.name, "Account name (default: from the user name)");
-    sub.add_option("--output", o.init.output, "Config file to write (default: the --config default)")->type_name("FILE");
+    sub.add_option("--output", o.init.output, "Config file to write (default: the --config default)")
+        ->type_name("FILE");
     sub.add_flag("--force", o.init.force, "Replace an existing config file");
     auto* timer = sub.add_flag("--timer", o.timer, "Enable the systemd user timer without asking");
     auto* no_timer = sub.add_flag("--no-timer", o.no_timer, "Neither ask about nor print the timer");
@@ -237,7 +243,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     }
 
     if (app.get_subcommands().empty()) {
-        io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor)\n";
+        io.err << app.help()
+               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor)\n";
         return kExitUsage;
     }
     if (init->parsed()) {
@@ -247,7 +254,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         o.init.interactive = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
         return run_init(o.init, io);
     }
-    if (doctor->parsed()) return run_doctor(o.config.empty() ? default_config_path() : o.config, o.accounts, io);
+    if (doctor->parsed())
+        return run_doctor(o.config.empty() ? default_config_path() : o.config, o.accounts, io);
     if (export_->parsed() && !o.url.empty()) {
         // A one-shot archive needs no config file.
         ::umask(077);
