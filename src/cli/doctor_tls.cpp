@@ -182,7 +182,7 @@ TlsFacts probe_tls(const imap::ConnectOptions& options) {
 CheckResult tls_check(const std::string& name, const TlsFacts& f) {
     if (!f.handshake_error.empty())
         return fail(name, "no TLS handshake: " + f.handshake_error,
-                    "check port and tls (implicit on 993, starttls on 143) and tls_min_version");
+                    "check port and tls (implicit on 993, starttls on 143)");
     const std::string cert = f.protocol + ", " + f.subject + " issued by " + f.issuer;
     const std::int64_t days = f.seconds_left / 86400;
     if (f.pinned && !f.pin_matched)

@@ -217,3 +217,17 @@ TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wron
             CHECK_FALSE(contains(r.out, "d: login"));
     }
 }
+
+TEST_CASE("doctor against Dovecot: implicit TLS to the plain port FAILs the handshake",
+          "[integration][doctor]") {
+    if (!have_dovecot_env()) return;
+    DoctorDir d;
+    d.write("host = \"localhost\"\nport = " + env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") +
+            "\nca_file = \"" + env("IMAPKEEP_TEST_CA_FILE").value_or("") +
+            "\"\npassword_file = \"" + d.password_file() + "\"");
+    auto r = d.doctor();
+    INFO(r.out << r.err);
+    CHECK(r.code == 1);
+    CHECK(contains(r.out, "FAIL d: tls                 no TLS handshake: "));
+    CHECK(contains(r.out, "-- hint: check port and tls (implicit on 993, starttls on 143)"));
+}
