@@ -100,9 +100,12 @@ void offer_timer(const InitArgs& args, const std::string& config_path, Asker& as
         io.out << "Enabled " << unit << " (systemctl --user list-timers shows its next run).\n";
         return;
     }
+    // "enable" may work where "--now" cannot reach a user manager: say how
+    // to undo it, so that cron and the timer do not both run.
     io.out << "systemctl failed (exit " << rc
            << "); to back up every hour from cron instead (crontab -e):\n  "
-           << cron_line(config_path) << "\n";
+           << cron_line(config_path) << "\n  (and systemctl --user disable " << unit
+           << " if it got enabled)\n";
 }
 
 // The text as the loader reads it: what init writes must load.
