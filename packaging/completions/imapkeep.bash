@@ -48,7 +48,7 @@ _imapkeep_account_names() {
 
 _imapkeep() {
     local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
-    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file --ca-file"
+    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file --ca-file --host --port --security --user --store --name"
     # "--format=" split at the "=" by bash: complete the value of --format.
     if [[ $cur == = ]]; then
         cur=
@@ -63,6 +63,19 @@ _imapkeep() {
         ;;
     --format)
         mapfile -t COMPREPLY < <(compgen -W "mbox maildir eml" -- "$cur")
+        return
+        ;;
+    --security)
+        mapfile -t COMPREPLY < <(compgen -W "tls starttls none" -- "$cur")
+        return
+        ;;
+    --store)
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+        return
+        ;;
+    --host | --port | --user | --name)
+        COMPREPLY=()
         return
         ;;
     --config | --output | --password-file | --ca-file)
@@ -97,10 +110,12 @@ _imapkeep() {
     verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;
     restore) options="--help --config --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
     export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
+    init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
+    doctor) options="--help --config --account" ;;
     *) return ;;
     esac
     if [[ -z $command && $cur != -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor" -- "$cur")
     else
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     fi

@@ -40,7 +40,7 @@ function __imapkeep_accounts
         }' $file 2>/dev/null
 end
 
-set -l commands backup status verify restore export
+set -l commands backup status verify restore export init doctor
 complete -c imapkeep -f
 
 # Before a command.
@@ -50,21 +50,24 @@ complete -c imapkeep -n $none -a status -d 'Messages, bytes, last sync, sync pat
 complete -c imapkeep -n $none -a verify -d 'Re-hash every stored file against the catalog'
 complete -c imapkeep -n $none -a restore -d 'APPEND backed-up mail to an account'
 complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archive'
+complete -c imapkeep -n $none -a init -d 'Write a config for one account, offer the timer'
+complete -c imapkeep -n $none -a doctor -d 'Check the config, connections and store'
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
-complete -c imapkeep -n $any -l config -r -F -d 'Config file'
-complete -c imapkeep -n $any -l account -x -a '(__imapkeep_accounts)' -d Account
+complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
 
 # All but status.
 set -l talkative "__fish_seen_subcommand_from backup verify restore export"
 complete -c imapkeep -n $talkative -s q -l quiet -d 'Print nothing when all is well'
 complete -c imapkeep -n $talkative -s v -l verbose -d 'One line per mailbox; -vv also the IMAP conversation'
-complete -c imapkeep -n $any -l json -d 'Print as JSON'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export" -l json -d 'Print as JSON'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup restore export" -l mailbox -x -d 'Only mailboxes matching this pattern'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup restore" -l dry-run -d 'Change nothing'
 complete -c imapkeep -n "__fish_seen_subcommand_from restore export" -l at -x -d 'The state at this time (YYYY-MM-DD or ISO 8601)'
@@ -82,3 +85,18 @@ complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-command
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l password-file -r -F -d 'With --url: file holding the password'
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l ca-file -r -F -d 'With --url: trust the CAs in this PEM file'
 complete -c imapkeep -n "__fish_seen_subcommand_from export" -l plaintext -d 'With an imap:// URL: no TLS at all'
+
+set -l init "__fish_seen_subcommand_from init"
+complete -c imapkeep -n $init -l host -x -d 'IMAP server host name'
+complete -c imapkeep -n $init -l port -x -d 'Port (993 with tls, 143 with starttls)'
+complete -c imapkeep -n $init -l security -x -a 'tls starttls none' -d 'TLS from the start, STARTTLS, or none (loopback)'
+complete -c imapkeep -n $init -l user -x -d 'Login name'
+complete -c imapkeep -n $init -l password-command -x -d 'Command printing the password'
+complete -c imapkeep -n $init -l password-file -r -F -d 'File holding the password'
+complete -c imapkeep -n $init -l ca-file -r -F -d 'Trust the CAs in this PEM file'
+complete -c imapkeep -n $init -l store -x -a '(__fish_complete_directories)' -d 'Where the backup goes'
+complete -c imapkeep -n $init -l name -x -d 'Account name'
+complete -c imapkeep -n $init -l output -r -F -d 'Config file to write'
+complete -c imapkeep -n $init -l force -d 'Replace an existing config file'
+complete -c imapkeep -n $init -l timer -d 'Enable the systemd user timer'
+complete -c imapkeep -n $init -l no-timer -d 'Neither ask about nor print the timer'

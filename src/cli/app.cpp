@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/archive_commands.hpp"
+#include "cli/cmd_init.hpp"
 
 #include "cli/exit_codes.hpp"
 #include "cli/permissions.hpp"
@@ -19,6 +20,9 @@
 #include <string_view>
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
 
 #ifndef IMAPKEEP_VERSION
 #define IMAPKEEP_VERSION "unknown"
@@ -42,6 +46,8 @@ struct Options {
     // restore / export (issue 4)
     std::string to, prefix, at, format, output, url, password_command, password_file, ca_file;
     bool plaintext = false;
+    InitArgs init;
+    bool timer = false, no_timer = false;
 };
 
 void add_config_option(CLI::App& sub, Options& o) {
@@ -57,6 +63,33 @@ void add_verbosity(CLI::App& sub, Options& o) {
                            "One line per mailbox; -vv also prints the IMAP conversation on stderr "
                            "(passwords, tokens and SASL exchanges redacted)");
     q->excludes(v);
+}
+
+void add_init_options(CLI::App& sub, Options& o) {
+    InitSettings& s = o.init.settings;
+    sub.add_option("--host", s.host, "IMAP server host name");
+    sub.add_option("--port", s.port, "Port (default 993 with tls, 143 with starttls)")
+        ->check(CLI::Range(1, 65535));
+    sub.add_option("--security", s.security, "tls (default), starttls, or none (loopback only)")
+        ->check(CLI::IsMember({"tls", "starttls", "none"}));
+    sub.add_option("--user", s.user, "Login name");
+    sub.add_option("--password-command", s.password_command,
+                   "Command printing the password (written to the config)");
+    sub.add_option("--password-file", s.password_file,
+                   "File holding the password (its path is written, not the password)")
+        ->type_name("FILE");
+    sub.add_option("--ca-file", s.ca_file, "Trust the CAs in this PEM file (default: the system's)")
+        ->type_name("FILE");
+    sub.add_option("--store", s.store,
+                   "Where the backup goes (default $XDG_DATA_HOME/imapkeep, else ~/.local/share/imapkeep)")
+        ->type_name("PATH");
+    sub.add_option("--name", s.name, "Account name (default: from the user name)");
+    sub.add_option("--output", o.init.output, "Config file to write (default: the --config default)")
+        ->type_name("FILE");
+    sub.add_flag("--force", o.init.force, "Replace an existing config file");
+    auto* timer = sub.add_flag("--timer", o.timer, "Enable the systemd user timer without asking");
+    auto* no_timer = sub.add_flag("--no-timer", o.no_timer, "Neither ask about nor print the timer");
+    timer->excludes(no_timer);
 }
 
 // The first word that is neither an option nor the value of the global
@@ -181,9 +214,19 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_flag("--json", o.json, "Print the report as JSON");
     add_verbosity(*export_, o);
 
+    auto* init = app.add_subcommand("init", "Write a config for one account: asks on a terminal (or takes the flags), "
+                                            "shows the server's mailboxes, offers the hourly timer");
+    add_config_option(*init, o);  // the file to write, as --output
+    add_init_options(*init, o);
+
+    auto* doctor = app.add_subcommand("doctor", "Check the config, each account's connection and the store; "
+                                                "one OK/WARN/FAIL line each, with a hint");
+    add_config_option(*doctor, o);
+    doctor->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
+
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
-               << "\" (commands: backup, status, verify, restore, export; see imapkeep --help)\n";
+               << "\" (commands: backup, status, verify, restore, export, init, doctor; see imapkeep --help)\n";
         return kExitUsage;
     }
     try {
@@ -200,9 +243,19 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     }
 
     if (app.get_subcommands().empty()) {
-        io.err << app.help() << "\nimapkeep: a command is required (backup, status, verify, restore, export)\n";
+        io.err << app.help()
+               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor)\n";
         return kExitUsage;
     }
+    if (init->parsed()) {
+        if (o.timer || o.no_timer) o.init.timer = o.timer;
+        if (o.init.output.empty()) o.init.output = o.config;
+        o.init.in = &std::cin;
+        o.init.interactive = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
+        return run_init(o.init, io);
+    }
+    if (doctor->parsed())
+        return run_doctor(o.config.empty() ? default_config_path() : o.config, o.accounts, io);
     if (export_->parsed() && !o.url.empty()) {
         // A one-shot archive needs no config file.
         ::umask(077);

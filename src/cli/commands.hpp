@@ -53,6 +53,9 @@ inline constexpr const char* kStopAfterEnv = "IMAPKEEP_TEST_STOP_AFTER";
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io);
 int run_status(const Config& config, const std::vector<std::string>& accounts, bool json, Io& io);
 int run_verify(const Config& config, const VerifyArgs& args, Io& io);
+// imapkeep doctor (cmd_doctor.cpp, doctor.hpp): loads the config itself, so a
+// broken one is a FAIL line, not a usage error.
+int run_doctor(const std::string& config_path, const std::vector<std::string>& accounts, Io& io);
 
 // Resolves --account names against the config; unknown names -> ConfigError
 // listing the configured ones.

@@ -50,7 +50,7 @@ TEST_CASE("parse errors start with 'imapkeep:' and name an unknown command", "[a
         const char* err_has;
     } cases[] = {
         {{"frobnicate"}, "imapkeep: unknown command \"frobnicate\""},
-        {{"init", "--help"}, "imapkeep: unknown command \"init\""},
+        {{"setup", "--help"}, "imapkeep: unknown command \"setup\""},
         {{"bakup", "--config", "x"}, "imapkeep: unknown command \"bakup\""},
         {{"backup", "--bogus"}, "imapkeep: "},
         {{"backup", "-q", "-v"}, "imapkeep: "},
