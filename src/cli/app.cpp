@@ -167,7 +167,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_option("--account", o.account, "Account to export from the store")->type_name("NAME");
     export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
     export_->add_option("--format", o.format, "Archive format")->check(CLI::IsMember({"mbox", "maildir", "eml"}))->required();
-    export_->add_option("--output", o.output, "Where to write the archive")->type_name("PATH")->required();
+    export_->add_option("--output", o.output, "Where to write the archive: a directory, or one mbox file when --format mbox covers one mailbox")->type_name("PATH")->required();
     export_->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
         ->type_name("PATTERN");
     export_->add_option("--at", o.at, "Export the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
