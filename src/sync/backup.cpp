@@ -199,12 +199,18 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
 // The mailboxes of one run, handed out to parallel workers one at a time.
 class MailboxQueue {
   public:
-    explicit MailboxQueue(const std::vector<Listed>& selected)
-        : m_selected(selected), m_results(selected.size()) {}
+    MailboxQueue(const std::vector<Listed>& selected, const AccountRun& run)
+        : m_selected(selected), m_results(selected.size()), m_run(run) {}
 
-    // The next mailbox to sync, or nullopt when all are taken or the run stops.
+    // The next mailbox to sync, or nullopt when all are taken or the run stops
+    // (a stop request is a boundary between mailboxes).
     std::optional<std::size_t> take() {
         std::lock_guard lock(m_mutex);
+        try {
+            m_run.stop_if_asked();
+        } catch (const StopRequested&) {
+            if (!m_stop) m_stop = std::current_exception();
+        }
         if (m_next >= m_selected.size() || m_stop) return std::nullopt;
         return m_next++;
     }
@@ -220,6 +226,7 @@ class MailboxQueue {
   private:
     const std::vector<Listed>& m_selected;
     std::vector<MailboxReport> m_results;
+    const AccountRun& m_run;
     std::mutex m_mutex;
     std::size_t m_next = 0;
     std::exception_ptr m_stop;
@@ -351,7 +358,7 @@ std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
 std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
                                        store::Catalog& catalog, store::MessageStore& messages,
                                        const std::vector<Listed>& work) {
-    MailboxQueue queue(work);
+    MailboxQueue queue(work, run);
     int workers = std::clamp(run.account.connections, 1, 16);
     if (run.options.catalog_path.empty()) workers = 1;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));

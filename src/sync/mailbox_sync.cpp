@@ -64,6 +64,11 @@ const char* path_name(SyncPath path) {
 void AccountRun::step() {
     auto n = ++steps;
     if (options.stop_after_steps != 0 && n >= options.stop_after_steps) throw StopRequested{};
+    stop_if_asked();
+}
+
+void AccountRun::stop_if_asked() const {
+    if (options.stop && options.stop->load()) throw StopRequested{};
 }
 
 MailboxSync::MailboxSync(AccountRun& run, imap::Client& client, store::Catalog& catalog,

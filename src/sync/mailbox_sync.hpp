@@ -50,15 +50,20 @@ struct AccountRun {
     // workers never pick the same free folder (one folder per live mailbox).
     std::mutex folders;
 
-    // Counts one durable step; the test hook stops the run after N of them.
+    // Counts one durable step; the test hook stops the run after N of them,
+    // and a raised BackupOptions::stop at the first one (throws StopRequested).
     void step();
+    // Throws StopRequested when BackupOptions::stop is raised.
+    void stop_if_asked() const;
 
     // One durable step: `body` changes files and catalog rows; then the file
     // renames are made durable, the catalog transaction commits, and the step
-    // counts. Any exception rolls the catalog back (files are found again by
+    // counts, with the `saved` messages it made durable (Progress::messages_saved).
+    // Any exception rolls the catalog back (files are found again by
     // MessageStore::locate on the next run).
     template <class Body>
-    void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body) {
+    void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body,
+                      std::uint64_t saved = 0) {
         catalog.begin();
         try {
             body();
@@ -68,6 +73,7 @@ struct AccountRun {
             catalog.rollback();
             throw;
         }
+        if (saved != 0 && options.progress) options.progress->messages_saved += saved;
         step();
     }
 };

@@ -277,7 +277,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         for (const auto& m : rows) m_catalog.add_message(m);
         record.uidnext = std::max(record.uidnext, state.limit(last + 1));
         m_catalog.save_mailbox(record);
-    });
+    }, rows.size());
     m_report.new_messages += rows.size();
 }
 

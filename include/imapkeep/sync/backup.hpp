@@ -29,8 +29,12 @@ struct AccountConfig {
     std::string sync_path;
 };
 
+// Counters the engine bumps as it goes, read by another thread (the progress
+// bar). messages_done/bytes_done count bodies received; messages_saved counts
+// messages made durable by a catalog commit (what an interrupted run keeps).
 struct Progress {
     std::atomic<std::uint64_t> messages_done{0};
+    std::atomic<std::uint64_t> messages_saved{0};
     std::atomic<std::uint64_t> messages_total{0};
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<std::uint64_t> bytes_total{0};
@@ -43,6 +47,10 @@ struct BackupOptions {
     std::string catalog_path;                 // each worker thread opens its own connection
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
+    // Set (e.g. by a SIGINT handler) to stop the run: the engine checks it at
+    // its durable boundaries (after each catalog commit, before each mailbox)
+    // and then throws StopRequested; never in the middle of a write+commit.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
@@ -77,7 +85,8 @@ struct AccountReport {
     std::vector<std::string> unmatched_patterns;
 };
 
-// Thrown (only) by the stop_after_steps hook.
+// Thrown by the stop_after_steps hook and when BackupOptions::stop is set; the
+// store is then consistent (the next run resumes).
 struct StopRequested {};
 
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
