@@ -53,11 +53,13 @@ complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archi
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
+complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to this file'
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $any -l config -r -F -d 'Config file'
+complete -c imapkeep -n $any -l log-file -r -F -d 'Append a line per event to this file'
 complete -c imapkeep -n $any -l account -x -a '(__imapkeep_accounts)' -d Account
 
 # All but status.
