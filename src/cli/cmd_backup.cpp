@@ -189,6 +189,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     std::unique_ptr<ProgressBar> bar;
     if (io.err_is_terminal && !args.json && args.verbosity != Verbosity::Quiet)
         bar = std::make_unique<ProgressBar>(progress, io.err, terminal_width(2));
+    // Only a bar shows totals: without LIST-STATUS they cost a STATUS per mailbox.
+    options.status_for_totals = bar != nullptr;
 
     std::vector<sync::AccountReport> reports;
     const AccountRun account_run{services, *catalog, *messages, options};

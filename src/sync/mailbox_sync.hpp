@@ -46,9 +46,18 @@ struct AccountRun {
     store::Id account_id = 0;
     SyncPath best_path = SyncPath::Plain;
     std::atomic<std::uint64_t> steps{0};
+    std::mutex expected_mutex;
+    std::map<std::string, std::uint64_t> expected;
     // Held while a folder is chosen and its mailbox record saved, so two
     // workers never pick the same free folder (one folder per live mailbox).
     std::mutex folders;
+
+    // Progress totals: each mailbox's estimate of new messages (already in
+    // Progress::messages_total) until its real count replaces it.
+    void expect(const std::string& mailbox, std::uint64_t messages);
+    // The real count of `mailbox` replaces its estimate (once; later counts of
+    // the same mailbox add up). counted(name, 0, 0) when a sync ends.
+    void counted(const std::string& mailbox, std::uint64_t messages, std::uint64_t bytes);
 
     // Counts one durable step; the test hook stops the run after N of them,
     // and a raised BackupOptions::stop at the first one (throws StopRequested).

@@ -86,3 +86,78 @@ TEST_CASE("messages_saved counts only committed messages", "[sync][stop]") {
     REQUIRE(report_ok(backup_with(f, &again, nullptr)));
     CHECK(again.messages_saved == 0);
 }
+
+namespace {
+
+struct TotalsCase {
+    const char* name;
+    bool list_status;
+    bool status_for_totals;
+    bool expect_up_front;  // the whole total is known before the first body
+};
+
+const TotalsCase kTotals[] = {
+    {"LIST-STATUS", true, false, true},
+    {"STATUS per mailbox without LIST-STATUS", false, true, true},
+    {"neither: counted as each mailbox starts", false, false, false},
+};
+
+// messages_total when the first body FETCH of the run is sent.
+std::uint64_t total_at_first_fetch(ModelFixture& f, const TotalsCase& c, sync::Progress& progress) {
+    std::optional<std::uint64_t> seen;
+    f.server.on_command = [&](const ModelCommand& cmd) {
+        if (!seen && body_fetch(cmd)) seen = progress.messages_total.load();
+    };
+    sync::BackupOptions options;
+    options.catalog_path = (f.store.root / "catalog.sqlite").string();
+    options.progress = &progress;
+    options.status_for_totals = c.status_for_totals;
+    auto report = sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    f.server.on_command = nullptr;
+    return seen.value_or(0);
+}
+
+}  // namespace
+
+TEST_CASE("progress totals come from LIST-STATUS/STATUS before any mailbox is synced", "[sync][progress]") {
+    for (const auto& c : kTotals) {
+        DYNAMIC_SECTION(c.name) {
+            ModelFixture f;
+            f.account.connections = 1;
+            if (!c.list_status) {
+                auto caps = f.server.capabilities();
+                caps.erase("LIST-STATUS");
+                f.server.set_capabilities(caps);
+            }
+            f.server.add_mailbox("A");
+            f.server.add_mailbox("B");
+            for (int i = 1; i <= 30; ++i) f.server.append("A", message("a" + std::to_string(i)));
+            for (int i = 1; i <= 12; ++i) f.server.append("B", message("b" + std::to_string(i)));
+
+            sync::Progress first;
+            const auto up_front = total_at_first_fetch(f, c, first);
+            if (c.expect_up_front)
+                CHECK(up_front == 42);
+            else
+                CHECK(up_front == 30);  // only A's, counted as A starts
+            CHECK(first.messages_total == 42);
+            CHECK(first.messages_done == 42);
+            CHECK(first.bytes_total == first.bytes_done);
+            CHECK(first.mailboxes_uncounted == 0);
+
+            // Known mailboxes: the UIDNEXT gap (new mail), not MESSAGES; an
+            // expunge since does not count.
+            for (int i = 31; i <= 35; ++i) f.server.append("A", message("a" + std::to_string(i)));
+            f.server.append("B", message("b13"));
+            f.server.expunge("B", 2);
+            sync::Progress second;
+            const auto estimate = total_at_first_fetch(f, c, second);
+            CHECK(estimate == (c.expect_up_front ? 6u : 5u));
+            CHECK(second.messages_total == 6);
+            CHECK(second.messages_done == 6);
+            CHECK(second.mailboxes_uncounted == 0);
+        }
+    }
+}

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,32 @@ struct AccountConfig {
 // Counters the engine bumps as it goes, read by another thread (the progress
 // bar). messages_done/bytes_done count bodies received; messages_saved counts
 // messages made durable by a catalog commit (what an interrupted run keeps).
+// messages_total starts as an estimate from LIST-STATUS/STATUS taken before
+// any mailbox is synced (MESSAGES for a new mailbox; the UIDNEXT gap, capped
+// by MESSAGES, for a known one) and is corrected as each mailbox's real count
+// is known: it may go down or up. bytes_total is whole only once
+// mailboxes_uncounted is 0.
 struct Progress {
     std::atomic<std::uint64_t> messages_done{0};
     std::atomic<std::uint64_t> messages_saved{0};
     std::atomic<std::uint64_t> messages_total{0};
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<std::uint64_t> bytes_total{0};
+    std::atomic<std::uint64_t> mailboxes_uncounted{0};
+
+    // "work/INBOX": the mailbox being synced (the last one started).
+    void set_current(std::string label) {
+        std::lock_guard lock(m_current_mutex);
+        m_current = std::move(label);
+    }
+    std::string current() const {
+        std::lock_guard lock(m_current_mutex);
+        return m_current;
+    }
+
+private:
+    mutable std::mutex m_current_mutex;
+    std::string m_current;
 };
 
 struct BackupOptions {
@@ -51,6 +72,9 @@ struct BackupOptions {
     // its durable boundaries (after each catalog commit, before each mailbox)
     // and then throws StopRequested; never in the middle of a write+commit.
     const std::atomic<bool>* stop = nullptr;
+    // Progress totals for a server without LIST-STATUS: one STATUS per
+    // mailbox before the sync (only worth it when a progress bar shows them).
+    bool status_for_totals = false;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
