@@ -1,13 +1,13 @@
 #include "cli/log.hpp"
 
+#include <fcntl.h>
+#include <syslog.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-
-#include <fcntl.h>
-#include <syslog.h>
-#include <unistd.h>
 
 namespace imapkeep::cli {
 
@@ -49,18 +49,26 @@ std::string escaped(std::string_view s, bool quote_marks) {
             continue;
         }
         switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\\': out += "\\\\"; break;
-        case '"':
-            out += quote_marks ? "\\\"" : "\"";
-            break;
-        default:
-            if (c < 0x20 || c == 0x7F)
-                append_hex(out, c);
-            else
-                out += static_cast<char>(c);
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '"':
+                out += quote_marks ? "\\\"" : "\"";
+                break;
+            default:
+                if (c < 0x20 || c == 0x7F)
+                    append_hex(out, c);
+                else
+                    out += static_cast<char>(c);
         }
         ++i;
     }
@@ -81,9 +89,12 @@ std::string iso8601_millis(std::chrono::system_clock::time_point when) {
 
 int syslog_priority(LogLevel level) {
     switch (level) {
-    case LogLevel::Info: return LOG_INFO;
-    case LogLevel::Warning: return LOG_WARNING;
-    case LogLevel::Error: return LOG_ERR;
+        case LogLevel::Info:
+            return LOG_INFO;
+        case LogLevel::Warning:
+            return LOG_WARNING;
+        case LogLevel::Error:
+            return LOG_ERR;
     }
     return LOG_INFO;
 }
@@ -92,9 +103,12 @@ int syslog_priority(LogLevel level) {
 
 const char* log_level_name(LogLevel level) {
     switch (level) {
-    case LogLevel::Info: return "info";
-    case LogLevel::Warning: return "warning";
-    case LogLevel::Error: return "error";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Warning:
+            return "warning";
+        case LogLevel::Error:
+            return "error";
     }
     return "info";
 }
@@ -128,7 +142,8 @@ Logger::~Logger() {
 
 void Logger::open_file(const std::string& path) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-    if (fd < 0) throw std::runtime_error(path + ": cannot open the log file: " + std::strerror(errno));
+    if (fd < 0)
+        throw std::runtime_error(path + ": cannot open the log file: " + std::strerror(errno));
     if (m_fd >= 0) ::close(m_fd);
     m_fd = fd;
 }
@@ -138,7 +153,8 @@ void Logger::use_syslog() {
     m_syslog = true;
 }
 
-void Logger::log(LogLevel level, std::string_view account, std::string_view mailbox, std::string_view message) {
+void Logger::log(LogLevel level, std::string_view account, std::string_view mailbox,
+                 std::string_view message) {
     if (!active()) return;
     const auto now = std::chrono::system_clock::now();
     std::lock_guard lock(m_mutex);

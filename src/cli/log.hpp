@@ -44,7 +44,7 @@ std::string format_log_line(std::chrono::system_clock::time_point when, LogLevel
 bool syslog_wanted(std::string_view mode, bool err_is_terminal);
 
 class Logger {
-public:
+  public:
     Logger() = default;  // logs nowhere until open_file / use_syslog
     ~Logger();
     Logger(const Logger&) = delete;
@@ -57,12 +57,13 @@ public:
     void use_syslog();
     bool active() const { return m_fd >= 0 || m_syslog; }
 
-    void log(LogLevel level, std::string_view account, std::string_view mailbox, std::string_view message);
+    void log(LogLevel level, std::string_view account, std::string_view mailbox,
+             std::string_view message);
     void info(std::string_view account, std::string_view mailbox, std::string_view message) {
         log(LogLevel::Info, account, mailbox, message);
     }
 
-private:
+  private:
     int m_fd = -1;
     bool m_syslog = false;
     std::mutex m_mutex;

@@ -19,7 +19,8 @@ void log_reports(Logger& log, const std::vector<sync::AccountReport>& reports, b
         }
         if (!account.error.empty()) log.log(LogLevel::Error, a, "", account.error);
         for (const auto& p : account.unmatched_patterns)
-            log.log(LogLevel::Warning, a, "", "--mailbox " + p + " matches no mailbox on the server");
+            log.log(LogLevel::Warning, a, "",
+                    "--mailbox " + p + " matches no mailbox on the server");
         log.info(a, "", prefix + account_summary(account));
     }
 }

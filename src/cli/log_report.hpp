@@ -4,14 +4,13 @@
 // messages of retry.hpp) into log lines as well.
 #pragma once
 
-#include "cli/log.hpp"
-
 #include <imapkeep/sync/backup.hpp>
-
 #include <ostream>
 #include <streambuf>
 #include <string>
 #include <vector>
+
+#include "cli/log.hpp"
 
 namespace imapkeep::cli {
 
@@ -20,20 +19,20 @@ void log_reports(Logger& log, const std::vector<sync::AccountReport>& reports, b
 // An ostream that passes text on to `echo` (may be null) and logs each whole
 // line at `level` for `account`, without a leading "imapkeep: ".
 class LogTee : public std::ostream {
-public:
+  public:
     LogTee(std::ostream* echo, Logger* log, LogLevel level, std::string account);
     ~LogTee() override;
 
-private:
+  private:
     class Buffer : public std::streambuf {
-    public:
+      public:
         Buffer(std::ostream* echo, Logger* log, LogLevel level, std::string account);
         void flush_line();
 
-    protected:
+      protected:
         int_type overflow(int_type c) override;
 
-    private:
+      private:
         std::ostream* m_echo;
         Logger* m_log;
         LogLevel m_level;

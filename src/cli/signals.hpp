@@ -13,7 +13,7 @@ namespace imapkeep::cli {
 // Installs the handlers for its lifetime (one at a time per process); the
 // destructor restores the previous actions.
 class StopSignals {
-public:
+  public:
     StopSignals();
     ~StopSignals();
     StopSignals(const StopSignals&) = delete;
@@ -23,7 +23,7 @@ public:
     // The signal that raised the flag (SIGINT or SIGTERM), or 0.
     int signal() const;
 
-private:
+  private:
     struct sigaction m_old_int {};
     struct sigaction m_old_term {};
 };

@@ -3,14 +3,12 @@
 // "interrupted: N messages saved; the next run resumes" and exit 130; status
 // shows the run as interrupted; the next run ends with the store equal to the
 // server. --log-file gets the same events, each with its account and mailbox.
-#include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
-
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
@@ -32,17 +30,21 @@ constexpr const char* kAccount = "ik";
 std::string message(int n) {
     std::string m = "From: s@example.org\r\nSubject: interrupt test " + std::to_string(n) +
                     "\r\nMessage-ID: <interrupt." + std::to_string(n) + "@example.org>\r\n\r\n";
-    while (m.size() < 8000) m += "line of message " + std::to_string(n) + " the quick brown fox\r\n";
+    while (m.size() < 8000)
+        m += "line of message " + std::to_string(n) + " the quick brown fox\r\n";
     return m;
 }
 
 std::string write_config(const fs::path& dir, const std::string& mailbox) {
     auto path = dir / "config.toml";
     std::ofstream(path) << "[store]\npath = \"" << (dir / "store").string() << "\"\n\n"
-                        << "[[account]]\nname = \"" << kAccount << "\"\nhost = \"localhost\"\nport = "
-                        << env("IMAPKEEP_TEST_IMAPS_PORT").value_or("993") << "\ntls = \"implicit\"\n"
+                        << "[[account]]\nname = \"" << kAccount
+                        << "\"\nhost = \"localhost\"\nport = "
+                        << env("IMAPKEEP_TEST_IMAPS_PORT").value_or("993")
+                        << "\ntls = \"implicit\"\n"
                         << "ca_file = \"" << env("IMAPKEEP_TEST_CA_FILE").value_or("") << "\"\n"
-                        << "user = \"" << test_user(1) << "\"\npassword = \"" << test_password(1) << "\"\n"
+                        << "user = \"" << test_user(1) << "\"\npassword = \"" << test_password(1)
+                        << "\"\n"
                         << "connections = 1\nmailboxes = [\"" << mailbox << "\"]\n";
     ::chmod(path.c_str(), 0600);
     ::chmod(dir.c_str(), 0700);
@@ -52,7 +54,8 @@ std::string write_config(const fs::path& dir, const std::string& mailbox) {
 bool any_stored(const fs::path& store) {
     std::error_code ec;
     if (!fs::exists(store / "mail", ec)) return false;
-    for (auto it = fs::recursive_directory_iterator(store / "mail", ec); !ec && it != fs::end(it); it.increment(ec))
+    for (auto it = fs::recursive_directory_iterator(store / "mail", ec); !ec && it != fs::end(it);
+         it.increment(ec))
         if (it->is_regular_file(ec) && it->path().parent_path().filename() == "cur") return true;
     return false;
 }
@@ -71,7 +74,8 @@ ChildResult run_and_interrupt(const std::vector<std::string>& args, const fs::pa
             ::kill(pid, SIGINT);
             sent = true;
         }
-        if (std::chrono::steady_clock::now() - started > std::chrono::seconds(120)) ::kill(pid, SIGKILL);
+        if (std::chrono::steady_clock::now() - started > std::chrono::seconds(120))
+            ::kill(pid, SIGKILL);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ChildResult r;
@@ -109,7 +113,8 @@ std::size_t files_in_cur(const fs::path& store) {
 
 }  // namespace
 
-TEST_CASE("Ctrl-C through the binary: stops cleanly, says so, the next run resumes", "[integration][cli][interrupt]") {
+TEST_CASE("Ctrl-C through the binary: stops cleanly, says so, the next run resumes",
+          "[integration][cli][interrupt]") {
     if (!testing::have_dovecot_env()) return;
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string mailbox = unique_name("ikint");
@@ -117,7 +122,8 @@ TEST_CASE("Ctrl-C through the binary: stops cleanly, says so, the next run resum
     // MULTIAPPEND in batches: one command (and one server fsync) per 100.
     for (int n = 1; n <= kMessages;) {
         std::vector<imap::AppendMessage> batch;
-        for (; n <= kMessages && batch.size() < 100; ++n) batch.push_back({{}, std::nullopt, message(n)});
+        for (; n <= kMessages && batch.size() < 100; ++n)
+            batch.push_back({{}, std::nullopt, message(n)});
         const auto count = batch.size();
         admin->finish_multiappend(admin->submit_multiappend(mailbox, std::move(batch)), count);
     }
@@ -133,7 +139,8 @@ TEST_CASE("Ctrl-C through the binary: stops cleanly, says so, the next run resum
     CHECK(first.code == 130);
     std::smatch m;
     const std::string err = first.err;
-    REQUIRE(std::regex_search(err, m, std::regex("interrupted: (\\d+) messages? saved; the next run resumes\n$")));
+    REQUIRE(std::regex_search(
+        err, m, std::regex("interrupted: (\\d+) messages? saved; the next run resumes\n$")));
     const auto saved = std::stoul(m[1]);
     const auto kept = stored_uids(dir.path / "store", mailbox);
     CHECK(saved == kept.size());

@@ -31,7 +31,8 @@ const StopPoint kStopPoints[] = {
     {"before the run", [](const ModelCommand& c) { return c.name == "LOGIN"; }, 0},
 };
 
-sync::AccountReport backup_with(ModelFixture& f, sync::Progress* progress, const std::atomic<bool>* stop) {
+sync::AccountReport backup_with(ModelFixture& f, sync::Progress* progress,
+                                const std::atomic<bool>* stop) {
     sync::BackupOptions options;
     options.catalog_path = (f.store.root / "catalog.sqlite").string();
     options.progress = progress;
@@ -41,14 +42,16 @@ sync::AccountReport backup_with(ModelFixture& f, sync::Progress* progress, const
 
 }  // namespace
 
-TEST_CASE("a stop request ends the run at a durable boundary; the next run resumes", "[sync][stop]") {
+TEST_CASE("a stop request ends the run at a durable boundary; the next run resumes",
+          "[sync][stop]") {
     for (const auto& point : kStopPoints) {
         DYNAMIC_SECTION(point.name) {
             ModelFixture f;
             f.account.connections = 1;
             f.server.add_mailbox("INBOX");
             f.server.add_mailbox("Later");
-            for (int i = 1; i <= 450; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+            for (int i = 1; i <= 450; ++i)
+                f.server.append("INBOX", message("m" + std::to_string(i)));
             for (int i = 1; i <= 3; ++i) f.server.append("Later", message("l" + std::to_string(i)));
 
             std::atomic<bool> stop{false};
@@ -121,7 +124,8 @@ std::uint64_t total_at_first_fetch(ModelFixture& f, const TotalsCase& c, sync::P
 
 }  // namespace
 
-TEST_CASE("progress totals come from LIST-STATUS/STATUS before any mailbox is synced", "[sync][progress]") {
+TEST_CASE("progress totals come from LIST-STATUS/STATUS before any mailbox is synced",
+          "[sync][progress]") {
     for (const auto& c : kTotals) {
         DYNAMIC_SECTION(c.name) {
             ModelFixture f;
