@@ -14,6 +14,7 @@ namespace imapkeep::cli {
 
 namespace {
 constexpr auto kRedrawInterval = std::chrono::milliseconds(200);
+constexpr int kFreeColumns = 3;
 }
 
 std::string format_eta(double seconds) {
@@ -145,8 +146,10 @@ void ProgressBar::run() {
         if (m_progress.mailboxes_uncounted.load() == 0) s.bytes_total = m_progress.bytes_total.load();
         s = steady.next(std::move(s));
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        // Leave the last column free: writing there makes some terminals wrap.
-        m_out << "\r" << format_progress(s, elapsed, m_width - 1) << "\x1b[K" << std::flush;
+        // Leave the last columns free: writing there makes some terminals
+        // wrap, and so does the "^C" the terminal echoes on Ctrl-C, which
+        // stop() could then not wipe.
+        m_out << "\r" << format_progress(s, elapsed, m_width - kFreeColumns) << "\x1b[K" << std::flush;
     }
 }
 
