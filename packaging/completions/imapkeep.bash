@@ -48,7 +48,7 @@ _imapkeep_account_names() {
 
 _imapkeep() {
     local cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-}
-    local value_options="--config --account --to --mailbox --prefix --at --url --format --output --password-command --password-file --ca-file --host --port --security --user --store --name"
+    local value_options="--config --log-file --account --to --mailbox --prefix --at --url --format --output --password-command --password-file --ca-file --host --port --security --user --store --name"
     # "--format=" split at the "=" by bash: complete the value of --format.
     if [[ $cur == = ]]; then
         cur=
@@ -78,7 +78,7 @@ _imapkeep() {
         COMPREPLY=()
         return
         ;;
-    --config | --output | --password-file | --ca-file)
+    --config | --log-file | --output | --password-file | --ca-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -104,12 +104,12 @@ _imapkeep() {
 
     local options
     case $command in
-    "") options="--help --version --config" ;;
-    backup) options="--help --config --account --mailbox --dry-run --json --quiet --verbose" ;;
-    status) options="--help --config --account --json" ;;
-    verify) options="--help --config --account --server --repair --json --quiet --verbose" ;;
-    restore) options="--help --config --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
-    export) options="--help --config --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
+    "") options="--help --version --config --log-file" ;;
+    backup) options="--help --config --log-file --account --mailbox --dry-run --json --quiet --verbose" ;;
+    status) options="--help --config --log-file --account --json" ;;
+    verify) options="--help --config --log-file --account --server --repair --json --quiet --verbose" ;;
+    restore) options="--help --config --log-file --account --to --mailbox --prefix --at --dry-run --json --quiet --verbose" ;;
+    export) options="--help --config --log-file --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
     init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
     doctor) options="--help --config --account" ;;
     *) return ;;

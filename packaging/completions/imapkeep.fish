@@ -55,6 +55,7 @@ complete -c imapkeep -n $none -a doctor -d 'Check the config, connections and st
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
+complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to this file'
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
@@ -62,6 +63,7 @@ set -l reads "__fish_seen_subcommand_from backup status verify restore export do
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export" -l log-file -r -F -d 'Append a line per event to this file'
 
 # All but status.
 set -l talkative "__fish_seen_subcommand_from backup verify restore export"

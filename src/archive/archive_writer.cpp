@@ -44,6 +44,22 @@ ArchiveWriter::~ArchiveWriter() {
     fs::remove_all(m_temp, ec);
 }
 
+// rename(2) replaces an empty directory atomically; anything else was refused
+// in create_archive_writer, and is refused here again if it appeared since.
+void ArchiveWriter::publish_tree() {
+    if (::rename(m_temp.c_str(), m_output.c_str()) != 0)
+        throw ArchiveError("cannot rename " + m_temp + " to " + m_output + ": " + std::strerror(errno));
+}
+
+// link(2), not rename(2): it never replaces a file that appeared at the output
+// path since create_archive_writer checked it.
+void ArchiveWriter::publish_file(const std::string& file) {
+    if (::link(file.c_str(), m_output.c_str()) != 0)
+        throw ArchiveError("cannot create " + m_output + ": " + std::strerror(errno));
+    std::error_code ec;
+    fs::remove_all(m_temp, ec);
+}
+
 std::string ArchiveWriter::scratch_dir() {
     auto dir = m_temp + "/.imapkeep-spool";
     detail::make_dirs(dir);
@@ -63,10 +79,10 @@ void ArchiveWriter::commit() {
         throw ArchiveError("cannot sync " + m_temp + ": " + std::strerror(e));
     }
     ::close(fd);
-    // rename(2) replaces an empty directory atomically; anything else was refused
-    // in create_archive_writer, and is refused here again if it appeared since.
-    if (::rename(m_temp.c_str(), m_output.c_str()) != 0)
-        throw ArchiveError("cannot rename " + m_temp + " to " + m_output + ": " + std::strerror(errno));
+    if (auto file = single_file(); file && !fs::is_directory(m_output, ec))
+        publish_file(m_temp + "/" + *file);
+    else
+        publish_tree();
     m_committed = true;
     try {
         util::fsync_parent_dir(m_output);

@@ -1,4 +1,5 @@
-// The mbox format: one mboxrd file per mailbox (mboxrd.hpp).
+// The mbox format: one mboxrd file per mailbox (mboxrd.hpp); an archive of
+// one mailbox is published as that one file.
 #include "archive/writers.hpp"
 
 #include <imapkeep/archive/headers.hpp>
@@ -40,6 +41,11 @@ public:
 protected:
     void finish_files() override {
         for (auto& [path, file] : m_files) file.close();
+    }
+
+    std::optional<std::string> single_file() const override {
+        if (m_files.size() != 1) return std::nullopt;
+        return m_files.begin()->first;
     }
 
 private:

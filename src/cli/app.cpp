@@ -4,6 +4,7 @@
 #include "cli/cmd_init.hpp"
 
 #include "cli/exit_codes.hpp"
+#include "cli/log.hpp"
 #include "cli/permissions.hpp"
 #include "cli/server_warnings.hpp"
 #include "cli/trace.hpp"
@@ -34,6 +35,7 @@ namespace {
 
 struct Options {
     std::string config;
+    std::string log_file;
     std::vector<std::string> accounts;
     std::string account;  // restore and export: one source
     std::vector<std::string> mailboxes;
@@ -54,6 +56,10 @@ void add_config_option(CLI::App& sub, Options& o) {
     sub.add_option("--config", o.config,
                    "Config file (default: $XDG_CONFIG_HOME/imapkeep/config.toml, else "
                    "~/.config/imapkeep/config.toml)")
+        ->type_name("FILE");
+    sub.add_option("--log-file", o.log_file,
+                   "Append one line per event (run start and end, each mailbox, every warning and "
+                   "error, retries) to this file; overrides log_file in the config")
         ->type_name("FILE");
 }
 
@@ -93,11 +99,11 @@ void add_init_options(CLI::App& sub, Options& o) {
 }
 
 // The first word that is neither an option nor the value of the global
-// --config: the command the user meant, known or not.
+// --config or --log-file: the command the user meant, known or not.
 std::optional<std::string> command_word(int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
-        if (arg == "--config") {
+        if (arg == "--config" || arg == "--log-file") {
             ++i;
             continue;
         }
@@ -130,6 +136,22 @@ void trace_connections(Config& config, std::ostream& err) {
 // Every account that needs a password can get one: a source is named and a
 // password_file is there. Otherwise the first connection would fail with exit
 // 3, after the lock and maybe other accounts' work; this is a config error.
+// The run log: --log-file, else log_file; syslog by the config's rule. An
+// unwritable log file is a config error, reported before anything runs.
+int open_log(Logger& log, const std::string& path, const std::string& syslog_mode, Io& io) {
+    if (!path.empty()) {
+        try {
+            log.open_file(path);
+        } catch (const std::exception& e) {
+            io.err << "imapkeep: " << e.what() << "\n";
+            return kExitUsage;
+        }
+    }
+    if (io.syslog_available && syslog_wanted(syslog_mode, io.err_is_terminal)) log.use_syslog();
+    if (log.active()) io.log = &log;
+    return kExitOk;
+}
+
 int check_password_sources(const Config& config, std::ostream& err) {
     std::vector<std::string> problems = secret_file_problems(config.secret_files, config.file);
     const char* env = std::getenv("IMAPKEEP_PASSWORD");
@@ -147,7 +169,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                  "Maildir++ tree.\n\nNetwork failures are retried (config keys retries, retry_delay; restore_settle).\n"
                  "Exit codes: 0 ok, 1 some mailboxes failed (or the connection kept dropping), 2 usage "
                  "or config error, 3 no working connection (network after the retries, TLS, host key, "
-                 "authentication), 75 store locked or temporary failure.",
+                 "authentication), 75 store locked or temporary failure, 130/143 backup interrupted by "
+                 "SIGINT/SIGTERM (the next run resumes).",
                  "imapkeep"};
     app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);
     // At most one; none is handled after parsing, so that a mistyped command
@@ -200,7 +223,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     export_->add_option("--account", o.account, "Account to export from the store")->type_name("NAME");
     export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
     export_->add_option("--format", o.format, "Archive format")->check(CLI::IsMember({"mbox", "maildir", "eml"}))->required();
-    export_->add_option("--output", o.output, "Where to write the archive")->type_name("PATH")->required();
+    export_->add_option("--output", o.output, "Where to write the archive: a directory, or one mbox file when --format mbox covers one mailbox")->type_name("PATH")->required();
     export_->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
         ->type_name("PATTERN");
     export_->add_option("--at", o.at, "Export the state at this time (ISO 8601 or YYYY-MM-DD)")->type_name("TIME");
@@ -278,7 +301,18 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         io.err << "imapkeep: " << e.what() << "\n";
         return kExitUsage;
     }
-    for (const auto& w : config.warnings) io.err << "imapkeep: WARNING: " << w << "\n";
+    Logger log;
+    struct Detach {
+        Io& io;
+        ~Detach() { io.log = nullptr; }  // `log` dies with this call
+    } detach{io};
+    if (int code = open_log(log, o.log_file.empty() ? config.log_file : o.log_file, config.syslog, io);
+        code != kExitOk)
+        return code;
+    for (const auto& w : config.warnings) {
+        io.err << "imapkeep: WARNING: " << w << "\n";
+        log.log(LogLevel::Warning, "", "", w);
+    }
     if (o.verbose >= 2) trace_connections(config, io.err);
     if (!o.quiet) report_skipped_server_data(config, io.err);
     // Only commands that log in need the passwords: status works without.
@@ -322,9 +356,11 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         }
     } catch (const ConfigError& e) {
         io.err << "imapkeep: " << e.what() << "\n";
+        log.log(LogLevel::Error, "", "", e.what());
         return kExitUsage;
     } catch (const std::exception& e) {
         io.err << "imapkeep: " << e.what() << "\n";
+        log.log(LogLevel::Error, "", "", e.what());
         return kExitTempFail;
     }
     return kExitUsage;

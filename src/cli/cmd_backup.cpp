@@ -4,18 +4,23 @@
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
+#include "cli/log_report.hpp"
 #include "cli/progress.hpp"
 #include "cli/retry.hpp"
+#include "cli/signals.hpp"
 
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/util/utf8.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace imapkeep::cli {
 
@@ -48,12 +53,29 @@ struct AccountRun {
     const sync::BackupOptions& options;
 };
 
-// One account, run again while it fails on the network (retry.hpp).
+bool stop_asked(const sync::BackupOptions& options) { return options.stop && options.stop->load(); }
+
+// The wait before a retry, cut short by a stop request (then StopRequested).
+Sleep interruptible_sleep(const sync::BackupOptions& options) {
+    return [&options](std::chrono::milliseconds delay) {
+        constexpr auto kSlice = std::chrono::milliseconds(100);
+        const auto until = std::chrono::steady_clock::now() + delay;
+        while (std::chrono::steady_clock::now() < until) {
+            if (stop_asked(options)) throw sync::StopRequested{};
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                kSlice, until - std::chrono::steady_clock::now()));
+        }
+    };
+}
+
+// One account, run again while it fails on the network (retry.hpp). Each
+// retry is a line on stderr (unless quiet) and in the run log.
 sync::AccountReport backup_with_retries(const AccountRun& run, const sync::AccountConfig& account,
                                         const RetryPolicy& policy, Io& io, Verbosity verbosity) {
     const std::string what = "backup " + account.name;
     sync::AccountReport report;
     auto attempt = [&](int n) {
+        if (stop_asked(run.options)) throw sync::StopRequested{};
         sync::AccountReport r;
         try {
             r = run.services.backup_account(account, run.catalog, run.messages, run.options);
@@ -66,8 +88,52 @@ sync::AccountReport backup_with_retries(const AccountRun& run, const sync::Accou
         report = std::move(r);
         return retry_cause(report);
     };
-    run_with_retries_logged(policy, what, attempt, io.err, verbosity == Verbosity::Quiet);
+    LogTee retries(verbosity == Verbosity::Quiet ? nullptr : &io.err, io.log, LogLevel::Warning, account.name);
+    auto outcome = run_with_retries(policy, what, attempt, &retries, interruptible_sleep(run.options));
+    if (outcome.gave_up && outcome.attempts > 1) {
+        LogTee gave_up(&io.err, io.log, LogLevel::Error, account.name);
+        gave_up << "imapkeep: " << what << ": gave up after " << outcome.attempts
+                << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+    }
     return report;
+}
+
+void log_reports_if_any(Io& io, const std::vector<sync::AccountReport>& reports, bool dry_run) {
+    if (io.log) log_reports(*io.log, reports, dry_run);
+}
+
+void log_line(Io& io, LogLevel level, const std::string& message) {
+    if (io.log) io.log->log(level, "", "", message);
+}
+
+std::string run_start_text(const std::vector<const sync::AccountConfig*>& accounts, const BackupArgs& args) {
+    std::string names;
+    for (const auto* a : accounts) names += (names.empty() ? "" : ", ") + a->name;
+    return std::string(args.dry_run ? "dry run" : "backup") + " started: " +
+           count_of(accounts.size(), "account", "accounts") + " (" + names + ")";
+}
+
+std::string run_end_text(const RunInfo& run, const std::string& status,
+                         const std::vector<sync::AccountReport>& reports) {
+    std::uint64_t mailboxes = 0, fresh = 0, bytes = 0, failed = 0;
+    for (const auto& a : reports)
+        for (const auto& m : a.mailboxes) {
+            ++mailboxes;
+            fresh += m.new_messages;
+            bytes += m.bytes;
+            failed += m.failed() ? 1 : 0;
+        }
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f s", run.seconds);
+    return std::string(run.dry_run ? "dry run" : "backup") + " finished: " + status + ", exit " +
+           std::to_string(run.exit_code) + "; " + count_of(mailboxes, "mailbox", "mailboxes") + ", " +
+           std::to_string(fresh) + " new (" + human_bytes(bytes) + "), " + std::to_string(failed) +
+           " failed, " + seconds;
+}
+
+// "interrupted: 1 message saved; the next run resumes"
+std::string interrupted_text(std::uint64_t saved) {
+    return "interrupted: " + count_of(saved, "message", "messages") + " saved; the next run resumes";
 }
 
 }  // namespace
@@ -107,7 +173,10 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     // A dry run changes nothing, not even the run history.
     std::optional<store::Id> run_id;
     if (!args.dry_run) run_id = catalog->begin_run("backup", run.started_at);
+    log_line(io, LogLevel::Info, run_start_text(selected, args));
 
+    // Ctrl-C and SIGTERM stop the engine at a durable boundary (signals.hpp).
+    StopSignals signals;
     sync::Progress progress;
     sync::BackupOptions options;
     options.mailbox_filter = args.mailboxes;
@@ -115,37 +184,50 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.progress = &progress;
     options.catalog_path = catalog_path;
     options.stop_after_steps = stop_after_from_env();
+    options.stop = &signals.flag();
 
     std::unique_ptr<ProgressBar> bar;
     if (io.err_is_terminal && !args.json && args.verbosity != Verbosity::Quiet)
         bar = std::make_unique<ProgressBar>(progress, io.err, terminal_width(2));
+    // Only a bar shows totals: without LIST-STATUS they cost a STATUS per mailbox.
+    options.status_for_totals = bar != nullptr;
 
     std::vector<sync::AccountReport> reports;
     const AccountRun account_run{services, *catalog, *messages, options};
+    bool interrupted = false;
     for (const sync::AccountConfig* account : selected) {
         try {
+            if (stop_asked(options)) throw sync::StopRequested{};
             reports.push_back(backup_with_retries(account_run, *account, config.retry_for(account->name), io,
                                                   args.verbosity));
         } catch (const sync::StopRequested&) {
+            if (bar) bar->stop();
+            if (signals.signal() != 0) {
+                interrupted = true;
+                break;
+            }
             // The test hook stands for a kill: leave the run unfinished, as a
             // kill would.
-            if (bar) bar->stop();
             io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps (" << kStopAfterEnv
                    << ")\n";
             return kExitTempFail;
         }
     }
     if (bar) bar->stop();
+    log_reports_if_any(io, reports, args.dry_run);
 
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
-    run.exit_code = exit_code_for(reports);
-    const nlohmann::json report = run_report_json(run, reports);
+    run.exit_code = interrupted ? exit_code_for_signal(signals.signal()) : exit_code_for(reports);
+    const std::string status = interrupted ? "interrupted" : run_status_for(run.exit_code);
+    nlohmann::json report = run_report_json(run, reports);
+    report["status"] = status;
     if (run_id) {
         try {
-            catalog->finish_run(*run_id, run.finished_at, run_status_for(run.exit_code), json_text(report));
+            catalog->finish_run(*run_id, run.finished_at, status, json_text(report));
         } catch (const std::exception& e) {
             io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
+            log_line(io, LogLevel::Error, std::string("cannot record the run in the catalog: ") + e.what());
             if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
         }
     }
@@ -153,6 +235,12 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     if (args.json)
         io.out << json_text(report, 2) << "\n";
     print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
+    if (interrupted) {
+        const std::string text = interrupted_text(progress.messages_saved.load());
+        io.err << text << "\n";
+        log_line(io, LogLevel::Warning, text);
+    }
+    log_line(io, run.exit_code == kExitOk ? LogLevel::Info : LogLevel::Warning, run_end_text(run, status, reports));
     return run.exit_code;
 }
 

@@ -15,10 +15,15 @@
 
 namespace imapkeep::cli {
 
+class Logger;
+
 struct Io {
     std::ostream& out;
     std::ostream& err;
     bool err_is_terminal = false;  // progress bar only then
+    // The real process (main) may log to syslog; in-process tests never do.
+    bool syslog_available = false;
+    Logger* log = nullptr;  // the run log (log.hpp), set by run_app; may be null
 };
 
 // The engine entry point, injected so the command line does not have to link

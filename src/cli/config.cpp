@@ -477,6 +477,8 @@ Config parse_config_collecting(std::string_view text, const std::string& file, C
     const std::string base_dir = base_dir_of(file);
     TableReader top(root, "", file, keys);
     config.retry = parse_retry(top, RetryPolicy{});
+    if (auto log = top.string("log_file")) config.log_file = resolve_path(*log, base_dir);
+    if (auto mode = top.choice("syslog", {"auto", "yes", "no"})) config.syslog = *mode;
 
     const toml::table* store = top.table("store");
     if (!store) top.fail_at(1, "store.path", "missing: where should the backup go?");

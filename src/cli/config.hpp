@@ -57,6 +57,10 @@ struct Config {
     // password and names no source: an error unless IMAPKEEP_PASSWORD is set
     // (app.cpp checks it before anything runs, so it is exit 2, not 3).
     std::vector<std::string> accounts_without_password;
+    // The run log (log.hpp): log_file (absolute; "" = none, --log-file wins)
+    // and when syslog gets the lines: "auto" | "yes" | "no".
+    std::string log_file;
+    std::string syslog = "auto";
 
     const sync::AccountConfig* find_account(std::string_view name) const;
     // The account's retry policy (its own keys over the top-level ones).

@@ -9,6 +9,8 @@
 //       authentication failure, or the network (after the retries, retry.hpp)
 //   75  temporary local failure (EX_TEMPFAIL): the store is locked by another
 //       run, cannot be opened, or the run cannot be recorded
+//   130, 143  backup stopped by SIGINT or SIGTERM at a durable boundary
+//       (signals.hpp: 128 + the signal); the next run resumes
 #pragma once
 
 #include <imapkeep/archive/restore.hpp>

@@ -12,6 +12,6 @@ int main(int argc, char** argv) {
     // A closed pipe (imapkeep status | head) is an I/O error, not a death.
     std::signal(SIGPIPE, SIG_IGN);
     imapkeep::cli::Services services{imapkeep::sync::backup_account};
-    imapkeep::cli::Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1};
+    imapkeep::cli::Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1, true};
     return imapkeep::cli::run_app(argc, argv, services, io);
 }

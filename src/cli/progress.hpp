@@ -20,12 +20,30 @@ struct ProgressSnapshot {
     std::uint64_t messages_total = 0;
     std::uint64_t bytes_done = 0;
     std::uint64_t bytes_total = 0;
+    std::string label;     // "work/INBOX": the account and mailbox being synced
+    double fraction = -1;  // of the bar, 0..1; < 0: from the counts
 };
 
 // One line of at most `width` columns, e.g.
-// "[#####.....]  12/40 msgs  1.2 MB/4.0 MB  310.0 KB/s  ETA 0:09".
-// Totals of 0 mean "not known yet": no bar and no ETA.
+// "[#####.....]  12/40 msgs  1.2 MB/4.0 MB  310.0 KB/s  ETA 0:09  work/INBOX".
+// Totals of 0 mean "not known yet": no bar and no ETA. The label goes last,
+// made printable and cut at its start ("…ts/Kitchen") to fit, or left out.
 std::string format_progress(const ProgressSnapshot& snapshot, double elapsed_seconds, int width);
+
+// What the bar shows, from the engine's counters: those totals are estimates
+// corrected up or down as mailboxes are counted, and the bar must never move
+// backwards. Keeps total >= done, done/total never decreasing (a total
+// corrected upwards shows as done/shown-fraction until the real one catches
+// up), and the bar's fraction never decreasing.
+class SteadyProgress {
+public:
+    ProgressSnapshot next(ProgressSnapshot raw);
+
+private:
+    double m_messages = 0;
+    double m_bytes = 0;
+    double m_fraction = 0;
+};
 
 // "0:09", "12:34", "1:02:03"
 std::string format_eta(double seconds);

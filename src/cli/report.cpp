@@ -139,6 +139,27 @@ nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::Accou
     };
 }
 
+std::string mailbox_summary(const sync::MailboxReport& m) {
+    std::string text = m.path + ", " + std::to_string(m.new_messages) + " new (" + human_bytes(m.bytes) + "), " +
+                       count_of(m.flag_changes, "flag change", "flag changes") + ", " +
+                       std::to_string(m.expunged) + " expunged, " + seconds_text(m.seconds);
+    if (m.created) text += ", new mailbox";
+    if (m.deleted) text += ", deleted on the server";
+    if (m.renamed) text += ", renamed from " + m.renamed_from;
+    if (m.uidvalidity_reset) text += ", UIDVALIDITY reset";
+    return text;
+}
+
+std::string account_summary(const sync::AccountReport& account) {
+    Totals t = totals_of(account);
+    std::string text = count_of(t.mailboxes, "mailbox", "mailboxes") + ", " + std::to_string(t.new_messages) +
+                       " new (" + human_bytes(t.bytes) + "), " +
+                       count_of(t.flag_changes, "flag change", "flag changes") + ", " +
+                       std::to_string(t.expunged) + " expunged";
+    if (t.failed) text += "; " + std::to_string(t.failed) + " failed";
+    return text;
+}
+
 void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync::AccountReport>& reports,
                    Verbosity verbosity, bool dry_run) {
     const std::string prefix = dry_run ? "(dry run) " : "";
@@ -147,27 +168,11 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
             err << account.account << ": cannot connect: " << util::printable_utf8(account.error) << "\n";
             continue;
         }
-        Totals t = totals_of(account);
-        if (verbosity == Verbosity::Verbose) {
-            for (const auto& m : account.mailboxes) {
-                out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": " << m.path << ", "
-                    << m.new_messages << " new (" << human_bytes(m.bytes) << "), "
-                    << count_of(m.flag_changes, "flag change", "flag changes") << ", " << m.expunged
-                    << " expunged, " << seconds_text(m.seconds);
-                if (m.created) out << ", new mailbox";
-                if (m.deleted) out << ", deleted on the server";
-                if (m.renamed) out << ", renamed from " << util::printable_utf8(m.renamed_from);
-                if (m.uidvalidity_reset) out << ", UIDVALIDITY reset";
-                out << "\n";
-            }
-        }
-        if (verbosity != Verbosity::Quiet) {
-            out << prefix << account.account << ": " << count_of(t.mailboxes, "mailbox", "mailboxes") << ", "
-                << t.new_messages << " new (" << human_bytes(t.bytes) << "), "
-                << count_of(t.flag_changes, "flag change", "flag changes") << ", " << t.expunged << " expunged";
-            if (t.failed) out << "; " << t.failed << " failed";
-            out << "\n";
-        }
+        if (verbosity == Verbosity::Verbose)
+            for (const auto& m : account.mailboxes)
+                out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": "
+                    << util::printable_utf8(mailbox_summary(m)) << "\n";
+        if (verbosity != Verbosity::Quiet) out << prefix << account.account << ": " << account_summary(account) << "\n";
         for (const auto& m : account.mailboxes)
             for (const auto& e : m.errors)
                 err << account.account << ": " << util::printable_utf8(m.name) << ": " << util::printable_utf8(e)

@@ -57,6 +57,13 @@ std::string human_bytes(std::uint64_t bytes);
 // "1 mailbox", "0 mailboxes", "2 mailboxes".
 std::string count_of(std::uint64_t n, std::string_view one, std::string_view many);
 
+// "QRESYNC, 3 new (1.2 KB), 1 flag change, 0 expunged, 0.4 s[, new mailbox]...":
+// a mailbox's line after "ACCOUNT: MAILBOX: " (-v, and the run log). Raw
+// server text: the caller escapes it for its medium.
+std::string mailbox_summary(const sync::MailboxReport& mailbox);
+// "2 mailboxes, 4 new (3.9 KB), 0 flag changes, 0 expunged[; 1 failed]".
+std::string account_summary(const sync::AccountReport& account);
+
 // Human output. `out` gets the per-account summary (Normal) and per-mailbox
 // lines (Verbose); `err` gets every failure, at any verbosity, so `-q` under
 // cron mails only on trouble.

@@ -199,12 +199,18 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
 // The mailboxes of one run, handed out to parallel workers one at a time.
 class MailboxQueue {
   public:
-    explicit MailboxQueue(const std::vector<Listed>& selected)
-        : m_selected(selected), m_results(selected.size()) {}
+    MailboxQueue(const std::vector<Listed>& selected, const AccountRun& run)
+        : m_selected(selected), m_results(selected.size()), m_run(run) {}
 
-    // The next mailbox to sync, or nullopt when all are taken or the run stops.
+    // The next mailbox to sync, or nullopt when all are taken or the run stops
+    // (a stop request is a boundary between mailboxes).
     std::optional<std::size_t> take() {
         std::lock_guard lock(m_mutex);
+        try {
+            m_run.stop_if_asked();
+        } catch (const StopRequested&) {
+            if (!m_stop) m_stop = std::current_exception();
+        }
         if (m_next >= m_selected.size() || m_stop) return std::nullopt;
         return m_next++;
     }
@@ -220,6 +226,7 @@ class MailboxQueue {
   private:
     const std::vector<Listed>& m_selected;
     std::vector<MailboxReport> m_results;
+    const AccountRun& m_run;
     std::mutex m_mutex;
     std::size_t m_next = 0;
     std::exception_ptr m_stop;
@@ -249,7 +256,9 @@ class Worker {
         }
         while (auto index = m_queue.take()) {
             const auto& listed = m_queue.at(*index);
+            if (auto* p = m_run.options.progress) p->set_current(m_run.account.name + "/" + listed.mailbox.name);
             auto report = sync_one(listed);
+            m_run.counted(listed.mailbox.name, 0, 0);
             if (!report) return;  // stopped
             report->name = listed.mailbox.name;
             m_queue.record(*index, std::move(*report));
@@ -351,7 +360,7 @@ std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
 std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
                                        store::Catalog& catalog, store::MessageStore& messages,
                                        const std::vector<Listed>& work) {
-    MailboxQueue queue(work);
+    MailboxQueue queue(work, run);
     int workers = std::clamp(run.account.connections, 1, 16);
     if (run.options.catalog_path.empty()) workers = 1;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
@@ -371,6 +380,40 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     return std::move(queue.results());
 }
 
+// New messages to expect in a mailbox, from LIST-STATUS or STATUS: all of
+// them for a mailbox never backed up (or whose UIDVALIDITY changed), else
+// the UIDs assigned since the stored UIDNEXT, at most MESSAGES.
+std::uint64_t estimate_new(const std::optional<store::MailboxRecord>& record, const imap::StatusData& status) {
+    const std::uint64_t messages = status.messages.value_or(0);
+    if (!record || record->deleted_at || !status.uidvalidity ||
+        status.uidvalidity->value != record->uidvalidity)
+        return messages;
+    if (!status.uidnext || status.uidnext->value <= record->uidnext) return 0;
+    return std::min<std::uint64_t>(messages, status.uidnext->value - record->uidnext);
+}
+
+// Puts each mailbox's estimate into the progress totals before any worker
+// starts, so the bar's total is (nearly) whole from the start. Without
+// LIST-STATUS, STATUS per mailbox when asked (BackupOptions::status_for_totals).
+void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalog,
+                   const std::vector<Listed>& work) {
+    if (!run.options.progress) return;
+    for (const auto& listed : work) {
+        std::optional<imap::StatusData> status = listed.status;
+        if (!status && client && run.options.status_for_totals) {
+            try {
+                status = client->status(listed_name(*client, listed.mailbox), {"MESSAGES", "UIDNEXT", "UIDVALIDITY"});
+            } catch (const imap::CommandFailed&) {
+            } catch (const imap::Error&) {
+                client = nullptr;  // the connection died: the workers connect again
+            }
+        }
+        std::optional<store::MailboxRecord> record;
+        if (run.account_id != 0) record = catalog.find_mailbox(run.account_id, listed.mailbox.name);
+        run.expect(listed.mailbox.name, status ? estimate_new(record, *status) : 0);
+    }
+}
+
 // Syncs the selected mailboxes: the unchanged ones settled at once, workers
 // only for the rest. Reports come in the order of `selected`.
 std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
@@ -380,6 +423,7 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
     std::vector<Listed> work;
     for (std::size_t i = 0; i < selected.size(); ++i)
         if (!settled[i]) work.push_back(selected[i]);
+    expect_totals(run, client.get(), catalog, work);
     std::vector<MailboxReport> worked;
     if (work.empty()) {
         if (client) client->logout();

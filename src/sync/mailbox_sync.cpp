@@ -64,6 +64,34 @@ const char* path_name(SyncPath path) {
 void AccountRun::step() {
     auto n = ++steps;
     if (options.stop_after_steps != 0 && n >= options.stop_after_steps) throw StopRequested{};
+    stop_if_asked();
+}
+
+void AccountRun::expect(const std::string& mailbox, std::uint64_t messages) {
+    auto* p = options.progress;
+    if (!p) return;
+    std::lock_guard lock(expected_mutex);
+    if (!expected.emplace(mailbox, messages).second) return;
+    p->messages_total += messages;
+    p->mailboxes_uncounted += 1;
+}
+
+void AccountRun::counted(const std::string& mailbox, std::uint64_t messages, std::uint64_t bytes) {
+    auto* p = options.progress;
+    if (!p) return;
+    std::lock_guard lock(expected_mutex);
+    // Added before the estimate comes off, so the total never dips below zero.
+    p->messages_total += messages;
+    p->bytes_total += bytes;
+    auto it = expected.find(mailbox);
+    if (it == expected.end()) return;
+    p->messages_total -= it->second;
+    p->mailboxes_uncounted -= 1;
+    expected.erase(it);
+}
+
+void AccountRun::stop_if_asked() const {
+    if (options.stop && options.stop->load()) throw StopRequested{};
 }
 
 MailboxSync::MailboxSync(AccountRun& run, imap::Client& client, store::Catalog& catalog,

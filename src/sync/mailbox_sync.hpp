@@ -46,19 +46,33 @@ struct AccountRun {
     store::Id account_id = 0;
     SyncPath best_path = SyncPath::Plain;
     std::atomic<std::uint64_t> steps{0};
+    std::mutex expected_mutex;
+    std::map<std::string, std::uint64_t> expected;
     // Held while a folder is chosen and its mailbox record saved, so two
     // workers never pick the same free folder (one folder per live mailbox).
     std::mutex folders;
 
-    // Counts one durable step; the test hook stops the run after N of them.
+    // Progress totals: each mailbox's estimate of new messages (already in
+    // Progress::messages_total) until its real count replaces it.
+    void expect(const std::string& mailbox, std::uint64_t messages);
+    // The real count of `mailbox` replaces its estimate (once; later counts of
+    // the same mailbox add up). counted(name, 0, 0) when a sync ends.
+    void counted(const std::string& mailbox, std::uint64_t messages, std::uint64_t bytes);
+
+    // Counts one durable step; the test hook stops the run after N of them,
+    // and a raised BackupOptions::stop at the first one (throws StopRequested).
     void step();
+    // Throws StopRequested when BackupOptions::stop is raised.
+    void stop_if_asked() const;
 
     // One durable step: `body` changes files and catalog rows; then the file
     // renames are made durable, the catalog transaction commits, and the step
-    // counts. Any exception rolls the catalog back (files are found again by
+    // counts, with the `saved` messages it made durable (Progress::messages_saved).
+    // Any exception rolls the catalog back (files are found again by
     // MessageStore::locate on the next run).
     template <class Body>
-    void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body) {
+    void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body,
+                      std::uint64_t saved = 0) {
         catalog.begin();
         try {
             body();
@@ -68,6 +82,7 @@ struct AccountRun {
             catalog.rollback();
             throw;
         }
+        if (saved != 0 && options.progress) options.progress->messages_saved += saved;
         step();
     }
 };

@@ -109,10 +109,7 @@ MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& rec
 void MailboxSync::count_new(const Listing& wanted) {
     std::uint64_t total_bytes = 0;
     for (const auto& w : wanted) total_bytes += w.second;
-    if (auto* p = m_run.options.progress) {
-        p->messages_total += wanted.size();
-        p->bytes_total += total_bytes;
-    }
+    m_run.counted(m_report.name, wanted.size(), total_bytes);
     if (m_run.options.dry_run) {
         m_report.new_messages += wanted.size();
         m_report.bytes += total_bytes;
@@ -277,7 +274,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         for (const auto& m : rows) m_catalog.add_message(m);
         record.uidnext = std::max(record.uidnext, state.limit(last + 1));
         m_catalog.save_mailbox(record);
-    });
+    }, rows.size());
     m_report.new_messages += rows.size();
 }
 

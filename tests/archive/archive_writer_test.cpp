@@ -69,6 +69,37 @@ TEST_CASE("mbox archive: one mboxrd file per mailbox, published on commit", "[ar
     CHECK(entries_in(s.dir) == 3);  // m1, m2, out
 }
 
+TEST_CASE("mbox archive of one mailbox: the output path is that one mbox file", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1), m2 = s.file("m2", kMsg2);
+    auto out = s.dir / "all.mbox";
+    auto w = create_archive_writer(ArchiveFormat::Mbox, out.string());
+    w->add_mailbox("A/B", "/");
+    w->add(meta("A/B", 1, {}), m1);
+    w->add(meta("A/B", 2, {}), m2);
+    CHECK_FALSE(fs::exists(out));
+    w->commit();
+    REQUIRE(fs::is_regular_file(out));
+    CHECK(slurp(out) ==
+          "From alice@example.org Mon Jan  1 10:00:00 2024\n"
+          "From: Alice <alice@example.org>\nSubject: one, \"quoted\"\n\n>From the start\n\n"
+          "From bob@example.org Mon Jan  1 10:00:00 2024\nFrom: bob@example.org\nSubject: two\n\nbody\n\n");
+    CHECK((fs::status(out).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(entries_in(s.dir) == 3);  // m1, m2, all.mbox: no temp tree left
+}
+
+TEST_CASE("mbox archive of one mailbox into an empty directory keeps the directory layout", "[archive][writer]") {
+    Scratch s;
+    auto m1 = s.file("m1", kMsg1);
+    auto out = s.dir / "dir";
+    fs::create_directory(out);
+    auto w = create_archive_writer(ArchiveFormat::Mbox, out.string());
+    w->add(meta("INBOX", 1, {}), m1);
+    w->commit();
+    REQUIRE(fs::is_directory(out));
+    CHECK(fs::is_regular_file(out / "INBOX.mbox"));
+}
+
 TEST_CASE("maildir archive: Maildir++ folders, flags in names, mtime = INTERNALDATE", "[archive][writer]") {
     Scratch s;
     auto m1 = s.file("m1", kMsg1);

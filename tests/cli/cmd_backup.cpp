@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -305,4 +306,55 @@ TEST_CASE("an authentication failure is not retried", "[backup][retry]") {
     CHECK(r.code == 3);
     CHECK(engine.called == std::vector<std::string>{"work", "home"});
     CHECK(r.err.find("attempt") == std::string::npos);
+}
+
+namespace {
+
+// An engine that is interrupted while it syncs `work`: `saved` messages are
+// durable, then the signal comes and the engine stops at its next boundary.
+cli::Services interrupted_engine(int signal, std::uint64_t saved, std::vector<std::string>& called) {
+    return {[signal, saved, &called](const sync::AccountConfig& account, store::Catalog&, store::MessageStore&,
+                                     const sync::BackupOptions& options) {
+        called.push_back(account.name);
+        if (options.progress) options.progress->messages_saved += saved;
+        std::raise(signal);
+        REQUIRE(options.stop);
+        REQUIRE(options.stop->load());
+        throw sync::StopRequested{};
+        return sync::AccountReport{};
+    }};
+}
+
+}  // namespace
+
+TEST_CASE("Ctrl-C or SIGTERM: the run stops, says what was saved, exits 130 or 143", "[backup][interrupt]") {
+    struct Case {
+        int signal;
+        std::uint64_t saved;
+        int code;
+        const char* line;
+    };
+    const Case cases[] = {
+        {SIGINT, 0, 130, "interrupted: 0 messages saved; the next run resumes\n"},
+        {SIGINT, 1, 130, "interrupted: 1 message saved; the next run resumes\n"},
+        {SIGTERM, 250, 143, "interrupted: 250 messages saved; the next run resumes\n"},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION("signal " << c.signal << ", " << c.saved << " saved") {
+            CliFixture f;
+            std::vector<std::string> called;
+            struct sigaction before {};
+            ::sigaction(c.signal, nullptr, &before);
+            auto r = f.run({"backup", "--config", f.config}, interrupted_engine(c.signal, c.saved, called));
+            CHECK(r.code == c.code);
+            CHECK(r.err == c.line);
+            CHECK(called == std::vector<std::string>{"work"});  // the next account never starts
+            auto status = f.run({"status", "--config", f.config});
+            CHECK_THAT(status.out, Catch::Contains("(interrupted; the next backup resumes it)"));
+            // The handlers are gone with the run: the earlier action again.
+            struct sigaction after {};
+            ::sigaction(c.signal, nullptr, &after);
+            CHECK(after.sa_handler == before.sa_handler);
+        }
+    }
 }

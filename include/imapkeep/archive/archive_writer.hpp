@@ -5,7 +5,9 @@
 // stays flat whatever the message size.
 //
 // Layouts, all relative to PATH:
-//   mbox     <mailbox path>.mbox per mailbox, mboxrd, LF line endings
+//   mbox     <mailbox path>.mbox per mailbox, mboxrd, LF line endings; an
+//            archive of ONE mailbox is that one file at PATH itself (unless
+//            PATH is an existing empty directory: then the directory layout)
 //   maildir  Maildir++: INBOX at the root, "A/B" in ".A.B/"; each message
 //            cur/<uidvalidity>.<uid>.imapkeep:2,<DFRST> with mtime = INTERNALDATE,
 //            bytes as the server sent them
@@ -60,8 +62,9 @@ public:
     virtual AddedMessage add(const ArchiveMessage& message, const std::string& file) = 0;
     // Registers a mailbox so that an empty one still appears in the archive.
     virtual void add_mailbox(const std::string& mailbox, const std::string& delimiter) = 0;
-    // Finishes the files, fsyncs them and renames the temp directory to the
-    // output path. After that the writer is spent.
+    // Finishes the files, fsyncs them and renames the temp directory (or the
+    // one file of a single-file archive) to the output path. After that the
+    // writer is spent.
     void commit();
     // A scratch directory inside the temp tree (removed before commit), for
     // bodies streamed from a server before they are added.
@@ -72,10 +75,15 @@ public:
 protected:
     ArchiveWriter(std::string output, std::string temp);
     virtual void finish_files() = 0;
+    // The file, relative to the temp tree, that is the whole archive, when the
+    // format publishes one file rather than a tree (mbox of one mailbox).
+    virtual std::optional<std::string> single_file() const { return std::nullopt; }
     std::string m_output;
     std::string m_temp;
 
 private:
+    void publish_tree();
+    void publish_file(const std::string& file);
     bool m_committed = false;
 };
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,35 @@ struct AccountConfig {
     std::string sync_path;
 };
 
+// Counters the engine bumps as it goes, read by another thread (the progress
+// bar). messages_done/bytes_done count bodies received; messages_saved counts
+// messages made durable by a catalog commit (what an interrupted run keeps).
+// messages_total starts as an estimate from LIST-STATUS/STATUS taken before
+// any mailbox is synced (MESSAGES for a new mailbox; the UIDNEXT gap, capped
+// by MESSAGES, for a known one) and is corrected as each mailbox's real count
+// is known: it may go down or up. bytes_total is whole only once
+// mailboxes_uncounted is 0.
 struct Progress {
     std::atomic<std::uint64_t> messages_done{0};
+    std::atomic<std::uint64_t> messages_saved{0};
     std::atomic<std::uint64_t> messages_total{0};
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<std::uint64_t> bytes_total{0};
+    std::atomic<std::uint64_t> mailboxes_uncounted{0};
+
+    // "work/INBOX": the mailbox being synced (the last one started).
+    void set_current(std::string label) {
+        std::lock_guard lock(m_current_mutex);
+        m_current = std::move(label);
+    }
+    std::string current() const {
+        std::lock_guard lock(m_current_mutex);
+        return m_current;
+    }
+
+private:
+    mutable std::mutex m_current_mutex;
+    std::string m_current;
 };
 
 struct BackupOptions {
@@ -43,6 +68,13 @@ struct BackupOptions {
     std::string catalog_path;                 // each worker thread opens its own connection
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
+    // Set (e.g. by a SIGINT handler) to stop the run: the engine checks it at
+    // its durable boundaries (after each catalog commit, before each mailbox)
+    // and then throws StopRequested; never in the middle of a write+commit.
+    const std::atomic<bool>* stop = nullptr;
+    // Progress totals for a server without LIST-STATUS: one STATUS per
+    // mailbox before the sync (only worth it when a progress bar shows them).
+    bool status_for_totals = false;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
@@ -77,7 +109,8 @@ struct AccountReport {
     std::vector<std::string> unmatched_patterns;
 };
 
-// Thrown (only) by the stop_after_steps hook.
+// Thrown by the stop_after_steps hook and when BackupOptions::stop is set; the
+// store is then consistent (the next run resumes).
 struct StopRequested {};
 
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
