@@ -263,6 +263,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         m.internaldate_zone = a.zone;
         m.size = a.pending->size();
         m.sha256 = a.pending->sha256_hex();
+        m.line_endings = a.pending->line_endings();
         m.message_id = a.message_id;
         m.flags = a.flags;
         m.modseq = a.modseq;
