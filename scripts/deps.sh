@@ -19,6 +19,8 @@ packages=(
   cyrus-common cyrus-admin sasl2-bin
   # packaging tests: man page lint (groff, lexgrog) and the zsh and fish completions
   groff-base man-db zsh fish
+  # mail readers that must read the store cleanly (tests/integration/readers_test.cpp)
+  notmuch mutt
 )
 cyrus_root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
 

@@ -586,6 +586,10 @@ void MaildirPending::write(std::string_view chunk) {
     // Chunks arrive as the network delivers them (often a few KiB): gather them
     // so a message costs a handful of write()s, with memory still bounded.
     if (m_buffer.size() + chunk.size() > kWriteBuffer) flush();
+    if (!m_lf && chunk.size() >= kWriteBuffer) {
+        write_fully(chunk);  // nothing gathered (flushed above): no copy needed
+        return;
+    }
     if (m_buffer.capacity() < kWriteBuffer) m_buffer.reserve(kWriteBuffer);
     m_buffer.append(chunk);
     if (m_buffer.size() >= kWriteBuffer) flush();
@@ -703,6 +707,12 @@ void MaildirPending::discard() noexcept {
 }
 
 }  // namespace
+
+void describe_stored(const PendingMessage& message, MessageRecord& row) {
+    row.size = message.size();
+    row.sha256 = message.sha256_hex();
+    row.line_endings = message.line_endings();
+}
 
 std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
                                                  const MaildirOptions& options) {

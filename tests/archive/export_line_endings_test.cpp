@@ -58,9 +58,7 @@ void fill(const fs::path& root, bool lf) {
         m.uidvalidity = 7;
         m.uid = uid;
         m.internaldate = 1'700'000'000 + uid;
-        m.size = pending->size();
-        m.sha256 = pending->sha256_hex();
-        m.line_endings = pending->line_endings();
+        store::describe_stored(*pending, m);
         m.flags = {"\\Seen"};
         m.file = messages->commit(*pending, "work", "", uid, m.internaldate, m.flags);
         m.added_at = 1;

@@ -48,9 +48,7 @@ struct Fixture {
         m.mailbox_id = mailbox;
         m.uidvalidity = 1;
         m.uid = uid;
-        m.size = pending->size();
-        m.sha256 = pending->sha256_hex();
-        m.line_endings = pending->line_endings();
+        describe_stored(*pending, m);
         m.file = store->commit(*pending, "work", "", uid, 0, {});
         m.added_at = 1;
         m.id = catalog->add_message(m);

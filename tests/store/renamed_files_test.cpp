@@ -40,9 +40,7 @@ Stored put(Catalog& catalog, MessageStore& store, Id mailbox, const std::string&
     m.mailbox_id = mailbox;
     m.uidvalidity = 1;
     m.uid = uid;
-    m.size = pending->size();
-    m.sha256 = pending->sha256_hex();
-    m.line_endings = pending->line_endings();
+    describe_stored(*pending, m);
     m.flags = flags;
     m.file = store.commit(*pending, "work", folder, uid, 0, flags);
     store.sync_committed();

@@ -28,9 +28,7 @@ Stored store_message(Catalog& catalog, MessageStore& store, Id mailbox, const st
     m.mailbox_id = mailbox;
     m.uidvalidity = 1;
     m.uid = uid;
-    m.size = pending->size();
-    m.sha256 = pending->sha256_hex();
-    m.line_endings = pending->line_endings();
+    describe_stored(*pending, m);
     m.file = store.commit(*pending, "work", folder, uid, 0, {});
     m.added_at = 1;
     return {catalog.add_message(m), m.file};

@@ -190,6 +190,11 @@ struct MaildirOptions {
     bool lf_line_endings = true;
 };
 
+// Copies what a finished message says about itself into its catalog row: the
+// wire size and SHA-256, and the form its file holds them in. Every writer of
+// a row from a PendingMessage goes through it, so none forgets the form.
+void describe_stored(const PendingMessage& message, MessageRecord& row);
+
 // The Maildir++ implementation rooted at `store_root` (created if missing,
 // unless read_only).
 std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
