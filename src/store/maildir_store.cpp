@@ -648,11 +648,15 @@ void MaildirPending::rewrite_as_wire() {
         throw;
     }
     m_store.close_quietly(m_fd, old_path);
-    m_store.fs().unlink(old_path);
-    m_store.forget_tmp(old_path);
     m_name = std::move(name);
     m_fd = fd;
     m_file_size = written;
+    m_store.forget_tmp(old_path);
+    try {
+        m_store.fs().unlink(old_path);
+    } catch (const StoreError&) {
+        // No longer this message's file: clean_tmp() removes it on the next run.
+    }
 }
 
 void MaildirPending::finish() {

@@ -10,6 +10,7 @@
 #include <imapkeep/util/sha256.hpp>
 #include <sstream>
 
+#include "support/fault_file_system.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -60,6 +61,12 @@ std::string lf_form(const std::string& wire) {
     std::string out;
     for (std::size_t i = 0; i < wire.size(); ++i)
         if (!(wire[i] == '\r' && i + 1 < wire.size() && wire[i + 1] == '\n')) out += wire[i];
+    return out;
+}
+
+std::vector<std::string> names_of(const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().string());
     return out;
 }
 
@@ -209,4 +216,39 @@ TEST_CASE("read_original reports a missing file", "[store][line_endings]") {
     TempDir dir;
     for (auto form : {LineEndings::Wire, LineEndings::Lf})
         CHECK_THROWS_AS(digest_original(dir / "nothing", form), std::system_error);
+}
+
+TEST_CASE("a failure while rewriting byte for byte loses nothing and leaves no file behind",
+          "[store][line_endings]") {
+    std::string prefix;
+    while (prefix.size() < kPastTheWriteBuffer) prefix += "a line of text\r\n";
+    const std::string tail = "bare\nLF\r\n";
+    for (auto op : {imapkeep::test::FsOp::Write, imapkeep::test::FsOp::Create,
+                    imapkeep::test::FsOp::Unlink}) {
+        INFO(imapkeep::test::fs_op_name(op));
+        TempDir dir;
+        auto fs = std::make_shared<imapkeep::test::FaultFileSystem>();
+        MaildirOptions options;
+        options.file_system = fs;
+        auto store = open_maildir_store(dir.path(), options);
+        auto pending = store->begin("work", "");
+        pending->write(prefix);
+        REQUIRE(fs::file_size(names_of(dir / "mail/work/tmp").front()) > 0);  // LF bytes on disk
+        fs->fail(op);
+        if (op == imapkeep::test::FsOp::Unlink) {
+            // The copy is whole: the message goes on; the old file is left to clean_tmp().
+            pending->write(tail);
+            pending->finish();
+            CHECK(pending->line_endings() == LineEndings::Wire);
+            store->sync_pending();
+            const auto file = store->commit(*pending, "work", "", 1, 0, {});
+            CHECK(read_all(store->absolute(file)) == prefix + tail);
+            CHECK(store->clean_tmp("work") == 1);
+        } else {
+            CHECK_THROWS_AS(pending->write(tail), StoreError);
+            pending->discard();
+            CHECK(store->clean_tmp("work") == 0);
+        }
+        CHECK(fs::is_empty(dir / "mail/work/tmp"));
+    }
 }
