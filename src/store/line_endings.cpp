@@ -26,9 +26,11 @@ bool CrlfToLf::scan(std::string_view wire) {
             continue;
         }
         // Most bytes are neither CR nor LF: skip to the next CR quickly.
-        const auto* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p)));
+        const auto* cr =
+            static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p)));
         const char* stop = cr ? cr : end;
-        if (std::memchr(p, '\n', static_cast<std::size_t>(stop - p))) return m_pure = false;  // bare LF
+        if (std::memchr(p, '\n', static_cast<std::size_t>(stop - p)))
+            return m_pure = false;  // bare LF
         if (!cr) break;
         m_last_cr = true;
         p = cr + 1;

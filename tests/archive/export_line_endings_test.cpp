@@ -87,8 +87,8 @@ std::map<std::string, std::string> tree(const fs::path& root) {
     return out;
 }
 
-std::map<std::string, std::string> exported(const fs::path& store_root, archive::ArchiveFormat format,
-                                            const fs::path& output) {
+std::map<std::string, std::string> exported(const fs::path& store_root,
+                                            archive::ArchiveFormat format, const fs::path& output) {
     auto catalog = store::open_sqlite_catalog((store_root / "catalog.sqlite").string());
     auto messages = store::open_maildir_store(store_root.string());
     archive::ExportOptions options;
@@ -104,7 +104,8 @@ std::map<std::string, std::string> exported(const fs::path& store_root, archive:
 
 }  // namespace
 
-TEST_CASE("export from an LF store equals export from a byte-for-byte store", "[archive][line_endings]") {
+TEST_CASE("export from an LF store equals export from a byte-for-byte store",
+          "[archive][line_endings]") {
     Scratch s;
     fill(s.dir / "lf", true);
     fill(s.dir / "wire", false);
@@ -124,7 +125,8 @@ TEST_CASE("export from an LF store equals export from a byte-for-byte store", "[
     }
 }
 
-TEST_CASE("StoredLiteral gives the wire bytes and refuses another length", "[archive][line_endings]") {
+TEST_CASE("StoredLiteral gives the wire bytes and refuses another length",
+          "[archive][line_endings]") {
     Scratch s;
     const fs::path path = s.dir / "m";
     std::ofstream(path, std::ios::binary) << "Subject: x\n\nbody\n";

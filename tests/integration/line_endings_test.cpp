@@ -3,8 +3,6 @@
 // catalog proves the original, a restore into an empty account gives the
 // server back the very bytes it sent, and the mail readers people point at
 // the store (Dovecot, notmuch, mutt) read it cleanly without changing it.
-#include "integration/restore_support.hpp"
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "integration/restore_support.hpp"
 #include "test_env.hpp"
 
 using namespace imapkeep;
@@ -23,13 +22,15 @@ namespace {
 
 // Pure CRLF, as every server sends mail: each must be stored with LF.
 const std::vector<std::string> kBodies = {
-    "From: a@example.org\r\nTo: b@example.org\r\nSubject: pure one\r\nMessage-ID: <le1@example.org>\r\n"
+    "From: a@example.org\r\nTo: b@example.org\r\nSubject: pure one\r\nMessage-ID: "
+    "<le1@example.org>\r\n"
     "\r\nHello\r\nworld\r\n",
     "From: a@example.org\r\nSubject: no final newline\r\n\r\nlast line",
     "From: a@example.org\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\nMIME-Version: 1.0\r\n"
     "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
     "caf\xc3\xa9 8-bit \xe2\x82\xac\r\n",
-    "From: a@example.org\r\nSubject: folded\r\n header line\r\n\r\n\r\n\r\nafter blank lines\r\n\r\n",
+    "From: a@example.org\r\nSubject: folded\r\n header line\r\n\r\n\r\n\r\nafter blank "
+    "lines\r\n\r\n",
 };
 
 std::string read_all(const fs::path& p) {
@@ -40,13 +41,15 @@ std::string read_all(const fs::path& p) {
 }
 
 // BODY[] and RFC822.SIZE of every message of `mailbox`, as the server gives them.
-std::multiset<std::pair<std::string, std::uint64_t>> fetch_bodies(imap::Client& c, const std::string& mailbox) {
+std::multiset<std::pair<std::string, std::uint64_t>> fetch_bodies(imap::Client& c,
+                                                                  const std::string& mailbox) {
     std::multiset<std::pair<std::string, std::uint64_t>> out;
     c.select(mailbox, true);
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    c.uid_fetch(all, "(UID RFC822.SIZE BODY.PEEK[])",
-                [&](imap::FetchData& fd) { out.insert({fd.body, fd.rfc822_size.value_or(0)}); });
+    c.uid_fetch(all, "(UID RFC822.SIZE BODY.PEEK[])", [&](imap::FetchData& fd) {
+        out.insert({fd.body, fd.rfc822_size.value_or(0)});
+    });
     c.unselect();
     return out;
 }
@@ -60,7 +63,8 @@ int run(const std::string& command, const fs::path& out) {
 struct Fixture {
     explicit Fixture(ServerKind k) : kind(k) {
         c1->create(p);
-        for (const auto& body : kBodies) c1->append(p, {"\\Seen"}, "01-Jan-2024 10:00:00 +0000", body);
+        for (const auto& body : kBodies)
+            c1->append(p, {"\\Seen"}, "01-Jan-2024 10:00:00 +0000", body);
         original = fetch_bodies(*c1, p);
         auto r = store.backup(one_connection_account("src", server_options(kind, 1), {p}));
         REQUIRE(r.error.empty());
@@ -108,8 +112,7 @@ std::map<std::string, std::string> files_under(const fs::path& root) {
 
 TEST_CASE("line endings: LF files, the wire hash, and a byte-exact restore into an empty account",
           "[integration][line_endings]") {
-    for (auto kind : servers_under_test())
-        DYNAMIC_SECTION(server_name(kind)) {
+    for (auto kind : servers_under_test()) DYNAMIC_SECTION(server_name(kind)) {
             Fixture f(kind);
             REQUIRE(f.original.size() == kBodies.size());
             std::set<std::string> sent(kBodies.begin(), kBodies.end());
@@ -151,7 +154,8 @@ TEST_CASE("line endings: LF files, the wire hash, and a byte-exact restore into 
         }
 }
 
-TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly", "[integration][line_endings]") {
+TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly",
+          "[integration][line_endings]") {
     if (!have_dovecot_env()) return;
     Fixture f(ServerKind::Dovecot);
     const fs::path maildir = f.maildir();
@@ -164,14 +168,15 @@ TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly", "[in
         fs::copy(maildir, copy, fs::copy_options::recursive);
         std::string uid_options;
         if (::geteuid() == 0) {
-            REQUIRE(std::system(("chown -R nobody:nogroup '" + scratch.path.string() + "'").c_str()) == 0);
+            REQUIRE(std::system(
+                        ("chown -R nobody:nogroup '" + scratch.path.string() + "'").c_str()) == 0);
             uid_options = " -o mail_uid=nobody -o mail_gid=nogroup";
         }
         // Index and control files elsewhere: nothing is written into the Maildir.
         const fs::path conf = scratch.path / "dovecot.conf";
-        std::ofstream(conf) << "mail_location = maildir:" << copy.string() << ":INDEX="
-                            << scratch.path.string() << "/index:CONTROL=" << scratch.path.string()
-                            << "/control\n"
+        std::ofstream(conf) << "mail_location = maildir:" << copy.string()
+                            << ":INDEX=" << scratch.path.string()
+                            << "/index:CONTROL=" << scratch.path.string() << "/control\n"
                             << "base_dir = " << scratch.path.string() << "/run\n"
                             << "log_path = /dev/null\nssl = no\n";
         std::ofstream(scratch.path / "commands") << "a EXAMINE INBOX\r\n"
@@ -209,7 +214,8 @@ TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly", "[in
                               << "[user]\nname=Test\nprimary_email=test@example.org\n"
                               << "[new]\ntags=unread;inbox;\n"
                               << "[maildir]\nsynchronize_flags=false\n";
-        const std::string env = "env NOTMUCH_CONFIG='" + config.string() + "' HOME='" + scratch.path.string() + "' ";
+        const std::string env =
+            "env NOTMUCH_CONFIG='" + config.string() + "' HOME='" + scratch.path.string() + "' ";
         const fs::path out = scratch.path / "out";
         REQUIRE(run(env + "notmuch new", out) == 0);
         INFO(read_all(out));
@@ -232,18 +238,20 @@ TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly", "[in
         const fs::path script = scratch.path / "mutt.sh";
         // Without ~/Mail mutt creates it and says so, and that message eats the keys pushed.
         fs::create_directories(scratch.path / "Mail");
-        std::ofstream(script) << "exec mutt -n -R -F /dev/null -f '" << maildir.string() << "'"
-                              << " -e 'set pipe_decode=yes pipe_split=yes wait_key=no sleep_time=0'"
-                              << " -e 'push \"<tag-pattern>~A<enter><tag-prefix><pipe-message>cat >> "
-                              << out.string() << "<enter><exit>\"'\n";
-        REQUIRE(run("env TERM=vt100 HOME='" + scratch.path.string() + "' timeout 30 script -qec 'sh " +
-                        script.string() + "' /dev/null",
+        std::ofstream(script)
+            << "exec mutt -n -R -F /dev/null -f '" << maildir.string() << "'"
+            << " -e 'set pipe_decode=yes pipe_split=yes wait_key=no sleep_time=0'"
+            << " -e 'push \"<tag-pattern>~A<enter><tag-prefix><pipe-message>cat >> " << out.string()
+            << "<enter><exit>\"'\n";
+        REQUIRE(run("env TERM=vt100 HOME='" + scratch.path.string() +
+                        "' timeout 30 script -qec 'sh " + script.string() + "' /dev/null",
                     scratch.path / "terminal") == 0);
         const std::string shown = read_all(out);
         INFO("mutt's output:\n" << shown);
         INFO("in " << maildir << ": " << files_under(maildir).size() << " files");
         std::size_t subjects = 0;
-        for (std::size_t at = shown.find("\nSubject: "); at != std::string::npos; at = shown.find("\nSubject: ", at + 1))
+        for (std::size_t at = shown.find("\nSubject: "); at != std::string::npos;
+             at = shown.find("\nSubject: ", at + 1))
             ++subjects;
         CHECK(subjects == kBodies.size());
         CHECK(shown.find('\r') == std::string::npos);
@@ -251,5 +259,7 @@ TEST_CASE("line endings: Dovecot, notmuch and mutt read the store cleanly", "[in
 
     // The readers worked on copies or read-only: the store is as it was, and verifies.
     CHECK(files_under(f.dir.path / "mail") == before);
-    CHECK(store::verify_files(*f.store.catalog, *f.store.messages, *f.store.catalog->find_account("src")).empty());
+    CHECK(store::verify_files(*f.store.catalog, *f.store.messages,
+                              *f.store.catalog->find_account("src"))
+              .empty());
 }

@@ -80,7 +80,8 @@ TEST_CASE("a catalog from before schema 4 keeps its files byte for byte and veri
     overwrite(dir / ("store/" + file), kWire);
     {
         SqliteDb db(dir / "catalog.sqlite");
-        std::vector<Migration> old(compiled_migrations().begin(), compiled_migrations().begin() + 3);
+        std::vector<Migration> old(compiled_migrations().begin(),
+                                   compiled_migrations().begin() + 3);
         apply_migrations(db, old);
         REQUIRE(db.pragma_int("user_version") == 3);
         db.exec("INSERT INTO account(id, name) VALUES (1, 'work')");

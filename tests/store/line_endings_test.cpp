@@ -119,7 +119,8 @@ TEST_CASE("the codec: LF form and back, split at every offset", "[store][line_en
     }
 }
 
-TEST_CASE("the store writes pure CRLF with LF and reads back the wire bytes", "[store][line_endings]") {
+TEST_CASE("the store writes pure CRLF with LF and reads back the wire bytes",
+          "[store][line_endings]") {
     for (const auto& c : kCases) {
         INFO(c.name);
         for (std::size_t split = 0; split <= c.wire.size(); ++split) {
@@ -173,7 +174,8 @@ TEST_CASE("a bare CR or LF after the first flush rewrites the file byte for byte
     }
 }
 
-TEST_CASE("a large pure-CRLF message is stored with LF in bounded writes", "[store][line_endings]") {
+TEST_CASE("a large pure-CRLF message is stored with LF in bounded writes",
+          "[store][line_endings]") {
     std::string wire;
     while (wire.size() < kPastTheWriteBuffer) wire += "0123456789\r\n";
     wire += "\r\n";

@@ -38,7 +38,8 @@ std::string lf_form(const std::string& wire) {
 
 }  // namespace
 
-TEST_CASE("a cold backup stores pure CRLF with LF, the rest byte for byte", "[sync][line_endings]") {
+TEST_CASE("a cold backup stores pure CRLF with LF, the rest byte for byte",
+          "[sync][line_endings]") {
     ModelFixture f;
     f.server.add_mailbox("INBOX");
     std::map<std::uint32_t, const Body*> by_uid;
