@@ -22,6 +22,8 @@ packages=(
   # .deb packages (scripts/package.sh: dpkg-shlibdeps, file) and their checks
   # (systemd-analyze verify, strace under the units' system call filter)
   dpkg-dev file systemd strace
+  # mail readers that must read the store cleanly (tests/integration/line_endings_test.cpp)
+  notmuch mutt
 )
 cyrus_root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
 

@@ -4,6 +4,7 @@
 #include "archive/writers.hpp"
 
 #include <imapkeep/util/files.hpp>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/util/sha256.hpp>
 
 #include <cerrno>
@@ -130,27 +131,19 @@ std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const
 
 namespace detail {
 
-AddedMessage stream_file(const std::string& path, const std::function<void(std::string_view)>& sink) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw ArchiveError("cannot read " + path + ": " + std::strerror(errno));
+AddedMessage stream_file(const std::string& path, store::LineEndings form,
+                         const std::function<void(std::string_view)>& sink) {
     AddedMessage result;
     util::Sha256 hash;
-    std::string buf(64 * 1024, '\0');
-    while (true) {
-        auto n = ::read(fd, buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            ::close(fd);
-            throw ArchiveError("cannot read " + path + ": " + std::strerror(e));
-        }
-        if (n == 0) break;
-        std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
-        hash.update(chunk);
-        result.bytes += chunk.size();
-        sink(chunk);
+    try {
+        store::read_original(path, form, [&](std::string_view chunk) {
+            hash.update(chunk);
+            result.bytes += chunk.size();
+            sink(chunk);
+        });
+    } catch (const std::system_error& e) {
+        throw ArchiveError(e.what());
     }
-    ::close(fd);
     result.sha256 = hash.hex_digest();
     return result;
 }
@@ -218,9 +211,9 @@ HeaderSummary headers_of(const std::string& path) {
     }
 }
 
-AddedMessage copy_file(const std::string& from, const std::string& to) {
+AddedMessage copy_file(const std::string& from, store::LineEndings form, const std::string& to) {
     OutFile out(to, false);
-    auto added = stream_file(from, [&](std::string_view chunk) { out.write(chunk); });
+    auto added = stream_file(from, form, [&](std::string_view chunk) { out.write(chunk); });
     out.close();
     return added;
 }

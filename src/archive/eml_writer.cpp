@@ -42,7 +42,7 @@ public:
         make_dirs(m_temp + "/" + dir);
         auto rel = dir + "/" + message_stem(m.uidvalidity, m.uid) + ".eml";
         auto headers = headers_of(file);
-        auto added = copy_file(file, m_temp + "/" + rel);
+        auto added = copy_file(file, m.line_endings, m_temp + "/" + rel);
         set_mtime(m_temp + "/" + rel, m.internaldate);
         std::string flags;
         for (const auto& f : m.flags) flags += (flags.empty() ? "" : " ") + f;

@@ -50,7 +50,8 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
             continue;
         }
         for (const auto& m : list) {
-            ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags};
+            ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags,
+                              m.line_endings};
             try {
                 auto added = writer->add(am, messages.absolute(messages.locate(m.file)));
                 if (!m.sha256.empty() && added.sha256 != m.sha256) {

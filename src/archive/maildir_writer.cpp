@@ -26,7 +26,7 @@ public:
         // Unique part from (UIDVALIDITY, UID) only; see names.hpp.
         auto name = message_stem(m.uidvalidity, m.uid) + ".imapkeep:2," + store::maildir_flag_suffix(m.flags);
         auto path = m_temp + "/" + (folder.empty() ? "" : folder + "/") + "cur/" + name;
-        auto added = copy_file(file, path);
+        auto added = copy_file(file, m.line_endings, path);
         set_mtime(path, m.internaldate);
         return added;
     }

@@ -28,7 +28,7 @@ public:
         if (sender.empty()) sender = bare_address(headers.from);
         std::string buf = mbox_from_line(sender, m.internaldate);
         MboxrdEncoder encoder;
-        auto added = stream_file(file, [&](std::string_view chunk) {
+        auto added = stream_file(file, m.line_endings, [&](std::string_view chunk) {
             encoder.feed(chunk, buf);
             out.write(buf);
             buf.clear();

@@ -8,6 +8,8 @@
 #include "archive/restore_fixup.hpp"
 #include "archive/restore_flags.hpp"
 #include "archive/restore_journal.hpp"
+#include "archive/stored_literal.hpp"
+#include <imapkeep/store/message_reader.hpp>
 
 #include <imapkeep/util/files.hpp>
 #include <imapkeep/util/imap_date.hpp>
@@ -254,20 +256,21 @@ private:
         // Checked whole before a byte is sent, then sent from the file in
         // chunks: a corrupt file is refused, and no body is held in memory.
         imap::AppendMessage out;
-        util::FileDigest digest;
+        store::OriginalDigest digest;
         std::string path;
         try {
             path = m_messages.absolute(m_messages.locate(m.file));
-            digest = util::sha256_file(path);
+            digest = store::digest_original(path, m.line_endings);
         } catch (const std::exception& e) {
             fail(report, m, std::string("cannot read the stored file: ") + e.what());
             return std::nullopt;
         }
-        if (!m.sha256.empty() && digest.sha256 != m.sha256) {
+        if (!m.sha256.empty() && (digest.sha256 != m.sha256 || digest.size != m.size)) {
             fail(report, m, "the stored file " + m.file + " does not match its SHA-256 (corrupt store)");
             return std::nullopt;
         }
-        out.message = imap::AppendBody::file(std::move(path), digest.size);
+        out.message = imap::AppendBody::stream(
+            std::make_shared<detail::StoredLiteral>(std::move(path), m.line_endings, digest.size));
         auto flags = detail::flags_for_target(m.flags, m_permanent);
         if (first)
             for (const auto& k : flags.dropped) ++report.dropped_keywords[k];

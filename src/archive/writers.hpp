@@ -16,8 +16,10 @@ std::unique_ptr<ArchiveWriter> make_mbox_writer(std::string output, std::string 
 std::unique_ptr<ArchiveWriter> make_maildir_writer(std::string output, std::string temp);
 std::unique_ptr<ArchiveWriter> make_eml_writer(std::string output, std::string temp);
 
-// Streams `path` in 64 KiB chunks to `sink`, hashing as it goes.
-AddedMessage stream_file(const std::string& path, const std::function<void(std::string_view)>& sink);
+// Streams the original bytes of `path` (stored in form `form`) in bounded
+// chunks to `sink`, hashing as it goes. Throws ArchiveError.
+AddedMessage stream_file(const std::string& path, store::LineEndings form,
+                         const std::function<void(std::string_view)>& sink);
 
 // A file opened for writing (mode 0600), closed by the destructor. Throws ArchiveError.
 class OutFile {
@@ -42,7 +44,7 @@ void make_dirs(const std::string& path);
 void set_mtime(const std::string& path, std::int64_t epoch);
 // The header summary of a message file; unreadable -> ArchiveError.
 HeaderSummary headers_of(const std::string& path);
-// Streams `from` into a new file `to`.
-AddedMessage copy_file(const std::string& from, const std::string& to);
+// Streams the original bytes of `from` (stored in form `form`) into a new file `to`.
+AddedMessage copy_file(const std::string& from, store::LineEndings form, const std::string& to);
 
 }  // namespace imapkeep::archive::detail

@@ -91,6 +91,7 @@ RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d,
     catalog.begin();
     try {
         catalog.update_flags(m.id, m.flags, m.modseq, outcome.new_file, std::time(nullptr));
+        catalog.set_line_endings(m.id, body.line_endings());
         catalog.commit();
     } catch (...) {
         catalog.rollback();

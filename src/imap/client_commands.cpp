@@ -405,7 +405,9 @@ void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
         args.push_back(Arg::raw(list + ")"));
     }
     if (message.internaldate) args.push_back(Arg::string(*message.internaldate));
-    if (message.message.is_file())
+    if (message.message.is_stream())
+        args.push_back(Arg::literal(message.message.source()));
+    else if (message.message.is_file())
         args.push_back(Arg::literal(std::make_shared<FileLiteral>(message.message.path(), message.message.size())));
     else
         args.push_back(Arg::literal(message.message.take_bytes()));

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <imapkeep/store/line_endings.hpp>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
 #include <mutex>
@@ -29,17 +31,23 @@ class MaildirStore;
 
 class MaildirPending final : public PendingMessage {
   public:
-    MaildirPending(MaildirStore& store, std::string tmp_dir, std::string name, int fd)
+    MaildirPending(MaildirStore& store, std::string tmp_dir, std::string name, int fd,
+                   bool lf_line_endings)
         : m_store(store),
           m_tmp_dir(std::move(tmp_dir)),
           m_name(std::move(name)),
           m_fd(fd),
+          m_lf(lf_line_endings),
           m_synced(std::make_shared<std::atomic<bool>>(false)) {}
     ~MaildirPending() override { discard(); }
 
     void write(std::string_view chunk) override;
     static constexpr std::size_t kWriteBuffer = 256 * 1024;
     std::uint64_t size() const override { return m_size; }
+    LineEndings line_endings() const override {
+        if (m_state == State::Writing) throw StoreError("line_endings() before finish()");
+        return m_form;
+    }
     std::string sha256_hex() const override {
         if (m_state == State::Writing) throw StoreError("sha256_hex() before finish()");
         return m_digest;
@@ -64,11 +72,20 @@ class MaildirPending final : public PendingMessage {
     std::string m_name;     // unique base name
     void flush();
     void write_fully(std::string_view bytes);
+    void give_up_lf();
+    void rewrite_as_wire();
 
     int m_fd;
-    std::string m_buffer;  // not yet written, at most kWriteBuffer bytes
-    util::Sha256 m_hash;
-    std::uint64_t m_size = 0;
+    std::string m_buffer;  // wire bytes not yet written, about kWriteBuffer at most
+    std::string m_converted;  // flush()'s scratch for the LF form
+    util::Sha256 m_hash;     // of the wire bytes
+    std::uint64_t m_size = 0;  // wire bytes
+    // While true the file gets the LF form (line_endings.hpp): the store wants
+    // it and every wire byte so far is pure CRLF.
+    bool m_lf;
+    CrlfToLf m_crlf;
+    std::uint64_t m_file_size = 0;  // bytes written to the file so far
+    LineEndings m_form = LineEndings::Wire;
     std::string m_digest;
     State m_state = State::Writing;
     std::optional<std::int64_t> m_internaldate;
@@ -110,17 +127,22 @@ class MaildirStore final : public MessageStore {
                                           const std::string& folder) override {
         const std::string dir = ensure_maildir("mail", account, folder);
         const std::string tmp_dir = m_root + "/" + dir + "/tmp";
+        auto [name, fd] = create_tmp(tmp_dir);
+        return std::make_unique<MaildirPending>(*this, tmp_dir, std::move(name), fd,
+                                                m_options.lf_line_endings);
+    }
+
+    // A new file in `tmp_dir` under a unique name, known to clean_tmp() as live.
+    std::pair<std::string, int> create_tmp(const std::string& tmp_dir) {
         // O_EXCL: a name clash (clock stepped back, pid reused) retries, never overwrites.
         for (int attempt = 0; attempt < 100; ++attempt) {
             std::string name = unique_name(std::time(nullptr));
             const std::string path = tmp_dir + "/" + name;
             const int fd = m_fs->create_exclusive(path);
             if (fd < 0) continue;
-            {
-                std::lock_guard lock(m_mutex);
-                m_live_tmp.insert(path);
-            }
-            return std::make_unique<MaildirPending>(*this, tmp_dir, std::move(name), fd);
+            std::lock_guard lock(m_mutex);
+            m_live_tmp.insert(path);
+            return {std::move(name), fd};
         }
         throw StoreError("cannot find a unique file name in " + tmp_dir);
     }
@@ -560,34 +582,89 @@ void MaildirPending::write(std::string_view chunk) {
     if (m_state != State::Writing) throw StoreError("write() after finish()");
     m_hash.update(chunk);
     m_size += chunk.size();
+    if (m_lf && !m_crlf.scan(chunk)) give_up_lf();
     // Chunks arrive as the network delivers them (often a few KiB): gather them
     // so a message costs a handful of write()s, with memory still bounded.
-    if (m_buffer.size() + chunk.size() <= kWriteBuffer) {
-        if (m_buffer.capacity() < kWriteBuffer) m_buffer.reserve(kWriteBuffer);
-        m_buffer.append(chunk);
+    if (m_buffer.size() + chunk.size() > kWriteBuffer) flush();
+    if (!m_lf && chunk.size() >= kWriteBuffer) {
+        write_fully(chunk);  // nothing gathered (flushed above): no copy needed
         return;
     }
-    flush();
-    if (chunk.size() < kWriteBuffer) {
-        m_buffer.append(chunk);
-        return;
-    }
-    write_fully(chunk);
+    if (m_buffer.capacity() < kWriteBuffer) m_buffer.reserve(kWriteBuffer);
+    m_buffer.append(chunk);
+    if (m_buffer.size() >= kWriteBuffer) flush();
 }
 
 void MaildirPending::flush() {
     if (m_buffer.empty()) return;
-    write_fully(m_buffer);
-    m_buffer.clear();
+    if (!m_lf) {
+        write_fully(m_buffer);
+        m_buffer.clear();
+        return;
+    }
+    m_converted.clear();
+    const std::size_t used = CrlfToLf::convert(m_buffer, m_converted);
+    write_fully(m_converted);
+    m_buffer.erase(0, used);  // a final CR waits for the LF that makes it a pair
 }
 
 void MaildirPending::write_fully(std::string_view bytes) {
+    if (bytes.empty()) return;
     m_store.fs().write(m_fd, bytes, tmp_path());
+    m_file_size += bytes.size();
+}
+
+// A bare CR or LF: the message is stored byte for byte. The buffer holds wire
+// bytes; only what was already written is in the LF form.
+void MaildirPending::give_up_lf() {
+    m_lf = false;
+    std::string().swap(m_converted);
+    if (m_file_size > 0) rewrite_as_wire();
+}
+
+// The file holds the LF form of a pure-CRLF prefix: its wire bytes go into a
+// fresh tmp file that takes its place. Rare (a bare CR or LF after the first
+// kWriteBuffer bytes), and read back through the one reader of stored files.
+void MaildirPending::rewrite_as_wire() {
+    const std::string old_path = tmp_path();
+    auto [name, fd] = m_store.create_tmp(m_tmp_dir);
+    const std::string new_path = m_tmp_dir + "/" + name;
+    std::uint64_t written = 0;
+    auto drop_new = [&] {
+        m_store.close_quietly(fd, new_path);
+        m_store.fs().unlink(new_path);
+        m_store.forget_tmp(new_path);
+    };
+    try {
+        read_original(old_path, LineEndings::Lf, [&](std::string_view wire) {
+            m_store.fs().write(fd, wire, new_path);
+            written += wire.size();
+        });
+    } catch (const std::system_error& e) {
+        drop_new();
+        throw StoreError(std::string("cannot rewrite a message byte for byte: ") + e.what());
+    } catch (...) {
+        drop_new();
+        throw;
+    }
+    m_store.close_quietly(m_fd, old_path);
+    m_name = std::move(name);
+    m_fd = fd;
+    m_file_size = written;
+    m_store.forget_tmp(old_path);
+    try {
+        m_store.fs().unlink(old_path);
+    } catch (const StoreError&) {
+        // No longer this message's file: clean_tmp() removes it on the next run.
+    }
 }
 
 void MaildirPending::finish() {
     if (m_state != State::Writing) throw StoreError("finish() called twice");
+    if (m_lf && !m_crlf.pure_at_end()) give_up_lf();  // it ends with a lone CR
     flush();
+    m_form = m_lf && m_crlf.pairs() > 0 ? LineEndings::Lf : LineEndings::Wire;
+    std::string().swap(m_converted);
     std::string().swap(m_buffer);  // finished messages wait for commit without it
     m_digest = m_hash.hex_digest();
     if (m_internaldate) m_store.fs().set_mtime(m_fd, *m_internaldate, tmp_path());
@@ -634,6 +711,12 @@ void MaildirPending::discard() noexcept {
 }
 
 }  // namespace
+
+void describe_stored(const PendingMessage& message, MessageRecord& row) {
+    row.size = message.size();
+    row.sha256 = message.sha256_hex();
+    row.line_endings = message.line_endings();
+}
 
 std::unique_ptr<MessageStore> open_maildir_store(const std::string& store_root,
                                                  const MaildirOptions& options) {

@@ -22,7 +22,7 @@ constexpr const char* kMailboxColumns =
 
 constexpr const char* kMessageColumns =
     "m.id, m.mailbox_id, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.size, "
-    "m.sha256, m.message_id, m.flags, m.modseq, m.file, m.added_at, m.expunged_at";
+    "m.sha256, m.message_id, m.flags, m.modseq, m.file, m.added_at, m.expunged_at, m.line_endings";
 
 MailboxRecord read_mailbox(const Statement& s) {
     MailboxRecord r;
@@ -57,6 +57,10 @@ MessageRecord read_message(const Statement& s) {
     r.file = s.text(11);
     r.added_at = s.int64(12);
     r.expunged_at = s.optional_int64(13);
+    const auto form = parse_line_endings(s.text(14));
+    // The schema's CHECK allows no other value; a newer imapkeep's would be refused by the version.
+    if (!form) throw StoreError("message " + std::to_string(r.id) + ": unknown line_endings " + s.text(14));
+    r.line_endings = *form;
     return r;
 }
 
@@ -238,12 +242,13 @@ class SqliteCatalog final : public Catalog {
         Transaction tx(*this);
         auto s = m_db.prepare(
             "INSERT INTO message(mailbox_id, uidvalidity, uid, internaldate, internaldate_zone,"
-            " size, sha256, message_id, flags, modseq, file, added_at, expunged_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+            " size, sha256, message_id, flags, modseq, file, added_at, expunged_at, line_endings)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
         s.bind(1, r.mailbox_id).bind(2, std::int64_t{r.uidvalidity}).bind(3, std::int64_t{r.uid});
         s.bind(4, r.internaldate).bind(5, std::int64_t{r.internaldate_zone});
         s.bind(6, to_db(r.size)).bind(7, r.sha256).bind(8, r.message_id).bind(9, flags);
         s.bind(10, to_db(r.modseq)).bind(11, r.file).bind(12, r.added_at).bind(13, r.expunged_at);
+        s.bind(14, std::string(line_endings_name(r.line_endings)));
         s.run();
         const Id id = m_db.last_insert_id();
         insert_flag_history(id, r.added_at, flags);
@@ -258,6 +263,13 @@ class SqliteCatalog final : public Catalog {
             .run();
         tx.commit();
         return id;
+    }
+
+    void set_line_endings(Id message_id, LineEndings form) override {
+        m_db.prepare("UPDATE message SET line_endings = ?1 WHERE id = ?2")
+            .bind(1, std::string(line_endings_name(form)))
+            .bind(2, message_id)
+            .run();
     }
 
     void update_flags(Id message_id, const std::vector<std::string>& flags, std::uint64_t modseq,
@@ -381,10 +393,11 @@ class SqliteCatalog final : public Catalog {
         std::vector<MessageRecord> out;
         while (s.step()) {
             auto r = read_message(s);
-            r.flags = split_flags(s.text(14));
-            if (!s.is_null(15)) {
-                r.uidvalidity = static_cast<std::uint32_t>(s.int64(15));
-                r.uid = static_cast<std::uint32_t>(s.int64(16));
+            // After the kMessageColumns (0..14).
+            r.flags = split_flags(s.text(15));
+            if (!s.is_null(16)) {
+                r.uidvalidity = static_cast<std::uint32_t>(s.int64(16));
+                r.uid = static_cast<std::uint32_t>(s.int64(17));
             }
             out.push_back(std::move(r));
         }

@@ -1,60 +1,31 @@
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/verify.hpp>
-#include <imapkeep/util/sha256.hpp>
 #include <map>
 #include <optional>
+#include <system_error>
 
 #include "store/maildir_names.hpp"
 
 namespace imapkeep::store {
 namespace {
 
-struct FileDigest {
-    std::uint64_t size = 0;
-    std::string sha256;
-};
-
-// Streams the file through SHA-256 in 1 MiB reads; nullopt if it cannot be opened or read.
-std::optional<FileDigest> digest_file(const std::string& path) {
-    int fd;
-    do {
-        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) return std::nullopt;
-    util::Sha256 hash;
-    FileDigest result;
-    std::string buffer(1 << 20, '\0');
-    while (true) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            return std::nullopt;
-        }
-        if (n == 0) break;
-        hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-        result.size += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
-    result.sha256 = hash.hex_digest();
-    return result;
-}
-
 // What a file's bytes say about the row: nullopt when they match.
-std::optional<std::string> mismatch(const FileDigest& digest, const MessageRecord& message) {
+std::optional<std::string> mismatch(const OriginalDigest& digest, const MessageRecord& message) {
     if (digest.size != message.size) return "size";
     if (digest.sha256 != message.sha256) return "corrupt";
     return std::nullopt;
 }
 
-std::optional<FileDigest> digest_stored(MessageStore& messages, const std::string& file) {
+// The digest of the bytes the server sent, read back from the file in the
+// form the row names; nullopt if it cannot be opened or read.
+std::optional<OriginalDigest> digest_stored(MessageStore& messages, const std::string& file,
+                                            LineEndings form) {
     try {
-        return digest_file(messages.absolute(file));
+        return digest_original(messages.absolute(file), form);
     } catch (const StoreError&) {
         return std::nullopt;  // a path the store refuses to resolve names no good file
+    } catch (const std::system_error&) {
+        return std::nullopt;
     }
 }
 
@@ -93,7 +64,7 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     MissingByFolder missing;
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
-            const auto digest = digest_stored(messages, message.file);
+            const auto digest = digest_stored(messages, message.file, message.line_endings);
             if (digest) {
                 if (auto kind = mismatch(*digest, message))
                     problems.push_back({message.file, *kind, message.id, ""});
@@ -112,7 +83,7 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
         for (const auto& message : rows) {
             auto it = renamed.find(message.file);
             const auto digest =
-                it == renamed.end() ? std::nullopt : digest_stored(messages, it->second);
+                it == renamed.end() ? std::nullopt : digest_stored(messages, it->second, message.line_endings);
             if (!digest)
                 problems.push_back({message.file, "missing", message.id, ""});
             else

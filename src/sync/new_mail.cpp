@@ -258,8 +258,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         m.uid = uid;
         m.internaldate = a.internaldate;
         m.internaldate_zone = a.zone;
-        m.size = a.pending->size();
-        m.sha256 = a.pending->sha256_hex();
+        store::describe_stored(*a.pending, m);
         m.message_id = a.message_id;
         m.flags = a.flags;
         m.modseq = a.modseq;

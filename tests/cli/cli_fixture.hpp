@@ -70,12 +70,12 @@ private:
 // Stores one message the way the engine does: tmp, fsync, rename into cur/.
 inline std::string put_message(imapkeep::store::MessageStore& messages, const std::string& account,
                                const std::string& folder, std::uint32_t uid, const std::string& body,
-                               std::string* sha256 = nullptr) {
+                               imapkeep::store::MessageRecord* row = nullptr) {
     auto pending = messages.begin(account, folder);
     pending->write(body);
     pending->finish();
     messages.sync_pending();
-    if (sha256) *sha256 = pending->sha256_hex();
+    if (row) imapkeep::store::describe_stored(*pending, *row);
     return messages.commit(*pending, account, folder, uid, 1700000000, {"\\Seen"});
 }
 

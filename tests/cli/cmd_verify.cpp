@@ -33,9 +33,8 @@ std::vector<std::string> backed_up_store(const CliFixture& f) {
         m.mailbox_id = inbox.id;
         m.uidvalidity = 1;
         m.uid = uid;
-        m.size = body.size();
         m.flags = {"\\Seen"};
-        m.file = cli_test::put_message(*messages, "work", "", uid, body, &m.sha256);
+        m.file = cli_test::put_message(*messages, "work", "", uid, body, &m);
         catalog->add_message(m);
         files.push_back(messages->absolute(m.file));
     }

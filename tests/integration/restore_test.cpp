@@ -75,8 +75,7 @@ struct Fixture {
         m.uidvalidity = mb->uidvalidity;
         m.uid = uid;
         m.internaldate = now;
-        m.size = body.size();
-        m.sha256 = util::sha256_hex(body);
+        store::describe_stored(*pending, m);
         m.flags = flags;
         m.file = store.messages->commit(*pending, "src", mb->folder, uid, now, flags);
         m.added_at = now;

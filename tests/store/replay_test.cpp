@@ -20,6 +20,7 @@ using imapkeep::test::TempDir;
 namespace {
 
 const std::string kBody = "Subject: replay\r\n\r\nbody\r\n";
+const std::string kStored = "Subject: replay\n\nbody\n";  // pure CRLF: stored with LF
 
 std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -83,7 +84,7 @@ TEST_CASE("file steps replayed after a kill succeed and end durable", "[store][r
             REQUIRE_NOTHROW(result = step.run(*store, store->locate(file)));
             store->sync_committed();
             CHECK(result.find(step.result_has) != std::string::npos);
-            CHECK(read_all(store->absolute(result)) == kBody);
+            CHECK(read_all(store->absolute(result)) == kStored);
             CHECK(fsynced(*fs, dir_of(store->absolute(result))));
             // Replayed on the original path and on its own result: same answer.
             CHECK(step.run(*store, file) == result);
@@ -134,7 +135,7 @@ TEST_CASE("rename_folder replayed after a kill ends durable", "[store][replay]")
         fs->clear_log();
         REQUIRE_NOTHROW(store->rename_folder("acct", c.from, c.to));
         const auto moved = store->path_in_folder(file, "acct", c.to);
-        CHECK(read_all(store->absolute(moved)) == kBody);
+        CHECK(read_all(store->absolute(moved)) == kStored);
         // The directory that recorded the move was fsynced by the replay.
         CHECK(fsynced(*fs, c.from.empty() ? dir_of(store->absolute(moved)) : dir / "mail/acct"));
         CHECK_NOTHROW(store->rename_folder("acct", c.from, c.to));

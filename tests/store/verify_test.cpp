@@ -28,8 +28,7 @@ Stored store_message(Catalog& catalog, MessageStore& store, Id mailbox, const st
     m.mailbox_id = mailbox;
     m.uidvalidity = 1;
     m.uid = uid;
-    m.size = pending->size();
-    m.sha256 = pending->sha256_hex();
+    describe_stored(*pending, m);
     m.file = store.commit(*pending, "work", folder, uid, 0, {});
     m.added_at = 1;
     return {catalog.add_message(m), m.file};
@@ -74,7 +73,7 @@ TEST_CASE("verify_files finds missing, truncated and altered files", "[store][ve
     }
     {
         std::ofstream f(store->absolute(attic), std::ios::binary | std::ios::trunc);
-        f << "Subject: 5\r\n\r\nQ\r\n";  // same size, one byte differs
+        f << "Subject: 5\n\nQ\n";  // stored with LF: same size, one byte differs
     }
 
     auto problems = verify_files(*catalog, *store, account);

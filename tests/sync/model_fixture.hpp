@@ -3,9 +3,11 @@
 #pragma once
 
 #include <fstream>
+#include <imapkeep/store/message_reader.hpp>
 #include <map>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 #include "support/model_server.hpp"
 #include "support/scratch_store.hpp"
@@ -36,8 +38,28 @@ struct ModelFixture {
         return r;
     }
 
-    // uid -> stored bytes of the live catalog rows of `mailbox` (current UIDVALIDITY).
+    // uid -> the message bytes the store gives back (read_original: the
+    // server's bytes, whatever the file's line endings) of the live catalog
+    // rows of `mailbox` (current UIDVALIDITY); "" for a file that cannot be read.
     std::map<std::uint32_t, std::string> stored(const std::string& mailbox) {
+        std::map<std::uint32_t, std::string> out;
+        auto r = record(mailbox);
+        if (!r) return out;
+        for (const auto& m : store.catalog->messages(r->id)) {
+            std::string bytes;
+            try {
+                store::read_original(store.messages->absolute(m.file), m.line_endings,
+                                     [&](std::string_view piece) { bytes.append(piece); });
+            } catch (const std::system_error&) {
+                bytes.clear();
+            }
+            out[m.uid] = bytes;
+        }
+        return out;
+    }
+
+    // uid -> the bytes of the file itself, as a mail reader sees them.
+    std::map<std::uint32_t, std::string> files(const std::string& mailbox) {
         std::map<std::uint32_t, std::string> out;
         auto r = record(mailbox);
         if (!r) return out;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <imapkeep/store/line_endings.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,9 @@ struct ArchiveMessage {
     std::int64_t internaldate = 0;  // epoch seconds
     int internaldate_zone = 0;      // seconds east of UTC
     std::vector<std::string> flags; // without \Recent
+    // How the file handed to add() holds the message: a store file may have
+    // LF endings (store/line_endings.hpp); the writers read the original bytes.
+    store::LineEndings line_endings = store::LineEndings::Wire;
 };
 
 struct AddedMessage {
@@ -56,7 +60,7 @@ struct AddedMessage {
 class ArchiveWriter {
 public:
     virtual ~ArchiveWriter();  // removes the temp tree unless committed
-    // Appends the message whose bytes are in `file`.
+    // Appends the message whose bytes are in `file` (in form message.line_endings).
     // Messages of one mailbox must come together, in the order wanted in the
     // archive (the exporters use UIDVALIDITY, UID).
     virtual AddedMessage add(const ArchiveMessage& message, const std::string& file) = 0;

@@ -3,8 +3,10 @@
 
 #include <imapkeep/imap/mailbox_name.hpp>
 #include <imapkeep/util/types.hpp>
+#include <imapkeep/wire/encoder.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,14 +106,28 @@ public:
         body.m_file_size = size;
         return body;
     }
+    // Bytes produced by `source` while they are sent (its size() is the
+    // literal's length; it must hand over exactly that many), for a body that
+    // is not a plain file: e.g. a stored message given back its CRLF.
+    static AppendBody stream(std::shared_ptr<const wire::LiteralSource> source) {
+        AppendBody body;
+        body.m_source = std::move(source);
+        return body;
+    }
+    bool is_stream() const { return m_source != nullptr; }
+    const std::shared_ptr<const wire::LiteralSource>& source() const { return m_source; }  // is_stream() only
     bool is_file() const { return m_path.has_value(); }
     const std::string& path() const { return *m_path; }  // is_file() only
     const std::string& bytes() const { return m_bytes; }  // empty for a file
     std::string take_bytes() { return std::move(m_bytes); }
-    std::uint64_t size() const { return m_path ? m_file_size : m_bytes.size(); }
+    std::uint64_t size() const {
+        if (m_source) return m_source->size();
+        return m_path ? m_file_size : m_bytes.size();
+    }
 
 private:
     std::string m_bytes;
+    std::shared_ptr<const wire::LiteralSource> m_source;
     std::optional<std::string> m_path;
     std::uint64_t m_file_size = 0;
 };

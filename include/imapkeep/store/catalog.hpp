@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <imapkeep/store/line_endings.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -47,12 +48,14 @@ struct MessageRecord {
     std::uint32_t uid = 0;
     std::int64_t internaldate = 0;   // epoch seconds
     int internaldate_zone = 0;       // seconds east of UTC as the server gave it
-    std::uint64_t size = 0;          // RFC822.SIZE == bytes stored
-    std::string sha256;              // hex of the stored bytes
+    std::uint64_t size = 0;          // RFC822.SIZE: the bytes the server sent
+    std::string sha256;              // hex of the bytes the server sent
     std::string message_id;          // Message-ID header value, "" if none
     std::vector<std::string> flags;  // sorted, without \Recent
     std::uint64_t modseq = 0;
     std::string file;  // path relative to the store root
+    // How `file` holds those bytes; read it with store::read_original().
+    LineEndings line_endings = LineEndings::Wire;
     std::int64_t added_at = 0;
     std::optional<std::int64_t> expunged_at;
 };
@@ -133,6 +136,10 @@ class Catalog {
     // how a file move (same flags) is recorded.
     virtual void update_flags(Id message_id, const std::vector<std::string>& flags,
                               std::uint64_t modseq, const std::string& file, std::int64_t at) = 0;
+    // Records that the message's file (a new copy written by verify --repair)
+    // holds its bytes in form `form`. Call in the transaction that records
+    // the new file.
+    virtual void set_line_endings(Id message_id, LineEndings form) = 0;
     // Marks expunged at `at`, with the file's new (attic) path; closes its uid period.
     virtual void mark_expunged(Id message_id, std::int64_t at, const std::string& attic_file) = 0;
     // Re-keys a message after a UIDVALIDITY change; the old uid stays in history

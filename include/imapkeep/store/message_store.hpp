@@ -3,7 +3,9 @@
 // "A/B" (delimiter "/") is folder ".A.B". A message file's mtime is its
 // INTERNALDATE and its ":2," suffix carries the system flags (D F R S T).
 //
-// Bytes are stored exactly as the server sent them. A put is: write into tmp/,
+// A message whose bytes are pure CRLF is stored with LF line endings, anything
+// else byte for byte (line_endings.hpp); read it back with message_reader.hpp,
+// which gives the exact bytes the server sent. A put is: write into tmp/,
 // fsync (batched by the caller via sync_pending()), rename into cur/. Errors throw
 // StoreError. One MessageStore may be shared by threads working on different
 // folders.
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/file_system.hpp>
+#include <imapkeep/store/line_endings.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,13 +37,18 @@
 namespace imapkeep::store {
 
 // A message being received. Bytes go straight to a file in tmp/ and are hashed
-// as they arrive, so memory stays flat whatever the size.
+// as they arrive, so memory stays flat whatever the size. size() and
+// sha256_hex() are those of the bytes written (the wire bytes), whatever form
+// the file takes.
 class PendingMessage {
   public:
     virtual ~PendingMessage() = default;
     virtual void write(std::string_view chunk) = 0;
     virtual std::uint64_t size() const = 0;
     virtual std::string sha256_hex() const = 0;  // valid after finish()
+    // How the file holds the bytes (valid after finish()): the catalog records
+    // it with the row, and readers pass it to read_original().
+    virtual LineEndings line_endings() const = 0;
     // Announces the INTERNALDATE (epoch seconds) that becomes the file's mtime,
     // so finish() sets it before the data fsync and it is as durable as the
     // bytes. Call before finish() (StoreError after it). Optional: commit()
@@ -176,7 +184,16 @@ struct MaildirOptions {
     // true: a dry run's store. Nothing is created (not even the root), and
     // every call that would change a file or directory throws StoreError.
     bool read_only = false;
+    // true: a message whose bytes are pure CRLF is stored with LF line endings
+    // (line_endings.hpp), as mail readers expect. false: every message byte
+    // for byte (tests of the raw form).
+    bool lf_line_endings = true;
 };
+
+// Copies what a finished message says about itself into its catalog row: the
+// wire size and SHA-256, and the form its file holds them in. Every writer of
+// a row from a PendingMessage goes through it, so none forgets the form.
+void describe_stored(const PendingMessage& message, MessageRecord& row);
 
 // The Maildir++ implementation rooted at `store_root` (created if missing,
 // unless read_only).
