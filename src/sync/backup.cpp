@@ -300,26 +300,37 @@ class Worker {
     store::Catalog* m_catalog = nullptr;
 };
 
+// The account's live mailboxes by name: one catalog read for the whole run.
+std::map<std::string, store::MailboxRecord> live_mailboxes(store::Catalog& catalog,
+                                                           store::Id account_id) {
+    std::map<std::string, store::MailboxRecord> out;
+    if (account_id == 0) return out;
+    for (auto& m : catalog.mailboxes(account_id)) out.emplace(m.name, std::move(m));
+    return out;
+}
+
 // Mailboxes LIST-STATUS proves unchanged since the catalog's record are
 // settled here, before any worker connects: no IMAP command and no fsync, and
 // one catalog transaction for all their last-sync times. Their Maildir needs
 // no create_folder: the run that saved the record's mod-sequence had made the
-// folder durable first. Returns a report for each settled mailbox, by index.
+// folder durable first; tidy_folder looks into it only when its stamp moved.
+// Returns a report for each settled mailbox, by index.
 std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
                                                            store::Catalog& catalog,
                                                            store::MessageStore& messages,
                                                            const std::vector<Listed>& selected) {
     std::vector<std::optional<MailboxReport>> settled(selected.size());
     std::vector<std::pair<std::size_t, store::MailboxRecord>> records;
+    auto known = live_mailboxes(catalog, run.account_id);
     for (std::size_t i = 0; i < selected.size(); ++i) {
         const auto& listed = selected[i];
-        if (!listed.status || run.account_id == 0) continue;
-        auto record = catalog.find_mailbox(run.account_id, listed.mailbox.name);
-        if (!record || record->deleted_at || !unchanged_since(*record, *listed.status, run.best_path))
-            continue;
+        auto found = known.find(listed.mailbox.name);
+        if (!listed.status || found == known.end()) continue;
+        auto& record = found->second;
+        if (!unchanged_since(record, *listed.status, run.best_path)) continue;
         if (!run.options.dry_run) {
             try {
-                undo_reader_renames(run, catalog, messages, *record);
+                tidy_folder(run, catalog, messages, record);
             } catch (const std::exception&) {
                 continue;  // a worker tries again and reports it
             }
@@ -328,7 +339,7 @@ std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
         report.name = listed.mailbox.name;
         report.path = "unchanged";
         settled[i] = std::move(report);
-        records.emplace_back(i, std::move(*record));
+        records.emplace_back(i, std::move(record));
     }
     if (run.options.dry_run || records.empty()) return settled;
     try {
@@ -514,7 +525,6 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         record_account_failure(report, e);
         return report;
     }
-    if (!options.dry_run) messages.clean_tmp(account.name);
 
     auto scope = select_mailboxes(listed, account, options);
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);

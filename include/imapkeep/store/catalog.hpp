@@ -38,6 +38,9 @@ struct MailboxRecord {
     std::string sync_path;                     // "QRESYNC" | "CONDSTORE" | "plain" | ""
     std::optional<std::int64_t> last_sync_at;  // epoch seconds of the last successful sync
     std::optional<std::int64_t> deleted_at;    // the server no longer has it
+    // MessageStore::folder_stamp() when a run last found the folder clean (no
+    // tmp/ leftovers, no reader renames); "" when none did. Opaque here.
+    std::string folder_stamp;
 };
 
 struct MessageRecord {
