@@ -197,6 +197,15 @@ class SqliteCatalog final : public Catalog {
         return r.id;
     }
 
+    void mark_checked(Id mailbox_id, std::int64_t at, const std::string& folder_stamp) override {
+        auto s =
+            m_db.prepare("UPDATE mailbox SET last_sync_at = ?2, folder_stamp = ?3 WHERE id = ?1");
+        s.bind(1, mailbox_id).bind(2, at).bind(3, folder_stamp);
+        s.run();
+        if (m_db.changes() == 0)
+            throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
+    }
+
     std::vector<MessageRecord> messages(Id mailbox_id) override {
         return select_messages(
             " WHERE m.mailbox_id = ?1 AND m.expunged_at IS NULL"

@@ -52,6 +52,13 @@ struct AccountRun {
 
     // Counts one durable step; the test hook stops the run after N of them.
     void step();
+    // Announces the run's first change (BackupOptions::before_first_change),
+    // once; call it on the account's thread before workers start.
+    void changing() {
+        std::call_once(m_changing, [&] {
+            if (options.before_first_change) options.before_first_change();
+        });
+    }
 
     // One durable step: `body` changes files and catalog rows; then the file
     // renames are made durable, the catalog transaction commits, and the step
@@ -59,6 +66,7 @@ struct AccountRun {
     // MessageStore::locate on the next run).
     template <class Body>
     void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body) {
+        changing();
         catalog.begin();
         try {
             body();
@@ -70,6 +78,9 @@ struct AccountRun {
         }
         step();
     }
+
+  private:
+    std::once_flag m_changing;
 };
 
 // LIST-STATUS (or STATUS) proves the mailbox unchanged since `record` was

@@ -45,6 +45,8 @@ bool tidy_folder(AccountRun& run, store::Catalog& catalog, store::MessageStore& 
     // run's own writes included) leaves a different stamp for the next run.
     auto stamp = messages.folder_stamp(run.account.name, record.folder);
     if (!stamp.empty() && stamp == record.folder_stamp) return false;
+    // No run record needed for this: tmp/ files are nobody's; an undo is a
+    // durable step and announces itself.
     messages.clean_folder_tmp(run.account.name, record.folder);
     undo_reader_renames(run, catalog, messages, record);
     const bool changed = stamp != record.folder_stamp;

@@ -43,6 +43,16 @@ struct BackupOptions {
     std::string catalog_path;                 // each worker thread opens its own connection
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
+    // Called once per account run, on the calling thread, before the first
+    // change to the store or the catalog (the CLI starts its run record
+    // there); a run that changes nothing never calls it. May be empty.
+    std::function<void()> before_first_change;
+    // true: the records of the mailboxes found unchanged (their last-sync
+    // time, their folder stamp) are not saved but left in
+    // AccountReport::settled, for the caller to save with save_settled() in
+    // its own transaction (the CLI's run record): a no-change run then
+    // commits once. false: saved in one transaction of their own.
+    bool defer_settled = false;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
@@ -64,6 +74,13 @@ struct MailboxReport {
     bool failed() const { return !errors.empty(); }
 };
 
+// A mailbox a run found unchanged (Catalog::mark_checked).
+struct SettledMailbox {
+    store::Id mailbox_id = 0;
+    std::int64_t checked_at = 0;
+    std::string folder_stamp;
+};
+
 struct AccountReport {
     std::string account;
     std::vector<MailboxReport> mailboxes;
@@ -75,6 +92,8 @@ struct AccountReport {
     // BackupOptions::mailbox_filter patterns that matched no mailbox of the
     // configured scope on the server (a typo, or a mailbox excluded or gone).
     std::vector<std::string> unmatched_patterns;
+    // BackupOptions::defer_settled: what is left to save, see save_settled().
+    std::vector<SettledMailbox> settled;
 };
 
 // Thrown (only) by the stop_after_steps hook.
@@ -82,5 +101,11 @@ struct StopRequested {};
 
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
                              store::MessageStore& messages, const BackupOptions& options);
+
+// Saves the records a run with BackupOptions::defer_settled left in
+// `report.settled`, inside the caller's transaction (Catalog::begin/commit).
+// Skipping it (a kill first) loses nothing: the next run settles them again.
+// Throws StoreError.
+void save_settled(store::Catalog& catalog, const AccountReport& report);
 
 }  // namespace imapkeep::sync
