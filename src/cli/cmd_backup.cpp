@@ -170,9 +170,13 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     run.dry_run = args.dry_run;
     run.started_at = std::time(nullptr);
     const auto clock_start = std::chrono::steady_clock::now();
-    // A dry run changes nothing, not even the run history.
+    // A dry run changes nothing, not even the run history. A real one
+    // records itself as started before its first change (so a kill leaves
+    // it "running"); one that changes nothing writes only its finished record.
     std::optional<store::Id> run_id;
-    if (!args.dry_run) run_id = catalog->begin_run("backup", run.started_at);
+    auto start_run = [&] {
+        if (!args.dry_run && !run_id) run_id = catalog->begin_run("backup", run.started_at);
+    };
     log_line(io, LogLevel::Info, run_start_text(selected, args));
 
     // Ctrl-C and SIGTERM stop the engine at a durable boundary (signals.hpp).
@@ -185,6 +189,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.catalog_path = catalog_path;
     options.stop_after_steps = stop_after_from_env();
     options.stop = &signals.flag();
+    options.before_first_change = start_run;
+    options.defer_settled = true;
 
     std::unique_ptr<ProgressBar> bar;
     if (io.err_is_terminal && !args.json && args.verbosity != Verbosity::Quiet)
@@ -206,8 +212,9 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
                 interrupted = true;
                 break;
             }
-            // The test hook stands for a kill: leave the run unfinished, as a
-            // kill would.
+            // The test hook stands for a kill after some change: leave the
+            // run unfinished, as a kill would.
+            start_run();
             io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps (" << kStopAfterEnv
                    << ")\n";
             return kExitTempFail;
@@ -222,10 +229,17 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     const std::string status = interrupted ? "interrupted" : run_status_for(run.exit_code);
     nlohmann::json report = run_report_json(run, reports);
     report["status"] = status;
-    if (run_id) {
+    if (!args.dry_run) {
         try {
+            // One transaction: the run record and the unchanged mailboxes'
+            // last-sync times (all a no-change run writes).
+            catalog->begin();
+            start_run();
+            for (const auto& r : reports) sync::save_settled(*catalog, r);
             catalog->finish_run(*run_id, run.finished_at, status, json_text(report));
+            catalog->commit();
         } catch (const std::exception& e) {
+            catalog->rollback();
             io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
             log_line(io, LogLevel::Error, std::string("cannot record the run in the catalog: ") + e.what());
             if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;

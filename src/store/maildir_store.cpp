@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <imapkeep/store/line_endings.hpp>
 #include <imapkeep/store/message_reader.hpp>
@@ -363,7 +365,7 @@ class MaildirStore final : public MessageStore {
         for (const auto& file : known) keep.emplace(unique_part(parse_store_path(file).name));
         std::size_t removed = 0;
         const std::string dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
-        for (const char* sub : {"/cur", "/new"}) {
+        for (const char* sub : {"/cur", "/new", "/tmp"}) {
             const std::string path = m_root + "/" + dir + sub;
             for (const auto& name : m_fs->list_dir(path)) {
                 if (m_fs->is_dir(path + "/" + name) || keep.count(std::string(unique_part(name))))
@@ -412,18 +414,31 @@ class MaildirStore final : public MessageStore {
             for (const auto& entry : m_fs->list_dir(account_dir))
                 if (entry.front() == '.' && m_fs->is_dir(account_dir + "/" + entry))
                     tmp_dirs.push_back(account_dir + "/" + entry + "/tmp");
-            for (const auto& dir : tmp_dirs) {
-                for (const auto& name : m_fs->list_dir(dir)) {
-                    const std::string path = dir + "/" + name;
-                    {
-                        std::lock_guard lock(m_mutex);
-                        if (m_live_tmp.count(path)) continue;
-                    }
-                    if (!m_fs->is_dir(path) && m_fs->unlink(path)) ++removed;
-                }
-            }
+            for (const auto& dir : tmp_dirs) removed += clean_tmp_dir(dir);
         }
         return removed;
+    }
+
+    std::size_t clean_folder_tmp(const std::string& account, const std::string& folder) override {
+        return clean_tmp_dir(folder_path(account, folder) + "/tmp");
+    }
+
+    std::string folder_stamp(const std::string& account, const std::string& folder) override {
+        const std::string base = folder_path(account, folder);
+        std::string stamp = "1";  // the format's version
+        std::int64_t latest = 0;
+        for (const char* sub : {"/cur", "/new", "/tmp"}) {
+            const auto v = m_fs->dir_version(base + sub);
+            if (!v) return "";
+            stamp += " " + std::to_string(v->device) + ":" + std::to_string(v->inode) + ":" +
+                     std::to_string(v->changed_ns);
+            latest = std::max(latest, v->changed_ns);
+        }
+        const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        const auto settle = std::chrono::nanoseconds(m_options.stamp_settle).count();
+        return latest < now - settle ? stamp : "";
     }
 
     const std::string& root() const override { return m_root; }
@@ -456,6 +471,28 @@ class MaildirStore final : public MessageStore {
             break;
         }
     }
+    // Removes the files of one tmp/ directory that no PendingMessage of this
+    // store is writing.
+    std::size_t clean_tmp_dir(const std::string& dir) {
+        std::size_t removed = 0;
+        for (const auto& name : m_fs->list_dir(dir)) {
+            const std::string path = dir + "/" + name;
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_live_tmp.count(path)) continue;
+            }
+            if (!m_fs->is_dir(path) && m_fs->unlink(path)) ++removed;
+        }
+        return removed;
+    }
+
+    // TREE "mail": the absolute Maildir of a live folder.
+    std::string folder_path(const std::string& account, const std::string& folder) {
+        check_account(account);
+        check_folder(folder);
+        return m_root + "/mail/" + account + (folder.empty() ? "" : "/" + folder);
+    }
+
     void forget_tmp(const std::string& path) {
         std::lock_guard lock(m_mutex);
         m_live_tmp.erase(path);

@@ -186,6 +186,18 @@ class PosixFileSystem final : public FileSystem {
         return ::lstat(path.c_str(), &st) == 0;
     }
 
+    std::optional<DirVersion> dir_version(const std::string& path) override {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+            throw_errno(errno, "cannot stat", path);
+        }
+        if (!S_ISDIR(st.st_mode)) return std::nullopt;
+        return DirVersion{
+            static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+            static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+    }
+
   private:
     static std::array<timespec, 2> times_of(std::int64_t epoch) {
         const timespec t{static_cast<time_t>(epoch), 0};

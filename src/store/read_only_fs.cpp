@@ -29,6 +29,9 @@ class ReadOnlyFileSystem final : public FileSystem {
     std::vector<std::string> list_dir(const std::string& path) override { return m_inner->list_dir(path); }
     bool is_dir(const std::string& path) override { return m_inner->is_dir(path); }
     bool exists(const std::string& path) override { return m_inner->exists(path); }
+    std::optional<DirVersion> dir_version(const std::string& path) override {
+        return m_inner->dir_version(path);
+    }
 
   private:
     [[noreturn]] static void refuse(const char* what, const std::string& path) {

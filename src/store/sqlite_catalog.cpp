@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kMailboxColumns =
     "id, account_id, name, delimiter, folder, uidvalidity, uidnext, highestmodseq, mailboxid, "
-    "sync_path, last_sync_at, deleted_at";
+    "sync_path, last_sync_at, deleted_at, folder_stamp";
 
 constexpr const char* kMessageColumns =
     "m.id, m.mailbox_id, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.size, "
@@ -38,6 +38,7 @@ MailboxRecord read_mailbox(const Statement& s) {
     r.sync_path = s.text(9);
     r.last_sync_at = s.optional_int64(10);
     r.deleted_at = s.optional_int64(11);
+    r.folder_stamp = s.text(12);
     return r;
 }
 
@@ -191,21 +192,31 @@ class SqliteCatalog final : public Catalog {
         auto s = m_db.prepare(
             insert
                 ? "INSERT INTO mailbox(account_id, name, delimiter, folder, uidvalidity, uidnext,"
-                  " highestmodseq, mailboxid, sync_path, last_sync_at, deleted_at)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                  " highestmodseq, mailboxid, sync_path, last_sync_at, deleted_at, folder_stamp)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13)"
                 : "UPDATE mailbox SET account_id = ?1, name = ?2, delimiter = ?3, folder = ?4,"
                   " uidvalidity = ?5, uidnext = ?6, highestmodseq = ?7, mailboxid = ?8,"
-                  " sync_path = ?9, last_sync_at = ?10, deleted_at = ?11 WHERE id = ?12");
+                  " sync_path = ?9, last_sync_at = ?10, deleted_at = ?11, folder_stamp = ?13"
+                  " WHERE id = ?12");
         s.bind(1, r.account_id).bind(2, r.name).bind(3, r.delimiter).bind(4, r.folder);
         s.bind(5, std::int64_t{r.uidvalidity}).bind(6, std::int64_t{r.uidnext});
         s.bind(7, to_db(r.highestmodseq)).bind(8, r.mailboxid).bind(9, r.sync_path);
-        s.bind(10, r.last_sync_at).bind(11, r.deleted_at);
+        s.bind(10, r.last_sync_at).bind(11, r.deleted_at).bind(13, r.folder_stamp);
         if (!insert) s.bind(12, r.id);
         s.run();
         if (insert) return m_db.last_insert_id();
         if (m_db.changes() == 0)
             throw StoreError("catalog: no mailbox with id " + std::to_string(r.id));
         return r.id;
+    }
+
+    void mark_checked(Id mailbox_id, std::int64_t at, const std::string& folder_stamp) override {
+        auto s =
+            m_db.prepare("UPDATE mailbox SET last_sync_at = ?2, folder_stamp = ?3 WHERE id = ?1");
+        s.bind(1, mailbox_id).bind(2, at).bind(3, folder_stamp);
+        s.run();
+        if (m_db.changes() == 0)
+            throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
     }
 
     std::vector<MessageRecord> messages(Id mailbox_id) override {

@@ -309,26 +309,40 @@ class Worker {
     store::Catalog* m_catalog = nullptr;
 };
 
+// The account's live mailboxes by name: one catalog read for the whole run.
+std::map<std::string, store::MailboxRecord> live_mailboxes(store::Catalog& catalog,
+                                                           store::Id account_id) {
+    std::map<std::string, store::MailboxRecord> out;
+    if (account_id == 0) return out;
+    for (auto& m : catalog.mailboxes(account_id)) out.emplace(m.name, std::move(m));
+    return out;
+}
+
 // Mailboxes LIST-STATUS proves unchanged since the catalog's record are
-// settled here, before any worker connects: no IMAP command and no fsync, and
-// one catalog transaction for all their last-sync times. Their Maildir needs
-// no create_folder: the run that saved the record's mod-sequence had made the
-// folder durable first. Returns a report for each settled mailbox, by index.
-std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
-                                                           store::Catalog& catalog,
-                                                           store::MessageStore& messages,
-                                                           const std::vector<Listed>& selected) {
-    std::vector<std::optional<MailboxReport>> settled(selected.size());
-    std::vector<std::pair<std::size_t, store::MailboxRecord>> records;
+// settled here, before any worker connects: no IMAP command, no fsync, no
+// write. Their Maildir needs no create_folder: the run that saved the
+// record's mod-sequence had made the folder durable first; tidy_folder looks
+// into it only when its stamp moved. Returns a report for each settled
+// mailbox, by index, and the records to save (last-sync time, stamp).
+struct Settled {
+    std::vector<std::optional<MailboxReport>> reports;
+    std::vector<std::pair<std::size_t, SettledMailbox>> records;  // by index
+};
+
+Settled settle_unchanged(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                         const std::vector<Listed>& selected) {
+    Settled settled;
+    settled.reports.resize(selected.size());
+    auto known = live_mailboxes(catalog, run.account_id);
     for (std::size_t i = 0; i < selected.size(); ++i) {
         const auto& listed = selected[i];
-        if (!listed.status || run.account_id == 0) continue;
-        auto record = catalog.find_mailbox(run.account_id, listed.mailbox.name);
-        if (!record || record->deleted_at || !unchanged_since(*record, *listed.status, run.best_path))
-            continue;
+        auto found = known.find(listed.mailbox.name);
+        if (!listed.status || found == known.end()) continue;
+        auto& record = found->second;
+        if (!unchanged_since(record, *listed.status, run.best_path)) continue;
         if (!run.options.dry_run) {
             try {
-                undo_reader_renames(run, catalog, messages, *record);
+                tidy_folder(run, catalog, messages, record);
             } catch (const std::exception&) {
                 continue;  // a worker tries again and reports it
             }
@@ -336,22 +350,26 @@ std::vector<std::optional<MailboxReport>> settle_unchanged(AccountRun& run,
         MailboxReport report;
         report.name = listed.mailbox.name;
         report.path = "unchanged";
-        settled[i] = std::move(report);
-        records.emplace_back(i, std::move(*record));
+        settled.reports[i] = std::move(report);
+        settled.records.emplace_back(i, SettledMailbox{record.id, now(), record.folder_stamp});
     }
-    if (run.options.dry_run || records.empty()) return settled;
+    return settled;
+}
+
+// The settled records in one transaction of their own (BackupOptions::
+// defer_settled unset); a failure is each settled mailbox's error.
+void save_settled_now(store::Catalog& catalog, Settled& settled) {
+    if (settled.records.empty()) return;
     try {
         catalog.begin();
-        for (auto& [index, record] : records) {
-            record.last_sync_at = now();
-            catalog.save_mailbox(record);
-        }
+        for (const auto& [index, m] : settled.records)
+            catalog.mark_checked(m.mailbox_id, m.checked_at, m.folder_stamp);
         catalog.commit();
     } catch (const std::exception& e) {
         catalog.rollback();
-        for (auto& [index, record] : records) settled[index]->errors = {e.what()};
+        for (const auto& [index, record] : settled.records)
+            settled.reports[index]->errors = {e.what()};
     }
-    return settled;
 }
 
 // Syncs `work` on up to `connections` connections, never more than there are
@@ -415,24 +433,34 @@ void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalo
 }
 
 // Syncs the selected mailboxes: the unchanged ones settled at once, workers
-// only for the rest. Reports come in the order of `selected`.
+// only for the rest. Reports come in the order of `selected`; the settled
+// records are saved, or left in `account.settled` when the caller saves them.
 std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
                                           store::Catalog& catalog, store::MessageStore& messages,
-                                          const std::vector<Listed>& selected) {
+                                          const std::vector<Listed>& selected,
+                                          AccountReport& account) {
     auto settled = settle_unchanged(run, catalog, messages, selected);
+    if (!run.options.dry_run) {
+        if (run.options.defer_settled) {
+            for (auto& [index, m] : settled.records) account.settled.push_back(std::move(m));
+        } else {
+            save_settled_now(catalog, settled);
+        }
+    }
     std::vector<Listed> work;
     for (std::size_t i = 0; i < selected.size(); ++i)
-        if (!settled[i]) work.push_back(selected[i]);
+        if (!settled.reports[i]) work.push_back(selected[i]);
     expect_totals(run, client.get(), catalog, work);
     std::vector<MailboxReport> worked;
     if (work.empty()) {
         if (client) client->logout();
     } else {
+        if (!run.options.dry_run) run.changing();
         worked = run_workers(run, std::move(client), catalog, messages, work);
     }
     std::vector<MailboxReport> reports;
     auto next = worked.begin();
-    for (auto& s : settled) reports.push_back(s ? std::move(*s) : std::move(*next++));
+    for (auto& s : settled.reports) reports.push_back(s ? std::move(*s) : std::move(*next++));
     return reports;
 }
 
@@ -532,13 +560,21 @@ void record_account_failure(AccountReport& report, const imap::Error& e) {
 
 }  // namespace
 
+void save_settled(store::Catalog& catalog, const AccountReport& report) {
+    for (const auto& m : report.settled)
+        catalog.mark_checked(m.mailbox_id, m.checked_at, m.folder_stamp);
+}
+
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
                              store::MessageStore& messages, const BackupOptions& options) {
     AccountReport report;
     report.account = account.name;
     AccountRun run{account, options};
-    run.account_id = options.dry_run ? catalog.find_account(account.name).value_or(0)
-                                     : catalog.ensure_account(account.name);
+    run.account_id = catalog.find_account(account.name).value_or(0);
+    if (run.account_id == 0 && !options.dry_run) {
+        run.changing();
+        run.account_id = catalog.ensure_account(account.name);
+    }
 
     std::unique_ptr<imap::Client> client;
     std::vector<Listed> listed;
@@ -558,7 +594,6 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         record_account_failure(report, e);
         return report;
     }
-    if (!options.dry_run) messages.clean_tmp(account.name);
 
     auto scope = select_mailboxes(listed, account, options);
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);
@@ -572,7 +607,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
             client.reset();
         }
     }
-    for (auto& r : sync_mailboxes(run, std::move(client), catalog, messages, scope.selected))
+    for (auto& r :
+         sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
         report.mailboxes.push_back(std::move(r));
     return report;
 }

@@ -125,7 +125,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.created = is_new;
     if (!is_new && !m_run.options.dry_run) {
         m_messages.create_folder(m_run.account.name, record.folder);
-        undo_reader_renames(m_run, m_catalog, m_messages, record);
+        tidy_folder(m_run, m_catalog, m_messages, record);
     }
 
     if (!is_new && skip_unchanged(record, mailbox, listed_status)) return m_report;
@@ -143,6 +143,9 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     if (!m_run.options.dry_run && record.id == 0) {
         save_new_record(record);
         m_run.step();
+        // A run killed before it saved the record may have left tmp/ files
+        // in the folder it had chosen, the same one again.
+        m_messages.clean_folder_tmp(m_run.account.name, record.folder);
     }
 
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);

@@ -64,6 +64,13 @@ struct AccountRun {
     void step();
     // Throws StopRequested when BackupOptions::stop is raised.
     void stop_if_asked() const;
+    // Announces the run's first change (BackupOptions::before_first_change),
+    // once; call it on the account's thread before workers start.
+    void changing() {
+        std::call_once(m_changing, [&] {
+            if (options.before_first_change) options.before_first_change();
+        });
+    }
 
     // One durable step: `body` changes files and catalog rows; then the file
     // renames are made durable, the catalog transaction commits, and the step
@@ -73,6 +80,7 @@ struct AccountRun {
     template <class Body>
     void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body,
                       std::uint64_t saved = 0) {
+        changing();
         catalog.begin();
         try {
             body();
@@ -85,6 +93,9 @@ struct AccountRun {
         if (saved != 0 && options.progress) options.progress->messages_saved += saved;
         step();
     }
+
+  private:
+    std::once_flag m_changing;
 };
 
 // LIST-STATUS (or STATUS) proves the mailbox unchanged since `record` was
@@ -95,9 +106,20 @@ bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData&
 
 // Files a mail reader renamed (flags, new/ -> cur/) get the catalog's flags and
 // path back, in one durable step: the live tree mirrors the server. Costs one
-// listing of cur/ and new/ when nothing was renamed.
+// listing of cur/ and new/ and a read of the mailbox's rows when nothing was
+// renamed.
 void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
                          const store::MailboxRecord& record);
+
+// Puts a known mailbox's live folder back as the catalog has it: tmp/
+// leftovers of a killed run removed, reader renames undone. Skipped, for three
+// stats, when the folder's stamp is the one a run recorded after doing it, so
+// nothing was added, removed or renamed there since. Sets
+// record.folder_stamp for the caller to save, and returns whether it changed;
+// it is saved only after this work is durable, so a kill in between just
+// does it again. Throws what the store and catalog throw.
+bool tidy_folder(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                 store::MailboxRecord& record);
 
 class MailboxSync {
 public:

@@ -1,5 +1,5 @@
 // What a mailbox needs when the server says nothing changed: the proof
-// (unchanged_since) and the local chore that is left (undo_reader_renames).
+// (unchanged_since) and the local chore that is left (tidy_folder).
 #include <ctime>
 #include <map>
 
@@ -37,6 +37,21 @@ void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::Messag
             catalog.update_flags(m->id, m->flags, m->modseq, file, now);
         }
     });
+}
+
+bool tidy_folder(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                 store::MailboxRecord& record) {
+    // Taken before looking: whatever changes the folder from here on (this
+    // run's own writes included) leaves a different stamp for the next run.
+    auto stamp = messages.folder_stamp(run.account.name, record.folder);
+    if (!stamp.empty() && stamp == record.folder_stamp) return false;
+    // No run record needed for this: tmp/ files are nobody's; an undo is a
+    // durable step and announces itself.
+    messages.clean_folder_tmp(run.account.name, record.folder);
+    undo_reader_renames(run, catalog, messages, record);
+    const bool changed = stamp != record.folder_stamp;
+    record.folder_stamp = std::move(stamp);
+    return changed;
 }
 
 }  // namespace imapkeep::sync

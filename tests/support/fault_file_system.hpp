@@ -160,6 +160,7 @@ class FaultFileSystem final : public store::FileSystem {
     void clear_log() {
         std::lock_guard lock(m_mutex);
         m_log.clear();
+        m_listed.clear();
     }
     // Position of the first log entry equal to `entry`, or -1.
     long index_of(const std::string& entry) const {
@@ -168,6 +169,13 @@ class FaultFileSystem final : public store::FileSystem {
         return it == m_log.end() ? -1 : static_cast<long>(it - m_log.begin());
     }
     // How many operations of a kind completed.
+    // Directories read with list_dir() since the last clear_log(): reads are
+    // not steps, so they are counted apart from log().
+    std::vector<std::string> listed() const {
+        std::lock_guard lock(m_mutex);
+        return m_listed;
+    }
+
     int count(FsOp op) const {
         std::lock_guard lock(m_mutex);
         const std::string prefix = std::string(fs_op_name(op)) + " ";
@@ -251,10 +259,17 @@ class FaultFileSystem final : public store::FileSystem {
         step(FsOp::RemoveDir, path, [&] { m_base->remove_dir(path); });
     }
     std::vector<std::string> list_dir(const std::string& path) override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_listed.push_back(path);
+        }
         return m_base->list_dir(path);
     }
     bool is_dir(const std::string& path) override { return m_base->is_dir(path); }
     bool exists(const std::string& path) override { return m_base->exists(path); }
+    std::optional<store::DirVersion> dir_version(const std::string& path) override {
+        return m_base->dir_version(path);
+    }
 
   private:
     struct Rule {
@@ -336,6 +351,7 @@ class FaultFileSystem final : public store::FileSystem {
     mutable std::mutex m_mutex;
     std::vector<Rule> m_rules;
     std::vector<std::string> m_log;
+    std::vector<std::string> m_listed;
 };
 
 }  // namespace imapkeep::test

@@ -4,7 +4,9 @@
 // and all such mailboxes share one catalog transaction.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "support/catalog_commits.hpp"
 #include "support/fault_file_system.hpp"
@@ -117,4 +119,40 @@ TEST_CASE("a no-change run fsyncs nothing and commits one catalog transaction",
         INFO(name);
         CHECK(f.record(name)->last_sync_at.value_or(0) >= started);
     }
+}
+
+namespace {
+
+// As a new process does: a fresh store object (no cached directories) on
+// the counting file system.
+void reopen_store(ModelFixture& f, const std::shared_ptr<FaultFileSystem>& fs) {
+    store::MaildirOptions options{true, fs};
+    options.stamp_settle = std::chrono::milliseconds(50);
+    f.store.messages = store::open_maildir_store(f.dir.path.string(), options);
+}
+
+// Long enough for every directory the last run changed to count as settled.
+void let_folders_settle() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
+
+}  // namespace
+
+TEST_CASE("a no-change run lists no Maildir folder", "[sync][nochange]") {
+    ModelFixture f;
+    fill(f.server);
+    auto fs = std::make_shared<FaultFileSystem>();
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+    // The first run after one that wrote a folder looks at it once (a mail
+    // reader may have renamed files, a kill may have left tmp/ files).
+    let_folders_settle();
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+
+    reopen_store(f, fs);
+    fs->clear_log();
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(Catch::Detail::stringify(fs->listed()) == "{  }");
+    CHECK(Catch::Detail::stringify(fs->log()) == "{  }");
 }

@@ -39,6 +39,9 @@ struct MailboxRecord {
     std::string sync_path;                     // "QRESYNC" | "CONDSTORE" | "plain" | ""
     std::optional<std::int64_t> last_sync_at;  // epoch seconds of the last successful sync
     std::optional<std::int64_t> deleted_at;    // the server no longer has it
+    // MessageStore::folder_stamp() when a run last found the folder clean (no
+    // tmp/ leftovers, no reader renames); "" when none did. Opaque here.
+    std::string folder_stamp;
 };
 
 struct MessageRecord {
@@ -118,6 +121,9 @@ class Catalog {
     virtual std::optional<MailboxRecord> find_mailbox(Id account_id, const std::string& name) = 0;
     // Inserts (id == 0) or updates every field. Returns the id.
     virtual Id save_mailbox(const MailboxRecord& mailbox) = 0;
+    // A mailbox found unchanged at `at`: sets last_sync_at and folder_stamp,
+    // nothing else (never a high-water mark), so a late write cannot undo a sync.
+    virtual void mark_checked(Id mailbox_id, std::int64_t at, const std::string& folder_stamp) = 0;
 
     // Live (not expunged) messages of a mailbox, ordered by uid.
     virtual std::vector<MessageRecord> messages(Id mailbox_id) = 0;

@@ -11,11 +11,21 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace imapkeep::store {
+
+// What stat(2) says of a directory that changes with its entries: adding,
+// removing or renaming one sets the change time (st_ctim), which no user
+// call can set back.
+struct DirVersion {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::int64_t changed_ns = 0;  // st_ctim, nanoseconds since the epoch
+};
 
 class FileSystem {
   public:
@@ -65,6 +75,8 @@ class FileSystem {
     virtual bool is_dir(const std::string& path) = 0;
     // lstat(2) succeeds.
     virtual bool exists(const std::string& path) = 0;
+    // stat(2) of a directory; nullopt when it is missing (or not a directory).
+    virtual std::optional<DirVersion> dir_version(const std::string& path) = 0;
 };
 
 // The process-wide POSIX implementation (never null, stateless).

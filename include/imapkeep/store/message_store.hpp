@@ -23,6 +23,7 @@
 // Folders are "" or what folder_for() returns.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/file_system.hpp>
@@ -170,6 +171,16 @@ class MessageStore {
     // PendingMessage of this store is still writing. The caller holds the account
     // lock, so no other process writes there. Returns how many were removed.
     virtual std::size_t clean_tmp(const std::string& account) = 0;
+    // The same for one live folder's tmp/ (what the sync layer uses: only
+    // folders with work, or whose stamp changed, can hold leftovers).
+    virtual std::size_t clean_folder_tmp(const std::string& account, const std::string& folder) = 0;
+    // A token that changes whenever a file is added to, removed from or renamed
+    // in the live folder's cur/, new/ or tmp/ (their inodes and change times:
+    // one stat each, no listing). "" when it cannot vouch for that: a
+    // directory is missing, or changed less than MaildirOptions::stamp_settle
+    // ago, so a change within the same clock tick could leave its time as it
+    // is. Take it before looking at the folder: a later change then differs.
+    virtual std::string folder_stamp(const std::string& account, const std::string& folder) = 0;
     virtual const std::string& root() const = 0;
 };
 
@@ -188,6 +199,10 @@ struct MaildirOptions {
     // (line_endings.hpp), as mail readers expect. false: every message byte
     // for byte (tests of the raw form).
     bool lf_line_endings = true;
+    // How long a directory must have stayed unchanged before folder_stamp()
+    // vouches for it: file systems take change times from a coarse clock
+    // (a jiffy on Linux). Tests shorten it.
+    std::chrono::milliseconds stamp_settle{2000};
 };
 
 // Copies what a finished message says about itself into its catalog row: the

@@ -75,6 +75,16 @@ struct BackupOptions {
     // Progress totals for a server without LIST-STATUS: one STATUS per
     // mailbox before the sync (only worth it when a progress bar shows them).
     bool status_for_totals = false;
+    // Called once per account run, on the calling thread, before the first
+    // change to the store or the catalog (the CLI starts its run record
+    // there); a run that changes nothing never calls it. May be empty.
+    std::function<void()> before_first_change;
+    // true: the records of the mailboxes found unchanged (their last-sync
+    // time, their folder stamp) are not saved but left in
+    // AccountReport::settled, for the caller to save with save_settled() in
+    // its own transaction (the CLI's run record): a no-change run then
+    // commits once. false: saved in one transaction of their own.
+    bool defer_settled = false;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
@@ -96,6 +106,13 @@ struct MailboxReport {
     bool failed() const { return !errors.empty(); }
 };
 
+// A mailbox a run found unchanged (Catalog::mark_checked).
+struct SettledMailbox {
+    store::Id mailbox_id = 0;
+    std::int64_t checked_at = 0;
+    std::string folder_stamp;
+};
+
 struct AccountReport {
     std::string account;
     std::vector<MailboxReport> mailboxes;
@@ -107,6 +124,8 @@ struct AccountReport {
     // BackupOptions::mailbox_filter patterns that matched no mailbox of the
     // configured scope on the server (a typo, or a mailbox excluded or gone).
     std::vector<std::string> unmatched_patterns;
+    // BackupOptions::defer_settled: what is left to save, see save_settled().
+    std::vector<SettledMailbox> settled;
 };
 
 // Thrown by the stop_after_steps hook and when BackupOptions::stop is set; the
@@ -115,5 +134,11 @@ struct StopRequested {};
 
 AccountReport backup_account(const AccountConfig& account, store::Catalog& catalog,
                              store::MessageStore& messages, const BackupOptions& options);
+
+// Saves the records a run with BackupOptions::defer_settled left in
+// `report.settled`, inside the caller's transaction (Catalog::begin/commit).
+// Skipping it (a kill first) loses nothing: the next run settles them again.
+// Throws StoreError.
+void save_settled(store::Catalog& catalog, const AccountReport& report);
 
 }  // namespace imapkeep::sync

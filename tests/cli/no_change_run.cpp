@@ -1,0 +1,71 @@
+// Issue 10, "no-change: one connection and one transaction": a backup run in
+// which no account has anything new writes one catalog transaction, the run
+// record together with the last-sync times of the mailboxes it found
+// unchanged, and starts no run record of its own before that.
+#include <catch2/catch.hpp>
+#include <ctime>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/sync/backup.hpp>
+
+#include "cli_fixture.hpp"
+#include "support/catalog_commits.hpp"
+#include "support/model_server.hpp"
+#include "support/sqlite_sync_counter.hpp"
+
+using cli_test::CliFixture;
+using namespace imapkeep;
+
+namespace {
+
+// The real engine, with every configured account on the model server.
+cli::Services on_model(testing::ModelServer& server) {
+    return {[&server](const sync::AccountConfig& account, store::Catalog& catalog,
+                      store::MessageStore& messages, const sync::BackupOptions& options) {
+        sync::AccountConfig on_server = account;
+        on_server.connect = server.connect_options();
+        return sync::backup_account(on_server, catalog, messages, options);
+    }};
+}
+
+}  // namespace
+
+TEST_CASE("a no-change backup commits one catalog transaction", "[backup][nochange]") {
+    testing::ModelServer server;
+    for (const char* name : {"INBOX", "A", "B"}) {
+        server.add_mailbox(name);
+        server.append(name, std::string("Subject: ") + name + "\r\n\r\nbody\r\n");
+    }
+    test::SqliteSyncCounter::install();
+    CliFixture f;
+    const auto services = on_model(server);
+    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
+    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
+
+    const std::string path = f.store + "/catalog.sqlite";
+    test::CatalogCommits commits(path);
+    commits.start();
+    auto held = store::open_sqlite_catalog(path);  // so no close checkpoints the log
+    const auto started = std::time(nullptr);
+    test::SqliteSyncCounter::reset();
+    auto r = f.run({"backup", "--config", f.config, "-q"}, services);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    // The log's new header and the one commit (`held` is open, so no close
+    // checkpoints). Before: five, for begin_run, two settles and finish_run.
+    CHECK(test::SqliteSyncCounter::syncs() <= 2);
+    CHECK(commits.commits() == 1);
+
+    auto run = held->last_run("backup");
+    REQUIRE(run);
+    CHECK(run->status == "ok");
+    CHECK(run->started_at >= started);
+    for (const char* account : {"work", "home"}) {
+        INFO(account);
+        auto id = held->find_account(account);
+        REQUIRE(id);
+        for (const auto& m : held->mailboxes(*id)) {
+            INFO(m.name);
+            CHECK(m.last_sync_at.value_or(0) >= started);
+        }
+    }
+}
