@@ -225,6 +225,20 @@ class SqliteCatalog final : public Catalog {
         return out;
     }
 
+    UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) override {
+        // Served by the message_live_uid index alone.
+        UidSet out;
+        for (const auto& range : uids.ranges()) {
+            auto s = m_db.prepare(
+                "SELECT uid FROM message WHERE mailbox_id = ?1 AND uidvalidity = ?2"
+                " AND uid BETWEEN ?3 AND ?4 AND expunged_at IS NULL ORDER BY uid");
+            s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
+            s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
+            while (s.step()) out.add(Uid(static_cast<std::uint32_t>(s.int64(0))));
+        }
+        return out;
+    }
+
     std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                               std::uint32_t uid) override {
         auto s = m_db.prepare(std::string("SELECT ") + kMessageColumns +

@@ -133,7 +133,11 @@ private:
     static std::vector<UidSet> plan_chunks(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
-    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state);
+    bool sweep_if_pending(const store::MailboxRecord& record);
+    void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
+    // `last`: the run's last chunk, whose commit clears files_pending.
+    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state,
+                      bool last);
     void report_incomplete(NewMail& state);
     std::int64_t now() const;
 

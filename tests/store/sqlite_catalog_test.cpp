@@ -421,6 +421,9 @@ TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALI
         INFO(c.set);
         const auto found = f.catalog->messages_in(f.inbox, 7, imapkeep::UidSet::parse(c.set));
         CHECK(uids(found) == c.expected);
+        imapkeep::UidSet expected;
+        for (auto uid : c.expected) expected.add(imapkeep::Uid(uid));
+        CHECK(f.catalog->cataloged_uids(f.inbox, 7, imapkeep::UidSet::parse(c.set)) == expected);
         for (const auto& m : found) {
             CHECK(m.mailbox_id == f.inbox);
             CHECK(m.uidvalidity == 7u);

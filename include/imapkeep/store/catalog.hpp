@@ -126,6 +126,8 @@ class Catalog {
     // the set asked about and the rows found, not the size of the mailbox.
     virtual std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
                                                    const UidSet& uids) = 0;
+    // The same question, answered with UIDs only (kept as ranges).
+    virtual UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) = 0;
     // The live message with that key, else the most recent expunged one.
     virtual std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                                       std::uint32_t uid) = 0;
