@@ -136,8 +136,7 @@ private:
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
     // `last`: the run's last chunk, whose commit clears files_pending.
-    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state,
-                      bool last);
+    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state, bool last);
     void report_incomplete(NewMail& state);
     std::int64_t now() const;
 

@@ -173,10 +173,11 @@ TEST_CASE("an older catalog's mailboxes all get files_pending, so each folder is
         SqliteDb db(path);
         apply_migrations(db, before);
         db.exec("INSERT INTO account(id, name) VALUES (1, 'work')");
-        db.exec("INSERT INTO mailbox(id, account_id, name, delimiter, folder, uidvalidity, uidnext,"
-                " highestmodseq, mailboxid, sync_path) VALUES"
-                " (1, 1, 'INBOX', '/', '', 7, 10, 0, '', 'plain'),"
-                " (2, 1, 'A', '/', '.A', 7, 20, 0, '', 'plain')");
+        db.exec(
+            "INSERT INTO mailbox(id, account_id, name, delimiter, folder, uidvalidity, uidnext,"
+            " highestmodseq, mailboxid, sync_path) VALUES"
+            " (1, 1, 'INBOX', '/', '', 7, 10, 0, '', 'plain'),"
+            " (2, 1, 'A', '/', '.A', 7, 20, 0, '', 'plain')");
     }
     auto catalog = open_sqlite_catalog(path);
     CHECK(catalog->files_pending(1));

@@ -5,7 +5,6 @@
 // and check that the next run still sweeps (no message stored twice), and that
 // a run after a clean one touches the folder in proportion to the new mail only.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "support/catalog_commits.hpp"
