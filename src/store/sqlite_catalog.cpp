@@ -208,7 +208,7 @@ class SqliteCatalog final : public Catalog {
     }
 
     std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
-                                           const UidSet& uids) override {
+                                           const UidSet& uids, std::size_t limit) override {
         // The message_mailbox index (mailbox_id, uidvalidity, uid) serves each
         // range; the statement comes from the cache, reset, once per range.
         static const std::string sql = std::string("SELECT ") + kMessageColumns +
@@ -220,8 +220,19 @@ class SqliteCatalog final : public Catalog {
             auto s = m_db.prepare(sql);
             s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
             s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
-            while (s.step()) out.push_back(read_message(s));
+            while (out.size() < limit && s.step()) out.push_back(read_message(s));
+            if (out.size() >= limit) break;
         }
+        return out;
+    }
+
+    std::vector<std::uint32_t> live_uidvalidities(Id mailbox_id) override {
+        auto s = m_db.prepare(
+            "SELECT DISTINCT uidvalidity FROM message WHERE mailbox_id = ?1"
+            " AND expunged_at IS NULL ORDER BY uidvalidity");
+        s.bind(1, mailbox_id);
+        std::vector<std::uint32_t> out;
+        while (s.step()) out.push_back(static_cast<std::uint32_t>(s.int64(0)));
         return out;
     }
 

@@ -10,6 +10,7 @@
 // Times are epoch seconds supplied by the caller, so tests can replay a timeline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <imapkeep/util/types.hpp>
 #include <optional>
@@ -122,10 +123,15 @@ class Catalog {
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
     // Live messages of the mailbox under `uidvalidity` whose uid is in `uids`,
-    // ordered by uid. One index range scan per range of `uids`: the cost follows
-    // the set asked about and the rows found, not the size of the mailbox.
+    // ordered by uid, at most `limit` of them (the lowest UIDs). One index range
+    // scan per range of `uids`: the cost follows the set asked about and the rows
+    // found, not the size of the mailbox. With a limit, a caller pages through a
+    // mailbox in bounded memory (ask again above the last UID returned).
     virtual std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
-                                                   const UidSet& uids) = 0;
+                                                   const UidSet& uids,
+                                                   std::size_t limit = SIZE_MAX) = 0;
+    // The UIDVALIDITY values the mailbox's live messages carry, ascending.
+    virtual std::vector<std::uint32_t> live_uidvalidities(Id mailbox_id) = 0;
     // The same question, answered with UIDs only (kept as ranges).
     virtual UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) = 0;
     // The live message with that key, else the most recent expunged one.
