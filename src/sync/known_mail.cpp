@@ -1,9 +1,10 @@
 // MailboxSync::sync_known: flags and expunges of the messages the catalog
 // already has, by the path the server offers. The catalog is read in windows
-// of kKnownWindow rows (ascending UID), each reconciled and applied before the
-// next is read, so memory follows the window and the change, not the mailbox
+// of kKnownWindow rows (ascending UID); only the changes found are kept, so
+// memory follows the window and the change, not the mailbox
 // (issue 10: a plain-path run at 100k messages must stay under 64 MB).
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "sync/mailbox_sync.hpp"
@@ -28,14 +29,19 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
     if (path == SyncPath::Qresync)
         for (const auto& f : selected.changed)
             if (f.uid && f.flags) server.changed[f.uid->value] = *f.flags;
+    // Only what changed is kept across windows: applied at the end, in the
+    // same batches (and commits) as one whole-mailbox diff would be.
+    FlagDiff found;
     std::uint32_t next = 1;
     while (next != 0) {
         KnownRows window = read_window(record, next);
-        if (window.rows.empty()) return;
+        if (window.rows.empty()) break;
         next = window.rows.back().uid == kMaxUid ? 0 : window.rows.back().uid + 1;
         FlagDiff diff = plan_window(record, window, server);
-        apply_known(record, diff);
+        std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
+        found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
     }
+    apply_known(record, found);
 }
 
 // What changed among one window's rows. CONDSTORE is asked once, at the first
