@@ -85,6 +85,9 @@ RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d,
         return outcome;
     }
     messages.sync_pending();
+    // A kill before the catalog update leaves the copy unreferenced: the next
+    // backup's orphan sweep of this folder removes it (Catalog::files_pending).
+    catalog.set_files_pending(mailbox.id, true);
     outcome.new_file =
         messages.commit(body, account, mailbox.folder, m.uid, m.internaldate, m.flags);
     messages.sync_committed();

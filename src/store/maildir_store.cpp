@@ -368,7 +368,8 @@ class MaildirStore final : public MessageStore {
         for (const char* sub : {"/cur", "/new", "/tmp"}) {
             const std::string path = m_root + "/" + dir + sub;
             for (const auto& name : m_fs->list_dir(path)) {
-                if (m_fs->is_dir(path + "/" + name) || keep.count(std::string(unique_part(name))))
+                // The name decides first: a stat only for the few not in the catalog.
+                if (keep.count(std::string(unique_part(name))) || m_fs->is_dir(path + "/" + name))
                     continue;
                 if (m_fs->unlink(path + "/" + name)) ++removed;
             }

@@ -231,6 +231,49 @@ class SqliteCatalog final : public Catalog {
                                mailbox_id);
     }
 
+    std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
+                                           const UidSet& uids, std::size_t limit) override {
+        // The message_mailbox index (mailbox_id, uidvalidity, uid) serves each
+        // range; the statement comes from the cache, reset, once per range.
+        static const std::string sql = std::string("SELECT ") + kMessageColumns +
+                                       " FROM message m WHERE m.mailbox_id = ?1"
+                                       " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
+                                       " AND m.expunged_at IS NULL ORDER BY m.uid";
+        std::vector<MessageRecord> out;
+        for (const auto& range : uids.ranges()) {
+            auto s = m_db.prepare(sql);
+            s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
+            s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
+            while (out.size() < limit && s.step()) out.push_back(read_message(s));
+            if (out.size() >= limit) break;
+        }
+        return out;
+    }
+
+    std::vector<std::uint32_t> live_uidvalidities(Id mailbox_id) override {
+        auto s = m_db.prepare(
+            "SELECT DISTINCT uidvalidity FROM message WHERE mailbox_id = ?1"
+            " AND expunged_at IS NULL ORDER BY uidvalidity");
+        s.bind(1, mailbox_id);
+        std::vector<std::uint32_t> out;
+        while (s.step()) out.push_back(static_cast<std::uint32_t>(s.int64(0)));
+        return out;
+    }
+
+    UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) override {
+        // Served by the message_live_uid index alone.
+        UidSet out;
+        for (const auto& range : uids.ranges()) {
+            auto s = m_db.prepare(
+                "SELECT uid FROM message WHERE mailbox_id = ?1 AND uidvalidity = ?2"
+                " AND uid BETWEEN ?3 AND ?4 AND expunged_at IS NULL ORDER BY uid");
+            s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
+            s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
+            while (s.step()) out.add(Uid(static_cast<std::uint32_t>(s.int64(0))));
+        }
+        return out;
+    }
+
     std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                               std::uint32_t uid) override {
         auto s = m_db.prepare(std::string("SELECT ") + kMessageColumns +
@@ -359,6 +402,20 @@ class SqliteCatalog final : public Catalog {
             if (file.find('/', from.size()) == std::string::npos) out.push_back(std::move(file));
         }
         return out;
+    }
+
+    bool files_pending(Id mailbox_id) override {
+        auto s = m_db.prepare("SELECT files_pending FROM mailbox WHERE id = ?1");
+        s.bind(1, mailbox_id);
+        return !s.step() || s.int64(0) != 0;
+    }
+
+    void set_files_pending(Id mailbox_id, bool pending) override {
+        auto s = m_db.prepare("UPDATE mailbox SET files_pending = ?2 WHERE id = ?1");
+        s.bind(1, mailbox_id).bind(2, std::int64_t{pending});
+        s.run();
+        if (m_db.changes() == 0)
+            throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
     }
 
     void delete_message(Id message_id) override {

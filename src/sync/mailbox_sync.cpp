@@ -244,59 +244,6 @@ void MailboxSync::save_new_record(store::MailboxRecord& record) {
     m_messages.create_folder(m_run.account.name, record.folder);
 }
 
-void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected) {
-    auto catalog = m_catalog.messages(record.id);
-    retire_stale(catalog, record.uidvalidity);
-    if (catalog.empty()) return;
-    std::uint32_t max_known = 0;
-    for (const auto& m : catalog) max_known = std::max(max_known, m.uid);
-    UidSet known;
-    known.add_range(Uid(1), Uid(max_known));
-
-    FlagDiff diff;
-    if (path == SyncPath::Qresync) {
-        std::map<std::uint32_t, std::vector<std::string>> changed;
-        for (const auto& f : selected.changed)
-            if (f.uid && f.flags) changed[f.uid->value] = *f.flags;
-        diff = plan_flags(catalog, changed, false);
-        // VANISHED stays a set of ranges (invariant 4): membership per catalog row.
-        for (const auto& m : catalog)
-            if (selected.vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
-    } else {
-        std::map<std::uint32_t, std::vector<std::string>> flags;
-        std::optional<ModSeq> since;
-        if (path == SyncPath::Condstore) since = ModSeq(record.highestmodseq);
-        bool full = path == SyncPath::Plain || record.highestmodseq == 0;
-        m_client.uid_fetch(known, "(FLAGS)", [&](imap::FetchData& d) {
-            if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
-        }, full ? std::nullopt : since);
-        diff = plan_flags(catalog, flags, full);
-        // CONDSTORE reports flag changes only; expunges need the UID list.
-        if (!full) diff.expunged = plan_expunges(catalog, server_uids(known));
-    }
-    // A message both changed and expunged is just expunged.
-    std::set<store::Id> gone(diff.expunged.begin(), diff.expunged.end());
-    std::erase_if(diff.changed, [&](const auto& c) { return gone.count(c.first) > 0; });
-    m_report.flag_changes += diff.changed.size();
-    m_report.expunged += diff.expunged.size();
-    if (m_run.options.dry_run) return;
-    apply_flags(record, diff);
-    apply_expunges(diff.expunged);
-}
-
-// Live rows of an older UIDVALIDITY have no UID on the server any more: a
-// re-match stopped half-way (by an older version, which committed it in two
-// steps) left them. They are retired here, so replaying is always safe.
-void MailboxSync::retire_stale(std::vector<store::MessageRecord>& catalog, std::uint32_t uidvalidity) {
-    std::vector<store::Id> stale;
-    for (const auto& m : catalog)
-        if (m.uidvalidity != uidvalidity) stale.push_back(m.id);
-    if (stale.empty()) return;
-    std::erase_if(catalog, [&](const store::MessageRecord& m) { return m.uidvalidity != uidvalidity; });
-    m_report.expunged += stale.size();
-    if (!m_run.options.dry_run) apply_expunges(stale);
-}
-
 // Which UIDs of `range` the server still has, asked in slices: without
 // ESEARCH each slice's answer is one "* SEARCH" line, which must stay well
 // below the line limit (a UID is at most 10 digits and a space).

@@ -156,7 +156,25 @@ private:
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
     void retire(store::Id id);
-    void retire_stale(std::vector<store::MessageRecord>& catalog, std::uint32_t uidvalidity);
+    void retire_stale(const store::MailboxRecord& record);
+    // known_mail.cpp: the catalog in windows of bounded size.
+    struct KnownRows {
+        std::vector<store::MessageRecord> rows;
+        UidSet span;  // the UIDs this window answers for
+    };
+    KnownRows read_window(const store::MailboxRecord& record, std::uint32_t from);
+    std::uint32_t max_known_uid(const store::MailboxRecord& record);
+    // What the server said about known messages, kept across windows.
+    struct ServerChanges {
+        SyncPath path = SyncPath::Plain;
+        bool full = true;  // every flag asked for (plain, or no mod-sequence yet)
+        const imap::SelectData* selected = nullptr;
+        std::map<std::uint32_t, std::vector<std::string>> changed;  // QRESYNC, CONDSTORE
+        std::optional<UidSet> present;                              // CONDSTORE
+    };
+    FlagDiff plan_window(const store::MailboxRecord& record, const KnownRows& window,
+                         ServerChanges& server);
+    void apply_known(const store::MailboxRecord& record, FlagDiff& diff);
     // Downloads every UID >= from_uid the catalog does not have yet and moves
     // the high-water mark as far as every body below it is durable: up to
     // `server_uidnext` only when all listed UIDs arrived whole or are gone.
@@ -170,7 +188,10 @@ private:
     static std::vector<UidSet> plan_chunks(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
-    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state);
+    bool sweep_if_pending(const store::MailboxRecord& record);
+    void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
+    // `last`: the run's last chunk, whose commit clears files_pending.
+    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state, bool last);
     void report_incomplete(NewMail& state);
     std::int64_t now() const;
 

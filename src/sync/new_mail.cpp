@@ -41,6 +41,8 @@ struct MailboxSync::NewMail {
     std::map<wire::LiteralSink*, std::unique_ptr<BodySink>> sinks;
     std::map<std::uint32_t, Arrived> arrived;
     std::map<std::uint32_t, std::string> incomplete;  // uid -> why
+    // The mailbox's files_pending marker is set (durably) in the catalog.
+    bool files_pending = false;
 
     ~NewMail() {
         for (auto& [uid, a] : arrived)
@@ -63,7 +65,10 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
 
     NewMail state;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
-    if (!wanted.empty()) download(record, plan_chunks(wanted), state);
+    if (!wanted.empty()) {
+        state.files_pending = sweep_if_pending(record);
+        download(record, plan_chunks(wanted), state);
+    }
     report_incomplete(state);
 
     // The listing covered every UID below the server's UIDNEXT: with all of
@@ -95,15 +100,23 @@ MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& rec
     if (record.id == 0 || wanted.empty()) return wanted;
     // Never a second copy: after a UIDVALIDITY re-match, or a run killed between
     // its catalog commits, or a UID held back by an incomplete body, some of
-    // these are cataloged already.
-    std::set<std::uint32_t> have;
-    for (const auto& m : m_catalog.messages(record.id))
-        if (m.uidvalidity == record.uidvalidity) have.insert(m.uid);
-    std::erase_if(wanted, [&](const auto& w) { return have.count(w.first) > 0; });
-    // Files a killed run renamed into cur/ without cataloging them are among
-    // these UIDs: remove them so they are fetched once, not twice.
-    if (!m_run.options.dry_run) remove_orphans(record);
+    // these are cataloged already. Only the listed UIDs are asked about.
+    UidSet listed;
+    for (const auto& w : wanted) listed.add(Uid(w.first));
+    const UidSet have = m_catalog.cataloged_uids(record.id, record.uidvalidity, listed);
+    std::erase_if(wanted, [&](const auto& w) { return have.contains(Uid(w.first)); });
     return wanted;
+}
+
+// Files a killed run renamed into the folder without cataloging them are
+// among the UIDs about to be fetched: removed, so each is stored once, not
+// twice. Only a folder whose files_pending marker is set can hold them
+// (Catalog::files_pending), so a clean history costs no listing. Returns the
+// marker, which stays set until the last batch of this run is cataloged.
+bool MailboxSync::sweep_if_pending(const store::MailboxRecord& record) {
+    if (!m_catalog.files_pending(record.id)) return false;
+    remove_orphans(record);
+    return true;
 }
 
 void MailboxSync::count_new(const Listing& wanted) {
@@ -167,7 +180,7 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
             inflight.pop_front();
             auto completion = m_client.wait(tag);
             if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
-            commit_chunk(record, chunks[index], state);
+            commit_chunk(record, chunks[index], state, index + 1 == chunks.size());
         }
     } catch (...) {
         // FETCH commands still in flight would call back into this frame's
@@ -232,7 +245,8 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
 }
 
 // Durable, then renamed, then cataloged with the new high-water mark.
-void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state) {
+void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state,
+                               bool last) {
     const std::string account = m_run.account.name;
     std::vector<std::pair<std::uint32_t, Arrived>> batch;
     for (const auto& range : chunk.ranges()) {
@@ -250,6 +264,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         }
     }
     m_messages.sync_pending();
+    if (!batch.empty()) mark_files_pending(record, state);
     std::vector<store::MessageRecord> rows;
     for (auto& [uid, a] : batch) {
         store::MessageRecord m;
@@ -268,13 +283,26 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         a.pending.reset();
         rows.push_back(std::move(m));
     }
-    std::uint32_t last = chunk.ranges().back().last;
+    std::uint32_t last_uid = chunk.ranges().back().last;
     m_run.durable_step(m_catalog, m_messages, [&] {
         for (const auto& m : rows) m_catalog.add_message(m);
-        record.uidnext = std::max(record.uidnext, state.limit(last + 1));
+        record.uidnext = std::max(record.uidnext, state.limit(last_uid + 1));
         m_catalog.save_mailbox(record);
+        // Chunks commit in order: after the last one, every file this run
+        // renamed into the folder has its row.
+        if (last && state.files_pending) m_catalog.set_files_pending(record.id, false);
     }, rows.size());
+    if (last) state.files_pending = false;
     m_report.new_messages += rows.size();
+}
+
+// Durable before the first rename of this run into the folder (its own
+// commit, O(1) per mailbox and run): a kill between a rename and the batch
+// commit then leaves the marker that makes the next run sweep the folder.
+void MailboxSync::mark_files_pending(const store::MailboxRecord& record, NewMail& state) {
+    if (state.files_pending) return;
+    m_catalog.set_files_pending(record.id, true);
+    state.files_pending = true;
 }
 
 // UIDs that gave no whole body: those the server still has are this

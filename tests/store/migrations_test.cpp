@@ -159,3 +159,27 @@ TEST_CASE("a file that is not a database is a StoreError", "[store][migrations]"
     CHECK_THROWS_AS(open_sqlite_catalog(path), StoreError);
     CHECK_THROWS_AS(open_sqlite_catalog(dir / "missing-dir/catalog.sqlite"), StoreError);
 }
+
+TEST_CASE("an older catalog's mailboxes all get files_pending, so each folder is swept once",
+          "[store][migrations][orphans]") {
+    TempDir dir;
+    const auto path = dir / "catalog.sqlite";
+    const auto& all = compiled_migrations();
+    std::vector<Migration> before;
+    for (const auto& m : all)
+        if (migration_version(m.name) < 4) before.push_back(m);
+    REQUIRE(before.size() == 3);
+    {
+        SqliteDb db(path);
+        apply_migrations(db, before);
+        db.exec("INSERT INTO account(id, name) VALUES (1, 'work')");
+        db.exec(
+            "INSERT INTO mailbox(id, account_id, name, delimiter, folder, uidvalidity, uidnext,"
+            " highestmodseq, mailboxid, sync_path) VALUES"
+            " (1, 1, 'INBOX', '/', '', 7, 10, 0, '', 'plain'),"
+            " (2, 1, 'A', '/', '.A', 7, 20, 0, '', 'plain')");
+    }
+    auto catalog = open_sqlite_catalog(path);
+    CHECK(catalog->files_pending(1));
+    CHECK(catalog->files_pending(2));
+}

@@ -390,3 +390,67 @@ TEST_CASE("one catalog per thread writes concurrently", "[store][catalog]") {
     CHECK(f.catalog->messages(f.inbox).size() == 40);
     CHECK(f.catalog->messages(other).size() == 40);
 }
+
+TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALIDITY",
+          "[store][catalog][bounded]") {
+    Fixture f;
+    const Id other = f.save("Other");
+    for (std::uint32_t uid = 1; uid <= 10; ++uid) f.add(f.inbox, uid, 1000);
+    f.catalog->mark_expunged(f.catalog->find_message(f.inbox, 7, 4)->id, 1001,
+                             "attic/work/cur/4:2,");
+    auto stale = f.message(f.inbox, 5, 1000);
+    stale.uidvalidity = 8;
+    stale.file = "mail/work/cur/stale:2,";
+    f.catalog->add_message(stale);
+    auto elsewhere = f.message(other, 5, 1000);
+    elsewhere.file = "mail/work/.Other/cur/5:2,";
+    f.catalog->add_message(elsewhere);
+
+    struct Case {
+        std::string set;
+        std::vector<std::uint32_t> expected;
+    };
+    const std::vector<Case> cases = {
+        {"", {}},
+        {"3:5,9,20:4294967295", {3, 5, 9}},
+        {"1:4294967295", {1, 2, 3, 5, 6, 7, 8, 9, 10}},
+        {"4", {}},
+        {"11:12", {}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.set);
+        const auto found = f.catalog->messages_in(f.inbox, 7, imapkeep::UidSet::parse(c.set));
+        CHECK(uids(found) == c.expected);
+        imapkeep::UidSet expected;
+        for (auto uid : c.expected) expected.add(imapkeep::Uid(uid));
+        CHECK(f.catalog->cataloged_uids(f.inbox, 7, imapkeep::UidSet::parse(c.set)) == expected);
+        for (const auto& m : found) {
+            CHECK(m.mailbox_id == f.inbox);
+            CHECK(m.uidvalidity == 7u);
+        }
+    }
+    CHECK(uids(f.catalog->messages_in(f.inbox, 8, imapkeep::UidSet::parse("1:4294967295"))) ==
+          std::vector<std::uint32_t>{5});
+}
+
+TEST_CASE("files_pending is set for a new mailbox, kept by save_mailbox, and cleared on request",
+          "[store][catalog][orphans]") {
+    Fixture f;
+    CHECK(f.catalog->files_pending(f.inbox));
+    f.catalog->set_files_pending(f.inbox, false);
+    CHECK_FALSE(f.catalog->files_pending(f.inbox));
+    // A record read before the marker changed, saved later, does not touch it.
+    auto record = *f.catalog->find_mailbox(f.account, "INBOX");
+    f.catalog->set_files_pending(f.inbox, true);
+    record.uidnext = 50;
+    f.catalog->save_mailbox(record);
+    CHECK(f.catalog->files_pending(f.inbox));
+    f.catalog->set_files_pending(f.inbox, false);
+    record.uidnext = 60;
+    f.catalog->save_mailbox(record);
+    CHECK_FALSE(f.catalog->files_pending(f.inbox));
+    // Other mailboxes keep their own marker.
+    CHECK(f.catalog->files_pending(f.save("Other")));
+    CHECK_THROWS_AS(f.catalog->set_files_pending(9999, true), StoreError);
+    CHECK(f.catalog->files_pending(9999));
+}

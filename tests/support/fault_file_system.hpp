@@ -263,10 +263,38 @@ class FaultFileSystem final : public store::FileSystem {
             std::lock_guard lock(m_mutex);
             m_listed.push_back(path);
         }
+        read("list_dir", path);
         return m_base->list_dir(path);
     }
-    bool is_dir(const std::string& path) override { return m_base->is_dir(path); }
-    bool exists(const std::string& path) override { return m_base->exists(path); }
+    bool is_dir(const std::string& path) override {
+        read("is_dir", path);
+        return m_base->is_dir(path);
+    }
+    bool exists(const std::string& path) override {
+        read("exists", path);
+        return m_base->exists(path);
+    }
+
+    // Reads take no rules and stay out of log(); they are only counted, so a
+    // test can bound the listings and stats a run makes: "list_dir <path>",
+    // "is_dir <path>", "exists <path>".
+    std::vector<std::string> reads() const {
+        std::lock_guard lock(m_mutex);
+        return m_reads;
+    }
+    void clear_reads() {
+        std::lock_guard lock(m_mutex);
+        m_reads.clear();
+    }
+    // Reads of that kind ("list_dir", "is_dir", "exists") whose path contains `needle`.
+    int count_reads(const std::string& kind, const std::string& needle = "") const {
+        std::lock_guard lock(m_mutex);
+        const std::string prefix = kind + " ";
+        return static_cast<int>(std::count_if(m_reads.begin(), m_reads.end(), [&](const auto& e) {
+            return e.rfind(prefix, 0) == 0 && e.find(needle, prefix.size()) != std::string::npos;
+        }));
+    }
+
     std::optional<store::DirVersion> dir_version(const std::string& path) override {
         return m_base->dir_version(path);
     }
@@ -328,6 +356,11 @@ class FaultFileSystem final : public store::FileSystem {
             throw store::StoreError("injected failure after: " + entry);
     }
 
+    void read(const char* kind, const std::string& path) {
+        std::lock_guard lock(m_mutex);
+        m_reads.push_back(std::string(kind) + " " + path);
+    }
+
     // The power-cut model.
     void written(const std::string& path) {
         std::lock_guard lock(m_mutex);
@@ -352,6 +385,7 @@ class FaultFileSystem final : public store::FileSystem {
     std::vector<Rule> m_rules;
     std::vector<std::string> m_log;
     std::vector<std::string> m_listed;
+    std::vector<std::string> m_reads;
 };
 
 }  // namespace imapkeep::test

@@ -10,8 +10,10 @@
 // Times are epoch seconds supplied by the caller, so tests can replay a timeline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <imapkeep/store/line_endings.hpp>
+#include <imapkeep/util/types.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -129,6 +131,18 @@ class Catalog {
     virtual std::vector<MessageRecord> messages(Id mailbox_id) = 0;
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
+    // Live messages of the mailbox under `uidvalidity` whose uid is in `uids`,
+    // ordered by uid, at most `limit` of them (the lowest UIDs). One index range
+    // scan per range of `uids`: the cost follows the set asked about and the rows
+    // found, not the size of the mailbox. With a limit, a caller pages through a
+    // mailbox in bounded memory (ask again above the last UID returned).
+    virtual std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
+                                                   const UidSet& uids,
+                                                   std::size_t limit = SIZE_MAX) = 0;
+    // The UIDVALIDITY values the mailbox's live messages carry, ascending.
+    virtual std::vector<std::uint32_t> live_uidvalidities(Id mailbox_id) = 0;
+    // The same question, answered with UIDs only (kept as ranges).
+    virtual UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) = 0;
     // The live message with that key, else the most recent expunged one.
     virtual std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                                       std::uint32_t uid) = 0;
@@ -162,6 +176,17 @@ class Catalog {
     // trailing "/", e.g. "mail/acct/.A/cur"): rows of every mailbox and account,
     // live or deleted, message live or expunged. For orphan cleanup (invariant 2).
     virtual std::vector<std::string> files_in_dir(const std::string& dir) = 0;
+
+    // The orphan-sweep marker (invariant 2, store/orphans.hpp). While set, the
+    // mailbox's folder may hold files no row references: a writer sets it (a
+    // durable commit of its own) before it renames the first file of a run into
+    // the folder, and clears it in the transaction that catalogs the last one.
+    // A new mailbox has it set, and so has every mailbox of a catalog older than
+    // schema 4, so each folder is swept at least once. save_mailbox() leaves it
+    // alone. Unknown mailbox id: files_pending() is true, set_files_pending()
+    // throws.
+    virtual bool files_pending(Id mailbox_id) = 0;
+    virtual void set_files_pending(Id mailbox_id, bool pending) = 0;
 
     // Oldest first.
     virtual std::vector<FlagChange> flag_history(Id message_id) = 0;

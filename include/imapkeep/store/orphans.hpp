@@ -16,6 +16,9 @@ namespace imapkeep::store {
 // catalog, or a mail reader's flag change, keeps it. Only for a folder no other
 // thread is writing into (the caller's mailbox worker owns it). Returns how
 // many files were removed. Throws StoreError.
+// It lists the folder and reads every file name the catalog has there, so a
+// caller runs it only while Catalog::files_pending() says a writer may have
+// left such files (sync: MailboxSync::sweep_if_pending), not on every run.
 std::size_t remove_orphans(Catalog& catalog, MessageStore& messages, const std::string& account,
                            const std::string& folder);
 

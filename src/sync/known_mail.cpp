@@ -1,0 +1,137 @@
+// MailboxSync::sync_known: flags and expunges of the messages the catalog
+// already has, by the path the server offers. The catalog is read in windows
+// of kKnownWindow rows (ascending UID); only the changes found are kept, so
+// memory follows the window and the change, not the mailbox
+// (issue 10: a plain-path run at 100k messages must stay under 64 MB).
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+#include "sync/mailbox_sync.hpp"
+
+namespace imapkeep::sync {
+
+namespace {
+
+constexpr std::size_t kKnownWindow = 5000;
+constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
+
+}  // namespace
+
+void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
+                             const imap::SelectData& selected) {
+    retire_stale(record);
+    ServerChanges server;
+    server.path = path;
+    server.full = path == SyncPath::Plain || record.highestmodseq == 0;
+    server.selected = &selected;
+    // QRESYNC's changes came with the EXAMINE.
+    if (path == SyncPath::Qresync)
+        for (const auto& f : selected.changed)
+            if (f.uid && f.flags) server.changed[f.uid->value] = *f.flags;
+    // Only what changed is kept across windows: applied at the end, in the
+    // same batches (and commits) as one whole-mailbox diff would be.
+    FlagDiff found;
+    std::uint32_t next = 1;
+    while (next != 0) {
+        KnownRows window = read_window(record, next);
+        if (window.rows.empty()) break;
+        next = window.rows.back().uid == kMaxUid ? 0 : window.rows.back().uid + 1;
+        FlagDiff diff = plan_window(record, window, server);
+        std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
+        found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
+    }
+    apply_known(record, found);
+}
+
+// What changed among one window's rows. CONDSTORE is asked once, at the first
+// window: CHANGEDSINCE returns only the changed messages and the UIDs that
+// still exist come back as ranges. The plain path asks for the window's flags.
+FlagDiff MailboxSync::plan_window(const store::MailboxRecord& record, const KnownRows& window,
+                                  ServerChanges& server) {
+    if (server.path == SyncPath::Qresync) {
+        FlagDiff diff = plan_flags(window.rows, server.changed, false);
+        // VANISHED stays a set of ranges (invariant 4): membership per row.
+        for (const auto& m : window.rows)
+            if (server.selected->vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
+        return diff;
+    }
+    if (server.full) {
+        std::map<std::uint32_t, std::vector<std::string>> flags;
+        m_client.uid_fetch(window.span, "(FLAGS)", [&](imap::FetchData& d) {
+            if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
+        });
+        return plan_flags(window.rows, flags, true);
+    }
+    if (!server.present) {
+        UidSet known;
+        known.add_range(Uid(1), Uid(max_known_uid(record)));
+        m_client.uid_fetch(
+            known, "(FLAGS)",
+            [&](imap::FetchData& d) {
+                if (d.uid && d.flags) server.changed[d.uid->value] = *d.flags;
+            },
+            ModSeq(record.highestmodseq));
+        server.present = server_uids(known);
+    }
+    FlagDiff diff = plan_flags(window.rows, server.changed, false);
+    // CONDSTORE reports flag changes only; expunges need the UID list.
+    diff.expunged = plan_expunges(window.rows, *server.present);
+    return diff;
+}
+
+// The next window: up to kKnownWindow live rows at or above `from`.
+MailboxSync::KnownRows MailboxSync::read_window(const store::MailboxRecord& record,
+                                                std::uint32_t from) {
+    UidSet above;
+    above.add_range(Uid(from), Uid(kMaxUid));
+    KnownRows window;
+    window.rows = m_catalog.messages_in(record.id, record.uidvalidity, above, kKnownWindow);
+    if (!window.rows.empty()) window.span.add_range(Uid(from), Uid(window.rows.back().uid));
+    return window;
+}
+
+// The highest UID the catalog has live (rows above the high-water mark
+// exist: bodies held back as incomplete, then cataloged).
+std::uint32_t MailboxSync::max_known_uid(const store::MailboxRecord& record) {
+    UidSet all;
+    all.add_range(Uid(1), Uid(kMaxUid));
+    const UidSet have = m_catalog.cataloged_uids(record.id, record.uidvalidity, all);
+    return have.empty() ? 1 : have.ranges().back().last;
+}
+
+// One window's changes, counted and (unless a dry run) applied.
+void MailboxSync::apply_known(const store::MailboxRecord& record, FlagDiff& diff) {
+    // A message both changed and expunged is just expunged.
+    std::set<store::Id> gone(diff.expunged.begin(), diff.expunged.end());
+    std::erase_if(diff.changed, [&](const auto& c) { return gone.count(c.first) > 0; });
+    m_report.flag_changes += diff.changed.size();
+    m_report.expunged += diff.expunged.size();
+    if (m_run.options.dry_run) return;
+    apply_flags(record, diff);
+    apply_expunges(diff.expunged);
+}
+
+// Live rows of an older UIDVALIDITY have no UID on the server any more: a
+// re-match stopped half-way (by an older version, which committed it in two
+// steps) left them. They are retired here, so replaying is always safe.
+void MailboxSync::retire_stale(const store::MailboxRecord& record) {
+    for (std::uint32_t uidvalidity : m_catalog.live_uidvalidities(record.id)) {
+        if (uidvalidity == record.uidvalidity) continue;
+        // Paged by UID, not by what is left: a dry run retires nothing.
+        std::uint32_t from = 1;
+        while (from != 0) {
+            UidSet above;
+            above.add_range(Uid(from), Uid(kMaxUid));
+            auto rows = m_catalog.messages_in(record.id, uidvalidity, above, kKnownWindow);
+            if (rows.empty()) break;
+            from = rows.back().uid == kMaxUid ? 0 : rows.back().uid + 1;
+            std::vector<store::Id> stale;
+            for (const auto& m : rows) stale.push_back(m.id);
+            m_report.expunged += stale.size();
+            if (!m_run.options.dry_run) apply_expunges(stale);
+        }
+    }
+}
+
+}  // namespace imapkeep::sync
