@@ -57,9 +57,13 @@ void add_config_option(CLI::App& sub, Options& o) {
                    "Config file (default: $XDG_CONFIG_HOME/imapkeep/config.toml, else "
                    "~/.config/imapkeep/config.toml)")
         ->type_name("FILE");
+}
+
+// Every command but init and doctor, which change nothing and write no log.
+void add_log_option(CLI::App& sub, Options& o) {
     sub.add_option("--log-file", o.log_file,
                    "Append one line per event (run start and end, each mailbox, every warning and "
-                   "error, retries) to this file; overrides log_file in the config")
+                   "error, retries) to this file; overrides log_file in the config; none under --dry-run")
         ->type_name("FILE");
 }
 
@@ -133,12 +137,12 @@ void trace_connections(Config& config, std::ostream& err) {
     for (auto& account : config.accounts) account.connect.client.trace = connection_trace(err, account.name);
 }
 
-// Every account that needs a password can get one: a source is named and a
-// password_file is there. Otherwise the first connection would fail with exit
-// 3, after the lock and maybe other accounts' work; this is a config error.
 // The run log: --log-file, else log_file; syslog by the config's rule. An
-// unwritable log file is a config error, reported before anything runs.
-int open_log(Logger& log, const std::string& path, const std::string& syslog_mode, Io& io) {
+// unwritable log file is a config error, reported before anything runs. A dry
+// run writes nothing anywhere (issue 11): no log file, no syslog.
+int open_log(Logger& log, const std::string& path, const std::string& syslog_mode, bool dry_run,
+             Io& io) {
+    if (dry_run) return kExitOk;
     if (!path.empty()) {
         try {
             log.open_file(path);
@@ -152,6 +156,9 @@ int open_log(Logger& log, const std::string& path, const std::string& syslog_mod
     return kExitOk;
 }
 
+// Every account that needs a password can get one: a source is named and a
+// password_file is there. Otherwise the first connection would fail with exit
+// 3, after the lock and maybe other accounts' work; this is a config error.
 int check_password_sources(const Config& config, std::ostream& err) {
     std::vector<std::string> problems = secret_file_problems(config.secret_files, config.file);
     const char* env = std::getenv("IMAPKEEP_PASSWORD");
@@ -180,9 +187,11 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     Options o;
     // Before the command too: `imapkeep --config F status`.
     add_config_option(app, o);
+    add_log_option(app, o);
 
     auto* backup = app.add_subcommand("backup", "Pull every configured mailbox into the store");
     add_config_option(*backup, o);
+    add_log_option(*backup, o);
     backup->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
     backup->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this LIST pattern (repeatable)")
         ->type_name("PATTERN");
@@ -192,12 +201,14 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* status = app.add_subcommand("status", "Per account and mailbox: messages, bytes, last sync, sync path");
     add_config_option(*status, o);
+    add_log_option(*status, o);
     status->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
     status->add_flag("--json", o.json, "Print as JSON");
 
     auto* verify = app.add_subcommand(
         "verify", "Re-hash every stored file against the catalog; exit 1 on missing or corrupt files");
     add_config_option(*verify, o);
+    add_log_option(*verify, o);
     verify->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
     verify->add_flag("--server", o.server, "Also compare UIDs and flags with the server (read-only)");
     verify->add_flag("--repair", o.repair,
@@ -208,6 +219,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* restore = app.add_subcommand("restore", "APPEND backed-up mail to an account, as it is or as it was at a time");
     add_config_option(*restore, o);
+    add_log_option(*restore, o);
     restore->add_option("--account", o.account, "Source account")->type_name("SRC")->required();
     restore->add_option("--to", o.to, "Target account (another [[account]], or SRC)")->type_name("TARGET")->required();
     restore->add_option("--mailbox", o.mailboxes, "Only mailboxes matching this pattern (repeatable)")
@@ -220,6 +232,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     auto* export_ = app.add_subcommand("export", "Write an mbox, Maildir or .eml archive from the store, or straight from a server with --url");
     add_config_option(*export_, o);
+    add_log_option(*export_, o);
     export_->add_option("--account", o.account, "Account to export from the store")->type_name("NAME");
     export_->add_option("--url", o.url, "One-shot export straight from a server: imaps://USER@HOST[:PORT][/MAILBOX]");
     export_->add_option("--format", o.format, "Archive format")->check(CLI::IsMember({"mbox", "maildir", "eml"}))->required();
@@ -306,7 +319,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         Io& io;
         ~Detach() { io.log = nullptr; }  // `log` dies with this call
     } detach{io};
-    if (int code = open_log(log, o.log_file.empty() ? config.log_file : o.log_file, config.syslog, io);
+    if (int code = open_log(log, o.log_file.empty() ? config.log_file : o.log_file, config.syslog,
+                            o.dry_run, io);
         code != kExitOk)
         return code;
     for (const auto& w : config.warnings) {

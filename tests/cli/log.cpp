@@ -168,3 +168,26 @@ TEST_CASE(
     CHECK(wrong.code == 2);
     CHECK_THAT(wrong.err, Catch::Contains("syslog"));
 }
+
+// Issue 11: "A dry run writes nothing anywhere": not a log file either, for
+// backup and restore alike, whether the log comes from --log-file or the config.
+TEST_CASE("a dry run writes no log file", "[log][dry-run]") {
+    CliFixture f;
+    cli::Services services{[&](const sync::AccountConfig& account, store::Catalog&,
+                               store::MessageStore&, const sync::BackupOptions&) {
+        sync::AccountReport r;
+        r.account = account.name;
+        return r;
+    }};
+    const std::string flag_log = f.store + "-flag.log";
+    f.run({"backup", "--config", f.config, "--dry-run", "-q", "--log-file", flag_log}, services);
+    CHECK_FALSE(std::filesystem::exists(flag_log));
+
+    std::string text = slurp(f.config);
+    std::ofstream(f.config) << "log_file = \"dry.log\"\nsyslog = \"no\"\n" << text;
+    const auto config_log = std::filesystem::path(f.config).parent_path() / "dry.log";
+    f.run({"backup", "--config", f.config, "--dry-run", "-q"}, services);
+    CHECK_FALSE(std::filesystem::exists(config_log));
+    f.run({"restore", "--config", f.config, "--account", "work", "--to", "work", "--dry-run", "-q"});
+    CHECK_FALSE(std::filesystem::exists(config_log));
+}
