@@ -1,5 +1,6 @@
 // imapkeep restore: lock the store, APPEND to the target, journal, report.
 #include "cli/archive_commands.hpp"
+#include "cli/log_restore.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
@@ -229,6 +230,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     RestoreArgs shown = args;
     if (args.json) shown.verbosity = Verbosity::Quiet;
     print_restore_report(io, report, shown);
+    if (io.log) log_restore_report(*io.log, report, args.dry_run);
     return run.exit_code;
 }
 

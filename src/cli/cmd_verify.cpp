@@ -2,6 +2,7 @@
 // catalog; with --server compare UIDs and flags with what the server has now;
 // with --repair fetch missing or damaged files again (repair.hpp). The server
 // is only read (EXAMINE, UID FETCH).
+#include "cli/log_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
@@ -153,10 +154,14 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
     int code = kExitOk;
     nlohmann::json report = {{"store", config.store_path}, {"accounts", nlohmann::json::array()}};
     for (const auto* account : selected) {
+        // What verify prints about an account also goes to the run log, with
+        // the account on each line (log_report.hpp).
+        LogTee err(&io.err, io.log, LogLevel::Error, account->name);
+        LogTee out(&io.out, io.log, LogLevel::Info, account->name);
         nlohmann::json a = {{"name", account->name}, {"files", nlohmann::json::array()}, {"error", nullptr}};
         auto id = catalog->find_account(account->name);
         if (!id) {
-            if (!args.json) io.out << account->name << ": not backed up yet\n";
+            if (!args.json) out << account->name << ": not backed up yet\n";
             report["accounts"].push_back(std::move(a));
             continue;
         }
@@ -172,14 +177,14 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             // puts the server's flags back.
             if (p.kind == "renamed") {
                 if (!args.json && args.verbosity != Verbosity::Quiet)
-                    io.out << account->name << ": renamed by a mail reader: "
+                    out << account->name << ": renamed by a mail reader: "
                            << messages->absolute(p.file) << " -> " << messages->absolute(p.actual_file)
                            << "\n";
                 continue;
             }
             ++problems;
             damaged.push_back(p);
-            io.err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
+            err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
                    << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")\n";
         }
         if (args.repair && !damaged.empty()) {
@@ -188,27 +193,27 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                     if (r.repaired) {
                         --problems;
                         if (args.verbosity != Verbosity::Quiet)
-                            io.err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
+                            err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
                                    << util::printable_utf8(r.where) << ", now " << messages->absolute(r.new_file)
                                    << ")\n";
                     } else {
-                        io.err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
+                        err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
                                << util::printable_utf8(r.reason) << "\n";
                     }
                     for (auto& f : a["files"])
                         if (f["file"] == r.file) f["repair"] = r.repaired ? "repaired" : r.reason;
                 }
             } catch (const imap::ConnectError& e) {
-                io.err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
+                err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
             } catch (const imap::Error& e) {
-                io.err << account->name << ": repair stopped: " << util::printable_utf8(e.what()) << "\n";
+                err << account->name << ": repair stopped: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, kExitTempFail);
             }
         }
         if (problems) code = worse_exit_code(code, kExitPartial);
         if (!args.json && args.verbosity != Verbosity::Quiet)
-            io.out << account->name << ": files: "
+            out << account->name << ": files: "
                    << (problems == 0 ? "all match the catalog" : count_of(problems, "problem", "problems"))
                    << "\n";
 
@@ -228,20 +233,20 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                     if (!d.gone_from_server.empty())
                         parts.push_back("expunged on the server " + uid_list(d.gone_from_server));
                     if (!d.flags_differ.empty()) parts.push_back("flags differ " + uid_list(d.flags_differ));
-                    io.err << account->name << ": " << util::printable_utf8(d.name) << ": ";
-                    for (size_t i = 0; i < parts.size(); ++i) io.err << (i ? "; " : "") << util::printable_utf8(parts[i]);
-                    io.err << "\n";
+                    err << account->name << ": " << util::printable_utf8(d.name) << ": ";
+                    for (size_t i = 0; i < parts.size(); ++i) err << (i ? "; " : "") << util::printable_utf8(parts[i]);
+                    err << "\n";
                     code = worse_exit_code(code, kExitPartial);
                 }
                 if (!args.json && args.verbosity != Verbosity::Quiet && a["server"].empty())
-                    io.out << account->name << ": server: UIDs and flags match\n";
+                    out << account->name << ": server: UIDs and flags match\n";
             } catch (const imap::ConnectError& e) {
                 a["error"] = e.what();
-                io.err << account->name << ": cannot connect: " << util::printable_utf8(e.what()) << "\n";
+                err << account->name << ": cannot connect: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
             } catch (const imap::Error& e) {
                 a["error"] = e.what();
-                io.err << account->name << ": " << util::printable_utf8(e.what()) << "\n";
+                err << account->name << ": " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, kExitTempFail);
             }
         }

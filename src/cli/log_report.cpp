@@ -43,6 +43,9 @@ void LogTee::Buffer::flush_line() {
     if (m_line.empty()) return;
     std::string_view text = m_line;
     if (text.rfind("imapkeep: ", 0) == 0) text.remove_prefix(10);
+    // "work: files: ..." (verify): the account is the line's own field.
+    if (!m_account.empty() && text.size() > m_account.size() + 2 && text.rfind(m_account + ": ", 0) == 0)
+        text.remove_prefix(m_account.size() + 2);
     if (m_log) m_log->log(m_level, m_account, "", text);
     m_line.clear();
 }

@@ -17,7 +17,7 @@ namespace imapkeep::cli {
 void log_reports(Logger& log, const std::vector<sync::AccountReport>& reports, bool dry_run);
 
 // An ostream that passes text on to `echo` (may be null) and logs each whole
-// line at `level` for `account`, without a leading "imapkeep: ".
+// line at `level` for `account`, without a leading "imapkeep: " or "ACCOUNT: ".
 class LogTee : public std::ostream {
   public:
     LogTee(std::ostream* echo, Logger* log, LogLevel level, std::string account);

@@ -1,6 +1,7 @@
 // The run log (log.hpp): the line format, hostile names, and what a backup
 // writes to --log-file / log_file.
 #include "cli/log.hpp"
+#include "cli/log_restore.hpp"
 
 #include <sys/stat.h>
 
@@ -9,6 +10,9 @@
 #include <sstream>
 
 #include "cli_fixture.hpp"
+
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
 
 using cli_test::CliFixture;
 using namespace imapkeep;
@@ -190,4 +194,76 @@ TEST_CASE("a dry run writes no log file", "[log][dry-run]") {
     CHECK_FALSE(std::filesystem::exists(config_log));
     f.run({"restore", "--config", f.config, "--account", "work", "--to", "work", "--dry-run", "-q"});
     CHECK_FALSE(std::filesystem::exists(config_log));
+}
+
+// Issue 11 "Every log line carries the account and mailbox": a restore logs
+// each mailbox with the target account, what it could not keep, and failures.
+TEST_CASE("a restore logs each mailbox with its account, losses and failures", "[log][restore]") {
+    CliFixture f;
+    const std::string path = f.store + "-restore.log";
+    archive::RestoreReport r;
+    r.source_account = "old";
+    r.target_account = "new";
+    archive::RestoreMailboxReport inbox;
+    inbox.source = "INBOX";
+    inbox.target = "Restored/INBOX";
+    inbox.appended = 1;
+    inbox.bytes = 2048;
+    inbox.already = 2;
+    inbox.dropped_keywords = {{"[Gmail]/Important", 3}};
+    archive::RestoreMailboxReport odd;
+    odd.source = "Odd\nname";
+    odd.target = "Restored/Odd";
+    odd.create = true;
+    odd.failures.push_back({7, 42, "APPEND refused: NO [OVERQUOTA]"});
+    r.mailboxes = {inbox, odd};
+    {
+        Logger log;
+        log.open_file(path);
+        log_restore_report(log, r, false);
+    }
+    auto lines = lines_of(slurp(path));
+    REQUIRE(lines.size() == 5);
+    CHECK_THAT(lines[0], Catch::EndsWith(" info account=\"new\" mailbox=\"INBOX\" restore -> Restored/INBOX: "
+                                         "1 message appended (2.0 KB), 2 already there"));
+    CHECK_THAT(lines[1], Catch::EndsWith(" warning account=\"new\" mailbox=\"INBOX\" restored without keyword "
+                                         "[Gmail]/Important (3 messages)"));
+    CHECK_THAT(lines[2], Catch::EndsWith(" info account=\"new\" mailbox=\"Odd\\nname\" restore -> "
+                                         "Restored/Odd (created): 0 messages appended (0 B), 0 already there"));
+    CHECK_THAT(lines[3], Catch::EndsWith(" error account=\"new\" mailbox=\"Odd\\nname\" UID 42 (UIDVALIDITY 7): "
+                                         "APPEND refused: NO [OVERQUOTA]"));
+    CHECK_THAT(lines[4], Catch::EndsWith(" warning account=\"new\" restore old -> new: 2 mailboxes, 1 message "
+                                         "appended, 1 failed"));
+}
+
+// verify's findings reach the run log with their account (issue 11).
+TEST_CASE("verify logs its findings with the account", "[log][verify]") {
+    CliFixture f;
+    const std::string path = f.store + "-verify.log";
+    std::string file;
+    std::filesystem::create_directories(f.store);
+    {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto messages = store::open_maildir_store(f.store);
+        store::MailboxRecord inbox;
+        inbox.account_id = catalog->ensure_account("work");
+        inbox.name = "INBOX";
+        inbox.uidvalidity = 1;
+        inbox.id = catalog->save_mailbox(inbox);
+        store::MessageRecord m;
+        m.mailbox_id = inbox.id;
+        m.uidvalidity = 1;
+        m.uid = 1;
+        m.file = cli_test::put_message(*messages, "work", "", 1, "Subject: x\r\n\r\nbody\r\n", &m);
+        catalog->add_message(m);
+        file = messages->absolute(m.file);
+    }
+    std::ofstream(file, std::ios::app) << "changed";
+    auto r = f.run({"verify", "--config", f.config, "--account", "work", "--log-file", path});
+    INFO(r.out << r.err);
+    CHECK(r.code == 1);
+    auto lines = lines_of(slurp(path));
+    REQUIRE(lines.size() == 2);
+    CHECK_THAT(lines[0], Catch::Contains(" error account=\"work\" size: ") && Catch::Contains("UID 1 of INBOX"));
+    CHECK_THAT(lines[1], Catch::EndsWith(" info account=\"work\" files: 1 problem"));
 }

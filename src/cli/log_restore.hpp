@@ -1,0 +1,14 @@
+// What a restore writes to the run log (log.hpp): per mailbox one line with
+// the target account and the source mailbox, what could not be kept as a
+// warning, each failure as an error, and the totals.
+#pragma once
+
+#include <imapkeep/archive/restore.hpp>
+
+#include "cli/log.hpp"
+
+namespace imapkeep::cli {
+
+void log_restore_report(Logger& log, const archive::RestoreReport& report, bool dry_run);
+
+}  // namespace imapkeep::cli
