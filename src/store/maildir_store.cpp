@@ -665,7 +665,10 @@ void MaildirPending::give_up_lf() {
 // kWriteBuffer bytes), and read back through the one reader of stored files.
 void MaildirPending::rewrite_as_wire() {
     const std::string old_path = tmp_path();
-    auto [name, fd] = m_store.create_tmp(m_tmp_dir);
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    auto created = m_store.create_tmp(m_tmp_dir);
+    std::string name = std::move(created.first);
+    const int fd = created.second;
     const std::string new_path = m_tmp_dir + "/" + name;
     std::uint64_t written = 0;
     auto drop_new = [&] {
