@@ -6,6 +6,7 @@
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
 
@@ -44,8 +45,13 @@ inline void check_file(store::MessageStore& messages, const store::MessageRecord
     const std::string path = messages.absolute(messages.locate(m.file));
     std::error_code ec;
     check(fs::is_regular_file(fs::symlink_status(path, ec)), "every catalog row has its file");
-    check(fs::file_size(path, ec) == m.size && !ec, "a stored file has the recorded size");
-    check(util::sha256_file_hex(path) == m.sha256, "a stored file has the recorded hash");
+    // The file may hold the LF form of the message (line_endings): its
+    // original bytes are what the catalog records.
+    const auto original = store::digest_original(path, m.line_endings);
+    check(original.size == m.size, "a stored file has the recorded size");
+    check(original.sha256 == m.sha256, "a stored file has the recorded hash");
+    if (m.line_endings == store::LineEndings::Wire)
+        check(fs::file_size(path, ec) == m.size && !ec, "a byte-for-byte file has the recorded size");
     check(files.insert(path).second, "no two catalog rows share a file");
 }
 
