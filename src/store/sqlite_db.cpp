@@ -62,7 +62,7 @@ bool Statement::is_null(int column) const {
     return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
 }
 
-SqliteDb::SqliteDb(const std::string& path) {
+SqliteDb::SqliteDb(const std::string& path) : m_path(path) {
     int rc =
         sqlite3_open_v2(path.c_str(), &m_db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -117,7 +117,7 @@ void SqliteDb::exec(const std::string& sql) {
     if (rc != SQLITE_OK) {
         std::string message = error ? error : sqlite3_errstr(rc);
         sqlite3_free(error);
-        throw StoreError("catalog: " + message + " (in: " + sql.substr(0, 200) + ")");
+        throw_error(rc, std::move(message), sql);
     }
 }
 
@@ -150,8 +150,14 @@ std::string SqliteDb::pragma_text(const std::string& name) {
 }
 
 void SqliteDb::fail(int rc, std::string_view what) const {
-    std::string message = m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
-    throw StoreError("catalog: " + message + " (in: " + std::string(what.substr(0, 200)) + ")");
+    if (m_db) rc = sqlite3_extended_errcode(m_db);
+    throw_error(rc, m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc), what);
+}
+
+void SqliteDb::throw_error(int rc, std::string message, std::string_view what) const {
+    if ((rc & 0xff) == SQLITE_FULL) message += " (No space left on device)";
+    throw StoreError("catalog " + m_path + ": " + message + " (in: " + std::string(what.substr(0, 200)) +
+                     ")");
 }
 
 }  // namespace imapkeep::store

@@ -73,7 +73,12 @@ class SqliteDb {
     [[noreturn]] void fail(int rc, std::string_view what) const;
 
   private:
+    // "catalog PATH: message", and for a full disk also "No space left on
+    // device", so that the error names the file system to free.
+    [[noreturn]] void throw_error(int rc, std::string message, std::string_view what) const;
+
     sqlite3* m_db = nullptr;
+    std::string m_path;
     std::unordered_map<std::string, sqlite3_stmt*> m_cache;
 };
 
