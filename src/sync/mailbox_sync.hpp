@@ -190,8 +190,12 @@ private:
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
-    // `last`: the run's last chunk, whose commit clears files_pending.
-    void commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state, bool last);
+    struct ReadyChunk;
+    // On the reading thread: the chunk's bodies leave `state` for the commit
+    // thread. `last`: the run's last chunk, whose commit clears files_pending.
+    ReadyChunk take_chunk(const UidSet& chunk, NewMail& state, bool last);
+    // On the commit thread (CommitQueue), one chunk at a time, in order.
+    void commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, NewMail& state);
     void report_incomplete(NewMail& state);
     std::int64_t now() const;
 

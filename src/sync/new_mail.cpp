@@ -6,6 +6,7 @@
 #include <imapkeep/wire/framer.hpp>
 #include <set>
 
+#include "sync/commit_queue.hpp"
 #include "sync/mailbox_sync.hpp"
 
 namespace imapkeep::sync {
@@ -54,6 +55,15 @@ struct MailboxSync::NewMail {
     std::uint32_t limit(std::uint32_t candidate) const {
         return incomplete.empty() ? candidate : std::min(candidate, incomplete.begin()->first);
     }
+};
+
+// A chunk whose FETCH completed: its whole bodies, and how far its commit may
+// move the mark. Every FETCH response of this chunk and of the ones before it
+// has arrived, so `incomplete` already holds each of their failed UIDs.
+struct MailboxSync::ReadyChunk {
+    std::vector<std::pair<std::uint32_t, Arrived>> batch;
+    std::uint32_t mark = 0;
+    bool last = false;
 };
 
 void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
@@ -151,7 +161,7 @@ std::vector<UidSet> MailboxSync::plan_chunks(const Listing& wanted) {
 }
 
 // Up to kPipelineDepth chunk FETCHes in flight; each completed chunk is
-// committed before the next is waited for.
+// committed on the commit thread while the next ones are read.
 void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSet>& chunks,
                            NewMail& state) {
     const std::string account = m_run.account.name;
@@ -168,6 +178,9 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
     items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
 
     std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
+    // Declared before the try: on a failure, a commit in progress ends before
+    // this frame's locals go.
+    CommitQueue commits;
     try {
         std::size_t next = 0;
         while (next < chunks.size() || !inflight.empty()) {
@@ -180,8 +193,11 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
             inflight.pop_front();
             auto completion = m_client.wait(tag);
             if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
-            commit_chunk(record, chunks[index], state, index + 1 == chunks.size());
+            auto ready = std::make_shared<ReadyChunk>(
+                take_chunk(chunks[index], state, index + 1 == chunks.size()));
+            commits.submit([this, &record, &state, ready] { commit_chunk(record, *ready, state); });
         }
+        commits.finish();
     } catch (...) {
         // FETCH commands still in flight would call back into this frame's
         // locals: the connection cannot be used again.
@@ -244,11 +260,8 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     state.arrived[uid] = std::move(a);
 }
 
-// Durable, then renamed, then cataloged with the new high-water mark.
-void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk, NewMail& state,
-                               bool last) {
-    const std::string account = m_run.account.name;
-    std::vector<std::pair<std::uint32_t, Arrived>> batch;
+MailboxSync::ReadyChunk MailboxSync::take_chunk(const UidSet& chunk, NewMail& state, bool last) {
+    ReadyChunk ready;
     for (const auto& range : chunk.ranges()) {
         for (std::uint64_t u = range.first; u <= range.last; ++u) {
             auto uid = static_cast<std::uint32_t>(u);
@@ -259,14 +272,24 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
                 state.incomplete.try_emplace(uid, "no body in the FETCH reply");
                 continue;
             }
-            batch.emplace_back(uid, std::move(it->second));
+            ready.batch.emplace_back(uid, std::move(it->second));
             state.arrived.erase(it);
         }
     }
+    ready.mark = state.limit(static_cast<std::uint32_t>(chunk.ranges().back().last) + 1);
+    ready.last = last;
+    return ready;
+}
+
+// Durable, then renamed, then cataloged with the new high-water mark. Only
+// this thread touches the catalog and `state.files_pending` while a download
+// runs.
+void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, NewMail& state) {
+    const std::string account = m_run.account.name;
     m_messages.sync_pending();
-    if (!batch.empty()) mark_files_pending(record, state);
+    if (!ready.batch.empty()) mark_files_pending(record, state);
     std::vector<store::MessageRecord> rows;
-    for (auto& [uid, a] : batch) {
+    for (auto& [uid, a] : ready.batch) {
         store::MessageRecord m;
         m.mailbox_id = record.id;
         m.uidvalidity = record.uidvalidity;
@@ -283,16 +306,18 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, const UidSet& chunk
         a.pending.reset();
         rows.push_back(std::move(m));
     }
-    std::uint32_t last_uid = chunk.ranges().back().last;
-    m_run.durable_step(m_catalog, m_messages, [&] {
-        for (const auto& m : rows) m_catalog.add_message(m);
-        record.uidnext = std::max(record.uidnext, state.limit(last_uid + 1));
-        m_catalog.save_mailbox(record);
-        // Chunks commit in order: after the last one, every file this run
-        // renamed into the folder has its row.
-        if (last && state.files_pending) m_catalog.set_files_pending(record.id, false);
-    }, rows.size());
-    if (last) state.files_pending = false;
+    m_run.durable_step(
+        m_catalog, m_messages,
+        [&] {
+            for (const auto& m : rows) m_catalog.add_message(m);
+            record.uidnext = std::max(record.uidnext, ready.mark);
+            m_catalog.save_mailbox(record);
+            // Chunks commit in order: after the last one, every file this run
+            // renamed into the folder has its row.
+            if (ready.last && state.files_pending) m_catalog.set_files_pending(record.id, false);
+        },
+        rows.size());
+    if (ready.last) state.files_pending = false;
     m_report.new_messages += rows.size();
 }
 
@@ -312,7 +337,8 @@ void MailboxSync::report_incomplete(NewMail& state) {
     UidSet asked;
     for (const auto& [uid, why] : state.incomplete) asked.add(Uid(uid));
     auto present = server_uids(asked);
-    std::erase_if(state.incomplete, [&](const auto& entry) { return !present.contains(Uid(entry.first)); });
+    std::erase_if(state.incomplete,
+                  [&](const auto& entry) { return !present.contains(Uid(entry.first)); });
     for (const auto& [uid, why] : state.incomplete)
         m_report.errors.push_back("UID " + std::to_string(uid) + ": " + why +
                                   "; fetched again next run");
