@@ -394,6 +394,24 @@ class MaildirStore final : public MessageStore {
         return match_renamed(listing, known);
     }
 
+    FolderFiles folder_files(const std::string& account, const std::string& folder) override {
+        check_account(account);
+        check_folder(folder);
+        const std::string folder_dir = "mail/" + account + (folder.empty() ? "" : "/" + folder);
+        FolderFiles files;
+        std::string relative;
+        for (const char* sub : {"/cur/", "/new/"}) {
+            const std::string prefix = folder_dir + sub;
+            m_fs->scan_dir(m_root + "/" + prefix.substr(0, prefix.size() - 1),
+                           [&](std::string_view name) {
+                               relative.assign(prefix).append(name);
+                               files.add(relative);
+                           });
+        }
+        files.seal();
+        return files;
+    }
+
     std::string set_uid(const std::string& file, std::uint32_t uid) override {
         StorePath p = parse_store_path(file);
         StorePath to = p;

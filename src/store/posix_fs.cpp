@@ -176,6 +176,25 @@ class PosixFileSystem final : public FileSystem {
         return names;
     }
 
+    void scan_dir(const std::string& path,
+                  const std::function<void(std::string_view name)>& visit) override {
+        DIR* dir = ::opendir(path.c_str());
+        if (!dir) {
+            if (errno == ENOENT) return;
+            throw_errno(errno, "cannot read directory", path);
+        }
+        try {
+            while (const dirent* entry = ::readdir(dir)) {
+                const std::string_view name = entry->d_name;
+                if (name != "." && name != "..") visit(name);
+            }
+        } catch (...) {
+            ::closedir(dir);
+            throw;
+        }
+        ::closedir(dir);
+    }
+
     bool is_dir(const std::string& path) override {
         struct stat st {};
         return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

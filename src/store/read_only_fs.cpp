@@ -27,6 +27,10 @@ class ReadOnlyFileSystem final : public FileSystem {
     bool make_dir(const std::string& path) override { refuse("create", path); }
     void remove_dir(const std::string& path) override { refuse("remove", path); }
     std::vector<std::string> list_dir(const std::string& path) override { return m_inner->list_dir(path); }
+    void scan_dir(const std::string& path,
+                  const std::function<void(std::string_view name)>& visit) override {
+        m_inner->scan_dir(path, visit);
+    }
     bool is_dir(const std::string& path) override { return m_inner->is_dir(path); }
     bool exists(const std::string& path) override { return m_inner->exists(path); }
     std::optional<DirVersion> dir_version(const std::string& path) override {

@@ -1,6 +1,7 @@
 // What a mailbox needs when the server says nothing changed: the proof
 // (unchanged_since) and the local chore that is left (tidy_folder).
 #include <ctime>
+#include <imapkeep/store/catalog_windows.hpp>
 #include <map>
 
 #include "sync/mailbox_sync.hpp"
@@ -19,22 +20,27 @@ bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData&
 
 void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
                          const store::MailboxRecord& record) {
-    auto rows = catalog.messages(record.id);
-    std::map<std::string, const store::MessageRecord*> by_file;
+    // Rows whose file is not on disk under its cataloged name: a reader's
+    // renames, or nothing (files deleted by hand are verify's business). The
+    // catalog is read in windows, so this holds the change, not the folder.
+    const auto present = messages.folder_files(run.account.name, record.folder);
+    std::map<std::string, store::MessageRecord> moved;  // by cataloged file
+    store::for_each_live_window(catalog, record.id, store::kCatalogWindow, [&](auto& rows) {
+        for (auto& m : rows)
+            if (!present.contains(m.file)) moved.emplace(m.file, std::move(m));
+    });
+    if (moved.empty()) return;
     std::vector<std::string> known;
-    for (const auto& m : rows) {
-        by_file[m.file] = &m;
-        known.push_back(m.file);
-    }
+    for (const auto& entry : moved) known.push_back(entry.first);
     auto renamed = messages.renamed_files(run.account.name, record.folder, known);
     if (renamed.empty()) return;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     run.durable_step(catalog, messages, [&] {
         for (const auto& [cataloged, actual] : renamed) {
-            const auto* m = by_file.at(cataloged);
+            const auto& m = moved.at(cataloged);
             // The catalog's flags are the server's as of the last sync.
-            auto file = messages.set_flags(actual, m->flags);
-            catalog.update_flags(m->id, m->flags, m->modseq, file, now);
+            auto file = messages.set_flags(actual, m.flags);
+            catalog.update_flags(m.id, m.flags, m.modseq, file, now);
         }
     });
 }

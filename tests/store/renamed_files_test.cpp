@@ -77,6 +77,13 @@ TEST_CASE("renamed_files lists the catalog files a mail reader renamed", "[store
     CHECK(renamed == expected);
     CHECK(store->renamed_files("work", ".Box", {kept.file}).empty());
 
+    // folder_files: what is on disk under its own name, cur/ and new/ alike.
+    const auto present = store->folder_files("work", ".Box");
+    CHECK(present.size() == 4);
+    for (const auto& file : {kept.file, now_read, now_flagged, in_new}) CHECK(present.contains(file));
+    for (const auto& file : {read.file, flagged.file, moved.file}) CHECK_FALSE(present.contains(file));
+    CHECK(store->folder_files("work", ".Missing").size() == 0);
+
     // Every reader of a catalog file finds it: locate, and so export and restore.
     CHECK(store->locate(read.file) == now_read);
 

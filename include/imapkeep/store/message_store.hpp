@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/file_system.hpp>
+#include <imapkeep/store/folder_files.hpp>
 #include <imapkeep/store/line_endings.hpp>
 #include <memory>
 #include <optional>
@@ -154,6 +155,11 @@ class MessageStore {
     virtual std::vector<std::pair<std::string, std::string>> renamed_files(
         const std::string& account, const std::string& folder,
         const std::vector<std::string>& known) = 0;
+    // The files of one live folder's cur/ and new/, as a compact set
+    // (folder_files.hpp). One streamed listing of each; a missing folder is
+    // empty. With renamed_files() asked only about the rows this set lacks,
+    // undoing a reader's renames holds the change, not the folder.
+    virtual FolderFiles folder_files(const std::string& account, const std::string& folder) = 0;
     // Deletes the message files of a live folder (cur/ and new/) that are none
     // of `known`. Prefer remove_orphans() (orphans.hpp), which takes `known`
     // from every catalog row (invariant 2); this one trusts the caller's list (compared by unique name, so a flag or UID rename a killed run
