@@ -2,7 +2,9 @@
 // already has, by the path the server offers. The catalog is read in windows
 // of kKnownWindow rows (ascending UID); only the changes found are kept, so
 // memory follows the window and the change, not the mailbox
-// (issue 10: a plain-path run at 100k messages must stay under 64 MB).
+// (issue 10: a plain-path run at 100k messages must stay under 64 MB). With a
+// mod-sequence, only the rows of the UIDs the server named are read, so the
+// time follows the change too.
 #include <algorithm>
 #include <iterator>
 #include <set>
@@ -15,6 +17,12 @@ namespace {
 
 constexpr std::size_t kKnownWindow = 5000;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
+
+UidSet every_uid() {
+    UidSet all;
+    all.add_range(Uid(1), Uid(kMaxUid));
+    return all;
+}
 
 }  // namespace
 
@@ -31,13 +39,14 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
             if (f.uid && f.flags) server.changed[f.uid->value] = *f.flags;
     // Only what changed is kept across windows: applied at the end, in the
     // same batches (and commits) as one whole-mailbox diff would be.
+    const UidSet scope = known_scope(record, server);
     FlagDiff found;
     std::uint32_t next = 1;
-    while (next != 0) {
-        KnownRows window = read_window(record, next);
+    while (next != 0 && !scope.empty()) {
+        KnownRows window = read_window(record, next, scope);
         if (window.rows.empty()) break;
         next = window.rows.back().uid == kMaxUid ? 0 : window.rows.back().uid + 1;
-        FlagDiff diff = plan_window(record, window, server);
+        FlagDiff diff = plan_window(window, server);
         std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
         found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
     }
@@ -47,8 +56,7 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
 // What changed among one window's rows. CONDSTORE is asked once, at the first
 // window: CHANGEDSINCE returns only the changed messages and the UIDs that
 // still exist come back as ranges. The plain path asks for the window's flags.
-FlagDiff MailboxSync::plan_window(const store::MailboxRecord& record, const KnownRows& window,
-                                  ServerChanges& server) {
+FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server) {
     if (server.path == SyncPath::Qresync) {
         FlagDiff diff = plan_flags(window.rows, server.changed, false);
         // VANISHED stays a set of ranges (invariant 4): membership per row.
@@ -63,30 +71,52 @@ FlagDiff MailboxSync::plan_window(const store::MailboxRecord& record, const Know
         });
         return plan_flags(window.rows, flags, true);
     }
-    if (!server.present) {
-        UidSet known;
-        known.add_range(Uid(1), Uid(max_known_uid(record)));
-        m_client.uid_fetch(
-            known, "(FLAGS)",
-            [&](imap::FetchData& d) {
-                if (d.uid && d.flags) server.changed[d.uid->value] = *d.flags;
-            },
-            ModSeq(record.highestmodseq));
-        server.present = server_uids(known);
-    }
     FlagDiff diff = plan_flags(window.rows, server.changed, false);
     // CONDSTORE reports flag changes only; expunges need the UID list.
     diff.expunged = plan_expunges(window.rows, *server.present);
     return diff;
 }
 
-// The next window: up to kKnownWindow live rows at or above `from`.
+// QRESYNC: what EXAMINE reported changed or vanished. CONDSTORE: what changed
+// since the mark, and the cataloged UIDs the server no longer has (one
+// CHANGEDSINCE fetch and one UID list, asked here once). Built from ranges, so
+// a VANISHED of "1:4294967295" costs what "7" costs (invariant 4).
+UidSet MailboxSync::known_scope(const store::MailboxRecord& record, ServerChanges& server) {
+    if (server.full) return every_uid();
+    std::vector<UidSet::Range> ranges;
+    if (server.path == SyncPath::Qresync) {
+        ranges = server.selected->vanished.ranges();
+    } else {
+        fetch_changed_since(record, server);
+        const UidSet cataloged =
+            m_catalog.cataloged_uids(record.id, record.uidvalidity, every_uid());
+        ranges = cataloged.minus(*server.present).ranges();
+    }
+    for (const auto& entry : server.changed) ranges.push_back({entry.first, entry.first});
+    return UidSet::from_ranges(std::move(ranges));
+}
+
+// CONDSTORE without QRESYNC: the flags changed since the mark, and which of
+// the known UIDs the server still has (expunges are not reported otherwise).
+void MailboxSync::fetch_changed_since(const store::MailboxRecord& record, ServerChanges& server) {
+    UidSet known;
+    known.add_range(Uid(1), Uid(max_known_uid(record)));
+    m_client.uid_fetch(
+        known, "(FLAGS)",
+        [&](imap::FetchData& d) {
+            if (d.uid && d.flags) server.changed[d.uid->value] = *d.flags;
+        },
+        ModSeq(record.highestmodseq));
+    server.present = server_uids(known);
+}
+
 MailboxSync::KnownRows MailboxSync::read_window(const store::MailboxRecord& record,
-                                                std::uint32_t from) {
+                                                std::uint32_t from, const UidSet& scope) {
     UidSet above;
     above.add_range(Uid(from), Uid(kMaxUid));
     KnownRows window;
-    window.rows = m_catalog.messages_in(record.id, record.uidvalidity, above, kKnownWindow);
+    window.rows =
+        m_catalog.messages_in(record.id, record.uidvalidity, scope.intersect(above), kKnownWindow);
     if (!window.rows.empty()) window.span.add_range(Uid(from), Uid(window.rows.back().uid));
     return window;
 }

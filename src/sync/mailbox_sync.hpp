@@ -162,7 +162,9 @@ private:
         std::vector<store::MessageRecord> rows;
         UidSet span;  // the UIDs this window answers for
     };
-    KnownRows read_window(const store::MailboxRecord& record, std::uint32_t from);
+    // The next window: up to kKnownWindow live rows of `scope` at or above `from`.
+    KnownRows read_window(const store::MailboxRecord& record, std::uint32_t from,
+                          const UidSet& scope);
     std::uint32_t max_known_uid(const store::MailboxRecord& record);
     // What the server said about known messages, kept across windows.
     struct ServerChanges {
@@ -172,7 +174,10 @@ private:
         std::map<std::uint32_t, std::vector<std::string>> changed;  // QRESYNC, CONDSTORE
         std::optional<UidSet> present;                              // CONDSTORE
     };
-    FlagDiff plan_window(const store::MailboxRecord& record, const KnownRows& window,
+    // The known UIDs whose rows can hold a change (all of them on a full pass).
+    UidSet known_scope(const store::MailboxRecord& record, ServerChanges& server);
+    void fetch_changed_since(const store::MailboxRecord& record, ServerChanges& server);
+    FlagDiff plan_window(const KnownRows& window,
                          ServerChanges& server);
     void apply_known(const store::MailboxRecord& record, FlagDiff& diff);
     // Downloads every UID >= from_uid the catalog does not have yet and moves

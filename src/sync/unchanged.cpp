@@ -1,7 +1,6 @@
 // What a mailbox needs when the server says nothing changed: the proof
 // (unchanged_since) and the local chore that is left (tidy_folder).
 #include <ctime>
-#include <imapkeep/store/catalog_windows.hpp>
 #include <map>
 
 #include "sync/mailbox_sync.hpp"
@@ -21,17 +20,23 @@ bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData&
 void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
                          const store::MailboxRecord& record) {
     // Rows whose file is not on disk under its cataloged name: a reader's
-    // renames, or nothing (files deleted by hand are verify's business). The
-    // catalog is read in windows, so this holds the change, not the folder.
+    // renames, or nothing (files deleted by hand are verify's business).
+    // Nothing is held per row that is in place, so this costs the change, not
+    // the folder, in memory.
     const auto present = messages.folder_files(run.account.name, record.folder);
-    std::map<std::string, store::MessageRecord> moved;  // by cataloged file
-    store::for_each_live_window(catalog, record.id, store::kCatalogWindow, [&](auto& rows) {
-        for (auto& m : rows)
-            if (!present.contains(m.file)) moved.emplace(m.file, std::move(m));
+    std::vector<store::Id> misplaced;
+    catalog.for_each_live_file(record.id, [&](store::Id id, const std::string& file) {
+        if (!present.contains(file)) misplaced.push_back(id);
     });
-    if (moved.empty()) return;
+    if (misplaced.empty()) return;
+    std::map<std::string, store::MessageRecord> moved;  // by cataloged file
     std::vector<std::string> known;
-    for (const auto& entry : moved) known.push_back(entry.first);
+    for (store::Id id : misplaced) {
+        auto m = catalog.message_by_id(id);
+        if (!m) continue;
+        known.push_back(m->file);
+        moved.emplace(m->file, std::move(*m));
+    }
     auto renamed = messages.renamed_files(run.account.name, record.folder, known);
     if (renamed.empty()) return;
     const auto now = static_cast<std::int64_t>(std::time(nullptr));

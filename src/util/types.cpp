@@ -1,7 +1,6 @@
-#include <imapkeep/util/types.hpp>
-
 #include <algorithm>
 #include <charconv>
+#include <imapkeep/util/types.hpp>
 #include <stdexcept>
 #include <string_view>
 
@@ -17,10 +16,9 @@ void UidSet::add_range(Uid first, Uid last) {
     Range added{first.value, last.value};
     // First range that could touch `added`: the first whose end reaches
     // added.first - 1 (adjacent ranges merge, so 1:3 + 4 becomes 1:4).
-    auto it = std::lower_bound(m_ranges.begin(), m_ranges.end(), added,
-                               [](const Range& r, const Range& a) {
-                                   return std::uint64_t{r.last} + 1 < a.first;
-                               });
+    auto it = std::lower_bound(
+        m_ranges.begin(), m_ranges.end(), added,
+        [](const Range& r, const Range& a) { return std::uint64_t{r.last} + 1 < a.first; });
     auto end = it;
     while (end != m_ranges.end() && end->first <= std::uint64_t{added.last} + 1) {
         added.first = std::min(added.first, end->first);
@@ -50,7 +48,8 @@ std::vector<Uid> UidSet::to_vector(std::uint64_t max_size) const {
     std::vector<Uid> out;
     out.reserve(static_cast<std::size_t>(size()));
     for (const auto& r : m_ranges) {
-        for (std::uint64_t v = r.first; v <= r.last; ++v) out.emplace_back(static_cast<std::uint32_t>(v));
+        for (std::uint64_t v = r.first; v <= r.last; ++v)
+            out.emplace_back(static_cast<std::uint32_t>(v));
     }
     return out;
 }
@@ -104,7 +103,8 @@ UidSet UidSet::parse(std::string_view text) {
     std::size_t pos = 0;
     while (true) {
         std::size_t comma = text.find(',', pos);
-        std::string_view item = text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos);
+        std::string_view item =
+            text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos);
         std::size_t colon = item.find(':');
         if (colon == std::string_view::npos) {
             auto uid = parse_nz_number(item, text);
@@ -136,6 +136,41 @@ UidSet UidSet::from_ranges(std::vector<Range> ranges) {
             set.m_ranges.push_back(r);
     }
     return set;
+}
+
+UidSet UidSet::intersect(const UidSet& other) const {
+    UidSet out;
+    auto a = m_ranges.begin();
+    auto b = other.m_ranges.begin();
+    while (a != m_ranges.end() && b != other.m_ranges.end()) {
+        const std::uint32_t first = std::max(a->first, b->first);
+        const std::uint32_t last = std::min(a->last, b->last);
+        if (first <= last) out.m_ranges.push_back(Range{first, last});
+        // The range that ends first cannot meet anything further on.
+        if (a->last < b->last)
+            ++a;
+        else
+            ++b;
+    }
+    return out;
+}
+
+UidSet UidSet::minus(const UidSet& other) const {
+    UidSet out;
+    auto b = other.m_ranges.begin();
+    for (const auto& r : m_ranges) {
+        std::uint64_t first = r.first;  // 64-bit: last + 1 may pass 4294967295
+        while (b != other.m_ranges.end() && b->last < first) ++b;
+        for (auto cut = b; cut != other.m_ranges.end() && cut->first <= r.last; ++cut) {
+            if (cut->first > first)
+                out.m_ranges.push_back(Range{static_cast<std::uint32_t>(first),
+                                             static_cast<std::uint32_t>(cut->first - 1)});
+            first = std::max<std::uint64_t>(first, std::uint64_t{cut->last} + 1);
+        }
+        if (first <= r.last)
+            out.m_ranges.push_back(Range{static_cast<std::uint32_t>(first), r.last});
+    }
+    return out;
 }
 
 std::vector<UidSet> UidSet::chunked(std::uint64_t max_uids) const {

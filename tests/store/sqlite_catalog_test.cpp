@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <map>
 #include <ctime>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <thread>
@@ -453,4 +454,21 @@ TEST_CASE("files_pending is set for a new mailbox, kept by save_mailbox, and cle
     CHECK(f.catalog->files_pending(f.save("Other")));
     CHECK_THROWS_AS(f.catalog->set_files_pending(9999, true), StoreError);
     CHECK(f.catalog->files_pending(9999));
+}
+
+TEST_CASE("for_each_live_file visits each live row of the mailbox once", "[store][catalog]") {
+    Fixture f;
+    const Id other = f.save("Other");
+    std::map<Id, std::string> live;
+    for (std::uint32_t uid = 1; uid <= 6; ++uid) {
+        const Id id = f.add(f.inbox, uid, 100);
+        if (uid % 3 == 0) f.catalog->mark_expunged(id, 200, "attic/work/cur/x" + std::to_string(uid));
+        else live[id] = f.message(f.inbox, uid, 100).file;
+    }
+    f.add(other, 1, 100);
+    std::map<Id, std::string> seen;
+    f.catalog->for_each_live_file(f.inbox, [&](Id id, const std::string& file) {
+        CHECK(seen.emplace(id, file).second);
+    });
+    CHECK(seen == live);
 }

@@ -1,7 +1,6 @@
-#include <imapkeep/util/types.hpp>
-
 #include <catch2/catch.hpp>
-
+#include <imapkeep/util/types.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -27,12 +26,12 @@ TEST_CASE("UidSet add and add_range merge into sorted disjoint ranges", "[util][
     const std::vector<Case> cases = {
         {{}, "", 0},
         {{{5, 5}}, "5", 1},
-        {{{1, 3}, {4, 4}}, "1:4", 4},               // adjacent after
-        {{{4, 6}, {1, 3}}, "1:6", 6},               // adjacent before
-        {{{1, 2}, {5, 6}, {3, 4}}, "1:6", 6},       // bridges two ranges
+        {{{1, 3}, {4, 4}}, "1:4", 4},          // adjacent after
+        {{{4, 6}, {1, 3}}, "1:6", 6},          // adjacent before
+        {{{1, 2}, {5, 6}, {3, 4}}, "1:6", 6},  // bridges two ranges
         {{{1, 2}, {10, 12}, {5, 6}}, "1:2,5:6,10:12", 7},
-        {{{10, 1}}, "1:10", 10},                    // reversed
-        {{{3, 8}, {1, 20}}, "1:20", 20},            // swallows
+        {{{10, 1}}, "1:10", 10},          // reversed
+        {{{3, 8}, {1, 20}}, "1:20", 20},  // swallows
         {{{1, 1}, {3, 3}, {5, 5}, {2, 4}}, "1:5", 5},
         {{{7, 7}, {7, 7}}, "7", 1},
         {{{4294967295u, 4294967295u}, {4294967294u, 4294967294u}}, "4294967294:4294967295", 2},
@@ -50,8 +49,8 @@ TEST_CASE("UidSet add and add_range merge into sorted disjoint ranges", "[util][
 TEST_CASE("UidSet contains", "[util][uidset]") {
     UidSet s = build({{1, 3}, {7, 9}, {4294967295u, 4294967295u}});
     const std::vector<std::pair<std::uint32_t, bool>> cases = {
-        {1, true}, {2, true}, {3, true}, {4, false}, {6, false}, {7, true},
-        {9, true}, {10, false}, {4294967294u, false}, {4294967295u, true},
+        {1, true}, {2, true}, {3, true},   {4, false},           {6, false},
+        {7, true}, {9, true}, {10, false}, {4294967294u, false}, {4294967295u, true},
     };
     for (auto [uid, expected] : cases) {
         INFO("uid " << uid);
@@ -83,8 +82,9 @@ TEST_CASE("UidSet parse", "[util][uidset]") {
         CHECK(UidSet::parse(text).to_string() == rendered);
     }
     const std::vector<std::string> bad = {
-        "0", "1:0", "*", "1:*", ",", "1,", ",1", "1,,2", "1:", ":1", "1:2:3",
-        "01", "a", "1 ", " 1", "-1", "4294967296", "99999999999999999999", "1;2",
+        "0",   "1:0",   "*",  "1:*", ",",  "1,", ",1", "1,,2",       "1:",
+        ":1",  "1:2:3", "01", "a",   "1 ", " 1", "-1", "4294967296", "99999999999999999999",
+        "1;2",
     };
     for (const auto& text : bad) {
         INFO(text);
@@ -152,4 +152,37 @@ TEST_CASE("UidSet parse merges items in any order", "[util][uidset]") {
     CHECK_FALSE(set.contains(Uid(3)));
     CHECK_THROWS_AS(UidSet::from_ranges({{0, 3}}), std::invalid_argument);
     CHECK(UidSet::from_ranges({{9, 7}, {1, 1}, {2, 6}}).to_string() == "1:9");
+}
+
+TEST_CASE("UidSet intersect and minus agree with the UIDs they stand for", "[util][uidset]") {
+    const char* const sets[] = {"",     "1",       "1:10",       "3:5,8", "2,4,6,8,10",
+                                "5:20", "9:12,15", "1:3,7:9,11", "10"};
+    auto members = [](const UidSet& s) {
+        std::set<std::uint32_t> out;
+        for (auto u : s.to_vector(1000)) out.insert(u.value);
+        return out;
+    };
+    for (const char* a_text : sets) {
+        for (const char* b_text : sets) {
+            INFO(a_text << " and " << b_text);
+            const auto a = UidSet::parse(a_text);
+            const auto b = UidSet::parse(b_text);
+            std::set<std::uint32_t> both, only_a;
+            for (auto u : members(a)) (members(b).count(u) ? both : only_a).insert(u);
+            const auto i = a.intersect(b);
+            const auto m = a.minus(b);
+            CHECK(members(i) == both);
+            CHECK(members(m) == only_a);
+            // Canonical: equal to the same UIDs added one by one.
+            UidSet rebuilt;
+            for (auto u : both) rebuilt.add(Uid(u));
+            CHECK(i == rebuilt);
+        }
+    }
+    // Ranges, not UIDs: the whole UID space costs nothing.
+    UidSet all;
+    all.add_range(Uid(1), Uid(0xFFFFFFFFu));
+    CHECK(all.minus(UidSet::parse("5:9")).to_string() == "1:4,10:4294967295");
+    CHECK(all.intersect(UidSet::parse("4294967295")).to_string() == "4294967295");
+    CHECK(all.minus(all).empty());
 }

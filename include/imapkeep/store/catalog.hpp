@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <imapkeep/store/line_endings.hpp>
 #include <imapkeep/util/types.hpp>
 #include <optional>
@@ -129,6 +130,11 @@ class Catalog {
 
     // Live (not expunged) messages of a mailbox, ordered by uid.
     virtual std::vector<MessageRecord> messages(Id mailbox_id) = 0;
+    // The file of every live message of the mailbox, streamed: nothing is kept
+    // per row, so a caller can check a folder of any size in bounded memory.
+    // `visit` must not use the catalog.
+    virtual void for_each_live_file(Id mailbox_id,
+                                    const std::function<void(Id id, const std::string& file)>& visit) = 0;
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
     // Live messages of the mailbox under `uidvalidity` whose uid is in `uids`,

@@ -64,6 +64,10 @@ public:
     // sorted and merged in O(n log n).
     static UidSet from_ranges(std::vector<Range> ranges);
 
+    // Set algebra on ranges: linear in the number of ranges, never in UIDs
+    // (invariant 4), so "1:4294967295" costs what "7" costs.
+    UidSet intersect(const UidSet& other) const;
+    UidSet minus(const UidSet& other) const;
     // Splits into chunks of at most `max_uids` UIDs each, preserving order.
     std::vector<UidSet> chunked(std::uint64_t max_uids) const;
 
