@@ -227,7 +227,7 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = interrupted ? exit_code_for_signal(signals.signal()) : exit_code_for(reports);
     const std::string status = interrupted ? "interrupted" : run_status_for(run.exit_code);
-    nlohmann::json report = run_report_json(run, reports);
+    nlohmann::json report = run_report_json(run, reports, ReportDetail::News);
     report["status"] = status;
     if (!args.dry_run) {
         try {
@@ -246,8 +246,11 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         }
     }
 
-    if (args.json)
-        io.out << json_text(report, 2) << "\n";
+    if (args.json) {
+        nlohmann::json full = run_report_json(run, reports);
+        full["status"] = status;
+        io.out << json_text(full, 2) << "\n";
+    }
     print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
     if (interrupted) {
         const std::string text = interrupted_text(progress.messages_saved.load());

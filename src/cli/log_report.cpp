@@ -14,6 +14,7 @@ void log_reports(Logger& log, const std::vector<sync::AccountReport>& reports, b
             continue;
         }
         for (const auto& m : account.mailboxes) {
+            if (!has_news(m)) continue;  // counted in the account's line
             log.info(a, m.name, prefix + mailbox_summary(m));
             for (const auto& e : m.errors) log.log(LogLevel::Error, a, m.name, e);
         }

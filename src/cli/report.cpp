@@ -101,12 +101,23 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
     };
 }
 
-nlohmann::json account_json(const sync::AccountReport& account) {
+bool has_news(const sync::MailboxReport& m) {
+    return m.new_messages || m.flag_changes || m.expunged || m.created || m.deleted || m.renamed ||
+           m.uidvalidity_reset || !m.errors.empty();
+}
+
+nlohmann::json account_json(const sync::AccountReport& account, ReportDetail detail) {
     Totals t = totals_of(account);
     nlohmann::json mailboxes = nlohmann::json::array();
-    for (const auto& m : account.mailboxes) mailboxes.push_back(mailbox_json(m));
+    std::uint64_t quiet = 0;
+    for (const auto& m : account.mailboxes) {
+        if (detail == ReportDetail::News && !has_news(m))
+            ++quiet;
+        else
+            mailboxes.push_back(mailbox_json(m));
+    }
     bool has_error = !account.error.empty();
-    return {
+    nlohmann::json out = {
         {"name", account.account},
         {"error", has_error ? nlohmann::json(account.error) : nlohmann::json(nullptr)},
         {"error_kind", account.connect_failed ? nlohmann::json(connect_error_kind_name(account.error_kind))
@@ -122,11 +133,14 @@ nlohmann::json account_json(const sync::AccountReport& account) {
         {"mailboxes", mailboxes},
         {"unmatched_patterns", account.unmatched_patterns},
     };
+    if (detail == ReportDetail::News) out["quiet_mailboxes"] = quiet;
+    return out;
 }
 
-nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports) {
+nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports,
+                               ReportDetail detail) {
     nlohmann::json accounts = nlohmann::json::array();
-    for (const auto& a : reports) accounts.push_back(account_json(a));
+    for (const auto& a : reports) accounts.push_back(account_json(a, detail));
     return {
         {"command", run.command},
         {"started_at", iso8601_utc(run.started_at)},

@@ -41,9 +41,18 @@ struct RunInfo {
 // "network", "tls", "hostkey", "auth" or "protocol": error_kind in --json reports.
 const char* connect_error_kind_name(imap::ConnectError::Kind kind);
 
+// Something happened in the mailbox: mail, flags, expunges, a create, delete,
+// rename or UIDVALIDITY reset, or an error. The run log and the catalog's run
+// record give quiet mailboxes no entry of their own, only a count.
+bool has_news(const sync::MailboxReport& mailbox);
+
+// Every mailbox (--json), or only those with news plus "quiet_mailboxes" per
+// account (the run record: 1,000 quiet mailboxes stored 170 KB an hour).
+enum class ReportDetail { Every, News };
 nlohmann::json mailbox_json(const sync::MailboxReport& mailbox);
-nlohmann::json account_json(const sync::AccountReport& account);
-nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports);
+nlohmann::json account_json(const sync::AccountReport& account, ReportDetail detail = ReportDetail::Every);
+nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::AccountReport>& reports,
+                               ReportDetail detail = ReportDetail::Every);
 
 // JSON text for stdout and the catalog's run record. Server text may hold any
 // bytes (Quirk(Cyrus 3.6) sends raw pointer bytes as a MAILBOXID); invalid

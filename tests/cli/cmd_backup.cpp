@@ -91,6 +91,17 @@ TEST_CASE("backup runs every account, records the run and prints a summary", "[b
     CHECK(run->finished_at);
     auto stored = nlohmann::json::parse(run->report_json);
     CHECK(stored["accounts"][0]["totals"]["new"] == 4);
+    // The stored record lists the mailboxes where something happened and
+    // counts the rest: an hourly run over 1,000 quiet mailboxes stored 170 KB.
+    CHECK(stored["accounts"][0]["mailboxes"].size() == 2);
+    CHECK(stored["accounts"][1]["mailboxes"].empty());
+    CHECK(stored["accounts"][1]["quiet_mailboxes"] == 1);
+    CHECK(stored["accounts"][1]["totals"]["mailboxes"] == 1);
+
+    // --json on stdout still lists every mailbox.
+    auto json = f.run({"backup", "--config", f.config, "--json"}, engine.services());
+    auto printed = nlohmann::json::parse(json.out);
+    CHECK(printed["accounts"][1]["mailboxes"].size() == 1);
 }
 
 TEST_CASE("backup exit codes, selection and quiet output", "[backup]") {
