@@ -646,7 +646,8 @@ void MaildirPending::write(std::string_view chunk) {
         write_fully(chunk);  // nothing gathered (flushed above): no copy needed
         return;
     }
-    if (m_buffer.capacity() < kWriteBuffer) m_buffer.reserve(kWriteBuffer);
+    // No reserve: most messages are a few KiB, and a 256 KiB buffer per
+    // message was a fresh allocation each time.
     m_buffer.append(chunk);
     if (m_buffer.size() >= kWriteBuffer) flush();
 }

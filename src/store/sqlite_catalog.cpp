@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <imapkeep/store/flags.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <string>
 #include <tuple>
 
-#include <imapkeep/store/flags.hpp>
 #include "store/catalog_write_lock.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_db.hpp"
@@ -60,7 +60,9 @@ MessageRecord read_message(const Statement& s) {
     r.expunged_at = s.optional_int64(13);
     const auto form = parse_line_endings(s.text(14));
     // The schema's CHECK allows no other value; a newer imapkeep's would be refused by the version.
-    if (!form) throw StoreError("message " + std::to_string(r.id) + ": unknown line_endings " + s.text(14));
+    if (!form)
+        throw StoreError("message " + std::to_string(r.id) + ": unknown line_endings " +
+                         s.text(14));
     r.line_endings = *form;
     return r;
 }
@@ -88,10 +90,12 @@ class SqliteCatalog final : public Catalog {
         m_db.exec("PRAGMA busy_timeout = 10000");
         // Before anything writes (switching to WAL rewrites the header): a
         // newer catalog is refused untouched.
-        if (const auto version = m_db.pragma_int("user_version"); version > catalog_schema_version())
+        if (const auto version = m_db.pragma_int("user_version");
+            version > catalog_schema_version())
             throw StoreError("catalog " + path + ": schema version " + std::to_string(version) +
                              " is newer than this imapkeep supports (" +
-                             std::to_string(catalog_schema_version()) + "); upgrade imapkeep to open it");
+                             std::to_string(catalog_schema_version()) +
+                             "); upgrade imapkeep to open it");
         m_db.exec("PRAGMA journal_mode = WAL");
         if (path != ":memory:" && m_db.pragma_text("journal_mode") != "wal")
             throw StoreError("catalog " + path +
@@ -105,7 +109,6 @@ class SqliteCatalog final : public Catalog {
     }
 
   public:
-
     ~SqliteCatalog() override {
         if (m_depth > 0) {
             m_depth = 1;
@@ -227,8 +230,8 @@ class SqliteCatalog final : public Catalog {
             mailbox_id);
     }
 
-    void for_each_live_file(Id mailbox_id,
-                            const std::function<void(Id id, const std::string& file)>& visit) override {
+    void for_each_live_file(
+        Id mailbox_id, const std::function<void(Id id, const std::string& file)>& visit) override {
         auto s = m_db.prepare(
             "SELECT id, file FROM message INDEXED BY message_live_file"
             " WHERE mailbox_id = ?1 AND expunged_at IS NULL");
@@ -309,8 +312,24 @@ class SqliteCatalog final : public Catalog {
     }
 
     Id add_message(const MessageRecord& r) override {
-        const auto flags = join_flags(normalize_flags(r.flags));
         Transaction tx(*this);
+        const Id id = insert_message(r);
+        tx.commit();
+        return id;
+    }
+
+    std::vector<Id> add_messages(const std::vector<MessageRecord>& rows) override {
+        Transaction tx(*this);
+        std::vector<Id> ids;
+        ids.reserve(rows.size());
+        for (const auto& r : rows) ids.push_back(insert_message(r));
+        tx.commit();
+        return ids;
+    }
+
+    // The three rows of a new message; the caller holds a transaction.
+    Id insert_message(const MessageRecord& r) {
+        const auto flags = join_flags(normalize_flags(r.flags));
         auto s = m_db.prepare(
             "INSERT INTO message(mailbox_id, uidvalidity, uid, internaldate, internaldate_zone,"
             " size, sha256, message_id, flags, modseq, file, added_at, expunged_at, line_endings)"
@@ -332,7 +351,6 @@ class SqliteCatalog final : public Catalog {
             .bind(4, r.added_at)
             .bind(5, r.expunged_at)
             .run();
-        tx.commit();
         return id;
     }
 
@@ -561,7 +579,8 @@ class SqliteCatalog final : public Catalog {
                                    s.int64(3) != 0};
     }
 
-    void mark_restore_flags_checked(const std::string& target_account, const std::string& target_mailbox,
+    void mark_restore_flags_checked(const std::string& target_account,
+                                    const std::string& target_mailbox,
                                     const std::vector<Id>& source_message_ids) override {
         if (source_message_ids.empty()) return;
         Transaction t(*this);

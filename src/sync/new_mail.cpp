@@ -309,7 +309,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
     m_run.durable_step(
         m_catalog, m_messages,
         [&] {
-            for (const auto& m : rows) m_catalog.add_message(m);
+            m_catalog.add_messages(rows);
             record.uidnext = std::max(record.uidnext, ready.mark);
             m_catalog.save_mailbox(record);
             // Chunks commit in order: after the last one, every file this run

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
-#include <map>
 #include <ctime>
 #include <imapkeep/store/sqlite_catalog.hpp>
+#include <map>
 #include <thread>
 
 #include "temp_dir.hpp"
@@ -347,7 +347,8 @@ TEST_CASE("restore journal", "[store][catalog]") {
     CHECK_THROWS_AS(f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1}), StoreError);
 }
 
-TEST_CASE("restore journal: flags checked after the APPEND, marked per target", "[store][catalog]") {
+TEST_CASE("restore journal: flags checked after the APPEND, marked per target",
+          "[store][catalog]") {
     Fixture f;
     const Id m1 = f.add(f.inbox, 1, 100);
     const Id m2 = f.add(f.inbox, 2, 100);
@@ -462,13 +463,29 @@ TEST_CASE("for_each_live_file visits each live row of the mailbox once", "[store
     std::map<Id, std::string> live;
     for (std::uint32_t uid = 1; uid <= 6; ++uid) {
         const Id id = f.add(f.inbox, uid, 100);
-        if (uid % 3 == 0) f.catalog->mark_expunged(id, 200, "attic/work/cur/x" + std::to_string(uid));
-        else live[id] = f.message(f.inbox, uid, 100).file;
+        if (uid % 3 == 0)
+            f.catalog->mark_expunged(id, 200, "attic/work/cur/x" + std::to_string(uid));
+        else
+            live[id] = f.message(f.inbox, uid, 100).file;
     }
     f.add(other, 1, 100);
     std::map<Id, std::string> seen;
-    f.catalog->for_each_live_file(f.inbox, [&](Id id, const std::string& file) {
-        CHECK(seen.emplace(id, file).second);
-    });
+    f.catalog->for_each_live_file(
+        f.inbox, [&](Id id, const std::string& file) { CHECK(seen.emplace(id, file).second); });
     CHECK(seen == live);
+}
+
+TEST_CASE("add_messages adds all rows or none", "[store][catalog]") {
+    Fixture f;
+    const auto ids =
+        f.catalog->add_messages({f.message(f.inbox, 1, 100), f.message(f.inbox, 2, 100)});
+    REQUIRE(ids.size() == 2);
+    CHECK(f.catalog->message_by_id(ids[1])->uid == 2);
+    CHECK(f.catalog->flag_history(ids[0]).size() == 1);
+    CHECK(f.catalog->uid_history(ids[1]).size() == 1);
+    // A second live row for UID 2 is refused, and takes UID 3 down with it.
+    CHECK_THROWS_AS(
+        f.catalog->add_messages({f.message(f.inbox, 3, 100), f.message(f.inbox, 2, 100)}),
+        StoreError);
+    CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
 }

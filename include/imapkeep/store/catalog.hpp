@@ -133,8 +133,8 @@ class Catalog {
     // The file of every live message of the mailbox, streamed: nothing is kept
     // per row, so a caller can check a folder of any size in bounded memory.
     // `visit` must not use the catalog.
-    virtual void for_each_live_file(Id mailbox_id,
-                                    const std::function<void(Id id, const std::string& file)>& visit) = 0;
+    virtual void for_each_live_file(
+        Id mailbox_id, const std::function<void(Id id, const std::string& file)>& visit) = 0;
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
     // Live messages of the mailbox under `uidvalidity` whose uid is in `uids`,
@@ -157,6 +157,21 @@ class Catalog {
     // entry, both at added_at. A second live row with the same (mailbox,
     // uidvalidity, uid) is refused with StoreError. Returns the id.
     virtual Id add_message(const MessageRecord& message) = 0;
+    // add_message for each, all or none: one savepoint for the batch instead
+    // of one per row (a cold backup catalogs 200 rows per chunk).
+    virtual std::vector<Id> add_messages(const std::vector<MessageRecord>& messages) {
+        begin();
+        try {
+            std::vector<Id> ids;
+            ids.reserve(messages.size());
+            for (const auto& m : messages) ids.push_back(add_message(m));
+            commit();
+            return ids;
+        } catch (...) {
+            rollback();
+            throw;
+        }
+    }
     // Records new flags (and their history entry at `at`), modseq and file path.
     // No history entry is written when the flags did not change, so this is also
     // how a file move (same flags) is recorded.
