@@ -355,6 +355,7 @@ std::size_t SshStream::read_some(std::span<char> buffer) {
         return 0;
     }
     const Deadline deadline(m_read_timeout);
+    bool drained = false;  // stderr drained since the last stdout read
     for (;;) {
         const ssize_t n = libssh2_channel_read(m_channel, buffer.data(), buffer.size());
         if (n > 0) {
@@ -367,14 +368,18 @@ std::size_t SshStream::read_some(std::span<char> buffer) {
             }
             throw_ssh_error(m_session, static_cast<int>(n), "read from " + describe() + " failed");
         }
-        drain_stderr();
-        if (libssh2_channel_eof(m_channel)) {
-            return finish_eof();
-        }
-        // Reading stderr may have queued stdout data: take it before sleeping.
-        if (libssh2_poll_channel_read(m_channel, 0) > 0) {
+        if (!drained) {
+            // Reading stderr may process packets (stdout data, a window
+            // adjust) and leaves its own block directions: read stdout again
+            // before sleeping, so the poll waits for what that read needs.
+            drain_stderr();
+            drained = true;
+            if (libssh2_channel_eof(m_channel)) {
+                return finish_eof();
+            }
             continue;
         }
+        drained = false;
         wait_socket(deadline, "read");
     }
 }
@@ -430,6 +435,7 @@ void SshStream::write_all(std::string_view data) {
     while (!data.empty()) {
         // The deadline bounds each stretch without progress, not the whole write.
         const Deadline deadline(m_read_timeout);
+        bool drained = false;  // stderr drained since the last write attempt
         for (;;) {
             const ssize_t n = libssh2_channel_write(m_channel, data.data(), data.size());
             if (n > 0) {
@@ -439,7 +445,16 @@ void SshStream::write_all(std::string_view data) {
             if (n != LIBSSH2_ERROR_EAGAIN) {
                 throw_ssh_error(m_session, static_cast<int>(n), "write to " + describe() + " failed");
             }
-            drain_stderr();
+            if (!drained) {
+                // The drain may take in the window adjust this write waits
+                // for, and overwrites the block directions: write again
+                // before sleeping (a poll for the wrong direction, or for a
+                // packet already read, slept until the next keepalive).
+                drain_stderr();
+                drained = true;
+                continue;
+            }
+            drained = false;
             wait_socket(deadline, "write");
         }
     }
