@@ -293,8 +293,15 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     if (doctor->parsed())
         return run_doctor(o.config.empty() ? default_config_path() : o.config, o.accounts, io);
     if (export_->parsed() && !o.url.empty()) {
-        // A one-shot archive needs no config file.
+        // A one-shot archive needs no config file; --log-file still works.
         ::umask(077);
+        Logger log;
+        struct Detach {
+            Io& io;
+            ~Detach() { io.log = nullptr; }
+        } detach{io};
+        if (int code = open_log(log, o.log_file, Config{}.syslog, false, io); code != kExitOk)
+            return code;
         try {
             ExportArgs args{"", o.url, o.format, o.output, o.mailboxes, o.at, o.password_command,
                             o.password_file, o.plaintext, o.json, verbosity_of(o)};

@@ -4,6 +4,7 @@
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
+#include "cli/log.hpp"
 #include "cli/secrets.hpp"
 #include "cli/trace.hpp"
 
@@ -51,6 +52,34 @@ nlohmann::json report_json(const RunInfo& run, const archive::ExportReport& r, c
             {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
             {"totals", {{"mailboxes", r.mailboxes.size()}, {"messages", messages}, {"bytes", bytes}, {"errors", errors}}},
             {"mailboxes", mailboxes}};
+}
+
+// "export: 2 mailboxes, 10 messages (1.2 MB) written to OUT (mbox)"
+std::string export_summary(const archive::ExportReport& report, const ExportArgs& args) {
+    std::uint64_t messages = 0, bytes = 0;
+    for (const auto& m : report.mailboxes) {
+        messages += m.messages;
+        bytes += m.bytes;
+    }
+    return "export: " + count_of(report.mailboxes.size(), "mailbox", "mailboxes") + ", " +
+           count_of(messages, "message", "messages") + " (" + human_bytes(bytes) + ") written to " +
+           report.output + " (" + args.format + ")";
+}
+
+// The run log gets what stderr and stdout get: each error, and the result.
+void log_export(Io& io, const archive::ExportReport& report, const ExportArgs& args) {
+    if (!io.log) return;
+    const std::string& account = args.account;
+    for (const auto& m : report.mailboxes)
+        for (const auto& e : m.errors) io.log->log(LogLevel::Error, account, m.name, e);
+    if (!report.error.empty()) io.log->log(LogLevel::Error, account, "", "export: " + report.error);
+    if (!report.published) {
+        io.log->log(LogLevel::Error, account, "",
+                    "export: nothing written to " + args.output + " (the archive would be incomplete)");
+        return;
+    }
+    io.log->log(report.error.empty() ? LogLevel::Info : LogLevel::Warning, account, "",
+                export_summary(report, args));
 }
 
 }  // namespace
@@ -137,6 +166,7 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = exit_code_for(report);
+    log_export(io, report, args);
     if (args.json) io.out << json_text(report_json(run, report, args), 2) << "\n";
     for (const auto& m : report.mailboxes)
         for (const auto& e : m.errors) io.err << "imapkeep: export " << m.name << ": " << e << "\n";
@@ -146,17 +176,11 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         return run.exit_code;
     }
     if (!args.json && args.verbosity != Verbosity::Quiet) {
-        std::uint64_t messages = 0, bytes = 0;
-        for (const auto& m : report.mailboxes) {
-            messages += m.messages;
-            bytes += m.bytes;
-            if (args.verbosity == Verbosity::Verbose)
+        if (args.verbosity == Verbosity::Verbose)
+            for (const auto& m : report.mailboxes)
                 io.out << "  " << m.name << ": " << count_of(m.messages, "message", "messages") << " ("
                        << human_bytes(m.bytes) << ")\n";
-        }
-        io.out << "export: " << count_of(report.mailboxes.size(), "mailbox", "mailboxes") << ", "
-               << count_of(messages, "message", "messages") << " ("
-               << human_bytes(bytes) << ") written to " << report.output << " (" << args.format << ")\n";
+        io.out << export_summary(report, args) << "\n";
     }
     return run.exit_code;
 }

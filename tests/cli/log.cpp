@@ -272,3 +272,35 @@ TEST_CASE("verify logs its findings with the account", "[log][verify]") {
     CHECK_THAT(lines[0], Catch::Contains(" error account=\"work\" size: ") && Catch::Contains("UID 1 of INBOX"));
     CHECK_THAT(lines[1], Catch::EndsWith(" info account=\"work\" files: 1 problem"));
 }
+
+// export writes its result to the run log like the other commands (issue 11
+// left it out).
+TEST_CASE("export logs what it wrote, with the account", "[log][export]") {
+    CliFixture f;
+    const std::string path = f.store + "-export.log";
+    std::filesystem::create_directories(f.store);
+    {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto messages = store::open_maildir_store(f.store);
+        store::MailboxRecord inbox;
+        inbox.account_id = catalog->ensure_account("work");
+        inbox.name = "INBOX";
+        inbox.uidvalidity = 1;
+        inbox.id = catalog->save_mailbox(inbox);
+        store::MessageRecord m;
+        m.mailbox_id = inbox.id;
+        m.uidvalidity = 1;
+        m.uid = 1;
+        m.file = cli_test::put_message(*messages, "work", "", 1, "Subject: x\r\n\r\nbody\r\n", &m);
+        catalog->add_message(m);
+    }
+    const std::string out = f.store + "-out";
+    auto r = f.run({"export", "--config", f.config, "--account", "work", "--format", "maildir",
+                    "--output", out, "--log-file", path});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    auto lines = lines_of(slurp(path));
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::Contains(" info account=\"work\" export: 1 mailbox, 1 message (") &&
+                             Catch::EndsWith(" written to " + out + " (maildir)"));
+}

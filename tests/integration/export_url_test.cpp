@@ -36,13 +36,16 @@ TEST_CASE("export --url over TLS trusts the --ca-file it is given, and only that
         return run_imapkeep_binary(args, dir.path);
     };
 
-    SECTION("with the CA: the mailbox is exported") {
-        auto r = run("ok.mbox", {"--ca-file", *env("IMAPKEEP_TEST_CA_FILE")});
+    SECTION("with the CA: the mailbox is exported, and --log-file gets the result") {
+        const auto log = dir.path / "run.log";
+        auto r = run("ok.mbox", {"--ca-file", *env("IMAPKEEP_TEST_CA_FILE"), "--log-file", log.string()});
         INFO(r.err);
         CHECK(r.code == 0);
         // One mailbox: the output is that one mbox file, not a directory.
         REQUIRE(fs::is_regular_file(dir.path / "ok.mbox"));
         CHECK(slurp_file(dir.path / "ok.mbox").find("exported with --ca-file") != std::string::npos);
+        CHECK_THAT(slurp_file(log), Catch::Contains(" info export: 1 mailbox, 1 message (") &&
+                                        Catch::Contains("ok.mbox (mbox)"));
     }
     SECTION("without it: the certificate is refused, nothing is written") {
         auto r = run("no.mbox", {});
