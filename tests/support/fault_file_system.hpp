@@ -160,7 +160,7 @@ class FaultFileSystem final : public store::FileSystem {
     void clear_log() {
         std::lock_guard lock(m_mutex);
         m_log.clear();
-        m_listed.clear();
+        m_reads.clear();
     }
     // Position of the first log entry equal to `entry`, or -1.
     long index_of(const std::string& entry) const {
@@ -169,11 +169,15 @@ class FaultFileSystem final : public store::FileSystem {
         return it == m_log.end() ? -1 : static_cast<long>(it - m_log.begin());
     }
     // How many operations of a kind completed.
-    // Directories read with list_dir() since the last clear_log(): reads are
-    // not steps, so they are counted apart from log().
+    // Directories read with list_dir() since the last clear_log() or
+    // clear_reads(): reads are not steps, so they are kept apart from log().
     std::vector<std::string> listed() const {
         std::lock_guard lock(m_mutex);
-        return m_listed;
+        const std::string prefix = "list_dir ";
+        std::vector<std::string> paths;
+        for (const auto& e : m_reads)
+            if (e.rfind(prefix, 0) == 0) paths.push_back(e.substr(prefix.size()));
+        return paths;
     }
 
     int count(FsOp op) const {
@@ -259,10 +263,6 @@ class FaultFileSystem final : public store::FileSystem {
         step(FsOp::RemoveDir, path, [&] { m_base->remove_dir(path); });
     }
     std::vector<std::string> list_dir(const std::string& path) override {
-        {
-            std::lock_guard lock(m_mutex);
-            m_listed.push_back(path);
-        }
         read("list_dir", path);
         return m_base->list_dir(path);
     }
@@ -384,7 +384,6 @@ class FaultFileSystem final : public store::FileSystem {
     mutable std::mutex m_mutex;
     std::vector<Rule> m_rules;
     std::vector<std::string> m_log;
-    std::vector<std::string> m_listed;
     std::vector<std::string> m_reads;
 };
 
