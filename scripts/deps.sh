@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libsqlite3-dev libssh2-1-dev zlib1g-dev
   libcli11-dev catch2 libtomlplusplus-dev nlohmann-json3-dev
+  # OAuth2 token endpoints (HTTPS): libcurl with OpenSSL, as the rest of the TLS
+  libcurl4-openssl-dev curl
   # fuzzing (scripts/fuzz.sh): clang 14 with libFuzzer
   clang libclang-rt-14-dev
   # test environment (scripts/test-env): real servers on loopback

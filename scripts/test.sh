@@ -125,5 +125,18 @@ for pw in $IMAPKEEP_TEST_PASSWORDS $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD; do
     leak=1
   fi
 done
-[ "$leak" = 0 ] && echo "no test password in $(wc -l <"$log") lines of test output"
+# OAuth2 tokens of the test provider start with these markers
+# (scripts/test-env/oauth_server.py); tests/integration/oauth2_test.cpp prints
+# imapkeep's -vv output with them. A token cache (*.oauth2.json) holds them on purpose.
+for marker in ikrt9Q ikat9Q; do
+  if grep -nF -- "$marker" "$log" >&2; then
+    echo "an OAuth2 test token appears in the test log above ($log)" >&2
+    leak=1
+  fi
+  if grep -rlF --exclude='*.oauth2.json' -- "$marker" "$testtmp" >&2; then
+    echo "an OAuth2 test token appears in the files above" >&2
+    leak=1
+  fi
+done
+[ "$leak" = 0 ] && echo "no test password or token in $(wc -l <"$log") lines of test output"
 [ "$ctest_rc" = 0 ] && [ "$leak" = 0 ]

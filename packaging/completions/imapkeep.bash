@@ -112,10 +112,18 @@ _imapkeep() {
     export) options="--help --config --log-file --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
     init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
     doctor) options="--help --config --account" ;;
+    auth)
+        # The one argument: an account name.
+        if [[ $cur != -* ]]; then
+            mapfile -t COMPREPLY < <(compgen -W "$(_imapkeep_account_names)" -- "$cur")
+            return
+        fi
+        options="--help --config"
+        ;;
     *) return ;;
     esac
     if [[ -z $command && $cur != -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor auth" -- "$cur")
     else
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     fi

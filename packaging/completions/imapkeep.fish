@@ -40,7 +40,7 @@ function __imapkeep_accounts
         }' $file 2>/dev/null
 end
 
-set -l commands backup status verify restore export init doctor
+set -l commands backup status verify restore export init doctor auth
 complete -c imapkeep -f
 
 # Before a command.
@@ -52,6 +52,7 @@ complete -c imapkeep -n $none -a restore -d 'APPEND backed-up mail to an account
 complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archive'
 complete -c imapkeep -n $none -a init -d 'Write a config for one account, offer the timer'
 complete -c imapkeep -n $none -a doctor -d 'Check the config, connections and store'
+complete -c imapkeep -n $none -a auth -d 'Authorize an OAuth2 account with a code'
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
@@ -59,7 +60,7 @@ complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to t
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
-set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
@@ -77,6 +78,7 @@ complete -c imapkeep -n "__fish_seen_subcommand_from restore export" -l at -x -d
 complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l server -d 'Also compare UIDs and flags with the server'
 complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l repair -d 'Fetch missing or damaged files again'
 
+complete -c imapkeep -n "__fish_seen_subcommand_from auth" -a '(__imapkeep_accounts)' -d Account
 complete -c imapkeep -n "__fish_seen_subcommand_from restore" -l to -x -a '(__imapkeep_accounts)' -d 'Target account'
 complete -c imapkeep -n "__fish_seen_subcommand_from restore" -l prefix -x -d 'Put restored mailboxes under this prefix'
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# dovecot.sh DIR IMAP_PORT IMAPS_PORT
-# Writes DIR/dovecot.conf (from dovecot.conf.in) and DIR/users, starts Dovecot
+# dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT
+# Writes DIR/dovecot.conf (from dovecot.conf.in), DIR/dovecot-oauth2.conf.ext
+# (the oauth2 passdb asks oauth_server.py on OAUTH_PORT) and DIR/users, starts Dovecot
 # as the current user and waits until the IMAP port greets with "* OK".
 # Expects DIR/server.pem and DIR/server.key (scripts/test-env/ca.sh).
 # Users: user1 ... user4, passwords from $IMAPKEEP_TEST_PASSWORDS (up.sh) (whole-account tests own user3: the CLI tests,
@@ -8,9 +9,10 @@
 # or to nobody:nogroup when run as root (Dovecot won't serve mail as root).
 set -euo pipefail
 
-dir=${1:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
-imap_port=${2:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
-imaps_port=${3:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT}
+dir=${1:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
+imap_port=${2:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
+imaps_port=${3:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
+oauth_port=${4:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -43,6 +45,18 @@ read -ra passwords <<<"${IMAPKEEP_TEST_PASSWORDS:?set by up.sh: four passwords}"
   done
 } >"$dir/users"
 chmod 644 "$dir/users"
+
+# Dovecot 2.3 oauth2 passdb: RFC 7662 introspection by POST, over TLS checked
+# against the test CA. The answer names the user and says it is active.
+cat >"$dir/dovecot-oauth2.conf.ext" <<CONF
+introspection_mode = post
+introspection_url = https://localhost:$oauth_port/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $dir/ca.pem
+CONF
+chmod 644 "$dir/dovecot-oauth2.conf.ext"
 
 sed -e "s|@DIR@|$dir|g" \
     -e "s|@IMAP_PORT@|$imap_port|g" \

@@ -31,9 +31,9 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port cyrus_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port oauth_port < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -49,7 +49,11 @@ export IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD="Pw0-a9Dm3s"
 read -r pw1 pw2 pw3 pw4 <<<"$IMAPKEEP_TEST_PASSWORDS"
 
 bash "$here/ca.sh" "$dir"
-bash "$here/dovecot.sh" "$dir" "$imap_port" "$imaps_port"
+# The OAuth2 provider (token, device and introspection endpoints) that
+# Dovecot's oauth2 passdb asks: started first, Dovecot's config names its port.
+bash "$here/oauth.sh" "$dir" "$oauth_port"
+emit IMAPKEEP_TEST_OAUTH_URL "https://localhost:$oauth_port"
+bash "$here/dovecot.sh" "$dir" "$imap_port" "$imaps_port" "$oauth_port"
 conf=$dir/dovecot.conf
 emit IMAPKEEP_TEST_DOVECOT_CONF "$conf"
 emit IMAPKEEP_TEST_DOVECOT_PID "$(cat "$dir/run/master.pid")"

@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/archive_commands.hpp"
+#include "cli/cmd_auth.hpp"
 #include "cli/cmd_init.hpp"
 
 #include "cli/exit_codes.hpp"
@@ -260,9 +261,14 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     add_config_option(*doctor, o);
     doctor->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
 
+    auto* auth = app.add_subcommand("auth", "Authorize imapkeep to read an OAuth2 account (Gmail, Microsoft 365): "
+                                            "shows a URL and a code to enter there, then keeps the refresh token");
+    add_config_option(*auth, o);
+    auth->add_option("ACCOUNT", o.account, "The [[account]] to authorize (auth = \"oauth2\")")->required();
+
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
-               << "\" (commands: backup, status, verify, restore, export, init, doctor; see imapkeep --help)\n";
+               << "\" (commands: backup, status, verify, restore, export, init, doctor, auth; see imapkeep --help)\n";
         return kExitUsage;
     }
     try {
@@ -280,7 +286,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     if (app.get_subcommands().empty()) {
         io.err << app.help()
-               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor)\n";
+               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor, auth)\n";
         return kExitUsage;
     }
     if (init->parsed()) {
@@ -369,6 +375,11 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                                                  o.format, o.output, o.mailboxes, o.at, "", "", false,
                                                  o.json, verbosity_of(o)},
                               io);
+        }
+        if (auth->parsed()) {
+            // The refresh token is a secret: whatever file gets it is private.
+            ::umask(077);
+            return run_auth(config, AuthArgs{o.account, {}, {}}, io);
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {

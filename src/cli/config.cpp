@@ -1,5 +1,7 @@
 #include "cli/config.hpp"
 
+#include "cli/oauth2_token.hpp"
+#include "cli/providers.hpp"
 #include "cli/secrets.hpp"
 
 #include <imapkeep/util/fingerprint.hpp>
@@ -303,6 +305,84 @@ transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
     return ssh;
 }
 
+const Provider* parse_provider(TableReader& r) {
+    auto name = r.string("provider");
+    if (!name) return nullptr;
+    if (const Provider* p = find_provider(*name)) return p;
+    std::string list;
+    for (const auto& n : provider_names()) list += std::string(list.empty() ? "" : ", ") + "\"" + n + "\"";
+    r.fail("provider", "expected one of " + list + ", not \"" + *name + "\"");
+}
+
+// The first of `keys` that is set, or nullptr; two set -> "only one of".
+const char* one_of(TableReader& r, std::initializer_list<const char*> keys) {
+    const char* first = nullptr;
+    for (const char* key : keys) {
+        if (!r.has(key)) continue;
+        if (first) r.fail(key, std::string("only one of ") + first + " and " + key + " may be set");
+        first = key;
+    }
+    return first;
+}
+
+std::string https_url(TableReader& r, const char* key, std::string_view preset) {
+    std::string url = r.string(key).value_or(std::string(preset));
+    if (!url.empty() && url.rfind("https://", 0) != 0) r.fail(key, "must be an https:// URL (tokens travel in it)");
+    return url;
+}
+
+// auth = "oauth2" | "xoauth2" | "oauthbearer" with an OAuth2 client (issue 12):
+// a TokenSource renews the access token. Returns nullopt when the account uses
+// oauth2_token_command or no OAuth2 at all.
+std::optional<OAuth2Settings> parse_oauth2(TableReader& r, const Provider* provider, const std::string& auth,
+                                           const std::string& base_dir, const std::string& account,
+                                           Config& config) {
+    static constexpr const char* kClientKeys[] = {
+        "oauth2_client_id", "oauth2_client_secret", "oauth2_client_secret_command", "oauth2_token_url",
+        "oauth2_device_url", "oauth2_scopes", "oauth2_refresh_token_command", "oauth2_refresh_token_file",
+        "oauth2_refresh_token_store_command", "oauth2_token_cache", "oauth2_ca_file"};
+    const bool oauth = auth == "oauth2" || auth == "xoauth2" || auth == "oauthbearer";
+    OAuth2Settings s;
+    s.account = account;
+    auto client_id = r.string("oauth2_client_id");
+    s.token_url = https_url(r, "oauth2_token_url", provider ? provider->token_url : "");
+    s.device_url = https_url(r, "oauth2_device_url", provider ? provider->device_url : "");
+    s.scopes = r.string("oauth2_scopes").value_or(provider ? std::string(provider->scopes) : "");
+    auto secret = r.string("oauth2_client_secret");
+    auto secret_command = r.string("oauth2_client_secret_command");
+    s.refresh_token_command = r.string("oauth2_refresh_token_command").value_or("");
+    if (auto f = r.string("oauth2_refresh_token_file")) s.refresh_token_file = resolve_path(*f, base_dir);
+    s.refresh_token_store_command = r.string("oauth2_refresh_token_store_command").value_or("");
+    s.cache_file = resolve_path(r.string("oauth2_token_cache").value_or(account + ".oauth2.json"), base_dir);
+    if (auto ca = r.string("oauth2_ca_file")) s.ca_file = resolve_path(*ca, base_dir);
+
+    for (const char* key : kClientKeys) {
+        if (!r.has(key)) continue;
+        if (!oauth) r.fail(key, "only used with auth = \"oauth2\", \"xoauth2\" or \"oauthbearer\"");
+        if (r.has("oauth2_token_command"))
+            r.fail(key, "oauth2_token_command already gives the tokens: set one or the other");
+    }
+    if (!oauth || r.has("oauth2_token_command")) return std::nullopt;
+    if (!client_id)
+        r.fail("auth", "auth = \"" + auth + "\" needs oauth2_token_command, or oauth2_client_id with provider or oauth2_token_url");
+    if (s.token_url.empty()) r.fail("oauth2_client_id", "needs provider or oauth2_token_url");
+    s.client_id = *client_id;
+    one_of(r, {"oauth2_client_secret", "oauth2_client_secret_command"});
+    one_of(r, {"oauth2_refresh_token_command", "oauth2_refresh_token_file"});
+    if (!s.refresh_token_store_command.empty() && s.refresh_token_command.empty())
+        r.fail("oauth2_refresh_token_store_command", "only used with oauth2_refresh_token_command");
+    if (secret) {
+        config.secret_files.push_back({config.file, "the OAuth2 client secret of account " + account,
+                                       r.boolean("allow_readable_secrets").value_or(false)});
+        s.client_secret = [value = *secret] { return value; };
+    }
+    if (secret_command)
+        s.client_secret = once([c = *secret_command, what = "account " + account + ": oauth2_client_secret_command"] {
+            return run_secret_command(c, what);
+        });
+    return s;
+}
+
 sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, Config& config) {
     sync::AccountConfig account;
     auto name = r.string("name");
@@ -316,7 +396,8 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     const toml::table* ssh_table = r.table("ssh");
     bool preauth = local_command.has_value() || (ssh_table && ssh_table->contains("command"));
 
-    c.host = r.string("host").value_or("");
+    const Provider* provider = parse_provider(r);
+    c.host = r.string("host").value_or(provider ? std::string(provider->imap_host) : "");
     if (c.host.empty() && !local_command && !(ssh_table && ssh_table->contains("host")))
         r.fail_at(r.table_line(), "host", "missing");
 
@@ -381,12 +462,11 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     c.password = make_password_function(source, account.name);
     const bool needs_password = !first_source && !preauth;
 
-    c.auth = r.choice("auth", {"plain", "login", "cram-md5", "xoauth2", "oauthbearer"}).value_or("");
+    c.auth = r.choice("auth", {"plain", "login", "cram-md5", "oauth2", "xoauth2", "oauthbearer"}).value_or("");
     auto token_command = r.string("oauth2_token_command");
-    bool oauth = c.auth == "xoauth2" || c.auth == "oauthbearer";
-    if (oauth && !token_command) r.fail("auth", c.auth + " needs oauth2_token_command");
+    bool oauth = c.auth == "oauth2" || c.auth == "xoauth2" || c.auth == "oauthbearer";
     if (token_command && !oauth)
-        r.fail("oauth2_token_command", "only used with auth = \"xoauth2\" or \"oauthbearer\"");
+        r.fail("oauth2_token_command", "only used with auth = \"oauth2\", \"xoauth2\" or \"oauthbearer\"");
     if (needs_password && !oauth)
         config.accounts_without_password.push_back(
             r.file() + ":" + std::to_string(r.table_line()) + ": account.password: account " + account.name +
@@ -397,6 +477,10 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         // connection should get a fresh one.
         std::string what = "account " + account.name + ": oauth2_token_command";
         c.oauth2_token = [cmd = *token_command, what] { return run_secret_command(cmd, what); };
+    }
+    if (auto oauth2 = parse_oauth2(r, provider, c.auth, base_dir, account.name, config)) {
+        use_token_source(c, std::make_shared<TokenSource>(*oauth2, https_poster(oauth2->ca_file)));
+        config.oauth2.emplace(account.name, std::move(*oauth2));
     }
 
     if (auto mailboxes = r.strings("mailboxes")) {

@@ -9,12 +9,14 @@
 //   "FILE:LINE: KEY: " (e.g. "config.toml:12: account.port: expected an integer
 //   between 1 and 65535").
 // - Secrets are never read at load time: password_command, password_file,
-//   oauth2_token_command and the SSH passphrase/password commands become
+//   oauth2_token_command, the OAuth2 client secret and refresh token, and the
+//   SSH passphrase/password commands become
 //   std::functions run only when a connection needs them (secrets.hpp).
 // - Relative paths and a leading "~/" are resolved against the config file's
 //   directory and $HOME.
 #pragma once
 
+#include "cli/oauth2_settings.hpp"
 #include "cli/retry.hpp"
 
 #include <imapkeep/sync/backup.hpp>
@@ -61,6 +63,10 @@ struct Config {
     // and when syslog gets the lines: "auto" | "yes" | "no".
     std::string log_file;
     std::string syslog = "auto";
+    // The accounts with an OAuth2 client (auth = "oauth2" and the oauth2_*
+    // keys), by name: `imapkeep auth` runs its device flow. Their
+    // ConnectOptions already get tokens from it.
+    std::map<std::string, OAuth2Settings, std::less<>> oauth2;
 
     const sync::AccountConfig* find_account(std::string_view name) const;
     // The account's retry policy (its own keys over the top-level ones).

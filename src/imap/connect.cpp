@@ -38,21 +38,67 @@ transport::StreamPtr open_stream(const ConnectOptions& o) {
     return transport::connect_tcp(o.host, o.port, tcp);
 }
 
-std::unique_ptr<SaslMechanism> mechanism_for(const ConnectOptions& o, Client& client) {
-    const std::string& a = o.auth;
+// auth = "oauth2": OAUTHBEARER is the standard (RFC 7628); XOAUTH2 is what
+// Microsoft 365 offers alone. Gmail and Dovecot offer both.
+std::string oauth2_mechanism(const std::string& place, Client& client) {
+    if (client.has_capability("AUTH=OAUTHBEARER")) return "oauthbearer";
+    if (client.has_capability("AUTH=XOAUTH2")) return "xoauth2";
+    throw ConnectError(ConnectError::Kind::Auth,
+                       place + ": the server offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2");
+}
+
+bool is_oauth(const std::string& auth) {
+    return auth == "oauth2" || auth == "xoauth2" || auth == "oauthbearer";
+}
+
+// The mechanism and, for OAuth2, the token it carries (to name it if refused).
+struct Mechanism {
+    std::unique_ptr<SaslMechanism> sasl;
+    std::string token;
+};
+
+Mechanism mechanism_for(const ConnectOptions& o, const std::string& place, Client& client) {
+    const std::string a = o.auth == "oauth2" ? oauth2_mechanism(place, client) : o.auth;
     auto password = [&] { return o.password ? o.password() : std::string(); };
-    auto token = [&] {
+    if (a == "plain") return {sasl_plain(o.user, password()), ""};
+    if (a == "login") return {sasl_login(o.user, password()), ""};
+    if (a == "cram-md5") return {sasl_cram_md5(o.user, password()), ""};
+    if (is_oauth(a)) {
         if (!o.oauth2_token) throw ConnectError(ConnectError::Kind::Auth, "no OAuth2 token configured");
-        return o.oauth2_token();
-    };
-    if (a == "plain") return sasl_plain(o.user, password());
-    if (a == "login") return sasl_login(o.user, password());
-    if (a == "cram-md5") return sasl_cram_md5(o.user, password());
-    if (a == "xoauth2") return sasl_xoauth2(o.user, token());
-    if (a == "oauthbearer") return sasl_oauthbearer(o.user, token(), o.host, o.port);
-    if (a.empty() && client.has_capability("LOGINDISABLED")) return sasl_plain(o.user, password());
-    if (a.empty()) return nullptr;
+        std::string token = o.oauth2_token();
+        auto sasl = a == "xoauth2" ? sasl_xoauth2(o.user, token) : sasl_oauthbearer(o.user, token, o.host, o.port);
+        return {std::move(sasl), std::move(token)};
+    }
+    if (a.empty() && client.has_capability("LOGINDISABLED")) return {sasl_plain(o.user, password()), ""};
+    if (a.empty()) return {};
     throw ConnectError(ConnectError::Kind::Protocol, "unknown auth mechanism '" + a + "'");
+}
+
+ConnectError auth_failed(const std::string& place, const ConnectOptions& o, const CommandFailed& e) {
+    return ConnectError(ConnectError::Kind::Auth, place + ": authentication failed for " + o.user + ": " +
+                                                      e.completion().status + " " + e.completion().text);
+}
+
+// LOGIN or AUTHENTICATE. A refused OAuth2 token is renewed and tried once more:
+// it may have expired since it was cached (a long run, a clock off by minutes).
+void authenticate(const ConnectOptions& o, const std::string& place, Client& client) {
+    auto mechanism = mechanism_for(o, place, client);
+    try {
+        if (mechanism.sasl) client.authenticate(*mechanism.sasl);
+        else client.login(o.user, o.password ? o.password() : std::string());
+        return;
+    } catch (const CommandFailed& e) {
+        if (!is_oauth(o.auth) || !o.oauth2_token_rejected || e.completion().status != "NO")
+            throw auth_failed(place, o, e);
+        o.oauth2_token_rejected(mechanism.token);
+    }
+    auto renewed = mechanism_for(o, place, client);
+    try {
+        client.authenticate(*renewed.sasl);
+    } catch (const CommandFailed& e) {
+        o.oauth2_token_rejected(renewed.token);
+        throw auth_failed(place, o, e);
+    }
 }
 
 }  // namespace
@@ -95,15 +141,7 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
                 throw ConnectError(ConnectError::Kind::Tls,
                                    place + ": refusing to send a password without TLS "
                                            "(set tls = \"starttls\" or \"implicit\")");
-            auto mechanism = mechanism_for(o, *client);
-            try {
-                if (mechanism) client->authenticate(*mechanism);
-                else client->login(o.user, o.password ? o.password() : std::string());
-            } catch (const CommandFailed& e) {
-                throw ConnectError(ConnectError::Kind::Auth,
-                                   place + ": authentication failed for " + o.user + ": " +
-                                       e.completion().status + " " + e.completion().text);
-            }
+            authenticate(o, place, *client);
         }
         client->capabilities();
         // After authentication (RFC 4978 §3: the server may refuse it before).

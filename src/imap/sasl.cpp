@@ -76,11 +76,23 @@ private:
     bool m_sent = false;
 };
 
+// RFC 5801 §4: saslname = 1*(UTF8-char-safe / "=2C" / "=3D"); a "," would
+// end the GS2 header early and an "=" would read as the start of an escape.
+std::string gs2_saslname(std::string_view name) {
+    std::string out;
+    for (char c : name) {
+        if (c == ',') out += "=2C";
+        else if (c == '=') out += "=3D";
+        else out += c;
+    }
+    return out;
+}
+
 // RFC 7628 §3.1: gs2-header kvsep *kvpair kvsep
 class OAuthBearer : public SaslMechanism {
 public:
     OAuthBearer(std::string user, std::string token, std::string host, int port) {
-        m_message = "n,a=" + user + ",\x01";
+        m_message = "n,a=" + gs2_saslname(user) + ",\x01";
         if (!host.empty()) m_message += "host=" + host + "\x01";
         if (port > 0) m_message += "port=" + std::to_string(port) + "\x01";
         m_message += "auth=Bearer " + token + "\x01\x01";

@@ -67,6 +67,30 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
          "needs oauth2_token_command"},
         {"token without oauth", kStore + kAccount + "oauth2_token_command = \"t\"\n",
          f + "7: account.oauth2_token_command", "xoauth2"},
+        {"bad provider", kStore + kAccount + "provider = \"yahoo\"\n", f + "7: account.provider",
+         "expected one of \"google\", \"microsoft\", not \"yahoo\""},
+        {"oauth2 without a client or command", kStore + kAccount + "auth = \"oauth2\"\n", f + "7: account.auth",
+         "needs oauth2_token_command, or oauth2_client_id with provider or oauth2_token_url"},
+        {"oauth2 client id without endpoint", kStore + kAccount + "auth = \"oauth2\"\noauth2_client_id = \"c\"\n",
+         f + "8: account.oauth2_client_id", "needs provider or oauth2_token_url"},
+        {"oauth2 key without oauth auth", kStore + kAccount + "oauth2_client_id = \"c\"\n",
+         f + "7: account.oauth2_client_id", "only used with auth = \"oauth2\""},
+        {"oauth2 client and token command", kStore + kAccount + "auth = \"oauth2\"\noauth2_token_command = \"t\"\n"
+                                            "oauth2_client_id = \"c\"\nprovider = \"google\"\n",
+         f + "9: account.oauth2_client_id", "oauth2_token_command already gives the tokens"},
+        {"two client secrets", kStore + kAccount + "auth = \"oauth2\"\nprovider = \"google\"\noauth2_client_id = \"c\"\n"
+                               "oauth2_client_secret = \"s\"\noauth2_client_secret_command = \"pass s\"\n",
+         f + "11: account.oauth2_client_secret_command", "only one of oauth2_client_secret and"},
+        {"two refresh token sources", kStore + kAccount + "auth = \"oauth2\"\nprovider = \"google\"\noauth2_client_id = \"c\"\n"
+                                      "oauth2_refresh_token_command = \"r\"\noauth2_refresh_token_file = \"f\"\n",
+         f + "11: account.oauth2_refresh_token_file", "only one of oauth2_refresh_token_command and"},
+        {"store command without a command source",
+         kStore + kAccount + "auth = \"oauth2\"\nprovider = \"google\"\noauth2_client_id = \"c\"\n"
+                             "oauth2_refresh_token_store_command = \"pass insert -m x\"\n",
+         f + "10: account.oauth2_refresh_token_store_command", "only used with oauth2_refresh_token_command"},
+        {"plain http token url", kStore + kAccount + "auth = \"oauth2\"\noauth2_client_id = \"c\"\n"
+                                 "oauth2_token_url = \"http://auth.example/token\"\n",
+         f + "9: account.oauth2_token_url", "https://"},
         {"mailboxes not array", kStore + kAccount + "mailboxes = \"INBOX\"\n", f + "7: account.mailboxes",
          "array of strings"},
         {"mailboxes empty", kStore + kAccount + "mailboxes = []\n", f + "7: account.mailboxes", "at least one"},
@@ -399,4 +423,57 @@ TEST_CASE("an explicit tls with command is honoured, not ignored", "[config]") {
         CHECK(o.tls == c.tls);
         CHECK(o.host == "imap.example.com");
     }
+}
+
+TEST_CASE("auth = oauth2: provider presets, explicit endpoints win, the token cache beside the config", "[config][oauth2]") {
+    const std::string google = kStore +
+                               "[[account]]\nname = \"g\"\nuser = \"me@gmail.com\"\nauth = \"oauth2\"\n"
+                               "provider = \"google\"\noauth2_client_id = \"id.apps.googleusercontent.com\"\n"
+                               "oauth2_client_secret_command = \"pass show google-client\"\n";
+    Config g = parse_config(google, "/etc/imapkeep/config.toml");
+    const auto& gc = g.accounts.at(0).connect;
+    CHECK(gc.host == "imap.gmail.com");
+    CHECK(gc.port == 993);
+    CHECK(gc.auth == "oauth2");
+    CHECK(gc.oauth2_token);
+    CHECK(gc.oauth2_token_rejected);
+    const auto& gs = g.oauth2.at("g");
+    CHECK(gs.token_url == "https://oauth2.googleapis.com/token");
+    CHECK(gs.device_url == "https://oauth2.googleapis.com/device/code");
+    CHECK(gs.scopes == "https://mail.google.com/");
+    CHECK(gs.client_id == "id.apps.googleusercontent.com");
+    CHECK(gs.client_secret);
+    CHECK(gs.cache_file == "/etc/imapkeep/g.oauth2.json");
+    CHECK(gs.refresh_token_in_cache());
+    CHECK(g.secret_files.empty());  // the secret comes from a command
+
+    const std::string microsoft = kStore +
+                                  "[[account]]\nname = \"m\"\nhost = \"imap.example.org\"\nuser = \"me@example.org\"\n"
+                                  "auth = \"xoauth2\"\nprovider = \"microsoft\"\noauth2_client_id = \"c\"\n"
+                                  "oauth2_client_secret = \"inline\"\n"
+                                  "oauth2_token_url = \"https://login.example.org/token\"\n"
+                                  "oauth2_refresh_token_file = \"tokens/m\"\noauth2_token_cache = \"~/m.json\"\n"
+                                  "oauth2_ca_file = \"ca.pem\"\n";
+    ::setenv("HOME", "/home/tester", 1);
+    Config m = parse_config(microsoft, "/etc/imapkeep/config.toml");
+    CHECK(m.accounts.at(0).connect.host == "imap.example.org");
+    const auto& ms = m.oauth2.at("m");
+    CHECK(ms.token_url == "https://login.example.org/token");
+    CHECK(ms.device_url == "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode");
+    CHECK_THAT(ms.scopes, Catch::Contains("offline_access"));
+    CHECK(ms.refresh_token_file == "/etc/imapkeep/tokens/m");
+    CHECK(ms.cache_file == "/home/tester/m.json");
+    CHECK(ms.ca_file == "/etc/imapkeep/ca.pem");
+    CHECK(ms.client_secret() == "inline");
+    REQUIRE(m.secret_files.size() == 1);  // the config holds a secret: it must be private
+    CHECK(m.secret_files[0].path == "/etc/imapkeep/config.toml");
+
+    // oauth2_token_command stays as it was: no OAuth2 client, no `imapkeep auth`.
+    Config t = parse_config(kStore + kAccount + "auth = \"oauthbearer\"\noauth2_token_command = \"t\"\n", "t.toml");
+    CHECK(t.oauth2.empty());
+    CHECK(t.accounts[0].connect.oauth2_token);
+    CHECK_FALSE(t.accounts[0].connect.oauth2_token_rejected);
+    // A provider without OAuth2 still gives its host.
+    Config p = parse_config(kStore + "[[account]]\nname = \"p\"\nuser = \"u\"\nprovider = \"google\"\n", "t.toml");
+    CHECK(p.accounts[0].connect.host == "imap.gmail.com");
 }

@@ -415,3 +415,29 @@ TEST_CASE("OAuth mechanisms build the documented messages") {
     CHECK(*cram->respond("<1896.697170952@postoffice.reston.mci.net>") ==
           "tim b913a602c7eda7a495b4e6e7334d3890");
 }
+
+TEST_CASE("OAUTHBEARER escapes the GS2 authzid: , as =2C and = as =3D", "[sasl]") {
+    // RFC 5801 §4: saslname = 1*(UTF8-char-safe / "=2C" / "=3D"); RFC 7628 §3.1
+    // uses it for the user in "n,a=USER,". An unescaped comma would end the
+    // GS2 header early and the server would read the rest as the next field.
+    struct Case {
+        const char* user;
+        const char* gs2_user;
+    };
+    const Case cases[] = {
+        {"user@example.com", "user@example.com"},
+        {"a,b", "a=2Cb"},
+        {"a=b", "a=3Db"},
+        {"=,", "=3D=2C"},
+        {",,==", "=2C=2C=3D=3D"},
+        {"=2C", "=3D2C"},  // an escape in the name is escaped itself
+        {"\xC3\xBC" "ber,x", "\xC3\xBC" "ber=2Cx"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.user);
+        auto o = imap::sasl_oauthbearer(c.user, "T", "", 0);
+        CHECK(*o->initial_response() == std::string("n,a=") + c.gs2_user + ",\x01" "auth=Bearer T\x01\x01");
+    }
+    // XOAUTH2 has no GS2 header: the user goes as it is.
+    CHECK(*imap::sasl_xoauth2("a,b=c", "T")->initial_response() == "user=a,b=c\x01" "auth=Bearer T\x01\x01");
+}

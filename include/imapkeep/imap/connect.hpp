@@ -27,8 +27,15 @@ struct ConnectOptions {
     std::string user;
     std::function<std::string()> password;      // called at most once per connection
     std::string auth;                           // "" (LOGIN, or AUTH=PLAIN if LOGINDISABLED),
-                                                // "plain" "login" "cram-md5" "xoauth2" "oauthbearer"
-    std::function<std::string()> oauth2_token;
+                                                // "plain" "login" "cram-md5" "xoauth2" "oauthbearer",
+                                                // "oauth2": OAUTHBEARER (RFC 7628) when the server
+                                                // offers it, else XOAUTH2
+    std::function<std::string()> oauth2_token;  // called once per AUTHENTICATE
+    // Set: when the server refuses the token oauth2_token() gave (a tagged NO
+    // to AUTHENTICATE: expired or revoked), this is told which token, and
+    // AUTHENTICATE is tried once more, on the same connection, with the token
+    // oauth2_token() gives then.
+    std::function<void(const std::string& refused_token)> oauth2_token_rejected;
     // Non-empty: a local process speaks IMAP on stdin/stdout. With tls = None it
     // is trusted like a tunnel (PREAUTH expected, LOGIN allowed); with Implicit or
     // StartTls, TLS runs over its stream, checked against `host` (required then).
