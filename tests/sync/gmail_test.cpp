@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include <fstream>
+#include <imapkeep/store/verify.hpp>
+
 #include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
@@ -279,4 +282,24 @@ TEST_CASE("gmail: a run stopped after any step resumes without loss or duplicate
             }
         }
     }
+}
+
+TEST_CASE("gmail: verify checks that each label link is the copy itself", "[sync][gmail][verify]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("five"), kFiveLabels);
+    REQUIRE(report_ok(f.backup()));
+    const auto account = *f.store.catalog->find_account("acct");
+    CHECK(store::verify_files(*f.store.catalog, *f.store.messages, account).empty());
+    auto links = f.links(f.copy());
+    REQUIRE(links.size() == 5);
+    // One link gone, one replaced by a file that only looks alike.
+    std::filesystem::remove(f.store.messages->absolute(links[0].file));
+    const auto second = f.store.messages->absolute(links[1].file);
+    std::filesystem::remove(second);
+    std::ofstream(second, std::ios::binary) << f.stored(f.all()).begin()->second;
+    std::map<std::string, std::string> problems;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages, account))
+        problems[p.file] = p.kind;
+    CHECK(problems == std::map<std::string, std::string>{{links[0].file, "link missing"},
+                                                         {links[1].file, "link not the copy"}});
 }
