@@ -3,7 +3,6 @@
 
 #include <imapkeep/sync/gmail_layout.hpp>
 #include <imapkeep/wire/encoder.hpp>
-
 #include <map>
 
 namespace imapkeep::archive::detail {

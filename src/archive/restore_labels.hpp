@@ -9,10 +9,9 @@
 //   alone, each label a keyword of its messages.
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/store/catalog.hpp>
-
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

@@ -16,8 +16,8 @@ namespace {
 // X-GM-LABELS, shown by the \Important mailbox (Gmail's own attribute) and
 // the \Flagged one.
 constexpr std::pair<const char*, const char*> kSpecialUse[] = {
-    {"\\Sent", "\\Sent"},           {"\\Drafts", "\\Draft"},     {"\\Important", "\\Important"},
-    {"\\Flagged", "\\Starred"},     {"\\Trash", "\\Trash"},      {"\\Junk", "\\Spam"}};
+    {"\\Sent", "\\Sent"},       {"\\Drafts", "\\Draft"}, {"\\Important", "\\Important"},
+    {"\\Flagged", "\\Starred"}, {"\\Trash", "\\Trash"},  {"\\Junk", "\\Spam"}};
 
 std::vector<std::string> sorted_unique(std::vector<std::string> labels) {
     std::sort(labels.begin(), labels.end());
@@ -126,8 +126,9 @@ void LabelView::make_links(store::Id id, const std::string& copy_file,
     }
     auto current = m_catalog.label_links(id);
     if (current.size() == wanted.size() &&
-        std::equal(current.begin(), current.end(), wanted.begin(),
-                   [](const auto& a, const auto& b) { return a.label == b.label && a.file == b.file; }))
+        std::equal(
+            current.begin(), current.end(), wanted.begin(),
+            [](const auto& a, const auto& b) { return a.label == b.label && a.file == b.file; }))
         return m_catalog.set_label_links(id, wanted);  // marks it linked
     for (const auto& link : current) {
         bool kept = std::any_of(wanted.begin(), wanted.end(),
@@ -136,12 +137,14 @@ void LabelView::make_links(store::Id id, const std::string& copy_file,
         m_messages.remove(link.file);
         m_emptied.insert(folder_of(link.label));
     }
-    for (const auto& w : wanted) m_messages.link_into_folder(copy_file, m_account, folder_of(w.label));
+    for (const auto& w : wanted)
+        m_messages.link_into_folder(copy_file, m_account, folder_of(w.label));
     m_catalog.set_label_links(id, wanted);
 }
 
 std::string LabelView::folder_of_all() {
-    return m_messages.folder_for(m_layout.all, m_layout.delimiter.empty() ? "/" : m_layout.delimiter);
+    return m_messages.folder_for(m_layout.all,
+                                 m_layout.delimiter.empty() ? "/" : m_layout.delimiter);
 }
 
 void LabelView::remove_emptied_folders() {

@@ -7,12 +7,11 @@
 // their (localized) names.
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/imap/types.hpp>
-#include <imapkeep/sync/gmail_layout.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
-
-#include <cstdint>
+#include <imapkeep/sync/gmail_layout.hpp>
 #include <map>
 #include <optional>
 #include <set>

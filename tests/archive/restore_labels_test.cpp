@@ -10,9 +10,15 @@ TEST_CASE("a Gmail label as a keyword is an atom", "[archive][restore][gmail]") 
         const char* keyword;
     };
     const Case cases[] = {
-        {"\\Inbox", "$Inbox"},           {"\\Important", "$Important"}, {"Work", "Work"},
-        {"Travel/2024", "Travel/2024"},  {"My label", "My_label"},     {"[Imap]/Old", "[Imap_/Old"},
-        {"a(b)c", "a_b_c"},              {"x\"y%z*", "x_y_z_"},         {"\\", "$_"},
+        {"\\Inbox", "$Inbox"},
+        {"\\Important", "$Important"},
+        {"Work", "Work"},
+        {"Travel/2024", "Travel/2024"},
+        {"My label", "My_label"},
+        {"[Imap]/Old", "[Imap_/Old"},
+        {"a(b)c", "a_b_c"},
+        {"x\"y%z*", "x_y_z_"},
+        {"\\", "$_"},
         {"", "_"},
     };
     for (const auto& c : cases) {

@@ -84,8 +84,9 @@ TEST_CASE("gmail restore: to Dovecot, one folder per label, or keywords", "[rest
     const std::string d = hierarchy_delimiter(*c2);
     SECTION("folders") {
         const std::string root = unique_name("ikgm");
-        auto report = source.restore(one_connection_account("dst", server_options(ServerKind::Dovecot, 2), {"*"}),
-                                     root + "/");
+        auto report = source.restore(
+            one_connection_account("dst", server_options(ServerKind::Dovecot, 2), {"*"}),
+            root + "/");
         INFO(describe(report));
         CHECK_FALSE(report.failed());
         const auto five = util::sha256_hex(gmail_message("five"));

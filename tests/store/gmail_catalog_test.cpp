@@ -61,8 +61,9 @@ TEST_CASE("gmail catalog: labels are kept sorted, with a history entry per chang
     CHECK(history[1].labels == std::vector<std::string>{"Work"});
 }
 
-TEST_CASE("gmail catalog: label links are listed with the folder's files and mark the message linked",
-          "[store][gmail]") {
+TEST_CASE(
+    "gmail catalog: label links are listed with the folder's files and mark the message linked",
+    "[store][gmail]") {
     Fixture f;
     Id a = f.add(1), b = f.add(2);
     f.catalog->set_gmail_message({a, 1, 1, {"Work"}}, 100);
@@ -71,7 +72,8 @@ TEST_CASE("gmail catalog: label links are listed with the folder's files and mar
     CHECK(f.catalog->unlinked_gmail_messages(f.all, 1) == std::vector<Id>{a});
     f.catalog->set_label_links(a, {{"Work", "mail/g/.Work/cur/1:2,"}});
     CHECK(f.catalog->unlinked_gmail_messages(f.all, 10) == std::vector<Id>{b});
-    CHECK(f.catalog->files_in_dir("mail/g/.Work/cur") == std::vector<std::string>{"mail/g/.Work/cur/1:2,"});
+    CHECK(f.catalog->files_in_dir("mail/g/.Work/cur") ==
+          std::vector<std::string>{"mail/g/.Work/cur/1:2,"});
     auto links = f.catalog->label_links(a);
     REQUIRE(links.size() == 1);
     CHECK(links[0].label == "Work");
@@ -99,7 +101,8 @@ TEST_CASE("maildir: a label link is the file itself, and linking again is no err
     CHECK(link == messages->path_in_folder(file, "g", ".Work"));
     CHECK(messages->link_into_folder(file, "g", ".Work") == link);
     messages->sync_committed();
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     REQUIRE(::stat(messages->absolute(file).c_str(), &a) == 0);
     REQUIRE(::stat(messages->absolute(link).c_str(), &b) == 0);
     CHECK(a.st_ino == b.st_ino);

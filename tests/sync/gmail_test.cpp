@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
-
 #include <fstream>
 #include <imapkeep/store/verify.hpp>
 
@@ -73,8 +72,7 @@ struct GmailFixture : ModelFixture {
 
 }  // namespace
 
-TEST_CASE("gmail: a message in 5 labels is downloaded once and linked 5 times",
-          "[sync][gmail]") {
+TEST_CASE("gmail: a message in 5 labels is downloaded once and linked 5 times", "[sync][gmail]") {
     GmailFixture f;
     auto msgid = f.server.gmail_deliver(message("five"), kFiveLabels);
     auto report = f.backup();
@@ -150,8 +148,7 @@ TEST_CASE("gmail: a renamed label renames its folder", "[sync][gmail]") {
     CHECK(std::count(history[1].labels.begin(), history[1].labels.end(), "Projects") == 1);
 }
 
-TEST_CASE("gmail: a label renamed without a modseq change is found all the same",
-          "[sync][gmail]") {
+TEST_CASE("gmail: a label renamed without a modseq change is found all the same", "[sync][gmail]") {
     GmailFixture f;
     f.server.gmail_deliver(message("five"), kFiveLabels);
     REQUIRE(report_ok(f.backup()));

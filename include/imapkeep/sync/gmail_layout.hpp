@@ -5,7 +5,6 @@
 #pragma once
 
 #include <imapkeep/imap/types.hpp>
-
 #include <map>
 #include <optional>
 #include <set>
