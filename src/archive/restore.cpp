@@ -8,6 +8,7 @@
 #include "archive/restore_fixup.hpp"
 #include "archive/restore_flags.hpp"
 #include "archive/restore_journal.hpp"
+#include "archive/restore_labels.hpp"
 #include "archive/stored_literal.hpp"
 #include <imapkeep/store/message_reader.hpp>
 
@@ -69,8 +70,10 @@ public:
             // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
             auto root = m_client->list("", "");
             m_delimiter = root.empty() ? "/" : root.front().delimiter;
-            for (const auto& e : m_client->list("", "*")) m_existing.insert(canonical(e.name));
-            for (const auto& mb : mailboxes) restore_mailbox(mb);
+            auto listed = m_client->list("", "*");
+            for (const auto& e : listed) m_existing.insert(canonical(e.name));
+            m_target_all = detail::gmail_all_mailbox(*m_client, listed);
+            for (const auto& mb : mailboxes) restore_source(mb);
         } catch (const imap::Abort& e) {
             m_report.error = std::string("connection lost: ") + e.what();
             m_report.transient = true;
@@ -104,11 +107,37 @@ private:
     static constexpr std::uint64_t kInFlightMessages = 2 * kBatchCount;
     static constexpr std::uint64_t kInFlightBytes = 2 * kBatchBytes;
 
-    void restore_mailbox(const store::MailboxRecord& mb) {
+    // One source mailbox; a Gmail All Mail carries its labels along
+    // (restore_labels.hpp): to a Gmail target by X-GM-LABELS, elsewhere as
+    // folders or keywords.
+    void restore_source(const store::MailboxRecord& mb) {
+        auto list = m_options.at ? m_catalog.messages_at(mb.id, *m_options.at) : m_catalog.messages(mb.id);
+        if (!detail::has_labels(m_catalog, list)) return restore_mailbox(mb, std::move(list));
+        if (!m_target_all.empty()) {
+            m_set_labels = true;
+            restore_mailbox(mb, std::move(list), m_target_all);
+            m_set_labels = false;
+            return;
+        }
+        if (m_target.restore_labels == "keywords") {
+            detail::add_label_keywords(m_catalog, list, m_options.at);
+            return restore_mailbox(mb, std::move(list));
+        }
+        for (auto& folder : detail::label_folders(m_catalog, mb.name, list, m_options.at)) {
+            store::MailboxRecord as_folder = mb;
+            as_folder.name = folder.name;
+            restore_mailbox(as_folder, std::move(folder.messages));
+        }
+    }
+
+    // `target`: the target mailbox's name when it is not the source's (with
+    // the prefix and the target's delimiter).
+    void restore_mailbox(const store::MailboxRecord& mb, std::vector<store::MessageRecord> list,
+                         const std::string& target = "") {
         RestoreMailboxReport mr;
         mr.source = mb.name;
-        mr.target = target_mailbox_name(mb.name, mb.delimiter, m_options.prefix, m_delimiter);
-        auto list = m_options.at ? m_catalog.messages_at(mb.id, *m_options.at) : m_catalog.messages(mb.id);
+        mr.target = !target.empty() ? target
+                                    : target_mailbox_name(mb.name, mb.delimiter, m_options.prefix, m_delimiter);
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -219,11 +248,41 @@ private:
             if (e.uid) known.add(*e.uid);
         auto now_checked = detail::fix_up_appended(*m_client, appended, uidnext, known, report);
         checked.insert(checked.end(), now_checked.begin(), now_checked.end());
+        if (m_set_labels) {
+            set_labels(earlier, report);
+            set_labels(appended, report);
+        }
         if (!m_uidplus) {
             detail::journal_found_uids(target, earlier);
             detail::journal_found_uids(target, appended);
         }
         m_catalog.mark_restore_flags_checked(target.account, target.mailbox, checked);
+    }
+
+    // Gmail target: the labels of each appended copy, one UID STORE per
+    // distinct label set (+X-GM-LABELS adds, so a replay changes nothing).
+    void set_labels(const std::vector<detail::AppendedMessage>& appended, RestoreMailboxReport& report) {
+        std::map<std::vector<std::string>, UidSet> by_labels;
+        std::map<std::vector<std::string>, std::vector<const store::MessageRecord*>> whose;
+        for (const auto& a : appended) {
+            auto labels = detail::labels_of(m_catalog, a.message->id, m_options.at);
+            if (!labels || labels->empty() || !a.uid) continue;
+            by_labels[*labels].add(*a.uid);
+            whose[*labels].push_back(a.message);
+        }
+        for (const auto& [labels, uids] : by_labels) {
+            auto list = detail::label_list(labels);
+            std::string why;
+            if (!list) {
+                why = "a label cannot be sent back as it is";
+            } else {
+                auto c = m_client->run("UID STORE", {wire::Arg::raw(uids.to_string()),
+                                                     wire::Arg::raw("+X-GM-LABELS.SILENT " + *list)});
+                if (c.status == "OK") continue;
+                why = "the target refused its labels: " + c.text;
+            }
+            for (const auto* m : whose[labels]) fail(report, *m, why);
+        }
     }
 
     void plan(RestoreMailboxReport& report, const store::MessageRecord& m) {
@@ -409,6 +468,8 @@ private:
     std::vector<detail::AppendedMessage>* m_appended = nullptr;
     std::string m_delimiter;
     std::set<std::string> m_existing;
+    std::string m_target_all;   // the target's All Mail when it is Gmail
+    bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
     std::uint64_t m_appends = 0;
     std::size_t m_batch = 0;
 };

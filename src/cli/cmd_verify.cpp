@@ -12,6 +12,7 @@
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/store/verify.hpp>
+#include <imapkeep/sync/gmail_layout.hpp>
 #include <imapkeep/sync/plan.hpp>
 #include <imapkeep/util/utf8.hpp>
 
@@ -87,11 +88,15 @@ std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account,
     auto client = imap::connect_and_login(account.connect);
     std::vector<MailboxDiff> diffs;
     std::map<std::string, imap::MailboxName> on_server;  // name (as the backup knows it) -> wire name
+    // Gmail: the backup holds All Mail (and Trash and Spam when asked), not
+    // the label mailboxes, which are links to it.
+    const auto gmail = sync::gmail_layout(client->has_capability("X-GM-EXT-1"), client->list("", "*"));
     for (const auto& pattern : account.mailboxes) {
         auto entries = client->list("", pattern);
         sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
         for (const auto& entry : entries) {
             if (!entry.selectable()) continue;
+            if (gmail && !sync::gmail_backs_up(*gmail, entry.name, account.gmail_trash_and_junk)) continue;
             // The same selection rule as the backup: the pattern was matched by
             // the server, exclusions are ours.
             if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude))
@@ -183,7 +188,8 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                 continue;
             }
             ++problems;
-            damaged.push_back(p);
+            // A label link holds no bytes of its own: nothing to fetch again.
+            if (!p.kind.starts_with("link")) damaged.push_back(p);
             err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
                    << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")\n";
         }

@@ -504,6 +504,8 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
         c.client.disabled_capabilities.push_back(e);
     }
     account.sync_path = r.choice("sync_path", {"qresync", "condstore", "plain"}).value_or("");
+    account.gmail_trash_and_junk = r.boolean("gmail_trash_and_junk").value_or(false);
+    account.restore_labels = r.choice("restore_labels", {"folders", "keywords"}).value_or("folders");
     if (local_command) c.command = *local_command;
 
     if (ssh_table) {

@@ -70,6 +70,14 @@ FetchData to_fetch_data(const Response& response, const wire::Frame& frame) {
                 data.modseq = ModSeq(node_number(value.items[0]));
         } else if (name == "EMAILID") {
             data.emailid = objectid_or_empty(value);
+        } else if (name == "X-GM-MSGID") {
+            data.gm_msgid = node_number(value);
+        } else if (name == "X-GM-THRID") {
+            data.gm_thrid = node_number(value);
+        } else if (name == "X-GM-LABELS") {
+            // "X-GM-LABELS" SP "(" [astring *(SP astring)] ")" (Google's X-GM-EXT-1 page)
+            if (value.kind != Node::Kind::List) throw Error("X-GM-LABELS without a list");
+            data.gm_labels = node_strings(value);
         } else if (is_body_att(name)) {
             data.has_body = true;
             if (value.streamed && value.literal_index >= 0 &&

@@ -254,6 +254,23 @@ class MaildirStore final : public MessageStore {
         return to.relative();
     }
 
+    std::string link_into_folder(const std::string& file, const std::string& account,
+                                 const std::string& folder) override {
+        const StorePath from = parse_store_path(file);
+        StorePath to = from;
+        to.account = account;
+        to.folder = folder;
+        if (from.tree != "mail") throw StoreError("only a live file can be linked: " + file);
+        ensure_maildir(to.tree, to.account, to.folder);
+        // false: the name is there already, an earlier run's link.
+        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
+        if (m_options.defer_fsync)
+            m_dir_sync.mark(m_root + "/" + to.dir());
+        else
+            m_fs->fsync_dir(m_root + "/" + to.dir());
+        return to.relative();
+    }
+
     void remove(const std::string& file) override {
         const StorePath p = parse_store_path(locate(file));
         m_fs->unlink(m_root + "/" + p.relative());

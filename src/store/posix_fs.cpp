@@ -144,6 +144,12 @@ class PosixFileSystem final : public FileSystem {
         throw_errno(err, "cannot rename to " + to + ":", from);
     }
 
+    bool link(const std::string& from, const std::string& to) override {
+        if (::link(from.c_str(), to.c_str()) == 0) return true;
+        if (errno == EEXIST) return false;
+        throw_errno(errno, "cannot link to " + to + ":", from);
+    }
+
     bool unlink(const std::string& path) override {
         if (::unlink(path.c_str()) == 0) return true;
         if (errno == ENOENT) return false;

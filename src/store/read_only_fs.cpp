@@ -23,6 +23,7 @@ class ReadOnlyFileSystem final : public FileSystem {
     void sync_file_system(int, const std::string& path) override { refuse("sync the file system of", path); }
     void fsync_dir(const std::string& path) override { refuse("fsync", path); }
     bool rename(const std::string& from, const std::string&) override { refuse("rename", from); }
+    bool link(const std::string& from, const std::string&) override { refuse("link", from); }
     bool unlink(const std::string& path) override { refuse("remove", path); }
     bool make_dir(const std::string& path) override { refuse("create", path); }
     void remove_dir(const std::string& path) override { refuse("remove", path); }

@@ -67,6 +67,28 @@ MessageRecord read_message(const Statement& s) {
     return r;
 }
 
+// Labels sorted, deduplicated, joined with LF (no label holds a line break:
+// the server sends them as atoms or quoted strings).
+std::string join_labels(std::vector<std::string> labels) {
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+    std::string out;
+    for (const auto& l : labels) out += (out.empty() ? "" : "\n") + l;
+    return out;
+}
+
+std::vector<std::string> split_labels(const std::string& joined) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos < joined.size()) {
+        auto end = joined.find('\n', pos);
+        if (end == std::string::npos) end = joined.size();
+        out.push_back(joined.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
 // IMAP's unsigned values all fit SQLite's signed 64-bit INTEGER: UIDs are 32-bit
 // and mod-sequences are at most 2^63-1 (RFC 7162 §7, mod-sequence-value).
 std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -429,7 +451,9 @@ class SqliteCatalog final : public Catalog {
         // sorts below "dir0" ('0' follows '/').
         const std::string from = dir + "/";
         const std::string to = dir + "0";
-        auto s = m_db.prepare("SELECT file FROM message WHERE file >= ?1 AND file < ?2");
+        auto s = m_db.prepare(
+            "SELECT file FROM message WHERE file >= ?1 AND file < ?2"
+            " UNION ALL SELECT file FROM label_link WHERE file >= ?1 AND file < ?2");
         s.bind(1, from).bind(2, to);
         std::vector<std::string> out;
         while (s.step()) {
@@ -577,6 +601,86 @@ class SqliteCatalog final : public Catalog {
                                    static_cast<std::uint32_t>(s.int64(1)),
                                    s.int64(2),
                                    s.int64(3) != 0};
+    }
+
+    void set_gmail_message(const GmailMessage& g, std::int64_t at) override {
+        const auto joined = join_labels(g.labels);
+        Transaction tx(*this);
+        auto before = gmail_message(g.message_id);
+        m_db.prepare(
+                "INSERT INTO gmail_message (message_id, msgid, thrid, labels, linked)"
+                " VALUES (?1, ?2, ?3, ?4, 0)"
+                " ON CONFLICT(message_id) DO UPDATE SET msgid = ?2, thrid = ?3, labels = ?4, linked = 0")
+            .bind(1, g.message_id)
+            .bind(2, to_db(g.msgid))
+            .bind(3, to_db(g.thrid))
+            .bind(4, joined)
+            .run();
+        if (!before || join_labels(before->labels) != joined)
+            m_db.prepare("INSERT INTO label_history (message_id, at, labels) VALUES (?1, ?2, ?3)")
+                .bind(1, g.message_id)
+                .bind(2, at)
+                .bind(3, joined)
+                .run();
+        tx.commit();
+    }
+
+    std::optional<GmailMessage> gmail_message(Id message_id) override {
+        auto s = m_db.prepare("SELECT msgid, thrid, labels FROM gmail_message WHERE message_id = ?1");
+        s.bind(1, message_id);
+        if (!s.step()) return std::nullopt;
+        return GmailMessage{message_id, static_cast<std::uint64_t>(s.int64(0)),
+                            static_cast<std::uint64_t>(s.int64(1)), split_labels(s.text(2))};
+    }
+
+    std::vector<LabelChange> label_history(Id message_id) override {
+        auto s = m_db.prepare(
+            "SELECT at, labels FROM label_history WHERE message_id = ?1 ORDER BY at, id");
+        s.bind(1, message_id);
+        std::vector<LabelChange> out;
+        while (s.step()) out.push_back({message_id, s.int64(0), split_labels(s.text(1))});
+        return out;
+    }
+
+    std::vector<LabelLink> label_links(Id message_id) override {
+        auto s = m_db.prepare("SELECT label, file FROM label_link WHERE message_id = ?1 ORDER BY label");
+        s.bind(1, message_id);
+        std::vector<LabelLink> out;
+        while (s.step()) out.push_back({s.text(0), s.text(1)});
+        return out;
+    }
+
+    void set_label_links(Id message_id, const std::vector<LabelLink>& links) override {
+        Transaction tx(*this);
+        m_db.prepare("DELETE FROM label_link WHERE message_id = ?1").bind(1, message_id).run();
+        for (const auto& l : links)
+            m_db.prepare("INSERT INTO label_link (message_id, label, file) VALUES (?1, ?2, ?3)")
+                .bind(1, message_id)
+                .bind(2, l.label)
+                .bind(3, l.file)
+                .run();
+        m_db.prepare("UPDATE gmail_message SET linked = 1 WHERE message_id = ?1").bind(1, message_id).run();
+        tx.commit();
+    }
+
+    std::vector<std::string> linked_labels(Id mailbox_id) override {
+        auto s = m_db.prepare(
+            "SELECT DISTINCT l.label FROM label_link l JOIN message m ON m.id = l.message_id"
+            " WHERE m.mailbox_id = ?1 ORDER BY l.label");
+        s.bind(1, mailbox_id);
+        std::vector<std::string> out;
+        while (s.step()) out.push_back(s.text(0));
+        return out;
+    }
+
+    std::vector<Id> unlinked_gmail_messages(Id mailbox_id, std::size_t limit) override {
+        auto s = m_db.prepare(
+            "SELECT g.message_id FROM gmail_message g JOIN message m ON m.id = g.message_id"
+            " WHERE g.linked = 0 AND m.mailbox_id = ?1 ORDER BY g.message_id LIMIT ?2");
+        s.bind(1, mailbox_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<Id> out;
+        while (s.step()) out.push_back(s.int64(0));
+        return out;
     }
 
     void mark_restore_flags_checked(const std::string& target_account,

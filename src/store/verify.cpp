@@ -1,5 +1,6 @@
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/verify.hpp>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -57,6 +58,21 @@ std::map<std::string, std::string> find_renamed(MessageStore& messages,
     return found;
 }
 
+// Gmail's label folders: each link must be the copy itself (same inode), not
+// missing and not a second file that only looks alike.
+void verify_links(Catalog& catalog, MessageStore& messages, const MessageRecord& message,
+                  std::vector<VerifyProblem>& problems) {
+    for (const auto& link : catalog.label_links(message.id)) {
+        std::error_code ec;
+        const auto path = messages.absolute(link.file);
+        if (!std::filesystem::exists(path, ec)) {
+            problems.push_back({link.file, "link missing", message.id, ""});
+        } else if (!std::filesystem::equivalent(path, messages.absolute(message.file), ec)) {
+            problems.push_back({link.file, "link not the copy", message.id, message.file});
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages, Id account_id) {
@@ -65,6 +81,7 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
             const auto digest = digest_stored(messages, message.file, message.line_endings);
+            if (digest && !message.expunged_at) verify_links(catalog, messages, message, problems);
             if (digest) {
                 if (auto kind = mismatch(*digest, message))
                     problems.push_back({message.file, *kind, message.id, ""});

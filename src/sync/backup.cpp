@@ -142,7 +142,8 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog,
     return same_messages(sample, server);
 }
 
-std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
+std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
+                                   std::optional<GmailLayout>& gmail) {
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
     if (client.has_capability("LIST-STATUS")) {
@@ -162,6 +163,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path) {
         entries = client.list("", "*", options, &statuses);
     }
     distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
+    gmail = gmail_layout(client.has_capability("X-GM-EXT-1"), entries);
     if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
         // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
         // comes back as garbage bytes; asked alone it is right. One more LIST.
@@ -340,6 +342,7 @@ Settled settle_unchanged(AccountRun& run, store::Catalog& catalog, store::Messag
         if (!listed.status || found == known.end()) continue;
         auto& record = found->second;
         if (!unchanged_since(record, *listed.status, run.best_path)) continue;
+        if (run.gmail_relabel_all && record.name == run.gmail->all) continue;
         if (!run.options.dry_run) {
             try {
                 tidy_folder(run, catalog, messages, record);
@@ -432,6 +435,22 @@ void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalo
     }
 }
 
+// Quirk(Gmail): a label renamed or deleted on the server need not move All
+// Mail's HIGHESTMODSEQ, so LIST-STATUS and CHANGEDSINCE may not show it.
+// A label the store links to whose mailbox is no longer listed tells.
+bool gmail_labels_gone(AccountRun& run, store::Catalog& catalog, const std::vector<Listed>& listed) {
+    if (!run.gmail || run.account_id == 0) return false;
+    auto all = catalog.find_mailbox(run.account_id, run.gmail->all);
+    if (!all || all->deleted_at) return false;
+    std::set<std::string> names;
+    for (const auto& l : listed) names.insert(l.mailbox.name);
+    for (const auto& label : catalog.linked_labels(all->id)) {
+        if (label.starts_with('\\')) continue;  // system labels stay
+        if (!names.count(label_mailbox(*run.gmail, label))) return true;
+    }
+    return false;
+}
+
 // Syncs the selected mailboxes: the unchanged ones settled at once, workers
 // only for the rest. Reports come in the order of `selected`; the settled
 // records are saved, or left in `account.settled` when the caller saves them.
@@ -472,9 +491,10 @@ struct Scope {
 };
 
 Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
-                       const BackupOptions& options) {
+                       const BackupOptions& options, const std::optional<GmailLayout>& gmail) {
     Scope scope;
     for (const auto& l : listed) {
+        if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) continue;
         if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
                               account.exclude))
             continue;
@@ -589,13 +609,14 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     }
     try {
         run.best_path = choose_path(*client, account);
-        listed = list_mailboxes(*client, run.best_path);
+        listed = list_mailboxes(*client, run.best_path, run.gmail);
     } catch (const imap::Error& e) {
         record_account_failure(report, e);
         return report;
     }
 
-    auto scope = select_mailboxes(listed, account, options);
+    auto scope = select_mailboxes(listed, account, options, run.gmail);
+    run.gmail_relabel_all = gmail_labels_gone(run, catalog, listed);
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {

@@ -31,7 +31,8 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
     retire_stale(record);
     ServerChanges server;
     server.path = path;
-    server.full = path == SyncPath::Plain || record.highestmodseq == 0;
+    server.full = path == SyncPath::Plain || record.highestmodseq == 0 ||
+                  (m_labels && m_run.gmail_relabel_all);
     server.selected = &selected;
     // QRESYNC's changes came with the EXAMINE.
     if (path == SyncPath::Qresync)
@@ -51,6 +52,61 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
         found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
     }
     apply_known(record, found);
+    apply_labels();
+}
+
+std::string MailboxSync::known_items() const {
+    return m_labels ? std::string("(FLAGS ") + kGmailFetchItems + ")" : "(FLAGS)";
+}
+
+// Gmail: a label change moves the message's modseq, so CHANGEDSINCE brings
+// its X-GM-LABELS; only those that differ from the catalog's are kept.
+void MailboxSync::plan_labels(const KnownRows& window, const ServerChanges& server) {
+    if (!m_labels) return;
+    for (const auto& m : window.rows) {
+        auto it = server.labels.find(m.uid);
+        if (it == server.labels.end()) continue;
+        auto labels = it->second;
+        std::sort(labels.begin(), labels.end());
+        labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+        auto known = m_catalog.gmail_message(m.id);
+        if (!known || known->labels != labels) m_relabel.emplace_back(m.id, std::move(labels));
+    }
+}
+
+// The label changes (and their history), in batches of one durable step
+// each; link_pending() moves the links after.
+void MailboxSync::apply_labels() {
+    auto changes = std::move(m_relabel);
+    m_relabel.clear();
+    if (!m_labels || m_run.options.dry_run) return;
+    constexpr std::size_t kBatch = 500;
+    for (std::size_t start = 0; start < changes.size(); start += kBatch) {
+        auto end = std::min(changes.size(), start + kBatch);
+        m_run.durable_step(m_catalog, m_messages, [&] {
+            for (std::size_t i = start; i < end; ++i) {
+                const auto& [id, labels] = changes[i];
+                auto message = m_catalog.message_by_id(id);
+                if (!message || message->expunged_at) continue;
+                m_labels->relabel(id, labels, now());
+            }
+        });
+    }
+}
+
+void MailboxSync::link_pending(const store::MailboxRecord& record) {
+    if (m_run.options.dry_run) return;
+    constexpr std::size_t kBatch = 500;
+    for (;;) {
+        // Looked for first: a mailbox with nothing to link costs no step.
+        auto ids = m_catalog.unlinked_gmail_messages(record.id, kBatch);
+        if (ids.empty()) return;
+        m_run.durable_step(m_catalog, m_messages, [&] {
+            m_labels->link(ids);
+            m_labels->remove_emptied_folders();
+        });
+        if (ids.size() < kBatch) return;
+    }
 }
 
 // What changed among one window's rows. CONDSTORE is asked once, at the first
@@ -66,11 +122,14 @@ FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server
     }
     if (server.full) {
         std::map<std::uint32_t, std::vector<std::string>> flags;
-        m_client.uid_fetch(window.span, "(FLAGS)", [&](imap::FetchData& d) {
+        m_client.uid_fetch(window.span, known_items(), [&](imap::FetchData& d) {
             if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
+            if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
         });
+        plan_labels(window, server);
         return plan_flags(window.rows, flags, true);
     }
+    plan_labels(window, server);
     FlagDiff diff = plan_flags(window.rows, server.changed, false);
     // CONDSTORE reports flag changes only; expunges need the UID list.
     diff.expunged = plan_expunges(window.rows, *server.present);
@@ -93,6 +152,7 @@ UidSet MailboxSync::known_scope(const store::MailboxRecord& record, ServerChange
         ranges = cataloged.minus(*server.present).ranges();
     }
     for (const auto& entry : server.changed) ranges.push_back({entry.first, entry.first});
+    for (const auto& entry : server.labels) ranges.push_back({entry.first, entry.first});
     return UidSet::from_ranges(std::move(ranges));
 }
 
@@ -102,9 +162,10 @@ void MailboxSync::fetch_changed_since(const store::MailboxRecord& record, Server
     UidSet known;
     known.add_range(Uid(1), Uid(max_known_uid(record)));
     m_client.uid_fetch(
-        known, "(FLAGS)",
+        known, known_items(),
         [&](imap::FetchData& d) {
             if (d.uid && d.flags) server.changed[d.uid->value] = *d.flags;
+            if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
         },
         ModSeq(record.highestmodseq));
     server.present = server_uids(known);

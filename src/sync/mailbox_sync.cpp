@@ -123,9 +123,12 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     auto record = load_record(mailbox);
     const bool is_new = record.id == 0;
     m_report.created = is_new;
+    if (m_run.gmail && mailbox.name == m_run.gmail->all)
+        m_labels = std::make_unique<LabelView>(*m_run.gmail, m_catalog, m_messages, m_run.account.name);
     if (!is_new && !m_run.options.dry_run) {
         m_messages.create_folder(m_run.account.name, record.folder);
         tidy_folder(m_run, m_catalog, m_messages, record);
+        if (m_labels) link_pending(record);
     }
 
     if (!is_new && skip_unchanged(record, mailbox, listed_status)) return m_report;
@@ -149,6 +152,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     }
 
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
+    if (m_labels) link_pending(record);
     finish(record, examined, reconciled);
     m_report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -159,6 +163,7 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
                                  const std::optional<imap::StatusData>& listed_status) {
     // Without LIST-STATUS, one STATUS round trip still spares the EXAMINE and
     // the flag diff of an unchanged mailbox (only a modseq can prove "unchanged").
+    if (m_labels && m_run.gmail_relabel_all) return false;
     std::optional<imap::StatusData> status = listed_status;
     if (!status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
         try {
@@ -269,6 +274,7 @@ void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff)
                 if (!message) continue;
                 auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
                 m_catalog.update_flags(id, flags, message->modseq, file, now());
+                if (m_labels) m_labels->follow(id);
             }
         });
     }
@@ -279,6 +285,7 @@ void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
         auto end = std::min(ids.size(), start + kFlagBatch);
         m_run.durable_step(m_catalog, m_messages, [&] {
             for (std::size_t i = start; i < end; ++i) retire(ids[i]);
+            if (m_labels) m_labels->remove_emptied_folders();
         });
     }
 }
@@ -289,6 +296,7 @@ void MailboxSync::retire(store::Id id) {
     auto message = m_catalog.message_by_id(id);
     if (!message) return;
     auto file = m_messages.locate(message->file);
+    if (m_labels) m_labels->drop(id);
     if (m_run.account.expunged == ExpungedPolicy::Keep) {
         m_catalog.mark_expunged(id, now(), m_messages.move_to_attic(file));
     } else {
@@ -329,8 +337,11 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
             auto file = m_messages.set_uid(m_messages.locate(message->file), uid);
             m_catalog.rekey_message(id, new_uidvalidity, uid, file);
             const auto& f = flags[uid];
-            if (f != store::normalize_flags(message->flags))
-                m_catalog.update_flags(id, f, message->modseq, m_messages.set_flags(file, f), now());
+            if (f != store::normalize_flags(message->flags)) {
+                file = m_messages.set_flags(file, f);
+                m_catalog.update_flags(id, f, message->modseq, file, now());
+            }
+            if (m_labels) m_labels->follow(id);
         }
         for (auto id : plan.unmatched_catalog) retire(id);
         record.uidvalidity = new_uidvalidity;

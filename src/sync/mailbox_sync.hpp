@@ -5,6 +5,8 @@
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/sync/plan.hpp>
 
+#include "sync/gmail_labels.hpp"
+
 #include <atomic>
 #include <mutex>
 #include <map>
@@ -29,6 +31,7 @@ struct Arrived {
     int zone = 0;
     std::string message_id;
     std::uint64_t modseq = 0;
+    std::optional<GmailFetched> gmail;  // All Mail of a Gmail account
 };
 
 // How commands address a listed mailbox: the bytes LIST sent (invariant 6),
@@ -45,6 +48,14 @@ struct AccountRun {
     const BackupOptions& options;
     store::Id account_id = 0;
     SyncPath best_path = SyncPath::Plain;
+    // Set when the server is Gmail (X-GM-EXT-1 with a \All mailbox): All Mail
+    // is synced as the one copy, the label folders are links to it.
+    std::optional<GmailLayout> gmail;
+    // A label the store has a folder for is no longer listed (renamed or
+    // deleted on the server): All Mail is synced even if LIST-STATUS says it
+    // is unchanged, with every message's labels asked again, not only
+    // CHANGEDSINCE (gmail_labels_gone()).
+    bool gmail_relabel_all = false;
     std::atomic<std::uint64_t> steps{0};
     std::mutex expected_mutex;
     std::map<std::string, std::uint64_t> expected;
@@ -173,10 +184,19 @@ private:
         const imap::SelectData* selected = nullptr;
         std::map<std::uint32_t, std::vector<std::string>> changed;  // QRESYNC, CONDSTORE
         std::optional<UidSet> present;                              // CONDSTORE
+        std::map<std::uint32_t, std::vector<std::string>> labels;   // Gmail: X-GM-LABELS
     };
     // The known UIDs whose rows can hold a change (all of them on a full pass).
     UidSet known_scope(const store::MailboxRecord& record, ServerChanges& server);
     void fetch_changed_since(const store::MailboxRecord& record, ServerChanges& server);
+    // The fetch items that ask for known messages' flags (and Gmail labels).
+    std::string known_items() const;
+    // Gmail: messages of one window whose labels differ from the catalog's.
+    void plan_labels(const KnownRows& window, const ServerChanges& server);
+    void apply_labels();
+    // Gmail: the links of cataloged messages not linked yet (this run's new
+    // mail, or a killed run's), each batch one durable step.
+    void link_pending(const store::MailboxRecord& record);
     FlagDiff plan_window(const KnownRows& window,
                          ServerChanges& server);
     void apply_known(const store::MailboxRecord& record, FlagDiff& diff);
@@ -209,6 +229,9 @@ private:
     store::Catalog& m_catalog;
     store::MessageStore& m_messages;
     MailboxReport m_report;
+    // All Mail of a Gmail account: its label folders, and the label changes found.
+    std::unique_ptr<LabelView> m_labels;
+    std::vector<std::pair<store::Id, std::vector<std::string>>> m_relabel;
 };
 
 }  // namespace imapkeep::sync

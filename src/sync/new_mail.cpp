@@ -175,6 +175,7 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
     auto on_fetch = [&](imap::FetchData& d) { receive(d, record, state); };
     std::string items = "(UID FLAGS INTERNALDATE RFC822.SIZE";
     if (m_run.best_path != SyncPath::Plain) items += " MODSEQ";
+    if (m_labels) items += std::string(" ") + kGmailFetchItems;
     items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
 
     std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
@@ -249,6 +250,7 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     }
     for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
     if (d.modseq) a.modseq = d.modseq->value;
+    a.gmail = gmail_fetched(d);
     m_report.bytes += a.pending->size();
     if (auto* p = m_run.options.progress) {
         p->messages_done += 1;
@@ -289,7 +291,9 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
     m_messages.sync_pending();
     if (!ready.batch.empty()) mark_files_pending(record, state);
     std::vector<store::MessageRecord> rows;
+    std::vector<std::optional<GmailFetched>> gmail;
     for (auto& [uid, a] : ready.batch) {
+        gmail.push_back(std::move(a.gmail));
         store::MessageRecord m;
         m.mailbox_id = record.id;
         m.uidvalidity = record.uidvalidity;
@@ -309,7 +313,9 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
     m_run.durable_step(
         m_catalog, m_messages,
         [&] {
-            m_catalog.add_messages(rows);
+            const auto ids = m_catalog.add_messages(rows);
+            for (std::size_t i = 0; i < rows.size(); ++i)
+                if (m_labels && gmail[i]) m_labels->record(ids[i], *gmail[i], rows[i].added_at);
             record.uidnext = std::max(record.uidnext, ready.mark);
             m_catalog.save_mailbox(record);
             // Chunks commit in order: after the last one, every file this run

@@ -44,6 +44,7 @@ enum class FsOp {
     FsyncFile,
     FsyncDir,
     Rename,
+    Link,
     Unlink,
     MakeDir,
     RemoveDir,
@@ -70,6 +71,8 @@ inline const char* fs_op_name(FsOp op) {
             return "fsync_dir";
         case FsOp::Rename:
             return "rename";
+        case FsOp::Link:
+            return "link";
         case FsOp::Unlink:
             return "unlink";
         case FsOp::MakeDir:
@@ -249,6 +252,9 @@ class FaultFileSystem final : public store::FileSystem {
             if (done) renamed(from, to);
             return done;
         });
+    }
+    bool link(const std::string& from, const std::string& to) override {
+        return step(FsOp::Link, from + " -> " + to, [&] { return m_base->link(from, to); });
     }
     bool unlink(const std::string& path) override {
         return step(FsOp::Unlink, path, [&] {

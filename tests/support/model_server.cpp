@@ -286,6 +286,8 @@ class ModelServer::Connection {
         if (n == "UID FETCH") return uid_fetch(c, args);
         if (n == "FETCH") return seq_fetch_uids(c, args);
         if (n == "UID SEARCH") return uid_search(c, args);
+        if (n == "UID STORE") return uid_store(c, args);
+        if (n == "APPEND") return append(c, args);
         return c.tag + " BAD unknown command\r\n";
     }
 
@@ -400,7 +402,9 @@ class ModelServer::Connection {
                 throw std::runtime_error("QRESYNC not enabled");
         }
         std::string out = "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
-        out += "* OK [PERMANENTFLAGS ()] read-only\r\n";
+        out += c.name == "SELECT"
+                   ? "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] ok\r\n"
+                   : "* OK [PERMANENTFLAGS ()] read-only\r\n";
         out += "* " + std::to_string(mb->messages.size()) + " EXISTS\r\n* 0 RECENT\r\n";
         out += "* OK [UIDVALIDITY " + std::to_string(mb->uidvalidity) + "] UIDs valid\r\n";
         out += "* OK [UIDNEXT " + std::to_string(mb->uidnext) + "] predicted next UID\r\n";
@@ -423,7 +427,8 @@ class ModelServer::Connection {
                            std::to_string(m.modseq) + "))\r\n";
         }
         m_selected = mb->name;
-        return out + c.tag + " OK [READ-ONLY] " + c.name + " completed\r\n";
+        const char* access = c.name == "SELECT" ? " OK [READ-WRITE] " : " OK [READ-ONLY] ";
+        return out + c.tag + access + c.name + " completed\r\n";
     }
 
     // "* VANISHED (EARLIER) uids" for UIDs expunged after `since` within `within`.
@@ -489,8 +494,15 @@ class ModelServer::Connection {
         } else if (item == "EMAILID") {
             rendered =
                 "EMAILID (M" + std::to_string(mb.uidvalidity) + "x" + std::to_string(m.uid) + ")";
+        } else if (item == "X-GM-MSGID" && m_model.m_is_gmail) {
+            rendered = "X-GM-MSGID " + std::to_string(m.gm_msgid);
+        } else if (item == "X-GM-THRID" && m_model.m_is_gmail) {
+            rendered = "X-GM-THRID " + std::to_string(m.gm_thrid);
+        } else if (item == "X-GM-LABELS" && m_model.m_is_gmail) {
+            rendered = "X-GM-LABELS (" + render_labels(m.gm_labels) + ")";
         } else if (item == "BODY[]" || item == "RFC822") {
             rendered = item + " " + literal(m.body);
+            ++m_model.m_body_fetches[mb.name];
         } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
             rendered = item + " " + literal(header_fields(m.body, {}));
         } else if (item.rfind("BODY[HEADER.FIELDS (", 0) == 0) {
@@ -561,6 +573,90 @@ class ModelServer::Connection {
             out += line + ")\r\n";
         }
         return out + ok(c, "UID FETCH completed");
+    }
+
+    // Labels as Gmail sends them: system labels ("\\Inbox") as atoms, the
+    // rest as strings.
+    static std::string render_labels(const std::vector<std::string>& labels) {
+        std::vector<std::string> out;
+        for (const auto& l : labels) out.push_back(!l.empty() && l[0] == '\\' ? l : quote(l));
+        return join(out);
+    }
+
+    // APPEND mailbox [flag-list] [date-time] literal (RFC 3501 §6.3.11), with
+    // APPENDUID (RFC 4315). On Gmail a message appended to a label mailbox
+    // lands in All Mail with that label.
+    std::string append(const ModelCommand& c, const std::vector<Token>& args) {
+        if (args.size() < 2) throw std::runtime_error("APPEND needs a mailbox and a message");
+        const auto* mb = find(args[0].text);
+        if (!mb) return c.tag + " NO [TRYCREATE] no such mailbox\r\n";
+        std::vector<std::string> flags;
+        std::string date = "01-Jan-2024 10:00:00 +0000";
+        for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+            if (args[i].kind == Token::Kind::List)
+                for (const auto& f : args[i].items) flags.push_back(f.text);
+            else
+                date = args[i].text;
+        }
+        const std::string name = mb->name;
+        const std::string& body = args.back().text;
+        std::uint32_t uid = 0;
+        if (m_model.m_is_gmail) {
+            std::vector<std::string> labels;
+            if (name != m_model.m_gmail.all) labels.push_back(label_of(name));
+            auto msgid = m_model.gmail_deliver(body, labels, flags, date);
+            for (const auto& [u, m] : m_model.m_mailboxes.at(name).messages)
+                if (m.gm_msgid == msgid) uid = u;
+        } else {
+            uid = m_model.append(name, body, flags, date);
+        }
+        const auto& now = m_model.m_mailboxes.at(name);
+        return c.tag + " OK [APPENDUID " + std::to_string(now.uidvalidity) + " " + std::to_string(uid) +
+               "] APPEND completed\r\n";
+    }
+
+    // The label a Gmail mailbox shows (the inverse of gmail_label_mailbox).
+    std::string label_of(const std::string& mailbox) const {
+        for (const char* l : {"\\Inbox", "\\Sent", "\\Draft", "\\Important", "\\Starred"})
+            if (m_model.gmail_label_mailbox(l) == mailbox) return l;
+        return mailbox;
+    }
+
+    // UID STORE set [+|-]X-GM-LABELS[.SILENT] (labels): Gmail's label change.
+    // The model is read-only otherwise (no flag STORE).
+    std::string uid_store(const ModelCommand& c, const std::vector<Token>& args) {
+        const auto& mb = selected();
+        if (!m_model.m_is_gmail || args.size() != 3) throw std::runtime_error("STORE not supported");
+        std::string what = upper(args[1].text);
+        char mode = what[0] == '+' || what[0] == '-' ? what[0] : '=';
+        if (mode != '=') what = what.substr(1);
+        bool silent = what.ends_with(".SILENT");
+        if (silent) what = what.substr(0, what.size() - 7);
+        if (what != "X-GM-LABELS") throw std::runtime_error("STORE " + what + " not supported");
+        std::vector<std::string> given;
+        if (args[2].kind == Token::Kind::List)
+            for (const auto& t : args[2].items) given.push_back(t.text);
+        else
+            given.push_back(args[2].text);
+        std::vector<std::pair<std::uint32_t, std::uint64_t>> hits;
+        for (const auto* m : in_set(mb, args[0].text)) hits.emplace_back(m->uid, m->gm_msgid);
+        std::string name = mb.name;
+        std::string out;
+        for (const auto& [uid, msgid] : hits) {
+            auto labels = m_model.gmail_message(msgid).gm_labels;
+            for (const auto& l : given) {
+                auto at = std::find(labels.begin(), labels.end(), l);
+                if (mode == '-' && at != labels.end()) labels.erase(at);
+                if (mode == '+' && at == labels.end()) labels.push_back(l);
+            }
+            if (mode == '=') labels = given;
+            m_model.apply_labels(msgid, labels);
+            const auto* now = find(name);
+            if (silent || !now || !now->messages.count(uid)) continue;
+            out += "* " + std::to_string(seq_of(*now, uid)) + " FETCH (UID " + std::to_string(uid) +
+                   " X-GM-LABELS (" + render_labels(labels) + "))\r\n";
+        }
+        return out + ok(c, "STORE completed");
     }
 
     // search-key: ALL / UID sequence-set / MODSEQ n (ANDed).
@@ -724,6 +820,127 @@ void ModelServer::reset_uidvalidity(const std::string& mailbox, std::uint32_t ui
     mb.uidvalidity = uidvalidity;
     mb.uidnext = next;
     mb.expunged.clear();
+}
+
+void ModelServer::make_gmail(const GmailNames& names) {
+    std::lock_guard lock(m_mutex);
+    m_is_gmail = true;
+    m_gmail = names;
+    // Gmail's CAPABILITY after login: CONDSTORE, never QRESYNC.
+    m_caps = {"X-GM-EXT-1", "UIDPLUS", "UNSELECT", "ENABLE",    "CONDSTORE", "ESEARCH", "LIST-STATUS",
+              "SPECIAL-USE", "ID",     "IDLE",     "NAMESPACE", "MOVE",      "CHILDREN"};
+    add_mailbox("INBOX");
+    add_mailbox(names.root).attributes = {"\\Noselect", "\\HasChildren"};
+    const std::pair<const std::string*, const char*> special[] = {
+        {&names.all, "\\All"},       {&names.sent, "\\Sent"},   {&names.drafts, "\\Drafts"},
+        {&names.trash, "\\Trash"},   {&names.spam, "\\Junk"},   {&names.important, "\\Important"},
+        {&names.starred, "\\Flagged"}};
+    for (const auto& [name, use] : special)
+        add_mailbox(*name).attributes = {"\\HasNoChildren", use};
+}
+
+std::string ModelServer::gmail_label_mailbox(const std::string& label) const {
+    std::lock_guard lock(m_mutex);
+    if (strcasecmp(label.c_str(), "\\Inbox") == 0) return "INBOX";
+    if (label == "\\Sent") return m_gmail.sent;
+    if (label == "\\Draft") return m_gmail.drafts;
+    if (label == "\\Important") return m_gmail.important;
+    if (label == "\\Starred") return m_gmail.starred;
+    if (label == "\\Trash") return m_gmail.trash;
+    if (label == "\\Spam") return m_gmail.spam;
+    return label;
+}
+
+ModelMessage& ModelServer::gmail_message(std::uint64_t msgid) {
+    std::lock_guard lock(m_mutex);
+    for (auto& [uid, m] : m_mailboxes.at(m_gmail.all).messages)
+        if (m.gm_msgid == msgid) return m;
+    throw std::out_of_range("no message " + std::to_string(msgid));
+}
+
+std::uint64_t ModelServer::gmail_deliver(const std::string& body, std::vector<std::string> labels,
+                                         std::vector<std::string> flags,
+                                         const std::string& internaldate) {
+    std::lock_guard lock(m_mutex);
+    auto uid = append(m_gmail.all, body, std::move(flags), internaldate);
+    auto& m = m_mailboxes.at(m_gmail.all).messages.at(uid);
+    m.gm_msgid = m_next_msgid++;
+    m.gm_thrid = m.gm_msgid;
+    auto msgid = m.gm_msgid;
+    apply_labels(msgid, std::move(labels));
+    return msgid;
+}
+
+void ModelServer::gmail_set_labels(std::uint64_t msgid, std::vector<std::string> labels) {
+    std::lock_guard lock(m_mutex);
+    apply_labels(msgid, std::move(labels));
+}
+
+void ModelServer::apply_labels(std::uint64_t msgid, std::vector<std::string> labels) {
+    auto& all = m_mailboxes.at(m_gmail.all);
+    auto& master = gmail_message(msgid);
+    master.gm_labels = labels;
+    master.modseq = ++all.highestmodseq;
+    std::set<std::string> showing;
+    for (const auto& l : labels) showing.insert(gmail_label_mailbox(l));
+    for (auto& [name, mb] : m_mailboxes) {
+        if (name == m_gmail.all) continue;
+        std::uint32_t uid = 0;
+        for (auto& [u, m] : mb.messages)
+            if (m.gm_msgid == msgid) uid = u;
+        if (uid && !showing.count(name)) {
+            expunge(name, uid);
+        } else if (uid) {
+            mb.messages.at(uid).gm_labels = labels;
+            mb.messages.at(uid).modseq = ++mb.highestmodseq;
+        } else if (showing.count(name)) {
+            auto copy = append(name, master.body, master.flags, master.internaldate);
+            auto& m = mb.messages.at(copy);
+            m.gm_msgid = master.gm_msgid;
+            m.gm_thrid = master.gm_thrid;
+            m.gm_labels = labels;
+        }
+    }
+    for (const auto& name : showing) {
+        if (m_mailboxes.count(name)) continue;
+        add_mailbox(name);
+        apply_labels(msgid, labels);  // once more: the new mailbox shows it too
+        return;
+    }
+}
+
+void ModelServer::gmail_rename_label(const std::string& from, const std::string& to,
+                                     bool moves_modseq) {
+    std::lock_guard lock(m_mutex);
+    rename_mailbox(from, to);
+    if (!moves_modseq) {
+        for (auto& [name, mb] : m_mailboxes)
+            for (auto& [uid, m] : mb.messages)
+                std::replace(m.gm_labels.begin(), m.gm_labels.end(), from, to);
+        return;
+    }
+    std::vector<std::uint64_t> ids;
+    for (const auto& [uid, m] : m_mailboxes.at(m_gmail.all).messages)
+        if (std::find(m.gm_labels.begin(), m.gm_labels.end(), from) != m.gm_labels.end())
+            ids.push_back(m.gm_msgid);
+    for (auto id : ids) {
+        auto labels = gmail_message(id).gm_labels;
+        std::replace(labels.begin(), labels.end(), from, to);
+        apply_labels(id, labels);
+    }
+}
+
+std::size_t ModelServer::body_fetches(const std::string& mailbox) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_body_fetches.find(mailbox);
+    return it == m_body_fetches.end() ? 0 : it->second;
+}
+
+std::size_t ModelServer::body_fetches() const {
+    std::lock_guard lock(m_mutex);
+    std::size_t n = 0;
+    for (const auto& [name, count] : m_body_fetches) n += count;
+    return n;
 }
 
 transport::StreamPtr ModelServer::open() {

@@ -5,6 +5,12 @@
 // CLOSE, NOOP, LOGOUT) and plugs into the engine through
 // imap::ConnectOptions::stream_factory (each connection is a ScriptedStream).
 //
+// Gmail (make_gmail): X-GM-EXT-1 as Google documents it. All Mail (\\All)
+// holds every message once, with X-GM-MSGID, X-GM-THRID and X-GM-LABELS;
+// each label is a mailbox that shows the message again under its own UID;
+// UID STORE [+-]X-GM-LABELS changes labels; CONDSTORE without QRESYNC;
+// SPECIAL-USE attributes; the [Gmail]/ names may be localized.
+//
 // Quirks are injected by hooks: `on_fetch_item` rewrites one FETCH item of one
 // message (e.g. "BODY[] NIL", or "" to omit it), `on_reply` rewrites or cuts
 // the whole reply to a command.
@@ -34,6 +40,29 @@ struct ModelMessage {
     std::string internaldate = "01-Jan-2024 10:00:00 +0000";
     std::string body;
     std::uint64_t modseq = 1;
+    // Gmail only (make_gmail).
+    std::uint64_t gm_msgid = 0;
+    std::uint64_t gm_thrid = 0;
+    std::vector<std::string> gm_labels;  // wire form: "\\Inbox", "Work"
+};
+
+// The names of Gmail's special mailboxes (Google localizes them by the
+// account's language; only SPECIAL-USE tells which is which).
+struct GmailNames {
+    std::string root = "[Gmail]";
+    std::string all = "[Gmail]/All Mail";
+    std::string sent = "[Gmail]/Sent Mail";
+    std::string drafts = "[Gmail]/Drafts";
+    std::string trash = "[Gmail]/Trash";
+    std::string spam = "[Gmail]/Spam";
+    std::string important = "[Gmail]/Important";
+    std::string starred = "[Gmail]/Starred";
+    static GmailNames german() {
+        return {"[Google Mail]",           "[Google Mail]/Alle Nachrichten",
+                "[Google Mail]/Gesendet",  "[Google Mail]/Entw&APw-rfe",
+                "[Google Mail]/Papierkorb", "[Google Mail]/Spam",
+                "[Google Mail]/Wichtig",   "[Google Mail]/Markiert"};
+    }
 };
 
 struct ModelMailbox {
@@ -94,6 +123,36 @@ class ModelServer {
     // A UIDVALIDITY reset: every message renumbered from 1 in order.
     void reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity);
 
+    // --- Gmail ----------------------------------------------------------------
+    // Makes the model a Gmail account: X-GM-EXT-1 and Gmail's capabilities
+    // (CONDSTORE, no QRESYNC), INBOX and the special mailboxes of `names`
+    // with their SPECIAL-USE attributes.
+    void make_gmail(const GmailNames& names = {});
+    const GmailNames& gmail_names() const { return m_gmail; }
+    // Delivers a message to All Mail with `labels` (wire form); each label's
+    // mailbox (created when missing) shows it under a UID of its own.
+    // Returns its X-GM-MSGID.
+    std::uint64_t gmail_deliver(const std::string& body, std::vector<std::string> labels,
+                                std::vector<std::string> flags = {},
+                                const std::string& internaldate = "01-Jan-2024 10:00:00 +0000");
+    // Sets a message's labels, as the web interface does: its copies in label
+    // mailboxes come and go, and its modseq moves everywhere it is.
+    void gmail_set_labels(std::uint64_t msgid, std::vector<std::string> labels);
+    // Renames a user label: its mailbox, and the label on every message;
+    // `moves_modseq` false leaves every modseq as it was (a server that does
+    // not count a rename as a change of the messages).
+    void gmail_rename_label(const std::string& from, const std::string& to,
+                            bool moves_modseq = true);
+    // The mailbox that shows label `label` ("\\Inbox" is INBOX, "\\Sent"
+    // the \\Sent mailbox, a user label the mailbox of its name).
+    std::string gmail_label_mailbox(const std::string& label) const;
+    // The All Mail message with that X-GM-MSGID (throws std::out_of_range).
+    ModelMessage& gmail_message(std::uint64_t msgid);
+
+    // BODY[] (or RFC822) items served, by mailbox: downloads as the server sees them.
+    std::size_t body_fetches(const std::string& mailbox) const;
+    std::size_t body_fetches() const;
+
     // --- Quirks -------------------------------------------------------------
     // Called for each FETCH item of each message with its rendering (e.g.
     // "BODY[] {5}\r\nhello"); may replace it ("BODY[] NIL") or clear it (omit).
@@ -126,7 +185,14 @@ class ModelServer {
     friend class Connection;
     std::string capability_line() const;
 
+    // Changes a message's labels in every mailbox that shows it (lock held).
+    void apply_labels(std::uint64_t msgid, std::vector<std::string> labels);
+
     mutable std::recursive_mutex m_mutex;
+    GmailNames m_gmail;
+    bool m_is_gmail = false;
+    std::uint64_t m_next_msgid = 1000000000000000001ull;
+    std::map<std::string, std::size_t> m_body_fetches;
     std::set<std::string> m_caps;
     std::map<std::string, ModelMailbox> m_mailboxes;
     std::vector<std::string> m_log;

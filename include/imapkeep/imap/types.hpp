@@ -63,6 +63,10 @@ struct FetchData {
     std::optional<std::uint64_t> rfc822_size;
     std::optional<ModSeq> modseq;
     std::string emailid;
+    // Gmail's X-GM-EXT-1: X-GM-MSGID and X-GM-THRID (64-bit numbers) and
+    // X-GM-LABELS (a list of astrings, as sent: modified UTF-7, "\\Inbox").
+    std::optional<std::uint64_t> gm_msgid, gm_thrid;
+    std::optional<std::vector<std::string>> gm_labels;
     // BODY[] (or BODY.PEEK[]): either streamed to `body_sink` (chosen by the
     // fetch call's sink factory) or buffered in `body`.
     bool has_body = false;

@@ -102,6 +102,29 @@ struct RestoreJournalEntry {
     bool flags_checked = true;
 };
 
+// Gmail (X-GM-EXT-1): the ids and labels of a message of All Mail. Labels are
+// the server's wire strings (modified UTF-7, "\\Inbox" for system labels),
+// sorted and deduplicated by the catalog.
+struct GmailMessage {
+    Id message_id = 0;
+    std::uint64_t msgid = 0;  // X-GM-MSGID
+    std::uint64_t thrid = 0;  // X-GM-THRID
+    std::vector<std::string> labels;
+};
+
+struct LabelChange {
+    Id message_id;
+    std::int64_t at;
+    std::vector<std::string> labels;  // the full set from `at` on
+};
+
+// A hard link of a message's file into the folder of one of its labels (the
+// Maildir view of a label). `file` is store-relative, like MessageRecord::file.
+struct LabelLink {
+    std::string label;
+    std::string file;
+};
+
 class Catalog {
   public:
     virtual ~Catalog() = default;
@@ -195,7 +218,8 @@ class Catalog {
 
     // The files that message rows name directly in `dir` (store-relative, no
     // trailing "/", e.g. "mail/acct/.A/cur"): rows of every mailbox and account,
-    // live or deleted, message live or expunged. For orphan cleanup (invariant 2).
+    // live or deleted, message live or expunged, and the label links (Gmail).
+    // For orphan cleanup (invariant 2).
     virtual std::vector<std::string> files_in_dir(const std::string& dir) = 0;
 
     // The orphan-sweep marker (invariant 2, store/orphans.hpp). While set, the
@@ -233,6 +257,25 @@ class Catalog {
                                                              Id source_message_id) = 0;
     // Marks every journal entry of these source messages into that target as
     // flags_checked.
+    // --- Gmail labels (schema 7) ---
+    // Records a message's Gmail ids and labels; a label-history entry at `at`
+    // when the labels differ from the recorded ones (or none were recorded).
+    // Marks the message unlinked until set_label_links().
+    virtual void set_gmail_message(const GmailMessage& message, std::int64_t at) = 0;
+    virtual std::optional<GmailMessage> gmail_message(Id message_id) = 0;
+    // Oldest first.
+    virtual std::vector<LabelChange> label_history(Id message_id) = 0;
+    // The label links of a message, by label.
+    virtual std::vector<LabelLink> label_links(Id message_id) = 0;
+    // Replaces the message's label links (files_in_dir() lists them too) and
+    // marks it linked.
+    virtual void set_label_links(Id message_id, const std::vector<LabelLink>& links) = 0;
+    // The labels that have links among the mailbox's messages, once each.
+    virtual std::vector<std::string> linked_labels(Id mailbox_id) = 0;
+    // Messages of the mailbox with a Gmail row not marked linked (at most
+    // `limit`, lowest ids first).
+    virtual std::vector<Id> unlinked_gmail_messages(Id mailbox_id, std::size_t limit) = 0;
+
     virtual void mark_restore_flags_checked(const std::string& target_account,
                                             const std::string& target_mailbox,
                                             const std::vector<Id>& source_message_ids) = 0;

@@ -65,6 +65,9 @@ class FileSystem {
     virtual void sync_file_system(int fd, const std::string& path) = 0;
     // rename(2); returns false (and changes nothing) when `from` does not exist.
     virtual bool rename(const std::string& from, const std::string& to) = 0;
+    // link(2): a second name for the file `from` (a hard link, same inode).
+    // Returns false, changing nothing, when `to` already exists.
+    virtual bool link(const std::string& from, const std::string& to) = 0;
     // unlink(2); returns false when the file did not exist.
     virtual bool unlink(const std::string& path) = 0;
     // mkdir(2) with 0700. Returns true if created, false if a directory was there.

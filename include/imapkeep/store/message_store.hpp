@@ -117,6 +117,13 @@ class MessageStore {
     // Moves a file to another folder of the same tree (UIDVALIDITY rekey, rename).
     virtual std::string move_to_folder(const std::string& file, const std::string& account,
                                        const std::string& folder) = 0;
+    // A hard link of the live file `file` into another live folder, same name
+    // (same inode: the bytes are on disk once). Gmail's label folders are
+    // made of these. A link already there (a replayed step) is success.
+    // Durable after sync_committed(). Returns the link's relative path; remove
+    // it with remove(), rename it with set_flags(), like any message file.
+    virtual std::string link_into_folder(const std::string& file, const std::string& account,
+                                         const std::string& folder) = 0;
     // Deletes a file, found by locate() if renamed since; a missing file is not
     // an error (resuming after a crash), and its directory is fsynced anyway.
     virtual void remove(const std::string& file) = 0;

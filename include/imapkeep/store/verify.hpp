@@ -12,7 +12,9 @@ namespace imapkeep::store {
 struct VerifyProblem {
     std::string file;  // path relative to the store root, as in the catalog
     // "missing" | "size" | "corrupt" (same size, other hash) | "renamed" (intact,
-    // but a mail reader renamed it: other ":2," letters, or cur/ <-> new/)
+    // but a mail reader renamed it: other ":2," letters, or cur/ <-> new/),
+    // and for Gmail's label folders "link missing" | "link not the copy" (a
+    // file there that is not a hard link to the message's file).
     std::string kind;
     Id message_id = 0;
     std::string actual_file;  // where the file is now when renamed, else ""

@@ -28,6 +28,13 @@ struct AccountConfig {
     // "" picks the best the server offers; "qresync" | "condstore" | "plain" caps it
     // (for servers whose extensions misbehave, and to test each path).
     std::string sync_path;
+    // Gmail (X-GM-EXT-1): All Mail is backed up as the one copy and the label
+    // mailboxes become folders of links to it. Its \Trash and \Junk mailboxes
+    // hold what All Mail does not: backed up only when this is set.
+    bool gmail_trash_and_junk = false;
+    // As a restore target that is not Gmail, what a Gmail backup's labels
+    // become: "folders" (one mailbox per label) or "keywords".
+    std::string restore_labels = "folders";
 };
 
 // Counters the engine bumps as it goes, read by another thread (the progress

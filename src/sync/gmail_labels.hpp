@@ -1,0 +1,85 @@
+// Gmail (X-GM-EXT-1) in the store: All Mail is the one copy of each message,
+// and each label is a Maildir folder of hard links to it (private to the sync
+// layer). Google's "IMAP Extensions" page: X-GM-MSGID, X-GM-THRID and
+// X-GM-LABELS are FETCH items; labels are astrings in modified UTF-7, system
+// labels "\Inbox", "\Sent", "\Draft", "\Important", "\Starred"; the special
+// mailboxes are found by their SPECIAL-USE attribute (RFC 6154), never by
+// their (localized) names.
+#pragma once
+
+#include <cstdint>
+#include <imapkeep/imap/types.hpp>
+#include <imapkeep/store/catalog.hpp>
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/sync/gmail_layout.hpp>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace imapkeep::sync {
+
+// The FETCH items that carry a message's Gmail ids and labels.
+inline constexpr const char* kGmailFetchItems = "X-GM-MSGID X-GM-THRID X-GM-LABELS";
+
+// What a FETCH said of a message's Gmail side.
+struct GmailFetched {
+    std::uint64_t msgid = 0;
+    std::uint64_t thrid = 0;
+    std::vector<std::string> labels;
+};
+std::optional<GmailFetched> gmail_fetched(const imap::FetchData& d);
+
+// The label folders of one account's All Mail copies. Every method runs
+// inside the caller's durable step (AccountRun::durable_step). Catalog first,
+// files after: a change of labels, or of the copy's name, only records the
+// new state and marks the message unlinked; link() then makes its links in a
+// later step, from the committed copy, so a link never names a file the
+// catalog does not have (no orphan link after a kill). Within a step, links
+// are made or removed first, made durable by sync_committed(), and the rows
+// that name them commit after (invariants 2 and 3); replayed after a kill, a
+// link already there is kept and one that moved is found by
+// MessageStore::locate.
+class LabelView {
+  public:
+    LabelView(const GmailLayout& layout, store::Catalog& catalog, store::MessageStore& messages,
+              std::string account);
+
+    // Records a new message's Gmail ids and labels (its first label-history
+    // entry), unlinked: link() makes its links in a later step, once the
+    // copy is cataloged (MailboxSync::link_pending).
+    void record(store::Id id, const GmailFetched& gmail, std::int64_t at);
+    // Makes the links of messages the catalog has as unlinked
+    // (Catalog::unlinked_gmail_messages): one per label, same inode as the
+    // copy, named as the copy is.
+    void link(const std::vector<store::Id>& ids);
+    // New labels for a message already recorded (label history); unlinked
+    // until link().
+    void relabel(store::Id id, const std::vector<std::string>& labels, std::int64_t at);
+    // The copy was renamed (flags, UID): unlinked until link() makes the
+    // links follow its new name.
+    void follow(store::Id id);
+    // The copy left All Mail: its links go (its label history stays).
+    void drop(store::Id id);
+    // Label folders this view emptied (a label removed or renamed) are
+    // removed; INBOX never, nor one that still holds a file. Call at the end
+    // of the durable step that removed the links: a kill before its commit
+    // leaves rows naming links in a removed folder, which remove() takes as
+    // already gone.
+    void remove_emptied_folders();
+
+  private:
+    void make_links(store::Id id, const std::string& copy_file,
+                    const std::vector<std::string>& labels);
+    std::string folder_of(const std::string& label);
+    std::string folder_of_all();
+
+    const GmailLayout& m_layout;
+    store::Catalog& m_catalog;
+    store::MessageStore& m_messages;
+    std::string m_account;
+    std::set<std::string> m_emptied;
+};
+
+}  // namespace imapkeep::sync

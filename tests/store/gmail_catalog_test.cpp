@@ -1,0 +1,116 @@
+// Schema 7: a Gmail message's ids, labels and label history, and the label
+// links of its Maildir view (catalog), and the hard links themselves (store).
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include "temp_dir.hpp"
+
+using namespace imapkeep::store;
+using imapkeep::test::TempDir;
+
+namespace {
+
+struct Fixture {
+    TempDir dir;
+    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    Id account = catalog->ensure_account("g");
+    Id all = [this] {
+        MailboxRecord m;
+        m.account_id = account;
+        m.name = "[Gmail]/All Mail";
+        m.delimiter = "/";
+        m.folder = ".[Gmail].All Mail";
+        return catalog->save_mailbox(m);
+    }();
+
+    Id add(std::uint32_t uid) {
+        MessageRecord m;
+        m.mailbox_id = all;
+        m.uidvalidity = 1;
+        m.uid = uid;
+        m.sha256 = std::string(64, 'a');
+        m.file = "mail/g/.[Gmail].All Mail/cur/" + std::to_string(uid) + ":2,";
+        m.added_at = 100;
+        return catalog->add_message(m);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("gmail catalog: labels are kept sorted, with a history entry per change",
+          "[store][gmail]") {
+    Fixture f;
+    Id id = f.add(1);
+    CHECK_FALSE(f.catalog->gmail_message(id));
+    f.catalog->set_gmail_message({id, 11, 22, {"Work", "\\Inbox", "Work"}}, 100);
+    f.catalog->set_gmail_message({id, 11, 22, {"\\Inbox", "Work"}}, 150);  // same set: no entry
+    f.catalog->set_gmail_message({id, 11, 22, {"Work"}}, 200);
+    auto g = f.catalog->gmail_message(id);
+    REQUIRE(g);
+    CHECK(g->msgid == 11);
+    CHECK(g->thrid == 22);
+    CHECK(g->labels == std::vector<std::string>{"Work"});
+    auto history = f.catalog->label_history(id);
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].at == 100);
+    CHECK(history[0].labels == std::vector<std::string>{"Work", "\\Inbox"});
+    CHECK(history[1].at == 200);
+    CHECK(history[1].labels == std::vector<std::string>{"Work"});
+}
+
+TEST_CASE(
+    "gmail catalog: label links are listed with the folder's files and mark the message linked",
+    "[store][gmail]") {
+    Fixture f;
+    Id a = f.add(1), b = f.add(2);
+    f.catalog->set_gmail_message({a, 1, 1, {"Work"}}, 100);
+    f.catalog->set_gmail_message({b, 2, 2, {}}, 100);
+    CHECK(f.catalog->unlinked_gmail_messages(f.all, 10) == std::vector<Id>{a, b});
+    CHECK(f.catalog->unlinked_gmail_messages(f.all, 1) == std::vector<Id>{a});
+    f.catalog->set_label_links(a, {{"Work", "mail/g/.Work/cur/1:2,"}});
+    CHECK(f.catalog->unlinked_gmail_messages(f.all, 10) == std::vector<Id>{b});
+    CHECK(f.catalog->files_in_dir("mail/g/.Work/cur") ==
+          std::vector<std::string>{"mail/g/.Work/cur/1:2,"});
+    auto links = f.catalog->label_links(a);
+    REQUIRE(links.size() == 1);
+    CHECK(links[0].label == "Work");
+    // New labels: unlinked again until the links follow.
+    f.catalog->set_gmail_message({a, 1, 1, {"Work", "Home"}}, 200);
+    CHECK(f.catalog->unlinked_gmail_messages(f.all, 10) == std::vector<Id>{a, b});
+    // Deleting the message (expunged = "mirror") takes its rows along.
+    f.catalog->delete_message(a);
+    CHECK(f.catalog->label_links(a).empty());
+    CHECK_FALSE(f.catalog->gmail_message(a));
+    CHECK(f.catalog->label_history(a).empty());
+    CHECK(f.catalog->files_in_dir("mail/g/.Work/cur").empty());
+}
+
+TEST_CASE("maildir: a label link is the file itself, and linking again is no error",
+          "[store][gmail]") {
+    TempDir dir;
+    auto messages = open_maildir_store(dir.path());
+    auto pending = messages->begin("g", ".A");
+    pending->write("Subject: x\r\n\r\nbody\r\n");
+    pending->finish();
+    messages->sync_pending();
+    auto file = messages->commit(*pending, "g", ".A", 1, 1'600'000'000, {"\\Seen"});
+    auto link = messages->link_into_folder(file, "g", ".Work");
+    CHECK(link == messages->path_in_folder(file, "g", ".Work"));
+    CHECK(messages->link_into_folder(file, "g", ".Work") == link);
+    messages->sync_committed();
+    struct stat a {
+    }, b{};
+    REQUIRE(::stat(messages->absolute(file).c_str(), &a) == 0);
+    REQUIRE(::stat(messages->absolute(link).c_str(), &b) == 0);
+    CHECK(a.st_ino == b.st_ino);
+    CHECK(a.st_nlink == 2);
+    // Flags rename a link like any file; removing it leaves the copy.
+    auto renamed = messages->set_flags(link, {});
+    messages->remove(renamed);
+    REQUIRE(::stat(messages->absolute(file).c_str(), &a) == 0);
+    CHECK(a.st_nlink == 1);
+    CHECK_THROWS_AS(messages->link_into_folder("attic/g/.A/cur/x:2,", "g", ".B"), StoreError);
+}

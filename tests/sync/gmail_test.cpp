@@ -1,0 +1,302 @@
+// Gmail (X-GM-EXT-1) against the model server's Gmail mode: All Mail is the one
+// copy, each label a folder of hard links to it (same inode), labels and
+// their history in the catalog, label changes by CONDSTORE.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <imapkeep/store/verify.hpp>
+
+#include "sync/model_fixture.hpp"
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+
+namespace {
+
+const std::vector<std::string> kFiveLabels = {"\\Inbox", "\\Important", "\\Starred", "Work",
+                                              "Travel/2024"};
+
+std::uint64_t inode(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(st.st_ino);
+}
+
+struct GmailFixture : ModelFixture {
+    explicit GmailFixture(const GmailNames& names = {}) { server.make_gmail(names); }
+
+    const std::string& all() { return server.gmail_names().all; }
+
+    // The one live row of All Mail.
+    store::MessageRecord copy() {
+        auto r = record(all());
+        REQUIRE(r);
+        auto rows = store.catalog->messages(r->id);
+        REQUIRE(rows.size() == 1);
+        return rows.front();
+    }
+
+    std::vector<store::LabelLink> links(const store::MessageRecord& m) {
+        return store.catalog->label_links(m.id);
+    }
+
+    // The Maildir folder of a server mailbox.
+    std::string folder_of(const std::string& mailbox) {
+        return store.messages->folder_for(mailbox, "/");
+    }
+
+    // Each link is the copy itself, in the folder of its label's mailbox.
+    void check_links(const store::MessageRecord& m, std::vector<std::string> labels) {
+        auto found = links(m);
+        std::sort(labels.begin(), labels.end());
+        REQUIRE(found.size() == labels.size());
+        const auto copy_inode = inode(store.messages->absolute(m.file));
+        REQUIRE(copy_inode != 0);
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            INFO(found[i].file);
+            CHECK(found[i].label == labels[i]);
+            CHECK(inode(store.messages->absolute(found[i].file)) == copy_inode);
+            auto folder = folder_of(server.gmail_label_mailbox(labels[i]));
+            auto expected = "mail/acct" + std::string(folder.empty() ? "" : "/" + folder) + "/cur/";
+            CHECK(found[i].file.rfind(expected, 0) == 0);
+        }
+    }
+
+    bool folder_exists(const std::string& mailbox) {
+        return std::filesystem::exists(store.root / "mail" / "acct" / folder_of(mailbox) / "cur");
+    }
+};
+
+}  // namespace
+
+TEST_CASE("gmail: a message in 5 labels is downloaded once and linked 5 times", "[sync][gmail]") {
+    GmailFixture f;
+    auto msgid = f.server.gmail_deliver(message("five"), kFiveLabels);
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.body_fetches() == 1);
+    CHECK(f.server.body_fetches(f.all()) == 1);
+    // No label mailbox is synced as a mailbox of its own.
+    CHECK_FALSE(f.record("INBOX"));
+    CHECK_FALSE(f.record("Work"));
+    auto m = f.copy();
+    auto gmail = f.store.catalog->gmail_message(m.id);
+    REQUIRE(gmail);
+    CHECK(gmail->msgid == msgid);
+    CHECK(gmail->thrid == f.server.gmail_message(msgid).gm_thrid);
+    auto sorted = kFiveLabels;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(gmail->labels == sorted);
+    CHECK(f.store.catalog->label_history(m.id).size() == 1);
+    f.check_links(m, kFiveLabels);
+    CHECK(f.stored(f.all()) == f.on_server(f.all()));
+
+    // A second run downloads nothing and changes nothing.
+    auto again = f.backup();
+    CHECK(report_ok(again));
+    CHECK(f.server.body_fetches() == 1);
+    CHECK(f.store.catalog->label_history(m.id).size() == 1);
+    f.check_links(f.copy(), kFiveLabels);
+}
+
+TEST_CASE("gmail: a removed label removes its link, the copy stays, history is kept",
+          "[sync][gmail]") {
+    GmailFixture f;
+    auto msgid = f.server.gmail_deliver(message("five"), kFiveLabels);
+    REQUIRE(report_ok(f.backup()));
+    const auto before = f.links(f.copy());
+    f.server.gmail_set_labels(msgid, {"\\Inbox", "Work"});
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.body_fetches() == 1);
+    auto m = f.copy();
+    f.check_links(m, {"\\Inbox", "Work"});
+    for (const auto& link : before)
+        if (link.label != "\\Inbox" && link.label != "Work")
+            CHECK_FALSE(std::filesystem::exists(f.store.messages->absolute(link.file)));
+    CHECK(std::filesystem::exists(f.store.messages->absolute(m.file)));
+    // The user label's folder is gone with its last link.
+    CHECK_FALSE(f.folder_exists("Travel/2024"));
+    auto history = f.store.catalog->label_history(m.id);
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].labels.size() == 5);
+    CHECK(history[1].labels == std::vector<std::string>{"Work", "\\Inbox"});
+}
+
+TEST_CASE("gmail: a renamed label renames its folder", "[sync][gmail]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("five"), kFiveLabels);
+    REQUIRE(report_ok(f.backup()));
+    f.server.gmail_rename_label("Work", "Projects");
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.body_fetches() == 1);
+    auto renamed = kFiveLabels;
+    std::replace(renamed.begin(), renamed.end(), std::string("Work"), std::string("Projects"));
+    f.check_links(f.copy(), renamed);
+    CHECK(f.folder_exists("Projects"));
+    CHECK_FALSE(f.folder_exists("Work"));
+    auto history = f.store.catalog->label_history(f.copy().id);
+    REQUIRE(history.size() == 2);
+    CHECK(std::count(history[0].labels.begin(), history[0].labels.end(), "Work") == 1);
+    CHECK(std::count(history[1].labels.begin(), history[1].labels.end(), "Projects") == 1);
+}
+
+TEST_CASE("gmail: a label renamed without a modseq change is found all the same", "[sync][gmail]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("five"), kFiveLabels);
+    REQUIRE(report_ok(f.backup()));
+    f.server.gmail_rename_label("Work", "Projects", /*moves_modseq=*/false);
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.body_fetches() == 1);
+    auto renamed = kFiveLabels;
+    std::replace(renamed.begin(), renamed.end(), std::string("Work"), std::string("Projects"));
+    f.check_links(f.copy(), renamed);
+    CHECK_FALSE(f.folder_exists("Work"));
+    // Found once: the next run is a no-change run again.
+    f.server.clear_log();
+    REQUIRE(report_ok(f.backup()));
+    CHECK(f.server.count_commands("EXAMINE") == 0);
+}
+
+TEST_CASE("gmail: All Mail is found by \\All under a localized name", "[sync][gmail]") {
+    GmailFixture f(GmailNames::german());
+    f.server.gmail_deliver(message("de"), {"\\Inbox", "\\Sent", "\\Important", "\\Starred"});
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.all() == "[Google Mail]/Alle Nachrichten");
+    CHECK(f.record("[Google Mail]/Alle Nachrichten"));
+    CHECK(f.server.body_fetches() == 1);
+    // \Sent, \Important and \Starred go to the localized special mailboxes.
+    f.check_links(f.copy(), {"\\Inbox", "\\Sent", "\\Important", "\\Starred"});
+    CHECK(f.folder_exists("[Google Mail]/Gesendet"));
+    CHECK(f.folder_exists("[Google Mail]/Wichtig"));
+    CHECK(f.folder_exists("[Google Mail]/Markiert"));
+}
+
+TEST_CASE("gmail: Trash and Spam are left out unless the config asks", "[sync][gmail]") {
+    for (bool include : {false, true}) {
+        DYNAMIC_SECTION("gmail_trash_and_junk = " << include) {
+            GmailFixture f;
+            f.account.gmail_trash_and_junk = include;
+            f.server.gmail_deliver(message("kept"), {"\\Inbox"});
+            f.server.append(f.server.gmail_names().trash, message("binned"));
+            f.server.append(f.server.gmail_names().spam, message("spam"));
+            auto report = f.backup();
+            INFO(errors_of(report));
+            REQUIRE(report_ok(report));
+            CHECK(f.server.body_fetches(f.server.gmail_names().trash) == (include ? 1u : 0u));
+            CHECK(f.server.body_fetches(f.server.gmail_names().spam) == (include ? 1u : 0u));
+            CHECK(f.record(f.server.gmail_names().trash).has_value() == include);
+            CHECK(f.server.body_fetches() == (include ? 3u : 1u));
+        }
+    }
+}
+
+TEST_CASE("gmail: links follow the copy's flags and leave with it", "[sync][gmail]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("flagged"), {"\\Inbox", "Work"});
+    REQUIRE(report_ok(f.backup()));
+    const auto uid = f.server.mailbox(f.all()).messages.begin()->first;
+    f.server.set_flags(f.all(), uid, {"\\Seen"});
+    REQUIRE(report_ok(f.backup()));
+    auto m = f.copy();
+    CHECK(m.file.ends_with(":2,S"));
+    f.check_links(m, {"\\Inbox", "Work"});
+    for (const auto& link : f.links(m)) CHECK(link.file.ends_with(":2,S"));
+
+    const auto links = f.links(m);
+    f.server.expunge(f.all(), uid);
+    REQUIRE(report_ok(f.backup()));
+    auto rows = f.store.catalog->all_messages(f.record(f.all())->id);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].expunged_at);
+    CHECK(std::filesystem::exists(f.store.messages->absolute(rows[0].file)));  // in the attic
+    CHECK(f.links(rows[0]).empty());
+    for (const auto& link : links)
+        CHECK_FALSE(std::filesystem::exists(f.store.messages->absolute(link.file)));
+    CHECK(f.store.catalog->label_history(rows[0].id).size() == 1);
+    CHECK_FALSE(f.folder_exists("Work"));
+}
+
+TEST_CASE("gmail: a run stopped after any step resumes without loss or duplicate links",
+          "[sync][gmail][invariant3]") {
+    auto prepare = [](GmailFixture& g) {
+        for (int i = 0; i < 3; ++i)
+            g.server.gmail_deliver(message("m" + std::to_string(i)),
+                                   {"\\Inbox", "Work", "L" + std::to_string(i)});
+        REQUIRE(report_ok(g.backup()));
+        auto first = g.server.mailbox(g.all()).messages.begin()->second.gm_msgid;
+        g.server.gmail_set_labels(first, {"Work", "Other"});
+        g.server.gmail_rename_label("Work", "Projects");
+        g.server.set_flags(g.all(), g.server.mailbox(g.all()).messages.rbegin()->first, {"\\Seen"});
+        g.server.gmail_deliver(message("new"), {"\\Inbox", "Projects"});
+    };
+    std::uint64_t steps = 0;
+    for (std::uint64_t k = 1;; ++k) {
+        GmailFixture g;
+        prepare(g);
+        bool stopped = false;
+        try {
+            g.backup(k);
+        } catch (const sync::StopRequested&) {
+            stopped = true;
+        }
+        if (!stopped) break;
+        steps = k;
+    }
+    REQUIRE(steps > 0);
+    GmailFixture whole;
+    prepare(whole);
+    REQUIRE(report_ok(whole.backup()));
+    const auto expected = snapshot(whole.store, "acct");
+    for (std::uint64_t k = 1; k <= steps; ++k) {
+        DYNAMIC_SECTION("stopped after step " << k) {
+            GmailFixture f;
+            prepare(f);
+            CHECK_THROWS_AS(f.backup(k), sync::StopRequested);
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(snapshot(f.store, "acct") == expected);
+            CHECK(f.server.body_fetches() == 4);
+            CHECK_FALSE(f.folder_exists("Work"));
+            auto r = f.record(f.all());
+            REQUIRE(r);
+            for (const auto& m : f.store.catalog->messages(r->id)) {
+                auto g = f.store.catalog->gmail_message(m.id);
+                REQUIRE(g);
+                f.check_links(m, g->labels);
+            }
+        }
+    }
+}
+
+TEST_CASE("gmail: verify checks that each label link is the copy itself", "[sync][gmail][verify]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("five"), kFiveLabels);
+    REQUIRE(report_ok(f.backup()));
+    const auto account = *f.store.catalog->find_account("acct");
+    CHECK(store::verify_files(*f.store.catalog, *f.store.messages, account).empty());
+    auto links = f.links(f.copy());
+    REQUIRE(links.size() == 5);
+    // One link gone, one replaced by a file that only looks alike.
+    std::filesystem::remove(f.store.messages->absolute(links[0].file));
+    const auto second = f.store.messages->absolute(links[1].file);
+    std::filesystem::remove(second);
+    std::ofstream(second, std::ios::binary) << f.stored(f.all()).begin()->second;
+    std::map<std::string, std::string> problems;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages, account))
+        problems[p.file] = p.kind;
+    CHECK(problems == std::map<std::string, std::string>{{links[0].file, "link missing"},
+                                                         {links[1].file, "link not the copy"}});
+}
