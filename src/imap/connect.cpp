@@ -55,6 +55,22 @@ std::unique_ptr<SaslMechanism> mechanism_for(const ConnectOptions& o, Client& cl
     throw ConnectError(ConnectError::Kind::Protocol, "unknown auth mechanism '" + a + "'");
 }
 
+// A greeting BYE is no protocol error when it says why: a connection limit,
+// an overloaded server (RFC 3501 §7.1.5 lets a server refuse so).
+void read_greeting(Client& client, const std::string& place) {
+    try {
+        client.read_greeting();
+    } catch (const Abort&) {
+        throw;
+    } catch (const Error&) {
+        const auto& g = client.greeting();
+        if (g.type != "BYE") throw;
+        auto hint = classify_server_hint(g.type, g.code, g.text);
+        throw ConnectError(ConnectError::Kind::Network, place + ": the server refused the connection: " + hint.reason,
+                           hint);
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
@@ -71,10 +87,11 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
             throw ConnectError(ConnectError::Kind::Tls,
                                place + ": TLS needs a host name to check the certificate against");
         auto stream = open_stream(o);
+        if (o.wrap_stream) stream = o.wrap_stream(std::move(stream));
         if (o.tls == TlsMode::Implicit && use_tls)
             stream = transport::wrap_tls(std::move(stream), tls_name, o.tls_options);
         client = std::make_unique<Client>(std::move(stream), o.client);
-        client->read_greeting();
+        read_greeting(*client, place);
         // A command without TLS stays a trusted PREAUTH tunnel, as SSH is.
         bool encrypted = use_tls ? o.tls == TlsMode::Implicit : o.ssh.has_value() || !o.command.empty();
         if (o.tls == TlsMode::StartTls && use_tls) {
@@ -100,6 +117,9 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
                 if (mechanism) client->authenticate(*mechanism);
                 else client->login(o.user, o.password ? o.password() : std::string());
             } catch (const CommandFailed& e) {
+                if (auto hint = server_hint(e))
+                    throw ConnectError(ConnectError::Kind::Network,
+                                       place + ": the server refused the login for now: " + hint.reason, hint);
                 throw ConnectError(ConnectError::Kind::Auth,
                                    place + ": authentication failed for " + o.user + ": " +
                                        e.completion().status + " " + e.completion().text);
@@ -115,9 +135,9 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
         throw ConnectError(kind_of(e), place + ": " + e.what());
     } catch (const Abort& e) {
         std::string what = e.what();
-        auto kind = what.find("TLS") != std::string::npos ? ConnectError::Kind::Tls
-                                                           : ConnectError::Kind::Network;
-        throw ConnectError(kind, place + ": " + what);
+        auto kind = what.find("TLS") != std::string::npos && !e.hint() ? ConnectError::Kind::Tls
+                                                                        : ConnectError::Kind::Network;
+        throw ConnectError(kind, place + ": " + what, e.hint());
     } catch (const Error& e) {
         throw ConnectError(ConnectError::Kind::Protocol, place + ": " + e.what());
     }
