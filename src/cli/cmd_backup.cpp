@@ -1,5 +1,6 @@
 // imapkeep backup: lock the store, run the engine per account, record the run,
 // report.
+#include "cli/budget_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
@@ -191,6 +192,12 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.stop = &signals.flag();
     options.before_first_change = start_run;
     options.defer_settled = true;
+    // A throttling server's requests, and the waits they got: stderr (unless
+    // quiet) and the log. The engine calls this one line at a time.
+    options.pacing_note = [&io, quiet = args.verbosity == Verbosity::Quiet](const std::string& line) {
+        LogTee note(quiet ? nullptr : &io.err, io.log, LogLevel::Warning, "");
+        note << "imapkeep: " << util::printable_utf8(line) << "\n";
+    };
 
     std::unique_ptr<ProgressBar> bar;
     if (io.err_is_terminal && !args.json && args.verbosity != Verbosity::Quiet)
@@ -226,7 +233,10 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = interrupted ? exit_code_for_signal(signals.signal()) : exit_code_for(reports);
-    const std::string status = interrupted ? "interrupted" : run_status_for(run.exit_code);
+    const bool budget = std::any_of(reports.begin(), reports.end(), [](const auto& r) { return r.budget_reached || r.messages_left() > 0; });
+    const std::string status = interrupted                                     ? "interrupted"
+                               : budget && run.exit_code == kExitTempFail ? "budget"
+                                                                            : run_status_for(run.exit_code);
     nlohmann::json report = run_report_json(run, reports, ReportDetail::News);
     report["status"] = status;
     if (!args.dry_run) {
@@ -252,6 +262,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         io.out << json_text(full, 2) << "\n";
     }
     print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
+    for (const auto& r : reports)
+        if (auto line = budget_line(r)) log_line(io, LogLevel::Warning, r.account + ": " + *line);
     if (interrupted) {
         const std::string text = interrupted_text(progress.messages_saved.load());
         io.err << text << "\n";

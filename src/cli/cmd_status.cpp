@@ -1,5 +1,6 @@
 // imapkeep status: what the store holds, per account and mailbox, from the
 // catalog alone (no lock, no network: it may run while a backup does).
+#include "cli/budget_report.hpp"
 #include "cli/lock.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -46,6 +48,60 @@ nlohmann::json attic_status(store::Catalog& catalog, store::Id account_id) {
     return {{"messages", count}, {"bytes", bytes}};
 }
 
+// The daily budget of a configured account: today's usage (the catalog's
+// ledger), what the last backup run left, and the days that takes at the
+// budget. null when the account has no budget and nothing was left.
+nlohmann::json budget_status(store::Catalog& catalog, store::Id account_id, const sync::AccountConfig* config,
+                             const nlohmann::json& last_run_account, std::int64_t now) {
+    const std::uint64_t limit = config ? config->pacing.daily_download_bytes : 0;
+    std::uint64_t messages_left = 0, bytes_left = 0;
+    bool uncounted = false;
+    if (last_run_account.is_object() && last_run_account.contains("budget")) {
+        const auto& b = last_run_account["budget"];
+        messages_left = b.value("messages_left", std::uint64_t{0});
+        bytes_left = b.value("bytes_left", std::uint64_t{0});
+        uncounted = b.value("messages_left_uncounted", false);
+    }
+    if (limit == 0 && messages_left == 0 && !uncounted) return nullptr;
+    const auto eta = budget_eta_days(bytes_left, limit);
+    return {
+        {"limit", limit},
+        {"used_today", catalog.downloaded_on(account_id, now / 86400)},
+        {"messages_left", messages_left},
+        {"bytes_left", bytes_left},
+        {"messages_left_uncounted", uncounted},
+        {"eta_days", eta ? nlohmann::json(*eta) : nlohmann::json(nullptr)},
+    };
+}
+
+// "  daily budget: 1.2 GB of 2.4 GB used today; 3456 messages (17.2 GB) left,
+// about 8 days at this budget"
+void print_budget(std::ostream& out, const nlohmann::json& b) {
+    const auto limit = b["limit"].get<std::uint64_t>();
+    out << "  daily budget: ";
+    if (limit != 0)
+        out << human_bytes(b["used_today"].get<std::uint64_t>()) << " of " << human_bytes(limit) << " used today";
+    else
+        out << "none";
+    const auto left = b["messages_left"].get<std::uint64_t>();
+    out << "; " << (b["messages_left_uncounted"].get<bool>() ? "at least " : "")
+        << count_of(left, "message", "messages") << " (" << human_bytes(b["bytes_left"].get<std::uint64_t>())
+        << ") left";
+    if (!b["eta_days"].is_null() && left != 0)
+        out << ", about " << count_of(b["eta_days"].get<std::uint64_t>(), "day", "days") << " at this budget";
+    out << "\n";
+}
+
+// The last backup run's report of `account`, or null.
+nlohmann::json last_report_of(const std::optional<store::RunRecord>& run, const std::string& account) {
+    if (!run || run->report_json.empty()) return nullptr;
+    auto report = nlohmann::json::parse(run->report_json, nullptr, false);
+    if (report.is_discarded() || !report.contains("accounts")) return nullptr;
+    for (const auto& a : report["accounts"])
+        if (a.value("name", "") == account) return a;
+    return nullptr;
+}
+
 void print_text(std::ostream& out, const nlohmann::json& status) {
     out << "store: " << status["store"].get<std::string>() << "\n";
     if (status["last_run"].is_null()) {
@@ -54,7 +110,10 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
         const auto& r = status["last_run"];
         const std::string state = r["status"].get<std::string>();
         out << "last backup run: " << r["started_at"].get<std::string>() << " ("
-            << (state == "interrupted" ? "interrupted; the next backup resumes it" : state) << ")\n";
+            << (state == "interrupted" ? "interrupted; the next backup resumes it"
+                : state == "budget"    ? "the daily budget is spent; the next backup resumes"
+                                       : state)
+            << ")\n";
     }
     for (const auto& account : status["accounts"]) {
         out << "\n" << account["name"].get<std::string>();
@@ -66,6 +125,7 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
                 << count_of(attic["messages"].get<std::uint64_t>(), "message", "messages") << ", "
                 << human_bytes(attic["bytes"].get<std::uint64_t>());
         out << "\n";
+        if (account.contains("budget") && !account["budget"].is_null()) print_budget(out, account["budget"]);
         for (const auto& m : account["mailboxes"]) {
             std::string name = m["name"].get<std::string>();
             std::string when = m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>();
@@ -111,7 +171,8 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
         return kExitTempFail;
     }
 
-    if (auto run = catalog->last_run("backup")) {
+    const auto last_run = catalog->last_run("backup");
+    if (const auto& run = last_run) {
         status["last_run"] = {{"started_at", iso8601_utc(run->started_at)},
                               {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
                                                                : nlohmann::json(nullptr)},
@@ -131,6 +192,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
                                   {"messages", 0},
                                   {"bytes", 0},
                                   {"attic", {{"messages", 0}, {"bytes", 0}}},
+                                  {"budget", nullptr},
                                   {"mailboxes", nlohmann::json::array()}};
         std::uint64_t messages = 0, bytes = 0;
         if (auto id = catalog->find_account(name)) {
@@ -144,6 +206,8 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
                 account["mailboxes"].push_back(std::move(m));
             }
             account["attic"] = attic_status(*catalog, *id);
+            account["budget"] = budget_status(*catalog, *id, config.find_account(name), last_report_of(last_run, name),
+                                              static_cast<std::int64_t>(std::time(nullptr)));
         }
         account["messages"] = messages;
         account["bytes"] = bytes;

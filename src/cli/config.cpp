@@ -1,6 +1,7 @@
 #include "cli/config.hpp"
 
 #include "cli/oauth2_token.hpp"
+#include "cli/provider_presets.hpp"
 #include "cli/providers.hpp"
 #include "cli/secrets.hpp"
 
@@ -270,6 +271,22 @@ RetryPolicy parse_retry(TableReader& r, RetryPolicy defaults) {
     return defaults;
 }
 
+// provider, max_bytes_per_second, max_messages_per_second, daily_download_mb:
+// the keys set here win over the provider's preset (provider_presets.hpp).
+void parse_pacing(TableReader& r, sync::AccountConfig& account, bool connections_set) {
+    sync::PacingLimits& p = account.pacing;
+    if (auto provider = r.choice("provider", {kProviderNames[0], kProviderNames[1]})) {
+        const ProviderPacing preset = *provider_pacing(*provider);
+        if (preset.max_connections != 0 && !connections_set)
+            account.connections = std::min(account.connections, preset.max_connections);
+        p.max_messages_per_second = preset.max_messages_per_second;
+        p.daily_download_bytes = preset.daily_download_mb << 20;
+    }
+    if (auto n = r.number("max_bytes_per_second", 0, 1e12)) p.max_bytes_per_second = *n;
+    if (auto n = r.number("max_messages_per_second", 0, 1e6)) p.max_messages_per_second = *n;
+    if (auto mb = r.integer("daily_download_mb", 0, 1ll << 30)) p.daily_download_bytes = static_cast<std::uint64_t>(*mb) << 20;
+}
+
 transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
                                 const std::string& base_dir, const std::string& account) {
     transport::SshOptions ssh;
@@ -492,6 +509,7 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
                            ? sync::ExpungedPolicy::Mirror
                            : sync::ExpungedPolicy::Keep;
     account.connections = static_cast<int>(r.integer("connections", 1, 16).value_or(4));
+    parse_pacing(r, account, r.has("connections"));
     if (auto t = r.integer("timeout", 1, kMaxTimeout)) {
         c.connect_timeout = std::chrono::seconds(*t);
         c.read_timeout = std::chrono::seconds(*t);

@@ -3,8 +3,9 @@
 namespace imapkeep::cli {
 
 int exit_code_for(const std::vector<sync::AccountReport>& reports) {
-    bool never_connected = false, partial = false;
+    bool never_connected = false, partial = false, budget = false;
     for (const auto& account : reports) {
+        if (account.budget_reached || account.messages_left() > 0) budget = true;
         if (account.connect_failed) {
             never_connected = true;
         } else if (!account.error.empty()) {
@@ -18,6 +19,7 @@ int exit_code_for(const std::vector<sync::AccountReport>& reports) {
         if (!account.unmatched_patterns.empty()) partial = true;
     }
     if (never_connected) return kExitConnect;
+    if (budget) return kExitTempFail;
     if (partial) return kExitPartial;
     return kExitOk;
 }

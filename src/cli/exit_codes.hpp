@@ -7,8 +7,10 @@
 //   2   usage or config error
 //   3   the account never got a working connection: TLS, host key or
 //       authentication failure, or the network (after the retries, retry.hpp)
-//   75  temporary local failure (EX_TEMPFAIL): the store is locked by another
-//       run, cannot be opened, or the run cannot be recorded
+//   75  temporary failure (EX_TEMPFAIL): the daily download budget (or the
+//       server's daily limit) left messages for the next run ("budget
+//       reached, N messages left, resumes next run"); or the store is locked
+//       by another run, cannot be opened, or the run cannot be recorded
 //   130, 143  backup stopped by SIGINT or SIGTERM at a durable boundary
 //       (signals.hpp: 128 + the signal); the next run resumes
 #pragma once
@@ -30,8 +32,9 @@ enum ExitCode : int {
 };
 
 // The worst outcome across accounts, once retries are done: an account that
-// never connected (3), then failed mailboxes or an account-level error after
-// connecting (1). A network failure left after the retries is reported like
+// never connected (3), then one the budget stopped with messages left (75:
+// never 0, the run is not done), then failed mailboxes or an account-level
+// error after connecting (1). A network failure left after the retries is reported like
 // any other, not deferred to cron with 75.
 int exit_code_for(const std::vector<sync::AccountReport>& reports);
 

@@ -2,6 +2,7 @@
 
 #include <imapkeep/util/utf8.hpp>
 
+#include "cli/budget_report.hpp"
 #include "cli/exit_codes.hpp"
 
 #include <cstdio>
@@ -98,6 +99,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
         {"deleted", m.deleted},
         {"renamed_from", m.renamed ? nlohmann::json(m.renamed_from) : nlohmann::json(nullptr)},
         {"uidvalidity_reset", m.uidvalidity_reset},
+        {"deferred", m.deferred},
     };
 }
 
@@ -132,6 +134,7 @@ nlohmann::json account_json(const sync::AccountReport& account, ReportDetail det
           {"failed", t.failed}}},
         {"mailboxes", mailboxes},
         {"unmatched_patterns", account.unmatched_patterns},
+        {"budget", budget_json(account)},
     };
     if (detail == ReportDetail::News) out["quiet_mailboxes"] = quiet;
     return out;
@@ -195,6 +198,7 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
         for (const auto& p : account.unmatched_patterns)
             err << account.account << ": --mailbox " << util::printable_utf8(p)
                 << " matches no mailbox on the server\n";
+        if (auto line = budget_line(account)) err << account.account << ": " << util::printable_utf8(*line) << "\n";
     }
 }
 

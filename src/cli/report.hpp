@@ -12,9 +12,11 @@
 //                     "mailboxes": [ { "name", "path", "new", "flag_changes",
 //                                      "expunged", "bytes", "seconds", "errors": [],
 //                                      "created", "deleted", "renamed_from",
-//                                      "uidvalidity_reset" } ] } ] }
-// "path" is how the mailbox was synced: QRESYNC, CONDSTORE, plain, unchanged or
-// skipped. No secret is ever part of a report: reports carry no config.
+//                                      "uidvalidity_reset", "deferred" } ],
+//                     "budget": { see budget_report.hpp } } ] }
+// "path" is how the mailbox was synced: QRESYNC, CONDSTORE, plain, unchanged,
+// skipped, or deferred (the server's daily limit stopped it). "deferred"
+// counts the new messages the daily budget left for the next run. No secret is ever part of a report: reports carry no config.
 #pragma once
 
 #include <imapkeep/sync/backup.hpp>

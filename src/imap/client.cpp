@@ -33,7 +33,7 @@ Client::~Client() {
 }
 
 void Client::ensure_alive() const {
-    if (m_dead) throw Abort(m_dead_reason);
+    if (m_dead) throw Abort(m_dead_reason, m_dead_hint);
 }
 
 void Client::abandon(const std::string& message) noexcept {
@@ -54,7 +54,7 @@ void Client::release_pending() noexcept {
 
 void Client::fail(const std::string& message) {
     abandon(message);
-    throw Abort(m_dead_reason);
+    throw Abort(m_dead_reason, m_dead_hint);
 }
 
 wire::LiteralMode Client::literal_mode() {
@@ -264,6 +264,7 @@ void Client::dispatch(const wire::Frame& frame, wire::Response&& response, std::
     }
     if (response.type == "BYE") {
         if (m_logging_out) return;
+        if (!m_dead) m_dead_hint = classify_server_hint("BYE", response.code, response.text);
         fail("server said BYE: " + response.text);
     }
     if (malformed.empty()) malformed = data_problem(response).value_or("");

@@ -74,7 +74,12 @@ Mechanism mechanism_for(const ConnectOptions& o, const std::string& place, Clien
     throw ConnectError(ConnectError::Kind::Protocol, "unknown auth mechanism '" + a + "'");
 }
 
+// A refused login that says "not now" (a throttle, a connection limit) is a
+// network failure to retry, not a wrong password.
 ConnectError auth_failed(const std::string& place, const ConnectOptions& o, const CommandFailed& e) {
+    if (auto hint = server_hint(e))
+        return ConnectError(ConnectError::Kind::Network,
+                            place + ": the server refused the login for now: " + hint.reason, hint);
     return ConnectError(ConnectError::Kind::Auth, place + ": authentication failed for " + o.user + ": " +
                                                       e.completion().status + " " + e.completion().text);
 }
@@ -88,7 +93,8 @@ void authenticate(const ConnectOptions& o, const std::string& place, Client& cli
         else client.login(o.user, o.password ? o.password() : std::string());
         return;
     } catch (const CommandFailed& e) {
-        if (!is_oauth(o.auth) || !o.oauth2_token_rejected || e.completion().status != "NO")
+        if (!is_oauth(o.auth) || !o.oauth2_token_rejected || e.completion().status != "NO" ||
+            server_hint(e))
             throw auth_failed(place, o, e);
         o.oauth2_token_rejected(mechanism.token);
     }
@@ -98,6 +104,22 @@ void authenticate(const ConnectOptions& o, const std::string& place, Client& cli
     } catch (const CommandFailed& e) {
         o.oauth2_token_rejected(renewed.token);
         throw auth_failed(place, o, e);
+    }
+}
+
+// A greeting BYE is no protocol error when it says why: a connection limit,
+// an overloaded server (RFC 3501 §7.1.5 lets a server refuse so).
+void read_greeting(Client& client, const std::string& place) {
+    try {
+        client.read_greeting();
+    } catch (const Abort&) {
+        throw;
+    } catch (const Error&) {
+        const auto& g = client.greeting();
+        if (g.type != "BYE") throw;
+        auto hint = classify_server_hint(g.type, g.code, g.text);
+        throw ConnectError(ConnectError::Kind::Network, place + ": the server refused the connection: " + hint.reason,
+                           hint);
     }
 }
 
@@ -117,10 +139,11 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
             throw ConnectError(ConnectError::Kind::Tls,
                                place + ": TLS needs a host name to check the certificate against");
         auto stream = open_stream(o);
+        if (o.wrap_stream) stream = o.wrap_stream(std::move(stream));
         if (o.tls == TlsMode::Implicit && use_tls)
             stream = transport::wrap_tls(std::move(stream), tls_name, o.tls_options);
         client = std::make_unique<Client>(std::move(stream), o.client);
-        client->read_greeting();
+        read_greeting(*client, place);
         // A command without TLS stays a trusted PREAUTH tunnel, as SSH is.
         bool encrypted = use_tls ? o.tls == TlsMode::Implicit : o.ssh.has_value() || !o.command.empty();
         if (o.tls == TlsMode::StartTls && use_tls) {
@@ -153,9 +176,9 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
         throw ConnectError(kind_of(e), place + ": " + e.what());
     } catch (const Abort& e) {
         std::string what = e.what();
-        auto kind = what.find("TLS") != std::string::npos ? ConnectError::Kind::Tls
-                                                           : ConnectError::Kind::Network;
-        throw ConnectError(kind, place + ": " + what);
+        auto kind = what.find("TLS") != std::string::npos && !e.hint() ? ConnectError::Kind::Tls
+                                                                        : ConnectError::Kind::Network;
+        throw ConnectError(kind, place + ": " + what, e.hint());
     } catch (const Error& e) {
         throw ConnectError(ConnectError::Kind::Protocol, place + ": " + e.what());
     }

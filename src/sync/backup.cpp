@@ -2,6 +2,7 @@
 // deleted), then sync mailboxes on `connections` parallel connections.
 #include <algorithm>
 #include <ctime>
+#include <deque>
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "sync/mailbox_sync.hpp"
+#include "sync/throttle.hpp"
 
 namespace imapkeep::sync {
 
@@ -198,14 +200,17 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
     return out;
 }
 
-// The mailboxes of one run, handed out to parallel workers one at a time.
+// The mailboxes of one run, handed out to `workers` parallel workers one at a
+// time. A worker whose connection is one too many for the server gives its
+// mailbox back and leaves (leave()), as long as another worker is still
+// taking mailboxes to sync it.
 class MailboxQueue {
   public:
-    MailboxQueue(const std::vector<Listed>& selected, const AccountRun& run)
-        : m_selected(selected), m_results(selected.size()), m_run(run) {}
+    MailboxQueue(const std::vector<Listed>& selected, const AccountRun& run, int workers)
+        : m_selected(selected), m_results(selected.size()), m_run(run), m_taking(workers) {}
 
     // The next mailbox to sync, or nullopt when all are taken or the run stops
-    // (a stop request is a boundary between mailboxes).
+    // (a stop request is a boundary between mailboxes); the caller then ends.
     std::optional<std::size_t> take() {
         std::lock_guard lock(m_mutex);
         try {
@@ -213,8 +218,25 @@ class MailboxQueue {
         } catch (const StopRequested&) {
             if (!m_stop) m_stop = std::current_exception();
         }
-        if (m_next >= m_selected.size() || m_stop) return std::nullopt;
+        if (!m_stop && !m_given_back.empty()) {
+            auto index = m_given_back.front();
+            m_given_back.pop_front();
+            return index;
+        }
+        if (m_next >= m_selected.size() || m_stop) {
+            --m_taking;
+            return std::nullopt;
+        }
         return m_next++;
+    }
+    // Gives mailbox `index` back and ends the caller's share of the work,
+    // unless it is the last worker still taking mailboxes (then false).
+    bool leave(std::size_t index) {
+        std::lock_guard lock(m_mutex);
+        if (m_taking <= 1) return false;
+        --m_taking;
+        m_given_back.push_back(index);
+        return true;
     }
     const Listed& at(std::size_t index) const { return m_selected[index]; }
     void record(std::size_t index, MailboxReport report) { m_results[index] = std::move(report); }
@@ -231,12 +253,15 @@ class MailboxQueue {
     const AccountRun& m_run;
     std::mutex m_mutex;
     std::size_t m_next = 0;
+    std::deque<std::size_t> m_given_back;
+    int m_taking;
     std::exception_ptr m_stop;
 };
 
 // One parallel worker: its own connection and catalog handle, syncing
 // mailboxes from the queue until it is empty. A dead connection is opened
-// again once per mailbox; errors become the mailbox's report.
+// again once per mailbox; a throttling server is waited for (throttle.hpp);
+// errors become the mailbox's report.
 class Worker {
   public:
     Worker(AccountRun& run, store::MessageStore& messages, MailboxQueue& queue)
@@ -259,7 +284,8 @@ class Worker {
         while (auto index = m_queue.take()) {
             const auto& listed = m_queue.at(*index);
             if (auto* p = m_run.options.progress) p->set_current(m_run.account.name + "/" + listed.mailbox.name);
-            auto report = sync_one(listed);
+            auto report = sync_one(*index, listed);
+            if (m_left) return;  // one connection fewer: another worker syncs it
             m_run.counted(listed.mailbox.name, 0, 0);
             if (!report) return;  // stopped
             report->name = listed.mailbox.name;
@@ -270,13 +296,18 @@ class Worker {
   private:
     void connect() {
         if (m_client) return;
-        m_client = imap::connect_and_login(m_run.account.connect);
+        m_client = connect_paced(m_run, /*only_connection=*/false);
         choose_path(*m_client, m_run.account);
     }
 
-    std::optional<MailboxReport> sync_one(const Listed& listed) {
+    // Syncs one mailbox, reconnecting once when the connection dies, and
+    // following what a throttling server asks (on_hint). nullopt: the run
+    // stops, or this worker gave the mailbox back (m_left).
+    std::optional<MailboxReport> sync_one(std::size_t index, const Listed& listed) {
         MailboxReport report;
-        for (int attempt = 0; attempt < 2; ++attempt) {
+        int reconnects = 0, waits = 0;
+        for (;;) {
+            imap::ServerHint hint;
             try {
                 connect();
                 MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
@@ -289,19 +320,78 @@ class Worker {
                 m_client.reset();
                 report.errors = {e.what()};
                 report.connection_lost = true;
+                hint = e.hint();
+                if (!hint && ++reconnects < 2) continue;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
                 report.errors = {e.what()};
                 report.connection_lost = e.transient();
-                break;
+                hint = e.hint();
+            } catch (const imap::CommandFailed& e) {
+                drop_if_dead();
+                report.errors = {e.what()};
+                report.connection_lost = false;
+                hint = imap::server_hint(e);
             } catch (const std::exception& e) {
                 report.errors = {e.what()};
                 report.connection_lost = false;
-                break;
+            }
+            if (!hint) return report;
+            try {
+                if (on_hint(hint, ++waits, index, listed, report)) continue;
+            } catch (const StopRequested&) {
+                m_queue.stop(std::current_exception());
+                return std::nullopt;
+            }
+            if (m_left) return std::nullopt;
+            return report;
+        }
+    }
+
+    // What a throttling server asked for, done; true: sync the mailbox again.
+    bool on_hint(const imap::ServerHint& hint, int attempt, std::size_t index, const Listed& listed,
+                 MailboxReport& report) {
+        using Action = imap::ServerHint::Action;
+        const std::string where = listed.mailbox.name;
+        if (hint.action == Action::StopForToday) {
+            m_run.pacer.stop_for_today(hint.reason);
+            m_run.note(m_run.account.name + ": " + where + ": the server's daily limit is reached (" + hint.reason +
+                       "); the rest waits for the next run");
+            report.errors.clear();
+            report.connection_lost = false;
+            report.path = "deferred";
+            report.deferred_uncounted = true;
+            return false;
+        }
+        if (hint.action == Action::FewerConnections) {
+            drop_connection();
+            if (m_queue.leave(index)) {
+                m_left = true;
+                m_run.note(m_run.account.name + ": the server allows fewer connections (" + hint.reason +
+                           "); going on with one less");
+                return false;
             }
         }
-        return report;
+        if (attempt > m_run.pacer.limits().throttle_retries) {
+            report.errors.back() += " (still throttled after " + std::to_string(attempt - 1) + " waits)";
+            return false;
+        }
+        // A long wait would outlast the server's idle timeout: connect again after it.
+        if (m_run.pacer.hint_wait(hint, attempt) >= kLongWait) drop_connection();
+        pause_for(m_run, hint, attempt, where);
+        return true;
     }
+
+    void drop_if_dead() {
+        if (m_client && m_client->state() == imap::State::Logout) m_client.reset();
+    }
+
+    void drop_connection() {
+        if (m_client) m_client->logout();
+        m_client.reset();
+    }
+
+    static constexpr std::chrono::seconds kLongWait{30};
 
     AccountRun& m_run;
     store::MessageStore& m_messages;
@@ -309,6 +399,7 @@ class Worker {
     std::unique_ptr<imap::Client> m_client;
     std::unique_ptr<store::Catalog> m_own_catalog;
     store::Catalog* m_catalog = nullptr;
+    bool m_left = false;  // gave its mailbox back: the server wants fewer connections
 };
 
 // The account's live mailboxes by name: one catalog read for the whole run.
@@ -381,10 +472,10 @@ void save_settled_now(store::Catalog& catalog, Settled& settled) {
 std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
                                        store::Catalog& catalog, store::MessageStore& messages,
                                        const std::vector<Listed>& work) {
-    MailboxQueue queue(work, run);
     int workers = std::clamp(run.account.connections, 1, 16);
     if (run.options.catalog_path.empty()) workers = 1;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
+    MailboxQueue queue(work, run, workers);
     std::vector<std::thread> threads;
     for (int i = 1; i < workers; ++i)
         threads.emplace_back([&] {
@@ -578,6 +669,80 @@ void record_account_failure(AccountReport& report, const imap::Error& e) {
     report.transient = dynamic_cast<const imap::Abort*>(&e) != nullptr;
 }
 
+// The day's budget usage so far, when there is a budget.
+void start_budget_day(AccountRun& run, store::Catalog& catalog) {
+    if (run.pacer.has_budget() && run.account_id != 0)
+        run.pacer.start_day(catalog.downloaded_on(run.account_id, run.pacer.day()));
+}
+
+// Connects, chooses the sync path and lists the mailboxes, waiting while the
+// server throttles. false: the account failed (recorded in `report`), or the
+// server's daily limit is reached (the pacer knows).
+bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, std::vector<Listed>& listed,
+                      AccountReport& report) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            client = connect_paced(run, /*only_connection=*/true);
+            run.best_path = choose_path(*client, run.account);
+            listed = list_mailboxes(*client, run.best_path, run.gmail);
+            return true;
+        } catch (const imap::ConnectError& e) {
+            if (e.hint().action == imap::ServerHint::Action::StopForToday) {
+                run.pacer.stop_for_today(e.hint().reason);
+                return false;
+            }
+            record_connect_failure(report, e, e.kind(), e.transient());
+            return false;
+        } catch (const imap::Error& e) {
+            if (!client) {
+                record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
+                return false;
+            }
+            client.reset();
+            const auto hint = hint_of(e);
+            if (hint.action == imap::ServerHint::Action::StopForToday) {
+                run.pacer.stop_for_today(hint.reason);
+                return false;
+            }
+            if (!hint || attempt > run.pacer.limits().throttle_retries) {
+                record_account_failure(report, e);
+                return false;
+            }
+            pause_for(run, hint, attempt, "listing mailboxes");
+        }
+    }
+}
+
+// Budget usage admitted but saved by no durable step (a fetch that failed
+// after its admission), in a transaction of its own; usually there is none.
+void save_leftover_usage(AccountRun& run, store::Catalog& catalog) {
+    if (!run.pacer.has_budget() || run.account_id == 0 || run.options.dry_run) return;
+    const std::uint64_t bytes = run.pacer.take_unsaved();
+    if (bytes == 0) return;
+    try {
+        catalog.begin();
+        catalog.add_downloaded(run.account_id, run.pacer.day(), bytes);
+        catalog.commit();
+    } catch (const std::exception&) {
+        catalog.rollback();  // the next run counts a little less; no message is lost
+    }
+}
+
+// The pacing part of the account's report: the budget's state, the waits.
+AccountReport& finish_pacing(AccountRun& run, store::Catalog& catalog, AccountReport& report) {
+    save_leftover_usage(run, catalog);
+    const auto budget = run.pacer.budget();
+    report.budget_reached = budget.reached || report.messages_left() > 0;
+    report.budget_reason = budget.reason;
+    report.budget_used = budget.used;
+    report.budget_limit = budget.limit;
+    report.throttle_waits = run.pacer.waits();
+    if (report.budget_reached && report.mailboxes.empty()) report.messages_left_uncounted = true;
+    for (const auto& m : report.mailboxes)
+        if (m.deferred_uncounted) report.messages_left_uncounted = true;
+    return report;
+}
+
 }  // namespace
 
 void save_settled(store::Catalog& catalog, const AccountReport& report) {
@@ -596,24 +761,11 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         run.account_id = catalog.ensure_account(account.name);
     }
 
+    start_budget_day(run, catalog);
+
     std::unique_ptr<imap::Client> client;
     std::vector<Listed> listed;
-    try {
-        client = imap::connect_and_login(account.connect);
-    } catch (const imap::ConnectError& e) {
-        record_connect_failure(report, e, e.kind(), e.transient());
-        return report;
-    } catch (const imap::Error& e) {
-        record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
-        return report;
-    }
-    try {
-        run.best_path = choose_path(*client, account);
-        listed = list_mailboxes(*client, run.best_path, run.gmail);
-    } catch (const imap::Error& e) {
-        record_account_failure(report, e);
-        return report;
-    }
+    if (!connect_and_list(run, client, listed, report)) return finish_pacing(run, catalog, report);
 
     auto scope = select_mailboxes(listed, account, options, run.gmail);
     run.gmail_relabel_all = gmail_labels_gone(run, catalog, listed);
@@ -631,7 +783,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     for (auto& r :
          sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
         report.mailboxes.push_back(std::move(r));
-    return report;
+    return finish_pacing(run, catalog, report);
 }
 
 }  // namespace imapkeep::sync

@@ -5,6 +5,7 @@
 // into cur/, then the catalog transaction; the high-water marks move in that
 // same transaction, so they never pass a message that is not durable.
 #include "sync/mailbox_sync.hpp"
+#include "sync/paced_stream.hpp"
 
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/orphans.hpp>
@@ -59,6 +60,68 @@ const char* path_name(SyncPath path) {
         case SyncPath::Plain: return "plain";
     }
     return "plain";
+}
+
+namespace {
+
+PaceClock& clock_for(const BackupOptions& options, std::unique_ptr<PaceClock>& own) {
+    if (options.clock) return *options.clock;
+    own = std::make_unique<SystemPaceClock>(options.stop);
+    return *own;
+}
+
+}  // namespace
+
+AccountRun::AccountRun(const AccountConfig& a, const BackupOptions& o)
+    : account(a), options(o), pacer(a.pacing, clock_for(o, m_own_clock)), connect(a.connect) {
+    if (pacer.limits_bytes())
+        connect.wrap_stream = [this, inner = connect.wrap_stream](transport::StreamPtr stream) {
+            if (inner) stream = inner(std::move(stream));
+            return paced_stream(std::move(stream), pacer);
+        };
+}
+
+std::optional<std::uint32_t> AccountRun::hold_for_budget(
+    std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted, MailboxReport& report) {
+    std::size_t admitted = 0;
+    if (!pacer.has_budget()) {
+        admitted = pacer.admit(wanted);  // all, or none after the server's daily limit
+    } else {
+        std::lock_guard lock(m_admitted_mutex);
+        UidSet& before = m_admitted[report.name];
+        while (admitted < wanted.size() && before.contains(Uid(wanted[admitted].first))) ++admitted;
+        const std::vector<std::pair<std::uint32_t, std::uint64_t>> rest(wanted.begin() + static_cast<std::ptrdiff_t>(admitted),
+                                                                       wanted.end());
+        const std::size_t fresh = pacer.admit(rest);
+        for (std::size_t i = 0; i < fresh; ++i) before.add(Uid(rest[i].first));
+        admitted += fresh;
+    }
+    if (admitted == wanted.size()) return std::nullopt;
+    const std::uint32_t first_held = wanted[admitted].first;
+    report.deferred += wanted.size() - admitted;
+    for (std::size_t i = admitted; i < wanted.size(); ++i) report.deferred_bytes += wanted[i].second;
+    wanted.resize(admitted);
+    return first_held;
+}
+
+std::uint64_t AccountRun::save_usage(store::Catalog& catalog) {
+    if (!pacer.has_budget() || account_id == 0) return 0;
+    const std::uint64_t bytes = pacer.take_unsaved();
+    if (bytes != 0) {
+        try {
+            catalog.add_downloaded(account_id, pacer.day(), bytes);
+        } catch (...) {
+            pacer.put_back(bytes);
+            throw;
+        }
+    }
+    return bytes;
+}
+
+void AccountRun::note(const std::string& line) {
+    if (!options.pacing_note) return;
+    std::lock_guard lock(m_note_mutex);
+    options.pacing_note(line);
 }
 
 void AccountRun::step() {
@@ -210,6 +273,11 @@ bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& 
         throw;
     } catch (const imap::Abort&) {
         throw;
+    } catch (const imap::CommandFailed& e) {
+        // A throttling server: the worker waits and syncs the mailbox again.
+        if (imap::server_hint(e)) throw;
+        m_report.errors.push_back(std::string("reconciling known messages: ") + e.what());
+        return false;
     } catch (const std::exception& e) {
         m_report.errors.push_back(std::string("reconciling known messages: ") + e.what());
         return false;

@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 
+#include "sync/pacer.hpp"
+
 namespace imapkeep::sync {
 
 // UIDs per UID SEARCH command when asking which of a set still exist: keeps
@@ -43,9 +45,16 @@ const char* path_name(SyncPath path);
 
 // What every mailbox worker shares for one account run.
 struct AccountRun {
-    AccountRun(const AccountConfig& a, const BackupOptions& o) : account(a), options(o) {}
+    AccountRun(const AccountConfig& a, const BackupOptions& o);
     const AccountConfig& account;
     const BackupOptions& options;
+  private:
+    std::unique_ptr<PaceClock> m_own_clock;  // when options.clock is null
+  public:
+    Pacer pacer;
+    // The account's connection settings, reading through the byte rate limit
+    // when there is one: every connection of the run opens with these.
+    imap::ConnectOptions connect;
     store::Id account_id = 0;
     SyncPath best_path = SyncPath::Plain;
     // Set when the server is Gmail (X-GM-EXT-1 with a \All mailbox): All Mail
@@ -75,6 +84,18 @@ struct AccountRun {
     void step();
     // Throws StopRequested when BackupOptions::stop is raised.
     void stop_if_asked() const;
+    // The daily budget (pacing.hpp): drops from `wanted` what today's budget
+    // does not admit, counts it in `report`, and returns the first UID left
+    // for later (the mailbox's mark must not pass it), if any. A message this
+    // run admitted before (a sync tried again after a throttled fetch) is
+    // not charged twice.
+    std::optional<std::uint32_t> hold_for_budget(std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted,
+                                                 MailboxReport& report);
+    // Inside a transaction: the budget usage admitted since the last save.
+    // Returns the bytes saved, for put_back() after a rollback.
+    std::uint64_t save_usage(store::Catalog& catalog);
+    // A pacing line for BackupOptions::pacing_note.
+    void note(const std::string& line);
     // Announces the run's first change (BackupOptions::before_first_change),
     // once; call it on the account's thread before workers start.
     void changing() {
@@ -93,12 +114,15 @@ struct AccountRun {
                       std::uint64_t saved = 0) {
         changing();
         catalog.begin();
+        std::uint64_t usage = 0;
         try {
             body();
+            usage = save_usage(catalog);
             messages.sync_committed();
             catalog.commit();
         } catch (...) {
             catalog.rollback();
+            pacer.put_back(usage);
             throw;
         }
         if (saved != 0 && options.progress) options.progress->messages_saved += saved;
@@ -107,6 +131,9 @@ struct AccountRun {
 
   private:
     std::once_flag m_changing;
+    std::mutex m_note_mutex;
+    std::mutex m_admitted_mutex;
+    std::map<std::string, UidSet> m_admitted;  // by mailbox: UIDs the budget admitted this run
 };
 
 // LIST-STATUS (or STATUS) proves the mailbox unchanged since `record` was

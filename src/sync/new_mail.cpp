@@ -73,6 +73,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     count_new(wanted);
     if (m_run.options.dry_run) return;
 
+    const auto held = m_run.hold_for_budget(wanted, m_report);  // pacing: the daily budget
     NewMail state;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
     if (!wanted.empty()) {
@@ -85,6 +86,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     // them durable (or gone), the mark may move there.
     std::uint32_t complete_to = listed.empty() ? from_uid : listed.back().first + 1;
     if (server_uidnext) complete_to = std::max(complete_to, server_uidnext->value);
+    if (held) complete_to = std::min(complete_to, *held);
     record.uidnext = std::max(record.uidnext, state.limit(complete_to));
 }
 
@@ -252,6 +254,7 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     if (d.modseq) a.modseq = d.modseq->value;
     a.gmail = gmail_fetched(d);
     m_report.bytes += a.pending->size();
+    m_run.pacer.count_message();  // pacing: max_messages_per_second
     if (auto* p = m_run.options.progress) {
         p->messages_done += 1;
         p->bytes_done += a.pending->size();

@@ -369,3 +369,51 @@ TEST_CASE("Ctrl-C or SIGTERM: the run stops, says what was saved, exits 130 or 1
         }
     }
 }
+
+TEST_CASE("a run the daily budget stopped exits 75 and says what is left, even with -q", "[backup][budget]") {
+    struct Case {
+        const char* what;
+        std::string reason;
+        bool uncounted;
+        const char* line;
+    };
+    const Case cases[] = {
+        {"our daily_download_mb", "daily_download_mb", false,
+         "work: budget reached, 5 messages left, resumes next run\n"},
+        {"the server's daily limit", "Account exceeded command or bandwidth limits. (Failure)", true,
+         "work: the server's daily limit is reached (Account exceeded command or bandwidth limits. (Failure)), "
+         "at least 5 messages left, resumes next run\n"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CliFixture f;
+        ScriptedEngine engine;
+        auto inbox = mailbox("INBOX", 2);
+        inbox.deferred = 5;
+        inbox.deferred_bytes = 5000;
+        engine.reports["work"].mailboxes = {inbox};
+        engine.reports["work"].budget_reached = true;
+        engine.reports["work"].budget_reason = c.reason;
+        engine.reports["work"].messages_left_uncounted = c.uncounted;
+        engine.reports["home"].mailboxes = {mailbox("INBOX", 1)};
+        auto r = f.run({"backup", "--config", f.config, "-q"}, engine.services());
+        CHECK(r.code == 75);
+        CHECK(r.err.find(c.line) != std::string::npos);
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto run = catalog->last_run("backup");
+        REQUIRE(run);
+        auto stored = nlohmann::json::parse(run->report_json);
+        CHECK(stored["exit_code"] == 75);
+        CHECK(run->status == "budget");
+        CHECK(stored["accounts"][0]["budget"]["messages_left"] == 5);
+        CHECK(stored["accounts"][0]["budget"]["bytes_left"] == 5000);
+        CHECK(stored["accounts"][0]["mailboxes"][0]["deferred"] == 5);
+    }
+}
+
+TEST_CASE("backup passes a pacing-note sink that reaches stderr", "[backup][throttle]") {
+    CliFixture f;
+    ScriptedEngine engine;
+    auto r = f.run({"backup", "--config", f.config}, engine.services());
+    REQUIRE(engine.last_options.pacing_note);
+}

@@ -128,3 +128,36 @@ TEST_CASE("status tells a running backup from one that was interrupted", "[statu
         CHECK(r.out.find("last backup run: 2024-05-01T10:00:00Z (running)\n") != std::string::npos);
     }
 }
+
+// Issue 12: "status shows the progress and the ETA" of a backup the daily
+// budget spreads over days.
+TEST_CASE("status shows the daily budget: used today, what is left, and the days it takes", "[status][budget]") {
+    CliFixture f;
+    f.write_config("daily_download_mb = 2500");
+    std::filesystem::create_directories(f.store);
+    {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto work = catalog->ensure_account("work");
+        catalog->add_downloaded(work, static_cast<std::int64_t>(std::time(nullptr)) / 86400, 1ull << 30);
+        catalog->add_downloaded(work, static_cast<std::int64_t>(std::time(nullptr)) / 86400 - 1, 1ull << 31);
+        auto run = catalog->begin_run("backup", 1714557600);
+        nlohmann::json report = {
+            {"accounts",
+             {{{"name", "work"},
+               {"budget", {{"reached", true}, {"messages_left", 1000}, {"bytes_left", 20ull << 30},
+                           {"messages_left_uncounted", false}}}}}}};
+        catalog->finish_run(run, 1714557610, "failed", report.dump());
+    }
+    auto json = nlohmann::json::parse(f.run({"status", "--config", f.config, "--json"}).out);
+    const auto& budget = json["accounts"][0]["budget"];
+    CHECK(budget["limit"] == 2500ull << 20);
+    CHECK(budget["used_today"] == 1ull << 30);
+    CHECK(budget["messages_left"] == 1000);
+    CHECK(budget["bytes_left"] == 20ull << 30);
+    CHECK(budget["eta_days"] == 9);  // 20 GiB at 2,500 MiB a day
+    CHECK(json["accounts"][1]["budget"].is_null());  // home: no budget, nothing left
+
+    auto text = f.run({"status", "--config", f.config});
+    CHECK(text.out.find("  daily budget: 1.0 GB of 2.4 GB used today; 1000 messages (20.0 GB) left, "
+                        "about 9 days at this budget\n") != std::string::npos);
+}

@@ -320,6 +320,44 @@ TEST_CASE("ports default by TLS mode and IPv6 forward targets parse", "[config]"
     CHECK(v6.accounts[0].connect.ssh->forward_port == 993);
 }
 
+TEST_CASE("pacing keys and provider presets; an explicit key wins over the preset", "[config][budget]") {
+    auto account = [](const std::string& keys) {
+        return parse_config("[store]\npath = \"/s\"\n[[account]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\n"
+                            "password = \"p\"\n" + keys + "\n",
+                            "/etc/c.toml")
+            .accounts.at(0);
+    };
+    struct Case {
+        const char* what;
+        std::string keys;
+        int connections;
+        double bytes_per_second, messages_per_second;
+        std::uint64_t daily_mb;
+    };
+    const Case cases[] = {
+        {"defaults: no limits", "", 4, 0, 0, 0},
+        {"explicit keys", "max_bytes_per_second = 40000\nmax_messages_per_second = 0.5\ndaily_download_mb = 100", 4,
+         40000, 0.5, 100},
+        {"google: 2,500 MB a day, at most 15 connections", "provider = \"google\"", 4, 0, 0, 2500},
+        {"google caps no explicit connections", "provider = \"google\"\nconnections = 16", 16, 0, 0, 2500},
+        {"google with a budget of its own", "provider = \"google\"\ndaily_download_mb = 1000", 4, 0, 0, 1000},
+        {"google without a budget", "provider = \"google\"\ndaily_download_mb = 0", 4, 0, 0, 0},
+        {"microsoft: about 1 message a second", "provider = \"microsoft\"", 4, 0, 1, 0},
+        {"microsoft, faster by choice", "provider = \"microsoft\"\nmax_messages_per_second = 3", 4, 0, 3, 0},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        auto a = account(c.keys);
+        CHECK(a.connections == c.connections);
+        CHECK(a.pacing.max_bytes_per_second == c.bytes_per_second);
+        CHECK(a.pacing.max_messages_per_second == c.messages_per_second);
+        CHECK(a.pacing.daily_download_bytes == c.daily_mb * 1024 * 1024);
+    }
+    CHECK_THROWS_WITH(account("provider = \"yahoo\""),
+                      Catch::Contains("account.provider: expected one of \"google\", \"microsoft\""));
+    CHECK_THROWS_WITH(account("max_messages_per_second = -1"), Catch::Contains("account.max_messages_per_second"));
+}
+
 TEST_CASE("default config path follows XDG", "[config]") {
     ::setenv("HOME", "/home/tester", 1);
     ::setenv("XDG_CONFIG_HOME", "/xdg", 1);

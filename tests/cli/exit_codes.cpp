@@ -51,6 +51,15 @@ sync::AccountReport unmatched(const std::string& name, const std::string& patter
     return a;
 }
 
+// Issue 12: the daily budget left messages for the next run.
+sync::AccountReport budget_stopped(const std::string& name) {
+    auto a = ok_account(name);
+    a.mailboxes.front().deferred = 5;
+    a.budget_reached = true;
+    a.budget_reason = "daily_download_mb";
+    return a;
+}
+
 }  // namespace
 
 TEST_CASE("exit codes from run reports", "[exit]") {
@@ -76,6 +85,10 @@ TEST_CASE("exit codes from run reports", "[exit]") {
         {"auth beats transient", {connect_failure("a", Kind::Network, true), connect_failure("b", Kind::Auth, false)}, 3},
         {"no connection beats mailbox failure", {failed_mailbox("a"), connect_failure("b", Kind::Network, true)}, 3},
         {"lost connection and failed mailbox", {lost_account("a", true), failed_mailbox("b")}, 1},
+        // Never 0 while messages wait for the next run.
+        {"the daily budget left messages", {ok_account("a"), budget_stopped("b")}, 75},
+        {"budget beats a failed mailbox", {failed_mailbox("a"), budget_stopped("b")}, 75},
+        {"no connection beats the budget", {budget_stopped("a"), connect_failure("b", Kind::Network, true)}, 3},
     };
     for (const auto& c : cases) {
         INFO(c.what);

@@ -180,7 +180,10 @@ std::string header_fields(const std::string& body, const std::set<std::string>& 
 // arrived, answers "+" to synchronizing literals, and dispatches.
 class ModelServer::Connection {
   public:
-    Connection(ModelServer& model, std::size_t id) : m_model(model), m_id(id) {}
+    Connection(ModelServer& model, std::size_t id) : m_model(model), m_id(id) { ++m_model.m_live; }
+    ~Connection() { --m_model.m_live; }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
 
     std::string respond(const std::string& client_bytes) {
         std::lock_guard lock(m_model.m_mutex);

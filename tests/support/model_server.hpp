@@ -178,6 +178,9 @@ class ModelServer {
     std::size_t count_commands(const std::string& name) const;
     void clear_log();
     std::size_t connections_opened() const { return m_connections; }
+    // Connections whose client still holds them (for throttling hooks: a
+    // server that refuses a LOGIN beyond N connections, as Gmail does).
+    std::size_t connections_live() const { return m_live; }
 
     class Connection;
 
@@ -199,6 +202,7 @@ class ModelServer {
     std::uint32_t m_next_uidvalidity = 1000;
     std::uint64_t m_next_mailboxid = 1;
     std::atomic<std::size_t> m_connections{0};
+    std::atomic<std::size_t> m_live{0};
 };
 
 }  // namespace imapkeep::testing

@@ -1,6 +1,7 @@
 // A LIST that fails after LOGIN succeeded: the account did connect, so the
 // run is "partway" (exit 1), not "never connected" (exit 3). A server's NO is
-// not retried; a connection cut in the middle of the LIST is.
+// not retried (one that asks for a pause is waited for: throttle_test.cpp);
+// a connection cut in the middle of the LIST is.
 #include <catch2/catch.hpp>
 
 #include "sync/model_fixture.hpp"
@@ -14,7 +15,7 @@ TEST_CASE("a LIST that fails after login is an account error, not a connect fail
         std::function<void(std::string& reply, bool& drop)> fail;
         bool transient;
     } cases[] = {
-        {"answered NO", [](std::string& reply, bool&) { reply = reply.substr(0, reply.find(' ')) + " NO [UNAVAILABLE] try later\r\n"; }, false},
+        {"answered NO", [](std::string& reply, bool&) { reply = reply.substr(0, reply.find(' ')) + " NO [SERVERBUG] cannot list\r\n"; }, false},
         {"answered BAD", [](std::string& reply, bool&) { reply = reply.substr(0, reply.find(' ')) + " BAD no\r\n"; }, false},
         {"cut mid-reply", [](std::string& reply, bool& drop) { reply = reply.substr(0, reply.size() / 2); drop = true; }, true},
     };

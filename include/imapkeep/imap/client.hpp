@@ -297,6 +297,7 @@ private:
     std::uint64_t m_bytes_in = 0;  // bytes fed to m_framer so far (Frame::offset's scale)
     bool m_dead = false;
     std::string m_dead_reason;
+    ServerHint m_dead_hint;  // what the BYE that ended the connection said
     bool m_utf8 = false;
     std::uint32_t m_exists = 0;  // messages in the selected mailbox, per EXISTS/EXPUNGE
     bool m_logging_out = false;

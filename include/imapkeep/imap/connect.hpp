@@ -46,21 +46,30 @@ struct ConnectOptions {
     // Set: the connection's byte stream comes from here instead of host/command/ssh
     // (tests drive the whole engine against an in-process scripted server this way).
     std::function<transport::StreamPtr()> stream_factory;
+    // Set: wraps the raw byte stream before TLS and IMAP see it (the backup's
+    // byte rate limit reads through it).
+    std::function<transport::StreamPtr(transport::StreamPtr)> wrap_stream;
     ClientOptions client;
 };
 
 // Why connecting failed, for exit codes and messages.
+// A server that refuses the connection to pace its clients (a greeting BYE,
+// a NO or BYE at login that server_hint.hpp recognizes: "Too many
+// simultaneous connections", [UNAVAILABLE], ...) is Kind::Network with that
+// hint(): the account is fine, the server wants a pause or fewer connections.
 class ConnectError : public std::runtime_error {
 public:
     enum class Kind { Network, Tls, HostKey, Auth, Protocol };
-    ConnectError(Kind kind, const std::string& message)
-        : std::runtime_error(message), m_kind(kind) {}
+    ConnectError(Kind kind, const std::string& message, ServerHint hint = {})
+        : std::runtime_error(message), m_kind(kind), m_hint(std::move(hint)) {}
     Kind kind() const { return m_kind; }
-    // True when trying again later may help (network trouble, timeouts).
+    // True when trying again later may help (network trouble, timeouts, throttling).
     bool transient() const { return m_kind == Kind::Network; }
+    const ServerHint& hint() const { return m_hint; }
 
 private:
     Kind m_kind;
+    ServerHint m_hint;
 };
 
 // Connects, reads the greeting, upgrades/authenticates, and refreshes

@@ -1,11 +1,13 @@
 // The client's exceptions, mirroring imaplib's (DESIGN.md "Errors"):
 //   Error     bad use, or a BAD reply (imaplib `error`)
 //   Abort     the connection cannot go on: I/O, TLS, SSH, BYE, unparsable data,
-//             timeout (imaplib `abort`); every pending command fails with it
+//             timeout (imaplib `abort`); every pending command fails with it.
+//             After a BYE it carries what the BYE said about pacing (hint()).
 //   ReadOnly  the mailbox became read-only (imaplib `readonly`)
 //   CommandFailed  a typed command got NO or BAD; carries the response code
 #pragma once
 
+#include <imapkeep/imap/server_hint.hpp>
 #include <imapkeep/wire/response.hpp>
 
 #include <optional>
@@ -22,6 +24,12 @@ public:
 class Abort : public Error {
 public:
     using Error::Error;
+    Abort(const std::string& message, ServerHint hint) : Error(message), m_hint(std::move(hint)) {}
+    // A BYE's pacing hint (server_hint.hpp); none for other failures.
+    const ServerHint& hint() const { return m_hint; }
+
+private:
+    ServerHint m_hint;
 };
 
 class ReadOnly : public Abort {

@@ -77,7 +77,9 @@ struct RunRecord {
     std::string command;  // "backup", "restore", ...
     std::int64_t started_at = 0;
     std::optional<std::int64_t> finished_at;
-    std::string status;  // "running" | "ok" | "partial" | "failed"
+    // "running" | "ok" | "partial" | "failed" | "interrupted" | "budget" (the
+    // daily download budget left messages for the next run)
+    std::string status;
     std::string report_json;
 };
 
@@ -242,6 +244,12 @@ class Catalog {
     // expunged by then, with the flags and (uidvalidity, uid) they had at that
     // moment. Ordered by (uidvalidity, uid).
     virtual std::vector<MessageRecord> messages_at(Id mailbox_id, std::int64_t at) = 0;
+
+    // The daily download budget (schema 7): bytes `account_id` downloaded on
+    // `day` (days since 1970-01-01, UTC). add_downloaded() adds to the day's
+    // total; call it in the transaction that catalogs what was fetched.
+    virtual std::uint64_t downloaded_on(Id account_id, std::int64_t day) = 0;
+    virtual void add_downloaded(Id account_id, std::int64_t day, std::uint64_t bytes) = 0;
 
     virtual Id begin_run(const std::string& command, std::int64_t at) = 0;
     virtual void finish_run(Id run_id, std::int64_t at, const std::string& status,

@@ -6,6 +6,7 @@
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
+#include <imapkeep/sync/pacing.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -35,6 +36,8 @@ struct AccountConfig {
     // As a restore target that is not Gmail, what a Gmail backup's labels
     // become: "folders" (one mailbox per label) or "keywords".
     std::string restore_labels = "folders";
+    // Rate limits, the daily download budget, throttle waits (pacing.hpp).
+    PacingLimits pacing;
 };
 
 // Counters the engine bumps as it goes, read by another thread (the progress
@@ -92,6 +95,13 @@ struct BackupOptions {
     // its own transaction (the CLI's run record): a no-change run then
     // commits once. false: saved in one transaction of their own.
     bool defer_settled = false;
+    // Pacing's clock (pacing.hpp); null = the real one. Tests pass a fake
+    // one so that back-offs and rate limits cost no real time.
+    PaceClock* clock = nullptr;
+    // Called (from any worker thread, one call at a time) with a line about
+    // pacing: a throttling server's request and the wait it got, a connection
+    // given up. May be empty.
+    std::function<void(const std::string&)> pacing_note;
 };
 
 enum class FailureScope { None, Message, Mailbox, Account };
@@ -110,6 +120,13 @@ struct MailboxReport {
     // The error is the connection dying (EOF, reset, timeout): another attempt
     // may succeed where this one did not.
     bool connection_lost = false;
+    // New messages left on the server for a later run by the daily budget
+    // (or the server's daily limit): not an error, and not done either.
+    std::uint64_t deferred = 0;
+    std::uint64_t deferred_bytes = 0;  // their RFC822.SIZE
+    // The server's daily limit stopped this mailbox before it could count
+    // what is left (deferred is then a lower bound).
+    bool deferred_uncounted = false;
     bool failed() const { return !errors.empty(); }
 };
 
@@ -133,6 +150,29 @@ struct AccountReport {
     std::vector<std::string> unmatched_patterns;
     // BackupOptions::defer_settled: what is left to save, see save_settled().
     std::vector<SettledMailbox> settled;
+    // Pacing: the daily budget (PacingLimits::daily_download_bytes) or the
+    // server's daily limit left messages for the next run. budget_reason is
+    // "daily_download_mb" or the server's words.
+    bool budget_reached = false;
+    std::string budget_reason;
+    std::uint64_t budget_used = 0;   // bytes downloaded today, this run included
+    std::uint64_t budget_limit = 0;  // 0 = no budget
+    // Waits a throttling server asked for during the run.
+    std::uint64_t throttle_waits = 0;
+    // Messages left by the budget, over all mailboxes (a lower bound when
+    // one was stopped uncounted).
+    std::uint64_t messages_left() const {
+        std::uint64_t n = 0;
+        for (const auto& m : mailboxes) n += m.deferred;
+        return n;
+    }
+    std::uint64_t bytes_left() const {
+        std::uint64_t n = 0;
+        for (const auto& m : mailboxes) n += m.deferred_bytes;
+        return n;
+    }
+    // Some were left uncounted (the server's daily limit stopped the run).
+    bool messages_left_uncounted = false;
 };
 
 // Thrown by the stop_after_steps hook and when BackupOptions::stop is set; the

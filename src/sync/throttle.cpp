@@ -1,0 +1,48 @@
+#include "sync/throttle.hpp"
+
+#include <imapkeep/imap/connect.hpp>
+
+#include <sstream>
+
+namespace imapkeep::sync {
+
+imap::ServerHint hint_of(const std::exception& failure) {
+    if (auto* abort = dynamic_cast<const imap::Abort*>(&failure)) return abort->hint();
+    if (auto* refused = dynamic_cast<const imap::CommandFailed*>(&failure)) return imap::server_hint(*refused);
+    if (auto* connect = dynamic_cast<const imap::ConnectError*>(&failure)) return connect->hint();
+    return {};
+}
+
+std::string wait_text(std::chrono::milliseconds wait) {
+    std::ostringstream text;
+    if (wait >= std::chrono::minutes(2))
+        text << static_cast<double>(wait.count()) / 60000 << " min";
+    else
+        text << static_cast<double>(wait.count()) / 1000 << " s";
+    return text.str();
+}
+
+void pause_for(AccountRun& run, const imap::ServerHint& hint, int attempt, const std::string& where) {
+    const auto wait = run.pacer.hint_wait(hint, attempt);
+    run.note(run.account.name + ": " + where + ": the server asks to slow down (" + hint.reason + "); waiting " +
+             wait_text(wait) + " (" + std::to_string(attempt) + " of " +
+             std::to_string(run.pacer.limits().throttle_retries) + ")");
+    run.pacer.wait(wait);
+    run.stop_if_asked();
+}
+
+std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return imap::connect_and_login(run.connect);
+        } catch (const imap::ConnectError& e) {
+            const auto& hint = e.hint();
+            const bool waitable = hint.action == imap::ServerHint::Action::Wait ||
+                                  (only_connection && hint.action == imap::ServerHint::Action::FewerConnections);
+            if (!waitable || attempt > run.pacer.limits().throttle_retries) throw;
+            pause_for(run, hint, attempt, "connecting");
+        }
+    }
+}
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,35 @@
+// Reacting to a throttling server (issue 12): find the hint in a failure,
+// wait as it asks, and open connections through such waits. The per-mailbox
+// decisions (give a connection up, stop for today) are the workers'
+// (backup.cpp); this is what they share with the account's first connection.
+#pragma once
+
+#include <imapkeep/imap/server_hint.hpp>
+
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "sync/mailbox_sync.hpp"
+
+namespace imapkeep::sync {
+
+// The pacing hint a failure carries: a BYE's (imap::Abort), a NO's or BAD's
+// (imap::CommandFailed), a refused connection's (imap::ConnectError).
+imap::ServerHint hint_of(const std::exception& failure);
+
+// Waits as `hint` asks before retry number `attempt` (1-based), and says so
+// in a pacing note about `where`. Throws StopRequested when the run was asked
+// to stop meanwhile.
+void pause_for(AccountRun& run, const imap::ServerHint& hint, int attempt, const std::string& where);
+
+// A new connection with run.connect, waiting and trying again (up to
+// PacingLimits::throttle_retries times) while the server refuses it with a
+// Wait hint, or a FewerConnections one when `only_connection` (there is no
+// other connection to give up). Throws the last ConnectError otherwise.
+std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection);
+
+// "2 s", "1.5 s", "15 min": a wait in a note.
+std::string wait_text(std::chrono::milliseconds wait);
+
+}  // namespace imapkeep::sync

@@ -1,0 +1,35 @@
+// The daily download budget's ledger (schema 7): per account and UTC day,
+// added to in the caller's transaction, gone with a rollback.
+#include <catch2/catch.hpp>
+
+#include <imapkeep/store/sqlite_catalog.hpp>
+
+#include "store/temp_dir.hpp"
+
+using namespace imapkeep;
+using imapkeep::test::TempDir;
+
+TEST_CASE("download usage adds up per account and day, and survives reopening", "[store][budget]") {
+    TempDir dir;
+    const std::string path = dir / "catalog.sqlite";
+    {
+        auto catalog = store::open_sqlite_catalog(path);
+        auto a = catalog->ensure_account("a");
+        auto b = catalog->ensure_account("b");
+        CHECK(catalog->downloaded_on(a, 20000) == 0);
+        catalog->add_downloaded(a, 20000, 1000);
+        catalog->add_downloaded(a, 20000, 234);
+        catalog->add_downloaded(a, 20001, 7);
+        catalog->add_downloaded(b, 20000, 5);
+        CHECK(catalog->downloaded_on(a, 20000) == 1234);
+        CHECK(catalog->downloaded_on(a, 20001) == 7);
+        CHECK(catalog->downloaded_on(b, 20000) == 5);
+
+        catalog->begin();
+        catalog->add_downloaded(a, 20000, 1ull << 40);
+        catalog->rollback();
+        CHECK(catalog->downloaded_on(a, 20000) == 1234);
+    }
+    auto reopened = store::open_sqlite_catalog(path);
+    CHECK(reopened->downloaded_on(*reopened->find_account("a"), 20000) == 1234);
+}

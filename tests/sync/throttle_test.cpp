@@ -1,0 +1,331 @@
+// Issue 12 "Throttling and pacing": a server that throttles by each
+// provider's rules gets paced retries, never a failed run or a false "done";
+// the run ends with every message stored once. Waits run on a fake clock.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include "support/fake_pace_clock.hpp"
+#include "sync/model_fixture.hpp"
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+
+namespace {
+
+bool is_body_fetch(const ModelCommand& c) {
+    return c.name == "UID FETCH" && c.text.find("BODY.PEEK[]") != std::string::npos;
+}
+
+// "A7 EXAMINE INBOX (CONDSTORE)" -> "INBOX".
+std::string examined_mailbox(const ModelCommand& c) {
+    auto at = c.text.find(c.name + " ");
+    if (at == std::string::npos) return "";
+    auto start = at + c.name.size() + 1;
+    return c.text.substr(start, c.text.find(' ', start) - start);
+}
+
+struct PacedFixture : ModelFixture {
+    FakePaceClock clock;
+    std::vector<std::string> notes;
+    std::mutex notes_mutex;
+
+    PacedFixture() {
+        server.add_mailbox("INBOX");
+        server.add_mailbox("Archive");
+        server.add_mailbox("Sent");
+        for (int i = 1; i <= 4; ++i) {
+            server.append("INBOX", message("i" + std::to_string(i), std::string(200 * i, 'x')));
+            server.append("Archive", message("a" + std::to_string(i), std::string(300 * i, 'y')));
+        }
+        server.append("Sent", message("s1"));
+        account.connections = 3;
+    }
+
+    sync::AccountReport run() {
+        sync::BackupOptions options;
+        options.catalog_path = (store.root / "catalog.sqlite").string();
+        options.clock = &clock;
+        options.pacing_note = [this](const std::string& line) {
+            std::lock_guard lock(notes_mutex);
+            notes.push_back(line);
+        };
+        return sync::backup_account(account, *store.catalog, *store.messages, options);
+    }
+
+    // Every server message is in the store, byte for byte, and in one file.
+    void check_all_stored_once() {
+        std::size_t total = 0;
+        for (const char* name : {"INBOX", "Archive", "Sent"}) {
+            CHECK(stored(name) == on_server(name));
+            total += on_server(name).size();
+        }
+        auto snap = snapshot(store, account.name);
+        CHECK(snap.files.size() == total);
+        CHECK(snap.messages.size() == total);
+    }
+
+    std::string all_notes() {
+        std::lock_guard lock(notes_mutex);
+        std::string out;
+        for (const auto& n : notes) out += n + "\n";
+        return out;
+    }
+};
+
+struct Throttle {
+    const char* name;
+    // The reply a throttled body fetch gets, for tag `tag`; `drop` ends the connection.
+    std::string (*reply)(const std::string& tag, bool& drop);
+    long long wait_ms;  // the wait each throttle must get; 0 = a back-off of its own
+};
+
+const Throttle kThrottles[] = {
+    {"O365 Suggested Backoff Time",
+     [](const std::string& tag, bool&) {
+         return tag + " NO Request is throttled. Suggested Backoff Time: 5000 milliseconds\r\n";
+     },
+     5000},
+    {"O365 BAD not connected",
+     [](const std::string& tag, bool&) { return tag + " BAD User is authenticated but not connected.\r\n"; }, 0},
+    {"RFC 5530 [UNAVAILABLE]",
+     [](const std::string& tag, bool&) { return tag + " NO [UNAVAILABLE] Backend down, try later\r\n"; }, 0},
+    {"RFC 5530 [INUSE]",
+     [](const std::string& tag, bool&) { return tag + " NO [INUSE] Mailbox in use\r\n"; }, 0},
+    {"RFC 5530 [LIMIT]",
+     [](const std::string& tag, bool&) { return tag + " NO [LIMIT] Too many commands\r\n"; }, 0},
+    {"BYE with a reason",
+     [](const std::string&, bool& drop) {
+         drop = true;
+         return std::string("* BYE [UNAVAILABLE] Server overloaded, come back later\r\n");
+     },
+     0},
+};
+
+}  // namespace
+
+TEST_CASE("a throttling server gets paced retries and every message is stored once", "[sync][throttle]") {
+    for (const auto& t : kThrottles) {
+        DYNAMIC_SECTION(t.name) {
+            PacedFixture f;
+            int throttled = 0;  // on_reply runs under the model's lock
+            // The first two body fetches of each mailbox are refused.
+            std::map<std::string, int> per_mailbox;
+            std::map<std::size_t, std::string> selected;
+            f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
+                if (c.name == "EXAMINE" || c.name == "SELECT") selected[c.connection] = examined_mailbox(c);
+                if (!is_body_fetch(c)) return;
+                if (per_mailbox[selected[c.connection]]++ >= 2) return;
+                ++throttled;
+                reply = t.reply(c.tag, drop);
+            };
+
+            auto report = f.run();
+            INFO(errors_of(report) << f.all_notes());
+            CHECK(report_ok(report));
+            CHECK_FALSE(report.budget_reached);
+            f.check_all_stored_once();
+            CHECK(throttled == 6);
+            CHECK(report.throttle_waits == 6);
+            auto sleeps = f.clock.sleeps();
+            REQUIRE(sleeps.size() == 6);
+            for (auto s : sleeps) {
+                if (t.wait_ms) CHECK(s.count() == t.wait_ms);
+                else CHECK(s.count() >= 1000);
+            }
+            CHECK(f.all_notes().find("slow down") != std::string::npos);
+
+            // A second run finds nothing to do.
+            f.server.on_reply = {};
+            auto again = f.run();
+            CHECK(report_ok(again));
+            for (const auto& m : again.mailboxes) CHECK(m.new_messages == 0);
+        }
+    }
+}
+
+TEST_CASE("a server that keeps throttling fails the mailbox after the retries, never a false done",
+          "[sync][throttle]") {
+    PacedFixture f;
+    f.account.pacing.throttle_retries = 3;
+    f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+        if (is_body_fetch(c))
+            reply = c.tag + " NO [UNAVAILABLE] still down\r\n";
+    };
+    auto report = f.run();
+    CHECK_FALSE(report_ok(report));
+    for (const auto& m : report.mailboxes) {
+        REQUIRE(m.failed());
+        CHECK(m.errors.front().find("still throttled after 3 waits") != std::string::npos);
+    }
+    // Back-offs double: 2, 4, 8 s per mailbox.
+    CHECK(f.clock.slept() == std::chrono::milliseconds(3 * (2000 + 4000 + 8000)));
+    f.server.on_reply = {};
+    REQUIRE(report_ok(f.run()));
+    f.check_all_stored_once();
+}
+
+TEST_CASE("throttled logins: the first connection waits, extra connections are given up", "[sync][throttle]") {
+    SECTION("the account's first LOGIN gets [UNAVAILABLE] twice") {
+        PacedFixture f;
+        int refused = 0;
+        f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+            if (c.name == "LOGIN" && refused < 2) {
+                ++refused;
+                reply = c.tag + " NO [UNAVAILABLE] Temporary authentication failure\r\n";
+            }
+        };
+        auto report = f.run();
+        INFO(errors_of(report));
+        CHECK(report_ok(report));
+        CHECK(refused == 2);
+        f.check_all_stored_once();
+    }
+    SECTION("Gmail: Too many simultaneous connections beyond two") {
+        PacedFixture f;
+        f.account.connections = 4;
+        int refused = 0;
+        f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+            if (c.name == "LOGIN" && f.server.connections_live() > 2) {
+                ++refused;
+                reply = c.tag + " NO [ALERT] Too many simultaneous connections. (Failure)\r\n";
+            }
+        };
+        auto report = f.run();
+        INFO(errors_of(report) << f.all_notes());
+        CHECK(report_ok(report));
+        CHECK(refused >= 1);
+        CHECK(f.all_notes().find("fewer connections") != std::string::npos);
+        f.check_all_stored_once();
+    }
+    SECTION("Dovecot: BYE Maximum number of connections after the LOGIN") {
+        PacedFixture f;
+        f.account.connections = 3;
+        f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
+            if (c.name == "LOGIN" && f.server.connections_live() > 1) {
+                reply += "* BYE Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1)\r\n";
+                drop = true;
+            }
+        };
+        auto report = f.run();
+        INFO(errors_of(report) << f.all_notes());
+        CHECK(report_ok(report));
+        f.check_all_stored_once();
+    }
+}
+
+TEST_CASE("a LIST answered [UNAVAILABLE] is waited for; after the retries it is the account's error",
+          "[sync][throttle]") {
+    for (int refusals : {2, 100}) {
+        DYNAMIC_SECTION(refusals << " refusals") {
+            PacedFixture f;
+            f.account.pacing.throttle_retries = 3;
+            int refused = 0;
+            f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+                if (c.name == "LIST" && refused < refusals) {
+                    ++refused;
+                    reply = c.tag + " NO [UNAVAILABLE] try later\r\n";
+                }
+            };
+            auto report = f.run();
+            if (refusals == 2) {
+                INFO(errors_of(report));
+                CHECK(report_ok(report));
+                CHECK(f.clock.sleeps() == std::vector<std::chrono::milliseconds>{std::chrono::seconds(2),
+                                                                                  std::chrono::seconds(4)});
+                f.check_all_stored_once();
+            } else {
+                CHECK(refused == 4);
+                CHECK_FALSE(report.connect_failed);
+                CHECK(report.error.find("[UNAVAILABLE] try later") != std::string::npos);
+                CHECK_FALSE(report.transient);
+            }
+        }
+    }
+}
+
+TEST_CASE("Gmail's bandwidth limit stops the run for today; the next run finishes", "[sync][throttle][budget]") {
+    PacedFixture f;
+    bool limited = true;
+    int bodies = 0;
+    f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+        if (!limited || !is_body_fetch(c)) return;
+        if (++bodies > 1) reply = c.tag + " NO Account exceeded command or bandwidth limits. (Failure)\r\n";
+    };
+    auto first = f.run();
+    INFO(errors_of(first) << f.all_notes());
+    CHECK(first.budget_reached);
+    CHECK(first.budget_reason.find("bandwidth limits") != std::string::npos);
+    CHECK(first.messages_left_uncounted);
+    for (const auto& m : first.mailboxes) CHECK_FALSE(m.failed());
+
+    limited = false;
+    f.clock.next_day();
+    auto second = f.run();
+    INFO(errors_of(second));
+    CHECK(report_ok(second));
+    CHECK_FALSE(second.budget_reached);
+    f.check_all_stored_once();
+}
+
+TEST_CASE("the daily budget spreads a backup over days, each message stored once", "[sync][budget]") {
+    PacedFixture f;
+    std::uint64_t total = 0;
+    for (const char* name : {"INBOX", "Archive", "Sent"})
+        for (const auto& [uid, body] : f.on_server(name)) total += body.size();
+    // About a third of the mailbox a day.
+    f.account.pacing.daily_download_bytes = total / 3 + 1;
+
+    int runs = 0;
+    std::uint64_t left_before = UINT64_MAX;
+    for (; runs < 10; ++runs) {
+        auto report = f.run();
+        INFO("run " << runs << ": " << errors_of(report));
+        for (const auto& m : report.mailboxes) CHECK_FALSE(m.failed());
+        auto id = *f.store.catalog->find_account("acct");
+        CHECK(f.store.catalog->downloaded_on(id, f.clock.epoch_seconds() / 86400) <=
+              f.account.pacing.daily_download_bytes);
+        if (!report.budget_reached) break;
+        CHECK(report.messages_left() > 0);
+        CHECK(report.messages_left() < left_before);
+        left_before = report.messages_left();
+        // Another run the same day fetches nothing more.
+        auto same_day = f.run();
+        CHECK(same_day.budget_reached);
+        CHECK(same_day.messages_left() == report.messages_left());
+        for (const auto& m : same_day.mailboxes) CHECK(m.new_messages == 0);
+        f.clock.next_day();
+    }
+    CHECK(runs >= 2);
+    CHECK(runs <= 6);
+    f.check_all_stored_once();
+}
+
+TEST_CASE("rate limits pace messages and bytes on the clock", "[sync][ratelimit]") {
+    SECTION("max_messages_per_second") {
+        PacedFixture f;
+        f.account.connections = 1;
+        f.account.pacing.max_messages_per_second = 2;
+        REQUIRE(report_ok(f.run()));
+        f.check_all_stored_once();
+        // 9 messages at 2 a second, the first two (the burst) free: 3.5 s of waits.
+        CHECK(f.clock.slept() >= std::chrono::milliseconds(3400));
+        CHECK(f.clock.slept() <= std::chrono::milliseconds(3600));
+    }
+    SECTION("max_bytes_per_second") {
+        PacedFixture f;
+        f.server.append("INBOX", message("big", std::string(300'000, 'z')));
+        f.account.connections = 1;
+        f.account.pacing.max_bytes_per_second = 10'000;
+        REQUIRE(report_ok(f.run()));
+        f.check_all_stored_once();
+        std::uint64_t bodies = 0;
+        for (const char* name : {"INBOX", "Archive", "Sent"})
+            for (const auto& [uid, body] : f.on_server(name)) bodies += body.size();
+        // Every byte read counts (bodies and the protocol around them); the
+        // first 64 KiB are the burst.
+        const auto slept_ms = static_cast<std::uint64_t>(f.clock.slept().count());
+        CHECK(slept_ms >= (bodies - 64 * 1024) * 1000 / 10'000);
+        CHECK(slept_ms <= (bodies + 64 * 1024) * 1000 / 10'000);
+    }
+}
