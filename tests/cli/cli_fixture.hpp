@@ -7,6 +7,7 @@
 #include "cli/app.hpp"
 
 #include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -77,6 +78,32 @@ inline std::string put_message(imapkeep::store::MessageStore& messages, const st
     messages.sync_pending();
     if (row) imapkeep::store::describe_stored(*pending, *row);
     return messages.commit(*pending, account, folder, uid, 1700000000, {"\\Seen"});
+}
+
+// `count` messages (UIDs 1..count) in work/INBOX, stored and catalogued, as
+// a backup leaves them; returns their absolute files.
+inline std::vector<std::string> backed_up_store(const std::string& store_root, std::uint32_t count = 2) {
+    std::filesystem::create_directories(store_root);
+    auto catalog = imapkeep::store::open_sqlite_catalog(store_root + "/catalog.sqlite");
+    auto messages = imapkeep::store::open_maildir_store(store_root);
+    imapkeep::store::MailboxRecord inbox;
+    inbox.account_id = catalog->ensure_account("work");
+    inbox.name = "INBOX";
+    inbox.uidvalidity = 1;
+    inbox.id = catalog->save_mailbox(inbox);
+    std::vector<std::string> files;
+    for (std::uint32_t uid = 1; uid <= count; ++uid) {
+        std::string body = "Subject: " + std::to_string(uid) + "\r\n\r\nbody\r\n";
+        imapkeep::store::MessageRecord m;
+        m.mailbox_id = inbox.id;
+        m.uidvalidity = 1;
+        m.uid = uid;
+        m.flags = {"\\Seen"};
+        m.file = put_message(*messages, "work", "", uid, body, &m);
+        catalog->add_message(m);
+        files.push_back(messages->absolute(m.file));
+    }
+    return files;
 }
 
 }  // namespace cli_test

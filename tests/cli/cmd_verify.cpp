@@ -18,28 +18,7 @@ using namespace imapkeep;
 namespace {
 
 // Two messages in work/INBOX, stored and catalogued; returns their files.
-std::vector<std::string> backed_up_store(const CliFixture& f) {
-    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-    auto messages = store::open_maildir_store(f.store);
-    store::MailboxRecord inbox;
-    inbox.account_id = catalog->ensure_account("work");
-    inbox.name = "INBOX";
-    inbox.uidvalidity = 1;
-    inbox.id = catalog->save_mailbox(inbox);
-    std::vector<std::string> files;
-    for (std::uint32_t uid = 1; uid <= 2; ++uid) {
-        std::string body = "Subject: " + std::to_string(uid) + "\r\n\r\nbody\r\n";
-        store::MessageRecord m;
-        m.mailbox_id = inbox.id;
-        m.uidvalidity = 1;
-        m.uid = uid;
-        m.flags = {"\\Seen"};
-        m.file = cli_test::put_message(*messages, "work", "", uid, body, &m);
-        catalog->add_message(m);
-        files.push_back(messages->absolute(m.file));
-    }
-    return files;
-}
+std::vector<std::string> backed_up_store(const CliFixture& f) { return cli_test::backed_up_store(f.store); }
 
 }  // namespace
 

@@ -245,24 +245,7 @@ TEST_CASE("a restore logs each mailbox with its account, losses and failures", "
 TEST_CASE("verify logs its findings with the account", "[log][verify]") {
     CliFixture f;
     const std::string path = f.store + "-verify.log";
-    std::string file;
-    std::filesystem::create_directories(f.store);
-    {
-        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-        auto messages = store::open_maildir_store(f.store);
-        store::MailboxRecord inbox;
-        inbox.account_id = catalog->ensure_account("work");
-        inbox.name = "INBOX";
-        inbox.uidvalidity = 1;
-        inbox.id = catalog->save_mailbox(inbox);
-        store::MessageRecord m;
-        m.mailbox_id = inbox.id;
-        m.uidvalidity = 1;
-        m.uid = 1;
-        m.file = cli_test::put_message(*messages, "work", "", 1, "Subject: x\r\n\r\nbody\r\n", &m);
-        catalog->add_message(m);
-        file = messages->absolute(m.file);
-    }
+    const std::string file = cli_test::backed_up_store(f.store, 1).front();
     std::ofstream(file, std::ios::app) << "changed";
     auto r = f.run({"verify", "--config", f.config, "--account", "work", "--log-file", path});
     INFO(r.out << r.err);
@@ -278,22 +261,7 @@ TEST_CASE("verify logs its findings with the account", "[log][verify]") {
 TEST_CASE("export logs what it wrote, with the account", "[log][export]") {
     CliFixture f;
     const std::string path = f.store + "-export.log";
-    std::filesystem::create_directories(f.store);
-    {
-        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-        auto messages = store::open_maildir_store(f.store);
-        store::MailboxRecord inbox;
-        inbox.account_id = catalog->ensure_account("work");
-        inbox.name = "INBOX";
-        inbox.uidvalidity = 1;
-        inbox.id = catalog->save_mailbox(inbox);
-        store::MessageRecord m;
-        m.mailbox_id = inbox.id;
-        m.uidvalidity = 1;
-        m.uid = 1;
-        m.file = cli_test::put_message(*messages, "work", "", 1, "Subject: x\r\n\r\nbody\r\n", &m);
-        catalog->add_message(m);
-    }
+    cli_test::backed_up_store(f.store, 1);
     const std::string out = f.store + "-out";
     auto r = f.run({"export", "--config", f.config, "--account", "work", "--format", "maildir",
                     "--output", out, "--log-file", path});
