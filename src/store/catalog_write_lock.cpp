@@ -32,6 +32,20 @@ bool CatalogWriteLock::acquire(std::chrono::milliseconds timeout) {
     return true;
 }
 
+bool CatalogWriteLock::wait_for_other_holder(std::chrono::milliseconds timeout) {
+    {
+        std::lock_guard guard(m_owner_mutex);
+        // This thread's own BEGIN IMMEDIATE, blocked by a lock-less writer.
+        if (m_owner == std::this_thread::get_id()) return false;
+    }
+    if (m_mutex.try_lock()) {
+        m_mutex.unlock();
+        return false;
+    }
+    if (m_mutex.try_lock_for(timeout)) m_mutex.unlock();
+    return true;
+}
+
 void CatalogWriteLock::release() noexcept {
     {
         std::lock_guard guard(m_owner_mutex);

@@ -27,6 +27,14 @@ class CatalogWriteLock {
     bool acquire(std::chrono::milliseconds timeout);
     void release() noexcept;
 
+    // For SQLite's busy handler of a connection that found the catalog
+    // locked: when another thread of this process holds the lock, waits (up
+    // to `timeout`) until it is released, so the retry comes the moment that
+    // writer commits, and returns true. false at once when no other thread
+    // holds it: the blocker is another process, or a write outside a
+    // transaction (which takes no lock here), and only polling helps.
+    bool wait_for_other_holder(std::chrono::milliseconds timeout);
+
   private:
     std::timed_mutex m_mutex;
     std::mutex m_owner_mutex;

@@ -2,11 +2,13 @@
 // settings and why). Every multi-statement method runs in its own (nested)
 // transaction so it is atomic whatever the caller does.
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "store/catalog_write_lock.hpp"
@@ -109,7 +111,11 @@ class SqliteCatalog final : public Catalog {
 
   private:
     void set_up(const std::string& path) {
-        m_db.exec("PRAGMA busy_timeout = 10000");
+        if (m_write_lock) {
+            m_db.on_busy([this](int count) { return wait_when_busy(count); });
+        } else {
+            m_db.exec("PRAGMA busy_timeout = 10000");
+        }
         // Before anything writes (switching to WAL rewrites the header): a
         // newer catalog is refused untouched.
         if (const auto version = m_db.pragma_int("user_version");
@@ -785,6 +791,22 @@ class SqliteCatalog final : public Catalog {
         }
     }
 
+    // SQLite found the catalog locked. A transaction of another thread of
+    // this process is waited for on the write lock, which wakes this
+    // connection the moment it commits. Anything else (another process, or a
+    // write outside begin() such as set_files_pending, which takes no lock)
+    // is polled, as SQLite's busy timeout did, for the same 10 s in all.
+    bool wait_when_busy(int count) {
+        using Clock = std::chrono::steady_clock;
+        if (count == 0) m_busy_since = Clock::now();
+        const auto waited = Clock::now() - m_busy_since;
+        if (waited >= kWriteLockTimeout) return false;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kWriteLockTimeout - waited);
+        if (m_write_lock->wait_for_other_holder(left)) return true;
+        std::this_thread::sleep_for(count < 20 ? std::chrono::milliseconds(1) : std::chrono::milliseconds(5));
+        return true;
+    }
+
     void release_write_lock() noexcept {
         if (!m_holds_write_lock) return;
         m_holds_write_lock = false;
@@ -796,6 +818,7 @@ class SqliteCatalog final : public Catalog {
     std::shared_ptr<CatalogWriteLock> m_write_lock;
     bool m_holds_write_lock = false;
     int m_depth = 0;
+    std::chrono::steady_clock::time_point m_busy_since;
 };
 
 }  // namespace

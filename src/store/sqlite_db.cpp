@@ -90,6 +90,20 @@ SqliteDb::SqliteDb(const std::string& path) : m_path(path) {
     sqlite3_extended_result_codes(m_db, 1);
 }
 
+void SqliteDb::on_busy(BusyHandler handler) {
+    m_busy = std::move(handler);
+    sqlite3_busy_handler(
+        m_db,
+        [](void* self, int count) noexcept -> int {
+            try {
+                return static_cast<SqliteDb*>(self)->m_busy(count) ? 1 : 0;
+            } catch (...) {
+                return 0;
+            }
+        },
+        this);
+}
+
 void SqliteDb::copy_from(const std::string& path) {
     sqlite3* source = nullptr;
     // Read-write, although only read: a read-only connection to a WAL database

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <imapkeep/store/catalog.hpp>
 #include <memory>
 #include <optional>
@@ -69,6 +70,12 @@ class SqliteDb {
     std::int64_t pragma_int(const std::string& name);
     std::string pragma_text(const std::string& name);
 
+    // What a statement that finds the database locked does: called with the
+    // number of earlier calls for the same lock; true retries, false gives
+    // up (SQLITE_BUSY). It must not throw. Replaces any busy timeout.
+    using BusyHandler = std::function<bool(int count)>;
+    void on_busy(BusyHandler handler);
+
     // Throws StoreError "<what>: <sqlite message>" when rc is an error.
     [[noreturn]] void fail(int rc, std::string_view what) const;
 
@@ -79,6 +86,7 @@ class SqliteDb {
 
     sqlite3* m_db = nullptr;
     std::string m_path;
+    BusyHandler m_busy;
     std::unordered_map<std::string, sqlite3_stmt*> m_cache;
 };
 
