@@ -1,30 +1,34 @@
 // Include in exactly one .cpp of a test binary: replaces the global allocation
-// functions to record the largest single request, so a test can prove that an
-// announced literal size never became an allocation. Under AddressSanitizer the
-// sanitizer owns operator new, so nothing is replaced and kCountsAllocations is
-// false (the checks are then skipped, and run in every normal build).
+// functions to feed the counters of heap_counters.hpp (largest request, live
+// bytes and their peak). Under AddressSanitizer nothing is replaced.
 #pragma once
 
-#include <atomic>
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
-namespace imapkeep::testing {
-inline std::atomic<std::size_t> g_largest_allocation{0};
-}
+#include "heap_counters.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__)
 namespace imapkeep::testing {
-inline constexpr bool kCountsAllocations = false;
-}
-#else
-namespace imapkeep::testing {
-inline constexpr bool kCountsAllocations = true;
 inline void* tracked_alloc(std::size_t size) noexcept {
     std::size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
     while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size)) {
     }
-    return std::malloc(size ? size : 1);
+    void* p = std::malloc(size ? size : 1);
+    if (!p) return nullptr;
+    const std::size_t usable = malloc_usable_size(p);
+    const std::size_t live = g_live_bytes.fetch_add(usable) + usable;
+    std::size_t peak = g_peak_bytes.load(std::memory_order_relaxed);
+    while (live > peak && !g_peak_bytes.compare_exchange_weak(peak, live)) {
+    }
+    return p;
+}
+inline void tracked_free(void* p) noexcept {
+    if (!p) return;
+    g_live_bytes.fetch_sub(malloc_usable_size(p));
+    std::free(p);
 }
 }  // namespace imapkeep::testing
 
@@ -46,11 +50,11 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
     return imapkeep::testing::tracked_alloc(size);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { imapkeep::testing::tracked_free(p); }
+void operator delete[](void* p) noexcept { imapkeep::testing::tracked_free(p); }
+void operator delete(void* p, std::size_t) noexcept { imapkeep::testing::tracked_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { imapkeep::testing::tracked_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { imapkeep::testing::tracked_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { imapkeep::testing::tracked_free(p); }
 #pragma GCC diagnostic pop
 #endif

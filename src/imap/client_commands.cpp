@@ -269,7 +269,11 @@ SelectData Client::select(const MailboxName& mailbox, bool read_only,
         } else if (qresync && r.type == "FETCH") {
             auto fetched = to_fetch_data(r, frame);
             if (!fetched.uid) return false;
-            data.changed.push_back(std::move(fetched));
+            if (qresync->on_changed) {
+                qresync->on_changed(fetched);
+            } else {
+                data.changed.push_back(std::move(fetched));
+            }
         } else {
             return false;
         }

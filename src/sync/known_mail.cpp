@@ -18,6 +18,10 @@ namespace {
 constexpr std::size_t kKnownWindow = 5000;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
+ServerFlagsOf flags_of(const FlagChanges& changes) {
+    return [&changes](std::uint32_t uid) { return changes.find(uid); };
+}
+
 UidSet every_uid() {
     UidSet all;
     all.add_range(Uid(1), Uid(kMaxUid));
@@ -35,9 +39,7 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
                   (m_labels && m_run.gmail_relabel_all);
     server.selected = &selected;
     // QRESYNC's changes came with the EXAMINE.
-    if (path == SyncPath::Qresync)
-        for (const auto& f : selected.changed)
-            if (f.uid && f.flags) server.changed[f.uid->value] = *f.flags;
+    if (path == SyncPath::Qresync) server.changed = std::move(m_examined_changes);
     // Only what changed is kept across windows: applied at the end, in the
     // same batches (and commits) as one whole-mailbox diff would be.
     const UidSet scope = known_scope(record, server);
@@ -114,7 +116,7 @@ void MailboxSync::link_pending(const store::MailboxRecord& record) {
 // still exist come back as ranges. The plain path asks for the window's flags.
 FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server) {
     if (server.path == SyncPath::Qresync) {
-        FlagDiff diff = plan_flags(window.rows, server.changed, false);
+        FlagDiff diff = plan_flags(window.rows, flags_of(server.changed), false);
         // VANISHED stays a set of ranges (invariant 4): membership per row.
         for (const auto& m : window.rows)
             if (server.selected->vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
@@ -130,7 +132,7 @@ FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server
         return plan_flags(window.rows, flags, true);
     }
     plan_labels(window, server);
-    FlagDiff diff = plan_flags(window.rows, server.changed, false);
+    FlagDiff diff = plan_flags(window.rows, flags_of(server.changed), false);
     // CONDSTORE reports flag changes only; expunges need the UID list.
     diff.expunged = plan_expunges(window.rows, *server.present);
     return diff;
@@ -151,7 +153,7 @@ UidSet MailboxSync::known_scope(const store::MailboxRecord& record, ServerChange
             m_catalog.cataloged_uids(record.id, record.uidvalidity, every_uid());
         ranges = cataloged.minus(*server.present).ranges();
     }
-    for (const auto& entry : server.changed) ranges.push_back({entry.first, entry.first});
+    for (std::uint32_t uid : server.changed.uids()) ranges.push_back({uid, uid});
     for (const auto& entry : server.labels) ranges.push_back({entry.first, entry.first});
     return UidSet::from_ranges(std::move(ranges));
 }
@@ -164,7 +166,7 @@ void MailboxSync::fetch_changed_since(const store::MailboxRecord& record, Server
     m_client.uid_fetch(
         known, known_items(),
         [&](imap::FetchData& d) {
-            if (d.uid && d.flags) server.changed[d.uid->value] = *d.flags;
+            if (d.uid && d.flags) server.changed.set(d.uid->value, *d.flags);
             if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
         },
         ModSeq(record.highestmodseq));

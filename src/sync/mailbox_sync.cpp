@@ -249,8 +249,14 @@ MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox, const s
     Examined e;
     e.path = m_run.best_path;
     std::optional<imap::QresyncParams> qresync;
-    if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0)
-        qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}};
+    m_examined_changes = FlagChanges{};
+    if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0) {
+        qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}, {}};
+        // Kept compact: the server may name every message (FlagChanges).
+        qresync->on_changed = [this](imap::FetchData& f) {
+            if (f.uid && f.flags) m_examined_changes.set(f.uid->value, *f.flags);
+        };
+    }
     // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
     e.selected = m_client.select(listed_name(m_client, mailbox), true, qresync, e.path == SyncPath::Condstore);
     e.qresync_used = qresync.has_value();

@@ -5,6 +5,7 @@
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/sync/plan.hpp>
 
+#include "sync/flag_changes.hpp"
 #include "sync/gmail_labels.hpp"
 
 #include <atomic>
@@ -209,7 +210,7 @@ private:
         SyncPath path = SyncPath::Plain;
         bool full = true;  // every flag asked for (plain, or no mod-sequence yet)
         const imap::SelectData* selected = nullptr;
-        std::map<std::uint32_t, std::vector<std::string>> changed;  // QRESYNC, CONDSTORE
+        FlagChanges changed;                                        // QRESYNC, CONDSTORE
         std::optional<UidSet> present;                              // CONDSTORE
         std::map<std::uint32_t, std::vector<std::string>> labels;   // Gmail: X-GM-LABELS
     };
@@ -259,6 +260,8 @@ private:
     // All Mail of a Gmail account: its label folders, and the label changes found.
     std::unique_ptr<LabelView> m_labels;
     std::vector<std::pair<store::Id, std::vector<std::string>>> m_relabel;
+    // QRESYNC's changes, taken from the EXAMINE as they arrive (examine()).
+    FlagChanges m_examined_changes;
 };
 
 }  // namespace imapkeep::sync

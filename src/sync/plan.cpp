@@ -97,14 +97,25 @@ MailboxChanges plan_mailboxes(const std::vector<ServerMailbox>& server,
 FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
                     const std::map<std::uint32_t, std::vector<std::string>>& server_flags,
                     bool complete) {
+    return plan_flags(
+        catalog,
+        [&](std::uint32_t uid) -> const std::vector<std::string>* {
+            auto it = server_flags.find(uid);
+            return it == server_flags.end() ? nullptr : &it->second;
+        },
+        complete);
+}
+
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
+                    bool complete) {
     FlagDiff out;
     for (const auto& m : catalog) {
-        auto it = server_flags.find(m.uid);
-        if (it == server_flags.end()) {
+        const auto* reported = server_flags(m.uid);
+        if (!reported) {
             if (complete) out.expunged.push_back(m.id);
             continue;
         }
-        auto flags = store::normalize_flags(it->second);
+        auto flags = store::normalize_flags(*reported);
         if (flags != store::normalize_flags(m.flags)) out.changed.emplace_back(m.id, std::move(flags));
     }
     return out;

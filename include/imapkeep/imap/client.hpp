@@ -64,6 +64,11 @@ struct QresyncParams {
     UidValidity uidvalidity;
     ModSeq modseq;
     std::optional<UidSet> known_uids;
+    // When set, each FETCH of the changes (RFC 7162 §3.2.5.1) is handed here
+    // as it arrives instead of being kept in SelectData::changed: a server
+    // may name every message of the mailbox (a rebuilt index gives each a
+    // new mod-sequence), and the caller then decides what to keep.
+    std::function<void(FetchData&)> on_changed;
 };
 
 struct ListOptions {

@@ -88,6 +88,11 @@ struct FlagDiff {
 FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
                     const std::map<std::uint32_t, std::vector<std::string>>& server_flags,
                     bool complete);
+// The same, with the server's flags of a UID looked up (null: not reported),
+// for callers that keep them in a form of their own.
+using ServerFlagsOf = std::function<const std::vector<std::string>*(std::uint32_t uid)>;
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
+                    bool complete);
 
 // Messages to expunge given the full list of UIDs the server has.
 // `present` stays ranges, as the server sent them (invariant 4).
