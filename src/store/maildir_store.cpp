@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
@@ -460,21 +461,29 @@ class MaildirStore final : public MessageStore {
     }
 
     std::string folder_stamp(const std::string& account, const std::string& folder) override {
-        const std::string base = folder_path(account, folder);
-        std::string stamp = "1";  // the format's version
-        std::int64_t latest = 0;
-        for (const char* sub : {"/cur", "/new", "/tmp"}) {
-            const auto v = m_fs->dir_version(base + sub);
-            if (!v) return "";
-            stamp += " " + std::to_string(v->device) + ":" + std::to_string(v->inode) + ":" +
-                     std::to_string(v->changed_ns);
-            latest = std::max(latest, v->changed_ns);
-        }
-        const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+        const auto stamp = raw_stamp(account, folder);
         const auto settle = std::chrono::nanoseconds(m_options.stamp_settle).count();
-        return latest < now - settle ? stamp : "";
+        return stamp && stamp->latest_ns < now_ns() - settle ? stamp->text : "";
+    }
+
+    std::string folder_stamp_after_writes(const std::string& account, const std::string& folder) override {
+        // Linux stamps directory changes with the coarse clock (one tick, 4 ms
+        // at HZ=250): a change later in the same tick would keep the time.
+        constexpr std::int64_t kTickNs = 10'000'000;
+        const auto first = raw_stamp(account, folder);
+        if (!first || first->whole_seconds) return "";
+        const auto wait = first->latest_ns + kTickNs - now_ns();
+        if (wait <= 0) return first->text;
+        std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+        const auto second = raw_stamp(account, folder);
+        return second && second->text == first->text ? first->text : "";
+    }
+
+    bool folder_unchanged(const std::string& account, const std::string& folder,
+                          const std::string& stamp) override {
+        if (stamp.empty()) return false;
+        const auto now = raw_stamp(account, folder);
+        return now && now->text == stamp;
     }
 
     const std::string& root() const override { return m_root; }
@@ -579,6 +588,32 @@ class MaildirStore final : public MessageStore {
     // plus the "maildirfolder" marker Maildir++ readers expect. The directory
     // entries are fsynced in their parent so a later file rename inside them
     // cannot outlive the directory itself. Returns TREE/ACCOUNT[/FOLDER].
+    struct RawStamp {
+        std::string text;
+        std::int64_t latest_ns = 0;
+        bool whole_seconds = true;  // every time a whole second: a coarse file system
+    };
+    // One stat of each of cur/, new/ and tmp/; nullopt when one is missing.
+    std::optional<RawStamp> raw_stamp(const std::string& account, const std::string& folder) {
+        const std::string base = folder_path(account, folder);
+        RawStamp stamp;
+        stamp.text = "1";  // the format's version
+        for (const char* sub : {"/cur", "/new", "/tmp"}) {
+            const auto v = m_fs->dir_version(base + sub);
+            if (!v) return std::nullopt;
+            stamp.text += " " + std::to_string(v->device) + ":" + std::to_string(v->inode) + ":" +
+                          std::to_string(v->changed_ns);
+            stamp.latest_ns = std::max(stamp.latest_ns, v->changed_ns);
+            if (v->changed_ns % 1'000'000'000 != 0) stamp.whole_seconds = false;
+        }
+        return stamp;
+    }
+    static std::int64_t now_ns() {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
     std::string ensure_maildir(const std::string& tree, const std::string& account,
                                const std::string& folder) {
         check_account(account);

@@ -216,10 +216,19 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
     if (m_labels) link_pending(record);
+    stamp_after_writes(record);
     finish(record, examined, reconciled);
     m_report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return m_report;
+}
+
+// The folder was looked into at the start (tidy_folder) and only this run
+// wrote to it since: its stamp now spares the next run that look, where the
+// stamp taken at the start would differ by this run's own writes.
+void MailboxSync::stamp_after_writes(store::MailboxRecord& record) {
+    if (m_run.options.dry_run || record.id == 0) return;
+    record.folder_stamp = m_messages.folder_stamp_after_writes(m_run.account.name, record.folder);
 }
 
 bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailbox& mailbox,

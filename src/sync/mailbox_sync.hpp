@@ -190,6 +190,7 @@ private:
     // A new mailbox's record: its own folder (allocate_folder) and the row,
     // saved together under AccountRun::folders.
     void save_new_record(store::MailboxRecord& record);
+    void stamp_after_writes(store::MailboxRecord& record);
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);

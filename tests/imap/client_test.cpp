@@ -346,6 +346,24 @@ TEST_CASE("EXAMINE with QRESYNC returns what vanished and what changed") {
     CHECK(unsolicited == std::vector<std::string>{"FETCH"});
 }
 
+TEST_CASE("EXAMINE with QRESYNC hands each change to on_changed instead of keeping it") {
+    Client client(scripted("* PREAUTH hi\r\n",
+                           {{"EXAMINE",
+                             "* OK [UIDVALIDITY 7] ok\r\n"
+                             "* OK [HIGHESTMODSEQ 20] ok\r\n"
+                             "* 1 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (11))\r\n"
+                             "* 2 FETCH (UID 4 FLAGS () MODSEQ (12))\r\n"
+                             "$T OK [READ-ONLY] done\r\n"}}));
+    client.read_greeting();
+    std::vector<std::uint32_t> handed;
+    imap::QresyncParams q{UidValidity(7), ModSeq(10), {}};
+    q.on_changed = [&](imap::FetchData& f) { handed.push_back(f.uid->value); };
+    auto s = client.select("INBOX", true, q);
+    CHECK(handed == std::vector<std::uint32_t>{3, 4});
+    CHECK(s.changed.empty());
+    CHECK(s.highestmodseq->value == 20);
+}
+
 TEST_CASE("a failing body sink or handler ends the connection, never desynchronises it") {
     struct FullDisk : wire::LiteralSink {
         void write(std::string_view) override { throw std::runtime_error("No space left on device"); }

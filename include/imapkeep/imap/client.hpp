@@ -68,7 +68,7 @@ struct QresyncParams {
     // as it arrives instead of being kept in SelectData::changed: a server
     // may name every message of the mailbox (a rebuilt index gives each a
     // new mod-sequence), and the caller then decides what to keep.
-    std::function<void(FetchData&)> on_changed;
+    std::function<void(FetchData&)> on_changed = {};
 };
 
 struct ListOptions {

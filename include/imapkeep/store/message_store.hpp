@@ -194,6 +194,17 @@ class MessageStore {
     // ago, so a change within the same clock tick could leave its time as it
     // is. Take it before looking at the folder: a later change then differs.
     virtual std::string folder_stamp(const std::string& account, const std::string& folder) = 0;
+    // The stamp of a folder this process has just finished writing, for the
+    // next run to compare (folder_unchanged): no stamp_settle wait, but a
+    // change younger than the file system's clock tick is waited out (about
+    // 10 ms) and the folder stamped again. "" when the two stamps differ
+    // (someone else writes there now), a directory is missing, or the file
+    // system keeps whole-second times (then only folder_stamp can vouch).
+    virtual std::string folder_stamp_after_writes(const std::string& account, const std::string& folder) = 0;
+    // True when `stamp` (from folder_stamp or folder_stamp_after_writes) is
+    // not empty and the folder's cur/, new/ and tmp/ are as they were then.
+    virtual bool folder_unchanged(const std::string& account, const std::string& folder,
+                                  const std::string& stamp) = 0;
     virtual const std::string& root() const = 0;
 };
 
