@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace imapkeep::s3 {
 
@@ -21,6 +22,8 @@ Endpoint parse_endpoint(const std::string& endpoint);
 
 // One S3 request before signing. `key` "" addresses the bucket itself.
 struct S3Request {
+    S3Request(std::string m, std::string b, std::string k)
+        : method(std::move(m)), bucket(std::move(b)), key(std::move(k)) {}
     std::string method;
     std::string bucket;
     std::string key;

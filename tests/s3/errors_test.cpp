@@ -103,7 +103,8 @@ TEST_CASE("S3Client refuses bad settings and names before any request", "[s3][er
 
     S3Client client(config);
     MemorySource body("x");
-    for (const std::string bucket : {"ab", "Upper", "-lead", "trail-", "a_b", std::string(64, 'a')}) {
+    for (const std::string& bucket :
+         std::vector<std::string>{"ab", "Upper", "-lead", "trail-", "a_b", std::string(64, 'a')}) {
         INFO(bucket);
         CHECK_THROWS_AS(client.put_object(bucket, "k", body), std::invalid_argument);
     }

@@ -52,7 +52,8 @@ TEST_CASE("RGW: put and get round trip, byte for byte", "[s3][rgw]") {
     client.create_bucket(rgw_bucket());  // a second time: already ours, fine
     const std::string prefix = unique_prefix("roundtrip");
     // CR, LF, NUL and 8-bit bytes: a mail message as the server sent it.
-    const std::string body = std::string("From: a@b\r\nSubject: \xE9t\xE9\r\n\r\nbody\0end\r\n", 39);
+    static const char kMessage[] = "From: a@b\r\nSubject: \xE9t\xE9\r\n\r\nbody\0end\r\n";
+    const std::string body(kMessage, sizeof kMessage - 1);
     struct Case {
         std::string key;
         std::string body;
@@ -133,7 +134,7 @@ TEST_CASE("RGW: multipart above the threshold, one request per part", "[s3][rgw]
     imapkeep::util::Sha256 got;
     client.get_object(rgw_bucket(), prefix + "large", [&](std::string_view p) { got.update(p); });
     CHECK(got.hex_digest() == large.sha256());
-    CHECK(client.head_object(rgw_bucket(), prefix + "large")->size == large.size());
+    CHECK(client.head_object(rgw_bucket(), prefix + "large").value().size == large.size());
 
     GeneratedSource small(6 * kMiB - 1, 6);  // just below: one PUT
     const auto before_small = client.requests();
@@ -149,7 +150,7 @@ TEST_CASE("RGW: HEAD, and 404 after DELETE", "[s3][rgw]") {
     MemorySource source("short lived");
     client.put_object(rgw_bucket(), key, source);
     REQUIRE(client.head_object(rgw_bucket(), key).has_value());
-    CHECK(client.head_object(rgw_bucket(), key)->size == 11);
+    CHECK(client.head_object(rgw_bucket(), key).value().size == 11);
 
     client.delete_object(rgw_bucket(), key);
     CHECK_FALSE(client.head_object(rgw_bucket(), key).has_value());

@@ -121,8 +121,9 @@ class S3Client {
     // HTTP requests sent so far (each a round trip), for tests and benchmarks.
     std::uint64_t requests() const;
 
+    struct Impl;  // opaque: src/s3/client_impl.hpp
+
   private:
-    struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -28,6 +28,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <string>
 #include <string_view>
