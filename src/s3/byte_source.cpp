@@ -1,5 +1,3 @@
-#include <imapkeep/s3/byte_source.hpp>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <imapkeep/s3/byte_source.hpp>
 #include <stdexcept>
 #include <system_error>
 

@@ -2,14 +2,13 @@
 // session, and one way to sign and send a request (S3Client::Impl::send).
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/util/sha256.hpp>
-
-#include "s3/http_session.hpp"
-
-#include <cstdint>
 #include <string>
 #include <utility>
+
+#include "s3/http_session.hpp"
 
 namespace imapkeep::s3 {
 

@@ -1,12 +1,11 @@
 #include "s3/http_session.hpp"
 
-#include <imapkeep/s3/errors.hpp>
-
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <imapkeep/s3/errors.hpp>
 #include <mutex>
 #include <stdexcept>
 
@@ -235,8 +234,7 @@ HttpReply HttpSession::perform(const HttpRequest& request) {
     // answer says more than curl's "send failure".
     if (rc != CURLE_OK && !(t.reply.status >= 400 && !t.reply.body.empty())) {
         const std::string reason = m_impl->error[0] ? m_impl->error : curl_easy_strerror(rc);
-        throw S3Error(request.what + ": " + reason, kNetworkError, 0,
-                      is_transient_curl_code(rc));
+        throw S3Error(request.what + ": " + reason, kNetworkError, 0, is_transient_curl_code(rc));
     }
     return std::move(t.reply);
 }

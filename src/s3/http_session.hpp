@@ -16,11 +16,10 @@
 //   rethrown as is.
 #pragma once
 
-#include <imapkeep/s3/byte_source.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <imapkeep/s3/byte_source.hpp>
 #include <map>
 #include <memory>
 #include <string>

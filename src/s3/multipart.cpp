@@ -2,12 +2,12 @@
 // CompleteMultipartUpload, AbortMultipartUpload). Each part is hashed, then
 // sent with its own x-amz-content-sha256, so the server checks every byte and
 // the client holds one 64 KiB piece at a time.
-#include "s3/client_impl.hpp"
-#include "s3/xml.hpp"
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include "s3/client_impl.hpp"
+#include "s3/xml.hpp"
 
 namespace imapkeep::s3 {
 
@@ -102,9 +102,10 @@ ObjectInfo S3Client::Impl::put_multipart(const std::string& bucket, const std::s
         // The caller's hash of the whole object is checked here, before
         // anything becomes visible, as the server checks a single PUT's.
         if (sha256 && whole.hex_digest() != *sha256)
-            throw S3Error("S3 PUT " + bucket + "/" + key +
-                              ": XAmzContentSHA256Mismatch: the body does not have the given SHA-256",
-                          "XAmzContentSHA256Mismatch", 0, false);
+            throw S3Error(
+                "S3 PUT " + bucket + "/" + key +
+                    ": XAmzContentSHA256Mismatch: the body does not have the given SHA-256",
+                "XAmzContentSHA256Mismatch", 0, false);
         return {size, complete(*this, bucket, key, upload_id, etags)};
     } catch (...) {
         abort_quietly(*this, bucket, key, upload_id);

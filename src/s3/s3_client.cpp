@@ -1,11 +1,10 @@
+#include <algorithm>
 #include <imapkeep/s3/s3_client.hpp>
+#include <stdexcept>
+#include <vector>
 
 #include "s3/client_impl.hpp"
 #include "s3/xml.hpp"
-
-#include <algorithm>
-#include <stdexcept>
-#include <vector>
 
 namespace imapkeep::s3 {
 
@@ -143,8 +142,10 @@ detail::HttpReply S3Client::Impl::send(const S3Request& request) {
     detail::HttpRequest http_request;
     http_request.method = request.method;
     const std::string query = canonical_query(request.query);
-    http_request.url = endpoint.base + canonical_uri(to_sign.path) + (query.empty() ? "" : "?" + query);
-    for (const auto& [name, value] : to_sign.headers) http_request.headers.push_back(name + ": " + value);
+    http_request.url =
+        endpoint.base + canonical_uri(to_sign.path) + (query.empty() ? "" : "?" + query);
+    for (const auto& [name, value] : to_sign.headers)
+        http_request.headers.push_back(name + ": " + value);
     http_request.headers.push_back("Authorization: " + parts.authorization);
     http_request.body = request.body;
     http_request.sink = request.sink;
@@ -160,11 +161,10 @@ detail::HttpReply S3Client::Impl::send_ok(const S3Request& request) {
 }
 
 void S3Client::Impl::fail(const S3Request& request, const detail::HttpReply& reply) const {
-    const std::string code =
-        xml::text(reply.body, "Code").value_or(code_for_status(reply.status));
+    const std::string code = xml::text(reply.body, "Code").value_or(code_for_status(reply.status));
     const std::string message = xml::text(reply.body, "Message").value_or("");
-    std::string what = describe(request) + ": " + code + " (HTTP " +
-                       std::to_string(reply.status) + ")" + (message.empty() ? "" : ": " + message);
+    std::string what = describe(request) + ": " + code + " (HTTP " + std::to_string(reply.status) +
+                       ")" + (message.empty() ? "" : ": " + message);
     throw S3Error(scrub(what, config.credentials), code, reply.status,
                   is_transient_reply(reply.status, code));
 }
@@ -207,8 +207,8 @@ void S3Client::create_bucket(const std::string& bucket) {
     m_impl->fail(request, reply);
 }
 
-ObjectInfo S3Client::put_object(const std::string& bucket, const std::string& key,
-                                ByteSource& body, const std::optional<std::string>& sha256) {
+ObjectInfo S3Client::put_object(const std::string& bucket, const std::string& key, ByteSource& body,
+                                const std::optional<std::string>& sha256) {
     check_bucket(bucket);
     check_key(key);
     const std::uint64_t size = body.size();
@@ -228,8 +228,7 @@ ObjectInfo S3Client::get_object(const std::string& bucket, const std::string& ke
     return {reply.sunk, unquote(header(reply, "etag"))};
 }
 
-std::optional<ObjectInfo> S3Client::head_object(const std::string& bucket,
-                                                const std::string& key) {
+std::optional<ObjectInfo> S3Client::head_object(const std::string& bucket, const std::string& key) {
     check_bucket(bucket);
     check_key(key);
     S3Request request{"HEAD", bucket, key};
@@ -250,8 +249,10 @@ ListPage S3Client::list_page(const std::string& bucket, const std::string& prefi
                              const std::string& continuation_token, int max_keys) {
     check_bucket(bucket);
     S3Request request{"GET", bucket, ""};
-    request.query = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(max_keys)}};
-    if (!continuation_token.empty()) request.query.emplace_back("continuation-token", continuation_token);
+    request.query = {
+        {"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(max_keys)}};
+    if (!continuation_token.empty())
+        request.query.emplace_back("continuation-token", continuation_token);
     const auto reply = m_impl->send_ok(request);
     ListPage page;
     for (auto contents : xml::elements(reply.body, "Contents"))

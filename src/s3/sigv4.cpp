@@ -1,12 +1,11 @@
-#include <imapkeep/s3/sigv4.hpp>
-#include <imapkeep/util/sha256.hpp>
-
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <imapkeep/s3/sigv4.hpp>
+#include <imapkeep/util/sha256.hpp>
 #include <stdexcept>
 
 namespace imapkeep::s3 {
@@ -16,8 +15,8 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 
 bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 std::string lower(std::string_view text) {
@@ -72,8 +71,7 @@ std::string authorization(std::string_view access_key, std::string_view scope,
 }
 
 SignedParts sign_with_key(const SignRequest& request, std::string_view access_key,
-                          const Digest& key, const SigningScope& scope,
-                          std::string_view amz_date) {
+                          const Digest& key, const SigningScope& scope, std::string_view amz_date) {
     SignedParts parts;
     parts.canonical_request = canonical_request(request);
     parts.string_to_sign = string_to_sign(amz_date, scope, parts.canonical_request);
@@ -187,8 +185,8 @@ Digest hmac_sha256(const unsigned char* key, std::size_t key_size, std::string_v
 
 Digest signing_key(std::string_view secret_key, std::string_view date, const SigningScope& scope) {
     const std::string first = "AWS4" + std::string(secret_key);
-    Digest key = hmac_sha256(reinterpret_cast<const unsigned char*>(first.data()), first.size(),
-                             date);
+    Digest key =
+        hmac_sha256(reinterpret_cast<const unsigned char*>(first.data()), first.size(), date);
     key = hmac_sha256(key.data(), key.size(), scope.region);
     key = hmac_sha256(key.data(), key.size(), scope.service);
     return hmac_sha256(key.data(), key.size(), "aws4_request");

@@ -1,16 +1,15 @@
 // How S3 failures are graded (transient or not) and named, and how an
 // endpoint is read. No server needed.
+#include <curl/curl.h>
+
+#include <catch2/catch.hpp>
 #include <imapkeep/s3/errors.hpp>
 #include <imapkeep/s3/s3_client.hpp>
+#include <string>
+#include <vector>
 
 #include "s3/client_impl.hpp"
 #include "s3/http_session.hpp"
-
-#include <catch2/catch.hpp>
-#include <curl/curl.h>
-
-#include <string>
-#include <vector>
 
 using namespace imapkeep::s3;
 
@@ -54,12 +53,18 @@ TEST_CASE("curl failures: which ones a retry may cure", "[s3][errors]") {
         bool transient;
     };
     const std::vector<Case> cases = {
-        {CURLE_COULDNT_CONNECT, true},      {CURLE_OPERATION_TIMEDOUT, true},
-        {CURLE_SEND_ERROR, true},           {CURLE_RECV_ERROR, true},
-        {CURLE_GOT_NOTHING, true},          {CURLE_PARTIAL_FILE, true},
-        {CURLE_COULDNT_RESOLVE_HOST, true}, {CURLE_PEER_FAILED_VERIFICATION, false},
-        {CURLE_SSL_CACERT_BADFILE, false},  {CURLE_URL_MALFORMAT, false},
-        {CURLE_UNSUPPORTED_PROTOCOL, false}, {CURLE_WRITE_ERROR, false},
+        {CURLE_COULDNT_CONNECT, true},
+        {CURLE_OPERATION_TIMEDOUT, true},
+        {CURLE_SEND_ERROR, true},
+        {CURLE_RECV_ERROR, true},
+        {CURLE_GOT_NOTHING, true},
+        {CURLE_PARTIAL_FILE, true},
+        {CURLE_COULDNT_RESOLVE_HOST, true},
+        {CURLE_PEER_FAILED_VERIFICATION, false},
+        {CURLE_SSL_CACERT_BADFILE, false},
+        {CURLE_URL_MALFORMAT, false},
+        {CURLE_UNSUPPORTED_PROTOCOL, false},
+        {CURLE_WRITE_ERROR, false},
         {CURLE_READ_ERROR, false},
     };
     for (const auto& c : cases) {

@@ -2,15 +2,13 @@
 // (tests/support/fault_proxy.hpp) cuts or stalls the connection mid-transfer.
 // Every such failure must be a transient S3Error, and nothing may become
 // visible under the key: no object, no multipart upload left behind.
+#include <catch2/catch.hpp>
+#include <chrono>
 #include <imapkeep/s3/s3_client.hpp>
+#include <string>
 
 #include "s3/rgw_support.hpp"
 #include "support/fault_proxy.hpp"
-
-#include <catch2/catch.hpp>
-
-#include <chrono>
-#include <string>
 
 using namespace imapkeep::s3;
 using imapkeep::testing::FaultProxy;

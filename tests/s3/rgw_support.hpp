@@ -3,11 +3,6 @@
 // and a seekable source of pseudo-random bytes that is never held in memory.
 #pragma once
 
-#include <imapkeep/s3/s3_client.hpp>
-#include <imapkeep/util/sha256.hpp>
-
-#include "test_env.hpp"
-
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -15,7 +10,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <imapkeep/s3/s3_client.hpp>
+#include <imapkeep/util/sha256.hpp>
 #include <string>
+
+#include "test_env.hpp"
 
 namespace imapkeep::testing {
 

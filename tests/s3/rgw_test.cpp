@@ -1,16 +1,14 @@
 // The S3 client against a real Ceph RGW (scripts/test-env/ceph.sh). Under the
 // test command a missing RGW fails these tests (tests/test_env.hpp).
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/util/sha256.hpp>
+#include <string>
+#include <vector>
 
 #include "largest_allocation.hpp"
 #include "s3/rgw_support.hpp"
-
-#include <catch2/catch.hpp>
-
-#include <algorithm>
-#include <string>
-#include <vector>
 
 using namespace imapkeep::s3;
 using imapkeep::testing::GeneratedSource;
@@ -138,7 +136,8 @@ TEST_CASE("RGW: multipart above the threshold, one request per part", "[s3][rgw]
 
     GeneratedSource small(6 * kMiB - 1, 6);  // just below: one PUT
     const auto before_small = client.requests();
-    CHECK(client.put_object(rgw_bucket(), prefix + "small", small).etag.find('-') == std::string::npos);
+    CHECK(client.put_object(rgw_bucket(), prefix + "small", small).etag.find('-') ==
+          std::string::npos);
     CHECK(client.requests() - before_small == 1);  // the hash pass sends nothing
     CHECK(client.list_uploads(rgw_bucket(), prefix).empty());
 }
@@ -195,14 +194,15 @@ TEST_CASE("RGW: list with a prefix, page by page", "[s3][rgw]") {
 
     std::vector<std::string> each;
     const auto before = client.requests();
-    client.for_each_object(rgw_bucket(), prefix + "in/",
-                           [&](const ListedObject& o) { each.push_back(o.key); }, 2);
+    client.for_each_object(
+        rgw_bucket(), prefix + "in/", [&](const ListedObject& o) { each.push_back(o.key); }, 2);
     CHECK(each == keys);
     CHECK(client.requests() - before == 3);
     CHECK(client.list_page(rgw_bucket(), prefix + "none/").objects.empty());
 }
 
-TEST_CASE("RGW: a wrong secret is SignatureDoesNotMatch, and no credential is printed", "[s3][rgw]") {
+TEST_CASE("RGW: a wrong secret is SignatureDoesNotMatch, and no credential is printed",
+          "[s3][rgw]") {
     if (!have_rgw_env()) return;
     S3Config config = rgw_config();
     const std::string right_secret = config.credentials.secret_key;
@@ -232,14 +232,16 @@ TEST_CASE("RGW: a wrong x-amz-content-sha256 is refused, nothing stored", "[s3][
 
     // The server checks a single PUT's hash.
     MemorySource source("the real body");
-    S3Error e = expect_s3_error([&] { client.put_object(rgw_bucket(), prefix + "single", source, wrong); });
+    S3Error e =
+        expect_s3_error([&] { client.put_object(rgw_bucket(), prefix + "single", source, wrong); });
     CHECK(e.code() == "XAmzContentSHA256Mismatch");
     CHECK(e.http_status() == 400);
     CHECK_FALSE(e.transient());
     CHECK_FALSE(client.head_object(rgw_bucket(), prefix + "single").has_value());
     // The right one is taken as given.
-    CHECK(client.put_object(rgw_bucket(), prefix + "single", source,
-                            imapkeep::util::sha256_hex("the real body"))
+    CHECK(client
+              .put_object(rgw_bucket(), prefix + "single", source,
+                          imapkeep::util::sha256_hex("the real body"))
               .size == 13);
 
     // Multipart: each part's hash is the client's own; the caller's whole-body

@@ -1,7 +1,6 @@
 #include "s3/xml.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

@@ -26,13 +26,12 @@
 //   its open connections); give each worker thread its own.
 #pragma once
 
-#include <imapkeep/s3/byte_source.hpp>
-#include <imapkeep/s3/errors.hpp>
-#include <imapkeep/s3/sigv4.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <imapkeep/s3/byte_source.hpp>
+#include <imapkeep/s3/errors.hpp>
+#include <imapkeep/s3/sigv4.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,8 +97,7 @@ class S3Client {
     // refuse the upload. Returns the stored object's size and ETag.
     ObjectInfo put_object(const std::string& bucket, const std::string& key, ByteSource& body,
                           const std::optional<std::string>& sha256 = std::nullopt);
-    ObjectInfo get_object(const std::string& bucket, const std::string& key,
-                          const ByteSink& sink);
+    ObjectInfo get_object(const std::string& bucket, const std::string& key, const ByteSink& sink);
     // nullopt when there is no such object.
     std::optional<ObjectInfo> head_object(const std::string& bucket, const std::string& key);
     // Deleting a missing key succeeds (S3 semantics).
