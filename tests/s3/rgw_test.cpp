@@ -1,7 +1,10 @@
 // The S3 client against a real Ceph RGW (scripts/test-env/ceph.sh). Under the
 // test command a missing RGW fails these tests (tests/test_env.hpp).
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/util/sha256.hpp>
 #include <string>
@@ -75,6 +78,25 @@ TEST_CASE("RGW: put and get round trip, byte for byte", "[s3][rgw]") {
         CHECK(head->size == c.body.size());
         CHECK(head->etag == put.etag);
     }
+}
+
+TEST_CASE("RGW: put from a file", "[s3][rgw]") {
+    if (!have_rgw_env()) return;
+    S3Client client = ready_client();
+    const std::string key = unique_prefix("file") + "k";
+    std::string bytes;
+    for (int i = 0; i < 20000; ++i) bytes += "line " + std::to_string(i) + "\r\n";
+    char name[] = "/tmp/imapkeep-s3-put.XXXXXX";
+    const int fd = ::mkstemp(name);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+    FileSource source(name);
+    const ObjectInfo put = client.put_object(rgw_bucket(), key, source);
+    ::unlink(name);
+    CHECK(put.size == bytes.size());
+    CHECK(put.etag == md5_hex(bytes));
+    CHECK(get_string(client, key) == bytes);
 }
 
 TEST_CASE("RGW: a 20 MB object streams up and down in bounded memory", "[s3][rgw]") {
