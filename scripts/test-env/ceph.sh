@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# ceph.sh DIR RGW_PORT ACCESS_KEY SECRET_KEY
+# ceph.sh DIR RGW_PORT TLS_PORT ACCESS_KEY SECRET_KEY
 # Starts a throwaway one-node Ceph with an S3 endpoint on loopback, everything
 # under DIR/ceph: one monitor, one OSD on memstore (RAM only), no mgr, the seven
 # pools radosgw uses (created here: radosgw making its own takes seconds more),
-# and radosgw serving S3 on 127.0.0.1:RGW_PORT (beast) for one user with the
-# given keys. Each daemon writes DIR/ceph/run/NAME.pid; down.sh SIGKILLs them
+# and radosgw serving S3 (beast) for one user with the given keys, over HTTP on
+# 127.0.0.1:RGW_PORT and over HTTPS on 127.0.0.1:TLS_PORT with the test CA's
+# "localhost" certificate (DIR/server.pem and DIR/server.key from ca.sh). Each daemon writes DIR/ceph/run/NAME.pid; down.sh SIGKILLs them
 # (SIGTERM takes about 6 s, and memstore holds nothing worth a clean stop).
 # Facts and pitfalls: ../shared/reference/scale-out.md ("S3: Ceph radosgw").
 set -euo pipefail
 
-dir=${1:?usage: ceph.sh DIR RGW_PORT ACCESS_KEY SECRET_KEY}
-rgw_port=${2:?usage: ceph.sh DIR RGW_PORT ACCESS_KEY SECRET_KEY}
-access_key=${3:?usage: ceph.sh DIR RGW_PORT ACCESS_KEY SECRET_KEY}
-secret_key=${4:?usage: ceph.sh DIR RGW_PORT ACCESS_KEY SECRET_KEY}
+usage="usage: ceph.sh DIR RGW_PORT TLS_PORT ACCESS_KEY SECRET_KEY"
+dir=${1:?$usage}
+rgw_port=${2:?$usage}
+tls_port=${3:?$usage}
+access_key=${4:?$usage}
+secret_key=${5:?$usage}
+for f in "$dir/server.pem" "$dir/server.key"; do
+  [ -s "$f" ] || { echo "ceph.sh: $f is missing (scripts/test-env/ca.sh makes it)" >&2; exit 1; }
+done
 
 for tool in ceph ceph-authtool monmaptool ceph-mon ceph-osd radosgw radosgw-admin; do
   if ! command -v "$tool" >/dev/null; then
@@ -56,7 +62,7 @@ osd crush chooseleaf type = 0
 paxos propose interval = 0.05
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port ssl_endpoint=127.0.0.1:$tls_port ssl_certificate=$dir/server.pem ssl_private_key=$dir/server.key
 rgw data = $c/rgw
 EOF
 
@@ -105,12 +111,14 @@ radosgw -c "$conf" -n client.rgw
 radosgw-admin -c "$conf" user create --uid=imapkeep-test --display-name="imapkeep test" \
   --access-key="$access_key" --secret="$secret_key" >/dev/null
 
-# Ready when beast accepts connections.
+# Ready when beast accepts connections on both ports.
 for _ in $(seq 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$rgw_port") 2>/dev/null; then
+  if (exec 3<>"/dev/tcp/127.0.0.1/$rgw_port") 2>/dev/null &&
+    (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null; then
     exit 0
   fi
   sleep 0.1
 done
-echo "ceph.sh: radosgw did not listen on 127.0.0.1:$rgw_port within 30 s (see $c/log/client.rgw.log)" >&2
+echo "ceph.sh: radosgw did not listen on 127.0.0.1:$rgw_port and $tls_port within 30 s" \
+  "(see $c/log/client.rgw.log)" >&2
 exit 1
