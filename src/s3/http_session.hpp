@@ -7,7 +7,7 @@
 //   most kPiece bytes; curl may rewind it (a retry on a fresh connection).
 // - A 2xx reply's body goes to `sink` when one is given; any other body (an
 //   error, or a 2xx without a sink) is kept in HttpReply::body, up to
-//   kMaxKeptBody bytes (longer: a NetworkError-free S3Error "ReplyTooLong").
+//   kMaxKeptBody bytes (longer: S3Error "ReplyTooLong", not transient).
 // - No reply at all throws S3Error with code kNetworkError, transient unless
 //   the failure is one a retry cannot cure (certificate, protocol, bad URL).
 //   curl's reason is in the message; headers are never (they hold the

@@ -98,7 +98,8 @@ class S3Client {
     ObjectInfo put_object(const std::string& bucket, const std::string& key, ByteSource& body,
                           const std::optional<std::string>& sha256 = std::nullopt);
     ObjectInfo get_object(const std::string& bucket, const std::string& key, const ByteSink& sink);
-    // nullopt when there is no such object.
+    // nullopt when there is no such object (HEAD has no body: a missing
+    // bucket looks the same).
     std::optional<ObjectInfo> head_object(const std::string& bucket, const std::string& key);
     // Deleting a missing key succeeds (S3 semantics).
     void delete_object(const std::string& bucket, const std::string& key);
