@@ -77,9 +77,20 @@ ceph-authtool "$keyring" --gen-key -n osd.0 \
 ceph-authtool "$keyring" --gen-key -n client.rgw \
   --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null
 
+# Daemons print harmless notes at start ("Falling back to public interface"):
+# kept in a log, shown only when a start fails.
+start_log=$c/log/start.log
+start() {
+  "$@" >>"$start_log" 2>&1 || {
+    echo "ceph.sh: '$*' failed:" >&2
+    cat "$start_log" >&2
+    exit 1
+  }
+}
+
 monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$c/monmap" >/dev/null
-ceph-mon -c "$conf" --mkfs -i a --monmap "$c/monmap" --keyring "$keyring"
-ceph-mon -c "$conf" -i a
+start ceph-mon -c "$conf" --mkfs -i a --monmap "$c/monmap" --keyring "$keyring"
+start ceph-mon -c "$conf" -i a
 
 cli() { ceph -c "$conf" --connect-timeout 30 "$@"; }
 
@@ -88,9 +99,8 @@ if [ "$osd_id" != 0 ]; then
   echo "ceph.sh: 'ceph osd new' gave OSD id '$osd_id', not 0" >&2
   exit 1
 fi
-ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
-  { echo "ceph.sh: ceph-osd --mkfs failed (see $c/log/osd.0.log)" >&2; exit 1; }
-ceph-osd -c "$conf" -i 0
+start ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid"
+start ceph-osd -c "$conf" -i 0
 
 # One CLI session for the 14 commands: each separate `ceph` costs a
 # Python start and a monitor handshake.
@@ -107,7 +117,7 @@ if grep -qiE 'error|invalid' "$pool_log"; then
   exit 1
 fi
 
-radosgw -c "$conf" -n client.rgw
+start radosgw -c "$conf" -n client.rgw
 radosgw-admin -c "$conf" user create --uid=imapkeep-test --display-name="imapkeep test" \
   --access-key="$access_key" --secret="$secret_key" >/dev/null
 

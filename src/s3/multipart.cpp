@@ -2,6 +2,8 @@
 // CompleteMultipartUpload, AbortMultipartUpload). Each part is hashed, then
 // sent with its own x-amz-content-sha256, so the server checks every byte and
 // the client holds one 64 KiB piece at a time.
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -26,6 +28,38 @@ std::string complete_document(const std::vector<std::string>& etags) {
                xml::escape(etags[i]) + "</ETag></Part>";
     }
     return doc + "</CompleteMultipartUpload>";
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// S3's ETag of a multipart object: hex(MD5(MD5(part 1) ... MD5(part N))) "-N",
+// from the parts' ETags (each the hex MD5 of its part). "" if one is not.
+std::string multipart_etag(const std::vector<std::string>& part_etags) {
+    std::string digests;
+    for (const auto& quoted : part_etags) {
+        const std::string etag = unquote(quoted);
+        if (etag.size() != 32) return "";
+        for (std::size_t i = 0; i < etag.size(); i += 2) {
+            const int high = hex_value(etag[i]), low = hex_value(etag[i + 1]);
+            if (high < 0 || low < 0) return "";
+            digests += static_cast<char>(high * 16 + low);
+        }
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(digests.data(), digests.size(), md, &size, EVP_md5(), nullptr) != 1) return "";
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size; ++i) {
+        out += kHex[md[i] >> 4];
+        out += kHex[md[i] & 0x0f];
+    }
+    return out + "-" + std::to_string(part_etags.size());
 }
 
 std::string initiate(S3Client::Impl& impl, const std::string& bucket, const std::string& key) {
@@ -67,7 +101,10 @@ std::string complete(S3Client::Impl& impl, const std::string& bucket, const std:
     const auto reply = impl.send_ok(request);
     // S3 may answer 200 and still fail: the error is then the body.
     if (xml::root_name(reply.body) == "Error") impl.fail(request, reply);
-    return unquote(xml::text(reply.body, "ETag").value_or(""));
+    const std::string etag = unquote(xml::text(reply.body, "ETag").value_or(""));
+    // Quirk(Ceph RGW 16.2): <ETag></ETag> in CompleteMultipartUploadResult,
+    // and no ETag header either; S3's rule gives the value HEAD shows.
+    return etag.empty() ? multipart_etag(etags) : etag;
 }
 
 // Best effort: the upload already failed, and that failure is what the caller

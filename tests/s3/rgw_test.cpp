@@ -154,7 +154,9 @@ TEST_CASE("RGW: multipart above the threshold, one request per part", "[s3][rgw]
     imapkeep::util::Sha256 got;
     client.get_object(rgw_bucket(), prefix + "large", [&](std::string_view p) { got.update(p); });
     CHECK(got.hex_digest() == large.sha256());
-    CHECK(client.head_object(rgw_bucket(), prefix + "large").value().size == large.size());
+    const auto head = client.head_object(rgw_bucket(), prefix + "large");
+    CHECK(head.value().size == large.size());
+    CHECK(head.value().etag == put.etag);
 
     GeneratedSource small(6 * kMiB - 1, 6);  // just below: one PUT
     const auto before_small = client.requests();

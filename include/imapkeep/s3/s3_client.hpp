@@ -51,7 +51,8 @@ struct S3Config {
     Credentials credentials;
     std::string ca_file;  // "" = the system's CAs
     std::chrono::seconds connect_timeout{10};
-    // A transfer that moves no byte for this long fails (transient).
+    // A transfer that moves no byte for this long fails (transient). curl
+    // averages the speed over 5 s, so a stall after a burst takes up to 5 s more.
     std::chrono::seconds stall_timeout{60};
     std::uint64_t multipart_threshold = 64 * kMiB;  // objects of this size and more
     std::uint64_t part_size = 16 * kMiB;            // >= kMinPartSize
