@@ -24,6 +24,8 @@ packages=(
   # .deb packages (scripts/package.sh: dpkg-shlibdeps, file) and their checks
   # (systemd-analyze verify, strace under the units' system call filter)
   dpkg-dev file systemd strace
+  # S3 tests (scripts/test-env/ceph.sh): a one-node Ceph with radosgw
+  radosgw ceph-mon ceph-osd ceph-common
   # mail readers that must read the store cleanly (tests/integration/line_endings_test.cpp)
   notmuch mutt
 )

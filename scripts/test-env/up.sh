@@ -2,7 +2,7 @@
 # up.sh ENVFILE
 # Starts the integration-test servers on loopback, each in one fresh temp dir:
 # a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), a Cyrus IMAP (cyrus.sh),
-# and an sshd (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
+# a Ceph RGW for S3 (ceph.sh), and an sshd (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
 # ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
 set -euo pipefail
 
@@ -31,9 +31,9 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port cyrus_port oauth_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port oauth_port rgw_port rgw_tls_port < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -91,6 +91,19 @@ emit IMAPKEEP_TEST_CYRUS_PORT "$cyrus_port"
 emit IMAPKEEP_TEST_CYRUS_PID "$(cat "$dir/cyrus/master.pid")"
 # For tests that make what IMAP cannot (tests/integration/server_backdoors.hpp).
 emit IMAPKEEP_TEST_CYRUS_CONF "$dir/cyrus/imapd.conf"
+
+# Ceph RGW, the S3 server of the S3 client tests (tests/s3): one monitor, one
+# memstore OSD and radosgw. A fresh key pair each run; the secret is as
+# distinctive as the passwords, for scripts/test.sh's leak check.
+s3_access_key=IKTEST$(openssl rand -hex 7 | tr a-f A-F)
+s3_secret_key=S3s-$(openssl rand -hex 16)
+bash "$here/ceph.sh" "$dir" "$rgw_port" "$rgw_tls_port" "$s3_access_key" "$s3_secret_key"
+emit IMAPKEEP_TEST_S3_ENDPOINT "http://127.0.0.1:$rgw_port"
+# HTTPS with the certificate for "localhost" of IMAPKEEP_TEST_CA_FILE.
+emit IMAPKEEP_TEST_S3_TLS_PORT "$rgw_tls_port"
+emit IMAPKEEP_TEST_S3_ACCESS_KEY "$s3_access_key"
+emit IMAPKEEP_TEST_S3_SECRET_KEY "$s3_secret_key"
+emit IMAPKEEP_TEST_S3_BUCKET imapkeep-test
 
 if [ -f "$here/sshd.sh" ]; then
   # sshd.sh may use the variables above (the stream command) for its own.

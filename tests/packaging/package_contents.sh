@@ -47,7 +47,7 @@ has libimapkeep-dev /usr/include/imapkeep/imaplib.hpp /usr/include/imapkeep/imap
   "$libdir"/cmake/imapkeep/{imapkeepConfig,imapkeepConfigVersion,imapkeepTargets,FindLibSSH2}.cmake \
   "$libdir"/pkgconfig/imapkeep.pc
 lacks libimapkeep-dev '/bin/' "a program"
-lacks libimapkeep-dev '/include/imapkeep/(store|sync|archive)' "the tool's own headers"
+lacks libimapkeep-dev '/include/imapkeep/(store|sync|archive|s3)' "the tool's own headers"
 lacks libimapkeep-dev '/(man|systemd|completions)' "the tool's files"
 
 # The man pages read as man pages, from where man looks.
