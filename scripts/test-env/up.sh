@@ -2,8 +2,8 @@
 # up.sh ENVFILE
 # Starts the integration-test servers on loopback, each in one fresh temp dir:
 # a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), a Cyrus IMAP (cyrus.sh),
-# and an sshd (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
-# ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
+# a PostgreSQL (postgres.sh), and an sshd (sshd.sh) when that script exists.
+# Writes `export IMAPKEEP_TEST_...=...` lines to ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
 set -euo pipefail
 
 envfile=${1:?usage: up.sh ENVFILE}
@@ -31,9 +31,9 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port cyrus_port oauth_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port oauth_port pg_port < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -91,6 +91,11 @@ emit IMAPKEEP_TEST_CYRUS_PORT "$cyrus_port"
 emit IMAPKEEP_TEST_CYRUS_PID "$(cat "$dir/cyrus/master.pid")"
 # For tests that make what IMAP cannot (tests/integration/server_backdoors.hpp).
 emit IMAPKEEP_TEST_CYRUS_CONF "$dir/cyrus/imapd.conf"
+
+# PostgreSQL for the catalog's contract tests (tests/store/catalog_backends.hpp).
+bash "$here/postgres.sh" "$dir" "$pg_port"
+emit IMAPKEEP_TEST_PG_URL "postgresql://postgres@127.0.0.1:$pg_port/postgres"
+emit IMAPKEEP_TEST_PG_PID "$(head -n 1 "$dir/postgres/data/postmaster.pid")"
 
 if [ -f "$here/sshd.sh" ]; then
   # sshd.sh may use the variables above (the stream command) for its own.

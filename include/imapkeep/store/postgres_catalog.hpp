@@ -1,0 +1,61 @@
+// The catalog in PostgreSQL (issue 13): the same contract as the SQLite one
+// (catalog.hpp), for many machines sharing one catalog. Migrations from
+// schema/postgres/*.sql (the twins of schema/*.sql) are compiled in and
+// applied at open, in one transaction, versioned in the schema_version table.
+//
+// One catalog is one PostgreSQL schema: its tables, its schema_version, its
+// writer lock. Several catalogs may share a database.
+//
+// Connection settings (per session): synchronous_commit=on whatever the
+// server's default, because invariant 1 needs a commit to be durable when
+// commit() returns (the message files it names are already fsynced);
+// lock_timeout=10 s, the wait SQLite's busy_timeout allows.
+//
+// Transactions: begin()/commit()/rollback() nest as catalog.hpp says (the
+// outermost is BEGIN/COMMIT, inner ones SAVEPOINTs). A statement that fails
+// inside a transaction leaves it usable, as in SQLite: every write runs in a
+// savepoint of its own when a transaction is open (PostgreSQL would otherwise
+// refuse every later statement of the transaction). A COMMIT that the server
+// turned into a ROLLBACK throws StoreError.
+//
+// Writers: with serialize_writers (the default), the outermost begin() takes a
+// transaction-level advisory lock of the catalog, so write transactions take
+// turns as SQLite's BEGIN IMMEDIATE makes them, across every process and
+// machine; it waits up to lock_timeout, then throws StoreError. Without it,
+// transactions run side by side under READ COMMITTED; a method that reads a
+// row to decide a write (update_flags, set_gmail_message) locks that row
+// first (SELECT ... FOR UPDATE), so no change is lost either way, but a
+// caller's own read-then-write across methods is then its own business (one
+// worker per account, issue 13's leases).
+//
+// Errors: StoreError with the SQLSTATE, e.g. "[23505]" for a unique violation.
+// A lost connection is not re-opened: every later call throws.
+//
+// Not thread-safe: one catalog (one connection) per thread, as with SQLite.
+#pragma once
+
+#include <imapkeep/store/catalog.hpp>
+#include <memory>
+#include <string>
+
+namespace imapkeep::store {
+
+struct PostgresCatalogOptions {
+    // A libpq connection string or URI ("host=db user=imapkeep",
+    // "postgresql://imapkeep@db/mail"); "" uses the PG* environment variables
+    // (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE...) and libpq's defaults.
+    std::string conninfo;
+    // The schema that holds this catalog; created at open when missing.
+    std::string schema = "imapkeep";
+    bool serialize_writers = true;
+};
+
+// Connects, creates the schema if needed, applies pending migrations. Throws
+// StoreError (no connection, no rights, a schema newer than this build knows).
+std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& options);
+
+// The schema version this build writes; equal to catalog_schema_version(),
+// since the two lists of migrations go step by step.
+int postgres_catalog_schema_version();
+
+}  // namespace imapkeep::store
