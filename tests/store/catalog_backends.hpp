@@ -105,7 +105,16 @@ inline std::unique_ptr<CatalogBackend> make_catalog_backend(const std::string& n
     if (!f##_backend) return;                                                  \
     Type f(std::move(f##_backend))
 
-// The same on each backend in turn: one run of the test case per backend.
+// `auto var`, a catalog of each backend in turn (one run of the test case per
+// backend), for tests of code that takes a Catalog&.
+#define IMAPKEEP_EACH_CATALOG(var)                                             \
+    const std::string var##_backend_name = IMAPKEEP_CATALOG_BACKEND();         \
+    INFO("catalog backend: " << var##_backend_name);                           \
+    auto var##_backend = imapkeep::test::make_catalog_backend(var##_backend_name); \
+    if (!var##_backend) return;                                                \
+    auto var = var##_backend->open()
+
+// `Type f` on each backend in turn: one run of the test case per backend.
 #define IMAPKEEP_CATALOG_FIXTURE(Type, f)                                      \
     const std::string f##_backend_name = IMAPKEEP_CATALOG_BACKEND();           \
     INFO("catalog backend: " << f##_backend_name);                             \
