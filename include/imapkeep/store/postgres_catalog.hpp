@@ -12,11 +12,13 @@
 // lock_timeout=10 s, the wait SQLite's busy_timeout allows.
 //
 // Transactions: begin()/commit()/rollback() nest as catalog.hpp says (the
-// outermost is BEGIN/COMMIT, inner ones SAVEPOINTs). A statement that fails
-// inside a transaction leaves it usable, as in SQLite: every write runs in a
-// savepoint of its own when a transaction is open (PostgreSQL would otherwise
-// refuse every later statement of the transaction). A COMMIT that the server
-// turned into a ROLLBACK throws StoreError.
+// outermost is BEGIN/COMMIT, inner ones SAVEPOINTs). A write that a
+// constraint refuses (a second live UID, an unknown mailbox...) leaves the
+// transaction usable, as in SQLite: such writes run in a savepoint of their
+// own when a transaction is open (PostgreSQL would otherwise refuse every
+// later statement of the transaction). Other failures (a lost connection, a
+// timeout) leave it aborted: commit() then throws, as it does whenever the
+// server answers COMMIT with ROLLBACK.
 //
 // Writers: with serialize_writers (the default), the outermost begin() takes a
 // transaction-level advisory lock of the catalog, so write transactions take

@@ -185,12 +185,11 @@ class PostgresCatalog final : public Catalog {
 
     Id ensure_account(const std::string& name) override {
         // Two statements: the SELECT's own snapshot sees a row another
-        // connection committed while the INSERT waited on it.
-        Savepoint sp(*this);
+        // connection committed while the INSERT waited on it. ON CONFLICT
+        // leaves no constraint to fail: no savepoint.
         m_db.query("INSERT INTO account(name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING",
                    name);
         auto id = find_account(name);
-        sp.commit();
         if (!id) throw StoreError("catalog: account " + name + " vanished while it was added");
         return *id;
     }
@@ -249,11 +248,9 @@ class PostgresCatalog final : public Catalog {
     }
 
     void mark_checked(Id mailbox_id, std::int64_t at, const std::string& folder_stamp) override {
-        Savepoint sp(*this);
         auto s = m_db.query(
             "UPDATE mailbox SET last_sync_at = $2, folder_stamp = $3::text WHERE id = $1",
             mailbox_id, at, folder_stamp);
-        sp.commit();
         if (s.affected() == 0)
             throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
     }
@@ -370,7 +367,6 @@ class PostgresCatalog final : public Catalog {
     }
 
     void set_line_endings(Id message_id, LineEndings form) override {
-        Savepoint sp(*this);
         m_db.query("UPDATE message SET line_endings = $1::text WHERE id = $2",
                    std::string(line_endings_name(form)), message_id);
         sp.commit();
@@ -381,7 +377,7 @@ class PostgresCatalog final : public Catalog {
         const auto joined = join_flags(normalize_flags(flags));
         // `old` reads the flags before the update (one snapshot for the whole
         // statement), locked, so a concurrent writer cannot slip in between.
-        Savepoint sp(*this);
+        // No constraint can refuse it: no savepoint.
         auto s = m_db.query(
             "WITH old AS (SELECT flags FROM message WHERE id = $1 FOR UPDATE),"
             " changed AS (UPDATE message SET flags = $2::bytea, modseq = $3, file = $4::text"
@@ -390,12 +386,10 @@ class PostgresCatalog final : public Catalog {
             "             SELECT $1, $5, $2::bytea FROM old WHERE old.flags <> $2::bytea)"
             " SELECT count(*) FROM old",
             message_id, joined, to_db(modseq), file, at);
-        sp.commit();
         if (s.int64(0, 0) == 0) throw no_message(message_id);
     }
 
     void mark_expunged(Id message_id, std::int64_t at, const std::string& attic_file) override {
-        Savepoint sp(*this);
         auto s = m_db.query(
             "WITH m AS (UPDATE message SET expunged_at = $2, file = $3::text WHERE id = $1"
             "           RETURNING id),"
@@ -403,7 +397,6 @@ class PostgresCatalog final : public Catalog {
             "            WHERE message_id IN (SELECT id FROM m) AND to_at IS NULL)"
             " SELECT count(*) FROM m",
             message_id, at, attic_file);
-        sp.commit();
         if (s.int64(0, 0) == 0) throw no_message(message_id);
     }
 
@@ -456,16 +449,13 @@ class PostgresCatalog final : public Catalog {
     }
 
     void set_files_pending(Id mailbox_id, bool pending) override {
-        Savepoint sp(*this);
         auto s = m_db.query("UPDATE mailbox SET files_pending = $2 WHERE id = $1", mailbox_id,
                             PgBool{pending});
-        sp.commit();
         if (s.affected() == 0)
             throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
     }
 
     void delete_message(Id message_id) override {
-        Savepoint sp(*this);
         m_db.query("DELETE FROM message WHERE id = $1", message_id);
         sp.commit();
     }
@@ -540,23 +530,19 @@ class PostgresCatalog final : public Catalog {
     }
 
     Id begin_run(const std::string& command, std::int64_t at) override {
-        Savepoint sp(*this);
         auto s = m_db.query(
             "INSERT INTO run(command, started_at, status) VALUES ($1::text, $2, 'running')"
             " RETURNING id",
             command, at);
-        sp.commit();
         return s.int64(0, 0);
     }
 
     void finish_run(Id run_id, std::int64_t at, const std::string& status,
                     const std::string& report_json) override {
-        Savepoint sp(*this);
         auto s = m_db.query(
             "UPDATE run SET finished_at = $2, status = $3::text, report_json = $4::text"
             " WHERE id = $1",
             run_id, at, status, report_json);
-        sp.commit();
         if (s.affected() == 0)
             throw StoreError("catalog: no run with id " + std::to_string(run_id));
     }
@@ -691,13 +677,13 @@ class PostgresCatalog final : public Catalog {
                                     const std::string& target_mailbox,
                                     const std::vector<Id>& source_message_ids) override {
         if (source_message_ids.empty()) return;
-        Transaction tx(*this);
-        for (Id id : source_message_ids)
-            m_db.query(
-                "UPDATE restore_journal SET flags_checked = true WHERE target_account = $1::text"
-                " AND target_mailbox = $2::bytea AND source_message_id = $3",
-                target_account, target_mailbox, id);
-        tx.commit();
+        // One statement (atomic, one round trip), the ids as an array literal.
+        std::string ids = "{";
+        for (Id id : source_message_ids) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+        m_db.query(
+            "UPDATE restore_journal SET flags_checked = true WHERE target_account = $1::text"
+            " AND target_mailbox = $2::bytea AND source_message_id = ANY ($3::text::bigint[])",
+            target_account, target_mailbox, ids + "}");
     }
 
   private:
@@ -720,10 +706,12 @@ class PostgresCatalog final : public Catalog {
         bool m_done = false;
     };
 
-    // Around one write: inside the caller's transaction a savepoint, so that
-    // the write failing undoes itself and leaves the transaction usable (as
-    // a failed statement does in SQLite); outside, nothing (one statement
-    // commits on its own, atomically).
+    // Around one write that a constraint may refuse (unique, foreign key):
+    // inside the caller's transaction a savepoint, so that the write failing
+    // undoes itself and leaves the transaction usable (as a failed statement
+    // does in SQLite); outside, nothing (one statement commits on its own,
+    // atomically). Writes no constraint can refuse go without: a savepoint
+    // costs two round trips, and update_flags runs once per changed message.
     class Savepoint {
       public:
         explicit Savepoint(PostgresCatalog& c) : m_catalog(c), m_active(c.m_depth > 0) {
