@@ -275,14 +275,17 @@ class PostgresCatalog final : public Catalog {
 
     std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
                                            const UidSet& uids, std::size_t limit) override {
-        // One statement per chunk of ranges; each range an index range scan of
-        // message_mailbox (mailbox_id, uidvalidity, uid).
+        // One statement per chunk of ranges. LATERAL makes each range an index
+        // range scan of message_mailbox (mailbox_id, uidvalidity, uid) that
+        // stops after `limit` rows: a page of a large mailbox reads that page,
+        // not the mailbox (a plain join sorted every row found before the LIMIT).
         static const std::string sql =
             std::string("SELECT ") + kMessageColumns +
-            " FROM unnest($3::text::bigint[], $4::text::bigint[]) AS r(lo, hi)"
-            " JOIN message m ON m.uid BETWEEN r.lo AND r.hi"
-            " WHERE m.mailbox_id = $1 AND m.uidvalidity = $2 AND m.expunged_at IS NULL"
-            " ORDER BY m.uid LIMIT $5";
+            " FROM unnest($3::text::bigint[], $4::text::bigint[]) WITH ORDINALITY AS r(lo, hi, n)"
+            " CROSS JOIN LATERAL (SELECT * FROM message WHERE mailbox_id = $1"
+            "   AND uidvalidity = $2 AND uid BETWEEN r.lo AND r.hi AND expunged_at IS NULL"
+            "   ORDER BY uid LIMIT $5) m"
+            " ORDER BY r.n, m.uid LIMIT $5";
         std::vector<MessageRecord> out;
         const auto& ranges = uids.ranges();
         for (std::size_t from = 0; from < ranges.size() && out.size() < limit;
@@ -314,11 +317,14 @@ class PostgresCatalog final : public Catalog {
     }
 
     UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) override {
+        // As messages_in: an index range scan per range (covered by
+        // message_live_uid), the cost that of the set asked about and the rows found.
         static const std::string sql =
-            "SELECT m.uid FROM unnest($3::text::bigint[], $4::text::bigint[]) AS r(lo, hi)"
-            " JOIN message m ON m.uid BETWEEN r.lo AND r.hi"
-            " WHERE m.mailbox_id = $1 AND m.uidvalidity = $2 AND m.expunged_at IS NULL"
-            " ORDER BY m.uid";
+            "SELECT m.uid FROM unnest($3::text::bigint[], $4::text::bigint[])"
+            " WITH ORDINALITY AS r(lo, hi, n)"
+            " CROSS JOIN LATERAL (SELECT uid FROM message WHERE mailbox_id = $1"
+            "   AND uidvalidity = $2 AND uid BETWEEN r.lo AND r.hi AND expunged_at IS NULL) m"
+            " ORDER BY r.n, m.uid";
         UidSet out;
         const auto& ranges = uids.ranges();
         for (std::size_t from = 0; from < ranges.size(); from += kRangesPerStatement) {
