@@ -213,3 +213,31 @@ TEST_CASE("a PostgreSQL catalog needs a reachable server and says which",
         CHECK_THAT(e.what(), Catch::Contains("cannot connect to PostgreSQL"));
     }
 }
+
+TEST_CASE("PostgreSQL round trips: one per message cataloged or flag change, a few per step",
+          "[store][catalog][postgres][bounded]") {
+    // Each statement is a round trip to the server (unlike SQLite's calls):
+    // a durable step of a cold backup must not cost several per message.
+    auto backend = imapkeep::test::make_postgres_backend();
+    if (!backend) return;
+    auto catalog = backend->open();
+    const Id inbox = an_inbox(*catalog);
+    auto step = [&](std::uint32_t first_uid, std::uint32_t count) {
+        std::vector<MessageRecord> batch;
+        for (std::uint32_t uid = first_uid; uid < first_uid + count; ++uid)
+            batch.push_back(a_message(inbox, uid));
+        catalog->begin();
+        const auto ids = catalog->add_messages(batch);
+        for (Id id : ids) catalog->update_flags(id, {"\\Seen"}, 2, "mail/a/cur/x", 20);
+        catalog->commit();
+    };
+    step(1, 2);  // prepares the statements
+    const auto before = postgres_round_trips(*catalog);
+    step(100, 200);
+    const auto used = postgres_round_trips(*catalog) - before;
+    INFO(used << " round trips for 200 messages and 200 flag changes");
+    // BEGIN with the lock, SAVEPOINT, 200 inserts, RELEASE, 200 updates, COMMIT.
+    CHECK(used <= 200 + 200 + 4);
+    imapkeep::test::SqliteBackend sqlite;
+    CHECK(postgres_round_trips(*sqlite.open()) == 0);
+}

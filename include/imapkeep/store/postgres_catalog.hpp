@@ -36,6 +36,7 @@
 // Not thread-safe: one catalog (one connection) per thread, as with SQLite.
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/store/catalog.hpp>
 #include <memory>
 #include <string>
@@ -55,6 +56,11 @@ struct PostgresCatalogOptions {
 // Connects, creates the schema if needed, applies pending migrations. Throws
 // StoreError (no connection, no rights, a schema newer than this build knows).
 std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& options);
+
+// The round trips `catalog` made to its server so far (each prepare, execute
+// and simple query; connecting counts one), 0 for a catalog of another kind:
+// what tests and benchmarks count instead of timing on shared cores.
+std::uint64_t postgres_round_trips(const Catalog& catalog);
 
 // The schema version this build writes; equal to catalog_schema_version(),
 // since the two lists of migrations go step by step.

@@ -692,6 +692,8 @@ class PostgresCatalog final : public Catalog {
             target_account, target_mailbox, ids + "}");
     }
 
+    std::uint64_t round_trips() const { return m_db.round_trips(); }
+
   private:
     // Scoped nested transaction: rolls back unless commit() was reached.
     class Transaction {
@@ -805,6 +807,11 @@ class PostgresCatalog final : public Catalog {
 
 std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& options) {
     return std::make_unique<PostgresCatalog>(options);
+}
+
+std::uint64_t postgres_round_trips(const Catalog& catalog) {
+    const auto* postgres = dynamic_cast<const PostgresCatalog*>(&catalog);
+    return postgres ? postgres->round_trips() : 0;
 }
 
 int postgres_catalog_schema_version() {
