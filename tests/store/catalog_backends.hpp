@@ -56,12 +56,26 @@ class PostgresBackend final : public CatalogBackend {
     std::unique_ptr<store::Catalog> open() override { return open(true); }
     std::unique_ptr<store::Catalog> open(bool serialize_writers) {
         store::PostgresCatalogOptions options;
-        options.conninfo = m_url;
+        options.conninfo = conninfo();
         options.schema = m_schema;
         options.serialize_writers = serialize_writers;
         return store::open_postgres_catalog(options);
     }
     const std::string& schema() const { return m_schema; }
+    // The URL with application_name = the schema: this test's connections,
+    // told apart in pg_stat_activity.
+    std::string conninfo() const {
+        const bool uri = m_url.rfind("postgresql://", 0) == 0 || m_url.rfind("postgres://", 0) == 0;
+        if (!uri) return m_url + " application_name=" + m_schema;
+        return m_url + (m_url.find('?') == std::string::npos ? "?" : "&") +
+               "application_name=" + m_schema;
+    }
+    // Cuts every connection of this test's catalogs, as a server restart would.
+    void cut_connections() {
+        m_admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1::text",
+            m_schema);
+    }
     const std::string& url() const { return m_url; }
     // A connection of its own, outside any catalog: to look at or damage the tables.
     store::PgConnection& admin() { return m_admin; }

@@ -241,3 +241,31 @@ TEST_CASE("PostgreSQL round trips: one per message cataloged or flag change, a f
     imapkeep::test::SqliteBackend sqlite;
     CHECK(postgres_round_trips(*sqlite.open()) == 0);
 }
+
+TEST_CASE("a PostgreSQL catalog whose connection was cut reconnects, but never inside a transaction",
+          "[store][catalog][postgres]") {
+    auto backend = imapkeep::test::make_postgres_backend();
+    if (!backend) return;
+    auto catalog = backend->open();
+    const Id inbox = an_inbox(*catalog);
+    catalog->add_message(a_message(inbox, 1));
+
+    backend->cut_connections();
+    // The call that meets the cut fails; the next one works on a new session
+    // (its statements prepared again, search_path set again).
+    CHECK_THROWS_AS(catalog->messages(inbox), StoreError);
+    CHECK(catalog->messages(inbox).size() == 1);
+
+    catalog->begin();
+    catalog->add_message(a_message(inbox, 2));
+    backend->cut_connections();
+    // The transaction's work is gone with its connection: nothing may
+    // pretend otherwise, commit() included.
+    CHECK_THROWS_AS(catalog->add_message(a_message(inbox, 3)), StoreError);
+    CHECK_THROWS_AS(catalog->messages(inbox), StoreError);
+    CHECK_THROWS_AS(catalog->commit(), StoreError);
+    catalog->rollback();
+    const auto left = catalog->messages(inbox);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].uid == 1);
+}

@@ -31,7 +31,10 @@
 // worker per account, issue 13's leases).
 //
 // Errors: StoreError with the SQLSTATE, e.g. "[23505]" for a unique violation.
-// A lost connection is not re-opened: every later call throws.
+// A lost connection fails the call that meets it (its statement may or may
+// not have been done) and is opened again by the next call outside a
+// transaction; inside one, every call until rollback() fails, and so does
+// commit().
 //
 // Not thread-safe: one catalog (one connection) per thread, as with SQLite.
 #pragma once

@@ -170,12 +170,37 @@ PgConnection::~PgConnection() {
     if (m_conn) PQfinish(m_conn);
 }
 
+void PgConnection::set_session(std::string sql) {
+    m_session = std::move(sql);
+    exec(m_session);
+}
+
+void PgConnection::reconnect_if_lost() {
+    if (!m_reconnect_allowed || PQstatus(m_conn) == CONNECTION_OK) return;
+    PQreset(m_conn);
+    ++m_round_trips;
+    if (PQstatus(m_conn) != CONNECTION_OK) {
+        std::string message = PQerrorMessage(m_conn);
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        throw StoreError("catalog: lost the connection to PostgreSQL and cannot reconnect: " +
+                         message);
+    }
+    // A new session: no prepared statements, no settings.
+    m_prepared.clear();
+    if (!m_session.empty()) {
+        ++m_round_trips;
+        checked(PQexec(m_conn, m_session.c_str()), m_session);
+    }
+}
+
 PgResult PgConnection::exec(const std::string& sql) {
+    reconnect_if_lost();
     ++m_round_trips;
     return checked(PQexec(m_conn, sql.c_str()), sql);
 }
 
 const std::string& PgConnection::prepared(const std::string& sql, const PgParams& params) {
+    reconnect_if_lost();
     auto found = m_prepared.find(sql);
     if (found != m_prepared.end()) return found->second;
     std::string name = "imapkeep_" + std::to_string(m_prepared.size() + 1);

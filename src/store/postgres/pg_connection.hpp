@@ -86,6 +86,15 @@ class PgConnection {
     PgConnection& operator=(const PgConnection&) = delete;
     ~PgConnection();
 
+    // Session settings (SET ...): run now, and again after each reconnect.
+    void set_session(std::string sql);
+    // Whether a lost connection may be opened again before the next
+    // statement. The caller allows it only outside a transaction: the work
+    // of an open transaction is gone with its connection, and a COMMIT sent
+    // on a new one would answer "COMMIT" for nothing. The statement that
+    // meets the loss still fails: it may have been done or not.
+    void allow_reconnect(bool allowed) { m_reconnect_allowed = allowed; }
+
     // One or more statements without parameters (DDL, BEGIN, SAVEPOINT...), in
     // one round trip. Returns the last statement's result.
     PgResult exec(const std::string& sql);
@@ -119,6 +128,7 @@ class PgConnection {
     std::uint64_t round_trips() const { return m_round_trips; }
 
   private:
+    void reconnect_if_lost();
     const std::string& prepared(const std::string& sql, const PgParams& params);
     void stream(const std::string& sql, const PgParams& params,
                 const std::function<void(const PgResult&)>& visit);
@@ -130,6 +140,8 @@ class PgConnection {
     pg_conn* m_conn = nullptr;
     std::unordered_map<std::string, std::string> m_prepared;  // SQL -> statement name
     std::uint64_t m_round_trips = 0;
+    std::string m_session;
+    bool m_reconnect_allowed = false;
 };
 
 }  // namespace imapkeep::store

@@ -129,10 +129,11 @@ class PostgresCatalog final : public Catalog {
           m_serialize_writers(options.serialize_writers),
           m_lock_key(postgres_lock_key("writers", options.schema)) {
         if (m_schema.empty()) throw StoreError("catalog: the PostgreSQL schema name is empty");
-        m_db.exec("SET search_path TO " + m_db.quote_identifier(m_schema) +
-                  "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
-                  " SET lock_timeout TO '10s'");
+        m_db.set_session("SET search_path TO " + m_db.quote_identifier(m_schema) +
+                         "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
+                         " SET lock_timeout TO '10s'");
         apply_postgres_migrations(m_db, m_schema, compiled_postgres_migrations());
+        m_db.allow_reconnect(true);
     }
 
     ~PostgresCatalog() override {
@@ -145,6 +146,7 @@ class PostgresCatalog final : public Catalog {
     void begin() override {
         if (m_depth == 0) {
             begin_outermost();
+            m_db.allow_reconnect(false);
         } else {
             m_db.exec("SAVEPOINT " + savepoint(m_depth));
         }
@@ -163,7 +165,16 @@ class PostgresCatalog final : public Catalog {
         // it on a failed COMMIT too, and answers ROLLBACK to the COMMIT of a
         // transaction a failed statement aborted.
         m_depth = 0;
-        if (m_db.exec("COMMIT").status() != "COMMIT")
+        std::string status;
+        try {
+            status = m_db.exec("COMMIT").status();
+        } catch (...) {
+            m_db.allow_reconnect(true);
+            throw;
+        }
+        // Only now: the COMMIT went on the transaction's own connection.
+        m_db.allow_reconnect(true);
+        if (status != "COMMIT")
             throw StoreError("catalog: the transaction was rolled back, not committed"
                              " (a statement in it had failed)");
     }
@@ -181,6 +192,7 @@ class PostgresCatalog final : public Catalog {
             // The connection is gone, or the server ended the transaction.
         }
         --m_depth;
+        if (m_depth == 0) m_db.allow_reconnect(true);
     }
 
     Id ensure_account(const std::string& name) override {
