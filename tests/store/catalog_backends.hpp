@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <imapkeep/store/postgres_catalog.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "store/postgres/pg_connection.hpp"
 #include "temp_dir.hpp"
@@ -71,10 +73,19 @@ class PostgresBackend final : public CatalogBackend {
                "application_name=" + m_schema;
     }
     // Cuts every connection of this test's catalogs, as a server restart would.
+    // Returns once they are gone (pg_terminate_backend only signals).
     void cut_connections() {
         m_admin.query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1::text",
             m_schema);
+        for (int i = 0; i < 500; ++i) {
+            if (m_admin.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1::text",
+                              m_schema)
+                    .int64(0, 0) == 0)
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        FAIL("the test catalog's connections are still there 5 s after pg_terminate_backend");
     }
     const std::string& url() const { return m_url; }
     // A connection of its own, outside any catalog: to look at or damage the tables.
