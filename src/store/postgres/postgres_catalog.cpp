@@ -34,6 +34,10 @@ constexpr const char* kMessageColumns =
 // trip for a typical set, and a bounded statement for a set of many ranges.
 constexpr std::size_t kRangesPerStatement = 500;
 
+// New messages per INSERT in add_messages: 14 parameters each, far below the
+// protocol's 65535; one statement for a sync chunk (200).
+constexpr std::size_t kRowsPerStatement = 250;
+
 MailboxRecord read_mailbox(const PgResult& s, int row) {
     MailboxRecord r;
     r.id = s.int64(row, 0);
@@ -370,16 +374,22 @@ class PostgresCatalog final : public Catalog {
 
     Id add_message(const MessageRecord& r) override {
         Savepoint sp(*this);
-        const Id id = insert_message(r);
+        const auto ids = insert_messages(&r, 1);
         sp.commit();
-        return id;
+        return ids.front();
     }
 
     std::vector<Id> add_messages(const std::vector<MessageRecord>& rows) override {
+        // One statement per kRowsPerStatement rows: a cold backup's chunk of
+        // 200 is one round trip, not 200.
         Transaction tx(*this);
         std::vector<Id> ids;
         ids.reserve(rows.size());
-        for (const auto& r : rows) ids.push_back(insert_message(r));
+        for (std::size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
+            const auto count = std::min(kRowsPerStatement, rows.size() - from);
+            const auto chunk = insert_messages(rows.data() + from, count);
+            ids.insert(ids.end(), chunk.begin(), chunk.end());
+        }
         tx.commit();
         return ids;
     }
@@ -387,7 +397,6 @@ class PostgresCatalog final : public Catalog {
     void set_line_endings(Id message_id, LineEndings form) override {
         m_db.query("UPDATE message SET line_endings = $1::text WHERE id = $2",
                    std::string(line_endings_name(form)), message_id);
-        sp.commit();
     }
 
     void update_flags(Id message_id, const std::vector<std::string>& flags, std::uint64_t modseq,
@@ -475,7 +484,6 @@ class PostgresCatalog final : public Catalog {
 
     void delete_message(Id message_id) override {
         m_db.query("DELETE FROM message WHERE id = $1", message_id);
-        sp.commit();
     }
 
     std::vector<FlagChange> flag_history(Id message_id) override {
@@ -766,25 +774,73 @@ class PostgresCatalog final : public Catalog {
                        args...));
     }
 
-    // The three rows of a new message in one statement (one round trip); the
-    // caller holds a transaction or savepoint when it adds several.
-    Id insert_message(const MessageRecord& r) {
-        const auto flags = join_flags(normalize_flags(r.flags));
-        auto s = m_db.query(
-            "WITH m AS (INSERT INTO message(mailbox_id, uidvalidity, uid, internaldate,"
-            "   internaldate_zone, size, sha256, message_id, flags, modseq, file, added_at,"
-            "   expunged_at, line_endings)"
-            "   VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8::bytea, $9::bytea, $10, $11::text,"
-            "   $12, $13, $14::text) RETURNING id),"
-            " f AS (INSERT INTO flag_history(message_id, at, flags) SELECT id, $12, $9::bytea FROM m),"
-            " u AS (INSERT INTO uid_history(message_id, uidvalidity, uid, from_at, to_at)"
-            "   SELECT id, $2, $3, $12, $13 FROM m)"
-            " SELECT id FROM m",
-            r.mailbox_id, std::int64_t{r.uidvalidity}, std::int64_t{r.uid}, r.internaldate,
-            std::int64_t{r.internaldate_zone}, to_db(r.size), r.sha256, r.message_id, flags,
-            to_db(r.modseq), r.file, r.added_at, r.expunged_at,
-            std::string(line_endings_name(r.line_endings)));
-        return s.int64(0, 0);
+    // The three rows of each of `count` new messages (message, first flag
+    // and uid history entries) in one statement: one round trip. The caller
+    // holds a transaction or savepoint when there are more statements.
+    std::vector<Id> insert_messages(const MessageRecord* rows, std::size_t count) {
+        PgParams params;
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto& r = rows[i];
+            params.add(r.mailbox_id)
+                .add(std::int64_t{r.uidvalidity})
+                .add(std::int64_t{r.uid})
+                .add(r.internaldate)
+                .add(std::int64_t{r.internaldate_zone})
+                .add(to_db(r.size))
+                .add(r.sha256)
+                .add(r.message_id)
+                .add(join_flags(normalize_flags(r.flags)))
+                .add(to_db(r.modseq))
+                .add(r.file)
+                .add(r.added_at)
+                .add(r.expunged_at)
+                .add(line_endings_name(r.line_endings));
+        }
+        auto s = m_db.run(insert_messages_sql(count), params);
+        return ids_in_row_order(s, rows, count);
+    }
+
+    // RETURNING gives no order: the ids come sorted, and identity values are
+    // drawn in VALUES order, so sorted ids are the rows' order. Checked on
+    // each row's key rather than trusted.
+    static std::vector<Id> ids_in_row_order(const PgResult& s, const MessageRecord* rows,
+                                            std::size_t count) {
+        if (static_cast<std::size_t>(s.rows()) != count)
+            throw StoreError("catalog: " + std::to_string(count) + " messages added, " +
+                             std::to_string(s.rows()) + " ids returned");
+        std::vector<Id> ids;
+        ids.reserve(count);
+        for (int row = 0; row < s.rows(); ++row) {
+            const auto& r = rows[row];
+            if (s.int64(row, 1) != r.mailbox_id || s.int64(row, 2) != std::int64_t{r.uid} ||
+                s.int64(row, 3) != std::int64_t{r.uidvalidity})
+                throw StoreError("catalog: the ids of added messages came in another order");
+            ids.push_back(s.int64(row, 0));
+        }
+        return ids;
+    }
+
+    static std::string insert_messages_sql(std::size_t count) {
+        constexpr int kColumns = 14;
+        std::string values;
+        for (std::size_t i = 0; i < count; ++i) {
+            const int p = static_cast<int>(i) * kColumns;
+            auto n = [&](int column) { return "$" + std::to_string(p + column); };
+            values += (i == 0 ? "(" : ", (") + n(1) + ", " + n(2) + ", " + n(3) + ", " + n(4) +
+                      ", " + n(5) + ", " + n(6) + ", " + n(7) + "::text, " + n(8) + "::bytea, " +
+                      n(9) + "::bytea, " + n(10) + ", " + n(11) + "::text, " + n(12) + ", " +
+                      n(13) + ", " + n(14) + "::text)";
+        }
+        return "WITH m AS (INSERT INTO message(mailbox_id, uidvalidity, uid, internaldate,"
+               " internaldate_zone, size, sha256, message_id, flags, modseq, file, added_at,"
+               " expunged_at, line_endings) VALUES " +
+               values +
+               " RETURNING id, mailbox_id, uid, uidvalidity, flags, added_at, expunged_at),"
+               " f AS (INSERT INTO flag_history(message_id, at, flags)"
+               "   SELECT id, added_at, flags FROM m),"
+               " u AS (INSERT INTO uid_history(message_id, uidvalidity, uid, from_at, to_at)"
+               "   SELECT id, uidvalidity, uid, added_at, expunged_at FROM m)"
+               " SELECT id, mailbox_id, uid, uidvalidity FROM m ORDER BY id";
     }
 
     // BEGIN and, when writers take turns, the catalog's advisory lock, in one
