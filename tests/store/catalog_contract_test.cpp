@@ -634,3 +634,21 @@ TEST_CASE("catalog writers on several connections take turns without losing a wr
         }
     CHECK(f.catalog->downloaded_on(f.account, 1) == static_cast<std::uint64_t>(committed));
 }
+
+TEST_CASE("add_messages returns each row's id in the order given, for a batch of any size",
+          "[store][catalog]") {
+    CATALOG_FIXTURE(f);
+    std::vector<MessageRecord> batch;
+    for (std::uint32_t uid = 600; uid >= 1; --uid) batch.push_back(f.message(f.inbox, uid, 10));
+    const auto ids = f.catalog->add_messages(batch);
+    REQUIRE(ids.size() == batch.size());
+    for (std::size_t i = 0; i < ids.size(); i += 97) {
+        INFO("row " << i);
+        const auto m = f.catalog->message_by_id(ids[i]);
+        REQUIRE(m);
+        CHECK(m->uid == batch[i].uid);
+        CHECK(f.catalog->flag_history(ids[i]).size() == 1);
+        CHECK(f.catalog->uid_history(ids[i]).at(0).uid == batch[i].uid);
+    }
+    CHECK(f.catalog->messages(f.inbox).size() == 600);
+}
