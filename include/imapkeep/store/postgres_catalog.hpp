@@ -23,10 +23,10 @@
 // Writers: with serialize_writers (the default), the outermost begin() takes a
 // transaction-level advisory lock of the catalog, so write transactions take
 // turns as SQLite's BEGIN IMMEDIATE makes them, across every process and
-// machine; it waits up to lock_timeout, then throws StoreError. (A write
-// outside a transaction is one atomic statement and does not wait for it:
-// SQLite would make it wait, but it cannot interleave with a transaction's
-// statements either way.) Without it,
+// machine; it waits up to lock_timeout, then throws StoreError. A write
+// outside a transaction is one atomic statement and does not take the lock
+// (SQLite would make it wait): an open transaction's later statements see it,
+// under READ COMMITTED. Without it,
 // transactions run side by side under READ COMMITTED; a method that reads a
 // row to decide a write (update_flags, set_gmail_message) locks that row
 // first (SELECT ... FOR UPDATE), so no change is lost either way, but a
