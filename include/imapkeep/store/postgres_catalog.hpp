@@ -26,12 +26,14 @@
 // machine; it waits up to lock_timeout, then throws StoreError. A write
 // outside a transaction is one atomic statement and does not take the lock
 // (SQLite would make it wait): an open transaction's later statements see it,
-// under READ COMMITTED. Without it,
-// transactions run side by side under READ COMMITTED; a method that reads a
-// row to decide a write (update_flags, set_gmail_message) locks that row
-// first (SELECT ... FOR UPDATE), so no change is lost either way, but a
+// under READ COMMITTED.
+// Without serialize_writers, transactions run side by side; a method that
+// reads a row to decide a write (update_flags, set_gmail_message) locks that
+// row first (SELECT ... FOR UPDATE), so no method loses a change, but a
 // caller's own read-then-write across methods is then its own business (one
-// worker per account, issue 13's leases).
+// worker per account: issue 13's leases). Workers that hold a transaction
+// open while they upload or fsync should run this way: the lock would make
+// every worker of the fleet wait for those.
 //
 // Errors: StoreError with the SQLSTATE, e.g. "[23505]" for a unique violation.
 // A lost connection fails the call that meets it (its statement may or may
