@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <imapkeep/store/postgres_catalog.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -76,11 +76,14 @@ class PostgresBackend final : public CatalogBackend {
     // Returns once they are gone (pg_terminate_backend only signals).
     void cut_connections() {
         m_admin.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1::text",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+            "$1::text",
             m_schema);
         for (int i = 0; i < 500; ++i) {
-            if (m_admin.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1::text",
-                              m_schema)
+            if (m_admin
+                    .query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1::text",
+                        m_schema)
                     .int64(0, 0) == 0)
                 return;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -125,22 +128,22 @@ inline std::unique_ptr<CatalogBackend> make_catalog_backend(const std::string& n
 // `Type f` built from a fresh backend `name` (Type's constructor takes the
 // std::unique_ptr<CatalogBackend>); returns (skips) when the backend is
 // missing and may be.
-#define IMAPKEEP_CATALOG_FIXTURE_ON(Type, f, name)                             \
-    auto f##_backend = imapkeep::test::make_catalog_backend(name);             \
-    if (!f##_backend) return;                                                  \
+#define IMAPKEEP_CATALOG_FIXTURE_ON(Type, f, name)                 \
+    auto f##_backend = imapkeep::test::make_catalog_backend(name); \
+    if (!f##_backend) return;                                      \
     Type f(std::move(f##_backend))
 
 // `auto var`, a catalog of each backend in turn (one run of the test case per
 // backend), for tests of code that takes a Catalog&.
-#define IMAPKEEP_EACH_CATALOG(var)                                             \
-    const std::string var##_backend_name = IMAPKEEP_CATALOG_BACKEND();         \
-    INFO("catalog backend: " << var##_backend_name);                           \
+#define IMAPKEEP_EACH_CATALOG(var)                                                 \
+    const std::string var##_backend_name = IMAPKEEP_CATALOG_BACKEND();             \
+    INFO("catalog backend: " << var##_backend_name);                               \
     auto var##_backend = imapkeep::test::make_catalog_backend(var##_backend_name); \
-    if (!var##_backend) return;                                                \
+    if (!var##_backend) return;                                                    \
     auto var = var##_backend->open()
 
 // `Type f` on each backend in turn: one run of the test case per backend.
-#define IMAPKEEP_CATALOG_FIXTURE(Type, f)                                      \
-    const std::string f##_backend_name = IMAPKEEP_CATALOG_BACKEND();           \
-    INFO("catalog backend: " << f##_backend_name);                             \
+#define IMAPKEEP_CATALOG_FIXTURE(Type, f)                            \
+    const std::string f##_backend_name = IMAPKEEP_CATALOG_BACKEND(); \
+    INFO("catalog backend: " << f##_backend_name);                   \
     IMAPKEEP_CATALOG_FIXTURE_ON(Type, f, f##_backend_name)

@@ -1,7 +1,7 @@
 // The store contract: what every Catalog (catalog.hpp) does, checked on every
 // backend (catalog_backends.hpp: SQLite, PostgreSQL), one run per backend.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -507,8 +507,7 @@ TEST_CASE("a write that fails inside a transaction undoes itself and leaves the 
         std::function<void(Fixture&, Id message)> fail;
     };
     const std::vector<Case> cases = {
-        {"add_message: a second live row for a UID",
-         [](Fixture& f, Id) { f.add(f.inbox, 1, 10); }},
+        {"add_message: a second live row for a UID", [](Fixture& f, Id) { f.add(f.inbox, 1, 10); }},
         {"add_messages: one row of the batch taken",
          [](Fixture& f, Id) {
              f.catalog->add_messages({f.message(f.inbox, 7, 10), f.message(f.inbox, 1, 10)});
@@ -520,10 +519,15 @@ TEST_CASE("a write that fails inside a transaction undoes itself and leaves the 
              f.catalog->rekey_message(message, 7, 2, "mail/work/cur/x");
          }},
         {"add_restore_entry: no such message",
-         [](Fixture& f, Id) { f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1}); }},
+         [](Fixture& f, Id) {
+             f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1});
+         }},
         {"set_gmail_message: no such message",
-         [](Fixture& f, Id) { f.catalog->set_gmail_message({99999, 1, 1, {"A"}}, 10); }},
-        {"mark_checked: no such mailbox", [](Fixture& f, Id) { f.catalog->mark_checked(9999, 1, ""); }},
+         [](Fixture& f, Id) {
+             f.catalog->set_gmail_message({99999, 1, 1, {"A"}}, 10);
+         }},
+        {"mark_checked: no such mailbox",
+         [](Fixture& f, Id) { f.catalog->mark_checked(9999, 1, ""); }},
     };
     const std::string backend = IMAPKEEP_CATALOG_BACKEND();
     INFO("catalog backend: " << backend);
@@ -549,7 +553,9 @@ TEST_CASE("strings the server chose keep their bytes, 8-bit ones too", "[store][
     // A server may send a Latin-1 Message-ID or an 8-bit mailbox name;
     // SQLite's TEXT keeps any bytes, and so must every backend.
     CATALOG_FIXTURE(f);
-    const std::string name = "\xdc" "bersicht";  // Latin-1, not UTF-8
+    const std::string name =
+        "\xdc"
+        "bersicht";  // Latin-1, not UTF-8
     MailboxRecord record;
     record.account_id = f.account;
     record.name = name;

@@ -86,8 +86,8 @@ TEST_CASE("a new PostgreSQL catalog records each migration in schema_version",
     backend->open();
     auto& admin = backend->admin();
     const auto schema = admin.quote_identifier(backend->schema());
-    auto rows = admin.exec("SELECT version, name FROM " + schema +
-                           ".schema_version ORDER BY version");
+    auto rows =
+        admin.exec("SELECT version, name FROM " + schema + ".schema_version ORDER BY version");
     const auto& migrations = compiled_postgres_migrations();
     REQUIRE(rows.rows() == static_cast<int>(migrations.size()));
     for (int i = 0; i < rows.rows(); ++i) {
@@ -117,8 +117,9 @@ TEST_CASE("connections opening a new PostgreSQL catalog at once apply each step 
     for (auto& t : threads) t.join();
     for (const auto& e : errors) CHECK(e.empty());
     auto& admin = backend->admin();
-    CHECK(admin.exec("SELECT count(*) FROM " + admin.quote_identifier(backend->schema()) +
-                     ".schema_version")
+    CHECK(admin
+              .exec("SELECT count(*) FROM " + admin.quote_identifier(backend->schema()) +
+                    ".schema_version")
               .int64(0, 0) == postgres_catalog_schema_version());
     CHECK(backend->open()->account_names().size() == 4);
 }
@@ -243,8 +244,9 @@ TEST_CASE("PostgreSQL round trips: one per batch of new messages, one per flag c
     CHECK(postgres_round_trips(*sqlite.open()) == 0);
 }
 
-TEST_CASE("a PostgreSQL catalog whose connection was cut reconnects, but never inside a transaction",
-          "[store][catalog][postgres]") {
+TEST_CASE(
+    "a PostgreSQL catalog whose connection was cut reconnects, but never inside a transaction",
+    "[store][catalog][postgres]") {
     auto backend = imapkeep::test::make_postgres_backend();
     if (!backend) return;
     auto catalog = backend->open();

@@ -266,7 +266,8 @@ std::string PgConnection::drain() {
 
 std::string PgConnection::quote_identifier(std::string_view name) const {
     char* quoted = PQescapeIdentifier(m_conn, name.data(), name.size());
-    if (!quoted) throw StoreError("catalog: bad SQL identifier: " + std::string(PQerrorMessage(m_conn)));
+    if (!quoted)
+        throw StoreError("catalog: bad SQL identifier: " + std::string(PQerrorMessage(m_conn)));
     std::string out(quoted);
     PQfreemem(quoted);
     return out;

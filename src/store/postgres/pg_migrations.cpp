@@ -30,8 +30,9 @@ void apply_pending(PgConnection& db, const std::string& schema,
         const int version = migration_version(m.name);
         if (version <= current) continue;
         db.exec(m.sql);
-        db.query("INSERT INTO " + quoted + ".schema_version(version, name) VALUES ($1::int, $2::text)",
-                 std::int64_t{version}, m.name);
+        db.query(
+            "INSERT INTO " + quoted + ".schema_version(version, name) VALUES ($1::int, $2::text)",
+            std::int64_t{version}, m.name);
     }
 }
 

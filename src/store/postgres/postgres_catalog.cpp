@@ -7,12 +7,11 @@
 //   statements is one statement here where SQL allows (data-modifying WITH);
 // - READ COMMITTED lets another connection commit between two statements, so
 //   a read that decides a write locks its row (FOR UPDATE).
-#include <imapkeep/store/postgres_catalog.hpp>
-
 #include <algorithm>
 #include <climits>
 #include <ctime>
 #include <imapkeep/store/flags.hpp>
+#include <imapkeep/store/postgres_catalog.hpp>
 #include <string>
 #include <tuple>
 
@@ -179,8 +178,9 @@ class PostgresCatalog final : public Catalog {
         // Only now: the COMMIT went on the transaction's own connection.
         m_db.allow_reconnect(true);
         if (status != "COMMIT")
-            throw StoreError("catalog: the transaction was rolled back, not committed"
-                             " (a statement in it had failed)");
+            throw StoreError(
+                "catalog: the transaction was rolled back, not committed"
+                " (a statement in it had failed)");
     }
 
     void rollback() noexcept override {
@@ -234,10 +234,11 @@ class PostgresCatalog final : public Catalog {
     }
 
     std::optional<MailboxRecord> find_mailbox(Id account_id, const std::string& name) override {
-        auto s = m_db.query(std::string("SELECT ") + kMailboxColumns +
-                                " FROM mailbox WHERE account_id = $1 AND name = $2::bytea"
-                                " ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id DESC LIMIT 1",
-                            account_id, name);
+        auto s =
+            m_db.query(std::string("SELECT ") + kMailboxColumns +
+                           " FROM mailbox WHERE account_id = $1 AND name = $2::bytea"
+                           " ORDER BY deleted_at IS NOT NULL, deleted_at DESC, id DESC LIMIT 1",
+                       account_id, name);
         if (s.rows() == 0) return std::nullopt;
         return read_mailbox(s, 0);
     }
@@ -649,9 +650,9 @@ class PostgresCatalog final : public Catalog {
     }
 
     std::vector<LabelChange> label_history(Id message_id) override {
-        auto s = m_db.query(
-            "SELECT at, labels FROM label_history WHERE message_id = $1 ORDER BY at, id",
-            message_id);
+        auto s =
+            m_db.query("SELECT at, labels FROM label_history WHERE message_id = $1 ORDER BY at, id",
+                       message_id);
         std::vector<LabelChange> out;
         for (int row = 0; row < s.rows(); ++row)
             out.push_back({message_id, s.int64(row, 0), split_labels(s.text(row, 1))});
@@ -769,9 +770,8 @@ class PostgresCatalog final : public Catalog {
 
     template <class... Args>
     std::vector<MessageRecord> select_messages(const std::string& where, const Args&... args) {
-        return read_messages(
-            m_db.query(std::string("SELECT ") + kMessageColumns + " FROM message m" + where,
-                       args...));
+        return read_messages(m_db.query(
+            std::string("SELECT ") + kMessageColumns + " FROM message m" + where, args...));
     }
 
     // The three rows of each of `count` new messages (message, first flag
