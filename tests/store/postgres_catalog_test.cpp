@@ -232,9 +232,9 @@ TEST_CASE("PostgreSQL round trips: one per batch of new messages, one per flag c
         for (Id id : ids) catalog->update_flags(id, {"\\Seen"}, 2, "mail/a/cur/x", 20);
         catalog->commit();
     };
-    step(1, 2);  // prepares the statements
+    step(1, 200);  // prepares the statements (one INSERT per batch size)
     const auto before = postgres_round_trips(*catalog);
-    step(100, 200);
+    step(1000, 200);
     const auto used = postgres_round_trips(*catalog) - before;
     INFO(used << " round trips for 200 messages and 200 flag changes");
     // BEGIN with the lock, SAVEPOINT, one INSERT for the batch, RELEASE,
