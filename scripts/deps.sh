@@ -16,6 +16,8 @@ packages=(
   # test environment (scripts/test-env): real servers on loopback
   dovecot-core dovecot-imapd openssh-server openssh-client openssl
   python3 procps iproute2
+  # the PostgreSQL catalog: libpq to build, a PostgreSQL server for its tests
+  libpq-dev postgresql-15
   # Cyrus IMAP, the second real server: master and tools (cyrus-common); its
   # imapd is unpacked below, because cyrus-imapd conflicts with dovecot-imapd.
   cyrus-common cyrus-admin sasl2-bin

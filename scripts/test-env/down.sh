@@ -30,6 +30,15 @@ for f in "$dir"/ceph/run/*.pid; do
   [[ $pid =~ ^[0-9]+$ ]] && ours "$pid" && kill -9 "$pid" 2>/dev/null
 done
 
+# PostgreSQL (postgres.sh): pg_ctl's fast stop ends the backends too; a
+# SIGTERM to the postmaster alone would wait for every client to leave.
+if [ -f "$dir/postgres/data/postmaster.pid" ] && [ -f "$dir/postgres.pg_ctl" ]; then
+  as_postgres=()
+  [ "$(id -u)" -eq 0 ] && as_postgres=(runuser -u postgres --)
+  "${as_postgres[@]}" "$(cat "$dir/postgres.pg_ctl")" -D "$dir/postgres/data" -m fast -w -t 10 \
+    stop >/dev/null 2>&1
+fi
+
 # Dovecot's own stop also ends its children (logins, imap, auth).
 if [ -f "$dir/dovecot.conf" ]; then
   doveadm -c "$dir/dovecot.conf" stop >/dev/null 2>&1

@@ -2,8 +2,9 @@
 # up.sh ENVFILE
 # Starts the integration-test servers on loopback, each in one fresh temp dir:
 # a Dovecot (dovecot.sh) with a throwaway CA (ca.sh), a Cyrus IMAP (cyrus.sh),
-# a Ceph RGW for S3 (ceph.sh), and an sshd (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...` lines to
-# ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
+# a Ceph RGW for S3 (ceph.sh), a PostgreSQL (postgres.sh), and an sshd
+# (sshd.sh) when that script exists. Writes `export IMAPKEEP_TEST_...=...`
+# lines to ENVFILE for the tests to source. scripts/test-env/down.sh ENVFILE undoes it.
 set -euo pipefail
 
 envfile=${1:?usage: up.sh ENVFILE}
@@ -31,9 +32,9 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port cyrus_port oauth_port rgw_port rgw_tls_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port oauth_port rgw_port rgw_tls_port pg_port < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -104,6 +105,11 @@ emit IMAPKEEP_TEST_S3_TLS_PORT "$rgw_tls_port"
 emit IMAPKEEP_TEST_S3_ACCESS_KEY "$s3_access_key"
 emit IMAPKEEP_TEST_S3_SECRET_KEY "$s3_secret_key"
 emit IMAPKEEP_TEST_S3_BUCKET imapkeep-test
+
+# PostgreSQL for the catalog's contract tests (tests/store/catalog_backends.hpp).
+bash "$here/postgres.sh" "$dir" "$pg_port"
+emit IMAPKEEP_TEST_PG_URL "postgresql://postgres@127.0.0.1:$pg_port/postgres"
+emit IMAPKEEP_TEST_PG_PID "$(head -n 1 "$dir/postgres/data/postmaster.pid")"
 
 if [ -f "$here/sshd.sh" ]; then
   # sshd.sh may use the variables above (the stream command) for its own.

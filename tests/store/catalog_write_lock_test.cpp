@@ -1,4 +1,6 @@
 // The in-process writer lock of the SQLite catalog (src/store/catalog_write_lock.*).
+// That writers take turns without losing a write is a contract test of every
+// backend (catalog_contract_test.cpp).
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -10,41 +12,6 @@
 
 using namespace imapkeep::store;
 using imapkeep::test::TempDir;
-
-TEST_CASE("catalog writers in one process take turns without losing a write",
-          "[store][catalog][lock]") {
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
-    open_sqlite_catalog(path);  // creates the schema once
-    constexpr int kThreads = 4, kEach = 60;
-    std::vector<std::thread> threads;
-    std::vector<std::string> errors(kThreads);
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            try {
-                auto catalog = open_sqlite_catalog(path);
-                for (int i = 0; i < kEach; ++i) {
-                    catalog->begin();
-                    catalog->ensure_account("t" + std::to_string(t) + "-" + std::to_string(i));
-                    if (i % 7 == 0) {
-                        catalog->rollback();  // a rolled-back writer frees the lock too
-                    } else {
-                        catalog->commit();
-                    }
-                }
-            } catch (const std::exception& e) {
-                errors[t] = e.what();
-            }
-        });
-    }
-    for (auto& t : threads) t.join();
-    for (const auto& e : errors) CHECK(e.empty());
-    auto catalog = open_sqlite_catalog(path);
-    for (int t = 0; t < kThreads; ++t)
-        for (int i = 0; i < kEach; ++i)
-            CHECK(catalog->find_account("t" + std::to_string(t) + "-" + std::to_string(i))
-                      .has_value() == (i % 7 != 0));
-}
 
 TEST_CASE("transactions and writes outside a transaction take turns without an error",
           "[store][catalog][lock]") {

@@ -2,18 +2,17 @@
 // added to in the caller's transaction, gone with a rollback.
 #include <catch2/catch.hpp>
 
-#include <imapkeep/store/sqlite_catalog.hpp>
-
-#include "store/temp_dir.hpp"
+#include "catalog_backends.hpp"
 
 using namespace imapkeep;
-using imapkeep::test::TempDir;
 
 TEST_CASE("download usage adds up per account and day, and survives reopening", "[store][budget]") {
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
+    const std::string name = IMAPKEEP_CATALOG_BACKEND();
+    INFO("catalog backend: " << name);
+    auto backend = test::make_catalog_backend(name);
+    if (!backend) return;
     {
-        auto catalog = store::open_sqlite_catalog(path);
+        auto catalog = backend->open();
         auto a = catalog->ensure_account("a");
         auto b = catalog->ensure_account("b");
         CHECK(catalog->downloaded_on(a, 20000) == 0);
@@ -30,6 +29,6 @@ TEST_CASE("download usage adds up per account and day, and survives reopening", 
         catalog->rollback();
         CHECK(catalog->downloaded_on(a, 20000) == 1234);
     }
-    auto reopened = store::open_sqlite_catalog(path);
+    auto reopened = backend->open();
     CHECK(reopened->downloaded_on(*reopened->find_account("a"), 20000) == 1234);
 }

@@ -8,6 +8,7 @@
 
 #include "store/maildir_names.hpp"
 #include "store/migrations.hpp"
+#include "catalog_backends.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -15,9 +16,13 @@ using imapkeep::test::TempDir;
 
 namespace {
 
+// On every catalog backend (catalog_backends.hpp).
 struct Fixture {
+    explicit Fixture(std::unique_ptr<imapkeep::test::CatalogBackend> b) : backend(std::move(b)) {}
+
+    std::unique_ptr<imapkeep::test::CatalogBackend> backend;
     TempDir dir;
-    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    std::unique_ptr<Catalog> catalog = backend->open();
     std::unique_ptr<MessageStore> store = open_maildir_store(dir / "store");
     Id account = catalog->ensure_account("acct");
 
@@ -36,7 +41,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("mailboxes whose names map to one folder get distinct folders", "[store][folders]") {
-    Fixture f;
+    IMAPKEEP_CATALOG_FIXTURE(Fixture, f);
     // INBOX/x and inbox/x both map to .INBOX.x; a name over 255 bytes is cut
     // and hashed, and a second one is made to land on that same folder below.
     const auto a = f.create("INBOX/x");
@@ -64,7 +69,7 @@ TEST_CASE("mailboxes whose names map to one folder get distinct folders", "[stor
 
 TEST_CASE("a truncated long name stays within 255 bytes when it needs a variant",
           "[store][folders]") {
-    Fixture f;
+    IMAPKEEP_CATALOG_FIXTURE(Fixture, f);
     const std::string long_name(300, 'n');
     const auto a = f.create(long_name);
     CHECK(a.folder.size() == 255);
@@ -80,7 +85,7 @@ TEST_CASE("a truncated long name stays within 255 bytes when it needs a variant"
 }
 
 TEST_CASE("the catalog refuses two live mailboxes on one folder", "[store][folders]") {
-    Fixture f;
+    IMAPKEEP_CATALOG_FIXTURE(Fixture, f);
     f.create("A");
     MailboxRecord twin;
     twin.account_id = f.account;

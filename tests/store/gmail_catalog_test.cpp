@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <imapkeep/store/message_store.hpp>
-#include <imapkeep/store/sqlite_catalog.hpp>
 
+#include "catalog_backends.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -13,9 +13,12 @@ using imapkeep::test::TempDir;
 
 namespace {
 
+// On every catalog backend (catalog_backends.hpp).
 struct Fixture {
-    TempDir dir;
-    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    explicit Fixture(std::unique_ptr<imapkeep::test::CatalogBackend> b) : backend(std::move(b)) {}
+
+    std::unique_ptr<imapkeep::test::CatalogBackend> backend;
+    std::unique_ptr<Catalog> catalog = backend->open();
     Id account = catalog->ensure_account("g");
     Id all = [this] {
         MailboxRecord m;
@@ -38,11 +41,13 @@ struct Fixture {
     }
 };
 
+#define CATALOG_FIXTURE(f) IMAPKEEP_CATALOG_FIXTURE(Fixture, f)
+
 }  // namespace
 
 TEST_CASE("gmail catalog: labels are kept sorted, with a history entry per change",
           "[store][gmail]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     Id id = f.add(1);
     CHECK_FALSE(f.catalog->gmail_message(id));
     f.catalog->set_gmail_message({id, 11, 22, {"Work", "\\Inbox", "Work"}}, 100);
@@ -64,7 +69,7 @@ TEST_CASE("gmail catalog: labels are kept sorted, with a history entry per chang
 TEST_CASE(
     "gmail catalog: label links are listed with the folder's files and mark the message linked",
     "[store][gmail]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     Id a = f.add(1), b = f.add(2);
     f.catalog->set_gmail_message({a, 1, 1, {"Work"}}, 100);
     f.catalog->set_gmail_message({b, 2, 2, {}}, 100);

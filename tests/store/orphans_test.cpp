@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/orphans.hpp>
-#include <imapkeep/store/sqlite_catalog.hpp>
 
+#include "catalog_backends.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -38,7 +38,7 @@ Id add_row(Catalog& catalog, Id mailbox, std::uint32_t uid, const std::string& f
 
 TEST_CASE("orphan cleanup of one mailbox keeps files other rows reference", "[store][orphans]") {
     TempDir dir;
-    auto catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    IMAPKEEP_EACH_CATALOG(catalog);  // every backend (catalog_backends.hpp)
     auto store = open_maildir_store(dir / "store");
     const Id account = catalog->ensure_account("acct");
     // Two mailboxes whose rows point into one folder (an older catalog, or a

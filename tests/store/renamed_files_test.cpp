@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <imapkeep/store/message_store.hpp>
-#include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/store/verify.hpp>
 
+#include "catalog_backends.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -51,7 +51,7 @@ Stored put(Catalog& catalog, MessageStore& store, Id mailbox, const std::string&
 
 TEST_CASE("renamed_files lists the catalog files a mail reader renamed", "[store][renamed]") {
     TempDir dir;
-    auto catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    IMAPKEEP_EACH_CATALOG(catalog);  // every backend (catalog_backends.hpp)
     auto store = open_maildir_store(dir / "store");
     MailboxRecord box;
     box.account_id = catalog->ensure_account("work");

@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/store/verify.hpp>
 #include <map>
 
+#include "catalog_backends.hpp"
 #include "temp_dir.hpp"
 
 using namespace imapkeep::store;
@@ -38,7 +38,7 @@ Stored store_message(Catalog& catalog, MessageStore& store, Id mailbox, const st
 
 TEST_CASE("verify_files finds missing, truncated and altered files", "[store][verify]") {
     TempDir dir;
-    auto catalog = open_sqlite_catalog(dir / "catalog.sqlite");
+    IMAPKEEP_EACH_CATALOG(catalog);  // every backend (catalog_backends.hpp)
     auto store = open_maildir_store(dir.path());
     const Id account = catalog->ensure_account("work");
     MailboxRecord inbox;

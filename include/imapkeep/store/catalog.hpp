@@ -1,9 +1,11 @@
 // The catalog: what the store knows about accounts, mailboxes, messages, flag
 // history, runs and restores. `sync` and `archive` only see this interface
-// (DESIGN.md "Store"); SQLite (sqlite_catalog.hpp) is the one implementation.
+// (DESIGN.md "Store"). Implementations: SQLite (sqlite_catalog.hpp), the
+// embedded default, and PostgreSQL (postgres_catalog.hpp); the store contract
+// tests (tests/store/catalog_contract_test.cpp) run on both.
 //
 // Errors: every method throws StoreError. Not thread-safe: one Catalog per
-// thread (each opens its own connection; SQLite WAL serialises writers).
+// thread (each opens its own connection; writers take turns).
 //
 // Flags are normalised on the way in: \Recent is dropped, the five system flags
 // get their RFC 3501 spelling (\seen -> \Seen), the list is sorted and deduplicated.

@@ -1,21 +1,25 @@
+// The store contract: what every Catalog (catalog.hpp) does, checked on every
+// backend (catalog_backends.hpp: SQLite, PostgreSQL), one run per backend.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <ctime>
-#include <imapkeep/store/sqlite_catalog.hpp>
+#include <functional>
 #include <map>
 #include <thread>
 
-#include "temp_dir.hpp"
+#include "catalog_backends.hpp"
 
 using namespace imapkeep::store;
-using imapkeep::test::TempDir;
+using imapkeep::test::CatalogBackend;
 using Flags = std::vector<std::string>;
 
 namespace {
 
 struct Fixture {
-    TempDir dir;
-    std::string path = dir / "catalog.sqlite";
-    std::unique_ptr<Catalog> catalog = open_sqlite_catalog(path);
+    explicit Fixture(std::unique_ptr<CatalogBackend> b) : backend(std::move(b)) {}
+
+    std::unique_ptr<CatalogBackend> backend;
+    std::unique_ptr<Catalog> catalog = backend->open();
     Id account = catalog->ensure_account("work");
     Id inbox = save("INBOX");
 
@@ -51,6 +55,9 @@ struct Fixture {
     }
 };
 
+#define CATALOG_FIXTURE_ON(f, name) IMAPKEEP_CATALOG_FIXTURE_ON(Fixture, f, name)
+#define CATALOG_FIXTURE(f) IMAPKEEP_CATALOG_FIXTURE(Fixture, f)
+
 std::vector<std::uint32_t> uids(const std::vector<MessageRecord>& messages) {
     std::vector<std::uint32_t> out;
     for (const auto& m : messages) out.push_back(m.uid);
@@ -60,7 +67,7 @@ std::vector<std::uint32_t> uids(const std::vector<MessageRecord>& messages) {
 }  // namespace
 
 TEST_CASE("accounts", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     CHECK(f.catalog->ensure_account("work") == f.account);
     const Id home = f.catalog->ensure_account("home");
     CHECK(home != f.account);
@@ -70,7 +77,7 @@ TEST_CASE("accounts", "[store][catalog]") {
 }
 
 TEST_CASE("mailboxes round-trip every field", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     MailboxRecord m;
     m.account_id = f.account;
     m.name = "Archiv/2024 Ü";
@@ -118,7 +125,7 @@ TEST_CASE("mailboxes round-trip every field", "[store][catalog]") {
 }
 
 TEST_CASE("messages: add, find, flags, expunge, rekey, move, delete", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     auto original = f.message(f.inbox, 5, 1000, {"\\seen", "$Work", "\\Recent", "\\Seen"});
     original.modseq = (std::uint64_t{1} << 62) + 3;
     const Id id = f.catalog->add_message(original);
@@ -213,8 +220,8 @@ TEST_CASE("messages: add, find, flags, expunge, rekey, move, delete", "[store][c
 }
 
 TEST_CASE("transactions nest, inner rollback undoes only its part", "[store][catalog]") {
-    Fixture f;
-    auto reader = open_sqlite_catalog(f.path);  // another connection
+    CATALOG_FIXTURE(f);
+    auto reader = f.backend->open();  // another connection
 
     f.catalog->begin();
     f.add(f.inbox, 1, 10);
@@ -243,7 +250,7 @@ TEST_CASE("transactions nest, inner rollback undoes only its part", "[store][cat
     CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
 
     // A catalog destroyed inside a transaction rolls it back.
-    auto doomed = open_sqlite_catalog(f.path);
+    auto doomed = f.backend->open();
     doomed->begin();
     doomed->add_message(f.message(f.inbox, 9, 10));
     doomed.reset();
@@ -251,7 +258,7 @@ TEST_CASE("transactions nest, inner rollback undoes only its part", "[store][cat
 }
 
 TEST_CASE("messages_at replays a timeline", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     // t=100: uid 1 added unseen; t=200: uid 2 added seen; t=300: uid 1 seen;
     // t=400: uid 2 expunged; t=500: uid 1 flagged; t=600: uid 3 added.
     const Id m1 = f.add(f.inbox, 1, 100);
@@ -301,7 +308,7 @@ TEST_CASE("messages_at replays a timeline", "[store][catalog]") {
 }
 
 TEST_CASE("runs", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     CHECK_FALSE(f.catalog->last_run("backup"));
     const Id first = f.catalog->begin_run("backup", 100);
     f.catalog->finish_run(first, 150, "ok", R"({"new":3})");
@@ -324,7 +331,7 @@ TEST_CASE("runs", "[store][catalog]") {
 }
 
 TEST_CASE("restore journal", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const Id m1 = f.add(f.inbox, 1, 100);
     const Id m2 = f.add(f.inbox, 2, 100);
     CHECK_FALSE(f.catalog->restored("home", "Restored", m1));
@@ -349,7 +356,7 @@ TEST_CASE("restore journal", "[store][catalog]") {
 
 TEST_CASE("restore journal: flags checked after the APPEND, marked per target",
           "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const Id m1 = f.add(f.inbox, 1, 100);
     const Id m2 = f.add(f.inbox, 2, 100);
     f.catalog->add_restore_entry({"home", "R", m1, 7, 1, 500, /*flags_checked=*/false});
@@ -368,12 +375,12 @@ TEST_CASE("restore journal: flags checked after the APPEND, marked per target",
 }
 
 TEST_CASE("one catalog per thread writes concurrently", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const Id other = f.save("Other");
     std::string errors[2];
     auto work = [&](Id mailbox, std::string* error) {
         try {
-            auto catalog = open_sqlite_catalog(f.path);
+            auto catalog = f.backend->open();
             for (std::uint32_t uid = 1; uid <= 40; ++uid) {
                 catalog->begin();
                 catalog->add_message(f.message(mailbox, uid, 10));
@@ -395,7 +402,7 @@ TEST_CASE("one catalog per thread writes concurrently", "[store][catalog]") {
 
 TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALIDITY",
           "[store][catalog][bounded]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const Id other = f.save("Other");
     for (std::uint32_t uid = 1; uid <= 10; ++uid) f.add(f.inbox, uid, 1000);
     f.catalog->mark_expunged(f.catalog->find_message(f.inbox, 7, 4)->id, 1001,
@@ -437,7 +444,7 @@ TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALI
 
 TEST_CASE("files_pending is set for a new mailbox, kept by save_mailbox, and cleared on request",
           "[store][catalog][orphans]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     CHECK(f.catalog->files_pending(f.inbox));
     f.catalog->set_files_pending(f.inbox, false);
     CHECK_FALSE(f.catalog->files_pending(f.inbox));
@@ -458,7 +465,7 @@ TEST_CASE("files_pending is set for a new mailbox, kept by save_mailbox, and cle
 }
 
 TEST_CASE("for_each_live_file visits each live row of the mailbox once", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const Id other = f.save("Other");
     std::map<Id, std::string> live;
     for (std::uint32_t uid = 1; uid <= 6; ++uid) {
@@ -476,7 +483,7 @@ TEST_CASE("for_each_live_file visits each live row of the mailbox once", "[store
 }
 
 TEST_CASE("add_messages adds all rows or none", "[store][catalog]") {
-    Fixture f;
+    CATALOG_FIXTURE(f);
     const auto ids =
         f.catalog->add_messages({f.message(f.inbox, 1, 100), f.message(f.inbox, 2, 100)});
     REQUIRE(ids.size() == 2);
@@ -488,4 +495,166 @@ TEST_CASE("add_messages adds all rows or none", "[store][catalog]") {
         f.catalog->add_messages({f.message(f.inbox, 3, 100), f.message(f.inbox, 2, 100)}),
         StoreError);
     CHECK(uids(f.catalog->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2});
+}
+
+TEST_CASE("a write that fails inside a transaction undoes itself and leaves the transaction usable",
+          "[store][catalog]") {
+    // SQLite undoes only the failed statement; PostgreSQL would abort the
+    // whole transaction and refuse every later statement unless each write
+    // has a savepoint of its own.
+    struct Case {
+        const char* what;
+        std::function<void(Fixture&, Id message)> fail;
+    };
+    const std::vector<Case> cases = {
+        {"add_message: a second live row for a UID", [](Fixture& f, Id) { f.add(f.inbox, 1, 10); }},
+        {"add_messages: one row of the batch taken",
+         [](Fixture& f, Id) {
+             f.catalog->add_messages({f.message(f.inbox, 7, 10), f.message(f.inbox, 1, 10)});
+         }},
+        {"add_message: no such mailbox", [](Fixture& f, Id) { f.add(4242, 1, 10); }},
+        {"save_mailbox: a second live mailbox of a name", [](Fixture& f, Id) { f.save("INBOX"); }},
+        {"rekey_message: onto a live key",
+         [](Fixture& f, Id message) {
+             f.catalog->rekey_message(message, 7, 2, "mail/work/cur/x");
+         }},
+        {"add_restore_entry: no such message",
+         [](Fixture& f, Id) {
+             f.catalog->add_restore_entry({"home", "X", 99999, 0, 0, 1});
+         }},
+        {"set_gmail_message: no such message",
+         [](Fixture& f, Id) {
+             f.catalog->set_gmail_message({99999, 1, 1, {"A"}}, 10);
+         }},
+        {"mark_checked: no such mailbox",
+         [](Fixture& f, Id) { f.catalog->mark_checked(9999, 1, ""); }},
+    };
+    const std::string backend = IMAPKEEP_CATALOG_BACKEND();
+    INFO("catalog backend: " << backend);
+    for (const auto& c : cases) {
+        CATALOG_FIXTURE_ON(f, backend);
+        INFO(c.what);
+        const Id first = f.add(f.inbox, 1, 10);
+        f.add(f.inbox, 2, 10);
+        f.catalog->begin();
+        f.catalog->update_flags(first, {"\\Seen"}, 5, "mail/work/cur/1:2,S", 20);
+        CHECK_THROWS_AS(c.fail(f, first), StoreError);
+        f.add(f.inbox, 3, 30);  // the transaction goes on
+        f.catalog->commit();
+        auto reader = f.backend->open();
+        CHECK(uids(reader->messages(f.inbox)) == std::vector<std::uint32_t>{1, 2, 3});
+        CHECK(reader->message_by_id(first)->flags == Flags{"\\Seen"});
+        CHECK(reader->message_by_id(first)->uid == 1);
+        CHECK(reader->mailboxes(f.account).size() == 1);
+    }
+}
+
+TEST_CASE("strings the server chose keep their bytes, 8-bit ones too", "[store][catalog]") {
+    // A server may send a Latin-1 Message-ID or an 8-bit mailbox name;
+    // SQLite's TEXT keeps any bytes, and so must every backend.
+    CATALOG_FIXTURE(f);
+    const std::string name =
+        "\xdc"
+        "bersicht";  // Latin-1, not UTF-8
+    MailboxRecord record;
+    record.account_id = f.account;
+    record.name = name;
+    record.delimiter = "/";
+    record.folder = ".&ANw-bersicht";  // folders are ASCII (maildir_names.hpp)
+    const Id box = f.catalog->save_mailbox(record);
+    auto m = f.message(box, 1, 10, {"$Caf\xe9", "\\Seen"});
+    m.message_id = "<caf\xe9\x80@example.org>";
+    const Id id = f.catalog->add_message(m);
+    const auto found = f.catalog->find_mailbox(f.account, name);
+    REQUIRE(found);
+    CHECK(found->id == box);
+    CHECK(found->name == name);
+    const auto read = f.catalog->message_by_id(id);
+    CHECK(read->message_id == m.message_id);
+    CHECK(read->flags == Flags{"$Caf\xe9", "\\Seen"});
+    f.catalog->set_gmail_message({id, 1, 2, {"Sch\xf6n"}}, 10);
+    CHECK(f.catalog->gmail_message(id)->labels == std::vector<std::string>{"Sch\xf6n"});
+    f.catalog->add_restore_entry({"home", name, id, 1, 1, 20});
+    CHECK(f.catalog->restored("home", name, id));
+    // Byte order, as SQLite's BINARY collation sorts: 0xFC after every ASCII letter.
+    f.save("Zeta");
+    std::vector<std::string> names;
+    for (const auto& b : f.catalog->mailboxes(f.account)) names.push_back(b.name);
+    CHECK(names == std::vector<std::string>{"INBOX", "Zeta", name});
+}
+
+TEST_CASE("files_in_dir lists the files of one directory, not of its subdirectories or siblings",
+          "[store][catalog][orphans]") {
+    CATALOG_FIXTURE(f);
+    const std::vector<std::string> files = {
+        "mail/work/cur/1:2,", "mail/work/cur/2:2,S", "mail/work/cur0/x",    "mail/work/cur/sub/y",
+        "mail/work/new/3",    "mail/work/curl/4",    "attic/work/cur/5:2,", "mail/work/cu/6",
+    };
+    std::uint32_t uid = 0;
+    for (const auto& file : files) {
+        auto m = f.message(f.inbox, ++uid, 10);
+        m.file = file;
+        f.catalog->add_message(m);
+    }
+    f.catalog->mark_expunged(f.catalog->find_message(f.inbox, 7, 2)->id, 20, "mail/work/cur/2x");
+    auto listed = f.catalog->files_in_dir("mail/work/cur");
+    std::sort(listed.begin(), listed.end());
+    CHECK(listed == std::vector<std::string>{"mail/work/cur/1:2,", "mail/work/cur/2x"});
+    CHECK(f.catalog->files_in_dir("mail/work").empty());
+}
+
+TEST_CASE("catalog writers on several connections take turns without losing a write",
+          "[store][catalog][lock]") {
+    CATALOG_FIXTURE(f);
+    constexpr int kThreads = 4, kEach = 30;
+    std::vector<std::thread> threads;
+    std::vector<std::string> errors(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            try {
+                auto catalog = f.backend->open();
+                for (int i = 0; i < kEach; ++i) {
+                    catalog->begin();
+                    catalog->ensure_account("t" + std::to_string(t) + "-" + std::to_string(i));
+                    catalog->add_downloaded(f.account, 1, 1);
+                    if (i % 7 == 0) {
+                        catalog->rollback();  // a rolled-back writer frees the lock too
+                    } else {
+                        catalog->commit();
+                    }
+                }
+            } catch (const std::exception& e) {
+                errors[t] = e.what();
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) CHECK(e.empty());
+    int committed = 0;
+    for (int t = 0; t < kThreads; ++t)
+        for (int i = 0; i < kEach; ++i) {
+            const bool kept = i % 7 != 0;
+            committed += kept;
+            CHECK(f.catalog->find_account("t" + std::to_string(t) + "-" + std::to_string(i))
+                      .has_value() == kept);
+        }
+    CHECK(f.catalog->downloaded_on(f.account, 1) == static_cast<std::uint64_t>(committed));
+}
+
+TEST_CASE("add_messages returns each row's id in the order given, for a batch of any size",
+          "[store][catalog]") {
+    CATALOG_FIXTURE(f);
+    std::vector<MessageRecord> batch;
+    for (std::uint32_t uid = 600; uid >= 1; --uid) batch.push_back(f.message(f.inbox, uid, 10));
+    const auto ids = f.catalog->add_messages(batch);
+    REQUIRE(ids.size() == batch.size());
+    for (std::size_t i = 0; i < ids.size(); i += 97) {
+        INFO("row " << i);
+        const auto m = f.catalog->message_by_id(ids[i]);
+        REQUIRE(m);
+        CHECK(m->uid == batch[i].uid);
+        CHECK(f.catalog->flag_history(ids[i]).size() == 1);
+        CHECK(f.catalog->uid_history(ids[i]).at(0).uid == batch[i].uid);
+    }
+    CHECK(f.catalog->messages(f.inbox).size() == 600);
 }

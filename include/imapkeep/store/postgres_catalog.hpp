@@ -1,0 +1,77 @@
+// The catalog in PostgreSQL (issue 13): the same contract as the SQLite one
+// (catalog.hpp), for many machines sharing one catalog. Migrations from
+// schema/postgres/*.sql (the twins of schema/*.sql) are compiled in and
+// applied at open, in one transaction, versioned in the schema_version table.
+//
+// One catalog is one PostgreSQL schema: its tables, its schema_version, its
+// writer lock. Several catalogs may share a database.
+//
+// Connection settings (per session): synchronous_commit=on whatever the
+// server's default, because invariant 1 needs a commit to be durable when
+// commit() returns (the message files it names are already fsynced);
+// lock_timeout=10 s, the wait SQLite's busy_timeout allows.
+//
+// Transactions: begin()/commit()/rollback() nest as catalog.hpp says (the
+// outermost is BEGIN/COMMIT, inner ones SAVEPOINTs). A write that a
+// constraint refuses (a second live UID, an unknown mailbox...) leaves the
+// transaction usable, as in SQLite: such writes run in a savepoint of their
+// own when a transaction is open (PostgreSQL would otherwise refuse every
+// later statement of the transaction). Other failures (a lost connection, a
+// timeout) leave it aborted: commit() then throws, as it does whenever the
+// server answers COMMIT with ROLLBACK.
+//
+// Writers: with serialize_writers (the default), the outermost begin() takes a
+// transaction-level advisory lock of the catalog, so write transactions take
+// turns as SQLite's BEGIN IMMEDIATE makes them, across every process and
+// machine; it waits up to lock_timeout, then throws StoreError. A write
+// outside a transaction is one atomic statement and does not take the lock
+// (SQLite would make it wait): an open transaction's later statements see it,
+// under READ COMMITTED.
+// Without serialize_writers, transactions run side by side; a method that
+// reads a row to decide a write (update_flags, set_gmail_message) locks that
+// row first (SELECT ... FOR UPDATE), so no method loses a change, but a
+// caller's own read-then-write across methods is then its own business (one
+// worker per account: issue 13's leases). Workers that hold a transaction
+// open while they upload or fsync should run this way: the lock would make
+// every worker of the fleet wait for those.
+//
+// Errors: StoreError with the SQLSTATE, e.g. "[23505]" for a unique violation.
+// A lost connection fails the call that meets it (its statement may or may
+// not have been done) and is opened again by the next call outside a
+// transaction; inside one, every call until rollback() fails, and so does
+// commit().
+//
+// Not thread-safe: one catalog (one connection) per thread, as with SQLite.
+#pragma once
+
+#include <cstdint>
+#include <imapkeep/store/catalog.hpp>
+#include <memory>
+#include <string>
+
+namespace imapkeep::store {
+
+struct PostgresCatalogOptions {
+    // A libpq connection string or URI ("host=db user=imapkeep",
+    // "postgresql://imapkeep@db/mail"); "" uses the PG* environment variables
+    // (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE...) and libpq's defaults.
+    std::string conninfo;
+    // The schema that holds this catalog; created at open when missing.
+    std::string schema = "imapkeep";
+    bool serialize_writers = true;
+};
+
+// Connects, creates the schema if needed, applies pending migrations. Throws
+// StoreError (no connection, no rights, a schema newer than this build knows).
+std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& options);
+
+// The round trips `catalog` made to its server so far (each prepare, execute
+// and simple query; connecting counts one), 0 for a catalog of another kind:
+// what tests and benchmarks count instead of timing on shared cores.
+std::uint64_t postgres_round_trips(const Catalog& catalog);
+
+// The schema version this build writes; equal to catalog_schema_version(),
+// since the two lists of migrations go step by step.
+int postgres_catalog_schema_version();
+
+}  // namespace imapkeep::store
