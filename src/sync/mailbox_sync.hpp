@@ -237,7 +237,6 @@ private:
     Listing list_new_uids(std::uint32_t from_uid);
     Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
     void count_new(const Listing& wanted);
-    static std::vector<UidSet> plan_chunks(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);

@@ -13,8 +13,6 @@ namespace imapkeep::sync {
 
 namespace {
 
-constexpr std::size_t kChunkMessages = 200;
-constexpr std::uint64_t kChunkBytes = 32ull << 20;
 constexpr std::size_t kPipelineDepth = 3;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
@@ -78,7 +76,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
     if (!wanted.empty()) {
         state.files_pending = sweep_if_pending(record);
-        download(record, plan_chunks(wanted), state);
+        download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
     }
     report_incomplete(state);
 
@@ -139,27 +137,6 @@ void MailboxSync::count_new(const Listing& wanted) {
         m_report.new_messages += wanted.size();
         m_report.bytes += total_bytes;
     }
-}
-
-// Chunks by count and bytes, so one command's bodies stay a bounded batch.
-std::vector<UidSet> MailboxSync::plan_chunks(const Listing& wanted) {
-    std::vector<UidSet> chunks;
-    UidSet current;
-    std::size_t count = 0;
-    std::uint64_t bytes = 0;
-    for (const auto& [uid, size] : wanted) {
-        if (count > 0 && (count >= kChunkMessages || bytes + size > kChunkBytes)) {
-            chunks.push_back(current);
-            current = UidSet();
-            count = 0;
-            bytes = 0;
-        }
-        current.add(Uid(uid));
-        ++count;
-        bytes += size;
-    }
-    if (!current.empty()) chunks.push_back(current);
-    return chunks;
 }
 
 // Up to kPipelineDepth chunk FETCHes in flight; each completed chunk is
