@@ -301,11 +301,15 @@ class Worker {
     }
 
     // Syncs one mailbox, reconnecting once when the connection dies, and
-    // following what a throttling server asks (on_hint). nullopt: the run
-    // stops, or this worker gave the mailbox back (m_left).
+    // following what a throttling server asks (on_hint). A connection lost
+    // after the mailbox made durable progress since the last loss (an OAuth2
+    // token that expired again in a long mailbox) starts both budgets anew:
+    // each try then ends with more of the mailbox stored, so the tries end.
+    // nullopt: the run stops, or this worker gave the mailbox back (m_left).
     std::optional<MailboxReport> sync_one(std::size_t index, const Listed& listed) {
         MailboxReport report;
         int reconnects = 0, waits = 0;
+        MailboxMark mark;
         for (;;) {
             imap::ServerHint hint;
             try {
@@ -321,6 +325,7 @@ class Worker {
                 report.errors = {e.what()};
                 report.connection_lost = true;
                 hint = e.hint();
+                if (progressed(listed, mark)) reconnects = waits = 0;
                 if (!hint && ++reconnects < 2) continue;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
@@ -380,6 +385,29 @@ class Worker {
         if (m_run.pacer.hint_wait(hint, attempt) >= kLongWait) drop_connection();
         pause_for(m_run, hint, attempt, where);
         return true;
+    }
+
+    // How far the mailbox is stored (its high-water marks), as the catalog
+    // has it after a failed try; read only when a connection was lost.
+    struct MailboxMark {
+        bool known = false;
+        std::uint32_t uidnext = 0;
+        std::uint64_t highestmodseq = 0;
+        bool operator==(const MailboxMark&) const = default;
+    };
+    // Whether the mark moved since `last` (then updated); no evidence (no
+    // earlier mark, no record, a catalog error) is no progress.
+    bool progressed(const Listed& listed, MailboxMark& last) {
+        MailboxMark now;
+        try {
+            if (auto r = m_catalog->find_mailbox(m_run.account_id, listed.mailbox.name))
+                now = MailboxMark{true, r->uidnext, r->highestmodseq};
+        } catch (const std::exception&) {
+            return false;
+        }
+        const bool moved = last.known && now.known && !(now == last);
+        last = now;
+        return moved;
     }
 
     void drop_if_dead() {
