@@ -607,22 +607,53 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
 struct Scope {
     std::vector<ServerMailbox> in_scope;
     std::vector<Listed> selected;
+    // Gmail: the label views (INBOX, Sent, user labels) --mailbox matched,
+    // and the patterns All Mail is then synced for (keep_labelled).
+    std::vector<ServerMailbox> label_views;
+    std::vector<std::string> label_filter;
 };
+
+// Gmail, --mailbox INBOX: a label view the patterns match selects All Mail
+// for that label's messages, unless All Mail is selected whole already. With
+// All Mail out of the configured scope the label views match nothing.
+void select_by_labels(const std::vector<Listed>& listed, const BackupOptions& options, const GmailLayout& gmail,
+                      Scope& scope) {
+    auto is_all = [&](const auto& l) { return l.mailbox.name == gmail.all; };
+    if (scope.label_views.empty() || std::any_of(scope.selected.begin(), scope.selected.end(), is_all)) return;
+    auto all = std::find_if(listed.begin(), listed.end(), is_all);
+    if (all == listed.end() || std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
+                                            [&](const ServerMailbox& m) { return m.name == gmail.all; })) {
+        scope.label_views.clear();
+        return;
+    }
+    scope.selected.push_back(*all);
+    for (const auto& pattern : options.mailbox_filter)
+        if (std::any_of(scope.label_views.begin(), scope.label_views.end(), [&](const ServerMailbox& m) {
+                return mailbox_selected(m.name, m.delimiter, {pattern}, {});
+            }))
+            scope.label_filter.push_back(pattern);
+}
 
 Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
                        const BackupOptions& options, const std::optional<GmailLayout>& gmail) {
     Scope scope;
+    const auto& filter = options.mailbox_filter;
     for (const auto& l : listed) {
-        if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) continue;
         if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
                               account.exclude))
             continue;
+        if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) {
+            if (!filter.empty() && mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}) &&
+                !gmail->trash_and_junk.count(l.mailbox.name))
+                scope.label_views.push_back(l.mailbox);
+            continue;
+        }
         scope.in_scope.push_back(l.mailbox);
-        if (!options.mailbox_filter.empty() &&
-            !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, options.mailbox_filter, {}))
+        if (!filter.empty() && !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}))
             continue;
         scope.selected.push_back(l);
     }
+    if (gmail) select_by_labels(listed, options, *gmail, scope);
     return scope;
 }
 
@@ -797,7 +828,10 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
 
     auto scope = select_mailboxes(listed, account, options, run.gmail);
     run.gmail_relabel_all = gmail_labels_gone(run, catalog, listed);
-    report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);
+    run.gmail_label_filter = scope.label_filter;
+    auto matchable = scope.in_scope;
+    matchable.insert(matchable.end(), scope.label_views.begin(), scope.label_views.end());
+    report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, matchable);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
             reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,

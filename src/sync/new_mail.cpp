@@ -49,8 +49,13 @@ struct MailboxSync::NewMail {
         for (auto& [raw, sink] : sinks)
             if (auto p = sink->take()) p->discard();
     }
-    // The mark may not pass the first UID whose body has not arrived whole.
+    // The first UID this run leaves for a later one (the daily budget, Gmail
+    // --mailbox INBOX): kept UIDs above it may be fetched, but no mark passes it.
+    std::uint32_t held = kMaxUid;
+    // The mark may not pass the first UID whose body has not arrived whole,
+    // nor a held one.
     std::uint32_t limit(std::uint32_t candidate) const {
+        candidate = std::min(candidate, held);
         return incomplete.empty() ? candidate : std::min(candidate, incomplete.begin()->first);
     }
 };
@@ -68,11 +73,16 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
                             std::optional<Uid> server_uidnext) {
     auto listed = list_new_uids(from_uid);
     auto wanted = drop_cataloged(record, listed);
+    std::optional<std::uint32_t> held;  // Gmail --mailbox INBOX: INBOX's messages only
+    if (m_labels && !m_run.gmail_label_filter.empty())
+        held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
     count_new(wanted);
     if (m_run.options.dry_run) return;
 
-    const auto held = m_run.hold_for_budget(wanted, m_report);  // pacing: the daily budget
+    if (auto budget = m_run.hold_for_budget(wanted, m_report))  // pacing: the daily budget
+        held = std::min(held.value_or(*budget), *budget);
     NewMail state;
+    if (held) state.held = *held;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
     if (!wanted.empty()) {
         state.files_pending = sweep_if_pending(record);
