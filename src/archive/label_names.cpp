@@ -1,13 +1,12 @@
 // Gmail labels as names outside Gmail (label_names.hpp).
 #include "archive/label_names.hpp"
 
-#include <imapkeep/archive/csv.hpp>
-#include <imapkeep/sync/gmail_layout.hpp>
-#include <imapkeep/util/utf7.hpp>
-
 #include <strings.h>
 
 #include <algorithm>
+#include <imapkeep/archive/csv.hpp>
+#include <imapkeep/sync/gmail_layout.hpp>
+#include <imapkeep/util/utf7.hpp>
 #include <utility>
 
 namespace imapkeep::archive::detail {
@@ -42,7 +41,8 @@ std::string takeout_headers(std::uint64_t thread_id, const std::vector<std::stri
     std::string out;
     if (thread_id != 0) out += "X-GM-THRID: " + std::to_string(thread_id) + "\r\n";
     auto ordered = labels;
-    std::stable_partition(ordered.begin(), ordered.end(), [](const auto& l) { return l.starts_with('\\'); });
+    std::stable_partition(ordered.begin(), ordered.end(),
+                          [](const auto& l) { return l.starts_with('\\'); });
     out += "X-Gmail-Labels: ";
     for (std::size_t i = 0; i < ordered.size(); ++i)
         out += (i ? "," : "") + csv_field(without_controls(takeout_label(ordered[i])));

@@ -27,7 +27,8 @@ TEST_CASE("label names: folders and Takeout's names", "[archive][gmail]") {
     }
 }
 
-TEST_CASE("takeout_headers: system labels first, CSV fields, no header injection", "[archive][gmail]") {
+TEST_CASE("takeout_headers: system labels first, CSV fields, no header injection",
+          "[archive][gmail]") {
     struct Case {
         std::uint64_t thread;
         std::vector<std::string> labels;

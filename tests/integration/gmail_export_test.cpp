@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string gmail_message(const std::string& id) {
-    return "From: a@example.org\r\nSubject: " + id + "\r\nMessage-ID: <" + id + "@example.org>\r\n\r\nhello\r\n";
+    return "From: a@example.org\r\nSubject: " + id + "\r\nMessage-ID: <" + id +
+           "@example.org>\r\n\r\nhello\r\n";
 }
 
 // A Gmail account (model server) with messages in labels and one archived
@@ -35,7 +36,8 @@ struct GmailStore {
         server.make_gmail();
         five = server.gmail_deliver(gmail_message("five"),
                                     {"\\Inbox", "\\Important", "\\Starred", "Work", "Travel/2024"});
-        comma = server.gmail_deliver(gmail_message("comma"), {"\\Sent", "a,b", "say \"hi\"", "&AMQ-lter"});
+        comma = server.gmail_deliver(gmail_message("comma"),
+                                     {"\\Sent", "a,b", "say \"hi\"", "&AMQ-lter"});
         server.gmail_deliver(gmail_message("archived"), {});
         auto r = store.backup(one_connection_account("src", server.connect_options(), {"*"}));
         REQUIRE(r.error.empty());
@@ -87,11 +89,14 @@ TEST_CASE("gmail export: mbox carries Takeout's X-Gmail-Labels header", "[export
     INFO(report.error);
     REQUIRE(report.published);
     const std::string mbox = slurp(out);  // one mailbox: All Mail, one file
-    const auto thread = [&](std::uint64_t msgid) { return std::to_string(g.server.gmail_message(msgid).gm_thrid); };
+    const auto thread = [&](std::uint64_t msgid) {
+        return std::to_string(g.server.gmail_message(msgid).gm_thrid);
+    };
     CHECK(mbox.find("\nX-GM-THRID: " + thread(g.five) +
-                    "\nX-Gmail-Labels: Important,Inbox,Starred,Travel/2024,Work\n" + lf(gmail_message("five"))) !=
-          std::string::npos);
-    CHECK(mbox.find("\nX-GM-THRID: " + thread(g.comma) + "\nX-Gmail-Labels: Sent,\xc3\x84lter,\"a,b\",\"say \"\"hi\"\"\"\n" +
+                    "\nX-Gmail-Labels: Important,Inbox,Starred,Travel/2024,Work\n" +
+                    lf(gmail_message("five"))) != std::string::npos);
+    CHECK(mbox.find("\nX-GM-THRID: " + thread(g.comma) +
+                    "\nX-Gmail-Labels: Sent,\xc3\x84lter,\"a,b\",\"say \"\"hi\"\"\"\n" +
                     lf(gmail_message("comma"))) != std::string::npos);
     // A message in no label says so: an empty list, as Takeout's archived mail.
     CHECK(mbox.find("\nX-Gmail-Labels: \n" + lf(gmail_message("archived"))) != std::string::npos);
