@@ -3,6 +3,8 @@
 #include <imapkeep/archive/export.hpp>
 #include <imapkeep/archive/names.hpp>
 
+#include "archive/restore_labels.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -12,6 +14,21 @@ bool ExportReport::failed() const {
     if (!error.empty()) return true;
     return std::any_of(mailboxes.begin(), mailboxes.end(), [](const auto& m) { return !m.errors.empty(); });
 }
+
+namespace {
+
+// A Gmail All Mail copy carries its labels (as of `at`, from the label
+// history) and thread id into the archive.
+void with_labels(store::Catalog& catalog, const store::MessageRecord& m, std::optional<std::int64_t> at,
+                 ArchiveMessage& am) {
+    auto gmail = catalog.gmail_message(m.id);
+    if (!gmail) return;
+    am.gmail = true;
+    am.gmail_thread_id = gmail->thrid;
+    am.gmail_labels = at ? detail::labels_of(catalog, m.id, at).value_or(std::vector<std::string>{}) : gmail->labels;
+}
+
+}  // namespace
 
 ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& messages,
                                const std::string& account, const ExportOptions& options) {
@@ -52,6 +69,7 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
         for (const auto& m : list) {
             ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags,
                               m.line_endings};
+            with_labels(catalog, m, options.at, am);
             try {
                 auto added = writer->add(am, messages.absolute(messages.locate(m.file)));
                 if (!m.sha256.empty() && added.sha256 != m.sha256) {

@@ -2,6 +2,8 @@
 // one mailbox is published as that one file.
 #include "archive/writers.hpp"
 
+#include "archive/label_names.hpp"
+
 #include <imapkeep/archive/headers.hpp>
 #include <imapkeep/archive/mboxrd.hpp>
 #include <imapkeep/archive/names.hpp>
@@ -28,6 +30,7 @@ public:
         if (sender.empty()) sender = bare_address(headers.from);
         std::string buf = mbox_from_line(sender, m.internaldate);
         MboxrdEncoder encoder;
+        if (m.gmail) encoder.feed(takeout_headers(m.gmail_thread_id, m.gmail_labels), buf);
         auto added = stream_file(file, m.line_endings, [&](std::string_view chunk) {
             encoder.feed(chunk, buf);
             out.write(buf);

@@ -267,6 +267,7 @@ private:
         for (const auto& a : appended) {
             auto labels = detail::labels_of(m_catalog, a.message->id, m_options.at);
             if (!labels || labels->empty() || !a.uid) continue;
+            for (auto& label : *labels) label = detail::prefixed_label(label, m_options.prefix, m_delimiter);
             by_labels[*labels].add(*a.uid);
             whose[*labels].push_back(a.message);
         }

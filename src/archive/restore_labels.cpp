@@ -1,9 +1,14 @@
 // Gmail labels on restore (restore_labels.hpp).
 #include "archive/restore_labels.hpp"
 
+#include "archive/label_names.hpp"
+
+#include <imapkeep/archive/names.hpp>
 #include <imapkeep/sync/gmail_layout.hpp>
+#include <imapkeep/util/utf7.hpp>
 #include <imapkeep/wire/encoder.hpp>
 #include <map>
+#include <stdexcept>
 
 namespace imapkeep::archive::detail {
 
@@ -29,14 +34,13 @@ bool has_labels(store::Catalog& catalog, const std::vector<store::MessageRecord>
 std::vector<LabelFolder> label_folders(store::Catalog& catalog, const std::string& all_name,
                                        const std::vector<store::MessageRecord>& list,
                                        std::optional<std::int64_t> at) {
-    const sync::GmailLayout plain;  // no special mailboxes: "\Sent" is "Sent"
     std::map<std::string, LabelFolder> folders;
     folders[all_name].name = all_name;
     for (const auto& m : list) {
         auto labels = labels_of(catalog, m.id, at).value_or(std::vector<std::string>{});
         if (labels.empty()) folders[all_name].messages.push_back(m);
         for (const auto& label : labels) {
-            auto name = sync::label_mailbox(plain, label);
+            auto name = label_folder_name(label);
             folders[name].name = name;
             folders[name].messages.push_back(m);
         }
@@ -44,6 +48,17 @@ std::vector<LabelFolder> label_folders(store::Catalog& catalog, const std::strin
     std::vector<LabelFolder> out;
     for (auto& [name, folder] : folders) out.push_back(std::move(folder));
     return out;
+}
+
+std::string prefixed_label(const std::string& label, const std::string& prefix,
+                           const std::string& target_delimiter) {
+    if (prefix.empty()) return label;
+    auto name = target_mailbox_name(label_folder_name(label), "/", prefix, target_delimiter);
+    try {
+        return util::utf7_encode(name);
+    } catch (const std::invalid_argument&) {
+        return name;  // no UTF-8 (the prefix): label_list() refuses it, and says so
+    }
 }
 
 std::string label_keyword(const std::string& label) {

@@ -50,6 +50,14 @@ std::string label_keyword(const std::string& label);
 // as it is (a control or 8-bit character: labels come in modified UTF-7).
 std::optional<std::string> label_list(const std::vector<std::string>& labels);
 
+// A label under a restore's --prefix (RestoreOptions::prefix), for a Gmail
+// target: the mailbox the "folders" mode would make of it (label_names.hpp)
+// under the prefix (target_mailbox_name), as a user label in modified UTF-7
+// ("Restored/INBOX", "Restored/Work"): nothing restored shows in the live
+// Inbox or labels. Without a prefix the label as it is.
+std::string prefixed_label(const std::string& label, const std::string& prefix,
+                           const std::string& target_delimiter);
+
 // The target's All Mail when it is Gmail, else "".
 std::string gmail_all_mailbox(imap::Client& client, const std::vector<imap::ListEntry>& listed);
 

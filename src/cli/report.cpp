@@ -100,6 +100,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
         {"renamed_from", m.renamed ? nlohmann::json(m.renamed_from) : nlohmann::json(nullptr)},
         {"uidvalidity_reset", m.uidvalidity_reset},
         {"deferred", m.deferred},
+        {"labels", m.labels},
     };
 }
 
@@ -164,6 +165,10 @@ std::string mailbox_summary(const sync::MailboxReport& m) {
     if (m.deleted) text += ", deleted on the server";
     if (m.renamed) text += ", renamed from " + m.renamed_from;
     if (m.uidvalidity_reset) text += ", UIDVALIDITY reset";
+    if (!m.labels.empty()) {
+        text += ", only the messages labelled";
+        for (std::size_t i = 0; i < m.labels.size(); ++i) text += (i ? ", " : " ") + m.labels[i];
+    }
     return text;
 }
 

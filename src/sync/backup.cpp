@@ -307,11 +307,15 @@ class Worker {
     }
 
     // Syncs one mailbox, reconnecting once when the connection dies, and
-    // following what a throttling server asks (on_hint). nullopt: the run
-    // stops, or this worker gave the mailbox back (m_left).
+    // following what a throttling server asks (on_hint). A connection lost
+    // after the mailbox made durable progress since the last loss (an OAuth2
+    // token that expired again in a long mailbox) starts both budgets anew:
+    // each try then ends with more of the mailbox stored, so the tries end.
+    // nullopt: the run stops, or this worker gave the mailbox back (m_left).
     std::optional<MailboxReport> sync_one(std::size_t index, const Listed& listed) {
         MailboxReport report;
         int reconnects = 0, waits = 0;
+        MailboxMark mark;
         for (;;) {
             imap::ServerHint hint;
             try {
@@ -327,6 +331,7 @@ class Worker {
                 report.errors = {e.what()};
                 report.connection_lost = true;
                 hint = e.hint();
+                if (progressed(listed, mark)) reconnects = waits = 0;
                 if (!hint && ++reconnects < 2) continue;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
@@ -386,6 +391,29 @@ class Worker {
         if (m_run.pacer.hint_wait(hint, attempt) >= kLongWait) drop_connection();
         pause_for(m_run, hint, attempt, where);
         return true;
+    }
+
+    // How far the mailbox is stored (its high-water marks), as the catalog
+    // has it after a failed try; read only when a connection was lost.
+    struct MailboxMark {
+        bool known = false;
+        std::uint32_t uidnext = 0;
+        std::uint64_t highestmodseq = 0;
+        bool operator==(const MailboxMark&) const = default;
+    };
+    // Whether the mark moved since `last` (then updated); no evidence (no
+    // earlier mark, no record, a catalog error) is no progress.
+    bool progressed(const Listed& listed, MailboxMark& last) {
+        MailboxMark now;
+        try {
+            if (auto r = m_catalog->find_mailbox(m_run.account_id, listed.mailbox.name))
+                now = MailboxMark{true, r->uidnext, r->highestmodseq};
+        } catch (const std::exception&) {
+            return false;
+        }
+        const bool moved = last.known && now.known && !(now == last);
+        last = now;
+        return moved;
     }
 
     void drop_if_dead() {
@@ -585,22 +613,53 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
 struct Scope {
     std::vector<ServerMailbox> in_scope;
     std::vector<Listed> selected;
+    // Gmail: the label views (INBOX, Sent, user labels) --mailbox matched,
+    // and the patterns All Mail is then synced for (keep_labelled).
+    std::vector<ServerMailbox> label_views;
+    std::vector<std::string> label_filter;
 };
+
+// Gmail, --mailbox INBOX: a label view the patterns match selects All Mail
+// for that label's messages, unless All Mail is selected whole already. With
+// All Mail out of the configured scope the label views match nothing.
+void select_by_labels(const std::vector<Listed>& listed, const BackupOptions& options, const GmailLayout& gmail,
+                      Scope& scope) {
+    auto is_all = [&](const auto& l) { return l.mailbox.name == gmail.all; };
+    if (scope.label_views.empty() || std::any_of(scope.selected.begin(), scope.selected.end(), is_all)) return;
+    auto all = std::find_if(listed.begin(), listed.end(), is_all);
+    if (all == listed.end() || std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
+                                            [&](const ServerMailbox& m) { return m.name == gmail.all; })) {
+        scope.label_views.clear();
+        return;
+    }
+    scope.selected.push_back(*all);
+    for (const auto& pattern : options.mailbox_filter)
+        if (std::any_of(scope.label_views.begin(), scope.label_views.end(), [&](const ServerMailbox& m) {
+                return mailbox_selected(m.name, m.delimiter, {pattern}, {});
+            }))
+            scope.label_filter.push_back(pattern);
+}
 
 Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
                        const BackupOptions& options, const std::optional<GmailLayout>& gmail) {
     Scope scope;
+    const auto& filter = options.mailbox_filter;
     for (const auto& l : listed) {
-        if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) continue;
         if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
                               account.exclude))
             continue;
+        if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) {
+            if (!filter.empty() && mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}) &&
+                !gmail->trash_and_junk.count(l.mailbox.name))
+                scope.label_views.push_back(l.mailbox);
+            continue;
+        }
         scope.in_scope.push_back(l.mailbox);
-        if (!options.mailbox_filter.empty() &&
-            !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, options.mailbox_filter, {}))
+        if (!filter.empty() && !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}))
             continue;
         scope.selected.push_back(l);
     }
+    if (gmail) select_by_labels(listed, options, *gmail, scope);
     return scope;
 }
 
@@ -775,7 +834,10 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
 
     auto scope = select_mailboxes(listed, account, options, run.gmail);
     run.gmail_relabel_all = gmail_labels_gone(run, catalog, listed);
-    report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, scope.in_scope);
+    run.gmail_label_filter = scope.label_filter;
+    auto matchable = scope.in_scope;
+    matchable.insert(matchable.end(), scope.label_views.begin(), scope.label_views.end());
+    report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, matchable);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
             reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,

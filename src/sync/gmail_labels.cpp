@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <imapkeep/sync/plan.hpp>
 #include <imapkeep/util/utf7.hpp>
 #include <utility>
 
@@ -64,6 +65,30 @@ std::string label_mailbox(const GmailLayout& layout, const std::string& label) {
 std::optional<GmailFetched> gmail_fetched(const imap::FetchData& d) {
     if (!d.gm_msgid || !d.gm_labels) return std::nullopt;
     return GmailFetched{*d.gm_msgid, d.gm_thrid.value_or(0), *d.gm_labels};
+}
+
+std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayout& layout,
+                                           const std::vector<std::string>& patterns,
+                                           std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
+    if (wanted.empty()) return std::nullopt;
+    UidSet asked, chosen;
+    for (const auto& w : wanted) asked.add(Uid(w.first));
+    const std::string delimiter = layout.delimiter.empty() ? "/" : layout.delimiter;
+    client.uid_fetch(asked, "(UID X-GM-LABELS)", [&](imap::FetchData& d) {
+        if (!d.uid || !d.gm_labels || !asked.contains(*d.uid)) return;
+        for (const auto& label : *d.gm_labels)
+            if (mailbox_selected(label_mailbox(layout, label), delimiter, patterns, {})) {
+                chosen.add(*d.uid);
+                return;
+            }
+    });
+    std::optional<std::uint32_t> first_dropped;
+    std::erase_if(wanted, [&](const auto& w) {
+        if (chosen.contains(Uid(w.first))) return false;
+        if (!first_dropped) first_dropped = w.first;
+        return true;
+    });
+    return first_dropped;
 }
 
 LabelView::LabelView(const GmailLayout& layout, store::Catalog& catalog,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <imapkeep/imap/client.hpp>
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
@@ -30,6 +31,20 @@ struct GmailFetched {
     std::vector<std::string> labels;
 };
 std::optional<GmailFetched> gmail_fetched(const imap::FetchData& d);
+
+// --mailbox on a Gmail account (BackupOptions::mailbox_filter) names
+// mailboxes as the user sees them, and INBOX, Sent or "Work" are label views
+// of All Mail, never synced as such (gmail_backs_up). A pattern that matches
+// a label view means the messages with that label: All Mail is synced for
+// them alone. Of `wanted` (All Mail's new UIDs and sizes, in UID order) this
+// keeps the messages one of whose labels' mailboxes (label_mailbox) the
+// `patterns` select, asking the server for their X-GM-LABELS (no body).
+// Returns the first UID dropped, if any: All Mail's mark must not pass it,
+// so a later run without --mailbox downloads the rest. Throws what the
+// client throws.
+std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayout& layout,
+                                           const std::vector<std::string>& patterns,
+                                           std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted);
 
 // The label folders of one account's All Mail copies. Every method runs
 // inside the caller's durable step (AccountRun::durable_step). Catalog first,

@@ -186,8 +186,10 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     auto record = load_record(mailbox);
     const bool is_new = record.id == 0;
     m_report.created = is_new;
-    if (m_run.gmail && mailbox.name == m_run.gmail->all)
+    if (m_run.gmail && mailbox.name == m_run.gmail->all) {
         m_labels = std::make_unique<LabelView>(*m_run.gmail, m_catalog, m_messages, m_run.account.name);
+        m_report.labels = m_run.gmail_label_filter;
+    }
     if (!is_new && !m_run.options.dry_run) {
         m_messages.create_folder(m_run.account.name, record.folder);
         tidy_folder(m_run, m_catalog, m_messages, record);

@@ -66,6 +66,10 @@ struct AccountRun {
     // is unchanged, with every message's labels asked again, not only
     // CHANGEDSINCE (gmail_labels_gone()).
     bool gmail_relabel_all = false;
+    // --mailbox patterns that select All Mail only through label views
+    // (--mailbox INBOX): All Mail downloads the messages they choose
+    // (keep_labelled). Empty: All Mail is synced whole.
+    std::vector<std::string> gmail_label_filter;
     std::atomic<std::uint64_t> steps{0};
     std::mutex expected_mutex;
     std::map<std::string, std::uint64_t> expected;
@@ -239,7 +243,6 @@ private:
     Listing list_new_uids(std::uint32_t from_uid);
     Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
     void count_new(const Listing& wanted);
-    static std::vector<UidSet> plan_chunks(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);

@@ -13,8 +13,6 @@ namespace imapkeep::sync {
 
 namespace {
 
-constexpr std::size_t kChunkMessages = 200;
-constexpr std::uint64_t kChunkBytes = 32ull << 20;
 constexpr std::size_t kPipelineDepth = 3;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
@@ -51,8 +49,13 @@ struct MailboxSync::NewMail {
         for (auto& [raw, sink] : sinks)
             if (auto p = sink->take()) p->discard();
     }
-    // The mark may not pass the first UID whose body has not arrived whole.
+    // The first UID this run leaves for a later one (the daily budget, Gmail
+    // --mailbox INBOX): kept UIDs above it may be fetched, but no mark passes it.
+    std::uint32_t held = kMaxUid;
+    // The mark may not pass the first UID whose body has not arrived whole,
+    // nor a held one.
     std::uint32_t limit(std::uint32_t candidate) const {
+        candidate = std::min(candidate, held);
         return incomplete.empty() ? candidate : std::min(candidate, incomplete.begin()->first);
     }
 };
@@ -70,15 +73,20 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
                             std::optional<Uid> server_uidnext) {
     auto listed = list_new_uids(from_uid);
     auto wanted = drop_cataloged(record, listed);
+    std::optional<std::uint32_t> held;  // Gmail --mailbox INBOX: INBOX's messages only
+    if (m_labels && !m_run.gmail_label_filter.empty())
+        held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
     count_new(wanted);
     if (m_run.options.dry_run) return;
 
-    const auto held = m_run.hold_for_budget(wanted, m_report);  // pacing: the daily budget
+    if (auto budget = m_run.hold_for_budget(wanted, m_report))  // pacing: the daily budget
+        held = std::min(held.value_or(*budget), *budget);
     NewMail state;
+    if (held) state.held = *held;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
     if (!wanted.empty()) {
         state.files_pending = sweep_if_pending(record);
-        download(record, plan_chunks(wanted), state);
+        download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
     }
     report_incomplete(state);
 
@@ -139,27 +147,6 @@ void MailboxSync::count_new(const Listing& wanted) {
         m_report.new_messages += wanted.size();
         m_report.bytes += total_bytes;
     }
-}
-
-// Chunks by count and bytes, so one command's bodies stay a bounded batch.
-std::vector<UidSet> MailboxSync::plan_chunks(const Listing& wanted) {
-    std::vector<UidSet> chunks;
-    UidSet current;
-    std::size_t count = 0;
-    std::uint64_t bytes = 0;
-    for (const auto& [uid, size] : wanted) {
-        if (count > 0 && (count >= kChunkMessages || bytes + size > kChunkBytes)) {
-            chunks.push_back(current);
-            current = UidSet();
-            count = 0;
-            bytes = 0;
-        }
-        current.add(Uid(uid));
-        ++count;
-        bytes += size;
-    }
-    if (!current.empty()) chunks.push_back(current);
-    return chunks;
 }
 
 // Up to kPipelineDepth chunk FETCHes in flight; each completed chunk is

@@ -179,4 +179,41 @@ Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
     return out;
 }
 
+ChunkLimits chunk_limits(const PacingLimits& pacing) {
+    ChunkLimits limits;
+    // Clamped as doubles: a huge rate must not overflow the conversion.
+    if (pacing.max_messages_per_second > 0) {
+        const double paced = std::clamp(pacing.max_messages_per_second * kChunkSeconds, 1.0,
+                                        static_cast<double>(limits.messages));
+        limits.messages = static_cast<std::size_t>(paced);
+    }
+    if (pacing.max_bytes_per_second > 0) {
+        const double paced = std::clamp(pacing.max_bytes_per_second * kChunkSeconds, 1.0,
+                                        static_cast<double>(limits.bytes));
+        limits.bytes = static_cast<std::uint64_t>(paced);
+    }
+    return limits;
+}
+
+std::vector<UidSet> plan_chunks(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted,
+                                const ChunkLimits& limits) {
+    std::vector<UidSet> chunks;
+    UidSet current;
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& [uid, size] : wanted) {
+        if (count > 0 && (count >= limits.messages || bytes + size > limits.bytes)) {
+            chunks.push_back(std::move(current));
+            current = UidSet();
+            count = 0;
+            bytes = 0;
+        }
+        current.add(Uid(uid));
+        ++count;
+        bytes += size;
+    }
+    if (!current.empty()) chunks.push_back(std::move(current));
+    return chunks;
+}
+
 }  // namespace imapkeep::sync

@@ -196,3 +196,22 @@ TEST_CASE("the human summary prints server text as valid UTF-8 without control c
     // The forged line stays inside the real one.
     CHECK(err.str().find("\\x0D\\x0Awork: INBOX: all fine") != std::string::npos);
 }
+
+// Gmail --mailbox INBOX syncs All Mail for INBOX's messages only: the report
+// says so, in the summary line and in the JSON.
+TEST_CASE("a Gmail All Mail synced for labels only says which", "[report][gmail]") {
+    sync::AccountReport account;
+    account.account = "g";
+    sync::MailboxReport all;
+    all.name = "[Gmail]/All Mail";
+    all.path = "CONDSTORE";
+    all.new_messages = 2;
+    all.labels = {"INBOX", "Work"};
+    account.mailboxes.push_back(all);
+    CHECK(mailbox_summary(all) ==
+          "CONDSTORE, 2 new (0 B), 0 flag changes, 0 expunged, 0.0 s, only the messages labelled INBOX, Work");
+    auto json = run_report_json(RunInfo{}, {account}, ReportDetail::Every);
+    CHECK(json["accounts"][0]["mailboxes"][0]["labels"] == nlohmann::json::array({"INBOX", "Work"}));
+    all.labels.clear();
+    CHECK(mailbox_summary(all).find("labelled") == std::string::npos);
+}

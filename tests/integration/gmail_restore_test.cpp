@@ -3,6 +3,8 @@
 // X-GM-LABELS; to Dovecot the labels become folders, or keywords.
 #include <catch2/catch.hpp>
 
+#include <imapkeep/util/utf7.hpp>
+
 #include "integration/restore_support.hpp"
 #include "support/model_server.hpp"
 #include "test_env.hpp"
@@ -75,6 +77,37 @@ TEST_CASE("gmail restore: to Gmail, one APPEND per message, then its labels", "[
     CHECK_FALSE(again.failed());
     CHECK(target.count_commands("APPEND") == 2);
     CHECK(target.mailbox(target.gmail_names().all).messages.size() == 2);
+}
+
+// --prefix keeps restored mail apart from the live mailboxes: on Gmail the
+// labels are those mailboxes, so each label goes under the prefix too (the
+// mailbox the "folders" mode would make), none in the live Inbox.
+TEST_CASE("gmail restore: to Gmail under --prefix, every label under the prefix", "[restore][gmail]") {
+    GmailSource source;
+    for (const char* prefix : {"Restored/", "Old mail/2024", "Gerettet/\xc3\x84lter"}) {
+        DYNAMIC_SECTION("prefix " << prefix) {
+            ModelServer target;
+            target.make_gmail();
+            auto account = one_connection_account("dst", target.connect_options(), {"*"});
+            auto report = source.restore(account, prefix);
+            INFO(describe(report));
+            REQUIRE_FALSE(report.failed());
+            CHECK(target.count_commands("APPEND") == 2);
+            std::string root = prefix;
+            if (root.ends_with('/')) root.pop_back();
+            root = util::utf7_encode(root);
+            std::vector<std::string> expected;
+            for (const char* folder : {"INBOX", "Important", "Starred", "Work", "Travel/2024"})
+                expected.push_back(root + "/" + folder);
+            std::map<std::string, std::vector<std::string>> labels_by_body;
+            for (const auto& [uid, m] : target.mailbox(target.gmail_names().all).messages)
+                labels_by_body[m.body] = sorted(m.gm_labels);
+            CHECK(labels_by_body[gmail_message("five")] == sorted(expected));
+            CHECK(labels_by_body[gmail_message("archived")].empty());
+            CHECK(target.mailbox("INBOX").messages.empty());
+            CHECK(target.mailbox(root + "/Work").messages.size() == 1);
+        }
+    }
 }
 
 TEST_CASE("gmail restore: to Dovecot, one folder per label, or keywords", "[restore][gmail]") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <imapkeep/store/verify.hpp>
 
 #include "sync/model_fixture.hpp"
@@ -299,4 +300,99 @@ TEST_CASE("gmail: verify checks that each label link is the copy itself", "[sync
         problems[p.file] = p.kind;
     CHECK(problems == std::map<std::string, std::string>{{links[0].file, "link missing"},
                                                          {links[1].file, "link not the copy"}});
+}
+
+namespace {
+
+sync::AccountReport backup_only(GmailFixture& f, std::vector<std::string> filter, bool dry_run = false) {
+    sync::BackupOptions options;
+    options.catalog_path = (f.store.root / "catalog.sqlite").string();
+    options.mailbox_filter = std::move(filter);
+    options.dry_run = dry_run;
+    return sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);
+}
+
+// The subjects of All Mail's live rows.
+std::multiset<std::string> stored_subjects(GmailFixture& f) {
+    std::multiset<std::string> out;
+    for (const auto& [uid, bytes] : f.stored(f.all())) {
+        auto at = bytes.find("Subject: ");
+        out.insert(bytes.substr(at + 9, bytes.find('\r', at) - at - 9));
+    }
+    return out;
+}
+
+}  // namespace
+
+// On Gmail INBOX, Sent and user labels are views of All Mail, which alone is
+// synced: --mailbox naming one means the messages with that label.
+TEST_CASE("gmail: --mailbox naming a label view backs up its messages through All Mail",
+          "[sync][gmail][filter]") {
+    const struct {
+        std::vector<std::string> filter;
+        std::multiset<std::string> stored;
+        std::vector<std::string> unmatched;
+    } cases[] = {
+        {{"INBOX"}, {"in-work", "in"}, {}},
+        {{"inbox"}, {"in-work", "in"}, {}},
+        {{"Work"}, {"in-work", "work"}, {}},
+        {{"[Gmail]/Sent Mail"}, {"sent"}, {}},
+        {{"INBOX", "Nope"}, {"in-work", "in"}, {"Nope"}},
+        {{"Travel/*"}, {"travel"}, {}},
+        // All Mail itself, or every mailbox: the whole of it.
+        {{"[Gmail]/All Mail"}, {"in-work", "work", "in", "sent", "travel", "archived"}, {}},
+        {{"*"}, {"in-work", "work", "in", "sent", "travel", "archived"}, {}},
+        // Trash is no label view: left out by the config, so unmatched.
+        {{"[Gmail]/Trash"}, {}, {"[Gmail]/Trash"}},
+    };
+    for (const auto& c : cases) {
+        std::string name;
+        for (const auto& p : c.filter) name += p + " ";
+        DYNAMIC_SECTION(name) {
+            GmailFixture f;
+            f.server.gmail_deliver(message("in-work"), {"\\Inbox", "Work"});
+            f.server.gmail_deliver(message("work"), {"Work"});
+            f.server.gmail_deliver(message("in"), {"\\Inbox"});
+            f.server.gmail_deliver(message("sent"), {"\\Sent"});
+            f.server.gmail_deliver(message("travel"), {"Travel/2024"});
+            f.server.gmail_deliver(message("archived"), {});
+            f.server.append(f.server.gmail_names().trash, message("binned"));
+            auto report = backup_only(f, c.filter);
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(report.unmatched_patterns == c.unmatched);
+            CHECK(stored_subjects(f) == c.stored);
+            CHECK(f.server.body_fetches() == c.stored.size());
+            if (!c.stored.empty()) {
+                auto* all = find_report(report, f.all());
+                REQUIRE(all);
+                CHECK(all->new_messages == c.stored.size());
+                const bool by_label = c.stored.size() < 6;
+                auto labels = c.filter;
+                std::erase(labels, std::string("Nope"));
+                CHECK(all->labels == (by_label ? labels : std::vector<std::string>{}));
+            }
+            // A run without --mailbox then downloads the rest, each once.
+            auto whole = f.backup();
+            INFO(errors_of(whole));
+            CHECK(report_ok(whole));
+            CHECK(stored_subjects(f) == std::multiset<std::string>{"in-work", "work", "in", "sent", "travel",
+                                                                   "archived"});
+            CHECK(f.server.body_fetches() == 6);
+            CHECK(f.stored(f.all()) == f.on_server(f.all()));
+        }
+    }
+}
+
+TEST_CASE("gmail: a dry run with --mailbox INBOX counts INBOX's messages", "[sync][gmail][filter]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("in"), {"\\Inbox"});
+    f.server.gmail_deliver(message("archived"), {});
+    auto report = backup_only(f, {"INBOX"}, /*dry_run=*/true);
+    INFO(errors_of(report));
+    CHECK(report.unmatched_patterns.empty());
+    auto* all = find_report(report, f.all());
+    REQUIRE(all);
+    CHECK(all->new_messages == 1);
+    CHECK(f.server.body_fetches() == 0);
 }

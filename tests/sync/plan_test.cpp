@@ -227,3 +227,53 @@ TEST_CASE("LIST patterns select mailboxes, as restore and export use them") {
     CHECK(mailbox_selected("A/B", "/", {"X", "A/*"}, {}));
     CHECK_FALSE(mailbox_selected("A/B", "/", {"X", "Y"}, {}));
 }
+
+TEST_CASE("chunk_limits: a paced run's chunk is what its rates allow in kChunkSeconds") {
+    struct Case {
+        double messages_per_second;
+        double bytes_per_second;
+        std::size_t messages;
+        std::uint64_t bytes;
+    } cases[] = {
+        {0, 0, 200, 32ull << 20},            // unpaced: the fixed bounds
+        {1, 0, 60, 32ull << 20},             // O365's pace: a minute of messages
+        {0.5, 0, 30, 32ull << 20},
+        {0.001, 0, 1, 32ull << 20},          // never less than one message
+        {100, 0, 200, 32ull << 20},          // never more than the fixed bound
+        {0, 10'000, 200, 600'000},
+        {0, 1, 200, 60},
+        {2, 1'000'000, 120, 32ull << 20},
+    };
+    for (const auto& c : cases) {
+        INFO(c.messages_per_second << " msg/s, " << c.bytes_per_second << " B/s");
+        PacingLimits pacing;
+        pacing.max_messages_per_second = c.messages_per_second;
+        pacing.max_bytes_per_second = c.bytes_per_second;
+        auto limits = chunk_limits(pacing);
+        CHECK(limits.messages == c.messages);
+        CHECK(limits.bytes == c.bytes);
+    }
+}
+
+TEST_CASE("plan_chunks: by count and bytes, in order, an oversized message alone") {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> wanted;
+    for (std::uint32_t uid = 1; uid <= 7; ++uid) wanted.emplace_back(uid, uid == 5 ? 1000 : 10);
+    struct Case {
+        std::size_t messages;
+        std::uint64_t bytes;
+        std::vector<std::string> chunks;
+    } cases[] = {
+        {200, 1 << 20, {"1:7"}},
+        {3, 1 << 20, {"1:3", "4:6", "7"}},
+        {200, 25, {"1:2", "3:4", "5", "6:7"}},
+        {1, 1, {"1", "2", "3", "4", "5", "6", "7"}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.messages << " messages, " << c.bytes << " bytes");
+        std::vector<std::string> got;
+        for (const auto& chunk : plan_chunks(wanted, ChunkLimits{c.messages, c.bytes}))
+            got.push_back(chunk.to_string());
+        CHECK(got == c.chunks);
+    }
+    CHECK(plan_chunks({}, ChunkLimits{}).empty());
+}

@@ -193,3 +193,37 @@ TEST_CASE("a known message a killed run already moved to the attic is recorded, 
         }
     }
 }
+
+// Issue 12 "Mid-run expiry": a long mailbox outlives its OAuth2 token more
+// than once, and each expiry cuts the connection. Each cut comes after
+// chunks were committed (the third body FETCH of a connection: the commit
+// queue holds at most one chunk waiting, so the first is durable by then),
+// so every new connection goes on where the last one stopped: the mailbox
+// finishes, each message stored once.
+TEST_CASE("a long mailbox whose connection is cut again after progress still finishes",
+          "[sync][retry]") {
+    for (int cuts : {2, 3}) {
+        DYNAMIC_SECTION("cuts: " << cuts) {
+            ModelFixture f;
+            f.account.connections = 1;
+            f.server.add_mailbox("INBOX");
+            for (int i = 1; i <= 2000; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+            std::map<std::size_t, int> body_fetches;  // by connection
+            int cut = 0;
+            f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool& drop) {
+                if (c.name != "UID FETCH" || c.text.find("BODY.PEEK[]") == std::string::npos) return;
+                if (++body_fetches[c.connection] == 3 && cut < cuts) {
+                    ++cut;
+                    reply.clear();
+                    drop = true;
+                }
+            };
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(cut == cuts);
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+            CHECK(snapshot(f.store, f.account.name).files.size() == 2000);
+        }
+    }
+}

@@ -329,3 +329,78 @@ TEST_CASE("rate limits pace messages and bytes on the clock", "[sync][ratelimit]
         CHECK(slept_ms <= (bodies + 64 * 1024) * 1000 / 10'000);
     }
 }
+
+namespace {
+
+// "A5 UID FETCH 1:30 (UID ... BODY.PEEK[])" -> the UIDs it asks for.
+UidSet fetched_uids(const ModelCommand& c) {
+    auto at = c.text.find("UID FETCH ");
+    if (at == std::string::npos) return {};
+    auto start = at + 10;
+    return UidSet::parse(c.text.substr(start, c.text.find(' ', start) - start));
+}
+
+// Every body FETCH of a run: its mailbox and the UIDs it asked for.
+struct BodyFetches {
+    std::vector<std::pair<std::string, UidSet>> fetches;
+    std::map<std::size_t, std::string> selected;
+
+    void watch(ModelServer& server) {
+        server.on_command = [this](const ModelCommand& c) {
+            if (c.name == "EXAMINE" || c.name == "SELECT") selected[c.connection] = examined_mailbox(c);
+            if (is_body_fetch(c)) fetches.emplace_back(selected[c.connection], fetched_uids(c));
+        };
+    }
+    std::uint64_t uids() const {
+        std::uint64_t n = 0;
+        for (const auto& [mailbox, set] : fetches) n += set.size();
+        return n;
+    }
+};
+
+}  // namespace
+
+// A chunk is one command and one commit: at a slow pace a chunk planned by
+// count and bytes alone keeps one FETCH running for minutes, and a cut
+// connection throws all of it away.
+TEST_CASE("a paced run asks for no more bodies per FETCH than its rates allow in a minute",
+          "[sync][ratelimit]") {
+    SECTION("max_messages_per_second") {
+        PacedFixture f;
+        for (int i = 0; i < 70; ++i) f.server.append("INBOX", message("n" + std::to_string(i)));
+        f.account.connections = 1;
+        f.account.pacing.max_messages_per_second = 0.5;  // 30 messages a minute
+        BodyFetches seen;
+        seen.watch(f.server);
+        auto report = f.run();
+        INFO(errors_of(report));
+        REQUIRE(report_ok(report));
+        f.check_all_stored_once();
+        CHECK(seen.uids() == 79);  // each message asked for once
+        for (const auto& [mailbox, uids] : seen.fetches) {
+            INFO(mailbox << " " << uids.to_string());
+            CHECK(uids.size() <= 30);
+        }
+        CHECK(seen.fetches.size() >= 5);  // INBOX's 74 in 3, Archive and Sent
+    }
+    SECTION("max_bytes_per_second") {
+        PacedFixture f;
+        for (int i = 0; i < 6; ++i) f.server.append("INBOX", message("b" + std::to_string(i), std::string(50'000, 'b')));
+        f.account.connections = 1;
+        f.account.pacing.max_bytes_per_second = 2'000;  // 120,000 bytes a minute
+        BodyFetches seen;
+        seen.watch(f.server);
+        auto report = f.run();
+        INFO(errors_of(report));
+        REQUIRE(report_ok(report));
+        f.check_all_stored_once();
+        CHECK(seen.uids() == 15);
+        for (const auto& [mailbox, uids] : seen.fetches) {
+            INFO(mailbox << " " << uids.to_string());
+            std::uint64_t bytes = 0;
+            for (auto uid : uids.to_vector(1000)) bytes += f.server.mailbox(mailbox).messages.at(uid.value).body.size();
+            CHECK((uids.size() == 1 || bytes <= 120'000));
+        }
+        CHECK(seen.fetches.size() >= 5);  // INBOX's six big ones at most two a chunk
+    }
+}

@@ -7,10 +7,13 @@
 // Layouts, all relative to PATH:
 //   mbox     <mailbox path>.mbox per mailbox, mboxrd, LF line endings; an
 //            archive of ONE mailbox is that one file at PATH itself (unless
-//            PATH is an existing empty directory: then the directory layout)
+//            PATH is an existing empty directory: then the directory layout);
+//            a Gmail message starts with Takeout's X-GM-THRID and
+//            X-Gmail-Labels lines
 //   maildir  Maildir++: INBOX at the root, "A/B" in ".A.B/"; each message
 //            cur/<uidvalidity>.<uid>.imapkeep:2,<DFRST> with mtime = INTERNALDATE,
-//            bytes as the server sent them
+//            bytes as the server sent them; a Gmail message also in each of
+//            its labels' folders (a hard link, or a copy where none can be made)
 //   eml      <mailbox path>/<uidvalidity>.<uid>.eml (bytes as sent) and
 //            index.csv: mailbox,uid,date,from,subject,flags,file
 // where <mailbox path> is mailbox_relative_path() (names.hpp).
@@ -50,6 +53,14 @@ struct ArchiveMessage {
     // How the file handed to add() holds the message: a store file may have
     // LF endings (store/line_endings.hpp); the writers read the original bytes.
     store::LineEndings line_endings = store::LineEndings::Wire;
+    // A Gmail All Mail copy (the catalog has its labels, schema 0008): mbox
+    // puts Takeout's "X-GM-THRID" and "X-Gmail-Labels" header lines before
+    // its own header; Maildir hard-links it into each label's folder (the
+    // mailbox the label stands for: INBOX, "Sent", "Work"). Labels in
+    // X-GM-LABELS wire form ("\Inbox", modified UTF-7).
+    bool gmail = false;
+    std::uint64_t gmail_thread_id = 0;
+    std::vector<std::string> gmail_labels{};
 };
 
 struct AddedMessage {

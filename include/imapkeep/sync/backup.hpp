@@ -127,6 +127,10 @@ struct MailboxReport {
     // The server's daily limit stopped this mailbox before it could count
     // what is left (deferred is then a lower bound).
     bool deferred_uncounted = false;
+    // Gmail, --mailbox naming label views (INBOX, "Work"): All Mail was
+    // synced for the messages with those labels only; these are the
+    // patterns. Empty otherwise.
+    std::vector<std::string> labels;
     bool failed() const { return !errors.empty(); }
 };
 

@@ -5,6 +5,7 @@
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/flags.hpp>
+#include <imapkeep/sync/pacing.hpp>
 #include <imapkeep/util/types.hpp>
 
 #include <cstdint>
@@ -122,5 +123,25 @@ bool same_messages(const std::vector<store::MessageRecord>& sample,
 // shared key could pair different messages). The rest is unmatched.
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
                      const std::vector<ServerMessageKey>& server);
+
+// How many new messages one UID FETCH of bodies asks for. A chunk is the
+// unit of commit: what a kill, a dropped connection or an expired token
+// throws away, and one command the server sees running until its last body.
+struct ChunkLimits {
+    std::size_t messages = 200;
+    std::uint64_t bytes = 32ull << 20;
+};
+
+// A paced run's chunks hold at most what its rate limits
+// (PacingLimits::max_messages_per_second, max_bytes_per_second) let through
+// in kChunkSeconds, never less than one message: at 1 message a second a
+// chunk of 200 would be more than three minutes of bodies in one command.
+inline constexpr double kChunkSeconds = 60;
+ChunkLimits chunk_limits(const PacingLimits& pacing);
+
+// Splits `wanted` (uid, RFC822.SIZE; in UID order) into chunks within
+// `limits`, in order. A message larger than limits.bytes is a chunk alone.
+std::vector<UidSet> plan_chunks(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted,
+                                const ChunkLimits& limits);
 
 }  // namespace imapkeep::sync
