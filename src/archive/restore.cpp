@@ -94,20 +94,22 @@ private:
         m_progress_at_connect = m_progress;
     }
 
-    // The connection died under a mailbox: a server that hangs up after too
-    // many refusals (Quirk(O365): "BYE Connection closed" after 10 failed
-    // commands), or a network cut. Connect again and go on with that mailbox,
-    // as long as the lost connection got something done (a message appended
-    // or refused): a server that drops every connection at once is left to
-    // the caller's retries. false: give up (the messages in flight fail).
-    // Throws ConnectError when connecting again fails.
+    // The connection died under a mailbox. When the server closed it with a
+    // BYE (Quirk(O365): "BYE Connection closed" after 10 refused commands),
+    // connect again and go on with that mailbox, as long as the lost
+    // connection got something done (a message appended or refused). A cut
+    // without a BYE, or a server that says BYE before anything is done, is
+    // left to the caller's retries, which resume the same way. false: give up
+    // (the messages in flight fail). Throws ConnectError when connecting
+    // again fails.
     bool reconnect_after(const imap::Abort& e, RestoreMailboxReport& report) {
         // A message in flight at two losses fails unsent from now on: that
         // too is something done (a server that hangs up on one message).
         bool struck_out = false;
         for (const auto* m : m_lost) struck_out |= ++m_strikes[m->id] == 2;
         const bool progressed = m_progress > m_progress_at_connect || struck_out;
-        if (!progressed || m_options.dry_run || ++m_reconnects > kMaxReconnects) {
+        const bool server_closed = static_cast<bool>(e.hint());  // a BYE
+        if (!server_closed || !progressed || m_options.dry_run || ++m_reconnects > kMaxReconnects) {
             for (const auto* m : m_lost)
                 fail(report, *m, std::string("no answer before the connection was lost: ") + e.what());
             m_lost.clear();

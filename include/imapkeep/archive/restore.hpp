@@ -33,11 +33,12 @@
 //   skipped; a NO from the server is reported with its text; the others go on.
 //   A refusal for size (refused_as_too_big) fails that message, and every one
 //   at least as large fails unsent.
-// - A lost connection (Quirk(O365): BYE after 10 refused commands) is opened
-//   again and the mailbox goes on where it was, as after a kill: what the
-//   dead connection appended is found on the target, never appended twice; a
-//   message refused in this run is not sent again. Only a connection lost
-//   before anything was appended or refused ends the run (the CLI retries).
+// - A connection the server closes with a BYE (Quirk(O365): after 10
+//   refused commands) is opened again and the mailbox goes on where it was,
+//   as after a kill: what the dead connection appended is found on the
+//   target, never appended twice; a message refused in this run is not sent
+//   again. A cut without a BYE, or a BYE before anything was appended or
+//   refused on that connection, ends the run as before (the CLI retries).
 // - A mailbox the target reserves (sync/reserved_mailboxes.hpp) is skipped
 //   with a note: nothing is CREATEd or APPENDed there.
 // - Nothing here throws for server or message trouble: it is graded into the
