@@ -6,6 +6,7 @@
 #include <imapkeep/archive/names.hpp>
 #include <imapkeep/sync/reserved_mailboxes.hpp>
 
+#include "archive/mailbox_append_limit.hpp"
 #include "archive/restore_fixup.hpp"
 #include "archive/restore_flags.hpp"
 #include "archive/restore_journal.hpp"
@@ -77,6 +78,7 @@ private:
     // What the target offers and holds, asked on each new connection.
     void learn_target() {
         m_limit = append_limit(m_client->capabilities());
+        m_per_mailbox_limits = detail::per_mailbox_append_limits(m_client->capabilities());
         m_literal_plus = m_client->has_capability("LITERAL+");
         m_literal_minus = m_client->has_capability("LITERAL-");
         // Batches only with LITERAL+: otherwise every body of a batch would
@@ -220,6 +222,9 @@ private:
                 report.create = !existed;
             }
             if (list.empty()) return;  // nothing to look for or append
+            // RFC 7889 §4: the mailbox's own limit, on a server that has them.
+            m_mailbox_limit = m_per_mailbox_limits ? detail::mailbox_append_limit(*m_client, report.target)
+                                                   : std::nullopt;
             if (existed && resuming() && !m_options.dry_run &&
                 !detail::wait_until_settled(*m_client, report.target, m_options.settle_quiet))
                 report.error = "the target kept changing for a minute; restored anyway";
@@ -389,6 +394,11 @@ private:
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
                                 std::to_string(*m_limit) + " bytes); not sent");
+            return std::nullopt;
+        }
+        if (m_mailbox_limit && m.size > *m_mailbox_limit) {
+            fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the APPENDLIMIT of " +
+                                report.target + " (" + std::to_string(*m_mailbox_limit) + " bytes); not sent");
             return std::nullopt;
         }
         // A size the target refused as too large: the same answer for this one,
@@ -577,7 +587,9 @@ private:
     const RestoreOptions& m_options;
     RestoreReport& m_report;
     std::unique_ptr<imap::Client> m_client;
-    std::optional<std::uint64_t> m_limit;
+    std::optional<std::uint64_t> m_limit;          // APPENDLIMIT=n: every mailbox's
+    bool m_per_mailbox_limits = false;             // APPENDLIMIT alone: each mailbox has its own
+    std::optional<std::uint64_t> m_mailbox_limit;  // the current target mailbox's
     bool m_literal_plus = false;
     bool m_literal_minus = false;
     bool m_multiappend = false;

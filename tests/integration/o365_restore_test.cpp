@@ -221,3 +221,37 @@ TEST_CASE("Quirk(O365): a restore goes on after the BYE that follows 10 refused 
     CHECK(again.error.empty());
     CHECK(bodies(target, "INBOX") == good);
 }
+
+// RFC 7889 §4: "APPENDLIMIT" without a value means limits per mailbox, which
+// STATUS (APPENDLIMIT) tells. A larger message fails unsent; NIL is no limit.
+TEST_CASE("a target mailbox's own APPENDLIMIT (STATUS) is checked before the literal is sent", "[restore][appendlimit]") {
+    Source source;
+    source.server.add_mailbox("Small");
+    source.server.add_mailbox("Any");
+    for (const char* mailbox : {"Small", "Any"}) {
+        source.server.append(mailbox, mail(std::string(mailbox) + "-short"));
+        source.server.append(mailbox, mail(std::string(mailbox) + "-long", std::string(5000, 'l')));
+    }
+    source.backup();
+    ModelServer target;
+    auto caps = target.capabilities();
+    caps.insert("APPENDLIMIT");
+    target.set_capabilities(caps);
+    target.add_mailbox("INBOX");
+    target.add_mailbox("Small").append_limit = 2000;
+    target.add_mailbox("Any");  // NIL: no limit
+    auto report = source.restore(target);
+    INFO(describe(report));
+    const auto* small = mailbox_report(report, "Small");
+    REQUIRE(small);
+    CHECK(small->appended == 1);
+    REQUIRE(small->failures.size() == 1);
+    CHECK(small->failures[0].uid == 2);
+    CHECK(small->failures[0].reason.find("APPENDLIMIT of Small (2000 bytes); not sent") != std::string::npos);
+    CHECK(appends_to(target, "Small") == 1);
+    const auto* any = mailbox_report(report, "Any");
+    REQUIRE(any);
+    CHECK(any->appended == 2);
+    CHECK(any->failures.empty());
+    CHECK(report.failed());
+}

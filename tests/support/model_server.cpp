@@ -373,6 +373,8 @@ class ModelServer::Connection {
                     throw std::runtime_error("HIGHESTMODSEQ without CONDSTORE");
                 out.push_back("HIGHESTMODSEQ " +
                               std::to_string(mb.nomodseq ? 0 : mb.highestmodseq));
+            } else if (name == "APPENDLIMIT") {
+                out.push_back("APPENDLIMIT " + (mb.append_limit ? std::to_string(*mb.append_limit) : "NIL"));
             } else if (name == "MAILBOXID") {
                 if (!m_model.m_caps.count("OBJECTID"))
                     throw std::runtime_error("MAILBOXID without OBJECTID");
@@ -643,6 +645,8 @@ class ModelServer::Connection {
         const std::string name = mb->name;
         const std::string& body = args.back().text;
         if (auto refused = o365_refuses_append(c, name, flags, body)) return *refused;
+        if (mb->append_limit && body.size() > *mb->append_limit)
+            return c.tag + " NO [TOOBIG] Message is larger than the mailbox's APPENDLIMIT\r\n";
         std::uint32_t uid = 0;
         if (m_model.m_is_gmail) {
             std::vector<std::string> labels;

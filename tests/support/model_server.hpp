@@ -102,6 +102,9 @@ struct ModelMailbox {
     std::uint64_t highestmodseq = 1;
     std::string mailboxid;  // RFC 8474; "" = none even with OBJECTID
     bool nomodseq = false;  // EXAMINE answers [NOMODSEQ]
+    // RFC 7889: STATUS (APPENDLIMIT) gives it (NIL when unset), and a larger
+    // APPEND is "NO [TOOBIG]". Announce "APPENDLIMIT" with set_capabilities.
+    std::optional<std::uint64_t> append_limit;
     std::map<std::uint32_t, ModelMessage> messages;
     // Expunged UIDs with the modseq of their expunge, for VANISHED (EARLIER).
     std::vector<std::pair<UidSet, std::uint64_t>> expunged;

@@ -29,8 +29,10 @@
 // - A dry run changes nothing, anywhere: no CREATE, no APPEND, no STORE, no
 //   journal entry; the target is only EXAMINEd.
 // - Every backed-up mailbox is created on the target, also an empty one.
-// - APPENDLIMIT (RFC 7889) from CAPABILITY: larger messages are reported and
-//   skipped; a NO from the server is reported with its text; the others go on.
+// - APPENDLIMIT (RFC 7889) from CAPABILITY, or per mailbox from STATUS
+//   (APPENDLIMIT) when the capability has no value: larger messages are
+//   reported and not sent; a NO from the server is reported with its text;
+//   the others go on.
 //   A refusal for size (refused_as_too_big) fails that message, and every one
 //   at least as large fails unsent.
 // - A connection the server closes with a BYE (Quirk(O365): after 10
