@@ -30,12 +30,14 @@ struct Source {
         REQUIRE(r.error.empty());
         for (const auto& m : r.mailboxes) REQUIRE(m.errors.empty());
     }
-    archive::RestoreReport restore(ModelServer& target, const std::string& prefix = "") {
+    // The restore journal is per target account: a new target, a new name.
+    archive::RestoreReport restore(ModelServer& target, const std::string& prefix = "",
+                                   const std::string& account = "dst") {
         archive::RestoreOptions o;
         o.source_account = "src";
         o.prefix = prefix;
         o.settle_quiet = std::chrono::milliseconds(10);
-        return archive::restore_account(one_connection_account("dst", target.connect_options(), {"*"}),
+        return archive::restore_account(one_connection_account(account, target.connect_options(), {"*"}),
                                         *store.catalog, *store.messages, o);
     }
 };
@@ -82,7 +84,7 @@ TEST_CASE("Quirk(O365): restore never CREATEs or APPENDs into the reserved Files
         O365Quirks quirks;
         quirks.files_listed = listed;
         target.make_o365(quirks, 1);
-        auto report = source.restore(target);
+        auto report = source.restore(target, "", listed ? "dst-listed" : "dst-hidden");
         INFO(describe(report));
         CHECK_FALSE(report.failed());
         const auto* files = mailbox_report(report, "Files");
@@ -101,7 +103,7 @@ TEST_CASE("Quirk(O365): restore never CREATEs or APPENDs into the reserved Files
     // Under another name, as the note says, it is restored.
     ModelServer target;
     target.make_o365({}, 1);
-    auto report = source.restore(target, "Restored/");
+    auto report = source.restore(target, "Restored/", "dst-prefixed");
     INFO(describe(report));
     CHECK_FALSE(report.failed());
     CHECK(bodies(target, "Restored/Files") == std::multiset<std::string>{mail("files-1"), mail("files-2")});
