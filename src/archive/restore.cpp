@@ -4,7 +4,9 @@
 
 #include "archive/target_settle.hpp"
 #include <imapkeep/archive/names.hpp>
+#include <imapkeep/sync/reserved_mailboxes.hpp>
 
+#include "archive/mailbox_append_limit.hpp"
 #include "archive/restore_fixup.hpp"
 #include "archive/restore_flags.hpp"
 #include "archive/restore_journal.hpp"
@@ -59,29 +61,73 @@ public:
             return;
         }
         try {
-            m_limit = append_limit(m_client->capabilities());
-            m_literal_plus = m_client->has_capability("LITERAL+");
-            m_literal_minus = m_client->has_capability("LITERAL-");
-            // Batches only with LITERAL+: otherwise every body of a batch would
-            // wait for its own "+", a round trip each.
-            m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
-            m_uidplus = m_client->has_capability("UIDPLUS");
-            m_unselect = m_client->has_capability("UNSELECT");
-            // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
-            auto root = m_client->list("", "");
-            m_delimiter = root.empty() ? "/" : root.front().delimiter;
-            auto listed = m_client->list("", "*");
-            for (const auto& e : listed) m_existing.insert(canonical(e.name));
-            m_target_all = detail::gmail_all_mailbox(*m_client, listed);
+            learn_target();
             for (const auto& mb : mailboxes) restore_source(mb);
         } catch (const imap::Abort& e) {
             m_report.error = std::string("connection lost: ") + e.what();
             m_report.transient = true;
+        } catch (const imap::ConnectError& e) {
+            m_report.error = std::string("connection lost, and connecting again failed: ") + e.what();
+            m_report.error_kind = e.kind();
+            m_report.transient = e.transient();
         }
-        m_client->logout();
+        if (m_client) m_client->logout();
     }
 
 private:
+    // What the target offers and holds, asked on each new connection.
+    void learn_target() {
+        m_limit = append_limit(m_client->capabilities());
+        m_per_mailbox_limits = detail::per_mailbox_append_limits(m_client->capabilities());
+        m_literal_plus = m_client->has_capability("LITERAL+");
+        m_literal_minus = m_client->has_capability("LITERAL-");
+        // Batches only with LITERAL+: otherwise every body of a batch would
+        // wait for its own "+", a round trip each.
+        m_multiappend = m_literal_plus && m_client->has_capability("MULTIAPPEND");
+        m_uidplus = m_client->has_capability("UIDPLUS");
+        m_unselect = m_client->has_capability("UNSELECT");
+        // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
+        auto root = m_client->list("", "");
+        m_delimiter = root.empty() ? "/" : root.front().delimiter;
+        auto listed = m_client->list("", "*");
+        m_existing.clear();
+        for (const auto& e : listed) m_existing.insert(canonical(e.name));
+        m_target_all = detail::gmail_all_mailbox(*m_client, listed);
+        m_progress_at_connect = m_progress;
+    }
+
+    // The connection died under a mailbox. When the server closed it with a
+    // BYE (Quirk(O365): "BYE Connection closed" after 10 refused commands),
+    // connect again and go on with that mailbox, as long as the lost
+    // connection got something done (a message appended or refused). A cut
+    // without a BYE, or a server that says BYE before anything is done, is
+    // left to the caller's retries, which resume the same way. false: give up
+    // (the messages in flight fail). Throws ConnectError when connecting
+    // again fails.
+    bool reconnect_after(const imap::Abort& e, RestoreMailboxReport& report) {
+        // A message in flight at two losses fails unsent from now on: that
+        // too is something done (a server that hangs up on one message).
+        bool struck_out = false;
+        for (const auto* m : m_lost) struck_out |= ++m_strikes[m->id] == 2;
+        const bool progressed = m_progress > m_progress_at_connect || struck_out;
+        const bool server_closed = static_cast<bool>(e.hint());  // a BYE
+        if (!server_closed || !progressed || m_options.dry_run || ++m_reconnects > kMaxReconnects) {
+            for (const auto* m : m_lost)
+                fail(report, *m, std::string("no answer before the connection was lost: ") + e.what());
+            m_lost.clear();
+            return false;
+        }
+        m_lost.clear();
+        m_client.reset();
+        m_client = imap::connect_and_login(m_target.connect);
+        learn_target();
+        // The server may still be executing what the dead connection sent.
+        m_resumed = true;
+        return true;
+    }
+
+    static constexpr int kMaxReconnects = 100;
+
     struct InFlight {
         imap::Client::Tag tag;
         std::vector<const store::MessageRecord*> messages;  // more than one: MULTIAPPEND
@@ -106,6 +152,10 @@ private:
     // less there is, the sooner a rerun sees every message that will land.
     static constexpr std::uint64_t kInFlightMessages = 2 * kBatchCount;
     static constexpr std::uint64_t kInFlightBytes = 2 * kBatchBytes;
+    // Messages above this size probe the target's size limit (append_all):
+    // limits are tens of MB (Quirk(O365): 35-45 MB; Gmail 25-50 MB), so the
+    // round trips go only to the rare large message.
+    static constexpr std::uint64_t kProbeSize = 1024 * 1024;
 
     // One source mailbox; a Gmail All Mail carries its labels along
     // (restore_labels.hpp): to a Gmail target by X-GM-LABELS, elsewhere as
@@ -141,20 +191,42 @@ private:
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
-        bool existed = m_existing.contains(canonical(mr.target));
         m_report.mailboxes.push_back(mr);
         auto& report = m_report.mailboxes.back();
+        m_failed.clear();
+        m_done.clear();
+        m_strikes.clear();
+        if (auto why = sync::reserved_mailbox(*m_client, report.target)) {
+            report.skipped = *why + ": not restored (restore it under another name with --prefix)";
+            return;
+        }
+        for (;;) {
+            try {
+                restore_mailbox_once(report, list);
+                return;
+            } catch (const imap::Abort& e) {
+                if (!reconnect_after(e, report)) throw;
+            }
+        }
+    }
+
+    // One attempt at a mailbox, on the current connection.
+    void restore_mailbox_once(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        bool existed = m_existing.contains(canonical(report.target));
         try {
             if (!existed) {
                 report.create = true;
                 // A dry run sends nothing that changes the target (no CREATE).
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
-                existed = !create_target(mr.target);
+                existed = !create_target(report.target);
                 report.create = !existed;
             }
             if (list.empty()) return;  // nothing to look for or append
-            if (existed && m_options.resume_after_kill && !m_options.dry_run &&
-                !detail::wait_until_settled(*m_client, mr.target, m_options.settle_quiet))
+            // RFC 7889 §4: the mailbox's own limit, on a server that has them.
+            m_mailbox_limit = m_per_mailbox_limits ? detail::mailbox_append_limit(*m_client, report.target)
+                                                   : std::nullopt;
+            if (existed && resuming() && !m_options.dry_run &&
+                !detail::wait_until_settled(*m_client, report.target, m_options.settle_quiet))
                 report.error = "the target kept changing for a minute; restored anyway";
             // Read-write, for PERMANENTFLAGS and to STORE lost flags; a dry run
             // only looks.
@@ -172,7 +244,7 @@ private:
         } catch (const imap::Abort&) {
             throw;
         } catch (const imap::CommandFailed& e) {
-            report.error = (e.command() == "CREATE" ? "cannot create " + mr.target + ": " : "") + describe(e);
+            report.error = (e.command() == "CREATE" ? "cannot create " + report.target + ": " : "") + describe(e);
         } catch (const imap::Error& e) {
             report.error = e.what();
         }
@@ -205,7 +277,15 @@ private:
                                const imap::SelectData& sel, bool existed) {
         const detail::JournalTarget target{m_catalog, m_target.name, report.target, sel.uidvalidity};
         detail::Journaled journaled;
+        const std::uint64_t already_before = report.already;
         auto pending = detail::unjournaled(target, list, report, journaled);
+        // After a reconnect: what this run appended is journaled now, and
+        // counted as appended, not as "already there".
+        const auto redone = static_cast<std::uint64_t>(
+            std::count_if(list.begin(), list.end(), [&](const auto& m) { return m_done.contains(m.id); }));
+        report.already = std::max(already_before, report.already - std::min(redone, report.already));
+        // Refused once in this run (and reported): not sent again after a reconnect.
+        std::erase_if(pending, [&](const store::MessageRecord* m) { return m_failed.contains(m->id); });
         if (m_options.dry_run) {
             if (sel.exists > 0 && !pending.empty())
                 detail::drop_present(*m_client, target, journaled, /*record=*/false, pending, report);
@@ -218,7 +298,7 @@ private:
             // hold what a killed run appended but did not journal.
             if (existed && sel.exists > 0 && !pending.empty())
                 detail::drop_present(*m_client, target, journaled, /*record=*/true, pending, report,
-                                     m_options.resume_after_kill ? &journaled.unchecked : nullptr);
+                                     resuming() ? &journaled.unchecked : nullptr);
             std::vector<detail::AppendedMessage> appended;
             append_all(report, pending, appended);
             check_flags(target, journaled, appended, sel.uidnext, report);
@@ -286,6 +366,10 @@ private:
         }
     }
 
+    // After a kill (a rerun) or a lost connection (this run): APPENDs sent
+    // before may land unjournaled, and without their flags.
+    bool resuming() const { return m_options.resume_after_kill || m_resumed; }
+
     void plan(RestoreMailboxReport& report, const store::MessageRecord& m) {
         ++report.to_append;
         report.bytes += m.size;
@@ -310,7 +394,25 @@ private:
                                                bool first = true) {
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
-                                std::to_string(*m_limit) + " bytes)");
+                                std::to_string(*m_limit) + " bytes); not sent");
+            return std::nullopt;
+        }
+        if (m_mailbox_limit && m.size > *m_mailbox_limit) {
+            fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the APPENDLIMIT of " +
+                                report.target + " (" + std::to_string(*m_mailbox_limit) + " bytes); not sent");
+            return std::nullopt;
+        }
+        // A size the target refused as too large: the same answer for this one,
+        // and every refusal brings a server that counts them (Quirk(O365))
+        // closer to hanging up.
+        if (m_refused_size && m.size >= *m_refused_size) {
+            fail(report, m, "too large for the target: " + std::to_string(m.size) +
+                                " bytes, and it refused a message of " + std::to_string(*m_refused_size) +
+                                " bytes as too large; not sent");
+            return std::nullopt;
+        }
+        if (m_strikes[m.id] >= 2) {
+            fail(report, m, "the connection was lost twice while it was being appended; not sent again");
             return std::nullopt;
         }
         // Checked whole before a byte is sent, then sent from the file in
@@ -379,6 +481,14 @@ private:
         };
         try {
             for (const auto* m : pending) {
+                // Larger than any the target took in this run: sent alone and
+                // its answer awaited, so that a refusal for size spares the
+                // larger ones after it (prepare()).
+                const bool probe = m->size > kProbeSize && m->size > m_largest_taken;
+                if (probe) {
+                    flush();
+                    while (!inflight.empty()) finish(report, inflight);
+                }
                 auto body = prepare(report, *m);
                 if (!body) continue;
                 const std::uint64_t size = body->message.size();
@@ -387,6 +497,8 @@ private:
                     std::vector<imap::AppendMessage> one;
                     one.push_back(std::move(*body));
                     submit(std::move(one), {m});
+                    if (probe)
+                        while (!inflight.empty()) finish(report, inflight);
                     continue;
                 }
                 if (batch.size() >= kBatchCount || batch_bytes + size > kBatchBytes) flush();
@@ -396,10 +508,9 @@ private:
             }
             flush();
             while (!inflight.empty()) finish(report, inflight);
-        } catch (const imap::Abort& e) {
-            for (const auto& f : inflight)
-                for (const auto* m : f.messages)
-                    fail(report, *m, std::string("no answer before the connection was lost: ") + e.what());
+        } catch (const imap::Abort&) {
+            // Appended or not, nobody knows yet: reconnect_after() decides.
+            for (const auto& f : inflight) m_lost.insert(m_lost.end(), f.messages.begin(), f.messages.end());
             throw;
         }
     }
@@ -412,6 +523,9 @@ private:
                                      uid ? uid->value : 0, now(), /*flags_checked=*/false});
         m_appended->push_back({&m, uid, detail::flags_for_target(m.flags, m_permanent).send});
         ++report.appended;
+        ++m_progress;
+        m_done.insert(m.id);
+        m_largest_taken = std::max(m_largest_taken, m.size);
         report.bytes += m.size;
         if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
             m_batch = 0;
@@ -426,9 +540,12 @@ private:
         try {
             auto results = m_client->finish_multiappend(f.tag, f.messages.size());
             for (std::size_t i = 0; i < f.messages.size(); ++i) journal(report, *f.messages[i], results[i]);
+        } catch (const imap::Abort&) {
+            m_lost.insert(m_lost.end(), f.messages.begin(), f.messages.end());
+            throw;
         } catch (const imap::CommandFailed& e) {
             if (f.messages.size() == 1) {
-                fail(report, *f.messages.front(), describe(e));
+                refused(report, *f.messages.front(), e);
                 return;
             }
             // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11): nothing of the
@@ -442,15 +559,27 @@ private:
                     auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
                                                        std::move(body->message));
                     journal(report, *m, m_client->finish_append(tag));
+                } catch (const imap::Abort&) {
+                    m_lost.push_back(m);
+                    throw;
                 } catch (const imap::CommandFailed& single) {
-                    fail(report, *m, describe(single));
+                    refused(report, *m, single);
                 }
             }
         }
     }
 
+    // The target refused the APPEND of `m`: that message fails, the rest go on.
+    void refused(RestoreMailboxReport& report, const store::MessageRecord& m, const imap::CommandFailed& e) {
+        if (!refused_as_too_big(e.completion())) return fail(report, m, describe(e));
+        if (!m_refused_size || m.size < *m_refused_size) m_refused_size = m.size;
+        fail(report, m, "too large for the target (" + std::to_string(m.size) + " bytes): " + describe(e));
+    }
+
     void fail(RestoreMailboxReport& report, const store::MessageRecord& m, std::string reason) {
         report.failures.push_back({m.uidvalidity, m.uid, std::move(reason)});
+        m_failed.insert(m.id);
+        ++m_progress;
     }
 
     const sync::AccountConfig& m_target;
@@ -459,7 +588,9 @@ private:
     const RestoreOptions& m_options;
     RestoreReport& m_report;
     std::unique_ptr<imap::Client> m_client;
-    std::optional<std::uint64_t> m_limit;
+    std::optional<std::uint64_t> m_limit;          // APPENDLIMIT=n: every mailbox's
+    bool m_per_mailbox_limits = false;             // APPENDLIMIT alone: each mailbox has its own
+    std::optional<std::uint64_t> m_mailbox_limit;  // the current target mailbox's
     bool m_literal_plus = false;
     bool m_literal_minus = false;
     bool m_multiappend = false;
@@ -473,6 +604,22 @@ private:
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
     std::uint64_t m_appends = 0;
     std::size_t m_batch = 0;
+    // Lost connections (reconnect_after): messages that failed in this run,
+    // those in flight when the connection died, how often each was, and how
+    // many messages were appended or failed (to tell a connection that got
+    // something done).
+    std::set<store::Id> m_failed;
+    std::set<store::Id> m_done;  // appended and journaled in this run
+    std::vector<const store::MessageRecord*> m_lost;
+    std::map<store::Id, int> m_strikes;
+    std::uint64_t m_progress = 0;
+    std::uint64_t m_progress_at_connect = 0;
+    int m_reconnects = 0;
+    bool m_resumed = false;
+    // The smallest message the target refused as too large in this run, and
+    // the largest it took.
+    std::optional<std::uint64_t> m_refused_size;
+    std::uint64_t m_largest_taken = 0;
 };
 
 }  // namespace

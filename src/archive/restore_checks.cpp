@@ -1,8 +1,11 @@
-// Small pure pieces of restore (restore.hpp): the report's verdict and APPENDLIMIT.
+// Small pure pieces of restore (restore.hpp): the report's verdict, APPENDLIMIT
+// and a refusal for size.
 #include <imapkeep/archive/restore.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <string_view>
 
 namespace imapkeep::archive {
 
@@ -26,6 +29,18 @@ std::optional<std::uint64_t> append_limit(const std::vector<std::string>& capabi
         if (r.ec == std::errc() && r.ptr == digits.data() + digits.size()) return v;
     }
     return std::nullopt;
+}
+
+bool refused_as_too_big(const imap::Completion& completion) {
+    if (completion.status != "NO" && completion.status != "BAD") return false;
+    if (completion.code && completion.code->name == "TOOBIG") return true;
+    std::string text;
+    for (char c : completion.text) text += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    // Quirk(O365): "Maximum size of appendable message has been exceeded.";
+    // Gmail: "Message too large."; others: "too big", "size limit".
+    constexpr std::string_view kWords[] = {"too large", "too big", "maximum size", "size limit"};
+    return std::any_of(std::begin(kWords), std::end(kWords),
+                       [&](std::string_view w) { return text.find(w) != std::string::npos; });
 }
 
 }  // namespace imapkeep::archive

@@ -47,7 +47,11 @@ int run_doctor(const std::string& config_path, const std::vector<std::string>& a
     emit({ok("config", config.file + " loads (" + std::to_string(config.accounts.size()) +
                            " account" + (config.accounts.size() == 1 ? "" : "s") + ")")});
     emit(check_config_files(config, password_env_set()));
-    for (const auto* account : selected) emit(check_account(*account));
+    for (const auto* account : selected) {
+        if (auto oauth2 = config.oauth2.find(account->name); oauth2 != config.oauth2.end())
+            emit(check_oauth2(oauth2->second, https_poster(oauth2->second.ca_file)));
+        emit(check_account(*account));
+    }
     emit(check_store(config));
     const int code = doctor_exit_code(all);
     io.out << (code == kExitOk ? "doctor: no problem found"

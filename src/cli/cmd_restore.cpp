@@ -35,6 +35,9 @@ std::string plural(std::uint64_t n, const char* word) {
 // What the target could not keep: not failures (the messages are there), but
 // worth a line each, even with -q.
 void print_losses(Io& io, const archive::RestoreMailboxReport& m) {
+    if (!m.skipped.empty())
+        io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target)
+               << ": skipped: " << util::printable_utf8(m.skipped) << "\n";
     if (!m.dropped_keywords.empty()) {
         io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target)
                << ": restored without keywords the target cannot take: ";
@@ -91,7 +94,8 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
                              {"flags_fixed", m.flags_fixed},
                              {"dates_not_kept", m.dates_not_kept},
                              {"failures", failures},
-                             {"error", m.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.error)}});
+                             {"error", m.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.error)},
+                             {"skipped", m.skipped.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.skipped)}});
         created += m.create;
         to_append += m.to_append;
         appended += m.appended;

@@ -388,9 +388,14 @@ std::optional<OAuth2Settings> parse_oauth2(TableReader& r, const Provider* provi
     one_of(r, {"oauth2_refresh_token_command", "oauth2_refresh_token_file"});
     if (!s.refresh_token_store_command.empty() && s.refresh_token_command.empty())
         r.fail("oauth2_refresh_token_store_command", "only used with oauth2_refresh_token_command");
+    const bool readable_ok = r.boolean("allow_readable_secrets").value_or(false);
+    // The tokens are secrets like a password: the same refusal when others can read them.
+    for (const auto& file : {s.cache_file, s.refresh_token_file})
+        if (!file.empty())
+            config.secret_files.push_back({file, "the OAuth2 tokens of account " + account, readable_ok, /*token=*/true});
     if (secret) {
-        config.secret_files.push_back({config.file, "the OAuth2 client secret of account " + account,
-                                       r.boolean("allow_readable_secrets").value_or(false)});
+        config.secret_files.push_back({config.file, "the OAuth2 client secret of account " + account, readable_ok,
+                                       /*token=*/false});
         s.client_secret = [value = *secret] { return value; };
     }
     if (secret_command)
@@ -473,8 +478,8 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     if (auto file = r.string("password_file")) source.file = resolve_path(*file, base_dir);
     const bool readable_ok = r.boolean("allow_readable_secrets").value_or(false);
     const std::string holds = "the password of account " + account.name;
-    if (source.inline_value) config.secret_files.push_back({config.file, holds, readable_ok});
-    if (!source.file.empty()) config.secret_files.push_back({source.file, holds, readable_ok});
+    if (source.inline_value) config.secret_files.push_back({config.file, holds, readable_ok, /*token=*/false});
+    if (!source.file.empty()) config.secret_files.push_back({source.file, holds, readable_ok, /*token=*/false});
     source.command = r.string("password_command").value_or("");
     c.password = make_password_function(source, account.name);
     const bool needs_password = !first_source && !preauth;

@@ -42,6 +42,10 @@ struct SecretFile {
     std::string path;
     std::string holds;           // "the password of account work"
     bool readable_ok = false;    // the account says allow_readable_secrets = true
+    // An OAuth2 token file (the token cache, oauth2_refresh_token_file):
+    // imapkeep writes it, so it may not exist yet, and it must be the user's
+    // own (permissions.hpp).
+    bool token = false;
 };
 
 struct Config {

@@ -7,7 +7,8 @@
 // Contract: doctor never writes to the store or the server. The store is read
 // (stat, statvfs, the lock probed with a shared flock that is dropped at once,
 // the catalog opened read-only into memory); the server sees a login,
-// CAPABILITY and LOGOUT. A password is never printed: details carry only what
+// CAPABILITY and LOGOUT; an OAuth2 account's token endpoint one refresh (the
+// token cache gets the new access token). A password is never printed: details carry only what
 // the connection layer says, which never holds a secret (secrets.hpp).
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "cli/config.hpp"
+#include "cli/http_post.hpp"
 
 namespace imapkeep::cli {
 
@@ -118,5 +120,15 @@ CheckResult connect_failure_check(const std::string& name, imap::ConnectError::K
 // Every check of one account: DNS, TCP, TLS (or SSH), login, capabilities,
 // sync path. Later steps are left out when an earlier one fails.
 std::vector<CheckResult> check_account(const sync::AccountConfig& account);
+
+// --- OAuth2 (doctor_oauth2.cpp) -------------------------------------------
+
+// An account with an OAuth2 client (auth = "oauth2"): the refresh token's
+// source exists (a command is only run by the refresh), then one refresh at
+// the token endpoint through `post`, whose new access token goes to the
+// token cache as a run's would. No token or secret is printed: details carry
+// only OAuth2Error's text (oauth2_token.hpp). Who can read the token files is
+// check_config_files()'s (SecretFile::token).
+std::vector<CheckResult> check_oauth2(const OAuth2Settings& settings, const HttpPost& post);
 
 }  // namespace imapkeep::cli

@@ -17,6 +17,7 @@ std::string mailbox_line(const archive::RestoreMailboxReport& m, bool dry_run) {
 }
 
 void log_losses(Logger& log, const std::string& account, const archive::RestoreMailboxReport& m) {
+    if (!m.skipped.empty()) log.log(LogLevel::Warning, account, m.source, "skipped: " + m.skipped);
     for (const auto& [keyword, count] : m.dropped_keywords)
         log.log(LogLevel::Warning, account, m.source,
                 "restored without keyword " + keyword + " (" +

@@ -129,6 +129,12 @@ std::string TokenSource::access_token() {
     return refresh(std::move(cache));
 }
 
+std::chrono::seconds TokenSource::renew() {
+    std::lock_guard lock(m_mutex);
+    refresh(read_token_cache(m_settings.cache_file));
+    return std::chrono::duration_cast<std::chrono::seconds>(m_expires_at - m_now());
+}
+
 void TokenSource::rejected(const std::string& token) {
     std::lock_guard lock(m_mutex);
     m_refused = token;

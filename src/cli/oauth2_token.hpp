@@ -65,6 +65,10 @@ public:
 
     std::string access_token();
     void rejected(const std::string& token);
+    // Asks the token endpoint for a new access token now, whatever the caches
+    // hold (doctor's check), and caches it as access_token() would. Returns
+    // its lifetime. Throws as access_token().
+    std::chrono::seconds renew();
 
     // How many times the token endpoint was asked (tests).
     int refreshes() const;

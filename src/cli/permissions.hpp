@@ -21,13 +21,17 @@ struct SecretExposure {
     std::vector<std::string> errors;    // one line each: refuse to run
     std::vector<std::string> warnings;  // allowed by allow_readable_secrets
 };
-// Checks every secret file; a file that does not exist is not exposed.
+// Checks every secret file; a file that does not exist is not exposed. An
+// OAuth2 token file (SecretFile::token) must also belong to the user running
+// imapkeep: another user could swap the tokens (same refusal, same override).
 SecretExposure secret_exposure(const std::vector<SecretFile>& files);
 
 // A password_file that is missing, unreadable, empty or not a regular file,
 // one line each ("password_file P (the password of account a): No such file
 // or directory"). Checked before anything runs, so it is a config error (exit
 // 2), not an authentication failure. The file's content is not read here.
+// Token files are not checked: `imapkeep auth` writes them (doctor says
+// when the refresh token is missing).
 std::vector<std::string> secret_file_problems(const std::vector<SecretFile>& files, const std::string& config_file);
 
 }  // namespace imapkeep::cli

@@ -101,12 +101,13 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
         {"uidvalidity_reset", m.uidvalidity_reset},
         {"deferred", m.deferred},
         {"labels", m.labels},
+        {"skipped", m.skipped.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.skipped)},
     };
 }
 
 bool has_news(const sync::MailboxReport& m) {
     return m.new_messages || m.flag_changes || m.expunged || m.created || m.deleted || m.renamed ||
-           m.uidvalidity_reset || !m.errors.empty();
+           m.uidvalidity_reset || !m.errors.empty() || !m.skipped.empty();
 }
 
 nlohmann::json account_json(const sync::AccountReport& account, ReportDetail detail) {
@@ -158,6 +159,7 @@ nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::Accou
 }
 
 std::string mailbox_summary(const sync::MailboxReport& m) {
+    if (!m.skipped.empty()) return "skipped: " + m.skipped;
     std::string text = m.path + ", " + std::to_string(m.new_messages) + " new (" + human_bytes(m.bytes) + "), " +
                        count_of(m.flag_changes, "flag change", "flag changes") + ", " +
                        std::to_string(m.expunged) + " expunged, " + seconds_text(m.seconds);
@@ -200,6 +202,12 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
                 err << account.account << ": " << util::printable_utf8(m.name) << ": " << util::printable_utf8(e)
                     << "\n";
         if (!account.error.empty()) err << account.account << ": " << util::printable_utf8(account.error) << "\n";
+        // A note, not an error: once per run, and not under -q.
+        if (verbosity != Verbosity::Quiet && verbosity != Verbosity::Verbose)
+            for (const auto& m : account.mailboxes)
+                if (!m.skipped.empty())
+                    out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": "
+                        << util::printable_utf8(mailbox_summary(m)) << "\n";
         for (const auto& p : account.unmatched_patterns)
             err << account.account << ": --mailbox " << util::printable_utf8(p)
                 << " matches no mailbox on the server\n";

@@ -44,7 +44,7 @@ struct RunInfo {
 const char* connect_error_kind_name(imap::ConnectError::Kind kind);
 
 // Something happened in the mailbox: mail, flags, expunges, a create, delete,
-// rename or UIDVALIDITY reset, or an error. The run log and the catalog's run
+// rename or UIDVALIDITY reset, an error, or it was skipped (a note). The run log and the catalog's run
 // record give quiet mailboxes no entry of their own, only a count.
 bool has_news(const sync::MailboxReport& mailbox);
 

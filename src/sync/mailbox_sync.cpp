@@ -9,6 +9,7 @@
 
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/store/orphans.hpp>
+#include <imapkeep/sync/reserved_mailboxes.hpp>
 #include <imapkeep/util/imap_date.hpp>
 
 #include <algorithm>
@@ -183,6 +184,11 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     auto started = std::chrono::steady_clock::now();
     m_report = MailboxReport{};
     m_report.name = mailbox.name;
+    if (auto why = reserved_mailbox(m_client, mailbox.name)) {
+        m_report.path = "skipped";
+        m_report.skipped = *why;
+        return m_report;
+    }
     auto record = load_record(mailbox);
     const bool is_new = record.id == 0;
     m_report.created = is_new;

@@ -29,3 +29,40 @@ TEST_CASE("a restore report fails on any message or mailbox failure", "[archive]
     account.error = "connection lost";
     CHECK(account.failed());
 }
+
+TEST_CASE("a refusal for the message's size is told from other refusals", "[archive][restore]") {
+    struct Row {
+        const char* status;
+        const char* code;  // "" = none
+        const char* text;
+        bool too_big;
+    };
+    const Row rows[] = {
+        {"NO", "TOOBIG", "Mailbox size limit", true},                          // RFC 7889 §4
+        {"NO", "TOOBIG", "", true},
+        {"NO", "", "Maximum size of appendable message has been exceeded.", true},  // Quirk(O365)
+        {"NO", "", "Message too large.", true},                               // Gmail
+        {"BAD", "", "[ALERT] Message too large.", true},
+        {"NO", "", "message is too big for this folder", true},
+        {"NO", "", "Message contains invalid header", false},
+        {"BAD", "", "Command Argument Error. 11", false},
+        {"NO", "OVERQUOTA", "Quota exceeded", false},                          // the mailbox, not the message
+        {"NO", "TRYCREATE", "no such mailbox", false},
+        {"OK", "", "too large, but done", false},
+    };
+    for (const auto& row : rows) {
+        INFO(row.status << " [" << row.code << "] " << row.text);
+        imapkeep::imap::Completion c;
+        c.status = row.status;
+        if (*row.code) c.code = imapkeep::wire::ResponseCode{row.code, "", {}};
+        c.text = row.text;
+        CHECK(refused_as_too_big(c) == row.too_big);
+    }
+}
+
+TEST_CASE("a skipped mailbox alone does not fail a restore", "[archive][restore]") {
+    RestoreReport r;
+    r.mailboxes.push_back({});
+    r.mailboxes.back().skipped = "Microsoft 365 reserves the folder Files";
+    CHECK_FALSE(r.failed());
+}

@@ -483,7 +483,10 @@ TEST_CASE("auth = oauth2: provider presets, explicit endpoints win, the token ca
     CHECK(gs.client_secret);
     CHECK(gs.cache_file == "/etc/imapkeep/g.oauth2.json");
     CHECK(gs.refresh_token_in_cache());
-    CHECK(g.secret_files.empty());  // the secret comes from a command
+    // The secret comes from a command; only the token cache is a secret file.
+    REQUIRE(g.secret_files.size() == 1);
+    CHECK(g.secret_files[0].path == "/etc/imapkeep/g.oauth2.json");
+    CHECK(g.secret_files[0].token);
 
     const std::string microsoft = kStore +
                                   "[[account]]\nname = \"m\"\nhost = \"imap.example.org\"\nuser = \"me@example.org\"\n"
@@ -503,8 +506,12 @@ TEST_CASE("auth = oauth2: provider presets, explicit endpoints win, the token ca
     CHECK(ms.cache_file == "/home/tester/m.json");
     CHECK(ms.ca_file == "/etc/imapkeep/ca.pem");
     CHECK(ms.client_secret() == "inline");
-    REQUIRE(m.secret_files.size() == 1);  // the config holds a secret: it must be private
-    CHECK(m.secret_files[0].path == "/etc/imapkeep/config.toml");
+    // The config holds a secret: it must be private; so must the token files.
+    std::map<std::string, bool> secret_files;  // path -> token
+    for (const auto& f : m.secret_files) secret_files[f.path] = f.token;
+    CHECK(secret_files == std::map<std::string, bool>{{"/etc/imapkeep/config.toml", false},
+                                                      {"/etc/imapkeep/tokens/m", true},
+                                                      {"/home/tester/m.json", true}});
 
     // oauth2_token_command stays as it was: no OAuth2 client, no `imapkeep auth`.
     Config t = parse_config(kStore + kAccount + "auth = \"oauthbearer\"\noauth2_token_command = \"t\"\n", "t.toml");

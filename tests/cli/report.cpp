@@ -119,6 +119,34 @@ TEST_CASE("summary lines by verbosity; failures always reach stderr", "[report]"
     }
 }
 
+// Quirk(O365): a mailbox the server reserves (Files) is a note once per run,
+// in the summary, the log and the JSON report; not an error, not under -q.
+TEST_CASE("a skipped mailbox is one note line, never an error", "[report]") {
+    sync::AccountReport work;
+    work.account = "work";
+    sync::MailboxReport files;
+    files.name = "Files";
+    files.path = "skipped";
+    files.skipped = "Microsoft 365 reserves the folder Files for copies of attachments, not mail";
+    work.mailboxes = {files};
+    const std::string line =
+        "work: Files: skipped: Microsoft 365 reserves the folder Files for copies of attachments, not mail\n";
+    for (auto verbosity : {Verbosity::Normal, Verbosity::Verbose, Verbosity::Quiet}) {
+        std::ostringstream out, err;
+        print_summary(out, err, {work}, verbosity, false);
+        INFO(out.str());
+        std::size_t count = 0;
+        for (auto at = out.str().find(line); at != std::string::npos; at = out.str().find(line, at + 1)) ++count;
+        CHECK(count == (verbosity == Verbosity::Quiet ? 0u : 1u));
+        CHECK(err.str().empty());
+    }
+    CHECK(has_news(files));
+    RunInfo run;
+    auto json = run_report_json(run, {work});
+    CHECK(json["accounts"][0]["mailboxes"][0]["skipped"] == files.skipped);
+    CHECK(json["accounts"][0]["totals"]["failed"] == 0);
+}
+
 // Issue 11: "1 flag changes", "1 problems".
 TEST_CASE("counts read in the singular for one", "[report]") {
     struct Case {

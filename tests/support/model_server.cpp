@@ -174,6 +174,31 @@ std::string header_fields(const std::string& body, const std::set<std::string>& 
     return out + "\r\n";
 }
 
+// Quirk(O365): FLAGS and PERMANENTFLAGS of every Exchange Online mailbox (no \*).
+constexpr const char* kO365Flags = "\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent";
+
+bool o365_allows(const std::string& flag) {
+    for (const char* allowed : {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$MDNSent"})
+        if (strcasecmp(flag.c_str(), allowed) == 0) return true;
+    return false;
+}
+
+std::size_t longest_line(const std::string& text) {
+    std::size_t longest = 0, start = 0;
+    for (std::size_t eol; (eol = text.find('\n', start)) != std::string::npos; start = eol + 1)
+        longest = std::max(longest, eol - start);
+    return std::max(longest, text.size() - start);
+}
+
+// The tagged line of `reply` is a NO or a BAD.
+bool tagged_failure(const std::string& reply, const std::string& tag) {
+    for (const char* status : {" NO ", " BAD "}) {
+        const std::string line = tag + status;
+        if (reply.rfind(line, 0) == 0 || reply.find("\r\n" + line) != std::string::npos) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 // One client connection: buffers the client's bytes until whole commands have
@@ -260,7 +285,17 @@ class ModelServer::Connection {
         bool drop = false;
         if (m_model.on_reply) m_model.on_reply(command, reply, drop);
         if (drop) m_dead = true;
+        if (!m_dead) count_o365_error(command, reply);
         return reply;
+    }
+
+    // Quirk(O365): "Office365 closes the connection after 10 errors".
+    void count_o365_error(const ModelCommand& c, std::string& reply) {
+        if (!m_model.m_o365 || !tagged_failure(reply, c.tag)) return;
+        ++m_model.m_o365_errors;
+        if (++m_errors < m_model.m_o365->errors_before_bye) return;
+        reply += "* BYE Connection closed. 14\r\n";
+        m_dead = true;
     }
 
     std::string ok(const ModelCommand& c, const std::string& text = "done") {
@@ -291,6 +326,7 @@ class ModelServer::Connection {
         if (n == "UID SEARCH") return uid_search(c, args);
         if (n == "UID STORE") return uid_store(c, args);
         if (n == "APPEND") return append(c, args);
+        if (n == "CREATE") return create(c, args);
         return c.tag + " BAD unknown command\r\n";
     }
 
@@ -337,6 +373,8 @@ class ModelServer::Connection {
                     throw std::runtime_error("HIGHESTMODSEQ without CONDSTORE");
                 out.push_back("HIGHESTMODSEQ " +
                               std::to_string(mb.nomodseq ? 0 : mb.highestmodseq));
+            } else if (name == "APPENDLIMIT") {
+                out.push_back("APPENDLIMIT " + (mb.append_limit ? std::to_string(*mb.append_limit) : "NIL"));
             } else if (name == "MAILBOXID") {
                 if (!m_model.m_caps.count("OBJECTID"))
                     throw std::runtime_error("MAILBOXID without OBJECTID");
@@ -371,6 +409,7 @@ class ModelServer::Connection {
         for (const auto& [name, mb] : m_model.m_mailboxes) {
             char delimiter = mb.delimiter.empty() ? '\0' : mb.delimiter[0];
             if (!pattern_matches(name, pattern, delimiter)) continue;
+            if (m_model.m_o365 && !m_model.m_o365->files_listed && name == kO365FilesFolder) continue;
             out += "* LIST (" + join(mb.attributes) + ") " +
                    (mb.delimiter.empty() ? "NIL" : quote(mb.delimiter)) + " " + quote(name) +
                    "\r\n";
@@ -404,9 +443,11 @@ class ModelServer::Connection {
             if (qresync && !m_enabled.count("QRESYNC"))
                 throw std::runtime_error("QRESYNC not enabled");
         }
-        std::string out = "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
+        const std::string flags =
+            m_model.m_o365 ? kO365Flags : "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+        std::string out = "* FLAGS (" + flags + ")\r\n";
         out += c.name == "SELECT"
-                   ? "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] ok\r\n"
+                   ? "* OK [PERMANENTFLAGS (" + flags + (m_model.m_o365 ? "" : " \\*") + ")] ok\r\n"
                    : "* OK [PERMANENTFLAGS ()] read-only\r\n";
         out += "* " + std::to_string(mb->messages.size()) + " EXISTS\r\n* 0 RECENT\r\n";
         out += "* OK [UIDVALIDITY " + std::to_string(mb->uidvalidity) + "] UIDs valid\r\n";
@@ -603,6 +644,9 @@ class ModelServer::Connection {
         }
         const std::string name = mb->name;
         const std::string& body = args.back().text;
+        if (auto refused = o365_refuses_append(c, name, flags, body)) return *refused;
+        if (mb->append_limit && body.size() > *mb->append_limit)
+            return c.tag + " NO [TOOBIG] Message is larger than the mailbox's APPENDLIMIT\r\n";
         std::uint32_t uid = 0;
         if (m_model.m_is_gmail) {
             std::vector<std::string> labels;
@@ -618,6 +662,72 @@ class ModelServer::Connection {
                "] APPEND completed\r\n";
     }
 
+    // Quirk(O365): what Exchange Online refuses in an APPEND: the reserved
+    // Files folder, a keyword outside PERMANENTFLAGS, a message too large.
+    std::optional<std::string> o365_refuses_append(const ModelCommand& c, const std::string& mailbox,
+                                                   const std::vector<std::string>& flags, const std::string& body) const {
+        if (!m_model.m_o365) return std::nullopt;
+        if (strcasecmp(mailbox.c_str(), kO365FilesFolder) == 0) return c.tag + " NO Folder name is reserved.\r\n";
+        for (const auto& f : flags)
+            if (!o365_allows(f)) return c.tag + " BAD Command Argument Error. 11\r\n";
+        if (m_model.m_o365->max_append && body.size() > m_model.m_o365->max_append)
+            return c.tag + " NO Maximum size of appendable message has been exceeded.\r\n";
+        if (longest_line(body) > m_model.m_o365->max_line && m_model.m_o365->max_line)
+            return c.tag + " BAD Command Argument Error. 11\r\n";
+        return std::nullopt;
+    }
+
+    // CREATE mailbox (RFC 3501 §6.3.3); a trailing delimiter is dropped.
+    std::string create(const ModelCommand& c, const std::vector<Token>& args) {
+        if (args.empty()) throw std::runtime_error("CREATE needs a mailbox");
+        std::string name = args[0].text;
+        if (!name.empty() && name.back() == '/') name.pop_back();
+        // Quirk(O365): "NO Folder name is reserved" (imapsync FAQ.Office365).
+        if (m_model.m_o365 && strcasecmp(name.c_str(), kO365FilesFolder) == 0)
+            return c.tag + " NO Folder name is reserved.\r\n";
+        if (find(name)) return c.tag + " NO [ALREADYEXISTS] Mailbox already exists\r\n";
+        m_model.add_mailbox(name);
+        return ok(c, "CREATE completed");
+    }
+
+    // UID STORE set [+-]FLAGS[.SILENT] (flags): RFC 3501 §6.4.6.
+    std::string store_flags(const ModelCommand& c, const std::vector<Token>& args) {
+        const std::string name = selected().name;
+        if (args.size() != 3) throw std::runtime_error("STORE needs a set, an item and flags");
+        std::string what = upper(args[1].text);
+        char mode = what[0] == '+' || what[0] == '-' ? what[0] : '=';
+        if (mode != '=') what = what.substr(1);
+        bool silent = what.ends_with(".SILENT");
+        if (silent) what = what.substr(0, what.size() - 7);
+        if (what != "FLAGS") throw std::runtime_error("STORE " + what + " not supported");
+        std::vector<std::string> given;
+        if (args[2].kind == Token::Kind::List)
+            for (const auto& t : args[2].items) given.push_back(t.text);
+        else
+            given.push_back(args[2].text);
+        if (m_model.m_o365)
+            for (const auto& f : given)
+                if (!o365_allows(f)) return c.tag + " BAD Command Argument Error. 11\r\n";
+        std::vector<std::uint32_t> uids;
+        for (const auto* m : in_set(selected(), args[0].text)) uids.push_back(m->uid);
+        auto& mb = m_model.m_mailboxes.at(name);
+        std::string out;
+        for (auto uid : uids) {
+            auto& m = mb.messages.at(uid);
+            for (const auto& f : given) {
+                auto at = std::find(m.flags.begin(), m.flags.end(), f);
+                if (mode == '-' && at != m.flags.end()) m.flags.erase(at);
+                if (mode == '+' && at == m.flags.end()) m.flags.push_back(f);
+            }
+            if (mode == '=') m.flags = given;
+            m.modseq = ++mb.highestmodseq;
+            if (!silent)
+                out += "* " + std::to_string(seq_of(mb, uid)) + " FETCH (UID " + std::to_string(uid) + " FLAGS (" +
+                       join(m.flags) + "))\r\n";
+        }
+        return out + ok(c, "STORE completed");
+    }
+
     // The label a Gmail mailbox shows (the inverse of gmail_label_mailbox).
     std::string label_of(const std::string& mailbox) const {
         for (const char* l : {"\\Inbox", "\\Sent", "\\Draft", "\\Important", "\\Starred"})
@@ -628,8 +738,9 @@ class ModelServer::Connection {
     // UID STORE set [+|-]X-GM-LABELS[.SILENT] (labels): Gmail's label change.
     // The model is read-only otherwise (no flag STORE).
     std::string uid_store(const ModelCommand& c, const std::vector<Token>& args) {
+        if (!m_model.m_is_gmail) return store_flags(c, args);
         const auto& mb = selected();
-        if (!m_model.m_is_gmail || args.size() != 3) throw std::runtime_error("STORE not supported");
+        if (args.size() != 3) throw std::runtime_error("STORE not supported");
         std::string what = upper(args[1].text);
         char mode = what[0] == '+' || what[0] == '-' ? what[0] : '=';
         if (mode != '=') what = what.substr(1);
@@ -719,6 +830,7 @@ class ModelServer::Connection {
     std::set<std::string> m_enabled;
     std::string m_selected;
     bool m_dead = false;
+    std::size_t m_errors = 0;  // NO and BAD answers (O365 counts them)
 };
 
 ModelServer::ModelServer()
@@ -933,6 +1045,26 @@ void ModelServer::gmail_rename_label(const std::string& from, const std::string&
     }
 }
 
+void ModelServer::make_o365(const O365Quirks& quirks, std::size_t files_items) {
+    std::lock_guard lock(m_mutex);
+    m_o365 = quirks;
+    // Exchange Online's CAPABILITY after login, less what the engine never
+    // uses (IDLE, NAMESPACE, ID, MOVE, AUTH=, SASL-IR).
+    m_caps = {"IMAP4", "UIDPLUS", "UNSELECT", "CHILDREN", "LITERAL+"};
+    if (quirks.announce_append_limit && quirks.max_append)
+        m_caps.insert("APPENDLIMIT=" + std::to_string(quirks.max_append));
+    add_mailbox("INBOX");
+    add_mailbox(kO365FilesFolder).attributes = {"\\HasNoChildren"};
+    // Attachment copies: bytes without a header ("messages with no sender").
+    for (std::size_t i = 1; i <= files_items; ++i)
+        append(kO365FilesFolder, "%PDF-1.7\r\n% attachment copy " + std::to_string(i) + "\r\n%%EOF\r\n");
+}
+
+std::size_t ModelServer::o365_errors() const {
+    std::lock_guard lock(m_mutex);
+    return m_o365_errors;
+}
+
 std::size_t ModelServer::body_fetches(const std::string& mailbox) const {
     std::lock_guard lock(m_mutex);
     auto it = m_body_fetches.find(mailbox);
@@ -952,7 +1084,10 @@ transport::StreamPtr ModelServer::open() {
     std::string greeting;
     {
         std::lock_guard lock(m_mutex);
-        greeting = "* OK [CAPABILITY " + capability_line() + "] model server ready\r\n";
+        // Quirk(O365): its greeting names no capabilities.
+        greeting = m_o365 ? "* OK The Microsoft Exchange IMAP4 service is ready. "
+                            "[TQBXADQAUABSADAAMQBDAEEAMAAwADEANwAuAE4AQQBNAFAAUgBEADAAMQAuAFAAUgBPAEQALgBPAFUAVABMAE8ATwBLAC4AQwBPAE0A]\r\n"
+                          : "* OK [CAPABILITY " + capability_line() + "] model server ready\r\n";
     }
     return std::make_unique<transport::ScriptedStream>(
         greeting, [connection](const std::string& bytes) { return connection->respond(bytes); });

@@ -11,6 +11,9 @@
 // UID STORE [+-]X-GM-LABELS changes labels; CONDSTORE without QRESYNC;
 // SPECIAL-USE attributes; the [Gmail]/ names may be localized.
 //
+// Microsoft 365 (make_o365): Exchange Online's IMAP as client trackers and
+// imapsync's FAQ.Office365 show it (O365Quirks below).
+//
 // Quirks are injected by hooks: `on_fetch_item` rewrites one FETCH item of one
 // message (e.g. "BODY[] NIL", or "" to omit it), `on_reply` rewrites or cuts
 // the whole reply to a command.
@@ -28,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,6 +69,30 @@ struct GmailNames {
     }
 };
 
+// Microsoft 365's behaviour (make_o365), after imapsync's FAQ.Office365 and
+// the protocol logs in client trackers (MailKit, node-imap, mailcore2):
+// - greeting "The Microsoft Exchange IMAP4 service is ready." without
+//   capabilities; no CONDSTORE, QRESYNC, ESEARCH, LIST-STATUS, MULTIAPPEND;
+// - FLAGS and PERMANENTFLAGS (\Seen \Answered \Flagged \Deleted \Draft
+//   $MDNSent), no \*: an APPEND or STORE with any other keyword is
+//   "BAD Command Argument Error. 11";
+// - the system folder "Files" at the top level: attachment copies without
+//   headers ("messages with no sender"); CREATE of that name and APPEND into
+//   it: "NO Folder name is reserved.";
+// - an APPEND above max_append (35-45 MB on O365): "NO Maximum size of
+//   appendable message has been exceeded."; one with a line longer than
+//   max_line (10,500 characters): "BAD Command Argument Error. 11";
+// - after errors_before_bye NO or BAD answers on one connection the server
+//   says "* BYE Connection closed. 14" and hangs up ("Office365 closes the
+//   connection after 10 errors").
+struct O365Quirks {
+    std::size_t errors_before_bye = 10;
+    std::uint64_t max_append = 35ull << 20;  // 0 = no limit
+    std::size_t max_line = 10500;             // 0 = no limit
+    bool announce_append_limit = false;      // APPENDLIMIT=max_append in CAPABILITY (O365 does not)
+    bool files_listed = true;                // LIST shows Files (it sometimes does not)
+};
+
 struct ModelMailbox {
     std::string name;  // the exact wire bytes LIST sends
     std::string delimiter = "/";
@@ -74,6 +102,9 @@ struct ModelMailbox {
     std::uint64_t highestmodseq = 1;
     std::string mailboxid;  // RFC 8474; "" = none even with OBJECTID
     bool nomodseq = false;  // EXAMINE answers [NOMODSEQ]
+    // RFC 7889: STATUS (APPENDLIMIT) gives it (NIL when unset), and a larger
+    // APPEND is "NO [TOOBIG]". Announce "APPENDLIMIT" with set_capabilities.
+    std::optional<std::uint64_t> append_limit;
     std::map<std::uint32_t, ModelMessage> messages;
     // Expunged UIDs with the modseq of their expunge, for VANISHED (EARLIER).
     std::vector<std::pair<UidSet, std::uint64_t>> expunged;
@@ -149,6 +180,14 @@ class ModelServer {
     // The All Mail message with that X-GM-MSGID (throws std::out_of_range).
     ModelMessage& gmail_message(std::uint64_t msgid);
 
+    // --- Microsoft 365 -------------------------------------------------------
+    // Makes the model an Exchange Online account (O365Quirks): INBOX and the
+    // reserved Files folder, holding `files_items` attachment copies.
+    void make_o365(const O365Quirks& quirks = {}, std::size_t files_items = 2);
+    static constexpr const char* kO365FilesFolder = "Files";
+    // NO or BAD answers the O365 model gave, over all connections.
+    std::size_t o365_errors() const;
+
     // BODY[] (or RFC822) items served, by mailbox: downloads as the server sees them.
     std::size_t body_fetches(const std::string& mailbox) const;
     std::size_t body_fetches() const;
@@ -194,6 +233,8 @@ class ModelServer {
     mutable std::recursive_mutex m_mutex;
     GmailNames m_gmail;
     bool m_is_gmail = false;
+    std::optional<O365Quirks> m_o365;
+    std::size_t m_o365_errors = 0;
     std::uint64_t m_next_msgid = 1000000000000000001ull;
     std::map<std::string, std::size_t> m_body_fetches;
     std::set<std::string> m_caps;

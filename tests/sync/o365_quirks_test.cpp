@@ -45,3 +45,84 @@ TEST_CASE("Quirk(O365): a UIDVALIDITY change without content change downloads no
         for (const auto& flag : m.flags) mdn += flag == "$MDNSent";
     CHECK(mdn == 13);
 }
+
+// Quirk(O365): the system folder Files (attachment copies without headers) is
+// listed but holds no mail. A backup skips it with a note: no error, no
+// download, no folder in the store; the other mailboxes are backed up.
+TEST_CASE("Quirk(O365): the reserved Files folder is skipped with a note, not backed up", "[sync][quirk][o365]") {
+    ModelFixture f;
+    f.server.make_o365();
+    f.server.append("INBOX", message("a"));
+    f.server.append("INBOX", message("b"));
+    for (int run = 1; run <= 2; ++run) {
+        INFO("run " << run);
+        auto report = f.backup();
+        INFO(errors_of(report));
+        CHECK(report_ok(report));
+        const auto* files = find_report(report, "Files");
+        REQUIRE(files);
+        CHECK(files->path == "skipped");
+        CHECK(files->errors.empty());
+        CHECK(files->skipped.find("Microsoft 365 reserves the folder Files") != std::string::npos);
+        CHECK(files->new_messages == 0);
+        CHECK_FALSE(f.record("Files"));
+        CHECK(f.server.body_fetches("Files") == 0);
+        CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+    }
+    CHECK_FALSE(std::filesystem::exists(f.dir.path / "mail" / "acct" / ".Files"));
+}
+
+// The name alone is no reason on another server: a Dovecot folder "Files"
+// is mail like any other.
+TEST_CASE("a folder named Files on a server that is not Exchange is backed up", "[sync][quirk][o365]") {
+    ModelFixture f;
+    f.server.add_mailbox("INBOX");
+    f.server.add_mailbox("Files");
+    f.server.append("Files", message("kept"));
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.stored("Files") == f.on_server("Files"));
+}
+
+// Quirk(O365): "Office365 closes the connection after 10 errors". A run whose
+// mailboxes fail one after the other on one connection gets the BYE; the
+// worker connects again and every other mailbox is backed up, each message
+// downloaded once.
+TEST_CASE("Quirk(O365): a backup goes on after the BYE that follows 10 failed commands", "[sync][quirk][o365]") {
+    ModelFixture f;
+    f.server.make_o365({}, 0);
+    f.account.connections = 1;
+    f.account.pacing.first_backoff = std::chrono::milliseconds(1);
+    std::vector<std::string> good;
+    for (int i = 1; i <= 12; ++i) f.server.add_mailbox("Broken" + std::to_string(100 + i));
+    for (int i = 1; i <= 4; ++i) {
+        good.push_back("Good" + std::to_string(i));
+        f.server.add_mailbox(good.back());
+        for (int m = 1; m <= 3; ++m) f.server.append(good.back(), message(good.back() + "-" + std::to_string(m)));
+    }
+    good.push_back("INBOX");
+    f.server.append("INBOX", message("inbox-1"));
+    // Exchange cannot open some folders ("NO Server Unavailable" and the like).
+    f.server.on_reply = [](const ModelCommand& c, std::string& reply, bool&) {
+        if ((c.name == "EXAMINE" || c.name == "SELECT") && c.text.find("Broken") != std::string::npos)
+            reply = c.tag + " NO The requested folder could not be opened.\r\n";
+    };
+    auto report = f.backup();
+    INFO(errors_of(report));
+    CHECK(f.server.o365_errors() >= 10);  // the BYE was said
+    CHECK(f.server.connections_opened() >= 2);
+    for (const auto& name : good) {
+        INFO(name);
+        const auto* r = find_report(report, name);
+        REQUIRE(r);
+        CHECK(r->errors.empty());
+        CHECK(f.stored(name) == f.on_server(name));
+        CHECK(f.server.body_fetches(name) == f.server.mailbox(name).messages.size());
+    }
+    for (int i = 1; i <= 12; ++i) {
+        const auto* r = find_report(report, "Broken" + std::to_string(100 + i));
+        REQUIRE(r);
+        CHECK(r->failed());
+    }
+}

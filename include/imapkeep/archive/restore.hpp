@@ -29,13 +29,26 @@
 // - A dry run changes nothing, anywhere: no CREATE, no APPEND, no STORE, no
 //   journal entry; the target is only EXAMINEd.
 // - Every backed-up mailbox is created on the target, also an empty one.
-// - APPENDLIMIT (RFC 7889) from CAPABILITY: larger messages are reported and
-//   skipped; a NO from the server is reported with its text; the others go on.
+// - APPENDLIMIT (RFC 7889) from CAPABILITY, or per mailbox from STATUS
+//   (APPENDLIMIT) when the capability has no value: larger messages are
+//   reported and not sent; a NO from the server is reported with its text;
+//   the others go on.
+//   A refusal for size (refused_as_too_big) fails that message, and every one
+//   at least as large fails unsent.
+// - A connection the server closes with a BYE (Quirk(O365): after 10
+//   refused commands) is opened again and the mailbox goes on where it was,
+//   as after a kill: what the dead connection appended is found on the
+//   target, never appended twice; a message refused in this run is not sent
+//   again. A cut without a BYE, or a BYE before anything was appended or
+//   refused on that connection, ends the run as before (the CLI retries).
+// - A mailbox the target reserves (sync/reserved_mailboxes.hpp) is skipped
+//   with a note: nothing is CREATEd or APPENDed there.
 // - Nothing here throws for server or message trouble: it is graded into the
 //   report (message, mailbox, account). StoreError escapes for catalog trouble.
 #pragma once
 
 #include <imapkeep/imap/connect.hpp>
+#include <imapkeep/imap/errors.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/sync/backup.hpp>
@@ -93,6 +106,10 @@ struct RestoreMailboxReport {
     std::uint64_t dates_not_kept = 0; // messages whose INTERNALDATE the target did not keep
     std::vector<RestoreFailure> failures;
     std::string error;                // mailbox-level (CREATE refused, ...)
+    // Not restored on purpose, and why: a name the target reserves for what is
+    // not mail (Quirk(O365): Files, sync/reserved_mailboxes.hpp). A note, not
+    // a failure: the mailbox can be restored under another name (--prefix).
+    std::string skipped;
     bool failed() const { return !error.empty() || !failures.empty(); }
 };
 
@@ -113,5 +130,11 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
 // APPENDLIMIT=n from a capability list (RFC 7889 §3), nullopt if absent or
 // without a value (per-mailbox limits are not consulted).
 std::optional<std::uint64_t> append_limit(const std::vector<std::string>& capabilities);
+
+// The target refused an APPEND for the message's size: the response code
+// TOOBIG (RFC 7889 §4, RFC 4469 §7), or without it the words servers use
+// (Quirk(O365): "Maximum size of appendable message has been exceeded").
+// Such a message fails alone, and no larger one is sent in the same run.
+bool refused_as_too_big(const imap::Completion& completion);
 
 }  // namespace imapkeep::archive

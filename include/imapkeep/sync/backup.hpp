@@ -117,6 +117,9 @@ struct MailboxReport {
     bool created = false, deleted = false, renamed = false, uidvalidity_reset = false;
     std::string renamed_from;
     std::vector<std::string> errors;
+    // Path "skipped": why this mailbox is not backed up, e.g. a server folder
+    // that holds no mail (reserved_mailboxes.hpp). A note, not an error.
+    std::string skipped;
     // The error is the connection dying (EOF, reset, timeout): another attempt
     // may succeed where this one did not.
     bool connection_lost = false;
