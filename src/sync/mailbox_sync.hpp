@@ -251,6 +251,8 @@ private:
     // On the reading thread: the chunk's bodies leave `state` for the commit
     // thread. `last`: the run's last chunk, whose commit clears files_pending.
     ReadyChunk take_chunk(const UidSet& chunk, NewMail& state, bool last);
+    void requeue_refused(const UidSet& chunk, const imap::Completion& completion, NewMail& state,
+                         std::vector<UidSet>& queue);
     // On the commit thread (CommitQueue), one chunk at a time, in order.
     void commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, NewMail& state);
     void report_incomplete(NewMail& state);

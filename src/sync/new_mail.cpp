@@ -2,6 +2,7 @@
 // their bodies in pipelined chunks, and commit each chunk with a mark that
 // never passes a UID whose bytes did not arrive whole (DESIGN.md invariant 1).
 #include <algorithm>
+#include <imapkeep/imap/server_hint.hpp>
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/framer.hpp>
 #include <set>
@@ -14,6 +15,10 @@ namespace imapkeep::sync {
 namespace {
 
 constexpr std::size_t kPipelineDepth = 3;
+// Refused chunk FETCHes split again per mailbox and run: one bad message
+// costs about 2 x log2(chunk size) of them; a server that refuses every FETCH
+// is not asked thousands of times.
+constexpr std::size_t kMaxRefusedSplits = 40;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
 // Adapts a store PendingMessage to the wire layer's literal sink.
@@ -42,6 +47,7 @@ struct MailboxSync::NewMail {
     std::map<std::uint32_t, std::string> incomplete;  // uid -> why
     // The mailbox's files_pending marker is set (durably) in the catalog.
     bool files_pending = false;
+    std::size_t refused_splits = 0;
 
     ~NewMail() {
         for (auto& [uid, a] : arrived)
@@ -167,24 +173,26 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
     if (m_labels) items += std::string(" ") + kGmailFetchItems;
     items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
 
+    std::vector<UidSet> queue = chunks;  // grows by the halves of refused chunks
     std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;
     // Declared before the try: on a failure, a commit in progress ends before
     // this frame's locals go.
     CommitQueue commits;
     try {
         std::size_t next = 0;
-        while (next < chunks.size() || !inflight.empty()) {
-            while (next < chunks.size() && inflight.size() < kPipelineDepth) {
-                inflight.emplace_back(m_client.submit_uid_fetch(chunks[next], items, on_fetch),
+        while (next < queue.size() || !inflight.empty()) {
+            while (next < queue.size() && inflight.size() < kPipelineDepth) {
+                inflight.emplace_back(m_client.submit_uid_fetch(queue[next], items, on_fetch),
                                       next);
                 ++next;
             }
             auto [tag, index] = inflight.front();
             inflight.pop_front();
+            const UidSet chunk = queue[index];
             auto completion = m_client.wait(tag);
-            if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
-            auto ready = std::make_shared<ReadyChunk>(
-                take_chunk(chunks[index], state, index + 1 == chunks.size()));
+            if (!completion.ok()) requeue_refused(chunk, completion, state, queue);
+            auto ready =
+                std::make_shared<ReadyChunk>(take_chunk(chunk, state, index + 1 == queue.size()));
             commits.submit([this, &record, &state, ready] { commit_chunk(record, *ready, state); });
         }
         commits.finish();
@@ -250,6 +258,33 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
     if (auto old = state.arrived.find(uid); old != state.arrived.end())
         old->second.pending->discard();
     state.arrived[uid] = std::move(a);
+}
+
+// A NO for a chunk FETCH answers for all of it, though one message is usually
+// at fault (Gmail's "Some messages could not be FETCHed", a corrupt file):
+// the bodies that arrived whole are kept, and the missing UIDs are asked for
+// again in halves, so the bad one ends up alone and reported while every other
+// message is stored in this run. A throttling hint or a BAD still ends the
+// mailbox's sync (the worker paces, or reports), as does a chunk of one UID.
+void MailboxSync::requeue_refused(const UidSet& chunk, const imap::Completion& completion,
+                                  NewMail& state, std::vector<UidSet>& queue) {
+    imap::CommandFailed refusal("UID FETCH", completion);
+    if (completion.status == "BAD" || imap::server_hint(refusal)) throw refusal;
+    std::vector<Uid> missing;
+    for (const Uid uid : chunk.to_vector(chunk.size())) {
+        if (state.arrived.contains(uid.value)) continue;
+        missing.push_back(uid);
+        state.incomplete[uid.value] = refusal.what();
+    }
+    if (chunk.size() < 2 || missing.empty()) return;
+    if (++state.refused_splits > kMaxRefusedSplits) return;
+    const std::size_t half = (missing.size() + 1) / 2;
+    for (std::size_t start = 0; start < missing.size(); start += half) {
+        UidSet part;
+        for (std::size_t i = start; i < std::min(missing.size(), start + half); ++i)
+            part.add(missing[i]);
+        queue.push_back(std::move(part));
+    }
 }
 
 MailboxSync::ReadyChunk MailboxSync::take_chunk(const UidSet& chunk, NewMail& state, bool last) {
