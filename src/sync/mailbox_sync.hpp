@@ -1,22 +1,22 @@
 // Syncing one mailbox into the store (private to the sync layer).
 #pragma once
 
+#include <atomic>
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/sync/plan.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 #include "sync/flag_changes.hpp"
 #include "sync/gmail_labels.hpp"
-
-#include <atomic>
-#include <mutex>
-#include <map>
-#include <memory>
-#include <optional>
-
 #include "sync/pacer.hpp"
 
 namespace imapkeep::sync {
+
+class CommitQueue;
 
 // UIDs per UID SEARCH command when asking which of a set still exist: keeps
 // one reply line far below the line limit without ESEARCH (130k+ UIDs).
@@ -49,6 +49,7 @@ struct AccountRun {
     AccountRun(const AccountConfig& a, const BackupOptions& o);
     const AccountConfig& account;
     const BackupOptions& options;
+
   private:
     std::unique_ptr<PaceClock> m_own_clock;  // when options.clock is null
   public:
@@ -94,8 +95,8 @@ struct AccountRun {
     // for later (the mailbox's mark must not pass it), if any. A message this
     // run admitted before (a sync tried again after a throttled fetch) is
     // not charged twice.
-    std::optional<std::uint32_t> hold_for_budget(std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted,
-                                                 MailboxReport& report);
+    std::optional<std::uint32_t> hold_for_budget(
+        std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted, MailboxReport& report);
     // Inside a transaction: the budget usage admitted since the last save.
     // Returns the bytes saved, for put_back() after a rollback.
     std::uint64_t save_usage(store::Catalog& catalog);
@@ -165,7 +166,7 @@ bool tidy_folder(AccountRun& run, store::Catalog& catalog, store::MessageStore& 
                  store::MailboxRecord& record);
 
 class MailboxSync {
-public:
+  public:
     MailboxSync(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                 store::MessageStore& messages);
 
@@ -174,7 +175,7 @@ public:
     // StopRequested passes through.
     MailboxReport sync(const ServerMailbox& mailbox, const std::optional<imap::StatusData>& status);
 
-private:
+  private:
     // What EXAMINE said, and the path it leaves.
     struct Examined {
         imap::SelectData selected;
@@ -215,9 +216,9 @@ private:
         SyncPath path = SyncPath::Plain;
         bool full = true;  // every flag asked for (plain, or no mod-sequence yet)
         const imap::SelectData* selected = nullptr;
-        FlagChanges changed;                                        // QRESYNC, CONDSTORE
-        std::optional<UidSet> present;                              // CONDSTORE
-        std::map<std::uint32_t, std::vector<std::string>> labels;   // Gmail: X-GM-LABELS
+        FlagChanges changed;                                       // QRESYNC, CONDSTORE
+        std::optional<UidSet> present;                             // CONDSTORE
+        std::map<std::uint32_t, std::vector<std::string>> labels;  // Gmail: X-GM-LABELS
     };
     // The known UIDs whose rows can hold a change (all of them on a full pass).
     UidSet known_scope(const store::MailboxRecord& record, ServerChanges& server);
@@ -230,14 +231,14 @@ private:
     // Gmail: the links of cataloged messages not linked yet (this run's new
     // mail, or a killed run's), each batch one durable step.
     void link_pending(const store::MailboxRecord& record);
-    FlagDiff plan_window(const KnownRows& window,
-                         ServerChanges& server);
+    FlagDiff plan_window(const KnownRows& window, ServerChanges& server);
     void apply_known(const store::MailboxRecord& record, FlagDiff& diff);
     // Downloads every UID >= from_uid the catalog does not have yet and moves
     // the high-water mark as far as every body below it is durable: up to
     // `server_uidnext` only when all listed UIDs arrived whole or are gone.
     // Bodies that did not arrive whole become errors of the report.
-    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid, std::optional<Uid> server_uidnext);
+    void fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
+                   std::optional<Uid> server_uidnext);
     using Listing = std::vector<std::pair<std::uint32_t, std::uint64_t>>;  // uid, RFC822.SIZE
     struct NewMail;
     Listing list_new_uids(std::uint32_t from_uid);
@@ -251,6 +252,8 @@ private:
     // On the reading thread: the chunk's bodies leave `state` for the commit
     // thread. `last`: the run's last chunk, whose commit clears files_pending.
     ReadyChunk take_chunk(const UidSet& chunk, NewMail& state, bool last);
+    void keep_arrived(store::MailboxRecord& record, const std::vector<UidSet>& unfinished,
+                      NewMail& state, CommitQueue& commits);
     void requeue_refused(const UidSet& chunk, const imap::Completion& completion, NewMail& state,
                          std::vector<UidSet>& queue);
     // On the commit thread (CommitQueue), one chunk at a time, in order.

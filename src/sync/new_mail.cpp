@@ -187,15 +187,21 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
                 ++next;
             }
             auto [tag, index] = inflight.front();
+            auto completion = m_client.wait(tag);
             inflight.pop_front();
             const UidSet chunk = queue[index];
-            auto completion = m_client.wait(tag);
             if (!completion.ok()) requeue_refused(chunk, completion, state, queue);
             auto ready =
                 std::make_shared<ReadyChunk>(take_chunk(chunk, state, index + 1 == queue.size()));
             commits.submit([this, &record, &state, ready] { commit_chunk(record, *ready, state); });
         }
         commits.finish();
+    } catch (const imap::Abort&) {
+        m_client.set_body_sink_factory({});
+        std::vector<UidSet> unfinished;
+        for (const auto& f : inflight) unfinished.push_back(queue[f.second]);
+        keep_arrived(record, unfinished, state, commits);
+        throw;
     } catch (...) {
         // FETCH commands still in flight would call back into this frame's
         // locals: the connection cannot be used again.
@@ -204,6 +210,22 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
         throw;
     }
     m_client.set_body_sink_factory({});
+}
+
+// The connection died with chunks in flight: the chunks already complete are
+// committed, then the bodies of the unfinished ones that arrived whole, with a
+// mark held below the first that did not (take_chunk). The retry after the
+// reconnect then asks only for the rest, and nothing is downloaded twice.
+void MailboxSync::keep_arrived(store::MailboxRecord& record, const std::vector<UidSet>& unfinished,
+                               NewMail& state, CommitQueue& commits) {
+    commits.finish();
+    ReadyChunk kept;
+    for (const auto& chunk : unfinished) {
+        auto part = take_chunk(chunk, state, /*last=*/false);
+        for (auto& arrived : part.batch) kept.batch.push_back(std::move(arrived));
+        kept.mark = part.mark;
+    }
+    if (!kept.batch.empty()) commit_chunk(record, kept, state);
 }
 
 // One FETCH response of a body chunk: keep the body only when all of it came.

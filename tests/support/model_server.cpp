@@ -273,6 +273,7 @@ class ModelServer::Connection {
                                 tokens.end());
         command.text = raw.substr(0, raw.size() - 2);
         command.connection = m_id;
+        command.mailbox = m_selected;
         m_model.m_log.push_back(command.text);
 
         std::string reply;

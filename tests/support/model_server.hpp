@@ -116,6 +116,7 @@ struct ModelCommand {
     std::string name;  // upper-case; "UID FETCH" / "UID SEARCH" as one name
     std::string text;  // the command after the name, literals inlined
     std::size_t connection = 0;
+    std::string mailbox;  // selected when the command came ("" for none)
 };
 
 class ModelServer {
