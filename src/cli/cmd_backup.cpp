@@ -1,5 +1,6 @@
 // imapkeep backup: lock the store, run the engine per account, record the run,
 // report.
+#include "cli/catalog_place.hpp"
 #include "cli/budget_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
@@ -163,7 +164,6 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
 
     auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
-    const std::string& catalog_path = session->catalog_path;
     auto& catalog = session->catalog;
     auto& messages = session->messages;
 
@@ -187,7 +187,7 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.mailbox_filter = args.mailboxes;
     options.dry_run = args.dry_run;
     options.progress = &progress;
-    options.catalog_path = catalog_path;
+    options.open_catalog = session->open_catalog;
     options.stop_after_steps = stop_after_from_env();
     options.stop = &signals.flag();
     options.before_first_change = start_run;

@@ -1,5 +1,6 @@
 // imapkeep status: what the store holds, per account and mailbox, from the
 // catalog alone (no lock, no network: it may run while a backup does).
+#include "cli/catalog_place.hpp"
 #include "cli/budget_report.hpp"
 #include "cli/lock.hpp"
 #include "cli/commands.hpp"
@@ -151,10 +152,9 @@ std::string run_state(const store::RunRecord& run, const std::string& store_path
 
 int run_status(const Config& config, const std::vector<std::string>& account_names, bool json, Io& io) {
     auto selected = select_accounts(config, account_names);
-    const std::string catalog_path = config.store_path + "/catalog.sqlite";
     nlohmann::json status = {{"store", config.store_path}, {"last_run", nullptr},
                              {"accounts", nlohmann::json::array()}};
-    if (!std::filesystem::exists(catalog_path)) {
+    if (!catalog_exists(config)) {
         // Opening would create it; status must not write.
         if (json)
             io.out << json_text(status, 2) << "\n";
@@ -162,12 +162,13 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
             io.out << "store: " << config.store_path << "\nno backup yet (run `imapkeep backup`)\n";
         return kExitOk;
     }
-    check_catalog_file(catalog_path);
     std::unique_ptr<store::Catalog> catalog;
     try {
-        catalog = store::open_sqlite_catalog(catalog_path);
+        catalog = open_catalog(config);
+    } catch (const ConfigError&) {
+        throw;
     } catch (const std::exception& e) {
-        io.err << "imapkeep: cannot open the catalog " << catalog_path << ": " << e.what() << "\n";
+        io.err << "imapkeep: cannot open the catalog " << catalog_name(config) << ": " << e.what() << "\n";
         return kExitTempFail;
     }
 

@@ -2,6 +2,7 @@
 // catalog; with --server compare UIDs and flags with what the server has now;
 // with --repair fetch missing or damaged files again (repair.hpp). The server
 // is only read (EXAMINE, UID FETCH).
+#include "cli/catalog_place.hpp"
 #include "cli/log_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/store_session.hpp"
@@ -146,8 +147,7 @@ std::string uid_list(const UidSet& set) {
 
 int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
     auto selected = select_accounts(config, args.accounts);
-    const std::string catalog_path = config.store_path + "/catalog.sqlite";
-    if (!std::filesystem::exists(catalog_path)) {
+    if (!catalog_exists(config)) {
         io.err << "imapkeep: no backup in " << config.store_path << " yet\n";
         return kExitUsage;
     }

@@ -573,6 +573,30 @@ std::string resolve_path(const std::string& path, const std::string& base_dir) {
 
 namespace {
 
+// [store] catalog = "sqlite" (the default) or a PostgreSQL connection string
+// or URI; catalog_schema names the PostgreSQL schema (a plain identifier).
+void parse_catalog_place(TableReader& sr, Config& config) {
+    if (auto catalog = sr.string("catalog")) {
+        const bool uri = catalog->starts_with("postgresql://") || catalog->starts_with("postgres://");
+        if (uri || catalog->find('=') != std::string::npos)
+            config.catalog_postgres = *catalog;
+        else if (*catalog != "sqlite")
+            sr.fail("catalog",
+                    "expected \"sqlite\" or a PostgreSQL connection string "
+                    "(\"postgresql://user@host/db\" or \"host=... dbname=...\")");
+    }
+    if (auto schema = sr.string("catalog_schema")) {
+        if (config.catalog_postgres.empty())
+            sr.fail("catalog_schema", "only for a PostgreSQL catalog (set store.catalog)");
+        const bool plain = std::all_of(schema->begin(), schema->end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        });
+        if (!plain || std::isdigit(static_cast<unsigned char>(schema->front())))
+            sr.fail("catalog_schema", "expected lower-case letters, digits and _ (not first a digit)");
+        config.catalog_schema = *schema;
+    }
+}
+
 Config parse_config_collecting(std::string_view text, const std::string& file, ConfigKeys* keys) {
     toml::table root;
     try {
@@ -595,6 +619,7 @@ Config parse_config_collecting(std::string_view text, const std::string& file, C
     auto path = sr.string("path");
     if (!path) sr.fail_at(sr.table_line(), "path", "missing");
     config.store_path = resolve_path(*path, base_dir);
+    parse_catalog_place(sr, config);
     sr.reject_unknown();
 
     const toml::node* accounts = top.node("account");

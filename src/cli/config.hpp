@@ -51,6 +51,10 @@ struct SecretFile {
 struct Config {
     std::string file;        // where it was read from
     std::string store_path;  // absolute
+    // [store] catalog: "" for STORE/catalog.sqlite, else a PostgreSQL
+    // connection string or URI (catalog_place.hpp); catalog_schema its schema.
+    std::string catalog_postgres;
+    std::string catalog_schema = "imapkeep";
     std::vector<sync::AccountConfig> accounts;
     // Things the user asked for that deserve a line on stderr every run
     // (tls_verify = false, ...).

@@ -76,6 +76,7 @@ struct CatalogFacts {
     int version = 0;        // PRAGMA user_version from the file header
     int known_version = 0;  // this build's
     std::string error;      // set: refused or could not be opened
+    std::string postgres;   // set: the catalog is this PostgreSQL place (catalog_name)
 };
 CheckResult catalog_check(const CatalogFacts& facts);
 

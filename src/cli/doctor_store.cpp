@@ -11,6 +11,7 @@
 #include <fstream>
 #include <imapkeep/store/sqlite_catalog.hpp>
 
+#include "cli/catalog_place.hpp"
 #include "cli/doctor.hpp"
 #include "cli/lock.hpp"
 #include "cli/permissions.hpp"
@@ -111,6 +112,23 @@ CatalogRead read_catalog(const std::string& catalog_path) {
     return read;
 }
 
+// A PostgreSQL catalog: connecting (and migrating, as every command does) is
+// the check.
+CatalogRead read_postgres_catalog(const Config& config) {
+    CatalogRead read;
+    read.facts.known_version = store::catalog_schema_version();
+    read.facts.postgres = catalog_name(config);
+    try {
+        auto catalog = open_catalog(config);
+        read.facts.exists = true;
+        read.facts.version = read.facts.known_version;
+        read.last_backup = catalog->last_run("backup");
+    } catch (const std::exception& e) {
+        read.facts.error = read.facts.postgres + ": " + e.what();
+    }
+    return read;
+}
+
 }  // namespace
 
 CheckResult store_path_check(const std::string& store_path) {
@@ -160,6 +178,8 @@ CheckResult lock_check(const LockFacts& facts) {
 CheckResult catalog_check(const CatalogFacts& facts) {
     if (!facts.error.empty())
         return fail(kCatalog, facts.error, "see the message; the catalog was not changed");
+    if (!facts.postgres.empty())
+        return ok(kCatalog, facts.postgres + ": connects, schema version " + std::to_string(facts.version));
     if (!facts.exists) return ok(kCatalog, "none yet (the first backup creates it)");
     return ok(kCatalog, "opens read-only, schema version " + std::to_string(facts.version) +
                             " (this imapkeep: " + std::to_string(facts.known_version) + ")");
@@ -171,7 +191,8 @@ std::vector<CheckResult> check_store(const Config& config) {
     if (out.back().status == CheckStatus::Fail) return out;
     out.push_back(store_access(path));
     out.push_back(free_space(path));
-    CatalogRead catalog = read_catalog(path + "/catalog.sqlite");
+    CatalogRead catalog = catalog_in_postgres(config) ? read_postgres_catalog(config)
+                                                      : read_catalog(sqlite_catalog_path(config));
     out.push_back(lock_check(lock_facts(path, catalog.last_backup)));
     out.push_back(catalog_check(catalog.facts));
     return out;

@@ -1,5 +1,7 @@
 #include "cli/store_session.hpp"
 
+#include "cli/catalog_place.hpp"
+
 #include <array>
 #include <cerrno>
 #include <filesystem>
@@ -61,17 +63,18 @@ void check_store_path(const Config& config) {
 template <typename Open>
 bool open_catalog_and_files(const Config& config, StoreSession& session, Io& io, Open open,
                             bool read_only) {
-    const std::string path = config.store_path + "/catalog.sqlite";
-    check_catalog_file(path);
     try {
-        session.catalog = open(path);
+        session.catalog = open();
         store::MaildirOptions options;
         options.read_only = read_only;
         session.messages = store::open_maildir_store(config.store_path, options);
+    } catch (const ConfigError&) {
+        throw;
     } catch (const std::exception& e) {
         if (permanent(std::string(e.what())))
             throw ConfigError("cannot open the store " + config.store_path + ": " + e.what());
-        io.err << "imapkeep: cannot open the store " << config.store_path << ": " << e.what() << "\n";
+        io.err << "imapkeep: cannot open the store " << config.store_path << " (catalog "
+               << catalog_name(config) << "): " << e.what() << "\n";
         return false;
     }
     return true;
@@ -120,8 +123,8 @@ std::unique_ptr<StoreSession> open_store(const Config& config, Io& io) {
         io.err << "imapkeep: " << e.what() << "\n";
         return nullptr;
     }
-    session->catalog_path = config.store_path + "/catalog.sqlite";
-    if (!open_catalog_and_files(config, *session, io, store::open_sqlite_catalog, false)) return nullptr;
+    session->open_catalog = catalog_opener(config);
+    if (!open_catalog_and_files(config, *session, io, session->open_catalog, false)) return nullptr;
     return session;
 }
 
@@ -129,8 +132,12 @@ std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io) 
     check_store_path(config);
     auto session = std::make_unique<StoreSession>();
     // Empty: parallel workers would open the file itself, not the copy.
-    const std::string path = config.store_path + "/catalog.sqlite";
-    if (!open_catalog_and_files(config, *session, io, [&](const std::string&) {
+    if (catalog_in_postgres(config))
+        throw ConfigError(config.file + ": --dry-run needs the SQLite catalog for now (store.catalog is " +
+                          catalog_name(config) + ")");
+    const std::string path = sqlite_catalog_path(config);
+    if (!open_catalog_and_files(config, *session, io, [&] {
+            check_catalog_file(path);
             return store::open_sqlite_catalog_snapshot(path);
         }, true))
         return nullptr;

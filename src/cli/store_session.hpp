@@ -9,6 +9,7 @@
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/store/message_store.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,7 +17,9 @@ namespace imapkeep::cli {
 
 struct StoreSession {
     std::unique_ptr<StoreLock> lock;
-    std::string catalog_path;
+    // Another connection to the catalog, for a backup's parallel workers;
+    // unset for a snapshot (its workers would open the real file).
+    std::function<std::unique_ptr<store::Catalog>()> open_catalog;
     std::unique_ptr<store::Catalog> catalog;
     std::unique_ptr<store::MessageStore> messages;
 };

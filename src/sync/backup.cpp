@@ -4,7 +4,6 @@
 #include <ctime>
 #include <deque>
 #include <imapkeep/store/folder_allocation.hpp>
-#include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <map>
 #include <mutex>
@@ -284,7 +283,7 @@ class Worker {
 
     void run() {
         if (!m_catalog) {
-            m_own_catalog = store::open_sqlite_catalog(m_run.options.catalog_path);
+            m_own_catalog = m_run.options.open_catalog();
             m_catalog = m_own_catalog.get();
         }
         while (auto index = m_queue.take()) {
@@ -507,7 +506,7 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
                                        store::Catalog& catalog, store::MessageStore& messages,
                                        const std::vector<Listed>& work) {
     int workers = std::clamp(run.account.connections, 1, 16);
-    if (run.options.catalog_path.empty()) workers = 1;
+    if (!run.options.open_catalog) workers = 1;
     workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
     MailboxQueue queue(work, run, workers);
     std::vector<std::thread> threads;

@@ -133,6 +133,16 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
          "unknown key (did you mean \"tls_verify\"?)"},
         {"unknown store key close to path", kStore + "pth = \"x\"\n" + kAccount, f + "3: store.pth",
          "did you mean \"path\"?"},
+        {"catalog neither sqlite nor PostgreSQL", kStore + "catalog = \"mysql://db\"\n" + kAccount,
+         f + "3: store.catalog", "expected \"sqlite\" or a PostgreSQL connection string"},
+        {"catalog_schema with the SQLite catalog", kStore + "catalog_schema = \"a\"\n" + kAccount,
+         f + "3: store.catalog_schema", "only for a PostgreSQL catalog"},
+        {"catalog_schema not a plain name",
+         kStore + "catalog = \"postgresql://db/mail\"\ncatalog_schema = \"Mail-1\"\n" + kAccount,
+         f + "4: store.catalog_schema", "lower-case letters, digits and _"},
+        {"catalog_schema starting with a digit",
+         kStore + "catalog = \"host=db\"\ncatalog_schema = \"1a\"\n" + kAccount, f + "4: store.catalog_schema",
+         "not first a digit"},
         {"unknown key far from every key", kStore + kAccount + "colour = \"red\"\n", f + "7: account.colour",
          "unknown key; known keys here:"},
         {"unterminated string", kStore + kAccount + "password = \"abc\n", f + "7: syntax error",
@@ -358,6 +368,27 @@ TEST_CASE("pacing keys and provider presets; an explicit key wins over the prese
     CHECK_THROWS_WITH(account("max_messages_per_second = -1"), Catch::Contains("account.max_messages_per_second"));
 }
 
+TEST_CASE("store.catalog: SQLite by default, or a PostgreSQL URI or key=value string", "[config]") {
+    struct Case {
+        const char* lines;
+        const char* postgres;
+        const char* schema;
+    };
+    const Case cases[] = {
+        {"", "", "imapkeep"},
+        {"catalog = \"sqlite\"\n", "", "imapkeep"},
+        {"catalog = \"postgresql://backup@db/mail\"\n", "postgresql://backup@db/mail", "imapkeep"},
+        {"catalog = \"postgres://db\"\ncatalog_schema = \"host_7\"\n", "postgres://db", "host_7"},
+        {"catalog = \"host=db dbname=mail\"\n", "host=db dbname=mail", "imapkeep"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.lines);
+        Config config = parse_config(kStore + c.lines + kAccount, "/etc/imapkeep/test.toml");
+        CHECK(config.catalog_postgres == c.postgres);
+        CHECK(config.catalog_schema == c.schema);
+    }
+}
+
 TEST_CASE("default config path follows XDG", "[config]") {
     ::setenv("HOME", "/home/tester", 1);
     ::setenv("XDG_CONFIG_HOME", "/xdg", 1);
@@ -419,7 +450,7 @@ TEST_CASE("accepted_config_keys lists exactly the keys the loader does not call 
     CHECK(accepted.at("").count("store"));
     CHECK(accepted.at("").count("account"));
     CHECK(accepted.at("account").count("ssh"));
-    CHECK(accepted.at("store") == std::set<std::string>{"path"});
+    CHECK(accepted.at("store") == std::set<std::string>{"path", "catalog", "catalog_schema"});
     // Each table's text, with "KEY = 0" put in: a listed key may be refused
     // for its value, never as unknown; an unlisted one is unknown.
     auto config_with = [](const std::string& table, const std::string& line) {

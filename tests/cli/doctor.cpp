@@ -91,16 +91,21 @@ TEST_CASE("doctor: lock states: free, held by a pid, left by a run that died", "
     }
 }
 
-TEST_CASE("doctor: catalog: none yet, a version, or the loader's refusal", "[doctor]") {
+TEST_CASE("doctor: catalog: none yet, a version, PostgreSQL, or the loader's refusal", "[doctor]") {
     struct Row {
         CatalogFacts facts;
         CheckStatus status;
         std::string detail;
     };
     const Row rows[] = {
-        {{false, 0, 5, ""}, CheckStatus::Ok, "none yet"},
-        {{true, 5, 5, ""}, CheckStatus::Ok, "schema version 5 (this imapkeep: 5)"},
-        {{true, 9, 5, "catalog schema version 9 is newer"}, CheckStatus::Fail, "newer"},
+        {{false, 0, 5, "", ""}, CheckStatus::Ok, "none yet"},
+        {{true, 5, 5, "", ""}, CheckStatus::Ok, "schema version 5 (this imapkeep: 5)"},
+        {{true, 9, 5, "catalog schema version 9 is newer", ""}, CheckStatus::Fail, "newer"},
+        {{true, 5, 5, "", "PostgreSQL db/mail, schema imapkeep"}, CheckStatus::Ok,
+         "PostgreSQL db/mail, schema imapkeep: connects, schema version 5"},
+        {{false, 0, 5, "PostgreSQL db/mail, schema imapkeep: connection refused",
+          "PostgreSQL db/mail, schema imapkeep"},
+         CheckStatus::Fail, "connection refused"},
     };
     for (const auto& row : rows) {
         auto c = catalog_check(row.facts);

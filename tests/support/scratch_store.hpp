@@ -39,7 +39,7 @@ struct Store {
     }
     sync::AccountReport backup(const sync::AccountConfig& account, std::uint64_t stop_after = 0) {
         sync::BackupOptions options;
-        options.catalog_path = (root / "catalog.sqlite").string();
+        options.open_catalog = [path = (root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         options.stop_after_steps = stop_after;
         return sync::backup_account(account, *catalog, *messages, options);
     }

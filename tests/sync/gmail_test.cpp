@@ -306,7 +306,7 @@ namespace {
 
 sync::AccountReport backup_only(GmailFixture& f, std::vector<std::string> filter, bool dry_run = false) {
     sync::BackupOptions options;
-    options.catalog_path = (f.store.root / "catalog.sqlite").string();
+    options.open_catalog = [path = (f.store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
     options.mailbox_filter = std::move(filter);
     options.dry_run = dry_run;
     return sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);

@@ -34,7 +34,7 @@ const StopPoint kStopPoints[] = {
 sync::AccountReport backup_with(ModelFixture& f, sync::Progress* progress,
                                 const std::atomic<bool>* stop) {
     sync::BackupOptions options;
-    options.catalog_path = (f.store.root / "catalog.sqlite").string();
+    options.open_catalog = [path = (f.store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
     options.progress = progress;
     options.stop = stop;
     return sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);
@@ -112,7 +112,7 @@ std::uint64_t total_at_first_fetch(ModelFixture& f, const TotalsCase& c, sync::P
         if (!seen && body_fetch(cmd)) seen = progress.messages_total.load();
     };
     sync::BackupOptions options;
-    options.catalog_path = (f.store.root / "catalog.sqlite").string();
+    options.open_catalog = [path = (f.store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
     options.progress = &progress;
     options.status_for_totals = c.status_for_totals;
     auto report = sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);

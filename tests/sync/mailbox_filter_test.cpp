@@ -29,7 +29,7 @@ TEST_CASE("a --mailbox pattern that matches no mailbox is reported", "[sync][fil
                 f.account.exclude = {"Junk"};
                 for (const char* box : {"A", "Bee", "Junk"}) f.server.add_mailbox(box);
                 sync::BackupOptions options;
-                options.catalog_path = (f.store.root / "catalog.sqlite").string();
+                options.open_catalog = [path = (f.store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
                 options.mailbox_filter = c.filter;
                 options.dry_run = dry_run;
                 auto report = sync::backup_account(f.account, *f.store.catalog, *f.store.messages, options);

@@ -44,7 +44,7 @@ struct PacedFixture : ModelFixture {
 
     sync::AccountReport run() {
         sync::BackupOptions options;
-        options.catalog_path = (store.root / "catalog.sqlite").string();
+        options.open_catalog = [path = (store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         options.clock = &clock;
         options.pacing_note = [this](const std::string& line) {
             std::lock_guard lock(notes_mutex);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -75,7 +76,10 @@ struct BackupOptions {
     std::vector<std::string> mailbox_filter;  // --mailbox patterns; empty = all configured
     bool dry_run = false;
     Progress* progress = nullptr;             // may be null
-    std::string catalog_path;                 // each worker thread opens its own connection
+    // Opens one more connection to the run's catalog (SQLite file or
+    // PostgreSQL schema, whatever the caller chose): each worker thread beyond
+    // the first calls it once for its own. Unset: one worker, on `catalog`.
+    std::function<std::unique_ptr<store::Catalog>()> open_catalog;
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
     // Set (e.g. by a SIGINT handler) to stop the run: the engine checks it at
