@@ -95,6 +95,17 @@ TEST_CASE("a backup whose catalog is in PostgreSQL", "[integration][postgres]") 
     CHECK(verify.code == 0);
     CHECK(verify.out.find("all match the catalog") != std::string::npos);
 
+    const auto archive = dir.path / "export";
+    auto exported = run_imapkeep_binary({"export", "--config", config, "--account", "pg",
+                                         "--format", "maildir", "--output", archive.string()},
+                                        dir.path);
+    INFO(exported.err);
+    CHECK(exported.code == 0);
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(archive))
+        if (entry.is_regular_file() && entry.path().parent_path().filename() == "cur") ++files;
+    CHECK(files == 5);
+
     // A second store in the same database, under another schema: its own catalog.
     const auto config2 = write_config(other.path, other_schema, {b});
     auto separate = run_imapkeep_binary({"backup", "--config", config2}, other.path);
