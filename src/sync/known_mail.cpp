@@ -53,7 +53,7 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
         std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
         found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
     }
-    apply_known(record, found);
+    apply_known(found);
     apply_labels();
 }
 
@@ -194,15 +194,14 @@ std::uint32_t MailboxSync::max_known_uid(const store::MailboxRecord& record) {
 }
 
 // One window's changes, counted and (unless a dry run) applied.
-void MailboxSync::apply_known(const store::MailboxRecord& record, FlagDiff& diff) {
+void MailboxSync::apply_known(FlagDiff& diff) {
     // A message both changed and expunged is just expunged.
     std::set<store::Id> gone(diff.expunged.begin(), diff.expunged.end());
     std::erase_if(diff.changed, [&](const auto& c) { return gone.count(c.first) > 0; });
     m_report.flag_changes += diff.changed.size();
     m_report.expunged += diff.expunged.size();
     if (m_run.options.dry_run) return;
-    apply_flags(record, diff);
-    apply_expunges(diff.expunged);
+    apply_changes(diff);
 }
 
 // Live rows of an older UIDVALIDITY have no UID on the server any more: a

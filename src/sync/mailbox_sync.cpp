@@ -355,30 +355,54 @@ UidSet MailboxSync::server_uids(const UidSet& range) {
     return present;
 }
 
-void MailboxSync::apply_flags(const store::MailboxRecord&, const FlagDiff& diff) {
+// A window's flag changes and expunges. Few of them (the usual incremental
+// run) take one durable step together: one catalog commit and one fsync of
+// each directory touched, instead of one of each per kind of change.
+void MailboxSync::apply_changes(const FlagDiff& diff) {
+    if (diff.changed.empty() && diff.expunged.empty()) return;
+    if (diff.changed.size() + diff.expunged.size() > kFlagBatch) {
+        apply_flags(diff);
+        apply_expunges(diff.expunged);
+        return;
+    }
+    m_run.durable_step(m_catalog, m_messages, [&] {
+        set_flags(diff.changed, 0, diff.changed.size());
+        retire_each(diff.expunged, 0, diff.expunged.size());
+    });
+}
+
+void MailboxSync::apply_flags(const FlagDiff& diff) {
     for (std::size_t start = 0; start < diff.changed.size(); start += kFlagBatch) {
         auto end = std::min(diff.changed.size(), start + kFlagBatch);
-        m_run.durable_step(m_catalog, m_messages, [&] {
-            for (std::size_t i = start; i < end; ++i) {
-                const auto& [id, flags] = diff.changed[i];
-                auto message = m_catalog.message_by_id(id);
-                if (!message) continue;
-                auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
-                m_catalog.update_flags(id, flags, message->modseq, file, now());
-                if (m_labels) m_labels->follow(id);
-            }
-        });
+        m_run.durable_step(m_catalog, m_messages, [&] { set_flags(diff.changed, start, end); });
     }
 }
 
 void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
     for (std::size_t start = 0; start < ids.size(); start += kFlagBatch) {
         auto end = std::min(ids.size(), start + kFlagBatch);
-        m_run.durable_step(m_catalog, m_messages, [&] {
-            for (std::size_t i = start; i < end; ++i) retire(ids[i]);
-            if (m_labels) m_labels->remove_emptied_folders();
-        });
+        m_run.durable_step(m_catalog, m_messages, [&] { retire_each(ids, start, end); });
     }
+}
+
+// Inside a durable step: the server's flags for changed[start, end).
+void MailboxSync::set_flags(const std::vector<std::pair<store::Id, std::vector<std::string>>>& changed,
+                            std::size_t start, std::size_t end) {
+    for (std::size_t i = start; i < end; ++i) {
+        const auto& [id, flags] = changed[i];
+        auto message = m_catalog.message_by_id(id);
+        if (!message) continue;
+        auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
+        m_catalog.update_flags(id, flags, message->modseq, file, now());
+        if (m_labels) m_labels->follow(id);
+    }
+}
+
+// Inside a durable step: ids[start, end) are gone from the server.
+void MailboxSync::retire_each(const std::vector<store::Id>& ids, std::size_t start, std::size_t end) {
+    if (start == end) return;
+    for (std::size_t i = start; i < end; ++i) retire(ids[i]);
+    if (m_labels) m_labels->remove_emptied_folders();
 }
 
 // Inside a durable step: the message is gone from the server; to the attic

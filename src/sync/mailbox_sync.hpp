@@ -198,8 +198,12 @@ class MailboxSync {
     void stamp_after_writes(store::MailboxRecord& record);
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
-    void apply_flags(const store::MailboxRecord& record, const FlagDiff& diff);
+    void apply_changes(const FlagDiff& diff);
+    void apply_flags(const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
+    void set_flags(const std::vector<std::pair<store::Id, std::vector<std::string>>>& changed,
+                   std::size_t start, std::size_t end);
+    void retire_each(const std::vector<store::Id>& ids, std::size_t start, std::size_t end);
     void retire(store::Id id);
     void retire_stale(const store::MailboxRecord& record);
     // known_mail.cpp: the catalog in windows of bounded size.
@@ -232,7 +236,7 @@ class MailboxSync {
     // mail, or a killed run's), each batch one durable step.
     void link_pending(const store::MailboxRecord& record);
     FlagDiff plan_window(const KnownRows& window, ServerChanges& server);
-    void apply_known(const store::MailboxRecord& record, FlagDiff& diff);
+    void apply_known(FlagDiff& diff);
     // Downloads every UID >= from_uid the catalog does not have yet and moves
     // the high-water mark as far as every body below it is durable: up to
     // `server_uidnext` only when all listed UIDs arrived whole or are gone.
