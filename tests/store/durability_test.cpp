@@ -283,3 +283,37 @@ TEST_CASE("without syncfs every file of a batch is fsynced before its rename",
     CHECK(fs->count(FsOp::Fsync) == 5);
     CHECK(fs->count(FsOp::SyncFs) == 0);
 }
+
+TEST_CASE("a folder made durable by an earlier run costs no fsync to use again; one made by a "
+          "killed run is made durable again",
+          "[store][durability]") {
+    Fixture f;
+    f.store->create_folder("acct", ".A");
+    CHECK(f.fs->count(FsOp::FsyncDir) >= 2);  // the folder, and its entry in the account
+    const auto cur = f.cur(".A");
+    const std::string marker = f.dir / "mail/acct/.A/maildirfolder";
+    for (const bool killed_before_durable : {false, true}) {
+        DYNAMIC_SECTION((killed_before_durable ? "marker missing" : "marker there")) {
+            // The earlier run's marker is written once the folder is durable;
+            // a run killed before that leaves the directories without it.
+            if (killed_before_durable) ::unlink(marker.c_str());
+            auto fs = std::make_shared<FaultFileSystem>();
+            auto next_run = open_maildir_store(f.dir.path(), {true, fs});
+            next_run->create_folder("acct", "");  // the account's tree: once a run
+            fs->clear_log();
+            next_run->create_folder("acct", ".A");
+            INFO(Catch::Detail::stringify(fs->log()));
+            if (killed_before_durable) {
+                CHECK(fs->count(FsOp::FsyncDir) == 2);
+                struct stat st {};
+                CHECK(::stat(marker.c_str(), &st) == 0);
+                // Durable first, then the marker that says so.
+                const auto log = fs->log();
+                CHECK(log.back().rfind("touch ", 0) == 0);
+            } else {
+                CHECK(fs->count(FsOp::FsyncDir) == 0);
+                CHECK(fs->count(FsOp::MakeDir) == 0);
+            }
+        }
+    }
+}
