@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -339,7 +340,10 @@ private:
     Response simple_command(std::string_view name, const Args& args = {});
     Response untagged_response(Response result, const std::string& name);
     void check_bye();
+    void fill_buffer(std::size_t want);
+    std::size_t read_stream(std::span<char> into);  // transport errors become abort
     void observe(imapkeep::wire::Frame& frame);
+    void take_literals(imapkeep::wire::Frame& frame);
     void append_untagged(const std::string& type, Datum datum);
     void trace(std::string_view text) const;
     [[noreturn]] void rethrow_mapped(std::exception_ptr e);
