@@ -340,7 +340,6 @@ private:
     Response simple_command(std::string_view name, const Args& args = {});
     Response untagged_response(Response result, const std::string& name);
     void check_bye();
-    void fill_buffer(std::size_t want);
     std::size_t read_stream(std::span<char> into);  // transport errors become abort
     void observe(imapkeep::wire::Frame& frame);
     void take_literals(imapkeep::wire::Frame& frame);

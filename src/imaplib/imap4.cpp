@@ -114,7 +114,10 @@ public:
     std::size_t read_some(std::span<char> buffer) override {
         if (m_pos == m_src.size() && !refill()) return 0;
         auto n = std::min(buffer.size(), m_src.size() - m_pos);
-        std::memcpy(buffer.data(), m_src.data() + m_pos, n);
+        // A kept literal's bytes only move the framer on: it hands them to
+        // the dropping sink, which never looks at them. So they are counted
+        // out, not copied.
+        if (!m_src_kept) std::memcpy(buffer.data(), m_src.data() + m_pos, n);
         m_pos += n;
         m_delivered += n;
         return n;
@@ -194,6 +197,7 @@ private:
                     if (m_chunk.empty()) return false;
                     note_literal();
                     m_src = m_chunk;
+                    m_src_kept = false;
                 }
             }
         } catch (const TransportAbort& e) {
@@ -210,9 +214,11 @@ private:
         if (std::exchange(m_literal_kept, false)) {
             m_kept.push_back(Kept{m_delivered, std::move(body)});
             m_src = m_kept.back().data;
+            m_src_kept = true;
         } else {
             m_chunk = std::move(body);
             m_src = m_chunk;
+            m_src_kept = false;
         }
     }
 
@@ -238,6 +244,7 @@ private:
     const std::uint64_t m_budget;
     std::string m_chunk;               // the current line, or a literal not kept
     std::string_view m_src;            // what read_some hands out: m_chunk or a kept literal
+    bool m_src_kept = false;           // m_src is a kept literal
     std::size_t m_pos = 0;
     std::uint64_t m_delivered = 0;     // bytes handed out: the framer's stream offset
     std::optional<std::uint64_t> m_literal;  // announced, not yet read
@@ -308,8 +315,8 @@ namespace {
 // is up to twice its size, held next to the old copy.
 std::string grown(std::string bytes, std::size_t size) {
     std::string out;
-    out.resize(size);
-    std::memcpy(out.data(), bytes.data(), std::min(size, bytes.size()));
+    out.reserve(size);
+    out.append(bytes);
     return out;
 }
 
@@ -317,45 +324,34 @@ std::string grown(std::string bytes, std::size_t size) {
 
 // CPython reads a literal with one read(size); so does the engine (Pipe).
 // A body usually sits in the receive buffer already and is copied once into
-// its exactly sized result. What is still to come goes from the stream
-// straight into the result: a short rest through the buffer (one read serves
-// it and the lines after it), a long one directly, into a string that grows
-// with the bytes that arrived. `size` may come from the server (a literal),
-// so alone it sizes at most kTrustedSize bytes (invariant 4); past that the
-// string grows kGrowth-fold with the bytes received: a body up to
-// kTrustedSize is allocated once, one up to kGrowth times that is copied
-// once, partly.
+// its exactly sized result. The rest arrives through the buffer too (one
+// read also brings the lines after it), into a result that grows with the
+// bytes that arrived: `size` may come from the server (a literal), so alone
+// it sizes at most kTrustedSize bytes (invariant 4); past that the string
+// grows kGrowth-fold. A body up to kTrustedSize is allocated once, one up to
+// kGrowth times that is copied once, partly.
 std::string IMAP4::read(std::size_t size) {
     if (!m_stream) throw abort("socket error: not connected");
     constexpr std::size_t kChunk = 64 * 1024;
-    if (m_rbuf.size() < size && size - m_rbuf.size() < kChunk) fill_buffer(size);
     if (m_rbuf.size() >= size) return m_rbuf.take(size);
 
     constexpr std::size_t kTrustedSize = 512 * 1024;
     constexpr std::size_t kGrowth = 4;
     std::string out;
-    std::size_t have = m_rbuf.size();
-    out.resize(std::min(size, std::max(have + kChunk, kTrustedSize)));
-    m_rbuf.take_into(out.data(), have);
-    while (have < size) {
-        if (have == out.size()) out = grown(std::move(out), std::min(size, std::max(have + kChunk, have * kGrowth)));
-        const std::size_t n = read_stream(std::span<char>(out.data() + have, out.size() - have));
-        if (n == 0) break;
-        have += n;
+    out.reserve(std::min(size, std::max(m_rbuf.size() + kChunk, kTrustedSize)));
+    while (out.size() < size) {
+        if (m_rbuf.empty()) {
+            const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
+            if (n == 0) break;
+            m_rbuf.commit(n);
+        }
+        if (out.size() == out.capacity())
+            out = grown(std::move(out), std::min(size, std::max(out.size() + kChunk, out.size() * kGrowth)));
+        const auto part = m_rbuf.view().substr(0, std::min(size - out.size(), out.capacity() - out.size()));
+        out.append(part);
+        m_rbuf.skip(part.size());
     }
-    out.resize(have);
     return out;
-}
-
-// Reads from the stream into the buffer until it holds `want` bytes or the
-// stream ends.
-void IMAP4::fill_buffer(std::size_t want) {
-    constexpr std::size_t kChunk = 64 * 1024;
-    while (m_rbuf.size() < want) {
-        const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
-        if (n == 0) return;
-        m_rbuf.commit(n);
-    }
 }
 
 std::size_t IMAP4::read_stream(std::span<char> into) {

@@ -47,14 +47,6 @@ class ReadBuffer {
         return out;
     }
 
-    // Copies the first min(n, size()) bytes to `out` and removes them.
-    std::size_t take_into(char* out, std::size_t n) {
-        n = std::min(n, size());
-        if (n > 0) std::memcpy(out, m_data.get() + m_pos, n);
-        skip(n);
-        return n;
-    }
-
     void skip(std::size_t n) {
         m_pos += std::min(n, size());
         if (m_pos == m_end) clear();
