@@ -208,8 +208,8 @@ private:
 
     void read_literal() {
         const auto size = static_cast<std::size_t>(*m_literal);
+        std::string body = m_owner.read(size);  // if it throws, the literal is still to come
         m_literal.reset();
-        std::string body = m_owner.read(size);
         if (body.size() > size) body.resize(size);
         if (std::exchange(m_literal_kept, false)) {
             m_kept.push_back(Kept{m_delivered, std::move(body)});
@@ -338,18 +338,25 @@ std::string IMAP4::read(std::size_t size) {
     constexpr std::size_t kTrustedSize = 512 * 1024;
     constexpr std::size_t kGrowth = 4;
     std::string out;
-    out.reserve(std::min(size, std::max(m_rbuf.size() + kChunk, kTrustedSize)));
-    while (out.size() < size) {
-        if (m_rbuf.empty()) {
-            const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
-            if (n == 0) break;
-            m_rbuf.commit(n);
+    try {
+        out.reserve(std::min(size, std::max(m_rbuf.size() + kChunk, kTrustedSize)));
+        while (out.size() < size) {
+            if (m_rbuf.empty()) {
+                const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
+                if (n == 0) break;
+                m_rbuf.commit(n);
+            }
+            if (out.size() == out.capacity())
+                out = grown(std::move(out), std::min(size, std::max(out.size() + kChunk, out.size() * kGrowth)));
+            const auto part = m_rbuf.view().substr(0, std::min(size - out.size(), out.capacity() - out.size()));
+            out.append(part);
+            m_rbuf.skip(part.size());
         }
-        if (out.size() == out.capacity())
-            out = grown(std::move(out), std::min(size, std::max(out.size() + kChunk, out.size() * kGrowth)));
-        const auto part = m_rbuf.view().substr(0, std::min(size - out.size(), out.capacity() - out.size()));
-        out.append(part);
-        m_rbuf.skip(part.size());
+    } catch (...) {
+        // A timeout (idle()) must not lose the bytes: the literal is read
+        // again, whole, by the next call.
+        m_rbuf.unread(out);
+        throw;
     }
     return out;
 }

@@ -195,3 +195,30 @@ TEST_CASE("a body literal over the response budget is abort, memory flat", "[ima
         CHECK(imapkeep::testing::g_peak_bytes.load() - before < (8u << 20));
     CHECK(lazy->served() < (8u << 20));
 }
+
+TEST_CASE("a read() cut by a timeout gives its bytes back; the literal is read again whole",
+          "[imaplib][literal]") {
+    using imapkeep::transport::TransportError;
+    // The server sends the FETCH, then half a literal, then nothing until
+    // the client's read times out once, then the rest.
+    const std::string lines = "* 1 FETCH (BODY[] {10}\r\n";
+    int calls = 0;
+    auto stream = std::make_unique<imapkeep::transport::ScriptedStream>(
+        kGreeting, [&calls, lines](const std::string& in) -> std::string {
+            ++calls;
+            if (calls == 1) {
+                const std::string tag = in.substr(0, in.find(' '));
+                return "* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n";
+            }
+            if (calls == 2) return lines + "01234";
+            if (calls == 3) throw TransportError(TransportError::Kind::Timeout, "timed out");
+            return "56789)\r\n";
+        });
+    imaplib_test::StreamIMAP4 M(std::move(stream));
+    // As idle() meets it: the engine's read times out mid-literal...
+    CHECK(M.readline() == lines);
+    CHECK_THROWS_AS(M.read(10), IMAP4::abort);
+    // ...and nothing that arrived is lost.
+    CHECK(M.read(10) == "0123456789");
+    CHECK(M.readline() == ")\r\n");
+}

@@ -47,6 +47,21 @@ class ReadBuffer {
         return out;
     }
 
+    // Puts `bytes` back in front of the unconsumed ones (a read that failed
+    // halfway gives back what it took).
+    void unread(std::string_view bytes) {
+        if (bytes.empty()) return;
+        if (m_pos >= bytes.size()) {
+            m_pos -= bytes.size();
+            std::memcpy(m_data.get() + m_pos, bytes.data(), bytes.size());
+            return;
+        }
+        const std::string rest(view());
+        clear();
+        append(bytes.data(), bytes.size());
+        append(rest.data(), rest.size());
+    }
+
     void skip(std::size_t n) {
         m_pos += std::min(n, size());
         if (m_pos == m_end) clear();
