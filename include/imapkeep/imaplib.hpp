@@ -122,7 +122,10 @@ public:
     // by open(); their transport failures throw `abort`.
     virtual void open(std::string host = "", int port = IMAP4_PORT,
                       std::optional<double> timeout = {});
-    // Up to `size` bytes: exactly `size` unless the stream ends first.
+    // Up to `size` bytes: exactly `size` unless the stream ends first. The
+    // engine calls it once per literal with the literal's whole size, as
+    // CPython does. A transport failure part-way (a timeout) loses nothing:
+    // the bytes taken so far are read again by the next call.
     virtual std::string read(std::size_t size);
     // One line including its line end ("" at EOF); more than max_line bytes
     // without a line feed throws `error`.

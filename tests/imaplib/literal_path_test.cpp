@@ -3,6 +3,7 @@
 // reaches the result without a detour through the client's framer. These
 // tests hold the face to CPython's shapes however the server's bytes are cut,
 // and to read() staying the one way literal bytes come in.
+// Before Catch2: its CHECK macro would rewrite IMAP4::CHECK().
 #include <imapkeep/imaplib.hpp>
 #include <imapkeep/transport/fault.hpp>
 
@@ -78,17 +79,19 @@ class RecordingRead : public imaplib_test::StreamIMAP4 {
 
 struct Case {
     const char* name;
-    std::string reply;              // the untagged part of UID FETCH's answer
-    std::vector<Datum> data;        // uid()'s data, as CPython gives it
+    std::string reply;        // the untagged part of UID FETCH's answer
+    std::vector<Datum> data;  // uid()'s data, as CPython gives it
 };
 
 std::vector<Case> cases() {
     using namespace std::string_literals;
     const std::string big(200000, 'b');
     return {
-        {"one literal", "* 1 FETCH (UID 7 BODY[] {5}\r\nhello)\r\n",
+        {"one literal",
+         "* 1 FETCH (UID 7 BODY[] {5}\r\nhello)\r\n",
          {Pair{"1 (UID 7 BODY[] {5}", "hello"}, std::string(")")}},
-        {"a literal of 0 bytes", "* 1 FETCH (UID 7 BODY[] {0}\r\n)\r\n",
+        {"a literal of 0 bytes",
+         "* 1 FETCH (UID 7 BODY[] {0}\r\n)\r\n",
          {Pair{"1 (UID 7 BODY[] {0}", ""}, std::string(")")}},
         {"a literal ending in CRLF, the next response right after it",
          "* 1 FETCH (BODY[] {5}\r\na\r\n\r\n)\r\n* 2 FETCH (BODY[] {3}\r\nxyz)\r\n",
@@ -100,7 +103,8 @@ std::vector<Case> cases() {
         {"a literal of binary bytes that look like markers",
          "* 1 FETCH (BODY[] {9}\r\n{3}\r\n\0\r\n))\r\n"s,
          {Pair{"1 (BODY[] {9}", std::string("{3}\r\n\0\r\n)", 9)}, std::string(")")}},
-        {"a literal larger than any read", "* 1 FETCH (BODY[] {200000}\r\n" + big + ")\r\n",
+        {"a literal larger than any read",
+         "* 1 FETCH (BODY[] {200000}\r\n" + big + ")\r\n",
          {Pair{"1 (BODY[] {200000}", big}, std::string(")")}},
     };
 }
@@ -114,7 +118,8 @@ std::string upper_x(std::string s) {
 
 TEST_CASE("literals give CPython's data however the bytes are cut", "[imaplib][literal]") {
     for (const auto& c : cases()) {
-        for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{1} << 16}) {
+        for (std::size_t chunk :
+             {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{1} << 16}) {
             INFO(c.name << ", server bytes in pieces of " << chunk);
             imaplib_test::StreamIMAP4 M(server(c.reply, chunk));
             REQUIRE(M.select("INBOX").type == "OK");
@@ -165,10 +170,11 @@ TEST_CASE("a large literal is not copied through the client's buffers", "[imapli
         INFO("a literal of " << c.size << " bytes");
         auto stream = std::make_unique<LazyStream>(
             kGreeting,
-            std::vector<imapkeep::testing::Rule>{{"CAPABILITY", "* CAPABILITY IMAP4rev1\r\n$T OK done\r\n"}},
+            std::vector<imapkeep::testing::Rule>{
+                {"CAPABILITY", "* CAPABILITY IMAP4rev1\r\n$T OK done\r\n"}},
             "NOOP",
-            LazyStream::Endless{"* 1 FETCH (BODY[] {" + std::to_string(c.size) + "}\r\n", c.size, 'm',
-                                ")\r\n$T OK done\r\n"});
+            LazyStream::Endless{"* 1 FETCH (BODY[] {" + std::to_string(c.size) + "}\r\n", c.size,
+                                'm', ")\r\n$T OK done\r\n"});
         imaplib_test::StreamIMAP4 M(std::move(stream));
         const std::size_t before = imapkeep::testing::reset_peak_heap();
         REQUIRE(M.noop().type == "OK");
@@ -176,7 +182,8 @@ TEST_CASE("a large literal is not copied through the client's buffers", "[imapli
         const auto& fetched = M.untagged_responses.at("FETCH");
         REQUIRE(fetched.size() == 2);
         CHECK(std::get<Pair>(fetched[0]).second == std::string(c.size, 'm'));
-        if (imapkeep::testing::kCountsAllocations) CHECK(peak < c.bound * static_cast<double>(c.size));
+        if (imapkeep::testing::kCountsAllocations)
+            CHECK(peak < c.bound * static_cast<double>(c.size));
     }
 }
 
@@ -184,9 +191,12 @@ TEST_CASE("a body literal over the response budget is abort, memory flat", "[ima
     using imapkeep::testing::LazyStream;
     constexpr std::uint64_t kSize = 100 << 20;  // under max_literal, over max_buffered_response
     auto stream = std::make_unique<LazyStream>(
-        kGreeting, std::vector<imapkeep::testing::Rule>{{"CAPABILITY", "* CAPABILITY IMAP4rev1\r\n$T OK done\r\n"}},
-        "NOOP", LazyStream::Endless{"* 1 FETCH (BODY[] {" + std::to_string(kSize) + "}\r\n", kSize, 'm',
-                                    ")\r\n$T OK done\r\n"});
+        kGreeting,
+        std::vector<imapkeep::testing::Rule>{
+            {"CAPABILITY", "* CAPABILITY IMAP4rev1\r\n$T OK done\r\n"}},
+        "NOOP",
+        LazyStream::Endless{"* 1 FETCH (BODY[] {" + std::to_string(kSize) + "}\r\n", kSize, 'm',
+                            ")\r\n$T OK done\r\n"});
     auto* lazy = stream.get();
     imaplib_test::StreamIMAP4 M(std::move(stream));
     const std::size_t before = imapkeep::testing::reset_peak_heap();

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
-#include <imapkeep/imaplib/read_buffer.hpp>
 #include <cstring>
+#include <imapkeep/imaplib/read_buffer.hpp>
 #include <string>
 #include <vector>
 
