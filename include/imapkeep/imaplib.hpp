@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -121,7 +122,10 @@ public:
     // by open(); their transport failures throw `abort`.
     virtual void open(std::string host = "", int port = IMAP4_PORT,
                       std::optional<double> timeout = {});
-    // Up to `size` bytes: exactly `size` unless the stream ends first.
+    // Up to `size` bytes: exactly `size` unless the stream ends first. The
+    // engine calls it once per literal with the literal's whole size, as
+    // CPython does. A transport failure part-way (a timeout) loses nothing:
+    // the bytes taken so far are read again by the next call.
     virtual std::string read(std::size_t size);
     // One line including its line end ("" at EOF); more than max_line bytes
     // without a line feed throws `error`.
@@ -339,7 +343,9 @@ private:
     Response simple_command(std::string_view name, const Args& args = {});
     Response untagged_response(Response result, const std::string& name);
     void check_bye();
+    std::size_t read_stream(std::span<char> into);  // transport errors become abort
     void observe(imapkeep::wire::Frame& frame);
+    void take_literals(imapkeep::wire::Frame& frame);
     void append_untagged(const std::string& type, Datum datum);
     void trace(std::string_view text) const;
     [[noreturn]] void rethrow_mapped(std::exception_ptr e);

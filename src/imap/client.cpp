@@ -23,6 +23,7 @@ namespace {
 Client::Client(transport::StreamPtr stream, ClientOptions options)
     : m_stream(std::move(stream)), m_options(std::move(options)), m_framer(m_options.limits) {
     m_framer.set_sink_chooser([this](std::string_view so_far, std::uint64_t size) {
+        if (m_literal_sinks) return m_literal_sinks(so_far, size);
         if (!m_body_sinks || !is_body_literal(so_far)) return static_cast<wire::LiteralSink*>(nullptr);
         return m_body_sinks(so_far, size);
     });

@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <deque>
 #include <random>
+#include <utility>
 
 #include "imaplib/guarded.hpp"
 #include "imaplib/untagged.hpp"
@@ -95,34 +97,29 @@ std::string printable(std::string_view s) {
 
 // ---------------------------------------------------------------------------
 // The stream the client reads and writes: a line at a time through readline(),
-// literal bodies through read(), writes through send(), so that a subclass
-// overriding those really changes the I/O.
+// each literal with one read() of its whole size (CPython's _get_response),
+// writes through send(), so that a subclass overriding those really changes
+// the I/O.
+//
+// A literal's bytes still pass through the client's framer, which needs them
+// to keep its place in the stream, but it hands them to a sink that drops
+// them: the string read() returned is kept here, keyed by its stream offset,
+// and observe() moves it into the result. So the body is not copied again
+// into a frame grown by doubling (issue 10, scenario 6).
 
 class IMAP4::Pipe final : public ik::transport::Stream {
 public:
-    explicit Pipe(IMAP4& owner) : m_owner(owner) {}
+    Pipe(IMAP4& owner, std::size_t response_budget) : m_owner(owner), m_budget(response_budget) {}
 
     std::size_t read_some(std::span<char> buffer) override {
-        if (m_pos == m_chunk.size()) {
-            m_chunk.clear();
-            m_pos = 0;
-            try {
-                if (m_literal_left > 0) {
-                    auto want = std::min<std::uint64_t>(m_literal_left, buffer.size());
-                    m_chunk = m_owner.read(static_cast<std::size_t>(want));
-                    m_literal_left -= std::min<std::uint64_t>(m_literal_left, m_chunk.size());
-                } else {
-                    m_chunk = m_owner.readline();
-                    note_literal();
-                }
-            } catch (const TransportAbort& e) {
-                throw TransportError(e.kind(), e.what());
-            }
-            if (m_chunk.empty()) return 0;
-        }
-        auto n = std::min(buffer.size(), m_chunk.size() - m_pos);
-        std::memcpy(buffer.data(), m_chunk.data() + m_pos, n);
+        if (m_pos == m_src.size() && !refill()) return 0;
+        auto n = std::min(buffer.size(), m_src.size() - m_pos);
+        // A kept literal's bytes only move the framer on: it hands them to
+        // the dropping sink, which never looks at them. So they are counted
+        // out, not copied.
+        if (!m_src_kept) std::memcpy(buffer.data(), m_src.data() + m_pos, n);
         m_pos += n;
+        m_delivered += n;
         return n;
     }
 
@@ -142,7 +139,7 @@ public:
     }
 
     std::size_t pending() const override {
-        return (m_chunk.size() - m_pos) + m_owner.m_rbuf.size() +
+        return (m_src.size() - m_pos) + m_owner.m_rbuf.size() +
                (m_owner.m_stream ? m_owner.m_stream->pending() : 0);
     }
 
@@ -151,23 +148,110 @@ public:
         return m_owner.m_stream ? "imaplib " + m_owner.m_stream->describe() : "imaplib";
     }
 
+    // The framer's choice for a literal just announced: kept here, unless it
+    // and what its response already holds exceed the response budget; then
+    // the framer buffers it, or refuses it as it would any response.
+    ik::wire::LiteralSink* choose_sink(std::string_view response_so_far, std::uint64_t size) {
+        const std::uint64_t held = response_so_far.size() + m_response_kept;
+        if (held > m_budget || size > m_budget - held) return nullptr;
+        m_response_kept += size;
+        m_literal_kept = true;
+        return &m_dropping_sink;
+    }
+
+    // The literal kept for the one starting at stream offset `offset`; older
+    // ones (of a frame the framer dropped) are released on the way.
+    std::string take_kept(std::uint64_t offset) {
+        release_kept_before(offset);
+        if (m_kept.empty() || m_kept.front().offset != offset) return {};
+        std::string data = std::move(m_kept.front().data);
+        m_kept.pop_front();
+        return data;
+    }
+
+    void release_kept_before(std::uint64_t offset) {
+        while (!m_kept.empty() && m_kept.front().offset < offset) m_kept.pop_front();
+    }
+
 private:
+    struct Kept {
+        std::uint64_t offset;  // of the literal's first byte in the stream
+        std::string data;
+    };
+    class DroppingSink final : public ik::wire::LiteralSink {
+    public:
+        void write(std::string_view) override {}
+        void finish() override {}
+    };
+
+    // The next line, or the literal it announced; false at the end of the stream.
+    bool refill() {
+        m_pos = 0;
+        m_src = {};
+        try {
+            while (m_src.empty()) {
+                if (m_literal) {
+                    read_literal();
+                } else {
+                    m_chunk = m_owner.readline();
+                    if (m_chunk.empty()) return false;
+                    note_literal();
+                    m_src = m_chunk;
+                    m_src_kept = false;
+                }
+            }
+        } catch (const TransportAbort& e) {
+            throw TransportError(e.kind(), e.what());
+        }
+        return true;
+    }
+
+    void read_literal() {
+        const auto size = static_cast<std::size_t>(*m_literal);
+        std::string body = m_owner.read(size);  // if it throws, the literal is still to come
+        m_literal.reset();
+        if (body.size() > size) body.resize(size);
+        if (std::exchange(m_literal_kept, false)) {
+            m_kept.push_back(Kept{m_delivered, std::move(body)});
+            m_src = m_kept.back().data;
+            m_src_kept = true;
+        } else {
+            m_chunk = std::move(body);
+            m_src = m_chunk;
+            m_src_kept = false;
+        }
+    }
+
     // After a line announcing "{n}", the next n bytes are a literal: read()
-    // them rather than splitting them into lines (CPython does the same).
+    // them rather than splitting them into lines (CPython does the same). A
+    // line without one ends its response.
     void note_literal() {
         if (m_chunk.size() < 2 || !m_chunk.ends_with("\r\n")) return;
         auto marker = ik::wire::find_literal_marker(
             std::string_view(m_chunk).substr(0, m_chunk.size() - 2));
-        if (!marker) return;
-        // An oversized announcement is refused by the framer before any of it
-        // is read; the count here never sizes a buffer.
-        m_literal_left = marker->overflow ? std::numeric_limits<std::uint64_t>::max() : marker->size;
+        if (!marker) {
+            m_response_kept = 0;
+            return;
+        }
+        // The framer refuses a size over its limit before the literal is
+        // read; SIZE_MAX only stands in until then.
+        m_literal = marker->overflow || marker->size > std::numeric_limits<std::size_t>::max()
+                        ? std::numeric_limits<std::size_t>::max()
+                        : marker->size;
     }
 
     IMAP4& m_owner;
-    std::string m_chunk;
+    const std::uint64_t m_budget;
+    std::string m_chunk;               // the current line, or a literal not kept
+    std::string_view m_src;            // what read_some hands out: m_chunk or a kept literal
+    bool m_src_kept = false;           // m_src is a kept literal
     std::size_t m_pos = 0;
-    std::uint64_t m_literal_left = 0;
+    std::uint64_t m_delivered = 0;     // bytes handed out: the framer's stream offset
+    std::optional<std::uint64_t> m_literal;  // announced, not yet read
+    bool m_literal_kept = false;       // the framer chose to drop that literal's bytes
+    std::uint64_t m_response_kept = 0; // bytes of literals kept for the current response
+    std::deque<Kept> m_kept;
+    DroppingSink m_dropping_sink;
 };
 
 // ---------------------------------------------------------------------------
@@ -224,31 +308,70 @@ void IMAP4::set_stream(ik::transport::StreamPtr s) {
     m_rbuf.clear();
 }
 
+namespace {
+
+// `bytes` moved into a string of exactly `size` characters. std::string's own
+// growth would at least double the capacity: for the last step of a body that
+// is up to twice its size, held next to the old copy.
+std::string grown(std::string bytes, std::size_t size) {
+    std::string out;
+    out.reserve(size);
+    out.append(bytes);
+    return out;
+}
+
+}  // namespace
+
+// CPython reads a literal with one read(size); so does the engine (Pipe).
+// A body usually sits in the receive buffer already and is copied once into
+// its exactly sized result. The rest arrives through the buffer too (one
+// read also brings the lines after it), into a result that grows with the
+// bytes that arrived: `size` may come from the server (a literal), so alone
+// it sizes at most kTrustedSize bytes (invariant 4); past that the string
+// grows kGrowth-fold. A body up to kTrustedSize is allocated once, one up to
+// kGrowth times that is copied once, partly.
 std::string IMAP4::read(std::size_t size) {
     if (!m_stream) throw abort("socket error: not connected");
-    std::string out = m_rbuf.take(size);
-    // The rest goes from the stream straight into the result, grown by at
-    // most one chunk at a time: `size` may come from the server (a literal).
     constexpr std::size_t kChunk = 64 * 1024;
-    std::size_t have = out.size();
-    while (have < size) {
-        out.resize(std::min(size, have + kChunk));
-        std::size_t n = 0;
-        try {
-            n = m_stream->read_some(std::span<char>(out.data() + have, out.size() - have));
-        } catch (const TransportError& e) {
-            throw TransportAbort(e);
+    if (m_rbuf.size() >= size) return m_rbuf.take(size);
+
+    constexpr std::size_t kTrustedSize = 512 * 1024;
+    constexpr std::size_t kGrowth = 4;
+    std::string out;
+    try {
+        out.reserve(std::min(size, std::max(m_rbuf.size() + kChunk, kTrustedSize)));
+        while (out.size() < size) {
+            if (m_rbuf.empty()) {
+                const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
+                if (n == 0) break;
+                m_rbuf.commit(n);
+            }
+            if (out.size() == out.capacity())
+                out = grown(std::move(out), std::min(size, std::max(out.size() + kChunk, out.size() * kGrowth)));
+            const auto part = m_rbuf.view().substr(0, std::min(size - out.size(), out.capacity() - out.size()));
+            out.append(part);
+            m_rbuf.skip(part.size());
         }
-        if (n == 0) break;
-        have += n;
+    } catch (...) {
+        // A timeout (idle()) must not lose the bytes: the literal is read
+        // again, whole, by the next call.
+        m_rbuf.unread(out);
+        throw;
     }
-    out.resize(have);
     return out;
+}
+
+std::size_t IMAP4::read_stream(std::span<char> into) {
+    try {
+        return m_stream->read_some(into);
+    } catch (const TransportError& e) {
+        throw TransportAbort(e);
+    }
 }
 
 std::string IMAP4::readline() {
     if (!m_stream) throw abort("socket error: not connected");
-    char buf[64 * 1024];
+    constexpr std::size_t kChunk = 64 * 1024;
     std::size_t scanned = 0;
     for (;;) {
         auto nl = m_rbuf.view().find('\n', scanned);
@@ -259,14 +382,9 @@ std::string IMAP4::readline() {
             throw error("got more than " + std::to_string(max_line) + " bytes");
         }
         scanned = m_rbuf.size();
-        std::size_t n = 0;
-        try {
-            n = m_stream->read_some(buf);
-        } catch (const TransportError& e) {
-            throw TransportAbort(e);
-        }
+        const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
         if (n == 0) return m_rbuf.take(m_rbuf.size());
-        m_rbuf.append(buf, n);
+        m_rbuf.commit(n);
     }
 }
 
@@ -306,9 +424,11 @@ void IMAP4::start_with_stream(ik::transport::StreamPtr s, std::string host_) {
 void IMAP4::make_client() {
     ik::imap::ClientOptions options;
     options.limits.max_line = std::max(options.limits.max_line, max_line + 2);
-    auto pipe = std::make_unique<Pipe>(*this);
+    auto pipe = std::make_unique<Pipe>(*this, options.limits.max_buffered_response);
     m_pipe = pipe.get();
     m_client = std::make_unique<ik::imap::Client>(std::move(pipe), options);
+    m_client->set_literal_sink_factory(
+        [pipe = m_pipe](std::string_view so_far, std::uint64_t size) { return pipe->choose_sink(so_far, size); });
     // CPython always waits for "+" before a literal.
     m_client->set_literal_mode_override(ik::wire::LiteralMode::Synchronizing);
     m_client->set_frame_observer([this](ik::wire::Frame& f) { observe(f); });
@@ -398,9 +518,11 @@ void IMAP4::append_untagged(const std::string& type, Datum datum) {
     untagged_responses[type].push_back(std::move(datum));
 }
 
-// Takes the literals' bytes out of the frame: the client's own parse of it is
-// never used here, so each body is copied once less (issue 10, scenario 6).
+// Takes the literals' bytes out of the frame, or from the Pipe for those it
+// kept: the client's own parse of them is never used here.
 void IMAP4::observe(ik::wire::Frame& frame) {
+    m_pipe->release_kept_before(frame.offset);
+    take_literals(frame);
     if (frame.lines.empty()) return;
     // After LOGOUT's BYE CPython stops reading; what follows is not stored.
     if (m_logging_out && m_bye_during_logout) return;
@@ -470,6 +592,18 @@ void IMAP4::trace(std::string_view text) const {
     std::fprintf(stderr, "  %02d:%02d.%02d %.*s\n", tm.tm_min, tm.tm_sec, static_cast<int>(centis),
                  static_cast<int>(text.size()), text.data());
     std::fflush(stderr);
+}
+
+// Each kept literal back into its place in the frame: it starts after the
+// frame's lines and literals before it, each line with its CRLF.
+void IMAP4::take_literals(ik::wire::Frame& frame) {
+    std::uint64_t offset = frame.offset;
+    for (std::size_t i = 0; i < frame.literals.size(); ++i) {
+        offset += frame.lines[i].size() + 2;
+        auto& literal = frame.literals[i];
+        if (literal.sink) literal.data = m_pipe->take_kept(offset);
+        offset += literal.size;
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -75,3 +75,31 @@ TEST_CASE("a body literal reaches the sink and the result points at it; others a
         }
     }
 }
+
+TEST_CASE("the literal sink factory gets every literal, before the body sink factory", "[imap][fetch]") {
+    for (const auto& c : kCases) {
+        INFO(c.att);
+        Client client(scripted("* PREAUTH hi\r\n",
+                               {{"UID FETCH", "* 1 FETCH (UID 3 " + c.att + " {5}\r\nhello)\r\n$T OK\r\n"},
+                                {"LIST", "* LIST () \"/\" {3}\r\nbox\r\n$T OK\r\n"}}));
+        client.read_greeting();
+        VectorSink sink;
+        std::vector<std::string> seen;
+        int body_chosen = 0;
+        client.set_body_sink_factory([&](std::string_view, std::uint64_t) {
+            ++body_chosen;
+            return static_cast<wire::LiteralSink*>(nullptr);
+        });
+        client.set_literal_sink_factory([&](std::string_view so_far, std::uint64_t size) {
+            seen.push_back(std::string(so_far) + "/" + std::to_string(size));
+            return &sink;
+        });
+        UidSet one;
+        one.add(Uid(3));
+        client.uid_fetch(one, "(UID BODY.PEEK[])", [](imap::FetchData&) {});
+        client.run("LIST", {wire::Arg::string(""), wire::Arg::string("*")}, [](const wire::Response&, const wire::Frame&) { return true; });
+        CHECK(seen == std::vector<std::string>{"* 1 FETCH (UID 3 " + c.att + " {5}/5", "* LIST () \"/\" {3}/3"});
+        CHECK(sink.data == "hellobox");
+        CHECK(body_chosen == 0);
+    }
+}

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <imapkeep/imaplib/read_buffer.hpp>
 #include <string>
 #include <vector>
@@ -76,4 +77,32 @@ TEST_CASE("ReadBuffer: many appends and skips keep exactly the unconsumed bytes"
     }
     CHECK(buffer.size() == 200 * 10);
     CHECK(buffer.view() == std::string(2000, 'x'));
+}
+
+TEST_CASE("ReadBuffer: the stream reads into its tail; the buffer is reused, grown only for more",
+          "[imaplib][read_buffer]") {
+    ReadBuffer buffer;
+    // A read into prepare()'s span, committed in part.
+    auto span = buffer.prepare(10);
+    REQUIRE(span.size() >= 10);
+    std::memcpy(span.data(), "abc\r\nde", 7);
+    buffer.commit(7);
+    CHECK(buffer.take(5) == "abc\r\n");
+    CHECK(buffer.view() == "de");
+    // Lines consumed while reads keep coming: the capacity stays put.
+    buffer.skip(1);
+    const std::size_t capacity = buffer.capacity();
+    const std::string line(1000, 'l');
+    for (int i = 0; i < 1000; ++i) {
+        buffer.append(line.data(), line.size());
+        buffer.skip(line.size());
+    }
+    CHECK(buffer.view() == "l");
+    CHECK(buffer.capacity() == capacity);
+    // More than fits: it grows, keeping the unconsumed bytes first.
+    const std::string big(3 * capacity, 'b');
+    buffer.append(big.data(), big.size());
+    CHECK(buffer.capacity() >= big.size() + 1);
+    CHECK(buffer.take(3) == "lbb");
+    CHECK(buffer.size() == big.size() - 2);
 }

@@ -201,6 +201,10 @@ public:
                    std::optional<ModSeq> changed_since = {}, bool vanished = false);
     // Where streamed bodies go; nullptr buffers them in FetchData::body.
     void set_body_sink_factory(BodySinkFactory factory) { m_body_sinks = std::move(factory); }
+    // Where every literal goes, bodies or not (the imaplib face takes each one
+    // whole from its own read()); wins over the body sink factory. nullptr
+    // buffers the literal in its frame, within Limits::max_buffered_response.
+    void set_literal_sink_factory(BodySinkFactory factory) { m_literal_sinks = std::move(factory); }
 
     // APPEND (RFC 3501 §6.3.11) with LITERAL+/- when offered; APPENDUID from UIDPLUS.
     // A file body (AppendBody::file) is read and sent in bounded chunks; one that
@@ -320,6 +324,7 @@ private:
     std::map<Tag, Completion> m_done;
     UntaggedHandler m_unsolicited;
     BodySinkFactory m_body_sinks;
+    BodySinkFactory m_literal_sinks;
     std::function<void(wire::Frame&)> m_frame_observer;
 };
 
