@@ -613,53 +613,58 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
 struct Scope {
     std::vector<ServerMailbox> in_scope;
     std::vector<Listed> selected;
-    // Gmail: the label views (INBOX, Sent, user labels) --mailbox matched,
-    // and the patterns All Mail is then synced for (keep_labelled).
+    // Gmail: the label views (INBOX, Sent, user labels) the config, and
+    // --mailbox if given, select; and the labels All Mail is then synced for
+    // (keep_labelled).
     std::vector<ServerMailbox> label_views;
-    std::vector<std::string> label_filter;
+    LabelFilter label_filter;
 };
 
-// Gmail, --mailbox INBOX: a label view the patterns match selects All Mail
-// for that label's messages, unless All Mail is selected whole already. With
-// All Mail out of the configured scope the label views match nothing.
-void select_by_labels(const std::vector<Listed>& listed, const BackupOptions& options, const GmailLayout& gmail,
-                      Scope& scope) {
+// Gmail, `mailboxes = ["INBOX"]` or --mailbox INBOX: a label view selected
+// means its label's messages, so All Mail joins the scope for them, unless
+// it is selected whole already.
+void select_by_labels(const std::vector<Listed>& listed, const AccountConfig& account, const BackupOptions& options,
+                      const GmailLayout& gmail, Scope& scope) {
     auto is_all = [&](const auto& l) { return l.mailbox.name == gmail.all; };
     if (scope.label_views.empty() || std::any_of(scope.selected.begin(), scope.selected.end(), is_all)) return;
     auto all = std::find_if(listed.begin(), listed.end(), is_all);
-    if (all == listed.end() || std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
-                                            [&](const ServerMailbox& m) { return m.name == gmail.all; })) {
+    if (all == listed.end()) {
         scope.label_views.clear();
         return;
     }
+    if (std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
+                     [&](const ServerMailbox& m) { return m.name == gmail.all; }))
+        scope.in_scope.push_back(all->mailbox);
     scope.selected.push_back(*all);
-    for (const auto& pattern : options.mailbox_filter)
+    auto& f = scope.label_filter;
+    f = LabelFilter{account.mailboxes, account.exclude, options.mailbox_filter, {}};
+    for (const auto& pattern : f.filter.empty() ? f.mailboxes : f.filter)
         if (std::any_of(scope.label_views.begin(), scope.label_views.end(), [&](const ServerMailbox& m) {
                 return mailbox_selected(m.name, m.delimiter, {pattern}, {});
             }))
-            scope.label_filter.push_back(pattern);
+            f.named.push_back(pattern);
 }
 
 Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
                        const BackupOptions& options, const std::optional<GmailLayout>& gmail) {
     Scope scope;
     const auto& filter = options.mailbox_filter;
+    auto filtered_in = [&](const ServerMailbox& m) {
+        return filter.empty() || mailbox_selected(m.name, m.delimiter, filter, {});
+    };
     for (const auto& l : listed) {
         if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
                               account.exclude))
             continue;
         if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) {
-            if (!filter.empty() && mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}) &&
-                !gmail->trash_and_junk.count(l.mailbox.name))
+            if (filtered_in(l.mailbox) && !gmail->trash_and_junk.count(l.mailbox.name))
                 scope.label_views.push_back(l.mailbox);
             continue;
         }
         scope.in_scope.push_back(l.mailbox);
-        if (!filter.empty() && !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}))
-            continue;
-        scope.selected.push_back(l);
+        if (filtered_in(l.mailbox)) scope.selected.push_back(l);
     }
-    if (gmail) select_by_labels(listed, options, *gmail, scope);
+    if (gmail) select_by_labels(listed, account, options, *gmail, scope);
     return scope;
 }
 
@@ -696,9 +701,14 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
 void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                            store::MessageStore& messages, std::vector<ServerMailbox> in_scope,
                            std::vector<MailboxReport>& reports) {
+    // In scope: what the config selects, and Gmail's All Mail when only its
+    // label views are selected (select_by_labels).
+    std::set<std::string> scoped;
+    for (const auto& m : in_scope) scoped.insert(m.name);
     std::vector<store::MailboxRecord> known;
     for (auto& m : catalog.mailboxes(run.account_id))
-        if (mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude))
+        if (scoped.count(m.name) ||
+            mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude))
             known.push_back(m);
     fill_uidvalidity(client, in_scope, known);
     auto changes = plan_mailboxes(in_scope, known);

@@ -396,3 +396,67 @@ TEST_CASE("gmail: a dry run with --mailbox INBOX counts INBOX's messages", "[syn
     CHECK(all->new_messages == 1);
     CHECK(f.server.body_fetches() == 0);
 }
+
+// The config's `mailboxes` naming label views (INBOX, Work) on Gmail means the
+// messages with those labels, as --mailbox does: All Mail synced for them, and
+// reported so. Never a run that backs up nothing and says nothing.
+TEST_CASE("gmail: config mailboxes naming label views back up their messages through All Mail",
+          "[sync][gmail][filter]") {
+    const struct {
+        std::vector<std::string> mailboxes;
+        std::vector<std::string> exclude;
+        std::vector<std::string> filter;  // --mailbox
+        std::multiset<std::string> stored;
+        std::vector<std::string> labels;  // All Mail's report
+    } cases[] = {
+        {{"INBOX"}, {}, {}, {"in-work", "in"}, {"INBOX"}},
+        {{"INBOX", "Work"}, {}, {}, {"in-work", "work", "in"}, {"INBOX", "Work"}},
+        {{"Travel/*"}, {}, {}, {"travel"}, {"Travel/*"}},
+        {{"*"}, {"[Gmail]/All Mail"}, {}, {"in-work", "work", "in", "sent", "travel"}, {"*"}},
+        // --mailbox narrows the config's labels further.
+        {{"INBOX", "Work"}, {}, {"Work"}, {"in-work", "work"}, {"Work"}},
+        // A --mailbox label outside the config's: nothing.
+        {{"INBOX"}, {}, {"Work"}, {}, {}},
+    };
+    for (const auto& c : cases) {
+        std::string name;
+        for (const auto& p : c.mailboxes) name += p + " ";
+        for (const auto& p : c.exclude) name += "-" + p + " ";
+        for (const auto& p : c.filter) name += "--mailbox " + p + " ";
+        DYNAMIC_SECTION(name) {
+            GmailFixture f;
+            f.account.mailboxes = c.mailboxes;
+            f.account.exclude = c.exclude;
+            f.server.gmail_deliver(message("in-work"), {"\\Inbox", "Work"});
+            f.server.gmail_deliver(message("work"), {"Work"});
+            f.server.gmail_deliver(message("in"), {"\\Inbox"});
+            f.server.gmail_deliver(message("sent"), {"\\Sent"});
+            f.server.gmail_deliver(message("travel"), {"Travel/2024"});
+            const auto archived = f.server.gmail_deliver(message("archived"), {});
+            auto report = c.filter.empty() ? f.backup() : backup_only(f, c.filter);
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(stored_subjects(f) == c.stored);
+            CHECK(f.server.body_fetches() == c.stored.size());
+            if (c.stored.empty()) continue;
+            auto* all = find_report(report, f.all());
+            REQUIRE(all);
+            CHECK(all->new_messages == c.stored.size());
+            CHECK(all->labels == c.labels);
+            if (!c.filter.empty()) continue;
+            // The next run downloads nothing again, and a message that gains a
+            // label in scope later is downloaded then.
+            auto again = f.backup();
+            CHECK(report_ok(again));
+            CHECK(f.server.body_fetches() == c.stored.size());
+            f.server.gmail_set_labels(archived, {"\\Inbox", "Work", "Travel/2024"});
+            auto later = f.backup();
+            INFO(errors_of(later));
+            CHECK(report_ok(later));
+            auto expected = c.stored;
+            expected.insert("archived");
+            CHECK(stored_subjects(f) == expected);
+            CHECK(f.server.body_fetches() == expected.size());
+        }
+    }
+}
