@@ -314,10 +314,11 @@ class Worker {
     // nullopt: the run stops, or this worker gave the mailbox back (m_left).
     std::optional<MailboxReport> sync_one(std::size_t index, const Listed& listed) {
         MailboxReport report;
-        int reconnects = 0, waits = 0;
+        int reconnects = 0, waits = 0, renewals = 0;
         MailboxMark mark;
         for (;;) {
             imap::ServerHint hint;
+            std::string token;  // the OAuth2 token of a session that ended
             try {
                 connect();
                 MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
@@ -327,11 +328,12 @@ class Worker {
                 return std::nullopt;
             } catch (const imap::Abort& e) {
                 // The connection died: reconnect once and try the mailbox again.
+                if (m_client) token = m_client->oauth2_token();
                 m_client.reset();
                 report.errors = {e.what()};
                 report.connection_lost = true;
                 hint = e.hint();
-                if (progressed(listed, mark)) reconnects = waits = 0;
+                if (progressed(listed, mark)) reconnects = waits = renewals = 0;
                 if (!hint && ++reconnects < 2) continue;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
@@ -348,6 +350,15 @@ class Worker {
                 report.connection_lost = false;
             }
             if (!hint) return report;
+            if (hint.action == imap::ServerHint::Action::RenewToken) {
+                try {
+                    renew_expired_token(m_run, token, hint, ++renewals);
+                    continue;
+                } catch (const imap::ConnectError&) {
+                    m_queue.stop(std::current_exception());  // every connection would end so
+                    return std::nullopt;
+                }
+            }
             try {
                 if (on_hint(hint, ++waits, index, listed, report)) continue;
             } catch (const StopRequested&) {
@@ -755,6 +766,18 @@ void start_budget_day(AccountRun& run, store::Catalog& catalog) {
 // server's daily limit is reached (the pacer knows).
 bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, std::vector<Listed>& listed,
                       AccountReport& report) {
+    int renewals = 0;
+    // An expired OAuth2 token (renew_expired_token): true to try again at once.
+    auto renewed = [&](const std::string& token, const imap::ServerHint& hint) {
+        if (hint.action != imap::ServerHint::Action::RenewToken) return false;
+        try {
+            renew_expired_token(run, token, hint, ++renewals);
+            return true;
+        } catch (const imap::ConnectError& e) {
+            record_connect_failure(report, e, e.kind(), false);
+            return false;
+        }
+    };
     for (int attempt = 1;; ++attempt) {
         try {
             client = connect_paced(run, /*only_connection=*/true);
@@ -766,15 +789,19 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, st
                 run.pacer.stop_for_today(e.hint().reason);
                 return false;
             }
-            record_connect_failure(report, e, e.kind(), e.transient());
+            if (renewed("", e.hint())) continue;
+            if (!report.connect_failed) record_connect_failure(report, e, e.kind(), e.transient());
             return false;
         } catch (const imap::Error& e) {
             if (!client) {
                 record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
                 return false;
             }
+            const std::string token = client->oauth2_token();
             client.reset();
             const auto hint = hint_of(e);
+            if (renewed(token, hint)) continue;
+            if (report.connect_failed) return false;
             if (hint.action == imap::ServerHint::Action::StopForToday) {
                 run.pacer.stop_for_today(hint.reason);
                 return false;
@@ -858,9 +885,13 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
             client.reset();
         }
     }
-    for (auto& r :
-         sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
-        report.mailboxes.push_back(std::move(r));
+    try {
+        for (auto& r : sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
+            report.mailboxes.push_back(std::move(r));
+    } catch (const imap::ConnectError& e) {
+        // A worker's OAuth2 token refused right after renewal (renew_expired_token).
+        record_connect_failure(report, e, e.kind(), e.transient());
+    }
     return finish_pacing(run, catalog, report);
 }
 
