@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 #include "sync/throttle.hpp"
 
@@ -711,15 +712,20 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
 // Only when the whole configured scope is being looked at.
 void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                            store::MessageStore& messages, std::vector<ServerMailbox> in_scope,
-                           std::vector<MailboxReport>& reports) {
+                           const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
     // In scope: what the config selects, and Gmail's All Mail when only its
     // label views are selected (select_by_labels).
     std::set<std::string> scoped;
     for (const auto& m : in_scope) scoped.insert(m.name);
+    // Gmail: a label mailbox a store from before Gmail support has is no
+    // deleted mailbox (retire_label_mailboxes ends it once All Mail covers it).
+    std::set<std::string> views;
+    for (const auto& m : label_views) views.insert(m.name);
     std::vector<store::MailboxRecord> known;
     for (auto& m : catalog.mailboxes(run.account_id))
-        if (scoped.count(m.name) ||
-            mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude))
+        if (!views.count(m.name) && (scoped.count(m.name) || mailbox_selected(m.name, m.delimiter,
+                                                                               run.account.mailboxes,
+                                                                               run.account.exclude)))
             known.push_back(m);
     fill_uidvalidity(client, in_scope, known);
     auto changes = plan_mailboxes(in_scope, known);
@@ -737,6 +743,31 @@ void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog
         reports.push_back(apply_rename(run, catalog, messages, record_of(id), target));
     for (auto id : changes.deleted)
         reports.push_back(apply_delete(run, catalog, messages, record_of(id)));
+}
+
+// Gmail, a store from before Gmail support: a label mailbox it backed up as
+// a mailbox ends once All Mail holds each of its messages
+// (retire_label_mailbox), never before.
+void retire_label_mailboxes(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                            const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
+    if (!run.gmail || run.account_id == 0 || run.options.dry_run) return;
+    auto all = catalog.find_mailbox(run.account_id, run.gmail->all);
+    if (!all || all->deleted_at) return;
+    for (const auto& view : label_views) {
+        auto record = catalog.find_mailbox(run.account_id, view.name);
+        if (!record || record->deleted_at) continue;
+        try {
+            if (auto r = retire_label_mailbox(run, catalog, messages, *record, all->id))
+                reports.push_back(std::move(*r));
+        } catch (const StopRequested&) {
+            throw;
+        } catch (const std::exception& e) {
+            MailboxReport r;
+            r.name = view.name;
+            r.errors.push_back(std::string("moving into All Mail: ") + e.what());
+            reports.push_back(std::move(r));
+        }
+    }
 }
 
 void record_connect_failure(AccountReport& report, const std::exception& e,
@@ -877,7 +908,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, matchable);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
-            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,
+            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope, scope.label_views,
                                   report.mailboxes);
         } catch (const imap::Abort&) {
             // The connection died while asking: renames and deletions wait for
@@ -892,6 +923,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         // A worker's OAuth2 token refused right after renewal (renew_expired_token).
         record_connect_failure(report, e, e.kind(), e.transient());
     }
+    if (options.mailbox_filter.empty() && !report.connect_failed) retire_label_mailboxes(run, catalog, messages, scope.label_views, report.mailboxes);
     return finish_pacing(run, catalog, report);
 }
 

@@ -460,3 +460,72 @@ TEST_CASE("gmail: config mailboxes naming label views back up their messages thr
         }
     }
 }
+
+// A store made before Gmail support (schema 0008): the label mailboxes backed
+// up as plain mailboxes, All Mail left out. The first run of the Gmail code
+// makes the files it already has All Mail's copies (linked, not downloaded)
+// when they match one All Mail message unambiguously (Message-ID, RFC822.SIZE
+// and INTERNALDATE unique on both sides); the ambiguous and the missing ones
+// are downloaded. Nothing is lost on the way, whatever `expunged` says.
+TEST_CASE("gmail: a store from before Gmail support becomes All Mail's copies without downloads",
+          "[sync][gmail][convert]") {
+    const auto policy = GENERATE(sync::ExpungedPolicy::Keep, sync::ExpungedPolicy::Mirror);
+    GmailFixture f;
+    f.account.expunged = policy;
+    f.server.gmail_deliver(message("a"), {"\\Inbox"});
+    f.server.gmail_deliver(message("b"), {"Work"});
+    f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+    f.server.gmail_deliver(message("s"), {"\\Sent"});
+    // Same Message-ID, size and INTERNALDATE, other bytes: ambiguous.
+    f.server.gmail_deliver(message("dup", "one"), {"\\Inbox"});
+    f.server.gmail_deliver(message("dup", "two"), {"Work"});
+    // Only in All Mail: never stored before.
+    f.server.gmail_deliver(message("archived"), {});
+
+    // The old shape: no X-GM-EXT-1 seen, All Mail left out by the config.
+    const auto caps = f.server.capabilities();
+    auto old_caps = caps;
+    old_caps.erase("X-GM-EXT-1");
+    f.server.set_capabilities(old_caps);
+    f.account.exclude = {f.all(), f.server.gmail_names().trash};
+    auto old = f.backup();
+    INFO(errors_of(old));
+    REQUIRE(report_ok(old));
+    REQUIRE_FALSE(f.record(f.all()));
+    REQUIRE(f.record("INBOX"));
+    const auto old_fetches = f.server.body_fetches();
+    CHECK(old_fetches == 7);  // c twice
+
+    f.server.set_capabilities(caps);
+    f.account.exclude = {};
+    auto report = f.backup();
+    INFO(errors_of(report));
+    CHECK(report_ok(report));
+    // The two ambiguous ones and the one never stored.
+    CHECK(f.server.body_fetches(f.all()) == 3);
+    CHECK(f.server.body_fetches() == old_fetches + 3);
+    CHECK(f.stored(f.all()) == f.on_server(f.all()));
+    CHECK(stored_subjects(f) == std::multiset<std::string>{"a", "b", "c", "s", "dup", "dup", "archived"});
+    // Each message once on disk: the label folders are links to All Mail's copies.
+    for (const auto& m : f.store.catalog->messages(f.record(f.all())->id)) {
+        auto gmail = f.store.catalog->gmail_message(m.id);
+        REQUIRE(gmail);
+        CHECK(f.links(m).size() == gmail->labels.size());
+        for (const auto& link : f.links(m)) {
+            INFO(link.file << " of " << m.file);
+            CHECK(inode(f.store.messages->absolute(link.file)) == inode(f.store.messages->absolute(m.file)));
+        }
+    }
+    // The old label mailboxes are no longer live (their messages are All Mail's).
+    CHECK_FALSE(f.record("INBOX"));
+    CHECK_FALSE(f.record("Work"));
+    auto account = *f.store.catalog->find_account("acct");
+    std::string problems;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages, account))
+        problems += p.file + ": " + p.kind + "\n";
+    CHECK(problems == "");
+    // Nothing more the next time.
+    auto again = f.backup();
+    CHECK(report_ok(again));
+    CHECK(f.server.body_fetches() == old_fetches + 3);
+}
