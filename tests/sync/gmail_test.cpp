@@ -529,3 +529,44 @@ TEST_CASE("gmail: a store from before Gmail support becomes All Mail's copies wi
     CHECK(report_ok(again));
     CHECK(f.server.body_fetches() == old_fetches + 3);
 }
+
+// The conversion stopped after any durable step, then run again: every
+// message is still there once, in All Mail, and the store verifies.
+TEST_CASE("gmail: a conversion from before Gmail support stopped at any step resumes whole",
+          "[sync][gmail][convert]") {
+    for (std::uint64_t stop_after = 1; stop_after <= 8; ++stop_after) {
+        DYNAMIC_SECTION("stop after " << stop_after) {
+            GmailFixture f;
+            f.account.expunged = sync::ExpungedPolicy::Mirror;
+            f.server.gmail_deliver(message("a"), {"\\Inbox"});
+            f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+            f.server.gmail_deliver(message("dup", "one"), {"\\Inbox"});
+            f.server.gmail_deliver(message("dup", "two"), {"Work"});
+            f.server.gmail_deliver(message("archived"), {});
+            const auto caps = f.server.capabilities();
+            auto old_caps = caps;
+            old_caps.erase("X-GM-EXT-1");
+            f.server.set_capabilities(old_caps);
+            f.account.exclude = {f.all(), f.server.gmail_names().trash};
+            REQUIRE(report_ok(f.backup()));
+            f.server.set_capabilities(caps);
+            f.account.exclude = {};
+            try {
+                f.backup(stop_after);
+            } catch (const sync::StopRequested&) {
+            }
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(f.stored(f.all()) == f.on_server(f.all()));
+            CHECK_FALSE(f.record("INBOX"));
+            CHECK_FALSE(f.record("Work"));
+            std::string problems;
+            for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages,
+                                                     *f.store.catalog->find_account("acct")))
+                problems += p.file + ": " + p.kind + "\n";
+            CHECK(problems == "");
+            CHECK(f.server.body_fetches(f.all()) <= 3);
+        }
+    }
+}
