@@ -923,7 +923,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         // A worker's OAuth2 token refused right after renewal (renew_expired_token).
         record_connect_failure(report, e, e.kind(), e.transient());
     }
-    if (options.mailbox_filter.empty() && !report.connect_failed) retire_label_mailboxes(run, catalog, messages, scope.label_views, report.mailboxes);
+    if (options.mailbox_filter.empty() && !report.connect_failed)
+        retire_label_mailboxes(run, catalog, messages, scope.label_views, report.mailboxes);
     return finish_pacing(run, catalog, report);
 }
 

@@ -1,10 +1,9 @@
 // Adopting a pre-0008 Gmail store's label-folder files as All Mail's copies.
 #include "sync/gmail_adopt.hpp"
 
+#include <ctime>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/imap_date.hpp>
-
-#include <ctime>
 #include <map>
 #include <set>
 #include <tuple>
@@ -20,8 +19,8 @@ using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
 // The stored copies of label mailboxes, by key; a key held by different
 // bytes maps to nothing (ambiguous).
 std::map<Key, std::optional<store::MessageRecord>> stored_copies(store::Catalog& catalog,
-                                                                  const GmailLayout& layout,
-                                                                  store::Id account_id) {
+                                                                 const GmailLayout& layout,
+                                                                 store::Id account_id) {
     std::map<Key, std::optional<store::MessageRecord>> out;
     for (const auto& mb : catalog.mailboxes(account_id)) {
         if (mb.name == layout.all || layout.trash_and_junk.count(mb.name)) continue;
@@ -43,21 +42,23 @@ struct Listed {
     std::optional<GmailFetched> gmail;
 };
 
-std::map<std::uint32_t, Listed> list_keys(imap::Client& client,
-                                          const std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
+std::map<std::uint32_t, Listed> list_keys(
+    imap::Client& client, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
     UidSet asked;
     for (const auto& w : wanted) asked.add(Uid(w.first));
     std::map<std::uint32_t, Listed> out;
-    const std::string items = std::string("(UID RFC822.SIZE INTERNALDATE FLAGS ") + kGmailFetchItems +
-                              " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+    const std::string items = std::string("(UID RFC822.SIZE INTERNALDATE FLAGS ") +
+                              kGmailFetchItems + " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
     client.uid_fetch(asked, items, [&](imap::FetchData& d) {
-        if (!d.uid || !asked.contains(*d.uid) || !d.rfc822_size || !d.internaldate || !d.flags) return;
+        if (!d.uid || !asked.contains(*d.uid) || !d.rfc822_size || !d.internaldate || !d.flags)
+            return;
         auto date = util::parse_imap_datetime(*d.internaldate);
         if (!date) return;
         std::string message_id;
         for (const auto& [section, text] : d.sections) message_id = parse_message_id(text);
-        out[d.uid->value] = Listed{Key{message_id, *d.rfc822_size, date->epoch}, date->zone_offset_seconds,
-                                   store::normalize_flags(*d.flags), gmail_fetched(d)};
+        out[d.uid->value] =
+            Listed{Key{message_id, *d.rfc822_size, date->epoch}, date->zone_offset_seconds,
+                   store::normalize_flags(*d.flags), gmail_fetched(d)};
     });
     return out;
 }
@@ -102,7 +103,8 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
     if (rows.empty()) return 0;
     run.durable_step(catalog, messages, [&] {
         const auto ids = catalog.add_messages(rows);
-        for (std::size_t i = 0; i < rows.size(); ++i) labels.record(ids[i], gmail[i], rows[i].added_at);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            labels.record(ids[i], gmail[i], rows[i].added_at);
         catalog.set_files_pending(all.id, false);
     });
     std::set<std::uint32_t> adopted;
@@ -112,7 +114,8 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
 }
 
 std::optional<MailboxReport> retire_label_mailbox(AccountRun& run, store::Catalog& catalog,
-                                                  store::MessageStore& messages, store::MailboxRecord record,
+                                                  store::MessageStore& messages,
+                                                  store::MailboxRecord record,
                                                   store::Id all_mailbox_id) {
     std::set<std::string> in_all, links;
     for (const auto& m : catalog.messages(all_mailbox_id)) {

@@ -39,7 +39,8 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
 // All Mail's label links (the old file kept its name as the link): its row
 // goes, the file stays. The mailbox is marked deleted.
 std::optional<MailboxReport> retire_label_mailbox(AccountRun& run, store::Catalog& catalog,
-                                                  store::MessageStore& messages, store::MailboxRecord record,
+                                                  store::MessageStore& messages,
+                                                  store::MailboxRecord record,
                                                   store::Id all_mailbox_id);
 
 }  // namespace imapkeep::sync

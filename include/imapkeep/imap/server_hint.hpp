@@ -31,11 +31,11 @@ class CommandFailed;
 
 struct ServerHint {
     enum class Action {
-        None,               // an ordinary refusal: retrying will not help
-        Wait,               // pause (delay if the server named one, else back off), then retry
-        FewerConnections,   // this connection is one too many: drop it, keep the others
-        StopForToday,       // a daily limit: stop fetching until the next run
-        RenewToken,         // the OAuth2 access token expired: renew it, connect again at once
+        None,              // an ordinary refusal: retrying will not help
+        Wait,              // pause (delay if the server named one, else back off), then retry
+        FewerConnections,  // this connection is one too many: drop it, keep the others
+        StopForToday,      // a daily limit: stop fetching until the next run
+        RenewToken,        // the OAuth2 access token expired: renew it, connect again at once
     };
     Action action = Action::None;
     // The wait the server asked for ("Suggested Backoff Time"), if it named one.
