@@ -352,6 +352,10 @@ class Worker {
             }
             if (!hint) return report;
             if (hint.action == imap::ServerHint::Action::RenewToken) {
+                if (m_client) {  // a NO that says so: the session is no good either
+                    token = m_client->oauth2_token();
+                    drop_connection();
+                }
                 try {
                     renew_expired_token(m_run, token, hint, ++renewals);
                     continue;

@@ -92,6 +92,26 @@ TEST_CASE("o365: AccessTokenExpired renews the token at once and the run goes on
     CHECK(cli::exit_code_for({report}) == cli::kExitOk);
 }
 
+// The same said in a NO (a session that would go on with a dead token).
+TEST_CASE("o365: a NO saying AccessTokenExpired renews the token and connects again", "[o365][oauth2]") {
+    ExpiryFixture f;
+    f.valid = {"tok-1", "tok-2"};
+    bool expired = false;
+    f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+        if (expired || (c.name != "SELECT" && c.name != "EXAMINE")) return;
+        expired = true;
+        f.valid.erase("tok-1");
+        reply = c.tag + " NO AccessTokenExpired\r\n";
+    };
+    auto report = f.run();
+    INFO(errors_of(report) << joined(f.notes));
+    CHECK(report_ok(report));
+    CHECK(f.server.oauth2_tried() == std::vector<std::string>{"tok-1", "tok-2"});
+    CHECK(f.endpoint->requests.size() == 2);
+    CHECK(f.clock.slept().count() == 0);
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+}
+
 TEST_CASE("o365: AccessTokenExpired right after a fresh token is an auth error, exit 3, no loop",
           "[o365][oauth2]") {
     const char* at = GENERATE("LIST", "SELECT");
