@@ -1,4 +1,6 @@
-// The .eml format: one file per message, one folder per mailbox, index.csv.
+// The .eml format: one file per message, one folder per mailbox, index.csv
+// (a Gmail copy's labels in its last column, as X-Gmail-Labels has them).
+#include "archive/label_names.hpp"
 #include "archive/writers.hpp"
 
 #include <imapkeep/archive/csv.hpp>
@@ -30,7 +32,7 @@ class EmlWriter : public ArchiveWriter {
 public:
     EmlWriter(std::string output, std::string temp)
         : ArchiveWriter(std::move(output), std::move(temp)), m_index(m_temp + "/index.csv", false) {
-        m_index.write(csv_row({"mailbox", "uid", "date", "from", "subject", "flags", "file"}));
+        m_index.write(csv_row({"mailbox", "uid", "date", "from", "subject", "flags", "file", "labels"}));
     }
 
     void add_mailbox(const std::string& mailbox, const std::string& delimiter) override {
@@ -47,7 +49,7 @@ public:
         std::string flags;
         for (const auto& f : m.flags) flags += (flags.empty() ? "" : " ") + f;
         m_index.write(csv_row({m.mailbox, std::to_string(m.uid), iso8601_with_zone(m.internaldate, m.internaldate_zone),
-                               headers.from, headers.subject, flags, rel}));
+                               headers.from, headers.subject, flags, rel, m.gmail ? takeout_labels(m.gmail_labels) : ""}));
         return added;
     }
 

@@ -5,12 +5,14 @@
 
 #include "archive/writers.hpp"
 #include <imapkeep/store/flags.hpp>
+#include <imapkeep/sync/gmail_layout.hpp>
 
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/framer.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -31,11 +33,44 @@ private:
     detail::OutFile m_file;
 };
 
-void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::ListEntry& entry,
+// One mailbox to export. Gmail's All Mail carries each message's labels
+// (ArchiveMessage::gmail_labels); with `keep` set, only the messages whose
+// labels it keeps (a label view the patterns chose) are exported.
+struct ExportedMailbox {
+    imap::ListEntry entry;
+    bool gmail_labels = false;
+    std::function<bool(const std::vector<std::string>& labels)> keep;
+};
+
+// The UIDs of the selected mailbox whose X-GM-LABELS `keep` keeps (no body asked).
+UidSet labelled(imap::Client& client, const ExportedMailbox& box) {
+    UidSet all, chosen;
+    all.add_range(Uid(1), Uid(0xFFFFFFFFu));
+    client.uid_fetch(all, "(UID X-GM-LABELS)", [&](imap::FetchData& fd) {
+        if (fd.uid && fd.gm_labels && box.keep(*fd.gm_labels)) chosen.add(*fd.uid);
+    });
+    return chosen;
+}
+
+// As the store keeps them (sync::LabelView): sorted, each once.
+void with_gmail_labels(const imap::FetchData& fd, ArchiveMessage& m) {
+    m.gmail = true;
+    m.gmail_thread_id = fd.gm_thrid.value_or(0);
+    auto labels = fd.gm_labels.value_or(std::vector<std::string>{});
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+    m.gmail_labels = std::move(labels);
+}
+
+void export_mailbox(imap::Client& client, ArchiveWriter& writer, const ExportedMailbox& box,
                     const std::string& spool, ExportMailboxReport& mr) {
+    const auto& entry = box.entry;
     auto sel = client.select(entry.mailbox(), /*read_only=*/true);  // invariant 6: the bytes as listed
     writer.add_mailbox(entry.name, entry.delimiter);
-    if (sel.exists == 0) {
+    UidSet wanted;
+    if (sel.exists != 0 && box.keep) wanted = labelled(client, box);
+    else if (sel.exists != 0) wanted.add_range(Uid(1), Uid(0xFFFFFFFFu));
+    if (wanted.empty()) {
         client.unselect();
         return;
     }
@@ -49,10 +84,10 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
         sinks.emplace(key, std::move(sink));
         return key;
     });
-    UidSet all;
-    all.add_range(Uid(1), Uid(0xFFFFFFFFu));
+    const std::string items = box.gmail_labels ? "(UID FLAGS INTERNALDATE X-GM-THRID X-GM-LABELS BODY.PEEK[])"
+                                               : "(UID FLAGS INTERNALDATE BODY.PEEK[])";
     try {
-        client.uid_fetch(all, "(UID FLAGS INTERNALDATE BODY.PEEK[])", [&](imap::FetchData& fd) {
+        client.uid_fetch(wanted, items, [&](imap::FetchData& fd) {
             // Runs inside the Client's read loop: never let an archive error escape.
             std::string uid = fd.uid ? std::to_string(fd.uid->value) : "?";
             auto it = sinks.find(fd.body_sink);
@@ -71,6 +106,7 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
                     throw ArchiveError("the server sent no complete message");
                 ArchiveMessage m{entry.name, entry.delimiter, sel.uidvalidity.value, fd.uid->value,
                                  date->epoch, date->zone_offset_seconds, store::normalize_flags(*fd.flags)};
+                if (box.gmail_labels) with_gmail_labels(fd, m);
                 auto added = writer.add(m, sink->path());
                 ++mr.messages;
                 mr.bytes += added.bytes;
@@ -88,6 +124,64 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const imap::Lis
     }
     client.set_body_sink_factory(nullptr);
     client.unselect();
+}
+
+// The listed mailboxes (the URL's mailbox, or all) the patterns select.
+std::vector<ExportedMailbox> plain_mailboxes(std::vector<imap::ListEntry> entries, const ExportOptions& options) {
+    std::vector<ExportedMailbox> out;
+    for (auto& e : entries)
+        if (e.selectable() && sync::mailbox_selected(e.name, e.delimiter, options.mailbox_patterns, {}))
+            out.push_back({std::move(e), false, {}});
+    return out;
+}
+
+// Gmail (X-GM-EXT-1 with a \All mailbox): as the backup stores it, All Mail
+// is the one copy of each message, with its labels; the label views (INBOX,
+// Sent, user labels) show the same messages again and are not exported
+// again. A label view selected while All Mail is not means its label's
+// messages, exported from All Mail. \Trash and \Junk hold messages All Mail
+// does not: exported as ordinary mailboxes when selected.
+std::vector<ExportedMailbox> gmail_mailboxes(const sync::GmailLayout& layout, std::vector<imap::ListEntry> entries,
+                                             const std::string& mailbox, const ExportOptions& options) {
+    auto chosen = [&, mailbox](const std::string& name, const std::string& delimiter) {
+        return (mailbox.empty() || sync::mailbox_selected(name, delimiter, {mailbox}, {})) &&
+               sync::mailbox_selected(name, delimiter, options.mailbox_patterns, {});
+    };
+    std::vector<ExportedMailbox> out;
+    std::optional<imap::ListEntry> all;
+    bool all_chosen = false, label_chosen = false;
+    for (auto& e : entries) {
+        if (e.name == layout.all) all = e;
+        if (!e.selectable() || !chosen(e.name, e.delimiter)) continue;
+        if (e.name == layout.all) all_chosen = true;
+        else if (!layout.trash_and_junk.count(e.name)) label_chosen = true;
+        if (e.name == layout.all) out.push_back({std::move(e), true, {}});
+        else if (layout.trash_and_junk.count(e.name)) out.push_back({std::move(e), false, {}});
+    }
+    if (!all_chosen && label_chosen && all) {
+        const std::string delimiter = layout.delimiter.empty() ? "/" : layout.delimiter;
+        out.push_back({*all, true, [layout, delimiter, chosen](const std::vector<std::string>& labels) {
+                           return std::any_of(labels.begin(), labels.end(), [&](const std::string& label) {
+                               return chosen(sync::label_mailbox(layout, label), delimiter);
+                           });
+                       }});
+    }
+    return out;
+}
+
+std::vector<ExportedMailbox> mailboxes_to_export(imap::Client& client, const std::string& mailbox,
+                                                 const ExportOptions& options) {
+    // Gmail: All Mail must be found (by its \All attribute) whatever the URL names.
+    const bool gmail = client.has_capability("X-GM-EXT-1");
+    auto entries = client.list("", mailbox.empty() || gmail ? "*" : mailbox);
+    sync::distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
+    std::vector<ExportedMailbox> out;
+    if (auto layout = sync::gmail_layout(gmail, entries))
+        out = gmail_mailboxes(*layout, std::move(entries), mailbox, options);
+    else
+        out = plain_mailboxes(std::move(entries), options);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.entry.name < b.entry.name; });
+    return out;
 }
 
 }  // namespace
@@ -117,19 +211,14 @@ ExportReport export_from_server(const imap::ConnectOptions& connect, const std::
         return report;
     }
     try {
-        auto entries = client->list("", mailbox.empty() ? "*" : mailbox);
-        sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
-        std::erase_if(entries, [&](const imap::ListEntry& e) {
-            return !e.selectable() || !sync::mailbox_selected(e.name, e.delimiter, options.mailbox_patterns, {});
-        });
-        if (!mailbox.empty() && entries.empty()) report.error = "no mailbox " + mailbox + " on the server";
-        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+        auto boxes = mailboxes_to_export(*client, mailbox, options);
+        if (!mailbox.empty() && boxes.empty()) report.error = "no mailbox " + mailbox + " on the server";
         auto spool = writer->scratch_dir();
-        for (const auto& entry : entries) {
+        for (const auto& box : boxes) {
             ExportMailboxReport mr;
-            mr.name = entry.name;
+            mr.name = box.entry.name;
             try {
-                export_mailbox(*client, *writer, entry, spool, mr);
+                export_mailbox(*client, *writer, box, spool, mr);
             } catch (const imap::Abort&) {
                 throw;
             } catch (const std::exception& e) {

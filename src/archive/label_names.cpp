@@ -37,16 +37,20 @@ std::string takeout_label(const std::string& label) {
     return util::utf7_decode(label).value_or(label);
 }
 
-std::string takeout_headers(std::uint64_t thread_id, const std::vector<std::string>& labels) {
-    std::string out;
-    if (thread_id != 0) out += "X-GM-THRID: " + std::to_string(thread_id) + "\r\n";
+std::string takeout_labels(const std::vector<std::string>& labels) {
     auto ordered = labels;
     std::stable_partition(ordered.begin(), ordered.end(),
                           [](const auto& l) { return l.starts_with('\\'); });
-    out += "X-Gmail-Labels: ";
+    std::string out;
     for (std::size_t i = 0; i < ordered.size(); ++i)
         out += (i ? "," : "") + csv_field(without_controls(takeout_label(ordered[i])));
-    return out + "\r\n";
+    return out;
+}
+
+std::string takeout_headers(std::uint64_t thread_id, const std::vector<std::string>& labels) {
+    std::string out;
+    if (thread_id != 0) out += "X-GM-THRID: " + std::to_string(thread_id) + "\r\n";
+    return out + "X-Gmail-Labels: " + takeout_labels(labels) + "\r\n";
 }
 
 }  // namespace imapkeep::archive::detail

@@ -21,12 +21,16 @@ std::string label_folder_name(const std::string& label);
 // by their names, a user label decoded.
 std::string takeout_label(const std::string& label);
 
+// A message's labels as Takeout's X-Gmail-Labels value: Inbox,Work,"a,b":
+// the system labels first, else in the given order, comma separated, each a
+// CSV field (RFC 4180: one with a comma or a quote is quoted). Control
+// characters (a CR or LF in a label would start a header of its own) become
+// spaces.
+std::string takeout_labels(const std::vector<std::string>& labels);
+
 // Takeout's header lines for an mbox message, CRLF-ended, to put before the
 // message's own header: "X-GM-THRID: <id>" (when `thread_id` is not 0) and
-// "X-Gmail-Labels: Inbox,Work,\"a,b\"": the system labels first, else in the
-// given order, comma separated, each a CSV field (RFC 4180: one with a comma or a quote is
-// quoted). Control characters (a CR or LF in a label would start a header
-// of its own) become spaces.
+// "X-Gmail-Labels: " and takeout_labels().
 std::string takeout_headers(std::uint64_t thread_id, const std::vector<std::string>& labels);
 
 }  // namespace imapkeep::archive::detail

@@ -91,16 +91,19 @@ void authenticate(const ConnectOptions& o, const std::string& place, Client& cli
     try {
         if (mechanism.sasl) client.authenticate(*mechanism.sasl);
         else client.login(o.user, o.password ? o.password() : std::string());
+        client.set_oauth2_token(std::move(mechanism.token));
         return;
     } catch (const CommandFailed& e) {
+        const auto hint = server_hint(e);
         if (!is_oauth(o.auth) || !o.oauth2_token_rejected || e.completion().status != "NO" ||
-            server_hint(e))
+            (hint && hint.action != ServerHint::Action::RenewToken))
             throw auth_failed(place, o, e);
         o.oauth2_token_rejected(mechanism.token);
     }
     auto renewed = mechanism_for(o, place, client);
     try {
         client.authenticate(*renewed.sasl);
+        client.set_oauth2_token(std::move(renewed.token));
     } catch (const CommandFailed& e) {
         o.oauth2_token_rejected(renewed.token);
         throw auth_failed(place, o, e);
@@ -175,6 +178,11 @@ std::unique_ptr<Client> connect_and_login(const ConnectOptions& o) {
     } catch (const transport::TransportError& e) {
         throw ConnectError(kind_of(e), place + ": " + e.what());
     } catch (const Abort& e) {
+        // Quirk(O365): a session that ends at once for an expired token
+        // (ServerHint::Action::RenewToken) names it refused, as a NO would.
+        if (e.hint().action == ServerHint::Action::RenewToken && client && !client->oauth2_token().empty() &&
+            o.oauth2_token_rejected)
+            o.oauth2_token_rejected(client->oauth2_token());
         std::string what = e.what();
         auto kind = what.find("TLS") != std::string::npos && !e.hint() ? ConnectError::Kind::Tls
                                                                         : ConnectError::Kind::Network;

@@ -29,6 +29,9 @@ struct Rule {
 // "NO [UNAVAILABLE] Too many simultaneous connections" drops a connection
 // instead of waiting for one to come free.
 constexpr Rule kRules[] = {
+    // Quirk(O365): the session's OAuth2 access token expired; waiting will
+    // not bring it back, a new one will.
+    {nullptr, "accesstokenexpired", Action::RenewToken},
     // Quirk(Gmail): its daily download limit (about 2,500 MB) is this sentence.
     {nullptr, "exceeded command or bandwidth limits", Action::StopForToday},
     {"OVERQUOTA", nullptr, Action::StopForToday},
@@ -109,6 +112,7 @@ const char* action_name(ServerHint::Action action) {
         case Action::Wait: return "wait";
         case Action::FewerConnections: return "fewer connections";
         case Action::StopForToday: return "stop for today";
+        case Action::RenewToken: return "renew token";
     }
     return "none";
 }

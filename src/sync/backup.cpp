@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 #include "sync/throttle.hpp"
 
@@ -313,10 +314,11 @@ class Worker {
     // nullopt: the run stops, or this worker gave the mailbox back (m_left).
     std::optional<MailboxReport> sync_one(std::size_t index, const Listed& listed) {
         MailboxReport report;
-        int reconnects = 0, waits = 0;
+        int reconnects = 0, waits = 0, renewals = 0;
         MailboxMark mark;
         for (;;) {
             imap::ServerHint hint;
+            std::string token;  // the OAuth2 token of a session that ended
             try {
                 connect();
                 MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
@@ -326,11 +328,12 @@ class Worker {
                 return std::nullopt;
             } catch (const imap::Abort& e) {
                 // The connection died: reconnect once and try the mailbox again.
+                if (m_client) token = m_client->oauth2_token();
                 m_client.reset();
                 report.errors = {e.what()};
                 report.connection_lost = true;
                 hint = e.hint();
-                if (progressed(listed, mark)) reconnects = waits = 0;
+                if (progressed(listed, mark)) reconnects = waits = renewals = 0;
                 if (!hint && ++reconnects < 2) continue;
             } catch (const imap::ConnectError& e) {
                 m_client.reset();
@@ -347,6 +350,19 @@ class Worker {
                 report.connection_lost = false;
             }
             if (!hint) return report;
+            if (hint.action == imap::ServerHint::Action::RenewToken) {
+                if (m_client) {  // a NO that says so: the session is no good either
+                    token = m_client->oauth2_token();
+                    drop_connection();
+                }
+                try {
+                    renew_expired_token(m_run, token, hint, ++renewals);
+                    continue;
+                } catch (const imap::ConnectError&) {
+                    m_queue.stop(std::current_exception());  // every connection would end so
+                    return std::nullopt;
+                }
+            }
             try {
                 if (on_hint(hint, ++waits, index, listed, report)) continue;
             } catch (const StopRequested&) {
@@ -612,53 +628,58 @@ std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap:
 struct Scope {
     std::vector<ServerMailbox> in_scope;
     std::vector<Listed> selected;
-    // Gmail: the label views (INBOX, Sent, user labels) --mailbox matched,
-    // and the patterns All Mail is then synced for (keep_labelled).
+    // Gmail: the label views (INBOX, Sent, user labels) the config, and
+    // --mailbox if given, select; and the labels All Mail is then synced for
+    // (keep_labelled).
     std::vector<ServerMailbox> label_views;
-    std::vector<std::string> label_filter;
+    LabelFilter label_filter;
 };
 
-// Gmail, --mailbox INBOX: a label view the patterns match selects All Mail
-// for that label's messages, unless All Mail is selected whole already. With
-// All Mail out of the configured scope the label views match nothing.
-void select_by_labels(const std::vector<Listed>& listed, const BackupOptions& options, const GmailLayout& gmail,
-                      Scope& scope) {
+// Gmail, `mailboxes = ["INBOX"]` or --mailbox INBOX: a label view selected
+// means its label's messages, so All Mail joins the scope for them, unless
+// it is selected whole already.
+void select_by_labels(const std::vector<Listed>& listed, const AccountConfig& account, const BackupOptions& options,
+                      const GmailLayout& gmail, Scope& scope) {
     auto is_all = [&](const auto& l) { return l.mailbox.name == gmail.all; };
     if (scope.label_views.empty() || std::any_of(scope.selected.begin(), scope.selected.end(), is_all)) return;
     auto all = std::find_if(listed.begin(), listed.end(), is_all);
-    if (all == listed.end() || std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
-                                            [&](const ServerMailbox& m) { return m.name == gmail.all; })) {
+    if (all == listed.end()) {
         scope.label_views.clear();
         return;
     }
+    if (std::none_of(scope.in_scope.begin(), scope.in_scope.end(),
+                     [&](const ServerMailbox& m) { return m.name == gmail.all; }))
+        scope.in_scope.push_back(all->mailbox);
     scope.selected.push_back(*all);
-    for (const auto& pattern : options.mailbox_filter)
+    auto& f = scope.label_filter;
+    f = LabelFilter{account.mailboxes, account.exclude, options.mailbox_filter, {}};
+    for (const auto& pattern : f.filter.empty() ? f.mailboxes : f.filter)
         if (std::any_of(scope.label_views.begin(), scope.label_views.end(), [&](const ServerMailbox& m) {
                 return mailbox_selected(m.name, m.delimiter, {pattern}, {});
             }))
-            scope.label_filter.push_back(pattern);
+            f.named.push_back(pattern);
 }
 
 Scope select_mailboxes(const std::vector<Listed>& listed, const AccountConfig& account,
                        const BackupOptions& options, const std::optional<GmailLayout>& gmail) {
     Scope scope;
     const auto& filter = options.mailbox_filter;
+    auto filtered_in = [&](const ServerMailbox& m) {
+        return filter.empty() || mailbox_selected(m.name, m.delimiter, filter, {});
+    };
     for (const auto& l : listed) {
         if (!mailbox_selected(l.mailbox.name, l.mailbox.delimiter, account.mailboxes,
                               account.exclude))
             continue;
         if (gmail && !gmail_backs_up(*gmail, l.mailbox.name, account.gmail_trash_and_junk)) {
-            if (!filter.empty() && mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}) &&
-                !gmail->trash_and_junk.count(l.mailbox.name))
+            if (filtered_in(l.mailbox) && !gmail->trash_and_junk.count(l.mailbox.name))
                 scope.label_views.push_back(l.mailbox);
             continue;
         }
         scope.in_scope.push_back(l.mailbox);
-        if (!filter.empty() && !mailbox_selected(l.mailbox.name, l.mailbox.delimiter, filter, {}))
-            continue;
-        scope.selected.push_back(l);
+        if (filtered_in(l.mailbox)) scope.selected.push_back(l);
     }
-    if (gmail) select_by_labels(listed, options, *gmail, scope);
+    if (gmail) select_by_labels(listed, account, options, *gmail, scope);
     return scope;
 }
 
@@ -694,10 +715,20 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
 // Only when the whole configured scope is being looked at.
 void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                            store::MessageStore& messages, std::vector<ServerMailbox> in_scope,
-                           std::vector<MailboxReport>& reports) {
+                           const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
+    // In scope: what the config selects, and Gmail's All Mail when only its
+    // label views are selected (select_by_labels).
+    std::set<std::string> scoped;
+    for (const auto& m : in_scope) scoped.insert(m.name);
+    // Gmail: a label mailbox a store from before Gmail support has is no
+    // deleted mailbox (retire_label_mailboxes ends it once All Mail covers it).
+    std::set<std::string> views;
+    for (const auto& m : label_views) views.insert(m.name);
     std::vector<store::MailboxRecord> known;
     for (auto& m : catalog.mailboxes(run.account_id))
-        if (mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude))
+        if (!views.count(m.name) && (scoped.count(m.name) || mailbox_selected(m.name, m.delimiter,
+                                                                               run.account.mailboxes,
+                                                                               run.account.exclude)))
             known.push_back(m);
     fill_uidvalidity(client, in_scope, known);
     auto changes = plan_mailboxes(in_scope, known);
@@ -715,6 +746,31 @@ void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog
         reports.push_back(apply_rename(run, catalog, messages, record_of(id), target));
     for (auto id : changes.deleted)
         reports.push_back(apply_delete(run, catalog, messages, record_of(id)));
+}
+
+// Gmail, a store from before Gmail support: a label mailbox it backed up as
+// a mailbox ends once All Mail holds each of its messages
+// (retire_label_mailbox), never before.
+void retire_label_mailboxes(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
+                            const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
+    if (!run.gmail || run.account_id == 0 || run.options.dry_run) return;
+    auto all = catalog.find_mailbox(run.account_id, run.gmail->all);
+    if (!all || all->deleted_at) return;
+    for (const auto& view : label_views) {
+        auto record = catalog.find_mailbox(run.account_id, view.name);
+        if (!record || record->deleted_at) continue;
+        try {
+            if (auto r = retire_label_mailbox(run, catalog, messages, *record, all->id))
+                reports.push_back(std::move(*r));
+        } catch (const StopRequested&) {
+            throw;
+        } catch (const std::exception& e) {
+            MailboxReport r;
+            r.name = view.name;
+            r.errors.push_back(std::string("moving into All Mail: ") + e.what());
+            reports.push_back(std::move(r));
+        }
+    }
 }
 
 void record_connect_failure(AccountReport& report, const std::exception& e,
@@ -744,6 +800,18 @@ void start_budget_day(AccountRun& run, store::Catalog& catalog) {
 // server's daily limit is reached (the pacer knows).
 bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, std::vector<Listed>& listed,
                       AccountReport& report) {
+    int renewals = 0;
+    // An expired OAuth2 token (renew_expired_token): true to try again at once.
+    auto renewed = [&](const std::string& token, const imap::ServerHint& hint) {
+        if (hint.action != imap::ServerHint::Action::RenewToken) return false;
+        try {
+            renew_expired_token(run, token, hint, ++renewals);
+            return true;
+        } catch (const imap::ConnectError& e) {
+            record_connect_failure(report, e, e.kind(), false);
+            return false;
+        }
+    };
     for (int attempt = 1;; ++attempt) {
         try {
             client = connect_paced(run, /*only_connection=*/true);
@@ -755,15 +823,19 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, st
                 run.pacer.stop_for_today(e.hint().reason);
                 return false;
             }
-            record_connect_failure(report, e, e.kind(), e.transient());
+            if (renewed("", e.hint())) continue;
+            if (!report.connect_failed) record_connect_failure(report, e, e.kind(), e.transient());
             return false;
         } catch (const imap::Error& e) {
             if (!client) {
                 record_connect_failure(report, e, imap::ConnectError::Kind::Network, true);
                 return false;
             }
+            const std::string token = client->oauth2_token();
             client.reset();
             const auto hint = hint_of(e);
+            if (renewed(token, hint)) continue;
+            if (report.connect_failed) return false;
             if (hint.action == imap::ServerHint::Action::StopForToday) {
                 run.pacer.stop_for_today(hint.reason);
                 return false;
@@ -839,7 +911,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, matchable);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
-            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,
+            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope, scope.label_views,
                                   report.mailboxes);
         } catch (const imap::Abort&) {
             // The connection died while asking: renames and deletions wait for
@@ -847,9 +919,15 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
             client.reset();
         }
     }
-    for (auto& r :
-         sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
-        report.mailboxes.push_back(std::move(r));
+    try {
+        for (auto& r : sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
+            report.mailboxes.push_back(std::move(r));
+    } catch (const imap::ConnectError& e) {
+        // A worker's OAuth2 token refused right after renewal (renew_expired_token).
+        record_connect_failure(report, e, e.kind(), e.transient());
+    }
+    if (options.mailbox_filter.empty() && !report.connect_failed)
+        retire_label_mailboxes(run, catalog, messages, scope.label_views, report.mailboxes);
     return finish_pacing(run, catalog, report);
 }
 

@@ -67,8 +67,13 @@ std::optional<GmailFetched> gmail_fetched(const imap::FetchData& d) {
     return GmailFetched{*d.gm_msgid, d.gm_thrid.value_or(0), *d.gm_labels};
 }
 
+bool LabelFilter::keeps(const std::string& mailbox, const std::string& delimiter) const {
+    return mailbox_selected(mailbox, delimiter, mailboxes, exclude) &&
+           (filter.empty() || mailbox_selected(mailbox, delimiter, filter, {}));
+}
+
 std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayout& layout,
-                                           const std::vector<std::string>& patterns,
+                                           const LabelFilter& filter,
                                            std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
     if (wanted.empty()) return std::nullopt;
     UidSet asked, chosen;
@@ -77,7 +82,7 @@ std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayo
     client.uid_fetch(asked, "(UID X-GM-LABELS)", [&](imap::FetchData& d) {
         if (!d.uid || !d.gm_labels || !asked.contains(*d.uid)) return;
         for (const auto& label : *d.gm_labels)
-            if (mailbox_selected(label_mailbox(layout, label), delimiter, patterns, {})) {
+            if (filter.keeps(label_mailbox(layout, label), delimiter)) {
                 chosen.add(*d.uid);
                 return;
             }

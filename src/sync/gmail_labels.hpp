@@ -32,18 +32,32 @@ struct GmailFetched {
 };
 std::optional<GmailFetched> gmail_fetched(const imap::FetchData& d);
 
-// --mailbox on a Gmail account (BackupOptions::mailbox_filter) names
-// mailboxes as the user sees them, and INBOX, Sent or "Work" are label views
-// of All Mail, never synced as such (gmail_backs_up). A pattern that matches
-// a label view means the messages with that label: All Mail is synced for
-// them alone. Of `wanted` (All Mail's new UIDs and sizes, in UID order) this
-// keeps the messages one of whose labels' mailboxes (label_mailbox) the
-// `patterns` select, asking the server for their X-GM-LABELS (no body).
+// Which labels a backup of All Mail is narrowed to. On a Gmail account INBOX,
+// Sent or "Work" are label views of All Mail, never synced as such
+// (gmail_backs_up): the config's `mailboxes` (and `exclude`) or --mailbox
+// (BackupOptions::mailbox_filter) naming one mean the messages with that
+// label, and All Mail is synced for them alone. A message is kept when the
+// mailbox (label_mailbox) of one of its labels is selected by the config's
+// patterns and, when there is a --mailbox, by its patterns too.
+struct LabelFilter {
+    std::vector<std::string> mailboxes;  // the config's LIST patterns
+    std::vector<std::string> exclude;    // the config's exclusions
+    std::vector<std::string> filter;     // --mailbox patterns; empty: none given
+    // The patterns that chose label views, for the report; empty: All Mail
+    // is synced whole (no filter at all).
+    std::vector<std::string> named;
+
+    bool empty() const { return named.empty(); }
+    bool keeps(const std::string& mailbox, const std::string& delimiter) const;
+};
+
+// Of `wanted` (All Mail's new UIDs and sizes, in UID order) keeps the
+// messages `filter` keeps, asking the server for their X-GM-LABELS (no body).
 // Returns the first UID dropped, if any: All Mail's mark must not pass it,
-// so a later run without --mailbox downloads the rest. Throws what the
-// client throws.
+// so a message that gains a label in scope later, or a run with a wider
+// scope, downloads the rest. Throws what the client throws.
 std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayout& layout,
-                                           const std::vector<std::string>& patterns,
+                                           const LabelFilter& filter,
                                            std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted);
 
 // The label folders of one account's All Mail copies. Every method runs

@@ -194,7 +194,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_report.created = is_new;
     if (m_run.gmail && mailbox.name == m_run.gmail->all) {
         m_labels = std::make_unique<LabelView>(*m_run.gmail, m_catalog, m_messages, m_run.account.name);
-        m_report.labels = m_run.gmail_label_filter;
+        m_report.labels = m_run.gmail_label_filter.named;
     }
     if (!is_new && !m_run.options.dry_run) {
         m_messages.create_folder(m_run.account.name, record.folder);

@@ -67,10 +67,10 @@ struct AccountRun {
     // is unchanged, with every message's labels asked again, not only
     // CHANGEDSINCE (gmail_labels_gone()).
     bool gmail_relabel_all = false;
-    // --mailbox patterns that select All Mail only through label views
-    // (--mailbox INBOX): All Mail downloads the messages they choose
-    // (keep_labelled). Empty: All Mail is synced whole.
-    std::vector<std::string> gmail_label_filter;
+    // Set when the config or --mailbox select All Mail only through label
+    // views (mailboxes = ["INBOX"]): All Mail downloads the messages they
+    // choose (keep_labelled). Empty: All Mail is synced whole.
+    LabelFilter gmail_label_filter;
     std::atomic<std::uint64_t> steps{0};
     std::mutex expected_mutex;
     std::map<std::string, std::uint64_t> expected;

@@ -7,6 +7,7 @@
 #include <imapkeep/wire/framer.hpp>
 #include <set>
 
+#include "sync/gmail_adopt.hpp"
 #include "sync/commit_queue.hpp"
 #include "sync/mailbox_sync.hpp"
 
@@ -82,6 +83,9 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     std::optional<std::uint32_t> held;  // Gmail --mailbox INBOX: INBOX's messages only
     if (m_labels && !m_run.gmail_label_filter.empty())
         held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
+    // Gmail, a store from before Gmail support: its label-folder files become All Mail's copies.
+    if (m_labels)
+        m_report.new_messages += adopt_stored_copies(m_run, m_client, m_catalog, m_messages, *m_labels, record, wanted);
     count_new(wanted);
     if (m_run.options.dry_run) return;
 

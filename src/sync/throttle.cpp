@@ -31,6 +31,18 @@ void pause_for(AccountRun& run, const imap::ServerHint& hint, int attempt, const
     run.stop_if_asked();
 }
 
+void renew_expired_token(AccountRun& run, const std::string& token, const imap::ServerHint& hint, int renewals) {
+    if (renewals > 1)
+        throw imap::ConnectError(imap::ConnectError::Kind::Auth,
+                                 run.account.name + ": the server ended the session (" + hint.reason +
+                                     ") right after the OAuth2 access token was renewed: it refuses the "
+                                     "tokens the token endpoint gives (check the account's user, scopes "
+                                     "and IMAP access)");
+    if (!token.empty() && run.connect.oauth2_token_rejected) run.connect.oauth2_token_rejected(token);
+    run.note(run.account.name + ": the server ended the session (" + hint.reason +
+             "); renewing the OAuth2 access token and connecting again");
+}
+
 std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection) {
     for (int attempt = 1;; ++attempt) {
         try {

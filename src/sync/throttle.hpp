@@ -29,6 +29,17 @@ void pause_for(AccountRun& run, const imap::ServerHint& hint, int attempt, const
 // other connection to give up). Throws the last ConnectError otherwise.
 std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection);
 
+// Quirk(O365): the server ended a session because the OAuth2 access token it
+// logged in with expired ("* BYE Session invalidated - AccessTokenExpired",
+// ServerHint::Action::RenewToken). Names `token` (the session's,
+// imap::Client::oauth2_token(); "" when unknown) as refused, the path a
+// refused AUTHENTICATE takes, so the next connection logs in with a new token
+// at once: no back-off. `renewals` counts the renewals since the last durable
+// progress, this one included: a second means the server ended the session of
+// a token fresh from the token endpoint, an authentication error, never a
+// loop: throws imap::ConnectError (Kind::Auth) then.
+void renew_expired_token(AccountRun& run, const std::string& token, const imap::ServerHint& hint, int renewals);
+
 // "2 s", "1.5 s", "15 min": a wait in a note.
 std::string wait_text(std::chrono::milliseconds wait);
 

@@ -127,13 +127,24 @@ TEST_CASE("eml archive: one file per message and a quoted index.csv", "[archive]
     auto w = create_archive_writer(ArchiveFormat::Eml, out.string());
     w->add(meta("INBOX", 1, {"\\Answered", "\\Seen"}), m1);
     w->add(meta("index.csv", 2, {}), m2);
+    // A Gmail All Mail copy: its labels as X-Gmail-Labels gives them, one field.
+    auto gmail = meta("[Gmail]/All Mail", 3, {});
+    gmail.gmail = true;
+    gmail.gmail_labels = {"Work", "\\Inbox", "a,b", "\\Draft"};
+    w->add(gmail, m2);
+    auto unlabelled = meta("[Gmail]/All Mail", 4, {});
+    unlabelled.gmail = true;
+    w->add(unlabelled, m2);
     w->commit();
     CHECK(slurp(out / "INBOX" / "42.1.eml") == kMsg1);
     CHECK(slurp(out / "index%2Ecsv" / "42.2.eml") == kMsg2);
     CHECK(slurp(out / "index.csv") ==
-          "mailbox,uid,date,from,subject,flags,file\r\n"
-          "INBOX,1,2024-01-01T11:00:00+01:00,Alice <alice@example.org>,\"one, \"\"quoted\"\"\",\\Answered \\Seen,INBOX/42.1.eml\r\n"
-          "index.csv,2,2024-01-01T11:00:00+01:00,bob@example.org,two,,index%2Ecsv/42.2.eml\r\n");
+          "mailbox,uid,date,from,subject,flags,file,labels\r\n"
+          "INBOX,1,2024-01-01T11:00:00+01:00,Alice <alice@example.org>,\"one, \"\"quoted\"\"\",\\Answered \\Seen,INBOX/42.1.eml,\r\n"
+          "index.csv,2,2024-01-01T11:00:00+01:00,bob@example.org,two,,index%2Ecsv/42.2.eml,\r\n"
+          "[Gmail]/All Mail,3,2024-01-01T11:00:00+01:00,bob@example.org,two,,[Gmail]/All Mail/42.3.eml,"
+          "\"Inbox,Drafts,Work,\"\"a,b\"\"\"\r\n"
+          "[Gmail]/All Mail,4,2024-01-01T11:00:00+01:00,bob@example.org,two,,[Gmail]/All Mail/42.4.eml,\r\n");
 }
 
 TEST_CASE("an archive never replaces existing data and leaves nothing when abandoned", "[archive][writer]") {

@@ -31,6 +31,9 @@ const Case kCases[] = {
     {"NO", "", "Suggested Backoff Time:12 milliseconds", Action::Wait, 12},
     {"BYE", "", "Suggested Backoff Time: 1500 milliseconds", Action::Wait, 1500},
     {"BAD", "", "User is authenticated but not connected.", Action::Wait, -1},
+    // O365's expired OAuth2 token: a new token at once, no pause.
+    {"BYE", "", "Session invalidated - AccessTokenExpired", Action::RenewToken, -1},
+    {"NO", "", "AccessTokenExpired", Action::RenewToken, -1},
     {"NO", "", "Server Unavailable. 15", Action::Wait, -1},
     // Gmail.
     {"NO", "", "Account exceeded command or bandwidth limits. (Failure)", Action::StopForToday, -1},

@@ -82,7 +82,7 @@ def read_eml(path):
     rows = []
     with open(os.path.join(path, "index.csv"), newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        assert reader.fieldnames == ["mailbox", "uid", "date", "from", "subject", "flags", "file"], reader.fieldnames
+        assert reader.fieldnames == ["mailbox", "uid", "date", "from", "subject", "flags", "file", "labels"], reader.fieldnames
         for r in reader:
             with open(os.path.join(path, r["file"]), "rb") as m:
                 raw = m.read()

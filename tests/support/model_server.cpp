@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <imapkeep/transport/fault.hpp>
+#include <imapkeep/util/base64.hpp>
 #include <stdexcept>
 
 namespace imapkeep::testing {
@@ -279,6 +280,7 @@ class ModelServer::Connection {
         std::string reply;
         try {
             if (m_model.on_command) m_model.on_command(command);
+            if (token_expired()) return expired_bye();
             reply = dispatch(command, args);
         } catch (const std::exception& e) {
             reply = command.tag + " BAD " + e.what() + "\r\n";
@@ -288,6 +290,37 @@ class ModelServer::Connection {
         if (drop) m_dead = true;
         if (!m_dead) count_o365_error(command, reply);
         return reply;
+    }
+
+    // Quirk(O365): a session outlives its access token by one command.
+    bool token_expired() const {
+        return !m_token.empty() && m_model.oauth2_valid && !m_model.oauth2_valid(m_token);
+    }
+    std::string expired_bye() {
+        ++m_model.m_oauth2_expired_byes;
+        m_dead = true;
+        return "* BYE Session invalidated - AccessTokenExpired\r\n";
+    }
+
+    // RFC 4959 SASL-IR: "AUTHENTICATE XOAUTH2 <base64 of
+    // user=U^Aauth=Bearer TOKEN^A^A>", in one line.
+    std::string authenticate(const ModelCommand& c, const std::vector<Token>& args) {
+        if (!m_model.oauth2_valid || args.size() != 2 || upper(args[0].text) != "XOAUTH2")
+            return c.tag + " NO unsupported mechanism\r\n";
+        auto decoded = util::base64_decode(args[1].text);
+        static constexpr std::string_view kBearer = "auth=Bearer ";
+        std::string token;
+        if (decoded) {
+            auto at = decoded->find(kBearer);
+            if (at != std::string::npos) {
+                auto start = at + kBearer.size();
+                token = decoded->substr(start, decoded->find('\x01', start) - start);
+            }
+        }
+        m_model.m_oauth2_tried.push_back(token);
+        if (token.empty() || !m_model.oauth2_valid(token)) return c.tag + " NO AUTHENTICATE failed.\r\n";
+        m_token = token;
+        return c.tag + " OK AUTHENTICATE completed.\r\n";
     }
 
     // Quirk(O365): "Office365 closes the connection after 10 errors".
@@ -312,6 +345,7 @@ class ModelServer::Connection {
             return "* BYE logging out\r\n" + ok(c);
         }
         if (n == "LOGIN") return login(c, args);
+        if (n == "AUTHENTICATE") return authenticate(c, args);
         if (n == "ENABLE") return enable(c, args);
         if (n == "LIST") return list(c, args);
         if (n == "STATUS") return status(c, args);
@@ -832,6 +866,7 @@ class ModelServer::Connection {
     std::string m_selected;
     bool m_dead = false;
     std::size_t m_errors = 0;  // NO and BAD answers (O365 counts them)
+    std::string m_token;       // the OAuth2 token this session authenticated with
 };
 
 ModelServer::ModelServer()
@@ -853,6 +888,7 @@ std::set<std::string> ModelServer::capabilities() const {
 std::string ModelServer::capability_line() const {
     std::string line = "IMAP4rev1";
     for (const auto& c : m_caps) line += " " + c;
+    if (oauth2_valid) line += " AUTH=XOAUTH2 SASL-IR";
     return line;
 }
 
@@ -1059,6 +1095,16 @@ void ModelServer::make_o365(const O365Quirks& quirks, std::size_t files_items) {
     // Attachment copies: bytes without a header ("messages with no sender").
     for (std::size_t i = 1; i <= files_items; ++i)
         append(kO365FilesFolder, "%PDF-1.7\r\n% attachment copy " + std::to_string(i) + "\r\n%%EOF\r\n");
+}
+
+std::vector<std::string> ModelServer::oauth2_tried() const {
+    std::lock_guard lock(m_mutex);
+    return m_oauth2_tried;
+}
+
+std::size_t ModelServer::oauth2_expired_byes() const {
+    std::lock_guard lock(m_mutex);
+    return m_oauth2_expired_byes;
 }
 
 std::size_t ModelServer::o365_errors() const {

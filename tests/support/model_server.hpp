@@ -193,6 +193,18 @@ class ModelServer {
     std::size_t body_fetches(const std::string& mailbox) const;
     std::size_t body_fetches() const;
 
+    // --- OAuth2 ------------------------------------------------------------------
+    // Set: the model takes AUTHENTICATE XOAUTH2 (with SASL-IR, as O365 and
+    // Gmail offer it) for a token this says is valid, and refuses the others
+    // ("NO AUTHENTICATE failed."). Quirk(O365): a session whose token is no
+    // longer valid ends at its next command with
+    // "* BYE Session invalidated - AccessTokenExpired" (no tagged reply).
+    std::function<bool(const std::string& token)> oauth2_valid;
+    // The tokens AUTHENTICATE was tried with, in order (accepted or not).
+    std::vector<std::string> oauth2_tried() const;
+    // Sessions ended with AccessTokenExpired.
+    std::size_t oauth2_expired_byes() const;
+
     // --- Quirks -------------------------------------------------------------
     // Called for each FETCH item of each message with its rendering (e.g.
     // "BODY[] {5}\r\nhello"); may replace it ("BODY[] NIL") or clear it (omit).
@@ -236,6 +248,8 @@ class ModelServer {
     bool m_is_gmail = false;
     std::optional<O365Quirks> m_o365;
     std::size_t m_o365_errors = 0;
+    std::vector<std::string> m_oauth2_tried;
+    std::size_t m_oauth2_expired_byes = 0;
     std::uint64_t m_next_msgid = 1000000000000000001ull;
     std::map<std::string, std::size_t> m_body_fetches;
     std::set<std::string> m_caps;

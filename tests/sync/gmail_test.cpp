@@ -396,3 +396,177 @@ TEST_CASE("gmail: a dry run with --mailbox INBOX counts INBOX's messages", "[syn
     CHECK(all->new_messages == 1);
     CHECK(f.server.body_fetches() == 0);
 }
+
+// The config's `mailboxes` naming label views (INBOX, Work) on Gmail means the
+// messages with those labels, as --mailbox does: All Mail synced for them, and
+// reported so. Never a run that backs up nothing and says nothing.
+TEST_CASE("gmail: config mailboxes naming label views back up their messages through All Mail",
+          "[sync][gmail][filter]") {
+    const struct {
+        std::vector<std::string> mailboxes;
+        std::vector<std::string> exclude;
+        std::vector<std::string> filter;  // --mailbox
+        std::multiset<std::string> stored;
+        std::vector<std::string> labels;  // All Mail's report
+    } cases[] = {
+        {{"INBOX"}, {}, {}, {"in-work", "in"}, {"INBOX"}},
+        {{"INBOX", "Work"}, {}, {}, {"in-work", "work", "in"}, {"INBOX", "Work"}},
+        {{"Travel/*"}, {}, {}, {"travel"}, {"Travel/*"}},
+        {{"*"}, {"[Gmail]/All Mail"}, {}, {"in-work", "work", "in", "sent", "travel"}, {"*"}},
+        // --mailbox narrows the config's labels further.
+        {{"INBOX", "Work"}, {}, {"Work"}, {"in-work", "work"}, {"Work"}},
+        // A --mailbox label outside the config's: nothing.
+        {{"INBOX"}, {}, {"Work"}, {}, {}},
+    };
+    for (const auto& c : cases) {
+        std::string name;
+        for (const auto& p : c.mailboxes) name += p + " ";
+        for (const auto& p : c.exclude) name += "-" + p + " ";
+        for (const auto& p : c.filter) name += "--mailbox " + p + " ";
+        DYNAMIC_SECTION(name) {
+            GmailFixture f;
+            f.account.mailboxes = c.mailboxes;
+            f.account.exclude = c.exclude;
+            f.server.gmail_deliver(message("in-work"), {"\\Inbox", "Work"});
+            f.server.gmail_deliver(message("work"), {"Work"});
+            f.server.gmail_deliver(message("in"), {"\\Inbox"});
+            f.server.gmail_deliver(message("sent"), {"\\Sent"});
+            f.server.gmail_deliver(message("travel"), {"Travel/2024"});
+            const auto archived = f.server.gmail_deliver(message("archived"), {});
+            auto report = c.filter.empty() ? f.backup() : backup_only(f, c.filter);
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(stored_subjects(f) == c.stored);
+            CHECK(f.server.body_fetches() == c.stored.size());
+            if (c.stored.empty()) continue;
+            auto* all = find_report(report, f.all());
+            REQUIRE(all);
+            CHECK(all->new_messages == c.stored.size());
+            CHECK(all->labels == c.labels);
+            if (!c.filter.empty()) continue;
+            // The next run downloads nothing again, and a message that gains a
+            // label in scope later is downloaded then.
+            auto again = f.backup();
+            CHECK(report_ok(again));
+            CHECK(f.server.body_fetches() == c.stored.size());
+            f.server.gmail_set_labels(archived, {"\\Inbox", "Work", "Travel/2024"});
+            auto later = f.backup();
+            INFO(errors_of(later));
+            CHECK(report_ok(later));
+            auto expected = c.stored;
+            expected.insert("archived");
+            CHECK(stored_subjects(f) == expected);
+            CHECK(f.server.body_fetches() == expected.size());
+        }
+    }
+}
+
+// A store made before Gmail support (schema 0008): the label mailboxes backed
+// up as plain mailboxes, All Mail left out. The first run of the Gmail code
+// makes the files it already has All Mail's copies (linked, not downloaded)
+// when they match one All Mail message unambiguously (Message-ID, RFC822.SIZE
+// and INTERNALDATE unique on both sides); the ambiguous and the missing ones
+// are downloaded. Nothing is lost on the way, whatever `expunged` says.
+TEST_CASE("gmail: a store from before Gmail support becomes All Mail's copies without downloads",
+          "[sync][gmail][convert]") {
+    const auto policy = GENERATE(sync::ExpungedPolicy::Keep, sync::ExpungedPolicy::Mirror);
+    GmailFixture f;
+    f.account.expunged = policy;
+    f.server.gmail_deliver(message("a"), {"\\Inbox"});
+    f.server.gmail_deliver(message("b"), {"Work"});
+    f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+    f.server.gmail_deliver(message("s"), {"\\Sent"});
+    // Same Message-ID, size and INTERNALDATE, other bytes: ambiguous.
+    f.server.gmail_deliver(message("dup", "one"), {"\\Inbox"});
+    f.server.gmail_deliver(message("dup", "two"), {"Work"});
+    // Only in All Mail: never stored before.
+    f.server.gmail_deliver(message("archived"), {});
+
+    // The old shape: no X-GM-EXT-1 seen, All Mail left out by the config.
+    const auto caps = f.server.capabilities();
+    auto old_caps = caps;
+    old_caps.erase("X-GM-EXT-1");
+    f.server.set_capabilities(old_caps);
+    f.account.exclude = {f.all(), f.server.gmail_names().trash};
+    auto old = f.backup();
+    INFO(errors_of(old));
+    REQUIRE(report_ok(old));
+    REQUIRE_FALSE(f.record(f.all()));
+    REQUIRE(f.record("INBOX"));
+    const auto old_fetches = f.server.body_fetches();
+    CHECK(old_fetches == 7);  // c twice
+
+    f.server.set_capabilities(caps);
+    f.account.exclude = {};
+    auto report = f.backup();
+    INFO(errors_of(report));
+    CHECK(report_ok(report));
+    // The two ambiguous ones and the one never stored.
+    CHECK(f.server.body_fetches(f.all()) == 3);
+    CHECK(f.server.body_fetches() == old_fetches + 3);
+    CHECK(f.stored(f.all()) == f.on_server(f.all()));
+    CHECK(stored_subjects(f) == std::multiset<std::string>{"a", "b", "c", "s", "dup", "dup", "archived"});
+    // Each message once on disk: the label folders are links to All Mail's copies.
+    for (const auto& m : f.store.catalog->messages(f.record(f.all())->id)) {
+        auto gmail = f.store.catalog->gmail_message(m.id);
+        REQUIRE(gmail);
+        CHECK(f.links(m).size() == gmail->labels.size());
+        for (const auto& link : f.links(m)) {
+            INFO(link.file << " of " << m.file);
+            CHECK(inode(f.store.messages->absolute(link.file)) == inode(f.store.messages->absolute(m.file)));
+        }
+    }
+    // The old label mailboxes are no longer live (their messages are All Mail's).
+    CHECK_FALSE(f.record("INBOX"));
+    CHECK_FALSE(f.record("Work"));
+    auto account = *f.store.catalog->find_account("acct");
+    std::string problems;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages, account))
+        problems += p.file + ": " + p.kind + "\n";
+    CHECK(problems == "");
+    // Nothing more the next time.
+    auto again = f.backup();
+    CHECK(report_ok(again));
+    CHECK(f.server.body_fetches() == old_fetches + 3);
+}
+
+// The conversion stopped after any durable step, then run again: every
+// message is still there once, in All Mail, and the store verifies.
+TEST_CASE("gmail: a conversion from before Gmail support stopped at any step resumes whole",
+          "[sync][gmail][convert]") {
+    for (std::uint64_t stop_after = 1; stop_after <= 8; ++stop_after) {
+        DYNAMIC_SECTION("stop after " << stop_after) {
+            GmailFixture f;
+            f.account.expunged = sync::ExpungedPolicy::Mirror;
+            f.server.gmail_deliver(message("a"), {"\\Inbox"});
+            f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+            f.server.gmail_deliver(message("dup", "one"), {"\\Inbox"});
+            f.server.gmail_deliver(message("dup", "two"), {"Work"});
+            f.server.gmail_deliver(message("archived"), {});
+            const auto caps = f.server.capabilities();
+            auto old_caps = caps;
+            old_caps.erase("X-GM-EXT-1");
+            f.server.set_capabilities(old_caps);
+            f.account.exclude = {f.all(), f.server.gmail_names().trash};
+            REQUIRE(report_ok(f.backup()));
+            f.server.set_capabilities(caps);
+            f.account.exclude = {};
+            try {
+                f.backup(stop_after);
+            } catch (const sync::StopRequested&) {
+            }
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK(f.stored(f.all()) == f.on_server(f.all()));
+            CHECK_FALSE(f.record("INBOX"));
+            CHECK_FALSE(f.record("Work"));
+            std::string problems;
+            for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages,
+                                                     *f.store.catalog->find_account("acct")))
+                problems += p.file + ": " + p.kind + "\n";
+            CHECK(problems == "");
+            CHECK(f.server.body_fetches(f.all()) <= 3);
+        }
+    }
+}

@@ -15,7 +15,8 @@
 //            bytes as the server sent them; a Gmail message also in each of
 //            its labels' folders (a hard link, or a copy where none can be made)
 //   eml      <mailbox path>/<uidvalidity>.<uid>.eml (bytes as sent) and
-//            index.csv: mailbox,uid,date,from,subject,flags,file
+//            index.csv: mailbox,uid,date,from,subject,flags,file,labels (a
+//            Gmail message's labels as X-Gmail-Labels has them, one field)
 // where <mailbox path> is mailbox_relative_path() (names.hpp).
 //
 // Errors: ArchiveError (output exists and is not an empty directory, I/O).

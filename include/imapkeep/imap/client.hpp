@@ -106,6 +106,11 @@ public:
     transport::Stream& stream() { return *m_stream; }
     const ClientOptions& options() const { return m_options; }
     void set_read_timeout(std::optional<std::chrono::milliseconds> t) { m_stream->set_read_timeout(t); }
+    // The OAuth2 access token this connection authenticated with ("" for any
+    // other login), so that a session the server ends because the token
+    // expired can name it as refused (ConnectOptions::oauth2_token_rejected).
+    const std::string& oauth2_token() const { return m_oauth2_token; }
+    void set_oauth2_token(std::string token) { m_oauth2_token = std::move(token); }
 
     // --- Raw level: any command, pipelined ---------------------------------
 
@@ -307,6 +312,7 @@ private:
     bool m_dead = false;
     std::string m_dead_reason;
     ServerHint m_dead_hint;  // what the BYE that ended the connection said
+    std::string m_oauth2_token;
     bool m_utf8 = false;
     std::uint32_t m_exists = 0;  // messages in the selected mailbox, per EXISTS/EXPUNGE
     bool m_logging_out = false;

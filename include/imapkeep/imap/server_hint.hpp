@@ -10,6 +10,9 @@
 //   Gmail: "Account exceeded command or bandwidth limits." (its daily limit),
 //     "Too many simultaneous connections.";
 //   Dovecot: "Maximum number of connections from user+IP exceeded";
+//   Microsoft 365: "* BYE Session invalidated - AccessTokenExpired" (the
+//     OAuth2 access token the session logged in with expired: no pause, a
+//     new token);
 //   any BYE: the server is closing the connection, for a reason worth a pause.
 // Pure functions of the reply: no I/O, no state. The sync layer decides how
 // long to wait and how often to try again (sync/throttle.hpp).
@@ -28,10 +31,11 @@ class CommandFailed;
 
 struct ServerHint {
     enum class Action {
-        None,               // an ordinary refusal: retrying will not help
-        Wait,               // pause (delay if the server named one, else back off), then retry
-        FewerConnections,   // this connection is one too many: drop it, keep the others
-        StopForToday,       // a daily limit: stop fetching until the next run
+        None,              // an ordinary refusal: retrying will not help
+        Wait,              // pause (delay if the server named one, else back off), then retry
+        FewerConnections,  // this connection is one too many: drop it, keep the others
+        StopForToday,      // a daily limit: stop fetching until the next run
+        RenewToken,        // the OAuth2 access token expired: renew it, connect again at once
     };
     Action action = Action::None;
     // The wait the server asked for ("Suggested Backoff Time"), if it named one.
