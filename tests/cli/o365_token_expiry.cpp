@@ -45,7 +45,7 @@ struct ExpiryFixture : ModelFixture {
 
     sync::AccountReport run() {
         sync::BackupOptions options;
-        options.catalog_path = (store.root / "catalog.sqlite").string();
+        options.open_catalog = [path = (store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         options.clock = &clock;
         options.pacing_note = [this](const std::string& line) { notes.push_back(line); };
         return sync::backup_account(account, *store.catalog, *store.messages, options);
