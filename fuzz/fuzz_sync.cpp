@@ -149,7 +149,7 @@ void print(const sync::AccountReport& report) {
 fuzz::StoredRows run_backup(const sync::AccountConfig& account, const Knobs& knobs, const ScratchStore& scratch,
                             store::Catalog& catalog, store::MessageStore& messages) {
     sync::BackupOptions options;
-    options.catalog_path = scratch.catalog().string();
+    options.open_catalog = [path = scratch.catalog().string()] { return store::open_sqlite_catalog(path); };
     if (knobs.inbox_only) options.mailbox_filter = {"INBOX"};
     try {
         auto report = sync::backup_account(account, catalog, messages, options);
