@@ -291,7 +291,8 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
 // the bodies that arrived whole are kept, and the missing UIDs are asked for
 // again in halves, so the bad one ends up alone and reported while every other
 // message is stored in this run. A throttling hint or a BAD still ends the
-// mailbox's sync (the worker paces, or reports), as does a chunk of one UID.
+// mailbox's sync (the worker paces, or reports); a refused chunk of one UID
+// is not split further, and that UID stays reported (report_incomplete).
 void MailboxSync::requeue_refused(const UidSet& chunk, const imap::Completion& completion,
                                   NewMail& state, std::vector<UidSet>& queue) {
     imap::CommandFailed refusal("UID FETCH", completion);

@@ -272,3 +272,23 @@ TEST_CASE(
     REQUIRE(left.size() == 1);
     CHECK(left[0].uid == 1);
 }
+
+TEST_CASE("describe_postgres_catalog names host, database and schema, never the password",
+          "[store][postgres]") {
+    struct Row {
+        const char* conninfo;
+        const char* expected;
+    };
+    const Row rows[] = {
+        {"postgresql://backup:s3cret@db.example/mail", "PostgreSQL db.example/mail, schema imapkeep"},
+        {"host=db.example dbname=mail password=s3cret", "PostgreSQL db.example/mail, schema imapkeep"},
+        {"postgresql://db.example", "PostgreSQL db.example, schema imapkeep"},
+        {"not a = valid = string", "PostgreSQL (unreadable connection string), schema imapkeep"},
+    };
+    for (const auto& row : rows) {
+        INFO(row.conninfo);
+        PostgresCatalogOptions options;
+        options.conninfo = row.conninfo;
+        CHECK(describe_postgres_catalog(options) == row.expected);
+    }
+}

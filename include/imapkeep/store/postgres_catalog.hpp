@@ -70,6 +70,10 @@ std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& opt
 // what tests and benchmarks count instead of timing on shared cores.
 std::uint64_t postgres_round_trips(const Catalog& catalog);
 
+// "PostgreSQL HOST/DBNAME, schema SCHEMA" for messages, from libpq's own
+// parse of the connection string: a password in it is never part of the text.
+std::string describe_postgres_catalog(const PostgresCatalogOptions& options);
+
 // The schema version this build writes; equal to catalog_schema_version(),
 // since the two lists of migrations go step by step.
 int postgres_catalog_schema_version();

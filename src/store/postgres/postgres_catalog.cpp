@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <climits>
 #include <ctime>
+#include <libpq-fe.h>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/store/postgres_catalog.hpp>
 #include <string>
@@ -880,6 +881,25 @@ std::unique_ptr<Catalog> open_postgres_catalog(const PostgresCatalogOptions& opt
 std::uint64_t postgres_round_trips(const Catalog& catalog) {
     const auto* postgres = dynamic_cast<const PostgresCatalog*>(&catalog);
     return postgres ? postgres->round_trips() : 0;
+}
+
+// host and dbname as libpq itself reads them (URI or key=value); the
+// password is never looked at.
+std::string describe_postgres_catalog(const PostgresCatalogOptions& options) {
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(options.conninfo.c_str(), &error);
+    if (!parsed) {
+        if (error) PQfreemem(error);
+        return "PostgreSQL (unreadable connection string), schema " + options.schema;
+    }
+    std::string host = "localhost", db;
+    for (auto* o = parsed; o->keyword; ++o) {
+        if (!o->val) continue;
+        if (std::string(o->keyword) == "host") host = o->val;
+        if (std::string(o->keyword) == "dbname") db = o->val;
+    }
+    PQconninfoFree(parsed);
+    return "PostgreSQL " + host + (db.empty() ? "" : "/" + db) + ", schema " + options.schema;
 }
 
 int postgres_catalog_schema_version() {
