@@ -32,8 +32,11 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${CPACK_PACKAGE_CONTACT})
 
 set(CPACK_DEBIAN_TOOL_PACKAGE_NAME imapkeep)
 set(CPACK_DEBIAN_TOOL_PACKAGE_SECTION mail)
-# Run-time dependencies of the binary, from dpkg-shlibdeps (dpkg-dev).
+# Run-time dependencies of the binary, from dpkg-shlibdeps (dpkg-dev), plus
+# the two libraries it loads on first use (dlopen), which shlibdeps cannot see:
+# libcurl for OAuth2 and S3, libpq for a PostgreSQL catalog.
 set(CPACK_DEBIAN_TOOL_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_TOOL_PACKAGE_DEPENDS "libcurl4 (>= 7.88), libpq5")
 set(CPACK_DEBIAN_TOOL_DESCRIPTION "IMAP mailbox backup tool
 imapkeep backs up every mailbox of the configured IMAP accounts into a
 local store, a SQLite catalog plus a Maildir++ tree that Dovecot, mutt and

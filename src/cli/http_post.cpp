@@ -1,21 +1,19 @@
 #include "cli/http_post.hpp"
 
-#include <curl/curl.h>
-
+#include <imapkeep/util/on_demand_library.hpp>
 #include <memory>
-#include <mutex>
+
+#include "s3/libcurl.hpp"
 
 namespace imapkeep::cli {
 
 namespace {
 
-void init_curl_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+using s3::LibCurl;
+using s3::libcurl;
 
 struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    void operator()(CURL* c) const { libcurl().curl_easy_cleanup(c); }
 };
 using Curl = std::unique_ptr<CURL, CurlDeleter>;
 
@@ -41,51 +39,62 @@ std::string encode_form(CURL* curl, const FormFields& fields) {
     for (const auto& [name, value] : fields) {
         if (!form.empty()) form += '&';
         for (const std::string* part : {&name, &value}) {
-            char* escaped = curl_easy_escape(curl, part->data(), static_cast<int>(part->size()));
+            char* escaped =
+                libcurl().curl_easy_escape(curl, part->data(), static_cast<int>(part->size()));
             if (!escaped) throw HttpError("out of memory encoding a form");
             form += escaped;
-            curl_free(escaped);
+            libcurl().curl_free(escaped);
             if (part == &name) form += '=';
         }
     }
     return form;
 }
 
+// libcurl, or an HttpError that says which package is missing.
+const LibCurl& loaded_libcurl(const std::string& url) {
+    try {
+        return libcurl();
+    } catch (const util::LibraryMissing& e) {
+        throw HttpError(url + ": " + e.what());
+    }
+}
+
 }  // namespace
 
-HttpResponse post_form(const std::string& url, const FormFields& fields, const HttpOptions& options) {
+HttpResponse post_form(const std::string& url, const FormFields& fields,
+                       const HttpOptions& options) {
     // A token travels in the request and in the answer.
     if (url.rfind("https://", 0) != 0) throw HttpError(url + ": not an https:// URL");
-    init_curl_once();
-    Curl curl(curl_easy_init());
+    const LibCurl& api = loaded_libcurl(url);
+    Curl curl(api.curl_easy_init());
     if (!curl) throw HttpError(url + ": cannot start libcurl");
     CURL* c = curl.get();
     const std::string form = encode_form(c, fields);
     Body body;
     char error[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    api.curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
+    api.curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
+    api.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    api.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options.ca_file.empty()) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
-        curl_easy_setopt(c, CURLOPT_CAPATH, static_cast<char*>(nullptr));
+        api.curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+        api.curl_easy_setopt(c, CURLOPT_CAPATH, static_cast<char*>(nullptr));
     }
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(options.timeout.count()));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "imapkeep");
-    const CURLcode rc = curl_easy_perform(c);
+    api.curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(options.timeout.count()));
+    api.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
+    api.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_body);
+    api.curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    api.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    api.curl_easy_setopt(c, CURLOPT_USERAGENT, "imapkeep");
+    const CURLcode rc = api.curl_easy_perform(c);
     if (body.too_long) throw HttpError(url + ": the response is longer than 1 MiB");
     if (rc != CURLE_OK)
-        throw HttpError(url + ": " + (*error ? std::string(error) : curl_easy_strerror(rc)));
+        throw HttpError(url + ": " + (*error ? std::string(error) : api.curl_easy_strerror(rc)));
     HttpResponse response;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    api.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     response.body = std::move(body.text);
     return response;
 }

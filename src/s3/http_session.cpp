@@ -1,25 +1,20 @@
 #include "s3/http_session.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <exception>
 #include <imapkeep/s3/errors.hpp>
-#include <mutex>
+#include <imapkeep/util/on_demand_library.hpp>
 #include <stdexcept>
+
+#include "s3/libcurl.hpp"
 
 namespace imapkeep::s3::detail {
 
 namespace {
 
-void init_curl_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct HeaderListDeleter {
-    void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+    void operator()(curl_slist* list) const { libcurl().curl_slist_free_all(list); }
 };
 using HeaderList = std::unique_ptr<curl_slist, HeaderListDeleter>;
 
@@ -35,7 +30,7 @@ struct Transfer {
 
 long status_of(CURL* curl) {
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    libcurl().curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     return status;
 }
 
@@ -151,72 +146,80 @@ struct HttpSession::Impl {
 };
 
 HttpSession::HttpSession(HttpOptions options) : m_impl(std::make_unique<Impl>()) {
-    init_curl_once();
     m_impl->options = std::move(options);
-    m_impl->curl = curl_easy_init();
+    try {
+        m_impl->curl = libcurl().curl_easy_init();
+    } catch (const util::LibraryMissing& e) {
+        throw S3Error(std::string("S3: ") + e.what(), kNetworkError, 0, false);
+    }
     if (!m_impl->curl) throw std::runtime_error("S3: cannot start libcurl");
 }
 
-HttpSession::~HttpSession() { curl_easy_cleanup(m_impl->curl); }
+HttpSession::~HttpSession() { libcurl().curl_easy_cleanup(m_impl->curl); }
 
 void HttpSession::Impl::set_common(Transfer& t, curl_slist* headers) {
+    const LibCurl& api = libcurl();
     CURL* c = curl;
-    curl_easy_setopt(c, CURLOPT_URL, t.request.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    api.curl_easy_setopt(c, CURLOPT_URL, t.request.url.c_str());
+    api.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     // Keys are opaque: "a/../b" and "./x" are names, not paths to simplify.
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options.ca_file.empty()) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
-        curl_easy_setopt(c, CURLOPT_CAPATH, static_cast<char*>(nullptr));
+        api.curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+        api.curl_easy_setopt(c, CURLOPT_CAPATH, static_cast<char*>(nullptr));
     }
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options.connect_timeout.count()));
+    api.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+                         static_cast<long>(options.connect_timeout.count()));
     // A peer that vanished without a reset: fail once nothing moved for this long.
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "imapkeep");
+    api.curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+                         static_cast<long>(options.stall_timeout.count()));
+    api.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    api.curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    api.curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    api.curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    api.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    api.curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    api.curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    api.curl_easy_setopt(c, CURLOPT_USERAGENT, "imapkeep");
 }
 
 void HttpSession::Impl::set_method(Transfer& t) {
+    const LibCurl& api = libcurl();
     CURL* c = curl;
     const std::string& method = t.request.method;
     if (method == "GET") {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        api.curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        api.curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (method == "DELETE") {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+        api.curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else {
         // PUT and POST both send their body (maybe empty) through the read callback.
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-                         static_cast<curl_off_t>(t.request.body.source ? t.request.body.size : 0));
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, &t);
-        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
-        if (method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+        api.curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        api.curl_easy_setopt(
+            c, CURLOPT_INFILESIZE_LARGE,
+            static_cast<curl_off_t>(t.request.body.source ? t.request.body.size : 0));
+        api.curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        api.curl_easy_setopt(c, CURLOPT_READDATA, &t);
+        api.curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        api.curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+        if (method != "PUT") api.curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
 }
 
 HttpReply HttpSession::perform(const HttpRequest& request) {
     CURL* c = m_impl->curl;
-    curl_easy_reset(c);  // keeps the open connections
+    libcurl().curl_easy_reset(c);  // keeps the open connections
     m_impl->error[0] = '\0';
     Transfer t{request, c, {}, 0, nullptr, false};
     HeaderList headers;
     for (const auto& h : request.headers) {
-        curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
+        curl_slist* grown = libcurl().curl_slist_append(headers.get(), h.c_str());
         if (!grown) throw std::bad_alloc();
         (void)headers.release();
         headers.reset(grown);
@@ -224,7 +227,7 @@ HttpReply HttpSession::perform(const HttpRequest& request) {
     if (request.body.source) request.body.source->seek(request.body.offset);
     m_impl->set_common(t, headers.get());
     m_impl->set_method(t);
-    const CURLcode rc = curl_easy_perform(c);
+    const CURLcode rc = libcurl().curl_easy_perform(c);
     t.reply.status = status_of(c);
     if (t.failure) std::rethrow_exception(t.failure);
     if (t.too_long)
@@ -233,7 +236,8 @@ HttpReply HttpSession::perform(const HttpRequest& request) {
     // A server may refuse an upload before it has all of it, and close: its
     // answer says more than curl's "send failure".
     if (rc != CURLE_OK && !(t.reply.status >= 400 && !t.reply.body.empty())) {
-        const std::string reason = m_impl->error[0] ? m_impl->error : curl_easy_strerror(rc);
+        const std::string reason =
+            m_impl->error[0] ? m_impl->error : libcurl().curl_easy_strerror(rc);
         throw S3Error(request.what + ": " + reason, kNetworkError, 0, is_transient_curl_code(rc));
     }
     return std::move(t.reply);

@@ -52,9 +52,10 @@ lacks libimapkeep-dev '/(man|systemd|completions)' "the tool's files"
 
 # The man pages read as man pages, from where man looks.
 man -w imapkeep >/dev/null && man -w 5 imapkeep.toml >/dev/null || fail=1
-# Debian's dependencies: shlibdeps found the tool's libraries; -dev names the -dev packages.
+# Debian's dependencies: shlibdeps found the tool's libraries, the ones it
+# loads on first use are named; -dev names the -dev packages.
 depends=$(dpkg-query -W -f='${Depends}' imapkeep)
-for lib in libssl3 libssh2-1 libsqlite3-0 zlib1g; do
+for lib in libssl3 libssh2-1 libsqlite3-0 zlib1g libcurl4 libpq5; do
   grep -q "$lib" <<<"$depends" || { echo "package_contents.sh: imapkeep does not depend on $lib: $depends" >&2; fail=1; }
 done
 depends=$(dpkg-query -W -f='${Depends}' libimapkeep-dev)

@@ -1,7 +1,5 @@
 // How S3 failures are graded (transient or not) and named, and how an
 // endpoint is read. No server needed.
-#include <curl/curl.h>
-
 #include <catch2/catch.hpp>
 #include <imapkeep/s3/errors.hpp>
 #include <imapkeep/s3/s3_client.hpp>
@@ -10,6 +8,7 @@
 
 #include "s3/client_impl.hpp"
 #include "s3/http_session.hpp"
+#include "s3/libcurl.hpp"
 
 using namespace imapkeep::s3;
 
@@ -68,7 +67,7 @@ TEST_CASE("curl failures: which ones a retry may cure", "[s3][errors]") {
         {CURLE_READ_ERROR, false},
     };
     for (const auto& c : cases) {
-        INFO(curl_easy_strerror(c.code));
+        INFO(imapkeep::s3::libcurl().curl_easy_strerror(c.code));
         CHECK(detail::is_transient_curl_code(c.code) == c.transient);
     }
 }

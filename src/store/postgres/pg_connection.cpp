@@ -1,9 +1,9 @@
 #include "store/postgres/pg_connection.hpp"
 
-#include <libpq-fe.h>
-
 #include <charconv>
 #include <cstring>
+
+#include "store/postgres/libpq.hpp"
 
 namespace imapkeep::store {
 namespace {
@@ -97,29 +97,29 @@ std::vector<int> PgParams::lengths() const {
 }
 
 PgResult::~PgResult() {
-    if (m_result) PQclear(m_result);
+    if (m_result) libpq().PQclear(m_result);
 }
 
-int PgResult::rows() const { return PQntuples(m_result); }
+int PgResult::rows() const { return libpq().PQntuples(m_result); }
 
 std::int64_t PgResult::affected() const {
-    const char* n = PQcmdTuples(m_result);
+    const char* n = libpq().PQcmdTuples(m_result);
     std::int64_t value = 0;
     std::from_chars(n, n + std::strlen(n), value);
     return value;
 }
 
-std::string PgResult::status() const { return PQcmdStatus(m_result); }
+std::string PgResult::status() const { return libpq().PQcmdStatus(m_result); }
 
 bool PgResult::is_null(int row, int column) const {
-    return PQgetisnull(m_result, row, column) != 0;
+    return libpq().PQgetisnull(m_result, row, column) != 0;
 }
 
 std::int64_t PgResult::int64(int row, int column) const {
     if (is_null(row, column)) return 0;
-    const char* data = PQgetvalue(m_result, row, column);
-    const int length = PQgetlength(m_result, row, column);
-    if (PQfformat(m_result, column) == 0) {  // text: a simple query's result
+    const char* data = libpq().PQgetvalue(m_result, row, column);
+    const int length = libpq().PQgetlength(m_result, row, column);
+    if (libpq().PQfformat(m_result, column) == 0) {  // text: a simple query's result
         if (length == 1 && (data[0] == 't' || data[0] == 'f')) return data[0] == 't';
         std::int64_t value = 0;
         auto [end, ec] = std::from_chars(data, data + length, value);
@@ -127,7 +127,7 @@ std::int64_t PgResult::int64(int row, int column) const {
             throw StoreError("catalog: column " + std::to_string(column) + " is not a number");
         return value;
     }
-    switch (PQftype(m_result, column)) {
+    switch (libpq().PQftype(m_result, column)) {
         case kInt8Oid:
         case kInt4Oid:
         case kInt2Oid:
@@ -137,7 +137,8 @@ std::int64_t PgResult::int64(int row, int column) const {
             return static_cast<std::int64_t>(read_big_endian(data, length));
         default:
             throw StoreError("catalog: column " + std::to_string(column) + " (type " +
-                             std::to_string(PQftype(m_result, column)) + ") is not an integer");
+                             std::to_string(libpq().PQftype(m_result, column)) +
+                             ") is not an integer");
     }
 }
 
@@ -148,26 +149,26 @@ std::optional<std::int64_t> PgResult::optional_int64(int row, int column) const 
 
 std::string PgResult::text(int row, int column) const {
     if (is_null(row, column)) return {};
-    return std::string(PQgetvalue(m_result, row, column),
-                       static_cast<std::size_t>(PQgetlength(m_result, row, column)));
+    return std::string(libpq().PQgetvalue(m_result, row, column),
+                       static_cast<std::size_t>(libpq().PQgetlength(m_result, row, column)));
 }
 
 PgConnection::PgConnection(const std::string& conninfo) {
-    m_conn = PQconnectdb(conninfo.c_str());
+    m_conn = libpq().PQconnectdb(conninfo.c_str());
     ++m_round_trips;
     if (!m_conn) throw StoreError("catalog: PostgreSQL: out of memory");
-    if (PQstatus(m_conn) != CONNECTION_OK) {
-        std::string message = PQerrorMessage(m_conn);
+    if (libpq().PQstatus(m_conn) != CONNECTION_OK) {
+        std::string message = libpq().PQerrorMessage(m_conn);
         while (!message.empty() && message.back() == '\n') message.pop_back();
-        PQfinish(m_conn);
+        libpq().PQfinish(m_conn);
         m_conn = nullptr;
         throw StoreError("catalog: cannot connect to PostgreSQL: " + message);
     }
-    PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+    libpq().PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
 }
 
 PgConnection::~PgConnection() {
-    if (m_conn) PQfinish(m_conn);
+    if (m_conn) libpq().PQfinish(m_conn);
 }
 
 void PgConnection::set_session(std::string sql) {
@@ -176,11 +177,11 @@ void PgConnection::set_session(std::string sql) {
 }
 
 void PgConnection::reconnect_if_lost() {
-    if (!m_reconnect_allowed || PQstatus(m_conn) == CONNECTION_OK) return;
-    PQreset(m_conn);
+    if (!m_reconnect_allowed || libpq().PQstatus(m_conn) == CONNECTION_OK) return;
+    libpq().PQreset(m_conn);
     ++m_round_trips;
-    if (PQstatus(m_conn) != CONNECTION_OK) {
-        std::string message = PQerrorMessage(m_conn);
+    if (libpq().PQstatus(m_conn) != CONNECTION_OK) {
+        std::string message = libpq().PQerrorMessage(m_conn);
         while (!message.empty() && message.back() == '\n') message.pop_back();
         throw StoreError("catalog: lost the connection to PostgreSQL and cannot reconnect: " +
                          message);
@@ -189,14 +190,14 @@ void PgConnection::reconnect_if_lost() {
     m_prepared.clear();
     if (!m_session.empty()) {
         ++m_round_trips;
-        checked(PQexec(m_conn, m_session.c_str()), m_session);
+        checked(libpq().PQexec(m_conn, m_session.c_str()), m_session);
     }
 }
 
 PgResult PgConnection::exec(const std::string& sql) {
     reconnect_if_lost();
     ++m_round_trips;
-    return checked(PQexec(m_conn, sql.c_str()), sql);
+    return checked(libpq().PQexec(m_conn, sql.c_str()), sql);
 }
 
 const std::string& PgConnection::prepared(const std::string& sql, const PgParams& params) {
@@ -205,8 +206,9 @@ const std::string& PgConnection::prepared(const std::string& sql, const PgParams
     if (found != m_prepared.end()) return found->second;
     std::string name = "imapkeep_" + std::to_string(m_prepared.size() + 1);
     ++m_round_trips;
-    checked(PQprepare(m_conn, name.c_str(), sql.c_str(), params.size(), params.types().data()),
-            sql);
+    checked(
+        libpq().PQprepare(m_conn, name.c_str(), sql.c_str(), params.size(), params.types().data()),
+        sql);
     return m_prepared.emplace(sql, std::move(name)).first->second;
 }
 
@@ -216,8 +218,8 @@ PgResult PgConnection::run(const std::string& sql, const PgParams& params) {
     const auto lengths = params.lengths();
     const std::vector<int> binary(static_cast<std::size_t>(params.size()), 1);
     ++m_round_trips;
-    return checked(PQexecPrepared(m_conn, name.c_str(), params.size(), values.data(),
-                                  lengths.data(), binary.data(), 1),
+    return checked(libpq().PQexecPrepared(m_conn, name.c_str(), params.size(), values.data(),
+                                          lengths.data(), binary.data(), 1),
                    sql);
 }
 
@@ -228,21 +230,21 @@ void PgConnection::stream(const std::string& sql, const PgParams& params,
     const auto lengths = params.lengths();
     const std::vector<int> binary(static_cast<std::size_t>(params.size()), 1);
     ++m_round_trips;
-    if (!PQsendQueryPrepared(m_conn, name.c_str(), params.size(), values.data(), lengths.data(),
-                             binary.data(), 1))
+    if (!libpq().PQsendQueryPrepared(m_conn, name.c_str(), params.size(), values.data(),
+                                     lengths.data(), binary.data(), 1))
         fail(nullptr, sql);
-    PQsetSingleRowMode(m_conn);
+    libpq().PQsetSingleRowMode(m_conn);
     try {
-        while (pg_result* r = PQgetResult(m_conn)) {
-            const auto status = PQresultStatus(r);
+        while (pg_result* r = libpq().PQgetResult(m_conn)) {
+            const auto status = libpq().PQresultStatus(r);
             if (status == PGRES_SINGLE_TUPLE) {
                 PgResult row(r);
                 visit(row);
             } else if (status == PGRES_TUPLES_OK) {
-                PQclear(r);
+                libpq().PQclear(r);
             } else {
-                std::string error = PQresultErrorMessage(r);
-                PQclear(r);
+                std::string error = libpq().PQresultErrorMessage(r);
+                libpq().PQclear(r);
                 throw StoreError("catalog: " + std::string(first_line(sql)) + ": " + error);
             }
         }
@@ -254,41 +256,44 @@ void PgConnection::stream(const std::string& sql, const PgParams& params,
 
 std::string PgConnection::drain() {
     std::string first_error;
-    while (pg_result* r = PQgetResult(m_conn)) {
-        const auto status = PQresultStatus(r);
+    while (pg_result* r = libpq().PQgetResult(m_conn)) {
+        const auto status = libpq().PQresultStatus(r);
         if (first_error.empty() && status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK &&
             status != PGRES_COMMAND_OK)
-            first_error = PQresultErrorMessage(r);
-        PQclear(r);
+            first_error = libpq().PQresultErrorMessage(r);
+        libpq().PQclear(r);
     }
     return first_error;
 }
 
 std::string PgConnection::quote_identifier(std::string_view name) const {
-    char* quoted = PQescapeIdentifier(m_conn, name.data(), name.size());
+    char* quoted = libpq().PQescapeIdentifier(m_conn, name.data(), name.size());
     if (!quoted)
-        throw StoreError("catalog: bad SQL identifier: " + std::string(PQerrorMessage(m_conn)));
+        throw StoreError("catalog: bad SQL identifier: " +
+                         std::string(libpq().PQerrorMessage(m_conn)));
     std::string out(quoted);
-    PQfreemem(quoted);
+    libpq().PQfreemem(quoted);
     return out;
 }
 
 PgResult PgConnection::checked(pg_result* result, std::string_view sql) {
-    const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+    const auto status = result ? libpq().PQresultStatus(result) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(result);
     fail(result, sql);
 }
 
 void PgConnection::fail(pg_result* result, std::string_view sql) const {
-    std::string message = result ? PQresultErrorMessage(result) : PQerrorMessage(m_conn);
+    std::string message =
+        result ? libpq().PQresultErrorMessage(result) : libpq().PQerrorMessage(m_conn);
     std::string state;
     if (result) {
-        if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) state = s;
-        PQclear(result);
+        if (const char* s = libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE)) state = s;
+        libpq().PQclear(result);
     }
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
         message.pop_back();
-    if (PQstatus(m_conn) == CONNECTION_BAD) message += " (the connection to PostgreSQL is lost)";
+    if (libpq().PQstatus(m_conn) == CONNECTION_BAD)
+        message += " (the connection to PostgreSQL is lost)";
     throw StoreError("catalog: " + std::string(first_line(sql)) + ": " +
                      (state.empty() ? "" : "[" + state + "] ") + message);
 }

@@ -10,12 +10,12 @@
 #include <algorithm>
 #include <climits>
 #include <ctime>
-#include <libpq-fe.h>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/store/postgres_catalog.hpp>
 #include <string>
 #include <tuple>
 
+#include "store/postgres/libpq.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_migrations.hpp"
 
@@ -887,9 +887,9 @@ std::uint64_t postgres_round_trips(const Catalog& catalog) {
 // password is never looked at.
 std::string describe_postgres_catalog(const PostgresCatalogOptions& options) {
     char* error = nullptr;
-    PQconninfoOption* parsed = PQconninfoParse(options.conninfo.c_str(), &error);
+    PQconninfoOption* parsed = libpq().PQconninfoParse(options.conninfo.c_str(), &error);
     if (!parsed) {
-        if (error) PQfreemem(error);
+        if (error) libpq().PQfreemem(error);
         return "PostgreSQL (unreadable connection string), schema " + options.schema;
     }
     std::string host = "localhost", db;
@@ -898,7 +898,7 @@ std::string describe_postgres_catalog(const PostgresCatalogOptions& options) {
         if (std::string(o->keyword) == "host") host = o->val;
         if (std::string(o->keyword) == "dbname") db = o->val;
     }
-    PQconninfoFree(parsed);
+    libpq().PQconninfoFree(parsed);
     return "PostgreSQL " + host + (db.empty() ? "" : "/" + db) + ", schema " + options.schema;
 }
 
