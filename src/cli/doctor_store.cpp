@@ -4,11 +4,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <imapkeep/store/sqlite_catalog.hpp>
 
 #include "cli/catalog_place.hpp"
@@ -78,16 +76,6 @@ LockFacts lock_facts(const std::string& store_path, const std::optional<store::R
     return facts;
 }
 
-// SQLite's header holds PRAGMA user_version at offset 60, big-endian.
-int header_version(const std::string& catalog_path) {
-    std::ifstream in(catalog_path, std::ios::binary);
-    std::array<unsigned char, 64> header{};
-    in.read(reinterpret_cast<char*>(header.data()), header.size());
-    if (in.gcount() < static_cast<std::streamsize>(header.size())) return 0;
-    return static_cast<int>(std::uint32_t(header[60]) << 24 | std::uint32_t(header[61]) << 16 |
-                            std::uint32_t(header[62]) << 8 | std::uint32_t(header[63]));
-}
-
 struct CatalogRead {
     CatalogFacts facts;
     std::optional<store::RunRecord> last_backup;
@@ -103,7 +91,7 @@ CatalogRead read_catalog(const std::string& catalog_path) {
     read.facts.exists = true;
     try {
         check_catalog_file(catalog_path);
-        read.facts.version = header_version(catalog_path);
+        read.facts.version = store::sqlite_catalog_file_version(catalog_path);
         auto catalog = store::open_sqlite_catalog_snapshot(catalog_path);
         read.last_backup = catalog->last_run("backup");
     } catch (const std::exception& e) {

@@ -128,6 +128,7 @@ class SqliteCatalog final : public Catalog {
         if (path != ":memory:" && m_db.pragma_text("journal_mode") != "wal")
             throw StoreError("catalog " + path +
                              ": cannot use WAL journal mode (is it on a network file system?)");
+        if (path != ":memory:") m_db.keep_log_at_close();
         m_db.exec("PRAGMA synchronous = FULL");
         m_db.exec("PRAGMA foreign_keys = ON");
         // Statement journals (every INSERT inside a batch transaction) in memory,
@@ -829,6 +830,10 @@ std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path) {
 
 std::unique_ptr<Catalog> open_sqlite_catalog_snapshot(const std::string& path) {
     return std::make_unique<SqliteCatalog>(SqliteCatalog::Snapshot{}, path);
+}
+
+int sqlite_catalog_file_version(const std::string& path) {
+    return static_cast<int>(SqliteDb::peek_user_version(path));
 }
 
 int catalog_schema_version() {

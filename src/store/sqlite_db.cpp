@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 namespace imapkeep::store {
 
 Statement::~Statement() {
@@ -90,6 +92,14 @@ SqliteDb::SqliteDb(const std::string& path) : m_path(path) {
     sqlite3_extended_result_codes(m_db, 1);
 }
 
+void SqliteDb::keep_log_at_close() {
+    int on = 1;
+    if (const int rc = sqlite3_file_control(m_db, "main", SQLITE_FCNTL_PERSIST_WAL, &on); rc != SQLITE_OK)
+        fail(rc, "keep the write-ahead log");
+    if (const int rc = sqlite3_db_config(m_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr); rc != SQLITE_OK)
+        fail(rc, "no checkpoint at close");
+}
+
 void SqliteDb::on_busy(BusyHandler handler) {
     m_busy = std::move(handler);
     sqlite3_busy_handler(
@@ -104,18 +114,55 @@ void SqliteDb::on_busy(BusyHandler handler) {
         this);
 }
 
-void SqliteDb::copy_from(const std::string& path) {
-    sqlite3* source = nullptr;
-    // Read-write, although only read: a read-only connection to a WAL database
-    // would leave -wal and -shm files behind, which the last read-write
-    // connection removes when it closes. No page of the file is written.
-    int rc = sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+namespace {
+
+// A file name as the path of a "file:" URI: "%", "?" and "#" escaped.
+std::string uri_path(const std::string& path) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            out += '%';
+            out += kHex[static_cast<unsigned char>(c) >> 4];
+            out += kHex[static_cast<unsigned char>(c) & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// A connection that only reads `path` and leaves every file of it as it was.
+// A log kept by the last run (keep_log_at_close) is read through its index
+// opened read-only (SQLite's readonly_shm), so no reader's mark touches the
+// -shm file; without one, read-write: a read-only connection to a WAL
+// database would leave -wal and -shm files behind, which the last read-write
+// connection removes when it closes. No page of the file is written.
+int open_to_copy(const std::string& path, sqlite3** source) {
+    std::error_code ec;
+    if (std::filesystem::exists(path + "-wal", ec) && std::filesystem::exists(path + "-shm", ec)) {
+        const std::string uri = "file:" + uri_path(path) + "?readonly_shm=1";
+        const int rc = sqlite3_open_v2(uri.c_str(), source, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                       nullptr);
+        if (rc == SQLITE_OK) return rc;
+        sqlite3_close(*source);
+        *source = nullptr;
+    }
+    int rc = sqlite3_open_v2(path.c_str(), source, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         // A store on a read-only mount: read-only is all there is.
-        sqlite3_close(source);
-        source = nullptr;
-        rc = sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        sqlite3_close(*source);
+        *source = nullptr;
+        rc = sqlite3_open_v2(path.c_str(), source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     }
+    return rc;
+}
+
+}  // namespace
+
+void SqliteDb::copy_from(const std::string& path) {
+    sqlite3* source = nullptr;
+    int rc = open_to_copy(path, &source);
     std::string message;
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(source, 10000);
@@ -133,6 +180,29 @@ void SqliteDb::copy_from(const std::string& path) {
     }
     sqlite3_close(source);
     if (rc != SQLITE_OK) throw StoreError("cannot read catalog " + path + ": " + message);
+}
+
+std::int64_t SqliteDb::peek_user_version(const std::string& path) {
+    sqlite3* source = nullptr;
+    int rc = open_to_copy(path, &source);
+    sqlite3_stmt* stmt = nullptr;
+    std::int64_t version = 0;
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(source, 10000);
+        rc = sqlite3_prepare_v2(source, "PRAGMA user_version", -1, &stmt, nullptr);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            version = sqlite3_column_int64(stmt, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    const std::string message = source ? sqlite3_errmsg(source) : sqlite3_errstr(rc);
+    sqlite3_finalize(stmt);
+    sqlite3_close(source);
+    if (rc != SQLITE_OK) throw StoreError("cannot read catalog " + path + ": " + message);
+    return version;
 }
 
 SqliteDb::~SqliteDb() {

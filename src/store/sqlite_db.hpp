@@ -60,6 +60,9 @@ class SqliteDb {
     // (SQLite's online backup: a consistent copy even while another
     // process writes it). Throws StoreError.
     void copy_from(const std::string& path);
+    // PRAGMA user_version of the database at `path`, read as copy_from reads
+    // (no file of it changes). Throws StoreError.
+    static std::int64_t peek_user_version(const std::string& path);
     // Runs one or more statements without results (PRAGMAs, DDL, BEGIN...).
     void exec(const std::string& sql);
     // A cached prepared statement for one SQL statement.
@@ -69,6 +72,16 @@ class SqliteDb {
     // Reads a PRAGMA whose value is one integer (user_version, foreign_keys).
     std::int64_t pragma_int(const std::string& name);
     std::string pragma_text(const std::string& name);
+
+    // Closing leaves the write-ahead log as it is: no checkpoint into the
+    // database file, no delete. The log holds committed transactions like
+    // the database does (SQLite reads both), so nothing is lost; the
+    // database file alone is then not the whole catalog, as with any open
+    // WAL database. What it saves: a checkpoint's two syncs at every close,
+    // and the next run's re-creation of the log (its header's sync and the
+    // directory's). Checkpoints still happen, as commits grow the log past
+    // wal_autocheckpoint pages. Call in WAL mode only.
+    void keep_log_at_close();
 
     // What a statement that finds the database locked does: called with the
     // number of earlier calls for the same lock; true retries, false gives

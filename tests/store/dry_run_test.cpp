@@ -10,6 +10,8 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "temp_dir.hpp"
 
@@ -24,6 +26,17 @@ std::map<std::string, std::pair<std::uintmax_t, fs::file_time_type>> listing(con
     if (!fs::exists(root)) return out;
     for (const auto& e : fs::recursive_directory_iterator(root))
         out[e.path().string()] = {e.is_regular_file() ? e.file_size() : 0, e.last_write_time()};
+    return out;
+}
+
+// Every file's bytes, by path.
+std::map<std::string, std::string> contents(const std::string& root) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file()) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        out[e.path().string()].assign(std::istreambuf_iterator<char>(in), {});
+    }
     return out;
 }
 
@@ -100,6 +113,35 @@ TEST_CASE("a catalog snapshot is a copy: the file is never changed", "[store][dr
         CHECK(listing(dir.path()) == before);
         auto catalog = open_sqlite_catalog(path);
         CHECK_FALSE(catalog->find_account("added-to-the-copy"));
+    }
+    SECTION("a log left by a killed writer: read whole, and not a byte of any file changes") {
+        {
+            auto catalog = open_sqlite_catalog(path);
+            catalog->ensure_account("checkpointed-or-not");
+        }
+        // The writer dies with its last commit only in the log, its index
+        // (-shm) never closed.
+        const pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            auto catalog = open_sqlite_catalog(path);
+            catalog->ensure_account("only-in-the-log");
+            std::_Exit(0);
+        }
+        int status = 0;
+        REQUIRE(waitpid(child, &status, 0) == child);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(fs::exists(path + "-wal"));
+        const auto before = listing(dir.path());
+        const auto bytes_before = contents(dir.path());
+        {
+            auto snapshot = open_sqlite_catalog_snapshot(path);
+            CHECK(snapshot->find_account("checkpointed-or-not"));
+            CHECK(snapshot->find_account("only-in-the-log"));
+        }
+        CHECK(sqlite_catalog_file_version(path) == catalog_schema_version());
+        CHECK(listing(dir.path()) == before);
+        CHECK(contents(dir.path()) == bytes_before);
     }
     SECTION("a file that is not a catalog is an error, and stays as it is") {
         { std::ofstream(path) << "not a database at all, just some text that is long enough"; }

@@ -8,6 +8,11 @@
 // first copies as orphans. FULL costs one WAL fsync per outermost commit; the
 // sync engine commits once per batch of messages, next to one fsync per file,
 // so the price is small.
+//
+// Closing leaves the write-ahead log (catalog.sqlite-wal, -shm) in place, not
+// checkpointed: it is part of the catalog, as SQLite reads both. That spares
+// every run a checkpoint's two syncs and the log's re-creation (a no-change run
+// syncs once). Copy the store directory whole, never catalog.sqlite alone.
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
@@ -30,5 +35,10 @@ std::unique_ptr<Catalog> open_sqlite_catalog_snapshot(const std::string& path);
 
 // The schema version this build writes.
 int catalog_schema_version();
+
+// The schema version of the catalog file at `path`, its log included (the
+// file's own header may be older until a checkpoint), read without changing
+// any file of it. Throws StoreError (unreadable, not a catalog).
+int sqlite_catalog_file_version(const std::string& path);
 
 }  // namespace imapkeep::store
