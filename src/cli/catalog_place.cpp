@@ -47,4 +47,15 @@ CatalogOpener catalog_opener(const Config& config) {
     return [config] { return open_catalog(config); };
 }
 
+std::unique_ptr<store::Catalog> open_catalog_snapshot(const Config& config) {
+    if (!catalog_in_postgres(config)) {
+        const std::string path = sqlite_catalog_path(config);
+        check_catalog_file(path);
+        return store::open_sqlite_catalog_snapshot(path);
+    }
+    auto options = postgres_options(config);
+    options.snapshot = true;
+    return store::open_postgres_catalog(options);
+}
+
 }  // namespace imapkeep::cli

@@ -17,8 +17,8 @@ using CatalogOpener = std::function<std::unique_ptr<store::Catalog>()>;
 
 bool catalog_in_postgres(const Config& config);
 
-// STORE/catalog.sqlite, whichever the config says (doctor and the dry run's
-// snapshot read the file itself).
+// STORE/catalog.sqlite, whichever the config says (doctor reads the file
+// itself).
 std::string sqlite_catalog_path(const Config& config);
 
 // For messages: the SQLite file's path, or "PostgreSQL host/db, schema S"
@@ -37,5 +37,12 @@ std::unique_ptr<store::Catalog> open_catalog(const Config& config);
 
 // open_catalog, as a function a backup's workers call for their own connections.
 CatalogOpener catalog_opener(const Config& config);
+
+// A dry run's catalog: what it writes never reaches the catalog, which it
+// reads as it was at open (SQLite: an in-memory copy of the file; PostgreSQL:
+// one transaction that is rolled back, PostgresCatalogOptions::snapshot).
+// Nothing is created, not even a missing file or schema. Errors as
+// open_catalog's.
+std::unique_ptr<store::Catalog> open_catalog_snapshot(const Config& config);
 
 }  // namespace imapkeep::cli

@@ -1,13 +1,13 @@
 #include "cli/store_session.hpp"
 
-#include "cli/catalog_place.hpp"
-
 #include <array>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <system_error>
+
+#include "cli/catalog_place.hpp"
 
 namespace imapkeep::cli {
 
@@ -131,15 +131,10 @@ std::unique_ptr<StoreSession> open_store(const Config& config, Io& io) {
 std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io) {
     check_store_path(config);
     auto session = std::make_unique<StoreSession>();
-    // Empty: parallel workers would open the file itself, not the copy.
-    if (catalog_in_postgres(config))
-        throw ConfigError(config.file + ": --dry-run needs the SQLite catalog for now (store.catalog is " +
-                          catalog_name(config) + ")");
-    const std::string path = sqlite_catalog_path(config);
-    if (!open_catalog_and_files(config, *session, io, [&] {
-            check_catalog_file(path);
-            return store::open_sqlite_catalog_snapshot(path);
-        }, true))
+    // session->open_catalog stays empty: parallel workers would open the
+    // catalog itself, not the snapshot.
+    if (!open_catalog_and_files(
+            config, *session, io, [&] { return open_catalog_snapshot(config); }, true))
         return nullptr;
     return session;
 }

@@ -59,6 +59,13 @@ struct PostgresCatalogOptions {
     // The schema that holds this catalog; created at open when missing.
     std::string schema = "imapkeep";
     bool serialize_writers = true;
+    // A dry run's catalog: the whole session is one REPEATABLE READ
+    // transaction that is never committed. It reads the catalog as it was at
+    // open; what is written to it (begin/commit nest as savepoints inside)
+    // is gone at close, migrations and a new schema included. Writers are
+    // not serialized, and a lost connection is not reopened (StoreError).
+    // A catalog that needs a migration keeps the migration lock until close.
+    bool snapshot = false;
 };
 
 // Connects, creates the schema if needed, applies pending migrations. Throws

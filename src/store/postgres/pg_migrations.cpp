@@ -56,16 +56,34 @@ int postgres_schema_version(PgConnection& db, const std::string& schema) {
         db.exec("SELECT COALESCE(MAX(version), 0) FROM " + quoted + ".schema_version").int64(0, 0));
 }
 
+namespace {
+
+void apply_locked(PgConnection& db, const std::string& schema,
+                  const std::vector<Migration>& migrations) {
+    const int latest = static_cast<int>(migrations.size());
+    db.query("SELECT pg_advisory_xact_lock($1)", postgres_lock_key("migrations", schema));
+    const int current = postgres_schema_version(db, schema);
+    if (current > latest) throw too_new(schema, current, latest);
+    if (current < latest) apply_pending(db, schema, migrations, current);
+}
+
+}  // namespace
+
+void apply_postgres_migrations_in_transaction(PgConnection& db, const std::string& schema,
+                                              const std::vector<Migration>& migrations) {
+    check_migrations(migrations);
+    // Unlocked first: a catalog already at this version takes no lock that
+    // another opener would wait on until this transaction ends.
+    if (postgres_schema_version(db, schema) == static_cast<int>(migrations.size())) return;
+    apply_locked(db, schema, migrations);
+}
+
 void apply_postgres_migrations(PgConnection& db, const std::string& schema,
                                const std::vector<Migration>& migrations) {
     check_migrations(migrations);
-    const int latest = static_cast<int>(migrations.size());
     db.exec("BEGIN");
     try {
-        db.query("SELECT pg_advisory_xact_lock($1)", postgres_lock_key("migrations", schema));
-        const int current = postgres_schema_version(db, schema);
-        if (current > latest) throw too_new(schema, current, latest);
-        if (current < latest) apply_pending(db, schema, migrations, current);
+        apply_locked(db, schema, migrations);
         if (db.exec("COMMIT").status() != "COMMIT")
             throw StoreError("catalog (PostgreSQL schema " + schema +
                              "): the migration transaction was rolled back");

@@ -27,6 +27,12 @@ std::int64_t postgres_lock_key(const std::string& what, const std::string& schem
 void apply_postgres_migrations(PgConnection& db, const std::string& schema,
                                const std::vector<Migration>& migrations);
 
+// The same inside the caller's transaction (a dry run's, which is never
+// committed): the migration lock is then held until that transaction ends, and
+// only when a migration is due.
+void apply_postgres_migrations_in_transaction(PgConnection& db, const std::string& schema,
+                                             const std::vector<Migration>& migrations);
+
 // The version the catalog in `schema` is at (0 when it has none).
 int postgres_schema_version(PgConnection& db, const std::string& schema);
 

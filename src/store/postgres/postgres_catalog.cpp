@@ -131,11 +131,16 @@ class PostgresCatalog final : public Catalog {
         : m_db(options.conninfo),
           m_schema(options.schema),
           m_serialize_writers(options.serialize_writers),
-          m_lock_key(postgres_lock_key("writers", options.schema)) {
+          m_lock_key(postgres_lock_key("writers", options.schema)),
+          m_base_depth(options.snapshot ? 1 : 0) {
         if (m_schema.empty()) throw StoreError("catalog: the PostgreSQL schema name is empty");
         m_db.set_session("SET search_path TO " + m_db.quote_identifier(m_schema) +
                          "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
                          " SET lock_timeout TO '10s'");
+        if (options.snapshot) {
+            open_snapshot();
+            return;
+        }
         apply_postgres_migrations(m_db, m_schema, compiled_postgres_migrations());
         m_db.allow_reconnect(true);
     }
@@ -143,7 +148,7 @@ class PostgresCatalog final : public Catalog {
     ~PostgresCatalog() override {
         if (m_depth > 0) {
             m_depth = 1;
-            rollback();
+            end_transaction("ROLLBACK");
         }
     }
 
@@ -158,7 +163,7 @@ class PostgresCatalog final : public Catalog {
     }
 
     void commit() override {
-        if (m_depth == 0) throw StoreError("catalog: commit() without begin()");
+        if (m_depth <= m_base_depth) throw StoreError("catalog: commit() without begin()");
         if (m_depth > 1) {
             // A failed RELEASE leaves the savepoint for the caller's rollback().
             m_db.exec("RELEASE SAVEPOINT " + savepoint(m_depth - 1));
@@ -185,19 +190,18 @@ class PostgresCatalog final : public Catalog {
     }
 
     void rollback() noexcept override {
-        if (m_depth == 0) return;
+        if (m_depth <= m_base_depth) return;
+        if (m_depth == 1) {
+            end_transaction("ROLLBACK");
+            return;
+        }
+        const auto name = savepoint(m_depth - 1);
         try {
-            if (m_depth == 1) {
-                m_db.exec("ROLLBACK");
-            } else {
-                const auto name = savepoint(m_depth - 1);
-                m_db.exec("ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
-            }
+            m_db.exec("ROLLBACK TO SAVEPOINT " + name + "; RELEASE SAVEPOINT " + name);
         } catch (const StoreError&) {
             // The connection is gone, or the server ended the transaction.
         }
         --m_depth;
-        if (m_depth == 0) m_db.allow_reconnect(true);
     }
 
     Id ensure_account(const std::string& name) override {
@@ -844,6 +848,31 @@ class PostgresCatalog final : public Catalog {
                " SELECT id, mailbox_id, uid, uidvalidity FROM m ORDER BY id";
     }
 
+    // The snapshot's transaction (PostgresCatalogOptions::snapshot), with
+    // the migrations a new or older catalog needs applied inside it.
+    void open_snapshot() {
+        m_db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+        m_depth = 1;
+        try {
+            apply_postgres_migrations_in_transaction(m_db, m_schema,
+                                                     compiled_postgres_migrations());
+        } catch (...) {
+            end_transaction("ROLLBACK");
+            throw;
+        }
+    }
+
+    // The outermost transaction ends, whatever the server answers.
+    void end_transaction(const char* how) noexcept {
+        try {
+            m_db.exec(how);
+        } catch (const StoreError&) {
+            // The connection is gone, or the server ended the transaction.
+        }
+        m_depth = 0;
+        m_db.allow_reconnect(true);
+    }
+
     // BEGIN and, when writers take turns, the catalog's advisory lock, in one
     // round trip. The lock is the transaction's: COMMIT or ROLLBACK frees it.
     void begin_outermost() {
@@ -869,6 +898,8 @@ class PostgresCatalog final : public Catalog {
     std::string m_schema;
     bool m_serialize_writers;
     std::int64_t m_lock_key;
+    // 1 for a snapshot, whose own transaction callers never end.
+    int m_base_depth;
     int m_depth = 0;
 };
 
