@@ -487,6 +487,9 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     c.auth = r.choice("auth", {"plain", "login", "cram-md5", "oauth2", "xoauth2", "oauthbearer"}).value_or("");
     auto token_command = r.string("oauth2_token_command");
     bool oauth = c.auth == "oauth2" || c.auth == "xoauth2" || c.auth == "oauthbearer";
+    c.master_user = r.string("master_user").value_or("");
+    if (!c.master_user.empty() && !c.auth.empty() && c.auth != "plain")
+        r.fail("master_user", "logs in with SASL PLAIN (authzid = user): set auth = \"plain\" or remove auth");
     if (token_command && !oauth)
         r.fail("oauth2_token_command", "only used with auth = \"oauth2\", \"xoauth2\" or \"oauthbearer\"");
     if (needs_password && !oauth)
