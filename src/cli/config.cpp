@@ -626,6 +626,12 @@ Config parse_config_collecting(std::string_view text, const std::string& file, C
     sr.reject_unknown();
 
     const toml::node* accounts = top.node("account");
+    // A worker fleet's accounts live in its PostgreSQL catalog (`imapkeep
+    // accounts`); its config may hold none, or only templates.
+    if (!accounts && !config.catalog_postgres.empty()) {
+        top.reject_unknown();
+        return config;
+    }
     if (!accounts) top.fail_at(1, "account", "missing: add at least one [[account]]");
     const toml::array* array = accounts->as_array();
     if (!array || !array->is_array_of_tables())
