@@ -167,6 +167,16 @@ void record_run(const FleetRun& run, std::optional<store::Id>& run_id, const Run
     }
 }
 
+// The run record of a stopped account says so, as `backup` records an
+// interrupted run; failing to write it costs nothing (a "running" record).
+void finish_stopped_run(const FleetRun& run, store::Id run_id, const std::string& status) {
+    try {
+        run.catalog.finish_run(run_id, std::time(nullptr), status, "{}");
+    } catch (const std::exception&) {
+        // The catalog connection may be what failed.
+    }
+}
+
 fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease) {
     const auto& name = lease.account.name;
     sync::AccountConfig account;
@@ -203,12 +213,13 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
         report = backup_with_retries(run, account, options, run.config.retry_for(retry_key));
     } catch (const sync::StopRequested&) {
         // A durable boundary: what is saved stays, the next holder resumes.
-        const bool lost = !run.signalled && stop;
+        const bool lost = !run.signalled;
         const std::string why = lost ? "lost" : "interrupted";
         run.io.err << "imapkeep worker: " << name << ": " << why
                    << (lost ? " (the lease expired and another worker took it)" : "")
                    << "; the next run resumes\n";
-        return {lost ? kExitTempFail : kExitTempFail, why, "", true};
+        if (run_id) finish_stopped_run(run, *run_id, why);
+        return {kExitTempFail, why, "", true};
     }
     info.finished_at = std::time(nullptr);
     info.seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -56,10 +56,10 @@ TEST_CASE("an expired lease is taken over, and its old holder can neither renew 
     auto db_a = f.connect();
     auto db_b = f.connect();
     Leases a(*db_a), b(*db_b);
-    auto first = a.claim("worker-a", 300ms);
+    auto first = a.claim("worker-a", 1000ms);
     REQUIRE(first);
-    CHECK_FALSE(b.claim("worker-b", 300ms));  // held
-    std::this_thread::sleep_for(450ms);
+    CHECK_FALSE(b.claim("worker-b", 1000ms));  // held
+    std::this_thread::sleep_for(1200ms);
     auto second = b.claim("worker-b", 60s);
     REQUIRE(second);
     CHECK(second->account.name == first->account.name);
@@ -79,14 +79,15 @@ TEST_CASE("a lease its heartbeat renews is not taken over", "[fleet][lease]") {
     auto beat_db = f.connect();
     auto db_b = f.connect();
     Leases a(*db_a), b(*db_b);
-    auto lease = a.claim("worker-a", 400ms);
+    auto lease = a.claim("worker-a", 600ms);
     REQUIRE(lease);
     std::atomic<bool> lost{false};
     {
-        Heartbeat heartbeat(*beat_db, *lease, 400ms, 100ms, lost);
-        for (int i = 0; i < 12; ++i) {
+        // Three times the lease: without the renewals it would have expired.
+        Heartbeat heartbeat(*beat_db, *lease, 600ms, 100ms, lost);
+        for (int i = 0; i < 18; ++i) {
             std::this_thread::sleep_for(100ms);
-            CHECK_FALSE(b.claim("worker-b", 400ms));
+            CHECK_FALSE(b.claim("worker-b", 600ms));
         }
         CHECK(heartbeat.renewals() >= 5);
     }

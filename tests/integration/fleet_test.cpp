@@ -135,6 +135,20 @@ void write_file(const fs::path& path, const std::string& text) {
     fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// DIR/config.toml: the store in DIR/store, the catalog in the test schema,
+// and the template every fleet account of the tests names ("dovecot").
+void write_config(const fs::path& dir, test::PostgresBackend& pg) {
+    write_file(dir / "config.toml",
+               "[store]\npath = \"" + (dir / "store").string() + "\"\ncatalog = \"" + pg.conninfo() +
+                   "\"\ncatalog_schema = \"" + pg.schema() +
+                   "\"\n\n[[account]]\nname = \"dovecot\"\nhost = \"127.0.0.1\"\nport = " +
+                   env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") +
+                   "\ntls = \"none\"\nallow_plaintext_auth = true\nuser = \"unused\"\n"
+                   "password_command = \"printenv IMAPKEEP_TEST_MASTER_PASSWORD\"\n"
+                   // Slow enough that a kill or a signal lands inside the big account.
+                   "max_messages_per_second = 80\nretries = 0\n");
+}
+
 }  // namespace
 
 TEST_CASE("three workers back up the fleet; one killed mid-account, its account is finished by another",
@@ -154,15 +168,7 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
 
     TempDir dir;
     const fs::path store = dir.path / "store";
-    write_file(dir.path / "config.toml",
-               "[store]\npath = \"" + store.string() + "\"\ncatalog = \"" + pg->conninfo() +
-                   "\"\ncatalog_schema = \"" + pg->schema() +
-                   "\"\n\n[[account]]\nname = \"dovecot\"\nhost = \"127.0.0.1\"\nport = " +
-                   env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") +
-                   "\ntls = \"none\"\nallow_plaintext_auth = true\nuser = \"unused\"\n"
-                   "password_command = \"printenv IMAPKEEP_TEST_MASTER_PASSWORD\"\n"
-                   // Slow enough that the kill lands inside the big account.
-                   "max_messages_per_second = 80\nretries = 0\n");
+    write_config(dir.path, *pg);
     std::string csv = "name,user,master_user,template\n";
     for (int n = 1; n <= accounts; ++n)
         csv += fleet_user(n) + "," + fleet_user(n) + "," + env("IMAPKEEP_TEST_MASTER_USER").value_or("") + ",dovecot\n";
@@ -242,4 +248,70 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
         total += files.files;
     }
     CHECK(total >= static_cast<std::size_t>(kBigMessages + 2 * (accounts - 1)));
+}
+
+TEST_CASE("SIGTERM stops a worker mid-account, releases the lease at once, and the next worker finishes it",
+          "[integration][fleet]") {
+    if (!have_fleet_env()) return;
+    auto pg = test::make_postgres_backend();
+    if (!pg) return;
+    std::random_device random;
+    const std::string run = "t" + std::to_string(random());
+    const int n = 2;
+    const std::string user = fleet_user(n);
+    seed(n, 160, 100, run);
+    TempDir dir;
+    write_config(dir.path, *pg);
+    const std::string config = (dir.path / "config.toml").string();
+    auto added = run_imapkeep_binary({"--config", config, "accounts", "add", user, "--user", user, "--master-user",
+                                      env("IMAPKEEP_TEST_MASTER_USER").value_or(""), "--template", "dovecot"},
+                                     dir.path);
+    INFO(added.err);
+    REQUIRE(added.code == 0);
+
+    const std::string binary = std::string(IMAPKEEP_BINARY_DIR) + "/imapkeep";
+    const auto started = std::chrono::steady_clock::now();
+    // A long lease: only the release can hand the account over in time.
+    pid_t worker = spawn({binary, "--config", config, "worker", "--once", "--lease", "600"}, dir.path / "a.out",
+                         dir.path / "a.err");
+    Fleet fleet{*pg};
+    bool signalled = false;
+    while (!signalled && std::chrono::steady_clock::now() - started < 60s) {
+        if (fleet.holder(user) && fleet.saved(user) > 0) {
+            ::kill(worker, SIGTERM);
+            signalled = true;
+        } else {
+            std::this_thread::sleep_for(5ms);
+        }
+    }
+    REQUIRE(signalled);
+    auto stopped = wait_child(worker, started, std::nullopt);
+    INFO(slurp_file(dir.path / "a.err"));
+    CHECK(stopped.code == 143);
+    auto& admin = pg->admin();
+    auto row = admin.query("SELECT lease_owner IS NULL, last_status, next_due_ms <= " 
+                           "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FROM " + fleet.table() +
+                               " WHERE name = $1::text",
+                           user);
+    CHECK(row.boolean(0, 0));
+    CHECK(row.text(0, 1) == "interrupted");
+    CHECK(row.boolean(0, 2));  // due at once
+    const auto saved_then = fleet.saved(user);
+    const auto on_server = server_messages(n);
+    CHECK(saved_then < static_cast<std::int64_t>(on_server.size()));
+
+    auto next = run_imapkeep_binary({"--config", config, "worker", "--once", "-q"}, dir.path);
+    INFO(next.err);
+    CHECK(next.code == 0);
+    CHECK(fleet.settled() == 1);
+    store::PostgresCatalogOptions options;
+    options.conninfo = pg->conninfo();
+    options.schema = pg->schema();
+    auto catalog = store::open_postgres_catalog(options);
+    auto id = catalog->find_account(user);
+    REQUIRE(id);
+    CHECK(catalog_messages(*catalog, *id) == on_server);
+    const auto files = stored_files(dir.path / "store" / "mail" / user);
+    CHECK(files.files == on_server.size());
+    CHECK(files.tmp == 0);
 }
