@@ -1,13 +1,12 @@
 // imapkeep accounts add|list|remove|import: the fleet's accounts (issue 13),
 // rows of fleet_accounts in the PostgreSQL catalog's schema. Passwords are
 // never stored: each account names a command template (password_template.hpp).
+#include <cmath>
+#include <fstream>
 #include <imapkeep/fleet/account_file.hpp>
 #include <imapkeep/fleet/account_registry.hpp>
 #include <imapkeep/fleet/lease.hpp>
 #include <imapkeep/util/utf8.hpp>
-
-#include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "cli/catalog_place.hpp"
@@ -57,15 +56,23 @@ std::string time_text(const std::optional<std::int64_t>& ms) {
 }
 
 nlohmann::json account_json(const fleet::FleetAccount& a) {
-    nlohmann::json j = {{"name", a.name}, {"template", a.template_account}, {"host", a.host},
-                        {"port", a.port}, {"tls", a.tls}, {"user", a.user},
-                        {"master_user", a.master_user}, {"password_command", a.password_command},
-                        {"interval_minutes", static_cast<double>(a.interval_ms) / 60000},
-                        {"next_due", iso8601_utc(a.next_due_ms / 1000)},
-                        {"lease_owner", a.lease_owner ? nlohmann::json(*a.lease_owner) : nlohmann::json()},
-                        {"last_finished", a.last_finished_ms ? nlohmann::json(time_text(a.last_finished_ms)) : nlohmann::json()},
-                        {"last_exit_code", a.last_exit_code ? nlohmann::json(*a.last_exit_code) : nlohmann::json()},
-                        {"last_status", a.last_status}, {"last_error", a.last_error}};
+    nlohmann::json j = {
+        {"name", a.name},
+        {"template", a.template_account},
+        {"host", a.host},
+        {"port", a.port},
+        {"tls", a.tls},
+        {"user", a.user},
+        {"master_user", a.master_user},
+        {"password_command", a.password_command},
+        {"interval_minutes", static_cast<double>(a.interval_ms) / 60000},
+        {"next_due", iso8601_utc(a.next_due_ms / 1000)},
+        {"lease_owner", a.lease_owner ? nlohmann::json(*a.lease_owner) : nlohmann::json()},
+        {"last_finished",
+         a.last_finished_ms ? nlohmann::json(time_text(a.last_finished_ms)) : nlohmann::json()},
+        {"last_exit_code", a.last_exit_code ? nlohmann::json(*a.last_exit_code) : nlohmann::json()},
+        {"last_status", a.last_status},
+        {"last_error", a.last_error}};
     return j;
 }
 
@@ -73,9 +80,12 @@ nlohmann::json account_json(const fleet::FleetAccount& a) {
 void print_account(std::ostream& out, const fleet::FleetAccount& a) {
     out << util::printable_utf8(a.name) << "  " << util::printable_utf8(a.user)
         << (a.master_user.empty() ? "" : " (master " + util::printable_utf8(a.master_user) + ")")
-        << "@" << (a.host.empty() ? "template " + a.template_account : a.host)
-        << "  next " << iso8601_utc(a.next_due_ms / 1000) << "  last "
-        << (a.last_status.empty() ? "never" : a.last_status + " (exit " + std::to_string(a.last_exit_code.value_or(0)) + ", " + time_text(a.last_finished_ms) + ")");
+        << "@" << (a.host.empty() ? "template " + a.template_account : a.host) << "  next "
+        << iso8601_utc(a.next_due_ms / 1000) << "  last "
+        << (a.last_status.empty()
+                ? "never"
+                : a.last_status + " (exit " + std::to_string(a.last_exit_code.value_or(0)) + ", " +
+                      time_text(a.last_finished_ms) + ")");
     if (a.lease_owner) out << "  held by " << util::printable_utf8(*a.lease_owner);
     out << "\n";
 }
@@ -122,7 +132,8 @@ int import_accounts(const Config& config, fleet::AccountRegistry& registry,
 int run_accounts(const Config& config, const AccountsArgs& args, Io& io) {
     if (!catalog_in_postgres(config))
         throw ConfigError(config.file +
-                          ": imapkeep accounts needs a PostgreSQL catalog ([store] catalog = \"postgresql://...\")");
+                          ": imapkeep accounts needs a PostgreSQL catalog ([store] catalog = "
+                          "\"postgresql://...\")");
     fleet::FleetDb db(fleet::FleetDbOptions{config.catalog_postgres, config.catalog_schema});
     fleet::AccountRegistry registry(db);
     if (args.action == "list") return list_accounts(registry, args, io);
@@ -132,7 +143,8 @@ int run_accounts(const Config& config, const AccountsArgs& args, Io& io) {
             io.out << "removed fleet account " << args.name << " (its backup stays in the store)\n";
             return kExitOk;
         }
-        io.err << "imapkeep accounts remove: no fleet account named \"" << util::printable_utf8(args.name) << "\"\n";
+        io.err << "imapkeep accounts remove: no fleet account named \""
+               << util::printable_utf8(args.name) << "\"\n";
         return kExitUsage;
     }
     const auto account = account_from_args(args);

@@ -4,6 +4,9 @@
 // the next; until nothing is due (--once) or forever (--loop). Many workers,
 // on one host or many, share one PostgreSQL catalog and one message store:
 // the lease, not the store lock, keeps two of them off the same account.
+#include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <imapkeep/fleet/account_registry.hpp>
 #include <imapkeep/fleet/heartbeat.hpp>
 #include <imapkeep/fleet/lease.hpp>
@@ -11,10 +14,6 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/postgres_catalog.hpp>
 #include <imapkeep/util/utf8.hpp>
-
-#include <chrono>
-#include <ctime>
-#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -177,11 +176,26 @@ void finish_stopped_run(const FleetRun& run, store::Id run_id, const std::string
     }
 }
 
+// The config as it is now, for one account run. A --loop worker lives for
+// months: read again, the templates' password sources run again for each
+// account (their results are cached per run, and a failed command would
+// otherwise fail every later account), and an edited config applies.
+// -vv's trace, set on the loaded config, is carried over.
+Config current_config(const Config& loaded) {
+    std::error_code ec;
+    if (loaded.file.empty() || !std::filesystem::exists(loaded.file, ec)) return loaded;
+    Config config = load_config(loaded.file);
+    for (auto& account : config.accounts)
+        if (const auto* before = loaded.find_account(account.name))
+            account.connect.client.trace = before->connect.client.trace;
+    return config;
+}
+
 fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease) {
     const auto& name = lease.account.name;
     sync::AccountConfig account;
     try {
-        account = fleet_account_config(run.config, lease.account);
+        account = fleet_account_config(current_config(run.config), lease.account);
     } catch (const std::exception& e) {
         run.io.err << "imapkeep worker: " << util::printable_utf8(e.what()) << "\n";
         return {kExitUsage, "failed", util::printable_utf8(e.what()), false};
@@ -207,7 +221,8 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
                     LogLevel::Warning, "");
         note << "imapkeep: " << util::printable_utf8(line) << "\n";
     };
-    const std::string retry_key = lease.account.template_account.empty() ? name : lease.account.template_account;
+    const std::string retry_key =
+        lease.account.template_account.empty() ? name : lease.account.template_account;
     sync::AccountReport report;
     try {
         report = backup_with_retries(run, account, options, run.config.retry_for(retry_key));
@@ -228,7 +243,8 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
     try {
         record_run(run, run_id, info, status, report);
     } catch (const std::exception& e) {
-        run.io.err << "imapkeep worker: " << name << ": cannot record the run in the catalog: " << e.what() << "\n";
+        run.io.err << "imapkeep worker: " << name
+                   << ": cannot record the run in the catalog: " << e.what() << "\n";
         if (info.exit_code == kExitOk) info.exit_code = kExitTempFail;
     }
     print_summary(run.io.out, run.io.err, {report}, run.args.verbosity, false);
@@ -239,7 +255,8 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
 void poll_wait(std::chrono::milliseconds delay, const std::atomic<bool>& signalled) {
     const auto until = Clock::now() + delay;
     while (Clock::now() < until && !signalled)
-        std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(100), until - Clock::now()));
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(std::chrono::milliseconds(100), until - Clock::now()));
 }
 
 store::PostgresCatalogOptions worker_catalog_options(const Config& config) {
@@ -266,7 +283,8 @@ int work(const FleetRun& run, fleet::Leases& leases, const std::string& owner) {
         const auto outcome = back_up_leased(run, *lease);
         if (!leases.release(*lease, outcome))
             run.io.err << "imapkeep worker: " << lease->account.name
-                       << ": the lease was no longer ours at release (expired and taken over, or the account removed)\n";
+                       << ": the lease was no longer ours at release (expired and taken over, or "
+                          "the account removed)\n";
         if (outcome.status != "interrupted") worst = worse_exit_code(worst, outcome.exit_code);
     }
     return worst;
@@ -289,16 +307,20 @@ sync::AccountConfig fleet_account_config(const Config& config, const fleet::Flee
     if (!row.master_user.empty()) c.master_user = row.master_user;
     if (!row.password_command.empty()) c.password = fleet_password(row);
     if (c.host.empty() && c.command.empty() && !c.ssh)
-        throw ConfigError("fleet account " + row.name + ": no host (set one, or a template with one)");
+        throw ConfigError("fleet account " + row.name +
+                          ": no host (set one, or a template with one)");
     if (c.user.empty()) throw ConfigError("fleet account " + row.name + ": no user");
     if (!c.password && !c.oauth2_token)
-        throw ConfigError("fleet account " + row.name + ": no password command (set one, or a template with one)");
+        throw ConfigError("fleet account " + row.name +
+                          ": no password command (set one, or a template with one)");
     return account;
 }
 
 int run_worker(const Config& config, const WorkerArgs& args, const Services& services, Io& io) {
     if (!catalog_in_postgres(config))
-        throw ConfigError(config.file + ": imapkeep worker needs a PostgreSQL catalog ([store] catalog = \"postgresql://...\")");
+        throw ConfigError(config.file +
+                          ": imapkeep worker needs a PostgreSQL catalog ([store] catalog = "
+                          "\"postgresql://...\")");
     const fleet::FleetDbOptions db_options{config.catalog_postgres, config.catalog_schema};
     fleet::FleetDb db(db_options);
     fleet::FleetDb heartbeat_db(db_options);
@@ -310,12 +332,19 @@ int run_worker(const Config& config, const WorkerArgs& args, const Services& ser
 
     StopSignals signals;
     const std::string owner = (args.id.empty() ? "" : args.id + "@") + fleet::new_lease_owner();
-    FleetRun run{config, args, services, io, *catalog, *messages,
+    FleetRun run{config,
+                 args,
+                 services,
+                 io,
+                 *catalog,
+                 *messages,
                  [catalog_options] { return store::open_postgres_catalog(catalog_options); },
-                 heartbeat_db, signals.flag()};
+                 heartbeat_db,
+                 signals.flag()};
     const int worst = work(run, leases, owner);
     if (signals.signal() != 0) {
-        io.err << "imapkeep worker: stopped by a signal; the lease was released and the next worker resumes\n";
+        io.err << "imapkeep worker: stopped by a signal; the lease was released and the next "
+                  "worker resumes\n";
         return exit_code_for_signal(signals.signal());
     }
     return worst;

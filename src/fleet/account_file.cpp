@@ -1,8 +1,7 @@
-#include <imapkeep/fleet/account_file.hpp>
-#include <imapkeep/fleet/account_registry.hpp>
-
 #include <charconv>
 #include <cmath>
+#include <imapkeep/fleet/account_file.hpp>
+#include <imapkeep/fleet/account_registry.hpp>
 #include <map>
 #include <set>
 
@@ -73,10 +72,18 @@ std::vector<CsvRow> read_csv(std::string_view text) {
     return rows;
 }
 
-const std::set<std::string> kColumns = {"name", "user", "host", "port", "tls", "master_user",
-                                        "password_command", "template", "interval_minutes"};
+const std::set<std::string> kColumns = {"name",
+                                        "user",
+                                        "host",
+                                        "port",
+                                        "tls",
+                                        "master_user",
+                                        "password_command",
+                                        "template",
+                                        "interval_minutes"};
 
-std::int64_t number(const std::string& text, int line, const char* column, double low, double high) {
+std::int64_t number(const std::string& text, int line, const char* column, double low,
+                    double high) {
     double value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
@@ -102,7 +109,8 @@ FleetAccount account_of(const CsvRow& row, const std::map<std::string, std::size
     a.tls = get("tls");
     if (!a.tls.empty() && a.tls != "implicit" && a.tls != "starttls" && a.tls != "none")
         fail(row.line, "tls \"" + a.tls + "\": expected implicit, starttls or none");
-    if (auto port = get("port"); !port.empty()) a.port = static_cast<int>(number(port, row.line, "port", 1, 65535));
+    if (auto port = get("port"); !port.empty())
+        a.port = static_cast<int>(number(port, row.line, "port", 1, 65535));
     a.master_user = get("master_user");
     a.password_command = get("password_command");
     a.template_account = get("template");
@@ -130,7 +138,8 @@ std::vector<FleetAccount> parse_fleet_accounts_csv(std::string_view text) {
         if (rows[r].fields.size() > rows[0].fields.size())
             fail(rows[r].line, "more fields than columns");
         auto a = account_of(rows[r], at);
-        if (!names.insert(a.name).second) fail(rows[r].line, "account " + a.name + " is listed twice");
+        if (!names.insert(a.name).second)
+            fail(rows[r].line, "account " + a.name + " is listed twice");
         accounts.push_back(std::move(a));
     }
     return accounts;

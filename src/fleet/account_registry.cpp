@@ -1,6 +1,5 @@
-#include <imapkeep/fleet/account_registry.hpp>
-
 #include <algorithm>
+#include <imapkeep/fleet/account_registry.hpp>
 
 #include "fleet/fleet_row.hpp"
 #include "store/postgres/pg_connection.hpp"
@@ -30,7 +29,8 @@ void AccountRegistry::add(const FleetAccount& a) {
 }
 
 bool AccountRegistry::remove(const std::string& name) {
-    return m_db.connection().query("DELETE FROM fleet_accounts WHERE name = $1::text", name)
+    return m_db.connection()
+               .query("DELETE FROM fleet_accounts WHERE name = $1::text", name)
                .affected() > 0;
 }
 

@@ -1,7 +1,6 @@
-#include <imapkeep/fleet/lease.hpp>
-
 #include <unistd.h>
 
+#include <imapkeep/fleet/lease.hpp>
 #include <random>
 
 #include "fleet/fleet_row.hpp"
@@ -82,16 +81,19 @@ bool Leases::renew(const Lease& lease, std::chrono::milliseconds duration) {
 
 bool Leases::release(const Lease& lease, const RunOutcome& outcome) {
     return m_db.connection()
-               .query("UPDATE fleet_accounts SET lease_owner = NULL, lease_until_ms = NULL,"
-                      " last_finished_ms = " + kNowMs +
-                          ", last_exit_code = $4::int, last_status = $5::text, last_error = $6::text,"
-                          " next_due_ms = CASE WHEN $7::boolean THEN " + kNowMs + " ELSE " + kNowMs +
-                          " + interval_ms END"
-                          " WHERE name = $1::text AND lease_owner = $2::text"
-                          " AND lease_generation = $3::bigint",
-                      lease.account.name, lease.owner, lease.generation,
-                      std::int64_t{outcome.exit_code}, outcome.status, outcome.error,
-                      store::PgBool{outcome.due_now})
+               .query(
+                   "UPDATE fleet_accounts SET lease_owner = NULL, lease_until_ms = NULL,"
+                   " last_finished_ms = " +
+                       kNowMs +
+                       ", last_exit_code = $4::int, last_status = $5::text, last_error = $6::text,"
+                       " next_due_ms = CASE WHEN $7::boolean THEN " +
+                       kNowMs + " ELSE " + kNowMs +
+                       " + interval_ms END"
+                       " WHERE name = $1::text AND lease_owner = $2::text"
+                       " AND lease_generation = $3::bigint",
+                   lease.account.name, lease.owner, lease.generation,
+                   std::int64_t{outcome.exit_code}, outcome.status, outcome.error,
+                   store::PgBool{outcome.due_now})
                .affected() == 1;
 }
 

@@ -13,10 +13,14 @@ namespace {
 
 std::string value_of(char code, const FleetAccount& account, const std::string& pattern) {
     switch (code) {
-        case 'u': return shell_quote(account.user);
-        case 'm': return shell_quote(account.master_user);
-        case 'a': return shell_quote(account.name);
-        case '%': return "%";
+        case 'u':
+            return shell_quote(account.user);
+        case 'm':
+            return shell_quote(account.master_user);
+        case 'a':
+            return shell_quote(account.name);
+        case '%':
+            return "%";
         default:
             throw FleetError("password command of account " + account.name + ": unknown \"%" +
                              std::string(1, code) + "\" in \"" + pattern +
@@ -34,8 +38,8 @@ std::string expand_password_command(const std::string& pattern, const FleetAccou
             continue;
         }
         if (i + 1 == pattern.size())
-            throw FleetError("password command of account " + account.name + ": a lone \"%\" ends \"" +
-                             pattern + "\" (write %% for a %)");
+            throw FleetError("password command of account " + account.name +
+                             ": a lone \"%\" ends \"" + pattern + "\" (write %% for a %)");
         out += value_of(pattern[++i], account, pattern);
     }
     return out;

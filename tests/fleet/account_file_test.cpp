@@ -8,7 +8,8 @@ using namespace imapkeep::fleet;
 TEST_CASE("a CSV of fleet accounts: columns by name, quotes, defaults", "[fleet][import]") {
     const auto accounts = parse_fleet_accounts_csv(
         "user,name,host,port,tls,master_user,password_command,template,interval_minutes\r\n"
-        "bob@acme.example,bob,imap.acme.example,993,implicit,backup,\"cat \"\"/run/x/%m\"\"\",,30\r\n"
+        "bob@acme.example,bob,imap.acme.example,993,implicit,backup,\"cat "
+        "\"\"/run/x/%m\"\"\",,30\r\n"
         "\n"
         "amy@acme.example,amy,,,,,,hosting,\n");
     REQUIRE(accounts.size() == 2);

@@ -39,7 +39,8 @@ std::string message(const std::string& user, int i, const std::string& run, std:
     std::string m = "From: s@example.org\r\nTo: " + user + "@example.org\r\nSubject: fleet " +
                     std::to_string(i) + "\r\nMessage-ID: <" + run + "." + user + "." +
                     std::to_string(i) + "@example.org>\r\n\r\n";
-    for (std::size_t line = 0; line < pad; ++line) m += "padding line " + std::to_string(line) + " of " + run + "\r\n";
+    for (std::size_t line = 0; line < pad; ++line)
+        m += "padding line " + std::to_string(line) + " of " + run + "\r\n";
     return m;
 }
 
@@ -48,12 +49,14 @@ void seed(int n, int count, std::size_t pad, const std::string& run) {
     const std::string user = fleet_user(n);
     if (c->list("", "Work").empty()) c->create("Work");
     for (int i = 0; i < count; ++i)
-        c->append(i % 3 ? "INBOX" : "Work", i % 2 ? std::vector<std::string>{"\\Seen"} : std::vector<std::string>{},
+        c->append(i % 3 ? "INBOX" : "Work",
+                  i % 2 ? std::vector<std::string>{"\\Seen"} : std::vector<std::string>{},
                   util::format_imap_datetime(1700000000 + i * 60, 0), message(user, i, run, pad));
     c->logout();
 }
 
-using MessageSet = std::map<std::pair<std::string, std::uint32_t>, std::string>;  // (mailbox, uid) -> sha256
+using MessageSet =
+    std::map<std::pair<std::string, std::uint32_t>, std::string>;  // (mailbox, uid) -> sha256
 
 MessageSet server_messages(int n) {
     MessageSet out;
@@ -106,16 +109,20 @@ pid_t owner_pid(const std::string& owner) {
 
 struct Fleet {
     test::PostgresBackend& pg;
-    std::string table() const { return pg.admin().quote_identifier(pg.schema()) + ".fleet_accounts"; }
+    std::string table() const {
+        return pg.admin().quote_identifier(pg.schema()) + ".fleet_accounts";
+    }
     std::optional<std::string> holder(const std::string& account) {
-        auto r = pg.admin().query("SELECT lease_owner FROM " + table() + " WHERE name = $1::text", account);
+        auto r = pg.admin().query("SELECT lease_owner FROM " + table() + " WHERE name = $1::text",
+                                  account);
         if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
         return r.text(0, 0);
     }
     std::int64_t saved(const std::string& account) {
         const auto s = pg.admin().quote_identifier(pg.schema());
         return pg.admin()
-            .query("SELECT count(*) FROM " + s + ".message m JOIN " + s + ".mailbox b ON b.id = m.mailbox_id JOIN " + s +
+            .query("SELECT count(*) FROM " + s + ".message m JOIN " + s +
+                       ".mailbox b ON b.id = m.mailbox_id JOIN " + s +
                        ".account a ON a.id = b.account_id WHERE a.name = $1::text",
                    account)
             .int64(0, 0);
@@ -123,7 +130,8 @@ struct Fleet {
     // Accounts that ran ok and are not leased.
     std::int64_t settled() {
         return pg.admin()
-            .exec("SELECT count(*) FROM " + table() + " WHERE last_status = 'ok' AND lease_owner IS NULL")
+            .exec("SELECT count(*) FROM " + table() +
+                  " WHERE last_status = 'ok' AND lease_owner IS NULL")
             .int64(0, 0);
     }
 };
@@ -139,8 +147,8 @@ void write_file(const fs::path& path, const std::string& text) {
 // and the template every fleet account of the tests names ("dovecot").
 void write_config(const fs::path& dir, test::PostgresBackend& pg) {
     write_file(dir / "config.toml",
-               "[store]\npath = \"" + (dir / "store").string() + "\"\ncatalog = \"" + pg.conninfo() +
-                   "\"\ncatalog_schema = \"" + pg.schema() +
+               "[store]\npath = \"" + (dir / "store").string() + "\"\ncatalog = \"" +
+                   pg.conninfo() + "\"\ncatalog_schema = \"" + pg.schema() +
                    "\"\n\n[[account]]\nname = \"dovecot\"\nhost = \"127.0.0.1\"\nport = " +
                    env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") +
                    "\ntls = \"none\"\nallow_plaintext_auth = true\nuser = \"unused\"\n"
@@ -151,8 +159,9 @@ void write_config(const fs::path& dir, test::PostgresBackend& pg) {
 
 }  // namespace
 
-TEST_CASE("three workers back up the fleet; one killed mid-account, its account is finished by another",
-          "[integration][fleet]") {
+TEST_CASE(
+    "three workers back up the fleet; one killed mid-account, its account is finished by another",
+    "[integration][fleet]") {
     if (!have_fleet_env()) return;
     auto pg = test::make_postgres_backend();
     if (!pg) return;
@@ -171,11 +180,12 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
     write_config(dir.path, *pg);
     std::string csv = "name,user,master_user,template\n";
     for (int n = 1; n <= accounts; ++n)
-        csv += fleet_user(n) + "," + fleet_user(n) + "," + env("IMAPKEEP_TEST_MASTER_USER").value_or("") + ",dovecot\n";
+        csv += fleet_user(n) + "," + fleet_user(n) + "," +
+               env("IMAPKEEP_TEST_MASTER_USER").value_or("") + ",dovecot\n";
     write_file(dir.path / "accounts.csv", csv);
     const std::string config = (dir.path / "config.toml").string();
-    auto imported = run_imapkeep_binary({"--config", config, "accounts", "import", (dir.path / "accounts.csv").string()},
-                                        dir.path);
+    auto imported = run_imapkeep_binary(
+        {"--config", config, "accounts", "import", (dir.path / "accounts.csv").string()}, dir.path);
     INFO(imported.err);
     REQUIRE(imported.code == 0);
 
@@ -183,8 +193,8 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
     std::vector<pid_t> workers;
     for (int w = 0; w < 3; ++w) {
         const std::string id = "w" + std::to_string(w);
-        workers.push_back(spawn({binary, "--config", config, "worker", "--loop", "--poll", "0.2", "--lease", "2",
-                                 "--id", id, "-q"},
+        workers.push_back(spawn({binary, "--config", config, "worker", "--loop", "--poll", "0.2",
+                                 "--lease", "2", "--id", id, "-q"},
                                 dir.path / (id + ".out"), dir.path / (id + ".err")));
     }
     const auto started = std::chrono::steady_clock::now();
@@ -204,7 +214,8 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
         }
     }
     REQUIRE(victim);
-    UNSCOPED_INFO("killed worker " << *victim << " with " << saved_at_kill << " of " << big_total << " messages saved");
+    UNSCOPED_INFO("killed worker " << *victim << " with " << saved_at_kill << " of " << big_total
+                                   << " messages saved");
     CHECK(saved_at_kill < big_total);  // mid-account
     auto killed = wait_child(*victim, started, std::nullopt);
     CHECK(killed.code == 128 + SIGKILL);
@@ -219,10 +230,14 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
         auto stopped = wait_child(pid, started, std::nullopt);
         CHECK(stopped.code == 143);
     }
-    for (int w = 0; w < 3; ++w) UNSCOPED_INFO("w" << w << " stderr: " << slurp_file(dir.path / ("w" + std::to_string(w) + ".err")));
+    for (int w = 0; w < 3; ++w)
+        UNSCOPED_INFO(
+            "w" << w << " stderr: " << slurp_file(dir.path / ("w" + std::to_string(w) + ".err")));
 
     auto& admin = pg->admin();
-    auto big_row = admin.query("SELECT lease_generation, last_exit_code FROM " + fleet.table() + " WHERE name = $1::text", big);
+    auto big_row = admin.query(
+        "SELECT lease_generation, last_exit_code FROM " + fleet.table() + " WHERE name = $1::text",
+        big);
     CHECK(big_row.int64(0, 0) >= 2);  // claimed again after the kill
     CHECK(big_row.int64(0, 1) == 0);
 
@@ -243,15 +258,18 @@ TEST_CASE("three workers back up the fleet; one killed mid-account, its account 
         CHECK(store::verify_files(*catalog, *messages, *id).empty());
         const auto files = stored_files(store / "mail" / user);
         CHECK(files.files == in_catalog.size());  // no message stored twice
-        CHECK(std::set<std::string>(files.sha256.begin(), files.sha256.end()).size() == files.files);
+        CHECK(std::set<std::string>(files.sha256.begin(), files.sha256.end()).size() ==
+              files.files);
         CHECK(files.tmp == 0);
         total += files.files;
     }
     CHECK(total >= static_cast<std::size_t>(kBigMessages + 2 * (accounts - 1)));
 }
 
-TEST_CASE("SIGTERM stops a worker mid-account, releases the lease at once, and the next worker finishes it",
-          "[integration][fleet]") {
+TEST_CASE(
+    "SIGTERM stops a worker mid-account, releases the lease at once, and the next worker finishes "
+    "it",
+    "[integration][fleet]") {
     if (!have_fleet_env()) return;
     auto pg = test::make_postgres_backend();
     if (!pg) return;
@@ -263,17 +281,18 @@ TEST_CASE("SIGTERM stops a worker mid-account, releases the lease at once, and t
     TempDir dir;
     write_config(dir.path, *pg);
     const std::string config = (dir.path / "config.toml").string();
-    auto added = run_imapkeep_binary({"--config", config, "accounts", "add", user, "--user", user, "--master-user",
-                                      env("IMAPKEEP_TEST_MASTER_USER").value_or(""), "--template", "dovecot"},
-                                     dir.path);
+    auto added = run_imapkeep_binary(
+        {"--config", config, "accounts", "add", user, "--user", user, "--master-user",
+         env("IMAPKEEP_TEST_MASTER_USER").value_or(""), "--template", "dovecot"},
+        dir.path);
     INFO(added.err);
     REQUIRE(added.code == 0);
 
     const std::string binary = std::string(IMAPKEEP_BINARY_DIR) + "/imapkeep";
     const auto started = std::chrono::steady_clock::now();
     // A long lease: only the release can hand the account over in time.
-    pid_t worker = spawn({binary, "--config", config, "worker", "--once", "--lease", "600"}, dir.path / "a.out",
-                         dir.path / "a.err");
+    pid_t worker = spawn({binary, "--config", config, "worker", "--once", "--lease", "600"},
+                         dir.path / "a.out", dir.path / "a.err");
     Fleet fleet{*pg};
     bool signalled = false;
     while (!signalled && std::chrono::steady_clock::now() - started < 60s) {
@@ -289,10 +308,11 @@ TEST_CASE("SIGTERM stops a worker mid-account, releases the lease at once, and t
     INFO(slurp_file(dir.path / "a.err"));
     CHECK(stopped.code == 143);
     auto& admin = pg->admin();
-    auto row = admin.query("SELECT lease_owner IS NULL, last_status, next_due_ms <= " 
-                           "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FROM " + fleet.table() +
-                               " WHERE name = $1::text",
-                           user);
+    auto row = admin.query(
+        "SELECT lease_owner IS NULL, last_status, next_due_ms <= "
+        "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FROM " +
+            fleet.table() + " WHERE name = $1::text",
+        user);
     CHECK(row.boolean(0, 0));
     CHECK(row.text(0, 1) == "interrupted");
     CHECK(row.boolean(0, 2));  // due at once

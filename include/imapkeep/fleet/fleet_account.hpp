@@ -13,14 +13,14 @@
 namespace imapkeep::fleet {
 
 struct FleetAccount {
-    std::string name;      // the catalog's account name (one path component)
+    std::string name;              // the catalog's account name (one path component)
     std::string template_account;  // "" = none
-    std::string host;      // "" = the template's
-    int port = 0;          // 0 = the template's, else 993 with tls, 143 without
-    std::string tls;       // "" (the template's, else implicit) | implicit | starttls | none
-    std::string user;      // the mailbox's login (SASL PLAIN authzid with a master user)
-    std::string master_user;       // "" = log in as `user` itself
-    std::string password_command;  // %u, %m, %a, %% (password_template.hpp)
+    std::string host;              // "" = the template's
+    int port = 0;                  // 0 = the template's, else 993 with tls, 143 without
+    std::string tls;          // "" (the template's, else implicit) | implicit | starttls | none
+    std::string user;         // the mailbox's login (SASL PLAIN authzid with a master user)
+    std::string master_user;  // "" = log in as `user` itself
+    std::string password_command;            // %u, %m, %a, %% (password_template.hpp)
     std::int64_t interval_ms = 3600 * 1000;  // between the end of a run and the next due time
 
     // Kept by the fleet (read-only for callers of add()).

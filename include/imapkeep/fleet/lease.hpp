@@ -37,9 +37,9 @@ struct Lease {
 
 // How a run ended, for release().
 struct RunOutcome {
-    int exit_code = 0;        // the backup's (cli/exit_codes.hpp)
-    std::string status;       // ok | partial | failed | interrupted ...
-    std::string error;        // one line, "" when none
+    int exit_code = 0;   // the backup's (cli/exit_codes.hpp)
+    std::string status;  // ok | partial | failed | interrupted ...
+    std::string error;   // one line, "" when none
     // true: due again at once (an interrupted run: the next worker resumes
     // it); false: due `interval_ms` after now.
     bool due_now = false;
