@@ -35,8 +35,8 @@ bool AccountRegistry::remove(const std::string& name) {
 }
 
 std::vector<FleetAccount> AccountRegistry::list() {
-    auto rows =
-        m_db.connection().exec("SELECT " + kFleetColumns + " FROM fleet_accounts ORDER BY name");
+    auto rows = m_db.connection().exec(std::string("SELECT ") + kFleetColumns +
+                                       " FROM fleet_accounts ORDER BY name");
     std::vector<FleetAccount> out;
     for (int i = 0; i < rows.rows(); ++i) out.push_back(read_fleet_row(rows, i));
     return out;
@@ -44,7 +44,8 @@ std::vector<FleetAccount> AccountRegistry::list() {
 
 std::optional<FleetAccount> AccountRegistry::find(const std::string& name) {
     auto rows = m_db.connection().query(
-        "SELECT " + kFleetColumns + " FROM fleet_accounts WHERE name = $1::text", name);
+        std::string("SELECT ") + kFleetColumns + " FROM fleet_accounts WHERE name = $1::text",
+        name);
     if (rows.rows() == 0) return std::nullopt;
     return read_fleet_row(rows, 0);
 }

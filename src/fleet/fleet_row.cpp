@@ -2,11 +2,6 @@
 
 namespace imapkeep::fleet {
 
-const std::string kFleetColumns =
-    "name, template, host, port, tls, auth_user, master_user, password_command, interval_ms,"
-    " next_due_ms, lease_owner, lease_until_ms, lease_generation, last_started_ms,"
-    " last_finished_ms, last_exit_code, last_status, last_error";
-
 FleetAccount read_fleet_row(const store::PgResult& rows, int row) {
     FleetAccount a;
     a.name = rows.text(row, 0);
