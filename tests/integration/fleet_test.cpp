@@ -335,3 +335,56 @@ TEST_CASE(
     CHECK(files.files == on_server.size());
     CHECK(files.tmp == 0);
 }
+
+TEST_CASE(
+    "a worker whose lease was taken over stops that account and leaves the new holder's lease "
+    "alone",
+    "[integration][fleet]") {
+    if (!have_fleet_env()) return;
+    auto pg = test::make_postgres_backend();
+    if (!pg) return;
+    std::random_device random;
+    const int n = 3;
+    const std::string user = fleet_user(n);
+    seed(n, 160, 100, "l" + std::to_string(random()));
+    TempDir dir;
+    write_config(dir.path, *pg);
+    const std::string config = (dir.path / "config.toml").string();
+    REQUIRE(run_imapkeep_binary(
+                {"--config", config, "accounts", "add", user, "--user", user, "--master-user",
+                 env("IMAPKEEP_TEST_MASTER_USER").value_or(""), "--template", "dovecot"},
+                dir.path)
+                .code == 0);
+
+    const auto started = std::chrono::steady_clock::now();
+    pid_t worker = spawn({std::string(IMAPKEEP_BINARY_DIR) + "/imapkeep", "--config", config,
+                          "worker", "--once", "--lease", "1.5"},
+                         dir.path / "a.out", dir.path / "a.err");
+    Fleet fleet{*pg};
+    bool stolen = false;
+    while (!stolen && std::chrono::steady_clock::now() - started < 60s) {
+        if (fleet.holder(user) && fleet.saved(user) > 0) {
+            // What another worker's claim after an expiry does to the row.
+            pg->admin().query(
+                "UPDATE " + fleet.table() +
+                    " SET lease_owner = 'thief', lease_generation = lease_generation + 1"
+                    " WHERE name = $1::text",
+                user);
+            stolen = true;
+        } else {
+            std::this_thread::sleep_for(5ms);
+        }
+    }
+    REQUIRE(stolen);
+    auto result = wait_child(worker, started, std::nullopt);
+    const std::string err = slurp_file(dir.path / "a.err");
+    INFO(err);
+    CHECK(result.code == 75);
+    CHECK_THAT(err, Catch::Contains(user + ": lost"));
+    CHECK(fleet.holder(user) == std::optional<std::string>("thief"));
+    // Its release changed nothing: the row is the new holder's.
+    auto row = pg->admin().query(
+        "SELECT last_status, next_due_ms FROM " + fleet.table() + " WHERE name = $1::text", user);
+    CHECK(row.text(0, 0) == "");
+    CHECK(row.int64(0, 1) == 0);
+}
