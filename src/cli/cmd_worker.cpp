@@ -176,6 +176,24 @@ void finish_stopped_run(const FleetRun& run, store::Id run_id, const std::string
     }
 }
 
+// The engine's options for one account: the fleet's catalog connections, a
+// stop flag (signal or lost lease), the run record started before the first
+// change (`start_run`), settled mailboxes saved with the run record.
+sync::BackupOptions backup_options(const FleetRun& run, const std::atomic<bool>& stop,
+                                   std::function<void()> start_run) {
+    sync::BackupOptions options;
+    options.open_catalog = run.open_catalog;
+    options.stop = &stop;
+    options.defer_settled = true;
+    options.before_first_change = std::move(start_run);
+    options.pacing_note = [&run](const std::string& line) {
+        LogTee note(run.args.verbosity == Verbosity::Quiet ? nullptr : &run.io.err, run.io.log,
+                    LogLevel::Warning, "");
+        note << "imapkeep: " << util::printable_utf8(line) << "\n";
+    };
+    return options;
+}
+
 // The config as it is now, for one account run. A --loop worker lives for
 // months: read again, the templates' password sources run again for each
 // account (their results are cached per run, and a failed command would
@@ -209,18 +227,9 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
     info.started_at = std::time(nullptr);
     const auto started = Clock::now();
     std::optional<store::Id> run_id;
-    sync::BackupOptions options;
-    options.open_catalog = run.open_catalog;
-    options.stop = &stop;
-    options.defer_settled = true;
-    options.before_first_change = [&] {
+    const auto options = backup_options(run, stop, [&] {
         if (!run_id) run_id = run.catalog.begin_run("backup", info.started_at);
-    };
-    options.pacing_note = [&run](const std::string& line) {
-        LogTee note(run.args.verbosity == Verbosity::Quiet ? nullptr : &run.io.err, run.io.log,
-                    LogLevel::Warning, "");
-        note << "imapkeep: " << util::printable_utf8(line) << "\n";
-    };
+    });
     const std::string retry_key =
         lease.account.template_account.empty() ? name : lease.account.template_account;
     sync::AccountReport report;
