@@ -114,7 +114,7 @@ if ! grep -qE 'C: [A-Z]+[0-9]+ LOGIN <redacted>' "$log"; then
   echo "no -vv LOGIN trace in the test log: the secrets test did not run" >&2
   leak=1
 fi
-for pw in $IMAPKEEP_TEST_PASSWORDS $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD $IMAPKEEP_TEST_S3_SECRET_KEY; do
+for pw in $IMAPKEEP_TEST_PASSWORDS $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD $IMAPKEEP_TEST_S3_SECRET_KEY $IMAPKEEP_TEST_MASTER_PASSWORD; do
   if grep -nF -- "$pw" "$log" >&2; then
     echo "a test password appears in the test log above ($log)" >&2
     leak=1

@@ -112,6 +112,30 @@ _imapkeep() {
     export) options="--help --config --log-file --account --url --format --output --mailbox --at --password-command --password-file --ca-file --plaintext --json --quiet --verbose" ;;
     init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
     doctor) options="--help --config --account" ;;
+    worker) options="--help --config --log-file --once --loop --poll --lease --max-accounts --id --quiet --verbose" ;;
+    accounts)
+        # First an action (add, list, remove, import), then its own options.
+        local action="" w
+        for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+            case $w in add | list | remove | import) action=$w ;; esac
+        done
+        case $action in
+        "")
+            if [[ $cur != -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "add list remove import" -- "$cur")
+                return
+            fi
+            options="--help --config --log-file"
+            ;;
+        add) options="--help --host --port --tls --user --master-user --password-command --template --interval" ;;
+        list) options="--help --json" ;;
+        import)
+            [[ $cur != -* ]] && { mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return; }
+            options="--help"
+            ;;
+        *) options="--help" ;;
+        esac
+        ;;
     auth)
         # The one argument: an account name.
         if [[ $cur != -* ]]; then
@@ -123,7 +147,7 @@ _imapkeep() {
     *) return ;;
     esac
     if [[ -z $command && $cur != -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor auth" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor auth worker accounts" -- "$cur")
     else
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     fi

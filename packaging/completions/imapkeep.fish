@@ -40,7 +40,7 @@ function __imapkeep_accounts
         }' $file 2>/dev/null
 end
 
-set -l commands backup status verify restore export init doctor auth
+set -l commands backup status verify restore export init doctor auth worker accounts
 complete -c imapkeep -f
 
 # Before a command.
@@ -53,6 +53,8 @@ complete -c imapkeep -n $none -a export -d 'Write an mbox, Maildir or .eml archi
 complete -c imapkeep -n $none -a init -d 'Write a config for one account, offer the timer'
 complete -c imapkeep -n $none -a doctor -d 'Check the config, connections and store'
 complete -c imapkeep -n $none -a auth -d 'Authorize an OAuth2 account with a code'
+complete -c imapkeep -n $none -a worker -d 'Back up the fleet'"'"'s due accounts'
+complete -c imapkeep -n $none -a accounts -d 'Add, list, remove or import fleet accounts'
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
@@ -60,14 +62,14 @@ complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to t
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
-set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth worker accounts"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
-complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export" -l log-file -r -F -d 'Append a line per event to this file'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export worker accounts" -l log-file -r -F -d 'Append a line per event to this file'
 
 # All but status.
-set -l talkative "__fish_seen_subcommand_from backup verify restore export"
+set -l talkative "__fish_seen_subcommand_from backup verify restore export worker"
 complete -c imapkeep -n $talkative -s q -l quiet -d 'Print nothing when all is well'
 complete -c imapkeep -n $talkative -s v -l verbose -d 'One line per mailbox; -vv also the IMAP conversation'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export" -l json -d 'Print as JSON'
@@ -104,3 +106,15 @@ complete -c imapkeep -n $init -l output -r -F -d 'Config file to write'
 complete -c imapkeep -n $init -l force -d 'Replace an existing config file'
 complete -c imapkeep -n $init -l timer -d 'Enable the systemd user timer'
 complete -c imapkeep -n $init -l no-timer -d 'Neither ask about nor print the timer'
+
+set -l worker "__fish_seen_subcommand_from worker"
+complete -c imapkeep -n $worker -l once -d 'Stop when no account is due'
+complete -c imapkeep -n $worker -l loop -d 'Never stop; look again every --poll seconds'
+complete -c imapkeep -n $worker -l poll -x -d 'Seconds between looks with --loop'
+complete -c imapkeep -n $worker -l lease -x -d 'Seconds an account stays ours without a renewal'
+complete -c imapkeep -n $worker -l max-accounts -x -d 'Stop after this many accounts'
+complete -c imapkeep -n $worker -l id -x -d 'Name this worker in its leases'
+
+set -l accounts "__fish_seen_subcommand_from accounts"
+complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -a 'add list remove import' -d 'Action'
+complete -c imapkeep -n "$accounts; and __fish_seen_subcommand_from import" -F

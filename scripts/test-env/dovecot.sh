@@ -46,6 +46,17 @@ read -ra passwords <<<"${IMAPKEEP_TEST_PASSWORDS:?set by up.sh: four passwords}"
 } >"$dir/users"
 chmod 644 "$dir/users"
 
+# The worker fleet's accounts (issue 13): fleet01 ... fleetNN, reached only
+# through the master user (SASL PLAIN authzid = the user, authcid = the
+# master), as a hosting firm's backup would; their own passwords are random
+# and never told. The master's password is $IMAPKEEP_TEST_MASTER_PASSWORD.
+fleet_users=${IMAPKEEP_TEST_FLEET_USERS:-60}
+for n in $(seq -w 1 "$fleet_users"); do
+  echo "fleet$n:{PLAIN}$(openssl rand -hex 12):::$dir/home/fleet$n::" >>"$dir/users"
+done
+echo "${IMAPKEEP_TEST_MASTER_USER:-fleetmaster}:{PLAIN}${IMAPKEEP_TEST_MASTER_PASSWORD:?set by up.sh}" >"$dir/masters"
+chmod 644 "$dir/masters"
+
 # Dovecot 2.3 oauth2 passdb: RFC 7662 introspection by POST, over TLS checked
 # against the test CA. The answer names the user and says it is active.
 cat >"$dir/dovecot-oauth2.conf.ext" <<CONF

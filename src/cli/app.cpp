@@ -266,9 +266,60 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     add_config_option(*auth, o);
     auth->add_option("ACCOUNT", o.account, "The [[account]] to authorize (auth = \"oauth2\")")->required();
 
+    WorkerArgs worker_args;
+    double poll_seconds = 60, lease_seconds = 300;
+    bool once_flag = false;
+    auto* worker = app.add_subcommand("worker", "Back up the fleet's accounts (a PostgreSQL catalog): claim a due one "
+                                                "with a lease, back it up, release it, take the next");
+    add_config_option(*worker, o);
+    add_log_option(*worker, o);
+    auto* once = worker->add_flag("--once", once_flag, "Stop when no account is due (the default: for cron and Kubernetes CronJobs)");
+    auto* loop = worker->add_flag("--loop", worker_args.loop, "Never stop: when none is due, wait --poll seconds and look again");
+    once->excludes(loop);
+    worker->add_option("--poll", poll_seconds, "With --loop: seconds between looks when nothing is due (default 60)")
+        ->check(CLI::Range(0.1, 86400.0));
+    worker->add_option("--lease", lease_seconds,
+                       "Seconds an account stays ours without a renewal (renewed every third of it; default 300). "
+                       "A worker killed mid-account loses it after that, and another worker resumes the account")
+        ->check(CLI::Range(1.0, 86400.0));
+    worker->add_option("--max-accounts", worker_args.max_accounts, "Stop after this many accounts (default: no limit)");
+    worker->add_option("--id", worker_args.id, "Name this worker in the leases it holds (default: host:pid)");
+    add_verbosity(*worker, o);
+
+    AccountsArgs accounts_args;
+    auto* accounts = app.add_subcommand("accounts", "The fleet's accounts in the PostgreSQL catalog: add, list, remove, import");
+    add_config_option(*accounts, o);
+    add_log_option(*accounts, o);
+    accounts->require_subcommand(1);
+    auto* accounts_add = accounts->add_subcommand("add", "Add an account (due at once); its password comes from a command, never stored");
+    accounts_add->add_option("NAME", accounts_args.name, "Account name (names its folder in the store)")->required();
+    accounts_add->add_option("--host", accounts_args.host, "IMAP server host name (default: the template's)");
+    accounts_add->add_option("--port", accounts_args.port, "Port (default: the template's, else 993 with tls, 143 without)")
+        ->check(CLI::Range(1, 65535));
+    accounts_add->add_option("--tls", accounts_args.tls, "implicit, starttls or none (default: the template's, else implicit)")
+        ->check(CLI::IsMember({"implicit", "starttls", "none"}));
+    accounts_add->add_option("--user", accounts_args.user, "The mailbox's login name")->required();
+    accounts_add->add_option("--master-user", accounts_args.master_user,
+                             "Log in as this master user on behalf of --user (SASL PLAIN authorization identity)");
+    accounts_add->add_option("--password-command", accounts_args.password_command,
+                             "Command printing the password (of the master user with --master-user); "
+                             "%u user, %m master user, %a account name, %% a %");
+    accounts_add->add_option("--template", accounts_args.template_account,
+                             "An [[account]] of the config whose other settings (CA file, mailboxes, connections...) apply")
+        ->type_name("ACCOUNT");
+    accounts_add->add_option("--interval", accounts_args.interval_minutes, "Minutes from the end of a run to the next (default 60)")
+        ->check(CLI::Range(1.0, 525600.0));
+    auto* accounts_list = accounts->add_subcommand("list", "One line per account: next due time, last run, holder");
+    accounts_list->add_flag("--json", accounts_args.json, "Print as JSON");
+    auto* accounts_remove = accounts->add_subcommand("remove", "Remove an account from the fleet (its backup stays)");
+    accounts_remove->add_option("NAME", accounts_args.name, "Account name")->required();
+    auto* accounts_import = accounts->add_subcommand("import", "Add the accounts of a CSV file (header: name,user[,host,port,tls,"
+                                                               "master_user,password_command,template,interval_minutes])");
+    accounts_import->add_option("FILE", accounts_args.file, "The CSV file")->required()->type_name("FILE");
+
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
-               << "\" (commands: backup, status, verify, restore, export, init, doctor, auth; see imapkeep --help)\n";
+               << "\" (commands: backup, status, verify, restore, export, init, doctor, auth, worker, accounts; see imapkeep --help)\n";
         return kExitUsage;
     }
     try {
@@ -286,7 +337,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     if (app.get_subcommands().empty()) {
         io.err << app.help()
-               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor, auth)\n";
+               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor, auth, worker, accounts)\n";
         return kExitUsage;
     }
     if (init->parsed()) {
@@ -380,6 +431,18 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
             // The refresh token is a secret: whatever file gets it is private.
             ::umask(077);
             return run_auth(config, AuthArgs{o.account, {}, {}}, io);
+        }
+        if (worker->parsed()) {
+            ::umask(077);
+            worker_args.poll = std::chrono::milliseconds(static_cast<std::int64_t>(poll_seconds * 1000));
+            worker_args.lease = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));
+            worker_args.verbosity = verbosity_of(o);
+            return run_worker(config, worker_args, services, io);
+        }
+        if (accounts->parsed()) {
+            for (auto* sub : {accounts_add, accounts_list, accounts_remove, accounts_import})
+                if (sub->parsed()) accounts_args.action = sub->get_name();
+            return run_accounts(config, accounts_args, io);
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {

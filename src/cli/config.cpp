@@ -487,6 +487,9 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
     c.auth = r.choice("auth", {"plain", "login", "cram-md5", "oauth2", "xoauth2", "oauthbearer"}).value_or("");
     auto token_command = r.string("oauth2_token_command");
     bool oauth = c.auth == "oauth2" || c.auth == "xoauth2" || c.auth == "oauthbearer";
+    c.master_user = r.string("master_user").value_or("");
+    if (!c.master_user.empty() && !c.auth.empty() && c.auth != "plain")
+        r.fail("master_user", "logs in with SASL PLAIN (authzid = user): set auth = \"plain\" or remove auth");
     if (token_command && !oauth)
         r.fail("oauth2_token_command", "only used with auth = \"oauth2\", \"xoauth2\" or \"oauthbearer\"");
     if (needs_password && !oauth)
@@ -623,6 +626,12 @@ Config parse_config_collecting(std::string_view text, const std::string& file, C
     sr.reject_unknown();
 
     const toml::node* accounts = top.node("account");
+    // A worker fleet's accounts live in its PostgreSQL catalog (`imapkeep
+    // accounts`); its config may hold none, or only templates.
+    if (!accounts && !config.catalog_postgres.empty()) {
+        top.reject_unknown();
+        return config;
+    }
     if (!accounts) top.fail_at(1, "account", "missing: add at least one [[account]]");
     const toml::array* array = accounts->as_array();
     if (!array || !array->is_array_of_tables())

@@ -60,6 +60,12 @@ struct Mechanism {
 Mechanism mechanism_for(const ConnectOptions& o, const std::string& place, Client& client) {
     const std::string a = o.auth == "oauth2" ? oauth2_mechanism(place, client) : o.auth;
     auto password = [&] { return o.password ? o.password() : std::string(); };
+    if (!o.master_user.empty()) {
+        if (!a.empty() && a != "plain")
+            throw ConnectError(ConnectError::Kind::Protocol,
+                               place + ": a master user logs in with SASL PLAIN only (auth = \"" + a + "\")");
+        return {sasl_plain(o.master_user, password(), o.user), ""};
+    }
     if (a == "plain") return {sasl_plain(o.user, password()), ""};
     if (a == "login") return {sasl_login(o.user, password()), ""};
     if (a == "cram-md5") return {sasl_cram_md5(o.user, password()), ""};
@@ -80,7 +86,8 @@ ConnectError auth_failed(const std::string& place, const ConnectOptions& o, cons
     if (auto hint = server_hint(e))
         return ConnectError(ConnectError::Kind::Network,
                             place + ": the server refused the login for now: " + hint.reason, hint);
-    return ConnectError(ConnectError::Kind::Auth, place + ": authentication failed for " + o.user + ": " +
+    return ConnectError(ConnectError::Kind::Auth, place + ": authentication failed for " + o.user +
+                                                      (o.master_user.empty() ? "" : " (master user " + o.master_user + ")") + ": " +
                                                       e.completion().status + " " + e.completion().text);
 }
 

@@ -553,3 +553,13 @@ TEST_CASE("auth = oauth2: provider presets, explicit endpoints win, the token ca
     Config p = parse_config(kStore + "[[account]]\nname = \"p\"\nuser = \"u\"\nprovider = \"google\"\n", "t.toml");
     CHECK(p.accounts[0].connect.host == "imap.gmail.com");
 }
+
+TEST_CASE("master_user: SASL PLAIN on behalf of user, refused with another mechanism", "[config]") {
+    Config c = parse_config(kStore + kAccount + "master_user = \"backup\"\n", "t.toml");
+    CHECK(c.accounts[0].connect.master_user == "backup");
+    CHECK(c.accounts[0].connect.user == "me");
+    CHECK(parse_config(kStore + kAccount + "master_user = \"b\"\nauth = \"plain\"\n", "t.toml")
+              .accounts[0].connect.master_user == "b");
+    CHECK_THROWS_WITH(parse_config(kStore + kAccount + "master_user = \"b\"\nauth = \"login\"\n", "t.toml"),
+                      Catch::Contains("account.master_user"));
+}

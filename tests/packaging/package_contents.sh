@@ -31,6 +31,7 @@ has imapkeep /usr/bin/imapkeep \
   /usr/share/zsh/vendor-completions/_imapkeep \
   /usr/share/fish/vendor_completions.d/imapkeep.fish \
   /usr/lib/systemd/system/imapkeep-backup@.service /usr/lib/systemd/system/imapkeep-backup@.timer \
+  /usr/lib/systemd/system/imapkeep-worker@.service \
   /usr/lib/systemd/user/imapkeep-backup@.service /usr/lib/systemd/user/imapkeep-backup@.timer \
   /usr/share/doc/imapkeep/README.md /usr/share/doc/imapkeep/config.example.toml
 lacks imapkeep '\.a$' "static libraries"

@@ -68,4 +68,5 @@ fi
 rm "$root/usr/lib/systemd/system/imapkeep-backup@.service"
 
 check system "$units/imapkeep-backup@.service" "$units/imapkeep-backup@.timer"
+check system "$units/imapkeep-worker@.service"
 check user "$units/user/imapkeep-backup@.service" "$units/user/imapkeep-backup@.timer"

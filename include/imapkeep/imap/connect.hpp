@@ -30,6 +30,10 @@ struct ConnectOptions {
                                                 // "plain" "login" "cram-md5" "xoauth2" "oauthbearer",
                                                 // "oauth2": OAUTHBEARER (RFC 7628) when the server
                                                 // offers it, else XOAUTH2
+    // Set: log in as this master user (with its password) on behalf of
+    // `user`, by SASL PLAIN with authzid = user, authcid = master_user
+    // (RFC 4616 §2; Dovecot's master users). auth must be "" or "plain".
+    std::string master_user;
     std::function<std::string()> oauth2_token;  // called once per AUTHENTICATE
     // Set: when the server refuses the token oauth2_token() gave (a tagged NO
     // to AUTHENTICATE: expired or revoked), this is told which token, and
