@@ -570,3 +570,70 @@ TEST_CASE("gmail: a conversion from before Gmail support stopped at any step res
         }
     }
 }
+
+namespace {
+
+// The Maildir file name of a store path, and its ",U=" field ("" if none).
+std::string file_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string uid_field(const std::string& path) {
+    const auto name = file_name(path);
+    const auto base = name.substr(0, name.find(":2,"));
+    const auto at = base.find(",U=");
+    return at == std::string::npos ? "" : base.substr(at + 3);
+}
+
+}  // namespace
+
+// An adopted copy is All Mail's like a downloaded one: its file name carries
+// its All Mail UID (",U=<uid>"), never the label folder's it came from, and
+// each label link is that file under the same name. The old label file goes
+// once the link replaces it: no folder shows a message twice.
+TEST_CASE("gmail: an adopted copy's file is named for its All Mail UID, and its links follow",
+          "[sync][gmail][convert]") {
+    const auto policy = GENERATE(sync::ExpungedPolicy::Keep, sync::ExpungedPolicy::Mirror);
+    GmailFixture f;
+    f.account.expunged = policy;
+    // Archived messages first: All Mail's UIDs are not the label folders'.
+    f.server.gmail_deliver(message("archived-1"), {});
+    f.server.gmail_deliver(message("archived-2"), {});
+    f.server.gmail_deliver(message("b"), {"Work"});
+    f.server.gmail_deliver(message("a"), {"\\Inbox"});
+    f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+    const auto caps = f.server.capabilities();
+    auto old_caps = caps;
+    old_caps.erase("X-GM-EXT-1");
+    f.server.set_capabilities(old_caps);
+    f.account.exclude = {f.all(), f.server.gmail_names().trash};
+    REQUIRE(report_ok(f.backup()));
+    const auto old_fetches = f.server.body_fetches();
+    f.server.set_capabilities(caps);
+    f.account.exclude = {};
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.server.body_fetches() == old_fetches + 2);  // only the archived ones
+    for (const auto& m : f.store.catalog->messages(f.record(f.all())->id)) {
+        INFO(m.file);
+        CHECK(uid_field(m.file) == std::to_string(m.uid));
+        for (const auto& link : f.links(m)) {
+            INFO(link.file);
+            CHECK(file_name(link.file) == file_name(m.file));
+            CHECK(inode(f.store.messages->absolute(link.file)) == inode(f.store.messages->absolute(m.file)));
+        }
+    }
+    // Every live file is a copy or a link, each once: INBOX holds a and c, Work b and c.
+    std::map<std::string, std::size_t> in_folder;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(f.store.root / "mail" / "acct"))
+        if (e.is_regular_file() && e.path().parent_path().filename() == "cur")
+            ++in_folder[e.path().parent_path().parent_path().filename().string()];
+    CHECK(in_folder[f.folder_of("Work")] == 2);
+    CHECK(in_folder["acct"] == 2);  // INBOX: the account's own Maildir
+    std::string problems;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages,
+                                             *f.store.catalog->find_account("acct")))
+        problems += p.file + ": " + p.kind + "\n";
+    CHECK(problems == "");
+    auto again = f.backup();
+    CHECK(report_ok(again));
+    CHECK(f.server.body_fetches() == old_fetches + 2);
+}
