@@ -567,6 +567,14 @@ TEST_CASE("gmail: a conversion from before Gmail support stopped at any step res
                 problems += p.file + ": " + p.kind + "\n";
             CHECK(problems == "");
             CHECK(f.server.body_fetches(f.all()) <= 3);
+            for (const auto& m : f.store.catalog->messages(f.record(f.all())->id)) {
+                INFO(m.file);
+                CHECK(m.file.find(",U=" + std::to_string(m.uid) + ":2,") != std::string::npos);
+                for (const auto& link : f.links(m)) {
+                    INFO(link.file);
+                    CHECK(link.file.substr(link.file.rfind('/')) == m.file.substr(m.file.rfind('/')));
+                }
+            }
         }
     }
 }
