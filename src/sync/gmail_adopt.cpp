@@ -69,7 +69,7 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
                                 store::MessageStore& messages, LabelView& labels,
                                 const store::MailboxRecord& all,
                                 std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
-    if (wanted.empty() || !run.gmail || run.options.dry_run) return 0;
+    if (wanted.empty() || !run.gmail) return 0;
     const auto stored = stored_copies(catalog, *run.gmail, run.account_id);
     if (stored.empty()) return 0;  // the usual case: no label mailbox in the store
     const auto listed = list_keys(client, wanted);
@@ -79,10 +79,14 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
     std::vector<store::MessageRecord> rows;
     std::vector<GmailFetched> gmail;
     const std::string account = run.account.name;
+    std::set<std::uint32_t> adopted;
     for (const auto& [uid, l] : listed) {
         if (std::get<0>(l.key).empty() || !l.gmail || seen[l.key] != 1) continue;
         auto it = stored.find(l.key);
         if (it == stored.end() || !it->second) continue;
+        adopted.insert(uid);
+        // A dry run counts what the run would adopt, and touches nothing.
+        if (run.options.dry_run) continue;
         if (rows.empty()) catalog.set_files_pending(all.id, true);  // a kill leaves links to sweep
         store::MessageRecord m = *it->second;
         auto link = messages.link_into_folder(messages.locate(m.file), account, all.folder);
@@ -100,16 +104,14 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
         rows.push_back(std::move(m));
         gmail.push_back(*l.gmail);
     }
-    if (rows.empty()) return 0;
+    std::erase_if(wanted, [&](const auto& w) { return adopted.count(w.first) > 0; });
+    if (rows.empty()) return adopted.size();
     run.durable_step(catalog, messages, [&] {
         const auto ids = catalog.add_messages(rows);
         for (std::size_t i = 0; i < rows.size(); ++i)
             labels.record(ids[i], gmail[i], rows[i].added_at);
         catalog.set_files_pending(all.id, false);
     });
-    std::set<std::uint32_t> adopted;
-    for (const auto& r : rows) adopted.insert(r.uid);
-    std::erase_if(wanted, [&](const auto& w) { return adopted.count(w.first) > 0; });
     return rows.size();
 }
 

@@ -23,8 +23,10 @@ namespace imapkeep::sync {
 // All Mail messages share, or stored copies that differ: not adopted, left in
 // `wanted` to download (never lose a message). The stored rows stay as they
 // are (retire_label_mailboxes ends them once All Mail covers them). Removes
-// the adopted UIDs from `wanted`; returns how many. Throws what the client,
-// the catalog or the store throw (nothing is adopted then).
+// the adopted UIDs from `wanted`; returns how many. A dry run only counts
+// them: it removes them from `wanted` (no download) and changes nothing.
+// Throws what the client, the catalog or the store throw (nothing is
+// adopted then).
 std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                                 store::MessageStore& messages, LabelView& labels,
                                 const store::MailboxRecord& all,

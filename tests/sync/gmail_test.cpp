@@ -645,3 +645,55 @@ TEST_CASE("gmail: an adopted copy's file is named for its All Mail UID, and its 
     CHECK(report_ok(again));
     CHECK(f.server.body_fetches() == old_fetches + 2);
 }
+
+namespace {
+
+// A store made before Gmail support (schema 0008): the label mailboxes
+// backed up as plain mailboxes, All Mail left out by the config.
+void back_up_the_old_way(GmailFixture& f) {
+    const auto caps = f.server.capabilities();
+    auto old_caps = caps;
+    old_caps.erase("X-GM-EXT-1");
+    f.server.set_capabilities(old_caps);
+    f.account.exclude = {f.all(), f.server.gmail_names().trash};
+    auto old = f.backup();
+    INFO(errors_of(old));
+    REQUIRE(report_ok(old));
+    f.server.set_capabilities(caps);
+    f.account.exclude = {};
+}
+
+}  // namespace
+
+// A dry run on a store from before Gmail support says what the real run
+// then does: the matched messages adopted (no download), the rest new.
+TEST_CASE("gmail: a dry run on a store from before Gmail support counts adopted and new as the run does",
+          "[sync][gmail][convert]") {
+    GmailFixture f;
+    f.server.gmail_deliver(message("a"), {"\\Inbox"});
+    f.server.gmail_deliver(message("b", "a longer body than a's"), {"Work"});
+    f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+    f.server.gmail_deliver(message("dup", "one"), {"\\Inbox"});
+    f.server.gmail_deliver(message("dup", "two"), {"Work"});
+    f.server.gmail_deliver(message("archived", "only in All Mail"), {});
+    back_up_the_old_way(f);
+    const auto fetches = f.server.body_fetches();
+
+    auto dry = backup_only(f, {}, /*dry_run=*/true);
+    INFO(errors_of(dry));
+    REQUIRE(report_ok(dry));
+    CHECK(f.server.body_fetches() == fetches);
+    auto real = f.backup();
+    INFO(errors_of(real));
+    REQUIRE(report_ok(real));
+    const auto* planned = find_report(dry, f.all());
+    const auto* done = find_report(real, f.all());
+    REQUIRE(planned);
+    REQUIRE(done);
+    CHECK(done->adopted == 3);  // a, b, c
+    CHECK(done->new_messages == 3);  // dup twice, archived
+    CHECK(f.server.body_fetches() == fetches + 3);
+    CHECK(planned->adopted == done->adopted);
+    CHECK(planned->new_messages == done->new_messages);
+    CHECK(planned->bytes == done->bytes);
+}
