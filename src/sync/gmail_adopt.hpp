@@ -19,7 +19,14 @@ namespace imapkeep::sync {
 // labels in one durable step (LabelView::record; the label links follow in
 // link_pending). A match: the same Message-ID, RFC822.SIZE and INTERNALDATE,
 // found once among the UIDs asked and held by stored rows of one SHA-256 only
-// (the same message in two label folders is one). No Message-ID, a key two
+// (the same message in two label folders is one); for a stored row without a
+// Message-ID, the X-GM-MSGID the catalog has for it. The stored rows are the
+// live ones of label mailboxes, and the expunged ones (live or retired label
+// mailboxes: the interim Gmail code retired them before All Mail had rows)
+// whose file is still in the attic, while All Mail was never synced past
+// its start (its mark at most 1): such a file is copied into All Mail's
+// folder (its bytes checked against the row's SHA-256; the attic row keeps
+// its file), a live one linked. No Message-ID, a key two
 // All Mail messages share, or stored copies that differ: not adopted, left in
 // `wanted` to download (never lose a message). The stored rows stay as they
 // are (retire_label_mailboxes ends them once All Mail covers them). Removes
