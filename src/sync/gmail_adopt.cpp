@@ -175,9 +175,9 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
             m.line_endings = copy->line_endings();
             copies.emplace_back(rows.size(), std::move(copy));
         } else {
-            auto link = messages.link_into_folder(messages.locate(m.file), account, all.folder);
-            link = messages.set_uid(link, uid);
-            m.file = messages.set_flags(link, l.flags);
+            // A name of its own: its label links never share one with the
+            // old label files (retire_label_mailbox finds those by it).
+            m.file = messages.link_as_new(messages.locate(m.file), account, all.folder, uid, l.flags);
         }
         adopted.insert(uid);
         m.id = 0;

@@ -14,8 +14,9 @@ namespace imapkeep::sync {
 
 // Of `wanted` (All Mail's new UIDs and sizes), makes each message that
 // matches a stored message of a label mailbox unambiguously All Mail's copy:
-// its file is linked into All Mail's folder (the same inode, named for its
-// All Mail UID and flags), made durable, and cataloged with its Gmail ids and
+// its file is linked into All Mail's folder (the same inode, under a unique
+// name of its own with its All Mail UID and flags: never the old file's, which
+// retire_label_mailbox and locate() go by), made durable, and cataloged with its Gmail ids and
 // labels in one durable step (LabelView::record; the label links follow in
 // link_pending). A match: the same Message-ID, RFC822.SIZE and INTERNALDATE,
 // found once among the UIDs asked and held by stored rows of one SHA-256 only
@@ -45,8 +46,9 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
 // messages (same SHA-256), never before: nullopt while it does not. In one
 // durable step its rows go as a deleted mailbox's do (`expunged`: keep moves
 // a file to the attic, mirror removes it), except a file that is now one of
-// All Mail's label links (the old file kept its name as the link): its row
-// goes, the file stays. The mailbox is marked deleted.
+// All Mail's label links (a store adopted before copies got names of their
+// own, where the UIDs agreed: the old file is the link): its row goes, the
+// file stays. The mailbox is marked deleted.
 std::optional<MailboxReport> retire_label_mailbox(AccountRun& run, store::Catalog& catalog,
                                                   store::MessageStore& messages,
                                                   store::MailboxRecord record,

@@ -801,3 +801,68 @@ TEST_CASE("gmail: adopting attic files stopped at any step resumes whole", "[syn
         }
     }
 }
+
+// An adopted copy's file has a unique name of its own, not the old label
+// file's: its link in that label's folder then never shares a unique name
+// with the old file, and a replayed retire step (killed after the old file
+// went, before its commit) that looks the old file up by its unique name
+// (MessageStore::locate) cannot take the link for it.
+TEST_CASE("gmail: an adopted copy's name is its own: a replayed retire never takes a label link for the old file",
+          "[sync][gmail][convert]") {
+    const auto policy = GENERATE(sync::ExpungedPolicy::Keep, sync::ExpungedPolicy::Mirror);
+    bool reached = false;
+    for (std::uint64_t stop_after = 1; stop_after <= 8; ++stop_after) {
+        {
+            INFO("stop after " << stop_after);
+            GmailFixture f;
+            f.account.expunged = policy;
+            f.server.gmail_deliver(message("archived"), {});
+            f.server.gmail_deliver(message("a"), {"\\Inbox"});
+            f.server.gmail_deliver(message("c"), {"\\Inbox", "Work"});
+            back_up_the_old_way(f);
+            try {
+                f.backup(stop_after);
+            } catch (const sync::StopRequested&) {
+            }
+            // Adopted and linked, the label mailboxes not yet retired.
+            auto inbox = f.record("INBOX");
+            auto all = f.record(f.all());
+            if (!inbox || !all) continue;
+            const auto copies = f.store.catalog->messages(all->id);
+            bool linked = !copies.empty();
+            for (const auto& m : copies)
+                for (const auto& link : f.links(m))
+                    linked &= std::filesystem::exists(f.store.messages->absolute(link.file));
+            if (!linked) continue;
+            reached = true;
+            for (const auto& m : f.store.catalog->messages(inbox->id)) {
+                INFO(m.file);
+                const auto old_name = file_name(m.file);
+                for (const auto& c : copies) {
+                    CHECK(file_name(c.file).substr(0, file_name(c.file).find(',')) !=
+                          old_name.substr(0, old_name.find(',')));
+                }
+                // The retire step's own first move (to the attic, or away),
+                // then a kill before its commit.
+                const auto path = f.store.messages->absolute(m.file);
+                if (policy == sync::ExpungedPolicy::Keep) {
+                    const auto attic = f.store.messages->absolute("attic/" + m.file.substr(5));
+                    std::filesystem::create_directories(std::filesystem::path(attic).parent_path());
+                    std::filesystem::rename(path, attic);
+                } else {
+                    std::filesystem::remove(path);
+                }
+            }
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            CHECK_FALSE(f.record("INBOX"));
+            std::string problems;
+            for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages,
+                                                     *f.store.catalog->find_account("acct")))
+                problems += p.file + ": " + p.kind + "\n";
+            CHECK(problems == "");
+        }
+    }
+    CHECK(reached);
+}
