@@ -1,17 +1,16 @@
 // verify --server (verify_server.hpp).
 #include "cli/verify_server.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/sync/gmail_layout.hpp>
 #include <imapkeep/sync/plan.hpp>
-
-#include "sync/gmail_labels.hpp"
-
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
+
+#include "sync/gmail_labels.hpp"
 
 namespace imapkeep::cli {
 
@@ -20,7 +19,8 @@ namespace {
 std::vector<std::string> normalized(std::vector<std::string> flags) {
     std::vector<std::string> out;
     for (auto& f : flags) {
-        std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(f.begin(), f.end(), f.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         if (f != "\\recent") out.push_back(std::move(f));
     }
     std::sort(out.begin(), out.end());
@@ -61,7 +61,8 @@ struct ServerMessage {
     bool in_scope = true;
 };
 
-std::map<std::uint32_t, ServerMessage> server_messages(imap::Client& client, const imap::SelectData& selected,
+std::map<std::uint32_t, ServerMessage> server_messages(imap::Client& client,
+                                                       const imap::SelectData& selected,
                                                        const LabelScope* labels) {
     std::map<std::uint32_t, ServerMessage> server;
     if (selected.exists == 0) return server;
@@ -82,8 +83,9 @@ std::map<std::uint32_t, ServerMessage> server_messages(imap::Client& client, con
 
 // `labels`: compare only the messages with those labels (on either side),
 // and their labels too.
-MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& mb,
-                            const imap::MailboxName& listed, LabelScope* labels) {
+MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog,
+                            const store::MailboxRecord& mb, const imap::MailboxName& listed,
+                            LabelScope* labels) {
     MailboxDiff diff;
     diff.name = mb.name;
     imap::SelectData selected = client.select(listed, true);
@@ -100,7 +102,8 @@ MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const
         auto it = server.find(m.uid);
         std::optional<std::vector<std::string>> stored_labels;
         if (labels) {
-            if (auto gmail = catalog.gmail_message(m.id)) stored_labels = sorted_unique(gmail->labels);
+            if (auto gmail = catalog.gmail_message(m.id))
+                stored_labels = sorted_unique(gmail->labels);
             const bool stored_in_scope = stored_labels && labels->keeps(*stored_labels);
             if (!stored_in_scope && (it == server.end() || !it->second.in_scope)) continue;
             ++labels->labelled;
@@ -109,7 +112,8 @@ MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const
             diff.gone_from_server.add(Uid{m.uid});
         else if (it->second.flags != normalized(m.flags))
             diff.flags_differ.add(Uid{m.uid});
-        if (labels && it != server.end() && stored_labels != it->second.labels) diff.labels_differ.add(Uid{m.uid});
+        if (labels && it != server.end() && stored_labels != it->second.labels)
+            diff.labels_differ.add(Uid{m.uid});
     }
     for (const auto& [uid, m] : server)
         if (m.in_scope && !local.count(uid)) diff.not_backed_up.add(Uid{uid});
@@ -126,7 +130,9 @@ sync::LabelFilter label_filter(imap::Client& client, const sync::AccountConfig& 
     for (const auto& pattern : account.mailboxes)
         for (const auto& entry : client.list("", pattern)) {
             if (!entry.selectable() || sync::gmail_backs_up(gmail, entry.name, true)) continue;
-            if (!sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude)) continue;
+            if (!sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes,
+                                        account.exclude))
+                continue;
             if (std::find(filter.named.begin(), filter.named.end(), pattern) == filter.named.end())
                 filter.named.push_back(pattern);
         }
@@ -140,20 +146,24 @@ ServerComparison compare_with_server(const sync::AccountConfig& account, store::
     auto client = imap::connect_and_login(account.connect);
     ServerComparison result;
     auto& diffs = result.diffs;
-    std::map<std::string, imap::MailboxName> on_server;  // name (as the backup knows it) -> wire name
+    std::map<std::string, imap::MailboxName>
+        on_server;  // name (as the backup knows it) -> wire name
     // Gmail: the backup holds All Mail (and Trash and Spam when asked), not
     // the label mailboxes, which are links to it.
     const auto everything = client->list("", "*");
     const auto gmail = sync::gmail_layout(client->has_capability("X-GM-EXT-1"), everything);
     for (const auto& pattern : account.mailboxes) {
         auto entries = client->list("", pattern);
-        sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
+        sync::distinguish_twins(
+            entries, [&](const std::string& name) { return client->encode_mailbox(name); });
         for (const auto& entry : entries) {
             if (!entry.selectable()) continue;
-            if (gmail && !sync::gmail_backs_up(*gmail, entry.name, account.gmail_trash_and_junk)) continue;
+            if (gmail && !sync::gmail_backs_up(*gmail, entry.name, account.gmail_trash_and_junk))
+                continue;
             // The same selection rule as the backup: the pattern was matched by
             // the server, exclusions are ours.
-            if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude))
+            if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes,
+                                       account.exclude))
                 on_server.emplace(entry.name, entry.mailbox());
         }
     }
@@ -170,7 +180,8 @@ ServerComparison compare_with_server(const sync::AccountConfig& account, store::
     std::set<std::string> in_catalog;
     for (const auto& mb : catalog.mailboxes(account_id)) {
         const bool for_labels = labels && mb.name == gmail->all;
-        if (!for_labels && !sync::mailbox_selected(mb.name, mb.delimiter, account.mailboxes, account.exclude))
+        if (!for_labels &&
+            !sync::mailbox_selected(mb.name, mb.delimiter, account.mailboxes, account.exclude))
             continue;
         in_catalog.insert(mb.name);
         if (!on_server.count(mb.name)) {
@@ -178,15 +189,16 @@ ServerComparison compare_with_server(const sync::AccountConfig& account, store::
             continue;
         }
         try {
-            MailboxDiff diff =
-                compare_mailbox(*client, catalog, mb, on_server.at(mb.name), for_labels ? &*labels : nullptr);
+            MailboxDiff diff = compare_mailbox(*client, catalog, mb, on_server.at(mb.name),
+                                               for_labels ? &*labels : nullptr);
             if (!diff.clean()) diffs.push_back(std::move(diff));
         } catch (const imap::CommandFailed& e) {
             diffs.push_back(whole(mb.name, std::string("cannot examine: ") + e.what()));
         }
     }
     for (const auto& [name, wire] : on_server)
-        if (!in_catalog.count(name)) diffs.push_back(whole(name, "on the server, not in the backup"));
+        if (!in_catalog.count(name))
+            diffs.push_back(whole(name, "on the server, not in the backup"));
     if (labels) {
         result.labels_of = gmail->all;
         result.labels = labels->filter.named;

@@ -6,7 +6,6 @@
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <imapkeep/util/types.hpp>
-
 #include <string>
 #include <vector>
 
@@ -14,14 +13,14 @@ namespace imapkeep::cli {
 
 struct MailboxDiff {
     std::string name;
-    std::string problem;           // whole-mailbox problem, else ""
-    UidSet not_backed_up;          // on the server, not in the catalog
-    UidSet gone_from_server;       // in the catalog, not on the server
+    std::string problem;      // whole-mailbox problem, else ""
+    UidSet not_backed_up;     // on the server, not in the catalog
+    UidSet gone_from_server;  // in the catalog, not on the server
     UidSet flags_differ;
-    UidSet labels_differ;          // Gmail: X-GM-LABELS not as the backup has them
+    UidSet labels_differ;  // Gmail: X-GM-LABELS not as the backup has them
     bool clean() const {
-        return problem.empty() && not_backed_up.empty() && gone_from_server.empty() && flags_differ.empty() &&
-               labels_differ.empty();
+        return problem.empty() && not_backed_up.empty() && gone_from_server.empty() &&
+               flags_differ.empty() && labels_differ.empty();
     }
 };
 
@@ -32,10 +31,10 @@ struct MailboxDiff {
 // labels too (a message that lost the label is "labels differ", one that
 // gained it and is not stored "not backed up").
 struct ServerComparison {
-    std::vector<MailboxDiff> diffs;  // the mailboxes with problems
-    std::string labels_of;           // All Mail, when compared for labels only
-    std::vector<std::string> labels; // the config's patterns that chose label views
-    std::size_t labelled = 0;        // the backup's rows with those labels
+    std::vector<MailboxDiff> diffs;   // the mailboxes with problems
+    std::string labels_of;            // All Mail, when compared for labels only
+    std::vector<std::string> labels;  // the config's patterns that chose label views
+    std::size_t labelled = 0;         // the backup's rows with those labels
 };
 
 // The mailboxes of `account` the config selects, compared. Throws

@@ -6,16 +6,14 @@
 // appended twice or failed. A second expiry right after a fresh token is an
 // authentication error (exit 3), never a loop. The model server's O365 mode
 // with XOAUTH2, the real TokenSource against the in-memory token endpoint.
+#include <catch2/catch.hpp>
+#include <imapkeep/archive/restore.hpp>
+#include <set>
+
 #include "cli/exit_codes.hpp"
 #include "cli/oauth2_token.hpp"
 #include "oauth2_fake_endpoint.hpp"
 #include "sync/model_fixture.hpp"
-
-#include <imapkeep/archive/restore.hpp>
-
-#include <catch2/catch.hpp>
-
-#include <set>
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -34,7 +32,8 @@ struct RestoreExpiryFixture : ModelFixture {
 
     RestoreExpiryFixture() {
         server.add_mailbox("INBOX");
-        for (int i = 1; i <= kMessages; ++i) server.append("INBOX", message("r" + std::to_string(i)));
+        for (int i = 1; i <= kMessages; ++i)
+            server.append("INBOX", message("r" + std::to_string(i)));
         account.connections = 1;
         auto b = backup();
         REQUIRE(report_ok(b));
@@ -55,7 +54,8 @@ struct RestoreExpiryFixture : ModelFixture {
         endpoint->reply(200, token_json("tok-1", 3600));
         endpoint->reply(200, token_json("tok-2", 3600));
         endpoint->reply(200, token_json("tok-3", 3600));
-        cli::use_token_source(dst.connect, std::make_shared<cli::TokenSource>(s, FakeEndpoint::poster(endpoint)));
+        cli::use_token_source(
+            dst.connect, std::make_shared<cli::TokenSource>(s, FakeEndpoint::poster(endpoint)));
     }
 
     archive::RestoreReport restore() {
@@ -84,7 +84,8 @@ std::string errors_of(const archive::RestoreReport& r) {
     std::string out = r.error + "\n";
     for (const auto& m : r.mailboxes) {
         out += m.source + ": " + m.error + "\n";
-        for (const auto& f : m.failures) out += "  uid " + std::to_string(f.uid) + ": " + f.reason + "\n";
+        for (const auto& f : m.failures)
+            out += "  uid " + std::to_string(f.uid) + ": " + f.reason + "\n";
     }
     return out;
 }
@@ -105,7 +106,9 @@ TEST_CASE("o365 restore: AccessTokenExpired renews the token at once, every mess
     int appends = 0;
     f.target.on_command = [&](const ModelCommand& c) {
         if (is_append(c)) ++appends;
-        const bool here = at == "SELECT" ? c.name == "SELECT" : is_append(c) && "APPEND " + std::to_string(appends) == at;
+        const bool here = at == "SELECT"
+                              ? c.name == "SELECT"
+                              : is_append(c) && "APPEND " + std::to_string(appends) == at;
         if (!expired && here) {
             expired = true;
             f.valid.erase("tok-1");
@@ -127,8 +130,9 @@ TEST_CASE("o365 restore: AccessTokenExpired renews the token at once, every mess
     CHECK(cli::exit_code_for(report) == cli::kExitOk);
 }
 
-TEST_CASE("o365 restore: AccessTokenExpired right after a fresh token is an auth error, exit 3, no loop",
-          "[o365][oauth2][restore]") {
+TEST_CASE(
+    "o365 restore: AccessTokenExpired right after a fresh token is an auth error, exit 3, no loop",
+    "[o365][oauth2][restore]") {
     RestoreExpiryFixture f;
     // Every token is taken at AUTHENTICATE, and has expired by the first APPEND.
     std::set<std::string> used;

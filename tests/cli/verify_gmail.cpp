@@ -2,10 +2,10 @@
 // (`mailboxes = ["INBOX"]`): the backup holds All Mail's messages with those
 // labels (sync LabelFilter), and verify checks exactly those against the
 // server: UIDs, flags, labels. The model server's Gmail mode.
+#include <catch2/catch.hpp>
+
 #include "cli/verify_server.hpp"
 #include "sync/model_fixture.hpp"
-
-#include <catch2/catch.hpp>
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
@@ -16,7 +16,8 @@ struct GmailVerify : ModelFixture {
     GmailVerify() { server.make_gmail(); }
     const std::string& all() { return server.gmail_names().all; }
     cli::ServerComparison compare() {
-        return cli::compare_with_server(account, *store.catalog, *store.catalog->find_account(account.name));
+        return cli::compare_with_server(account, *store.catalog,
+                                        *store.catalog->find_account(account.name));
     }
     std::vector<cli::MailboxDiff> verify() { return compare().diffs; }
 };
@@ -32,9 +33,10 @@ std::string described(const std::vector<cli::MailboxDiff>& diffs) {
 
 }  // namespace
 
-TEST_CASE("verify --server checks All Mail's messages of the labels a Gmail config names", "[verify][gmail]") {
-    const std::vector<std::string> mailboxes = GENERATE(std::vector<std::string>{"INBOX"},
-                                                        std::vector<std::string>{"Work"});
+TEST_CASE("verify --server checks All Mail's messages of the labels a Gmail config names",
+          "[verify][gmail]") {
+    const std::vector<std::string> mailboxes =
+        GENERATE(std::vector<std::string>{"INBOX"}, std::vector<std::string>{"Work"});
     const std::string label = mailboxes.front() == "INBOX" ? "\\Inbox" : "Work";
     GmailVerify f;
     f.account.mailboxes = mailboxes;
@@ -59,7 +61,8 @@ TEST_CASE("verify --server checks All Mail's messages of the labels a Gmail conf
     // selected, so not missing).
     const auto all_uids = [&] {
         std::map<std::string, std::uint32_t> out;
-        for (const auto& [uid, body] : f.on_server(f.all())) out[body.substr(body.find("Subject: ") + 9, 3)] = uid;
+        for (const auto& [uid, body] : f.on_server(f.all()))
+            out[body.substr(body.find("Subject: ") + 9, 3)] = uid;
         return out;
     };
     f.server.gmail_deliver(message("four"), {label});
