@@ -12,6 +12,7 @@
 #include "archive/restore_journal.hpp"
 #include "archive/restore_labels.hpp"
 #include "archive/stored_literal.hpp"
+#include "sync/throttle.hpp"
 #include <imapkeep/store/message_reader.hpp>
 
 #include <imapkeep/util/files.hpp>
@@ -52,7 +53,7 @@ public:
 
     void run(std::vector<store::MailboxRecord> mailboxes) {
         try {
-            m_client = imap::connect_and_login(m_target.connect);
+            connect();
         } catch (const imap::ConnectError& e) {
             m_report.error = e.what();
             m_report.connect_failed = true;
@@ -67,7 +68,11 @@ public:
             m_report.error = std::string("connection lost: ") + e.what();
             m_report.transient = true;
         } catch (const imap::ConnectError& e) {
-            m_report.error = std::string("connection lost, and connecting again failed: ") + e.what();
+            // Credentials that stopped working (or a token the server ends
+            // every session of) fail the run as a refused login does: exit 3.
+            const bool auth = e.kind() == imap::ConnectError::Kind::Auth;
+            m_report.error = auth ? e.what() : std::string("connection lost, and connecting again failed: ") + e.what();
+            m_report.connect_failed = auth;
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
         }
@@ -75,6 +80,21 @@ public:
     }
 
 private:
+    // connect_and_login; a session the server ends at once for an expired
+    // OAuth2 token (connect_and_login names the token refused) is opened
+    // again with a new one (renew_and_reconnect).
+    void connect() {
+        for (;;) {
+            try {
+                m_client = imap::connect_and_login(m_target.connect);
+                return;
+            } catch (const imap::ConnectError& e) {
+                if (e.hint().action != imap::ServerHint::Action::RenewToken) throw;
+                sync::renew_expired_token(m_target.name, m_target.connect, "", e.hint(), ++m_renewals);
+            }
+        }
+    }
+
     // What the target offers and holds, asked on each new connection.
     void learn_target() {
         m_limit = append_limit(m_client->capabilities());
@@ -105,6 +125,7 @@ private:
     // (the messages in flight fail). Throws ConnectError when connecting
     // again fails.
     bool reconnect_after(const imap::Abort& e, RestoreMailboxReport& report) {
+        if (e.hint().action == imap::ServerHint::Action::RenewToken) return renew_and_reconnect(e);
         // A message in flight at two losses fails unsent from now on: that
         // too is something done (a server that hangs up on one message).
         bool struck_out = false;
@@ -127,6 +148,25 @@ private:
     }
 
     static constexpr int kMaxReconnects = 100;
+
+    // Quirk(O365): "* BYE Session invalidated - AccessTokenExpired". The
+    // backup's renewal (sync::renew_expired_token): the token is named
+    // refused and the next login gets a new one at once, no back-off. The
+    // messages in flight are no cause of it: none fails or gets a strike;
+    // what landed is found on the target (resuming()), the rest sent again.
+    // A second expiry with nothing done since is an authentication error
+    // (ConnectError, Kind::Auth), never a loop.
+    bool renew_and_reconnect(const imap::Abort& e) {
+        if (m_progress > m_progress_at_connect) m_renewals = 0;
+        const std::string token = m_client ? m_client->oauth2_token() : std::string();
+        m_lost.clear();
+        m_client.reset();
+        sync::renew_expired_token(m_target.name, m_target.connect, token, e.hint(), ++m_renewals);
+        connect();
+        learn_target();
+        m_resumed = true;
+        return true;
+    }
 
     struct InFlight {
         imap::Client::Tag tag;
@@ -615,6 +655,7 @@ private:
     std::uint64_t m_progress = 0;
     std::uint64_t m_progress_at_connect = 0;
     int m_reconnects = 0;
+    int m_renewals = 0;  // OAuth2 token renewals since the last progress
     bool m_resumed = false;
     // The smallest message the target refused as too large in this run, and
     // the largest it took.

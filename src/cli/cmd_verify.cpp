@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/repair.hpp"
+#include "cli/verify_server.hpp"
 
 #include <imapkeep/imap/connect.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -27,104 +28,6 @@ namespace imapkeep::cli {
 
 namespace {
 
-std::vector<std::string> normalized(std::vector<std::string> flags) {
-    std::vector<std::string> out;
-    for (auto& f : flags) {
-        std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (f != "\\recent") out.push_back(std::move(f));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-struct MailboxDiff {
-    std::string name;
-    std::string problem;           // whole-mailbox problem, else ""
-    UidSet not_backed_up;          // on the server, not in the catalog
-    UidSet gone_from_server;       // in the catalog, not on the server
-    UidSet flags_differ;
-    bool clean() const {
-        return problem.empty() && not_backed_up.empty() && gone_from_server.empty() && flags_differ.empty();
-    }
-};
-
-MailboxDiff compare_mailbox(imap::Client& client, store::Catalog& catalog, const store::MailboxRecord& mb,
-                            const imap::MailboxName& listed) {
-    MailboxDiff diff;
-    diff.name = mb.name;
-    imap::SelectData selected = client.select(listed, true);
-    if (selected.uidvalidity.value != mb.uidvalidity) {
-        diff.problem = "UIDVALIDITY differs (server " + std::to_string(selected.uidvalidity.value) +
-                       ", backup " + std::to_string(mb.uidvalidity) + ")";
-        return diff;
-    }
-    std::map<std::uint32_t, std::vector<std::string>> server;
-    if (selected.exists > 0) {
-        UidSet all;
-        std::uint32_t last = selected.uidnext && selected.uidnext->value > 1 ? selected.uidnext->value - 1
-                                                                             : 0xFFFFFFFFu;
-        all.add_range(Uid{1}, Uid{last});
-        client.uid_fetch(all, "FLAGS", [&](imap::FetchData& f) {
-            if (f.uid) server[f.uid->value] = normalized(f.flags.value_or(std::vector<std::string>{}));
-        });
-    }
-    std::set<std::uint32_t> local;
-    for (const auto& m : catalog.messages(mb.id)) {
-        if (m.uidvalidity != mb.uidvalidity) continue;
-        local.insert(m.uid);
-        auto it = server.find(m.uid);
-        if (it == server.end())
-            diff.gone_from_server.add(Uid{m.uid});
-        else if (it->second != normalized(m.flags))
-            diff.flags_differ.add(Uid{m.uid});
-    }
-    for (const auto& [uid, flags] : server)
-        if (!local.count(uid)) diff.not_backed_up.add(Uid{uid});
-    return diff;
-}
-
-// Returns the problems found; throws ConnectError when the server is unreachable.
-std::vector<MailboxDiff> compare_with_server(const sync::AccountConfig& account, store::Catalog& catalog,
-                                             store::Id account_id) {
-    auto client = imap::connect_and_login(account.connect);
-    std::vector<MailboxDiff> diffs;
-    std::map<std::string, imap::MailboxName> on_server;  // name (as the backup knows it) -> wire name
-    // Gmail: the backup holds All Mail (and Trash and Spam when asked), not
-    // the label mailboxes, which are links to it.
-    const auto gmail = sync::gmail_layout(client->has_capability("X-GM-EXT-1"), client->list("", "*"));
-    for (const auto& pattern : account.mailboxes) {
-        auto entries = client->list("", pattern);
-        sync::distinguish_twins(entries, [&](const std::string& name) { return client->encode_mailbox(name); });
-        for (const auto& entry : entries) {
-            if (!entry.selectable()) continue;
-            if (gmail && !sync::gmail_backs_up(*gmail, entry.name, account.gmail_trash_and_junk)) continue;
-            // The same selection rule as the backup: the pattern was matched by
-            // the server, exclusions are ours.
-            if (sync::mailbox_selected(entry.name, entry.delimiter, account.mailboxes, account.exclude))
-                on_server.emplace(entry.name, entry.mailbox());
-        }
-    }
-    std::set<std::string> in_catalog;
-    for (const auto& mb : catalog.mailboxes(account_id)) {
-        if (!sync::mailbox_selected(mb.name, mb.delimiter, account.mailboxes, account.exclude)) continue;
-        in_catalog.insert(mb.name);
-        if (!on_server.count(mb.name)) {
-            diffs.push_back({mb.name, "gone from the server since the last backup", {}, {}, {}});
-            continue;
-        }
-        try {
-            MailboxDiff diff = compare_mailbox(*client, catalog, mb, on_server.at(mb.name));
-            if (!diff.clean()) diffs.push_back(std::move(diff));
-        } catch (const imap::CommandFailed& e) {
-            diffs.push_back({mb.name, std::string("cannot examine: ") + e.what(), {}, {}, {}});
-        }
-    }
-    for (const auto& [name, wire] : on_server)
-        if (!in_catalog.count(name)) diffs.push_back({name, "on the server, not in the backup", {}, {}, {}});
-    client->logout();
-    return diffs;
-}
-
 // "UID 7 of INBOX, Message-ID <a@b>": which message a damaged file held.
 std::string message_name(store::Catalog& catalog, const std::map<store::Id, std::string>& mailbox_names,
                          store::Id message_id) {
@@ -141,6 +44,12 @@ std::string uid_list(const UidSet& set) {
     std::string text = set.to_string();
     if (text.size() > 60) text = text.substr(0, 57) + "...";
     return std::to_string(set.size()) + " (UID " + text + ")";
+}
+
+std::string join_labels(const std::vector<std::string>& patterns) {
+    std::string text;
+    for (const auto& p : patterns) text += (text.empty() ? "" : ", ") + p;
+    return text;
 }
 
 }  // namespace
@@ -226,12 +135,23 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         if (args.server) {
             a["server"] = nlohmann::json::array();
             try {
-                for (const auto& d : compare_with_server(*account, *catalog, *id)) {
+                const auto compared = compare_with_server(*account, *catalog, *id);
+                if (!compared.labels_of.empty()) {
+                    a["labels_checked"] = {{"mailbox", compared.labels_of},
+                                           {"labels", compared.labels},
+                                           {"messages", compared.labelled}};
+                    if (!args.json && args.verbosity != Verbosity::Quiet)
+                        out << account->name << ": server: " << util::printable_utf8(compared.labels_of)
+                            << " compared for " << util::printable_utf8(join_labels(compared.labels)) << ": "
+                            << count_of(compared.labelled, "message", "messages") << " of the backup\n";
+                }
+                for (const auto& d : compared.diffs) {
                     nlohmann::json m = {{"mailbox", d.name},
                                         {"problem", d.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.problem)},
                                         {"not_backed_up", d.not_backed_up.to_string()},
                                         {"gone_from_server", d.gone_from_server.to_string()},
-                                        {"flags_differ", d.flags_differ.to_string()}};
+                                        {"flags_differ", d.flags_differ.to_string()},
+                                        {"labels_differ", d.labels_differ.to_string()}};
                     a["server"].push_back(m);
                     std::vector<std::string> parts;
                     if (!d.problem.empty()) parts.push_back(d.problem);
@@ -239,6 +159,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                     if (!d.gone_from_server.empty())
                         parts.push_back("expunged on the server " + uid_list(d.gone_from_server));
                     if (!d.flags_differ.empty()) parts.push_back("flags differ " + uid_list(d.flags_differ));
+                    if (!d.labels_differ.empty()) parts.push_back("labels differ " + uid_list(d.labels_differ));
                     err << account->name << ": " << util::printable_utf8(d.name) << ": ";
                     for (size_t i = 0; i < parts.size(); ++i) err << (i ? "; " : "") << util::printable_utf8(parts[i]);
                     err << "\n";

@@ -25,7 +25,7 @@ const char* connect_error_kind_name(imap::ConnectError::Kind kind) {
 namespace {
 
 struct Totals {
-    std::uint64_t mailboxes = 0, new_messages = 0, flag_changes = 0, expunged = 0, bytes = 0,
+    std::uint64_t mailboxes = 0, new_messages = 0, adopted = 0, flag_changes = 0, expunged = 0, bytes = 0,
                   failed = 0;
     double seconds = 0;
 };
@@ -35,6 +35,7 @@ Totals totals_of(const sync::AccountReport& account) {
     for (const auto& m : account.mailboxes) {
         ++t.mailboxes;
         t.new_messages += m.new_messages;
+        t.adopted += m.adopted;
         t.flag_changes += m.flag_changes;
         t.expunged += m.expunged;
         t.bytes += m.bytes;
@@ -90,6 +91,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
         {"name", m.name},
         {"path", m.path},
         {"new", m.new_messages},
+        {"adopted", m.adopted},
         {"flag_changes", m.flag_changes},
         {"expunged", m.expunged},
         {"bytes", m.bytes},
@@ -106,7 +108,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
 }
 
 bool has_news(const sync::MailboxReport& m) {
-    return m.new_messages || m.flag_changes || m.expunged || m.created || m.deleted || m.renamed ||
+    return m.new_messages || m.adopted || m.flag_changes || m.expunged || m.created || m.deleted || m.renamed ||
            m.uidvalidity_reset || !m.errors.empty() || !m.skipped.empty();
 }
 
@@ -130,6 +132,7 @@ nlohmann::json account_json(const sync::AccountReport& account, ReportDetail det
         {"totals",
          {{"mailboxes", t.mailboxes},
           {"new", t.new_messages},
+          {"adopted", t.adopted},
           {"flag_changes", t.flag_changes},
           {"expunged", t.expunged},
           {"bytes", t.bytes},
@@ -158,11 +161,18 @@ nlohmann::json run_report_json(const RunInfo& run, const std::vector<sync::Accou
     };
 }
 
+// Gmail, a store from before Gmail support: the stored copies All Mail took
+// over (sync::MailboxReport::adopted).
+static std::string adopted_text(std::uint64_t adopted) {
+    return std::to_string(adopted) + " already stored (label folders), not downloaded";
+}
+
 std::string mailbox_summary(const sync::MailboxReport& m) {
     if (!m.skipped.empty()) return "skipped: " + m.skipped;
     std::string text = m.path + ", " + std::to_string(m.new_messages) + " new (" + human_bytes(m.bytes) + "), " +
                        count_of(m.flag_changes, "flag change", "flag changes") + ", " +
                        std::to_string(m.expunged) + " expunged, " + seconds_text(m.seconds);
+    if (m.adopted) text += ", " + adopted_text(m.adopted);
     if (m.created) text += ", new mailbox";
     if (m.deleted) text += ", deleted on the server";
     if (m.renamed) text += ", renamed from " + m.renamed_from;
@@ -180,6 +190,7 @@ std::string account_summary(const sync::AccountReport& account) {
                        " new (" + human_bytes(t.bytes) + "), " +
                        count_of(t.flag_changes, "flag change", "flag changes") + ", " +
                        std::to_string(t.expunged) + " expunged";
+    if (t.adopted) text += ", " + adopted_text(t.adopted);
     if (t.failed) text += "; " + std::to_string(t.failed) + " failed";
     return text;
 }

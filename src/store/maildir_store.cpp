@@ -272,6 +272,26 @@ class MaildirStore final : public MessageStore {
         return to.relative();
     }
 
+    std::string link_as_new(const std::string& file, const std::string& account, const std::string& folder,
+                            std::uint32_t uid, const std::vector<std::string>& flags) override {
+        const StorePath from = parse_store_path(file);
+        if (from.tree != "mail") throw StoreError("only a live file can be linked: " + file);
+        StorePath to = from;
+        to.account = account;
+        to.folder = folder;
+        to.sub = "cur";
+        to.name = with_info(unique_name(std::time(nullptr)) + ",U=" + std::to_string(uid), maildir_flag_suffix(flags));
+        check_account(to.account);
+        check_folder(to.folder);
+        ensure_maildir(to.tree, to.account, to.folder);
+        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
+        if (m_options.defer_fsync)
+            m_dir_sync.mark(m_root + "/" + to.dir());
+        else
+            m_fs->fsync_dir(m_root + "/" + to.dir());
+        return to.relative();
+    }
+
     void remove(const std::string& file) override {
         const StorePath p = parse_store_path(locate(file));
         m_fs->unlink(m_root + "/" + p.relative());

@@ -2,6 +2,8 @@
 #include "sync/gmail_adopt.hpp"
 
 #include <ctime>
+#include <filesystem>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/imap_date.hpp>
 #include <map>
@@ -16,22 +18,82 @@ namespace {
 // mailboxes without its bytes.
 using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
 
-// The stored copies of label mailboxes, by key; a key held by different
-// bytes maps to nothing (ambiguous).
-std::map<Key, std::optional<store::MessageRecord>> stored_copies(store::Catalog& catalog,
-                                                                 const GmailLayout& layout,
-                                                                 store::Id account_id) {
-    std::map<Key, std::optional<store::MessageRecord>> out;
-    for (const auto& mb : catalog.mailboxes(account_id)) {
+// Stored copies by a key; a key held by different bytes maps to nothing
+// (ambiguous). Of the same bytes a live file is preferred (linked) to an
+// attic one (copied).
+template <typename K>
+void add_copy(std::map<K, std::optional<store::MessageRecord>>& out, const K& key, const store::MessageRecord& m) {
+    auto [it, inserted] = out.emplace(key, m);
+    if (inserted || !it->second) return;
+    if (it->second->sha256 != m.sha256)
+        it->second.reset();
+    else if (it->second->expunged_at && !m.expunged_at)
+        it->second = m;
+}
+
+struct StoredCopies {
+    std::map<Key, std::optional<store::MessageRecord>> by_key;
+    // Rows without a Message-ID that the catalog knows the X-GM-MSGID of.
+    std::map<std::uint64_t, std::optional<store::MessageRecord>> by_msgid;
+    bool empty() const { return by_key.empty() && by_msgid.empty(); }
+    std::optional<store::MessageRecord> find(const Key& key, std::uint64_t msgid) const {
+        if (auto it = by_msgid.find(msgid); it != by_msgid.end() && it->second) return it->second;
+        if (std::get<0>(key).empty()) return std::nullopt;
+        auto it = by_key.find(key);
+        return it == by_key.end() ? std::nullopt : it->second;
+    }
+};
+
+// An expunged row whose file is still in the attic (keep).
+bool in_attic(store::MessageStore& messages, const store::MessageRecord& m) {
+    if (!m.expunged_at || m.file.rfind("attic/", 0) != 0) return false;
+    std::error_code ec;
+    return std::filesystem::exists(messages.absolute(messages.locate(m.file)), ec);
+}
+
+// The stored copies of label mailboxes: their live rows; `with_attic`: also
+// (our own interim Gmail code retired label mailboxes before All Mail had
+// their rows) the expunged rows of live or retired label mailboxes whose
+// file is in the attic.
+StoredCopies stored_copies(store::Catalog& catalog, store::MessageStore& messages, const GmailLayout& layout,
+                           store::Id account_id, bool with_attic) {
+    StoredCopies out;
+    for (const auto& mb : catalog.mailboxes(account_id, with_attic)) {
         if (mb.name == layout.all || layout.trash_and_junk.count(mb.name)) continue;
-        for (auto& m : catalog.messages(mb.id)) {
-            if (m.message_id.empty() || m.sha256.empty()) continue;
-            Key key{m.message_id, m.size, m.internaldate};
-            auto [it, inserted] = out.emplace(key, m);
-            if (!inserted && it->second && it->second->sha256 != m.sha256) it->second.reset();
+        for (auto& m : with_attic ? catalog.all_messages(mb.id) : catalog.messages(mb.id)) {
+            if (m.sha256.empty() || (m.expunged_at && !in_attic(messages, m))) continue;
+            if (!m.message_id.empty()) {
+                add_copy(out.by_key, Key{m.message_id, m.size, m.internaldate}, m);
+            } else if (auto gmail = catalog.gmail_message(m.id); gmail && gmail->msgid) {
+                add_copy(out.by_msgid, gmail->msgid, m);
+            }
         }
     }
     return out;
+}
+
+// A copy of an attic file into All Mail's folder under a name of its own
+// (the attic row keeps its file), made durable by sync_pending(); nullopt,
+// and nothing left behind, when its bytes are not the row's (never adopt
+// what does not match).
+std::unique_ptr<store::PendingMessage> copy_from_attic(store::MessageStore& messages, const std::string& account,
+                                                       const store::MailboxRecord& all,
+                                                       const store::MessageRecord& m) {
+    auto pending = messages.begin(account, all.folder);
+    try {
+        store::read_original(messages.absolute(messages.locate(m.file)), m.line_endings,
+                             [&](std::string_view piece) { pending->write(piece); });
+        pending->set_internaldate(m.internaldate);
+        pending->finish();
+    } catch (const std::exception&) {
+        pending->discard();
+        return nullptr;
+    }
+    if (pending->sha256_hex() != m.sha256 || pending->size() != m.size) {
+        pending->discard();
+        return nullptr;
+    }
+    return pending;
 }
 
 // What All Mail says of one message: enough to catalog it without its body.
@@ -69,8 +131,12 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
                                 store::MessageStore& messages, LabelView& labels,
                                 const store::MailboxRecord& all,
                                 std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted) {
-    if (wanted.empty() || !run.gmail || run.options.dry_run) return 0;
-    const auto stored = stored_copies(catalog, *run.gmail, run.account_id);
+    if (wanted.empty() || !run.gmail) return 0;
+    // The attic is looked at only while All Mail was never synced past its
+    // start (the interim store's shape): a converted store's attic holds
+    // nothing All Mail lacks, and every later run would read it whole.
+    const bool with_attic = all.uidnext <= 1;
+    const auto stored = stored_copies(catalog, messages, *run.gmail, run.account_id, with_attic);
     if (stored.empty()) return 0;  // the usual case: no label mailbox in the store
     const auto listed = list_keys(client, wanted);
     std::map<Key, int> seen;
@@ -79,15 +145,41 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
     std::vector<store::MessageRecord> rows;
     std::vector<GmailFetched> gmail;
     const std::string account = run.account.name;
+    std::set<std::uint32_t> adopted;
+    // Attic copies, by their index in `rows`: committed together, after one
+    // sync_pending() for all their bytes (invariant 8).
+    std::vector<std::pair<std::size_t, std::unique_ptr<store::PendingMessage>>> copies;
+    struct DiscardUncommitted {  // a throw leaves no tmp file (discard() spares a committed one)
+        decltype(copies)& pending;
+        ~DiscardUncommitted() {
+            for (auto& [i, copy] : pending) copy->discard();
+        }
+    } guard{copies};
+    std::map<std::uint64_t, int> seen_msgid;
+    for (const auto& [uid, l] : listed)
+        if (l.gmail) ++seen_msgid[l.gmail->msgid];
     for (const auto& [uid, l] : listed) {
-        if (std::get<0>(l.key).empty() || !l.gmail || seen[l.key] != 1) continue;
-        auto it = stored.find(l.key);
-        if (it == stored.end() || !it->second) continue;
-        if (rows.empty()) catalog.set_files_pending(all.id, true);  // a kill leaves links to sweep
-        store::MessageRecord m = *it->second;
-        auto link = messages.link_into_folder(messages.locate(m.file), account, all.folder);
-        link = messages.set_uid(link, uid);
-        m.file = messages.set_flags(link, l.flags);
+        if (!l.gmail || seen_msgid[l.gmail->msgid] != 1) continue;
+        const auto found = stored.find(seen[l.key] == 1 ? l.key : Key{}, l.gmail->msgid);
+        if (!found) continue;
+        store::MessageRecord m = *found;
+        // A dry run counts what the run would adopt, and touches nothing.
+        if (run.options.dry_run) {
+            adopted.insert(uid);
+            continue;
+        }
+        if (rows.empty()) catalog.set_files_pending(all.id, true);  // a kill leaves files to sweep
+        if (m.expunged_at) {
+            auto copy = copy_from_attic(messages, account, all, m);
+            if (!copy) continue;  // downloaded instead
+            m.line_endings = copy->line_endings();
+            copies.emplace_back(rows.size(), std::move(copy));
+        } else {
+            // A name of its own: its label links never share one with the
+            // old label files (retire_label_mailbox finds those by it).
+            m.file = messages.link_as_new(messages.locate(m.file), account, all.folder, uid, l.flags);
+        }
+        adopted.insert(uid);
         m.id = 0;
         m.mailbox_id = all.id;
         m.uidvalidity = all.uidvalidity;
@@ -100,16 +192,19 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
         rows.push_back(std::move(m));
         gmail.push_back(*l.gmail);
     }
-    if (rows.empty()) return 0;
+    if (!copies.empty()) {
+        messages.sync_pending();
+        for (auto& [i, copy] : copies)
+            rows[i].file = messages.commit(*copy, account, all.folder, rows[i].uid, rows[i].internaldate, rows[i].flags);
+    }
+    std::erase_if(wanted, [&](const auto& w) { return adopted.count(w.first) > 0; });
+    if (rows.empty()) return adopted.size();
     run.durable_step(catalog, messages, [&] {
         const auto ids = catalog.add_messages(rows);
         for (std::size_t i = 0; i < rows.size(); ++i)
             labels.record(ids[i], gmail[i], rows[i].added_at);
         catalog.set_files_pending(all.id, false);
     });
-    std::set<std::uint32_t> adopted;
-    for (const auto& r : rows) adopted.insert(r.uid);
-    std::erase_if(wanted, [&](const auto& w) { return adopted.count(w.first) > 0; });
     return rows.size();
 }
 

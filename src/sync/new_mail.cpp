@@ -85,7 +85,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
     // Gmail, a store from before Gmail support: its label-folder files become All Mail's copies.
     if (m_labels)
-        m_report.new_messages += adopt_stored_copies(m_run, m_client, m_catalog, m_messages, *m_labels, record, wanted);
+        m_report.adopted += adopt_stored_copies(m_run, m_client, m_catalog, m_messages, *m_labels, record, wanted);
     count_new(wanted);
     if (m_run.options.dry_run) return;
 

@@ -31,16 +31,21 @@ void pause_for(AccountRun& run, const imap::ServerHint& hint, int attempt, const
     run.stop_if_asked();
 }
 
-void renew_expired_token(AccountRun& run, const std::string& token, const imap::ServerHint& hint, int renewals) {
+std::string renew_expired_token(const std::string& account, const imap::ConnectOptions& connect,
+                                const std::string& token, const imap::ServerHint& hint, int renewals) {
     if (renewals > 1)
         throw imap::ConnectError(imap::ConnectError::Kind::Auth,
-                                 run.account.name + ": the server ended the session (" + hint.reason +
+                                 account + ": the server ended the session (" + hint.reason +
                                      ") right after the OAuth2 access token was renewed: it refuses the "
                                      "tokens the token endpoint gives (check the account's user, scopes "
                                      "and IMAP access)");
-    if (!token.empty() && run.connect.oauth2_token_rejected) run.connect.oauth2_token_rejected(token);
-    run.note(run.account.name + ": the server ended the session (" + hint.reason +
-             "); renewing the OAuth2 access token and connecting again");
+    if (!token.empty() && connect.oauth2_token_rejected) connect.oauth2_token_rejected(token);
+    return account + ": the server ended the session (" + hint.reason +
+           "); renewing the OAuth2 access token and connecting again";
+}
+
+void renew_expired_token(AccountRun& run, const std::string& token, const imap::ServerHint& hint, int renewals) {
+    run.note(renew_expired_token(run.account.name, run.connect, token, hint, renewals));
 }
 
 std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection) {

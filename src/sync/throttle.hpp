@@ -40,6 +40,11 @@ std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connectio
 // loop: throws imap::ConnectError (Kind::Auth) then.
 void renew_expired_token(AccountRun& run, const std::string& token, const imap::ServerHint& hint, int renewals);
 
+// The same for any connection made with `connect` (a restore's target):
+// `account` names it in the error; returns the note to show.
+std::string renew_expired_token(const std::string& account, const imap::ConnectOptions& connect,
+                                const std::string& token, const imap::ServerHint& hint, int renewals);
+
 // "2 s", "1.5 s", "15 min": a wait in a note.
 std::string wait_text(std::chrono::milliseconds wait);
 

@@ -243,3 +243,25 @@ TEST_CASE("a Gmail All Mail synced for labels only says which", "[report][gmail]
     all.labels.clear();
     CHECK(mailbox_summary(all).find("labelled") == std::string::npos);
 }
+
+// Gmail, a store from before Gmail support: the messages All Mail took over
+// from the old label folders are said apart from the new (downloaded) ones,
+// by a dry run as by the run.
+TEST_CASE("a Gmail All Mail that adopted stored copies says how many, apart from the new", "[report][gmail]") {
+    sync::AccountReport account;
+    account.account = "g";
+    sync::MailboxReport all;
+    all.name = "[Gmail]/All Mail";
+    all.path = "CONDSTORE";
+    all.new_messages = 2;
+    all.adopted = 3;
+    account.mailboxes.push_back(all);
+    CHECK(mailbox_summary(all) == "CONDSTORE, 2 new (0 B), 0 flag changes, 0 expunged, 0.0 s, 3 already stored "
+                                  "(label folders), not downloaded");
+    CHECK(account_summary(account).find(", 3 already stored (label folders), not downloaded") != std::string::npos);
+    auto json = run_report_json(RunInfo{}, {account}, ReportDetail::Every);
+    CHECK(json["accounts"][0]["mailboxes"][0]["adopted"] == 3);
+    CHECK(json["accounts"][0]["totals"]["adopted"] == 3);
+    all.adopted = 0;
+    CHECK(mailbox_summary(all).find("already stored") == std::string::npos);
+}

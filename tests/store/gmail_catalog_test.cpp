@@ -119,3 +119,35 @@ TEST_CASE("maildir: a label link is the file itself, and linking again is no err
     CHECK(a.st_nlink == 1);
     CHECK_THROWS_AS(messages->link_into_folder("attic/g/.A/cur/x:2,", "g", ".B"), StoreError);
 }
+
+// Gmail adoption: All Mail takes over a label folder's file under a name of
+// its own, so locate() never confuses the two.
+TEST_CASE("maildir: link_as_new links the file under a new unique name with its UID and flags",
+          "[store][gmail]") {
+    TempDir dir;
+    auto messages = open_maildir_store(dir.path());
+    auto pending = messages->begin("g", "");
+    pending->write("Subject: x\r\n\r\nbody\r\n");
+    pending->finish();
+    messages->sync_pending();
+    auto file = messages->commit(*pending, "g", "", 3, 1'600'000'000, {"\\Seen"});
+    auto copy = messages->link_as_new(file, "g", ".All", 42, {"\\Flagged"});
+    messages->sync_committed();
+    CHECK(copy.rfind("mail/g/.All/cur/", 0) == 0);
+    CHECK(copy.find(",U=42:2,F") != std::string::npos);
+    const auto name = [](const std::string& p) {
+        auto n = p.substr(p.rfind('/') + 1);
+        return n.substr(0, n.find(','));
+    };
+    CHECK(name(copy) != name(file));
+    struct stat a {
+    }, b{};
+    REQUIRE(::stat(messages->absolute(file).c_str(), &a) == 0);
+    REQUIRE(::stat(messages->absolute(copy).c_str(), &b) == 0);
+    CHECK(a.st_ino == b.st_ino);
+    // The old file gone, looking it up never finds the new one.
+    messages->remove(file);
+    CHECK(messages->locate(file) == file);
+    CHECK(messages->locate(messages->path_in_folder(copy, "g", "")) == messages->path_in_folder(copy, "g", ""));
+    CHECK_THROWS_AS(messages->link_as_new("attic/g/.A/cur/x:2,", "g", ".B", 1, {}), StoreError);
+}

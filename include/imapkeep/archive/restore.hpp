@@ -36,7 +36,9 @@
 //   A refusal for size (refused_as_too_big) fails that message, and every one
 //   at least as large fails unsent.
 // - A connection the server closes with a BYE (Quirk(O365): after 10
-//   refused commands) is opened again and the mailbox goes on where it was,
+//   refused commands; or AccessTokenExpired, which first renews the OAuth2
+//   token as the backup does, and fails as an auth error, exit 3, when a
+//   fresh token is ended too) is opened again and the mailbox goes on where it was,
 //   as after a kill: what the dead connection appended is found on the
 //   target, never appended twice; a message refused in this run is not sent
 //   again. A cut without a BYE, or a BYE before anything was appended or

@@ -114,6 +114,10 @@ struct MailboxReport {
     std::string name;
     std::string path;          // "QRESYNC" | "CONDSTORE" | "plain" | "skipped" | "unchanged"
     std::uint64_t new_messages = 0;
+    // Gmail, a store from before Gmail support: All Mail's messages whose
+    // stored copy in a label folder became theirs, with no download (not
+    // in new_messages or bytes). A dry run counts those it would adopt.
+    std::uint64_t adopted = 0;
     std::uint64_t flag_changes = 0;
     std::uint64_t expunged = 0;
     std::uint64_t bytes = 0;
