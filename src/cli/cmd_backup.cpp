@@ -7,6 +7,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/log_report.hpp"
+#include "cli/report.hpp"
 #include "cli/progress.hpp"
 #include "cli/retry.hpp"
 #include "cli/signals.hpp"
@@ -32,20 +33,6 @@ std::uint64_t stop_after_from_env() {
     const char* v = std::getenv(kStopAfterEnv);
     if (!v || !*v) return 0;
     return std::strtoull(v, nullptr, 10);
-}
-
-// What the engine could not contain becomes an account-level outcome, so one
-// account's trouble never hides the others' results.
-sync::AccountReport failed_account(const std::string& name, const std::exception& e) {
-    sync::AccountReport report;
-    report.account = name;
-    report.error = e.what();
-    if (auto* ce = dynamic_cast<const imap::ConnectError*>(&e)) {
-        report.connect_failed = true;
-        report.error_kind = ce->kind();
-        report.transient = ce->transient();
-    }
-    return report;
 }
 
 struct AccountRun {

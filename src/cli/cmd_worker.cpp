@@ -21,6 +21,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/log_report.hpp"
+#include "cli/report.hpp"
 #include "cli/retry.hpp"
 #include "cli/secrets.hpp"
 #include "cli/signals.hpp"
@@ -91,18 +92,6 @@ class StopRelay {
     std::thread m_thread;
 };
 
-sync::AccountReport failed_report(const std::string& name, const std::exception& e) {
-    sync::AccountReport report;
-    report.account = name;
-    report.error = e.what();
-    if (auto* ce = dynamic_cast<const imap::ConnectError*>(&e)) {
-        report.connect_failed = true;
-        report.error_kind = ce->kind();
-        report.transient = ce->transient();
-    }
-    return report;
-}
-
 // The wait before a retry, cut short by a stop (then StopRequested).
 Sleep stoppable_sleep(const std::atomic<bool>& stop) {
     return [&stop](std::chrono::milliseconds delay) {
@@ -127,7 +116,7 @@ sync::AccountReport backup_with_retries(const FleetRun& run, const sync::Account
         } catch (const sync::StopRequested&) {
             throw;
         } catch (const std::exception& e) {
-            r = failed_report(account.name, e);
+            r = failed_account(account.name, e);
         }
         if (n > 1) merge_earlier_attempt(r, report);
         report = std::move(r);

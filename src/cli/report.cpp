@@ -11,6 +11,18 @@
 namespace imapkeep::cli {
 
 // The JSON name of a connection failure's kind.
+sync::AccountReport failed_account(const std::string& name, const std::exception& e) {
+    sync::AccountReport report;
+    report.account = name;
+    report.error = e.what();
+    if (auto* ce = dynamic_cast<const imap::ConnectError*>(&e)) {
+        report.connect_failed = true;
+        report.error_kind = ce->kind();
+        report.transient = ce->transient();
+    }
+    return report;
+}
+
 const char* connect_error_kind_name(imap::ConnectError::Kind kind) {
     switch (kind) {
     case imap::ConnectError::Kind::Network: return "network";

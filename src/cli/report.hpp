@@ -43,6 +43,11 @@ struct RunInfo {
 // "network", "tls", "hostkey", "auth" or "protocol": error_kind in --json reports.
 const char* connect_error_kind_name(imap::ConnectError::Kind kind);
 
+// What the engine could not contain becomes an account-level outcome (a
+// ConnectError keeps its kind and transience), so one account's trouble
+// never hides the others' results: backup's and worker's runs.
+sync::AccountReport failed_account(const std::string& name, const std::exception& e);
+
 // Something happened in the mailbox: mail, flags, expunges, a create, delete,
 // rename or UIDVALIDITY reset, an error, or it was skipped (a note). The run log and the catalog's run
 // record give quiet mailboxes no entry of their own, only a count.
