@@ -277,7 +277,10 @@ TEST_CASE(
     const std::string run = "t" + std::to_string(random());
     const int n = 2;
     const std::string user = fleet_user(n);
-    seed(n, 160, 100, run);
+    // Several paced chunks (max_messages_per_second = 80): the SIGTERM, sent
+    // once the first is saved, lands mid-account. With 160 both mailboxes
+    // could be saved before the worker's next step saw it (CI: 164 of 164).
+    seed(n, 600, 100, run);
     TempDir dir;
     write_config(dir.path, *pg);
     const std::string config = (dir.path / "config.toml").string();
