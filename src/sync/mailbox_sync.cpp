@@ -5,18 +5,18 @@
 // into cur/, then the catalog transaction; the high-water marks move in that
 // same transaction, so they never pass a message that is not durable.
 #include "sync/mailbox_sync.hpp"
-#include "sync/paced_stream.hpp"
-
-#include <imapkeep/store/folder_allocation.hpp>
-#include <imapkeep/store/orphans.hpp>
-#include <imapkeep/sync/reserved_mailboxes.hpp>
-#include <imapkeep/util/imap_date.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <imapkeep/store/folder_allocation.hpp>
+#include <imapkeep/store/orphans.hpp>
+#include <imapkeep/sync/reserved_mailboxes.hpp>
+#include <imapkeep/util/imap_date.hpp>
 #include <map>
 #include <set>
+
+#include "sync/paced_stream.hpp"
 
 namespace imapkeep::sync {
 
@@ -56,9 +56,12 @@ imap::MailboxName listed_name(imap::Client& client, const ServerMailbox& mailbox
 
 const char* path_name(SyncPath path) {
     switch (path) {
-        case SyncPath::Qresync: return "QRESYNC";
-        case SyncPath::Condstore: return "CONDSTORE";
-        case SyncPath::Plain: return "plain";
+        case SyncPath::Qresync:
+            return "QRESYNC";
+        case SyncPath::Condstore:
+            return "CONDSTORE";
+        case SyncPath::Plain:
+            return "plain";
     }
     return "plain";
 }
@@ -91,8 +94,8 @@ std::optional<std::uint32_t> AccountRun::hold_for_budget(
         std::lock_guard lock(m_admitted_mutex);
         UidSet& before = m_admitted[report.name];
         while (admitted < wanted.size() && before.contains(Uid(wanted[admitted].first))) ++admitted;
-        const std::vector<std::pair<std::uint32_t, std::uint64_t>> rest(wanted.begin() + static_cast<std::ptrdiff_t>(admitted),
-                                                                       wanted.end());
+        const std::vector<std::pair<std::uint32_t, std::uint64_t>> rest(
+            wanted.begin() + static_cast<std::ptrdiff_t>(admitted), wanted.end());
         const std::size_t fresh = pacer.admit(rest);
         for (std::size_t i = 0; i < fresh; ++i) before.add(Uid(rest[i].first));
         admitted += fresh;
@@ -100,7 +103,8 @@ std::optional<std::uint32_t> AccountRun::hold_for_budget(
     if (admitted == wanted.size()) return std::nullopt;
     const std::uint32_t first_held = wanted[admitted].first;
     report.deferred += wanted.size() - admitted;
-    for (std::size_t i = admitted; i < wanted.size(); ++i) report.deferred_bytes += wanted[i].second;
+    for (std::size_t i = admitted; i < wanted.size(); ++i)
+        report.deferred_bytes += wanted[i].second;
     wanted.resize(admitted);
     return first_held;
 }
@@ -193,7 +197,8 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     const bool is_new = record.id == 0;
     m_report.created = is_new;
     if (m_run.gmail && mailbox.name == m_run.gmail->all) {
-        m_labels = std::make_unique<LabelView>(*m_run.gmail, m_catalog, m_messages, m_run.account.name);
+        m_labels =
+            std::make_unique<LabelView>(*m_run.gmail, m_catalog, m_messages, m_run.account.name);
         m_report.labels = m_run.gmail_label_filter.named;
     }
     if (!is_new && !m_run.options.dry_run) {
@@ -206,7 +211,8 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
     auto examined = examine(mailbox, record, is_new);
     bool reconciled = true;
-    if (!is_new && record.uidvalidity != 0 && record.uidvalidity != examined.selected.uidvalidity.value) {
+    if (!is_new && record.uidvalidity != 0 &&
+        record.uidvalidity != examined.selected.uidvalidity.value) {
         handle_uidvalidity_change(record, examined.selected.uidvalidity.value);
     } else if (!is_new) {
         reconciled = reconcile_known(record, examined);
@@ -247,7 +253,8 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
     std::optional<imap::StatusData> status = listed_status;
     if (!status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
         try {
-            status = m_client.status(listed_name(m_client, mailbox), {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
+            status = m_client.status(listed_name(m_client, mailbox),
+                                     {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
         } catch (const imap::CommandFailed&) {
             // The EXAMINE that follows reports the real problem, if any.
         }
@@ -261,21 +268,24 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
     return true;
 }
 
-MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox, const store::MailboxRecord& record,
-                                           bool is_new) {
+MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox,
+                                           const store::MailboxRecord& record, bool is_new) {
     Examined e;
     e.path = m_run.best_path;
     std::optional<imap::QresyncParams> qresync;
     m_examined_changes = FlagChanges{};
-    if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 && record.highestmodseq != 0) {
-        qresync = imap::QresyncParams{UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}, {}};
+    if (e.path == SyncPath::Qresync && !is_new && record.uidvalidity != 0 &&
+        record.highestmodseq != 0) {
+        qresync = imap::QresyncParams{
+            UidValidity(record.uidvalidity), ModSeq(record.highestmodseq), {}, {}};
         // Kept compact: the server may name every message (FlagChanges).
         qresync->on_changed = [this](imap::FetchData& f) {
             if (f.uid && f.flags) m_examined_changes.set(f.uid->value, *f.flags);
         };
     }
     // With QRESYNC the changes since our modseq arrive in the EXAMINE itself.
-    e.selected = m_client.select(listed_name(m_client, mailbox), true, qresync, e.path == SyncPath::Condstore);
+    e.selected = m_client.select(listed_name(m_client, mailbox), true, qresync,
+                                 e.path == SyncPath::Condstore);
     e.qresync_used = qresync.has_value();
     if (!e.selected.highestmodseq) e.path = SyncPath::Plain;  // [NOMODSEQ] mailbox
     m_report.path = path_name(e.path);
@@ -286,9 +296,9 @@ MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox, const s
 // mailbox's error, but new mail is still fetched (invariant 7); only a dead
 // connection (Abort) or the test stop hook end the mailbox's sync.
 bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& examined) {
-    SyncPath path = examined.qresync_used ? SyncPath::Qresync
+    SyncPath path = examined.qresync_used                ? SyncPath::Qresync
                     : examined.path == SyncPath::Qresync ? SyncPath::Condstore
-                                                          : examined.path;
+                                                         : examined.path;
     try {
         sync_known(record, path, examined.selected);
         return true;
@@ -311,7 +321,8 @@ bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& 
 // otherwise the next run asks for the same changes again.
 void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined, bool reconciled) {
     if (reconciled)
-        record.highestmodseq = examined.selected.highestmodseq ? examined.selected.highestmodseq->value : 0;
+        record.highestmodseq =
+            examined.selected.highestmodseq ? examined.selected.highestmodseq->value : 0;
     record.sync_path = path_name(examined.path);
     record.last_sync_at = now();
     if (!m_run.options.dry_run) {
@@ -334,8 +345,8 @@ void MailboxSync::remove_orphans(const store::MailboxRecord& record) {
 
 void MailboxSync::save_new_record(store::MailboxRecord& record) {
     std::lock_guard lock(m_run.folders);
-    record.folder =
-        store::allocate_folder(m_catalog, m_messages, m_run.account_id, record.name, record.delimiter);
+    record.folder = store::allocate_folder(m_catalog, m_messages, m_run.account_id, record.name,
+                                           record.delimiter);
     record.id = m_catalog.save_mailbox(record);
     m_messages.create_folder(m_run.account.name, record.folder);
 }
@@ -345,7 +356,8 @@ void MailboxSync::save_new_record(store::MailboxRecord& record) {
 // below the line limit (a UID is at most 10 digits and a space).
 UidSet MailboxSync::server_uids(const UidSet& range) {
     const std::uint64_t per_line = m_client.options().limits.max_line / 11;
-    const std::uint64_t slice = std::clamp<std::uint64_t>(per_line > 16 ? per_line - 16 : 1, 1, kSearchUids);
+    const std::uint64_t slice =
+        std::clamp<std::uint64_t>(per_line > 16 ? per_line - 16 : 1, 1, kSearchUids);
     const bool esearch = m_client.has_capability("ESEARCH");
     UidSet present;
     for (const auto& part : range.chunked(slice)) {
@@ -365,48 +377,95 @@ void MailboxSync::apply_changes(const FlagDiff& diff) {
         apply_expunges(diff.expunged);
         return;
     }
-    m_run.durable_step(m_catalog, m_messages, [&] {
-        set_flags(diff.changed, 0, diff.changed.size());
-        retire_each(diff.expunged, 0, diff.expunged.size());
-    });
+    apply_range(diff.changed, 0, diff.changed.size(), diff.expunged, 0, diff.expunged.size());
 }
 
 void MailboxSync::apply_flags(const FlagDiff& diff) {
-    for (std::size_t start = 0; start < diff.changed.size(); start += kFlagBatch) {
-        auto end = std::min(diff.changed.size(), start + kFlagBatch);
-        m_run.durable_step(m_catalog, m_messages, [&] { set_flags(diff.changed, start, end); });
-    }
+    for (std::size_t start = 0; start < diff.changed.size(); start += kFlagBatch)
+        apply_range(diff.changed, start, std::min(diff.changed.size(), start + kFlagBatch), {}, 0,
+                    0);
 }
 
 void MailboxSync::apply_expunges(const std::vector<store::Id>& ids) {
-    for (std::size_t start = 0; start < ids.size(); start += kFlagBatch) {
-        auto end = std::min(ids.size(), start + kFlagBatch);
-        m_run.durable_step(m_catalog, m_messages, [&] { retire_each(ids, start, end); });
-    }
+    for (std::size_t start = 0; start < ids.size(); start += kFlagBatch)
+        apply_range({}, 0, 0, ids, start, std::min(ids.size(), start + kFlagBatch));
 }
 
-// Inside a durable step: the server's flags for changed[start, end).
-void MailboxSync::set_flags(const std::vector<std::pair<store::Id, std::vector<std::string>>>& changed,
-                            std::size_t start, std::size_t end) {
+// Gmail's label links are files and rows at once (LabelView), so All Mail
+// keeps the one-phase step; every other mailbox moves its files before the
+// catalog is locked.
+void MailboxSync::apply_range(const Changed& changed, std::size_t flags_from, std::size_t flags_to,
+                              const std::vector<store::Id>& expunged, std::size_t gone_from,
+                              std::size_t gone_to) {
+    std::vector<MovedFile> flagged, gone;
+    auto files = [&] {
+        flagged = rename_for_flags(changed, flags_from, flags_to);
+        gone = move_expunged(expunged, gone_from, gone_to);
+    };
+    auto rows = [&] {
+        record_flags(flagged);
+        record_expunged(gone);
+    };
+    if (!m_labels) return m_run.durable_step_files_first(m_catalog, m_messages, files, rows);
+    m_run.durable_step(m_catalog, m_messages, [&] {
+        flagged = rename_for_flags(changed, flags_from, flags_to);
+        record_flags(flagged);
+        for (const auto& m : flagged) m_labels->follow(m.row.id);
+        for (std::size_t i = gone_from; i < gone_to; ++i) retire(expunged[i]);
+        if (gone_from != gone_to) m_labels->remove_emptied_folders();
+    });
+}
+
+std::vector<MailboxSync::MovedFile> MailboxSync::rename_for_flags(const Changed& changed,
+                                                                  std::size_t start,
+                                                                  std::size_t end) {
+    std::vector<MovedFile> moved;
     for (std::size_t i = start; i < end; ++i) {
         const auto& [id, flags] = changed[i];
         auto message = m_catalog.message_by_id(id);
         if (!message) continue;
         auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
-        m_catalog.update_flags(id, flags, message->modseq, file, now());
-        if (m_labels) m_labels->follow(id);
+        moved.push_back({std::move(*message), flags, std::move(file)});
+    }
+    return moved;
+}
+
+std::vector<MailboxSync::MovedFile> MailboxSync::move_expunged(const std::vector<store::Id>& ids,
+                                                               std::size_t start, std::size_t end) {
+    std::vector<MovedFile> moved;
+    const bool keep = m_run.account.expunged == ExpungedPolicy::Keep;
+    for (std::size_t i = start; i < end; ++i) {
+        auto message = m_catalog.message_by_id(ids[i]);
+        if (!message) continue;
+        auto file = m_messages.locate(message->file);
+        if (keep) {
+            file = m_messages.move_to_attic(file);
+        } else {
+            m_messages.remove(file);
+            file.clear();
+        }
+        moved.push_back({std::move(*message), {}, std::move(file)});
+    }
+    return moved;
+}
+
+void MailboxSync::record_flags(const std::vector<MovedFile>& moved) {
+    for (const auto& m : moved)
+        m_catalog.update_flags(m.row.id, m.flags, m.row.modseq, m.file, now());
+}
+
+void MailboxSync::record_expunged(const std::vector<MovedFile>& moved) {
+    for (const auto& m : moved) {
+        if (m.file.empty()) {
+            m_catalog.delete_message(m.row.id);
+        } else {
+            m_catalog.mark_expunged(m.row.id, now(), m.file);
+        }
     }
 }
 
-// Inside a durable step: ids[start, end) are gone from the server.
-void MailboxSync::retire_each(const std::vector<store::Id>& ids, std::size_t start, std::size_t end) {
-    if (start == end) return;
-    for (std::size_t i = start; i < end; ++i) retire(ids[i]);
-    if (m_labels) m_labels->remove_emptied_folders();
-}
-
 // Inside a durable step: the message is gone from the server; to the attic
-// (or away, when mirroring).
+// (or away, when mirroring), its Gmail label links first.
 void MailboxSync::retire(store::Id id) {
     auto message = m_catalog.message_by_id(id);
     if (!message) return;
@@ -428,13 +487,16 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     std::map<std::uint32_t, std::vector<std::string>> flags;
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    m_client.uid_fetch(all, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+    m_client.uid_fetch(all,
+                       "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
                        [&](imap::FetchData& d) {
                            if (!d.uid) return;
                            ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
-                           for (const auto& [section, text] : d.sections) key.message_id = parse_message_id(text);
+                           for (const auto& [section, text] : d.sections)
+                               key.message_id = parse_message_id(text);
                            if (d.internaldate)
-                               if (auto t = util::parse_imap_datetime(*d.internaldate)) key.internaldate = t->epoch;
+                               if (auto t = util::parse_imap_datetime(*d.internaldate))
+                                   key.internaldate = t->epoch;
                            server.push_back(key);
                            if (d.flags) flags[d.uid->value] = store::normalize_flags(*d.flags);
                        });

@@ -135,6 +135,35 @@ struct AccountRun {
         step();
     }
 
+    // The same step for changes whose files can move before the catalog is
+    // locked: `files` renames (and writes no row), the directories it touched
+    // are made durable, and only then is the catalog's write lock taken for
+    // `rows`. Workers of other mailboxes then wait for SQL alone, not for
+    // renames and directory fsyncs (issue 10). The order the invariants ask
+    // for is unchanged: every rename is durable before the commit that names
+    // it, and a kill before that commit leaves files MessageStore::locate
+    // finds again.
+    template <class Files, class Rows>
+    void durable_step_files_first(store::Catalog& catalog, store::MessageStore& messages,
+                                  Files&& files, Rows&& rows, std::uint64_t saved = 0) {
+        changing();
+        files();
+        messages.sync_committed();
+        catalog.begin();
+        std::uint64_t usage = 0;
+        try {
+            rows();
+            usage = save_usage(catalog);
+            catalog.commit();
+        } catch (...) {
+            catalog.rollback();
+            pacer.put_back(usage);
+            throw;
+        }
+        if (saved != 0 && options.progress) options.progress->messages_saved += saved;
+        step();
+    }
+
   private:
     std::once_flag m_changing;
     std::mutex m_note_mutex;
@@ -201,9 +230,26 @@ class MailboxSync {
     void apply_changes(const FlagDiff& diff);
     void apply_flags(const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
-    void set_flags(const std::vector<std::pair<store::Id, std::vector<std::string>>>& changed,
-                   std::size_t start, std::size_t end);
-    void retire_each(const std::vector<store::Id>& ids, std::size_t start, std::size_t end);
+    // A message file moved for a change, waiting for its catalog row.
+    struct MovedFile {
+        store::MessageRecord row;        // as the catalog had it
+        std::vector<std::string> flags;  // the server's (a flag change)
+        std::string file;                // where it is now ("" when removed: mirroring)
+    };
+    using Changed = std::vector<std::pair<store::Id, std::vector<std::string>>>;
+    // One durable step for changed[flags_from, flags_to) and
+    // expunged[gone_from, gone_to): files first, then rows.
+    void apply_range(const Changed& changed, std::size_t flags_from, std::size_t flags_to,
+                     const std::vector<store::Id>& expunged, std::size_t gone_from,
+                     std::size_t gone_to);
+    // Renames files to the server's flags; writes no row.
+    std::vector<MovedFile> rename_for_flags(const Changed& changed, std::size_t start,
+                                            std::size_t end);
+    // Moves files of expunged messages to the attic (or removes them); writes no row.
+    std::vector<MovedFile> move_expunged(const std::vector<store::Id>& ids, std::size_t start,
+                                         std::size_t end);
+    void record_flags(const std::vector<MovedFile>& moved);
+    void record_expunged(const std::vector<MovedFile>& moved);
     void retire(store::Id id);
     void retire_stale(const store::MailboxRecord& record);
     // known_mail.cpp: the catalog in windows of bounded size.

@@ -7,8 +7,8 @@
 #include <imapkeep/wire/framer.hpp>
 #include <set>
 
-#include "sync/gmail_adopt.hpp"
 #include "sync/commit_queue.hpp"
+#include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 
 namespace imapkeep::sync {
@@ -85,7 +85,8 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
     // Gmail, a store from before Gmail support: its label-folder files become All Mail's copies.
     if (m_labels)
-        m_report.adopted += adopt_stored_copies(m_run, m_client, m_catalog, m_messages, *m_labels, record, wanted);
+        m_report.adopted +=
+            adopt_stored_copies(m_run, m_client, m_catalog, m_messages, *m_labels, record, wanted);
     count_new(wanted);
     if (m_run.options.dry_run) return;
 
@@ -362,8 +363,8 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
         a.pending.reset();
         rows.push_back(std::move(m));
     }
-    m_run.durable_step(
-        m_catalog, m_messages,
+    m_run.durable_step_files_first(
+        m_catalog, m_messages, [] {},  // renamed above
         [&] {
             const auto ids = m_catalog.add_messages(rows);
             for (std::size_t i = 0; i < rows.size(); ++i)

@@ -2,13 +2,19 @@
 // mailbox become durable together, in one catalog commit (issue 10, the 1%
 // changed run is bound by the device's flushes, not by the CPU).
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <thread>
 
 #include "support/catalog_commits.hpp"
+#include "support/fault_file_system.hpp"
 #include "sync/model_fixture.hpp"
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
 using imapkeep::test::CatalogCommits;
+using imapkeep::test::FaultFileSystem;
+using imapkeep::test::FsOp;
 
 TEST_CASE("a mailbox's flag changes and expunges commit in one durable step",
           "[sync][durability]") {
@@ -35,6 +41,62 @@ TEST_CASE("a mailbox's flag changes and expunges commit in one durable step",
             CHECK(find_report(report, "INBOX")->expunged == 1);
             // The changes in one step, then the mailbox's new state.
             CHECK(commits.commits() == 2);
+        }
+    }
+}
+
+TEST_CASE("a mailbox's file renames leave the catalog free for the other workers",
+          "[sync][durability]") {
+    // The catalog has one writer at a time. A step that renamed files and
+    // fsynced their directories inside its transaction made every other
+    // worker wait for those file operations too: the three mailboxes of a
+    // 1% changed run took their turns (issue 10). Here mailbox A's first flag
+    // rename is held; B's flag change must still reach the catalog.
+    using namespace std::chrono_literals;
+    for (const bool expunge : {false, true}) {
+        DYNAMIC_SECTION((expunge ? "expunge" : "flag change")) {
+            ModelFixture f;
+            f.account.connections = 2;
+            for (const char* name : {"A", "B"}) {
+                f.server.add_mailbox(name);
+                for (int i = 1; i <= 3; ++i)
+                    f.server.append(name, message(name + std::to_string(i)));
+            }
+            auto fs = std::make_shared<FaultFileSystem>();
+            f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
+            REQUIRE(report_ok(f.backup()));
+
+            if (expunge) {
+                f.server.expunge("A", 2);
+            } else {
+                f.server.set_flags("A", 2, {"\\Seen"});
+            }
+            f.server.set_flags("B", 2, {"\\Flagged"});
+            auto gate = fs->hold(FsOp::Rename, "/.A/cur/");
+            sync::AccountReport report;
+            std::thread run([&] { report = f.backup(); });
+            gate->wait_arrived();
+
+            auto reader = store::open_sqlite_catalog((f.dir.path / "catalog.sqlite").string());
+            auto b_flagged = [&] {
+                auto account = reader->find_account(f.account.name);
+                auto b = reader->find_mailbox(*account, "B");
+                for (const auto& m : reader->messages(b->id))
+                    if (m.uid == 2) return m.flags == std::vector<std::string>{"\\Flagged"};
+                return false;
+            };
+            bool committed_meanwhile = false;
+            for (auto waited = 0ms; waited < 5s && !committed_meanwhile; waited += 20ms) {
+                committed_meanwhile = b_flagged();
+                if (!committed_meanwhile) std::this_thread::sleep_for(20ms);
+            }
+            gate->release();
+            run.join();
+            CHECK(committed_meanwhile);
+            INFO(errors_of(report));
+            REQUIRE(report_ok(report));
+            CHECK(f.stored("A") == f.on_server("A"));
+            CHECK(f.stored("B") == f.on_server("B"));
         }
     }
 }
