@@ -215,6 +215,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         record.uidvalidity != examined.selected.uidvalidity.value) {
         handle_uidvalidity_change(record, examined.selected.uidvalidity.value);
     } else if (!is_new) {
+        plan_marker(record, examined);
         reconciled = reconcile_known(record, examined);
     }
     record.uidvalidity = examined.selected.uidvalidity.value;
@@ -326,7 +327,15 @@ void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined,
     record.sync_path = path_name(examined.path);
     record.last_sync_at = now();
     if (!m_run.options.dry_run) {
-        m_catalog.save_mailbox(record);
+        m_catalog.begin();
+        try {
+            m_catalog.save_mailbox(record);
+            clear_unspent_marker(record);
+            m_catalog.commit();
+        } catch (...) {
+            m_catalog.rollback();
+            throw;
+        }
         m_run.step();
     }
     try {
@@ -402,18 +411,47 @@ void MailboxSync::apply_range(const Changed& changed, std::size_t flags_from, st
         flagged = rename_for_flags(changed, flags_from, flags_to);
         gone = move_expunged(expunged, gone_from, gone_to);
     };
+    const bool mark = m_marker.wanted && m_marker.state == Marker::Untouched;
     auto rows = [&] {
         record_flags(flagged);
         record_expunged(gone);
+        if (mark) m_catalog.set_files_pending(m_marker.mailbox_id, true);
     };
-    if (!m_labels) return m_run.durable_step_files_first(m_catalog, m_messages, files, rows);
-    m_run.durable_step(m_catalog, m_messages, [&] {
-        flagged = rename_for_flags(changed, flags_from, flags_to);
-        record_flags(flagged);
-        for (const auto& m : flagged) m_labels->follow(m.row.id);
-        for (std::size_t i = gone_from; i < gone_to; ++i) retire(expunged[i]);
-        if (gone_from != gone_to) m_labels->remove_emptied_folders();
-    });
+    if (!m_labels) {
+        m_run.durable_step_files_first(m_catalog, m_messages, files, rows);
+    } else {
+        m_run.durable_step(m_catalog, m_messages, [&] {
+            flagged = rename_for_flags(changed, flags_from, flags_to);
+            record_flags(flagged);
+            for (const auto& m : flagged) m_labels->follow(m.row.id);
+            for (std::size_t i = gone_from; i < gone_to; ++i) retire(expunged[i]);
+            if (gone_from != gone_to) m_labels->remove_emptied_folders();
+            if (mark) m_catalog.set_files_pending(m_marker.mailbox_id, true);
+        });
+    }
+    if (mark) m_marker.state = Marker::SetWithChanges;
+}
+
+// EXAMINE's UIDNEXT says new mail is coming. If no earlier run left files
+// pending, the marker the first batch of new files needs is set in the
+// commit of the known messages' changes, if there are any; fetch_new then
+// neither sweeps the folder nor commits the marker on its own.
+void MailboxSync::plan_marker(const store::MailboxRecord& record, const Examined& examined) {
+    m_marker = PendingMarker{};
+    if (m_run.options.dry_run || record.id == 0) return;
+    const auto& uidnext = examined.selected.uidnext;
+    if (!uidnext || uidnext->value <= record.uidnext) return;
+    m_marker.mailbox_id = record.id;
+    m_marker.wanted = !m_catalog.files_pending(record.id);
+}
+
+// Set with the changes, but no new file was renamed into the folder (the
+// new mail was expunged before it was fetched, or all of it was cataloged
+// already): nothing is pending, so the next run need not sweep.
+void MailboxSync::clear_unspent_marker(const store::MailboxRecord& record) {
+    if (m_marker.state != Marker::Unspent) return;
+    m_catalog.set_files_pending(record.id, false);
+    m_marker.state = Marker::Untouched;
 }
 
 std::vector<MailboxSync::MovedFile> MailboxSync::rename_for_flags(const Changed& changed,

@@ -298,6 +298,7 @@ class MailboxSync {
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
+    void settle_marker(const NewMail& state, bool nothing_wanted);
     struct ReadyChunk;
     // On the reading thread: the chunk's bodies leave `state` for the commit
     // thread. `last`: the run's last chunk, whose commit clears files_pending.
@@ -321,6 +322,18 @@ class MailboxSync {
     std::vector<std::pair<store::Id, std::vector<std::string>>> m_relabel;
     // QRESYNC's changes, taken from the EXAMINE as they arrive (examine()).
     FlagChanges m_examined_changes;
+    // The files_pending marker of the mailbox (Catalog::files_pending), when
+    // EXAMINE announced new mail: set in the commit of the known messages'
+    // changes, so the first batch of new files needs no commit of its own.
+    enum class Marker { Untouched, SetWithChanges, Unspent };
+    struct PendingMarker {
+        store::Id mailbox_id = 0;
+        bool wanted = false;  // new mail announced, marker clear before this run
+        Marker state = Marker::Untouched;
+    } m_marker;
+    // Whether this run announced new mail and found no files pending.
+    void plan_marker(const store::MailboxRecord& record, const Examined& examined);
+    void clear_unspent_marker(const store::MailboxRecord& record);
 };
 
 }  // namespace imapkeep::sync

@@ -48,6 +48,7 @@ struct MailboxSync::NewMail {
     std::map<std::uint32_t, std::string> incomplete;  // uid -> why
     // The mailbox's files_pending marker is set (durably) in the catalog.
     bool files_pending = false;
+    std::size_t renamed = 0;  // files this run renamed into the folder
     std::size_t refused_splits = 0;
 
     ~NewMail() {
@@ -95,10 +96,13 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     NewMail state;
     if (held) state.held = *held;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
+    const bool marked = m_marker.state == Marker::SetWithChanges;
     if (!wanted.empty()) {
-        state.files_pending = sweep_if_pending(record);
+        // Set by this run's changes: no earlier run left files to sweep.
+        state.files_pending = marked || sweep_if_pending(record);
         download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
     }
+    if (marked) settle_marker(state, wanted.empty());
     report_incomplete(state);
 
     // The listing covered every UID below the server's UIDNEXT: with all of
@@ -362,6 +366,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
             m_messages.commit(*a.pending, account, record.folder, uid, a.internaldate, a.flags);
         a.pending.reset();
         rows.push_back(std::move(m));
+        ++state.renamed;
     }
     m_run.durable_step_files_first(
         m_catalog, m_messages, [] {},  // renamed above
@@ -378,6 +383,18 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
         rows.size());
     if (ready.last) state.files_pending = false;
     m_report.new_messages += rows.size();
+}
+
+// After fetch_new, of a marker this run set with its changes: cleared by
+// the last batch's commit, unspent (nothing was renamed into the folder:
+// finish() clears it), or left set by batches that renamed files but did
+// not all commit, for the next run's sweep.
+void MailboxSync::settle_marker(const NewMail& state, bool nothing_wanted) {
+    if (nothing_wanted || (state.files_pending && state.renamed == 0)) {
+        m_marker.state = Marker::Unspent;
+    } else if (!state.files_pending) {
+        m_marker.state = Marker::Untouched;
+    }
 }
 
 // Durable before the first rename of this run into the folder (its own

@@ -100,3 +100,56 @@ TEST_CASE("a mailbox's file renames leave the catalog free for the other workers
         }
     }
 }
+
+TEST_CASE("new mail after changes needs no commit of its own for the files-pending marker",
+          "[sync][durability]") {
+    // The marker that makes a killed run's next run sweep the folder must be
+    // durable before the first new file is renamed in. When EXAMINE announced
+    // new mail, it now rides on the commit of the known messages' changes.
+    for (const char* path : {"qresync", "condstore", "plain"}) {
+        DYNAMIC_SECTION(path) {
+            ModelFixture f;
+            f.account.sync_path = path;
+            f.account.connections = 1;
+            f.server.add_mailbox("INBOX");
+            for (int i = 1; i <= 10; ++i)
+                f.server.append("INBOX", message("m" + std::to_string(i)));
+            REQUIRE(report_ok(f.backup()));
+
+            f.server.set_flags("INBOX", 2, {"\\Seen"});
+            f.server.expunge("INBOX", 7);
+            f.server.append("INBOX", message("m11"));
+            CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
+            commits.start();
+            auto report = f.backup();
+            INFO(errors_of(report));
+            REQUIRE(report_ok(report));
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+            CHECK(find_report(report, "INBOX")->new_messages == 1);
+            // The changes with the marker, the new mail's batch, the mailbox's new state.
+            CHECK(commits.commits() == 3);
+            CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
+        }
+    }
+}
+
+TEST_CASE("a marker set with the changes is cleared when the new mail never comes",
+          "[sync][durability]") {
+    // UIDNEXT moved, but the new message was expunged before this run: no
+    // file is renamed into the folder, so nothing is left for a sweep.
+    ModelFixture f;
+    f.account.connections = 1;
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 4; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    REQUIRE(report_ok(f.backup()));
+
+    f.server.set_flags("INBOX", 2, {"\\Seen"});
+    f.server.append("INBOX", message("m5"));
+    f.server.expunge("INBOX", 5);
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+    CHECK(find_report(report, "INBOX")->flag_changes == 1);
+    CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
+}
