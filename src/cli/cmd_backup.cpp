@@ -103,6 +103,17 @@ std::string interrupted_text(std::uint64_t saved) {
            " saved; the next run resumes";
 }
 
+// A config without [[account]] (only a fleet's may have none: config.cpp
+// refuses it otherwise): say why nothing happens, and what backs its
+// accounts up, before any store is made.
+int nothing_to_back_up(const Config& config, Io& io) {
+    io.err << "imapkeep backup: nothing to back up: " << config.file
+           << " has no [[account]]; the fleet's accounts (imapkeep accounts list) are backed up "
+              "by `imapkeep worker`\n";
+    log_line(io, LogLevel::Error, "nothing to back up: the config has no [[account]]");
+    return kExitUsage;
+}
+
 }  // namespace
 
 std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
@@ -127,6 +138,7 @@ std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
 
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io) {
     auto selected = select_accounts(config, args.accounts);
+    if (selected.empty()) return nothing_to_back_up(config, io);
 
     auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
