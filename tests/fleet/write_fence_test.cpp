@@ -124,6 +124,26 @@ TEST_CASE("a fenced catalog whose lease holds writes as any other", "[fleet][fen
     CHECK(leases.release(*lease, fleet::RunOutcome{0, "ok", "", false}));
 }
 
+TEST_CASE("a fenced write a constraint refuses outside a transaction leaves the catalog usable",
+          "[fleet][fence]") {
+    FenceFixture f;
+    if (!f.backend) return;
+    f.add_accounts(1);
+    auto db = f.connect();
+    auto lease = fleet::Leases(*db).claim("worker-a", 60s);
+    REQUIRE(lease);
+    auto fenced = f.open(lease);
+    const auto account = fenced->ensure_account(lease->account.name);
+    const auto inbox = save_inbox(*fenced, account);
+    fenced->add_message(message(inbox, 1));
+    CHECK_THROWS_AS(fenced->add_message(message(inbox, 1)),
+                    store::StoreError);                                // a second live UID
+    CHECK_THROWS_AS(save_inbox(*fenced, account), store::StoreError);  // a second live INBOX
+    fenced->add_message(message(inbox, 2));
+    CHECK(f.open(std::nullopt)->messages(inbox).size() == 2);
+    CHECK(f.lost_calls == 0);
+}
+
 TEST_CASE("a fence on a lease that never was ours refuses the first write", "[fleet][fence]") {
     FenceFixture f;
     if (!f.backend) return;
