@@ -280,7 +280,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         ->check(CLI::Range(0.1, 86400.0));
     worker->add_option("--lease", lease_seconds,
                        "Seconds an account stays ours without a renewal (renewed every third of it; default 300). "
-                       "A worker killed mid-account loses it after that, and another worker resumes the account")
+                       "A worker killed mid-account loses it after that, and another worker resumes the account; "
+                       "one that stalled past it commits nothing more for the account (exit 75)")
         ->check(CLI::Range(1.0, 86400.0));
     worker->add_option("--max-accounts", worker_args.max_accounts, "Stop after this many accounts (default: no limit)");
     worker->add_option("--id", worker_args.id, "Name this worker in the leases it holds (default: host:pid)");

@@ -1,29 +1,27 @@
 // imapkeep backup: lock the store, run the engine per account, record the run,
 // report.
-#include "cli/catalog_place.hpp"
-#include "cli/budget_report.hpp"
-#include "cli/commands.hpp"
-#include "cli/store_session.hpp"
-#include "cli/exit_codes.hpp"
-#include "cli/lock.hpp"
-#include "cli/log_report.hpp"
-#include "cli/report.hpp"
-#include "cli/progress.hpp"
-#include "cli/retry.hpp"
-#include "cli/signals.hpp"
-
-#include <imapkeep/store/message_store.hpp>
-#include <imapkeep/store/sqlite_catalog.hpp>
-#include <imapkeep/util/utf8.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
+#include <imapkeep/util/utf8.hpp>
 #include <memory>
 #include <optional>
-#include <thread>
+
+#include "cli/budget_report.hpp"
+#include "cli/catalog_place.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+#include "cli/log_report.hpp"
+#include "cli/progress.hpp"
+#include "cli/report.hpp"
+#include "cli/retry.hpp"
+#include "cli/signals.hpp"
+#include "cli/store_session.hpp"
 
 namespace imapkeep::cli {
 
@@ -44,47 +42,25 @@ struct AccountRun {
 
 bool stop_asked(const sync::BackupOptions& options) { return options.stop && options.stop->load(); }
 
-// The wait before a retry, cut short by a stop request (then StopRequested).
-Sleep interruptible_sleep(const sync::BackupOptions& options) {
-    return [&options](std::chrono::milliseconds delay) {
-        constexpr auto kSlice = std::chrono::milliseconds(100);
-        const auto until = std::chrono::steady_clock::now() + delay;
-        while (std::chrono::steady_clock::now() < until) {
-            if (stop_asked(options)) throw sync::StopRequested{};
-            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-                kSlice, until - std::chrono::steady_clock::now()));
-        }
-    };
-}
-
 // One account, run again while it fails on the network (retry.hpp). Each
 // retry is a line on stderr (unless quiet) and in the run log.
 sync::AccountReport backup_with_retries(const AccountRun& run, const sync::AccountConfig& account,
                                         const RetryPolicy& policy, Io& io, Verbosity verbosity) {
-    const std::string what = "backup " + account.name;
-    sync::AccountReport report;
-    auto attempt = [&](int n) {
-        if (stop_asked(run.options)) throw sync::StopRequested{};
-        sync::AccountReport r;
-        try {
-            r = run.services.backup_account(account, run.catalog, run.messages, run.options);
-        } catch (const sync::StopRequested&) {
-            throw;
-        } catch (const std::exception& e) {
-            r = failed_account(account.name, e);
-        }
-        if (n > 1) merge_earlier_attempt(r, report);
-        report = std::move(r);
-        return retry_cause(report);
-    };
-    LogTee retries(verbosity == Verbosity::Quiet ? nullptr : &io.err, io.log, LogLevel::Warning, account.name);
-    auto outcome = run_with_retries(policy, what, attempt, &retries, interruptible_sleep(run.options));
-    if (outcome.gave_up && outcome.attempts > 1) {
+    LogTee retries(verbosity == Verbosity::Quiet ? nullptr : &io.err, io.log, LogLevel::Warning,
+                   account.name);
+    auto done = cli::backup_with_retries(
+        account.name,
+        [&] {
+            return run.services.backup_account(account, run.catalog, run.messages, run.options);
+        },
+        policy, run.options.stop, &retries);
+    if (done.outcome.gave_up && done.outcome.attempts > 1) {
         LogTee gave_up(&io.err, io.log, LogLevel::Error, account.name);
-        gave_up << "imapkeep: " << what << ": gave up after " << outcome.attempts
-                << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
+        gave_up << "imapkeep: backup " << account.name << ": gave up after "
+                << done.outcome.attempts
+                << " attempts: " << util::printable_utf8(*done.outcome.gave_up) << "\n";
     }
-    return report;
+    return std::move(done.report);
 }
 
 void log_reports_if_any(Io& io, const std::vector<sync::AccountReport>& reports, bool dry_run) {
@@ -95,11 +71,12 @@ void log_line(Io& io, LogLevel level, const std::string& message) {
     if (io.log) io.log->log(level, "", "", message);
 }
 
-std::string run_start_text(const std::vector<const sync::AccountConfig*>& accounts, const BackupArgs& args) {
+std::string run_start_text(const std::vector<const sync::AccountConfig*>& accounts,
+                           const BackupArgs& args) {
     std::string names;
     for (const auto* a : accounts) names += (names.empty() ? "" : ", ") + a->name;
-    return std::string(args.dry_run ? "dry run" : "backup") + " started: " +
-           count_of(accounts.size(), "account", "accounts") + " (" + names + ")";
+    return std::string(args.dry_run ? "dry run" : "backup") +
+           " started: " + count_of(accounts.size(), "account", "accounts") + " (" + names + ")";
 }
 
 std::string run_end_text(const RunInfo& run, const std::string& status,
@@ -115,14 +92,26 @@ std::string run_end_text(const RunInfo& run, const std::string& status,
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f s", run.seconds);
     return std::string(run.dry_run ? "dry run" : "backup") + " finished: " + status + ", exit " +
-           std::to_string(run.exit_code) + "; " + count_of(mailboxes, "mailbox", "mailboxes") + ", " +
-           std::to_string(fresh) + " new (" + human_bytes(bytes) + "), " + std::to_string(failed) +
-           " failed, " + seconds;
+           std::to_string(run.exit_code) + "; " + count_of(mailboxes, "mailbox", "mailboxes") +
+           ", " + std::to_string(fresh) + " new (" + human_bytes(bytes) + "), " +
+           std::to_string(failed) + " failed, " + seconds;
 }
 
 // "interrupted: 1 message saved; the next run resumes"
 std::string interrupted_text(std::uint64_t saved) {
-    return "interrupted: " + count_of(saved, "message", "messages") + " saved; the next run resumes";
+    return "interrupted: " + count_of(saved, "message", "messages") +
+           " saved; the next run resumes";
+}
+
+// A config without [[account]] (only a fleet's may have none: config.cpp
+// refuses it otherwise): say why nothing happens, and what backs its
+// accounts up, before any store is made.
+int nothing_to_back_up(const Config& config, Io& io) {
+    io.err << "imapkeep backup: nothing to back up: " << config.file
+           << " has no [[account]]; the fleet's accounts (imapkeep accounts list) are backed up "
+              "by `imapkeep worker`\n";
+    log_line(io, LogLevel::Error, "nothing to back up: the config has no [[account]]");
+    return kExitUsage;
 }
 
 }  // namespace
@@ -139,7 +128,8 @@ std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
         if (!account) {
             std::string known;
             for (const auto& a : config.accounts) known += (known.empty() ? "" : ", ") + a.name;
-            throw ConfigError(config.file + ": no account named \"" + name + "\" (configured: " + known + ")");
+            throw ConfigError(config.file + ": no account named \"" + name +
+                              "\" (configured: " + known + ")");
         }
         selected.push_back(account);
     }
@@ -148,6 +138,7 @@ std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
 
 int run_backup(const Config& config, const BackupArgs& args, const Services& services, Io& io) {
     auto selected = select_accounts(config, args.accounts);
+    if (selected.empty()) return nothing_to_back_up(config, io);
 
     auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
@@ -181,7 +172,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.defer_settled = true;
     // A throttling server's requests, and the waits they got: stderr (unless
     // quiet) and the log. The engine calls this one line at a time.
-    options.pacing_note = [&io, quiet = args.verbosity == Verbosity::Quiet](const std::string& line) {
+    options.pacing_note = [&io,
+                           quiet = args.verbosity == Verbosity::Quiet](const std::string& line) {
         LogTee note(quiet ? nullptr : &io.err, io.log, LogLevel::Warning, "");
         note << "imapkeep: " << util::printable_utf8(line) << "\n";
     };
@@ -198,8 +190,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     for (const sync::AccountConfig* account : selected) {
         try {
             if (stop_asked(options)) throw sync::StopRequested{};
-            reports.push_back(backup_with_retries(account_run, *account, config.retry_for(account->name), io,
-                                                  args.verbosity));
+            reports.push_back(backup_with_retries(
+                account_run, *account, config.retry_for(account->name), io, args.verbosity));
         } catch (const sync::StopRequested&) {
             if (bar) bar->stop();
             if (signals.signal() != 0) {
@@ -209,8 +201,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
             // The test hook stands for a kill after some change: leave the
             // run unfinished, as a kill would.
             start_run();
-            io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps (" << kStopAfterEnv
-                   << ")\n";
+            io.err << "imapkeep: stopped after " << options.stop_after_steps << " steps ("
+                   << kStopAfterEnv << ")\n";
             return kExitTempFail;
         }
     }
@@ -218,12 +210,16 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     log_reports_if_any(io, reports, args.dry_run);
 
     run.finished_at = std::time(nullptr);
-    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+    run.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
     run.exit_code = interrupted ? exit_code_for_signal(signals.signal()) : exit_code_for(reports);
-    const bool budget = std::any_of(reports.begin(), reports.end(), [](const auto& r) { return r.budget_reached || r.messages_left() > 0; });
-    const std::string status = interrupted                                     ? "interrupted"
-                               : budget && run.exit_code == kExitTempFail ? "budget"
-                                                                            : run_status_for(run.exit_code);
+    const bool budget = std::any_of(reports.begin(), reports.end(), [](const auto& r) {
+        return r.budget_reached || r.messages_left() > 0;
+    });
+    const std::string status = interrupted ? "interrupted"
+                               : budget && run.exit_code == kExitTempFail
+                                   ? "budget"
+                                   : run_status_for(run.exit_code);
     nlohmann::json report = run_report_json(run, reports, ReportDetail::News);
     report["status"] = status;
     if (!args.dry_run) {
@@ -238,7 +234,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         } catch (const std::exception& e) {
             catalog->rollback();
             io.err << "imapkeep: cannot record the run in the catalog: " << e.what() << "\n";
-            log_line(io, LogLevel::Error, std::string("cannot record the run in the catalog: ") + e.what());
+            log_line(io, LogLevel::Error,
+                     std::string("cannot record the run in the catalog: ") + e.what());
             if (run.exit_code == kExitOk) run.exit_code = kExitTempFail;
         }
     }
@@ -248,7 +245,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         full["status"] = status;
         io.out << json_text(full, 2) << "\n";
     }
-    print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity, args.dry_run);
+    print_summary(io.out, io.err, reports, args.json ? Verbosity::Quiet : args.verbosity,
+                  args.dry_run);
     for (const auto& r : reports)
         if (auto line = budget_line(r)) log_line(io, LogLevel::Warning, r.account + ": " + *line);
     if (interrupted) {
@@ -256,7 +254,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
         io.err << text << "\n";
         log_line(io, LogLevel::Warning, text);
     }
-    log_line(io, run.exit_code == kExitOk ? LogLevel::Info : LogLevel::Warning, run_end_text(run, status, reports));
+    log_line(io, run.exit_code == kExitOk ? LogLevel::Info : LogLevel::Warning,
+             run_end_text(run, status, reports));
     return run.exit_code;
 }
 

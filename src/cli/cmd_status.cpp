@@ -1,19 +1,21 @@
 // imapkeep status: what the store holds, per account and mailbox, from the
-// catalog alone (no lock, no network: it may run while a backup does).
-#include "cli/catalog_place.hpp"
-#include "cli/budget_report.hpp"
-#include "cli/lock.hpp"
-#include "cli/commands.hpp"
-#include "cli/exit_codes.hpp"
-#include "cli/store_session.hpp"
-
-#include <imapkeep/store/sqlite_catalog.hpp>
-
+// catalog alone (no lock, no network: it may run while a backup does). It
+// writes nothing: a PostgreSQL catalog is read in a snapshot, which neither
+// creates nor migrates its schema, and so is the fleet's registry there.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <imapkeep/fleet/account_registry.hpp>
+#include <imapkeep/store/sqlite_catalog.hpp>
 #include <set>
+
+#include "cli/budget_report.hpp"
+#include "cli/catalog_place.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/lock.hpp"
+#include "cli/store_session.hpp"
 
 namespace imapkeep::cli {
 
@@ -52,7 +54,8 @@ nlohmann::json attic_status(store::Catalog& catalog, store::Id account_id) {
 // The daily budget of a configured account: today's usage (the catalog's
 // ledger), what the last backup run left, and the days that takes at the
 // budget. null when the account has no budget and nothing was left.
-nlohmann::json budget_status(store::Catalog& catalog, store::Id account_id, const sync::AccountConfig* config,
+nlohmann::json budget_status(store::Catalog& catalog, store::Id account_id,
+                             const sync::AccountConfig* config,
                              const nlohmann::json& last_run_account, std::int64_t now) {
     const std::uint64_t limit = config ? config->pacing.daily_download_bytes : 0;
     std::uint64_t messages_left = 0, bytes_left = 0;
@@ -81,20 +84,23 @@ void print_budget(std::ostream& out, const nlohmann::json& b) {
     const auto limit = b["limit"].get<std::uint64_t>();
     out << "  daily budget: ";
     if (limit != 0)
-        out << human_bytes(b["used_today"].get<std::uint64_t>()) << " of " << human_bytes(limit) << " used today";
+        out << human_bytes(b["used_today"].get<std::uint64_t>()) << " of " << human_bytes(limit)
+            << " used today";
     else
         out << "none";
     const auto left = b["messages_left"].get<std::uint64_t>();
     out << "; " << (b["messages_left_uncounted"].get<bool>() ? "at least " : "")
-        << count_of(left, "message", "messages") << " (" << human_bytes(b["bytes_left"].get<std::uint64_t>())
-        << ") left";
+        << count_of(left, "message", "messages") << " ("
+        << human_bytes(b["bytes_left"].get<std::uint64_t>()) << ") left";
     if (!b["eta_days"].is_null() && left != 0)
-        out << ", about " << count_of(b["eta_days"].get<std::uint64_t>(), "day", "days") << " at this budget";
+        out << ", about " << count_of(b["eta_days"].get<std::uint64_t>(), "day", "days")
+            << " at this budget";
     out << "\n";
 }
 
 // The last backup run's report of `account`, or null.
-nlohmann::json last_report_of(const std::optional<store::RunRecord>& run, const std::string& account) {
+nlohmann::json last_report_of(const std::optional<store::RunRecord>& run,
+                              const std::string& account) {
     if (!run || run->report_json.empty()) return nullptr;
     auto report = nlohmann::json::parse(run->report_json, nullptr, false);
     if (report.is_discarded() || !report.contains("accounts")) return nullptr;
@@ -118,18 +124,23 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
     }
     for (const auto& account : status["accounts"]) {
         out << "\n" << account["name"].get<std::string>();
-        if (!account["configured"].get<bool>()) out << " (no longer in the config)";
-        out << ": " << count_of(account["messages"].get<std::uint64_t>(), "message", "messages") << ", "
-            << human_bytes(account["bytes"].get<std::uint64_t>());
+        if (account["fleet"].get<bool>())
+            out << " (fleet account)";
+        else if (!account["configured"].get<bool>())
+            out << " (no longer in the config)";
+        out << ": " << count_of(account["messages"].get<std::uint64_t>(), "message", "messages")
+            << ", " << human_bytes(account["bytes"].get<std::uint64_t>());
         if (const auto& attic = account["attic"]; attic["messages"].get<std::uint64_t>() > 0)
             out << "; attic (deleted on the server, kept): "
                 << count_of(attic["messages"].get<std::uint64_t>(), "message", "messages") << ", "
                 << human_bytes(attic["bytes"].get<std::uint64_t>());
         out << "\n";
-        if (account.contains("budget") && !account["budget"].is_null()) print_budget(out, account["budget"]);
+        if (account.contains("budget") && !account["budget"].is_null())
+            print_budget(out, account["budget"]);
         for (const auto& m : account["mailboxes"]) {
             std::string name = m["name"].get<std::string>();
-            std::string when = m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>();
+            std::string when =
+                m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>();
             std::string path = m["path"].get<std::string>();
             char line[512];
             std::snprintf(line, sizeof line, "  %-30s %8llu msgs %10s  %-9s  %s\n", name.c_str(),
@@ -148,12 +159,35 @@ std::string run_state(const store::RunRecord& run, const std::string& store_path
     return lock_holder(store_path) ? "running" : "interrupted";
 }
 
+// The fleet's registry of a PostgreSQL catalog (`imapkeep accounts`), by
+// name; empty for SQLite. A registry that cannot be read costs a warning:
+// the catalog's own accounts are still shown.
+std::set<std::string> fleet_account_names(const Config& config, Io& io) {
+    std::set<std::string> names;
+    if (!catalog_in_postgres(config)) return names;
+    try {
+        for (const auto& a :
+             fleet::read_fleet_accounts({config.catalog_postgres, config.catalog_schema}))
+            names.insert(a.name);
+    } catch (const std::exception& e) {
+        io.err << "imapkeep: cannot read the fleet's accounts: " << e.what() << "\n";
+    }
+    return names;
+}
+
+// Read-only: PostgreSQL in a snapshot (open_catalog would create or migrate
+// the schema); an SQLite file that exists (catalog_exists) is opened as a backup does.
+std::unique_ptr<store::Catalog> open_for_status(const Config& config) {
+    return catalog_in_postgres(config) ? open_catalog_snapshot(config) : open_catalog(config);
+}
+
 }  // namespace
 
-int run_status(const Config& config, const std::vector<std::string>& account_names, bool json, Io& io) {
+int run_status(const Config& config, const std::vector<std::string>& account_names, bool json,
+               Io& io) {
     auto selected = select_accounts(config, account_names);
-    nlohmann::json status = {{"store", config.store_path}, {"last_run", nullptr},
-                             {"accounts", nlohmann::json::array()}};
+    nlohmann::json status = {
+        {"store", config.store_path}, {"last_run", nullptr}, {"accounts", nlohmann::json::array()}};
     if (!catalog_exists(config)) {
         // Opening would create it; status must not write.
         if (json)
@@ -164,32 +198,40 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
     }
     std::unique_ptr<store::Catalog> catalog;
     try {
-        catalog = open_catalog(config);
+        catalog = open_for_status(config);
     } catch (const ConfigError&) {
         throw;
     } catch (const std::exception& e) {
-        io.err << "imapkeep: cannot open the catalog " << catalog_name(config) << ": " << e.what() << "\n";
+        io.err << "imapkeep: cannot open the catalog " << catalog_name(config) << ": " << e.what()
+               << "\n";
         return kExitTempFail;
     }
 
     const auto last_run = catalog->last_run("backup");
     if (const auto& run = last_run) {
-        status["last_run"] = {{"started_at", iso8601_utc(run->started_at)},
-                              {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
-                                                               : nlohmann::json(nullptr)},
-                              {"status", run_state(*run, config.store_path)}};
+        status["last_run"] = {
+            {"started_at", iso8601_utc(run->started_at)},
+            {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
+                                             : nlohmann::json(nullptr)},
+            {"status", run_state(*run, config.store_path)}};
     }
-    // Configured accounts first, in config order; with no --account, also those
-    // the catalog still holds but the config dropped, since their mail is there.
+    // Configured accounts first, in config order; with no --account, then the
+    // fleet's (the registry, by name), then those the catalog still holds but
+    // neither names any more, since their mail is there.
     std::vector<std::pair<std::string, bool>> names;
     for (const auto* a : selected) names.emplace_back(a->name, true);
+    const auto fleet =
+        account_names.empty() ? fleet_account_names(config, io) : std::set<std::string>{};
+    for (const auto& name : fleet)
+        if (!config.find_account(name)) names.emplace_back(name, false);
     if (account_names.empty())
         for (const auto& name : catalog->account_names())
-            if (!config.find_account(name)) names.emplace_back(name, false);
+            if (!config.find_account(name) && !fleet.count(name)) names.emplace_back(name, false);
 
     for (const auto& [name, configured] : names) {
         nlohmann::json account = {{"name", name},
                                   {"configured", configured},
+                                  {"fleet", !configured && fleet.count(name) > 0},
                                   {"messages", 0},
                                   {"bytes", 0},
                                   {"attic", {{"messages", 0}, {"bytes", 0}}},
@@ -207,7 +249,8 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
                 account["mailboxes"].push_back(std::move(m));
             }
             account["attic"] = attic_status(*catalog, *id);
-            account["budget"] = budget_status(*catalog, *id, config.find_account(name), last_report_of(last_run, name),
+            account["budget"] = budget_status(*catalog, *id, config.find_account(name),
+                                              last_report_of(last_run, name),
                                               static_cast<std::int64_t>(std::time(nullptr)));
         }
         account["messages"] = messages;

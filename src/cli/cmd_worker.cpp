@@ -4,6 +4,9 @@
 // the next; until nothing is due (--once) or forever (--loop). Many workers,
 // on one host or many, share one PostgreSQL catalog and one message store:
 // the lease, not the store lock, keeps two of them off the same account.
+// The lease also fences the account's catalog writes (postgres_catalog.hpp
+// "Write fence"): a worker that stalled past its lease while another took the
+// account over commits nothing more, and stops that account ("lost", 75).
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -63,12 +66,23 @@ struct FleetRun {
     const WorkerArgs& args;
     const Services& services;
     Io& io;
-    store::Catalog& catalog;
     store::MessageStore& messages;
-    CatalogOpener open_catalog;
+    // The catalog's, unfenced: each account's connections add its lease.
+    store::PostgresCatalogOptions catalog_options;
     fleet::FleetDb& heartbeat_db;
     const std::atomic<bool>& signalled;
 };
+
+// The catalog options of one leased account: every write fenced by the
+// lease; the fence's first refusal raises `stop`, so the engine stops at
+// its next durable boundary as it does when the heartbeat finds the lease lost.
+store::PostgresCatalogOptions fenced_options(const FleetRun& run, const fleet::Lease& lease,
+                                             std::atomic<bool>& stop) {
+    auto options = run.catalog_options;
+    options.fence = store::PostgresWriteFence{lease.account.name, lease.owner, lease.generation,
+                                              [&stop] { stop = true; }};
+    return options;
+}
 
 // The per-account stop flag: raised by the heartbeat when the lease is lost,
 // and copied from the process's signal flag by a thread of its own (the
@@ -92,41 +106,17 @@ class StopRelay {
     std::thread m_thread;
 };
 
-// The wait before a retry, cut short by a stop (then StopRequested).
-Sleep stoppable_sleep(const std::atomic<bool>& stop) {
-    return [&stop](std::chrono::milliseconds delay) {
-        const auto until = Clock::now() + delay;
-        while (Clock::now() < until) {
-            if (stop) throw sync::StopRequested{};
-            std::this_thread::sleep_for(
-                std::min<Clock::duration>(std::chrono::milliseconds(100), until - Clock::now()));
-        }
-    };
-}
-
-sync::AccountReport backup_with_retries(const FleetRun& run, const sync::AccountConfig& account,
+sync::AccountReport backup_with_retries(const FleetRun& run, store::Catalog& catalog,
+                                        const sync::AccountConfig& account,
                                         const sync::BackupOptions& options,
                                         const RetryPolicy& policy) {
-    sync::AccountReport report;
-    auto attempt = [&](int n) {
-        if (options.stop->load()) throw sync::StopRequested{};
-        sync::AccountReport r;
-        try {
-            r = run.services.backup_account(account, run.catalog, run.messages, options);
-        } catch (const sync::StopRequested&) {
-            throw;
-        } catch (const std::exception& e) {
-            r = failed_account(account.name, e);
-        }
-        if (n > 1) merge_earlier_attempt(r, report);
-        report = std::move(r);
-        return retry_cause(report);
-    };
     LogTee retries(run.args.verbosity == Verbosity::Quiet ? nullptr : &run.io.err, run.io.log,
                    LogLevel::Warning, account.name);
-    run_with_retries(policy, "backup " + account.name, attempt, &retries,
-                     stoppable_sleep(*options.stop));
-    return report;
+    return cli::backup_with_retries(
+               account.name,
+               [&] { return run.services.backup_account(account, catalog, run.messages, options); },
+               policy, options.stop, &retries)
+        .report;
 }
 
 // One line for fleet_accounts.last_error: the account's error, else the
@@ -139,39 +129,53 @@ std::string first_error(const sync::AccountReport& report) {
 }
 
 // Records the run in the catalog as `imapkeep backup` does (status shows it).
-void record_run(const FleetRun& run, std::optional<store::Id>& run_id, const RunInfo& info,
+void record_run(store::Catalog& catalog, std::optional<store::Id>& run_id, const RunInfo& info,
                 const std::string& status, const sync::AccountReport& report) {
     nlohmann::json json = run_report_json(info, {report}, ReportDetail::News);
     json["status"] = status;
-    run.catalog.begin();
+    catalog.begin();
     try {
-        if (!run_id) run_id = run.catalog.begin_run("backup", info.started_at);
-        sync::save_settled(run.catalog, report);
-        run.catalog.finish_run(*run_id, info.finished_at, status, json_text(json));
-        run.catalog.commit();
+        if (!run_id) run_id = catalog.begin_run("backup", info.started_at);
+        sync::save_settled(catalog, report);
+        catalog.finish_run(*run_id, info.finished_at, status, json_text(json));
+        catalog.commit();
     } catch (...) {
-        run.catalog.rollback();
+        catalog.rollback();
         throw;
     }
 }
 
 // The run record of a stopped account says so, as `backup` records an
 // interrupted run; failing to write it costs nothing (a "running" record).
-void finish_stopped_run(const FleetRun& run, store::Id run_id, const std::string& status) {
+// A lost lease's fence refuses it: the account is another worker's now.
+void finish_stopped_run(store::Catalog& catalog, store::Id run_id, const std::string& status) {
     try {
-        run.catalog.finish_run(run_id, std::time(nullptr), status, "{}");
+        catalog.finish_run(run_id, std::time(nullptr), status, "{}");
     } catch (const std::exception&) {
-        // The catalog connection may be what failed.
+        // The catalog connection may be what failed, or the fence.
     }
+}
+
+// An account stopped at a durable boundary, by a signal or a lost lease:
+// what is saved stays, the next holder resumes.
+fleet::RunOutcome stopped_account(const FleetRun& run, store::Catalog& catalog,
+                                  const std::string& name, const std::optional<store::Id>& run_id) {
+    const bool lost = !run.signalled;
+    const std::string why = lost ? "lost" : "interrupted";
+    run.io.err << "imapkeep worker: " << name << ": " << why
+               << (lost ? " (the lease expired and another worker took it)" : "")
+               << "; the next run resumes\n";
+    if (run_id) finish_stopped_run(catalog, *run_id, why);
+    return {kExitTempFail, why, "", true};
 }
 
 // The engine's options for one account: the fleet's catalog connections, a
 // stop flag (signal or lost lease), the run record started before the first
 // change (`start_run`), settled mailboxes saved with the run record.
-sync::BackupOptions backup_options(const FleetRun& run, const std::atomic<bool>& stop,
-                                   std::function<void()> start_run) {
+sync::BackupOptions backup_options(const FleetRun& run, CatalogOpener open_catalog,
+                                   const std::atomic<bool>& stop, std::function<void()> start_run) {
     sync::BackupOptions options;
-    options.open_catalog = run.open_catalog;
+    options.open_catalog = std::move(open_catalog);
     options.stop = &stop;
     options.defer_settled = true;
     options.before_first_change = std::move(start_run);
@@ -211,35 +215,43 @@ fleet::RunOutcome back_up_leased(const FleetRun& run, const fleet::Lease& lease)
     const auto duration = run.args.lease;
     fleet::Heartbeat heartbeat(run.heartbeat_db, lease, duration, duration / 3, stop);
     StopRelay relay(run.signalled, stop);
+    const auto catalog_options = fenced_options(run, lease, stop);
+    std::unique_ptr<store::Catalog> catalog;
+    try {
+        catalog = store::open_postgres_catalog(catalog_options);
+    } catch (const std::exception& e) {
+        run.io.err << "imapkeep worker: " << name
+                   << ": cannot open the catalog: " << util::printable_utf8(e.what()) << "\n";
+        return {kExitTempFail, "failed", util::printable_utf8(e.what()), false};
+    }
 
     RunInfo info;
     info.started_at = std::time(nullptr);
     const auto started = Clock::now();
     std::optional<store::Id> run_id;
-    const auto options = backup_options(run, stop, [&] {
-        if (!run_id) run_id = run.catalog.begin_run("backup", info.started_at);
-    });
+    const auto options = backup_options(
+        run, [catalog_options] { return store::open_postgres_catalog(catalog_options); }, stop,
+        [&] {
+            if (!run_id) run_id = catalog->begin_run("backup", info.started_at);
+        });
     const std::string retry_key =
         lease.account.template_account.empty() ? name : lease.account.template_account;
     sync::AccountReport report;
     try {
-        report = backup_with_retries(run, account, options, run.config.retry_for(retry_key));
+        report =
+            backup_with_retries(run, *catalog, account, options, run.config.retry_for(retry_key));
     } catch (const sync::StopRequested&) {
-        // A durable boundary: what is saved stays, the next holder resumes.
-        const bool lost = !run.signalled;
-        const std::string why = lost ? "lost" : "interrupted";
-        run.io.err << "imapkeep worker: " << name << ": " << why
-                   << (lost ? " (the lease expired and another worker took it)" : "")
-                   << "; the next run resumes\n";
-        if (run_id) finish_stopped_run(run, *run_id, why);
-        return {kExitTempFail, why, "", true};
+        return stopped_account(run, *catalog, name, run_id);
     }
     info.finished_at = std::time(nullptr);
     info.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     info.exit_code = exit_code_for({report});
     std::string status = run_status_for(info.exit_code);
     try {
-        record_run(run, run_id, info, status, report);
+        record_run(*catalog, run_id, info, status, report);
+    } catch (const store::LeaseLost&) {
+        // The engine finished before it saw the stop the fence raised.
+        return stopped_account(run, *catalog, name, run_id);
     } catch (const std::exception& e) {
         run.io.err << "imapkeep worker: " << name
                    << ": cannot record the run in the catalog: " << e.what() << "\n";
@@ -323,22 +335,14 @@ int run_worker(const Config& config, const WorkerArgs& args, const Services& ser
     fleet::FleetDb db(db_options);
     fleet::FleetDb heartbeat_db(db_options);
     fleet::Leases leases(db);
-    const auto catalog_options = worker_catalog_options(config);
-    auto catalog = store::open_postgres_catalog(catalog_options);
     std::filesystem::create_directories(config.store_path);
     auto messages = store::open_maildir_store(config.store_path);
 
     StopSignals signals;
     const std::string owner = (args.id.empty() ? "" : args.id + "@") + fleet::new_lease_owner();
-    FleetRun run{config,
-                 args,
-                 services,
-                 io,
-                 *catalog,
-                 *messages,
-                 [catalog_options] { return store::open_postgres_catalog(catalog_options); },
-                 heartbeat_db,
-                 signals.flag()};
+    FleetRun run{config,       args,          services,
+                 io,           *messages,     worker_catalog_options(config),
+                 heartbeat_db, signals.flag()};
     const int worst = work(run, leases, owner);
     if (signals.signal() != 0) {
         io.err << "imapkeep worker: stopped by a signal; the lease was released and the next "

@@ -1,11 +1,12 @@
 #include "cli/retry.hpp"
 
-#include <imapkeep/util/utf8.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <imapkeep/util/utf8.hpp>
 #include <sstream>
 #include <thread>
+
+#include "cli/report.hpp"
 
 namespace imapkeep::cli {
 
@@ -58,12 +59,49 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what
 
 RetryOutcome run_with_retries_logged(const RetryPolicy& policy, const std::string& what,
                                      const Attempt& attempt, std::ostream& err, bool quiet) {
-    auto outcome = run_with_retries(policy, what, attempt, quiet ? nullptr : &err,
-                                    [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    auto outcome =
+        run_with_retries(policy, what, attempt, quiet ? nullptr : &err,
+                         [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
     if (outcome.gave_up && outcome.attempts > 1)
         err << "imapkeep: " << what << ": gave up after " << outcome.attempts
             << " attempts: " << util::printable_utf8(*outcome.gave_up) << "\n";
     return outcome;
+}
+
+Sleep stoppable_sleep(const std::atomic<bool>* stop) {
+    return [stop](std::chrono::milliseconds delay) {
+        using Clock = std::chrono::steady_clock;
+        constexpr auto kSlice = std::chrono::milliseconds(100);
+        const auto until = Clock::now() + delay;
+        while (Clock::now() < until) {
+            if (stop && stop->load()) throw sync::StopRequested{};
+            std::this_thread::sleep_for(std::min<Clock::duration>(kSlice, until - Clock::now()));
+        }
+    };
+}
+
+RetriedBackup backup_with_retries(const std::string& account,
+                                  const std::function<sync::AccountReport()>& backup,
+                                  const RetryPolicy& policy, const std::atomic<bool>* stop,
+                                  std::ostream* log) {
+    RetriedBackup run;
+    auto attempt = [&](int n) {
+        if (stop && stop->load()) throw sync::StopRequested{};
+        sync::AccountReport r;
+        try {
+            r = backup();
+        } catch (const sync::StopRequested&) {
+            throw;
+        } catch (const std::exception& e) {
+            r = failed_account(account, e);
+        }
+        if (n > 1) merge_earlier_attempt(r, run.report);
+        run.report = std::move(r);
+        return retry_cause(run.report);
+    };
+    run.outcome =
+        run_with_retries(policy, "backup " + account, attempt, log, stoppable_sleep(stop));
+    return run;
 }
 
 namespace {

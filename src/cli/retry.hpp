@@ -12,6 +12,7 @@
 // lock the account.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <imapkeep/archive/restore.hpp>
@@ -63,6 +64,27 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const std::string& what
 //   "imapkeep: WHAT: gave up after N attempts: CAUSE".
 RetryOutcome run_with_retries_logged(const RetryPolicy& policy, const std::string& what,
                                      const Attempt& attempt, std::ostream& err, bool quiet);
+
+// A wait before a retry that a raised `stop` cuts short (within 100 ms) by
+// throwing sync::StopRequested. A null `stop` never does.
+Sleep stoppable_sleep(const std::atomic<bool>* stop);
+
+// One account backed up, and run again while it fails on the network: what
+// `imapkeep backup` and `imapkeep worker` do for each account. `backup` is
+// one attempt (the engine on the caller's catalog and store); an exception
+// from it, other than sync::StopRequested, is the account's failure
+// (failed_account). A raised `stop` (may be null) throws StopRequested before
+// an attempt and during the wait before a retry. Each retry is a line on `log`
+// (may be null), as run_with_retries writes it. Earlier attempts' work is
+// merged into the report (merge_earlier_attempt).
+struct RetriedBackup {
+    sync::AccountReport report;
+    RetryOutcome outcome;
+};
+RetriedBackup backup_with_retries(const std::string& account,
+                                  const std::function<sync::AccountReport()>& backup,
+                                  const RetryPolicy& policy, const std::atomic<bool>* stop,
+                                  std::ostream* log);
 
 // "0.05 s", "5 s", "2.5 s": how the delay reads in a log line.
 std::string seconds_text(std::chrono::milliseconds delay);

@@ -50,4 +50,17 @@ std::optional<FleetAccount> AccountRegistry::find(const std::string& name) {
     return read_fleet_row(rows, 0);
 }
 
+std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options) {
+    store::PgConnection db(options.conninfo);
+    db.set_session("SET search_path TO " + db.quote_identifier(options.schema) +
+                   "; SET client_encoding TO 'UTF8'; SET default_transaction_read_only TO on");
+    // to_regclass follows search_path: NULL for a missing schema or table.
+    if (db.exec("SELECT to_regclass('fleet_accounts') IS NULL").boolean(0, 0)) return {};
+    auto rows =
+        db.exec(std::string("SELECT ") + kFleetColumns + " FROM fleet_accounts ORDER BY name");
+    std::vector<FleetAccount> out;
+    for (int i = 0; i < rows.rows(); ++i) out.push_back(read_fleet_row(rows, i));
+    return out;
+}
+
 }  // namespace imapkeep::fleet

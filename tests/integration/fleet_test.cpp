@@ -391,3 +391,95 @@ TEST_CASE(
     CHECK(row.text(0, 0) == "");
     CHECK(row.int64(0, 1) == 0);
 }
+
+namespace {
+
+// Every row of the catalog's tables, as one text: what a write changes.
+std::string catalog_digest(test::PostgresBackend& pg) {
+    const auto s = pg.admin().quote_identifier(pg.schema());
+    std::string digest;
+    for (const char* table :
+         {"account", "mailbox", "message", "flag_history", "uid_history", "run", "download_usage"})
+        digest += std::string(table) + "=" +
+                  pg.admin()
+                      .exec(
+                          "SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))"
+                          " FROM " +
+                          s + "." + table + " x")
+                      .text(0, 0) +
+                  " ";
+    return digest;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a worker stalled past its lease (SIGSTOP) commits nothing once another worker took the "
+    "account over, and exits 75",
+    "[integration][fleet]") {
+    if (!have_fleet_env()) return;
+    auto pg = test::make_postgres_backend();
+    if (!pg) return;
+    std::random_device random;
+    const int n = 4;
+    const std::string user = fleet_user(n);
+    seed(n, 300, 100, "s" + std::to_string(random()));
+    TempDir dir;
+    write_config(dir.path, *pg);
+    const std::string config = (dir.path / "config.toml").string();
+    REQUIRE(run_imapkeep_binary(
+                {"--config", config, "accounts", "add", user, "--user", user, "--master-user",
+                 env("IMAPKEEP_TEST_MASTER_USER").value_or(""), "--template", "dovecot"},
+                dir.path)
+                .code == 0);
+
+    const auto started = std::chrono::steady_clock::now();
+    pid_t stale = spawn({std::string(IMAPKEEP_BINARY_DIR) + "/imapkeep", "--config", config,
+                         "worker", "--once", "--lease", "1.5"},
+                        dir.path / "a.out", dir.path / "a.err");
+    Fleet fleet{*pg};
+    bool stopped = false;
+    while (!stopped && std::chrono::steady_clock::now() - started < 60s) {
+        if (fleet.holder(user) && fleet.saved(user) > 0) {
+            ::kill(stale, SIGSTOP);
+            stopped = true;
+        } else {
+            std::this_thread::sleep_for(5ms);
+        }
+    }
+    REQUIRE(stopped);
+    std::this_thread::sleep_for(2500ms);  // the lease (1.5 s) expires
+
+    // Another worker takes the account over and finishes it.
+    auto next = run_imapkeep_binary({"--config", config, "worker", "--once", "-q"}, dir.path);
+    INFO("next worker: " << next.err);
+    CHECK(next.code == 0);
+    CHECK(fleet.settled() == 1);
+    const auto finished = catalog_digest(*pg);
+
+    // The stale one wakes up: it must learn it lost the account, and write nothing.
+    ::kill(stale, SIGCONT);
+    auto result = wait_child(stale, started, std::nullopt);
+    const std::string err = slurp_file(dir.path / "a.err");
+    INFO("stale worker: " << err);
+    CHECK(result.code == 75);
+    CHECK_THAT(err, Catch::Contains(user + ": lost"));
+    CHECK(catalog_digest(*pg) == finished);
+
+    const auto on_server = server_messages(n);
+    CHECK(fleet.saved(user) == static_cast<std::int64_t>(on_server.size()));  // no duplicate rows
+    store::PostgresCatalogOptions options;
+    options.conninfo = pg->conninfo();
+    options.schema = pg->schema();
+    auto catalog = store::open_postgres_catalog(options);
+    auto id = catalog->find_account(user);
+    REQUIRE(id);
+    CHECK(catalog_messages(*catalog, *id) == on_server);
+    auto messages = store::open_maildir_store((dir.path / "store").string());
+    CHECK(store::verify_files(*catalog, *messages, *id).empty());
+    auto row = pg->admin().query(
+        "SELECT lease_owner IS NULL, last_status FROM " + fleet.table() + " WHERE name = $1::text",
+        user);
+    CHECK(row.boolean(0, 0));
+    CHECK(row.text(0, 1) == "ok");  // the new holder's release; the stale one's changed nothing
+}

@@ -44,4 +44,10 @@ class AccountRegistry {
     FleetDb& m_db;
 };
 
+// The fleet's accounts, ordered by name, for `imapkeep status`, which writes
+// nothing: read in a read-only session, without creating or migrating the
+// schema (a FleetDb would). None when the schema or its fleet table is not
+// there (no worker or `accounts` command has run on it yet).
+std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options);
+
 }  // namespace imapkeep::fleet

@@ -41,15 +41,50 @@
 // transaction; inside one, every call until rollback() fails, and so does
 // commit().
 //
+// Write fence (issue 13's fleet): with PostgresCatalogOptions::fence set, the
+// catalog writes only while a worker's lease on an account is still its own.
+// Every outermost COMMIT is preceded, in the same transaction, by
+//   SELECT 1 FROM fleet_accounts WHERE name = account AND lease_owner = owner
+//   AND lease_generation = generation FOR SHARE
+// and a write outside a transaction runs in a transaction of its own, fenced
+// the same way. FOR SHARE keeps the row until our COMMIT, so a claim of the
+// account (fleet/lease.hpp: FOR UPDATE SKIP LOCKED, then UPDATE) either came
+// before the check, which then finds no row, or after our COMMIT: a stalled
+// worker (SIGSTOP, a network stall) whose lease expired and was taken over
+// commits nothing beside the new holder. A refused COMMIT rolls the whole
+// transaction back, calls fence->on_lost (once per catalog) and throws
+// LeaseLost; so does every later write. Message files written for a refused
+// transaction have no row: orphans, as after a kill (store/orphans.cpp).
+//
 // Not thread-safe: one catalog (one connection) per thread, as with SQLite.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <imapkeep/store/catalog.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace imapkeep::store {
+
+// A write the fence refused: the lease is no longer the caller's. Nothing of
+// the transaction was committed.
+class LeaseLost : public StoreError {
+  public:
+    using StoreError::StoreError;
+};
+
+// The lease a catalog's writes are fenced by (fleet/lease.hpp's Lease).
+struct PostgresWriteFence {
+    std::string account;  // fleet_accounts.name
+    std::string owner;    // lease_owner
+    std::int64_t generation = 0;
+    // Called when the fence first refuses a commit, on the thread of the
+    // catalog (several catalogs may share one callback: make it thread-safe),
+    // e.g. to stop the backup. May be empty.
+    std::function<void()> on_lost;
+};
 
 struct PostgresCatalogOptions {
     // A libpq connection string or URI ("host=db user=imapkeep",
@@ -66,6 +101,9 @@ struct PostgresCatalogOptions {
     // not serialized, and a lost connection is not reopened (StoreError).
     // A catalog that needs a migration keeps the migration lock until close.
     bool snapshot = false;
+    // Fences every write by a fleet lease (see "Write fence" above); unset
+    // for a catalog that is not a worker's. Ignored by a snapshot.
+    std::optional<PostgresWriteFence> fence;
 };
 
 // Connects, creates the schema if needed, applies pending migrations. Throws

@@ -49,8 +49,15 @@ std::int64_t postgres_lock_key(const std::string& what, const std::string& schem
 
 int postgres_schema_version(PgConnection& db, const std::string& schema) {
     const auto quoted = db.quote_identifier(schema);
-    if (!db.query("SELECT to_regclass($1::text) IS NOT NULL", quoted + ".schema_version")
-             .boolean(0, 0))
+    // pg_tables, read in the statement's snapshot, not to_regclass: a
+    // session's name lookups may be cached (a missing schema too) until it
+    // takes a relation lock, and the migration lock is an advisory one, so
+    // an unlocked look before it would otherwise hide a schema another
+    // connection made meanwhile.
+    if (db.query("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = $1::text"
+                 " AND tablename = 'schema_version'",
+                 schema)
+            .int64(0, 0) == 0)
         return 0;
     return static_cast<int>(
         db.exec("SELECT COALESCE(MAX(version), 0) FROM " + quoted + ".schema_version").int64(0, 0));
@@ -81,6 +88,11 @@ void apply_postgres_migrations_in_transaction(PgConnection& db, const std::strin
 void apply_postgres_migrations(PgConnection& db, const std::string& schema,
                                const std::vector<Migration>& migrations) {
     check_migrations(migrations);
+    // Unlocked first, as above: each catalog connection a fleet's workers
+    // open (one per parallel mailbox of each account) would otherwise take
+    // turns on the lock, two round trips each, to learn there is nothing to
+    // do. A version read at the latest is committed: no migration is half done.
+    if (postgres_schema_version(db, schema) == static_cast<int>(migrations.size())) return;
     db.exec("BEGIN");
     try {
         apply_locked(db, schema, migrations);

@@ -2,11 +2,14 @@
 // promises and why). Each method does what its SQLite twin
 // (sqlite_catalog.cpp) does; where PostgreSQL differs:
 // - a failed statement aborts the whole transaction, so writes inside one run
-//   in a savepoint of their own (Savepoint below);
+//   in a savepoint of their own (WriteScope below);
 // - each statement is a round trip, so a change that SQLite makes in several
 //   statements is one statement here where SQL allows (data-modifying WITH);
 // - READ COMMITTED lets another connection commit between two statements, so
 //   a read that decides a write locks its row (FOR UPDATE).
+// A fenced catalog (PostgresCatalogOptions::fence) checks its lease before
+// each outermost COMMIT; each write method opens a WriteScope, which gives a
+// write outside a transaction a transaction of its own, so none escapes it.
 #include <algorithm>
 #include <climits>
 #include <ctime>
@@ -132,7 +135,8 @@ class PostgresCatalog final : public Catalog {
           m_schema(options.schema),
           m_serialize_writers(options.serialize_writers),
           m_lock_key(postgres_lock_key("writers", options.schema)),
-          m_base_depth(options.snapshot ? 1 : 0) {
+          m_base_depth(options.snapshot ? 1 : 0),
+          m_fence(options.snapshot ? std::nullopt : options.fence) {
         if (m_schema.empty()) throw StoreError("catalog: the PostgreSQL schema name is empty");
         m_db.set_session("SET search_path TO " + m_db.quote_identifier(m_schema) +
                          "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
@@ -154,6 +158,8 @@ class PostgresCatalog final : public Catalog {
 
     void begin() override {
         if (m_depth == 0) {
+            // Nothing it writes could be committed: say so before the work.
+            if (m_fence_lost) throw lease_lost();
             begin_outermost();
             m_db.allow_reconnect(false);
         } else {
@@ -170,6 +176,7 @@ class PostgresCatalog final : public Catalog {
             --m_depth;
             return;
         }
+        if (m_fence) check_fence();
         // Whatever COMMIT answers, the transaction is over: PostgreSQL ends
         // it on a failed COMMIT too, and answers ROLLBACK to the COMMIT of a
         // transaction a failed statement aborted.
@@ -208,10 +215,12 @@ class PostgresCatalog final : public Catalog {
         // Two statements: the SELECT's own snapshot sees a row another
         // connection committed while the INSERT waited on it. ON CONFLICT
         // leaves no constraint to fail: no savepoint.
+        WriteScope write(*this, kUnrefusable);
         m_db.query("INSERT INTO account(name) VALUES ($1::text) ON CONFLICT (name) DO NOTHING",
                    name);
         auto id = find_account(name);
         if (!id) throw StoreError("catalog: account " + name + " vanished while it was added");
+        write.commit();
         return *id;
     }
 
@@ -250,7 +259,7 @@ class PostgresCatalog final : public Catalog {
 
     Id save_mailbox(const MailboxRecord& r) override {
         const bool insert = r.id == 0;
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         auto s = m_db.query(
             insert
                 ? "INSERT INTO mailbox(account_id, name, delimiter, folder, uidvalidity, uidnext,"
@@ -270,11 +279,13 @@ class PostgresCatalog final : public Catalog {
     }
 
     void mark_checked(Id mailbox_id, std::int64_t at, const std::string& folder_stamp) override {
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
             "UPDATE mailbox SET last_sync_at = $2, folder_stamp = $3::text WHERE id = $1",
             mailbox_id, at, folder_stamp);
         if (s.affected() == 0)
             throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
+        write.commit();
     }
 
     std::vector<MessageRecord> messages(Id mailbox_id) override {
@@ -379,7 +390,7 @@ class PostgresCatalog final : public Catalog {
     }
 
     Id add_message(const MessageRecord& r) override {
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         const auto ids = insert_messages(&r, 1);
         sp.commit();
         return ids.front();
@@ -401,8 +412,10 @@ class PostgresCatalog final : public Catalog {
     }
 
     void set_line_endings(Id message_id, LineEndings form) override {
+        WriteScope write(*this, kUnrefusable);
         m_db.query("UPDATE message SET line_endings = $1::text WHERE id = $2",
                    std::string(line_endings_name(form)), message_id);
+        write.commit();
     }
 
     void update_flags(Id message_id, const std::vector<std::string>& flags, std::uint64_t modseq,
@@ -411,6 +424,7 @@ class PostgresCatalog final : public Catalog {
         // `old` reads the flags before the update (one snapshot for the whole
         // statement), locked, so a concurrent writer cannot slip in between.
         // No constraint can refuse it: no savepoint.
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
             "WITH old AS (SELECT flags FROM message WHERE id = $1 FOR UPDATE),"
             " changed AS (UPDATE message SET flags = $2::bytea, modseq = $3, file = $4::text"
@@ -420,9 +434,11 @@ class PostgresCatalog final : public Catalog {
             " SELECT count(*) FROM old",
             message_id, joined, to_db(modseq), file, at);
         if (s.int64(0, 0) == 0) throw no_message(message_id);
+        write.commit();
     }
 
     void mark_expunged(Id message_id, std::int64_t at, const std::string& attic_file) override {
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
             "WITH m AS (UPDATE message SET expunged_at = $2, file = $3::text WHERE id = $1"
             "           RETURNING id),"
@@ -431,6 +447,7 @@ class PostgresCatalog final : public Catalog {
             " SELECT count(*) FROM m",
             message_id, at, attic_file);
         if (s.int64(0, 0) == 0) throw no_message(message_id);
+        write.commit();
     }
 
     void rekey_message(Id message_id, std::uint32_t uidvalidity, std::uint32_t uid,
@@ -438,7 +455,7 @@ class PostgresCatalog final : public Catalog {
         const std::int64_t now = std::time(nullptr);
         // The closing UPDATE and the INSERT see the same snapshot: the new
         // period is not closed with the old one.
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         auto s = m_db.query(
             "WITH m AS (UPDATE message SET uidvalidity = $2, uid = $3, file = $4::text"
             "           WHERE id = $1 RETURNING id),"
@@ -453,7 +470,7 @@ class PostgresCatalog final : public Catalog {
     }
 
     void move_messages(Id from_mailbox, Id to_mailbox) override {
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         m_db.query("UPDATE message SET mailbox_id = $2 WHERE mailbox_id = $1", from_mailbox,
                    to_mailbox);
         sp.commit();
@@ -482,14 +499,18 @@ class PostgresCatalog final : public Catalog {
     }
 
     void set_files_pending(Id mailbox_id, bool pending) override {
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query("UPDATE mailbox SET files_pending = $2 WHERE id = $1", mailbox_id,
                             PgBool{pending});
         if (s.affected() == 0)
             throw StoreError("catalog: no mailbox with id " + std::to_string(mailbox_id));
+        write.commit();
     }
 
     void delete_message(Id message_id) override {
+        WriteScope write(*this, kUnrefusable);
         m_db.query("DELETE FROM message WHERE id = $1", message_id);
+        write.commit();
     }
 
     std::vector<FlagChange> flag_history(Id message_id) override {
@@ -552,7 +573,7 @@ class PostgresCatalog final : public Catalog {
     }
 
     void add_downloaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         m_db.query(
             "INSERT INTO download_usage(account_id, day, bytes) VALUES ($1, $2, $3)"
             " ON CONFLICT (account_id, day)"
@@ -562,21 +583,25 @@ class PostgresCatalog final : public Catalog {
     }
 
     Id begin_run(const std::string& command, std::int64_t at) override {
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
             "INSERT INTO run(command, started_at, status) VALUES ($1::text, $2, 'running')"
             " RETURNING id",
             command, at);
+        write.commit();
         return s.int64(0, 0);
     }
 
     void finish_run(Id run_id, std::int64_t at, const std::string& status,
                     const std::string& report_json) override {
+        WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
             "UPDATE run SET finished_at = $2, status = $3::text, report_json = $4::text"
             " WHERE id = $1",
             run_id, at, status, report_json);
         if (s.affected() == 0)
             throw StoreError("catalog: no run with id " + std::to_string(run_id));
+        write.commit();
     }
 
     std::optional<RunRecord> last_run(const std::string& command) override {
@@ -590,7 +615,7 @@ class PostgresCatalog final : public Catalog {
     }
 
     void add_restore_entry(const RestoreJournalEntry& e) override {
-        Savepoint sp(*this);
+        WriteScope sp(*this, kRefusable);
         m_db.query(
             "INSERT INTO restore_journal(target_account, target_mailbox, source_message_id,"
             " target_uidvalidity, target_uid, appended_at, flags_checked)"
@@ -712,10 +737,12 @@ class PostgresCatalog final : public Catalog {
         // One statement (atomic, one round trip), the ids as an array literal.
         std::string ids = "{";
         for (Id id : source_message_ids) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+        WriteScope write(*this, kUnrefusable);
         m_db.query(
             "UPDATE restore_journal SET flags_checked = true WHERE target_account = $1::text"
             " AND target_mailbox = $2::bytea AND source_message_id = ANY ($3::text::bigint[])",
             target_account, target_mailbox, ids + "}");
+        write.commit();
     }
 
     std::uint64_t round_trips() const { return m_db.round_trips(); }
@@ -740,20 +767,25 @@ class PostgresCatalog final : public Catalog {
         bool m_done = false;
     };
 
-    // Around one write that a constraint may refuse (unique, foreign key):
-    // inside the caller's transaction a savepoint, so that the write failing
-    // undoes itself and leaves the transaction usable (as a failed statement
-    // does in SQLite); outside, nothing (one statement commits on its own,
-    // atomically). Writes no constraint can refuse go without: a savepoint
-    // costs two round trips, and update_flags runs once per changed message.
-    class Savepoint {
+    // Around each write method. A write that a constraint may refuse (unique,
+    // foreign key), inside the caller's transaction: a savepoint, so that the
+    // write failing undoes itself and leaves the transaction usable (as a
+    // failed statement does in SQLite). Writes no constraint can refuse go
+    // without: a savepoint costs two round trips, and update_flags runs once
+    // per changed message. Outside a transaction: nothing (the statement
+    // commits on its own, atomically), unless the catalog is fenced: then a
+    // transaction, whose COMMIT checks the fence.
+    static constexpr bool kRefusable = true;
+    static constexpr bool kUnrefusable = false;
+    class WriteScope {
       public:
-        explicit Savepoint(PostgresCatalog& c) : m_catalog(c), m_active(c.m_depth > 0) {
+        WriteScope(PostgresCatalog& c, bool refusable)
+            : m_catalog(c), m_active(c.m_depth > 0 ? refusable : c.m_fence.has_value()) {
             if (m_active) m_catalog.begin();
         }
-        Savepoint(const Savepoint&) = delete;
-        Savepoint& operator=(const Savepoint&) = delete;
-        ~Savepoint() {
+        WriteScope(const WriteScope&) = delete;
+        WriteScope& operator=(const WriteScope&) = delete;
+        ~WriteScope() {
             if (m_active && !m_done) m_catalog.rollback();
         }
         void commit() {
@@ -768,6 +800,39 @@ class PostgresCatalog final : public Catalog {
     };
 
     static std::string savepoint(int depth) { return "imapkeep_sp" + std::to_string(depth); }
+
+    // Before the outermost COMMIT: is the lease still ours? The row stays
+    // locked FOR SHARE until the COMMIT, so no claim can take it in between
+    // (a claimer's SKIP LOCKED passes it by). On failure the transaction is
+    // rolled back and LeaseLost thrown; any other error also ends it.
+    void check_fence() {
+        bool held = false;
+        try {
+            held = !m_fence_lost &&
+                   m_db.query(
+                           "SELECT 1 FROM fleet_accounts WHERE name = $1::text"
+                           " AND lease_owner = $2::text AND lease_generation = $3::bigint"
+                           " FOR SHARE",
+                           m_fence->account, m_fence->owner, m_fence->generation)
+                           .rows() == 1;
+        } catch (...) {
+            end_transaction("ROLLBACK");
+            throw;
+        }
+        if (held) return;
+        end_transaction("ROLLBACK");
+        if (!m_fence_lost) {
+            m_fence_lost = true;
+            if (m_fence->on_lost) m_fence->on_lost();
+        }
+        throw lease_lost();
+    }
+
+    LeaseLost lease_lost() const {
+        return LeaseLost("catalog: the lease on fleet account " + m_fence->account +
+                         " is no longer ours (it expired and another worker took it, or the "
+                         "account was removed): nothing was committed");
+    }
 
     static StoreError no_message(Id id) {
         return StoreError("catalog: no message with id " + std::to_string(id));
@@ -901,6 +966,9 @@ class PostgresCatalog final : public Catalog {
     // 1 for a snapshot, whose own transaction callers never end.
     int m_base_depth;
     int m_depth = 0;
+    std::optional<PostgresWriteFence> m_fence;
+    // The fence refused a commit: every later write is refused too.
+    bool m_fence_lost = false;
 };
 
 }  // namespace
