@@ -4,7 +4,6 @@
 #include "archive/writers.hpp"
 
 #include <imapkeep/util/files.hpp>
-#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/util/sha256.hpp>
 
 #include <cerrno>
@@ -131,17 +130,51 @@ std::unique_ptr<ArchiveWriter> create_archive_writer(ArchiveFormat format, const
 
 namespace detail {
 
-AddedMessage stream_file(const std::string& path, store::LineEndings form,
-                         const std::function<void(std::string_view)>& sink) {
+namespace {
+
+constexpr std::size_t kHeaderLimit = 256 * 1024;
+
+bool has_header_end(std::string_view text) {
+    for (auto i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i + 1)) {
+        // An empty line: "\n\n" or "\n\r\n".
+        if (i + 1 < text.size() && text[i + 1] == '\n') return true;
+        if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+AddedMessage stream_message(store::MessageSource& source, const Sink& sink, const HeadersSink& on_headers) {
     AddedMessage result;
     util::Sha256 hash;
+    auto pass = [&](std::string_view piece) {
+        hash.update(piece);
+        result.bytes += piece.size();
+        sink(piece);
+    };
     try {
-        store::read_original(path, form, [&](std::string_view chunk) {
-            hash.update(chunk);
-            result.bytes += chunk.size();
-            sink(chunk);
-        });
-    } catch (const std::system_error& e) {
+        auto piece = source.next();
+        if (on_headers) {
+            // `held` gets pieces only when the first one does not hold the
+            // whole header block; the summary is parsed from `head` either way.
+            std::string held;
+            std::string_view head = piece;
+            while (!piece.empty() && !has_header_end(head) && head.size() < kHeaderLimit) {
+                if (held.empty()) held.assign(piece);
+                piece = source.next();
+                held.append(piece);
+                head = held;
+            }
+            // The same bound however the pieces fell.
+            on_headers(parse_header_summary(head.substr(0, kHeaderLimit)));
+            if (!held.empty()) {
+                pass(held);
+                piece = source.next();
+            }
+        }
+        for (; !piece.empty(); piece = source.next()) pass(piece);
+    } catch (const store::StoreError& e) {
         throw ArchiveError(e.what());
     }
     result.sha256 = hash.hex_digest();
@@ -203,17 +236,9 @@ void set_mtime(const std::string& path, std::int64_t epoch) {
     ::utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
-HeaderSummary headers_of(const std::string& path) {
-    try {
-        return parse_header_summary(read_header_block(path));
-    } catch (const std::system_error& e) {
-        throw ArchiveError(e.what());
-    }
-}
-
-AddedMessage copy_file(const std::string& from, store::LineEndings form, const std::string& to) {
+AddedMessage copy_message(store::MessageSource& source, const std::string& to, const HeadersSink& on_headers) {
     OutFile out(to, false);
-    auto added = stream_file(from, form, [&](std::string_view chunk) { out.write(chunk); });
+    auto added = stream_message(source, [&](std::string_view chunk) { out.write(chunk); }, on_headers);
     out.close();
     return added;
 }

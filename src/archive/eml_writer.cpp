@@ -39,12 +39,12 @@ public:
         make_dirs(m_temp + "/" + folder(mailbox, delimiter));
     }
 
-    AddedMessage add(const ArchiveMessage& m, const std::string& file) override {
+    AddedMessage add(const ArchiveMessage& m, store::MessageSource& bytes) override {
         auto dir = folder(m.mailbox, m.delimiter);
         make_dirs(m_temp + "/" + dir);
         auto rel = dir + "/" + message_stem(m.uidvalidity, m.uid) + ".eml";
-        auto headers = headers_of(file);
-        auto added = copy_file(file, m.line_endings, m_temp + "/" + rel);
+        HeaderSummary headers;
+        auto added = copy_message(bytes, m_temp + "/" + rel, [&](const HeaderSummary& h) { headers = h; });
         set_mtime(m_temp + "/" + rel, m.internaldate);
         std::string flags;
         for (const auto& f : m.flags) flags += (flags.empty() ? "" : " ") + f;

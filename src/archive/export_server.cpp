@@ -5,6 +5,7 @@
 
 #include "archive/writers.hpp"
 #include <imapkeep/store/flags.hpp>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/sync/gmail_layout.hpp>
 
 #include <imapkeep/util/imap_date.hpp>
@@ -107,7 +108,8 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const ExportedM
                 ArchiveMessage m{entry.name, entry.delimiter, sel.uidvalidity.value, fd.uid->value,
                                  date->epoch, date->zone_offset_seconds, store::normalize_flags(*fd.flags)};
                 if (box.gmail_labels) with_gmail_labels(fd, m);
-                auto added = writer.add(m, sink->path());
+                auto spooled = store::open_file_source(sink->path(), store::LineEndings::Wire, sink->path());
+                auto added = writer.add(m, *spooled);
                 ++mr.messages;
                 mr.bytes += added.bytes;
             } catch (const std::exception& e) {

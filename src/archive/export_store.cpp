@@ -67,11 +67,11 @@ ExportReport export_from_store(store::Catalog& catalog, store::MessageStore& mes
             continue;
         }
         for (const auto& m : list) {
-            ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags,
-                              m.line_endings};
+            ArchiveMessage am{mb.name, mb.delimiter, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.flags};
             with_labels(catalog, m, options.at, am);
             try {
-                auto added = writer->add(am, messages.absolute(messages.locate(m.file)));
+                auto bytes = messages.open_read(store::message_ref(m));
+                auto added = writer->add(am, *bytes);
                 if (!m.sha256.empty() && added.sha256 != m.sha256) {
                     mr.errors.push_back("UID " + std::to_string(m.uid) + ": " + m.file +
                                         " does not match its SHA-256 in the catalog");

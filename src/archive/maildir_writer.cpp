@@ -4,6 +4,7 @@
 #include "archive/label_names.hpp"
 
 #include <imapkeep/archive/names.hpp>
+#include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/message_store.hpp>
 
 #include <cerrno>
@@ -26,13 +27,13 @@ public:
         ensure_folder(maildir_folder(mailbox, delimiter));
     }
 
-    AddedMessage add(const ArchiveMessage& m, const std::string& file) override {
+    AddedMessage add(const ArchiveMessage& m, store::MessageSource& bytes) override {
         auto folder = maildir_folder(m.mailbox, m.delimiter);
         ensure_folder(folder);
         // Unique part from (UIDVALIDITY, UID) only; see names.hpp.
         auto name = message_stem(m.uidvalidity, m.uid) + ".imapkeep:2," + store::maildir_flag_suffix(m.flags);
         auto path = m_temp + "/" + (folder.empty() ? "" : folder + "/") + "cur/" + name;
-        auto added = copy_file(file, m.line_endings, path);
+        auto added = copy_message(bytes, path);
         set_mtime(path, m.internaldate);
         if (m.gmail) add_to_labels(m, folder, name, path);
         return added;
@@ -63,7 +64,12 @@ private:
         if (::link(from.c_str(), to.c_str()) == 0) return true;
         if (errno != EPERM && errno != EMLINK && errno != EXDEV && errno != ENOTSUP)
             throw ArchiveError("cannot link " + from + " to " + to + ": " + std::strerror(errno));
-        copy_file(from, store::LineEndings::Wire, to);
+        try {
+            auto written = store::open_file_source(from, store::LineEndings::Wire, from);
+            copy_message(*written, to);
+        } catch (const store::StoreError& e) {
+            throw ArchiveError(e.what());
+        }
         return false;
     }
 

@@ -23,19 +23,26 @@ public:
         open(mailbox, delimiter);
     }
 
-    AddedMessage add(const ArchiveMessage& m, const std::string& file) override {
+    AddedMessage add(const ArchiveMessage& m, store::MessageSource& bytes) override {
         auto& out = open(m.mailbox, m.delimiter);
-        auto headers = headers_of(file);
-        auto sender = bare_address(headers.return_path);
-        if (sender.empty()) sender = bare_address(headers.from);
-        std::string buf = mbox_from_line(sender, m.internaldate);
+        std::string buf;
         MboxrdEncoder encoder;
-        if (m.gmail) encoder.feed(takeout_headers(m.gmail_thread_id, m.gmail_labels), buf);
-        auto added = stream_file(file, m.line_endings, [&](std::string_view chunk) {
-            encoder.feed(chunk, buf);
-            out.write(buf);
-            buf.clear();
-        });
+        // The "From " line needs the sender, so it is written once the
+        // header block has been read, before any of the message.
+        auto start = [&](const HeaderSummary& headers) {
+            auto sender = bare_address(headers.return_path);
+            if (sender.empty()) sender = bare_address(headers.from);
+            buf = mbox_from_line(sender, m.internaldate);
+            if (m.gmail) encoder.feed(takeout_headers(m.gmail_thread_id, m.gmail_labels), buf);
+        };
+        auto added = stream_message(
+            bytes,
+            [&](std::string_view chunk) {
+                encoder.feed(chunk, buf);
+                out.write(buf);
+                buf.clear();
+            },
+            start);
         encoder.finish(buf);
         out.write(buf);
         return added;

@@ -459,12 +459,13 @@ private:
         // chunks: a corrupt file is refused, and no body is held in memory.
         imap::AppendMessage out;
         store::OriginalDigest digest;
-        std::string path;
+        std::string file;
         try {
-            path = m_messages.absolute(m_messages.locate(m.file));
-            digest = store::digest_original(path, m.line_endings);
+            auto source = m_messages.open_read(store::message_ref(m));
+            digest = store::digest(*source);
+            file = source->file();
         } catch (const std::exception& e) {
-            fail(report, m, std::string("cannot read the stored file: ") + e.what());
+            fail(report, m, std::string("cannot read the stored message: ") + e.what());
             return std::nullopt;
         }
         if (!m.sha256.empty() && (digest.sha256 != m.sha256 || digest.size != m.size)) {
@@ -472,7 +473,7 @@ private:
             return std::nullopt;
         }
         out.message = imap::AppendBody::stream(
-            std::make_shared<detail::StoredLiteral>(std::move(path), m.line_endings, digest.size));
+            std::make_shared<detail::StoredLiteral>(m_messages, m, std::move(file), digest.size));
         auto flags = detail::flags_for_target(m.flags, m_permanent);
         if (first)
             for (const auto& k : flags.dropped) ++report.dropped_keywords[k];

@@ -1,9 +1,9 @@
-// An APPEND literal fed from a stored message file through the store's one
-// reader (store/message_reader.hpp): the server gets the exact bytes it once
-// sent, CRLF given back to a file stored with LF, in bounded pieces.
+// An APPEND literal fed from a stored message through the store's read API
+// (MessageStore::open_read): the server gets the exact bytes it once sent,
+// CRLF given back to a message stored with LF, in bounded pieces.
 #pragma once
 
-#include <imapkeep/store/line_endings.hpp>
+#include <imapkeep/store/message_store.hpp>
 #include <imapkeep/wire/encoder.hpp>
 #include <string>
 
@@ -11,16 +11,27 @@ namespace imapkeep::archive::detail {
 
 class StoredLiteral : public wire::LiteralSource {
   public:
-    // `size`: the wire size from the catalog, announced in "{size}". write_to
-    // throws std::runtime_error when the file gives more or fewer bytes.
-    StoredLiteral(std::string path, store::LineEndings form, std::uint64_t size)
-        : m_path(std::move(path)), m_form(form), m_size(size) {}
+    // The message `row` names, read under the key `file` (the row's, or
+    // where the store found it: MessageSource::file()). `size`: the wire size
+    // from the catalog, announced in "{size}". Each write_to opens the
+    // message anew (a retried APPEND sends it again), so `messages` must
+    // outlive the literal. write_to throws std::runtime_error when the
+    // message gives more or fewer bytes, StoreError when it cannot be read.
+    StoredLiteral(store::MessageStore& messages, const store::MessageRecord& row, std::string file,
+                  std::uint64_t size)
+        : m_messages(messages),
+          m_file(std::move(file)),
+          m_sha256(row.sha256),
+          m_form(row.line_endings),
+          m_size(size) {}
     std::uint64_t size() const override { return m_size; }
     void write_to(const Sink& sink) const override;
-    std::string describe() const override { return m_path; }
+    std::string describe() const override { return m_file; }
 
   private:
-    std::string m_path;
+    store::MessageStore& m_messages;
+    std::string m_file;
+    std::string m_sha256;
     store::LineEndings m_form;
     std::uint64_t m_size;
 };

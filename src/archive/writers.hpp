@@ -4,6 +4,7 @@
 
 #include <imapkeep/archive/archive_writer.hpp>
 #include <imapkeep/archive/headers.hpp>
+#include <imapkeep/store/message_source.hpp>
 
 #include <functional>
 #include <memory>
@@ -16,10 +17,16 @@ std::unique_ptr<ArchiveWriter> make_mbox_writer(std::string output, std::string 
 std::unique_ptr<ArchiveWriter> make_maildir_writer(std::string output, std::string temp);
 std::unique_ptr<ArchiveWriter> make_eml_writer(std::string output, std::string temp);
 
-// Streams the original bytes of `path` (stored in form `form`) in bounded
-// chunks to `sink`, hashing as it goes. Throws ArchiveError.
-AddedMessage stream_file(const std::string& path, store::LineEndings form,
-                         const std::function<void(std::string_view)>& sink);
+using Sink = std::function<void(std::string_view)>;
+using HeadersSink = std::function<void(const HeaderSummary&)>;
+
+// Streams the rest of `source` (a message's original bytes) to `sink` in
+// bounded pieces, hashing as it goes. When `on_headers` is set it gets the
+// message's header summary first, before a byte reaches `sink`: parsed from
+// the first piece where the header block ends there (the usual case), else
+// from the pieces held until it ends (256 KiB at most). Throws ArchiveError
+// (a read error too) and whatever the callbacks throw.
+AddedMessage stream_message(store::MessageSource& source, const Sink& sink, const HeadersSink& on_headers = {});
 
 // A file opened for writing (mode 0600), closed by the destructor. Throws ArchiveError.
 class OutFile {
@@ -42,9 +49,7 @@ private:
 void make_dirs(const std::string& path);
 // Sets a file's mtime (and atime) to `epoch`; failures are ignored (cosmetic).
 void set_mtime(const std::string& path, std::int64_t epoch);
-// The header summary of a message file; unreadable -> ArchiveError.
-HeaderSummary headers_of(const std::string& path);
-// Streams the original bytes of `from` (stored in form `form`) into a new file `to`.
-AddedMessage copy_file(const std::string& from, store::LineEndings form, const std::string& to);
+// stream_message() of `source` into a new file `to`.
+AddedMessage copy_message(store::MessageSource& source, const std::string& to, const HeadersSink& on_headers = {});
 
 }  // namespace imapkeep::archive::detail

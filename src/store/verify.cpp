@@ -17,15 +17,16 @@ std::optional<std::string> mismatch(const OriginalDigest& digest, const MessageR
     return std::nullopt;
 }
 
-// The digest of the bytes the server sent, read back from the file in the
-// form the row names; nullopt if it cannot be opened or read.
-std::optional<OriginalDigest> digest_stored(MessageStore& messages, const std::string& file,
-                                            LineEndings form) {
+// The digest of the bytes the server sent, as the store gives back the
+// message of row `message` under the key `file` (exactly there: a moved file
+// is reported, not followed); nullopt if it is missing or cannot be read (a
+// key the store refuses names no good file either).
+std::optional<OriginalDigest> digest_stored(MessageStore& messages, const MessageRecord& message,
+                                            const std::string& file) {
     try {
-        return digest_original(messages.absolute(file), form);
+        auto source = messages.open_read({file, message.sha256, message.line_endings}, ReadLookup::Exact);
+        return digest(*source);
     } catch (const StoreError&) {
-        return std::nullopt;  // a path the store refuses to resolve names no good file
-    } catch (const std::system_error&) {
         return std::nullopt;
     }
 }
@@ -80,10 +81,10 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     MissingByFolder missing;
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
-            const auto digest = digest_stored(messages, message.file, message.line_endings);
-            if (digest && !message.expunged_at) verify_links(catalog, messages, message, problems);
-            if (digest) {
-                if (auto kind = mismatch(*digest, message))
+            const auto found = digest_stored(messages, message, message.file);
+            if (found && !message.expunged_at) verify_links(catalog, messages, message, problems);
+            if (found) {
+                if (auto kind = mismatch(*found, message))
                     problems.push_back({message.file, *kind, message.id, ""});
                 continue;
             }
@@ -99,12 +100,12 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     for (const auto& [key, rows] : missing) {
         for (const auto& message : rows) {
             auto it = renamed.find(message.file);
-            const auto digest =
-                it == renamed.end() ? std::nullopt : digest_stored(messages, it->second, message.line_endings);
-            if (!digest)
+            const auto found =
+                it == renamed.end() ? std::nullopt : digest_stored(messages, message, it->second);
+            if (!found)
                 problems.push_back({message.file, "missing", message.id, ""});
             else
-                problems.push_back({message.file, mismatch(*digest, message).value_or("renamed"),
+                problems.push_back({message.file, mismatch(*found, message).value_or("renamed"),
                                     message.id, it->second});
         }
     }

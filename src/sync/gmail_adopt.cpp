@@ -2,7 +2,6 @@
 #include "sync/gmail_adopt.hpp"
 
 #include <ctime>
-#include <filesystem>
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/imap_date.hpp>
@@ -44,11 +43,15 @@ struct StoredCopies {
     }
 };
 
-// An expunged row whose file is still in the attic (keep).
+// An expunged row whose message is still in the attic (keep).
 bool in_attic(store::MessageStore& messages, const store::MessageRecord& m) {
     if (!m.expunged_at || m.file.rfind("attic/", 0) != 0) return false;
-    std::error_code ec;
-    return std::filesystem::exists(messages.absolute(messages.locate(m.file)), ec);
+    try {
+        messages.open_read(store::message_ref(m));
+        return true;
+    } catch (const store::StoreError&) {
+        return false;  // gone, or unreadable: nothing to adopt from either way
+    }
 }
 
 // The stored copies of label mailboxes: their live rows; `with_attic`: also
@@ -81,8 +84,8 @@ std::unique_ptr<store::PendingMessage> copy_from_attic(store::MessageStore& mess
                                                        const store::MessageRecord& m) {
     auto pending = messages.begin(account, all.folder);
     try {
-        store::read_original(messages.absolute(messages.locate(m.file)), m.line_endings,
-                             [&](std::string_view piece) { pending->write(piece); });
+        auto source = messages.open_read(store::message_ref(m));
+        store::for_each_piece(*source, [&](std::string_view piece) { pending->write(piece); });
         pending->set_internaldate(m.internaldate);
         pending->finish();
     } catch (const std::exception&) {

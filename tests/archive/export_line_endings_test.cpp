@@ -128,11 +128,18 @@ TEST_CASE("export from an LF store equals export from a byte-for-byte store",
 TEST_CASE("StoredLiteral gives the wire bytes and refuses another length",
           "[archive][line_endings]") {
     Scratch s;
-    const fs::path path = s.dir / "m";
-    std::ofstream(path, std::ios::binary) << "Subject: x\n\nbody\n";
+    auto messages = store::open_maildir_store(s.dir.string());
     const std::string wire = "Subject: x\r\n\r\nbody\r\n";
+    auto pending = messages->begin("work", "");
+    pending->write(wire);
+    pending->finish();
+    messages->sync_pending();
+    store::MessageRecord row;
+    store::describe_stored(*pending, row);
+    row.file = messages->commit(*pending, "work", "", 1, 0, {});
+    REQUIRE(row.line_endings == store::LineEndings::Lf);
     std::string sent;
-    archive::detail::StoredLiteral literal(path.string(), store::LineEndings::Lf, wire.size());
+    archive::detail::StoredLiteral literal(*messages, row, row.file, wire.size());
     CHECK(literal.size() == wire.size());
     literal.write_to([&](std::string_view piece) { sent.append(piece); });
     CHECK(sent == wire);
@@ -142,9 +149,12 @@ TEST_CASE("StoredLiteral gives the wire bytes and refuses another length",
     CHECK(sent == wire);
     // The file's own size is announced (read as wire bytes): too short for
     // the expanded form, so it stops before sending more than announced.
-    archive::detail::StoredLiteral as_lf_too_short(path.string(), store::LineEndings::Lf,
-                                                   fs::file_size(path));
+    archive::detail::StoredLiteral as_lf_too_short(*messages, row, row.file,
+                                                   fs::file_size(messages->absolute(row.file)));
     CHECK_THROWS_AS(as_lf_too_short.write_to([](std::string_view) {}), std::runtime_error);
-    archive::detail::StoredLiteral too_long(path.string(), store::LineEndings::Lf, wire.size() + 1);
+    archive::detail::StoredLiteral too_long(*messages, row, row.file, wire.size() + 1);
     CHECK_THROWS_AS(too_long.write_to([](std::string_view) {}), std::runtime_error);
+    // Gone since it was checked: the store says so.
+    messages->remove(row.file);
+    CHECK_THROWS_AS(literal.write_to([](std::string_view) {}), store::MessageMissing);
 }

@@ -217,7 +217,7 @@ TEST_CASE("line endings names round-trip and nothing else parses", "[store][line
 TEST_CASE("read_original reports a missing file", "[store][line_endings]") {
     TempDir dir;
     for (auto form : {LineEndings::Wire, LineEndings::Lf})
-        CHECK_THROWS_AS(digest_original(dir / "nothing", form), std::system_error);
+        CHECK_THROWS_AS(digest_original(dir / "nothing", form), MessageMissing);
 }
 
 TEST_CASE("a failure while rewriting byte for byte loses nothing and leaves no file behind",

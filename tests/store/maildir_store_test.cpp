@@ -379,3 +379,50 @@ TEST_CASE("set_uid renames ,U=; locate and orphan removal see through it", "[sto
     CHECK_FALSE(fs::exists(store->absolute(orphan)));
     CHECK(store->remove_unknown_files("acct", folder, {renamed}) == 0);
 }
+
+// The Maildir side of open_read's contract (the rest is in
+// message_store_contract_test.cpp, for every store).
+TEST_CASE("open_read follows a crash rename only when asked, and says where it read",
+          "[store][maildir][read]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    const std::string file = put(*store, "work", ".A", 1, 0, {});
+    // A run killed after set_flags' rename, before its catalog commit.
+    const std::string moved = file.substr(0, file.size() - 1) + "S";
+    fs::rename(store->absolute(file), store->absolute(moved));
+    const MessageRef ref{file, "", LineEndings::Wire};
+    auto source = store->open_read(ref);
+    CHECK(source->file() == moved);
+    std::string got;
+    for_each_piece(*source, [&](std::string_view piece) { got.append(piece); });
+    CHECK(got == kMessage);
+    CHECK_THROWS_AS(store->open_read(ref, ReadLookup::Exact), MessageMissing);
+}
+
+TEST_CASE("open_read tells a file it cannot read from a missing one", "[store][maildir][read]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    const std::string file = put(*store, "work", "", 1, 0, {});
+    // A directory where the file was: open(2) succeeds, read(2) fails (EISDIR).
+    fs::remove(store->absolute(file));
+    fs::create_directory(store->absolute(file));
+    auto not_missing = [](auto&& read) {
+        try {
+            read();
+        } catch (const MessageMissing& e) {
+            FAIL("reported as missing: " << e.what());
+        } catch (const StoreError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    for (auto lookup : {ReadLookup::FollowRenames, ReadLookup::Exact}) {
+        const auto error = not_missing([&] {
+            auto source = store->open_read({file, "", LineEndings::Lf}, lookup);
+            source->next();
+        });
+        CHECK_THAT(error, Catch::Contains("cannot read") && Catch::Contains(store->absolute(file)));
+    }
+    // A key that is none of the store's is refused, not "missing".
+    CHECK_FALSE(not_missing([&] { store->open_read({"mail/../../etc/passwd", "", LineEndings::Wire}); }).empty());
+}

@@ -38,9 +38,10 @@ struct ModelFixture {
         return r;
     }
 
-    // uid -> the message bytes the store gives back (read_original: the
-    // server's bytes, whatever the file's line endings) of the live catalog
-    // rows of `mailbox` (current UIDVALIDITY); "" for a file that cannot be read.
+    // uid -> the message bytes the store gives back (open_read: the server's
+    // bytes, whatever the file's line endings, read under the row's own key)
+    // of the live catalog rows of `mailbox` (current UIDVALIDITY); "" for a
+    // message that cannot be read.
     std::map<std::uint32_t, std::string> stored(const std::string& mailbox) {
         std::map<std::uint32_t, std::string> out;
         auto r = record(mailbox);
@@ -48,9 +49,9 @@ struct ModelFixture {
         for (const auto& m : store.catalog->messages(r->id)) {
             std::string bytes;
             try {
-                store::read_original(store.messages->absolute(m.file), m.line_endings,
-                                     [&](std::string_view piece) { bytes.append(piece); });
-            } catch (const std::system_error&) {
+                auto source = store.messages->open_read(store::message_ref(m), store::ReadLookup::Exact);
+                store::for_each_piece(*source, [&](std::string_view piece) { bytes.append(piece); });
+            } catch (const store::StoreError&) {
                 bytes.clear();
             }
             out[m.uid] = bytes;

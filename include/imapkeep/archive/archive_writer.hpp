@@ -1,8 +1,8 @@
 // Writers for the three export formats (issue 4 "imapkeep export"). All write
 // into a temp directory beside the output path ("PATH.partial-XXXXXX") and
 // rename it to PATH in commit(), so a half-written export is never mistaken for
-// a whole one. Messages are streamed from a file in 64 KiB chunks: memory
-// stays flat whatever the message size.
+// a whole one. Messages are streamed from a store::MessageSource in bounded
+// pieces (64 KiB read at a time): memory stays flat whatever the message size.
 //
 // Layouts, all relative to PATH:
 //   mbox     <mailbox path>.mbox per mailbox, mboxrd, LF line endings; an
@@ -26,10 +26,13 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <imapkeep/store/line_endings.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace imapkeep::store {
+class MessageSource;
+}
 
 namespace imapkeep::archive {
 
@@ -51,9 +54,6 @@ struct ArchiveMessage {
     std::int64_t internaldate = 0;  // epoch seconds
     int internaldate_zone = 0;      // seconds east of UTC
     std::vector<std::string> flags; // without \Recent
-    // How the file handed to add() holds the message: a store file may have
-    // LF endings (store/line_endings.hpp); the writers read the original bytes.
-    store::LineEndings line_endings = store::LineEndings::Wire;
     // A Gmail All Mail copy (the catalog has its labels, schema 0008): mbox
     // puts Takeout's "X-GM-THRID" and "X-Gmail-Labels" header lines before
     // its own header; Maildir hard-links it into each label's folder (the
@@ -65,17 +65,19 @@ struct ArchiveMessage {
 };
 
 struct AddedMessage {
-    std::uint64_t bytes = 0;  // read from the file
+    std::uint64_t bytes = 0;  // read from the source
     std::string sha256;       // of those bytes, hex
 };
 
 class ArchiveWriter {
 public:
     virtual ~ArchiveWriter();  // removes the temp tree unless committed
-    // Appends the message whose bytes are in `file` (in form message.line_endings).
-    // Messages of one mailbox must come together, in the order wanted in the
-    // archive (the exporters use UIDVALIDITY, UID).
-    virtual AddedMessage add(const ArchiveMessage& message, const std::string& file) = 0;
+    // Appends the message whose original bytes `bytes` gives (MessageStore::
+    // open_read(), or store::open_file_source() for a spooled body), reading it
+    // to the end once; the caller keeps the source. Messages of one mailbox
+    // must come together, in the order wanted in the archive (the exporters use
+    // UIDVALIDITY, UID). A read error is an ArchiveError.
+    virtual AddedMessage add(const ArchiveMessage& message, store::MessageSource& bytes) = 0;
     // Registers a mailbox so that an empty one still appears in the archive.
     virtual void add_mailbox(const std::string& mailbox, const std::string& delimiter) = 0;
     // Finishes the files, fsyncs them and renames the temp directory (or the

@@ -4,8 +4,8 @@
 // INTERNALDATE and its ":2," suffix carries the system flags (D F R S T).
 //
 // A message whose bytes are pure CRLF is stored with LF line endings, anything
-// else byte for byte (line_endings.hpp); read it back with message_reader.hpp,
-// which gives the exact bytes the server sent. A put is: write into tmp/,
+// else byte for byte (line_endings.hpp); read it back with open_read(), which
+// gives the exact bytes the server sent. A put is: write into tmp/,
 // fsync (batched by the caller via sync_pending()), rename into cur/. Errors throw
 // StoreError. One MessageStore may be shared by threads working on different
 // folders.
@@ -29,6 +29,7 @@
 #include <imapkeep/store/file_system.hpp>
 #include <imapkeep/store/folder_files.hpp>
 #include <imapkeep/store/line_endings.hpp>
+#include <imapkeep/store/message_source.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,7 +50,7 @@ class PendingMessage {
     virtual std::uint64_t size() const = 0;
     virtual std::string sha256_hex() const = 0;  // valid after finish()
     // How the file holds the bytes (valid after finish()): the catalog records
-    // it with the row, and readers pass it to read_original().
+    // it with the row, and readers pass it to open_read() (MessageRef).
     virtual LineEndings line_endings() const = 0;
     // Announces the INTERNALDATE (epoch seconds) that becomes the file's mtime,
     // so finish() sets it before the data fsync and it is as durable as the
@@ -108,6 +109,22 @@ class MessageStore {
     // for the next call.
     virtual void sync_committed() = 0;
 
+    // Opens a stored message for reading: its original bytes (the wire bytes,
+    // whatever form `message.line_endings` says they are kept in), streamed
+    // in pieces, nothing held whole (message_source.hpp). `message.file` is
+    // the key the catalog row holds: what commit() or a later rename
+    // returned; `lookup` says whether to follow a rename a killed run did not
+    // catalog (locate()). The Maildir store reads the file by that key and
+    // ignores the SHA-256; a content-addressed store reads the object of that
+    // SHA-256. Thread-safe; each source is the caller's.
+    // Throws MessageMissing when the message is not there, StoreError when
+    // it cannot be read (or the key is not one of this store's).
+    virtual std::unique_ptr<MessageSource> open_read(const MessageRef& message,
+                                                     ReadLookup lookup) = 0;
+    std::unique_ptr<MessageSource> open_read(const MessageRef& message) {
+        return open_read(message, ReadLookup::FollowRenames);
+    }
+
     // Renames the file so its ":2," suffix matches `flags`. Returns the new relative path.
     virtual std::string set_flags(const std::string& file,
                                   const std::vector<std::string>& flags) = 0;
@@ -130,8 +147,9 @@ class MessageStore {
     // unique name, which locate() goes by, with that file. A replayed call
     // makes another link (sweep the folder's unknown files). Durable after
     // sync_committed(). Returns the link's relative path.
-    virtual std::string link_as_new(const std::string& file, const std::string& account, const std::string& folder,
-                                    std::uint32_t uid, const std::vector<std::string>& flags) = 0;
+    virtual std::string link_as_new(const std::string& file, const std::string& account,
+                                    const std::string& folder, std::uint32_t uid,
+                                    const std::vector<std::string>& flags) = 0;
     // Deletes a file, found by locate() if renamed since; a missing file is not
     // an error (resuming after a crash), and its directory is fsynced anyway.
     virtual void remove(const std::string& file) = 0;
@@ -177,15 +195,16 @@ class MessageStore {
     virtual FolderFiles folder_files(const std::string& account, const std::string& folder) = 0;
     // Deletes the message files of a live folder (cur/ and new/) that are none
     // of `known`. Prefer remove_orphans() (orphans.hpp), which takes `known`
-    // from every catalog row (invariant 2); this one trusts the caller's list (compared by unique name, so a flag or UID rename a killed run
-    // did not catalog yet still counts as known): files a killed run renamed
-    // into cur/ and never cataloged. Returns how many were removed.
+    // from every catalog row (invariant 2); this one trusts the caller's list (compared by unique
+    // name, so a flag or UID rename a killed run did not catalog yet still counts as known): files
+    // a killed run renamed into cur/ and never cataloged. Returns how many were removed.
     virtual std::size_t remove_unknown_files(const std::string& account, const std::string& folder,
                                              const std::vector<std::string>& known) = 0;
     // Renames the file so its ",U=" field says `uid` (after a UIDVALIDITY change
     // re-keyed it), durable after sync_committed(). Returns the new path.
     virtual std::string set_uid(const std::string& file, std::uint32_t uid) = 0;
-    // Absolute path of a relative store path.
+    // Absolute path of a relative store path, for messages to people (verify,
+    // repair). Never read bytes through it: open_read() is the read API.
     virtual std::string absolute(const std::string& file) const = 0;
     // Removes tmp/ leftovers from an interrupted run (files not in the catalog):
     // every tmp/ file of the account's live and attic trees except those a
@@ -208,7 +227,8 @@ class MessageStore {
     // 10 ms) and the folder stamped again. "" when the two stamps differ
     // (someone else writes there now), a directory is missing, or the file
     // system keeps whole-second times (then only folder_stamp can vouch).
-    virtual std::string folder_stamp_after_writes(const std::string& account, const std::string& folder) = 0;
+    virtual std::string folder_stamp_after_writes(const std::string& account,
+                                                  const std::string& folder) = 0;
     // True when `stamp` (from folder_stamp or folder_stamp_after_writes) is
     // not empty and the folder's cur/, new/ and tmp/ are as they were then.
     virtual bool folder_unchanged(const std::string& account, const std::string& folder,
