@@ -90,7 +90,8 @@ private:
                 return;
             } catch (const imap::ConnectError& e) {
                 if (e.hint().action != imap::ServerHint::Action::RenewToken) throw;
-                sync::renew_expired_token(m_target.name, m_target.connect, "", e.hint(), ++m_renewals);
+                m_report.notes.push_back(sync::renew_expired_token(m_target.name, m_target.connect,
+                                                                   "", e.hint(), ++m_renewals));
             }
         }
     }
@@ -161,7 +162,8 @@ private:
         const std::string token = m_client ? m_client->oauth2_token() : std::string();
         m_lost.clear();
         m_client.reset();
-        sync::renew_expired_token(m_target.name, m_target.connect, token, e.hint(), ++m_renewals);
+        m_report.notes.push_back(sync::renew_expired_token(m_target.name, m_target.connect, token,
+                                                           e.hint(), ++m_renewals));
         connect();
         learn_target();
         m_resumed = true;

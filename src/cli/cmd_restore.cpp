@@ -117,8 +117,10 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
             {"target", r.target_account},
             {"at", at ? nlohmann::json(iso8601_utc(*at)) : nlohmann::json(nullptr)},
             {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
-            {"error_kind", r.connect_failed ? nlohmann::json(connect_error_kind_name(r.error_kind)) : nlohmann::json(nullptr)},
+            {"error_kind", r.connect_failed ? nlohmann::json(connect_error_kind_name(r.error_kind))
+                                            : nlohmann::json(nullptr)},
             {"transient", r.transient},
+            {"notes", r.notes},
             {"totals",
              {{"mailboxes", r.mailboxes.size()},
               {"created", created},
@@ -134,6 +136,10 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
 }
 
 void print_restore_report(Io& io, const archive::RestoreReport& r, const RestoreArgs& args) {
+    // As a backup's notes: not under -q (the JSON report and the log keep them).
+    if (args.verbosity != Verbosity::Quiet)
+        for (const auto& note : r.notes)
+            io.err << "imapkeep: " << util::printable_utf8(note) << "\n";
     for (const auto& m : r.mailboxes) {
         print_losses(io, m);
         if (!m.error.empty()) io.err << "imapkeep: restore " << util::printable_utf8(m.source) << " -> " << util::printable_utf8(m.target) << ": " << util::printable_utf8(m.error) << "\n";

@@ -80,7 +80,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             continue;
         }
         std::size_t problems = 0;
-        std::vector<store::VerifyProblem> damaged;
+        std::vector<store::VerifyProblem> damaged, shared;
         std::map<store::Id, std::string> mailbox_names;
         for (const auto& mb : catalog->mailboxes(*id, true)) mailbox_names[mb.id] = mb.name;
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
@@ -98,26 +98,38 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             }
             ++problems;
             // A label link holds no bytes of its own: nothing to fetch again.
-            if (!p.kind.starts_with("link")) damaged.push_back(p);
+            // A shared name is fixed in the store alone.
+            if (p.kind == "name shared")
+                shared.push_back(p);
+            else if (!p.kind.starts_with("link"))
+                damaged.push_back(p);
             err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
-                   << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")\n";
+                << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")";
+            if (p.kind == "name shared")
+                err << " with the label link " << messages->absolute(p.actual_file);
+            err << "\n";
         }
+        auto show_repairs = [&](const std::vector<RepairOutcome>& outcomes) {
+            for (const auto& r : outcomes) {
+                if (r.repaired) {
+                    --problems;
+                    if (args.verbosity != Verbosity::Quiet)
+                        err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
+                            << util::printable_utf8(r.where) << ", now "
+                            << messages->absolute(r.new_file) << ")\n";
+                } else {
+                    err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
+                        << util::printable_utf8(r.reason) << "\n";
+                }
+                for (auto& f : a["files"])
+                    if (f["file"] == r.file) f["repair"] = r.repaired ? "repaired" : r.reason;
+            }
+        };
+        if (args.repair && !shared.empty())
+            show_repairs(repair_shared_names(*id, *catalog, *messages, shared));
         if (args.repair && !damaged.empty()) {
             try {
-                for (const auto& r : repair_files(*account, *id, *catalog, *messages, damaged)) {
-                    if (r.repaired) {
-                        --problems;
-                        if (args.verbosity != Verbosity::Quiet)
-                            err << account->name << ": repaired: " << messages->absolute(r.file) << " ("
-                                   << util::printable_utf8(r.where) << ", now " << messages->absolute(r.new_file)
-                                   << ")\n";
-                    } else {
-                        err << account->name << ": not repaired: " << messages->absolute(r.file) << ": "
-                               << util::printable_utf8(r.reason) << "\n";
-                    }
-                    for (auto& f : a["files"])
-                        if (f["file"] == r.file) f["repair"] = r.repaired ? "repaired" : r.reason;
-                }
+                show_repairs(repair_files(*account, *id, *catalog, *messages, damaged));
             } catch (const imap::ConnectError& e) {
                 err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);

@@ -34,6 +34,7 @@ void log_restore_report(Logger& log, const archive::RestoreReport& report, bool 
     const std::string& account = report.target_account;
     const std::string prefix = dry_run ? "(dry run) " : "";
     std::uint64_t count = 0, failed = 0;
+    for (const auto& note : report.notes) log.log(LogLevel::Warning, account, "", note);
     for (const auto& m : report.mailboxes) {
         log.info(account, m.source, prefix + mailbox_line(m, dry_run));
         log_losses(log, account, m);

@@ -1,6 +1,7 @@
 // What a restore writes to the run log (log.hpp): per mailbox one line with
-// the target account and the source mailbox, what could not be kept as a
-// warning, each failure as an error, and the totals.
+// the target account and the source mailbox, the run's notes (a renewed
+// OAuth2 token) and what could not be kept as warnings, each failure as an
+// error, and the totals.
 #pragma once
 
 #include <imapkeep/archive/restore.hpp>

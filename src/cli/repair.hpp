@@ -30,4 +30,16 @@ std::vector<RepairOutcome> repair_files(const sync::AccountConfig& account, stor
                                         store::Catalog& catalog, store::MessageStore& messages,
                                         const std::vector<store::VerifyProblem>& problems);
 
+// verify --repair of "name shared" problems (store/verify.hpp), with no
+// server: each row's file gets a unique name of its own in its directory
+// (MessageStore::link_under_new_name: the same inode, nothing copied), the
+// catalog names it, and only then does the old name go, unless it is the
+// label link itself. Replayed after a kill at any point, the row names an
+// intact file (the old one, or the new one); a link made and not cataloged
+// is one more name of the same inode (a live folder's is swept as an orphan
+// by the next backup). Throws what the catalog or the store throw.
+std::vector<RepairOutcome> repair_shared_names(store::Id account_id, store::Catalog& catalog,
+                                               store::MessageStore& messages,
+                                               const std::vector<store::VerifyProblem>& problems);
+
 }  // namespace imapkeep::cli

@@ -275,8 +275,8 @@ class MaildirStore final : public MessageStore {
     std::string link_as_new(const std::string& file, const std::string& account, const std::string& folder,
                             std::uint32_t uid, const std::vector<std::string>& flags) override {
         const StorePath from = parse_store_path(file);
-        if (from.tree != "mail") throw StoreError("only a live file can be linked: " + file);
         StorePath to = from;
+        to.tree = "mail";  // an attic file taken back lands in the live tree
         to.account = account;
         to.folder = folder;
         to.sub = "cur";
@@ -284,6 +284,18 @@ class MaildirStore final : public MessageStore {
         check_account(to.account);
         check_folder(to.folder);
         ensure_maildir(to.tree, to.account, to.folder);
+        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
+        if (m_options.defer_fsync)
+            m_dir_sync.mark(m_root + "/" + to.dir());
+        else
+            m_fs->fsync_dir(m_root + "/" + to.dir());
+        return to.relative();
+    }
+
+    std::string link_under_new_name(const std::string& file) override {
+        const StorePath from = parse_store_path(file);
+        StorePath to = from;
+        to.name = unique_name(std::time(nullptr)) + from.name.substr(unique_part(from.name).size());
         m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
         if (m_options.defer_fsync)
             m_dir_sync.mark(m_root + "/" + to.dir());

@@ -59,11 +59,26 @@ std::map<std::string, std::string> find_renamed(MessageStore& messages,
     return found;
 }
 
+// What locate() goes by: the account, the folder (either tree) and the
+// unique part of the name. "" for a path the store refuses.
+std::string locate_key(const std::string& file) {
+    try {
+        const StorePath p = parse_store_path(file);
+        return p.account + "/" + p.folder + "/" + std::string(unique_part(p.name));
+    } catch (const StoreError&) {
+        return "";
+    }
+}
+
+// Label links by locate_key: the link's file and its message.
+using LinkKeys = std::map<std::string, std::pair<std::string, Id>>;
+
 // Gmail's label folders: each link must be the copy itself (same inode), not
 // missing and not a second file that only looks alike.
 void verify_links(Catalog& catalog, MessageStore& messages, const MessageRecord& message,
-                  std::vector<VerifyProblem>& problems) {
+                  std::vector<VerifyProblem>& problems, LinkKeys& keys) {
     for (const auto& link : catalog.label_links(message.id)) {
+        keys.emplace(locate_key(link.file), std::make_pair(link.file, message.id));
         std::error_code ec;
         const auto path = messages.absolute(link.file);
         if (!std::filesystem::exists(path, ec)) {
@@ -74,15 +89,34 @@ void verify_links(Catalog& catalog, MessageStore& messages, const MessageRecord&
     }
 }
 
+// Rows whose file shares its unique name with another message's label link
+// in the same folder (a store converted by the older Gmail adoption, which
+// named All Mail's copy, and so its links, after the label file): a step
+// replayed after a kill looks one up by that name (MessageStore::locate) and
+// can take the other. Asks the catalog for the rows again only when the
+// account has label links.
+void find_shared_names(Catalog& catalog, Id account_id, const LinkKeys& links,
+                       std::vector<VerifyProblem>& problems) {
+    if (links.empty()) return;
+    for (const auto& mailbox : catalog.mailboxes(account_id, true))
+        for (const auto& message : catalog.all_messages(mailbox.id)) {
+            auto it = links.find(locate_key(message.file));
+            if (it != links.end() && it->second.second != message.id)
+                problems.push_back({message.file, "name shared", message.id, it->second.first});
+        }
+}
+
 }  // namespace
 
 std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages, Id account_id) {
     std::vector<VerifyProblem> problems;
     MissingByFolder missing;
+    LinkKeys links;
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
             const auto found = digest_stored(messages, message, message.file);
-            if (found && !message.expunged_at) verify_links(catalog, messages, message, problems);
+            if (found && !message.expunged_at)
+                verify_links(catalog, messages, message, problems, links);
             if (found) {
                 if (auto kind = mismatch(*found, message))
                     problems.push_back({message.file, *kind, message.id, ""});
@@ -109,6 +143,7 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
                                     message.id, it->second});
         }
     }
+    find_shared_names(catalog, account_id, links, problems);
     return problems;
 }
 

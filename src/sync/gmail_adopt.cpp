@@ -18,8 +18,7 @@ namespace {
 using Key = std::tuple<std::string, std::uint64_t, std::int64_t>;
 
 // Stored copies by a key; a key held by different bytes maps to nothing
-// (ambiguous). Of the same bytes a live file is preferred (linked) to an
-// attic one (copied).
+// (ambiguous). Of the same bytes a live file is preferred to an attic one.
 template <typename K>
 void add_copy(std::map<K, std::optional<store::MessageRecord>>& out, const K& key, const store::MessageRecord& m) {
     auto [it, inserted] = out.emplace(key, m);
@@ -75,28 +74,16 @@ StoredCopies stored_copies(store::Catalog& catalog, store::MessageStore& message
     return out;
 }
 
-// A copy of an attic file into All Mail's folder under a name of its own
-// (the attic row keeps its file), made durable by sync_pending(); nullopt,
-// and nothing left behind, when its bytes are not the row's (never adopt
-// what does not match).
-std::unique_ptr<store::PendingMessage> copy_from_attic(store::MessageStore& messages, const std::string& account,
-                                                       const store::MailboxRecord& all,
-                                                       const store::MessageRecord& m) {
-    auto pending = messages.begin(account, all.folder);
+// An attic file whose bytes are the row's (size and SHA-256, read in the
+// form the row names): never adopt what does not match.
+bool attic_file_matches(store::MessageStore& messages, const store::MessageRecord& m) {
     try {
         auto source = messages.open_read(store::message_ref(m));
-        store::for_each_piece(*source, [&](std::string_view piece) { pending->write(piece); });
-        pending->set_internaldate(m.internaldate);
-        pending->finish();
+        const auto found = store::digest(*source);
+        return found.sha256 == m.sha256 && found.size == m.size;
     } catch (const std::exception&) {
-        pending->discard();
-        return nullptr;
+        return false;
     }
-    if (pending->sha256_hex() != m.sha256 || pending->size() != m.size) {
-        pending->discard();
-        return nullptr;
-    }
-    return pending;
 }
 
 // What All Mail says of one message: enough to catalog it without its body.
@@ -149,15 +136,6 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
     std::vector<GmailFetched> gmail;
     const std::string account = run.account.name;
     std::set<std::uint32_t> adopted;
-    // Attic copies, by their index in `rows`: committed together, after one
-    // sync_pending() for all their bytes (invariant 8).
-    std::vector<std::pair<std::size_t, std::unique_ptr<store::PendingMessage>>> copies;
-    struct DiscardUncommitted {  // a throw leaves no tmp file (discard() spares a committed one)
-        decltype(copies)& pending;
-        ~DiscardUncommitted() {
-            for (auto& [i, copy] : pending) copy->discard();
-        }
-    } guard{copies};
     std::map<std::uint64_t, int> seen_msgid;
     for (const auto& [uid, l] : listed)
         if (l.gmail) ++seen_msgid[l.gmail->msgid];
@@ -171,17 +149,13 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
             adopted.insert(uid);
             continue;
         }
+        if (m.expunged_at && !attic_file_matches(messages, m)) continue;  // downloaded instead
         if (rows.empty()) catalog.set_files_pending(all.id, true);  // a kill leaves files to sweep
-        if (m.expunged_at) {
-            auto copy = copy_from_attic(messages, account, all, m);
-            if (!copy) continue;  // downloaded instead
-            m.line_endings = copy->line_endings();
-            copies.emplace_back(rows.size(), std::move(copy));
-        } else {
-            // A name of its own: its label links never share one with the
-            // old label files (retire_label_mailbox finds those by it).
-            m.file = messages.link_as_new(messages.locate(m.file), account, all.folder, uid, l.flags);
-        }
+        // The same inode, live file or attic one (the attic row keeps its
+        // name): the bytes stay on disk once. A name of its own: its label
+        // links never share one with the old label or attic files
+        // (retire_label_mailbox and locate() find those by it).
+        m.file = messages.link_as_new(messages.locate(m.file), account, all.folder, uid, l.flags);
         adopted.insert(uid);
         m.id = 0;
         m.mailbox_id = all.id;
@@ -194,11 +168,6 @@ std::size_t adopt_stored_copies(AccountRun& run, imap::Client& client, store::Ca
         m.expunged_at.reset();
         rows.push_back(std::move(m));
         gmail.push_back(*l.gmail);
-    }
-    if (!copies.empty()) {
-        messages.sync_pending();
-        for (auto& [i, copy] : copies)
-            rows[i].file = messages.commit(*copy, account, all.folder, rows[i].uid, rows[i].internaldate, rows[i].flags);
     }
     std::erase_if(wanted, [&](const auto& w) { return adopted.count(w.first) > 0; });
     if (rows.empty()) return adopted.size();

@@ -25,9 +25,9 @@ namespace imapkeep::sync {
 // live ones of label mailboxes, and the expunged ones (live or retired label
 // mailboxes: the interim Gmail code retired them before All Mail had rows)
 // whose file is still in the attic, while All Mail was never synced past
-// its start (its mark at most 1): such a file is copied into All Mail's
-// folder (its bytes checked against the row's SHA-256; the attic row keeps
-// its file), a live one linked. No Message-ID, a key two
+// its start (its mark at most 1): such a file is linked too, once its bytes
+// are checked against the row's SHA-256 (the attic row keeps its file, the
+// same inode: its bytes are on disk once). No Message-ID, a key two
 // All Mail messages share, or stored copies that differ: not adopted, left in
 // `wanted` to download (never lose a message). The stored rows stay as they
 // are (retire_label_mailboxes ends them once All Mail covers them). Removes

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -55,7 +56,14 @@ public:
         std::ostringstream out, err;
         imapkeep::cli::Io io{out, err, false};
         RunResult r;
+        // run_app makes the process's umask 077 for the commands that write
+        // the store; a real run ends there. In-process, each run starts with
+        // the umask the test process had, so no test depends on which ran
+        // before it.
+        const mode_t umask_before = ::umask(077);
+        ::umask(umask_before);
         r.code = imapkeep::cli::run_app(static_cast<int>(argv.size()), argv.data(), services, io);
+        ::umask(umask_before);
         r.out = out.str();
         r.err = err.str();
         return r;
@@ -83,7 +91,9 @@ inline std::string put_message(imapkeep::store::MessageStore& messages, const st
 // `count` messages (UIDs 1..count) in work/INBOX, stored and catalogued, as
 // a backup leaves them; returns their absolute files.
 inline std::vector<std::string> backed_up_store(const std::string& store_root, std::uint32_t count = 2) {
+    // Private, as imapkeep makes a store (otherwise every command warns).
     std::filesystem::create_directories(store_root);
+    std::filesystem::permissions(store_root, std::filesystem::perms::owner_all);
     auto catalog = imapkeep::store::open_sqlite_catalog(store_root + "/catalog.sqlite");
     auto messages = imapkeep::store::open_maildir_store(store_root);
     imapkeep::store::MailboxRecord inbox;

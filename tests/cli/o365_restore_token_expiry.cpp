@@ -7,10 +7,15 @@
 // authentication error (exit 3), never a loop. The model server's O365 mode
 // with XOAUTH2, the real TokenSource against the in-memory token endpoint.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <imapkeep/archive/restore.hpp>
 #include <set>
+#include <sstream>
 
+#include "cli/archive_commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/log_restore.hpp"
 #include "cli/oauth2_token.hpp"
 #include "oauth2_fake_endpoint.hpp"
 #include "sync/model_fixture.hpp"
@@ -92,6 +97,34 @@ std::string errors_of(const archive::RestoreReport& r) {
 
 bool is_append(const ModelCommand& c) { return c.name == "APPEND"; }
 
+// What the user sees of a restore: stderr and stdout of the summary, the JSON
+// report and the run log.
+struct Shown {
+    std::string err, out, json, log;
+};
+
+Shown shown(const archive::RestoreReport& report, const std::filesystem::path& dir) {
+    std::ostringstream out, err;
+    cli::Io io{out, err, false};
+    cli::RestoreArgs args;
+    args.account = report.source_account;
+    args.to = report.target_account;
+    cli::print_restore_report(io, report, args);
+    const auto log_path = dir / "restore.log";
+    {
+        cli::Logger log;
+        log.open_file(log_path.string());
+        cli::log_restore_report(log, report, false);
+    }
+    std::ifstream in(log_path);
+    std::stringstream log;
+    log << in.rdbuf();
+    cli::RunInfo run;
+    run.command = "restore";
+    return {err.str(), out.str(), cli::restore_report_json(run, report, std::nullopt).dump(),
+            log.str()};
+}
+
 }  // namespace
 
 TEST_CASE("o365 restore: AccessTokenExpired renews the token at once, every message lands once",
@@ -128,6 +161,24 @@ TEST_CASE("o365 restore: AccessTokenExpired renews the token at once, every mess
     // The APPEND the BYE cut was never executed: one more APPEND command at most.
     CHECK(f.target.count_commands("APPEND") <= static_cast<std::size_t>(kMessages) + 1);
     CHECK(cli::exit_code_for(report) == cli::kExitOk);
+    // The user learns of the renewal, as after a backup: a note on stderr,
+    // in the JSON report and in the run log (a warning). Never a token.
+    const auto seen = shown(report, f.dir.path);
+    INFO(seen.err << seen.log);
+    // The renewal's note: after `lead` in each.
+    const auto has_note = [](const std::string& text, const std::string& lead) {
+        const auto at = text.find(lead + "dst: the server ended the session (");
+        if (at == std::string::npos) return false;
+        const auto line = text.substr(at, text.find('\n', at) - at);
+        return line.find("AccessTokenExpired") != std::string::npos &&
+               line.find("renewing the OAuth2 access token and connecting again") !=
+                   std::string::npos;
+    };
+    CHECK(has_note(seen.err, "imapkeep: "));
+    CHECK(has_note(seen.json, "\"notes\":[\""));
+    CHECK(has_note(seen.log, " warning account=\"dst\" "));
+    for (const auto& text : {seen.err, seen.out, seen.json, seen.log})
+        CHECK_THAT(text, !Catch::Contains("tok-") && !Catch::Contains("refresh-1"));
 }
 
 TEST_CASE(

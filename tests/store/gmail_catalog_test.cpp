@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <imapkeep/store/message_store.hpp>
 
 #include "catalog_backends.hpp"
@@ -149,5 +150,14 @@ TEST_CASE("maildir: link_as_new links the file under a new unique name with its 
     messages->remove(file);
     CHECK(messages->locate(file) == file);
     CHECK(messages->locate(messages->path_in_folder(copy, "g", "")) == messages->path_in_folder(copy, "g", ""));
-    CHECK_THROWS_AS(messages->link_as_new("attic/g/.A/cur/x:2,", "g", ".B", 1, {}), StoreError);
+    // An attic file taken back (Gmail adoption of a retired label's file):
+    // the link is live, the attic keeps its name, the bytes stay once.
+    auto attic = messages->move_to_attic(copy);
+    auto back = messages->link_as_new(attic, "g", ".B", 7, {});
+    messages->sync_committed();
+    CHECK(back.rfind("mail/g/.B/cur/", 0) == 0);
+    struct stat c {};
+    REQUIRE(::stat(messages->absolute(back).c_str(), &c) == 0);
+    CHECK(c.st_ino == a.st_ino);
+    CHECK(std::filesystem::exists(messages->absolute(attic)));
 }

@@ -7,8 +7,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <imapkeep/store/verify.hpp>
+#include <map>
+#include <set>
 
 #include "sync/model_fixture.hpp"
 
@@ -700,6 +701,46 @@ TEST_CASE("gmail: a dry run on a store from before Gmail support counts adopted 
 
 namespace {
 
+// The distinct inodes of the store's message files (live and attic, in cur/
+// and new/): each is one copy of a message's bytes on disk.
+std::set<std::uint64_t> stored_inodes(GmailFixture& f) {
+    std::set<std::uint64_t> out;
+    for (const char* tree : {"mail", "attic"}) {
+        if (!std::filesystem::exists(f.store.root / tree)) continue;
+        for (const auto& e : std::filesystem::recursive_directory_iterator(f.store.root / tree))
+            if (e.is_regular_file() && (e.path().parent_path().filename() == "cur" ||
+                                        e.path().parent_path().filename() == "new"))
+                out.insert(inode(e.path().string()));
+    }
+    return out;
+}
+
+std::uint64_t link_count(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_nlink) : 0;
+}
+
+// How many All Mail copies are an attic file itself (same inode), each with
+// the attic's name, All Mail's and one per label folder as its links.
+std::size_t check_attic_links(GmailFixture& f) {
+    auto& catalog = *f.store.catalog;
+    std::map<std::string, std::set<std::uint64_t>> attic_inodes;  // by SHA-256
+    for (const auto& mb : catalog.mailboxes(*catalog.find_account("acct"), true))
+        for (const auto& m : catalog.all_messages(mb.id))
+            if (m.expunged_at)
+                attic_inodes[m.sha256].insert(inode(f.store.messages->absolute(m.file)));
+    std::size_t linked = 0;
+    for (const auto& m : catalog.messages(f.record(f.all())->id)) {
+        const auto path = f.store.messages->absolute(m.file);
+        auto it = attic_inodes.find(m.sha256);
+        if (it == attic_inodes.end() || !it->second.count(inode(path))) continue;  // downloaded
+        INFO(m.file);
+        CHECK(link_count(path) == 2 + f.links(m).size());
+        ++linked;
+    }
+    return linked;
+}
+
 // What the interim Gmail code left: each label mailbox retired whole, as a
 // deleted mailbox's rows go under expunged = "keep", and no All Mail rows.
 void retire_the_interim_way(GmailFixture& f) {
@@ -741,6 +782,7 @@ TEST_CASE("gmail: a store whose label mailboxes were retired before All Mail had
     const auto account = *catalog.find_account("acct");
     REQUIRE_FALSE(f.record("INBOX"));
     REQUIRE_FALSE(f.record(f.all()));
+    const auto inodes_before = stored_inodes(f).size();
 
     auto report = f.backup();
     INFO(errors_of(report));
@@ -751,6 +793,9 @@ TEST_CASE("gmail: a store whose label mailboxes were retired before All Mail had
     REQUIRE(all);
     CHECK(all->adopted == 3);
     CHECK(f.stored(f.all()) == f.on_server(f.all()));
+    // Linked, not copied: the bytes on disk grew by the 3 downloads only.
+    CHECK(check_attic_links(f) == 3);
+    CHECK(stored_inodes(f).size() == inodes_before + 3);
     for (const auto& m : catalog.messages(f.record(f.all())->id)) {
         INFO(m.file);
         CHECK(uid_field(m.file) == std::to_string(m.uid));
@@ -779,6 +824,7 @@ TEST_CASE("gmail: adopting attic files stopped at any step resumes whole", "[syn
             f.server.gmail_deliver(message("archived"), {});
             back_up_the_old_way(f);
             retire_the_interim_way(f);
+            const auto inodes_before = stored_inodes(f).size();
             try {
                 f.backup(stop_after);
             } catch (const sync::StopRequested&) {
@@ -798,6 +844,9 @@ TEST_CASE("gmail: adopting attic files stopped at any step resumes whole", "[syn
                                                                      f.folder_of(f.all()) / "cur"))
                 files += e.is_regular_file();
             CHECK(files == 3);
+            // a and c linked from the attic, archived downloaded: one new inode.
+            CHECK(check_attic_links(f) == 2);
+            CHECK(stored_inodes(f).size() == inodes_before + 1);
         }
     }
 }

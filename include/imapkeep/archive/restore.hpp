@@ -43,6 +43,7 @@
 //   target, never appended twice; a message refused in this run is not sent
 //   again. A cut without a BYE, or a BYE before anything was appended or
 //   refused on that connection, ends the run as before (the CLI retries).
+//   Each renewal is told in RestoreReport::notes.
 // - A mailbox the target reserves (sync/reserved_mailboxes.hpp) is skipped
 //   with a note: nothing is CREATEd or APPENDed there.
 // - Nothing here throws for server or message trouble: it is graded into the
@@ -118,6 +119,10 @@ struct RestoreMailboxReport {
 struct RestoreReport {
     std::string source_account;
     std::string target_account;
+    // What the user should learn that is no failure, one line each, in the
+    // order it happened: an OAuth2 access token the target ended mid-run and
+    // that was renewed (sync::renew_expired_token), as a backup notes it.
+    std::vector<std::string> notes;
     std::vector<RestoreMailboxReport> mailboxes;
     std::string error;                // account-level
     bool connect_failed = false;

@@ -141,15 +141,24 @@ class MessageStore {
     // it with remove(), rename it with set_flags(), like any message file.
     virtual std::string link_into_folder(const std::string& file, const std::string& account,
                                          const std::string& folder) = 0;
-    // A hard link of the live file `file` into a live folder's cur/ under a
-    // new unique name, with ",U=uid" and the flags' suffix: a message taken
-    // over from another mailbox's file (Gmail adoption) never shares its
-    // unique name, which locate() goes by, with that file. A replayed call
+    // A hard link of `file` (live, or in the attic) into a live folder's cur/
+    // under a new unique name, with ",U=uid" and the flags' suffix: a message
+    // taken over from another mailbox's file (Gmail adoption, also of an
+    // attic file) never shares its unique name, which locate() goes by, with
+    // that file. A replayed call
     // makes another link (sweep the folder's unknown files). Durable after
     // sync_committed(). Returns the link's relative path.
     virtual std::string link_as_new(const std::string& file, const std::string& account,
                                     const std::string& folder, std::uint32_t uid,
                                     const std::vector<std::string>& flags) = 0;
+    // `file` (live or attic) under a new unique name in its own directory: a
+    // hard link, its ",U=" field and flags' suffix kept. For a file whose
+    // unique name, which locate() goes by, another file of its folder shares
+    // (a store converted by the older Gmail adoption: verify --repair). The
+    // old name stays: remove() it once the catalog names the new one. A
+    // replayed call makes another link. Durable after sync_committed().
+    // Returns the new relative path.
+    virtual std::string link_under_new_name(const std::string& file) = 0;
     // Deletes a file, found by locate() if renamed since; a missing file is not
     // an error (resuming after a crash), and its directory is fsynced anyway.
     virtual void remove(const std::string& file) = 0;

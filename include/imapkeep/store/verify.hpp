@@ -14,10 +14,14 @@ struct VerifyProblem {
     // "missing" | "size" | "corrupt" (same size, other hash) | "renamed" (intact,
     // but a mail reader renamed it: other ":2," letters, or cur/ <-> new/),
     // and for Gmail's label folders "link missing" | "link not the copy" (a
-    // file there that is not a hard link to the message's file).
+    // file there that is not a hard link to the message's file) | "name
+    // shared" (the row's file has the unique name of another message's label
+    // link in its folder, which a replayed step could take for it: a store
+    // converted by the older Gmail adoption; actual_file is the link).
     std::string kind;
     Id message_id = 0;
-    std::string actual_file;  // where the file is now when renamed, else ""
+    std::string
+        actual_file;  // where the file is now when renamed, the link when name shared, else ""
 };
 
 // Re-hashes every file of the account, including deleted mailboxes and expunged
