@@ -70,9 +70,9 @@ namespace imapkeep::store {
 
 // A write the fence refused: the lease is no longer the caller's. Nothing of
 // the transaction was committed.
-class LeaseLost : public StoreError {
+class LeaseLost : public NotCommitted {
   public:
-    using StoreError::StoreError;
+    using NotCommitted::NotCommitted;
 };
 
 // The lease a catalog's writes are fenced by (fleet/lease.hpp's Lease).
