@@ -133,23 +133,25 @@ TEST_CASE("a stale worker deletes no file in an orphan sweep", "[fleet][fence][o
         auto lease = leases.claim("worker-0", 60s);
         REQUIRE(lease);
         REQUIRE(report_ok(f.backup(*lease, std::make_shared<FaultFileSystem>())));
-        REQUIRE(leases.release(*lease, fleet::RunOutcome{}));
+        REQUIRE(leases.release(*lease, fleet::RunOutcome{0, "ok", "", true}));  // due again
     }
     for (const char* name : {"A", "B"}) add_messages(f.model.server, name, 2, 2);
     // B's folder: a file no row names yet, and the marker that makes a run sweep.
+    std::filesystem::path planted;
     {
         auto catalog = f.open(std::nullopt);
         const auto b = catalog->find_mailbox(*catalog->find_account("a00"), "B");
         REQUIRE(b);
         catalog->set_files_pending(b->id, true);
-        std::ofstream(f.model.dir.path / "mail" / "a00" / b->folder / "cur" /
-                      "1700000000.M1P1Q1.holder-b:2,S")
-            << "From: b\r\n\r\nnot yet cataloged\r\n";
+        planted = f.model.dir.path / "mail" / "a00" / b->folder / "cur" /
+                  "1700000000.M1P1Q1.holder-b:2,S";
+        std::ofstream(planted) << "From: b\r\n\r\nnot yet cataloged\r\n";
     }
     const auto before = f.files();
 
     // A (synced first) has its commit refused; B is then synced by a worker
     // that lost the lease.
     f.backup_taken_over("/.A/cur/");
+    CHECK(std::filesystem::exists(planted));
     CHECK(f.files() == before);
 }
