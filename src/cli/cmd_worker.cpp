@@ -80,7 +80,7 @@ store::PostgresCatalogOptions fenced_options(const FleetRun& run, const fleet::L
                                              std::atomic<bool>& stop) {
     auto options = run.catalog_options;
     options.fence = store::PostgresWriteFence{lease.account.name, lease.owner, lease.generation,
-                                              [&stop] { stop = true; }};
+                                              [&stop] { stop = true; }, run.args.lease};
     return options;
 }
 

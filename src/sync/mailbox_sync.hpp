@@ -135,6 +135,23 @@ struct AccountRun {
         step();
     }
 
+    // Before deleting files another writer may own (the orphan sweep, tmp/
+    // cleanup): an empty transaction, whose commit a fenced catalog (a fleet
+    // worker's, store/postgres_catalog.hpp) refuses with LeaseLost once
+    // another worker holds the account, so a stale worker does not delete
+    // the files the new holder renamed but has not cataloged yet. Leaves the
+    // window of the deletes themselves. SQLite: no write, no flush.
+    void confirm_writer(store::Catalog& catalog) const {
+        if (options.dry_run) return;
+        catalog.begin();
+        try {
+            catalog.commit();
+        } catch (...) {
+            catalog.rollback();
+            throw;
+        }
+    }
+
     // The same step for changes whose files can move before the catalog is
     // locked: `files` renames (and writes no row), the directories it touched
     // are made durable, and only then is the catalog's write lock taken for
@@ -298,6 +315,7 @@ class MailboxSync {
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
+    void remove_refused(const std::vector<store::MessageRecord>& rows) noexcept;
     void settle_marker(const NewMail& state, bool nothing_wanted);
     struct ReadyChunk;
     // On the reading thread: the chunk's bodies leave `state` for the commit

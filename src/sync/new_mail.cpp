@@ -150,6 +150,7 @@ MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& rec
 // marker, which stays set until the last batch of this run is cataloged.
 bool MailboxSync::sweep_if_pending(const store::MailboxRecord& record) {
     if (!m_catalog.files_pending(record.id)) return false;
+    m_run.confirm_writer(m_catalog);
     remove_orphans(record);
     return true;
 }
@@ -368,21 +369,44 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
         rows.push_back(std::move(m));
         ++state.renamed;
     }
-    m_run.durable_step_files_first(
-        m_catalog, m_messages, [] {},  // renamed above
-        [&] {
-            const auto ids = m_catalog.add_messages(rows);
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                if (m_labels && gmail[i]) m_labels->record(ids[i], *gmail[i], rows[i].added_at);
-            record.uidnext = std::max(record.uidnext, ready.mark);
-            m_catalog.save_mailbox(record);
-            // Chunks commit in order: after the last one, every file this run
-            // renamed into the folder has its row.
-            if (ready.last && state.files_pending) m_catalog.set_files_pending(record.id, false);
-        },
-        rows.size());
+    try {
+        m_run.durable_step_files_first(
+            m_catalog, m_messages, [] {},  // renamed above
+            [&] {
+                const auto ids = m_catalog.add_messages(rows);
+                for (std::size_t i = 0; i < rows.size(); ++i)
+                    if (m_labels && gmail[i]) m_labels->record(ids[i], *gmail[i], rows[i].added_at);
+                record.uidnext = std::max(record.uidnext, ready.mark);
+                m_catalog.save_mailbox(record);
+                // Chunks commit in order: after the last one, every file this
+                // run renamed into the folder has its row.
+                if (ready.last && state.files_pending)
+                    m_catalog.set_files_pending(record.id, false);
+            },
+            rows.size());
+    } catch (const store::NotCommitted&) {
+        remove_refused(rows);
+        throw;
+    }
     if (ready.last) state.files_pending = false;
     m_report.new_messages += rows.size();
+}
+
+// The files of a chunk whose commit was refused with nothing committed (a
+// fleet worker whose lease another worker took over: store::LeaseLost). No
+// later run of ours may catalog them, and the marker that would make the next
+// run sweep them may already be cleared by the new holder of the account, so
+// they go now. Their names are unique to this writer: no other writer's file
+// is touched. A kill before this leaves them (see mark_files_pending).
+void MailboxSync::remove_refused(const std::vector<store::MessageRecord>& rows) noexcept {
+    for (const auto& m : rows) {
+        try {
+            m_messages.remove(m.file);
+        } catch (const std::exception&) {
+            // The refusal is what the caller must see; a file left is an
+            // orphan as after a kill.
+        }
+    }
 }
 
 // After fetch_new, of a marker this run set with its changes: cleared by

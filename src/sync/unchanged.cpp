@@ -54,12 +54,14 @@ bool tidy_folder(AccountRun& run, store::Catalog& catalog, store::MessageStore& 
                  store::MailboxRecord& record) {
     // Compared as it is: a saved stamp was taken settled, or after this
     // process's own writes with their clock tick waited out.
-    if (messages.folder_unchanged(run.account.name, record.folder, record.folder_stamp)) return false;
+    if (messages.folder_unchanged(run.account.name, record.folder, record.folder_stamp))
+        return false;
     // Taken before looking: whatever changes the folder from here on leaves
     // a different stamp for the next run.
     auto stamp = messages.folder_stamp(run.account.name, record.folder);
     // No run record needed for this: tmp/ files are nobody's; an undo is a
     // durable step and announces itself.
+    run.confirm_writer(catalog);
     messages.clean_folder_tmp(run.account.name, record.folder);
     undo_reader_renames(run, catalog, messages, record);
     const bool changed = stamp.empty() || stamp != record.folder_stamp;

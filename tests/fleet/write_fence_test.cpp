@@ -21,14 +21,16 @@ namespace {
 struct FenceFixture : FleetFixture {
     std::atomic<int> lost_calls{0};
 
-    std::unique_ptr<store::Catalog> open(const std::optional<fleet::Lease>& lease) {
+    std::unique_ptr<store::Catalog> open(const std::optional<fleet::Lease>& lease,
+                                         std::chrono::milliseconds idle_in_transaction = 0ms) {
         store::PostgresCatalogOptions options;
         options.conninfo = backend->conninfo();
         options.schema = backend->schema();
         options.serialize_writers = false;  // as a worker's
         if (lease)
-            options.fence = store::PostgresWriteFence{lease->account.name, lease->owner,
-                                                      lease->generation, [this] { ++lost_calls; }};
+            options.fence =
+                store::PostgresWriteFence{lease->account.name, lease->owner, lease->generation,
+                                          [this] { ++lost_calls; }, idle_in_transaction};
         return store::open_postgres_catalog(options);
     }
 };
@@ -157,4 +159,35 @@ TEST_CASE("a fence on a lease that never was ours refuses the first write", "[fl
     CHECK_THROWS_AS(fenced->ensure_account(lease->account.name), store::LeaseLost);
     CHECK(f.lost_calls == 1);
     CHECK(f.open(std::nullopt)->account_names().empty());
+}
+
+TEST_CASE("a worker frozen inside a transaction holds no row lock the new holder waits for",
+          "[fleet][fence]") {
+    // Its row locks would make the new holder's writes of the same rows wait
+    // for lock_timeout (10 s) and fail: the server ends the frozen session.
+    FenceFixture f;
+    if (!f.backend) return;
+    f.add_accounts(1);
+    auto db_a = f.connect();
+    auto db_b = f.connect();
+    fleet::Leases a(*db_a), b(*db_b);
+    auto lease = a.claim("worker-a", 500ms);
+    REQUIRE(lease);
+    auto frozen = f.open(lease, 500ms);
+    const auto account = frozen->ensure_account(lease->account.name);
+    const auto inbox = save_inbox(*frozen, account);
+    frozen->begin();
+    frozen->mark_checked(inbox, 1'700'000'001, "a");  // the mailbox row, locked
+    std::this_thread::sleep_for(1200ms);              // frozen past its lease
+
+    auto taken = b.claim("worker-b", 60s);
+    REQUIRE(taken);
+    auto holder = f.open(taken, 60s);
+    const auto started = std::chrono::steady_clock::now();
+    holder->mark_checked(inbox, 1'700'000'002, "b");
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    // The frozen one wakes up: its transaction is gone, nothing committed.
+    CHECK_THROWS_AS(frozen->commit(), store::StoreError);
+    frozen->rollback();
+    CHECK(f.open(std::nullopt)->find_mailbox(account, "INBOX")->folder_stamp == "b");
 }

@@ -477,6 +477,11 @@ TEST_CASE(
     CHECK(catalog_messages(*catalog, *id) == on_server);
     auto messages = store::open_maildir_store((dir.path / "store").string());
     CHECK(store::verify_files(*catalog, *messages, *id).empty());
+    // Every file is named by exactly one row: the stale worker's renames of
+    // its refused chunk are gone, not left as duplicates for a mail reader.
+    const auto files = stored_files(dir.path / "store" / "mail" / user);
+    CHECK(files.files == on_server.size());
+    CHECK(std::set<std::string>(files.sha256.begin(), files.sha256.end()).size() == files.files);
     auto row = pg->admin().query(
         "SELECT lease_owner IS NULL, last_status FROM " + fleet.table() + " WHERE name = $1::text",
         user);

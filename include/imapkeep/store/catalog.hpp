@@ -29,6 +29,15 @@ class StoreError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A transaction the catalog refused before COMMIT reached the server:
+// nothing of it was committed, for certain (unlike a COMMIT whose answer was
+// lost). A caller may undo what it did for that transaction alone, e.g.
+// remove the message files it renamed for the refused rows.
+class NotCommitted : public StoreError {
+  public:
+    using StoreError::StoreError;
+};
+
 using Id = std::int64_t;
 
 struct MailboxRecord {

@@ -59,6 +59,7 @@
 // Not thread-safe: one catalog (one connection) per thread, as with SQLite.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <imapkeep/store/catalog.hpp>
@@ -70,9 +71,9 @@ namespace imapkeep::store {
 
 // A write the fence refused: the lease is no longer the caller's. Nothing of
 // the transaction was committed.
-class LeaseLost : public StoreError {
+class LeaseLost : public NotCommitted {
   public:
-    using StoreError::StoreError;
+    using NotCommitted::NotCommitted;
 };
 
 // The lease a catalog's writes are fenced by (fleet/lease.hpp's Lease).
@@ -84,6 +85,14 @@ struct PostgresWriteFence {
     // catalog (several catalogs may share one callback: make it thread-safe),
     // e.g. to stop the backup. May be empty.
     std::function<void()> on_lost;
+    // The server ends a session of this catalog that stays idle inside a
+    // transaction longer than this (idle_in_transaction_session_timeout),
+    // which rolls it back and frees its row locks: a worker frozen inside a
+    // transaction (SIGSTOP, a stall) then does not hold up the account's new
+    // holder past the lease (whose claim would otherwise wait on those locks
+    // until lock_timeout). The lease duration; 0: no limit. The frozen
+    // worker's next call fails (StoreError: the connection is gone).
+    std::chrono::milliseconds idle_in_transaction{0};
 };
 
 struct PostgresCatalogOptions {

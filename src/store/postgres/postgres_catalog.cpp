@@ -140,7 +140,8 @@ class PostgresCatalog final : public Catalog {
         if (m_schema.empty()) throw StoreError("catalog: the PostgreSQL schema name is empty");
         m_db.set_session("SET search_path TO " + m_db.quote_identifier(m_schema) +
                          "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
-                         " SET lock_timeout TO '10s'");
+                         " SET lock_timeout TO '10s'" +
+                         idle_in_transaction_setting(m_fence));
         if (options.snapshot) {
             open_snapshot();
             return;
@@ -798,6 +799,12 @@ class PostgresCatalog final : public Catalog {
         bool m_active;
         bool m_done = false;
     };
+
+    static std::string idle_in_transaction_setting(const std::optional<PostgresWriteFence>& fence) {
+        if (!fence || fence->idle_in_transaction.count() <= 0) return "";
+        return "; SET idle_in_transaction_session_timeout TO " +
+               std::to_string(fence->idle_in_transaction.count());
+    }
 
     static std::string savepoint(int depth) { return "imapkeep_sp" + std::to_string(depth); }
 
