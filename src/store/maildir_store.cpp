@@ -514,14 +514,9 @@ class MaildirStore final : public MessageStore {
     }
 
     std::string folder_stamp_after_writes(const std::string& account, const std::string& folder) override {
-        // Linux stamps directory changes with the coarse clock (one tick, 4 ms
-        // at HZ=250): a change later in the same tick would keep the time.
-        constexpr std::int64_t kTickNs = 10'000'000;
         const auto first = raw_stamp(account, folder);
         if (!first || first->whole_seconds) return "";
-        const auto wait = first->latest_ns + kTickNs - now_ns();
-        if (wait <= 0) return first->text;
-        std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+        if (!coarse_clock_passed(first->latest_ns)) return "";
         const auto second = raw_stamp(account, folder);
         return second && second->text == first->text ? first->text : "";
     }
@@ -655,6 +650,25 @@ class MaildirStore final : public MessageStore {
         }
         return stamp;
     }
+    // Linux stamps a directory change with the coarse clock
+    // (CLOCK_REALTIME_COARSE, which moves once a tick: 1-10 ms), truncated to
+    // the file system's granularity. Once that clock is past `latest` by more
+    // than any sub-second granularity, a later change can only carry a later
+    // time, so a stamp taken now vouches for the folder. Waits for that, at
+    // most one tick in practice (it waited a fixed 10 ms before: issue 10);
+    // false if the clock does not get there (stepped back).
+    static bool coarse_clock_passed(std::int64_t latest_ns) {
+        constexpr std::int64_t kGranularityNs = 1'000'000;
+        constexpr int kMaxPolls = 200;  // 100 ms
+        for (int poll = 0; poll < kMaxPolls; ++poll) {
+            timespec now{};
+            ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+            if (now.tv_sec * 1'000'000'000LL + now.tv_nsec > latest_ns + kGranularityNs) return true;
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+        return false;
+    }
+
     static std::int64_t now_ns() {
         return std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

@@ -87,3 +87,29 @@ TEST_CASE("clean_folder_tmp removes one folder's leftovers only", "[store][stamp
     live->discard();
     CHECK_THROWS_AS(store->clean_folder_tmp("work", "../x"), StoreError);
 }
+
+TEST_CASE("a stamp taken right after writes tells a change made the moment it returns",
+          "[store][stamp]") {
+    // folder_stamp_after_writes waits only until the coarse clock, which
+    // stamps directory changes, has passed the folder's latest change: any
+    // change after it returns must leave another stamp. Many rounds, so a
+    // change landing in the same clock tick as the stamp would show.
+    TempDir dir;
+    auto store = open_maildir_store(dir.path(), settling_in(50));
+    store->create_folder("work", ".A");
+    const std::string a = dir / "mail/work/.A";
+    int vouched = 0;
+    for (int round = 0; round < 60; ++round) {
+        INFO("round " << round);
+        const std::string name = a + "/cur/" + std::to_string(round) + ".x,U=1:2,";
+        std::ofstream(name) << "one";
+        const auto started = std::chrono::steady_clock::now();
+        const auto stamp = store->folder_stamp_after_writes("work", ".A");
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(100));
+        if (stamp.empty()) continue;
+        ++vouched;
+        fs::rename(name, name + "S");
+        CHECK_FALSE(store->folder_unchanged("work", ".A", stamp));
+    }
+    CHECK(vouched > 50);
+}
