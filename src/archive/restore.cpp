@@ -70,6 +70,10 @@ public:
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
             return;
+        } catch (const RestoreHalted& h) {  // a login refused for a quota, or a signal
+            m_report.error = h.reason;
+            m_report.stopped = h.stopped;
+            return;
         }
         try {
             learn_target();
