@@ -12,6 +12,7 @@
 #include "archive/restore_journal.hpp"
 #include "archive/restore_labels.hpp"
 #include "archive/stored_literal.hpp"
+#include "sync/pacer.hpp"
 #include "sync/throttle.hpp"
 #include <imapkeep/store/message_reader.hpp>
 
@@ -45,11 +46,20 @@ std::string describe(const imap::CommandFailed& e) {
     return "server said " + c.status + ": " + code + c.text;
 }
 
+// The run must end now (the target's quota is full, its daily upload limit
+// is spent, or SIGINT/SIGTERM during a wait): what is journaled stays.
+struct RestoreHalted {
+    std::string reason;
+    bool stopped = false;  // by a signal
+};
+
 class Restorer {
 public:
     Restorer(const sync::AccountConfig& target, store::Catalog& catalog, store::MessageStore& messages,
              const RestoreOptions& options, RestoreReport& report)
-        : m_target(target), m_catalog(catalog), m_messages(messages), m_options(options), m_report(report) {}
+        : m_target(target), m_catalog(catalog), m_messages(messages), m_options(options), m_report(report),
+          m_system_clock(options.stop),
+          m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock) {}
 
     void run(std::vector<store::MailboxRecord> mailboxes) {
         try {
@@ -60,10 +70,17 @@ public:
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
             return;
+        } catch (const RestoreHalted& h) {  // a login refused for a quota, or a signal
+            m_report.error = h.reason;
+            m_report.stopped = h.stopped;
+            return;
         }
         try {
             learn_target();
             for (const auto& mb : mailboxes) restore_source(mb);
+        } catch (const RestoreHalted& h) {
+            m_report.error = h.reason;
+            m_report.stopped = h.stopped;
         } catch (const imap::Abort& e) {
             m_report.error = std::string("connection lost: ") + e.what();
             m_report.transient = true;
@@ -76,10 +93,42 @@ public:
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
         }
-        if (m_client) m_client->logout();
+        m_report.throttle_waits = m_pacer.waits();
+        if (m_client && !m_report.stopped) m_client->logout();
     }
 
 private:
+    bool stop_requested() const { return m_options.stop && m_options.stop->load(); }
+
+    // The target refused, or closed the connection, asking to slow down
+    // (imap::server_hint): waits as it asks (sync::Pacer, the backup's rule:
+    // its delay, else a doubling back-off, at most PacingLimits::max_wait)
+    // before retry number `attempt`, and notes the wait. false: not a
+    // throttle, or PacingLimits::throttle_retries waits were spent. Throws
+    // RestoreHalted for a full quota or a spent daily limit (no retry helps
+    // today), and when SIGINT/SIGTERM came during the wait.
+    bool pace(const imap::ServerHint& hint, int attempt, const std::string& where) {
+        using Action = imap::ServerHint::Action;
+        if (hint.action == Action::StopForToday)
+            throw RestoreHalted{"the target refused " + where + " for a quota or daily limit (" + hint.reason +
+                                "); restore stopped, run it again later to resume"};
+        // One connection only: "too many connections" means others hold them; wait.
+        if (hint.action != Action::Wait && hint.action != Action::FewerConnections) return false;
+        if (attempt > m_target.pacing.throttle_retries) return false;
+        const auto delay = m_pacer.hint_wait(hint, attempt);
+        m_report.notes.push_back("the target asked to wait (" + hint.reason + ") at " + where + ": waited " +
+                                 sync::wait_text(delay) + " before retry " + std::to_string(attempt));
+        m_pacer.wait(delay);
+        if (stop_requested()) throw RestoreHalted{"stopped by a signal; run restore again to resume", true};
+        return true;
+    }
+
+    // A refused APPEND that asks to slow down, rather than one refused for
+    // the message (too big, bad flags): its hint, or none.
+    static imap::ServerHint throttle_hint(const imap::CommandFailed& e) {
+        if (refused_as_too_big(e.completion())) return {};
+        return imap::server_hint(e);
+    }
     // connect_and_login; a session the server ends at once for an expired
     // OAuth2 token (connect_and_login names the token refused) is opened
     // again with a new one (renew_and_reconnect).
@@ -87,11 +136,15 @@ private:
         for (;;) {
             try {
                 m_client = imap::connect_and_login(m_target.connect);
+                m_connect_waits = 0;
                 return;
             } catch (const imap::ConnectError& e) {
-                if (e.hint().action != imap::ServerHint::Action::RenewToken) throw;
-                m_report.notes.push_back(sync::renew_expired_token(m_target.name, m_target.connect,
-                                                                   "", e.hint(), ++m_renewals));
+                if (e.hint().action == imap::ServerHint::Action::RenewToken) {
+                    m_report.notes.push_back(sync::renew_expired_token(m_target.name, m_target.connect, "",
+                                                                       e.hint(), ++m_renewals));
+                    continue;
+                }
+                if (!pace(e.hint(), ++m_connect_waits, "login")) throw;
             }
         }
     }
@@ -127,13 +180,21 @@ private:
     // again fails.
     bool reconnect_after(const imap::Abort& e, RestoreMailboxReport& report) {
         if (e.hint().action == imap::ServerHint::Action::RenewToken) return renew_and_reconnect(e);
+        if (m_progress > m_progress_at_connect) m_bye_waits = 0;
+        // A BYE that names its wait (Quirk(O365): "Request is throttled.
+        // Suggested Backoff Time") is a throttle: the messages in flight are
+        // no cause of it (no strike), and it is worth a paced retry even with
+        // nothing done yet, PacingLimits::throttle_retries times in a row.
+        const bool throttled = e.hint().delay.has_value();
         // A message in flight at two losses fails unsent from now on: that
         // too is something done (a server that hangs up on one message).
         bool struck_out = false;
-        for (const auto* m : m_lost) struck_out |= ++m_strikes[m->id] == 2;
+        if (!throttled)
+            for (const auto* m : m_lost) struck_out |= ++m_strikes[m->id] == 2;
         const bool progressed = m_progress > m_progress_at_connect || struck_out;
         const bool server_closed = static_cast<bool>(e.hint());  // a BYE
-        if (!server_closed || !progressed || m_options.dry_run || ++m_reconnects > kMaxReconnects) {
+        if (!server_closed || !(progressed || throttled) || m_options.dry_run ||
+            ++m_reconnects > kMaxReconnects || (throttled && !pace(e.hint(), ++m_bye_waits, "BYE"))) {
             for (const auto* m : m_lost)
                 fail(report, *m, std::string("no answer before the connection was lost: ") + e.what());
             m_lost.clear();
@@ -141,7 +202,7 @@ private:
         }
         m_lost.clear();
         m_client.reset();
-        m_client = imap::connect_and_login(m_target.connect);
+        connect();
         learn_target();
         // The server may still be executing what the dead connection sent.
         m_resumed = true;
@@ -524,6 +585,10 @@ private:
         };
         try {
             for (const auto* m : pending) {
+                if (stop_requested()) {
+                    while (!inflight.empty()) finish(report, inflight);
+                    throw RestoreHalted{"stopped by a signal; run restore again to resume", true};
+                }
                 // Larger than any the target took in this run: sent alone and
                 // its answer awaited, so that a refusal for size spares the
                 // larger ones after it (prepare()).
@@ -587,27 +652,44 @@ private:
             m_lost.insert(m_lost.end(), f.messages.begin(), f.messages.end());
             throw;
         } catch (const imap::CommandFailed& e) {
-            if (f.messages.size() == 1) {
+            const auto hint = throttle_hint(e);
+            if (f.messages.size() == 1 && !hint) {
                 refused(report, *f.messages.front(), e);
                 return;
             }
-            // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11): nothing of the
-            // batch was appended. Send its messages one by one so that only the
-            // one the server refuses is reported.
+            // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11), and a NO is
+            // no APPEND: nothing of it was appended, so sending it again
+            // duplicates nothing. What is in flight goes first; then its
+            // messages one by one (only the one the server refuses is
+            // reported), after the wait a throttling server asked for.
             while (!inflight.empty()) finish(report, inflight);
-            for (const auto* m : f.messages) {
-                auto body = prepare(report, *m, /*first=*/false);
-                if (!body) continue;
-                try {
-                    auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
-                                                       std::move(body->message));
-                    journal(report, *m, m_client->finish_append(tag));
-                } catch (const imap::Abort&) {
-                    m_lost.push_back(m);
-                    throw;
-                } catch (const imap::CommandFailed& single) {
-                    refused(report, *m, single);
-                }
+            int attempt = 1;
+            if (hint && !pace(hint, attempt++, "APPEND to " + report.target)) {
+                for (const auto* m : f.messages) refused(report, *m, e);
+                return;
+            }
+            for (const auto* m : f.messages) append_alone(report, *m, attempt);
+        }
+    }
+
+    // One message sent by itself, its answer awaited; a throttling refusal
+    // waits (pace) and sends it again, `attempt` numbering the retries.
+    void append_alone(RestoreMailboxReport& report, const store::MessageRecord& m, int attempt) {
+        for (;;) {
+            auto body = prepare(report, m, /*first=*/false);
+            if (!body) return;
+            try {
+                auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
+                                                   std::move(body->message));
+                journal(report, m, m_client->finish_append(tag));
+                return;
+            } catch (const imap::Abort&) {
+                m_lost.push_back(&m);
+                throw;
+            } catch (const imap::CommandFailed& single) {
+                const auto hint = throttle_hint(single);
+                if (!hint || !pace(hint, attempt++, "APPEND to " + report.target))
+                    return refused(report, m, single);
             }
         }
     }
@@ -659,6 +741,10 @@ private:
     std::uint64_t m_progress_at_connect = 0;
     int m_reconnects = 0;
     int m_renewals = 0;  // OAuth2 token renewals since the last progress
+    int m_connect_waits = 0;  // throttle waits for the current login
+    int m_bye_waits = 0;      // throttle waits for BYEs since the last progress
+    sync::SystemPaceClock m_system_clock;
+    sync::Pacer m_pacer;  // the target's pacing: throttle waits (and their count)
     bool m_resumed = false;
     // The smallest message the target refused as too large in this run, and
     // the largest it took.

@@ -5,6 +5,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
 #include "cli/retry.hpp"
+#include "cli/signals.hpp"
 
 #include <cmath>
 #include <imapkeep/archive/restore.hpp>
@@ -203,6 +204,10 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     options.at = at;
     options.dry_run = args.dry_run;
     if (const char* v = std::getenv(kStopAfterEnv); v && *v) options.stop_after_appends = std::strtoull(v, nullptr, 10);
+    // Ctrl-C or SIGTERM: the restore stops between APPENDs, or in a wait a
+    // throttling target asked for, with what it appended journaled.
+    StopSignals signals;
+    options.stop = &signals.flag();
 
     RunInfo run;
     run.command = "restore";
@@ -226,7 +231,7 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     }
     run.finished_at = std::time(nullptr);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
-    run.exit_code = exit_code_for(report);
+    run.exit_code = report.stopped ? exit_code_for_signal(signals.signal()) : exit_code_for(report);
     auto json = restore_report_json(run, report, at);
     if (run_id) {
         try {

@@ -164,6 +164,7 @@ void merge_earlier_attempt(sync::AccountReport& later, const sync::AccountReport
 void merge_earlier_attempt(archive::RestoreReport& later, const archive::RestoreReport& earlier) {
     merge_mailboxes(later, earlier, &archive::RestoreMailboxReport::source);
     later.notes.insert(later.notes.begin(), earlier.notes.begin(), earlier.notes.end());
+    later.throttle_waits += earlier.throttle_waits;
     if (!earlier.connect_failed) later.connect_failed = false;
 }
 

@@ -41,6 +41,8 @@ constexpr Rule kRules[] = {
     // Dovecot's mail_max_userip_connections.
     {nullptr, "maximum number of connections", Action::FewerConnections},
     {"UNAVAILABLE", nullptr, Action::Wait},
+    // Quirk(Gmail): a rate limit short of the daily one, "NO [THROTTLED]".
+    {"THROTTLED", nullptr, Action::Wait},
     {"INUSE", nullptr, Action::Wait},
     {"LIMIT", nullptr, Action::Wait},
     // Quirk(O365): throttled sessions read so, with or without a backoff time.

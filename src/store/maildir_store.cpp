@@ -305,12 +305,31 @@ class MaildirStore final : public MessageStore {
     }
 
     void remove(const std::string& file) override {
-        const StorePath p = parse_store_path(locate(file));
+        const StorePath p = find_in_place(parse_store_path(file));
         m_fs->unlink(m_root + "/" + p.relative());
         // Also when it was already gone: the run that unlinked it may have died
         // before this fsync.
         const std::string dir = m_root + "/" + p.dir();
         if (m_fs->is_dir(dir)) m_fs->fsync_dir(dir);
+    }
+
+    // `p`, or when it is missing a file of its folder and tree with its unique
+    // name (other flags or U=, the other of cur/ and new/), else `p`. Never the
+    // other tree or folder: a removal replayed after the file went must not
+    // reach an attic copy, or a live file, that a row of its own names.
+    StorePath find_in_place(StorePath p) {
+        if (m_fs->exists(m_root + "/" + p.relative())) return p;
+        const std::string base(unique_part(p.name));
+        for (const char* sub : {"cur", "new"}) {
+            StorePath candidate = p;
+            candidate.sub = sub;
+            for (const auto& name : m_fs->list_dir(m_root + "/" + candidate.dir())) {
+                if (unique_part(name) != base) continue;
+                candidate.name = name;
+                return candidate;
+            }
+        }
+        return p;
     }
 
     std::string locate(const std::string& file) override {

@@ -142,8 +142,10 @@ void LabelView::drop(store::Id id) {
 
 // Old links go first: a link under the copy's old name (other flags) shares
 // its unique name with the new one, and remove() finds a moved file by that
-// name. Labels whose mailbox is All Mail itself, or that name no folder
-// apart from the copy's, get no link.
+// name (in the link's own folder and tree only: replayed after the link went,
+// it never reaches an attic file of that name a row names). Labels whose
+// mailbox is All Mail itself, or that name no folder apart from the copy's,
+// get no link.
 void LabelView::make_links(store::Id id, const std::string& copy_file,
                            const std::vector<std::string>& labels) {
     const std::string all_folder = folder_of_all();

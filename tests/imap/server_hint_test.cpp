@@ -24,6 +24,7 @@ const Case kCases[] = {
     {"NO", "LIMIT", "Too many commands", Action::Wait, -1},
     {"BAD", "LIMIT", "Command line too long", Action::Wait, -1},
     {"NO", "OVERQUOTA", "Quota exceeded", Action::StopForToday, -1},
+    {"NO", "THROTTLED", "Account exceeded rate limits", Action::Wait, -1},
     {"BYE", "UNAVAILABLE", "Server shutting down", Action::Wait, -1},
     // Microsoft 365, as imapsync's FAQ quotes it.
     {"NO", "", "Request is throttled. Suggested Backoff Time: 299961 milliseconds", Action::Wait, 299961},

@@ -166,3 +166,17 @@ TEST_CASE("create_folder makes an empty mailbox's Maildir, durably and idempoten
     CHECK(fs->is_dir(dir / "mail/acct/cur"));
     CHECK_THROWS_AS(store->create_folder("acct", "../x"), StoreError);
 }
+
+TEST_CASE("remove never crosses into the attic for a missing live file", "[store][replay]") {
+    TempDir dir;
+    auto store = open_maildir_store(dir.path());
+    const auto file = put(*store, ".A", 1);
+    // Another file of that unique name in the attic (a row of its own names it).
+    const auto attic = store->move_to_attic(file);
+    store->remove(file);  // replayed: the live file is gone already
+    CHECK(read_all(store->absolute(attic)) == kStored);
+    // A live file is not reached from an attic path either.
+    const auto live = put(*store, ".B", 2);
+    store->remove(store->path_in_folder(live, "acct", ".B").replace(0, 4, "attic"));
+    CHECK(read_all(store->absolute(live)) == kStored);
+}

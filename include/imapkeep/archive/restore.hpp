@@ -56,6 +56,7 @@
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/sync/backup.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -84,6 +85,11 @@ struct RestoreOptions {
     // that APPEND and the uncommitted journal batch are not recorded, and
     // RestoreStopped is thrown. 0 = never.
     std::uint64_t stop_after_appends = 0;
+    // Raised by SIGINT/SIGTERM (cli::StopSignals): a throttle wait ends at
+    // once and the run stops, what is journaled kept (RestoreReport::stopped).
+    const std::atomic<bool>* stop = nullptr;
+    // Throttle waits' clock; null = the real one. Tests pass a fake.
+    sync::PaceClock* clock = nullptr;
 };
 
 struct RestoreStopped {};
@@ -128,6 +134,10 @@ struct RestoreReport {
     bool connect_failed = false;
     imap::ConnectError::Kind error_kind = imap::ConnectError::Kind::Network;
     bool transient = false;
+    // A throttling target's waits (each also a line in notes): the target's
+    // PacingLimits bound them (throttle_retries, max_wait).
+    std::uint64_t throttle_waits = 0;
+    bool stopped = false;             // by SIGINT/SIGTERM; error says so
     bool failed() const;
 };
 

@@ -159,8 +159,14 @@ class MessageStore {
     // replayed call makes another link. Durable after sync_committed().
     // Returns the new relative path.
     virtual std::string link_under_new_name(const std::string& file) = 0;
-    // Deletes a file, found by locate() if renamed since; a missing file is not
-    // an error (resuming after a crash), and its directory is fsynced anyway.
+    // Deletes a file; when renamed since (other flags or U=, the other of cur/
+    // and new/) the file of that unique name in the same folder and tree. It
+    // never crosses into the attic or the live tree, nor to another folder, as
+    // locate() does: a replayed removal of a file already gone (a label link)
+    // must not delete another file of that unique name a catalog row names.
+    // Callers that follow a killed run's move call locate() first. A missing
+    // file is not an error (resuming after a crash), and its directory is
+    // fsynced anyway.
     virtual void remove(const std::string& file) = 0;
     // The current path of a file the catalog knows as `file`. A run killed
     // between a rename and its catalog commit leaves the file under another
