@@ -263,13 +263,7 @@ class MaildirStore final : public MessageStore {
         to.folder = folder;
         if (from.tree != "mail") throw StoreError("only a live file can be linked: " + file);
         ensure_maildir(to.tree, to.account, to.folder);
-        // false: the name is there already, an earlier run's link.
-        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
-        if (m_options.defer_fsync)
-            m_dir_sync.mark(m_root + "/" + to.dir());
-        else
-            m_fs->fsync_dir(m_root + "/" + to.dir());
-        return to.relative();
+        return link_durably(from, to);  // a name there already: an earlier run's link
     }
 
     std::string link_as_new(const std::string& file, const std::string& account, const std::string& folder,
@@ -284,24 +278,14 @@ class MaildirStore final : public MessageStore {
         check_account(to.account);
         check_folder(to.folder);
         ensure_maildir(to.tree, to.account, to.folder);
-        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
-        if (m_options.defer_fsync)
-            m_dir_sync.mark(m_root + "/" + to.dir());
-        else
-            m_fs->fsync_dir(m_root + "/" + to.dir());
-        return to.relative();
+        return link_durably(from, to);
     }
 
     std::string link_under_new_name(const std::string& file) override {
         const StorePath from = parse_store_path(file);
         StorePath to = from;
         to.name = unique_name(std::time(nullptr)) + from.name.substr(unique_part(from.name).size());
-        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
-        if (m_options.defer_fsync)
-            m_dir_sync.mark(m_root + "/" + to.dir());
-        else
-            m_fs->fsync_dir(m_root + "/" + to.dir());
-        return to.relative();
+        return link_durably(from, to);
     }
 
     void remove(const std::string& file) override {
@@ -686,6 +670,17 @@ class MaildirStore final : public MessageStore {
             std::this_thread::sleep_for(std::chrono::microseconds(500));
         }
         return false;
+    }
+
+    // A hard link, durable at the next sync_committed() (or at once, without
+    // deferred fsyncs). Returns the link's relative path.
+    std::string link_durably(const StorePath& from, const StorePath& to) {
+        m_fs->link(m_root + "/" + from.relative(), m_root + "/" + to.relative());
+        if (m_options.defer_fsync)
+            m_dir_sync.mark(m_root + "/" + to.dir());
+        else
+            m_fs->fsync_dir(m_root + "/" + to.dir());
+        return to.relative();
     }
 
     static std::int64_t now_ns() {

@@ -119,20 +119,13 @@ struct AccountRun {
     void durable_step(store::Catalog& catalog, store::MessageStore& messages, Body&& body,
                       std::uint64_t saved = 0) {
         changing();
-        catalog.begin();
-        std::uint64_t usage = 0;
-        try {
-            body();
-            usage = save_usage(catalog);
-            messages.sync_committed();
-            catalog.commit();
-        } catch (...) {
-            catalog.rollback();
-            pacer.put_back(usage);
-            throw;
-        }
-        if (saved != 0 && options.progress) options.progress->messages_saved += saved;
-        step();
+        locked_step(
+            catalog,
+            [&] {
+                body();
+                messages.sync_committed();
+            },
+            saved);
     }
 
     // Before deleting files another writer may own (the orphan sweep, tmp/
@@ -166,6 +159,14 @@ struct AccountRun {
         changing();
         files();
         messages.sync_committed();
+        locked_step(catalog, rows, saved);
+    }
+
+  private:
+    // `rows` in one catalog transaction with the budget usage; a failure
+    // rolls both back. Counts the step and its `saved` messages.
+    template <class Rows>
+    void locked_step(store::Catalog& catalog, Rows&& rows, std::uint64_t saved) {
         catalog.begin();
         std::uint64_t usage = 0;
         try {
@@ -181,7 +182,6 @@ struct AccountRun {
         step();
     }
 
-  private:
     std::once_flag m_changing;
     std::mutex m_note_mutex;
     std::mutex m_admitted_mutex;
