@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <map>
@@ -102,6 +103,9 @@ TEST_CASE("backup then verify --server against Dovecot", "[verify][integration]"
     const char* password = std::getenv("IMAPKEEP_TEST_PASSWORD3");
     REQUIRE((user && password));
     std::ofstream(secret_file) << password << "\n";
+    // Private, as imapkeep requires of a password file, whatever the umask.
+    std::filesystem::permissions(secret_file, std::filesystem::perms::owner_read |
+                                                  std::filesystem::perms::owner_write);
     std::ofstream(f.config) << "[store]\npath = \"" << f.store << "\"\n[[account]]\nname = \"dovecot\"\n"
                             << "host = \"localhost\"\nport = " << port << "\nca_file = \""
                             << std::getenv("IMAPKEEP_TEST_CA_FILE") << "\"\nuser = \""
