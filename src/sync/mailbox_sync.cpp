@@ -187,6 +187,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
                                 const std::optional<imap::StatusData>& listed_status) {
     auto started = std::chrono::steady_clock::now();
     m_report = MailboxReport{};
+    m_marker = PendingMarker{};  // never a marker state of another mailbox
     m_report.name = mailbox.name;
     if (auto why = reserved_mailbox(m_client, mailbox.name)) {
         m_report.path = "skipped";
