@@ -15,6 +15,7 @@
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 #include "sync/throttle.hpp"
+#include "sync/work_order.hpp"
 
 namespace imapkeep::sync {
 
@@ -61,8 +62,8 @@ MailboxReport apply_rename(AccountRun& run, store::Catalog& catalog, store::Mess
     try {
         const std::string account = run.account.name;
         run.durable_step(catalog, messages, [&] {
-            auto new_folder =
-                store::allocate_folder(catalog, messages, run.account_id, target.name, target.delimiter, record.id);
+            auto new_folder = store::allocate_folder(catalog, messages, run.account_id, target.name,
+                                                     target.delimiter, record.id);
             // Earlier renames inside the folder must be durable before it moves.
             messages.sync_committed();
             messages.rename_folder(account, record.folder, new_folder);
@@ -166,7 +167,8 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         statuses.clear();
         entries = client.list("", "*", options, &statuses);
     }
-    distinguish_twins(entries, [&](const std::string& name) { return client.encode_mailbox(name); });
+    distinguish_twins(entries,
+                      [&](const std::string& name) { return client.encode_mailbox(name); });
     gmail = gmail_layout(client.has_capability("X-GM-EXT-1"), entries);
     if (!options.return_status.empty() && client.has_capability("OBJECTID")) {
         // Quirk(Cyrus 3.6): MAILBOXID asked together with other STATUS items
@@ -207,13 +209,18 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
 }
 
 // The mailboxes of one run, handed out to `workers` parallel workers one at a
-// time. A worker whose connection is one too many for the server gives its
-// mailbox back and leaves (leave()), as long as another worker is still
-// taking mailboxes to sync it.
+// time in `order` (indices into `selected`). A worker whose connection is one
+// too many for the server gives its mailbox back and leaves (leave()), as long
+// as another worker is still taking mailboxes to sync it.
 class MailboxQueue {
   public:
-    MailboxQueue(const std::vector<Listed>& selected, const AccountRun& run, int workers)
-        : m_selected(selected), m_results(selected.size()), m_run(run), m_taking(workers) {}
+    MailboxQueue(const std::vector<Listed>& selected, std::vector<std::size_t> order,
+                 const AccountRun& run, int workers)
+        : m_selected(selected),
+          m_order(std::move(order)),
+          m_results(selected.size()),
+          m_run(run),
+          m_taking(workers) {}
 
     // The next mailbox to sync, or nullopt when all are taken or the run stops
     // (a stop request is a boundary between mailboxes); the caller then ends.
@@ -229,11 +236,11 @@ class MailboxQueue {
             m_given_back.pop_front();
             return index;
         }
-        if (m_next >= m_selected.size() || m_stop) {
+        if (m_next >= m_order.size() || m_stop) {
             --m_taking;
             return std::nullopt;
         }
-        return m_next++;
+        return m_order[m_next++];
     }
     // Gives mailbox `index` back and ends the caller's share of the work,
     // unless it is the last worker still taking mailboxes (then false).
@@ -255,6 +262,7 @@ class MailboxQueue {
 
   private:
     const std::vector<Listed>& m_selected;
+    const std::vector<std::size_t> m_order;
     std::vector<MailboxReport> m_results;
     const AccountRun& m_run;
     std::mutex m_mutex;
@@ -282,14 +290,19 @@ class Worker {
         m_catalog = catalog;
     }
 
-    void run() {
+    // Logs out now rather than when the worker goes.
+    void close() { drop_connection(); }
+
+    // `first`: a mailbox already taken from the queue for this worker.
+    void run(std::optional<std::size_t> first = std::nullopt) {
         if (!m_catalog) {
             m_own_catalog = m_run.options.open_catalog();
             m_catalog = m_own_catalog.get();
         }
-        while (auto index = m_queue.take()) {
+        for (auto index = first ? first : m_queue.take(); index; index = m_queue.take()) {
             const auto& listed = m_queue.at(*index);
-            if (auto* p = m_run.options.progress) p->set_current(m_run.account.name + "/" + listed.mailbox.name);
+            if (auto* p = m_run.options.progress)
+                p->set_current(m_run.account.name + "/" + listed.mailbox.name);
             auto report = sync_one(*index, listed);
             if (m_left) return;  // one connection fewer: another worker syncs it
             m_run.counted(listed.mailbox.name, 0, 0);
@@ -381,7 +394,8 @@ class Worker {
         const std::string where = listed.mailbox.name;
         if (hint.action == Action::StopForToday) {
             m_run.pacer.stop_for_today(hint.reason);
-            m_run.note(m_run.account.name + ": " + where + ": the server's daily limit is reached (" + hint.reason +
+            m_run.note(m_run.account.name + ": " + where +
+                       ": the server's daily limit is reached (" + hint.reason +
                        "); the rest waits for the next run");
             report.errors.clear();
             report.connection_lost = false;
@@ -393,13 +407,14 @@ class Worker {
             drop_connection();
             if (m_queue.leave(index)) {
                 m_left = true;
-                m_run.note(m_run.account.name + ": the server allows fewer connections (" + hint.reason +
-                           "); going on with one less");
+                m_run.note(m_run.account.name + ": the server allows fewer connections (" +
+                           hint.reason + "); going on with one less");
                 return false;
             }
         }
         if (attempt > m_run.pacer.limits().throttle_retries) {
-            report.errors.back() += " (still throttled after " + std::to_string(attempt - 1) + " waits)";
+            report.errors.back() +=
+                " (still throttled after " + std::to_string(attempt - 1) + " waits)";
             return false;
         }
         // A long wait would outlast the server's idle timeout: connect again after it.
@@ -515,42 +530,64 @@ void save_settled_now(store::Catalog& catalog, Settled& settled) {
     }
 }
 
-// Syncs `work` on up to `connections` connections, never more than there are
-// mailboxes; the first worker runs on this thread with the connection already
-// open (or null, when it died).
-std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
-                                       store::Catalog& catalog, store::MessageStore& messages,
-                                       const std::vector<Listed>& work) {
-    int workers = std::clamp(run.account.connections, 1, 16);
-    if (!run.options.open_catalog) workers = 1;
-    workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
-    MailboxQueue queue(work, run, workers);
-    std::vector<std::thread> threads;
-    for (int i = 1; i < workers; ++i)
-        threads.emplace_back([&] {
-            Worker worker(run, messages, queue);
-            worker.run();
-        });
-    {
-        Worker first(run, messages, queue);
-        first.adopt(std::move(client), &catalog);
-        first.run();
-    }
-    for (auto& t : threads) t.join();
-    if (auto stop = queue.stopped()) std::rethrow_exception(stop);
-    return std::move(queue.results());
-}
-
 // New messages to expect in a mailbox, from LIST-STATUS or STATUS: all of
 // them for a mailbox never backed up (or whose UIDVALIDITY changed), else
 // the UIDs assigned since the stored UIDNEXT, at most MESSAGES.
-std::uint64_t estimate_new(const std::optional<store::MailboxRecord>& record, const imap::StatusData& status) {
+std::uint64_t estimate_new(const std::optional<store::MailboxRecord>& record,
+                           const imap::StatusData& status) {
     const std::uint64_t messages = status.messages.value_or(0);
     if (!record || record->deleted_at || !status.uidvalidity ||
         status.uidvalidity->value != record->uidvalidity)
         return messages;
     if (!status.uidnext || status.uidnext->value <= record->uidnext) return 0;
     return std::min<std::uint64_t>(messages, status.uidnext->value - record->uidnext);
+}
+
+// What LIST-STATUS (or STATUS) says each mailbox of `work` holds to do.
+std::vector<MailboxWork> status_work(const AccountRun& run, store::Catalog& catalog,
+                                     const std::vector<Listed>& work) {
+    auto known = live_mailboxes(catalog, run.account_id);
+    std::vector<MailboxWork> out;
+    for (const auto& listed : work) {
+        MailboxWork w;
+        if (listed.status) {
+            std::optional<store::MailboxRecord> record;
+            if (auto found = known.find(listed.mailbox.name); found != known.end())
+                record = found->second;
+            w.new_messages = estimate_new(record, *listed.status);
+            w.messages = listed.status->messages.value_or(0);
+        }
+        out.push_back(w);
+    }
+    return out;
+}
+
+// Syncs `work` on up to `connections` connections, never more than there are
+// mailboxes, the most work first (work_order.hpp); the first worker runs on
+// this thread with the connection already open (or null, when it died), and
+// takes its first mailbox before the others start, so that one is the
+// largest.
+std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
+                                       store::Catalog& catalog, store::MessageStore& messages,
+                                       const std::vector<Listed>& work) {
+    int workers = std::clamp(run.account.connections, 1, 16);
+    if (!run.options.open_catalog) workers = 1;
+    workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
+    MailboxQueue queue(work, most_work_first(status_work(run, catalog, work)), run, workers);
+    Worker first(run, messages, queue);
+    first.adopt(std::move(client), &catalog);
+    const auto first_mailbox = queue.take();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < workers; ++i)
+        threads.emplace_back([&] {
+            Worker worker(run, messages, queue);
+            worker.run();
+        });
+    if (first_mailbox) first.run(first_mailbox);
+    first.close();
+    for (auto& t : threads) t.join();
+    if (auto stop = queue.stopped()) std::rethrow_exception(stop);
+    return std::move(queue.results());
 }
 
 // Puts each mailbox's estimate into the progress totals before any worker
@@ -563,7 +600,8 @@ void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalo
         std::optional<imap::StatusData> status = listed.status;
         if (!status && client && run.options.status_for_totals) {
             try {
-                status = client->status(listed_name(*client, listed.mailbox), {"MESSAGES", "UIDNEXT", "UIDVALIDITY"});
+                status = client->status(listed_name(*client, listed.mailbox),
+                                        {"MESSAGES", "UIDNEXT", "UIDVALIDITY"});
             } catch (const imap::CommandFailed&) {
             } catch (const imap::Error&) {
                 client = nullptr;  // the connection died: the workers connect again
@@ -578,7 +616,8 @@ void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalo
 // Quirk(Gmail): a label renamed or deleted on the server need not move All
 // Mail's HIGHESTMODSEQ, so LIST-STATUS and CHANGEDSINCE may not show it.
 // A label the store links to whose mailbox is no longer listed tells.
-bool gmail_labels_gone(AccountRun& run, store::Catalog& catalog, const std::vector<Listed>& listed) {
+bool gmail_labels_gone(AccountRun& run, store::Catalog& catalog,
+                       const std::vector<Listed>& listed) {
     if (!run.gmail || run.account_id == 0) return false;
     auto all = catalog.find_mailbox(run.account_id, run.gmail->all);
     if (!all || all->deleted_at) return false;
@@ -638,10 +677,12 @@ struct Scope {
 // Gmail, `mailboxes = ["INBOX"]` or --mailbox INBOX: a label view selected
 // means its label's messages, so All Mail joins the scope for them, unless
 // it is selected whole already.
-void select_by_labels(const std::vector<Listed>& listed, const AccountConfig& account, const BackupOptions& options,
-                      const GmailLayout& gmail, Scope& scope) {
+void select_by_labels(const std::vector<Listed>& listed, const AccountConfig& account,
+                      const BackupOptions& options, const GmailLayout& gmail, Scope& scope) {
     auto is_all = [&](const auto& l) { return l.mailbox.name == gmail.all; };
-    if (scope.label_views.empty() || std::any_of(scope.selected.begin(), scope.selected.end(), is_all)) return;
+    if (scope.label_views.empty() ||
+        std::any_of(scope.selected.begin(), scope.selected.end(), is_all))
+        return;
     auto all = std::find_if(listed.begin(), listed.end(), is_all);
     if (all == listed.end()) {
         scope.label_views.clear();
@@ -654,9 +695,10 @@ void select_by_labels(const std::vector<Listed>& listed, const AccountConfig& ac
     auto& f = scope.label_filter;
     f = LabelFilter{account.mailboxes, account.exclude, options.mailbox_filter, {}};
     for (const auto& pattern : f.filter.empty() ? f.mailboxes : f.filter)
-        if (std::any_of(scope.label_views.begin(), scope.label_views.end(), [&](const ServerMailbox& m) {
-                return mailbox_selected(m.name, m.delimiter, {pattern}, {});
-            }))
+        if (std::any_of(scope.label_views.begin(), scope.label_views.end(),
+                        [&](const ServerMailbox& m) {
+                            return mailbox_selected(m.name, m.delimiter, {pattern}, {});
+                        }))
             f.named.push_back(pattern);
 }
 
@@ -715,7 +757,8 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
 // Only when the whole configured scope is being looked at.
 void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog& catalog,
                            store::MessageStore& messages, std::vector<ServerMailbox> in_scope,
-                           const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
+                           const std::vector<ServerMailbox>& label_views,
+                           std::vector<MailboxReport>& reports) {
     // In scope: what the config selects, and Gmail's All Mail when only its
     // label views are selected (select_by_labels).
     std::set<std::string> scoped;
@@ -726,9 +769,9 @@ void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog
     for (const auto& m : label_views) views.insert(m.name);
     std::vector<store::MailboxRecord> known;
     for (auto& m : catalog.mailboxes(run.account_id))
-        if (!views.count(m.name) && (scoped.count(m.name) || mailbox_selected(m.name, m.delimiter,
-                                                                               run.account.mailboxes,
-                                                                               run.account.exclude)))
+        if (!views.count(m.name) &&
+            (scoped.count(m.name) ||
+             mailbox_selected(m.name, m.delimiter, run.account.mailboxes, run.account.exclude)))
             known.push_back(m);
     fill_uidvalidity(client, in_scope, known);
     auto changes = plan_mailboxes(in_scope, known);
@@ -752,7 +795,8 @@ void reconcile_mailbox_set(AccountRun& run, imap::Client& client, store::Catalog
 // a mailbox ends once All Mail holds each of its messages
 // (retire_label_mailbox), never before.
 void retire_label_mailboxes(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
-                            const std::vector<ServerMailbox>& label_views, std::vector<MailboxReport>& reports) {
+                            const std::vector<ServerMailbox>& label_views,
+                            std::vector<MailboxReport>& reports) {
     if (!run.gmail || run.account_id == 0 || run.options.dry_run) return;
     auto all = catalog.find_mailbox(run.account_id, run.gmail->all);
     if (!all || all->deleted_at) return;
@@ -798,8 +842,8 @@ void start_budget_day(AccountRun& run, store::Catalog& catalog) {
 // Connects, chooses the sync path and lists the mailboxes, waiting while the
 // server throttles. false: the account failed (recorded in `report`), or the
 // server's daily limit is reached (the pacer knows).
-bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client, std::vector<Listed>& listed,
-                      AccountReport& report) {
+bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client,
+                      std::vector<Listed>& listed, AccountReport& report) {
     int renewals = 0;
     // An expired OAuth2 token (renew_expired_token): true to try again at once.
     auto renewed = [&](const std::string& token, const imap::ServerHint& hint) {
@@ -911,8 +955,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     report.unmatched_patterns = unmatched_patterns(options.mailbox_filter, matchable);
     if (options.mailbox_filter.empty() && run.account_id != 0) {
         try {
-            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope, scope.label_views,
-                                  report.mailboxes);
+            reconcile_mailbox_set(run, *client, catalog, messages, scope.in_scope,
+                                  scope.label_views, report.mailboxes);
         } catch (const imap::Abort&) {
             // The connection died while asking: renames and deletions wait for
             // the next run; the workers connect again for the mailboxes.
@@ -920,7 +964,8 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
         }
     }
     try {
-        for (auto& r : sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
+        for (auto& r :
+             sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
             report.mailboxes.push_back(std::move(r));
     } catch (const imap::ConnectError& e) {
         // A worker's OAuth2 token refused right after renewal (renew_expired_token).
