@@ -22,7 +22,7 @@ import time
 
 import measure
 import report
-from measure import Failed, clone_tree, counted, remove, run
+from measure import Failed, Trash, clone_tree, counted, remove, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9"
@@ -82,6 +82,7 @@ class Bench:
         self.tool = {name: os.path.join(build, "bench", "bench_" + name)
                      for name in ("raw_fetch", "protocol_floor", "write_floor", "imaplib_fetch")}
         self.samples, self.failures, self.facts, self.cases = [], [], {}, []
+        self.trash = Trash(self.path("trash"))
 
     # --- paths, commands and configs ------------------------------------------
     def path(self, *names):
@@ -185,13 +186,13 @@ class Bench:
 
     def wipe(self, who):
         """An empty account again (its mailboxes made by the first login)."""
-        remove(self.root(who))
+        self.trash.discard(self.root(who))
         run(self.protocol(who))
 
     def setup_main(self):
         n = self.args.messages
         layout = "INBOX:%d,Archive:%d,Lists:%d" % (n - n * 35 // 100 - n * 15 // 100, n * 35 // 100, n * 15 // 100)
-        remove(self.root("main"))
+        self.trash.discard(self.root("main"))
         made = self.corpus("generate", self.root("main"), "--layout", layout, "--tag", "main")
         self.facts["messages"], self.facts["bytes"] = made["messages"], made["bytes"]
         self.index("main", n)
@@ -211,12 +212,12 @@ class Bench:
 
     def setup_many(self):
         layout = ",".join("Box%04d:%d" % (i + 1, MANY_PER_MAILBOX) for i in range(MANY_MAILBOXES))
-        remove(self.root("many"))
+        self.trash.discard(self.root("many"))
         self.corpus("generate", self.root("many"), "--layout", layout, "--tag", "many")
         self.index("many", MANY_MAILBOXES * MANY_PER_MAILBOX)
 
     def setup_huge(self):
-        remove(self.root("huge"))
+        self.trash.discard(self.root("huge"))
         made = self.corpus("huge", self.root("huge"), "--mb", str(self.args.huge_mb), "--tag", "huge")
         self.facts["huge_bytes"] = made["bytes"]
         self.index("huge", 1)
@@ -269,11 +270,13 @@ class Bench:
             shift = r % len(parts)
             for part in parts[shift:] + parts[:shift]:
                 self.measure_once(scenario, case, part, r)
+        self.trash.empty()
 
     def measure_once(self, scenario, case, part, r):
         if part.prepare:
             part.prepare()
         os.sync()  # earlier writeback must not land on this run
+        self.trash.wait_for_fresh_inodes()
         label = "scenario %s %s, %s, round %d" % (scenario, case, part.tool, r + 1)
         try:
             seconds, rss, out = run(part.command)
@@ -292,13 +295,13 @@ class Bench:
     def cold_parts(self, who, ik_store, mb_dir, wf_dir, n, tag):
         config = self.ik_config("cold-" + tag, ik_store, who)
         return [
-            Part("imapkeep", "imapkeep", self.backup(config), lambda: remove(ik_store),
+            Part("imapkeep", "imapkeep", self.backup(config), lambda: self.trash.discard(ik_store),
                  self.store_holds(ik_store, n)),
             Part("mbsync", "peer", self.mbsyncrc("pull-" + tag, mb_dir, who),
-                 lambda: (remove(mb_dir), os.makedirs(mb_dir)), self.maildir_holds(mb_dir, n)),
+                 lambda: (self.trash.discard(mb_dir), os.makedirs(mb_dir)), self.maildir_holds(mb_dir, n)),
             Part("raw fetch", "floor", self.raw(who), None, self.printed("messages", n)),
             Part("write floor", "floor", [self.tool["write_floor"], self.root(who), wf_dir],
-                 lambda: remove(wf_dir), self.printed("files", n)),
+                 lambda: self.trash.discard(wf_dir), self.printed("files", n)),
         ]
 
     def ensure_cold_stores(self):
@@ -435,7 +438,7 @@ class Bench:
         self.rounds("8", "%d MB message, export" % self.args.huge_mb, [
             Part("imapkeep", "imapkeep",
                  [self.imapkeep, "export", "--config", config, "--account", "main", "--format", "mbox",
-                  "--output", out, "-q"], lambda: remove(out),
+                  "--output", out, "-q"], lambda: self.trash.discard(out),
                  lambda _: expect("the export holds at least the message's bytes",
                                   self.bytes_in(out) >= self.facts["huge_bytes"], True)),
         ])
@@ -445,9 +448,9 @@ class Bench:
         ssh, tcp = self.path("ik-ssh"), self.path("ik-tcp")
         self.rounds("9", "cold backup over SSH exec", [
             Part("imapkeep ssh", "imapkeep", self.backup(self.ik_config("ssh", ssh, ssh=True)),
-                 lambda: remove(ssh), self.store_holds(ssh, n)),
+                 lambda: self.trash.discard(ssh), self.store_holds(ssh, n)),
             Part("imapkeep tcp", "peer", self.backup(self.ik_config("tcp", tcp)),
-                 lambda: remove(tcp), self.store_holds(tcp, n)),
+                 lambda: self.trash.discard(tcp), self.store_holds(tcp, n)),
         ])
 
 
