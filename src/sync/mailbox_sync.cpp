@@ -230,9 +230,11 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         m_messages.clean_folder_tmp(m_run.account.name, record.folder);
     }
 
+    m_closing.reset();
+    if (!m_labels) m_closing = Closing{&examined, reconciled};
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
     if (m_labels) link_pending(record);
-    stamp_after_writes(record);
+    if (!closed()) stamp_after_writes(record);
     finish(record, examined, reconciled);
     m_report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -322,12 +324,8 @@ bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& 
 // The flag high-water mark moves only when every known message was reconciled:
 // otherwise the next run asks for the same changes again.
 void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined, bool reconciled) {
-    if (reconciled)
-        record.highestmodseq =
-            examined.selected.highestmodseq ? examined.selected.highestmodseq->value : 0;
-    record.sync_path = path_name(examined.path);
-    record.last_sync_at = now();
-    if (!m_run.options.dry_run) {
+    close_record(record, examined, reconciled);
+    if (!m_run.options.dry_run && !closed()) {
         m_catalog.begin();
         try {
             m_catalog.save_mailbox(record);
@@ -344,6 +342,15 @@ void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined,
     } catch (const imap::CommandFailed&) {
         // Nothing was changed on the server; a refused UNSELECT only costs a reselect.
     }
+}
+
+void MailboxSync::close_record(store::MailboxRecord& record, const Examined& examined,
+                               bool reconciled) const {
+    if (reconciled)
+        record.highestmodseq =
+            examined.selected.highestmodseq ? examined.selected.highestmodseq->value : 0;
+    record.sync_path = path_name(examined.path);
+    record.last_sync_at = now();
 }
 
 // A run killed between renaming files into cur/ and committing their catalog

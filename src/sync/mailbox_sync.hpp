@@ -349,6 +349,20 @@ class MailboxSync {
         bool wanted = false;  // new mail announced, marker clear before this run
         Marker state = Marker::Untouched;
     } m_marker;
+    // The mailbox's final save (finish) folded into the commit of its last
+    // batch of new mail: one commit fewer for each mailbox that gets new
+    // mail. Set by sync() for the mailboxes whose last write is that batch
+    // (not Gmail's All Mail: its label links come after it).
+    struct Closing {
+        const Examined* examined = nullptr;
+        bool reconciled = false;
+        bool saved = false;  // the last batch's commit saved the final record
+    };
+    std::optional<Closing> m_closing;
+    bool closed() const { return m_closing && m_closing->saved; }
+    // The fields finish() saves: the flag high-water mark, the path, the time.
+    void close_record(store::MailboxRecord& record, const Examined& examined,
+                      bool reconciled) const;
     // Whether this run announced new mail and found no files pending.
     void plan_marker(const store::MailboxRecord& record, const Examined& examined);
     void clear_unspent_marker(const store::MailboxRecord& record);

@@ -49,6 +49,9 @@ struct MailboxSync::NewMail {
     // The mailbox's files_pending marker is set (durably) in the catalog.
     bool files_pending = false;
     std::size_t renamed = 0;  // files this run renamed into the folder
+    // How far the mark may move once every listed UID is durable or gone:
+    // the server's UIDNEXT, or the first UID held for a later run.
+    std::uint32_t complete_to = 0;
     std::size_t refused_splits = 0;
 
     ~NewMail() {
@@ -97,6 +100,11 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     if (held) state.held = *held;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
     const bool marked = m_marker.state == Marker::SetWithChanges;
+    // The listing covered every UID below the server's UIDNEXT: with all of
+    // them durable (or gone), the mark may move there.
+    state.complete_to = listed.empty() ? from_uid : listed.back().first + 1;
+    if (server_uidnext) state.complete_to = std::max(state.complete_to, server_uidnext->value);
+    if (held) state.complete_to = std::min(state.complete_to, *held);
     if (!wanted.empty()) {
         // Set by this run's changes: no earlier run left files to sweep.
         state.files_pending = marked || sweep_if_pending(record);
@@ -105,12 +113,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     if (marked) settle_marker(state, wanted.empty());
     report_incomplete(state);
 
-    // The listing covered every UID below the server's UIDNEXT: with all of
-    // them durable (or gone), the mark may move there.
-    std::uint32_t complete_to = listed.empty() ? from_uid : listed.back().first + 1;
-    if (server_uidnext) complete_to = std::max(complete_to, server_uidnext->value);
-    if (held) complete_to = std::min(complete_to, *held);
-    record.uidnext = std::max(record.uidnext, state.limit(complete_to));
+    record.uidnext = std::max(record.uidnext, state.limit(state.complete_to));
 }
 
 MailboxSync::Listing MailboxSync::list_new_uids(std::uint32_t from_uid) {
@@ -343,9 +346,14 @@ MailboxSync::ReadyChunk MailboxSync::take_chunk(const UidSet& chunk, NewMail& st
 
 // Durable, then renamed, then cataloged with the new high-water mark. Only
 // this thread touches the catalog and `state.files_pending` while a download
-// runs.
+// runs. The last chunk's commit also saves the mailbox's final record
+// (m_closing): every FETCH response has arrived by then, so `state` knows
+// how far the mark may go, and the folder has seen its last write.
 void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, NewMail& state) {
     const std::string account = m_run.account.name;
+    // Not with UIDs that gave no whole body: report_incomplete() may find
+    // them expunged, which lets the mark move further than it can here.
+    const bool closing = ready.last && m_closing && state.incomplete.empty();
     m_messages.sync_pending();
     if (!ready.batch.empty()) mark_files_pending(record, state);
     std::vector<store::MessageRecord> rows;
@@ -371,12 +379,19 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
     }
     try {
         m_run.durable_step_files_first(
-            m_catalog, m_messages, [] {},  // renamed above
+            m_catalog, m_messages,
+            [&] {  // renamed above: what is left is the folder's stamp
+                if (closing) stamp_after_writes(record);
+            },
             [&] {
                 const auto ids = m_catalog.add_messages(rows);
                 for (std::size_t i = 0; i < rows.size(); ++i)
                     if (m_labels && gmail[i]) m_labels->record(ids[i], *gmail[i], rows[i].added_at);
                 record.uidnext = std::max(record.uidnext, ready.mark);
+                if (closing) {
+                    record.uidnext = std::max(record.uidnext, state.limit(state.complete_to));
+                    close_record(record, *m_closing->examined, m_closing->reconciled);
+                }
                 m_catalog.save_mailbox(record);
                 // Chunks commit in order: after the last one, every file this
                 // run renamed into the folder has its row.
@@ -389,6 +404,7 @@ void MailboxSync::commit_chunk(store::MailboxRecord& record, ReadyChunk& ready, 
         throw;
     }
     if (ready.last) state.files_pending = false;
+    if (closing) m_closing->saved = true;
     m_report.new_messages += rows.size();
 }
 

@@ -129,9 +129,46 @@ TEST_CASE("new mail after changes needs no commit of its own for the files-pendi
             REQUIRE(report_ok(report));
             CHECK(f.stored("INBOX") == f.on_server("INBOX"));
             CHECK(find_report(report, "INBOX")->new_messages == 1);
-            // The changes with the marker, the new mail's batch, the mailbox's new state.
-            CHECK(commits.commits() == 3);
+            // The changes with the marker, then the new mail's batch with the
+            // mailbox's new state.
+            CHECK(commits.commits() == 2);
             CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
+        }
+    }
+}
+
+TEST_CASE("the mailbox's new state is saved with its last batch of new mail",
+          "[sync][durability]") {
+    // Issue 10: the final save (high-water marks, folder stamp, path) rides
+    // on the commit of the last batch, and is as complete as its own commit
+    // was: the next run finds the mailbox unchanged without looking into it.
+    for (int batches : {1, 3}) {
+        DYNAMIC_SECTION(batches << " batch(es)") {
+            ModelFixture f;
+            backed_up_inbox(f, "qresync", 3);
+            // Batches of at most 200 messages (sync::ChunkLimits).
+            const int fresh = batches == 1 ? 2 : 2 * 200 + 5;
+            for (int i = 0; i < fresh; ++i)
+                f.server.append("INBOX", message("n" + std::to_string(i)));
+            CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
+            commits.start();
+            auto report = f.backup();
+            INFO(errors_of(report));
+            REQUIRE(report_ok(report));
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+            // The marker, then one commit per batch: no commit of its own for the state.
+            CHECK(commits.commits() - 1 == batches);
+            auto record = *f.record("INBOX");
+            const auto& box = f.server.mailbox("INBOX");
+            CHECK(record.uidnext == box.uidnext);
+            CHECK(record.highestmodseq == box.highestmodseq);
+            CHECK_FALSE(record.folder_stamp.empty());
+            CHECK_FALSE(f.store.catalog->files_pending(record.id));
+
+            // The next run: LIST-STATUS matches, the stamp vouches for the folder.
+            auto again = f.backup();
+            REQUIRE(report_ok(again));
+            CHECK(find_report(again, "INBOX")->path == "unchanged");
         }
     }
 }
