@@ -142,6 +142,18 @@ TEST_CASE("S3 store: keys of other stores, or of another message, are refused", 
         FAIL("a mismatched key was taken for a missing message");
     } catch (const StoreError&) {
     }
+    // A bucket that is not there is no missing message.
+    auto options = backend->options();
+    options.bucket = "imapkeep-no-such-bucket";
+    auto elsewhere = open_s3_message_store(options);
+    try {
+        elsewhere->open_read(message_ref(row));
+        FAIL("a message was read from a bucket that does not exist");
+    } catch (const MessageMissing& e) {
+        FAIL("a missing bucket was taken for a missing message: " << e.what());
+    } catch (const S3StoreError& e) {
+        CHECK(e.code() == "NoSuchBucket");
+    }
     // A row without a SHA-256 is read by its key's.
     auto no_sha = row;
     no_sha.sha256.clear();

@@ -140,7 +140,9 @@ class S3MessageStore final : public MessageStore {
             client->get_object(m_bucket, m_prefix + blob,
                                [&](std::string_view bytes) { source->append(bytes); });
         } catch (const s3::S3Error& e) {
-            if (e.http_status() == 404) throw MessageMissing("no object " + absolute_key(blob));
+            // A missing bucket is a setup error, not a finding about one message.
+            if (e.http_status() == 404 && e.code() != "NoSuchBucket")
+                throw MessageMissing("no object " + absolute_key(blob));
             throw S3StoreError("cannot read " + absolute_key(blob), e);
         }
         source->finish();
