@@ -6,15 +6,22 @@ namespace imapkeep::cli {
 
 bool messages_in_s3(const Config& config) { return config.store_backend == "postgres+s3"; }
 
+s3::S3Config s3_client_config(const Config& config) {
+    const S3StoreConfig& c = config.s3;
+    s3::S3Config client;
+    client.endpoint = c.endpoint;
+    client.region = c.region;
+    client.ca_file = c.ca_file;
+    client.credentials = {c.access_key, c.secret_key()};
+    return client;
+}
+
 namespace {
 
 store::S3StoreOptions s3_options(const Config& config, bool read_only) {
     const S3StoreConfig& c = config.s3;
     store::S3StoreOptions options;
-    options.client.endpoint = c.endpoint;
-    options.client.region = c.region;
-    options.client.ca_file = c.ca_file;
-    options.client.credentials = {c.access_key, c.secret_key()};
+    options.client = s3_client_config(config);
     options.bucket = c.bucket;
     options.prefix = c.prefix;
     options.spool_dir = config.store_path + "/spool";

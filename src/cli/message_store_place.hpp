@@ -5,6 +5,7 @@
 // and never see which.
 #pragma once
 
+#include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <memory>
 #include <string>
@@ -19,6 +20,10 @@ bool messages_in_s3(const Config& config);
 // fetched here (SecretError when its command or file fails). Errors of the
 // backend: store::StoreError.
 std::unique_ptr<store::MessageStore> open_message_store(const Config& config, bool read_only);
+
+// The S3 client settings of [store.s3] (the secret fetched: SecretError when
+// its command or file fails), for the store and for doctor's check.
+s3::S3Config s3_client_config(const Config& config);
 
 // For messages: store.path, or "s3://BUCKET/PREFIX at ENDPOINT".
 std::string message_store_name(const Config& config);

@@ -236,3 +236,33 @@ TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal th
     s3::S3Client cleanup(rgw_config());
     for (const auto& key : object_keys(setup.prefix)) cleanup.delete_object(rgw_bucket(), key);
 }
+
+TEST_CASE("postgres+s3: doctor checks the bucket, and names what is wrong",
+          "[integration][postgres][s3]") {
+    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
+        !have_rgw_env())
+        return;
+    s3::S3Client(rgw_config()).create_bucket(rgw_bucket());
+    TempDir dir;
+    const Setup setup;
+    const auto config = write_config(dir.path, setup, "INBOX", "INBOX");
+    auto good = run_imapkeep_binary({"doctor", "--config", config, "--account", "src"}, dir.path);
+    INFO(good.out << good.err);
+    CHECK(good.out.find("OK   store: s3") != std::string::npos);
+
+    auto text = slurp_file(config);
+    text.replace(text.find("bucket = \"" + rgw_bucket() + "\""), 11 + rgw_bucket().size(),
+                 "bucket = \"imapkeep-no-such-bucket\"");
+    std::ofstream(config) << text;
+    auto missing =
+        run_imapkeep_binary({"doctor", "--config", config, "--account", "src"}, dir.path);
+    INFO(missing.out << missing.err);
+    CHECK(missing.code == 1);
+    CHECK(missing.out.find("FAIL store: s3") != std::string::npos);
+    CHECK(missing.out.find("create the bucket") != std::string::npos);
+    // The secret key is never printed.
+    CHECK((missing.out + missing.err).find(env("IMAPKEEP_TEST_S3_SECRET_KEY").value_or("?")) ==
+          std::string::npos);
+    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
+    pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
+}
