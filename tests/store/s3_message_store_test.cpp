@@ -63,6 +63,30 @@ TEST_CASE("S3 store: the same bytes committed twice are one object under their S
     CHECK(backend->object_keys().size() == 2);
 }
 
+TEST_CASE("S3 store: sync_pending uploads the batch, and commit finds it done", "[store][s3]") {
+    auto backend = make_s3_backend();
+    if (!backend) return;
+    auto& store = backend->store();
+    std::vector<std::unique_ptr<PendingMessage>> batch;
+    for (int i = 0; i < 40; ++i) batch.push_back(received(store, kBody + std::to_string(i)));
+    batch.push_back(received(store, kBody + "0"));  // the same bytes twice in one batch
+    auto dropped = received(store, kBody + "dropped before the batch");
+    dropped->discard();
+    CHECK(backend->object_keys().empty());
+    store.sync_pending();
+    // Uploaded before any commit: commit has nothing left to send.
+    CHECK(backend->object_keys().size() == 40);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        MessageRecord row;
+        describe_stored(*batch[i], row);
+        row.file = store.commit(*batch[i], "work", ".A", static_cast<std::uint32_t>(i + 1), 0, {});
+        CHECK(read_row(store, row) == kBody + std::to_string(i % 40));
+    }
+    CHECK(backend->object_keys().size() == 40);
+    // Nothing queued: the next batch's sync_pending has nothing to do.
+    store.sync_pending();
+}
+
 TEST_CASE("S3 store: a commit whose upload fails throws, and leaves no object", "[store][s3]") {
     auto backend = make_s3_backend();
     if (!backend) return;

@@ -16,11 +16,14 @@
 //
 // Writes: begin() spools the wire bytes to an anonymous file in
 // S3StoreOptions::spool_dir (gone when closed, also after a crash), hashing
-// them as they arrive: memory stays flat whatever the size. commit() HEADs
-// the object and uploads only when it is missing (one PUT with the known
-// hash, multipart from the S3Client's threshold on). Invariant 1: commit()
-// returns only once the object exists (a PUT that returned is durable in S3),
-// so the caller's catalog commit after it is safe. Bytes are kept as they
+// them as they arrive: memory stays flat whatever the size. Each upload HEADs
+// the object and PUTs only when it is missing (one PUT with the known hash,
+// multipart from the S3Client's threshold on). sync_pending() uploads every
+// message finished so far, by any thread, up to parallel_uploads at once (it
+// throws the first failure once all ended); commit() uploads its message
+// itself when no sync_pending() did. Invariant 1: commit() returns only once
+// the object exists (a PUT that returned is durable in S3), so the caller's
+// catalog commit after it is safe. Bytes are kept as they
 // came (line_endings() is always Wire), so open_read() gives back exactly
 // what the server sent.
 //
@@ -35,7 +38,7 @@
 //   unchanged, and a row's key stays valid through all of them.
 // - remove(): nothing. Another row (folder, account) may hold the same bytes;
 //   unreferenced objects are garbage collection's business (not done here).
-// - rename_folder, create_folder, sync_pending, sync_committed: nothing to do.
+// - rename_folder, create_folder, sync_committed: nothing to do.
 //   remove_folder(): true (no folder holds anything).
 // - folder_files, renamed_files, remove_unknown_files, clean_folder_tmp: no
 //   reader renames or leaves files in S3: empty, 0. clean_tmp(): removes spool
@@ -48,8 +51,9 @@
 //   "s3://BUCKET/PREFIX".
 //
 // Threads: one store may be shared by threads (different folders); each call
-// takes an S3Client from a small pool (S3Client is one-thread-at-a-time) and
-// gives it back, so there are at most as many clients as concurrent calls.
+// (and each of sync_pending()'s upload threads) takes an S3Client from a
+// small pool (S3Client is one-thread-at-a-time) and gives it back, so there
+// are at most as many clients as requests in flight at once.
 //
 // Errors: S3 failures throw S3StoreError (a StoreError that keeps S3's code
 // and transient(): a caller may retry a transient one); a missing object on
@@ -74,6 +78,9 @@ struct S3StoreOptions {
     // Where message bytes are spooled before upload and after download
     // (created if missing). Anonymous files: nothing stays after a crash.
     std::string spool_dir;
+    // How many uploads sync_pending() runs at once (threads, each with its
+    // own client and connection).
+    int parallel_uploads = 8;
     // A dry run's store: begin() and commit() throw StoreError; reads work.
     // Nothing is created (spool_dir must exist for reads past 1 MiB).
     bool read_only = false;

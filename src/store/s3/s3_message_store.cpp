@@ -11,6 +11,7 @@
 #include "store/s3/client_pool.hpp"
 #include "store/s3/object_source.hpp"
 #include "store/s3/spool_file.hpp"
+#include "store/s3/upload_queue.hpp"
 
 namespace imapkeep::store {
 namespace {
@@ -19,6 +20,8 @@ using s3store::ClientPool;
 using s3store::ObjectSource;
 using s3store::SpoolByteSource;
 using s3store::SpoolFile;
+using s3store::Upload;
+using s3store::UploadQueue;
 
 constexpr std::string_view kKeyMark = "s3:";
 // What folder stamps say here: nothing outside imapkeep changes a folder.
@@ -35,8 +38,8 @@ bool is_sha256_hex(std::string_view s) {
 
 class S3Pending final : public PendingMessage {
   public:
-    explicit S3Pending(const std::string& spool_dir)
-        : m_spool(std::make_unique<SpoolFile>(spool_dir)) {}
+    S3Pending(const std::string& spool_dir, UploadQueue& uploads)
+        : m_spool(std::make_unique<SpoolFile>(spool_dir)), m_uploads(uploads) {}
 
     void write(std::string_view chunk) override {
         if (m_state != State::Writing) throw StoreError("write() after finish()");
@@ -58,32 +61,39 @@ class S3Pending final : public PendingMessage {
     void set_internaldate(std::int64_t) override {
         if (m_state != State::Writing) throw StoreError("set_internaldate() after finish()");
     }
+    // Queues the upload for the batch's sync_pending().
     void finish() override {
         if (m_state != State::Writing) throw StoreError("finish() called twice");
         m_spool->flush();
         m_digest = m_hash.hex_digest();
+        m_upload = std::make_shared<Upload>(std::move(m_spool), m_digest);
+        m_uploads.add(m_upload);
         m_state = State::Finished;
     }
-    // The spool file is anonymous: closing it is all.
+    // The spool file is anonymous: closing it is all (a queued upload
+    // already running finishes: an object no row names, like gc's others).
     void discard() noexcept override {
         if (m_state == State::Committed) return;
         m_spool.reset();
+        m_upload.reset();
         m_state = State::Discarded;
     }
 
-    // For commit(): the finished bytes, to upload.
-    const SpoolFile& finished_spool() const {
+    // For commit(): the finished message's upload.
+    Upload& finished_upload() const {
         if (m_state != State::Finished) throw StoreError("commit() of a message not finished");
-        return *m_spool;
+        return *m_upload;
     }
     void committed() {
-        m_spool.reset();
+        m_upload.reset();
         m_state = State::Committed;
     }
 
   private:
     enum class State { Writing, Finished, Committed, Discarded };
-    std::unique_ptr<SpoolFile> m_spool;
+    std::unique_ptr<SpoolFile> m_spool;  // while writing
+    UploadQueue& m_uploads;
+    std::shared_ptr<Upload> m_upload;  // once finished
     util::Sha256 m_hash;
     std::uint64_t m_size = 0;
     std::string m_digest;
@@ -97,6 +107,7 @@ class S3MessageStore final : public MessageStore {
           m_prefix(normal_prefix(options.prefix)),
           m_spool_dir(options.spool_dir),
           m_read_only(options.read_only),
+          m_parallel_uploads(options.parallel_uploads),
           m_root("s3://" + m_bucket + "/" + m_prefix),
           m_clients(options.client) {
         if (m_spool_dir.empty()) throw std::invalid_argument("S3 store: no spool directory");
@@ -115,20 +126,19 @@ class S3MessageStore final : public MessageStore {
 
     std::unique_ptr<PendingMessage> begin(const std::string&, const std::string&) override {
         refuse_if_read_only("begin");
-        return std::make_unique<S3Pending>(m_spool_dir);
+        return std::make_unique<S3Pending>(m_spool_dir, m_uploads);
     }
-    void sync_pending() override {}
+    // Uploads the batch: every message finished so far, by any thread.
+    void sync_pending() override { m_uploads.run(uploader(), m_parallel_uploads); }
 
     std::string commit(PendingMessage& message, const std::string&, const std::string&,
                        std::uint32_t, std::int64_t, const std::vector<std::string>&) override {
         refuse_if_read_only("commit");
         auto* pending = dynamic_cast<S3Pending*>(&message);
         if (!pending) throw StoreError("commit() of a message another store began");
-        const SpoolFile& spool = pending->finished_spool();
-        const std::string blob = s3_blob_key(pending->sha256_hex());
-        upload_unless_there(blob, spool, pending->sha256_hex());
+        UploadQueue::ensure(pending->finished_upload(), uploader());
         pending->committed();
-        return std::string(kKeyMark) + blob;
+        return std::string(kKeyMark) + s3_blob_key(pending->sha256_hex());
     }
     void sync_committed() override {}
 
@@ -245,6 +255,12 @@ class S3MessageStore final : public MessageStore {
         return blob;
     }
 
+    s3store::Uploader uploader() {
+        return [this](const Upload& upload) {
+            upload_unless_there(s3_blob_key(upload.sha256), *upload.spool, upload.sha256);
+        };
+    }
+
     // Invariant 1: returns only once the object is in S3.
     void upload_unless_there(const std::string& blob, const SpoolFile& spool,
                              const std::string& sha256) {
@@ -266,8 +282,10 @@ class S3MessageStore final : public MessageStore {
     std::string m_prefix;
     std::string m_spool_dir;
     bool m_read_only;
+    int m_parallel_uploads;
     std::string m_root;
     ClientPool m_clients;
+    UploadQueue m_uploads;
 };
 
 }  // namespace
