@@ -78,8 +78,9 @@ struct Setup {
     std::string prefix = "test/" + unique_name("cli-postgres-s3-") + "/";
 };
 
+// Account "src" (user 1) backs up mailboxes a and b; "dst" (user 2) `dst`.
 std::string write_config(const std::filesystem::path& dir, const Setup& s, const std::string& a,
-                         const std::string& b) {
+                         const std::string& b, const std::string& dst = "\"INBOX\"") {
     const auto secret = dir / "s3.secret";
     std::ofstream(secret) << env("IMAPKEEP_TEST_S3_SECRET_KEY").value_or("") << "\n";
     ::chmod(secret.c_str(), 0600);
@@ -101,7 +102,7 @@ std::string write_config(const std::filesystem::path& dir, const Setup& s, const
                         << env("IMAPKEEP_TEST_S3_ACCESS_KEY").value_or("")
                         << "\"\nsecret_key_file = \"" << secret.string() << "\"\n\n"
                         << account("src", 1, "\"" + a + "\", \"" + b + "\"")
-                        << account("dst", 2, "\"INBOX\"");
+                        << account("dst", 2, dst);
     ::chmod(path.c_str(), 0600);
     ::chmod(dir.c_str(), 0700);
     return path.string();
@@ -199,6 +200,16 @@ TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal th
     const std::string d = hierarchy_delimiter(*target);
     for (const auto& mailbox : {a, b})
         CHECK(fetch_all(*target, restored + d + mailbox) == fetch_all(*admin, mailbox));
+
+    // Dedup across accounts: backing up the restored copies (the same bytes
+    // in another account) adds rows, not objects.
+    write_config(dir.path, setup, a, b,
+                 "\"" + restored + d + a + "\", \"" + restored + d + b + "\"");
+    auto copies = run_imapkeep_binary({"backup", "--config", config, "--account", "dst"}, dir.path);
+    INFO(copies.out << copies.err);
+    REQUIRE(copies.code == 0);
+    CHECK(copies.out.find("5 new") != std::string::npos);
+    CHECK(object_keys(setup.prefix).size() == 5);
 
     const auto mbox_dir = dir.path / "export";
     auto exported = run_imapkeep_binary({"export", "--config", config, "--account", "src",
