@@ -39,13 +39,14 @@ class MessageStoreBackend {
     virtual std::size_t stored_count() = 0;
 };
 
-// Regular files under `dir`, at any depth (0 for a missing dir).
+// Regular files under `dir`, at any depth (0 for a missing dir), but locks
+// (the S3 store's spool directory holds one while the store lives).
 inline std::size_t count_files(const std::string& dir) {
     std::size_t n = 0;
     std::error_code ec;
     for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
          it.increment(ec))
-        if (it->is_regular_file()) ++n;
+        if (it->is_regular_file() && it->path().filename() != ".lock") ++n;
     return n;
 }
 

@@ -4,6 +4,8 @@
 // layer's Maildir questions. The contract every store keeps is in
 // message_store_contract_test.cpp.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/s3_message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
@@ -85,6 +87,55 @@ TEST_CASE("S3 store: sync_pending uploads the batch, and commit finds it done", 
     CHECK(backend->object_keys().size() == 40);
     // Nothing queued: the next batch's sync_pending has nothing to do.
     store.sync_pending();
+}
+
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        (void)entry;
+        ++n;
+    }
+    return n;
+}
+
+TEST_CASE("S3 store: messages waiting for their batch hold no descriptor", "[store][s3]") {
+    auto backend = make_s3_backend();
+    if (!backend) return;
+    auto& store = backend->store();
+    const auto before = open_descriptors();
+    std::vector<std::unique_ptr<PendingMessage>> batch;
+    for (int i = 0; i < 200; ++i) batch.push_back(received(store, kBody + std::to_string(i)));
+    // A batch of 200 per connection would be 200 descriptors each.
+    CHECK(open_descriptors() < before + 10);
+    CHECK(backend->stored_count() == 200);  // spooled, not uploaded yet
+    store.sync_pending();
+    for (auto& pending : batch) store.commit(*pending, "work", ".A", 1, 0, {});
+    batch.clear();
+    CHECK(backend->stored_count() == 200);  // uploaded, and no spool file left
+}
+
+TEST_CASE("S3 store: a killed run's spool files go when the next store opens", "[store][s3]") {
+    auto backend = make_s3_backend();
+    if (!backend) return;
+    const std::string root = backend->options().spool_dir;
+    // A live store's directory (locked) stays; a killed one's (no lock) goes.
+    auto live = open_s3_message_store(backend->options());
+    auto pending = received(*live, kBody);
+    const std::string killed = root + "/run-killed";
+    std::filesystem::create_directories(killed);
+    std::ofstream(killed + "/m1") << "half a message";
+    std::ofstream(killed + "/.lock");
+    auto next = open_s3_message_store(backend->options());
+    CHECK_FALSE(std::filesystem::exists(killed));
+    CHECK(imapkeep::test::count_files(root) == 1);  // the live store's message
+    // Killed again: clean_tmp() does it too.
+    std::filesystem::create_directories(killed);
+    std::ofstream(killed + "/m1") << "another";
+    CHECK(next->clean_tmp("work") == 1);
+    CHECK(imapkeep::test::count_files(root) == 1);
+    pending.reset();
+    live.reset();
+    CHECK(imapkeep::test::count_files(root) == 0);
 }
 
 TEST_CASE("S3 store: a commit whose upload fails throws, and leaves no object", "[store][s3]") {

@@ -14,9 +14,11 @@
 // object of MessageRef::sha256 (the key's hash when the row has none) and
 // refuses, with StoreError, a key that is not this form or names another hash.
 //
-// Writes: begin() spools the wire bytes to an anonymous file in
-// S3StoreOptions::spool_dir (gone when closed, also after a crash), hashing
-// them as they arrive: memory stays flat whatever the size. Each upload HEADs
+// Writes: begin() spools the wire bytes to a file in a directory of this
+// store object's own under S3StoreOptions::spool_dir, hashing them as they
+// arrive: memory stays flat whatever the size. finish() closes the file (no
+// descriptor stays open per message waiting for its batch); it is unlinked
+// once uploaded or discarded. Each upload HEADs
 // the object and PUTs only when it is missing (one PUT with the known hash,
 // multipart from the S3Client's threshold on). sync_pending() uploads every
 // message finished so far, by any thread, up to parallel_uploads at once (it
@@ -41,9 +43,9 @@
 // - rename_folder, create_folder, sync_committed: nothing to do.
 //   remove_folder(): true (no folder holds anything).
 // - folder_files, renamed_files, remove_unknown_files, clean_folder_tmp: no
-//   reader renames or leaves files in S3: empty, 0. clean_tmp(): removes spool
-//   files an interrupted run left in spool_dir (only possible where the file
-//   system lacks O_TMPFILE: a named spool file lives microseconds).
+//   reader renames or leaves files in S3: empty, 0. clean_tmp(): removes the
+//   spool directories of killed runs (each is locked while its store lives;
+//   opening a store does it too) and returns how many files they held.
 // - folder_stamp, folder_stamp_after_writes: one stable stamp, and
 //   folder_unchanged() is true for it: nothing outside imapkeep changes a
 //   folder here, so the sync layer never has to look.
@@ -75,8 +77,10 @@ struct S3StoreOptions {
     // Prepended to every key as is: "" or something like "imapkeep/" (a
     // missing final "/" is added).
     std::string prefix;
-    // Where message bytes are spooled before upload and after download
-    // (created if missing). Anonymous files: nothing stays after a crash.
+    // Where message bytes are spooled before upload (a locked directory of
+    // each store object's own in it, removed when the store is destroyed, or
+    // by the next store opened after a crash) and after download (anonymous
+    // files). Created if missing. Processes may share it.
     std::string spool_dir;
     // How many uploads sync_pending() runs at once (threads, each with its
     // own client and connection).

@@ -2,14 +2,16 @@
 // hash while receiving, upload on commit unless the object is already there,
 // read back through a bounded buffer. Everything Maildir-specific is a no-op
 // here, as the header explains.
-#include <filesystem>
 #include <imapkeep/store/s3_message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
+#include <optional>
 #include <stdexcept>
+#include <system_error>
 
 #include "store/maildir_names.hpp"
 #include "store/s3/client_pool.hpp"
 #include "store/s3/object_source.hpp"
+#include "store/s3/spool_dir.hpp"
 #include "store/s3/spool_file.hpp"
 #include "store/s3/upload_queue.hpp"
 
@@ -18,16 +20,14 @@ namespace {
 
 using s3store::ClientPool;
 using s3store::ObjectSource;
-using s3store::SpoolByteSource;
-using s3store::SpoolFile;
+using s3store::SpoolDir;
+using s3store::SpooledMessage;
 using s3store::Upload;
 using s3store::UploadQueue;
 
 constexpr std::string_view kKeyMark = "s3:";
 // What folder stamps say here: nothing outside imapkeep changes a folder.
 constexpr const char* kStamp = "s3:content-addressed";
-// A named spool file older than this is a killed run's (s3store::clean_spool_dir).
-constexpr std::int64_t kSpoolLeftoverAge = 600;
 
 bool is_sha256_hex(std::string_view s) {
     if (s.size() != 64) return false;
@@ -38,8 +38,8 @@ bool is_sha256_hex(std::string_view s) {
 
 class S3Pending final : public PendingMessage {
   public:
-    S3Pending(const std::string& spool_dir, UploadQueue& uploads)
-        : m_spool(std::make_unique<SpoolFile>(spool_dir)), m_uploads(uploads) {}
+    S3Pending(std::string spool_file, UploadQueue& uploads)
+        : m_spool(std::make_unique<SpooledMessage>(std::move(spool_file))), m_uploads(uploads) {}
 
     void write(std::string_view chunk) override {
         if (m_state != State::Writing) throw StoreError("write() after finish()");
@@ -64,14 +64,14 @@ class S3Pending final : public PendingMessage {
     // Queues the upload for the batch's sync_pending().
     void finish() override {
         if (m_state != State::Writing) throw StoreError("finish() called twice");
-        m_spool->flush();
+        m_spool->finish();
         m_digest = m_hash.hex_digest();
         m_upload = std::make_shared<Upload>(std::move(m_spool), m_digest);
         m_uploads.add(m_upload);
         m_state = State::Finished;
     }
-    // The spool file is anonymous: closing it is all (a queued upload
-    // already running finishes: an object no row names, like gc's others).
+    // The spool file goes with the last owner (a queued upload already
+    // running finishes: an object no row names, like gc's others).
     void discard() noexcept override {
         if (m_state == State::Committed) return;
         m_spool.reset();
@@ -91,7 +91,7 @@ class S3Pending final : public PendingMessage {
 
   private:
     enum class State { Writing, Finished, Committed, Discarded };
-    std::unique_ptr<SpoolFile> m_spool;  // while writing
+    std::unique_ptr<SpooledMessage> m_spool;  // while writing
     UploadQueue& m_uploads;
     std::shared_ptr<Upload> m_upload;  // once finished
     util::Sha256 m_hash;
@@ -112,11 +112,7 @@ class S3MessageStore final : public MessageStore {
           m_clients(options.client) {
         if (m_spool_dir.empty()) throw std::invalid_argument("S3 store: no spool directory");
         if (m_read_only) return;  // a dry run creates nothing
-        std::error_code ec;
-        std::filesystem::create_directories(m_spool_dir, ec);
-        if (ec)
-            throw StoreError("cannot make the spool directory " + m_spool_dir + ": " +
-                             ec.message());
+        m_spool = std::make_unique<SpoolDir>(m_spool_dir);
     }
 
     std::string folder_for(const std::string& mailbox, const std::string& delimiter) override {
@@ -126,7 +122,7 @@ class S3MessageStore final : public MessageStore {
 
     std::unique_ptr<PendingMessage> begin(const std::string&, const std::string&) override {
         refuse_if_read_only("begin");
-        return std::make_unique<S3Pending>(m_spool_dir, m_uploads);
+        return std::make_unique<S3Pending>(m_spool->new_file(), m_uploads);
     }
     // Uploads the batch: every message finished so far, by any thread.
     void sync_pending() override { m_uploads.run(uploader(), m_parallel_uploads); }
@@ -208,9 +204,9 @@ class S3MessageStore final : public MessageStore {
         if (file.rfind(kKeyMark, 0) != 0) return file;
         return absolute_key(file.substr(kKeyMark.size()));
     }
+    // The spool directories of killed runs (also done at open).
     std::size_t clean_tmp(const std::string&) override {
-        if (m_read_only) return 0;
-        return s3store::clean_spool_dir(m_spool_dir, kSpoolLeftoverAge);
+        return m_spool ? m_spool->clean_stale() : 0;
     }
     std::size_t clean_folder_tmp(const std::string&, const std::string&) override { return 0; }
     std::string folder_stamp(const std::string&, const std::string&) override { return kStamp; }
@@ -257,22 +253,27 @@ class S3MessageStore final : public MessageStore {
 
     s3store::Uploader uploader() {
         return [this](const Upload& upload) {
-            upload_unless_there(s3_blob_key(upload.sha256), *upload.spool, upload.sha256);
+            upload_unless_there(s3_blob_key(upload.sha256), upload.spool->path(), upload.sha256);
         };
     }
 
     // Invariant 1: returns only once the object is in S3.
-    void upload_unless_there(const std::string& blob, const SpoolFile& spool,
+    void upload_unless_there(const std::string& blob, const std::string& spooled,
                              const std::string& sha256) {
         const std::string key = m_prefix + blob;
         try {
             auto client = m_clients.borrow();
             // Same key, same hash: the same bytes unless the object was cut
             // short some other way; a size that differs is uploaded again.
+            std::optional<s3::FileSource> body;
+            try {
+                body.emplace(spooled);
+            } catch (const std::system_error& e) {
+                throw StoreError(std::string("cannot read a spool file: ") + e.what());
+            }
             const auto there = client->head_object(m_bucket, key);
-            if (there && there->size == spool.size()) return;
-            SpoolByteSource body(spool);
-            client->put_object(m_bucket, key, body, sha256);
+            if (there && there->size == body->size()) return;
+            client->put_object(m_bucket, key, *body, sha256);
         } catch (const s3::S3Error& e) {
             throw S3StoreError("cannot store " + absolute_key(blob), e);
         }
@@ -285,6 +286,7 @@ class S3MessageStore final : public MessageStore {
     int m_parallel_uploads;
     std::string m_root;
     ClientPool m_clients;
+    std::unique_ptr<SpoolDir> m_spool;  // null in a read-only store
     UploadQueue m_uploads;
 };
 

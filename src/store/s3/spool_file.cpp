@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
-#include <filesystem>
 #include <imapkeep/store/catalog.hpp>
 #include <stdexcept>
 
@@ -83,22 +81,6 @@ std::size_t SpoolByteSource::read(char* out, std::size_t max) {
 void SpoolByteSource::seek(std::uint64_t offset) {
     if (offset > m_file.size()) throw std::out_of_range("spool file: seek past the end");
     m_position = offset;
-}
-
-std::size_t clean_spool_dir(const std::string& dir, std::int64_t min_age_seconds) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    std::size_t removed = 0;
-    const auto now = std::time(nullptr);
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (name.rfind(kSpoolNamePrefix, 0) != 0) continue;
-        struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (now - st.st_mtime < min_age_seconds) continue;  // another process's, being unlinked
-        if (::unlink(it->path().c_str()) == 0) ++removed;
-    }
-    return removed;
 }
 
 }  // namespace imapkeep::store::s3store

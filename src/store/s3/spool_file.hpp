@@ -1,4 +1,4 @@
-// A local scratch file for message bytes on their way to or from S3: anonymous
+// A local scratch file for message bytes read back from S3: anonymous
 // (O_TMPFILE, or a name unlinked at once where the file system lacks it), so
 // it is gone when closed, also when the process is killed. Writes are
 // buffered; reads are positional, so an upload can rewind it.
@@ -12,7 +12,7 @@
 namespace imapkeep::store::s3store {
 
 // The name prefix of a spool file that briefly has a name (the mkstemp
-// fallback): clean_spool_dir() removes old ones.
+// fallback, unlinked at once).
 inline constexpr const char* kSpoolNamePrefix = "imapkeep-spool-";
 
 class SpoolFile {
@@ -52,9 +52,5 @@ class SpoolByteSource final : public s3::ByteSource {
     const SpoolFile& m_file;
     std::uint64_t m_position = 0;
 };
-
-// Removes spool files named kSpoolNamePrefix... older than `min_age_seconds`
-// from `dir` (a missing dir is empty). Returns how many.
-std::size_t clean_spool_dir(const std::string& dir, std::int64_t min_age_seconds);
 
 }  // namespace imapkeep::store::s3store

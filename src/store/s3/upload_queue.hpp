@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "store/s3/spool_file.hpp"
+#include "store/s3/spool_dir.hpp"
 
 namespace imapkeep::store::s3store {
 
 // A finished message whose object may not be in S3 yet.
 struct Upload {
-    Upload(std::unique_ptr<SpoolFile> spool_file, std::string sha256_hex)
-        : spool(std::move(spool_file)), sha256(std::move(sha256_hex)) {}
-    std::unique_ptr<SpoolFile> spool;
+    Upload(std::unique_ptr<SpooledMessage> spooled, std::string sha256_hex)
+        : spool(std::move(spooled)), sha256(std::move(sha256_hex)) {}
+    std::unique_ptr<SpooledMessage> spool;  // finished (closed); unlinked with this
     std::string sha256;
     std::mutex mutex;   // held while it uploads: one upload at a time
     bool done = false;  // the object is in S3 (under mutex)
