@@ -24,6 +24,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/log_report.hpp"
+#include "cli/message_store_place.hpp"
 #include "cli/report.hpp"
 #include "cli/retry.hpp"
 #include "cli/secrets.hpp"
@@ -336,7 +337,7 @@ int run_worker(const Config& config, const WorkerArgs& args, const Services& ser
     fleet::FleetDb heartbeat_db(db_options);
     fleet::Leases leases(db);
     std::filesystem::create_directories(config.store_path);
-    auto messages = store::open_maildir_store(config.store_path);
+    auto messages = open_message_store(config, false);
 
     StopSignals signals;
     const std::string owner = (args.id.empty() ? "" : args.id + "@") + fleet::new_lease_owner();

@@ -600,6 +600,51 @@ void parse_catalog_place(TableReader& sr, Config& config) {
     }
 }
 
+// [store] backend and its [store.s3] table. "postgres+s3" needs a
+// PostgreSQL catalog (several machines share it) and the S3 settings.
+void parse_store_backend(TableReader& sr, const std::string& base_dir, Config& config) {
+    if (auto backend = sr.choice("backend", {"local", "postgres+s3"})) config.store_backend = *backend;
+    const toml::table* table = sr.table("s3");
+    const bool s3 = config.store_backend == "postgres+s3";
+    // An empty [store.s3] is allowed (config.example.toml has one).
+    if (table && !table->empty() && !s3) sr.fail("s3", "only for backend = \"postgres+s3\"");
+    if (!s3) return;
+    if (config.catalog_postgres.empty())
+        sr.fail("backend", "\"postgres+s3\" keeps the catalog in PostgreSQL: set store.catalog to its connection string");
+    if (!table) sr.fail("backend", "\"postgres+s3\" needs a [store.s3] table (endpoint, bucket, access_key, secret_key_command)");
+    TableReader r(*table, "store.s3", sr.file(), sr.keys());
+    auto required = [&](const char* key) {
+        auto v = r.string(key);
+        if (!v) r.fail_at(r.table_line(), key, "missing");
+        return *v;
+    };
+    S3StoreConfig& c = config.s3;
+    c.endpoint = required("endpoint");
+    if (!c.endpoint.starts_with("https://") && !c.endpoint.starts_with("http://"))
+        r.fail("endpoint", "expected an http:// or https:// URL");
+    c.bucket = required("bucket");
+    c.region = r.string("region").value_or(c.region);
+    c.prefix = r.string("prefix").value_or("");
+    c.access_key = required("access_key");
+    if (auto ca = r.string("ca_file")) c.ca_file = resolve_path(*ca, base_dir);
+    if (r.boolean("path_style").value_or(true) == false)
+        r.fail("path_style", "only path-style addressing (ENDPOINT/BUCKET/KEY) is supported");
+    const auto command = r.string("secret_key_command");
+    const auto file = r.string("secret_key_file");
+    if (!one_of(r, {"secret_key_command", "secret_key_file"}))
+        r.fail_at(r.table_line(), "secret_key_command", "missing: set secret_key_command or secret_key_file");
+    if (command) {
+        c.secret_key = once([command = *command] {
+            return run_secret_command(command, "store.s3.secret_key_command");
+        });
+    } else {
+        const std::string path = resolve_path(*file, base_dir);
+        config.secret_files.push_back({path, "the S3 secret key", false, /*token=*/false});
+        c.secret_key = once([path] { return read_secret_file(path, "store.s3.secret_key_file"); });
+    }
+    r.reject_unknown();
+}
+
 Config parse_config_collecting(std::string_view text, const std::string& file, ConfigKeys* keys) {
     toml::table root;
     try {
@@ -623,6 +668,7 @@ Config parse_config_collecting(std::string_view text, const std::string& file, C
     if (!path) sr.fail_at(sr.table_line(), "path", "missing");
     config.store_path = resolve_path(*path, base_dir);
     parse_catalog_place(sr, config);
+    parse_store_backend(sr, base_dir, config);
     sr.reject_unknown();
 
     const toml::node* accounts = top.node("account");
@@ -657,7 +703,9 @@ ConfigKeys accepted_config_keys() {
     // Uses every table; the readers ask for every key of their table whatever
     // its value, so what they asked for is what reject_unknown() accepts.
     static constexpr std::string_view kEveryTable =
-        "[store]\npath = \"/\"\n"
+        "[store]\npath = \"/\"\nbackend = \"postgres+s3\"\ncatalog = \"postgresql://h/d\"\n"
+        "[store.s3]\nendpoint = \"http://h\"\nbucket = \"b\"\naccess_key = \"k\"\n"
+        "secret_key_command = \"c\"\n"
         "[[account]]\nname = \"a\"\n"
         "[account.ssh]\nhost = \"h\"\nuser = \"u\"\ncommand = \"imap\"\n";
     ConfigKeys keys;

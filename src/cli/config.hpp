@@ -21,6 +21,7 @@
 
 #include <imapkeep/sync/backup.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -48,9 +49,27 @@ struct SecretFile {
     bool token = false;
 };
 
+// [store.s3]: where a "postgres+s3" store keeps the message bytes
+// (store/s3_message_store.hpp). Path-style addressing only.
+struct S3StoreConfig {
+    std::string endpoint;  // "https://s3.example.org" or "http://127.0.0.1:7480"
+    std::string bucket;
+    std::string region = "us-east-1";
+    std::string prefix;  // "" or e.g. "imapkeep/"
+    std::string access_key;
+    std::string ca_file;  // absolute; "" = the system's CAs
+    // The secret key, fetched once on first use from secret_key_command or
+    // secret_key_file. Never printed.
+    std::function<std::string()> secret_key;
+};
+
 struct Config {
     std::string file;        // where it was read from
-    std::string store_path;  // absolute
+    std::string store_path;  // absolute; the lock (and, for postgres+s3, the spool) live here
+    // [store] backend: "local" (Maildir files under store_path) or
+    // "postgres+s3" (message bytes in S3, catalog in PostgreSQL).
+    std::string store_backend = "local";
+    S3StoreConfig s3;
     // [store] catalog: "" for STORE/catalog.sqlite, else a PostgreSQL
     // connection string or URI (catalog_place.hpp); catalog_schema its schema.
     std::string catalog_postgres;

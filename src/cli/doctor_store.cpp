@@ -12,6 +12,7 @@
 #include "cli/catalog_place.hpp"
 #include "cli/doctor.hpp"
 #include "cli/lock.hpp"
+#include "cli/message_store_place.hpp"
 #include "cli/permissions.hpp"
 #include "cli/report.hpp"
 #include "cli/store_session.hpp"
@@ -25,6 +26,7 @@ constexpr const char* kAccess = "store: permissions";
 constexpr const char* kSpace = "store: free space";
 constexpr const char* kLock = "store: lock";
 constexpr const char* kCatalog = "store: catalog";
+constexpr const char* kObjects = "store: s3";
 
 // The store, or the nearest folder above it that exists (where the first run
 // will create it).
@@ -173,6 +175,34 @@ CheckResult catalog_check(const CatalogFacts& facts) {
                             " (this imapkeep: " + std::to_string(facts.known_version) + ")");
 }
 
+namespace {
+
+// A "postgres+s3" store's bucket: one listing of at most one key under the
+// prefix proves the endpoint answers, the keys sign and the bucket is there.
+// Read-only, like every check here.
+CheckResult s3_check(const Config& config) {
+    const std::string where = message_store_name(config);
+    try {
+        s3::S3Client client(s3_client_config(config));
+        client.list_page(config.s3.bucket, config.s3.prefix, "", 1);
+        return ok(kObjects, where + ": reachable, the bucket lists");
+    } catch (const s3::S3Error& e) {
+        const std::string& code = e.code();
+        std::string hint = "see the message";
+        if (code == "NoSuchBucket") hint = "create the bucket, or fix store.s3.bucket";
+        if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" || code == "AccessDenied" ||
+            code == "Forbidden")
+            hint = "check store.s3.access_key and the secret key (and the bucket's permissions)";
+        if (code == s3::kNetworkError) hint = "check store.s3.endpoint and the network";
+        return fail(kObjects, where + ": " + e.what(), hint);
+    } catch (const std::exception& e) {  // the secret key's command or file, a bad endpoint
+        return fail(kObjects, where + ": " + e.what(),
+                    "check store.s3.endpoint and secret_key_command / secret_key_file");
+    }
+}
+
+}  // namespace
+
 std::vector<CheckResult> check_store(const Config& config) {
     const std::string& path = config.store_path;
     std::vector<CheckResult> out{store_path_check(path)};
@@ -183,6 +213,7 @@ std::vector<CheckResult> check_store(const Config& config) {
                                                       : read_catalog(sqlite_catalog_path(config));
     out.push_back(lock_check(lock_facts(path, catalog.last_backup)));
     out.push_back(catalog_check(catalog.facts));
+    if (messages_in_s3(config)) out.push_back(s3_check(config));
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "cli/catalog_place.hpp"
+#include "cli/message_store_place.hpp"
 
 namespace imapkeep::cli {
 
@@ -65,9 +66,7 @@ bool open_catalog_and_files(const Config& config, StoreSession& session, Io& io,
                             bool read_only) {
     try {
         session.catalog = open();
-        store::MaildirOptions options;
-        options.read_only = read_only;
-        session.messages = store::open_maildir_store(config.store_path, options);
+        session.messages = open_message_store(config, read_only);
     } catch (const ConfigError&) {
         throw;
     } catch (const std::exception& e) {

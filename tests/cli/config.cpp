@@ -389,6 +389,58 @@ TEST_CASE("store.catalog: SQLite by default, or a PostgreSQL URI or key=value st
     }
 }
 
+TEST_CASE("store.backend: local by default, or postgres+s3 with its [store.s3] table", "[config]") {
+    const std::string pg = "catalog = \"postgresql://backup@db/mail\"\n";
+    const std::string s3 =
+        "[store.s3]\nendpoint = \"https://s3.example.org\"\nbucket = \"mail\"\n"
+        "access_key = \"AKID\"\nsecret_key_command = \"echo s3cret-key\"\n";
+    CHECK(parse_config(kStore + kAccount, "/etc/imapkeep/t.toml").store_backend == "local");
+    // An empty [store.s3] (config.example.toml's) is no error with the local backend.
+    CHECK(parse_config(kStore + "[store.s3]\n" + kAccount, "/etc/imapkeep/t.toml").store_backend ==
+          "local");
+
+    Config config = parse_config(kStore + "backend = \"postgres+s3\"\n" + pg + s3 +
+                                     "prefix = \"host-1/\"\nregion = \"eu-west-1\"\n" + kAccount,
+                                 "/etc/imapkeep/t.toml");
+    CHECK(config.store_backend == "postgres+s3");
+    CHECK(config.s3.endpoint == "https://s3.example.org");
+    CHECK(config.s3.bucket == "mail");
+    CHECK(config.s3.prefix == "host-1/");
+    CHECK(config.s3.region == "eu-west-1");
+    CHECK(config.s3.access_key == "AKID");
+    CHECK(config.s3.secret_key() == "s3cret-key");
+
+    auto error = [&](const std::string& text) {
+        try {
+            parse_config(text, "/etc/imapkeep/t.toml");
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    CHECK_THAT(error(kStore + "backend = \"s3\"\n" + kAccount),
+               Catch::Contains("store.backend: expected one of \"local\", \"postgres+s3\""));
+    CHECK_THAT(error(kStore + "backend = \"postgres+s3\"\n" + s3 + kAccount),
+               Catch::Contains("store.backend: \"postgres+s3\" keeps the catalog in PostgreSQL"));
+    CHECK_THAT(error(kStore + "backend = \"postgres+s3\"\n" + pg + kAccount),
+               Catch::Contains("needs a [store.s3] table"));
+    CHECK_THAT(error(kStore + "[store.s3]\nbucket = \"b\"\n" + kAccount),
+               Catch::Contains("store.s3: only for backend = \"postgres+s3\""));
+    const std::string backend = "backend = \"postgres+s3\"\n" + pg;
+    CHECK_THAT(error(kStore + backend + "[store.s3]\nendpoint = \"http://h\"\nbucket = \"b\"\n" +
+                     "access_key = \"k\"\n" + kAccount),
+               Catch::Contains("store.s3.secret_key_command: missing"));
+    CHECK_THAT(error(kStore + backend + s3 + "secret_key_file = \"/k\"\n" + kAccount),
+               Catch::Contains("only one of secret_key_command and secret_key_file"));
+    CHECK_THAT(error(kStore + backend + s3 + "path_style = false\n" + kAccount),
+               Catch::Contains("store.s3.path_style: only path-style addressing"));
+    CHECK_THAT(error(kStore + backend + "[store.s3]\nendpoint = \"s3.example.org\"\nbucket = \"b\"\n" +
+                     "access_key = \"k\"\nsecret_key_command = \"c\"\n" + kAccount),
+               Catch::Contains("store.s3.endpoint: expected an http:// or https:// URL"));
+    CHECK_THAT(error(kStore + backend + s3 + "secret_key = \"x\"\n" + kAccount),
+               Catch::Contains("store.s3.secret_key: unknown key"));
+}
+
 TEST_CASE("default config path follows XDG", "[config]") {
     ::setenv("HOME", "/home/tester", 1);
     ::setenv("XDG_CONFIG_HOME", "/xdg", 1);
@@ -420,7 +472,7 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
     std::string current;
     for (std::string line; std::getline(text, line);) {
         std::smatch header;
-        if (std::regex_match(line, header, std::regex(R"(\[\[?([a-z.]+)\]\]?\s*)"))) {
+        if (std::regex_match(line, header, std::regex(R"(\[\[?([a-z0-9.]+)\]\]?\s*)"))) {
             current = header[1];
             tables[current];  // a table may hold nothing but comments
             continue;
@@ -430,7 +482,7 @@ TEST_CASE("config.example.toml parses, and documents every key the parser knows"
     // Every key the loader accepts, in its own table: "key =" or, commented
     // out, "# key =" at the start of a line; a key holding a table has a header.
     const auto accepted = imapkeep::cli::accepted_config_keys();
-    REQUIRE(accepted.size() == 4);
+    REQUIRE(accepted.size() == 5);
     for (const auto& [table, keys] : accepted) {
         for (const auto& key : keys) {
             const std::string full = table.empty() ? key : table + "." + key;
@@ -450,7 +502,11 @@ TEST_CASE("accepted_config_keys lists exactly the keys the loader does not call 
     CHECK(accepted.at("").count("store"));
     CHECK(accepted.at("").count("account"));
     CHECK(accepted.at("account").count("ssh"));
-    CHECK(accepted.at("store") == std::set<std::string>{"path", "catalog", "catalog_schema"});
+    CHECK(accepted.at("store") ==
+          std::set<std::string>{"path", "catalog", "catalog_schema", "backend", "s3"});
+    CHECK(accepted.at("store.s3") ==
+          std::set<std::string>{"endpoint", "bucket", "region", "prefix", "access_key",
+                                "secret_key_command", "secret_key_file", "path_style", "ca_file"});
     // Each table's text, with "KEY = 0" put in: a listed key may be refused
     // for its value, never as unknown; an unlisted one is unknown.
     auto config_with = [](const std::string& table, const std::string& line) {
@@ -458,8 +514,14 @@ TEST_CASE("accepted_config_keys lists exactly the keys the loader does not call 
         std::string store = table == "store" ? line : "";
         std::string account = table == "account" ? line : "";
         std::string ssh = table == "account.ssh" ? line : "";
-        return top + "[store]\npath = \"/s\"\n" + store + "[[account]]\nname = \"a\"\n" + account +
-               "[account.ssh]\nhost = \"h\"\nuser = \"u\"\ncommand = \"imap\"\n" + ssh;
+        // [store.s3] is read only for backend = "postgres+s3".
+        std::string s3 = table == "store.s3"
+                             ? "backend = \"postgres+s3\"\ncatalog = \"postgresql://h/d\"\n"
+                               "[store.s3]\nendpoint = \"http://h\"\nbucket = \"b\"\n"
+                               "access_key = \"k\"\nsecret_key_command = \"c\"\n" + line
+                             : "";
+        return top + "[store]\npath = \"/s\"\n" + store + s3 + "[[account]]\nname = \"a\"\n" +
+               account + "[account.ssh]\nhost = \"h\"\nuser = \"u\"\ncommand = \"imap\"\n" + ssh;
     };
     for (const auto& [table, keys] : accepted) {
         for (const auto& key : keys) {

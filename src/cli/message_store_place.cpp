@@ -1,0 +1,46 @@
+#include "cli/message_store_place.hpp"
+
+#include <imapkeep/store/s3_message_store.hpp>
+
+namespace imapkeep::cli {
+
+bool messages_in_s3(const Config& config) { return config.store_backend == "postgres+s3"; }
+
+s3::S3Config s3_client_config(const Config& config) {
+    const S3StoreConfig& c = config.s3;
+    s3::S3Config client;
+    client.endpoint = c.endpoint;
+    client.region = c.region;
+    client.ca_file = c.ca_file;
+    client.credentials = {c.access_key, c.secret_key()};
+    return client;
+}
+
+namespace {
+
+store::S3StoreOptions s3_options(const Config& config, bool read_only) {
+    const S3StoreConfig& c = config.s3;
+    store::S3StoreOptions options;
+    options.client = s3_client_config(config);
+    options.bucket = c.bucket;
+    options.prefix = c.prefix;
+    options.spool_dir = config.store_path + "/spool";
+    options.read_only = read_only;
+    return options;
+}
+
+}  // namespace
+
+std::unique_ptr<store::MessageStore> open_message_store(const Config& config, bool read_only) {
+    if (messages_in_s3(config)) return store::open_s3_message_store(s3_options(config, read_only));
+    store::MaildirOptions options;
+    options.read_only = read_only;
+    return store::open_maildir_store(config.store_path, options);
+}
+
+std::string message_store_name(const Config& config) {
+    if (!messages_in_s3(config)) return config.store_path;
+    return "s3://" + config.s3.bucket + "/" + config.s3.prefix + " at " + config.s3.endpoint;
+}
+
+}  // namespace imapkeep::cli
