@@ -62,7 +62,7 @@ osd crush chooseleaf type = 0
 paxos propose interval = 0.05
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port ssl_endpoint=127.0.0.1:$tls_port ssl_certificate=$dir/server.pem ssl_private_key=$dir/server.key
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port ssl_endpoint=127.0.0.1:$tls_port ssl_certificate=$dir/server.pem ssl_private_key=$dir/server.key tcp_nodelay=1
 rgw data = $c/rgw
 EOF
 
