@@ -86,6 +86,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
             nlohmann::json file = {{"file", p.file}, {"problem", p.kind}};
             if (!p.actual_file.empty()) file["actual_file"] = p.actual_file;
+            if (!p.detail.empty()) file["detail"] = p.detail;
             a["files"].push_back(std::move(file));
             // Case 3a: a mail reader's flag change is no loss; the next backup
             // puts the server's flags back.
@@ -107,6 +108,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                 << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")";
             if (p.kind == "name shared")
                 err << " with the label link " << messages->absolute(p.actual_file);
+            if (!p.detail.empty()) err << ": " << util::printable_utf8(p.detail);
             err << "\n";
         }
         auto show_repairs = [&](const std::vector<RepairOutcome>& outcomes) {

@@ -1,6 +1,6 @@
+#include <filesystem>
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/verify.hpp>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <system_error>
@@ -17,18 +17,37 @@ std::optional<std::string> mismatch(const OriginalDigest& digest, const MessageR
     return std::nullopt;
 }
 
+VerifyProblem problem(std::string file, std::string kind, Id message_id, std::string actual_file) {
+    return {std::move(file), std::move(kind), message_id, std::move(actual_file), ""};
+}
+
+// What reading one row's message gave: the digest of its bytes, or why not.
+struct StoredRead {
+    std::optional<OriginalDigest> digest;
+    std::string unreadable;  // the store's error; "" when the message is simply not there
+};
+
 // The digest of the bytes the server sent, as the store gives back the
 // message of row `message` under the key `file` (exactly there: a moved file
-// is reported, not followed); nullopt if it is missing or cannot be read (a
-// key the store refuses names no good file either).
-std::optional<OriginalDigest> digest_stored(MessageStore& messages, const MessageRecord& message,
-                                            const std::string& file) {
+// is reported, not followed). MessageMissing is "not there"; any other
+// error (I/O, a remote store's network, a key the store refuses) says
+// nothing about that, and is kept apart.
+StoredRead digest_stored(MessageStore& messages, const MessageRecord& message,
+                         const std::string& file) {
     try {
-        auto source = messages.open_read({file, message.sha256, message.line_endings}, ReadLookup::Exact);
-        return digest(*source);
-    } catch (const StoreError&) {
-        return std::nullopt;
+        auto source =
+            messages.open_read({file, message.sha256, message.line_endings}, ReadLookup::Exact);
+        return {digest(*source), ""};
+    } catch (const MessageMissing&) {
+        return {};
+    } catch (const StoreError& e) {
+        return {std::nullopt, e.what()};
     }
+}
+
+VerifyProblem unreadable(const MessageRecord& message, const std::string& file,
+                         const StoredRead& read) {
+    return {file, "unreadable", message.id, "", read.unreadable};
 }
 
 // Rows whose file is not under its cataloged name, by the folder it names
@@ -82,9 +101,9 @@ void verify_links(Catalog& catalog, MessageStore& messages, const MessageRecord&
         std::error_code ec;
         const auto path = messages.absolute(link.file);
         if (!std::filesystem::exists(path, ec)) {
-            problems.push_back({link.file, "link missing", message.id, ""});
+            problems.push_back(problem(link.file, "link missing", message.id, ""));
         } else if (!std::filesystem::equivalent(path, messages.absolute(message.file), ec)) {
-            problems.push_back({link.file, "link not the copy", message.id, message.file});
+            problems.push_back(problem(link.file, "link not the copy", message.id, message.file));
         }
     }
 }
@@ -102,7 +121,8 @@ void find_shared_names(Catalog& catalog, Id account_id, const LinkKeys& links,
         for (const auto& message : catalog.all_messages(mailbox.id)) {
             auto it = links.find(locate_key(message.file));
             if (it != links.end() && it->second.second != message.id)
-                problems.push_back({message.file, "name shared", message.id, it->second.first});
+                problems.push_back(
+                    problem(message.file, "name shared", message.id, it->second.first));
         }
 }
 
@@ -114,19 +134,24 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     LinkKeys links;
     for (const auto& mailbox : catalog.mailboxes(account_id, true)) {
         for (const auto& message : catalog.all_messages(mailbox.id)) {
-            const auto found = digest_stored(messages, message, message.file);
+            const auto read = digest_stored(messages, message, message.file);
+            if (!read.unreadable.empty()) {
+                problems.push_back(unreadable(message, message.file, read));
+                continue;
+            }
+            const auto& found = read.digest;
             if (found && !message.expunged_at)
                 verify_links(catalog, messages, message, problems, links);
             if (found) {
                 if (auto kind = mismatch(*found, message))
-                    problems.push_back({message.file, *kind, message.id, ""});
+                    problems.push_back(problem(message.file, *kind, message.id, ""));
                 continue;
             }
             try {
                 const StorePath p = parse_store_path(message.file);
                 missing[p.tree + "/" + p.account + "/" + p.folder].push_back(message);
             } catch (const StoreError&) {
-                problems.push_back({message.file, "missing", message.id, ""});
+                problems.push_back(problem(message.file, "missing", message.id, ""));
             }
         }
     }
@@ -134,13 +159,17 @@ std::vector<VerifyProblem> verify_files(Catalog& catalog, MessageStore& messages
     for (const auto& [key, rows] : missing) {
         for (const auto& message : rows) {
             auto it = renamed.find(message.file);
-            const auto found =
-                it == renamed.end() ? std::nullopt : digest_stored(messages, message, it->second);
-            if (!found)
-                problems.push_back({message.file, "missing", message.id, ""});
+            const auto read =
+                it == renamed.end() ? StoredRead{} : digest_stored(messages, message, it->second);
+            const auto& found = read.digest;
+            if (!read.unreadable.empty())
+                problems.push_back(unreadable(message, it->second, read));
+            else if (!found)
+                problems.push_back(problem(message.file, "missing", message.id, ""));
             else
-                problems.push_back({message.file, mismatch(*found, message).value_or("renamed"),
-                                    message.id, it->second});
+                problems.push_back(problem(message.file,
+                                           mismatch(*found, message).value_or("renamed"),
+                                           message.id, it->second));
         }
     }
     find_shared_names(catalog, account_id, links, problems);

@@ -89,3 +89,29 @@ TEST_CASE("verify_files finds missing, truncated and altered files", "[store][ve
     // Another account's files are not looked at.
     CHECK(verify_files(*catalog, *store, catalog->ensure_account("other")).empty());
 }
+
+TEST_CASE("verify_files tells a message it cannot read from a missing one", "[store][verify]") {
+    // A read that fails (an I/O error, a network error of a remote store) says
+    // nothing about whether the message is there: calling it "missing" would
+    // send the user after a loss that did not happen.
+    TempDir dir;
+    IMAPKEEP_EACH_CATALOG(catalog);
+    auto store = open_maildir_store(dir.path());
+    const Id account = catalog->ensure_account("work");
+    MailboxRecord inbox;
+    inbox.account_id = account;
+    inbox.name = "INBOX";
+    inbox.id = catalog->save_mailbox(inbox);
+    auto blocked = store_message(*catalog, *store, inbox.id, "", 1, "Subject: 1\r\n\r\nx\r\n");
+    auto deleted = store_message(*catalog, *store, inbox.id, "", 2, "Subject: 2\r\n\r\ny\r\n");
+
+    // Something at the path that cannot be read as a file: reading fails.
+    fs::remove(store->absolute(blocked.file));
+    fs::create_directory(store->absolute(blocked.file));
+    fs::remove(store->absolute(deleted.file));
+
+    std::map<Id, std::string> kind;
+    for (const auto& p : verify_files(*catalog, *store, account)) kind[p.message_id] = p.kind;
+    CHECK(kind[deleted.id] == "missing");
+    CHECK(kind[blocked.id] == "unreadable");
+}
