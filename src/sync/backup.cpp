@@ -358,6 +358,9 @@ class Worker {
                 report.errors = {e.what()};
                 report.connection_lost = false;
                 hint = imap::server_hint(e);
+            } catch (const store::StoreError& e) {
+                report.errors = {e.what()};
+                report.connection_lost = e.transient();  // a remote store's outage: retried
             } catch (const std::exception& e) {
                 report.errors = {e.what()};
                 report.connection_lost = false;

@@ -27,6 +27,10 @@ namespace imapkeep::store {
 class StoreError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+    // A failure another attempt may not meet: a remote message store's
+    // network, or its server busy (S3StoreError). The backup's retry policy
+    // applies to it as to a dropped IMAP connection. Local errors: false.
+    virtual bool transient() const noexcept { return false; }
 };
 
 // A transaction the catalog refused before COMMIT reached the server:

@@ -101,7 +101,7 @@ class S3StoreError : public StoreError {
           m_transient(cause.transient()) {}
     const std::string& code() const { return m_code; }
     long http_status() const { return m_http_status; }
-    bool transient() const { return m_transient; }
+    bool transient() const noexcept override { return m_transient; }
 
   private:
     std::string m_code;

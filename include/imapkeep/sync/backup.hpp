@@ -128,8 +128,9 @@ struct MailboxReport {
     // Path "skipped": why this mailbox is not backed up, e.g. a server folder
     // that holds no mail (reserved_mailboxes.hpp). A note, not an error.
     std::string skipped;
-    // The error is the connection dying (EOF, reset, timeout): another attempt
-    // may succeed where this one did not.
+    // The error is the connection dying (EOF, reset, timeout), or the message
+    // store failing for a while (store::StoreError::transient: S3's network):
+    // another attempt may succeed where this one did not.
     bool connection_lost = false;
     // New messages left on the server for a later run by the daily budget
     // (or the server's daily limit): not an error, and not done either.
