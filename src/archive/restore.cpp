@@ -537,11 +537,10 @@ private:
         if (m_unselect || m_options.dry_run) m_client->unselect();
     }
 
-    // The message as it is to be sent, or nullopt after reporting why it cannot be.
-    // `first`: the first time for this message in this run (the keywords it
-    // loses are counted once).
-    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m,
-                                               bool first = true) {
+    // The message as it is to be sent, or nullopt after reporting why it
+    // cannot be. The keywords it loses are counted by the caller, once the
+    // message is sure to go (count_dropped).
+    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m) {
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
                                 std::to_string(*m_limit) + " bytes); not sent");
@@ -584,12 +583,15 @@ private:
         }
         out.message = imap::AppendBody::stream(
             std::make_shared<detail::StoredLiteral>(m_messages, m, std::move(file), digest.size));
-        auto flags = detail::flags_for_target(m.flags, m_permanent);
-        if (first)
-            for (const auto& k : flags.dropped) ++report.dropped_keywords[k];
-        out.flags = std::move(flags.send);
+        out.flags = detail::flags_for_target(m.flags, m_permanent).send;
         out.internaldate = util::format_imap_datetime(m.internaldate, m.internaldate_zone);
         return out;
+    }
+
+    // The keywords `m` goes without (the target cannot take them), counted
+    // once per message, when it is sent for the first time in this run.
+    void count_dropped(RestoreMailboxReport& report, const store::MessageRecord& m) {
+        for (const auto& k : detail::flags_for_target(m.flags, m_permanent).dropped) ++report.dropped_keywords[k];
     }
 
     void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending,
@@ -654,6 +656,7 @@ private:
                     }
                     break;
                 }
+                count_dropped(report, *m);
                 const std::uint64_t size = body->message.size();
                 if (!m_multiappend || size > kBatchMessageMax) {
                     flush();
@@ -731,7 +734,7 @@ private:
     // waits (pace) and sends it again, `attempt` numbering the retries.
     void append_alone(RestoreMailboxReport& report, const store::MessageRecord& m, int attempt) {
         for (;;) {
-            auto body = prepare(report, m, /*first=*/false);
+            auto body = prepare(report, m);
             if (!body) return;
             try {
                 auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,

@@ -184,3 +184,20 @@ TEST_CASE("restore: max_bytes_per_second paces the uploaded bytes", "[archive][r
     // 240 kB at 64 KiB a second, the first 64 KiB at once: 2.6 s at least.
     CHECK(f.clock.slept() >= std::chrono::milliseconds(2600));
 }
+
+TEST_CASE("restore: a message the upload budget leaves for later is not counted as restored without a keyword",
+          "[archive][restore][pacing][budget]") {
+    RestorePacingFixture f(/*inbox=*/0, /*archive=*/0, /*bytes=*/0);
+    for (int i = 0; i < 4; ++i)
+        f.server.append("INBOX", message("k" + std::to_string(i), std::string(1000, 'k')), {"odd]label"});
+    REQUIRE(report_ok(f.backup()));
+    f.dst.pacing.daily_upload_bytes = 1500;  // one message
+    auto r = f.restore();
+    INFO(errors_of(r));
+    CHECK(appended(r) == 1);
+    CHECK(r.messages_left() == 3);
+    std::uint64_t dropped = 0;
+    for (const auto& m : r.mailboxes)
+        for (const auto& [keyword, count] : m.dropped_keywords) dropped += count;
+    CHECK(dropped == 1);  // the appended one only
+}
