@@ -59,9 +59,10 @@ public:
              const RestoreOptions& options, RestoreReport& report)
         : m_target(target), m_catalog(catalog), m_messages(messages), m_options(options), m_report(report),
           m_system_clock(options.stop),
-          m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock) {}
+          m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock, sync::Transfer::Upload) {}
 
     void run(std::vector<store::MailboxRecord> mailboxes) {
+        start_upload_day();
         try {
             connect();
         } catch (const imap::ConnectError& e) {
@@ -94,10 +95,55 @@ public:
             m_report.transient = e.transient();
         }
         m_report.throttle_waits = m_pacer.waits();
+        report_budget();
         if (m_client && !m_report.stopped) m_client->logout();
     }
 
 private:
+    // The day's uploads to the target so far (the catalog's usage ledger),
+    // when it has a daily upload budget. A dry run spends none.
+    void start_upload_day() {
+        if (!m_pacer.has_budget() || m_options.dry_run) return;
+        m_target_id = m_catalog.ensure_account(m_target.name);
+        m_pacer.start_day(m_catalog.uploaded_on(*m_target_id, m_pacer.day()));
+    }
+
+    // The budget admits `m` today, and the rate limits let it go now (this
+    // sleeps until they do). A message sent again after a lost connection is
+    // admitted again: its bytes went over the wire twice.
+    bool admit_upload(const store::MessageRecord& m) {
+        if (m_pacer.admit({{m.uid, m.size}}) == 0) return false;
+        m_pacer.count_message();
+        m_pacer.count_bytes(m.size);
+        return true;
+    }
+
+    // The journal's commit, with the uploads admitted since the last one:
+    // a kill loses both together.
+    void commit_journal() {
+        if (m_target_id)
+            if (const auto bytes = m_pacer.take_unsaved()) m_catalog.add_uploaded(*m_target_id, m_pacer.day(), bytes);
+        m_catalog.commit();
+    }
+
+    // The budget spent, the rest of a mailbox is only counted: what the
+    // journal does not have for this target.
+    void count_left(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        for (const auto& m : list)
+            if (!m_failed.contains(m.id) && !m_catalog.restore_entry(m_target.name, report.target, m.id)) {
+                ++report.left;
+                report.left_bytes += m.size;
+            }
+    }
+
+    void report_budget() {
+        const auto budget = m_pacer.budget();
+        m_report.budget_used = budget.used;
+        m_report.budget_limit = budget.limit;
+        m_report.budget_reached = m_report.messages_left() > 0;
+        if (m_report.budget_reached) m_report.budget_reason = budget.reason.empty() ? "daily_upload_mb" : budget.reason;
+    }
+
     bool stop_requested() const { return m_options.stop && m_options.stop->load(); }
 
     // The target refused, or closed the connection, asking to slow down
@@ -303,6 +349,7 @@ private:
             report.skipped = *why + ": not restored (restore it under another name with --prefix)";
             return;
         }
+        if (!m_options.dry_run && m_pacer.spent()) return count_left(report, list);
         for (;;) {
             try {
                 restore_mailbox_once(report, list);
@@ -405,13 +452,13 @@ private:
             std::vector<detail::AppendedMessage> appended;
             append_all(report, pending, appended);
             check_flags(target, journaled, appended, sel.uidnext, report);
-            m_catalog.commit();
+            commit_journal();
         } catch (const RestoreStopped&) {
             m_catalog.rollback();  // as a kill would lose it
             throw;
         } catch (...) {
             // What is journaled was appended: keep it.
-            m_catalog.commit();
+            commit_journal();
             throw;
         }
     }
@@ -490,11 +537,10 @@ private:
         if (m_unselect || m_options.dry_run) m_client->unselect();
     }
 
-    // The message as it is to be sent, or nullopt after reporting why it cannot be.
-    // `first`: the first time for this message in this run (the keywords it
-    // loses are counted once).
-    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m,
-                                               bool first = true) {
+    // The message as it is to be sent, or nullopt after reporting why it
+    // cannot be. The keywords it loses are counted by the caller, once the
+    // message is sure to go (count_dropped).
+    std::optional<imap::AppendMessage> prepare(RestoreMailboxReport& report, const store::MessageRecord& m) {
         if (m_limit && m.size > *m_limit) {
             fail(report, m, "larger (" + std::to_string(m.size) + " bytes) than the server's APPENDLIMIT (" +
                                 std::to_string(*m_limit) + " bytes); not sent");
@@ -537,12 +583,15 @@ private:
         }
         out.message = imap::AppendBody::stream(
             std::make_shared<detail::StoredLiteral>(m_messages, m, std::move(file), digest.size));
-        auto flags = detail::flags_for_target(m.flags, m_permanent);
-        if (first)
-            for (const auto& k : flags.dropped) ++report.dropped_keywords[k];
-        out.flags = std::move(flags.send);
+        out.flags = detail::flags_for_target(m.flags, m_permanent).send;
         out.internaldate = util::format_imap_datetime(m.internaldate, m.internaldate_zone);
         return out;
+    }
+
+    // The keywords `m` goes without (the target cannot take them), counted
+    // once per message, when it is sent for the first time in this run.
+    void count_dropped(RestoreMailboxReport& report, const store::MessageRecord& m) {
+        for (const auto& k : detail::flags_for_target(m.flags, m_permanent).dropped) ++report.dropped_keywords[k];
     }
 
     void append_all(RestoreMailboxReport& report, const std::vector<const store::MessageRecord*>& pending,
@@ -584,7 +633,8 @@ private:
             batch_bytes = 0;
         };
         try {
-            for (const auto* m : pending) {
+            for (std::size_t i = 0; i < pending.size(); ++i) {
+                const auto* m = pending[i];
                 if (stop_requested()) {
                     while (!inflight.empty()) finish(report, inflight);
                     throw RestoreHalted{"stopped by a signal; run restore again to resume", true};
@@ -599,6 +649,14 @@ private:
                 }
                 auto body = prepare(report, *m);
                 if (!body) continue;
+                if (!admit_upload(*m)) {  // the daily upload budget is spent
+                    for (std::size_t j = i; j < pending.size(); ++j) {
+                        ++report.left;
+                        report.left_bytes += pending[j]->size;
+                    }
+                    break;
+                }
+                count_dropped(report, *m);
                 const std::uint64_t size = body->message.size();
                 if (!m_multiappend || size > kBatchMessageMax) {
                     flush();
@@ -637,7 +695,7 @@ private:
         report.bytes += m.size;
         if (++m_batch >= std::max<std::size_t>(1, m_options.journal_batch)) {
             m_batch = 0;
-            m_catalog.commit();
+            commit_journal();
             m_catalog.begin();
         }
     }
@@ -676,7 +734,7 @@ private:
     // waits (pace) and sends it again, `attempt` numbering the retries.
     void append_alone(RestoreMailboxReport& report, const store::MessageRecord& m, int attempt) {
         for (;;) {
-            auto body = prepare(report, m, /*first=*/false);
+            auto body = prepare(report, m);
             if (!body) return;
             try {
                 auto tag = m_client->submit_append(report.target, body->flags, body->internaldate,
@@ -744,7 +802,8 @@ private:
     int m_connect_waits = 0;  // throttle waits for the current login
     int m_bye_waits = 0;      // throttle waits for BYEs since the last progress
     sync::SystemPaceClock m_system_clock;
-    sync::Pacer m_pacer;  // the target's pacing: throttle waits (and their count)
+    sync::Pacer m_pacer;  // the target's pacing: rate limits, upload budget, throttle waits
+    std::optional<store::Id> m_target_id;  // the target's account row, for its upload budget
     bool m_resumed = false;
     // The smallest message the target refused as too large in this run, and
     // the largest it took.

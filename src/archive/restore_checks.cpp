@@ -9,6 +9,18 @@
 
 namespace imapkeep::archive {
 
+std::uint64_t RestoreReport::messages_left() const {
+    std::uint64_t n = 0;
+    for (const auto& m : mailboxes) n += m.left;
+    return n;
+}
+
+std::uint64_t RestoreReport::bytes_left() const {
+    std::uint64_t n = 0;
+    for (const auto& m : mailboxes) n += m.left_bytes;
+    return n;
+}
+
 bool RestoreReport::failed() const {
     if (!error.empty()) return true;
     return std::any_of(mailboxes.begin(), mailboxes.end(), [](const auto& m) { return m.failed(); });

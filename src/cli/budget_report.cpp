@@ -1,5 +1,7 @@
 #include "cli/budget_report.hpp"
 
+#include "cli/report.hpp"
+
 namespace imapkeep::cli {
 
 std::optional<std::string> budget_line(const sync::AccountReport& account) {
@@ -22,6 +24,26 @@ nlohmann::json budget_json(const sync::AccountReport& account) {
         {"bytes_left", account.bytes_left()},
         {"messages_left_uncounted", account.messages_left_uncounted},
         {"throttle_waits", account.throttle_waits},
+    };
+}
+
+std::optional<std::string> budget_line(const archive::RestoreReport& restore) {
+    if (!restore.budget_reached) return std::nullopt;
+    const auto left = restore.messages_left();
+    return "daily upload budget reached (" + human_bytes(restore.budget_used) + " of " +
+           human_bytes(restore.budget_limit) + " uploaded to " + restore.target_account + " today), " +
+           std::to_string(left) + (left == 1 ? " message left (" : " messages left (") +
+           human_bytes(restore.bytes_left()) + "), resumes after 00:00 UTC: run restore again then";
+}
+
+nlohmann::json budget_json(const archive::RestoreReport& restore) {
+    return {
+        {"reached", restore.budget_reached},
+        {"reason", restore.budget_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(restore.budget_reason)},
+        {"used_today", restore.budget_used},
+        {"limit", restore.budget_limit},
+        {"messages_left", restore.messages_left()},
+        {"bytes_left", restore.bytes_left()},
     };
 }
 

@@ -1,5 +1,6 @@
 // imapkeep restore: lock the store, APPEND to the target, journal, report.
 #include "cli/archive_commands.hpp"
+#include "cli/budget_report.hpp"
 #include "cli/log_restore.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
@@ -96,7 +97,9 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
                              {"dates_not_kept", m.dates_not_kept},
                              {"failures", failures},
                              {"error", m.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.error)},
-                             {"skipped", m.skipped.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.skipped)}});
+                             {"skipped", m.skipped.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.skipped)},
+                             {"left", m.left},
+                             {"left_bytes", m.left_bytes}});
         created += m.create;
         to_append += m.to_append;
         appended += m.appended;
@@ -122,6 +125,7 @@ nlohmann::json restore_report_json(const RunInfo& run, const archive::RestoreRep
                                             : nlohmann::json(nullptr)},
             {"transient", r.transient},
             {"notes", r.notes},
+            {"budget", budget_json(r)},
             {"totals",
              {{"mailboxes", r.mailboxes.size()},
               {"created", created},
@@ -149,6 +153,10 @@ void print_restore_report(Io& io, const archive::RestoreReport& r, const Restore
                    << ") -> " << util::printable_utf8(m.target) << ": " << util::printable_utf8(f.reason) << "\n";
     }
     if (!r.error.empty()) io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": " << util::printable_utf8(r.error) << "\n";
+    // Why the run is not done (exit 75), even with -q, as a backup's.
+    if (auto line = budget_line(r))
+        io.err << "imapkeep: restore " << r.source_account << " -> " << r.target_account << ": "
+               << util::printable_utf8(*line) << "\n";
     if (args.verbosity == Verbosity::Quiet) return;
     std::uint64_t created = 0, count = 0, bytes = 0, already = 0, failed = 0, flags_fixed = 0;
     for (const auto& m : r.mailboxes) {

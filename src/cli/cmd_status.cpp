@@ -78,6 +78,26 @@ nlohmann::json budget_status(store::Catalog& catalog, store::Id account_id,
     };
 }
 
+// What restores uploaded to an account today, against its daily_upload_mb
+// (the catalog's ledger). null without a budget and with nothing uploaded.
+nlohmann::json upload_budget_status(store::Catalog& catalog, store::Id account_id,
+                                    const sync::AccountConfig* config, std::int64_t now) {
+    const std::uint64_t limit = config ? config->pacing.daily_upload_bytes : 0;
+    const std::uint64_t used = catalog.uploaded_on(account_id, now / 86400);
+    if (limit == 0 && used == 0) return nullptr;
+    return {{"limit", limit}, {"used_today", used}};
+}
+
+// "  daily upload budget (restore): 300.0 MB of 500.0 MB used today"
+void print_upload_budget(std::ostream& out, const nlohmann::json& b) {
+    const auto limit = b["limit"].get<std::uint64_t>();
+    out << "  daily upload budget (restore): " << human_bytes(b["used_today"].get<std::uint64_t>());
+    if (limit != 0)
+        out << " of " << human_bytes(limit) << " used today\n";
+    else
+        out << " uploaded today, no budget\n";
+}
+
 // "  daily budget: 1.2 GB of 2.4 GB used today; 3456 messages (17.2 GB) left,
 // about 8 days at this budget"
 void print_budget(std::ostream& out, const nlohmann::json& b) {
@@ -137,6 +157,8 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
         out << "\n";
         if (account.contains("budget") && !account["budget"].is_null())
             print_budget(out, account["budget"]);
+        if (account.contains("upload_budget") && !account["upload_budget"].is_null())
+            print_upload_budget(out, account["upload_budget"]);
         for (const auto& m : account["mailboxes"]) {
             std::string name = m["name"].get<std::string>();
             std::string when =
@@ -236,6 +258,7 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
                                   {"bytes", 0},
                                   {"attic", {{"messages", 0}, {"bytes", 0}}},
                                   {"budget", nullptr},
+                                  {"upload_budget", nullptr},
                                   {"mailboxes", nlohmann::json::array()}};
         std::uint64_t messages = 0, bytes = 0;
         if (auto id = catalog->find_account(name)) {
@@ -252,6 +275,8 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
             account["budget"] = budget_status(*catalog, *id, config.find_account(name),
                                               last_report_of(last_run, name),
                                               static_cast<std::int64_t>(std::time(nullptr)));
+            account["upload_budget"] = upload_budget_status(*catalog, *id, config.find_account(name),
+                                                            static_cast<std::int64_t>(std::time(nullptr)));
         }
         account["messages"] = messages;
         account["bytes"] = bytes;

@@ -271,7 +271,8 @@ RetryPolicy parse_retry(TableReader& r, RetryPolicy defaults) {
     return defaults;
 }
 
-// provider, max_bytes_per_second, max_messages_per_second, daily_download_mb:
+// provider, max_bytes_per_second, max_messages_per_second, daily_download_mb,
+// daily_upload_mb:
 // the keys set here win over the provider's preset (provider_presets.hpp).
 void parse_pacing(TableReader& r, sync::AccountConfig& account, bool connections_set) {
     sync::PacingLimits& p = account.pacing;
@@ -281,10 +282,12 @@ void parse_pacing(TableReader& r, sync::AccountConfig& account, bool connections
             account.connections = std::min(account.connections, preset.max_connections);
         p.max_messages_per_second = preset.max_messages_per_second;
         p.daily_download_bytes = preset.daily_download_mb << 20;
+        p.daily_upload_bytes = preset.daily_upload_mb << 20;
     }
     if (auto n = r.number("max_bytes_per_second", 0, 1e12)) p.max_bytes_per_second = *n;
     if (auto n = r.number("max_messages_per_second", 0, 1e6)) p.max_messages_per_second = *n;
     if (auto mb = r.integer("daily_download_mb", 0, 1ll << 30)) p.daily_download_bytes = static_cast<std::uint64_t>(*mb) << 20;
+    if (auto mb = r.integer("daily_upload_mb", 0, 1ll << 30)) p.daily_upload_bytes = static_cast<std::uint64_t>(*mb) << 20;
 }
 
 transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,

@@ -26,6 +26,7 @@ int exit_code_for(const std::vector<sync::AccountReport>& reports) {
 
 int exit_code_for(const archive::RestoreReport& report) {
     if (report.connect_failed) return kExitConnect;
+    if (report.budget_reached) return kExitTempFail;
     return report.failed() ? kExitPartial : kExitOk;
 }
 

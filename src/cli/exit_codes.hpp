@@ -9,7 +9,8 @@
 //       authentication failure, or the network (after the retries, retry.hpp)
 //   75  temporary failure (EX_TEMPFAIL): the daily download budget (or the
 //       server's daily limit) left messages for the next run ("budget
-//       reached, N messages left, resumes next run"); or the store is locked
+//       reached, N messages left, resumes next run"), or the target's daily
+//       upload budget left messages for a later restore; or the store is locked
 //       by another run, cannot be opened, or the run cannot be recorded
 //   130, 143  backup stopped by SIGINT or SIGTERM at a durable boundary
 //       (signals.hpp: 128 + the signal); the next run resumes
@@ -38,8 +39,9 @@ enum ExitCode : int {
 // any other, not deferred to cron with 75.
 int exit_code_for(const std::vector<sync::AccountReport>& reports);
 
-// The same for a restore: 3 when the target was never reached, 1 when the run
-// failed partway (a message, a mailbox, or the connection after the retries).
+// The same for a restore: 3 when the target was never reached, 75 when the
+// daily upload budget left messages for a later run, 1 when the run failed
+// partway (a message, a mailbox, or the connection after the retries).
 int exit_code_for(const archive::RestoreReport& report);
 
 // The more serious of two exit codes (a local temporary failure ranks above a

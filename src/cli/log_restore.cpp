@@ -1,5 +1,6 @@
 #include "cli/log_restore.hpp"
 
+#include "cli/budget_report.hpp"
 #include "cli/report.hpp"
 
 namespace imapkeep::cli {
@@ -47,6 +48,7 @@ void log_restore_report(Logger& log, const archive::RestoreReport& report, bool 
         failed += m.failures.size() + (m.error.empty() ? 0 : 1);
     }
     if (!report.error.empty()) log.log(LogLevel::Error, account, "", report.error);
+    if (auto line = budget_line(report)) log.log(LogLevel::Warning, account, "", *line);
     log.log(failed || !report.error.empty() ? LogLevel::Warning : LogLevel::Info, account, "",
             prefix + "restore " + report.source_account + " -> " + report.target_account + ": " +
                 count_of(report.mailboxes.size(), "mailbox", "mailboxes") + ", " +

@@ -14,6 +14,7 @@ struct ProviderPacing {
     int max_connections = 0;                 // 0 = no cap
     double max_messages_per_second = 0;      // 0 = no limit
     std::uint64_t daily_download_mb = 0;     // 0 = no budget
+    std::uint64_t daily_upload_mb = 0;       // restore's budget; 0 = none
 };
 
 // The accepted names, for the config's error message.

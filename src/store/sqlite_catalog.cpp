@@ -558,6 +558,23 @@ class SqliteCatalog final : public Catalog {
             .run();
     }
 
+    std::uint64_t uploaded_on(Id account_id, std::int64_t day) override {
+        auto s = m_db.prepare("SELECT uploaded FROM download_usage WHERE account_id = ?1 AND day = ?2");
+        s.bind(1, account_id).bind(2, day);
+        if (!s.step()) return 0;
+        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.int64(0)));
+    }
+
+    void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
+        m_db.prepare(
+                "INSERT INTO download_usage(account_id, day, uploaded) VALUES (?1, ?2, ?3)"
+                " ON CONFLICT(account_id, day) DO UPDATE SET uploaded = uploaded + excluded.uploaded")
+            .bind(1, account_id)
+            .bind(2, day)
+            .bind(3, to_db(bytes))
+            .run();
+    }
+
     Id begin_run(const std::string& command, std::int64_t at) override {
         m_db.prepare("INSERT INTO run(command, started_at, status) VALUES (?1, ?2, 'running')")
             .bind(1, command)

@@ -10,7 +10,7 @@ public:
 
     std::size_t read_some(std::span<char> buffer) override {
         const std::size_t n = m_inner->read_some(buffer);
-        m_pacer.count_read(n);
+        m_pacer.count_bytes(n);
         return n;
     }
     void write_all(std::string_view data) override { m_inner->write_all(data); }

@@ -29,7 +29,10 @@ void SystemPaceClock::sleep(std::chrono::milliseconds delay) {
 
 std::int64_t SystemPaceClock::epoch_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-Pacer::Pacer(const PacingLimits& limits, PaceClock& clock) : m_limits(limits), m_clock(clock) {
+Pacer::Pacer(const PacingLimits& limits, PaceClock& clock, Transfer transfer)
+    : m_limits(limits), m_clock(clock),
+      m_daily_limit(transfer == Transfer::Upload ? limits.daily_upload_bytes : limits.daily_download_bytes),
+      m_budget_key(transfer == Transfer::Upload ? "daily_upload_mb" : "daily_download_mb") {
     if (limits.max_bytes_per_second > 0)
         m_bytes.emplace(limits.max_bytes_per_second, std::max(limits.max_bytes_per_second, kMinByteBurst));
     if (limits.max_messages_per_second > 0)
@@ -43,7 +46,7 @@ void Pacer::sleep_for(TokenBucket::Clock::duration delay) {
     m_clock.sleep(std::chrono::ceil<std::chrono::milliseconds>(delay));
 }
 
-void Pacer::count_read(std::size_t bytes) {
+void Pacer::count_bytes(std::size_t bytes) {
     if (!m_bytes || bytes == 0) return;
     TokenBucket::Clock::duration delay;
     {
@@ -75,7 +78,7 @@ std::size_t Pacer::admit(const std::vector<std::pair<std::uint32_t, std::uint64_
         return 0;
     }
     if (!has_budget()) return wanted.size();
-    const std::uint64_t limit = m_limits.daily_download_bytes;
+    const std::uint64_t limit = m_daily_limit;
     std::size_t admitted = 0;
     std::uint64_t added = 0;
     for (const auto& [uid, size] : wanted) {
@@ -89,9 +92,14 @@ std::size_t Pacer::admit(const std::vector<std::pair<std::uint32_t, std::uint64_
     m_unsaved += added;
     if (admitted < wanted.size()) {
         m_reached = true;
-        if (m_reason.empty()) m_reason = "daily_download_mb";
+        if (m_reason.empty()) m_reason = m_budget_key;
     }
     return admitted;
+}
+
+bool Pacer::spent() const {
+    std::lock_guard lock(m_mutex);
+    return m_stopped || m_reached || (m_daily_limit != 0 && m_used >= m_daily_limit);
 }
 
 void Pacer::stop_for_today(const std::string& reason) {
@@ -113,7 +121,7 @@ void Pacer::put_back(std::uint64_t bytes) {
 
 Pacer::Budget Pacer::budget() const {
     std::lock_guard lock(m_mutex);
-    return Budget{m_reached, m_reason, m_used, m_limits.daily_download_bytes};
+    return Budget{m_reached, m_reason, m_used, m_daily_limit};
 }
 
 std::chrono::milliseconds Pacer::hint_wait(const imap::ServerHint& hint, int attempt) const {

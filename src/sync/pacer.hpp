@@ -31,20 +31,25 @@ private:
     const std::atomic<bool>* m_stop;
 };
 
+// Which way a run moves messages, so which daily budget its Pacer keeps:
+// a backup's downloads (PacingLimits::daily_download_bytes) or a restore's
+// uploads (daily_upload_bytes).
+enum class Transfer { Download, Upload };
+
 class Pacer {
 public:
-    Pacer(const PacingLimits& limits, PaceClock& clock);
+    Pacer(const PacingLimits& limits, PaceClock& clock, Transfer transfer = Transfer::Download);
 
     const PacingLimits& limits() const { return m_limits; }
     PaceClock& clock() { return m_clock; }
 
     // --- Rate limits: each call sleeps until the limits allow what it counts.
     bool limits_bytes() const { return m_bytes.has_value(); }
-    void count_read(std::size_t bytes);
+    void count_bytes(std::size_t bytes);
     void count_message();
 
     // --- The daily budget (a UTC day, fixed when the run starts)
-    bool has_budget() const { return m_limits.daily_download_bytes != 0; }
+    bool has_budget() const { return m_daily_limit != 0; }
     std::int64_t day() const { return m_day; }
     // The day's usage before this run (from the catalog).
     void start_day(std::uint64_t used_today);
@@ -54,6 +59,9 @@ public:
     // whole budget is admitted alone on a day nothing was used yet, or it
     // would never be. Nothing is admitted after stop_for_today().
     std::size_t admit(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& wanted);
+    // Nothing more is admitted today: admit() refused something, or
+    // stop_for_today(), or the day's usage is at the budget already.
+    bool spent() const;
     // The server's daily limit was hit (ServerHint::Action::StopForToday).
     void stop_for_today(const std::string& reason);
     // Admitted usage not saved in the catalog yet: take it to save it, and
@@ -63,7 +71,7 @@ public:
 
     struct Budget {
         bool reached = false;    // something was left for a later run
-        std::string reason;      // "daily_download_mb" or the server's words
+        std::string reason;      // "daily_download_mb" (or "daily_upload_mb") or the server's words
         std::uint64_t used = 0;  // today, this run included
         std::uint64_t limit = 0; // 0 = no budget
     };
@@ -82,6 +90,8 @@ private:
 
     PacingLimits m_limits;
     PaceClock& m_clock;
+    std::uint64_t m_daily_limit;  // the budget of this run's transfer; 0 = none
+    const char* m_budget_key;     // its config key, the reason it gives
     mutable std::mutex m_mutex;
     std::optional<TokenBucket> m_bytes;
     std::optional<TokenBucket> m_messages;

@@ -60,3 +60,39 @@ TEST_CASE("the restore summary names the keywords the target could not take", "[
     CHECK(err.str().find("INBOX -> Restored/INBOX: 2 messages without their original date") != std::string::npos);
     CHECK(out.str().find("4 messages had flags set again") != std::string::npos);
 }
+
+TEST_CASE(
+    "a restore stopped by the daily upload budget says how much went, what is left and when it "
+    "resumes",
+    "[restore][budget]") {
+    auto r = sample();
+    r.mailboxes[0].left = 3;
+    r.mailboxes[0].left_bytes = 3 * 1024 * 1024;
+    r.budget_reached = true;
+    r.budget_reason = "daily_upload_mb";
+    r.budget_used = 500ull * 1024 * 1024;
+    r.budget_limit = 500ull * 1024 * 1024;
+    for (auto verbosity : {cli::Verbosity::Normal, cli::Verbosity::Quiet}) {
+        std::ostringstream out, err;
+        cli::Io io{out, err, false};
+        cli::RestoreArgs args;
+        args.account = "old";
+        args.to = "new";
+        args.verbosity = verbosity;
+        cli::print_restore_report(io, r, args);
+        INFO(err.str());
+        CHECK(err.str().find(
+                  "imapkeep: restore old -> new: daily upload budget reached (500.0 MB of 500.0 MB "
+                  "uploaded to new today), 3 messages left (3.0 MB), resumes after 00:00 UTC: run "
+                  "restore again then\n") != std::string::npos);
+    }
+    cli::RunInfo run;
+    run.command = "restore";
+    auto json = cli::restore_report_json(run, r, std::nullopt);
+    CHECK(json["budget"]["reached"] == true);
+    CHECK(json["budget"]["reason"] == "daily_upload_mb");
+    CHECK(json["budget"]["used_today"] == 500ull * 1024 * 1024);
+    CHECK(json["budget"]["messages_left"] == 3);
+    CHECK(json["budget"]["bytes_left"] == 3 * 1024 * 1024);
+    CHECK(json["mailboxes"][0]["left"] == 3);
+}

@@ -129,6 +129,30 @@ TEST_CASE("status tells a running backup from one that was interrupted", "[statu
     }
 }
 
+// Issue 12, restore side: a restore into an account under daily_upload_mb
+// spreads over days too; status shows what restores uploaded to it today.
+TEST_CASE("status shows the daily upload budget: what restores uploaded today", "[status][budget]") {
+    CliFixture f;
+    f.write_config("daily_upload_mb = 500");
+    std::filesystem::create_directories(f.store);
+    {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        auto work = catalog->ensure_account("work");
+        catalog->add_uploaded(work, static_cast<std::int64_t>(std::time(nullptr)) / 86400, 300ull << 20);
+        catalog->add_uploaded(work, static_cast<std::int64_t>(std::time(nullptr)) / 86400 - 1, 1ull << 30);
+        catalog->ensure_account("home");
+    }
+    auto json = nlohmann::json::parse(f.run({"status", "--config", f.config, "--json"}).out);
+    const auto& upload = json["accounts"][0]["upload_budget"];
+    CHECK(upload["limit"] == 500ull << 20);
+    CHECK(upload["used_today"] == 300ull << 20);
+    CHECK(json["accounts"][1]["upload_budget"].is_null());  // home: no budget, nothing uploaded today
+
+    auto text = f.run({"status", "--config", f.config});
+    INFO(text.out);
+    CHECK(text.out.find("  daily upload budget (restore): 300.0 MB of 500.0 MB used today\n") != std::string::npos);
+}
+
 // Issue 12: "status shows the progress and the ETA" of a backup the daily
 // budget spreads over days.
 TEST_CASE("status shows the daily budget: used today, what is left, and the days it takes", "[status][budget]") {

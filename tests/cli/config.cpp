@@ -368,6 +368,27 @@ TEST_CASE("pacing keys and provider presets; an explicit key wins over the prese
     CHECK_THROWS_WITH(account("max_messages_per_second = -1"), Catch::Contains("account.max_messages_per_second"));
 }
 
+TEST_CASE("daily_upload_mb: restore's budget; google sets 500 MB a day, an explicit key wins",
+          "[config][budget]") {
+    auto upload = [](const std::string& keys) {
+        return parse_config(
+                   "[store]\npath = \"/s\"\n[[account]]\nname = \"a\"\nhost = \"h\"\nuser = \"u\"\n"
+                   "password = \"p\"\n" +
+                       keys + "\n",
+                   "/etc/c.toml")
+            .accounts.at(0)
+            .pacing.daily_upload_bytes;
+    };
+    constexpr std::uint64_t kMb = 1024 * 1024;
+    CHECK(upload("") == 0);
+    CHECK(upload("daily_upload_mb = 40") == 40 * kMb);
+    CHECK(upload("provider = \"google\"") == 500 * kMb);
+    CHECK(upload("provider = \"google\"\ndaily_upload_mb = 100") == 100 * kMb);
+    CHECK(upload("provider = \"google\"\ndaily_upload_mb = 0") == 0);
+    CHECK(upload("provider = \"microsoft\"") == 0);
+    CHECK_THROWS_WITH(upload("daily_upload_mb = -1"), Catch::Contains("account.daily_upload_mb"));
+}
+
 TEST_CASE("store.catalog: SQLite by default, or a PostgreSQL URI or key=value string", "[config]") {
     struct Case {
         const char* lines;

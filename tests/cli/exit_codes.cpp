@@ -126,6 +126,24 @@ TEST_CASE("restore exit codes: 3 without a connection, 1 when it failed partway"
     }
 }
 
+TEST_CASE("restore exit codes: 75 when the daily upload budget left messages, never 0",
+          "[exit][budget]") {
+    archive::RestoreReport r;
+    archive::RestoreMailboxReport m;
+    m.source = "INBOX";
+    m.appended = 3;
+    m.left = 2;
+    r.mailboxes.push_back(m);
+    r.budget_reached = true;
+    CHECK(exit_code_for(r) == 75);
+    // A refused message as well: still 75 (not done; the next run goes on), as a backup's.
+    r.mailboxes[0].failures.push_back({1, 7, "server said NO"});
+    CHECK(exit_code_for(r) == 75);
+    // Never reached: 3 outranks it.
+    r.connect_failed = true;
+    CHECK(exit_code_for(r) == 3);
+}
+
 TEST_CASE("run status and worse_exit_code agree with the ranking", "[exit]") {
     CHECK(run_status_for(0) == "ok");
     CHECK(run_status_for(1) == "partial");

@@ -91,6 +91,32 @@ TEST_CASE("pacer: the daily budget admits a prefix that fits", "[sync][budget]")
     }
 }
 
+TEST_CASE("pacer: a restore's pacer keeps the upload budget, not the download one",
+          "[sync][budget]") {
+    testing::FakePaceClock clock;
+    sync::PacingLimits limits;
+    limits.daily_download_bytes = 1'000'000;
+    limits.daily_upload_bytes = 1000;
+    using Wanted = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+    sync::Pacer upload(limits, clock, sync::Transfer::Upload);
+    CHECK(upload.has_budget());
+    CHECK_FALSE(upload.spent());
+    CHECK(upload.admit(Wanted{{1, 600}, {2, 600}}) == 1);
+    CHECK(upload.spent());
+    CHECK(upload.budget().limit == 1000);
+    CHECK(upload.budget().reason == "daily_upload_mb");
+    sync::Pacer used_up(limits, clock, sync::Transfer::Upload);
+    used_up.start_day(1000);
+    CHECK(used_up.spent());  // before anything was asked
+    sync::Pacer download(limits, clock);
+    CHECK(download.admit(Wanted{{1, 600}, {2, 600}}) == 2);
+    CHECK(download.budget().limit == 1'000'000);
+    limits.daily_upload_bytes = 0;
+    sync::Pacer unlimited(limits, clock, sync::Transfer::Upload);
+    CHECK_FALSE(unlimited.has_budget());
+    CHECK_FALSE(unlimited.spent());
+}
+
 TEST_CASE("pacer: throttle waits are the server's, or a doubling back-off, capped", "[sync][throttle]") {
     testing::FakePaceClock clock;
     sync::PacingLimits limits;

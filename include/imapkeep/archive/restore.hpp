@@ -46,6 +46,17 @@
 //   Each renewal is told in RestoreReport::notes.
 // - A mailbox the target reserves (sync/reserved_mailboxes.hpp) is skipped
 //   with a note: nothing is CREATEd or APPENDed there.
+// - Pacing (issue 12): the target's PacingLimits pace the APPENDs
+//   (max_messages_per_second counts each message, max_bytes_per_second its
+//   bytes) and its daily_upload_bytes is a budget per UTC day, across runs:
+//   the catalog keeps what each run uploaded to the target (uploaded_on(),
+//   under the target's account row, made for it), in the transactions that
+//   journal the APPENDs. A message the budget does not admit is not sent;
+//   it and every later one are counted as left (RestoreMailboxReport::left),
+//   and the mailboxes after it are only counted (journal look-ups, nothing
+//   sent): RestoreReport::budget_reached. A message larger than the whole
+//   budget goes alone on a day nothing was uploaded yet. A dry run neither
+//   spends nor checks the budget.
 // - Nothing here throws for server or message trouble: it is graded into the
 //   report (message, mailbox, account). StoreError escapes for catalog trouble.
 #pragma once
@@ -119,6 +130,10 @@ struct RestoreMailboxReport {
     // not mail (Quirk(O365): Files, sync/reserved_mailboxes.hpp). A note, not
     // a failure: the mailbox can be restored under another name (--prefix).
     std::string skipped;
+    // Left for a later run by the daily upload budget: messages not journaled
+    // for this target and not sent, and their bytes.
+    std::uint64_t left = 0;
+    std::uint64_t left_bytes = 0;
     bool failed() const { return !error.empty() || !failures.empty(); }
 };
 
@@ -138,6 +153,16 @@ struct RestoreReport {
     // PacingLimits bound them (throttle_retries, max_wait).
     std::uint64_t throttle_waits = 0;
     bool stopped = false;             // by SIGINT/SIGTERM; error says so
+    // The daily upload budget (PacingLimits::daily_upload_bytes) left
+    // messages for a later run: no failure, but not done either (the CLI
+    // exits 75). used: bytes uploaded to the target today, this run's
+    // included; limit 0: no budget.
+    bool budget_reached = false;
+    std::string budget_reason;        // "daily_upload_mb"
+    std::uint64_t budget_used = 0;
+    std::uint64_t budget_limit = 0;
+    std::uint64_t messages_left() const;
+    std::uint64_t bytes_left() const;
     bool failed() const;
 };
 

@@ -265,6 +265,12 @@ class Catalog {
     // total; call it in the transaction that catalogs what was fetched.
     virtual std::uint64_t downloaded_on(Id account_id, std::int64_t day) = 0;
     virtual void add_downloaded(Id account_id, std::int64_t day, std::uint64_t bytes) = 0;
+    // The daily upload budget (schema 12): bytes restores APPENDed to
+    // `account_id` (the target's account row) on `day`, kept apart from its
+    // downloads in the same ledger. add_uploaded() goes in the transaction
+    // that journals the APPENDs.
+    virtual std::uint64_t uploaded_on(Id account_id, std::int64_t day) = 0;
+    virtual void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) = 0;
 
     virtual Id begin_run(const std::string& command, std::int64_t at) = 0;
     virtual void finish_run(Id run_id, std::int64_t at, const std::string& status,

@@ -583,6 +583,23 @@ class PostgresCatalog final : public Catalog {
         sp.commit();
     }
 
+    std::uint64_t uploaded_on(Id account_id, std::int64_t day) override {
+        auto s = m_db.query("SELECT uploaded FROM download_usage WHERE account_id = $1 AND day = $2",
+                            account_id, day);
+        if (s.rows() == 0) return 0;
+        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.int64(0, 0)));
+    }
+
+    void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
+        WriteScope sp(*this, kRefusable);
+        m_db.query(
+            "INSERT INTO download_usage(account_id, day, uploaded) VALUES ($1, $2, $3)"
+            " ON CONFLICT (account_id, day)"
+            " DO UPDATE SET uploaded = download_usage.uploaded + EXCLUDED.uploaded",
+            account_id, day, to_db(bytes));
+        sp.commit();
+    }
+
     Id begin_run(const std::string& command, std::int64_t at) override {
         WriteScope write(*this, kUnrefusable);
         auto s = m_db.query(
