@@ -47,7 +47,7 @@ struct ExportedMailbox {
 UidSet labelled(imap::Client& client, const ExportedMailbox& box) {
     UidSet all, chosen;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    client.uid_fetch(all, "(UID X-GM-LABELS)", [&](imap::FetchData& fd) {
+    client.uid_fetch(all, imap::FetchItems().uid().gmail_labels(), [&](imap::FetchData& fd) {
         if (fd.uid && fd.gm_labels && box.keep(*fd.gm_labels)) chosen.add(*fd.uid);
     });
     return chosen;
@@ -85,8 +85,10 @@ void export_mailbox(imap::Client& client, ArchiveWriter& writer, const ExportedM
         sinks.emplace(key, std::move(sink));
         return key;
     });
-    const std::string items = box.gmail_labels ? "(UID FLAGS INTERNALDATE X-GM-THRID X-GM-LABELS BODY.PEEK[])"
-                                               : "(UID FLAGS INTERNALDATE BODY.PEEK[])";
+    imap::FetchItems items;
+    items.uid().flags().internaldate();
+    if (box.gmail_labels) items.gmail_thrid().gmail_labels();
+    items.body_peek();
     try {
         client.uid_fetch(wanted, items, [&](imap::FetchData& fd) {
             // Runs inside the Client's read loop: never let an archive error escape.

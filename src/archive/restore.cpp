@@ -502,15 +502,17 @@ private:
             whose[*labels].push_back(a.message);
         }
         for (const auto& [labels, uids] : by_labels) {
-            auto list = detail::label_list(labels);
+            auto change = detail::label_store(labels);
             std::string why;
-            if (!list) {
+            if (!change) {
                 why = "a label cannot be sent back as it is";
             } else {
-                auto c = m_client->run("UID STORE", {wire::Arg::raw(uids.to_string()),
-                                                     wire::Arg::raw("+X-GM-LABELS.SILENT " + *list)});
-                if (c.status == "OK") continue;
-                why = "the target refused its labels: " + c.text;
+                try {
+                    m_client->uid_store(uids, *change);
+                    continue;
+                } catch (const imap::CommandFailed& e) {
+                    why = "the target refused its labels: " + e.completion().text;
+                }
             }
             for (const auto* m : whose[labels]) fail(report, *m, why);
         }

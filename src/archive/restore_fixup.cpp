@@ -2,8 +2,8 @@
 #include "archive/restore_fixup.hpp"
 
 #include <imapkeep/util/imap_date.hpp>
-#include <imapkeep/wire/encoder.hpp>
 #include <map>
+#include <stdexcept>
 
 #include "archive/restore_flags.hpp"
 #include "archive/target_index.hpp"
@@ -43,7 +43,7 @@ void find_missing_uids(imap::Client& client, std::vector<AppendedMessage>& appen
 std::map<std::uint32_t, Seen> fetch_flags(imap::Client& client, const UidSet& uids) {
     std::map<std::uint32_t, Seen> out;
     for (const auto& chunk : uids.chunked(kFlagChunk)) {
-        client.uid_fetch(chunk, "(UID FLAGS INTERNALDATE)", [&](imap::FetchData& fd) {
+        client.uid_fetch(chunk, imap::FetchItems().uid().flags().internaldate(), [&](imap::FetchData& fd) {
             if (!fd.uid || !uids.contains(*fd.uid)) return;
             auto& seen = out[fd.uid->value];
             if (fd.flags) seen.flags = *fd.flags;
@@ -59,6 +59,25 @@ std::string flag_list(const std::vector<std::string>& flags) {
     std::string out;
     for (const auto& f : flags) out += (out.empty() ? "" : " ") + f;
     return "(" + out + ")";
+}
+
+// The UID STORE that adds the missing flags; "" when done, else why not.
+std::string store_missing(imap::Client& client, const UidSet& uids, const std::vector<std::string>& missing) {
+    std::optional<imap::StoreFlags> change;
+    try {
+        change = imap::StoreFlags::add(missing).silent();
+    } catch (const std::invalid_argument& e) {
+        // Callers send only flags_for_target()'s atoms; a caller that did not
+        // costs its messages, not the connection.
+        return "the target lost the flags " + flag_list(missing) + ", which cannot be sent (" + e.what() + ")";
+    }
+    try {
+        client.uid_store(uids, *change);
+        return "";
+    } catch (const imap::CommandFailed& e) {
+        return "the target lost the flags " + flag_list(missing) + " and refused to set them: " +
+               e.completion().text;
+    }
 }
 
 }  // namespace
@@ -92,16 +111,12 @@ std::vector<store::Id> fix_up_appended(imap::Client& client, std::vector<Appende
     for (const auto& [missing, messages] : stores) {
         UidSet set;
         for (const auto* a : messages) set.add(*a->uid);
-        auto c = client.run("UID STORE", {wire::Arg::raw(set.to_string()),
-                                          wire::Arg::raw("+FLAGS.SILENT " + flag_list(missing))});
-        if (c.status == "OK") {
+        auto why = store_missing(client, set, missing);
+        if (why.empty()) {
             report.flags_fixed += messages.size();
             continue;
         }
-        for (const auto* a : messages)
-            fail(report, *a->message,
-                 "the target lost the flags " + flag_list(missing) +
-                     " and refused to set them: " + c.text);
+        for (const auto* a : messages) fail(report, *a->message, why);
     }
     return checked;
 }

@@ -57,7 +57,7 @@ std::string prefixed_label(const std::string& label, const std::string& prefix,
     try {
         return util::utf7_encode(name);
     } catch (const std::invalid_argument&) {
-        return name;  // no UTF-8 (the prefix): label_list() refuses it, and says so
+        return name;  // no UTF-8 (the prefix): label_store() refuses it, and says so
     }
 }
 
@@ -79,25 +79,11 @@ void add_label_keywords(store::Catalog& catalog, std::vector<store::MessageRecor
             m.flags.push_back(label_keyword(label));
 }
 
-std::optional<std::string> label_list(const std::vector<std::string>& labels) {
-    std::string out;
-    for (const auto& label : labels) {
+std::optional<imap::StoreFlags> label_store(const std::vector<std::string>& labels) {
+    for (const auto& label : labels)
         for (unsigned char c : label)
             if (c < 0x20 || c >= 0x7F) return std::nullopt;
-        std::string item;
-        if (label.starts_with('\\') && wire::is_atom(std::string_view(label).substr(1))) {
-            item = label;
-        } else {
-            item = "\"";
-            for (char c : label) {
-                if (c == '"' || c == '\\') item += '\\';
-                item += c;
-            }
-            item += "\"";
-        }
-        out += (out.empty() ? "" : " ") + item;
-    }
-    return "(" + out + ")";
+    return imap::StoreFlags::add_gmail_labels(labels).silent();
 }
 
 std::string gmail_all_mailbox(imap::Client& client, const std::vector<imap::ListEntry>& listed) {

@@ -45,10 +45,11 @@ void add_label_keywords(store::Catalog& catalog, std::vector<store::MessageRecor
 // "My label" -> "My_label"; characters an atom cannot hold become "_".
 std::string label_keyword(const std::string& label);
 
-// The parenthesized X-GM-LABELS list of a STORE: system labels as sent
-// ("\Inbox"), the others as quoted strings. nullopt when one cannot be sent
-// as it is (a control or 8-bit character: labels come in modified UTF-7).
-std::optional<std::string> label_list(const std::vector<std::string>& labels);
+// The STORE +X-GM-LABELS.SILENT that adds `labels` (imap::StoreFlags sends
+// system labels as they are, "\Inbox", the others as quoted strings).
+// nullopt when one cannot be sent as it is (a control or 8-bit character:
+// labels come in modified UTF-7).
+std::optional<imap::StoreFlags> label_store(const std::vector<std::string>& labels);
 
 // A label under a restore's --prefix (RestoreOptions::prefix), for a Gmail
 // target: the mailbox the "folders" mode would make of it (label_names.hpp)

@@ -33,7 +33,7 @@ UidSet candidates_by_size(imap::Client& client, const std::vector<WantedMessage>
     std::set<std::uint64_t> sizes;
     for (const auto& w : wanted) sizes.insert(w.size);
     UidSet out;
-    client.uid_fetch(within, "(UID RFC822.SIZE)", [&](imap::FetchData& fd) {
+    client.uid_fetch(within, imap::FetchItems().uid().rfc822_size(), [&](imap::FetchData& fd) {
         if (!fd.uid || !fd.rfc822_size || taken.contains(*fd.uid)) return;
         if (sizes.contains(*fd.rfc822_size)) out.add(*fd.uid);
     });
@@ -53,7 +53,7 @@ void hash_bodies(imap::Client& client, const UidSet& uids,
         return key;
     });
     try {
-        client.uid_fetch(uids, "(UID BODY.PEEK[])", [&](imap::FetchData& fd) {
+        client.uid_fetch(uids, imap::FetchItems().uid().body_peek(), [&](imap::FetchData& fd) {
             auto it = sinks.find(fd.body_sink);
             if (fd.uid && it != sinks.end())
                 found(*fd.uid, it->second->hex());

@@ -48,7 +48,7 @@ std::unique_ptr<store::PendingMessage> fetch_body(imap::Client& client,
     try {
         UidSet one;
         one.add(Uid{uid});
-        client.uid_fetch(one, "(UID BODY.PEEK[])", [&](imap::FetchData& d) {
+        client.uid_fetch(one, imap::FetchItems().uid().body_peek(), [&](imap::FetchData& d) {
             if (!d.uid || d.uid->value != uid) return;
             if (d.body_sink && sink) {
                 body = sink->take();

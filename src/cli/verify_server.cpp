@@ -70,7 +70,9 @@ std::map<std::uint32_t, ServerMessage> server_messages(imap::Client& client,
     std::uint32_t last =
         selected.uidnext && selected.uidnext->value > 1 ? selected.uidnext->value - 1 : 0xFFFFFFFFu;
     all.add_range(Uid{1}, Uid{last});
-    client.uid_fetch(all, labels ? "(FLAGS X-GM-LABELS)" : "FLAGS", [&](imap::FetchData& f) {
+    auto items = imap::FetchItems().flags();
+    if (labels) items.gmail_labels();
+    client.uid_fetch(all, items, [&](imap::FetchData& f) {
         if (!f.uid) return;
         auto& m = server[f.uid->value];
         m.flags = normalized(f.flags.value_or(std::vector<std::string>{}));

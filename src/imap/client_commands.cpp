@@ -379,10 +379,10 @@ StatusData Client::status(const MailboxName& mailbox, const std::vector<std::str
     return data;
 }
 
-Client::Tag Client::submit_uid_fetch(const UidSet& uids, const std::string& items,
+Client::Tag Client::submit_uid_fetch(const UidSet& uids, const FetchItems& items,
                                      FetchHandler handler, std::optional<ModSeq> changed_since,
                                      bool vanished) {
-    std::vector<Arg> args{Arg::raw(uids.to_string()), Arg::raw(items)};
+    std::vector<Arg> args{Arg::raw(uids.to_string()), items.arg()};
     if (changed_since) {
         std::string m = "(CHANGEDSINCE " + std::to_string(changed_since->value);
         if (vanished) m += " VANISHED";
@@ -398,10 +398,17 @@ Client::Tag Client::submit_uid_fetch(const UidSet& uids, const std::string& item
     });
 }
 
-void Client::uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+void Client::uid_fetch(const UidSet& uids, const FetchItems& items, FetchHandler handler,
                        std::optional<ModSeq> changed_since, bool vanished) {
     auto c = wait(submit_uid_fetch(uids, items, std::move(handler), changed_since, vanished));
     expect_ok("UID FETCH", c);
+}
+
+// store = "STORE" SP sequence-set SP store-att-flags; the UID form takes UIDs.
+void Client::uid_store(const UidSet& uids, const StoreFlags& change) {
+    std::vector<Arg> args{Arg::raw(uids.to_string())};
+    for (auto& a : change.args()) args.push_back(std::move(a));
+    expect_ok("UID STORE", run("UID STORE", args));
 }
 
 void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
@@ -409,9 +416,7 @@ void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
         std::string list = "(";
         for (std::size_t i = 0; i < message.flags.size(); ++i) {
             const auto& f = message.flags[i];
-            std::string_view atom = f;
-            if (!atom.empty() && atom.front() == '\\') atom.remove_prefix(1);
-            if (atom.empty() || !wire::is_atom(atom)) throw Error("invalid flag: " + f);
+            if (!is_flag(f)) throw Error("invalid flag: " + f);
             list += (i ? " " : "") + f;
         }
         args.push_back(Arg::raw(list + ")"));

@@ -27,16 +27,12 @@ std::uint32_t uids_per_line(std::size_t max_line) {
         std::min<std::size_t>((max_line - kOverhead) / 11, 0xffffffffu));
 }
 
-// The criteria narrowed to a UID range. search = "SEARCH" [SP "CHARSET" SP
-// astring] 1*(SP search-key): CHARSET must stay first.
-std::string narrowed(const std::string& criteria, UidSet::Range range) {
-    std::string uid = "UID " + std::to_string(range.first) + ":" + std::to_string(range.last);
-    if (upper(criteria.substr(0, 8)) == "CHARSET ") {
-        auto charset_end = criteria.find(' ', 8);
-        if (charset_end != std::string::npos)
-            return criteria.substr(0, charset_end) + " " + uid + criteria.substr(charset_end);
-    }
-    return uid + " " + criteria;
+// The key narrowed to a UID range: "UID lo:hi" before it (any CHARSET is
+// added in front of both).
+SearchKey narrowed(const SearchKey& key, UidSet::Range range) {
+    UidSet uids;
+    uids.add_range(Uid(range.first), Uid(range.last));
+    return SearchKey::all_of({SearchKey::uid(uids), key});
 }
 
 void add_piece(SearchData& into, const SearchData& piece) {
@@ -87,10 +83,16 @@ void read_esearch(const Response& r, SearchData& data) {
 
 }  // namespace
 
-Client::Tag Client::submit_uid_search(const std::string& criteria, bool esearch, SearchData& into) {
+// search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key); RFC 4731 puts
+// search-return-opts first.
+Client::Tag Client::submit_uid_search(const SearchKey& key, bool esearch, SearchData& into) {
     std::vector<wire::Arg> args;
     if (esearch) args.push_back(wire::Arg::raw("RETURN (ALL)"));
-    args.push_back(wire::Arg::raw(criteria));
+    if (key.has_8bit() && !m_utf8) {
+        args.push_back(wire::Arg::atom("CHARSET"));
+        args.push_back(wire::Arg::atom("UTF-8"));
+    }
+    args.insert(args.end(), key.args().begin(), key.args().end());
     auto own_tag = std::make_shared<Tag>();
     Tag tag = submit_needing({"SEARCH", "ESEARCH"}, "UID SEARCH", args,
                              [&into, own_tag](const Response& r, const wire::Frame&) {
@@ -141,11 +143,11 @@ std::vector<UidSet::Range> Client::search_pieces(std::uint32_t per_piece) {
     return pieces;
 }
 
-SearchData Client::uid_search(const std::string& criteria, bool esearch) {
+SearchData Client::uid_search(const SearchKey& key, bool esearch) {
     const auto per_line = uids_per_line(m_options.limits.max_line);
     SearchData data;
     if (m_state != State::Selected || m_exists <= per_line) {
-        expect_ok("UID SEARCH", wait(submit_uid_search(criteria, esearch, data)));
+        expect_ok("UID SEARCH", wait(submit_uid_search(key, esearch, data)));
         return data;
     }
     // Pipelined; every piece is waited for before any failure is reported,
@@ -155,7 +157,7 @@ SearchData Client::uid_search(const std::string& criteria, bool esearch) {
     std::vector<Tag> tags;
     for (const auto& range : pieces) {
         answers.emplace_back();
-        tags.push_back(submit_uid_search(narrowed(criteria, range), esearch, answers.back()));
+        tags.push_back(submit_uid_search(narrowed(key, range), esearch, answers.back()));
     }
     std::vector<Completion> done;
     for (const auto& tag : tags) done.push_back(wait(tag));

@@ -132,7 +132,7 @@ bool confirm_rename(imap::Client& client, store::Catalog& catalog,
     try {
         auto selected = client.select(listed_name(client, candidate), true);
         if (selected.uidvalidity.value != record.uidvalidity) return false;
-        client.uid_fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+        client.uid_fetch(uids, imap::FetchItems().uid().rfc822_size().header_fields_peek({"MESSAGE-ID"}),
                          [&](imap::FetchData& d) {
                              if (!d.uid || !uids.contains(*d.uid)) return;
                              ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};

@@ -99,8 +99,8 @@ std::map<std::uint32_t, Listed> list_keys(
     UidSet asked;
     for (const auto& w : wanted) asked.add(Uid(w.first));
     std::map<std::uint32_t, Listed> out;
-    const std::string items = std::string("(UID RFC822.SIZE INTERNALDATE FLAGS ") +
-                              kGmailFetchItems + " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
+    imap::FetchItems items;
+    add_gmail_items(items.uid().rfc822_size().internaldate().flags()).header_fields_peek({"MESSAGE-ID"});
     client.uid_fetch(asked, items, [&](imap::FetchData& d) {
         if (!d.uid || !asked.contains(*d.uid) || !d.rfc822_size || !d.internaldate || !d.flags)
             return;

@@ -79,7 +79,7 @@ std::optional<std::uint32_t> keep_labelled(imap::Client& client, const GmailLayo
     UidSet asked, chosen;
     for (const auto& w : wanted) asked.add(Uid(w.first));
     const std::string delimiter = layout.delimiter.empty() ? "/" : layout.delimiter;
-    client.uid_fetch(asked, "(UID X-GM-LABELS)", [&](imap::FetchData& d) {
+    client.uid_fetch(asked, imap::FetchItems().uid().gmail_labels(), [&](imap::FetchData& d) {
         if (!d.uid || !d.gm_labels || !asked.contains(*d.uid)) return;
         for (const auto& label : *d.gm_labels)
             if (filter.keeps(label_mailbox(layout, label), delimiter)) {

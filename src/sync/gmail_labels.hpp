@@ -21,8 +21,10 @@
 
 namespace imapkeep::sync {
 
-// The FETCH items that carry a message's Gmail ids and labels.
-inline constexpr const char* kGmailFetchItems = "X-GM-MSGID X-GM-THRID X-GM-LABELS";
+// Adds the FETCH items that carry a message's Gmail ids and labels.
+inline imap::FetchItems& add_gmail_items(imap::FetchItems& items) {
+    return items.gmail_msgid().gmail_thrid().gmail_labels();
+}
 
 // What a FETCH said of a message's Gmail side.
 struct GmailFetched {

@@ -57,8 +57,10 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
     apply_labels();
 }
 
-std::string MailboxSync::known_items() const {
-    return m_labels ? std::string("(FLAGS ") + kGmailFetchItems + ")" : "(FLAGS)";
+imap::FetchItems MailboxSync::known_items() const {
+    imap::FetchItems items;
+    items.flags();
+    return m_labels ? add_gmail_items(items) : items;
 }
 
 // Gmail: a label change moves the message's modseq, so CHANGEDSINCE brings

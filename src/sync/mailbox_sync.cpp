@@ -378,7 +378,7 @@ UidSet MailboxSync::server_uids(const UidSet& range) {
     const bool esearch = m_client.has_capability("ESEARCH");
     UidSet present;
     for (const auto& part : range.chunked(slice)) {
-        auto found = m_client.uid_search("UID " + part.to_string(), esearch);
+        auto found = m_client.uid_search(imap::SearchKey::uid(part), esearch);
         for (const auto& r : found.uids.ranges()) present.add_range(Uid(r.first), Uid(r.last));
     }
     return present;
@@ -534,7 +534,8 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
     m_client.uid_fetch(all,
-                       "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                       imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek(
+                           {"MESSAGE-ID"}),
                        [&](imap::FetchData& d) {
                            if (!d.uid) return;
                            ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};

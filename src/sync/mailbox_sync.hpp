@@ -291,7 +291,7 @@ class MailboxSync {
     UidSet known_scope(const store::MailboxRecord& record, ServerChanges& server);
     void fetch_changed_since(const store::MailboxRecord& record, ServerChanges& server);
     // The fetch items that ask for known messages' flags (and Gmail labels).
-    std::string known_items() const;
+    imap::FetchItems known_items() const;
     // Gmail: messages of one window whose labels differ from the catalog's.
     void plan_labels(const KnownRows& window, const ServerChanges& server);
     void apply_labels();

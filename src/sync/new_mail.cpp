@@ -122,7 +122,7 @@ MailboxSync::Listing MailboxSync::list_new_uids(std::uint32_t from_uid) {
     std::vector<std::pair<std::uint32_t, std::uint64_t>> listed;
     UidSet range;
     range.add_range(Uid(from_uid), Uid(kMaxUid));
-    m_client.uid_fetch(range, "(UID RFC822.SIZE)", [&](imap::FetchData& d) {
+    m_client.uid_fetch(range, imap::FetchItems().uid().rfc822_size(), [&](imap::FetchData& d) {
         if (!d.uid || d.uid->value < from_uid) return;
         listed.emplace_back(d.uid->value, d.rfc822_size.value_or(0));
     });
@@ -181,10 +181,11 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
         return raw;
     });
     auto on_fetch = [&](imap::FetchData& d) { receive(d, record, state); };
-    std::string items = "(UID FLAGS INTERNALDATE RFC822.SIZE";
-    if (m_run.best_path != SyncPath::Plain) items += " MODSEQ";
-    if (m_labels) items += std::string(" ") + kGmailFetchItems;
-    items += " BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)] BODY.PEEK[])";
+    imap::FetchItems items;
+    items.uid().flags().internaldate().rfc822_size();
+    if (m_run.best_path != SyncPath::Plain) items.modseq();
+    if (m_labels) add_gmail_items(items);
+    items.header_fields_peek({"MESSAGE-ID"}).body_peek();
 
     std::vector<UidSet> queue = chunks;  // grows by the halves of refused chunks
     std::deque<std::pair<imap::Client::Tag, std::size_t>> inflight;

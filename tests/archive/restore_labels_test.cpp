@@ -29,12 +29,16 @@ TEST_CASE("a Gmail label as a keyword is an atom", "[archive][restore][gmail]") 
 
 TEST_CASE("X-GM-LABELS lists for STORE: system labels bare, others quoted, nothing unsafe",
           "[archive][restore][gmail]") {
-    CHECK(label_list({"\\Inbox", "Work", "My \"big\" label", "back\\slash"}) ==
-          "(\\Inbox \"Work\" \"My \\\"big\\\" label\" \"back\\\\slash\")");
-    CHECK(label_list({}) == "()");
-    CHECK_FALSE(label_list({"bad\r\nA1 DELETE INBOX"}));
-    CHECK_FALSE(label_list({std::string("nul\0x", 5)}));
-    CHECK_FALSE(label_list({"caf\xc3\xa9"}));
+    auto sent = [](const std::vector<std::string>& labels) {
+        auto change = label_store(labels);
+        return change ? change->to_string() : "";
+    };
+    CHECK(sent({"\\Inbox", "Work", "My \"big\" label", "back\\slash"}) ==
+          "+X-GM-LABELS.SILENT (\\Inbox \"Work\" \"My \\\"big\\\" label\" \"back\\\\slash\")");
+    CHECK(sent({}) == "+X-GM-LABELS.SILENT ()");
+    CHECK_FALSE(label_store({"bad\r\nA1 DELETE INBOX"}));
+    CHECK_FALSE(label_store({std::string("nul\0x", 5)}));
+    CHECK_FALSE(label_store({"caf\xc3\xa9"}));
     // A "\" label that is no atom is sent quoted, not bare.
-    CHECK(label_list({"\\Not an atom"}) == "(\"\\\\Not an atom\")");
+    CHECK(sent({"\\Not an atom"}) == "+X-GM-LABELS.SILENT (\"\\\\Not an atom\")");
 }

@@ -39,7 +39,7 @@ TEST_CASE("an over-long line in a UID FETCH answer abandons the connection", "[i
     auto fetch_flags = [&] {
         std::array<int, 4> seen{};  // the caller's state the handler points at
         try {
-            client.uid_fetch(uids(1, 2), "(FLAGS)",
+            client.uid_fetch(uids(1, 2), imap::FetchItems().flags(),
                              [&seen, returned, calls_after_return](imap::FetchData& d) {
                                  if (*returned) {
                                      ++*calls_after_return;
@@ -120,12 +120,12 @@ TEST_CASE("any error with commands in flight leaves no handler reachable", "[ima
                                   });
         } else {
             first =
-                client.submit_uid_fetch(uids(1, 1), "(FLAGS BODY.PEEK[])", [&](imap::FetchData&) {
+                client.submit_uid_fetch(uids(1, 1), imap::FetchItems().flags().body_peek(), [&](imap::FetchData&) {
                     if (c.failure == Failure::Handler) throw std::runtime_error("handler");
                 });
         }
         auto late_calls = std::make_shared<int>(0);
-        auto second = client.submit_uid_fetch(uids(9, 9), "(FLAGS)",
+        auto second = client.submit_uid_fetch(uids(9, 9), imap::FetchItems().flags(),
                                               [late_calls](imap::FetchData&) { ++*late_calls; });
         script = c.first_reply + later + "K1 OK\r\nK2 OK\r\n";
         CHECK_THROWS(client.wait(first));

@@ -153,8 +153,8 @@ TEST_CASE("pipelined UID FETCH streams bodies to sinks and routes every response
     UidSet a, b;
     a.add(Uid(10));
     b.add(Uid(11));
-    auto t1 = client.submit_uid_fetch(a, "(UID FLAGS BODY.PEEK[])", [&](auto& d) { got.push_back(d); });
-    auto t2 = client.submit_uid_fetch(b, "(UID FLAGS BODY.PEEK[])", [&](auto& d) { got.push_back(d); });
+    auto t1 = client.submit_uid_fetch(a, imap::FetchItems().uid().flags().body_peek(), [&](auto& d) { got.push_back(d); });
+    auto t2 = client.submit_uid_fetch(b, imap::FetchItems().uid().flags().body_peek(), [&](auto& d) { got.push_back(d); });
     CHECK(client.wait(t1).ok());
     CHECK(client.wait(t2).ok());
     REQUIRE(got.size() == 2);
@@ -254,7 +254,7 @@ TEST_CASE("LIST, STATUS and ESEARCH are typed") {
     REQUIRE(statuses.size() == 1);
     CHECK(statuses[0].name == "Entwürfe");
     CHECK(statuses[0].highestmodseq->value == 77);
-    auto found = client.uid_search("ALL", true);
+    auto found = client.uid_search(imap::SearchKey::all(), true);
     CHECK(found.uids.to_string() == "1:3,7");
     CHECK(*found.count == 4);
     auto st = client.status("INBOX", {"MESSAGES", "UIDNEXT"});
@@ -380,7 +380,7 @@ TEST_CASE("a failing body sink or handler ends the connection, never desynchroni
         one.add(Uid(5));
         auto handler = [&](imap::FetchData&) { throw std::runtime_error("catalog is read-only"); };
         try {
-            client.uid_fetch(one, "(UID BODY.PEEK[])", handler);
+            client.uid_fetch(one, imap::FetchItems().uid().body_peek(), handler);
             FAIL("no exception");
         } catch (const imap::Abort& e) {
             CHECK(std::string(e.what()).find(sink_fails ? "No space left" : "read-only") != std::string::npos);

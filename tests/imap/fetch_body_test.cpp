@@ -58,7 +58,7 @@ TEST_CASE("a body literal reaches the sink and the result points at it; others a
             std::vector<imap::FetchData> got;
             UidSet one;
             one.add(Uid(3));
-            client.uid_fetch(one, "(UID BODY.PEEK[])",
+            client.uid_fetch(one, imap::FetchItems().uid().body_peek(),
                              [&](imap::FetchData& d) { got.push_back(d); });
             REQUIRE(got.size() == 1);
             CHECK(got[0].has_body == c.body);
@@ -96,7 +96,7 @@ TEST_CASE("the literal sink factory gets every literal, before the body sink fac
         });
         UidSet one;
         one.add(Uid(3));
-        client.uid_fetch(one, "(UID BODY.PEEK[])", [](imap::FetchData&) {});
+        client.uid_fetch(one, imap::FetchItems().uid().body_peek(), [](imap::FetchData&) {});
         client.run("LIST", {wire::Arg::string(""), wire::Arg::string("*")}, [](const wire::Response&, const wire::Frame&) { return true; });
         CHECK(seen == std::vector<std::string>{"* 1 FETCH (UID 3 " + c.att + " {5}/5", "* LIST () \"/\" {3}/3"});
         CHECK(sink.data == "hellobox");

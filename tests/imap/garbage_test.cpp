@@ -52,7 +52,7 @@ std::vector<Exchange> exchanges() {
          [](Client& c) {
              std::vector<std::uint32_t> seen;
              std::string body;
-             c.uid_fetch(uids(7, 8), "(FLAGS BODY.PEEK[])", [&](imap::FetchData& d) {
+             c.uid_fetch(uids(7, 8), imap::FetchItems().flags().body_peek(), [&](imap::FetchData& d) {
                  seen.push_back(d.uid->value);
                  body += d.body;
              });
@@ -139,7 +139,7 @@ TEST_CASE("a literal cut short by EOF ends the connection cleanly", "[imap][garb
         client.set_body_sink_factory([&](std::string_view, std::uint64_t) { return &sink; });
         auto token = std::make_shared<int>(0);
         int calls = 0;
-        CHECK_THROWS_AS(client.uid_fetch(uids(7, 7), "(BODY.PEEK[])", [&calls, token](imap::FetchData&) { ++calls; }),
+        CHECK_THROWS_AS(client.uid_fetch(uids(7, 7), imap::FetchItems().body_peek(), [&calls, token](imap::FetchData&) { ++calls; }),
                         imap::Abort);
         CHECK(calls == 0);
         CHECK_FALSE(sink.finished);

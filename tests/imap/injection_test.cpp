@@ -45,13 +45,19 @@ std::vector<InjectionCase> cases() {
         {"APPEND flag", true, [](Client& c) { c.append("INBOX", {"\\Seen" + kEvil}, std::nullopt, "m\r\n"); }},
         {"APPEND date", true, [](Client& c) { c.append("INBOX", {}, kEvil, "m\r\n"); }},
         {"APPEND message (a literal by nature)", false, [](Client& c) { c.append("INBOX", {}, std::nullopt, kEvil); }},
-        {"search string", true, [](Client& c) { c.uid_search("HEADER Message-ID <" + kEvil + ">"); }},
-        {"FETCH items", true,
+        {"search string", true,
+         [](Client& c) { c.uid_search(imap::SearchKey::header("Message-ID", "<" + kEvil + ">")); }},
+        {"search header name", true, [](Client& c) { c.uid_search(imap::SearchKey::header("X" + kEvil, "v")); }},
+        {"search keyword", true, [](Client& c) { c.uid_search(imap::SearchKey::flag("$x" + kEvil)); }},
+        {"FETCH header field name", true,
          [](Client& c) {
-             UidSet one;
-             one.add(Uid(1));
-             c.uid_fetch(one, "(FLAGS" + kEvil + ")", [](imap::FetchData&) {});
+             c.uid_fetch(UidSet::parse("1"), imap::FetchItems().header_fields_peek({"X" + kEvil}),
+                         [](imap::FetchData&) {});
          }},
+        {"STORE flag", true,
+         [](Client& c) { c.uid_store(UidSet::parse("1"), imap::StoreFlags::add({"\\Seen" + kEvil})); }},
+        {"STORE Gmail label", true,
+         [](Client& c) { c.uid_store(UidSet::parse("1"), imap::StoreFlags::add_gmail_labels({kEvil})); }},
         {"ENABLE atom", true, [](Client& c) { c.enable({kEvil}); }},
         {"raw argument", true, [](Client& c) { c.run("NOOP", {wire::Arg::raw(kEvil)}); }},
         {"command name", true, [](Client& c) { c.run("NOOP" + kEvil, {}); }},
@@ -81,6 +87,8 @@ TEST_CASE("CR and LF in a value never break a command line", "[imap][injection]"
         } catch (const imap::Abort& e) {
             FAIL("connection lost: " << e.what());
         } catch (const imap::Error&) {
+            threw = true;
+        } catch (const std::invalid_argument&) {  // a typed value refused as it was made
             threw = true;
         }
         CHECK(threw == c.refused);

@@ -65,7 +65,7 @@ TEST_CASE("malformed data no command needs is skipped, with one warning per kind
         CHECK_NOTHROW(client.noop());
         if (u.kind != "FETCH") {
             int fetched = 0;
-            CHECK_NOTHROW(client.uid_fetch(uids(4, 4), "(FLAGS)", [&](imap::FetchData&) { ++fetched; }));
+            CHECK_NOTHROW(client.uid_fetch(uids(4, 4), imap::FetchItems().flags(), [&](imap::FetchData&) { ++fetched; }));
             CHECK(fetched == 1);
         }
         REQUIRE(warnings.size() == 1);
@@ -81,12 +81,12 @@ TEST_CASE("malformed data a command needs fails that command; the connection goe
         std::function<void(Client&)> call;
     } cases[] = {
         {"FETCH with a bad UID", "UID FETCH", "* 3 FETCH (UID abc FLAGS ())\r\n* 4 FETCH (UID 9 FLAGS ())\r\n",
-         [](Client& c) { c.uid_fetch(uids(1, 9), "(FLAGS)", [](imap::FetchData&) {}); }},
+         [](Client& c) { c.uid_fetch(uids(1, 9), imap::FetchItems().flags(), [](imap::FetchData&) {}); }},
         {"FETCH cut short", "UID FETCH", "* 3 FETCH (UID 7 FLAGS (\\Seen)\r\n",
-         [](Client& c) { c.uid_fetch(uids(1, 9), "(FLAGS)", [](imap::FetchData&) {}); }},
+         [](Client& c) { c.uid_fetch(uids(1, 9), imap::FetchItems().flags(), [](imap::FetchData&) {}); }},
         {"FETCH with a bad body literal's neighbour", "UID FETCH",
          "* 3 FETCH (UID 7 RFC822.SIZE x BODY[] {5}\r\nhello)\r\n",
-         [](Client& c) { c.uid_fetch(uids(1, 9), "(BODY.PEEK[])", [](imap::FetchData&) {}); }},
+         [](Client& c) { c.uid_fetch(uids(1, 9), imap::FetchItems().body_peek(), [](imap::FetchData&) {}); }},
         {"LIST-STATUS with a bad item", "LIST", "* LIST () \"/\" INBOX\r\n* STATUS INBOX (UIDNEXT abc)\r\n",
          [](Client& c) {
              std::vector<imap::StatusData> statuses;
@@ -102,9 +102,9 @@ TEST_CASE("malformed data a command needs fails that command; the connection goe
          [](Client& c) { c.status("INBOX", {"MESSAGES", "UIDNEXT"}); }},
         {"EXAMINE with a bad UIDVALIDITY", "EXAMINE", "* 3 EXISTS\r\n* OK [UIDVALIDITY abc] x\r\n",
          [](Client& c) { c.select("INBOX"); }},
-        {"SEARCH with a word", "UID SEARCH", "* SEARCH 1 abc 3\r\n", [](Client& c) { c.uid_search("ALL"); }},
+        {"SEARCH with a word", "UID SEARCH", "* SEARCH 1 abc 3\r\n", [](Client& c) { c.uid_search(imap::SearchKey::all()); }},
         {"ESEARCH with a bad set", "UID SEARCH", "* ESEARCH (TAG \"$T\") UID ALL 1:abc\r\n",
-         [](Client& c) { c.uid_search("ALL", true); }},
+         [](Client& c) { c.uid_search(imap::SearchKey::all(), true); }},
     };
     for (const auto& c : cases) {
         INFO(c.name);
@@ -141,7 +141,7 @@ TEST_CASE("malformed data fails only its command when others are in flight", "[i
         Client client(std::move(stream));
         client.read_greeting();
         std::vector<std::uint32_t> first_seen, second_seen;
-        auto first = client.submit_uid_fetch(uids(1, 1), "(FLAGS)",
+        auto first = client.submit_uid_fetch(uids(1, 1), imap::FetchItems().flags(),
                                              [&](imap::FetchData& d) { first_seen.push_back(d.uid->value); });
         auto second = client.submit("NOOP", {}, [&](const wire::Response& r, const wire::Frame&) {
             if (r.type != "EXISTS") return false;
@@ -164,6 +164,6 @@ TEST_CASE("an ESEARCH for another tag is not taken as this search's answer", "[i
                            {{"UID SEARCH", "* ESEARCH (TAG \"Z9\") UID ALL 1:1000\r\n"
                                            "* ESEARCH (TAG \"$T\") UID ALL 4,7\r\n$T OK done\r\n"}}));
     client.read_greeting();
-    auto found = client.uid_search("ALL", true);
+    auto found = client.uid_search(imap::SearchKey::all(), true);
     CHECK(found.uids.to_string() == "4,7");
 }

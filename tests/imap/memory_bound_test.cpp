@@ -30,7 +30,7 @@ TEST_CASE("ESEARCH ALL stays ranges whatever it claims", "[imap][invariant4]") {
                                                    set + " COUNT 3\r\n$T OK\r\n"}}));
         client.read_greeting();
         g_largest_allocation = 0;
-        auto found = client.uid_search("ALL", true);
+        auto found = client.uid_search(imap::SearchKey::all(), true);
         if (kCountsAllocations) CHECK(g_largest_allocation.load() < kBound);
         CHECK(found.uids == UidSet::parse(set));
         CHECK(found.uids.contains(Uid(7)));
@@ -41,7 +41,7 @@ TEST_CASE("plain SEARCH results land in the same UidSet", "[imap][invariant4]") 
     Client client(scripted("* PREAUTH hi\r\n",
                            {{"UID SEARCH", "* SEARCH 7 3 4 5 9 (MODSEQ 12)\r\n$T OK\r\n"}}));
     client.read_greeting();
-    auto found = client.uid_search("ALL");
+    auto found = client.uid_search(imap::SearchKey::all());
     CHECK(found.uids.to_string() == "3:5,7,9");
     CHECK(found.modseq->value == 12);
 }
@@ -50,7 +50,7 @@ TEST_CASE("a SEARCH reply with UID 0 fails the search", "[imap][invariant4]") {
     Client client(scripted("* PREAUTH hi\r\n", {{"UID SEARCH", "* SEARCH 3 0\r\n$T OK\r\n"}}));
     client.read_greeting();
     try {
-        client.uid_search("ALL");
+        client.uid_search(imap::SearchKey::all());
         FAIL("accepted");
     } catch (const imap::Abort&) {
         FAIL("the frame was whole: only the command fails");
@@ -141,7 +141,7 @@ TEST_CASE("a literal announced beyond 2^64 is an Abort that allocates nothing", 
             testing::VectorSink sink;
             if (with_sink) client.set_body_sink_factory([&](std::string_view, std::uint64_t) { return &sink; });
             g_largest_allocation = 0;
-            CHECK_THROWS_AS(client.uid_fetch(one_uid(), "(BODY.PEEK[])", [](imap::FetchData&) {}), imap::Abort);
+            CHECK_THROWS_AS(client.uid_fetch(one_uid(), imap::FetchItems().body_peek(), [](imap::FetchData&) {}), imap::Abort);
             if (kCountsAllocations) CHECK(g_largest_allocation.load() < kBound);
             CHECK(sink.data.empty());  // not one byte of it was taken as a literal
             CHECK(client.pending() == 0);
@@ -164,7 +164,7 @@ TEST_CASE("a line without end is an Abort after max_line bytes, memory flat", "[
         Client client(std::move(stream));
         client.read_greeting();
         g_largest_allocation = 0;
-        CHECK_THROWS_AS(client.uid_fetch(one_uid(), "(FLAGS)", [](imap::FetchData&) {}), imap::Abort);
+        CHECK_THROWS_AS(client.uid_fetch(one_uid(), imap::FetchItems().flags(), [](imap::FetchData&) {}), imap::Abort);
         if (kCountsAllocations) CHECK(g_largest_allocation.load() < kLineBound);
         CHECK(lazy->served() < 2 * kLineBound);  // it stopped reading
         CHECK(client.pending() == 0);
@@ -197,7 +197,7 @@ TEST_CASE("lists nested 10,000 deep are an Abort, not a stack overflow", "[imap]
         g_largest_allocation = 0;
         bool aborted = false;
         try {
-            client.uid_fetch(one_uid(), "(FLAGS)", [](imap::FetchData&) {});
+            client.uid_fetch(one_uid(), imap::FetchItems().flags(), [](imap::FetchData&) {});
         } catch (const imap::Abort& e) {
             aborted = true;
             CHECK(std::string(e.what()).find("nested") != std::string::npos);

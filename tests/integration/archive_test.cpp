@@ -52,7 +52,7 @@ std::vector<Msg> fetch_all(imap::Client& c, const std::string& mailbox) {
     if (sel.exists > 0) {
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-        c.uid_fetch(all, "(UID FLAGS INTERNALDATE BODY.PEEK[])", [&](imap::FetchData& fd) {
+        c.uid_fetch(all, imap::FetchItems().uid().flags().internaldate().body_peek(), [&](imap::FetchData& fd) {
             auto d = util::parse_imap_datetime(fd.internaldate.value_or(""));
             REQUIRE(d);
             out.push_back({fd.body, store::normalize_flags(fd.flags.value_or(std::vector<std::string>{})), d->epoch,
@@ -295,8 +295,8 @@ TEST_CASE("backup, restore, point-in-time restore and export", "[integration][ar
                 std::this_thread::sleep_for(std::chrono::milliseconds(1100));
                 c1->select(p, /*read_only=*/false);
                 // UID 2 (two) goes; UID 1 (one) loses \Seen and gains \Answered.
-                c1->run("UID STORE", {wire::Arg::raw("2"), wire::Arg::raw("+FLAGS.SILENT (\\Deleted)")});
-                c1->run("UID STORE", {wire::Arg::raw("1"), wire::Arg::raw("FLAGS.SILENT (\\Answered)")});
+                c1->uid_store(UidSet::parse("2"), imap::StoreFlags::add({"\\Deleted"}).silent());
+                c1->uid_store(UidSet::parse("1"), imap::StoreFlags::set({"\\Answered"}).silent());
                 c1->run("EXPUNGE", {});
                 c1->unselect();
                 const State s2 = fetch_tree(*c1, p);

@@ -49,21 +49,19 @@ struct Server {
         c->select(box, true);
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-        c->uid_fetch(all, "(UID FLAGS BODY.PEEK[])", [&](imap::FetchData& d) {
+        c->uid_fetch(all, imap::FetchItems().uid().flags().body_peek(), [&](imap::FetchData& d) {
             out[d.uid->value] = {d.body, store::normalize_flags(d.flags.value_or(std::vector<std::string>{}))};
         });
         c->unselect();
         return out;
     }
-    void store_flags(const std::string& box, const std::string& uids, const std::string& op,
-                     const std::string& flags) {
+    void store_flags(const std::string& box, const std::string& uids, const imap::StoreFlags& change) {
         c->select(box, false);
-        auto done = c->run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw(op), wire::Arg::raw(flags)});
-        REQUIRE(done.ok());
+        REQUIRE_NOTHROW(c->uid_store(UidSet::parse(uids), change));
         c->close();
     }
     void expunge(const std::string& box, const std::string& uids) {
-        store_flags(box, uids, "+FLAGS.SILENT", "(\\Deleted)");
+        store_flags(box, uids, imap::StoreFlags::add({"\\Deleted"}).silent());
         c->select(box, false);
         REQUIRE(c->run("UID EXPUNGE", {wire::Arg::raw(uids)}).ok());
         c->close();
@@ -161,8 +159,8 @@ TEST_CASE("backup mirrors the server and follows every kind of change", "[integr
             CHECK(snapshot(store, "it") == before);
 
             // Flags set and cleared (keywords too), expunges, new mail.
-            server.store_flags(p, "1:2", "+FLAGS", "(\\Answered $Important)");
-            server.store_flags(p, "1", "-FLAGS", "(\\Seen)");
+            server.store_flags(p, "1:2", imap::StoreFlags::add({"\\Answered", "$Important"}));
+            server.store_flags(p, "1", imap::StoreFlags::remove({"\\Seen"}));
             server.expunge(p, "3");
             server.append(p, 10, p, {"\\Draft"});
             auto second = store.backup(account);
@@ -266,7 +264,7 @@ TEST_CASE("backup stopped after any step and resumed equals an uninterrupted run
             // The scenario: a first backup, then server changes, then a second backup.
             // Each run is interrupted after N steps, resumed, and compared.
             auto change_server = [&] {
-                server.store_flags(p, "1", "+FLAGS", "(\\Seen $Done)");
+                server.store_flags(p, "1", imap::StoreFlags::add({"\\Seen", "$Done"}));
                 server.expunge(p, "2");
                 server.append(p, 8, p);
                 server.append(p + d + "B", 9, p);
@@ -349,7 +347,7 @@ TEST_CASE("without LIST-STATUS or ESEARCH the backup still skips and diffs corre
             CHECK_FALSE(examined);  // one STATUS sufficed
 
             server.expunge(p, "2");
-            server.store_flags(p, "3", "+FLAGS", "(\\Seen)");
+            server.store_flags(p, "3", imap::StoreFlags::add({"\\Seen"}));
             auto changed = store.backup(account);
             REQUIRE(changed.mailboxes.size() == 1);
             CHECK(changed.mailboxes[0].expunged == 1);

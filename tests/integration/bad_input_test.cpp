@@ -571,10 +571,8 @@ const std::vector<Case>& cases() {
              s.write_config();
              REQUIRE(s.backup().code == 0);
              admin->select(s.mailbox, false);
-             REQUIRE(admin
-                         ->run("UID STORE",
-                               {wire::Arg::raw("1:*"), wire::Arg::raw("+FLAGS.SILENT (\\Deleted)")})
-                         .ok());
+             REQUIRE_NOTHROW(admin->uid_store(UidSet::parse("1:4294967295"),
+                                              imap::StoreFlags::add({"\\Deleted"}).silent()));
              REQUIRE(admin->run("EXPUNGE", {}).ok());
              admin->logout();
              fs::remove(s.message_file());

@@ -220,7 +220,7 @@ TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration
     REQUIRE(sel.exists == 1);
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    admin->uid_fetch(all, "(UID RFC822.SIZE)",
+    admin->uid_fetch(all, imap::FetchItems().uid().rfc822_size(),
                      [&](imap::FetchData& fd) { restored_sizes.push_back(fd.rfc822_size.value_or(0)); });
     admin->unselect();
     CHECK(restored_sizes == std::vector<std::uint64_t>{big_size});
@@ -310,8 +310,8 @@ TEST_CASE("imapkeep verify finds a corrupt file and a server that moved on", "[i
 
     // The server moves on: a flag set, a message expunged.
     admin->select(p, false);
-    REQUIRE(admin->run("UID STORE", {wire::Arg::raw("1"), wire::Arg::raw("+FLAGS"), wire::Arg::raw("(\\Flagged)")}).ok());
-    REQUIRE(admin->run("UID STORE", {wire::Arg::raw("2"), wire::Arg::raw("+FLAGS"), wire::Arg::raw("(\\Deleted)")}).ok());
+    REQUIRE_NOTHROW(admin->uid_store(UidSet::parse("1"), imap::StoreFlags::add({"\\Flagged"})));
+    REQUIRE_NOTHROW(admin->uid_store(UidSet::parse("2"), imap::StoreFlags::add({"\\Deleted"})));
     REQUIRE(admin->run("EXPUNGE", {}).ok());
     admin->close();
     auto moved = run_imapkeep({"verify", "--config", config, "--server"}, dir.path);

@@ -65,7 +65,7 @@ MessageSet server_messages(int n) {
         c->select(entry.name, true);
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-        c->uid_fetch(all, "(UID BODY.PEEK[])", [&](imap::FetchData& d) {
+        c->uid_fetch(all, imap::FetchItems().uid().body_peek(), [&](imap::FetchData& d) {
             out[{entry.name, d.uid->value}] = util::sha256_hex(d.body);
         });
         c->unselect();

@@ -88,7 +88,7 @@ ChildResult run_and_interrupt(const std::vector<std::string>& args, const fs::pa
 std::set<std::uint32_t> server_uids(imap::Client& admin, const std::string& mailbox) {
     std::set<std::uint32_t> uids;
     admin.select(mailbox, true);
-    for (const auto& uid : admin.uid_search("ALL").uids.to_vector(1000000)) uids.insert(uid.value);
+    for (const auto& uid : admin.uid_search(imap::SearchKey::all()).uids.to_vector(1000000)) uids.insert(uid.value);
     admin.unselect();
     return uids;
 }

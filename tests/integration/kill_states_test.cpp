@@ -22,9 +22,7 @@ std::string note(int i) {
 
 void expunge(imap::Client& c, const std::string& box, const std::string& uids) {
     c.select(box, false);
-    REQUIRE(c.run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw("+FLAGS.SILENT"),
-                                wire::Arg::raw("(\\Deleted)")})
-                .ok());
+    REQUIRE_NOTHROW(c.uid_store(UidSet::parse(uids), imap::StoreFlags::add({"\\Deleted"}).silent()));
     REQUIRE(c.run("UID EXPUNGE", {wire::Arg::raw(uids)}).ok());
     c.unselect();
 }

@@ -117,21 +117,16 @@ struct Server {
         }
     }
 
-    void store_flags(const std::string& box, const std::string& uids, const std::string& op,
-                     const std::string& flags) {
+    void store_flags(const std::string& box, const std::string& uids, const imap::StoreFlags& change) {
         c->select(box, false);
-        REQUIRE(
-            c->run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw(op), wire::Arg::raw(flags)})
-                .ok());
+        REQUIRE_NOTHROW(c->uid_store(UidSet::parse(uids), change));
         c->unselect();  // CLOSE would expunge what is \Deleted
     }
 
     void expunge(const std::string& box, const std::string& uids) {
         auto selected = c->select(box, false);
         if (selected.exists > 0) {
-            REQUIRE(c->run("UID STORE", {wire::Arg::raw(uids), wire::Arg::raw("+FLAGS.SILENT"),
-                                         wire::Arg::raw("(\\Deleted)")})
-                        .ok());
+            REQUIRE_NOTHROW(c->uid_store(UidSet::parse(uids), imap::StoreFlags::add({"\\Deleted"}).silent()));
             REQUIRE(c->run("UID EXPUNGE", {wire::Arg::raw(uids)}).ok());
         }
         c->unselect();
@@ -172,10 +167,10 @@ struct Server {
         c->create(name("Projects/New"));
         append(name("Projects/New"), 10);
 
-        store_flags("INBOX", every(4, 1, 170), "+FLAGS", "(\\Flagged $Todo)");
-        store_flags("INBOX", every(5, 2, 170), "-FLAGS", "(\\Seen)");
-        store_flags(name("Archive"), every(7, 3, 60), "+FLAGS", "(\\Answered)");
-        store_flags(name("Lists/dev"), "1:10", "+FLAGS", "(\\Seen \\Deleted)");
+        store_flags("INBOX", every(4, 1, 170), imap::StoreFlags::add({"\\Flagged", "$Todo"}));
+        store_flags("INBOX", every(5, 2, 170), imap::StoreFlags::remove({"\\Seen"}));
+        store_flags(name("Archive"), every(7, 3, 60), imap::StoreFlags::add({"\\Answered"}));
+        store_flags(name("Lists/dev"), "1:10", imap::StoreFlags::add({"\\Seen", "\\Deleted"}));
 
         expunge("INBOX", every(9, 5, 170));
         expunge(name("Lists/dev"), "20:25");
@@ -184,7 +179,7 @@ struct Server {
 
         c->rename_mailbox(name("Work"), name("Projects/Work"));
         c->rename_mailbox(name("Lists"), name("Groups"));
-        store_flags(name("Groups/dev"), "30:40", "+FLAGS", "($Renamed)");
+        store_flags(name("Groups/dev"), "30:40", imap::StoreFlags::add({"$Renamed"}));
         c->delete_mailbox(name("Old"));
     }
 };

@@ -47,7 +47,7 @@ std::multiset<std::pair<std::string, std::uint64_t>> fetch_bodies(imap::Client& 
     c.select(mailbox, true);
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    c.uid_fetch(all, "(UID RFC822.SIZE BODY.PEEK[])", [&](imap::FetchData& fd) {
+    c.uid_fetch(all, imap::FetchItems().uid().rfc822_size().body_peek(), [&](imap::FetchData& fd) {
         out.insert({fd.body, fd.rfc822_size.value_or(0)});
     });
     c.unselect();

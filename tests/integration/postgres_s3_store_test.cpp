@@ -58,7 +58,7 @@ std::vector<Msg> fetch_all(imap::Client& c, const std::string& mailbox) {
     if (sel.exists > 0) {
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-        c.uid_fetch(all, "(UID FLAGS BODY.PEEK[])", [&](imap::FetchData& fd) {
+        c.uid_fetch(all, imap::FetchItems().uid().flags().body_peek(), [&](imap::FetchData& fd) {
             out.push_back(
                 {fd.body, store::normalize_flags(fd.flags.value_or(std::vector<std::string>{}))});
         });
@@ -169,14 +169,8 @@ TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal th
     // The server moves on: one new, a flag changed, one expunged.
     admin->append(a, {}, std::nullopt, "Subject: a3\r\n\r\nnew after the first run\r\n");
     admin->select(a, false);
-    REQUIRE(admin
-                ->run("UID STORE", {wire::Arg::raw("1"), wire::Arg::raw("+FLAGS"),
-                                    wire::Arg::raw("(\\Answered)")})
-                .ok());
-    REQUIRE(admin
-                ->run("UID STORE", {wire::Arg::raw("2"), wire::Arg::raw("+FLAGS"),
-                                    wire::Arg::raw("(\\Deleted)")})
-                .ok());
+    REQUIRE_NOTHROW(admin->uid_store(UidSet::parse("1"), imap::StoreFlags::add({"\\Answered"})));
+    REQUIRE_NOTHROW(admin->uid_store(UidSet::parse("2"), imap::StoreFlags::add({"\\Deleted"})));
     REQUIRE(admin->run("EXPUNGE", {}).ok());
     admin->close();
     auto second = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);

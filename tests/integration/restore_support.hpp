@@ -48,7 +48,7 @@ inline std::vector<TargetMessage> fetch_messages(imap::Client& c, const std::str
     if (sel.exists > 0) {
         UidSet all;
         all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-        c.uid_fetch(all, "(UID FLAGS INTERNALDATE BODY.PEEK[])", [&](imap::FetchData& fd) {
+        c.uid_fetch(all, imap::FetchItems().uid().flags().internaldate().body_peek(), [&](imap::FetchData& fd) {
             auto d = util::parse_imap_datetime(fd.internaldate.value_or(""));
             out.push_back({util::sha256_hex(fd.body),
                            store::normalize_flags(fd.flags.value_or(std::vector<std::string>{})),

@@ -87,6 +87,17 @@ std::vector<EncodeCase> encode_cases() {
         // A literal may carry anything
         {"literal with CRLF and NUL", {Arg::literal("a\r\n\0"s)}, "t1 CMD {4}\r\na\r\n\0\r\n"s, M::Synchronizing,
          false, {true}},
+        // Lists: each item by its own kind, a literal item ends a chunk inside the parentheses
+        {"empty list", {Arg::list({})}, "t1 CMD ()\r\n"},
+        {"flag list", {Arg::atom("+FLAGS"), Arg::list({Arg::atom("\\Seen"), Arg::atom("$Work")})},
+         "t1 CMD +FLAGS (\\Seen $Work)\r\n"},
+        {"nested list with a quoted string",
+         {Arg::list({Arg::atom("NOT"), Arg::list({Arg::atom("HEADER"), Arg::atom("Subject"), Arg::string("a \"b\"")})})},
+         "t1 CMD (NOT (HEADER Subject \"a \\\"b\\\"\"))\r\n"},
+        {"list with a literal item", {Arg::list({Arg::atom("HEADER"), Arg::string("caf\xc3\xa9")}), Arg::atom("ALL")},
+         "t1 CMD (HEADER {5}\r\ncaf\xc3\xa9) ALL\r\n", M::Synchronizing, false, {true}},
+        {"list item with CR LF", {Arg::list({Arg::atom("a"), Arg::raw("b\r\nt2 DELETE INBOX")})}, kError},
+        {"list item bad atom", {Arg::list({Arg::atom("a)")})}, kError},
     };
 }
 

@@ -23,7 +23,10 @@
 #pragma once
 
 #include <imapkeep/imap/errors.hpp>
+#include <imapkeep/imap/fetch_items.hpp>
 #include <imapkeep/imap/sasl.hpp>
+#include <imapkeep/imap/search_key.hpp>
+#include <imapkeep/imap/store_flags.hpp>
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/transport/stream.hpp>
 #include <imapkeep/transport/tls.hpp>
@@ -187,23 +190,32 @@ public:
                                 std::vector<StatusData>* statuses = nullptr);
     StatusData status(const std::string& mailbox, const std::vector<std::string>& items);
     StatusData status(const MailboxName& mailbox, const std::vector<std::string>& items);
-    // `criteria` is trusted search syntax (e.g. "ALL", "UID 1:100"); with
-    // `esearch`, RETURN (ALL) (RFC 4731) asks for ranges.
+    // The typed commands below take typed values (FetchItems, SearchKey,
+    // StoreFlags), never protocol text: what a caller passes cannot reshape
+    // a command. The raw level above stays for the imaplib face.
+    //
+    // UID SEARCH `key` (RFC 3501 §6.4.4), with "CHARSET UTF-8" first when a
+    // string holds 8-bit text and UTF8=ACCEPT is off; with `esearch`,
+    // RETURN (ALL) (RFC 4731) asks for ranges.
     // Large mailboxes: one "* SEARCH" line lists at most max_line / 11 UIDs
     // (about 95,000 with the default 1 MiB limit), and a longer line would end
     // the connection. So when the selected mailbox holds more messages than
     // that (as its EXISTS responses said), the search runs in pieces: one FETCH
     // asks the UIDs of every piece's last message by sequence number, then one
-    // UID SEARCH per UID range ("UID lo:hi" added after any CHARSET), pipelined,
-    // and the answers are merged. A UID range between two such messages holds
-    // at most one line's worth whatever expunges happen meanwhile, and new
-    // messages fall in the last, open-ended range, so no message is missed.
-    SearchData uid_search(const std::string& criteria, bool esearch = false);
-    // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])]. `items` is trusted syntax.
-    Tag submit_uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+    // UID SEARCH per UID range ("UID lo:hi" before the key, after any CHARSET),
+    // pipelined, and the answers are merged. A UID range between two such
+    // messages holds at most one line's worth whatever expunges happen
+    // meanwhile, and new messages fall in the last, open-ended range, so no
+    // message is missed.
+    SearchData uid_search(const SearchKey& key, bool esearch = false);
+    // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])].
+    Tag submit_uid_fetch(const UidSet& uids, const FetchItems& items, FetchHandler handler,
                          std::optional<ModSeq> changed_since = {}, bool vanished = false);
-    void uid_fetch(const UidSet& uids, const std::string& items, FetchHandler handler,
+    void uid_fetch(const UidSet& uids, const FetchItems& items, FetchHandler handler,
                    std::optional<ModSeq> changed_since = {}, bool vanished = false);
+    // UID STORE set change (RFC 3501 §6.4.6). NO or BAD -> CommandFailed. The
+    // FETCH responses of a change without .SILENT go to the unsolicited handler.
+    void uid_store(const UidSet& uids, const StoreFlags& change);
     // Where streamed bodies go; nullptr buffers them in FetchData::body.
     void set_body_sink_factory(BodySinkFactory factory) { m_body_sinks = std::move(factory); }
     // Where every literal goes, bodies or not (the imaplib face takes each one
@@ -277,7 +289,7 @@ private:
     void trace_frame(const wire::Frame& frame) const;
     void pump();  // reads one response and dispatches it
     void track_exists(const wire::Response& untagged);
-    Tag submit_uid_search(const std::string& criteria, bool esearch, SearchData& into);
+    Tag submit_uid_search(const SearchKey& key, bool esearch, SearchData& into);
     // UID ranges that each hold at most `per_piece` of the selected mailbox's messages.
     std::vector<UidSet::Range> search_pieces(std::uint32_t per_piece);
     // Runs one read-and-dispatch step. Invariant 5 (DESIGN.md): if it throws

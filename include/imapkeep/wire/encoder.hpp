@@ -45,7 +45,7 @@ struct Arg {
     enum class Kind {
         Atom,     // sent as is; must be a valid atom (with '\\' and '[]' allowed for flags
                   // and fetch-atts); else EncodeError
-        Raw,      // trusted syntax (sequence sets, parenthesised lists, search keys);
+        Raw,      // trusted syntax (sequence sets, checked fetch-atts), from imap/ only;
                   // sent as is; NUL/CR/LF -> EncodeError
         AString,  // atom if it can be, else quoted, else literal
         String,   // quoted, else literal (never an atom)
@@ -55,11 +55,14 @@ struct Arg {
                   // can be, else quoted when quotable, else a literal, so CR, LF and
                   // 8-bit bytes go verbatim; NUL -> EncodeError (RFC 3501 CHAR8 has
                   // no NUL, so no form of astring can carry it)
+        List,     // "(" [item *(SP item)] ")" of `items`, each encoded by its own kind
+                  // (flag-list, fetch-att lists, a parenthesized search-key)
     };
     Kind kind;
     std::string value;
     // Literal only: the bytes come from here instead of `value` (never held whole).
     std::shared_ptr<const LiteralSource> source = nullptr;
+    std::vector<Arg> items = {};  // List only
 
     static Arg atom(std::string v) { return {Kind::Atom, std::move(v)}; }
     static Arg raw(std::string v) { return {Kind::Raw, std::move(v)}; }
@@ -69,6 +72,7 @@ struct Arg {
     static Arg literal(std::shared_ptr<const LiteralSource> s) { return {Kind::Literal, {}, std::move(s)}; }
     static Arg literal8(std::string v) { return {Kind::Literal8, std::move(v)}; }
     static Arg mailbox(std::string wire_bytes) { return {Kind::Mailbox, std::move(wire_bytes)}; }
+    static Arg list(std::vector<Arg> items) { return {Kind::List, {}, nullptr, std::move(items)}; }
 };
 
 // An encoded command: text chunks with literals between them. chunks[i] ends with

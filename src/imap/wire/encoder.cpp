@@ -28,6 +28,7 @@ const char* kind_name(Arg::Kind kind) {
     case Arg::Kind::Literal: return "literal";
     case Arg::Kind::Literal8: return "literal8";
     case Arg::Kind::Mailbox: return "mailbox";
+    case Arg::Kind::List: return "list";
     }
     return "argument";
 }
@@ -56,6 +57,11 @@ public:
             mailbox(a.value);
             return;
         }
+        if (a.kind == Arg::Kind::List) {
+            list(a);
+            return;
+        }
+        if (!a.items.empty()) throw EncodeError(std::string("list items in a ") + kind_name(a.kind) + " argument");
         if (a.source && a.kind != Arg::Kind::Literal)
             throw EncodeError(std::string("a literal source in a ") + kind_name(a.kind) + " argument");
         if (a.kind != Arg::Kind::Literal && a.kind != Arg::Kind::Literal8 && has_nul_cr_lf(v))
@@ -94,8 +100,21 @@ public:
             literal(a.value, true);
             return;
         case Arg::Kind::Mailbox:
+        case Arg::Kind::List:
             return;  // handled above
         }
+    }
+
+    // A parenthesized list: its items as arguments are, separated by SP. An
+    // item may be a literal: the ")" or SP after it starts the next chunk.
+    void list(const Arg& a) {
+        if (a.source || !a.value.empty()) throw EncodeError("a value in a list argument");
+        text("(");
+        for (std::size_t i = 0; i < a.items.size(); ++i) {
+            if (i) text(" ");
+            arg(a.items[i]);
+        }
+        text(")");
     }
 
     // mailbox = "INBOX" / astring: the same bytes in whichever form carries them.
