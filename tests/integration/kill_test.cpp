@@ -95,7 +95,7 @@ struct Server {
         for (const auto& e : entries) {
             if (!e.selectable()) continue;
             if (keep.count(e.name)) {
-                expunge(e.name, "1:*");
+                expunge(e.name, "1:4294967295");  // every UID
             } else {
                 c->delete_mailbox(e.name);
             }
