@@ -567,36 +567,34 @@ class PostgresCatalog final : public Catalog {
     }
 
     std::uint64_t downloaded_on(Id account_id, std::int64_t day) override {
-        auto s = m_db.query("SELECT bytes FROM download_usage WHERE account_id = $1 AND day = $2",
-                            account_id, day);
-        if (s.rows() == 0) return 0;
-        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.int64(0, 0)));
+        return usage_on("bytes", account_id, day);
     }
-
     void add_downloaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
-        WriteScope sp(*this, kRefusable);
-        m_db.query(
-            "INSERT INTO download_usage(account_id, day, bytes) VALUES ($1, $2, $3)"
-            " ON CONFLICT (account_id, day)"
-            " DO UPDATE SET bytes = download_usage.bytes + EXCLUDED.bytes",
-            account_id, day, to_db(bytes));
-        sp.commit();
+        add_usage("bytes", account_id, day, bytes);
+    }
+    std::uint64_t uploaded_on(Id account_id, std::int64_t day) override {
+        return usage_on("uploaded", account_id, day);
+    }
+    void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
+        add_usage("uploaded", account_id, day, bytes);
     }
 
-    std::uint64_t uploaded_on(Id account_id, std::int64_t day) override {
-        auto s = m_db.query("SELECT uploaded FROM download_usage WHERE account_id = $1 AND day = $2",
+    // One column of the day's usage ledger ("bytes" downloaded, "uploaded");
+    // `column` is one of those constants, never input.
+    std::uint64_t usage_on(const std::string& column, Id account_id, std::int64_t day) {
+        auto s = m_db.query("SELECT " + column +
+                                " FROM download_usage WHERE account_id = $1 AND day = $2",
                             account_id, day);
         if (s.rows() == 0) return 0;
         return static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.int64(0, 0)));
     }
 
-    void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) override {
+    void add_usage(const std::string& column, Id account_id, std::int64_t day, std::uint64_t bytes) {
         WriteScope sp(*this, kRefusable);
-        m_db.query(
-            "INSERT INTO download_usage(account_id, day, uploaded) VALUES ($1, $2, $3)"
-            " ON CONFLICT (account_id, day)"
-            " DO UPDATE SET uploaded = download_usage.uploaded + EXCLUDED.uploaded",
-            account_id, day, to_db(bytes));
+        m_db.query("INSERT INTO download_usage(account_id, day, " + column +
+                       ") VALUES ($1, $2, $3) ON CONFLICT (account_id, day) DO UPDATE SET " +
+                       column + " = download_usage." + column + " + EXCLUDED." + column,
+                   account_id, day, to_db(bytes));
         sp.commit();
     }
 
