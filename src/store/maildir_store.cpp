@@ -697,10 +697,12 @@ class MaildirStore final : public MessageStore {
         const std::string rel = folder.empty() ? account_rel : account_rel + "/" + folder;
         if (known_dir(rel)) return rel;
         if (!known_dir(account_rel)) {
-            m_fs->make_dir(m_root + "/" + tree);
-            m_fs->fsync_dir(m_root);
-            make_maildir(account_rel, m_root + "/" + tree, false);
-            remember_dir(account_rel);
+            // Workers that reach a new tree together: one makes it durable.
+            std::lock_guard lock(m_tree_mutex);
+            if (!known_dir(account_rel)) {
+                make_account_tree(tree, account);
+                remember_dir(account_rel);
+            }
         }
         if (!folder.empty()) make_maildir(rel, m_root + "/" + account_rel, true);
         remember_dir(rel);
@@ -714,6 +716,25 @@ class MaildirStore final : public MessageStore {
     void remember_dir(const std::string& rel) {
         std::lock_guard lock(m_mutex);
         m_known_dirs.insert(rel);
+    }
+
+    // An account's tree holds INBOX at its root, where a maildirfolder marker
+    // would make Maildir++ readers take it for a sub-folder; its marker lives
+    // in the store's private STORE/.durable/ instead, written once the tree
+    // and its entries in the parents are durable. A lost marker costs only
+    // the fsyncs again.
+    void make_account_tree(const std::string& tree, const std::string& account) {
+        const std::string account_rel = tree + "/" + account;
+        const std::string marker = m_root + "/.durable/" + tree + "." + account;
+        const std::string dir = m_root + "/" + account_rel;
+        if (m_fs->exists(marker) && m_fs->is_dir(dir + "/cur") && m_fs->is_dir(dir + "/new") &&
+            m_fs->is_dir(dir + "/tmp"))
+            return;
+        m_fs->make_dir(m_root + "/" + tree);
+        m_fs->fsync_dir(m_root);
+        make_maildir(account_rel, m_root + "/" + tree, false);
+        m_fs->make_dir(m_root + "/.durable");
+        m_fs->touch(marker);
     }
 
     // Always fsyncs, also when everything was there: a killed run may have
@@ -760,6 +781,7 @@ class MaildirStore final : public MessageStore {
     std::shared_ptr<FileSystem> m_fs;
     std::mutex m_mutex;  // guards the three members below
     std::set<std::string> m_known_dirs;
+    std::mutex m_tree_mutex;  // held while an account's tree is made (make_account_tree)
     std::set<std::string> m_live_tmp;
     std::vector<Queued> m_queue;
     DirSync m_dir_sync;  // dirs with renames not yet fsynced

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <imapkeep/store/message_store.hpp>
 #include <thread>
@@ -316,4 +318,81 @@ TEST_CASE("a folder made durable by an earlier run costs no fsync to use again; 
             }
         }
     }
+}
+
+// An account's tree (mail/ACCOUNT, attic/ACCOUNT) holds INBOX, so it has no
+// maildirfolder marker; it used to cost three directory fsyncs per tree in
+// every run, on the path of the first EXAMINE.
+TEST_CASE("an account tree made durable by an earlier run costs no fsync to use again; one made "
+          "by a killed run is made durable again",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write("", "a");
+    a->finish();
+    const std::string file = f.store->commit(*a, "acct", "", 1, 0, {});
+    f.store->move_to_attic(file);  // makes attic/acct durable
+    for (const bool killed_before_durable : {false, true}) {
+        DYNAMIC_SECTION((killed_before_durable ? "killed run" : "finished run")) {
+            if (killed_before_durable) {
+                // A run killed between its mkdirs and its fsyncs: the trees
+                // exist, but nothing says they were ever made durable.
+                for (const auto& entry : std::filesystem::directory_iterator(f.dir.path()))
+                    std::filesystem::remove_all(entry.path());
+                for (const char* tree : {"/mail/acct/", "/attic/acct/"})
+                    for (const char* sub : {"cur", "new", "tmp"})
+                        std::filesystem::create_directories(f.dir.path() + tree + sub);
+            }
+            auto fs = std::make_shared<FaultFileSystem>();
+            auto next_run = open_maildir_store(f.dir.path(), {true, fs});
+            next_run->create_folder("acct", "");
+            auto b = next_run->begin("acct", "");
+            b->write("b");
+            b->finish();
+            next_run->move_to_attic(next_run->commit(*b, "acct", "", 2, 0, {}));
+            INFO(Catch::Detail::stringify(fs->log()));
+            const auto log = fs->log();
+            auto fsynced = [&](const std::string& dir) {
+                return std::count(log.begin(), log.end(), "fsync_dir " + f.dir.path() + dir);
+            };
+            if (killed_before_durable) {
+                CHECK(fsynced("/mail/acct") == 1);
+                CHECK(fsynced("/attic/acct") == 1);
+                CHECK(fsynced("/mail") == 1);
+                CHECK(fsynced("/attic") == 1);
+            } else {
+                CHECK(fsynced("/mail/acct") == 0);
+                CHECK(fsynced("/attic/acct") == 0);
+                CHECK(fsynced("/mail") == 0);
+                CHECK(fsynced("/attic") == 0);
+                CHECK(fsynced("") == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("workers that reach a new account tree together make it durable once",
+          "[store][durability]") {
+    Fixture f;
+    auto a = f.write(".A", "a");
+    auto b = f.write(".B", "b");
+    a->finish();
+    b->finish();
+    const std::string file_a = f.store->commit(*a, "acct", ".A", 1, 0, {});
+    const std::string file_b = f.store->commit(*b, "acct", ".B", 1, 0, {});
+    f.fs->clear_log();
+    // Worker 1 creates attic/acct and stalls in its first fsync there.
+    auto gate = f.fs->hold(FsOp::FsyncDir, "/attic/acct");
+    auto worker1 = std::async(std::launch::async, [&] { f.store->move_to_attic(file_a); });
+    gate->wait_arrived();
+    auto worker2 = std::async(std::launch::async, [&] { f.store->move_to_attic(file_b); });
+    run_while_held(worker2, *gate);
+    worker1.get();
+    const auto log = f.fs->log();
+    INFO(Catch::Detail::stringify(log));
+    auto fsynced = [&](const std::string& dir) {
+        return std::count(log.begin(), log.end(), "fsync_dir " + f.dir.path() + dir);
+    };
+    CHECK(fsynced("") == 1);
+    CHECK(fsynced("/attic") == 1);
+    CHECK(fsynced("/attic/acct") == 3);  // the tree once, and once for each new sub-folder
 }
