@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "store/wal_group_sync.hpp"
+
 namespace imapkeep::store {
 
 class CatalogWriteLock {
@@ -35,7 +37,11 @@ class CatalogWriteLock {
     // transaction (which takes no lock here), and only polling helps.
     bool wait_for_other_holder(std::chrono::milliseconds timeout);
 
+    // The group commit of this file's write-ahead log (wal_group_sync.hpp).
+    WalGroupSync& log_sync() { return m_log_sync; }
+
   private:
+    WalGroupSync m_log_sync;
     std::timed_mutex m_mutex;
     std::mutex m_owner_mutex;
     std::thread::id m_owner;

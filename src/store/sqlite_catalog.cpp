@@ -129,7 +129,11 @@ class SqliteCatalog final : public Catalog {
             throw StoreError("catalog " + path +
                              ": cannot use WAL journal mode (is it on a network file system?)");
         if (path != ":memory:") m_db.keep_log_at_close();
-        m_db.exec("PRAGMA synchronous = FULL");
+        if (m_write_lock) {
+            m_db.group_commits(std::shared_ptr<WalGroupSync>(m_write_lock, &m_write_lock->log_sync()));
+        } else {
+            m_db.exec("PRAGMA synchronous = FULL");
+        }
         m_db.exec("PRAGMA foreign_keys = ON");
         // Statement journals (every INSERT inside a batch transaction) in memory,
         // not as temp files: they only matter while the process lives.
@@ -158,9 +162,24 @@ class SqliteCatalog final : public Catalog {
         if (m_depth == 0) throw StoreError("catalog: commit() without begin()");
         // Decrement only once the statement worked: a failed COMMIT leaves the
         // transaction open for the caller's rollback().
-        run_cached(m_depth == 1 ? std::string("COMMIT") : "RELEASE " + savepoint(m_depth - 1));
+        if (m_depth > 1) {
+            run_cached("RELEASE " + savepoint(m_depth - 1));
+            --m_depth;
+            return;
+        }
+        // The log's sync waits until the write lock is free: the next writer
+        // works while the disk does, and may share the sync (group commit).
+        m_db.defer_log_sync(true);
+        try {
+            run_cached("COMMIT");
+        } catch (...) {
+            m_db.defer_log_sync(false);
+            throw;
+        }
+        m_db.defer_log_sync(false);
         --m_depth;
-        if (m_depth == 0) release_write_lock();
+        release_write_lock();
+        m_db.make_durable();
     }
 
     void rollback() noexcept override {

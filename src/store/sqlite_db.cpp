@@ -37,7 +37,10 @@ Statement& Statement::bind_null(int index) {
 bool Statement::step() {
     int rc = sqlite3_step(m_stmt);
     if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_DONE) {
+        m_db->statement_done();
+        return false;
+    }
     // The statement stays usable: the destructor resets it.
     m_db->fail(rc, sqlite3_sql(m_stmt));
 }
@@ -98,6 +101,63 @@ void SqliteDb::keep_log_at_close() {
         fail(rc, "keep the write-ahead log");
     if (const int rc = sqlite3_db_config(m_db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr); rc != SQLITE_OK)
         fail(rc, "no checkpoint at close");
+}
+
+namespace {
+
+// SQLite's own auto-checkpoint threshold (wal_autocheckpoint's default).
+constexpr int kCheckpointFrames = 1000;
+
+}  // namespace
+
+void SqliteDb::group_commits(std::shared_ptr<WalGroupSync> group) {
+    m_group = std::move(group);
+    exec("PRAGMA synchronous = NORMAL");
+    // Called at the end of the statement that committed (or autocommitted),
+    // once its frames are written. It must not throw.
+    sqlite3_wal_hook(
+        m_db,
+        [](void* self, sqlite3*, const char*, int frames) noexcept -> int {
+            auto* db = static_cast<SqliteDb*>(self);
+            try {
+                db->m_unsynced_ticket = db->m_group->committed();
+            } catch (...) {
+                return SQLITE_IOERR;
+            }
+            db->m_log_frames = frames;
+            return SQLITE_OK;
+        },
+        this);
+}
+
+void SqliteDb::statement_done() {
+    if (m_unsynced_ticket != 0 && !m_defer_log_sync) make_durable();
+}
+
+void SqliteDb::make_durable() {
+    if (m_unsynced_ticket == 0) return;
+    m_group->durable_through(m_unsynced_ticket, [this] { sync_log(); });
+    m_unsynced_ticket = 0;
+    checkpoint_if_long();
+}
+
+// Through SQLite's own file object: the same fdatasync its FULL mode makes,
+// and on a connection's first sync the fsync of the directory that holds
+// the log.
+void SqliteDb::sync_log() {
+    sqlite3_file* log = nullptr;
+    int rc = sqlite3_file_control(m_db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+    if (rc == SQLITE_OK && (!log || !log->pMethods)) rc = SQLITE_IOERR_FSYNC;
+    if (rc == SQLITE_OK) rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK) throw_error(rc, sqlite3_errstr(rc), "sync the write-ahead log");
+}
+
+// A passive checkpoint neither waits for nor blocks the other connections;
+// one they keep from finishing is tried again after a later commit.
+void SqliteDb::checkpoint_if_long() {
+    if (m_log_frames < kCheckpointFrames) return;
+    m_log_frames = 0;
+    sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void SqliteDb::on_busy(BusyHandler handler) {
@@ -218,6 +278,7 @@ void SqliteDb::exec(const std::string& sql) {
         sqlite3_free(error);
         throw_error(rc, std::move(message), sql);
     }
+    statement_done();
 }
 
 Statement SqliteDb::prepare(const std::string& sql) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/wal_group_sync.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -83,6 +85,22 @@ class SqliteDb {
     // wal_autocheckpoint pages. Call in WAL mode only.
     void keep_log_at_close();
 
+    // Group commit (wal_group_sync.hpp), shared by every connection of the
+    // process to this file: sets PRAGMA synchronous = NORMAL, so a commit
+    // writes its frames to the log without a sync, and makes each commit
+    // durable through `group` before the statement that committed returns,
+    // or, while defer_log_sync() is on, in the caller's make_durable(). Also
+    // takes over the log's checkpoints from SQLite's auto-checkpoint, which
+    // would run inside the committing statement: make_durable() runs them,
+    // after the sync. Call in WAL mode only.
+    void group_commits(std::shared_ptr<WalGroupSync> group);
+    // While on, a commit's sync waits for make_durable() (the caller first
+    // releases what it holds, e.g. the catalog's write lock).
+    void defer_log_sync(bool on) { m_defer_log_sync = on; }
+    // Returns once every commit of this connection is durable. Throws
+    // StoreError when the log cannot be synced.
+    void make_durable();
+
     // What a statement that finds the database locked does: called with the
     // number of earlier calls for the same lock; true retries, false gives
     // up (SQLITE_BUSY). It must not throw. Replaces any busy timeout.
@@ -97,7 +115,17 @@ class SqliteDb {
     // device", so that the error names the file system to free.
     [[noreturn]] void throw_error(int rc, std::string message, std::string_view what) const;
 
+    friend class Statement;
+    // A statement ended; a commit it made is made durable now unless deferred.
+    void statement_done();
+    void sync_log();
+    void checkpoint_if_long();
+
     sqlite3* m_db = nullptr;
+    std::shared_ptr<WalGroupSync> m_group;  // null: SQLite's own syncs (synchronous = FULL)
+    std::uint64_t m_unsynced_ticket = 0;    // this connection's last commit, not yet durable
+    int m_log_frames = 0;                   // frames in the log after that commit
+    bool m_defer_log_sync = false;
     std::string m_path;
     BusyHandler m_busy;
     std::unordered_map<std::string, sqlite3_stmt*> m_cache;
