@@ -229,11 +229,19 @@ void check_inside(const fs::path& outer, const fs::path& store, store::Catalog& 
                                            "catalog.sqlite-journal",
                                            "mail",
                                            "attic",
-                                           ".lock"};
+                                           ".lock",
+                                           ".durable"};
     for (const auto& e : fs::directory_iterator(store)) {
         INFO("store entry " << e.path());
         CHECK(allowed.count(e.path().filename().string()));
     }
+    // Markers of the account's trees only: no mailbox name reaches them.
+    if (fs::exists(store / ".durable"))
+        for (const auto& e : fs::directory_iterator(store / ".durable")) {
+            INFO("marker " << e.path());
+            CHECK(e.is_regular_file());
+            CHECK((e.path().filename() == "mail.it" || e.path().filename() == "attic.it"));
+        }
     for (const auto& e : fs::recursive_directory_iterator(store)) CHECK_FALSE(e.is_symlink());
     const fs::path root = fs::canonical(store);
     const fs::path account_root = root / "mail" / "it";
