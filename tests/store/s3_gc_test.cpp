@@ -201,6 +201,28 @@ TEST_CASE("gc does not delete a marked object that a writer reused before its ro
     CHECK(read_row(f.writer(), reused) == kOld);
 }
 
+TEST_CASE("gc waits a grace after marking an object a writer claimed before the mark",
+          "[store][s3][gc]") {
+    GcFixture f;
+    if (!f.ready()) return;
+    put(f.writer(), "", 1, kOld);  // an old orphan
+    // Another host reuses it (claim, HEAD: there) before any mark exists...
+    auto other_host = f.writer_store(open_postgres_blob_ledger(f.ledger_options()));
+    const auto reused = put(*other_host, "", 7, kOld, {}, "other-account");
+    // ...and gc marks it while that host's row is on its way: the one case
+    // the claims cannot see. The grace after the mark covers it.
+    CHECK(f.gc(8).marked == 1);
+    const auto within = f.gc(14);
+    CHECK(within.waiting == 1);
+    CHECK(within.deleted == 0);
+    f.add_row("other-account", reused, 7);  // committed within the grace
+    const auto after = f.gc(16);
+    CHECK(after.referenced == 1);
+    CHECK(after.deleted == 0);
+    CHECK(f.ledger().marks({reused.file}).empty());
+    CHECK(read_row(f.writer(), reused) == kOld);
+}
+
 TEST_CASE("a writer that claims an object while gc sweeps it waits, then uploads it again",
           "[store][s3][gc]") {
     GcFixture f;
