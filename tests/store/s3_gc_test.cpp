@@ -261,6 +261,31 @@ TEST_CASE("a writer that claims an object while gc sweeps it waits, then uploads
     CHECK(read_row(f.writer(), reused) == kOld);
 }
 
+TEST_CASE("a server's idle_in_transaction_session_timeout does not end a sweep waiting for S3",
+          "[store][s3][gc]") {
+    GcFixture f;
+    if (!f.ready()) return;
+    put(f.writer(), "", 1, kOld);
+    REQUIRE(f.gc(8).marked == 1);
+    // The server's default for these sessions: 100 ms idle in a transaction.
+    auto options = f.ledger_options();
+    const bool uri = options.conninfo.find("://") != std::string::npos;
+    options.conninfo += uri ? "&options=-c%20idle_in_transaction_session_timeout%3D100"
+                            : " options='-c idle_in_transaction_session_timeout=100'";
+    auto ledger = open_postgres_blob_ledger(options);
+    S3GcOptions gc;
+    gc.now = real_now() + 16 * kDay;
+    gc.grace = std::chrono::seconds(7 * kDay);
+    // A slow S3 DELETE, inside the sweep's transaction.
+    gc.before_delete = [](const std::string&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    };
+    S3GcReport report;
+    REQUIRE_NOTHROW(report = collect_s3_garbage(f.s3().options(), *ledger, gc));
+    CHECK(report.deleted == 1);
+    CHECK(f.ledger().marks({file_of(kOld)}).empty());
+}
+
 TEST_CASE("gc keeps a marked object whose row was committed after it looked the page up",
           "[store][s3][gc]") {
     GcFixture f;

@@ -5,7 +5,10 @@
 // Connection settings: the catalog's schema, synchronous_commit=on (a claim
 // is durable when it returns), lock_timeout=60 s: a claim waits at most that
 // long for a sweep holding its key (a sweep holds it for one S3 DELETE, whose
-// own stall timeout is 60 s), then throws StoreError.
+// own stall timeout is 60 s), then throws StoreError;
+// idle_in_transaction_session_timeout=0, whatever the server's default: a
+// sweep waits for S3 inside its transaction, and a session ended there would
+// free the mark's lock before the DELETE is sent.
 //
 // Threads: every call takes the ledger's mutex, so claim() may come from
 // several threads; they take turns on the one connection.

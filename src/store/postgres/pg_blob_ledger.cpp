@@ -31,7 +31,11 @@ class PostgresBlobLedger final : public BlobLedger {
         if (options.schema.empty()) throw StoreError("gc: the PostgreSQL schema name is empty");
         m_db.set_session("SET search_path TO " + m_db.quote_identifier(options.schema) +
                          "; SET client_encoding TO 'UTF8'; SET synchronous_commit TO on;"
-                         " SET lock_timeout TO '60s'");
+                         " SET lock_timeout TO '60s';"
+                         // A server default that ended a sweep's session
+                         // while it waits for S3 would free the mark's lock
+                         // before its DELETE is sent (blob_ledger.hpp).
+                         " SET idle_in_transaction_session_timeout TO 0");
         apply_postgres_migrations(m_db, options.schema, compiled_postgres_migrations());
         m_db.allow_reconnect(true);
     }
