@@ -113,6 +113,7 @@ _imapkeep() {
     init) options="--help --config --host --port --security --user --password-command --password-file --ca-file --store --name --output --force --timer --no-timer" ;;
     doctor) options="--help --config --account" ;;
     worker) options="--help --config --log-file --once --loop --poll --lease --max-accounts --id --quiet --verbose" ;;
+    gc) options="--help --config --log-file --dry-run --grace --json" ;;
     accounts)
         # First an action (add, list, remove, import), then its own options.
         local action="" w
@@ -147,7 +148,7 @@ _imapkeep() {
     *) return ;;
     esac
     if [[ -z $command && $cur != -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor auth worker accounts" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "backup status verify restore export init doctor auth worker accounts gc" -- "$cur")
     else
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
     fi

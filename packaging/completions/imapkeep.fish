@@ -40,7 +40,7 @@ function __imapkeep_accounts
         }' $file 2>/dev/null
 end
 
-set -l commands backup status verify restore export init doctor auth worker accounts
+set -l commands backup status verify restore export init doctor auth worker accounts gc
 complete -c imapkeep -f
 
 # Before a command.
@@ -55,6 +55,7 @@ complete -c imapkeep -n $none -a doctor -d 'Check the config, connections and st
 complete -c imapkeep -n $none -a auth -d 'Authorize an OAuth2 account with a code'
 complete -c imapkeep -n $none -a worker -d 'Back up the fleet'"'"'s due accounts'
 complete -c imapkeep -n $none -a accounts -d 'Add, list, remove or import fleet accounts'
+complete -c imapkeep -n $none -a gc -d 'Delete the S3 objects no catalog row names'
 complete -c imapkeep -n $none -s h -l help -d 'Print the list of commands'
 complete -c imapkeep -n $none -l version -d 'Print the version'
 complete -c imapkeep -n $none -l config -r -F -d 'Config file'
@@ -62,19 +63,19 @@ complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to t
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
-set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth worker accounts"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth worker accounts gc"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
-complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export worker accounts" -l log-file -r -F -d 'Append a line per event to this file'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export worker accounts gc" -l log-file -r -F -d 'Append a line per event to this file'
 
 # All but status.
 set -l talkative "__fish_seen_subcommand_from backup verify restore export worker"
 complete -c imapkeep -n $talkative -s q -l quiet -d 'Print nothing when all is well'
 complete -c imapkeep -n $talkative -s v -l verbose -d 'One line per mailbox; -vv also the IMAP conversation'
-complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export" -l json -d 'Print as JSON'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export gc" -l json -d 'Print as JSON'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup restore export" -l mailbox -x -d 'Only mailboxes matching this pattern'
-complete -c imapkeep -n "__fish_seen_subcommand_from backup restore" -l dry-run -d 'Change nothing'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup restore gc" -l dry-run -d 'Change nothing'
 complete -c imapkeep -n "__fish_seen_subcommand_from restore export" -l at -x -d 'The state at this time (YYYY-MM-DD or ISO 8601)'
 
 complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l server -d 'Also compare UIDs and flags with the server'
@@ -114,6 +115,8 @@ complete -c imapkeep -n $worker -l poll -x -d 'Seconds between looks with --loop
 complete -c imapkeep -n $worker -l lease -x -d 'Seconds an account stays ours without a renewal'
 complete -c imapkeep -n $worker -l max-accounts -x -d 'Stop after this many accounts'
 complete -c imapkeep -n $worker -l id -x -d 'Name this worker in its leases'
+
+complete -c imapkeep -n "__fish_seen_subcommand_from gc" -l grace -x -d 'How old and how long marked an object must be (7d, 36h)'
 
 set -l accounts "__fish_seen_subcommand_from accounts"
 complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -a 'add list remove import' -d 'Action'

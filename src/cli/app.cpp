@@ -289,6 +289,18 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     worker->add_option("--id", worker_args.id, "Name this worker in the leases it holds (default: host:pid)");
     add_verbosity(*worker, o);
 
+    GcArgs gc_args;
+    auto* gc = app.add_subcommand("gc", "Delete the S3 objects no catalog row names (backend = \"postgres+s3\"): "
+                                        "marks the unreferenced ones older than the grace, deletes those marked a grace ago");
+    add_config_option(*gc, o);
+    add_log_option(*gc, o);
+    gc->add_flag("--dry-run", o.dry_run, "List what would be deleted, with counts and bytes; change nothing");
+    gc->add_option("--grace", gc_args.grace,
+                   "How old an unreferenced object must be, and how long ago marked, before it goes "
+                   "(7d, 36h, 90m, 3600s; default: [store.s3] gc_grace, else 7d)")
+        ->type_name("DURATION");
+    gc->add_flag("--json", gc_args.json, "Print the counts as JSON");
+
     AccountsArgs accounts_args;
     auto* accounts = app.add_subcommand("accounts", "The fleet's accounts in the PostgreSQL catalog: add, list, remove, import");
     add_config_option(*accounts, o);
@@ -322,7 +334,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)
-               << "\" (commands: backup, status, verify, restore, export, init, doctor, auth, worker, accounts; see imapkeep --help)\n";
+               << "\" (commands: backup, status, verify, restore, export, init, doctor, auth, worker, accounts, gc; see imapkeep --help)\n";
         return kExitUsage;
     }
     try {
@@ -340,7 +352,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
 
     if (app.get_subcommands().empty()) {
         io.err << app.help()
-               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor, auth, worker, accounts)\n";
+               << "\nimapkeep: a command is required (backup, status, verify, restore, export, init, doctor, auth, worker, accounts, gc)\n";
         return kExitUsage;
     }
     if (init->parsed()) {
@@ -446,6 +458,10 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
             for (auto* sub : {accounts_add, accounts_list, accounts_remove, accounts_import})
                 if (sub->parsed()) accounts_args.action = sub->get_name();
             return run_accounts(config, accounts_args, io);
+        }
+        if (gc->parsed()) {
+            gc_args.dry_run = o.dry_run;
+            return run_gc(config, gc_args, io);
         }
         if (status->parsed()) return run_status(config, o.accounts, o.json, io);
         if (verify->parsed()) {

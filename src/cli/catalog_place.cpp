@@ -1,6 +1,7 @@
 #include "cli/catalog_place.hpp"
 
 #include <filesystem>
+#include <imapkeep/store/postgres_blob_ledger.hpp>
 #include <imapkeep/store/postgres_catalog.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 
@@ -45,6 +46,12 @@ std::unique_ptr<store::Catalog> open_catalog(const Config& config) {
 
 CatalogOpener catalog_opener(const Config& config) {
     return [config] { return open_catalog(config); };
+}
+
+std::shared_ptr<store::BlobLedger> open_blob_ledger(const Config& config) {
+    if (!catalog_in_postgres(config))
+        throw ConfigError(config.file + ": gc marks need a PostgreSQL catalog ([store] catalog)");
+    return store::open_postgres_blob_ledger(postgres_options(config));
 }
 
 std::unique_ptr<store::Catalog> open_catalog_snapshot(const Config& config) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <imapkeep/store/blob_ledger.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <memory>
 #include <string>
@@ -44,5 +45,10 @@ CatalogOpener catalog_opener(const Config& config);
 // Nothing is created, not even a missing file or schema. Errors as
 // open_catalog's.
 std::unique_ptr<store::Catalog> open_catalog_snapshot(const Config& config);
+
+// The catalog's gc marks and claims (store/blob_ledger.hpp) on a connection
+// of their own: for `imapkeep gc`, and for every S3 store that writes.
+// ConfigError without a PostgreSQL catalog; store::StoreError from it.
+std::shared_ptr<store::BlobLedger> open_blob_ledger(const Config& config);
 
 }  // namespace imapkeep::cli

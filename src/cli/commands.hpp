@@ -78,6 +78,13 @@ struct AccountsArgs {
     bool json = false;
 };
 
+// imapkeep gc (cmd_gc.cpp): unreferenced S3 objects.
+struct GcArgs {
+    bool dry_run = false;
+    std::string grace;  // --grace: "" = [store.s3] gc_grace
+    bool json = false;
+};
+
 // The environment variable of the crash-safety test hook: stop the backup after
 // N durable steps (sync::BackupOptions::stop_after_steps).
 inline constexpr const char* kStopAfterEnv = "IMAPKEEP_TEST_STOP_AFTER";
@@ -89,6 +96,10 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
 // once for the next worker). Throws ConfigError without a PostgreSQL catalog.
 int run_worker(const Config& config, const WorkerArgs& args, const Services& services, Io& io);
 int run_accounts(const Config& config, const AccountsArgs& args, Io& io);
+// Deletes the S3 objects no catalog row names (store/s3_gc.hpp); exit 0, or
+// 75 when S3 or the catalog failed midway (running again is safe). Throws
+// ConfigError for a local store or a bad --grace.
+int run_gc(const Config& config, const GcArgs& args, Io& io);
 // A fleet row as the engine's account: its template [[account]] (if any)
 // with the row's host, port, tls, user, master_user and password command
 // over it. ConfigError when the template is unknown or a field is missing.

@@ -1,5 +1,6 @@
 #include "cli/config.hpp"
 
+#include "cli/gc_grace.hpp"
 #include "cli/oauth2_token.hpp"
 #include "cli/provider_presets.hpp"
 #include "cli/providers.hpp"
@@ -630,6 +631,11 @@ void parse_store_backend(TableReader& sr, const std::string& base_dir, Config& c
     c.prefix = r.string("prefix").value_or("");
     c.access_key = required("access_key");
     if (auto ca = r.string("ca_file")) c.ca_file = resolve_path(*ca, base_dir);
+    if (auto grace = r.string("gc_grace")) {
+        auto parsed = parse_gc_grace(*grace);
+        if (!parsed) r.fail("gc_grace", "expected a duration like \"7d\", \"36h\", \"90m\" or \"3600s\"");
+        c.gc_grace = *parsed;
+    }
     if (r.boolean("path_style").value_or(true) == false)
         r.fail("path_style", "only path-style addressing (ENDPOINT/BUCKET/KEY) is supported");
     const auto command = r.string("secret_key_command");

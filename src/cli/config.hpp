@@ -21,6 +21,7 @@
 
 #include <imapkeep/sync/backup.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
@@ -61,6 +62,9 @@ struct S3StoreConfig {
     // The secret key, fetched once on first use from secret_key_command or
     // secret_key_file. Never printed.
     std::function<std::string()> secret_key;
+    // gc_grace: `imapkeep gc` deletes an unreferenced object only once it is
+    // this old and was marked this long ago (store/s3_gc.hpp).
+    std::chrono::seconds gc_grace{7 * 24 * 3600};
 };
 
 struct Config {

@@ -2,6 +2,8 @@
 
 #include <imapkeep/store/s3_message_store.hpp>
 
+#include "cli/catalog_place.hpp"
+
 namespace imapkeep::cli {
 
 bool messages_in_s3(const Config& config) { return config.store_backend == "postgres+s3"; }
@@ -16,9 +18,7 @@ s3::S3Config s3_client_config(const Config& config) {
     return client;
 }
 
-namespace {
-
-store::S3StoreOptions s3_options(const Config& config, bool read_only) {
+store::S3StoreOptions s3_store_options(const Config& config, bool read_only) {
     const S3StoreConfig& c = config.s3;
     store::S3StoreOptions options;
     options.client = s3_client_config(config);
@@ -29,10 +29,13 @@ store::S3StoreOptions s3_options(const Config& config, bool read_only) {
     return options;
 }
 
-}  // namespace
-
 std::unique_ptr<store::MessageStore> open_message_store(const Config& config, bool read_only) {
-    if (messages_in_s3(config)) return store::open_s3_message_store(s3_options(config, read_only));
+    if (messages_in_s3(config)) {
+        auto options = s3_store_options(config, read_only);
+        // A dry run writes nothing, so it has nothing to claim.
+        if (!read_only) options.claims = open_blob_ledger(config);
+        return store::open_s3_message_store(options);
+    }
     store::MaildirOptions options;
     options.read_only = read_only;
     return store::open_maildir_store(config.store_path, options);

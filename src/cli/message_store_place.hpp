@@ -7,6 +7,7 @@
 
 #include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/store/message_store.hpp>
+#include <imapkeep/store/s3_message_store.hpp>
 #include <memory>
 #include <string>
 
@@ -17,13 +18,18 @@ namespace imapkeep::cli {
 bool messages_in_s3(const Config& config);
 
 // Opens the message store (a dry run's: read_only). The S3 secret key is
-// fetched here (SecretError when its command or file fails). Errors of the
-// backend: store::StoreError.
+// fetched here (SecretError when its command or file fails). An S3 store
+// that writes claims its objects from `imapkeep gc` through a connection of
+// its own to the catalog (catalog_place.hpp's open_blob_ledger). Errors of
+// the backend: store::StoreError.
 std::unique_ptr<store::MessageStore> open_message_store(const Config& config, bool read_only);
 
 // The S3 client settings of [store.s3] (the secret fetched: SecretError when
 // its command or file fails), for the store and for doctor's check.
 s3::S3Config s3_client_config(const Config& config);
+
+// The S3 store's settings of [store.s3] (the secret fetched), without claims.
+store::S3StoreOptions s3_store_options(const Config& config, bool read_only);
 
 // For messages: store.path, or "s3://BUCKET/PREFIX at ENDPOINT".
 std::string message_store_name(const Config& config);

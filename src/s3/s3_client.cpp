@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <imapkeep/s3/s3_client.hpp>
 #include <stdexcept>
 #include <vector>
@@ -61,11 +62,41 @@ std::string scrub(std::string text, const Credentials& credentials) {
     return text;
 }
 
+// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+// days_from_civil): no timegm, no dependence on the process's TZ.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// "2026-12-01T02:45:04.000Z" (ListObjectsV2's LastModified) as seconds since
+// 1970; 0 for anything else.
+std::int64_t iso8601_seconds(std::string_view text) {
+    if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+        text[13] != ':' || text[16] != ':' || text.back() != 'Z')
+        return 0;
+    auto number = [&](std::size_t at, std::size_t len, int& out) {
+        auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + len, out);
+        return ec == std::errc() && end == text.data() + at + len;
+    };
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+    if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) ||
+        !number(14, 2, mi) || !number(17, 2, s) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return 0;
+    return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+           h * 3600 + mi * 60 + s;
+}
+
 ListedObject listed_object(std::string_view contents, const std::string& what) {
     ListedObject object;
     object.key = xml::text(contents, "Key").value_or("");
     object.size = to_u64(xml::text(contents, "Size").value_or(""), what);
     object.etag = unquote(xml::text(contents, "ETag").value_or(""));
+    object.last_modified = iso8601_seconds(xml::text(contents, "LastModified").value_or(""));
     return object;
 }
 

@@ -527,7 +527,8 @@ TEST_CASE("accepted_config_keys lists exactly the keys the loader does not call 
           std::set<std::string>{"path", "catalog", "catalog_schema", "backend", "s3"});
     CHECK(accepted.at("store.s3") ==
           std::set<std::string>{"endpoint", "bucket", "region", "prefix", "access_key",
-                                "secret_key_command", "secret_key_file", "path_style", "ca_file"});
+                                "secret_key_command", "secret_key_file", "path_style", "ca_file",
+                                "gc_grace"});
     // Each table's text, with "KEY = 0" put in: a listed key may be refused
     // for its value, never as unknown; an unlisted one is unknown.
     auto config_with = [](const std::string& table, const std::string& line) {

@@ -13,6 +13,7 @@
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/s3/s3_client.hpp>
 #include <imapkeep/store/flags.hpp>
+#include <imapkeep/util/sha256.hpp>
 #include <random>
 #include <set>
 
@@ -270,4 +271,74 @@ TEST_CASE("postgres+s3: doctor checks the bucket, and names what is wrong",
           std::string::npos);
     store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
     pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
+}
+
+TEST_CASE("postgres+s3: gc through the binary deletes an orphan object and keeps the backup",
+          "[integration][postgres][s3][gc]") {
+    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
+        !have_rgw_env())
+        return;
+    s3::S3Client client(rgw_config());
+    client.create_bucket(rgw_bucket());
+    auto admin = imap::connect_and_login(dovecot_options());
+    const std::string a = unique_name("iks3gca"), b = unique_name("iks3gcb");
+    admin->create(a);
+    admin->create(b);
+    admin->append(a, {}, std::nullopt, "Subject: kept 1\r\n\r\nbacked up\r\n");
+    admin->append(b, {}, std::nullopt, "Subject: kept 2\r\n\r\nbacked up too\r\n");
+    TempDir dir;
+    const Setup setup;
+    const auto config = write_config(dir.path, setup, a, b);
+    auto backup = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);
+    INFO(backup.out << backup.err);
+    REQUIRE(backup.code == 0);
+    // An object no row names (a run killed between its upload and its commit).
+    const std::string orphan = "Subject: orphan\r\n\r\nno row names me\r\n";
+    const std::string sha = util::sha256_hex(orphan);
+    const std::string orphan_key =
+        setup.prefix + "blobs/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha;
+    s3::MemorySource body(orphan);
+    client.put_object(rgw_bucket(), orphan_key, body);
+    REQUIRE(object_keys(setup.prefix).size() == 3);
+
+    auto young = run_imapkeep_binary({"gc", "--config", config}, dir.path);
+    INFO(young.out << young.err);
+    REQUIRE(young.code == 0);
+    CHECK(young.out.find("gc: 3 objects") != std::string::npos);
+    CHECK(young.out.find("2 referenced, 1 unreferenced but younger than 7d, 0 marked now") !=
+          std::string::npos);
+
+    auto mark = run_imapkeep_binary({"gc", "--config", config, "--grace", "0"}, dir.path);
+    INFO(mark.out << mark.err);
+    REQUIRE(mark.code == 0);
+    CHECK(mark.err.find("WARNING: a grace of 0") != std::string::npos);
+    CHECK(mark.out.find("1 marked now") != std::string::npos);
+    CHECK(mark.out.find("0 deleted") != std::string::npos);
+
+    auto dry =
+        run_imapkeep_binary({"gc", "--config", config, "--grace", "0", "--dry-run"}, dir.path);
+    INFO(dry.out << dry.err);
+    REQUIRE(dry.code == 0);
+    CHECK(dry.out.find("would delete s3://" + rgw_bucket() + "/" + orphan_key) !=
+          std::string::npos);
+    CHECK(dry.out.find("1 to delete") != std::string::npos);
+    CHECK(object_keys(setup.prefix).size() == 3);
+
+    auto sweep =
+        run_imapkeep_binary({"gc", "--config", config, "--grace", "0", "--json"}, dir.path);
+    INFO(sweep.out << sweep.err);
+    REQUIRE(sweep.code == 0);
+    CHECK(sweep.out.find("\"deleted\": 1") != std::string::npos);
+    CHECK(object_keys(setup.prefix).size() == 2);
+    CHECK_FALSE(client.head_object(rgw_bucket(), orphan_key));
+
+    auto verify = run_imapkeep_binary(
+        {"verify", "--config", config, "--account", "src", "--server"}, dir.path);
+    INFO(verify.out << verify.err);
+    CHECK(verify.code == 0);
+
+    for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
+    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
+    pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
+    for (const auto& key : object_keys(setup.prefix)) client.delete_object(rgw_bucket(), key);
 }

@@ -67,6 +67,9 @@ struct ListedObject {
     std::string key;
     std::uint64_t size = 0;
     std::string etag;
+    // LastModified, seconds since 1970 (UTC; fractions dropped); 0 when the
+    // server sent none or one that does not parse.
+    std::int64_t last_modified = 0;
 };
 
 struct ListPage {

@@ -18,7 +18,8 @@
 // store object's own under S3StoreOptions::spool_dir, hashing them as they
 // arrive: memory stays flat whatever the size. finish() closes the file (no
 // descriptor stays open per message waiting for its batch); it is unlinked
-// once uploaded or discarded. Each upload HEADs
+// once uploaded or discarded. Each upload claims the object from garbage
+// collection (S3StoreOptions::claims, blob_ledger.hpp), then HEADs
 // the object and PUTs only when it is missing (one PUT with the known hash,
 // multipart from the S3Client's threshold on). sync_pending() uploads every
 // message finished so far, by any thread, up to parallel_uploads at once (it
@@ -39,7 +40,7 @@
 //   changes (flags and folders live in the catalog); the key is returned
 //   unchanged, and a row's key stays valid through all of them.
 // - remove(): nothing. Another row (folder, account) may hold the same bytes;
-//   unreferenced objects are garbage collection's business (not done here).
+//   unreferenced objects are garbage collection's business (s3_gc.hpp).
 // - rename_folder, create_folder, sync_committed: nothing to do.
 //   remove_folder(): true (no folder holds anything).
 // - folder_files, renamed_files, remove_unknown_files, clean_folder_tmp: no
@@ -64,6 +65,7 @@
 #pragma once
 
 #include <imapkeep/s3/s3_client.hpp>
+#include <imapkeep/store/blob_ledger.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <memory>
 #include <string>
@@ -85,6 +87,12 @@ struct S3StoreOptions {
     // How many uploads sync_pending() runs at once (threads, each with its
     // own client and connection).
     int parallel_uploads = 8;
+    // Garbage collection's writer side (blob_ledger.hpp): every object is
+    // claimed before it is HEADed or PUT (sync_pending() claims its batch in
+    // one call), so `imapkeep gc` never deletes one a row is about to name.
+    // Shared by the store's threads (claim() is thread-safe). Null: no
+    // claims (a store no gc runs on, or tests); gc is then unsafe to run.
+    std::shared_ptr<BlobClaims> claims;
     // A dry run's store: begin() and commit() throw StoreError; reads work.
     // Nothing is created (spool_dir must exist for reads past 1 MiB).
     bool read_only = false;

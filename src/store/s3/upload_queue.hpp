@@ -6,6 +6,7 @@
 // not work: a batch of small messages costs about one of them, not one each.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,10 +25,15 @@ struct Upload {
     std::string sha256;
     std::mutex mutex;   // held while it uploads: one upload at a time
     bool done = false;  // the object is in S3 (under mutex)
+    // Its gc mark was removed (blob_ledger.hpp's claim) by the batch's one
+    // claim: the upload need not claim on its own.
+    std::atomic<bool> claimed{false};
 };
 
 // Uploads one message unless its object is there; throws on failure.
 using Uploader = std::function<void(const Upload&)>;
+// Claims the objects of a batch (their SHA-256s) before any is uploaded.
+using BatchClaimer = std::function<void(const std::vector<std::string>&)>;
 
 class UploadQueue {
   public:
@@ -37,7 +43,9 @@ class UploadQueue {
     // Uploads every queued message, at most `parallel` at once, and returns
     // once all ended. Throws the first failure after that (the failed ones
     // stay not done: their commit() tries again).
-    void run(const Uploader& upload_one, int parallel);
+    // `claim_batch` (may be empty) is called once first, with the hashes of
+    // the uploads not done yet, which are then `claimed`.
+    void run(const Uploader& upload_one, int parallel, const BatchClaimer& claim_batch = {});
     // Returns once `upload` is done: uploaded here, or by another thread
     // (waiting for it while it runs). Throws the failure.
     static void ensure(Upload& upload, const Uploader& upload_one);
