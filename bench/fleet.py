@@ -42,7 +42,7 @@ import urllib.parse
 import urllib.request
 
 import corpus
-from measure import median
+from measure import Trash, median
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -142,7 +142,8 @@ def purge_bucket(env, bucket):
 
 def psql(env, sql):
     out = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", env["IMAPKEEP_TEST_PG_URL"],
-                          "-c", sql], check=True, stdout=subprocess.PIPE, text=True)
+                          "-c", sql], check=True, stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"})
     return out.stdout.strip()
 
 
@@ -152,7 +153,7 @@ def fleet_user(n, accounts):
     return "fleet%0*d" % (len(str(accounts)), n)
 
 
-def write_corpus(env, users, messages):
+def write_corpus(env, users, messages, trash):
     """Each user's Maildir: INBOX, Archive and Lists (50/35/15%), every
     message a function of (seed, user, index). Returns the total bytes."""
     pool, total = corpus.Pool(), 0
@@ -161,7 +162,7 @@ def write_corpus(env, users, messages):
               ("Archive", messages * 35 // 100), ("Lists", messages * 15 // 100)]
     for user in users:
         root = os.path.join(mail, user)
-        shutil.rmtree(root, ignore_errors=True)
+        trash.discard(root)
         os.makedirs(root)
         owner = corpus.owner_of(root)
         index = 0
@@ -199,8 +200,11 @@ class Bench:
         self.imapkeep = os.path.join(args.build, "imapkeep")
         self.users = [fleet_user(n, int(env["IMAPKEEP_TEST_FLEET_USERS"])) for n in range(1, args.accounts + 1)]
         self.servers = Servers(env)
+        # Leftovers are moved aside, not deleted, until the end: see measure.Trash.
+        self.trash = Trash(os.path.join(args.work, "trash"))
         self.children = []  # Popen of the workers running now (stopped by pid on failure)
         self.serial = 0
+        self.idle = {}
         self.secret = os.path.join(args.work, "s3.secret")
         with open(self.secret, "w") as f:
             f.write(env["IMAPKEEP_TEST_S3_SECRET_KEY"] + "\n")
@@ -253,7 +257,7 @@ class Bench:
                 want = len(self.users) * self.args.messages
                 if got != want:
                     raise RunFailed("%d message files in the stores, expected %d" % (got, want))
-            return commands, lambda: shutil.rmtree(place, ignore_errors=True), check
+            return commands, lambda: self.trash.discard(place), check
 
         schema, bucket = tag, tag.replace("_", "-")
         if backend == "postgres+s3":
@@ -281,7 +285,10 @@ class Bench:
             psql(self.env, 'DROP SCHEMA IF EXISTS "%s" CASCADE' % schema)
             if backend == "postgres+s3":
                 purge_bucket(self.env, bucket)
-            shutil.rmtree(place, ignore_errors=True)
+                # The run unlinked a spool file per message: the next run
+                # waits until those inodes are old enough (measure.Trash).
+                self.trash.freed_at = time.monotonic()
+            self.trash.discard(place)
         return commands, cleanup, check
 
     def start(self, command, rusage_file, prefix=()):
@@ -309,6 +316,7 @@ class Bench:
         commands, cleanup, check = self.prepare(backend, workers)
         try:
             os.sync()
+            self.trash.wait_for_fresh_inodes()
             load = open("/proc/loadavg").read().split()[0]
             before = self.servers.ticks()
             with tempfile.TemporaryDirectory() as tmp:
@@ -327,14 +335,24 @@ class Bench:
         finally:
             self.stop_children()
             cleanup()
-        megabytes = self.facts["bytes"] / 1e6
+        megabytes = self.facts["bytes"] / 1e6 * len(self.users) / self.facts["accounts"]
         sample = {"backend": backend, "workers": workers, "round": rnd, "seconds": seconds,
                   "accounts_per_hour": len(self.users) * 3600 / seconds, "mb_per_s": megabytes / seconds,
                   "worker_cpu_s": sum(u + s for u, s, _ in usage),
                   "peak_rss_mb": max(m for _, _, m in usage) / 1024, "loadavg": float(load)}
+        # What the servers spent for this run: less what they spend idle
+        # (Ceph's daemons tick along by themselves).
         for name in before:
-            sample[name + "_cpu_s"] = (after[name] - before[name]) / CLK_TCK
+            sample[name + "_cpu_s"] = (after[name] - before[name]) / CLK_TCK - self.idle[name] * seconds
         return sample
+
+    def measure_idle(self, seconds=5.0):
+        """CPU seconds per second each server spends with no client."""
+        before = self.servers.ticks()
+        time.sleep(seconds)
+        after = self.servers.ticks()
+        self.idle = {name: (after[name] - before[name]) / CLK_TCK / seconds for name in before}
+        return self.idle
 
 
 def files_in(tree):
@@ -369,7 +387,7 @@ def summarize(samples, configurations):
 
 
 def print_table(rows, facts):
-    print("\n%d accounts x %d messages, %.1f MB; CPU in seconds (user+sys), medians" %
+    print("\n%d accounts x %d messages, %.1f MB; CPU in seconds (user+sys; servers: less their idle CPU), medians" %
           (facts["accounts"], facts["messages"], facts["bytes"] / 1e6))
     widths = [len(f % (0 if "d" in f or "f" in f else "")) for _, f in COLUMNS]
     print("  ".join(h.rjust(max(w, len(h))) if i else h.ljust(max(w, len(h)))
@@ -393,7 +411,13 @@ def profile(bench, out_prefix):
     share of the worker's samples under each part of the work."""
     data = out_prefix + ".perf.data"
     prefix = ["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"]
-    bench.measure("postgres+s3", 1, 0, prefix=prefix)
+    # DWARF stacks are 16 KB a sample: 10 accounts are plenty, and keep the file small.
+    everyone = bench.users
+    bench.users = everyone[:bench.args.perf_accounts]
+    try:
+        bench.measure("postgres+s3", 1, 0, prefix=prefix)
+    finally:
+        bench.users = everyone
     report = subprocess.run(["perf", "report", "-i", data, "--children", "--stdio", "-g", "none",
                              "--percent-limit", "0.3", "--sort", "symbol", "--comm", "imapkeep"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
@@ -414,6 +438,7 @@ def main():
     parser.add_argument("--backends", default=",".join(BACKENDS), help="of " + ", ".join(BACKENDS))
     parser.add_argument("--rounds", type=int, default=2, help="runs of each configuration; the figure is the median")
     parser.add_argument("--perf", action="store_true", help="then profile one postgres+s3 worker with perf")
+    parser.add_argument("--perf-accounts", type=int, default=10, help="accounts of the profiled run (default 10)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="where the CSV files go")
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
@@ -447,9 +472,12 @@ def main():
             parser.error("--accounts: the test Dovecot has %s fleet users" % env["IMAPKEEP_TEST_FLEET_USERS"])
         bench = Bench(args, env)
         print("fleet.py: writing %d accounts x %d messages" % (args.accounts, args.messages), flush=True)
-        total = write_corpus(env, bench.users, args.messages)
+        total = write_corpus(env, bench.users, args.messages, bench.trash)
         index_mailboxes(env, bench.users, args.messages)
         bench.facts = {"accounts": args.accounts, "messages": args.messages, "bytes": total}
+        idle = bench.measure_idle()
+        print("fleet.py: idle CPU of the servers (s/s, subtracted below): %s" %
+              ", ".join("%s %.3f" % kv for kv in idle.items()), flush=True)
         print("fleet.py: %.1f MB; %d round(s)" % (total / 1e6, args.rounds), flush=True)
         configurations = [(b, w) for b in backends for w in workers]
         samples, failed = [], 0
