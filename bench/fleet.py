@@ -241,7 +241,7 @@ class Bench:
         """A fresh place for one run: (commands, cleanup, check)."""
         self.serial += 1
         tag = "fleetbench_%d_%d" % (os.getpid(), self.serial)
-        place = os.path.join(self.args.work, "run-%d" % self.serial)
+        place = os.path.join(self.args.store_dir or self.args.work, "fleetbench-run-%d-%d" % (os.getpid(), self.serial))
         os.makedirs(place)
         if backend == "local":
             commands, stores = [], []
@@ -406,24 +406,53 @@ def write_csv(path, rows, keys):
 
 
 # --- perf -------------------------------------------------------------------------
+# What the profile is asked about: (label, regex of symbols). A part's share
+# is the largest "children" share among its symbols (the samples under it;
+# parts overlap: SigV4 and the PUT are inside libcurl's caller, etc.).
+PARTS = [
+    ("SigV4 signing (canonical request, its SHA-256, HMAC)", r"imapkeep::s3::Signer::sign$"),
+    ("SHA-256, all (message bytes + canonical requests)", r"imapkeep::util::Sha256::(update|Sha256)$"),
+    ("S3 PUT of the objects (signing, libcurl, sockets)", r"imapkeep::s3::S3Client::put_object$"),
+    ("S3 HEAD before each PUT", r"imapkeep::s3::S3Client::head_object$"),
+    ("libcurl, every request", r"^curl_easy_perform$"),
+    ("openat: spool files made and reopened", r"^__x64_sys_openat$"),
+    ("  of which ext4 inode allocation", r"^__ext4_new_inode$"),
+    ("unlink: spool files removed", r"^__x64_sys_unlink$"),
+    ("IMAP: reading and parsing the server's replies", r"imapkeep::imap::Client::read_frame$"),
+    ("catalog: libpq and PostgresCatalog", r"^PQ[a-zA-Z]+$|PostgresCatalog::"),
+    ("lease heartbeat", r"imapkeep::fleet::Heartbeat::"),
+]
+
+
 def profile(bench, out_prefix):
     """One postgres+s3 worker under `perf record` (DWARF call graphs), and the
-    share of the worker's samples under each part of the work."""
+    share of the worker's samples under each part of the work. Returns
+    (sample of the run, [(label, share %, seconds)])."""
+    import re
     data = out_prefix + ".perf.data"
     prefix = ["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"]
     # DWARF stacks are 16 KB a sample: 10 accounts are plenty, and keep the file small.
     everyone = bench.users
     bench.users = everyone[:bench.args.perf_accounts]
     try:
-        bench.measure("postgres+s3", 1, 0, prefix=prefix)
+        sample = bench.measure("postgres+s3", 1, 0, prefix=prefix)
     finally:
         bench.users = everyone
     report = subprocess.run(["perf", "report", "-i", data, "--children", "--stdio", "-g", "none",
-                             "--percent-limit", "0.3", "--sort", "symbol", "--comm", "imapkeep"],
+                             "--percent-limit", "0", "--sort", "symbol", "--comm", "imapkeep"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
     with open(out_prefix + ".perf.txt", "w") as f:
         f.write(report)
-    return data, report
+    shares = []  # (children %, symbol)
+    for line in report.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+([0-9.]+)%\s+\[[.k]\]\s+(.*?)\s*(?:-\s+-\s*)?$", line)
+        if m:
+            shares.append((float(m.group(1)), m.group(3)))
+    parts = []
+    for label, pattern in PARTS:
+        share = max([c for c, sym in shares if re.search(pattern, sym)], default=0.0)
+        parts.append((label, share, share / 100 * sample["worker_cpu_s"]))
+    return sample, parts
 
 
 def main():
@@ -439,6 +468,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=2, help="runs of each configuration; the figure is the median")
     parser.add_argument("--perf", action="store_true", help="then profile one postgres+s3 worker with perf")
     parser.add_argument("--perf-accounts", type=int, default=10, help="accounts of the profiled run (default 10)")
+    parser.add_argument("--store-dir", help="where the stores (and the S3 store's spool) go (default: a temp dir)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="where the CSV files go")
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
@@ -503,8 +533,15 @@ def main():
         write_csv(prefix + "-samples.csv", samples, list(samples[0]) if samples else [])
         print("fleet.py: wrote %s.csv and %s-samples.csv" % (prefix, prefix))
         if args.perf:
-            data, report = profile(bench, prefix)
-            print("fleet.py: perf data %s; the worker's symbols (children %%) in %s.perf.txt" % (data, prefix))
+            sample, parts = profile(bench, prefix)
+            print("\nWhere one postgres+s3 worker's CPU goes (%d accounts, %.2f s CPU in %.2f s; perf, "
+                  "share of its samples under each part; parts overlap):" %
+                  (args.perf_accounts, sample["worker_cpu_s"], sample["seconds"]))
+            for label, share, seconds in parts:
+                print("  %-58s %5.1f%%  %6.2f s" % (label, share, seconds))
+            write_csv(prefix + "-profile.csv", [{"part": l, "share_percent": "%.2f" % p, "cpu_s": "%.3f" % c}
+                                                for l, p, c in parts], ["part", "share_percent", "cpu_s"])
+            print("fleet.py: every symbol in %s.perf.txt, perf data in %s.perf.data" % (prefix, prefix))
         return 1 if failed else 0
     finally:
         if bench:
