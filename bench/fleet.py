@@ -405,6 +405,40 @@ def write_csv(path, rows, keys):
         out.writerows(rows)
 
 
+def write_chart(path, rows, facts, workers, backends):
+    """Accounts per hour by worker count, one bar per backend (gnuplot, when
+    installed; the CSV says the same)."""
+    if not shutil.which("gnuplot"):
+        return False
+    data = path + ".dat"
+    value = {(r["backend"], r["workers"]): r["accounts_per_hour"] for r in rows}
+    with open(data, "w") as f:
+        for w in workers:
+            f.write('"%d worker%s" %s\n' % (w, "s" if w > 1 else "",
+                                            " ".join("%.1f" % value[(b, w)] if (b, w) in value else "?"
+                                                     for b in backends)))
+    plots = ", ".join("'%s' using %d:xtic(1) title '%s'" % (data, i + 2, b) for i, b in enumerate(backends))
+    script = """
+set terminal pngcairo size 900,500 noenhanced
+set output '%s'
+set title 'imapkeep fleet: %d accounts x %d messages (%.0f MB), cold backup; accounts per hour, median'
+set datafile missing '?'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'accounts per hour'
+set yrange [0:*]
+set key top left
+set grid ytics
+plot %s
+""" % (path, facts["accounts"], facts["messages"], facts["bytes"] / 1e6, plots)
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    finally:
+        os.unlink(data)
+    return True
+
+
 # --- perf -------------------------------------------------------------------------
 # What the profile is asked about: (label, regex of symbols). A part's share
 # is the largest "children" share among its symbols (the samples under it;
@@ -532,6 +566,8 @@ def main():
         write_csv(prefix + ".csv", rows, [k for k, _ in COLUMNS])
         write_csv(prefix + "-samples.csv", samples, list(samples[0]) if samples else [])
         print("fleet.py: wrote %s.csv and %s-samples.csv" % (prefix, prefix))
+        if rows and write_chart(prefix + ".png", rows, bench.facts, workers, backends):
+            print("fleet.py: wrote %s.png" % prefix)
         if args.perf:
             sample, parts = profile(bench, prefix)
             print("\nWhere one postgres+s3 worker's CPU goes (%d accounts, %.2f s CPU in %.2f s; perf, "
