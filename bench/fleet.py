@@ -464,8 +464,8 @@ def profile(bench, out_prefix):
     (sample of the run, [(label, share %, seconds)])."""
     import re
     data = out_prefix + ".perf.data"
-    prefix = ["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-o", data, "--"]
-    # DWARF stacks are 16 KB a sample: 10 accounts are plenty, and keep the file small.
+    prefix = ["perf", "record", "-q", "-F", "997", "--call-graph", "dwarf,16384", "-o", data, "--"]
+    # DWARF stacks are 16 KB a sample: 20 accounts give some thousands of samples, in tens of MB.
     everyone = bench.users
     bench.users = everyone[:bench.args.perf_accounts]
     try:
@@ -501,7 +501,7 @@ def main():
     parser.add_argument("--backends", default=",".join(BACKENDS), help="of " + ", ".join(BACKENDS))
     parser.add_argument("--rounds", type=int, default=2, help="runs of each configuration; the figure is the median")
     parser.add_argument("--perf", action="store_true", help="then profile one postgres+s3 worker with perf")
-    parser.add_argument("--perf-accounts", type=int, default=10, help="accounts of the profiled run (default 10)")
+    parser.add_argument("--perf-accounts", type=int, default=20, help="accounts of the profiled run (default 20)")
     parser.add_argument("--store-dir", help="where the stores (and the S3 store's spool) go (default: a temp dir)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="where the CSV files go")
     args = parser.parse_args()
