@@ -97,9 +97,12 @@ class Servers:
                       "postgres": [int(env["IMAPKEEP_TEST_PG_PID"])], "ceph": []}
         run = os.path.join(d, "ceph", "run")
         for name in sorted(os.listdir(run)) if os.path.isdir(run) else []:
-            if name.endswith(".pid"):
+            if name.endswith(".pid"):  # mon.a.pid, osd.0.pid, client.rgw.pid
                 with open(os.path.join(run, name)) as f:
-                    self.roots["ceph"].append(int(f.read().strip()))
+                    pid = int(f.read().strip())
+                self.roots["ceph"].append(pid)
+                # Each daemon apart too (in the samples CSV): where Ceph's CPU goes.
+                self.roots["ceph_" + name[:-len(".pid")].split(".")[-1 if name.startswith("client.") else 0]] = [pid]
 
     def ticks(self):
         return {name: sum(proc_tree_ticks(p) for p in pids) for name, pids in self.roots.items()}
