@@ -405,7 +405,7 @@ def write_csv(path, rows, keys):
     with open(path, "w", newline="") as f:
         out = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         out.writeheader()
-        out.writerows(rows)
+        out.writerows({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()} for row in rows)
 
 
 def write_chart(path, rows, facts, workers, backends):
