@@ -98,11 +98,14 @@ MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::Mess
         const std::string account = run.account.name;
         run.durable_step(catalog, messages, [&] {
             for (const auto& m : live) {
-                auto file = messages.locate(m.file);
                 if (run.account.expunged == ExpungedPolicy::Keep) {
-                    catalog.mark_expunged(m.id, now(), messages.move_to_attic(file));
+                    catalog.mark_expunged(m.id, now(),
+                                          messages.move_to_attic(messages.locate(m.file)));
                 } else {
-                    messages.remove(file);
+                    // Not locate(): it crosses into the attic, where another
+                    // row's file may share the unique name; remove() stays
+                    // in the file's own folder and tree.
+                    messages.remove(m.file);
                     catalog.delete_message(m.id);
                 }
             }
