@@ -217,10 +217,10 @@ private:
         // One connection only: "too many connections" means others hold them; wait.
         if (hint.action != Action::Wait && hint.action != Action::FewerConnections) return false;
         if (attempt > m_target.pacing.throttle_retries)
-            stop_by_target(
-                LeftFor::TargetThrottling,
-                "still throttled after " + std::to_string(attempt - 1) + " waits: " + hint.reason,
-                where);
+            stop_by_target(LeftFor::TargetThrottling,
+                           std::string(sync::kStillThrottled) + " " + std::to_string(attempt - 1) +
+                               " waits: " + hint.reason,
+                           where);
         const auto delay = m_pacer.hint_wait(hint, attempt);
         m_report.notes.push_back("the target asked to wait (" + hint.reason + ") at " + where + ": waited " +
                                  sync::wait_text(delay) + " before retry " + std::to_string(attempt));

@@ -1,6 +1,7 @@
 #include "cli/budget_report.hpp"
 
 #include "cli/report.hpp"
+#include "sync/throttle.hpp"
 
 namespace imapkeep::cli {
 
@@ -10,6 +11,9 @@ std::optional<std::string> budget_line(const sync::AccountReport& account) {
                              (account.messages_left() == 1 ? " message left" : " messages left");
     if (account.budget_reason == "daily_download_mb" || account.budget_reason.empty())
         return "budget reached, " + left + ", resumes next run";
+    if (sync::still_throttled(account.budget_reason))
+        return "the server kept throttling (" + account.budget_reason + "), " +
+               (account.messages_left_uncounted ? "at least " : "") + left + ", resumes next run";
     return "the server's daily limit is reached (" + account.budget_reason + "), " +
            (account.messages_left_uncounted ? "at least " : "") + left + ", resumes next run";
 }

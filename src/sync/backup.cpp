@@ -393,20 +393,28 @@ class Worker {
         }
     }
 
+    // The server said no more for now (`why`, for the note): nothing more is
+    // fetched in this run (Pacer::stop_for_today, the report's budget reason
+    // `reason`), this mailbox is deferred, not failed.
+    void stop_for_now(const std::string& reason, const std::string& why, const std::string& where,
+                      MailboxReport& report) {
+        m_run.pacer.stop_for_today(reason);
+        m_run.note(m_run.account.name + ": " + where + ": " + why +
+                   "; the rest waits for the next run");
+        report.errors.clear();
+        report.connection_lost = false;
+        report.path = "deferred";
+        report.deferred_uncounted = true;
+    }
+
     // What a throttling server asked for, done; true: sync the mailbox again.
     bool on_hint(const imap::ServerHint& hint, int attempt, std::size_t index, const Listed& listed,
                  MailboxReport& report) {
         using Action = imap::ServerHint::Action;
         const std::string where = listed.mailbox.name;
         if (hint.action == Action::StopForToday) {
-            m_run.pacer.stop_for_today(hint.reason);
-            m_run.note(m_run.account.name + ": " + where +
-                       ": the server's daily limit is reached (" + hint.reason +
-                       "); the rest waits for the next run");
-            report.errors.clear();
-            report.connection_lost = false;
-            report.path = "deferred";
-            report.deferred_uncounted = true;
+            stop_for_now(hint.reason, "the server's daily limit is reached (" + hint.reason + ")",
+                         where, report);
             return false;
         }
         if (hint.action == Action::FewerConnections) {
@@ -418,9 +426,12 @@ class Worker {
                 return false;
             }
         }
+        // Still throttled after every wait: the run stops for now with the
+        // rest left (exit 75), as for a daily limit, never a failed mailbox.
         if (attempt > m_run.pacer.limits().throttle_retries) {
-            report.errors.back() +=
-                " (still throttled after " + std::to_string(attempt - 1) + " waits)";
+            const std::string reason = std::string(kStillThrottled) + " " +
+                                       std::to_string(attempt - 1) + " waits: " + hint.reason;
+            stop_for_now(reason, "the server kept throttling (" + reason + ")", where, report);
             return false;
         }
         // A long wait would outlast the server's idle timeout: connect again after it.

@@ -380,9 +380,16 @@ TEST_CASE("a run the daily budget stopped exits 75 and says what is left, even w
     const Case cases[] = {
         {"our daily_download_mb", "daily_download_mb", false,
          "work: budget reached, 5 messages left, resumes next run\n"},
-        {"the server's daily limit", "Account exceeded command or bandwidth limits. (Failure)", true,
-         "work: the server's daily limit is reached (Account exceeded command or bandwidth limits. (Failure)), "
+        {"the server's daily limit", "Account exceeded command or bandwidth limits. (Failure)",
+         true,
+         "work: the server's daily limit is reached (Account exceeded command or bandwidth limits. "
+         "(Failure)), "
          "at least 5 messages left, resumes next run\n"},
+        {"the server still throttling after the retries",
+         "still throttled after 8 waits: [UNAVAILABLE] still down", true,
+         "work: the server kept throttling (still throttled after 8 waits: [UNAVAILABLE] still "
+         "down), at least 5 "
+         "messages left, resumes next run\n"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
