@@ -416,3 +416,60 @@ TEST_CASE("a paced run asks for no more bodies per FETCH than its rates allow in
         CHECK(seen.fetches.size() >= 5);  // INBOX's six big ones at most two a chunk
     }
 }
+
+// Issue 12: "tested with the scripted server, which throttles by each
+// provider's rules": here the model keeps each provider's limit itself
+// (ModelServer::gmail_daily_download_limit, o365_message_rate); no hook
+// says when to refuse.
+TEST_CASE(
+    "Gmail's daily download limit, kept by the server: the backup spreads over days, each message "
+    "downloaded and stored once",
+    "[sync][throttle][budget]") {
+    PacedFixture f;
+    std::uint64_t total = 0;
+    std::size_t count = 0;
+    for (const char* name : {"INBOX", "Archive", "Sent"})
+        for (const auto& [uid, body] : f.on_server(name)) {
+            total += body.size();
+            ++count;
+        }
+    f.server.gmail_daily_download_limit(total / 3);
+    int days = 0;
+    for (; days < 10; ++days) {
+        auto report = f.run();
+        INFO("day " << days << ": " << errors_of(report) << f.all_notes());
+        for (const auto& m : report.mailboxes) CHECK_FALSE(m.failed());
+        if (!report.budget_reached) break;
+        CHECK(report.budget_reason.find("bandwidth limits") != std::string::npos);
+        // Another run the same day downloads nothing more, and fails nothing.
+        const auto served = f.server.body_fetches();
+        auto same_day = f.run();
+        CHECK(same_day.budget_reached);
+        for (const auto& m : same_day.mailboxes) CHECK_FALSE(m.failed());
+        CHECK(f.server.body_fetches() == served);
+        f.clock.next_day();
+        f.server.provider_new_day();
+    }
+    CHECK(days >= 2);
+    CHECK(days <= 6);
+    CHECK(f.server.provider_refusals() >= 2);
+    CHECK(f.server.body_fetches() == count);
+    f.check_all_stored_once();
+}
+
+TEST_CASE(
+    "O365's message rate, kept by the server: the backup waits the suggested time, each message "
+    "downloaded and stored once",
+    "[sync][throttle]") {
+    PacedFixture f;
+    f.server.o365_message_rate(1, 1500);
+    auto report = f.run();
+    INFO(errors_of(report) << f.all_notes());
+    CHECK(report_ok(report));
+    CHECK_FALSE(report.budget_reached);
+    CHECK(f.server.provider_refusals() >= 2);
+    CHECK(report.throttle_waits == f.server.provider_refusals());
+    for (auto s : f.clock.sleeps()) CHECK(s.count() == 1500);
+    CHECK(f.server.body_fetches() == 9);
+    f.check_all_stored_once();
+}
