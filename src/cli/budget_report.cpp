@@ -11,11 +11,15 @@ std::optional<std::string> budget_line(const sync::AccountReport& account) {
                              (account.messages_left() == 1 ? " message left" : " messages left");
     if (account.budget_reason == "daily_download_mb" || account.budget_reason.empty())
         return "budget reached, " + left + ", resumes next run";
+    // Stopped by the server: what was not looked at is not counted (a
+    // refused LIST counts nothing at all).
+    const std::string server_left = !account.messages_left_uncounted ? left
+                                    : account.messages_left() == 0   ? "messages left (not counted yet)"
+                                                                     : "at least " + left;
     if (sync::still_throttled(account.budget_reason))
-        return "the server kept throttling (" + account.budget_reason + "), " +
-               (account.messages_left_uncounted ? "at least " : "") + left + ", resumes next run";
-    return "the server's daily limit is reached (" + account.budget_reason + "), " +
-           (account.messages_left_uncounted ? "at least " : "") + left + ", resumes next run";
+        return "the server kept throttling (" + account.budget_reason + "), " + server_left + ", resumes next run";
+    return "the server's daily limit is reached (" + account.budget_reason + "), " + server_left +
+           ", resumes next run";
 }
 
 nlohmann::json budget_json(const sync::AccountReport& account) {

@@ -901,8 +901,17 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client,
                 run.pacer.stop_for_today(hint.reason);
                 return false;
             }
-            if (!hint || attempt > run.pacer.limits().throttle_retries) {
+            if (!hint) {
                 record_account_failure(report, e);
+                return false;
+            }
+            // Still throttled after every wait: stopped for now with the
+            // rest left (exit 75), as a mailbox's fetches are, never failed.
+            if (attempt > run.pacer.limits().throttle_retries) {
+                run.pacer.stop_for_today(std::string(kStillThrottled) + " " + std::to_string(attempt - 1) +
+                                         " waits: " + hint.reason);
+                run.note(run.account.name + ": listing mailboxes: the server kept throttling (" + hint.reason +
+                         "); the rest waits for the next run");
                 return false;
             }
             pause_for(run, hint, attempt, "listing mailboxes");
