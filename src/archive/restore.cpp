@@ -46,12 +46,46 @@ std::string describe(const imap::CommandFailed& e) {
     return "server said " + c.status + ": " + code + c.text;
 }
 
-// The run must end now (the target's quota is full, its daily upload limit
-// is spent, or SIGINT/SIGTERM during a wait): what is journaled stays.
+// The run must end now (SIGINT/SIGTERM during a wait): what is journaled stays.
 struct RestoreHalted {
     std::string reason;
     bool stopped = false;  // by a signal
 };
+
+// The target said no more for now (its daily limit, a full quota, or still
+// throttling after every wait): nothing more is sent in this run, and what
+// is not journaled is left for the next one (a budget stop, exit 75).
+struct TargetStopped {};
+
+using LeftFor = RestoreReport::LeftFor;
+
+// Quirk(Gmail): its daily limit reads "Account exceeded command or bandwidth
+// limits", with or without [OVERQUOTA]. Any other [OVERQUOTA] on a restore
+// is the target's storage quota (RFC 5530 §3): a full mailbox, which no
+// new day empties.
+LeftFor stop_kind(const imap::ServerHint& hint) {
+    std::string lower;
+    for (char c : hint.reason)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("exceeded command or bandwidth limits") != std::string::npos)
+        return LeftFor::TargetDailyLimit;
+    return lower.rfind("[overquota", 0) == 0 ? LeftFor::TargetFull : LeftFor::TargetDailyLimit;
+}
+
+// A BYE that says why it came in the words or code a throttling NO has
+// ([UNAVAILABLE], "Request is throttled", a backoff time), not a bare BYE:
+// the messages in flight are no cause of it.
+bool bye_asks_to_wait(const imap::ServerHint& hint) {
+    if (hint.delay) return true;
+    std::string_view text = hint.reason;
+    std::optional<wire::ResponseCode> code;
+    if (text.starts_with('[')) {
+        const auto end = text.find_first_of(" ]");
+        if (end != std::string_view::npos)
+            code = wire::ResponseCode{std::string(text.substr(1, end - 1)), "", {}};
+    }
+    return imap::classify_server_hint("NO", code, text).action == imap::ServerHint::Action::Wait;
+}
 
 class Restorer {
 public:
@@ -71,14 +105,20 @@ public:
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
             return;
-        } catch (const RestoreHalted& h) {  // a login refused for a quota, or a signal
+        } catch (const RestoreHalted& h) {  // a signal during a wait
             m_report.error = h.reason;
             m_report.stopped = h.stopped;
+            return;
+        } catch (const TargetStopped&) {  // a login refused for a daily limit or quota
+            m_report.left_uncounted = true;
+            finish_report();
             return;
         }
         try {
             learn_target();
             for (const auto& mb : mailboxes) restore_source(mb);
+        } catch (const TargetStopped&) {  // outside a mailbox (restore_mailbox counts its own)
+            m_report.left_uncounted = true;
         } catch (const RestoreHalted& h) {
             m_report.error = h.reason;
             m_report.stopped = h.stopped;
@@ -94,8 +134,7 @@ public:
             m_report.error_kind = e.kind();
             m_report.transient = e.transient();
         }
-        m_report.throttle_waits = m_pacer.waits();
-        report_budget();
+        finish_report();
         if (m_client && !m_report.stopped) m_client->logout();
     }
 
@@ -136,12 +175,28 @@ private:
             }
     }
 
-    void report_budget() {
+    void finish_report() {
+        m_report.throttle_waits = m_pacer.waits();
         const auto budget = m_pacer.budget();
         m_report.budget_used = budget.used;
         m_report.budget_limit = budget.limit;
-        m_report.budget_reached = m_report.messages_left() > 0;
+        m_report.budget_reached = m_report.messages_left() > 0 || m_report.left_uncounted;
         if (m_report.budget_reached) m_report.budget_reason = budget.reason.empty() ? "daily_upload_mb" : budget.reason;
+    }
+
+    // The target said no more for now: nothing more is sent in this run
+    // (Pacer::spent() from now on), the rest is counted as left. Throws
+    // TargetStopped.
+    [[noreturn]] void stop_by_target(LeftFor kind, const std::string& reason,
+                                     const std::string& where) {
+        if (!m_stopped_by_target) {
+            m_stopped_by_target = true;
+            m_pacer.stop_for_today(reason);
+            m_report.left_for = kind;
+            m_report.notes.push_back("the target refused " + where + " (" + reason +
+                                     "): restore stopped, the rest is left for the next run");
+        }
+        throw TargetStopped{};
     }
 
     bool stop_requested() const { return m_options.stop && m_options.stop->load(); }
@@ -150,17 +205,22 @@ private:
     // (imap::server_hint): waits as it asks (sync::Pacer, the backup's rule:
     // its delay, else a doubling back-off, at most PacingLimits::max_wait)
     // before retry number `attempt`, and notes the wait. false: not a
-    // throttle, or PacingLimits::throttle_retries waits were spent. Throws
-    // RestoreHalted for a full quota or a spent daily limit (no retry helps
-    // today), and when SIGINT/SIGTERM came during the wait.
+    // throttle. Stops the run (stop_by_target, TargetStopped) for a full
+    // quota or a spent daily limit (no retry helps today), and once
+    // PacingLimits::throttle_retries waits were spent: the rest is left for
+    // the next run, never failed. Throws RestoreHalted when SIGINT/SIGTERM
+    // came during the wait.
     bool pace(const imap::ServerHint& hint, int attempt, const std::string& where) {
         using Action = imap::ServerHint::Action;
         if (hint.action == Action::StopForToday)
-            throw RestoreHalted{"the target refused " + where + " for a quota or daily limit (" + hint.reason +
-                                "); restore stopped, run it again later to resume"};
+            stop_by_target(stop_kind(hint), hint.reason, where);
         // One connection only: "too many connections" means others hold them; wait.
         if (hint.action != Action::Wait && hint.action != Action::FewerConnections) return false;
-        if (attempt > m_target.pacing.throttle_retries) return false;
+        if (attempt > m_target.pacing.throttle_retries)
+            stop_by_target(LeftFor::TargetThrottling,
+                           std::string(sync::kStillThrottled) + " " + std::to_string(attempt - 1) +
+                               " waits: " + hint.reason,
+                           where);
         const auto delay = m_pacer.hint_wait(hint, attempt);
         m_report.notes.push_back("the target asked to wait (" + hint.reason + ") at " + where + ": waited " +
                                  sync::wait_text(delay) + " before retry " + std::to_string(attempt));
@@ -226,12 +286,22 @@ private:
     // again fails.
     bool reconnect_after(const imap::Abort& e, RestoreMailboxReport& report) {
         if (e.hint().action == imap::ServerHint::Action::RenewToken) return renew_and_reconnect(e);
+        // The target said stop (a BYE for its daily limit), or had said it
+        // before this connection died: what was in flight is looked for on
+        // the target by the next run.
+        if (m_stopped_by_target || e.hint().action == imap::ServerHint::Action::StopForToday) {
+            m_lost.clear();
+            m_client.reset();
+            stop_by_target(stop_kind(e.hint()), e.hint().reason, "the connection (BYE)");
+        }
         if (m_progress > m_progress_at_connect) m_bye_waits = 0;
-        // A BYE that names its wait (Quirk(O365): "Request is throttled.
-        // Suggested Backoff Time") is a throttle: the messages in flight are
-        // no cause of it (no strike), and it is worth a paced retry even with
-        // nothing done yet, PacingLimits::throttle_retries times in a row.
-        const bool throttled = e.hint().delay.has_value();
+        // A BYE that asks to wait (Quirk(O365): "Request is throttled.
+        // Suggested Backoff Time"; RFC 5530 [UNAVAILABLE]) is a throttle: the
+        // messages in flight are no cause of it (no strike), and it is worth
+        // a paced retry even with nothing done yet,
+        // PacingLimits::throttle_retries times in a row; then the run stops
+        // with the rest left (pace()).
+        const bool throttled = bye_asks_to_wait(e.hint());
         // A message in flight at two losses fails unsent from now on: that
         // too is something done (a server that hangs up on one message).
         bool struck_out = false;
@@ -345,18 +415,25 @@ private:
         m_failed.clear();
         m_done.clear();
         m_strikes.clear();
+        // The budget spent or the target stopped the run: only counted (the
+        // connection may be gone).
+        if (!m_options.dry_run && m_pacer.spent()) return count_left(report, list);
         if (auto why = sync::reserved_mailbox(*m_client, report.target)) {
             report.skipped = *why + ": not restored (restore it under another name with --prefix)";
             return;
         }
-        if (!m_options.dry_run && m_pacer.spent()) return count_left(report, list);
-        for (;;) {
-            try {
-                restore_mailbox_once(report, list);
-                return;
-            } catch (const imap::Abort& e) {
-                if (!reconnect_after(e, report)) throw;
+        try {
+            for (;;) {
+                try {
+                    restore_mailbox_once(report, list);
+                    return;
+                } catch (const imap::Abort& e) {
+                    if (!reconnect_after(e, report)) throw;
+                }
             }
+        } catch (const TargetStopped&) {
+            m_lost.clear();            // the next run looks for them on the target
+            count_left(report, list);  // what is not journaled, the refused one included
         }
     }
 
@@ -680,6 +757,11 @@ private:
             // Appended or not, nobody knows yet: reconnect_after() decides.
             for (const auto& f : inflight) m_lost.insert(m_lost.end(), f.messages.begin(), f.messages.end());
             throw;
+        } catch (const TargetStopped&) {
+            // What was sent before the refusal may have landed: its answers
+            // are read and journaled, so the next run sends none of it again.
+            while (!inflight.empty()) finish(report, inflight);
+            throw;
         }
     }
 
@@ -717,6 +799,9 @@ private:
                 refused(report, *f.messages.front(), e);
                 return;
             }
+            // The target stopped the run: nothing is sent again, what it
+            // refuses is left for the next run (count_left).
+            if (m_stopped_by_target) return;
             // MULTIAPPEND is all or nothing (RFC 3502 §6.3.11), and a NO is
             // no APPEND: nothing of it was appended, so sending it again
             // duplicates nothing. What is in flight goes first; then its
@@ -807,6 +892,7 @@ private:
     sync::Pacer m_pacer;  // the target's pacing: rate limits, upload budget, throttle waits
     std::optional<store::Id> m_target_id;  // the target's account row, for its upload budget
     bool m_resumed = false;
+    bool m_stopped_by_target = false;  // stop_by_target(): nothing more is sent
     // The smallest message the target refused as too large in this run, and
     // the largest it took.
     std::optional<std::uint64_t> m_refused_size;

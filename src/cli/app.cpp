@@ -178,7 +178,8 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                  "Exit codes: 0 ok, 1 some mailboxes failed (or the connection kept dropping), 2 usage "
                  "or config error, 3 no working connection (network after the retries, TLS, host key, "
                  "authentication), 75 store locked, temporary failure, or a daily budget spent "
-                 "(daily_download_mb, daily_upload_mb; the next run resumes), 130/143 backup interrupted by "
+                 "(daily_download_mb, daily_upload_mb; the next run resumes) or a server that refused more (its "
+                 "daily limit, throttling after every wait, a restore target's full quota), 130/143 backup interrupted by "
                  "SIGINT/SIGTERM (the next run resumes).",
                  "imapkeep"};
     app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);

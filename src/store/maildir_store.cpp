@@ -319,9 +319,15 @@ class MaildirStore final : public MessageStore {
     std::string locate(const std::string& file) override {
         const StorePath p = parse_store_path(file);
         if (m_fs->exists(m_root + "/" + p.relative())) return file;
-        // After a crash: same unique name, any flags or U=, cur/ or new/, live or attic.
+        // After a crash: same unique name, any flags or U=, cur/ or new/, in
+        // its own tree first; a live file may also have gone to the attic (a
+        // killed move_to_attic), an attic file never comes back to the live
+        // tree under its name (link_as_new gives a new one).
         const std::string base(unique_part(p.name));
-        for (const char* tree : {"mail", "attic"}) {
+        const std::vector<const char*> trees = p.tree == "mail"
+                                                   ? std::vector<const char*>{"mail", "attic"}
+                                                   : std::vector<const char*>{"attic"};
+        for (const char* tree : trees) {
             for (const char* sub : {"cur", "new"}) {
                 StorePath candidate = p;
                 candidate.tree = tree;

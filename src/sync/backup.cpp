@@ -98,11 +98,14 @@ MailboxReport apply_delete(AccountRun& run, store::Catalog& catalog, store::Mess
         const std::string account = run.account.name;
         run.durable_step(catalog, messages, [&] {
             for (const auto& m : live) {
-                auto file = messages.locate(m.file);
                 if (run.account.expunged == ExpungedPolicy::Keep) {
-                    catalog.mark_expunged(m.id, now(), messages.move_to_attic(file));
+                    catalog.mark_expunged(m.id, now(),
+                                          messages.move_to_attic(messages.locate(m.file)));
                 } else {
-                    messages.remove(file);
+                    // Not locate(): it crosses into the attic, where another
+                    // row's file may share the unique name; remove() stays
+                    // in the file's own folder and tree.
+                    messages.remove(m.file);
                     catalog.delete_message(m.id);
                 }
             }
@@ -390,20 +393,28 @@ class Worker {
         }
     }
 
+    // The server said no more for now (`why`, for the note): nothing more is
+    // fetched in this run (Pacer::stop_for_today, the report's budget reason
+    // `reason`), this mailbox is deferred, not failed.
+    void stop_for_now(const std::string& reason, const std::string& why, const std::string& where,
+                      MailboxReport& report) {
+        m_run.pacer.stop_for_today(reason);
+        m_run.note(m_run.account.name + ": " + where + ": " + why +
+                   "; the rest waits for the next run");
+        report.errors.clear();
+        report.connection_lost = false;
+        report.path = "deferred";
+        report.deferred_uncounted = true;
+    }
+
     // What a throttling server asked for, done; true: sync the mailbox again.
     bool on_hint(const imap::ServerHint& hint, int attempt, std::size_t index, const Listed& listed,
                  MailboxReport& report) {
         using Action = imap::ServerHint::Action;
         const std::string where = listed.mailbox.name;
         if (hint.action == Action::StopForToday) {
-            m_run.pacer.stop_for_today(hint.reason);
-            m_run.note(m_run.account.name + ": " + where +
-                       ": the server's daily limit is reached (" + hint.reason +
-                       "); the rest waits for the next run");
-            report.errors.clear();
-            report.connection_lost = false;
-            report.path = "deferred";
-            report.deferred_uncounted = true;
+            stop_for_now(hint.reason, "the server's daily limit is reached (" + hint.reason + ")",
+                         where, report);
             return false;
         }
         if (hint.action == Action::FewerConnections) {
@@ -415,9 +426,12 @@ class Worker {
                 return false;
             }
         }
+        // Still throttled after every wait: the run stops for now with the
+        // rest left (exit 75), as for a daily limit, never a failed mailbox.
         if (attempt > m_run.pacer.limits().throttle_retries) {
-            report.errors.back() +=
-                " (still throttled after " + std::to_string(attempt - 1) + " waits)";
+            const std::string reason = std::string(kStillThrottled) + " " +
+                                       std::to_string(attempt - 1) + " waits: " + hint.reason;
+            stop_for_now(reason, "the server kept throttling (" + reason + ")", where, report);
             return false;
         }
         // A long wait would outlast the server's idle timeout: connect again after it.
@@ -887,8 +901,17 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client,
                 run.pacer.stop_for_today(hint.reason);
                 return false;
             }
-            if (!hint || attempt > run.pacer.limits().throttle_retries) {
+            if (!hint) {
                 record_account_failure(report, e);
+                return false;
+            }
+            // Still throttled after every wait: stopped for now with the
+            // rest left (exit 75), as a mailbox's fetches are, never failed.
+            if (attempt > run.pacer.limits().throttle_retries) {
+                run.pacer.stop_for_today(std::string(kStillThrottled) + " " + std::to_string(attempt - 1) +
+                                         " waits: " + hint.reason);
+                run.note(run.account.name + ": listing mailboxes: the server kept throttling (" + hint.reason +
+                         "); the rest waits for the next run");
                 return false;
             }
             pause_for(run, hint, attempt, "listing mailboxes");

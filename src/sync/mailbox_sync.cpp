@@ -483,12 +483,14 @@ std::vector<MailboxSync::MovedFile> MailboxSync::move_expunged(const std::vector
     for (std::size_t i = start; i < end; ++i) {
         auto message = m_catalog.message_by_id(ids[i]);
         if (!message) continue;
-        auto file = m_messages.locate(message->file);
+        std::string file;
         if (keep) {
-            file = m_messages.move_to_attic(file);
+            file = m_messages.move_to_attic(m_messages.locate(message->file));
         } else {
-            m_messages.remove(file);
-            file.clear();
+            // Not locate(): it crosses into the attic, where another row's
+            // file may share the unique name; remove() follows a rename
+            // only inside the file's own folder and tree.
+            m_messages.remove(message->file);
         }
         moved.push_back({std::move(*message), {}, std::move(file)});
     }
@@ -515,12 +517,12 @@ void MailboxSync::record_expunged(const std::vector<MovedFile>& moved) {
 void MailboxSync::retire(store::Id id) {
     auto message = m_catalog.message_by_id(id);
     if (!message) return;
-    auto file = m_messages.locate(message->file);
     if (m_labels) m_labels->drop(id);
     if (m_run.account.expunged == ExpungedPolicy::Keep) {
-        m_catalog.mark_expunged(id, now(), m_messages.move_to_attic(file));
+        m_catalog.mark_expunged(id, now(),
+                                m_messages.move_to_attic(m_messages.locate(message->file)));
     } else {
-        m_messages.remove(file);
+        m_messages.remove(message->file);  // never locate() (move_expunged)
         m_catalog.delete_message(id);
     }
 }

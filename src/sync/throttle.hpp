@@ -4,11 +4,11 @@
 // (backup.cpp); this is what they share with the account's first connection.
 #pragma once
 
-#include <imapkeep/imap/server_hint.hpp>
-
 #include <exception>
+#include <imapkeep/imap/server_hint.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "sync/mailbox_sync.hpp"
 
@@ -44,6 +44,15 @@ void renew_expired_token(AccountRun& run, const std::string& token, const imap::
 // `account` names it in the error; returns the note to show.
 std::string renew_expired_token(const std::string& account, const imap::ConnectOptions& connect,
                                 const std::string& token, const imap::ServerHint& hint, int renewals);
+
+// How a run's budget reason begins when the server was still throttling
+// after PacingLimits::throttle_retries waits and the run stopped for now
+// ("still throttled after 8 waits: [UNAVAILABLE] ..."), for the report to
+// tell it from a daily limit.
+inline constexpr std::string_view kStillThrottled = "still throttled after";
+inline bool still_throttled(std::string_view budget_reason) {
+    return budget_reason.starts_with(kStillThrottled);
+}
 
 // "2 s", "1.5 s", "15 min": a wait in a note.
 std::string wait_text(std::chrono::milliseconds wait);

@@ -2,7 +2,9 @@
 // refuses with a throttling response, or a BYE that asks to wait, gets the
 // wait the server asks for (the backup's Pacer rule) and the same message
 // again, never a failed message; nothing lands twice. A full quota stops the
-// run with a clear error. Waits run on a fake clock.
+// restore, as does a daily limit or a target still throttling after the
+// configured waits: a budget stop (exit 75), resumed by the next run. Waits
+// run on a fake clock.
 #include <catch2/catch.hpp>
 #include <imapkeep/archive/restore.hpp>
 #include <set>
@@ -172,38 +174,133 @@ TEST_CASE("restore: a BYE after an APPEND that landed sends nothing twice",
     CHECK(f.target.mailbox("INBOX").messages.size() == static_cast<std::size_t>(kMessages));
 }
 
-TEST_CASE("restore: a target that keeps throttling fails the messages after the configured waits",
-          "[archive][restore][throttle]") {
-    RestoreThrottleFixture f;
-    f.dst.pacing.throttle_retries = 2;
-    std::set<int> every;
-    for (int i = 1; i <= 100; ++i) every.insert(i);
-    f.refuse(
-        every, [](const std::string& tag) { return tag + " NO [UNAVAILABLE] Try later\r\n"; },
-        false);
-    auto report = f.restore();
-    INFO(errors_of(report));
-    // Each message: two waits, then it fails (exit 1), the run goes on.
-    CHECK(report.throttle_waits == 2 * kMessages);
-    REQUIRE(report.mailboxes.size() == 1);
-    CHECK(report.mailboxes[0].failures.size() == static_cast<std::size_t>(kMessages));
-    CHECK(f.target.mailbox("INBOX").messages.empty());
+// Issue 12: a target that says "no more today" (its daily limit, a full
+// quota) or keeps throttling after the configured waits stops the restore
+// like the daily upload budget does: no message fails, the rest is counted
+// as left (the CLI exits 75), and the next run sends exactly what is left.
+struct TargetStop {
+    const char* name;
+    std::string (*reply)(const std::string& tag);
+    bool drop;
+    archive::RestoreReport::LeftFor left_for;
+    std::size_t landed;   // messages on the target after the first run
+    std::uint64_t waits;  // throttle waits in the first run
+};
+
+const TargetStop kTargetStops[] = {
+    {"Gmail's daily limit",
+     [](const std::string& tag) {
+         return tag + " NO Account exceeded command or bandwidth limits. (Failure)\r\n";
+     },
+     false, archive::RestoreReport::LeftFor::TargetDailyLimit, 2, 0},
+    {"RFC 5530 [OVERQUOTA], a full mailbox",
+     [](const std::string& tag) { return tag + " NO [OVERQUOTA] Mailbox is full\r\n"; }, false,
+     archive::RestoreReport::LeftFor::TargetFull, 2, 0},
+    {"a BYE for Gmail's daily limit",
+     [](const std::string&) {
+         return std::string("* BYE Account exceeded command or bandwidth limits. (Failure)\r\n");
+     },
+     true, archive::RestoreReport::LeftFor::TargetDailyLimit, 2, 0},
+    {"RFC 5530 [LIMIT] after every wait",
+     [](const std::string& tag) { return tag + " NO [LIMIT] Too many commands\r\n"; }, false,
+     archive::RestoreReport::LeftFor::TargetThrottling, 2, 2},
+    {"O365 Suggested Backoff Time after every wait",
+     [](const std::string& tag) {
+         return tag + " NO Request is throttled. Suggested Backoff Time: 5000 milliseconds\r\n";
+     },
+     false, archive::RestoreReport::LeftFor::TargetThrottling, 2, 2},
+    {"a BYE with a reason after every wait",
+     [](const std::string&) {
+         return std::string("* BYE [UNAVAILABLE] Server busy, try later\r\n");
+     },
+     true, archive::RestoreReport::LeftFor::TargetThrottling, 2, 2},
+};
+
+TEST_CASE(
+    "restore: a target's daily limit, full quota or endless throttling stops the restore as "
+    "a budget stop, and the next run resumes without duplicates",
+    "[archive][restore][throttle][budget]") {
+    for (const auto& t : kTargetStops) {
+        DYNAMIC_SECTION(t.name) {
+            RestoreThrottleFixture f;
+            f.dst.pacing.throttle_retries = 2;
+            // One at a time, so "what landed" does not depend on pipelining.
+            auto caps = f.target.capabilities();
+            caps.erase("LITERAL+");
+            f.target.set_capabilities(caps);
+            std::set<int> from_third;
+            for (int i = 3; i <= 100; ++i) from_third.insert(i);
+            f.refuse(from_third, t.reply, t.drop);
+            auto first = f.restore();
+            INFO(errors_of(first));
+            CHECK(first.error.empty());
+            CHECK_FALSE(first.failed());
+            CHECK(first.budget_reached);
+            CHECK(first.left_for == t.left_for);
+            CHECK_FALSE(first.budget_reason.empty());
+            CHECK(first.throttle_waits == t.waits);
+            CHECK(f.target.mailbox("INBOX").messages.size() == t.landed);
+            CHECK(first.messages_left() == kMessages - t.landed);
+            // Nothing more is sent once the target said so: the refused
+            // message and its retries only.
+            CHECK(f.appends == static_cast<int>(t.landed + 1 + t.waits));
+
+            f.target.on_command = nullptr;
+            f.target.on_reply = nullptr;
+            auto second = f.restore();
+            INFO(errors_of(second));
+            CHECK_FALSE(second.failed());
+            CHECK_FALSE(second.budget_reached);
+            CHECK(second.messages_left() == 0);
+            CHECK(f.target_bodies() == f.source_bodies());
+            CHECK(f.target.mailbox("INBOX").messages.size() == static_cast<std::size_t>(kMessages));
+        }
+    }
 }
 
-TEST_CASE("restore: OVERQUOTA stops the run with a clear error, no retry",
-          "[archive][restore][throttle]") {
+TEST_CASE(
+    "restore: pipelined APPENDs behind the one refused for a full quota are awaited and "
+    "journaled, not sent again",
+    "[archive][restore][throttle][budget]") {
     RestoreThrottleFixture f;
     f.refuse(
         {3}, [](const std::string& tag) { return tag + " NO [OVERQUOTA] Mailbox is full\r\n"; },
         false);
     auto report = f.restore();
     INFO(errors_of(report));
-    CHECK(report.failed());
-    CHECK(report.error.find("OVERQUOTA") != std::string::npos);
+    CHECK_FALSE(report.failed());
+    CHECK(report.budget_reached);
+    CHECK(report.left_for == archive::RestoreReport::LeftFor::TargetFull);
+    CHECK(report.budget_reason.find("OVERQUOTA") != std::string::npos);
     CHECK(report.throttle_waits == 0);
     CHECK(f.clock.sleeps().empty());
-    // It stopped there: the refused message was not sent again (those
-    // pipelined behind it landed and are journaled).
+    // Those pipelined behind it landed and are journaled; the refused one is
+    // left, not sent again in this run.
     CHECK(f.appends == kMessages);
     CHECK(f.target.mailbox("INBOX").messages.size() == static_cast<std::size_t>(kMessages - 1));
+    CHECK(report.messages_left() == 1);
+    f.target.on_command = nullptr;
+    f.target.on_reply = nullptr;
+    auto second = f.restore();
+    INFO(errors_of(second));
+    CHECK_FALSE(second.failed());
+    CHECK(f.appends == kMessages);  // on_command gone: counts nothing more
+    CHECK(f.target_bodies() == f.source_bodies());
+}
+
+TEST_CASE("restore: a target that refuses the login for its daily limit stops as a budget stop",
+          "[archive][restore][throttle][budget]") {
+    RestoreThrottleFixture f;
+    f.target.on_reply = [](const ModelCommand& c, std::string& out, bool&) {
+        if (c.name == "LOGIN")
+            out = c.tag + " NO Account exceeded command or bandwidth limits. (Failure)\r\n";
+    };
+    auto report = f.restore();
+    INFO(errors_of(report));
+    CHECK_FALSE(report.failed());
+    CHECK_FALSE(report.connect_failed);
+    CHECK(report.budget_reached);
+    CHECK(report.left_uncounted);
+    CHECK(report.left_for == archive::RestoreReport::LeftFor::TargetDailyLimit);
+    CHECK(f.target.mailbox("INBOX").messages.empty());
 }

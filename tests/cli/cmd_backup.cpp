@@ -1,5 +1,6 @@
 #include "cli_fixture.hpp"
 
+#include "cli/budget_report.hpp"
 #include "cli/lock.hpp"
 
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -380,9 +381,16 @@ TEST_CASE("a run the daily budget stopped exits 75 and says what is left, even w
     const Case cases[] = {
         {"our daily_download_mb", "daily_download_mb", false,
          "work: budget reached, 5 messages left, resumes next run\n"},
-        {"the server's daily limit", "Account exceeded command or bandwidth limits. (Failure)", true,
-         "work: the server's daily limit is reached (Account exceeded command or bandwidth limits. (Failure)), "
+        {"the server's daily limit", "Account exceeded command or bandwidth limits. (Failure)",
+         true,
+         "work: the server's daily limit is reached (Account exceeded command or bandwidth limits. "
+         "(Failure)), "
          "at least 5 messages left, resumes next run\n"},
+        {"the server still throttling after the retries",
+         "still throttled after 8 waits: [UNAVAILABLE] still down", true,
+         "work: the server kept throttling (still throttled after 8 waits: [UNAVAILABLE] still "
+         "down), at least 5 "
+         "messages left, resumes next run\n"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -416,4 +424,17 @@ TEST_CASE("backup passes a pacing-note sink that reaches stderr", "[backup][thro
     ScriptedEngine engine;
     auto r = f.run({"backup", "--config", f.config}, engine.services());
     REQUIRE(engine.last_options.pacing_note);
+}
+
+TEST_CASE("a run stopped before any mailbox was counted says so, not \"at least 0 messages left\"",
+          "[backup][budget]") {
+    sync::AccountReport r;
+    r.budget_reached = true;
+    r.messages_left_uncounted = true;
+    r.budget_reason = "still throttled after 8 waits: [UNAVAILABLE] try later";
+    CHECK(cli::budget_line(r) == "the server kept throttling (still throttled after 8 waits: [UNAVAILABLE] try "
+                                 "later), messages left (not counted yet), resumes next run");
+    r.budget_reason = "Account exceeded command or bandwidth limits. (Failure)";
+    CHECK(cli::budget_line(r) == "the server's daily limit is reached (Account exceeded command or bandwidth "
+                                 "limits. (Failure)), messages left (not counted yet), resumes next run");
 }

@@ -1,10 +1,10 @@
 // The restore report, JSON and text, from a fabricated engine report: what the
 // target could not keep (keywords, flags, dates) is shown per mailbox.
-#include "cli/archive_commands.hpp"
-
 #include <catch2/catch.hpp>
-
 #include <sstream>
+
+#include "cli/archive_commands.hpp"
+#include "cli/exit_codes.hpp"
 
 using namespace imapkeep;
 
@@ -95,4 +95,68 @@ TEST_CASE(
     CHECK(json["budget"]["messages_left"] == 3);
     CHECK(json["budget"]["bytes_left"] == 3 * 1024 * 1024);
     CHECK(json["mailboxes"][0]["left"] == 3);
+}
+
+TEST_CASE("a restore the target stopped says why, what is left and what to do, and exits 75",
+          "[restore][budget]") {
+    struct Case {
+        archive::RestoreReport::LeftFor left_for;
+        const char* reason;
+        bool uncounted;
+        const char* line;
+        const char* kind;
+    };
+    const Case cases[] = {
+        {archive::RestoreReport::LeftFor::TargetDailyLimit,
+         "Account exceeded command or bandwidth limits. (Failure)", false,
+         "imapkeep: restore old -> new: the target's daily limit is reached (Account exceeded "
+         "command or bandwidth "
+         "limits. (Failure)), 3 messages left (3.0 MB), resumes next run\n",
+         "target_daily_limit"},
+        {archive::RestoreReport::LeftFor::TargetFull, "[OVERQUOTA] Mailbox is full", false,
+         "imapkeep: restore old -> new: the target is over its quota ([OVERQUOTA] Mailbox is "
+         "full), 3 messages left "
+         "(3.0 MB): free space on the target or raise its quota, then run restore again; it "
+         "resumes where it "
+         "stopped\n",
+         "target_full"},
+        {archive::RestoreReport::LeftFor::TargetThrottling,
+         "still throttled after 8 waits: [UNAVAILABLE] Try later", false,
+         "imapkeep: restore old -> new: the target kept throttling (still throttled after 8 waits: "
+         "[UNAVAILABLE] "
+         "Try later), 3 messages left (3.0 MB), resumes next run\n",
+         "target_throttling"},
+        {archive::RestoreReport::LeftFor::TargetDailyLimit,
+         "Account exceeded command or bandwidth limits. (Failure)", true,
+         "imapkeep: restore old -> new: the target's daily limit is reached (Account exceeded "
+         "command or bandwidth "
+         "limits. (Failure)), nothing sent, resumes next run\n",
+         "target_daily_limit"},
+    };
+    for (const auto& c : cases) {
+        auto r = sample();
+        if (!c.uncounted) {
+            r.mailboxes[0].left = 3;
+            r.mailboxes[0].left_bytes = 3 * 1024 * 1024;
+        }
+        r.left_uncounted = c.uncounted;
+        r.budget_reached = true;
+        r.budget_reason = c.reason;
+        r.left_for = c.left_for;
+        std::ostringstream out, err;
+        cli::Io io{out, err, false};
+        cli::RestoreArgs args;
+        args.account = "old";
+        args.to = "new";
+        args.verbosity = cli::Verbosity::Quiet;
+        cli::print_restore_report(io, r, args);
+        INFO(err.str());
+        CHECK(err.str().find(c.line) != std::string::npos);
+        CHECK(cli::exit_code_for(r) == cli::kExitTempFail);
+        cli::RunInfo run;
+        run.command = "restore";
+        auto json = cli::restore_report_json(run, r, std::nullopt);
+        CHECK(json["budget"]["kind"] == c.kind);
+        CHECK(json["budget"]["messages_left_uncounted"] == c.uncounted);
+    }
 }

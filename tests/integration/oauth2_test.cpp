@@ -82,6 +82,7 @@ struct Account {
     int port = 0;
     std::string tls = "implicit";
     std::string extra;
+    bool oauth2_ca = true;  // false: the token endpoint is checked against the system CAs only
 };
 
 // DIR/config.toml for account "o" backing up `mailbox`; the refresh token in
@@ -91,13 +92,15 @@ fs::path write_config(const fs::path& dir, const Grant& g, const std::string& ma
     const std::string url = *env("IMAPKEEP_TEST_OAUTH_URL");
     const int port = a.port ? a.port : std::stoi(*env("IMAPKEEP_TEST_IMAPS_PORT"));
     const fs::path config = dir / "config.toml";
-    std::ofstream(config) << "[store]\npath = \"" << (dir / "store").string() << "\"\n\n[[account]]\nname = \"o\"\n"
+    std::ofstream(config) << "[store]\npath = \"" << (dir / "store").string()
+                          << "\"\n\n[[account]]\nname = \"o\"\n"
                           << "host = \"" << a.host << "\"\nport = " << port << "\ntls = \"" << a.tls
-                          << "\"\nca_file = \"" << ca << "\"\nuser = \"" << test_user(kUser) << "\"\nauth = \""
-                          << a.auth << "\"\noauth2_client_id = \"" << g.client_id << "\"\noauth2_token_url = \""
-                          << url << "/token\"\noauth2_device_url = \"" << url
-                          << "/device\"\noauth2_ca_file = \"" << ca << "\"\nmailboxes = [\"" << mailbox
-                          << "\"]\nretry_delay = 0.1\n"
+                          << "\"\nca_file = \"" << ca << "\"\nuser = \"" << test_user(kUser)
+                          << "\"\nauth = \"" << a.auth << "\"\noauth2_client_id = \"" << g.client_id
+                          << "\"\noauth2_token_url = \"" << url
+                          << "/token\"\noauth2_device_url = \"" << url << "/device\"\n"
+                          << (a.oauth2_ca ? "oauth2_ca_file = \"" + ca + "\"\n" : "")
+                          << "mailboxes = [\"" << mailbox << "\"]\nretry_delay = 0.1\n"
                           << a.extra;
     ::chmod(config.c_str(), 0600);
     if (!g.refresh_token.empty()) {
@@ -262,6 +265,25 @@ TEST_CASE("a revoked refresh token: a clear error naming the account and imapkee
                           Catch::Contains("imapkeep auth o"));
     check_no_secret(r, {g.refresh_token});
     CHECK(stats(g).at("refreshes") == 0);
+}
+
+TEST_CASE(
+    "the token endpoint's certificate is checked against the system CAs: the test CA's is refused, "
+    "exit 3",
+    "[integration][oauth2]") {
+    if (!have_oauth_env()) return;
+    Mailbox mailbox(1);
+    const Grant g = mint();
+    PrivateDir dir;
+    Account a;
+    a.oauth2_ca = false;  // the test CA is no system CA
+    auto config = write_config(dir.path, g, mailbox.name, a);
+    auto r = run_imapkeep_binary({"backup", "--config", config.string()}, dir.path);
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("account o") && Catch::Contains("certificate"));
+    CHECK(stats(g).at("refreshes") == 0);  // the refresh token never reached it
+    check_no_secret(r, {g.refresh_token});
 }
 
 TEST_CASE("imapkeep auth runs the device flow against the provider, and backup then works",

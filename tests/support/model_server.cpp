@@ -582,6 +582,8 @@ class ModelServer::Connection {
         } else if (item == "BODY[]" || item == "RFC822") {
             rendered = item + " " + literal(m.body);
             ++m_model.m_body_fetches[mb.name];
+            m_model.m_served_today += m.body.size();
+            ++m_model.m_served_since_throttle;
         } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
             rendered = item + " " + literal(header_fields(m.body, {}));
         } else if (item.rfind("BODY[HEADER.FIELDS (", 0) == 0) {
@@ -610,6 +612,23 @@ class ModelServer::Connection {
         return out + ok(c);
     }
 
+    // A provider's own limit reached (gmail_daily_download_limit,
+    // o365_message_rate): its refusal of a body fetch.
+    std::optional<std::string> provider_refusal(const ModelCommand& c) {
+        auto& m = m_model;
+        if (m.m_gmail_daily_limit && m.m_served_today >= *m.m_gmail_daily_limit) {
+            ++m.m_provider_refusals;
+            return c.tag + " NO Account exceeded command or bandwidth limits. (Failure)\r\n";
+        }
+        if (m.m_o365_rate && m.m_served_since_throttle >= m.m_o365_rate) {
+            m.m_served_since_throttle = 0;
+            ++m.m_provider_refusals;
+            return c.tag + " NO Request is throttled. Suggested Backoff Time: " +
+                   std::to_string(m.m_o365_backoff_ms) + " milliseconds\r\n";
+        }
+        return std::nullopt;
+    }
+
     std::string uid_fetch(const ModelCommand& c, const std::vector<Token>& args) {
         const auto& mb = selected();
         if (args.size() < 2) throw std::runtime_error("UID FETCH needs a set and items");
@@ -634,6 +653,11 @@ class ModelServer::Connection {
             if (std::find(items.begin(), items.end(), "MODSEQ") == items.end())
                 items.push_back("MODSEQ");
         }
+        const bool bodies = std::any_of(items.begin(), items.end(), [](const std::string& i) {
+            return i == "BODY[]" || i == "BODY.PEEK[]" || i == "RFC822";
+        });
+        if (bodies)
+            if (auto refusal = provider_refusal(c)) return *refusal;
         std::string out;
         if (want_vanished) {
             UidSet within;
@@ -1110,6 +1134,27 @@ std::size_t ModelServer::oauth2_expired_byes() const {
 std::size_t ModelServer::o365_errors() const {
     std::lock_guard lock(m_mutex);
     return m_o365_errors;
+}
+
+void ModelServer::gmail_daily_download_limit(std::uint64_t bytes) {
+    std::lock_guard lock(m_mutex);
+    m_gmail_daily_limit = bytes;
+}
+
+void ModelServer::o365_message_rate(std::size_t messages, std::uint64_t backoff_ms) {
+    std::lock_guard lock(m_mutex);
+    m_o365_rate = messages;
+    m_o365_backoff_ms = backoff_ms;
+}
+
+void ModelServer::provider_new_day() {
+    std::lock_guard lock(m_mutex);
+    m_served_today = 0;
+}
+
+std::size_t ModelServer::provider_refusals() const {
+    std::lock_guard lock(m_mutex);
+    return m_provider_refusals;
 }
 
 std::size_t ModelServer::body_fetches(const std::string& mailbox) const {

@@ -189,6 +189,22 @@ class ModelServer {
     // NO or BAD answers the O365 model gave, over all connections.
     std::size_t o365_errors() const;
 
+    // --- Providers' own limits (issue 12), kept by the model itself --------------
+    // Quirk(Gmail): about 2,500 MB of IMAP download a day. Once `bytes` of
+    // bodies were served since the last provider_new_day(), a UID FETCH of
+    // bodies answers "NO Account exceeded command or bandwidth limits.
+    // (Failure)" and serves nothing; the fetch that crosses the limit is
+    // served whole (Gmail's figure is "about").
+    void gmail_daily_download_limit(std::uint64_t bytes);
+    // Quirk(O365): about 3,600 messages an hour. After every `messages`
+    // bodies served, the next UID FETCH of bodies answers "NO Request is
+    // throttled. Suggested Backoff Time: `backoff_ms` milliseconds" once.
+    void o365_message_rate(std::size_t messages, std::uint64_t backoff_ms);
+    // A new day for gmail_daily_download_limit.
+    void provider_new_day();
+    // The provider refusals the model gave (either rule).
+    std::size_t provider_refusals() const;
+
     // BODY[] (or RFC822) items served, by mailbox: downloads as the server sees them.
     std::size_t body_fetches(const std::string& mailbox) const;
     std::size_t body_fetches() const;
@@ -252,6 +268,12 @@ class ModelServer {
     std::size_t m_oauth2_expired_byes = 0;
     std::uint64_t m_next_msgid = 1000000000000000001ull;
     std::map<std::string, std::size_t> m_body_fetches;
+    std::optional<std::uint64_t> m_gmail_daily_limit;
+    std::uint64_t m_served_today = 0;  // body bytes since provider_new_day()
+    std::size_t m_o365_rate = 0;       // 0: no rate
+    std::uint64_t m_o365_backoff_ms = 0;
+    std::size_t m_served_since_throttle = 0;
+    std::size_t m_provider_refusals = 0;
     std::set<std::string> m_caps;
     std::map<std::string, ModelMailbox> m_mailboxes;
     std::vector<std::string> m_log;

@@ -57,6 +57,17 @@
 //   sent): RestoreReport::budget_reached. A message larger than the whole
 //   budget goes alone on a day nothing was uploaded yet. A dry run neither
 //   spends nor checks the budget.
+// - A throttling target (imap::server_hint: RFC 5530 [UNAVAILABLE], [INUSE],
+//   [LIMIT], Quirk(O365) "Suggested Backoff Time", a BYE that asks to wait)
+//   gets the wait it asks for and the same APPEND again, at most
+//   PacingLimits::throttle_retries times in a row. A target that says no
+//   more for now stops the restore the way the budget does, never failing a
+//   message (RestoreReport::left_for): its daily limit (Quirk(Gmail):
+//   "Account exceeded command or bandwidth limits"), a full quota
+//   ([OVERQUOTA]: nothing more fits until space is freed), or still
+//   throttling after those waits. What it did not take is counted as left,
+//   APPENDs already sent are answered and journaled first, and the next run
+//   sends exactly the rest (the journal, and what is found on the target).
 // - Nothing here throws for server or message trouble: it is graded into the
 //   report (message, mailbox, account). StoreError escapes for catalog trouble.
 #pragma once
@@ -153,12 +164,22 @@ struct RestoreReport {
     // PacingLimits bound them (throttle_retries, max_wait).
     std::uint64_t throttle_waits = 0;
     bool stopped = false;             // by SIGINT/SIGTERM; error says so
-    // The daily upload budget (PacingLimits::daily_upload_bytes) left
-    // messages for a later run: no failure, but not done either (the CLI
-    // exits 75). used: bytes uploaded to the target today, this run's
-    // included; limit 0: no budget.
+    // The daily upload budget (PacingLimits::daily_upload_bytes), or the
+    // target (left_for), left messages for a later run: no failure, but not
+    // done either (the CLI exits 75). used: bytes uploaded to the target
+    // today, this run's included; limit 0: no budget.
     bool budget_reached = false;
-    std::string budget_reason;        // "daily_upload_mb"
+    std::string budget_reason;  // "daily_upload_mb", or the target's words
+    // What the rest waits for: this run's own daily upload budget, or the
+    // target, which said its daily limit is spent (Quirk(Gmail): "Account
+    // exceeded command or bandwidth limits"), that it is full ([OVERQUOTA]:
+    // space must be freed first, no day ends it), or kept throttling after
+    // PacingLimits::throttle_retries waits.
+    enum class LeftFor { UploadBudget, TargetDailyLimit, TargetFull, TargetThrottling };
+    LeftFor left_for = LeftFor::UploadBudget;
+    // The target stopped the run before the mailboxes were looked at (at
+    // login): messages_left() counts nothing, yet something is left.
+    bool left_uncounted = false;
     std::uint64_t budget_used = 0;
     std::uint64_t budget_limit = 0;
     std::uint64_t messages_left() const;

@@ -164,16 +164,16 @@ class MessageStore {
     // never crosses into the attic or the live tree, nor to another folder, as
     // locate() does: a replayed removal of a file already gone (a label link)
     // must not delete another file of that unique name a catalog row names.
-    // Callers that follow a killed run's move call locate() first. A missing
-    // file is not an error (resuming after a crash), and its directory is
-    // fsynced anyway.
+    // Callers that follow a killed run's move to the attic call locate()
+    // first; a removal (mirror mode) never does. A missing file is not an
+    // error (resuming after a crash), and its directory is fsynced anyway.
     virtual void remove(const std::string& file) = 0;
     // The current path of a file the catalog knows as `file`. A run killed
     // between a rename and its catalog commit leaves the file under another
-    // ":2," suffix, in the other of cur/ and new/, or already in the attic;
-    // this finds it by its unique base name. Costs one stat() when the path is
-    // right; the directory scans happen only after such a crash. Returns `file`
-    // unchanged when nothing matches (the caller's next step reports it).
+    // ":2," suffix, in the other of cur/ and new/, or (a live file) in the
+    // attic; this finds it by its unique base name, in its own tree first and
+    // never an attic file in the live tree. One stat() when the path is right;
+    // scans only after a crash. Returns `file` unchanged when nothing matches.
     virtual std::string locate(const std::string& file) = 0;
     // `file` (any tree) re-rooted in another folder of the same tree, same
     // name. Pure path arithmetic: nothing on disk changes.
