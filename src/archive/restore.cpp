@@ -218,8 +218,7 @@ private:
         if (hint.action != Action::Wait && hint.action != Action::FewerConnections) return false;
         if (attempt > m_target.pacing.throttle_retries)
             stop_by_target(LeftFor::TargetThrottling,
-                           std::string(sync::kStillThrottled) + " " + std::to_string(attempt - 1) +
-                               " waits: " + hint.reason,
+                           sync::still_throttled_reason(attempt - 1, hint),
                            where);
         const auto delay = m_pacer.hint_wait(hint, attempt);
         m_report.notes.push_back("the target asked to wait (" + hint.reason + ") at " + where + ": waited " +

@@ -429,8 +429,7 @@ class Worker {
         // Still throttled after every wait: the run stops for now with the
         // rest left (exit 75), as for a daily limit, never a failed mailbox.
         if (attempt > m_run.pacer.limits().throttle_retries) {
-            const std::string reason = std::string(kStillThrottled) + " " +
-                                       std::to_string(attempt - 1) + " waits: " + hint.reason;
+            const std::string reason = still_throttled_reason(attempt - 1, hint);
             stop_for_now(reason, "the server kept throttling (" + reason + ")", where, report);
             return false;
         }
@@ -856,6 +855,14 @@ void start_budget_day(AccountRun& run, store::Catalog& catalog) {
         run.pacer.start_day(catalog.downloaded_on(run.account_id, run.pacer.day()));
 }
 
+// Still throttled after `waits` waits outside a mailbox: the run stops for
+// now with the rest left (exit 75), as a mailbox's fetches do, never failed.
+void stop_still_throttled(AccountRun& run, int waits, const imap::ServerHint& hint, const std::string& where) {
+    run.pacer.stop_for_today(still_throttled_reason(waits, hint));
+    run.note(run.account.name + ": " + where + ": the server kept throttling (" + hint.reason +
+             "); the rest waits for the next run");
+}
+
 // Connects, chooses the sync path and lists the mailboxes, waiting while the
 // server throttles. false: the account failed (recorded in `report`), or the
 // server's daily limit is reached (the pacer knows).
@@ -885,6 +892,11 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client,
                 return false;
             }
             if (renewed("", e.hint())) continue;
+            // connect_paced spent every wait on a login refused by throttling.
+            if (waitable_at_connect(e.hint(), /*only_connection=*/true)) {
+                stop_still_throttled(run, run.pacer.limits().throttle_retries, e.hint(), "connecting");
+                return false;
+            }
             if (!report.connect_failed) record_connect_failure(report, e, e.kind(), e.transient());
             return false;
         } catch (const imap::Error& e) {
@@ -908,10 +920,7 @@ bool connect_and_list(AccountRun& run, std::unique_ptr<imap::Client>& client,
             // Still throttled after every wait: stopped for now with the
             // rest left (exit 75), as a mailbox's fetches are, never failed.
             if (attempt > run.pacer.limits().throttle_retries) {
-                run.pacer.stop_for_today(std::string(kStillThrottled) + " " + std::to_string(attempt - 1) +
-                                         " waits: " + hint.reason);
-                run.note(run.account.name + ": listing mailboxes: the server kept throttling (" + hint.reason +
-                         "); the rest waits for the next run");
+                stop_still_throttled(run, attempt - 1, hint, "listing mailboxes");
                 return false;
             }
             pause_for(run, hint, attempt, "listing mailboxes");

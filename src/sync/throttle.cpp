@@ -48,15 +48,23 @@ void renew_expired_token(AccountRun& run, const std::string& token, const imap::
     run.note(renew_expired_token(run.account.name, run.connect, token, hint, renewals));
 }
 
+std::string still_throttled_reason(int waits, const imap::ServerHint& hint) {
+    return std::string(kStillThrottled) + " " + std::to_string(waits) + " waits: " + hint.reason;
+}
+
+bool waitable_at_connect(const imap::ServerHint& hint, bool only_connection) {
+    return hint.action == imap::ServerHint::Action::Wait ||
+           (only_connection && hint.action == imap::ServerHint::Action::FewerConnections);
+}
+
 std::unique_ptr<imap::Client> connect_paced(AccountRun& run, bool only_connection) {
     for (int attempt = 1;; ++attempt) {
         try {
             return imap::connect_and_login(run.connect);
         } catch (const imap::ConnectError& e) {
             const auto& hint = e.hint();
-            const bool waitable = hint.action == imap::ServerHint::Action::Wait ||
-                                  (only_connection && hint.action == imap::ServerHint::Action::FewerConnections);
-            if (!waitable || attempt > run.pacer.limits().throttle_retries) throw;
+            if (!waitable_at_connect(hint, only_connection) || attempt > run.pacer.limits().throttle_retries)
+                throw;
             pause_for(run, hint, attempt, "connecting");
         }
     }

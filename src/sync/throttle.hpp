@@ -54,6 +54,14 @@ inline bool still_throttled(std::string_view budget_reason) {
     return budget_reason.starts_with(kStillThrottled);
 }
 
+// The budget reason of a run stopped because the server still throttled
+// after `waits` waits: "still throttled after 8 waits: [UNAVAILABLE] ...".
+std::string still_throttled_reason(int waits, const imap::ServerHint& hint);
+
+// True when connect_paced() waits for `hint` (so a ConnectError it throws
+// with such a hint means every wait was spent).
+bool waitable_at_connect(const imap::ServerHint& hint, bool only_connection);
+
 // "2 s", "1.5 s", "15 min": a wait in a note.
 std::string wait_text(std::chrono::milliseconds wait);
 

@@ -226,6 +226,47 @@ TEST_CASE("throttled logins: the first connection waits, extra connections are g
     }
 }
 
+TEST_CASE("a LOGIN refused by throttling after every wait stops the run for now (exit 75), never a "
+          "connection failure; the next run finishes",
+          "[sync][throttle][budget]") {
+    struct Refusal {
+        const char* server;
+        const char* reply;  // after the tag
+        const char* reason;
+    };
+    const Refusal refusals[] = {
+        {"RFC 5530", "NO [UNAVAILABLE] Temporary authentication failure", "[UNAVAILABLE] Temporary authentication failure"},
+        {"Gmail", "NO [ALERT] Too many simultaneous connections. (Failure)", "Too many simultaneous connections"},
+    };
+    for (const auto& r : refusals) {
+        DYNAMIC_SECTION(r.server) {
+            PacedFixture f;
+            f.account.pacing.throttle_retries = 3;
+            int refused = 0;
+            f.server.on_reply = [&](const ModelCommand& c, std::string& reply, bool&) {
+                if (c.name == "LOGIN") {
+                    ++refused;
+                    reply = c.tag + " " + r.reply + "\r\n";
+                }
+            };
+            auto report = f.run();
+            INFO(errors_of(report) << f.all_notes());
+            CHECK(refused == 4);
+            CHECK_FALSE(report.connect_failed);
+            CHECK(report.error.empty());
+            CHECK(report.budget_reached);
+            CHECK(report.messages_left_uncounted);
+            CHECK(report.budget_reason.starts_with("still throttled after 3 waits: "));
+            CHECK(report.budget_reason.find(r.reason) != std::string::npos);
+            f.server.on_reply = {};
+            auto again = f.run();
+            INFO(errors_of(again));
+            CHECK(report_ok(again));
+            f.check_all_stored_once();
+        }
+    }
+}
+
 TEST_CASE("a LIST answered [UNAVAILABLE] is waited for; after the retries the run stops for now, the next "
           "one finishes",
           "[sync][throttle][budget]") {
