@@ -187,7 +187,11 @@ TEST_CASE("an older catalog's mailboxes all get files_pending, so each folder is
 TEST_CASE("a message row's insert updates only the indexes queries use", "[store][migrations]") {
     // Every index of `message` is a random leaf page rewritten per insert.
     // Nothing looks a message up by SHA-256 or Message-ID (issue 10: the
-    // sha256 index was half of the pages a 1% changed run wrote).
+    // sha256 index was half of the pages a 1% changed run wrote). Nor by its
+    // file outside one mailbox's live rows (message_live_file) but the
+    // orphan sweep after a killed run, which scans: message_file was a
+    // random page per flag change (every rename changes the key), about a
+    // quarter of a 1% changed run's log.
     TempDir dir;
     const std::string path = dir / "catalog.sqlite";
     open_sqlite_catalog(path);
@@ -197,6 +201,5 @@ TEST_CASE("a message row's insert updates only the indexes queries use", "[store
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message'"
         " AND sql IS NOT NULL ORDER BY name");
     while (s.step()) indexes.push_back(s.text(0));
-    CHECK(indexes == std::vector<std::string>{"message_file", "message_live_file", "message_live_uid",
-                                              "message_mailbox"});
+    CHECK(indexes == std::vector<std::string>{"message_live_file", "message_live_uid", "message_mailbox"});
 }
