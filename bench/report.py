@@ -3,6 +3,7 @@ with met / missed, printed as a table and written as CSV files and a PNG."""
 import csv
 import datetime
 import os
+import shutil
 import subprocess
 
 from measure import median
@@ -150,7 +151,11 @@ def num(value):
 
 
 def write_chart(path, rows, facts):
-    """Seconds of imapkeep, peer and floor per case, log scale: gnuplot."""
+    """Seconds of imapkeep, peer and floor per case, log scale: gnuplot.
+    False when gnuplot is not installed (bench/run.sh installs it; bench.py
+    run by hand may lack it): the figures are in the CSV all the same."""
+    if shutil.which("gnuplot") is None:
+        return False
     data = path + ".dat"
     with open(data, "w") as f:
         for r in rows:
@@ -175,6 +180,7 @@ plot %s
 """ % (path, corpus_text(facts), plot_clause(rows, data))
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.unlink(data)
+    return True
 
 
 def plot_clause(rows, data):
@@ -203,8 +209,8 @@ def write(cases, samples, failures, facts, args):
     base = os.path.join(args.out, stamp)
     write_csv(base + ".csv", rows, facts, args)
     write_samples(base + "-samples.csv", samples)
-    write_chart(base + ".png", rows, facts)
-    print("\nwritten: %s.csv, %s-samples.csv, %s.png" % (base, base, base))
+    chart = base + ".png" if write_chart(base + ".png", rows, facts) else "no chart (gnuplot is not installed)"
+    print("\nwritten: %s.csv, %s-samples.csv, %s" % (base, base, chart))
     if failures:
         print("%d run(s) FAILED; see the FAILED lines above" % len(failures))
     return not failures
