@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <array>
-#include <imapkeep/wire/encoder.hpp>
+#include <imapkeep/imap/flag_list.hpp>
 #include <string_view>
 
 namespace imapkeep::archive::detail {
@@ -28,14 +28,8 @@ bool is_system_flag(std::string_view flag) {
     return std::any_of(kSystem.begin(), kSystem.end(), [&](auto s) { return iequal(s, flag); });
 }
 
-// flag-keyword = atom; flag-extension = "\" atom
-bool is_sendable(std::string_view flag) {
-    if (flag.starts_with('\\')) flag.remove_prefix(1);
-    return wire::is_atom(flag);
-}
-
 bool target_keeps(std::string_view flag, const std::optional<std::vector<std::string>>& permanent) {
-    if (!is_sendable(flag)) return false;
+    if (!imap::is_flag(flag)) return false;  // imap::FlagList would refuse it
     // Quirk(Dovecot and others): an unknown "\Word" is refused on APPEND unless
     // the server lists it.
     const bool system = is_system_flag(flag);

@@ -13,7 +13,7 @@ struct Counts {
 };
 
 Counts counts_of(imap::Client& client, const std::string& mailbox) {
-    auto s = client.status(mailbox, {"MESSAGES", "UIDNEXT"});
+    auto s = client.status(mailbox, {imap::StatusItem::Messages, imap::StatusItem::UidNext});
     return {s.messages.value_or(0), s.uidnext ? s.uidnext->value : 0};
 }
 

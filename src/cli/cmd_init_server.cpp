@@ -13,9 +13,9 @@ namespace imapkeep::cli {
 
 namespace {
 
-std::vector<std::string> status_items(bool sizes) {
-    if (sizes) return {"MESSAGES", "SIZE"};
-    return {"MESSAGES"};
+imap::StatusItems status_items(bool sizes) {
+    if (sizes) return {imap::StatusItem::Messages, imap::StatusItem::Size};
+    return {imap::StatusItem::Messages};
 }
 
 MailboxSummary summary_of(const imap::StatusData& status) {

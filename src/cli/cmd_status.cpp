@@ -174,27 +174,39 @@ void print_text(std::ostream& out, const nlohmann::json& status) {
     }
 }
 
-// A run without an end is running only while a process holds the lock;
-// otherwise it was killed or crashed, and the next backup resumes it.
-std::string run_state(const store::RunRecord& run, const std::string& store_path) {
-    if (run.finished_at || run.status != "running") return run.status;
-    return lock_holder(store_path) ? "running" : "interrupted";
-}
+// The fleet's registry of a PostgreSQL catalog (`imapkeep accounts`) and
+// the database's clock; empty for SQLite. A registry that cannot be read
+// costs a warning: the catalog's own accounts are still shown.
+struct FleetView {
+    std::vector<fleet::FleetAccount> accounts;
+    std::int64_t now_ms = 0;
+};
 
-// The fleet's registry of a PostgreSQL catalog (`imapkeep accounts`), by
-// name; empty for SQLite. A registry that cannot be read costs a warning:
-// the catalog's own accounts are still shown.
-std::set<std::string> fleet_account_names(const Config& config, Io& io) {
-    std::set<std::string> names;
-    if (!catalog_in_postgres(config)) return names;
+FleetView read_fleet(const Config& config, Io& io) {
+    FleetView fleet;
+    if (!catalog_in_postgres(config)) return fleet;
     try {
-        for (const auto& a :
-             fleet::read_fleet_accounts({config.catalog_postgres, config.catalog_schema}))
-            names.insert(a.name);
+        fleet.accounts =
+            fleet::read_fleet_accounts({config.catalog_postgres, config.catalog_schema}, &fleet.now_ms);
     } catch (const std::exception& e) {
         io.err << "imapkeep: cannot read the fleet's accounts: " << e.what() << "\n";
     }
-    return names;
+    return fleet;
+}
+
+// A run without an end is running only while its process lives: a fleet
+// worker's while the lease of the account it is linked to (fleet_accounts.
+// run_id) is held and not expired, any other while a process holds the
+// store lock. Otherwise it was killed or crashed, and the next run resumes
+// it (a worker's next claim of the account also closes its record).
+std::string run_state(const store::RunRecord& run, const std::string& store_path, const FleetView& fleet) {
+    if (run.finished_at || run.status != "running") return run.status;
+    for (const auto& a : fleet.accounts) {
+        if (a.run_id != run.id) continue;
+        const bool held = a.lease_owner && a.lease_until_ms && *a.lease_until_ms >= fleet.now_ms;
+        return held ? "running" : "interrupted";
+    }
+    return lock_holder(store_path) ? "running" : "interrupted";
 }
 
 // Read-only: PostgreSQL in a snapshot (open_catalog would create or migrate
@@ -229,21 +241,23 @@ int run_status(const Config& config, const std::vector<std::string>& account_nam
         return kExitTempFail;
     }
 
+    const FleetView fleet_view = read_fleet(config, io);
     const auto last_run = catalog->last_run("backup");
     if (const auto& run = last_run) {
         status["last_run"] = {
             {"started_at", iso8601_utc(run->started_at)},
             {"finished_at", run->finished_at ? nlohmann::json(iso8601_utc(*run->finished_at))
                                              : nlohmann::json(nullptr)},
-            {"status", run_state(*run, config.store_path)}};
+            {"status", run_state(*run, config.store_path, fleet_view)}};
     }
     // Configured accounts first, in config order; with no --account, then the
     // fleet's (the registry, by name), then those the catalog still holds but
     // neither names any more, since their mail is there.
     std::vector<std::pair<std::string, bool>> names;
     for (const auto* a : selected) names.emplace_back(a->name, true);
-    const auto fleet =
-        account_names.empty() ? fleet_account_names(config, io) : std::set<std::string>{};
+    std::set<std::string> fleet;
+    if (account_names.empty())
+        for (const auto& a : fleet_view.accounts) fleet.insert(a.name);
     for (const auto& name : fleet)
         if (!config.find_account(name)) names.emplace_back(name, false);
     if (account_names.empty())

@@ -147,7 +147,8 @@ void record_run(store::Catalog& catalog, std::optional<store::Id>& run_id, const
 }
 
 // The run record of a stopped account says so, as `backup` records an
-// interrupted run; failing to write it costs nothing (a "running" record).
+// interrupted run; failing to write it costs little: the record stays open,
+// and the account's next claim closes it (fleet/lease.hpp).
 // A lost lease's fence refuses it: the account is another worker's now.
 void finish_stopped_run(store::Catalog& catalog, store::Id run_id, const std::string& status) {
     try {
@@ -291,6 +292,11 @@ int work(const FleetRun& run, fleet::Leases& leases, const std::string& owner) {
             continue;
         }
         ++done;
+        if (lease->closed_run && run.args.verbosity != Verbosity::Quiet)
+            run.io.err << "imapkeep worker: " << lease->account.name << ": the run record "
+                       << *lease->closed_run
+                       << " of its last holder, whose lease ended before the run did, is now closed as "
+                          "interrupted\n";
         const auto outcome = back_up_leased(run, *lease);
         if (!leases.release(*lease, outcome))
             run.io.err << "imapkeep worker: " << lease->account.name

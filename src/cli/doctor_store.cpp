@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <imapkeep/fleet/account_registry.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 
 #include "cli/catalog_place.hpp"
@@ -102,6 +103,19 @@ CatalogRead read_catalog(const std::string& catalog_path) {
     return read;
 }
 
+// Whether `run` is a fleet worker's whose lease is still held: a run in
+// progress, not an interrupted one (fleet/lease.hpp "A run record left open").
+// A registry that cannot be read says nothing: the run counts as interrupted.
+bool fleet_run_in_progress(const Config& config, const store::RunRecord& run) {
+    try {
+        std::int64_t now_ms = 0;
+        for (const auto& a : fleet::read_fleet_accounts({config.catalog_postgres, config.catalog_schema}, &now_ms))
+            if (a.run_id == run.id) return a.lease_owner && a.lease_until_ms && *a.lease_until_ms >= now_ms;
+    } catch (const std::exception&) {
+    }
+    return false;
+}
+
 // A PostgreSQL catalog: connecting (and migrating, as every command does) is
 // the check.
 CatalogRead read_postgres_catalog(const Config& config) {
@@ -113,6 +127,9 @@ CatalogRead read_postgres_catalog(const Config& config) {
         read.facts.exists = true;
         read.facts.version = read.facts.known_version;
         read.last_backup = catalog->last_run("backup");
+        // A worker's run holds no store lock: its live lease is what says it runs.
+        if (read.last_backup && !read.last_backup->finished_at && fleet_run_in_progress(config, *read.last_backup))
+            read.last_backup.reset();
     } catch (const std::exception& e) {
         read.facts.error = read.facts.postgres + ": " + e.what();
     }

@@ -50,14 +50,21 @@ std::optional<FleetAccount> AccountRegistry::find(const std::string& name) {
     return read_fleet_row(rows, 0);
 }
 
-std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options) {
+std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options, std::int64_t* server_now_ms) {
     store::PgConnection db(options.conninfo);
     db.set_session("SET search_path TO " + db.quote_identifier(options.schema) +
                    "; SET client_encoding TO 'UTF8'; SET default_transaction_read_only TO on");
+    if (server_now_ms)
+        *server_now_ms = db.exec("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT").int64(0, 0);
     // to_regclass follows search_path: NULL for a missing schema or table.
     if (db.exec("SELECT to_regclass('fleet_accounts') IS NULL").boolean(0, 0)) return {};
-    auto rows =
-        db.exec(std::string("SELECT ") + kFleetColumns + " FROM fleet_accounts ORDER BY name");
+    // A schema older than 14 (not migrated: status writes nothing) has no run_id.
+    std::string columns = kFleetColumns;
+    if (db.exec("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = 'fleet_accounts' AND column_name = 'run_id'")
+            .int64(0, 0) == 0)
+        columns.replace(columns.rfind("run_id"), 6, "NULL::bigint");
+    auto rows = db.exec("SELECT " + columns + " FROM fleet_accounts ORDER BY name");
     std::vector<FleetAccount> out;
     for (int i = 0; i < rows.rows(); ++i) out.push_back(read_fleet_row(rows, i));
     return out;

@@ -22,6 +22,7 @@ FleetAccount read_fleet_row(const store::PgResult& rows, int row) {
     if (auto code = rows.optional_int64(row, 15)) a.last_exit_code = static_cast<int>(*code);
     a.last_status = rows.text(row, 16);
     a.last_error = rows.text(row, 17);
+    a.run_id = rows.optional_int64(row, 18);
     return a;
 }
 

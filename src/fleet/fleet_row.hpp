@@ -15,7 +15,7 @@ namespace imapkeep::fleet {
 inline constexpr const char* kFleetColumns =
     "name, template, host, port, tls, auth_user, master_user, password_command, interval_ms,"
     " next_due_ms, lease_owner, lease_until_ms, lease_generation, last_started_ms,"
-    " last_finished_ms, last_exit_code, last_status, last_error";
+    " last_finished_ms, last_exit_code, last_status, last_error, run_id";
 
 FleetAccount read_fleet_row(const store::PgResult& rows, int row);
 

@@ -15,14 +15,23 @@ const std::string kNowMs = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGI
 // The most overdue account nobody holds; locked rows are some other
 // claimer's, in flight: skipped, not waited for.
 const std::string kPickDue =
-    "SELECT name FROM fleet_accounts WHERE next_due_ms <= " + kNowMs +
+    "SELECT name, run_id FROM fleet_accounts WHERE next_due_ms <= " + kNowMs +
     " AND (lease_owner IS NULL OR lease_until_ms IS NULL OR lease_until_ms < " + kNowMs +
     ") ORDER BY next_due_ms, name LIMIT 1 FOR UPDATE SKIP LOCKED";
 
 const std::string kTakeLease =
     "UPDATE fleet_accounts SET lease_owner = $2::text, lease_until_ms = " + kNowMs +
-    " + $3::bigint, lease_generation = lease_generation + 1, last_started_ms = " + kNowMs +
+    " + $3::bigint, lease_generation = lease_generation + 1, run_id = NULL, last_started_ms = " + kNowMs +
     " WHERE name = $1::text RETURNING " + kFleetColumns;
+
+// The run record a dead holder left open: finished now, "interrupted"
+// (lease.hpp). SKIP LOCKED: a row a live transaction holds is a stalled
+// worker's, which the fence stops; waiting for it could deadlock with that
+// worker's fence check on the account's row, which this claim has locked.
+const std::string kCloseStaleRun =
+    "UPDATE run SET finished_at = EXTRACT(EPOCH FROM clock_timestamp())::BIGINT,"
+    " status = 'interrupted' WHERE id = (SELECT id FROM run WHERE id = $1::bigint"
+    " AND finished_at IS NULL FOR UPDATE SKIP LOCKED) RETURNING id";
 
 void rollback_quietly(store::PgConnection& db) {
     try {
@@ -53,9 +62,12 @@ std::optional<Lease> Leases::claim(const std::string& owner, std::chrono::millis
             db.allow_reconnect(true);
             return std::nullopt;
         }
+        std::optional<std::int64_t> closed;
+        if (auto stale = due.optional_int64(0, 1))
+            if (db.query(kCloseStaleRun, *stale).rows() == 1) closed = stale;
         auto taken = db.query(kTakeLease, due.text(0, 0), owner,
                               static_cast<std::int64_t>(duration.count()));
-        Lease lease{read_fleet_row(taken, 0), owner, 0};
+        Lease lease{read_fleet_row(taken, 0), owner, 0, closed};
         lease.generation = lease.account.lease_generation;
         if (db.exec("COMMIT").status() != "COMMIT")
             throw store::StoreError("fleet: the claim of " + lease.account.name +

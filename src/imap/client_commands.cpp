@@ -102,6 +102,7 @@ void parse_status_items(const Node& list, StatusData& out) {
             out.mailboxid = objectid_or_empty(v);
             continue;
         }
+        // status-att-val =/ "APPENDLIMIT" SP (number / nil)   (RFC 7889 §4); NIL: no limit
         if (v.kind != Node::Kind::Number) continue;
         auto n = v.number;
         if (name == "MESSAGES") out.messages = static_cast<std::uint32_t>(n);
@@ -111,6 +112,7 @@ void parse_status_items(const Node& list, StatusData& out) {
         else if (name == "UIDVALIDITY") out.uidvalidity = UidValidity(static_cast<std::uint32_t>(n));
         else if (name == "HIGHESTMODSEQ") out.highestmodseq = ModSeq(n);
         else if (name == "SIZE") out.size = n;
+        else if (name == "APPENDLIMIT") out.appendlimit = n;
     }
 }
 
@@ -312,18 +314,16 @@ std::vector<ListEntry> Client::list(const std::string& reference, const std::str
     std::vector<ListEntry> entries;
     std::vector<Arg> args{Arg::astring(encode_mailbox(reference)),
                           Arg::astring(encode_mailbox(pattern))};
-    std::vector<std::string> returns;
-    if (options.special_use) returns.push_back("SPECIAL-USE");
+    // list-return-opts = "RETURN" SP "(" [return-option *(SP return-option)] ")"  (RFC 5258)
+    std::vector<Arg> returns;
+    if (options.special_use) returns.push_back(Arg::atom("SPECIAL-USE"));
     if (!options.return_status.empty()) {
-        std::string s = "STATUS (";
-        for (std::size_t i = 0; i < options.return_status.size(); ++i)
-            s += (i ? " " : "") + options.return_status[i];
-        returns.push_back(s + ")");
+        returns.push_back(Arg::atom("STATUS"));
+        returns.push_back(options.return_status.arg());
     }
     if (!returns.empty()) {
-        std::string r = "RETURN (";
-        for (std::size_t i = 0; i < returns.size(); ++i) r += (i ? " " : "") + returns[i];
-        args.push_back(Arg::raw(r + ")"));
+        args.push_back(Arg::atom("RETURN"));
+        args.push_back(Arg::list(std::move(returns)));
     }
     auto handler = [&](const Response& r, const wire::Frame&) {
         if (r.type == "LIST" && r.args.size() >= 3) {
@@ -356,20 +356,17 @@ std::vector<ListEntry> Client::list(const std::string& reference, const std::str
     return entries;
 }
 
-StatusData Client::status(const std::string& mailbox, const std::vector<std::string>& items) {
+StatusData Client::status(const std::string& mailbox, const StatusItems& items) {
     auto data = status(mailbox_name(mailbox), items);
     data.name = mailbox;
     return data;
 }
 
-StatusData Client::status(const MailboxName& mailbox, const std::vector<std::string>& items) {
+StatusData Client::status(const MailboxName& mailbox, const StatusItems& items) {
     StatusData data;
     data.raw_name = mailbox.wire();
     data.name = decode_mailbox(mailbox.wire());
-    std::string list = "(";
-    for (std::size_t i = 0; i < items.size(); ++i) list += (i ? " " : "") + items[i];
-    list += ")";
-    auto c = wait(submit_needing({"STATUS"}, "STATUS", {Arg::mailbox(mailbox.wire()), Arg::raw(list)},
+    auto c = wait(submit_needing({"STATUS"}, "STATUS", {Arg::mailbox(mailbox.wire()), items.arg()},
                                  [&](const Response& r, const wire::Frame&) {
                                      if (r.type != "STATUS" || r.args.size() < 2) return false;
                                      parse_status_items(r.args[1], data);
@@ -412,15 +409,7 @@ void Client::uid_store(const UidSet& uids, const StoreFlags& change) {
 }
 
 void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
-    if (!message.flags.empty()) {
-        std::string list = "(";
-        for (std::size_t i = 0; i < message.flags.size(); ++i) {
-            const auto& f = message.flags[i];
-            if (!is_flag(f)) throw Error("invalid flag: " + f);
-            list += (i ? " " : "") + f;
-        }
-        args.push_back(Arg::raw(list + ")"));
-    }
+    if (!message.flags.empty()) args.push_back(message.flags.arg());
     if (message.internaldate) args.push_back(Arg::string(*message.internaldate));
     if (message.message.is_stream())
         args.push_back(Arg::literal(message.message.source()));
@@ -430,13 +419,13 @@ void Client::add_append_message(std::vector<Arg>& args, AppendMessage message) {
         args.push_back(Arg::literal(message.message.take_bytes()));
 }
 
-Client::Tag Client::submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
+Client::Tag Client::submit_append(const std::string& mailbox, const FlagList& flags,
                                   const std::optional<std::string>& internaldate,
                                   AppendBody message) {
     return submit_append(mailbox_name(mailbox), flags, internaldate, std::move(message));
 }
 
-Client::Tag Client::submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
+Client::Tag Client::submit_append(const MailboxName& mailbox, const FlagList& flags,
                                   const std::optional<std::string>& internaldate,
                                   AppendBody message) {
     std::vector<Arg> args{Arg::mailbox(mailbox.wire())};

@@ -19,11 +19,6 @@ void check_label(const std::string& label) {
 
 }  // namespace
 
-bool is_flag(std::string_view flag) {
-    if (!flag.empty() && flag.front() == '\\') flag.remove_prefix(1);
-    return wire::is_atom(flag);
-}
-
 StoreFlags::StoreFlags(Item item, Op op, std::vector<std::string> values)
     : m_item(item), m_op(op), m_values(std::move(values)) {
     for (const auto& v : m_values) {

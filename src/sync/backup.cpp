@@ -155,8 +155,9 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
     imap::ListOptions options;
     std::vector<imap::StatusData> statuses;
     if (client.has_capability("LIST-STATUS")) {
-        options.return_status = {"UIDVALIDITY", "UIDNEXT", "MESSAGES"};
-        if (path != SyncPath::Plain) options.return_status.push_back("HIGHESTMODSEQ");
+        options.return_status = {imap::StatusItem::UidValidity, imap::StatusItem::UidNext,
+                                 imap::StatusItem::Messages};
+        if (path != SyncPath::Plain) options.return_status.add(imap::StatusItem::HighestModSeq);
     }
     std::vector<imap::ListEntry> entries;
     try {
@@ -178,7 +179,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         // comes back as garbage bytes; asked alone it is right. One more LIST.
         std::vector<imap::StatusData> ids;
         try {
-            client.list("", "*", imap::ListOptions{{"MAILBOXID"}, false}, &ids);
+            client.list("", "*", imap::ListOptions{{imap::StatusItem::MailboxId}, false}, &ids);
         } catch (const imap::CommandFailed& e) {
             if (!e.malformed()) throw;
             ids.clear();  // no MAILBOXIDs this run: renames need other evidence
@@ -617,7 +618,8 @@ void expect_totals(AccountRun& run, imap::Client* client, store::Catalog& catalo
         if (!status && client && run.options.status_for_totals) {
             try {
                 status = client->status(listed_name(*client, listed.mailbox),
-                                        {"MESSAGES", "UIDNEXT", "UIDVALIDITY"});
+                                        {imap::StatusItem::Messages, imap::StatusItem::UidNext,
+                                         imap::StatusItem::UidValidity});
             } catch (const imap::CommandFailed&) {
             } catch (const imap::Error&) {
                 client = nullptr;  // the connection died: the workers connect again
@@ -762,7 +764,7 @@ void fill_uidvalidity(imap::Client& client, std::vector<ServerMailbox>& in_scope
     for (auto& s : in_scope) {
         if (s.uidvalidity != 0 || known_names.count(s.name)) continue;
         try {
-            auto st = client.status(listed_name(client, s), {"UIDVALIDITY"});
+            auto st = client.status(listed_name(client, s), {imap::StatusItem::UidValidity});
             if (st.uidvalidity) s.uidvalidity = st.uidvalidity->value;
         } catch (const imap::CommandFailed&) {
         }

@@ -258,7 +258,8 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
     if (!status && m_run.best_path != SyncPath::Plain && record.highestmodseq != 0) {
         try {
             status = m_client.status(listed_name(m_client, mailbox),
-                                     {"UIDVALIDITY", "UIDNEXT", "HIGHESTMODSEQ"});
+                                     {imap::StatusItem::UidValidity, imap::StatusItem::UidNext,
+                                      imap::StatusItem::HighestModSeq});
         } catch (const imap::CommandFailed&) {
             // The EXAMINE that follows reports the real problem, if any.
         }

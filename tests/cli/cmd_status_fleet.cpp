@@ -1,10 +1,14 @@
 // imapkeep status on a PostgreSQL catalog (issue 13), against the test
 // PostgreSQL: it writes nothing (no schema made, none migrated), and shows
 // the fleet's accounts (the registry) as fleet accounts, not as accounts
-// "no longer in the config".
+// "no longer in the config"; and a worker's run as running while its lease
+// holds, interrupted once the lease ended (no store lock tells it).
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <imapkeep/fleet/account_registry.hpp>
+#include <imapkeep/fleet/lease.hpp>
+#include <imapkeep/store/postgres_catalog.hpp>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli_fixture.hpp"
@@ -89,4 +93,32 @@ TEST_CASE("status shows the fleet's accounts as fleet accounts, not as dropped f
     REQUIRE(retired);
     CHECK((*retired)["fleet"] == false);
     CHECK((*account_named(status, "work"))["fleet"] == false);
+}
+
+TEST_CASE("status shows a worker's run as running while its lease holds, interrupted after",
+          "[status][postgres][fleet]") {
+    using namespace std::chrono_literals;
+    auto pg = test::make_postgres_backend();
+    if (!pg) return;
+    CliFixture f;
+    write_postgres_config(f, *pg);
+    register_fleet_account(*pg, "fleet01");
+    fleet::FleetDb db({pg->conninfo(), pg->schema()});
+    auto lease = fleet::Leases(db).claim("worker-a", 1500ms);
+    REQUIRE(lease);
+    store::PostgresCatalogOptions options;
+    options.conninfo = pg->conninfo();
+    options.schema = pg->schema();
+    options.fence = store::PostgresWriteFence{lease->account.name, lease->owner, lease->generation, {}, 0ms};
+    store::open_postgres_catalog(options)->begin_run("backup", 1'700'000'000);  // never finished
+
+    auto last_run_status = [&] {
+        auto r = f.run({"status", "--config", f.config, "--json"});
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        return nlohmann::json::parse(r.out)["last_run"]["status"].get<std::string>();
+    };
+    CHECK(last_run_status() == "running");  // no store lock: the lease says so
+    std::this_thread::sleep_for(1700ms);    // the worker died: its lease expired
+    CHECK(last_run_status() == "interrupted");
 }

@@ -191,3 +191,58 @@ TEST_CASE("a worker frozen inside a transaction holds no row lock the new holder
     frozen->rollback();
     CHECK(f.open(std::nullopt)->find_mailbox(account, "INBOX")->folder_stamp == "b");
 }
+
+// "A lost run record stays running" (issue 13): a worker killed mid-account
+// never finishes its run record; the next claim of the account, once the
+// lease ended, closes it as interrupted. A record its holder finished, and
+// one another account's live holder is writing, are left as they are.
+TEST_CASE("a run record its holder never finished is closed as interrupted by the account's next claim",
+          "[fleet][fence][run]") {
+    FenceFixture f;
+    if (!f.backend) return;
+    f.add_accounts(2);
+    auto db_a = f.connect();
+    auto db_b = f.connect();
+    fleet::Leases a(*db_a), b(*db_b);
+    auto dead = a.claim("worker-a", 1000ms);
+    REQUIRE(dead);
+    auto live = b.claim("worker-b", 60s);  // the other account, held all along
+    REQUIRE(live);
+    store::Id dead_run = 0, live_run = 0;
+    {
+        auto fenced = f.open(dead);
+        dead_run = fenced->begin_run("backup", 1'700'000'000);
+    }  // worker A is "killed": its catalog goes, the record stays open
+    live_run = f.open(live)->begin_run("backup", 1'700'000'001);
+
+    // "STATUS open" or "STATUS finished"
+    auto state = [&](store::Id id) {
+        auto& admin = f.backend->admin();
+        return admin
+            .query("SELECT status || CASE WHEN finished_at IS NULL THEN ' open' ELSE ' finished' END FROM " +
+                       admin.quote_identifier(f.backend->schema()) + ".run WHERE id = $1::bigint",
+                   id)
+            .text(0, 0);
+    };
+    CHECK(state(dead_run) == "running open");
+    std::this_thread::sleep_for(1200ms);  // A's lease expires
+    auto next = b.claim("worker-c", 60s);
+    REQUIRE(next);
+    CHECK(next->account.name == dead->account.name);
+    CHECK(next->closed_run == std::optional<std::int64_t>(dead_run));
+    CHECK(state(dead_run) == "interrupted finished");
+    CHECK(state(live_run) == "running open");  // its lease holds
+
+    // The new holder finishes its own run and releases the account, due at
+    // once: the next claim finds a finished record and leaves it alone.
+    {
+        auto fenced = f.open(next);
+        const auto run = fenced->begin_run("backup", 1'700'000'002);
+        fenced->finish_run(run, 1'700'000'003, "ok", "{}");
+        REQUIRE(b.release(*next, fleet::RunOutcome{0, "ok", "", true}));
+        auto again = b.claim("worker-d", 60s);
+        REQUIRE(again);
+        CHECK_FALSE(again->closed_run);
+        CHECK(state(run) == "ok finished");
+    }
+}

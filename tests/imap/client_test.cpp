@@ -243,7 +243,7 @@ TEST_CASE("LIST, STATUS and ESEARCH are typed") {
     client.read_greeting();
     std::vector<imap::StatusData> statuses;
     imap::ListOptions options;
-    options.return_status = {"UIDNEXT"};
+    options.return_status = {imap::StatusItem::UidNext};
     auto entries = client.list("", "*", options, &statuses);
     REQUIRE(entries.size() == 2);
     CHECK(entries[0].name == "Entwürfe");
@@ -257,7 +257,7 @@ TEST_CASE("LIST, STATUS and ESEARCH are typed") {
     auto found = client.uid_search(imap::SearchKey::all(), true);
     CHECK(found.uids.to_string() == "1:3,7");
     CHECK(*found.count == 4);
-    auto st = client.status("INBOX", {"MESSAGES", "UIDNEXT"});
+    auto st = client.status("INBOX", {imap::StatusItem::Messages, imap::StatusItem::UidNext});
     CHECK(*st.messages == 3);
     CHECK(st.uidnext->value == 8);
 }

@@ -41,7 +41,7 @@ std::vector<InjectionCase> cases() {
          }},
         {"RENAME target", false, [](Client& c) { c.rename_mailbox("a", kEvil); }},
         {"LIST pattern", false, [](Client& c) { c.list("", kEvil); }},
-        {"STATUS item", true, [](Client& c) { c.status("INBOX", {"UIDNEXT" + kEvil}); }},
+        // STATUS items are a StatusItem enum now: no text to inject.
         {"APPEND flag", true, [](Client& c) { c.append("INBOX", {"\\Seen" + kEvil}, std::nullopt, "m\r\n"); }},
         {"APPEND date", true, [](Client& c) { c.append("INBOX", {}, kEvil, "m\r\n"); }},
         {"APPEND message (a literal by nature)", false, [](Client& c) { c.append("INBOX", {}, std::nullopt, kEvil); }},

@@ -130,7 +130,7 @@ TEST_CASE("a listed mailbox is addressed by the exact bytes the server listed",
         CHECK(e.raw_name == kListed[i].bytes);
         received.clear();
         CHECK_NOTHROW(client.select(e.mailbox(), true));
-        CHECK(client.status(e.mailbox(), {"MESSAGES"}).messages == 1u);
+        CHECK(client.status(e.mailbox(), {imap::StatusItem::Messages}).messages == 1u);
         CHECK_NOTHROW(client.append(e.mailbox(), {}, std::nullopt, "x\r\n"));
         CHECK_NOTHROW(client.create(e.mailbox()));
         CHECK_NOTHROW(client.delete_mailbox(e.mailbox()));

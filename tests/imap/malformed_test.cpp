@@ -90,16 +90,16 @@ TEST_CASE("malformed data a command needs fails that command; the connection goe
         {"LIST-STATUS with a bad item", "LIST", "* LIST () \"/\" INBOX\r\n* STATUS INBOX (UIDNEXT abc)\r\n",
          [](Client& c) {
              std::vector<imap::StatusData> statuses;
-             c.list("", "*", imap::ListOptions{{"UIDNEXT"}, false}, &statuses);
+             c.list("", "*", imap::ListOptions{{imap::StatusItem::UidNext}, false}, &statuses);
          }},
         {"LIST-STATUS cut short", "LIST", "* LIST () \"/\" INBOX\r\n* STATUS INBOX (UIDNEXT 5\r\n",
          [](Client& c) {
              std::vector<imap::StatusData> statuses;
-             c.list("", "*", imap::ListOptions{{"UIDNEXT"}, false}, &statuses);
+             c.list("", "*", imap::ListOptions{{imap::StatusItem::UidNext}, false}, &statuses);
          }},
         {"garbled LIST", "LIST", "* LIST (\\Noselect \"/\" INBOX\r\n", [](Client& c) { c.list("", "*"); }},
         {"STATUS with an odd item list", "STATUS", "* STATUS INBOX (MESSAGES 3 UIDNEXT)\r\n",
-         [](Client& c) { c.status("INBOX", {"MESSAGES", "UIDNEXT"}); }},
+         [](Client& c) { c.status("INBOX", {imap::StatusItem::Messages, imap::StatusItem::UidNext}); }},
         {"EXAMINE with a bad UIDVALIDITY", "EXAMINE", "* 3 EXISTS\r\n* OK [UIDVALIDITY abc] x\r\n",
          [](Client& c) { c.select("INBOX"); }},
         {"SEARCH with a word", "UID SEARCH", "* SEARCH 1 abc 3\r\n", [](Client& c) { c.uid_search(imap::SearchKey::all()); }},

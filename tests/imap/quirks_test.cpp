@@ -26,7 +26,8 @@ TEST_CASE("Quirk(Cyrus 3.6): a MAILBOXID that is not an objectid is dropped, the
             imap::Client client(scripted("* OK ready\r\n", {{"STATUS", std::string("* STATUS B1 (UIDNEXT 7 MAILBOXID (") +
                                                                        c.sent + ") UIDVALIDITY 9)\r\n$T OK done\r\n"}}));
             client.read_greeting();
-            auto status = client.status("B1", {"UIDNEXT", "MAILBOXID", "UIDVALIDITY"});
+            auto status = client.status(
+                "B1", {imap::StatusItem::UidNext, imap::StatusItem::MailboxId, imap::StatusItem::UidValidity});
             CHECK(status.mailboxid == c.kept);
             REQUIRE(status.uidnext);
             CHECK(status.uidnext->value == 7);

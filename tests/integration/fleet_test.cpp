@@ -240,6 +240,14 @@ TEST_CASE(
         big);
     CHECK(big_row.int64(0, 0) >= 2);  // claimed again after the kill
     CHECK(big_row.int64(0, 1) == 0);
+    // The killed worker's run record is not left "running" forever: the
+    // account's next claim closed it as interrupted (fleet/lease.hpp).
+    const auto runs = admin.exec(
+        "SELECT count(*) FILTER (WHERE finished_at IS NULL),"
+        " count(*) FILTER (WHERE status = 'interrupted' AND finished_at IS NOT NULL) FROM " +
+        admin.quote_identifier(pg->schema()) + ".run");
+    CHECK(runs.int64(0, 0) == 0);
+    CHECK(runs.int64(0, 1) == 1);
 
     store::PostgresCatalogOptions options;
     options.conninfo = pg->conninfo();

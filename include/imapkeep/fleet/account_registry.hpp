@@ -47,7 +47,9 @@ class AccountRegistry {
 // The fleet's accounts, ordered by name, for `imapkeep status`, which writes
 // nothing: read in a read-only session, without creating or migrating the
 // schema (a FleetDb would). None when the schema or its fleet table is not
-// there (no worker or `accounts` command has run on it yet).
-std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options);
+// there (no worker or `accounts` command has run on it yet). With
+// `server_now_ms`, also the database server's clock (the leases' clock).
+std::vector<FleetAccount> read_fleet_accounts(const FleetDbOptions& options,
+                                              std::int64_t* server_now_ms = nullptr);
 
 }  // namespace imapkeep::fleet

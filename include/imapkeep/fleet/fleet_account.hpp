@@ -33,6 +33,11 @@ struct FleetAccount {
     std::optional<int> last_exit_code;
     std::string last_status;  // "" (never ran) | ok | partial | failed | interrupted | lost
     std::string last_error;
+    // The run record (Catalog::begin_run's id) of the account's last leased
+    // run, linked by the holder's fenced catalog as it begins the record, and
+    // unlinked by the next claim (lease.hpp). Still open without a live
+    // lease: that run's worker died (schema 14).
+    std::optional<std::int64_t> run_id;
 };
 
 }  // namespace imapkeep::fleet

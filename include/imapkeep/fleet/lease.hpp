@@ -10,6 +10,17 @@
 // An expired lease is claimable by any worker: a worker killed mid-account
 // loses it once `duration` passes without a renewal.
 //
+// A run record left open: a holder's fenced catalog links the run record it
+// begins to the account (fleet_accounts.run_id, in the same transaction). A
+// worker killed mid-account (kill -9, a crash, a lost machine) never
+// finishes that record; the end of its lease (expired, or released by a
+// worker that could not write the record) is the proof that its run is over:
+// dead, or fenced off from committing anything more. So claim() closes the
+// linked record in the claim's transaction if it is still open (finished
+// now, status "interrupted", as `imapkeep backup` calls a killed run), and
+// unlinks it; a finished record is left as it is. (One whose row a live transaction still locks is left too, rather
+// than waited for: a stalled worker's, whose next commit the fence refuses.)
+//
 // renew() and release() act only on the lease they hold: same owner and same
 // generation. A worker whose lease expired and was taken over learns it from
 // renew() (false) and must stop writing that account; its release() then
@@ -33,6 +44,9 @@ struct Lease {
     FleetAccount account;  // as it was when claimed (the lease fields included)
     std::string owner;
     std::int64_t generation = 0;
+    // The run record of the lease's previous holder that claim() closed as
+    // "interrupted" (see above), if any.
+    std::optional<std::int64_t> closed_run;
 };
 
 // How a run ended, for release().

@@ -26,6 +26,7 @@
 #include <imapkeep/imap/fetch_items.hpp>
 #include <imapkeep/imap/sasl.hpp>
 #include <imapkeep/imap/search_key.hpp>
+#include <imapkeep/imap/status_items.hpp>
 #include <imapkeep/imap/store_flags.hpp>
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/transport/stream.hpp>
@@ -74,9 +75,10 @@ struct QresyncParams {
     std::function<void(FetchData&)> on_changed = {};
 };
 
+// LIST's return options (RFC 5258 §3): typed, like every typed command's.
 struct ListOptions {
-    std::vector<std::string> return_status;  // LIST-STATUS (RFC 5819): {"UIDNEXT", ...}
-    bool special_use = false;                // RETURN (SPECIAL-USE) (RFC 6154)
+    StatusItems return_status;  // RETURN (STATUS (...)) when not empty: LIST-STATUS (RFC 5819)
+    bool special_use = false;   // RETURN (SPECIAL-USE) (RFC 6154)
 };
 
 class Client {
@@ -188,11 +190,14 @@ public:
     std::vector<ListEntry> list(const std::string& reference, const std::string& pattern,
                                 const ListOptions& options = {},
                                 std::vector<StatusData>* statuses = nullptr);
-    StatusData status(const std::string& mailbox, const std::vector<std::string>& items);
-    StatusData status(const MailboxName& mailbox, const std::vector<std::string>& items);
-    // The typed commands below take typed values (FetchItems, SearchKey,
-    // StoreFlags), never protocol text: what a caller passes cannot reshape
-    // a command. The raw level above stays for the imaplib face.
+    // STATUS mailbox (items) (RFC 3501 §6.3.10): the reply's values, typed.
+    // NO or BAD -> CommandFailed; an empty `items` -> std::invalid_argument.
+    StatusData status(const std::string& mailbox, const StatusItems& items);
+    StatusData status(const MailboxName& mailbox, const StatusItems& items);
+    // LIST above and the typed commands below take typed values (ListOptions,
+    // StatusItems, FetchItems, SearchKey, StoreFlags, FlagList), never
+    // protocol text: what a caller passes cannot reshape a command. The raw
+    // level above stays for the imaplib face.
     //
     // UID SEARCH `key` (RFC 3501 §6.4.4), with "CHARSET UTF-8" first when a
     // string holds 8-bit text and UTF8=ACCEPT is off; with `esearch`,
@@ -224,18 +229,19 @@ public:
     void set_literal_sink_factory(BodySinkFactory factory) { m_literal_sinks = std::move(factory); }
 
     // APPEND (RFC 3501 §6.3.11) with LITERAL+/- when offered; APPENDUID from UIDPLUS.
+    // No flag-list is sent when `flags` is empty.
     // A file body (AppendBody::file) is read and sent in bounded chunks; one that
     // cannot be read, or no longer has its announced size, ends the connection (Abort).
-    Tag submit_append(const std::string& mailbox, const std::vector<std::string>& flags,
+    Tag submit_append(const std::string& mailbox, const FlagList& flags,
                       const std::optional<std::string>& internaldate, AppendBody message);
-    Tag submit_append(const MailboxName& mailbox, const std::vector<std::string>& flags,
+    Tag submit_append(const MailboxName& mailbox, const FlagList& flags,
                       const std::optional<std::string>& internaldate, AppendBody message);
     AppendResult finish_append(const Tag& tag);  // throws CommandFailed on NO
-    AppendResult append(const std::string& mailbox, const std::vector<std::string>& flags,
+    AppendResult append(const std::string& mailbox, const FlagList& flags,
                         const std::optional<std::string>& internaldate, AppendBody message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }
-    AppendResult append(const MailboxName& mailbox, const std::vector<std::string>& flags,
+    AppendResult append(const MailboxName& mailbox, const FlagList& flags,
                         const std::optional<std::string>& internaldate, AppendBody message) {
         return finish_append(submit_append(mailbox, flags, internaldate, std::move(message)));
     }

@@ -18,15 +18,13 @@
 // CR or LF, 8-bit bytes, "\*"), and for a label holding NUL, CR or LF.
 #pragma once
 
+#include <imapkeep/imap/flag_list.hpp>
 #include <imapkeep/wire/encoder.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace imapkeep::imap {
-
-// flag = "\" atom / atom (system flags and flag-extension are "\" atom).
-bool is_flag(std::string_view flag);
 
 class StoreFlags {
   public:

@@ -1,6 +1,7 @@
 // Typed results of the commands the backup engine uses.
 #pragma once
 
+#include <imapkeep/imap/flag_list.hpp>
 #include <imapkeep/imap/mailbox_name.hpp>
 #include <imapkeep/util/types.hpp>
 #include <imapkeep/wire/encoder.hpp>
@@ -30,7 +31,9 @@ struct ListEntry {
     bool selectable() const;  // not \Noselect / \NonExistent
 };
 
-// STATUS (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8474 MAILBOXID).
+// STATUS (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8474 MAILBOXID,
+// RFC 8438 SIZE, RFC 7889 APPENDLIMIT), asked with StatusItems. An item not
+// asked, or not answered, stays unset.
 struct StatusData {
     std::string name;
     std::string raw_name;  // as on the wire: tells apart names that decode alike
@@ -41,7 +44,8 @@ struct StatusData {
     std::optional<UidValidity> uidvalidity;
     std::optional<ModSeq> highestmodseq;
     std::optional<std::uint64_t> size;
-    std::string mailboxid;
+    std::string mailboxid;  // "" when not an objectid (see client_commands.cpp's Quirk(Cyrus 3.6))
+    std::optional<std::uint64_t> appendlimit;  // unset for NIL: no limit for this mailbox
 };
 
 // UID SEARCH / ESEARCH results (RFC 3501 §7.2.5, RFC 4731).
@@ -138,7 +142,7 @@ private:
 
 // One message of an APPEND (RFC 3501 §6.3.11) or MULTIAPPEND (RFC 3502).
 struct AppendMessage {
-    std::vector<std::string> flags;
+    FlagList flags;
     std::optional<std::string> internaldate;  // date-time text, unquoted
     AppendBody message;
 };

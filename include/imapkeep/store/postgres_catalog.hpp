@@ -56,6 +56,10 @@
 // LeaseLost; so does every later write. Message files written for a refused
 // transaction have no row: orphans, as after a kill (store/orphans.cpp).
 //
+// A fenced begin_run() also links its record to the account
+// (fleet_accounts.run_id) in the same commit, so that the account's next
+// claimer closes it if the worker dies before finishing it (fleet/lease.hpp).
+//
 // Not thread-safe: one catalog (one connection) per thread, as with SQLite.
 #pragma once
 

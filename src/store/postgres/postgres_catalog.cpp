@@ -604,8 +604,17 @@ class PostgresCatalog final : public Catalog {
             "INSERT INTO run(command, started_at, status) VALUES ($1::text, $2, 'running')"
             " RETURNING id",
             command, at);
+        const Id id = s.int64(0, 0);
+        // A fenced catalog is a fleet worker's: the record is linked to the
+        // account in the same commit, so that whoever claims the account
+        // next can close it if this worker dies first (fleet/lease.hpp).
+        if (m_fence)
+            m_db.query(
+                "UPDATE fleet_accounts SET run_id = $4::bigint WHERE name = $1::text"
+                " AND lease_owner = $2::text AND lease_generation = $3::bigint",
+                m_fence->account, m_fence->owner, m_fence->generation, id);
         write.commit();
-        return s.int64(0, 0);
+        return id;
     }
 
     void finish_run(Id run_id, std::int64_t at, const std::string& status,
