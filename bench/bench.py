@@ -15,14 +15,13 @@ import imaplib
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
 
 import measure
 import report
-from measure import Failed, Trash, clone_tree, counted, remove, run
+from measure import Failed, Trash, clone_tree, counted, read_env, remove, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_SCENARIOS = "1,2,3,4,5,6,7,8,9"
@@ -31,18 +30,6 @@ MANY_MAILBOXES, MANY_PER_MAILBOX = 1000, 20
 # A folder's stamp vouches only for directories unchanged this long
 # (MaildirOptions::stamp_settle, 2 s), plus a margin.
 STAMP_SETTLE = 2.2
-
-
-def read_env(path):
-    """The `export NAME='value'` lines of up.sh's env file."""
-    env = {}
-    with open(path) as f:
-        for line in f:
-            words = shlex.split(line)
-            if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-                name, value = words[1].split("=", 1)
-                env[name] = value
-    return env
 
 
 class Part:

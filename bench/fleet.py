@@ -42,25 +42,13 @@ import urllib.parse
 import urllib.request
 
 import corpus
-from measure import Trash, median
+from measure import Trash, median, read_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BACKENDS = ("local", "postgres", "postgres+s3")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 INODE_WAIT_FILES = 5000  # spool files an S3 run unlinks before the next run waits them out
-
-
-def read_env(path):
-    """The `export NAME='value'` lines of up.sh's env file."""
-    env = {}
-    with open(path) as f:
-        for line in f:
-            words = shlex.split(line)
-            if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-                name, value = words[1].split("=", 1)
-                env[name] = value
-    return env
 
 
 # --- CPU of the servers, from /proc ------------------------------------------

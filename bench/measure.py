@@ -1,10 +1,23 @@
 """Running one participant of a scenario: wall time and peak RSS of a child
 process, and cheap copies of Maildir trees for resetting state between rounds."""
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
 import time
+
+
+def read_env(path):
+    """The `export NAME='value'` lines of up.sh's env file."""
+    env = {}
+    with open(path) as f:
+        for line in f:
+            words = shlex.split(line)
+            if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+                name, value = words[1].split("=", 1)
+                env[name] = value
+    return env
 
 
 class Failed(Exception):
