@@ -156,8 +156,10 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                                            {"messages", compared.labelled}};
                     if (!args.json && args.verbosity != Verbosity::Quiet)
                         out << account->name << ": server: " << util::printable_utf8(compared.labels_of)
-                            << " compared for " << util::printable_utf8(join_labels(compared.labels)) << ": "
-                            << count_of(compared.labelled, "message", "messages") << " of the backup\n";
+                            << (compared.labels.empty()
+                                    ? " compared with its labels"
+                                    : " compared for " + util::printable_utf8(join_labels(compared.labels)))
+                            << ": " << count_of(compared.labelled, "message", "messages") << " of the backup\n";
                 }
                 for (const auto& d : compared.diffs) {
                     nlohmann::json m = {{"mailbox", d.name},
