@@ -66,9 +66,9 @@ std::string rgw_bucket() { return env("IMAPKEEP_TEST_S3_BUCKET").value_or(""); }
 
 std::string account_text(const std::string& name, int port, const std::string& user,
                          const std::string& password) {
-    return "[[account]]\nname = \"" + name + "\"\nhost = \"127.0.0.1\"\nport = " +
+    return "\n[[account]]\nname = \"" + name + "\"\nhost = \"127.0.0.1\"\nport = " +
            std::to_string(port) + "\ntls = \"none\"\nallow_plaintext_auth = true\nuser = \"" +
-           user + "\"\npassword = \"" + password + "\"\n\n";
+           user + "\"\npassword = \"" + password + "\"\n";
 }
 
 // A Gmail account "src" on the model server, backed up by the binary into a
@@ -82,6 +82,7 @@ struct GmailOnS3 {
     std::string schema, prefix = "test/" + unique_name("gmail-s3-") + "/";
     std::string config = (dir.path / "config.toml").string();
     s3::S3Client s3{rgw_config()};
+    std::string src_extra;  // more keys of account "src" (write_config)
 
     GmailOnS3() {
         std::random_device random;
@@ -114,7 +115,7 @@ struct GmailOnS3 {
             << "\"\nbucket = \"" << rgw_bucket() << "\"\nprefix = \"" << prefix
             << "\"\naccess_key = \"" << env("IMAPKEEP_TEST_S3_ACCESS_KEY").value_or("")
             << "\"\nsecret_key_file = \"" << secret.string() << "\"\n\n"
-            << account_text("src", listener.port(), server.user, server.password)
+            << account_text("src", listener.port(), server.user, server.password) << src_extra
             << account_text("gmail", target_listener.port(), target.user, target.password);
         if (have_dovecot())
             out << account_text("dovecot", std::stoi(env("IMAPKEEP_TEST_IMAP_PORT").value_or("143")),
@@ -394,6 +395,11 @@ TEST_CASE("gmail on postgres+s3: restore to Gmail labels each message once, to D
         INFO(restore.out << restore.err);
         REQUIRE(restore.code == 0);
         CHECK(f.target.count_commands("APPEND") == 2);
+        bool labelled = false;
+        for (const auto& command : f.target.commands())
+            labelled |= command.find("UID STORE") != std::string::npos &&
+                        command.find("+X-GM-LABELS") != std::string::npos;
+        CHECK(labelled);
         std::map<std::string, std::vector<std::string>> labels_by_body;
         for (const auto& [uid, m] : f.target.mailbox(f.target.gmail_names().all).messages)
             labels_by_body[m.body] = sorted(m.gm_labels);
@@ -449,4 +455,58 @@ TEST_CASE("gmail on postgres+s3: restore to Gmail labels each message once, to D
         CHECK(slurp_file(mbox).find("\nX-Gmail-Labels: Important,Inbox,Starred,Travel/2024,Work\n") !=
               std::string::npos);
     }
+}
+
+// A Gmail account backed up before Gmail support (the label mailboxes as
+// plain mailboxes, All Mail left out) on postgres+s3: the first Gmail run
+// takes the stored copies over without downloads, and as each copy's object
+// is keyed by its bytes, no object is added for them.
+TEST_CASE("gmail on postgres+s3: a backup from before Gmail support becomes All Mail's copies "
+          "without downloads or new objects",
+          "[integration][postgres][s3][gmail][convert]") {
+    if (!have_servers()) return;
+    GmailOnS3 f;
+    f.server.gmail_deliver(gmail_message("five"), kFiveLabels);
+    f.server.gmail_deliver(gmail_message("two"), {"\\Inbox", "Work"});
+    f.server.gmail_deliver(gmail_message("archived"), {});
+    const auto caps = f.server.capabilities();
+    auto old_caps = caps;
+    old_caps.erase("X-GM-EXT-1");
+    f.server.set_capabilities(old_caps);
+    f.src_extra = "exclude = [\"" + f.server.gmail_names().all + "\", \"" +
+                  f.server.gmail_names().trash + "\"]\n";
+    f.write_config();
+    auto old = f.backup();
+    INFO(old.out << old.err);
+    REQUIRE(old.code == 0);
+    const auto old_fetches = f.server.body_fetches();
+    CHECK(old_fetches == 7);  // "five" from its 5 label mailboxes, "two" from 2
+    CHECK(f.object_keys().size() == 2);
+
+    f.server.set_capabilities(caps);
+    f.src_extra.clear();
+    f.write_config();
+    auto converted = f.backup();
+    INFO(converted.out << converted.err);
+    REQUIRE(converted.code == 0);
+    CHECK(f.server.body_fetches() == old_fetches + 1);  // "archived", never stored
+    CHECK(f.object_keys().size() == 3);
+    {
+        auto catalog = f.catalog();
+        auto rows = f.all_mail(*catalog);
+        REQUIRE(rows.size() == 3);
+        f.check_label_rows(*catalog, rows["five"], kFiveLabels);
+        f.check_label_rows(*catalog, rows["two"], {"\\Inbox", "Work"});
+        auto account = catalog->find_account("src");
+        auto inbox = catalog->find_mailbox(*account, "INBOX");
+        CHECK((!inbox || inbox->deleted_at));  // no longer a mailbox of its own
+    }
+    auto verify = f.run({"verify", "--account", "src", "--server"});
+    INFO(verify.out << verify.err);
+    CHECK(verify.code == 0);
+    CHECK(verify.out.find("src: files: all match the catalog") != std::string::npos);
+    auto again = f.backup();
+    INFO(again.out << again.err);
+    CHECK(again.code == 0);
+    CHECK(f.server.body_fetches() == old_fetches + 1);
 }
