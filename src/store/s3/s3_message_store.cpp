@@ -216,8 +216,8 @@ class S3MessageStore final : public MessageStore {
         if (file.rfind(kKeyMark, 0) != 0) return file;
         return absolute_key(file.substr(kKeyMark.size()));
     }
-    // Kept until its object is uploaded again (upload_unless_there).
-    // A key that is not this store's names no object to write again.
+    // Kept until its object is uploaded again (upload_unless_there); a key
+    // that is not this store's names no object to write again.
     void distrust(const MessageRef& message) override {
         std::string blob;
         try {
