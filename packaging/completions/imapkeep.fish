@@ -78,8 +78,8 @@ complete -c imapkeep -n "__fish_seen_subcommand_from backup restore export" -l m
 complete -c imapkeep -n "__fish_seen_subcommand_from backup restore gc" -l dry-run -d 'Change nothing'
 complete -c imapkeep -n "__fish_seen_subcommand_from restore export" -l at -x -d 'The state at this time (YYYY-MM-DD or ISO 8601)'
 
-complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l server -d 'Also compare UIDs and flags with the server'
-complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l repair -d 'Fetch missing or damaged files again'
+complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l server -d 'Also compare UIDs, flags and Gmail labels with the server'
+complete -c imapkeep -n "__fish_seen_subcommand_from verify" -l repair -d 'Fetch missing or damaged files again, make Gmail label links again'
 
 complete -c imapkeep -n "__fish_seen_subcommand_from auth" -a '(__imapkeep_accounts)' -d Account
 complete -c imapkeep -n "__fish_seen_subcommand_from restore" -l to -x -a '(__imapkeep_accounts)' -d 'Target account'

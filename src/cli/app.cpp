@@ -213,11 +213,12 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     add_config_option(*verify, o);
     add_log_option(*verify, o);
     verify->add_option("--account", o.accounts, "Only this account (repeatable)")->type_name("NAME");
-    verify->add_flag("--server", o.server, "Also compare UIDs and flags with the server (read-only)");
+    verify->add_flag("--server", o.server, "Also compare UIDs, flags and Gmail labels with the server (read-only)");
     verify->add_flag("--repair", o.repair,
                      "Fetch missing or damaged files again from the server (by UID, after checking "
-                     "UIDVALIDITY; kept only if the SHA-256 matches the catalog's); give a file "
-                     "that shares a Gmail label link's name one of its own");
+                     "UIDVALIDITY; kept only if the SHA-256 matches the catalog's); make Gmail label "
+                     "links again from the copy; give a file that shares a Gmail label link's name "
+                     "one of its own");
     verify->add_flag("--json", o.json, "Print the findings as JSON");
     add_verbosity(*verify, o);
 

@@ -80,7 +80,7 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
             continue;
         }
         std::size_t problems = 0;
-        std::vector<store::VerifyProblem> damaged, shared;
+        std::vector<store::VerifyProblem> damaged, shared, links;
         std::map<store::Id, std::string> mailbox_names;
         for (const auto& mb : catalog->mailboxes(*id, true)) mailbox_names[mb.id] = mb.name;
         for (const auto& p : store::verify_files(*catalog, *messages, *id)) {
@@ -98,11 +98,14 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                 continue;
             }
             ++problems;
-            // A label link holds no bytes of its own: nothing to fetch again.
-            // A shared name is fixed in the store alone.
+            // A label link holds no bytes of its own: nothing to fetch again,
+            // it is made again from the copy. A shared name is fixed in the
+            // store alone.
             if (p.kind == "name shared")
                 shared.push_back(p);
-            else if (!p.kind.starts_with("link"))
+            else if (p.kind.starts_with("link"))
+                links.push_back(p);
+            else
                 damaged.push_back(p);
             err << account->name << ": " << p.kind << ": " << messages->absolute(p.file) << " ("
                 << util::printable_utf8(message_name(*catalog, mailbox_names, p.message_id)) << ")";
@@ -129,9 +132,11 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
         };
         if (args.repair && !shared.empty())
             show_repairs(repair_shared_names(*id, *catalog, *messages, shared));
-        if (args.repair && !damaged.empty()) {
+        if (args.repair && (!damaged.empty() || !links.empty())) {
             try {
-                show_repairs(repair_files(*account, *id, *catalog, *messages, damaged));
+                if (!damaged.empty()) show_repairs(repair_files(*account, *id, *catalog, *messages, damaged));
+                // Links after their copies: a copy fetched again is linked from.
+                if (!links.empty()) show_repairs(repair_label_links(*account, *catalog, *messages, links));
             } catch (const imap::ConnectError& e) {
                 err << account->name << ": cannot connect to repair: " << util::printable_utf8(e.what()) << "\n";
                 code = worse_exit_code(code, e.transient() ? kExitTempFail : kExitConnect);
@@ -156,8 +161,10 @@ int run_verify(const Config& config, const VerifyArgs& args, Io& io) {
                                            {"messages", compared.labelled}};
                     if (!args.json && args.verbosity != Verbosity::Quiet)
                         out << account->name << ": server: " << util::printable_utf8(compared.labels_of)
-                            << " compared for " << util::printable_utf8(join_labels(compared.labels)) << ": "
-                            << count_of(compared.labelled, "message", "messages") << " of the backup\n";
+                            << (compared.labels.empty()
+                                    ? " compared with its labels"
+                                    : " compared for " + util::printable_utf8(join_labels(compared.labels)))
+                            << ": " << count_of(compared.labelled, "message", "messages") << " of the backup\n";
                 }
                 for (const auto& d : compared.diffs) {
                     nlohmann::json m = {{"mailbox", d.name},

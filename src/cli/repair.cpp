@@ -84,6 +84,9 @@ RepairOutcome write_copy(store::PendingMessage& body, const Damaged& d,
             std::to_string(m.size) + " bytes, " + m.sha256.substr(0, 12) + "...): left as it is";
         return outcome;
     }
+    // The damaged bytes may sit under the very key this copy goes to (S3's
+    // content-addressed objects): they are written again, not kept.
+    messages.distrust(store::message_ref(m));
     messages.sync_pending();
     // A kill before the catalog update leaves the copy unreferenced: the next
     // backup's orphan sweep of this folder removes it (Catalog::files_pending).

@@ -42,4 +42,16 @@ std::vector<RepairOutcome> repair_shared_names(store::Id account_id, store::Cata
                                                store::MessageStore& messages,
                                                const std::vector<store::VerifyProblem>& problems);
 
+// verify --repair of Gmail label links ("link missing", "link not the
+// copy"): the server's Gmail layout is listed (LIST, the label folders'
+// names), then each message's links are made again from its copy as a
+// backup makes them (sync::LabelView::link: files first, made durable, then
+// the rows, in one catalog transaction). Maildir: a missing link is linked
+// again; a file in the way that is not the copy is never overwritten or
+// removed, and is named. S3: the rows name the copy's object again. Throws
+// imap::ConnectError when the server cannot be reached (nothing changed).
+std::vector<RepairOutcome> repair_label_links(const sync::AccountConfig& account,
+                                              store::Catalog& catalog, store::MessageStore& messages,
+                                              const std::vector<store::VerifyProblem>& problems);
+
 }  // namespace imapkeep::cli

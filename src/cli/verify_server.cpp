@@ -41,13 +41,16 @@ std::vector<std::string> sorted_unique(std::vector<std::string> v) {
     return v;
 }
 
-// Gmail, All Mail compared for the labels the config names (compare_with_server).
+// Gmail, All Mail compared with the labels: of every message when All Mail
+// is selected whole (an empty filter), else of the messages with the labels
+// the config names (compare_with_server).
 struct LabelScope {
     const sync::GmailLayout* layout = nullptr;
     sync::LabelFilter filter;
     std::size_t labelled = 0;  // the rows compared
 
     bool keeps(const std::vector<std::string>& labels) const {
+        if (filter.empty()) return true;
         const std::string delimiter = layout->delimiter.empty() ? "/" : layout->delimiter;
         return std::any_of(labels.begin(), labels.end(), [&](const std::string& label) {
             return filter.keeps(sync::label_mailbox(*layout, label), delimiter);
@@ -174,7 +177,9 @@ ServerComparison compare_with_server(const sync::AccountConfig& account, store::
         auto filter = label_filter(*client, account, *gmail, on_server.count(gmail->all) > 0);
         auto all = std::find_if(everything.begin(), everything.end(),
                                 [&](const imap::ListEntry& e) { return e.name == gmail->all; });
-        if (!filter.empty() && all != everything.end()) {
+        // All Mail selected whole holds every message's labels too: they are
+        // compared like its flags.
+        if (all != everything.end() && (!filter.empty() || on_server.count(gmail->all))) {
             labels = LabelScope{&*gmail, std::move(filter)};
             on_server.emplace(gmail->all, all->mailbox());
         }

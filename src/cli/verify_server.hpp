@@ -24,16 +24,18 @@ struct MailboxDiff {
     }
 };
 
-// What verify --server compared. Gmail with `mailboxes` naming label views
-// (INBOX, a user label) and not All Mail: the backup holds All Mail's
-// messages with those labels (sync::LabelFilter), so those rows are compared
-// with All Mail's messages that have those labels on the server now, their
-// labels too (a message that lost the label is "labels differ", one that
-// gained it and is not stored "not backed up").
+// What verify --server compared. Gmail with All Mail selected: its messages
+// and their labels ("labels differ": X-GM-LABELS not as the backup has
+// them). Gmail with `mailboxes` naming label views (INBOX, a user label) and
+// not All Mail: the backup holds All Mail's messages with those labels
+// (sync::LabelFilter), so those rows are compared with All Mail's messages
+// that have those labels on the server now, their labels too (a message that
+// lost the label is "labels differ", one that gained it and is not stored
+// "not backed up").
 struct ServerComparison {
     std::vector<MailboxDiff> diffs;   // the mailboxes with problems
-    std::string labels_of;            // All Mail, when compared for labels only
-    std::vector<std::string> labels;  // the config's patterns that chose label views
+    std::string labels_of;            // Gmail: All Mail, when its labels were compared
+    std::vector<std::string> labels;  // the config's patterns that chose label views; empty: all
     std::size_t labelled = 0;         // the backup's rows with those labels
 };
 

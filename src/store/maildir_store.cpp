@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <imapkeep/store/line_endings.hpp>
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/store/message_store.hpp>
@@ -481,6 +482,20 @@ class MaildirStore final : public MessageStore {
 
     std::string absolute(const std::string& file) const override {
         return m_root + "/" + parse_store_path(file).relative();
+    }
+    void distrust(const MessageRef&) override {}
+    // A path this store refuses is no link to anything here.
+    LinkState link_state(const std::string& link, const std::string& file) const override {
+        std::string link_path;
+        try {
+            link_path = absolute(link);
+        } catch (const StoreError&) {
+            return LinkState::Other;
+        }
+        std::error_code ec;
+        if (!std::filesystem::exists(link_path, ec)) return LinkState::Missing;
+        return std::filesystem::equivalent(link_path, absolute(file), ec) ? LinkState::Copy
+                                                                         : LinkState::Other;
     }
 
     using MessageStore::open_read;

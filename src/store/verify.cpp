@@ -89,21 +89,28 @@ std::string locate_key(const std::string& file) {
     }
 }
 
-// Label links by locate_key: the link's file and its message.
+// Label links by locate_key: the link's file and its message. A key that is
+// no store path (S3's "s3:blobs/..." keys: content-addressed, never renamed,
+// located or removed by name) has no unique name to share and is left out.
 using LinkKeys = std::map<std::string, std::pair<std::string, Id>>;
 
-// Gmail's label folders: each link must be the copy itself (same inode), not
-// missing and not a second file that only looks alike.
+// Gmail's label links: each must be the copy itself (MessageStore::
+// link_state: on Maildir the same inode, not missing and not a second file
+// that only looks alike; on S3 a row naming the copy's own object).
 void verify_links(Catalog& catalog, MessageStore& messages, const MessageRecord& message,
                   std::vector<VerifyProblem>& problems, LinkKeys& keys) {
     for (const auto& link : catalog.label_links(message.id)) {
-        keys.emplace(locate_key(link.file), std::make_pair(link.file, message.id));
-        std::error_code ec;
-        const auto path = messages.absolute(link.file);
-        if (!std::filesystem::exists(path, ec)) {
-            problems.push_back(problem(link.file, "link missing", message.id, ""));
-        } else if (!std::filesystem::equivalent(path, messages.absolute(message.file), ec)) {
-            problems.push_back(problem(link.file, "link not the copy", message.id, message.file));
+        if (auto key = locate_key(link.file); !key.empty())
+            keys.emplace(key, std::make_pair(link.file, message.id));
+        switch (messages.link_state(link.file, message.file)) {
+            case LinkState::Copy:
+                break;
+            case LinkState::Missing:
+                problems.push_back(problem(link.file, "link missing", message.id, ""));
+                break;
+            case LinkState::Other:
+                problems.push_back(problem(link.file, "link not the copy", message.id, message.file));
+                break;
         }
     }
 }
@@ -119,7 +126,9 @@ void find_shared_names(Catalog& catalog, Id account_id, const LinkKeys& links,
     if (links.empty()) return;
     for (const auto& mailbox : catalog.mailboxes(account_id, true))
         for (const auto& message : catalog.all_messages(mailbox.id)) {
-            auto it = links.find(locate_key(message.file));
+            const auto key = locate_key(message.file);
+            if (key.empty()) continue;
+            auto it = links.find(key);
             if (it != links.end() && it->second.second != message.id)
                 problems.push_back(
                     problem(message.file, "name shared", message.id, it->second.first));

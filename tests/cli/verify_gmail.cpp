@@ -4,6 +4,12 @@
 // server: UIDs, flags, labels. The model server's Gmail mode.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <imapkeep/store/verify.hpp>
+#include <map>
+
+#include "cli/repair.hpp"
 #include "cli/verify_server.hpp"
 #include "sync/model_fixture.hpp"
 
@@ -81,4 +87,43 @@ TEST_CASE("verify --server checks All Mail's messages of the labels a Gmail conf
     CHECK(d.flags_differ.to_string() == std::to_string(uids["one"]));
     CHECK(d.labels_differ.to_string() == std::to_string(uids["thr"]));
     CHECK(d.gone_from_server.empty());
+}
+
+// verify --repair of label links on the local store (Maildir hard links):
+// a missing link is made again, the copy itself; a file in the way that only
+// looks alike is never overwritten or removed, and is named. (The S3 side:
+// tests/integration/gmail_postgres_s3_test.cpp.)
+TEST_CASE("verify --repair makes a missing label link again and leaves a look-alike named",
+          "[verify][gmail][repair]") {
+    GmailVerify f;
+    f.server.gmail_deliver(message("five"), {"\\Inbox", "\\Important", "\\Starred", "Work", "Travel/2024"});
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    const auto account = *f.store.catalog->find_account("acct");
+    const auto copy = f.store.catalog->messages(f.record(f.all())->id).front();
+    auto links = f.store.catalog->label_links(copy.id);
+    REQUIRE(links.size() == 5);
+    std::filesystem::remove(f.store.messages->absolute(links[0].file));
+    const auto alike = f.store.messages->absolute(links[1].file);
+    std::filesystem::remove(alike);
+    std::ofstream(alike, std::ios::binary) << f.stored(f.all()).begin()->second;
+    auto problems = store::verify_files(*f.store.catalog, *f.store.messages, account);
+    REQUIRE(problems.size() == 2);
+
+    auto outcomes = cli::repair_label_links(f.account, *f.store.catalog, *f.store.messages, problems);
+    REQUIRE(outcomes.size() == 2);
+    std::map<std::string, cli::RepairOutcome> by_file;
+    for (const auto& o : outcomes) by_file[o.file] = o;
+    CHECK(by_file[links[0].file].repaired);
+    CHECK_FALSE(by_file[links[1].file].repaired);
+    CHECK(by_file[links[1].file].reason.find("in the way") != std::string::npos);
+    CHECK(std::filesystem::equivalent(f.store.messages->absolute(links[0].file),
+                                      f.store.messages->absolute(copy.file)));
+    CHECK(std::filesystem::exists(alike));  // never removed
+    std::map<std::string, std::string> left;
+    for (const auto& p : store::verify_files(*f.store.catalog, *f.store.messages, account))
+        left[p.file] = p.kind;
+    CHECK(left == std::map<std::string, std::string>{{links[1].file, "link not the copy"}});
+    CHECK(f.store.catalog->label_links(copy.id).size() == 5);
 }

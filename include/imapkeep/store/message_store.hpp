@@ -63,6 +63,9 @@ class PendingMessage {
     virtual void discard() noexcept = 0;
 };
 
+// MessageStore::link_state().
+enum class LinkState { Copy, Missing, Other };
+
 class MessageStore {
   public:
     virtual ~MessageStore() = default;
@@ -89,6 +92,13 @@ class MessageStore {
     // still fsyncing is fsynced again by commit(), so no rename ever precedes
     // its data's durability.
     virtual void sync_pending() = 0;
+    // Verify found the stored bytes of `message` damaged (verify --repair):
+    // the next commit of the same bytes writes them anew, never taking what
+    // is there for them. Maildir: nothing to do (each commit writes a file
+    // of its own). A content-addressed store (S3), which skips the upload of
+    // an object that exists, uploads it again even when it exists, whatever
+    // its size. Thread-safe.
+    virtual void distrust(const MessageRef& message) = 0;
     // Renames into cur/ with the flag suffix and returns the path relative to the
     // store root. `uid` goes into the unique name. The mtime is `internaldate`:
     // when the message did not announce that time (set_internaldate) commit
@@ -221,6 +231,14 @@ class MessageStore {
     // Absolute path of a relative store path, for messages to people (verify,
     // repair). Never read bytes through it: open_read() is the read API.
     virtual std::string absolute(const std::string& file) const = 0;
+    // What a Gmail label link (LabelLink::file) is to the copy it belongs
+    // to, the message `file`, which is there (verify): the copy itself, or
+    // missing, or something else. Maildir: a hard link to the copy (the same
+    // inode), not a second file that only looks alike. A store whose label
+    // links are catalog rows only (S3: link_into_folder() makes nothing, the
+    // row holds the copy's own key): the copy's very key; any other key,
+    // even one whose object is there, names no copy of this message.
+    virtual LinkState link_state(const std::string& link, const std::string& file) const = 0;
     // Removes tmp/ leftovers from an interrupted run (files not in the catalog):
     // every tmp/ file of the account's live and attic trees except those a
     // PendingMessage of this store is still writing. The caller holds the account

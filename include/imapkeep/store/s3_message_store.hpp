@@ -39,6 +39,11 @@
 //   link_as_new, link_under_new_name, locate, path_in_folder: no object
 //   changes (flags and folders live in the catalog); the key is returned
 //   unchanged, and a row's key stays valid through all of them.
+// - link_state(): Copy when the label link's key is the copy's own (Gmail's
+//   label links are catalog rows naming the copy's object), Other for any
+//   other key.
+// - distrust(): the next upload of that object is a PUT even when an object
+//   of its size is there (verify --repair of an object with other bytes).
 // - remove(): nothing. Another row (folder, account) may hold the same bytes;
 //   unreferenced objects are garbage collection's business (s3_gc.hpp).
 // - rename_folder, create_folder, sync_committed: nothing to do.

@@ -4,7 +4,9 @@
 // here, as the header explains.
 #include <imapkeep/store/s3_message_store.hpp>
 #include <imapkeep/util/sha256.hpp>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -214,6 +216,23 @@ class S3MessageStore final : public MessageStore {
         if (file.rfind(kKeyMark, 0) != 0) return file;
         return absolute_key(file.substr(kKeyMark.size()));
     }
+    // Kept until its object is uploaded again (upload_unless_there); a key
+    // that is not this store's names no object to write again.
+    void distrust(const MessageRef& message) override {
+        std::string blob;
+        try {
+            blob = blob_of(message);
+        } catch (const StoreError&) {
+            return;
+        }
+        std::lock_guard lock(m_distrusted_mutex);
+        m_distrusted.insert(blob);
+    }
+    // A label link is a catalog row naming the copy's own key (link_into_folder
+    // makes nothing): any other key names no copy of this message.
+    LinkState link_state(const std::string& link, const std::string& file) const override {
+        return link == file ? LinkState::Copy : LinkState::Other;
+    }
     // The spool directories of killed runs (also done at open).
     std::size_t clean_tmp(const std::string&) override {
         return m_spool ? m_spool->clean_stale() : 0;
@@ -291,12 +310,21 @@ class S3MessageStore final : public MessageStore {
             } catch (const std::system_error& e) {
                 throw StoreError(std::string("cannot read a spool file: ") + e.what());
             }
-            const auto there = client->head_object(m_bucket, key);
-            if (there && there->size == body->size()) return;
+            if (!distrusted(blob)) {
+                const auto there = client->head_object(m_bucket, key);
+                if (there && there->size == body->size()) return;
+            }
             client->put_object(m_bucket, key, *body, sha256);
+            std::lock_guard lock(m_distrusted_mutex);
+            m_distrusted.erase(blob);
         } catch (const s3::S3Error& e) {
             throw S3StoreError("cannot store " + absolute_key(blob), e);
         }
+    }
+
+    bool distrusted(const std::string& blob) {
+        std::lock_guard lock(m_distrusted_mutex);
+        return m_distrusted.count(blob) > 0;
     }
 
     std::string m_bucket;
@@ -309,6 +337,8 @@ class S3MessageStore final : public MessageStore {
     ClientPool m_clients;
     std::unique_ptr<SpoolDir> m_spool;  // null in a read-only store
     UploadQueue m_uploads;
+    std::mutex m_distrusted_mutex;
+    std::set<std::string> m_distrusted;  // blob keys whose object verify found damaged
 };
 
 }  // namespace
