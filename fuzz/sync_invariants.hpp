@@ -93,7 +93,8 @@ inline void check_kept(const StoredRows& before, const StoredRows& after, bool m
 }
 
 // Nothing escaped the store: the fence dirs around it hold only the way in,
-// and inside it every path is the catalog or a tree of `account`; no symlinks.
+// and inside it every path is the catalog, a tree of `account` or a marker
+// that one was made durable (STORE/.durable/TREE.ACCOUNT); no symlinks.
 inline void check_layout(const fs::path& fence, const fs::path& root, const std::string& account) {
     for (fs::path dir = fence; dir != root;) {
         std::size_t entries = 0;
@@ -113,6 +114,14 @@ inline void check_layout(const fs::path& fence, const fs::path& root, const std:
         if (first == "mail" || first == "attic") {
             if (std::distance(rel.begin(), rel.end()) > 1)
                 check(std::next(rel.begin())->string() == account, "the trees hold only the account's folders");
+            continue;
+        }
+        if (first == ".durable") {  // markers of the trees made durable once (maildir_store.cpp)
+            if (std::distance(rel.begin(), rel.end()) > 1) {
+                const auto marker = std::next(rel.begin())->string();
+                check(marker == "mail." + account || marker == "attic." + account,
+                      "STORE/.durable holds only the account's tree markers");
+            }
             continue;
         }
         check(first.rfind("catalog.sqlite", 0) == 0 || first == ".lock", "only the catalog beside the trees");
