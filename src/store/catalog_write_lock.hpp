@@ -13,7 +13,6 @@
 #include <string>
 #include <thread>
 
-#include "store/log_checkpointer.hpp"
 #include "store/wal_group_sync.hpp"
 
 namespace imapkeep::store {
@@ -40,15 +39,12 @@ class CatalogWriteLock {
 
     // The group commit of this file's write-ahead log (wal_group_sync.hpp).
     WalGroupSync& log_sync() { return m_log_sync; }
-    // The process's one checkpoint of the log at start (log_checkpointer.hpp).
-    LogCheckpointer& checkpointer() { return m_checkpointer; }
 
   private:
     WalGroupSync m_log_sync;
     std::timed_mutex m_mutex;
     std::mutex m_owner_mutex;
     std::thread::id m_owner;
-    LogCheckpointer m_checkpointer;  // last: ends (joined) first
 };
 
 }  // namespace imapkeep::store

@@ -139,7 +139,6 @@ class SqliteCatalog final : public Catalog {
         // not as temp files: they only matter while the process lives.
         m_db.exec("PRAGMA temp_store = MEMORY");
         apply_migrations(m_db, compiled_migrations());
-        if (m_write_lock) m_write_lock->checkpointer().start_once(path);
     }
 
   public:

@@ -157,10 +157,6 @@ void SqliteDb::sync_log() {
 void SqliteDb::checkpoint_if_long() {
     if (m_log_frames < kCheckpointFrames) return;
     m_log_frames = 0;
-    checkpoint_log();
-}
-
-void SqliteDb::checkpoint_log() {
     sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 

@@ -100,10 +100,6 @@ class SqliteDb {
     // Returns once every commit of this connection is durable. Throws
     // StoreError when the log cannot be synced.
     void make_durable();
-    // A passive checkpoint of the write-ahead log (log_checkpointer.hpp):
-    // copies into the database what no reader still needs, waits for no one.
-    // One that another connection's checkpoint keeps out does nothing.
-    void checkpoint_log();
 
     // What a statement that finds the database locked does: called with the
     // number of earlier calls for the same lock; true retries, false gives
