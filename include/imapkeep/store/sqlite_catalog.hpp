@@ -1,13 +1,14 @@
 // The SQLite catalog at STORE/catalog.sqlite. Migrations from schema/*.sql are
 // compiled in and applied at open, versioned with PRAGMA user_version.
 //
-// Connection settings: journal_mode=WAL, foreign_keys=ON, busy_timeout=10 s,
-// synchronous=FULL. FULL rather than NORMAL because in WAL mode NORMAL may lose
-// the last commits on power failure: the message files they describe are
-// already fsynced in cur/, so the next run would fetch them again and leave the
-// first copies as orphans. FULL costs one WAL fsync per outermost commit; the
-// sync engine commits once per batch of messages, next to one fsync per file,
-// so the price is small.
+// Connection settings: journal_mode=WAL, foreign_keys=ON, a 10 s wait for a
+// locked catalog. Every commit is durable before it returns, as with
+// synchronous=FULL: in WAL mode NORMAL alone may lose the last commits on
+// power failure, while the message files they describe are already fsynced
+// in cur/, so the next run would fetch them again and leave the first copies
+// as orphans. The sync is a group commit (src/store/wal_group_sync.hpp): the
+// connections of one process that commit together share one fsync of the
+// log, made after the writer's lock is released.
 //
 // Closing leaves the write-ahead log (catalog.sqlite-wal, -shm) in place, not
 // checkpointed: it is part of the catalog, as SQLite reads both. That spares
