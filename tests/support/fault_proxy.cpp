@@ -55,40 +55,10 @@ struct Leg {
 }  // namespace
 
 FaultProxy::FaultProxy(const std::string& upstream_host, int upstream_port)
-    : m_upstream_host(upstream_host), m_upstream_port(upstream_port) {
-    if (::pipe2(m_wake, O_CLOEXEC) != 0) throw std::runtime_error("FaultProxy: pipe failed");
-    m_listen = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (m_listen < 0 || ::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(m_listen, 64) != 0 ||
-        ::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        std::string why = std::strerror(errno);
-        if (m_listen >= 0) ::close(m_listen);
-        ::close(m_wake[0]);
-        ::close(m_wake[1]);
-        throw std::runtime_error("FaultProxy: cannot listen on 127.0.0.1: " + why);
-    }
-    m_port = ntohs(addr.sin_port);
-    m_acceptor = std::thread([this] { accept_loop(); });
-}
+    : m_upstream_host(upstream_host),
+      m_upstream_port(upstream_port),
+      m_acceptor("FaultProxy", [this](int client) { serve(client); }) {}
 
-FaultProxy::~FaultProxy() {
-    char byte = 1;
-    (void)!::write(m_wake[1], &byte, 1);
-    m_acceptor.join();
-    std::vector<std::thread> connections;
-    {
-        std::lock_guard lock(m_mutex);
-        connections.swap(m_connections);
-    }
-    for (auto& t : connections) t.join();
-    ::close(m_listen);
-    ::close(m_wake[0]);
-    ::close(m_wake[1]);
-}
 
 void FaultProxy::set_fault(const Fault& fault) {
     std::lock_guard lock(m_mutex);
@@ -104,23 +74,6 @@ FaultProxy::Counts FaultProxy::counts() const {
 void FaultProxy::reset_counts() {
     std::lock_guard lock(m_mutex);
     m_counts = {};
-}
-
-void FaultProxy::accept_loop() {
-    for (;;) {
-        pollfd fds[2] = {{m_listen, POLLIN, 0}, {m_wake[0], POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        if (fds[1].revents) return;
-        int client = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0) continue;
-        int one = 1;
-        ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::lock_guard lock(m_mutex);
-        m_connections.emplace_back([this, client] { serve(client); });
-    }
 }
 
 void FaultProxy::serve(int client) {
@@ -170,7 +123,7 @@ void FaultProxy::serve(int client) {
         }
         pollfd fds[3] = {{client, POLLIN, 0},
                          {server_gone ? -1 : server, static_cast<short>(stalled ? 0 : POLLIN), 0},
-                         {m_wake[0], POLLIN, 0}};
+                         {m_acceptor.wake_fd(), POLLIN, 0}};
         if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR) continue;
             break;

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/loopback_acceptor.hpp"
+
 namespace imapkeep::testing {
 
 class FaultProxy {
@@ -42,31 +44,25 @@ class FaultProxy {
     };
 
     FaultProxy(const std::string& upstream_host, int upstream_port);
-    ~FaultProxy();
     FaultProxy(const FaultProxy&) = delete;
     FaultProxy& operator=(const FaultProxy&) = delete;
 
-    int port() const { return m_port; }
+    int port() const { return m_acceptor.port(); }
     void set_fault(const Fault& fault);
     Counts counts() const;
     void reset_counts();
 
   private:
     struct Shared;
-    void accept_loop();
     void serve(int client);
 
     std::string m_upstream_host;
     int m_upstream_port = 0;
-    int m_listen = -1;
-    int m_port = 0;
-    int m_wake[2] = {-1, -1};  // readable once the proxy is being destroyed
-    std::thread m_acceptor;
     mutable std::mutex m_mutex;
-    std::vector<std::thread> m_connections;
     Fault m_fault;
     bool m_fault_armed = false;  // a first-connection fault not yet taken
     Counts m_counts;
+    LoopbackAcceptor m_acceptor;  // last: its connections end before the rest goes
 };
 
 }  // namespace imapkeep::testing

@@ -18,28 +18,23 @@
 
 #include "support/model_server.hpp"
 
+#include "support/loopback_acceptor.hpp"
+
 namespace imapkeep::testing {
 
 class ModelListener {
   public:
     explicit ModelListener(ModelServer& server);
-    ~ModelListener();
     ModelListener(const ModelListener&) = delete;
     ModelListener& operator=(const ModelListener&) = delete;
 
-    int port() const { return m_port; }
+    int port() const { return m_acceptor.port(); }
 
   private:
-    void accept_loop();
     void serve(int client);
 
     ModelServer& m_server;
-    int m_listen = -1;
-    int m_port = 0;
-    int m_wake[2] = {-1, -1};  // readable once the listener is being destroyed
-    std::thread m_acceptor;
-    std::mutex m_mutex;
-    std::vector<std::thread> m_connections;
+    LoopbackAcceptor m_acceptor;  // last: its connections end before the rest goes
 };
 
 }  // namespace imapkeep::testing
