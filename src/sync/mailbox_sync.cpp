@@ -212,12 +212,17 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
 
     auto examined = examine(mailbox, record, is_new);
     bool reconciled = true;
+    m_deferred.reset();
     if (!is_new && record.uidvalidity != 0 &&
         record.uidvalidity != examined.selected.uidvalidity.value) {
         handle_uidvalidity_change(record, examined.selected.uidvalidity.value);
     } else if (!is_new) {
         plan_marker(record, examined);
-        reconciled = reconcile_known(record, examined);
+        if (can_defer_reconcile(examined)) {
+            m_deferred = Deferred{&examined};
+        } else {
+            reconciled = reconcile_known(record, examined);
+        }
     }
     record.uidvalidity = examined.selected.uidvalidity.value;
     record.delimiter = mailbox.delimiter;
@@ -233,6 +238,8 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_closing.reset();
     if (!m_labels) m_closing = Closing{&examined, reconciled};
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
+    reconcile_deferred(record);  // when fetch_new had nothing to download
+    if (m_deferred) reconciled = m_deferred->reconciled;
     if (m_labels) link_pending(record);
     if (!closed()) stamp_after_writes(record);
     finish(record, examined, reconciled);
@@ -320,6 +327,20 @@ bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& 
         m_report.errors.push_back(std::string("reconciling known messages: ") + e.what());
         return false;
     }
+}
+
+bool MailboxSync::can_defer_reconcile(const Examined& examined) const {
+    // Not Gmail's All Mail: its label changes and links are steps of their own.
+    return examined.qresync_used && !m_labels && !m_run.options.dry_run;
+}
+
+bool MailboxSync::reconcile_deferred(store::MailboxRecord& record) {
+    if (!m_deferred || m_deferred->done) return false;
+    m_deferred->done = true;
+    m_deferred->reconciled = reconcile_known(record, *m_deferred->examined);
+    // The last batch's commit saves the flag high-water mark with the record.
+    if (m_closing) m_closing->reconciled = m_deferred->reconciled;
+    return true;
 }
 
 // The flag high-water mark moves only when every known message was reconciled:

@@ -234,6 +234,13 @@ class MailboxSync {
                         const std::optional<imap::StatusData>& listed_status);
     Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
     bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
+    // QRESYNC brought the known messages' changes with the EXAMINE, and
+    // applying them sends no command: fetch_new applies them once the new
+    // mail's first FETCHes are sent, so the server reads and sends those
+    // bodies while the changes' files move (issue 10, the 1% changed run).
+    bool can_defer_reconcile(const Examined& examined) const;
+    // Applies deferred changes, once; false when none were deferred.
+    bool reconcile_deferred(store::MailboxRecord& record);
     void finish(store::MailboxRecord& record, const Examined& examined, bool reconciled);
     // The UIDs of `range` the server still has, as ranges.
     UidSet server_uids(const UidSet& range);
@@ -312,6 +319,8 @@ class MailboxSync {
     Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
     void count_new(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
+    // Deferred changes, applied while the new mail's FETCHes are answered.
+    void reconcile_while_fetching(store::MailboxRecord& record, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
@@ -359,6 +368,13 @@ class MailboxSync {
         bool saved = false;  // the last batch's commit saved the final record
     };
     std::optional<Closing> m_closing;
+    // Known messages' changes left for fetch_new (can_defer_reconcile).
+    struct Deferred {
+        const Examined* examined = nullptr;
+        bool done = false;
+        bool reconciled = false;
+    };
+    std::optional<Deferred> m_deferred;
     bool closed() const { return m_closing && m_closing->saved; }
     // The fields finish() saves: the flag high-water mark, the path, the time.
     void close_record(store::MailboxRecord& record, const Examined& examined,

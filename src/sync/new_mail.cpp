@@ -99,7 +99,6 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     NewMail state;
     if (held) state.held = *held;
     for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
-    const bool marked = m_marker.state == Marker::SetWithChanges;
     // The listing covered every UID below the server's UIDNEXT: with all of
     // them durable (or gone), the mark may move there.
     state.complete_to = listed.empty() ? from_uid : listed.back().first + 1;
@@ -107,10 +106,11 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
     if (held) state.complete_to = std::min(state.complete_to, *held);
     if (!wanted.empty()) {
         // Set by this run's changes: no earlier run left files to sweep.
-        state.files_pending = marked || sweep_if_pending(record);
+        state.files_pending = m_marker.state == Marker::SetWithChanges || sweep_if_pending(record);
         download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
     }
-    if (marked) settle_marker(state, wanted.empty());
+    reconcile_deferred(record);  // nothing to download: the changes now
+    if (m_marker.state == Marker::SetWithChanges) settle_marker(state, wanted.empty());
     report_incomplete(state);
 
     record.uidnext = std::max(record.uidnext, state.limit(state.complete_to));
@@ -200,6 +200,7 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
                                       next);
                 ++next;
             }
+            reconcile_while_fetching(record, state);
             auto [tag, index] = inflight.front();
             auto completion = m_client.wait(tag);
             inflight.pop_front();
@@ -224,6 +225,14 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
         throw;
     }
     m_client.set_body_sink_factory({});
+}
+
+// Before the first FETCH response is read, and so before any commit of new
+// mail: the changes' commit may set the files-pending marker, which the first
+// batch then needs to set no more.
+void MailboxSync::reconcile_while_fetching(store::MailboxRecord& record, NewMail& state) {
+    if (!reconcile_deferred(record)) return;
+    if (m_marker.state == Marker::SetWithChanges) state.files_pending = true;
 }
 
 // The connection died with chunks in flight: the chunks already complete are

@@ -1,0 +1,88 @@
+// A 1% changed run's critical path (issue 10): with QRESYNC the known
+// messages' changes arrive with the EXAMINE, and applying them (renames,
+// directory fsyncs, a catalog commit) sends nothing to the server. The new
+// mail's bodies are therefore asked for first, so the server reads and sends
+// them while the changes' files move, instead of after.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "support/catalog_commits.hpp"
+#include "support/fault_file_system.hpp"
+#include "support/model_listener.hpp"
+#include "sync/model_fixture.hpp"
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+using imapkeep::test::CatalogCommits;
+using imapkeep::test::FaultFileSystem;
+using imapkeep::test::FsOp;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Change {
+    const char* name;
+    bool expunge;  // else a flag change
+};
+
+// Waits up to 5 s for the server to have been asked for `bodies` bodies.
+bool asked_for_bodies(const ModelServer& server, std::size_t bodies) {
+    for (auto waited = 0ms; waited < 5s; waited += 10ms) {
+        if (server.body_fetches("INBOX") >= bodies) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("with QRESYNC, new mail is asked for before the known messages' changes move files",
+          "[sync][durability]") {
+    for (const Change change : {Change{"flag change", false}, Change{"expunge", true}}) {
+        DYNAMIC_SECTION(change.name) {
+            ModelFixture f;
+            // On TCP: the in-process stream answers only when the client reads,
+            // a server answers as commands arrive.
+            ModelListener listener(f.server);
+            f.account.connect.stream_factory = nullptr;
+            f.account.connect.host = "127.0.0.1";
+            f.account.connect.port = listener.port();
+            f.account.sync_path = "qresync";
+            f.account.connections = 1;
+            f.server.add_mailbox("INBOX");
+            for (int i = 1; i <= 10; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+            auto fs = std::make_shared<FaultFileSystem>();
+            f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
+            REQUIRE(report_ok(f.backup()));
+
+            if (change.expunge) {
+                f.server.expunge("INBOX", 3);
+            } else {
+                f.server.set_flags("INBOX", 3, {"\\Seen"});
+            }
+            f.server.append("INBOX", message("m11"));
+            f.server.append("INBOX", message("m12"));
+            const std::size_t before = f.server.body_fetches("INBOX");
+            CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
+            commits.start();
+            // The known message's file is the first file this run renames.
+            auto gate = fs->hold(FsOp::Rename, "/cur/");
+            sync::AccountReport report;
+            std::thread run([&] { report = f.backup(); });
+            gate->wait_arrived();
+            const bool asked = asked_for_bodies(f.server, before + 2);
+            gate->release();
+            run.join();
+            CHECK(asked);
+            INFO(errors_of(report));
+            REQUIRE(report_ok(report));
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+            CHECK(find_report(report, "INBOX")->new_messages == 2);
+            // Still two commits: the changes with the files-pending marker,
+            // then the new mail's batch with the mailbox's new state.
+            CHECK(commits.commits() == 2);
+            CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
+        }
+    }
+}
