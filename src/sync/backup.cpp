@@ -338,6 +338,7 @@ class Worker {
             std::string token;  // the OAuth2 token of a session that ended
             try {
                 connect();
+                leave_mailbox();
                 MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
                 return sync.sync(listed.mailbox, listed.status);
             } catch (const StopRequested&) {
@@ -461,6 +462,19 @@ class Worker {
         const bool moved = last.known && now.known && !(now == last);
         last = now;
         return moved;
+    }
+
+    // The last mailbox synced on this connection is left before the next is
+    // examined, so no response of the old mailbox can be taken for the new
+    // one's (with QRESYNC, RFC 7162's CLOSED response code). After a
+    // connection's last mailbox LOGOUT does it: one round trip fewer.
+    void leave_mailbox() {
+        if (m_client->state() != imap::State::Selected) return;
+        try {
+            m_client->unselect();
+        } catch (const imap::CommandFailed&) {
+            // Nothing was changed on the server; a refused UNSELECT only costs a reselect.
+        }
     }
 
     void drop_if_dead() {

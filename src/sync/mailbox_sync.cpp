@@ -359,11 +359,8 @@ void MailboxSync::finish(store::MailboxRecord& record, const Examined& examined,
         }
         m_run.step();
     }
-    try {
-        m_client.unselect();
-    } catch (const imap::CommandFailed&) {
-        // Nothing was changed on the server; a refused UNSELECT only costs a reselect.
-    }
+    // The mailbox stays selected: the worker leaves it before its next
+    // mailbox (Worker::leave_mailbox), and LOGOUT needs no UNSELECT first.
 }
 
 void MailboxSync::close_record(store::MailboxRecord& record, const Examined& examined,
