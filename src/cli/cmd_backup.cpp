@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <imapkeep/imap/early_connection.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <imapkeep/util/utf8.hpp>
@@ -114,6 +115,15 @@ int nothing_to_back_up(const Config& config, Io& io) {
     return kExitUsage;
 }
 
+// The account as configured, its first connection taken from `early` when
+// that was opened for it.
+sync::AccountConfig with_early(const sync::AccountConfig& account,
+                               std::shared_ptr<imap::EarlyConnection>& early) {
+    sync::AccountConfig copy = account;
+    copy.connect.early = std::move(early);  // only the first account's
+    return copy;
+}
+
 }  // namespace
 
 std::vector<const sync::AccountConfig*> select_accounts(const Config& config,
@@ -140,7 +150,14 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     auto selected = select_accounts(config, args.accounts);
     if (selected.empty()) return nothing_to_back_up(config, io);
 
-    auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
+    // The first account's connection opens while the store does: the
+    // server's greeting waits in the socket meanwhile (EarlyConnection).
+    std::shared_ptr<imap::EarlyConnection> early;
+    auto connect_early = [&] {
+        early = std::make_shared<imap::EarlyConnection>(selected.front()->connect);
+    };
+    auto session = args.dry_run ? open_store_snapshot(config, io, connect_early)
+                                : open_store(config, io, connect_early);
     if (!session) return kExitTempFail;
     auto& catalog = session->catalog;
     auto& messages = session->messages;
@@ -190,8 +207,9 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     for (const sync::AccountConfig* account : selected) {
         try {
             if (stop_asked(options)) throw sync::StopRequested{};
-            reports.push_back(backup_with_retries(
-                account_run, *account, config.retry_for(account->name), io, args.verbosity));
+            reports.push_back(backup_with_retries(account_run, with_early(*account, early),
+                                                  config.retry_for(account->name), io,
+                                                  args.verbosity));
         } catch (const sync::StopRequested&) {
             if (bar) bar->stop();
             if (signals.signal() != 0) {

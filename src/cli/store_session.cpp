@@ -109,7 +109,8 @@ void check_catalog_file(const std::string& catalog_path) {
             "left unchanged)");
 }
 
-std::unique_ptr<StoreSession> open_store(const Config& config, Io& io) {
+std::unique_ptr<StoreSession> open_store(const Config& config, Io& io,
+                                         const std::function<void()>& locked) {
     check_store_path(config);
     auto session = std::make_unique<StoreSession>();
     try {
@@ -122,14 +123,17 @@ std::unique_ptr<StoreSession> open_store(const Config& config, Io& io) {
         io.err << "imapkeep: " << e.what() << "\n";
         return nullptr;
     }
+    if (locked) locked();
     session->open_catalog = catalog_opener(config);
     if (!open_catalog_and_files(config, *session, io, session->open_catalog, false)) return nullptr;
     return session;
 }
 
-std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io) {
+std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io,
+                                                  const std::function<void()>& locked) {
     check_store_path(config);
     auto session = std::make_unique<StoreSession>();
+    if (locked) locked();
     // session->open_catalog stays empty: parallel workers would open the
     // catalog itself, not the snapshot.
     if (!open_catalog_and_files(

@@ -30,14 +30,18 @@ struct StoreSession {
 // act. A passing failure (lock busy, disk full, I/O error) is told to io.err
 // and returns nullptr; the exit code is then kExitTempFail.
 // A store.path that is a symbolic link is followed (it must lead to a
-// directory, or to nothing yet).
-std::unique_ptr<StoreSession> open_store(const Config& config, Io& io);
+// directory, or to nothing yet). `locked`, when set, is called once the lock
+// is held, before the catalog opens (a run starts its first connection then).
+std::unique_ptr<StoreSession> open_store(const Config& config, Io& io,
+                                         const std::function<void()>& locked = {});
 
 // The store as a dry run sees it: no lock (it changes nothing, so it cannot
 // disturb a running backup), an in-memory copy of the catalog (a new empty one
 // when there is no store yet), and the message files read in place. Nothing is
-// created or written anywhere. Errors as open_store.
-std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io);
+// created or written anywhere. Errors as open_store; `locked` is called
+// before the catalog is read.
+std::unique_ptr<StoreSession> open_store_snapshot(const Config& config, Io& io,
+                                                  const std::function<void()>& locked = {});
 
 // Refuses, without opening it, a catalog file that is not an SQLite database
 // or whose schema version is newer than this build's: ConfigError naming the

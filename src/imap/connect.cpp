@@ -1,6 +1,7 @@
 // connect_and_login: every way imapkeep reaches a server, in one place, with
 // failures sorted into ConnectError kinds the CLI maps to exit codes.
 #include <imapkeep/imap/connect.hpp>
+#include <imapkeep/imap/early_connection.hpp>
 #include <imapkeep/transport/process.hpp>
 #include <imapkeep/transport/tcp.hpp>
 
@@ -24,7 +25,11 @@ std::string where(const ConnectOptions& o) {
     return o.host + ":" + std::to_string(o.port);
 }
 
+}  // namespace
+
 transport::StreamPtr open_stream(const ConnectOptions& o) {
+    if (o.early)
+        if (auto stream = o.early->take()) return stream;
     if (o.stream_factory) return o.stream_factory();
     if (o.ssh) {
         auto ssh = *o.ssh;
@@ -37,6 +42,8 @@ transport::StreamPtr open_stream(const ConnectOptions& o) {
     tcp.read_timeout = o.read_timeout;
     return transport::connect_tcp(o.host, o.port, tcp);
 }
+
+namespace {
 
 // auth = "oauth2": OAUTHBEARER is the standard (RFC 7628); XOAUTH2 is what
 // Microsoft 365 offers alone. Gmail and Dovecot offer both.

@@ -28,12 +28,14 @@ struct ScriptedEngine {
     // Reports returned by the first calls for an account, in order (then `reports`).
     std::map<std::string, std::vector<sync::AccountReport>> attempts;
     std::vector<std::string> called;
+    std::map<std::string, bool> connected_early;  // account -> it came with an EarlyConnection
     sync::BackupOptions last_options;
 
     cli::Services services() {
         return {[this](const sync::AccountConfig& account, store::Catalog&, store::MessageStore&,
                        const sync::BackupOptions& options) {
             called.push_back(account.name);
+            connected_early[account.name] = account.connect.early != nullptr;
             last_options = options;
             (void)account.connect.password();
             auto t = throws.find(account.name);
@@ -244,6 +246,22 @@ TEST_CASE("a second run while the store is locked exits 75", "[backup]") {
     CHECK(r.err == "imapkeep: another imapkeep run holds the lock on " + f.store + " (pid " +
                        std::to_string(::getpid()) + ")\n");
     CHECK(engine.called.empty());
+}
+
+TEST_CASE("the first account's connection opens while the store opens", "[backup]") {
+    // Issue 10: the server's greeting then waits in the socket, not the run
+    // for it. The other accounts connect when their turn comes.
+    CliFixture f;
+    ScriptedEngine engine;
+    auto r = f.run({"backup", "--config", f.config, "-q"}, engine.services());
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(engine.connected_early == std::map<std::string, bool>{{"work", true}, {"home", false}});
+    // One account named on the command line: it is the first.
+    engine.connected_early.clear();
+    r = f.run({"backup", "--config", f.config, "-q", "--account", "home"}, engine.services());
+    CHECK(r.code == 0);
+    CHECK(engine.connected_early == std::map<std::string, bool>{{"home", true}});
 }
 
 TEST_CASE("the stop-after test hook reaches the engine", "[backup]") {

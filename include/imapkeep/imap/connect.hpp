@@ -17,6 +17,8 @@ namespace imapkeep::imap {
 
 enum class TlsMode { Implicit, StartTls, None };
 
+class EarlyConnection;
+
 struct ConnectOptions {
     std::string host;
     int port = 993;
@@ -53,6 +55,9 @@ struct ConnectOptions {
     // Set: wraps the raw byte stream before TLS and IMAP see it (the backup's
     // byte rate limit reads through it).
     std::function<transport::StreamPtr(transport::StreamPtr)> wrap_stream;
+    // Set: the first connection takes this stream, opened ahead of time
+    // (early_connection.hpp); the ones after it, or when it failed, open their own.
+    std::shared_ptr<EarlyConnection> early;
     ClientOptions client;
 };
 
@@ -75,6 +80,11 @@ private:
     Kind m_kind;
     ServerHint m_hint;
 };
+
+// The raw byte stream connect_and_login starts from, before TLS, byte pacing
+// and IMAP: options.early's when it has one, else stream_factory's, SSH, the
+// local command's or TCP's. Throws transport::TransportError.
+transport::StreamPtr open_stream(const ConnectOptions& options);
 
 // Connects, reads the greeting, upgrades/authenticates, and refreshes
 // capabilities. Throws ConnectError.
