@@ -2,11 +2,32 @@
 
 #include <charconv>
 #include <cstring>
+#include <set>
 
 #include "store/postgres/libpq.hpp"
 
 namespace imapkeep::store {
 namespace {
+
+// SQLSTATEs (PostgreSQL's Appendix A) another attempt may not meet: class 08
+// (connection exception), 40001 serialization_failure, 40P01
+// deadlock_detected, 53300 too_many_connections, 55P03 lock_not_available
+// (a lock_timeout), 57P01-57P03 (the server shutting down or starting).
+bool transient_state(const std::string& state) {
+    static const std::set<std::string> kTransient{"40001", "40P01", "53300", "55P03",
+                                                  "57P01", "57P02", "57P03"};
+    return state.rfind("08", 0) == 0 || kTransient.count(state) > 0;
+}
+
+class PgError final : public StoreError {
+  public:
+    PgError(const std::string& message, bool transient)
+        : StoreError(message), m_transient(transient) {}
+    bool transient() const noexcept override { return m_transient; }
+
+  private:
+    bool m_transient;
+};
 
 // Type OIDs of catalog/pg_type.h (stable across versions; the server headers
 // are not needed for these few).
@@ -183,8 +204,9 @@ void PgConnection::reconnect_if_lost() {
     if (libpq().PQstatus(m_conn) != CONNECTION_OK) {
         std::string message = libpq().PQerrorMessage(m_conn);
         while (!message.empty() && message.back() == '\n') message.pop_back();
-        throw StoreError("catalog: lost the connection to PostgreSQL and cannot reconnect: " +
-                         message);
+        // The server restarting, or the network: the next attempt may find it back.
+        throw PgError("catalog: lost the connection to PostgreSQL and cannot reconnect: " + message,
+                      true);
     }
     // A new session: no prepared statements, no settings.
     m_prepared.clear();
@@ -243,9 +265,7 @@ void PgConnection::stream(const std::string& sql, const PgParams& params,
             } else if (status == PGRES_TUPLES_OK) {
                 libpq().PQclear(r);
             } else {
-                std::string error = libpq().PQresultErrorMessage(r);
-                libpq().PQclear(r);
-                throw StoreError("catalog: " + std::string(first_line(sql)) + ": " + error);
+                fail(r, sql);  // clears r
             }
         }
     } catch (...) {
@@ -292,10 +312,11 @@ void PgConnection::fail(pg_result* result, std::string_view sql) const {
     }
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
         message.pop_back();
-    if (libpq().PQstatus(m_conn) == CONNECTION_BAD)
-        message += " (the connection to PostgreSQL is lost)";
-    throw StoreError("catalog: " + std::string(first_line(sql)) + ": " +
-                     (state.empty() ? "" : "[" + state + "] ") + message);
+    const bool lost = libpq().PQstatus(m_conn) == CONNECTION_BAD;
+    if (lost) message += " (the connection to PostgreSQL is lost)";
+    throw PgError("catalog: " + std::string(first_line(sql)) + ": " +
+                      (state.empty() ? "" : "[" + state + "] ") + message,
+                  lost || transient_state(state));
 }
 
 }  // namespace imapkeep::store
