@@ -82,7 +82,10 @@ int run_gc(const Config& config, const GcArgs& args, Io& io) {
     auto ledger = open_blob_ledger(config);
     store::S3GcReport report;
     try {
-        report = store::collect_s3_garbage(s3_store_options(config, true), *ledger, options);
+        const auto store = s3_store_options(config, true);
+        // Before anything is marked or deleted: the prefix is this catalog's.
+        claim_s3_prefix(config, store, *ledger);
+        report = store::collect_s3_garbage(store, *ledger, options);
     } catch (const store::StoreError& e) {
         io.err << "imapkeep gc: " << e.what() << " (running gc again is safe)\n";
         return kExitTempFail;

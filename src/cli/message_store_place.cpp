@@ -1,6 +1,7 @@
 #include "cli/message_store_place.hpp"
 
 #include <imapkeep/store/s3_message_store.hpp>
+#include <imapkeep/store/s3_prefix_owner.hpp>
 
 #include "cli/catalog_place.hpp"
 
@@ -33,12 +34,25 @@ std::unique_ptr<store::MessageStore> open_message_store(const Config& config, bo
     if (messages_in_s3(config)) {
         auto options = s3_store_options(config, read_only);
         // A dry run writes nothing, so it has nothing to claim.
-        if (!read_only) options.claims = open_blob_ledger(config);
+        if (!read_only) {
+            auto ledger = open_blob_ledger(config);
+            claim_s3_prefix(config, options, *ledger);
+            options.claims = std::move(ledger);
+        }
         return store::open_s3_message_store(options);
     }
     store::MaildirOptions options;
     options.read_only = read_only;
     return store::open_maildir_store(config.store_path, options);
+}
+
+void claim_s3_prefix(const Config& config, const store::S3StoreOptions& store,
+                     store::BlobLedger& ledger) {
+    try {
+        store::claim_s3_prefix(store, ledger.catalog_id());
+    } catch (const store::PrefixOwnedElsewhere& e) {
+        throw ConfigError(config.file + ": [store.s3]: " + e.what());
+    }
 }
 
 std::string message_store_name(const Config& config) {

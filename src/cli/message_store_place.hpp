@@ -6,6 +6,7 @@
 #pragma once
 
 #include <imapkeep/s3/s3_client.hpp>
+#include <imapkeep/store/blob_ledger.hpp>
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/s3_message_store.hpp>
 #include <memory>
@@ -30,6 +31,13 @@ s3::S3Config s3_client_config(const Config& config);
 
 // The S3 store's settings of [store.s3] (the secret fetched), without claims.
 store::S3StoreOptions s3_store_options(const Config& config, bool read_only);
+
+// Before an S3 store writes or gc deletes: the bucket prefix must be this
+// catalog's (store/s3_prefix_owner.hpp), and is made so when nobody owns it.
+// One owned by another catalog is a ConfigError (exit 2); S3 failures are
+// s3::S3Error.
+void claim_s3_prefix(const Config& config, const store::S3StoreOptions& store,
+                     store::BlobLedger& ledger);
 
 // For messages: store.path, or "s3://BUCKET/PREFIX at ENDPOINT".
 std::string message_store_name(const Config& config);

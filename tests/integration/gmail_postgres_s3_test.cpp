@@ -96,7 +96,7 @@ struct GmailOnS3 {
         try {
             store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
             pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(schema) + " CASCADE");
-            for (const auto& key : object_keys()) s3.delete_object(rgw_bucket(), key);
+            for (const auto& key : object_keys(true)) s3.delete_object(rgw_bucket(), key);
         } catch (const std::exception& e) {
             WARN("cleanup of " << schema << " and " << prefix << ": " << e.what());
         }
@@ -132,9 +132,10 @@ struct GmailOnS3 {
 
     ChildResult backup() { return run({"backup", "--account", "src"}); }
 
-    std::set<std::string> object_keys() {
+    // The messages' objects (`everything`: the prefix's owner object too).
+    std::set<std::string> object_keys(bool everything = false) {
         std::set<std::string> keys;
-        s3.for_each_object(rgw_bucket(), prefix,
+        s3.for_each_object(rgw_bucket(), everything ? prefix : prefix + "blobs/",
                            [&](const s3::ListedObject& o) { keys.insert(o.key); });
         return keys;
     }

@@ -109,13 +109,17 @@ std::string write_config(const std::filesystem::path& dir, const Setup& s, const
     return path.string();
 }
 
-std::set<std::string> object_keys(const std::string& prefix) {
+// Every key under `prefix`: the messages' objects and the prefix's owner.
+std::set<std::string> all_keys(const std::string& prefix) {
     s3::S3Client client(rgw_config());
     std::set<std::string> keys;
     client.for_each_object(rgw_bucket(), prefix,
                            [&](const s3::ListedObject& o) { keys.insert(o.key); });
     return keys;
 }
+
+// The messages' objects.
+std::set<std::string> object_keys(const std::string& prefix) { return all_keys(prefix + "blobs/"); }
 
 // Regular files under `dir` other than the lock.
 std::size_t files_under(const std::filesystem::path& dir) {
@@ -240,7 +244,7 @@ TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal th
     store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
     pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
     s3::S3Client cleanup(rgw_config());
-    for (const auto& key : object_keys(setup.prefix)) cleanup.delete_object(rgw_bucket(), key);
+    for (const auto& key : all_keys(setup.prefix)) cleanup.delete_object(rgw_bucket(), key);
 }
 
 TEST_CASE("postgres+s3: doctor checks the bucket, and names what is wrong",
@@ -340,5 +344,57 @@ TEST_CASE("postgres+s3: gc through the binary deletes an orphan object and keeps
     for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
     store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
     pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
-    for (const auto& key : object_keys(setup.prefix)) client.delete_object(rgw_bucket(), key);
+    for (const auto& key : all_keys(setup.prefix)) client.delete_object(rgw_bucket(), key);
+}
+
+TEST_CASE("postgres+s3: a second catalog on the same prefix is refused before it writes or collects",
+          "[integration][postgres][s3][gc]") {
+    // Its gc would delete every object of the first catalog's, as unreferenced.
+    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
+        !have_rgw_env())
+        return;
+    s3::S3Client client(rgw_config());
+    client.create_bucket(rgw_bucket());
+    auto admin = imap::connect_and_login(dovecot_options());
+    const std::string a = unique_name("iks3owna"), b = unique_name("iks3ownb");
+    admin->create(a);
+    admin->create(b);
+    admin->append(a, {}, std::nullopt, "Subject: owned 1\r\n\r\nfirst catalog\r\n");
+    admin->append(b, {}, std::nullopt, "Subject: owned 2\r\n\r\nfirst catalog too\r\n");
+    TempDir first_dir, second_dir;
+    const Setup first;
+    Setup second;
+    second.prefix = first.prefix;
+    const auto first_config = write_config(first_dir.path, first, a, b);
+    const auto second_config = write_config(second_dir.path, second, a, b);
+    auto backup = run_imapkeep_binary({"backup", "--config", first_config, "--account", "src"},
+                                      first_dir.path);
+    INFO(backup.out << backup.err);
+    REQUIRE(backup.code == 0);
+    REQUIRE(object_keys(first.prefix).size() == 2);
+
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"backup", "--config", second_config, "--account", "src"},
+          std::vector<std::string>{"gc", "--config", second_config, "--grace", "0"}}) {
+        auto refused = run_imapkeep_binary(command, second_dir.path);
+        INFO(command[0] << ": " << refused.out << refused.err);
+        CHECK(refused.code == 2);
+        CHECK(refused.err.find("belongs to catalog") != std::string::npos);
+        CHECK(refused.err.find("prefix of its own") != std::string::npos);
+    }
+    CHECK(object_keys(first.prefix).size() == 2);
+    auto again = run_imapkeep_binary({"gc", "--config", first_config, "--grace", "0"},
+                                     first_dir.path);
+    INFO(again.out << again.err);
+    CHECK(again.code == 0);
+    auto verify = run_imapkeep_binary(
+        {"verify", "--config", first_config, "--account", "src", "--server"}, first_dir.path);
+    INFO(verify.out << verify.err);
+    CHECK(verify.code == 0);
+
+    for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
+    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
+    for (const auto& schema : {first.schema, second.schema})
+        pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(schema) + " CASCADE");
+    for (const auto& key : all_keys(first.prefix)) client.delete_object(rgw_bucket(), key);
 }

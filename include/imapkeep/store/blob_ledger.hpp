@@ -97,6 +97,9 @@ class BlobLedger : public BlobClaims {
     // those are of objects no longer there (the listed ones were swept or
     // unmarked). Removing a mark is always safe: it only delays a deletion.
     virtual std::size_t forget_marks(std::int64_t marked_before) = 0;
+    // The catalog's identity (made once by its migrations): what an S3
+    // prefix's owner object names (s3_prefix_owner.hpp).
+    virtual std::string catalog_id() = 0;
 };
 
 }  // namespace imapkeep::store

@@ -114,6 +114,15 @@ class PostgresBlobLedger final : public BlobLedger {
                 .affected());
     }
 
+    std::string catalog_id() override {
+        std::lock_guard lock(m_mutex);
+        const auto rows = m_db.query("SELECT id FROM catalog_id");
+        if (rows.rows() != 1)
+            throw StoreError("catalog: " + std::to_string(rows.rows()) +
+                             " rows in catalog_id, where its migration made one");
+        return rows.text(0, 0);
+    }
+
   private:
     void rollback() noexcept {
         try {
