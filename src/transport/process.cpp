@@ -24,6 +24,7 @@ using Kind = TransportError::Kind;
 // How long close() lets the child exit on its own after its stdin closes,
 // and then after SIGTERM, before SIGKILL.
 constexpr auto kExitGrace = std::chrono::milliseconds(500);
+constexpr int kPipeSize = 1 << 20;
 
 // write() on a pipe whose reader is gone raises SIGPIPE, which would kill the
 // whole program. MSG_NOSIGNAL exists only for sockets, so the signal is
@@ -135,6 +136,13 @@ ChildStream::ChildStream(ChildSpec spec)
     // Non-blocking writes let write_all time out instead of hanging on a
     // child that never reads.
     ::fcntl(in_pipe[1], F_SETFL, ::fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
+    ::fcntl(out_pipe[0], F_SETFL, ::fcntl(out_pipe[0], F_GETFL) | O_NONBLOCK);
+    // A pipe holds 64 KiB by default: a server writing a mailbox into it
+    // stalls each time we stop to write a file, where a TCP socket's buffer
+    // would have let it run ahead. Best effort: the limit is
+    // /proc/sys/fs/pipe-max-size (1 MiB by default).
+    ::fcntl(out_pipe[0], F_SETPIPE_SZ, kPipeSize);
+    ::fcntl(in_pipe[1], F_SETPIPE_SZ, kPipeSize);
     m_pid = pid;
     m_to_child = in_pipe[1];
     m_from_child = out_pipe[0];
@@ -201,15 +209,21 @@ void ChildStream::drain_stderr_until(Clock::time_point deadline) {
 std::size_t ChildStream::read_some(std::span<char> buffer) {
     check_open();
     if (buffer.empty()) return 0;
-    const auto deadline = deadline_after(m_read_timeout);
+    // Read first, poll only when the pipe is empty: a bulk download finds
+    // it full most of the time. A child blocked on a full stderr pipe stops
+    // filling stdout, so its stderr is drained by the wait below.
+    std::optional<Clock::time_point> deadline;
+    bool waited = false;
     while (true) {
+        ssize_t n = ::read(m_from_child, buffer.data(), buffer.size());
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) throw TransportError(Kind::Io, errno_message("read from " + m_description, errno));
+        if (!waited) deadline = deadline_after(m_read_timeout);
+        waited = true;
         if (!wait(m_from_child, POLLIN, deadline)) {
             throw TransportError(Kind::Timeout, "read from " + m_description + " timed out");
         }
-        ssize_t n = ::read(m_from_child, buffer.data(), buffer.size());
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno == EINTR || errno == EAGAIN) continue;
-        throw TransportError(Kind::Io, errno_message("read from " + m_description, errno));
     }
 }
 
