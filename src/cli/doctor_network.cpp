@@ -95,6 +95,8 @@ CheckResult check_ssh(const std::string& name, const transport::SshOptions& ssh,
         if (e.kind() == K::Auth)
             return fail(name, std::string("authentication: ") + e.what(),
                         "check [account.ssh] user and identity, or ssh-agent (ssh-add -l)");
+        if (std::string(e.what()).find("engine = \"openssh\" cannot run") != std::string::npos)
+            return fail(name, e.what(), "install OpenSSH's client (openssh-client), or set engine = \"libssh2\"");
         return fail(name, e.what(), "check [account.ssh] host and port");
     }
     return ok(name, ssh.user + "@" + ssh.host + ":" + std::to_string(ssh.port) +

@@ -410,6 +410,9 @@ std::vector<std::string> build_argv(const SshOptions& o) {
     option("RemoteCommand=none");
     option("RequestTTY=no");
     option("EscapeChar=none");
+    option("ForkAfterAuthentication=no");
+    option("StdinNull=no");
+    if (exec) option("SessionType=default");  // -W sets its own
     // DEBUG1 tells the cipher and the host key; the lines are sorted (SshLog).
     option("LogLevel=DEBUG1");
     if (!exec) {

@@ -226,9 +226,9 @@ TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wron
             CHECK(contains(r.out, "OK   d: sync path           QRESYNC"));
             CHECK(contains(r.out, "host key known, logged in; engine " + engine));
             CHECK(contains(r.out, engine == "openssh" ? ", cipher aes128-gcm@openssh.com" : ", cipher aes128-ctr"));
-        }
-        else
+        } else {
             CHECK_FALSE(contains(r.out, "d: login"));
+        }
     }
 }
 

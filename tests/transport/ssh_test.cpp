@@ -724,6 +724,7 @@ TEST_CASE("openssh: the argv, built without a shell", "[ssh]") {
           "|-o|ServerAliveInterval=60|-o|ServerAliveCountMax=3|",
           "|-o|Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com|",
           "|-o|Compression=no|", "|-o|ControlPath=none|", "|-o|RemoteCommand=none|",
+          "|-o|ForkAfterAuthentication=no|", "|-o|SessionType=default|",
           "|-o|LogLevel=DEBUG1" + kTail},
          {"-i", "IdentitiesOnly", "-F", "-W"}},
         {"identity, accept_new_host_key, ssh_config, keepalive off, no timeout",
@@ -745,7 +746,7 @@ TEST_CASE("openssh: the argv, built without a shell", "[ssh]") {
              o.forward_host = "127.0.0.1";
              o.forward_port = 143;
          }),
-         {"|-W|127.0.0.1:143|--|mail.example"}, {"imap"}},
+         {"|-W|127.0.0.1:143|--|mail.example"}, {"imap", "SessionType"}},
         {"forward to IPv6", options([](SshOptions& o) {
              o.command.clear();
              o.forward_host = "::1";
