@@ -834,3 +834,54 @@ TEST_CASE("openssh: what ssh says before the session is up sorts into kinds", "[
         CHECK(classify_failure(c.says) == c.kind);
     }
 }
+
+namespace {
+// Processes whose parent is this one (ssh children not yet reaped count too).
+int children() {
+    int count = 0;
+    const std::string me = std::to_string(::getpid());
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string stat = read_file(entry.path() / "stat");
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string state, parent;
+        fields >> state >> parent;
+        if (parent == me) ++count;
+    }
+    return count;
+}
+}  // namespace
+
+TEST_CASE("openssh: ssh is reaped after close and after every failure", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    REQUIRE(children() == 0);
+    SECTION("closed while the remote command still runs") {
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "sleep 30";
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        CHECK(children() == 1);
+        const auto start = std::chrono::steady_clock::now();
+        stream->close();
+        CHECK(std::chrono::steady_clock::now() - start < 3s);
+        CHECK(children() == 0);
+    }
+    SECTION("a refused host key") {
+        TempDir dir;
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "cat";
+        options.known_hosts = (dir.path() / "empty").string();
+        std::string message;
+        CHECK(error_kind(options, message) == Kind::HostKey);
+        CHECK(children() == 0);
+    }
+    SECTION("a remote command that fails at once") {
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "exit 3";
+        std::string message;
+        CHECK(error_kind(options, message) == Kind::Ssh);
+        CHECK(children() == 0);
+    }
+}
