@@ -93,18 +93,20 @@ class Bench:
                 'password = "%s"\nallow_plaintext_auth = true\nmailboxes = ["*"]\n%s\n'
                 % (name, self.host, self.port, user, password, extra))
 
-    def ssh_account_toml(self):
+    def ssh_account_toml(self, engine):
         e = self.env
         return ('[[account]]\nname = "main"\nuser = "%s"\nmailboxes = ["*"]\n[account.ssh]\n'
                 'host = "%s"\nport = %s\nuser = "%s"\nidentity = "%s"\nknown_hosts = "%s"\ncommand = "%s"\n'
+                'engine = "%s"\n'
                 % (self.users["main"][0], self.host, e["IMAPKEEP_TEST_SSH_PORT"], e["IMAPKEEP_TEST_SSH_USER"],
                    e["IMAPKEEP_TEST_SSH_KEY"], e["IMAPKEEP_TEST_SSH_KNOWN_HOSTS"],
-                   e["IMAPKEEP_TEST_STREAM_COMMAND"]))
+                   e["IMAPKEEP_TEST_STREAM_COMMAND"], engine))
 
-    def ik_config(self, name, store, who="main", extra="", target=False, ssh=False):
-        """An imapkeep config: account "main" (and "target" for restores)."""
+    def ik_config(self, name, store, who="main", extra="", target=False, ssh=None):
+        """An imapkeep config: account "main" (and "target" for restores);
+        ssh = "libssh2" or "openssh" reaches it over SSH exec with that engine."""
         text = '[store]\npath = "%s"\n\n' % store
-        text += self.ssh_account_toml() if ssh else self.account_toml("main", who, extra)
+        text += self.ssh_account_toml(ssh) if ssh else self.account_toml("main", who, extra)
         if target:
             text += self.account_toml("target", "target")
         path = self.path("config", name + ".toml")
@@ -431,14 +433,18 @@ class Bench:
         ])
 
     def scenario_9(self):
+        """Each SSH engine against plain TCP, in rounds of their own: the
+        libssh2 engine (the default) and OpenSSH's ssh (engine = "openssh")."""
         n = self.facts["messages"]
-        ssh, tcp = self.path("ik-ssh"), self.path("ik-tcp")
-        self.rounds("9", "cold backup over SSH exec", [
-            Part("imapkeep ssh", "imapkeep", self.backup(self.ik_config("ssh", ssh, ssh=True)),
-                 lambda: self.trash.discard(ssh), self.store_holds(ssh, n)),
-            Part("imapkeep tcp", "peer", self.backup(self.ik_config("tcp", tcp)),
-                 lambda: self.trash.discard(tcp), self.store_holds(tcp, n)),
-        ])
+        tcp = self.path("ik-tcp")
+        for engine in ("libssh2", "openssh"):
+            ssh = self.path("ik-ssh-" + engine)
+            self.rounds("9", "cold backup over SSH exec, %s" % engine, [
+                Part("imapkeep ssh %s" % engine, "imapkeep", self.backup(self.ik_config("ssh-" + engine, ssh, ssh=engine)),
+                     lambda ssh=ssh: self.trash.discard(ssh), self.store_holds(ssh, n)),
+                Part("imapkeep tcp", "peer", self.backup(self.ik_config("tcp", tcp)),
+                     lambda: self.trash.discard(tcp), self.store_holds(tcp, n)),
+            ])
 
 
 def main():

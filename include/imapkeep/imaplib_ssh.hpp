@@ -1,5 +1,7 @@
 // imaplib::IMAP4_ssh: IMAP over an SSH channel (issue 5), the SSH twin of
-// IMAP4_stream with no ssh binary involved. Two modes, chosen by the options:
+// IMAP4_stream. By default no ssh binary is involved (libssh2);
+// options.engine = SshEngine::OpenSsh runs OpenSSH's ssh instead, with the
+// same contract (transport/ssh.hpp). Two modes, chosen by the options:
 //   - exec: `options.command` runs on the server and speaks IMAP on its stdio
 //     (e.g. "/usr/lib/dovecot/imap"); a PREAUTH greeting leaves the instance in
 //     state "AUTH", exactly as IMAP4_stream;

@@ -300,6 +300,18 @@ transport::SshOptions parse_ssh(TableReader& r, const std::string& account_host,
     ssh.user = r.string("user").value_or(local_user());
     if (ssh.user.empty()) r.fail("user", "missing (and the local user name is unknown)");
     if (auto identity = r.string("identity")) ssh.identity = resolve_path(*identity, base_dir);
+    const bool openssh = r.choice("engine", {"libssh2", "openssh"}).value_or("libssh2") == "openssh";
+    if (openssh) ssh.engine = transport::SshEngine::OpenSsh;
+    // ssh runs in BatchMode (a cron run never waits at a prompt), so it has no
+    // way to take a secret from us.
+    for (const char* key : {"passphrase_command", "password_command"})
+        if (openssh && r.string(key))
+            r.fail(key, "cannot be used with engine = \"openssh\": ssh runs in BatchMode and never asks; load "
+                        "the key into ssh-agent (ssh-add), or use engine = \"libssh2\"");
+    if (auto file = r.string("ssh_config")) {
+        if (!openssh) r.fail("ssh_config", "applies to engine = \"openssh\" only");
+        ssh.ssh_config = *file == "none" ? *file : resolve_path(*file, base_dir);
+    }
     if (auto command = r.string("passphrase_command")) {
         std::string what = "account " + account + ": ssh.passphrase_command";
         ssh.passphrase = once([c = *command, what] { return run_secret_command(c, what); });

@@ -82,8 +82,9 @@ CheckResult check_ssh(const std::string& name, const transport::SshOptions& ssh,
                       const imap::ConnectOptions& o) {
     auto options = ssh;
     if (!options.read_timeout) options.read_timeout = o.read_timeout;
+    std::string negotiated;
     try {
-        transport::connect_ssh(options)->close();
+        negotiated = transport::check_ssh(options);
     } catch (const transport::TransportError& e) {
         using K = transport::TransportError::Kind;
         if (e.kind() == K::HostKey)
@@ -94,10 +95,12 @@ CheckResult check_ssh(const std::string& name, const transport::SshOptions& ssh,
         if (e.kind() == K::Auth)
             return fail(name, std::string("authentication: ") + e.what(),
                         "check [account.ssh] user and identity, or ssh-agent (ssh-add -l)");
+        if (std::string(e.what()).find("engine = \"openssh\" cannot run") != std::string::npos)
+            return fail(name, e.what(), "install OpenSSH's client (openssh-client), or set engine = \"libssh2\"");
         return fail(name, e.what(), "check [account.ssh] host and port");
     }
     return ok(name, ssh.user + "@" + ssh.host + ":" + std::to_string(ssh.port) +
-                        ": host key known, logged in");
+                        ": host key known, logged in; engine " + negotiated);
 }
 
 std::string login_detail(const sync::AccountConfig& account) {

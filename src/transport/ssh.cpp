@@ -2,6 +2,7 @@
 // one channel (exec or direct-tcpip, RFC 4254 §6.5 / §7.2). Setup runs in
 // libssh2's blocking mode bounded by the connect timeout; data transfer runs
 // non-blocking with poll() so read timeouts and keepalives stay in our hands.
+#include "transport/openssh.hpp"
 #include "transport/ssh_detail.hpp"
 
 #include <netdb.h>
@@ -190,6 +191,11 @@ public:
     std::size_t pending() const override;
     int native_handle() const override { return m_fd; }
     std::string describe() const override;
+    // The cipher negotiated for what the server sends.
+    std::string cipher() const {
+        const char* name = m_session ? libssh2_session_methods(m_session, LIBSSH2_METHOD_CRYPT_SC) : nullptr;
+        return name ? name : "unknown";
+    }
 
 private:
     bool exec_mode() const { return !m_options.command.empty(); }
@@ -510,10 +516,34 @@ std::string SshStream::describe() const {
 
 }  // namespace
 
-StreamPtr connect_ssh(const SshOptions& options) {
+namespace ssh_detail {
+
+StreamPtr connect_libssh2(const SshOptions& options) {
     auto stream = std::make_unique<SshStream>(options);
     stream->open();  // on failure the destructor releases whatever was set up
     return stream;
+}
+
+std::string check_libssh2(const SshOptions& options) {
+    SshStream stream(options);
+    stream.open();
+    const std::string cipher = stream.cipher();
+    stream.close();
+    return std::string("libssh2 ") + libssh2_version(0) + ", cipher " + cipher;
+}
+
+}  // namespace ssh_detail
+
+const char* engine_name(SshEngine engine) {
+    return engine == SshEngine::OpenSsh ? "openssh" : "libssh2";
+}
+
+StreamPtr connect_ssh(const SshOptions& options) {
+    return options.engine == SshEngine::OpenSsh ? openssh::connect(options) : ssh_detail::connect_libssh2(options);
+}
+
+std::string check_ssh(const SshOptions& options) {
+    return options.engine == SshEngine::OpenSsh ? openssh::check(options) : ssh_detail::check_libssh2(options);
 }
 
 }  // namespace imapkeep::transport

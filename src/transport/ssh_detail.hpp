@@ -46,4 +46,8 @@ std::string host_key_fingerprint(LIBSSH2_SESSION* session);
 // and why it failed, or Timeout/Io/Ssh when the connection itself fails.
 void authenticate(LIBSSH2_SESSION* session, const SshOptions& options);
 
+// The libssh2 engine of connect_ssh and check_ssh.
+StreamPtr connect_libssh2(const SshOptions& options);
+std::string check_libssh2(const SshOptions& options);
+
 }  // namespace imapkeep::transport::ssh_detail

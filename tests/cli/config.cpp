@@ -120,6 +120,16 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"ssh accept not bool", kStore + kAccount + "[account.ssh]\ncommand = \"i\"\naccept_new_host_key = 1\n",
          f + "9: account.ssh.accept_new_host_key", "true or false"},
         {"ssh as value", kStore + kAccount + "ssh = \"host\"\n", f + "7: account.ssh", "expected a table"},
+        {"ssh unknown engine", kStore + kAccount + "[account.ssh]\ncommand = \"i\"\nengine = \"putty\"\n",
+         f + "9: account.ssh.engine", "expected one of \"libssh2\", \"openssh\""},
+        {"ssh openssh with passphrase_command (ssh runs in BatchMode)",
+         kStore + kAccount + "[account.ssh]\ncommand = \"i\"\nengine = \"openssh\"\npassphrase_command = \"pass k\"\n",
+         f + "10: account.ssh.passphrase_command", "cannot be used with engine = \"openssh\""},
+        {"ssh openssh with password_command",
+         kStore + kAccount + "[account.ssh]\nengine = \"openssh\"\npassword_command = \"pass k\"\ncommand = \"i\"\n",
+         f + "9: account.ssh.password_command", "ssh-agent"},
+        {"ssh_config with the libssh2 engine", kStore + kAccount + "[account.ssh]\ncommand = \"i\"\nssh_config = \"none\"\n",
+         f + "9: account.ssh.ssh_config", "applies to engine = \"openssh\" only"},
         {"missing store", kAccount, f + "1: store.path", "missing"},
         {"missing store path", "[store]\n" + kAccount, f + "1: store.path", "missing"},
         {"no account", kStore, f + "1: account", "missing"},
@@ -276,6 +286,35 @@ command = "/usr/lib/dovecot/imap"
     CHECK(exec.connect.tls == TlsMode::None);
     CHECK(exec.connect.user.empty());  // PREAUTH: no IMAP login
     CHECK(exec.connect.host == "mail.home.lan");
+    CHECK(exec.connect.ssh->engine == imapkeep::transport::SshEngine::Libssh2);  // the default
+}
+
+TEST_CASE("[account.ssh] engine and ssh_config", "[config][ssh]") {
+    using imapkeep::transport::SshEngine;
+    struct Case {
+        const char* name;
+        std::string keys;
+        SshEngine engine;
+        std::string ssh_config;
+    };
+    const std::vector<Case> cases = {
+        {"default", "", SshEngine::Libssh2, ""},
+        {"libssh2", "engine = \"libssh2\"\n", SshEngine::Libssh2, ""},
+        {"openssh reads ssh's own files", "engine = \"openssh\"\n", SshEngine::OpenSsh, ""},
+        {"openssh, no ssh_config", "engine = \"openssh\"\nssh_config = \"none\"\n", SshEngine::OpenSsh, "none"},
+        {"openssh, a relative ssh_config", "engine = \"openssh\"\nssh_config = \"ssh/config\"\n", SshEngine::OpenSsh,
+         "/etc/imapkeep/ssh/config"},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            Config config = parse_config(kStore + kAccount + "[account.ssh]\ncommand = \"imap\"\n" + c.keys,
+                                         "/etc/imapkeep/config.toml");
+            const auto& ssh = config.accounts.at(0).connect.ssh;
+            REQUIRE(ssh);
+            CHECK(ssh->engine == c.engine);
+            CHECK(ssh->ssh_config == c.ssh_config);
+        }
+    }
 }
 
 TEST_CASE("retries and retry_delay: defaults, top level, per account", "[config][retry]") {

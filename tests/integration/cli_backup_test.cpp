@@ -232,13 +232,18 @@ TEST_CASE("a 100 MB message does not raise peak memory by 100 MB", "[integration
 TEST_CASE("imapkeep backup over SSH: host key and key failures are exit 3", "[integration][cli][ssh]") {
     if (!testing::test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_SSH_PORT"}, "the test Dovecot and sshd"))
         return;
+    // The same exit codes whichever engine carries SSH (issue 10).
+    const std::string engine = GENERATE(as<std::string>{}, "libssh2", "openssh");
+    INFO("engine " << engine);
     TempDir dir;
-    auto write = [&](const std::string& known_hosts, const std::string& key, bool accept_new) {
+    auto write = [&](const std::string& known_hosts, const std::string& key, bool accept_new,
+                     const std::string& more = "") {
         auto path = dir.path / "ssh.toml";
         std::ofstream f(path);
         f << "[store]\npath = \"" << (dir.path / "store").string() << "\"\n\n"
-          << "[[account]]\nname = \"viassh\"\nmailboxes = [\"INBOX\"]\n"
-          << "[account.ssh]\nhost = \"127.0.0.1\"\nport = " << *env("IMAPKEEP_TEST_SSH_PORT") << "\n"
+          << "[[account]]\nname = \"viassh\"\nmailboxes = [\"INBOX\"]\nretries = 0\n"
+          << "[account.ssh]\nengine = \"" << engine << "\"\n" << more
+          << "host = \"127.0.0.1\"\nport = " << *env("IMAPKEEP_TEST_SSH_PORT") << "\n"
           << "user = \"" << env("IMAPKEEP_TEST_SSH_USER").value_or("root") << "\"\n"
           << "identity = \"" << key << "\"\nknown_hosts = \"" << known_hosts << "\"\n"
           << "accept_new_host_key = " << (accept_new ? "true" : "false") << "\n"
@@ -286,6 +291,20 @@ TEST_CASE("imapkeep backup over SSH: host key and key failures are exit 3", "[in
             dir.path);
         CHECK(r.code == 3);
         CHECK(r.err.find("publickey") != std::string::npos);
+    }
+    if (engine == "openssh") {
+        SECTION("openssh: a passphrase_command is a config error, exit 2") {
+            auto r = run_imapkeep(
+                {"backup", "--config", write(known, good_key, false, "passphrase_command = \"echo x\"\n")}, dir.path);
+            CHECK(r.code == 2);
+            CHECK(r.err.find("cannot be used with engine = \"openssh\"") != std::string::npos);
+        }
+        SECTION("openssh: no ssh on PATH is exit 3 saying so") {
+            auto r = run_imapkeep({"backup", "--config", write(known, good_key, false)}, dir.path,
+                                  {"PATH=/nonexistent"});
+            CHECK(r.code == 3);
+            CHECK(r.err.find("engine = \"openssh\" cannot run `ssh`") != std::string::npos);
+        }
     }
 }
 

@@ -192,6 +192,9 @@ TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wron
     if (!test_env_has({"IMAPKEEP_TEST_SSH_PORT", "IMAPKEEP_TEST_SSH_IMAP_COMMAND"},
                       "the test sshd"))
         return;
+    // Both engines (issue 10); doctor names the one in use and its cipher.
+    const std::string engine = GENERATE(as<std::string>{}, "libssh2", "openssh");
+    INFO("engine " << engine);
     DoctorDir d;
     const std::string empty_known_hosts = d.store() + ".known_hosts";
     std::ofstream(empty_known_hosts).close();
@@ -210,7 +213,7 @@ TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wron
          "FAIL d: ssh                 authentication: "},
     };
     for (const auto& row : rows) {
-        d.write("[account.ssh]\nhost = \"127.0.0.1\"\nport = " +
+        d.write("[account.ssh]\nengine = \"" + engine + "\"\nhost = \"127.0.0.1\"\nport = " +
                 env("IMAPKEEP_TEST_SSH_PORT").value_or("22") + "\nuser = \"" +
                 env("IMAPKEEP_TEST_SSH_USER").value_or("") + "\"\nidentity = \"" + row.identity +
                 "\"\nknown_hosts = \"" + row.known_hosts + "\"\ncommand = \"" +
@@ -219,10 +222,13 @@ TEST_CASE("doctor over SSH: host key and login OK; an unknown host key or a wron
         INFO(r.out << r.err);
         CHECK(r.code == row.code);
         CHECK(contains(r.out, row.line));
-        if (row.code == 0)
+        if (row.code == 0) {
             CHECK(contains(r.out, "OK   d: sync path           QRESYNC"));
-        else
+            CHECK(contains(r.out, "host key known, logged in; engine " + engine));
+            CHECK(contains(r.out, engine == "openssh" ? ", cipher aes128-gcm@openssh.com" : ", cipher aes128-ctr"));
+        } else {
             CHECK_FALSE(contains(r.out, "d: login"));
+        }
     }
 }
 

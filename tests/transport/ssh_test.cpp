@@ -1,7 +1,10 @@
 // SSH transport against the real sshd started by scripts/test-env/sshd.sh.
-// Skips (with a message) when IMAPKEEP_TEST_SSH_PORT is not set.
+// Skips (with a message) when IMAPKEEP_TEST_SSH_PORT is not set. Where the
+// contract is the same, each case runs on both engines (libssh2 and OpenSSH's
+// ssh, issue 10): GENERATE runs the test case once per engine.
 #include <imapkeep/transport/ssh.hpp>
 
+#include "transport/openssh.hpp"
 #include "transport/ssh_detail.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,6 +23,7 @@
 
 namespace {
 
+using imapkeep::transport::SshEngine;
 using imapkeep::transport::SshOptions;
 using imapkeep::transport::StreamPtr;
 using imapkeep::transport::TransportError;
@@ -39,8 +43,11 @@ int ssh_port() { return std::stoi(env("IMAPKEEP_TEST_SSH_PORT")); }
 
 std::string host_entry_name() { return "[127.0.0.1]:" + env("IMAPKEEP_TEST_SSH_PORT"); }
 
-SshOptions base_options() {
+// The test's ssh never reads the user's ~/.ssh/config: the options say all.
+SshOptions base_options(SshEngine engine = SshEngine::Libssh2) {
     SshOptions options;
+    options.engine = engine;
+    options.ssh_config = "none";
     options.host = "127.0.0.1";
     options.port = ssh_port();
     options.user = env("IMAPKEEP_TEST_SSH_USER");
@@ -134,6 +141,8 @@ TEST_CASE("ssh exec mode echoes through cat", "[ssh][integration]") {
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     struct Case {
         const char* name;
         std::string known_hosts;
@@ -144,7 +153,7 @@ TEST_CASE("ssh exec mode echoes through cat", "[ssh][integration]") {
     };
     for (const Case& c : cases) {
         SECTION(c.name) {
-            SshOptions options = base_options();
+            SshOptions options = base_options(engine);
             options.known_hosts = c.known_hosts;
             options.command = "cat";
             StreamPtr stream = imapkeep::transport::connect_ssh(options);
@@ -165,8 +174,10 @@ TEST_CASE("ssh exec mode runs the pre-authenticated imap", "[ssh][integration]")
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     if (!imapkeep::testing::test_env_has({"IMAPKEEP_TEST_SSH_IMAP_COMMAND"}, "the test Dovecot behind sshd")) return;
-    SshOptions options = base_options();
+    SshOptions options = base_options(engine);
     options.command = env("IMAPKEEP_TEST_SSH_IMAP_COMMAND");
     StreamPtr stream = imapkeep::transport::connect_ssh(options);
     const std::string greeting = read_until(*stream, "\r\n");
@@ -180,6 +191,8 @@ TEST_CASE("ssh forward mode reaches a TCP service as the server sees it", "[ssh]
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     struct Case {
         const char* name;
         std::string port;
@@ -191,7 +204,7 @@ TEST_CASE("ssh forward mode reaches a TCP service as the server sees it", "[ssh]
         cases.push_back({"to Dovecot", env("IMAPKEEP_TEST_IMAP_PORT"), "* OK"});
     for (const Case& c : cases) {
         SECTION(c.name) {
-            SshOptions options = base_options();
+            SshOptions options = base_options(engine);
             options.forward_host = "127.0.0.1";
             options.forward_port = std::stoi(c.port);
             StreamPtr stream = imapkeep::transport::connect_ssh(options);
@@ -205,7 +218,9 @@ TEST_CASE("ssh forward to a closed port is an Ssh error", "[ssh][integration]") 
     if (!have_sshd()) {
         return;
     }
-    SshOptions options = base_options();
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
+    SshOptions options = base_options(engine);
     options.forward_host = "127.0.0.1";
     options.forward_port = 1;
     std::string message;
@@ -217,6 +232,8 @@ TEST_CASE("ssh refuses unknown and changed host keys", "[ssh][integration]") {
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     TempDir dir;
     const std::string wrong_public = read_file(env("IMAPKEEP_TEST_SSH_WRONG_KEY") + ".pub");
     const std::string other_key = wrong_public.substr(0, wrong_public.find(' ', wrong_public.find(' ') + 1));
@@ -241,7 +258,7 @@ TEST_CASE("ssh refuses unknown and changed host keys", "[ssh][integration]") {
         SECTION(c.name) {
             const auto path = dir.path() / "known_hosts";
             write_file(path, c.known_hosts);
-            SshOptions options = base_options();
+            SshOptions options = base_options(engine);
             options.command = "cat";
             options.known_hosts = path.string();
             options.accept_new_host_key = c.accept_new;
@@ -264,6 +281,8 @@ TEST_CASE("ssh accept_new_host_key adds an unknown key and keeps other lines", "
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     TempDir dir;
     struct Case {
         const char* name;
@@ -282,7 +301,7 @@ TEST_CASE("ssh accept_new_host_key adds an unknown key and keeps other lines", "
             if (c.existing) {
                 write_file(c.file, *c.existing);
             }
-            SshOptions options = base_options();
+            SshOptions options = base_options(engine);
             options.command = "cat";
             options.known_hosts = c.file.string();
             options.accept_new_host_key = true;
@@ -400,6 +419,8 @@ TEST_CASE("ssh exec: a command that fails at once is a clear error, not a hang",
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     struct Case {
         std::string command;
         std::vector<std::string> expect;
@@ -411,7 +432,7 @@ TEST_CASE("ssh exec: a command that fails at once is a clear error, not a hang",
     };
     for (const Case& c : cases) {
         SECTION(c.command) {
-            SshOptions options = base_options();
+            SshOptions options = base_options(engine);
             options.command = c.command;
             options.read_timeout = 5s;
             const auto start = std::chrono::steady_clock::now();
@@ -430,8 +451,10 @@ TEST_CASE("ssh read timeout and keepalives", "[ssh][integration]") {
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     SECTION("silent command times out") {
-        SshOptions options = base_options();
+        SshOptions options = base_options(engine);
         options.command = "sleep 10";
         options.read_timeout = 300ms;
         StreamPtr stream = imapkeep::transport::connect_ssh(options);
@@ -448,7 +471,7 @@ TEST_CASE("ssh read timeout and keepalives", "[ssh][integration]") {
         CHECK(elapsed < 3s);
     }
     SECTION("keepalives during a long wait do not disturb the data") {
-        SshOptions options = base_options();
+        SshOptions options = base_options(engine);
         options.command = "sleep 2; echo done";
         options.keepalive_seconds = 1;
         StreamPtr stream = imapkeep::transport::connect_ssh(options);
@@ -462,7 +485,9 @@ TEST_CASE("ssh connection refused is an Io error", "[ssh][integration]") {
     if (!have_sshd()) {
         return;
     }
-    SshOptions options = base_options();
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
+    SshOptions options = base_options(engine);
     options.port = 1;
     options.command = "cat";
     std::string message;
@@ -474,9 +499,11 @@ TEST_CASE("ssh throughput", "[ssh][integration][bench]") {
     if (!have_sshd()) {
         return;
     }
+    const SshEngine engine = GENERATE(SshEngine::Libssh2, SshEngine::OpenSsh);
+    INFO("engine " << imapkeep::transport::engine_name(engine));
     SECTION("50 MB download through head -c") {
         constexpr std::size_t kBytes = 50'000'000;
-        SshOptions options = base_options();
+        SshOptions options = base_options(engine);
         options.command = "head -c " + std::to_string(kBytes) + " /dev/zero";
         StreamPtr stream = imapkeep::transport::connect_ssh(options);
         std::vector<char> buffer(256 * 1024);
@@ -506,7 +533,7 @@ TEST_CASE("ssh throughput", "[ssh][integration][bench]") {
         for (char& ch : data) {
             ch = static_cast<char>(random());
         }
-        SshOptions options = base_options();
+        SshOptions options = base_options(engine);
         options.command = "cat";
         StreamPtr stream = imapkeep::transport::connect_ssh(options);
         std::string echoed;
@@ -589,4 +616,272 @@ TEST_CASE("ssh known_hosts names and home expansion", "[ssh]") {
     }
     CHECK(expand_home("/etc/ssh/ssh_known_hosts") == "/etc/ssh/ssh_known_hosts");
     CHECK(expand_home("~other/x") == "~other/x");  // other users' homes are not expanded
+}
+
+TEST_CASE("openssh: authentication failures are Auth, naming what ssh said", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    struct Case {
+        const char* name;
+        std::string identity;
+    };
+    const std::vector<Case> cases = {
+        {"wrong key", env("IMAPKEEP_TEST_SSH_WRONG_KEY")},
+        {"missing key file", "/nonexistent/id_ed25519"},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options(SshEngine::OpenSsh);
+            options.command = "cat";
+            options.identity = c.identity;
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::Auth);
+            INFO(message);
+            CHECK(message.find("authentication as " + options.user + "@" + host_entry_name() + " failed: ") !=
+                  std::string::npos);
+            CHECK(message.find("Permission denied (publickey)") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("openssh: a passphrase or password source is refused, never prompted for", "[ssh]") {
+    struct Case {
+        const char* name;
+        bool passphrase;
+        bool password;
+    };
+    const std::vector<Case> cases = {{"passphrase", true, false}, {"password", false, true}, {"both", true, true}};
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options(SshEngine::OpenSsh);
+            options.port = 22;
+            options.command = "cat";
+            int asked = 0;
+            if (c.passphrase) options.passphrase = [&asked] { ++asked; return std::string("x"); };
+            if (c.password) options.password = [&asked] { ++asked; return std::string("x"); };
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::Auth);
+            CHECK(message.find("BatchMode") != std::string::npos);
+            CHECK(asked == 0);
+        }
+    }
+}
+
+TEST_CASE("openssh: a missing ssh binary is a clear Ssh error", "[ssh]") {
+    struct Case {
+        const char* name;
+        std::string program;
+    };
+    const std::vector<Case> cases = {{"absolute path", "/nonexistent/bin/ssh"},
+                                     {"name not on PATH", "imapkeep-no-such-ssh"}};
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            SshOptions options = base_options(SshEngine::OpenSsh);
+            options.port = 22;
+            options.command = "cat";
+            options.program = c.program;
+            std::string message;
+            CHECK(error_kind(options, message) == Kind::Ssh);
+            INFO(message);
+            CHECK(message.find("engine = \"openssh\" cannot run `" + c.program + "`") != std::string::npos);
+            CHECK(message.find("No such file or directory") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("openssh: the argv, built without a shell", "[ssh]") {
+    using imapkeep::transport::openssh::build_argv;
+    auto joined = [](const std::vector<std::string>& argv) {
+        std::string out;
+        for (const std::string& arg : argv) out += (out.empty() ? "" : "|") + arg;
+        return out;
+    };
+    auto options = [](std::function<void(SshOptions&)> change) {
+        SshOptions o;
+        o.engine = SshEngine::OpenSsh;
+        o.host = "mail.example";
+        o.port = 2222;
+        o.user = "backup";
+        o.known_hosts = "/k/known_hosts";
+        o.command = "/usr/lib/dovecot/imap";
+        o.connect_timeout = 10s;
+        o.keepalive_seconds = 60;
+        change(o);
+        return o;
+    };
+    struct Case {
+        const char* name;
+        SshOptions options;
+        std::vector<std::string> contains;  // runs of adjacent arguments, "|" between
+        std::vector<std::string> absent;
+    };
+    const std::string kTail = "|--|mail.example|/usr/lib/dovecot/imap";
+    const std::vector<Case> cases = {
+        {"exec, defaults", options([](SshOptions&) {}),
+         {"ssh|-T|-x|-a|-p|2222|-l|backup|-o", "|-o|BatchMode=yes|", "|-o|UserKnownHostsFile=\"/k/known_hosts\"|",
+          "|-o|GlobalKnownHostsFile=/dev/null|", "|-o|StrictHostKeyChecking=yes|", "|-o|ConnectTimeout=10|",
+          "|-o|ServerAliveInterval=60|-o|ServerAliveCountMax=3|",
+          "|-o|Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com|",
+          "|-o|Compression=no|", "|-o|ControlPath=none|", "|-o|RemoteCommand=none|",
+          "|-o|ForkAfterAuthentication=no|", "|-o|SessionType=default|",
+          "|-o|LogLevel=DEBUG1" + kTail},
+         {"-i", "IdentitiesOnly", "-F", "-W"}},
+        {"identity, accept_new_host_key, ssh_config, keepalive off, no timeout",
+         options([](SshOptions& o) {
+             o.identity = "/keys/id_ed25519";
+             o.accept_new_host_key = true;
+             o.ssh_config = "none";
+             o.keepalive_seconds = 0;
+             o.connect_timeout.reset();
+             o.program = "/opt/ssh/bin/ssh";
+         }),
+         {"/opt/ssh/bin/ssh|-F|none|-T|", "|-i|/keys/id_ed25519|-o|IdentitiesOnly=yes|",
+          "|-o|StrictHostKeyChecking=accept-new|", "|-o|ServerAliveInterval=0|"},
+         {"ConnectTimeout"}},
+        {"a timeout under a second rounds up", options([](SshOptions& o) { o.connect_timeout = 300ms; }),
+         {"|-o|ConnectTimeout=1|"}, {}},
+        {"forward", options([](SshOptions& o) {
+             o.command.clear();
+             o.forward_host = "127.0.0.1";
+             o.forward_port = 143;
+         }),
+         {"|-W|127.0.0.1:143|--|mail.example"}, {"imap", "SessionType"}},
+        {"forward to IPv6", options([](SshOptions& o) {
+             o.command.clear();
+             o.forward_host = "::1";
+             o.forward_port = 993;
+         }),
+         {"|-W|[::1]:993|--|mail.example"}, {}},
+        {"a command is one argument, shell text and all",
+         options([](SshOptions& o) { o.command = "-oProxyCommand=x; rm -rf ~ `y` $(z)"; }),
+         {"|--|mail.example|-oProxyCommand=x; rm -rf ~ `y` $(z)"}, {}},
+        {"a user that looks like an option stays -l's value", options([](SshOptions& o) { o.user = "-oX=y"; }),
+         {"|-l|-oX=y|"}, {}},
+        {"paths: % doubled, blanks and quotes quoted", options([](SshOptions& o) {
+             o.identity = "/keys/100%/id";
+             o.known_hosts = "/my dir/it's \"known\"";
+         }),
+         {"|-i|/keys/100%%/id|", "|UserKnownHostsFile=\"/my dir/it\\'s \\\"known\\\"\"|"}, {}},
+        {"IPv6 host", options([](SshOptions& o) { o.host = "::1"; }), {"|--|::1|"}, {}},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            const std::string argv = joined(build_argv(c.options));
+            INFO(argv);
+            for (const std::string& run : c.contains) CHECK(argv.find(run) != std::string::npos);
+            for (const std::string& text : c.absent) CHECK(argv.find(text) == std::string::npos);
+            // The destination is the last or next-to-last argument, right after "--".
+            CHECK(argv.find("|--|" + c.options.host) != std::string::npos);
+        }
+    }
+
+    struct Refused {
+        const char* name;
+        SshOptions options;
+        Kind kind;
+        std::string says;
+    };
+    const std::vector<Refused> refused = {
+        {"host starting with '-'", options([](SshOptions& o) { o.host = "-oProxyCommand=touch /tmp/x"; }),
+         Kind::Ssh, "starts with '-'"},
+        {"host with '@'", options([](SshOptions& o) { o.host = "root@evil"; }), Kind::Ssh, "'@'"},
+        {"host with a blank", options([](SshOptions& o) { o.host = "a b"; }), Kind::Ssh, "blank"},
+        {"host with a newline", options([](SshOptions& o) { o.host = "a\nb"; }), Kind::Ssh, "control"},
+        {"empty host", options([](SshOptions& o) { o.host = ""; }), Kind::Ssh, "empty host"},
+        {"known_hosts with ${", options([](SshOptions& o) { o.known_hosts = "/k/${HOME}"; }), Kind::Ssh, "${"},
+        {"neither command nor forward", options([](SshOptions& o) { o.command.clear(); }), Kind::Ssh,
+         "neither a command"},
+        {"passphrase source", options([](SshOptions& o) { o.passphrase = [] { return std::string(); }; }),
+         Kind::Auth, "BatchMode"},
+    };
+    for (const Refused& c : refused) {
+        SECTION(std::string("refused: ") + c.name) {
+            try {
+                const std::string argv = joined(build_argv(c.options));
+                FAIL("built " << argv);
+            } catch (const TransportError& e) {
+                INFO(e.what());
+                CHECK(e.kind() == c.kind);
+                CHECK(std::string(e.what()).find(c.says) != std::string::npos);
+            }
+        }
+    }
+}
+
+TEST_CASE("openssh: what ssh says before the session is up sorts into kinds", "[ssh]") {
+    using imapkeep::transport::openssh::classify_failure;
+    struct Case {
+        const char* says;
+        Kind kind;
+    };
+    const std::vector<Case> cases = {
+        {"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\n"
+         "Host key verification failed.\n",
+         Kind::HostKey},
+        {"@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.\n", Kind::HostKey},
+        {"@       WARNING: REVOKED HOST KEY DETECTED!               @\n", Kind::HostKey},
+        {"backup@127.0.0.1: Permission denied (publickey).\n", Kind::Auth},
+        {"ssh: Could not resolve hostname nosuch.invalid: Name or service not known\n", Kind::Resolve},
+        {"ssh: connect to host 127.0.0.1 port 1: Connection refused\n", Kind::Io},
+        {"ssh: connect to host 10.0.0.1 port 22: Connection timed out\n", Kind::Timeout},
+        {"Connection closed by 127.0.0.1 port 2222\n", Kind::Io},
+        {"Unable to negotiate with 127.0.0.1 port 2222: no matching cipher found\n", Kind::Ssh},
+        {"", Kind::Ssh},
+    };
+    for (const Case& c : cases) {
+        INFO(c.says);
+        CHECK(classify_failure(c.says) == c.kind);
+    }
+}
+
+namespace {
+// Processes whose parent is this one (ssh children not yet reaped count too).
+int children() {
+    int count = 0;
+    const std::string me = std::to_string(::getpid());
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string stat = read_file(entry.path() / "stat");
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string state, parent;
+        fields >> state >> parent;
+        if (parent == me) ++count;
+    }
+    return count;
+}
+}  // namespace
+
+TEST_CASE("openssh: ssh is reaped after close and after every failure", "[ssh][integration]") {
+    if (!have_sshd()) {
+        return;
+    }
+    REQUIRE(children() == 0);
+    SECTION("closed while the remote command still runs") {
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "sleep 30";
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        CHECK(children() == 1);
+        const auto start = std::chrono::steady_clock::now();
+        stream->close();
+        CHECK(std::chrono::steady_clock::now() - start < 3s);
+        CHECK(children() == 0);
+    }
+    SECTION("a refused host key") {
+        TempDir dir;
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "cat";
+        options.known_hosts = (dir.path() / "empty").string();
+        std::string message;
+        CHECK(error_kind(options, message) == Kind::HostKey);
+        CHECK(children() == 0);
+    }
+    SECTION("a remote command that fails at once") {
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "exit 3";
+        std::string message;
+        CHECK(error_kind(options, message) == Kind::Ssh);
+        CHECK(children() == 0);
+    }
 }
