@@ -63,12 +63,14 @@ ImapSocket::~ImapSocket() {
 
 void ImapSocket::send(std::string_view bytes) {
     while (!bytes.empty()) {
-        ssize_t n = ::write(m_fd, bytes.data(), bytes.size());
+        ssize_t n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) throw std::runtime_error(std::string("write: ") + std::strerror(errno));
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
 }
+
+void ImapSocket::shutdown() noexcept { ::shutdown(m_fd, SHUT_RDWR); }
 
 bool ImapSocket::fill() {
     if (m_begin == m_end) m_begin = m_end = 0;

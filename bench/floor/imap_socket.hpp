@@ -23,7 +23,11 @@ class ImapSocket {
     ImapSocket& operator=(const ImapSocket&) = delete;
 
     // Writes every byte (a pipelined batch of commands may be one call).
+    // A closed connection throws (no SIGPIPE).
     void send(std::string_view bytes);
+    // Ends both directions: a send() or read blocked in another thread returns
+    // (and throws). Safe to call from any thread, more than once.
+    void shutdown() noexcept;
     // Reads responses until the one tagged `tag`, calling `on_untagged` with
     // each other response, its literals left out. Throws unless it is OK.
     void read_until_tagged(std::string_view tag,

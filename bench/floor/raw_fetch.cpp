@@ -25,6 +25,41 @@ std::vector<std::string> list_mailboxes(bench::ImapSocket& imap) {
     return names;
 }
 
+// Sends the pipelined commands on a thread of its own, so that a long
+// pipeline cannot deadlock against a server that is busy sending. Whatever
+// ends the reading (the server's NO, a dropped connection) ends the sending
+// too: the socket is shut down and the thread joined before the error goes
+// on, so it reaches main's handler, not std::terminate.
+class PipelinedSender {
+  public:
+    PipelinedSender(bench::ImapSocket& imap, std::string commands)
+        : m_imap(imap), m_thread([this, commands = std::move(commands)] {
+              try {
+                  m_imap.send(commands);
+              } catch (const std::exception&) {
+                  m_failure = std::current_exception();
+              }
+          }) {}
+    ~PipelinedSender() {
+        if (!m_thread.joinable()) return;
+        m_imap.shutdown();
+        m_thread.join();
+    }
+    PipelinedSender(const PipelinedSender&) = delete;
+    PipelinedSender& operator=(const PipelinedSender&) = delete;
+
+    // Every command sent; throws what the sending threw.
+    void finish() {
+        m_thread.join();
+        if (m_failure) std::rethrow_exception(m_failure);
+    }
+
+  private:
+    bench::ImapSocket& m_imap;
+    std::exception_ptr m_failure;
+    std::thread m_thread;  // last: starts once the members above exist
+};
+
 std::string fetch_commands(const std::vector<std::string>& names) {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -44,9 +79,7 @@ int main(int argc, char** argv) try {
     bench::ImapSocket imap(argv[1], std::stoi(argv[2]));
     imap.login(argv[3], argv[4]);
     auto names = list_mailboxes(imap);
-    // A writer thread, so that a long pipeline cannot deadlock against a
-    // server that is busy sending.
-    std::thread writer([&imap, commands = fetch_commands(names)] { imap.send(commands); });
+    PipelinedSender sender(imap, fetch_commands(names));
     unsigned long long messages = 0;
     auto count = [&](std::string_view r) {
         if (r.rfind("* ", 0) == 0 && r.find(" FETCH (") != std::string_view::npos) ++messages;
@@ -55,7 +88,7 @@ int main(int argc, char** argv) try {
         imap.read_until_tagged("E" + std::to_string(i));
         imap.read_until_tagged("F" + std::to_string(i), count);
     }
-    writer.join();
+    sender.finish();
     imap.send("Z LOGOUT\r\n");
     imap.read_until_tagged("Z");
     std::printf("mailboxes %zu messages %llu bytes %llu\n", names.size(), messages,

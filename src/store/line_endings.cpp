@@ -38,6 +38,42 @@ bool CrlfToLf::scan(std::string_view wire) {
     return true;
 }
 
+bool CrlfToLf::append_lf(std::string_view wire, std::string& out) {
+    if (!m_pure) return false;
+    const char* p = wire.data();
+    const char* end = p + wire.size();
+    if (m_last_cr && p < end) {
+        if (*p != '\n') return m_pure = false;  // bare CR
+        ++m_pairs;
+        m_last_cr = false;
+        out.push_back('\n');
+        ++p;
+    }
+    while (p < end) {
+        const auto* cr =
+            static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p)));
+        const char* stop = cr ? cr : end;
+        if (std::memchr(p, '\n', static_cast<std::size_t>(stop - p)))
+            return m_pure = false;  // bare LF
+        if (!cr) {
+            out.append(p, stop);
+            break;
+        }
+        if (cr + 1 == end) {
+            out.append(p, cr);
+            m_last_cr = true;
+            break;
+        }
+        if (cr[1] != '\n') return m_pure = false;  // bare CR
+        // The line with its CR, which becomes the LF: one append per line.
+        out.append(p, cr + 1);
+        out.back() = '\n';
+        ++m_pairs;
+        p = cr + 2;
+    }
+    return true;
+}
+
 std::size_t CrlfToLf::convert(std::string_view wire, std::string& out) {
     std::size_t used = wire.size();
     if (!wire.empty() && wire.back() == '\r') --used;

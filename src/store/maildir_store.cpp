@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "store/buffer_pool.hpp"
 #include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
 #include "store/read_only_fs.hpp"
@@ -42,7 +43,9 @@ class MaildirPending final : public PendingMessage {
           m_name(std::move(name)),
           m_fd(fd),
           m_lf(lf_line_endings),
-          m_synced(std::make_shared<std::atomic<bool>>(false)) {}
+          m_synced(std::make_shared<std::atomic<bool>>(false)) {
+        take_buffer();
+    }
     ~MaildirPending() override { discard(); }
 
     void write(std::string_view chunk) override;
@@ -78,10 +81,14 @@ class MaildirPending final : public PendingMessage {
     void write_fully(std::string_view bytes);
     void give_up_lf();
     void rewrite_as_wire();
+    bool gather_lf(std::string_view chunk);
+    void take_buffer();
+    void give_buffer() noexcept;
 
     int m_fd;
-    std::string m_buffer;  // wire bytes not yet written, about kWriteBuffer at most
-    std::string m_converted;  // flush()'s scratch for the LF form
+    // Bytes not yet written, in the file's form (LF while m_lf), about
+    // kWriteBuffer at most.
+    std::string m_buffer;
     util::Sha256 m_hash;     // of the wire bytes
     std::uint64_t m_size = 0;  // wire bytes
     // While true the file gets the LF form (line_endings.hpp): the store wants
@@ -556,6 +563,7 @@ class MaildirStore final : public MessageStore {
 
     // Called by MaildirPending.
     bool defer_fsync() const { return m_options.defer_fsync; }
+    BufferPool& buffers() { return m_buffers; }
     // Deferred durability by one syncfs per batch (instead of an fsync per file).
     bool batch_sync() const { return m_root_fd >= 0; }
     // Numbers a message whose bytes and time are all written.
@@ -810,37 +818,49 @@ class MaildirStore final : public MessageStore {
     int m_root_fd = -1;                      // for syncfs; -1: an fsync per file
     std::atomic<std::uint64_t> m_finished{0};  // messages finished so far
     std::atomic<std::uint64_t> m_durable{0};   // the first that many are durable
+    BufferPool m_buffers;  // MaildirPending's write buffers, kept between messages
 };
 
 void MaildirPending::write(std::string_view chunk) {
     if (m_state != State::Writing) throw StoreError("write() after finish()");
     m_hash.update(chunk);
     m_size += chunk.size();
-    if (m_lf && !m_crlf.scan(chunk)) give_up_lf();
     // Chunks arrive as the network delivers them (often a few KiB): gather them
     // so a message costs a handful of write()s, with memory still bounded.
     if (m_buffer.size() + chunk.size() > kWriteBuffer) flush();
-    if (!m_lf && chunk.size() >= kWriteBuffer) {
-        write_fully(chunk);  // nothing gathered (flushed above): no copy needed
+    if (m_lf && gather_lf(chunk)) return;
+    if (chunk.size() >= kWriteBuffer) {
+        flush();
+        write_fully(chunk);  // nothing gathered: no copy needed
         return;
     }
-    // No reserve: most messages are a few KiB, and a 256 KiB buffer per
-    // message was a fresh allocation each time.
+    // The buffer comes from the store's pool, with the capacity an earlier
+    // message gave it (take_buffer).
     m_buffer.append(chunk);
     if (m_buffer.size() >= kWriteBuffer) flush();
 }
 
+// The LF form of `chunk` goes into the buffer in the same pass that checks it
+// (CrlfToLf::append_lf): no copy of the wire bytes, no second scan at flush.
+// False when `chunk` shows a bare CR or LF: the buffer then holds wire bytes
+// again, up to `chunk`, which is the caller's to gather.
+bool MaildirPending::gather_lf(std::string_view chunk) {
+    const std::size_t before = m_buffer.size();
+    const bool held_cr = m_crlf.held_cr();
+    if (m_crlf.append_lf(chunk, m_buffer)) {
+        if (m_buffer.size() >= kWriteBuffer) flush();
+        return true;
+    }
+    m_buffer.resize(before);
+    give_up_lf();
+    if (held_cr) m_buffer.push_back('\r');  // the CR the LF form held back
+    return false;
+}
+
 void MaildirPending::flush() {
     if (m_buffer.empty()) return;
-    if (!m_lf) {
-        write_fully(m_buffer);
-        m_buffer.clear();
-        return;
-    }
-    m_converted.clear();
-    const std::size_t used = CrlfToLf::convert(m_buffer, m_converted);
-    write_fully(m_converted);
-    m_buffer.erase(0, used);  // a final CR waits for the LF that makes it a pair
+    write_fully(m_buffer);
+    m_buffer.clear();
 }
 
 void MaildirPending::write_fully(std::string_view bytes) {
@@ -849,11 +869,17 @@ void MaildirPending::write_fully(std::string_view bytes) {
     m_file_size += bytes.size();
 }
 
-// A bare CR or LF: the message is stored byte for byte. The buffer holds wire
-// bytes; only what was already written is in the LF form.
+// A bare CR or LF: the message is stored byte for byte. What was written and
+// what is gathered are the LF form of a pure-CRLF prefix; both go back to its
+// wire bytes (a CR held back by CrlfToLf is the caller's to add).
 void MaildirPending::give_up_lf() {
     m_lf = false;
-    std::string().swap(m_converted);
+    if (!m_buffer.empty()) {
+        std::string wire = m_store.buffers().take();
+        lf_to_crlf(m_buffer, wire);
+        m_buffer.swap(wire);
+        m_store.buffers().give(wire);
+    }
     if (m_file_size > 0) rewrite_as_wire();
 }
 
@@ -899,11 +925,13 @@ void MaildirPending::rewrite_as_wire() {
 
 void MaildirPending::finish() {
     if (m_state != State::Writing) throw StoreError("finish() called twice");
-    if (m_lf && !m_crlf.pure_at_end()) give_up_lf();  // it ends with a lone CR
+    if (m_lf && m_crlf.held_cr()) {  // it ends with a lone CR
+        give_up_lf();
+        m_buffer.push_back('\r');
+    }
     flush();
     m_form = m_lf && m_crlf.pairs() > 0 ? LineEndings::Lf : LineEndings::Wire;
-    std::string().swap(m_converted);
-    std::string().swap(m_buffer);  // finished messages wait for commit without it
+    give_buffer();  // finished messages wait for commit without it
     m_digest = m_hash.hex_digest();
     if (m_internaldate) m_store.fs().set_mtime(m_fd, *m_internaldate, tmp_path());
     const int fd = m_fd;
@@ -935,7 +963,16 @@ void MaildirPending::finish() {
     m_state = State::Finished;
 }
 
+void MaildirPending::take_buffer() { m_buffer = m_store.buffers().take(); }
+
+// Touches the store only while the buffer has room to give: a finished
+// message (the only kind commit() takes) gave it back already.
+void MaildirPending::give_buffer() noexcept {
+    if (m_buffer.capacity() > std::string().capacity()) m_store.buffers().give(m_buffer);
+}
+
 void MaildirPending::discard() noexcept {
+    give_buffer();
     if (m_state == State::Committed || m_state == State::Discarded) return;
     if (m_fd >= 0) m_store.close_quietly(m_fd, tmp_path());
     m_fd = -1;

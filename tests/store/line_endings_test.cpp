@@ -119,6 +119,32 @@ TEST_CASE("the codec: LF form and back, split at every offset", "[store][line_en
     }
 }
 
+TEST_CASE("append_lf checks and converts in one pass, split at every two offsets",
+          "[store][line_endings]") {
+    for (const auto& c : kCases) {
+        INFO(c.name);
+        for (std::size_t a = 0; a <= c.wire.size(); ++a) {
+            for (std::size_t b = a; b <= c.wire.size(); ++b) {
+                INFO("split at " << a << " and " << b);
+                const std::string_view wire(c.wire);
+                CrlfToLf codec;
+                std::string stored;
+                bool pure = true;
+                for (auto piece : {wire.substr(0, a), wire.substr(a, b - a), wire.substr(b)})
+                    pure = codec.append_lf(piece, stored) && pure;
+                CHECK(pure == codec.pure());
+                const bool lf = codec.pure() && !codec.held_cr() && codec.pairs() > 0;
+                CHECK(lf == (c.form == LineEndings::Lf));
+                if (!codec.pure()) continue;
+                // A final lone CR is held back: the LF form of all before it.
+                const std::string before_cr(wire.substr(0, wire.size() - (codec.held_cr() ? 1 : 0)));
+                CHECK(stored == lf_form(before_cr));
+                CHECK(stored.find('\r') == std::string::npos);
+            }
+        }
+    }
+}
+
 TEST_CASE("the store writes pure CRLF with LF and reads back the wire bytes",
           "[store][line_endings]") {
     for (const auto& c : kCases) {

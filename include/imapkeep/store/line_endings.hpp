@@ -28,7 +28,8 @@ std::optional<LineEndings> parse_line_endings(std::string_view name);
 
 // Decides, chunk by chunk, whether a message's wire bytes are pure CRLF, and
 // turns a pure prefix into its LF form. Feed every wire byte to scan(), in
-// order; convert() only what scan() has seen while still pure.
+// order, and convert() only what scan() has seen while still pure; or feed
+// every byte to append_lf(), which does both.
 class CrlfToLf {
   public:
     // Returns pure() after `wire`.
@@ -39,6 +40,15 @@ class CrlfToLf {
     bool pure_at_end() const { return m_pure && !m_last_cr; }
     // How many CRLF pairs were seen: 0 means the LF form equals the wire bytes.
     std::uint64_t pairs() const { return m_pairs; }
+
+    // scan() and convert() in one pass (the store's write path, issue 10):
+    // checks `wire` and appends its LF form to `out`. A CR that ends `wire` is
+    // held back, not appended, until the next chunk shows its LF (held_cr()).
+    // Returns pure(); once false (a bare CR or LF), `out` holds some of this
+    // chunk's LF form, which the caller drops.
+    bool append_lf(std::string_view wire, std::string& out);
+    // A final CR of the bytes so far waits for its LF (append_lf kept it back).
+    bool held_cr() const { return m_last_cr; }
 
     // Appends the LF form of `wire` (pure CRLF, as scanned) to `out`: every CR
     // is dropped, since each is followed by LF, except a CR that ends `wire`,
