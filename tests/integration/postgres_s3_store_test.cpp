@@ -121,6 +121,42 @@ std::set<std::string> all_keys(const std::string& prefix) {
 // The messages' objects.
 std::set<std::string> object_keys(const std::string& prefix) { return all_keys(prefix + "blobs/"); }
 
+bool have_postgres_s3_env() {
+    return have_dovecot_env() && test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") &&
+           have_rgw_env();
+}
+
+// Two mailboxes of one message each on the test Dovecot (user 1), deleted
+// when it goes.
+struct TwoMailboxes {
+    std::unique_ptr<imap::Client> admin = imap::connect_and_login(dovecot_options());
+    std::string a, b;
+
+    TwoMailboxes(const std::string& name, const std::string& text)
+        : a(unique_name(name + "a")), b(unique_name(name + "b")) {
+        admin->create(a);
+        admin->create(b);
+        admin->append(a, {}, std::nullopt, "Subject: " + name + " 1\r\n\r\n" + text + "\r\n");
+        admin->append(b, {}, std::nullopt, "Subject: " + name + " 2\r\n\r\n" + text + " too\r\n");
+    }
+    ~TwoMailboxes() {
+        try {
+            for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
+        } catch (const std::exception& e) {
+            WARN("could not delete the test mailboxes: " << e.what());
+        }
+    }
+};
+
+// The catalogs' schemas dropped, and every key under `prefix` deleted.
+void drop_test_stores(const std::vector<std::string>& schemas, const std::string& prefix) {
+    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
+    for (const auto& schema : schemas)
+        pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(schema) + " CASCADE");
+    s3::S3Client client(rgw_config());
+    for (const auto& key : all_keys(prefix)) client.delete_object(rgw_bucket(), key);
+}
+
 // Regular files under `dir` other than the lock.
 std::size_t files_under(const std::filesystem::path& dir) {
     std::size_t n = 0;
@@ -279,20 +315,13 @@ TEST_CASE("postgres+s3: doctor checks the bucket, and names what is wrong",
 
 TEST_CASE("postgres+s3: gc through the binary deletes an orphan object and keeps the backup",
           "[integration][postgres][s3][gc]") {
-    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
-        !have_rgw_env())
-        return;
+    if (!have_postgres_s3_env()) return;
     s3::S3Client client(rgw_config());
     client.create_bucket(rgw_bucket());
-    auto admin = imap::connect_and_login(dovecot_options());
-    const std::string a = unique_name("iks3gca"), b = unique_name("iks3gcb");
-    admin->create(a);
-    admin->create(b);
-    admin->append(a, {}, std::nullopt, "Subject: kept 1\r\n\r\nbacked up\r\n");
-    admin->append(b, {}, std::nullopt, "Subject: kept 2\r\n\r\nbacked up too\r\n");
+    const TwoMailboxes mailboxes("iks3gc", "backed up");
     TempDir dir;
     const Setup setup;
-    const auto config = write_config(dir.path, setup, a, b);
+    const auto config = write_config(dir.path, setup, mailboxes.a, mailboxes.b);
     auto backup = run_imapkeep_binary({"backup", "--config", config, "--account", "src"}, dir.path);
     INFO(backup.out << backup.err);
     REQUIRE(backup.code == 0);
@@ -340,33 +369,21 @@ TEST_CASE("postgres+s3: gc through the binary deletes an orphan object and keeps
         {"verify", "--config", config, "--account", "src", "--server"}, dir.path);
     INFO(verify.out << verify.err);
     CHECK(verify.code == 0);
-
-    for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
-    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
-    pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(setup.schema) + " CASCADE");
-    for (const auto& key : all_keys(setup.prefix)) client.delete_object(rgw_bucket(), key);
+    drop_test_stores({setup.schema}, setup.prefix);
 }
 
 TEST_CASE("postgres+s3: a second catalog on the same prefix is refused before it writes or collects",
           "[integration][postgres][s3][gc]") {
     // Its gc would delete every object of the first catalog's, as unreferenced.
-    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
-        !have_rgw_env())
-        return;
-    s3::S3Client client(rgw_config());
-    client.create_bucket(rgw_bucket());
-    auto admin = imap::connect_and_login(dovecot_options());
-    const std::string a = unique_name("iks3owna"), b = unique_name("iks3ownb");
-    admin->create(a);
-    admin->create(b);
-    admin->append(a, {}, std::nullopt, "Subject: owned 1\r\n\r\nfirst catalog\r\n");
-    admin->append(b, {}, std::nullopt, "Subject: owned 2\r\n\r\nfirst catalog too\r\n");
+    if (!have_postgres_s3_env()) return;
+    s3::S3Client(rgw_config()).create_bucket(rgw_bucket());
+    const TwoMailboxes mailboxes("iks3own", "first catalog");
     TempDir first_dir, second_dir;
     const Setup first;
     Setup second;
     second.prefix = first.prefix;
-    const auto first_config = write_config(first_dir.path, first, a, b);
-    const auto second_config = write_config(second_dir.path, second, a, b);
+    const auto first_config = write_config(first_dir.path, first, mailboxes.a, mailboxes.b);
+    const auto second_config = write_config(second_dir.path, second, mailboxes.a, mailboxes.b);
     auto backup = run_imapkeep_binary({"backup", "--config", first_config, "--account", "src"},
                                       first_dir.path);
     INFO(backup.out << backup.err);
@@ -391,10 +408,5 @@ TEST_CASE("postgres+s3: a second catalog on the same prefix is refused before it
         {"verify", "--config", first_config, "--account", "src", "--server"}, first_dir.path);
     INFO(verify.out << verify.err);
     CHECK(verify.code == 0);
-
-    for (const auto& mailbox : {a, b}) admin->delete_mailbox(mailbox);
-    store::PgConnection pg(env("IMAPKEEP_TEST_PG_URL").value_or(""));
-    for (const auto& schema : {first.schema, second.schema})
-        pg.exec("DROP SCHEMA IF EXISTS " + pg.quote_identifier(schema) + " CASCADE");
-    for (const auto& key : all_keys(first.prefix)) client.delete_object(rgw_bucket(), key);
+    drop_test_stores({first.schema, second.schema}, first.prefix);
 }
