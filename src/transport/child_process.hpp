@@ -21,6 +21,13 @@ struct ChildSpec {
     // stderr is inherited.
     std::function<void(std::string_view)> on_stderr;
     std::string description;  // for messages and describe()
+    // The child leads a process group of its own. A terminal's Ctrl-C goes to
+    // the foreground group: then it reaches imapkeep alone, which stops at a
+    // durable boundary and closes the stream, instead of also killing the
+    // child under the session it is finishing. Only for a child that never
+    // reads the terminal (a background group's read stops it): ssh in
+    // BatchMode, not a user's command that may prompt.
+    bool own_process_group = false;
     std::optional<std::chrono::milliseconds> read_timeout;
 };
 

@@ -218,6 +218,7 @@ void OpenSshStream::open() {
     spec.argv = std::move(argv);
     spec.on_stderr = [this](std::string_view chunk) { m_log.feed(chunk); };
     spec.description = describe();
+    spec.own_process_group = true;  // BatchMode: it never reads the terminal
     spec.read_timeout = m_read_timeout = m_options.read_timeout;
     try {
         m_child = std::make_unique<detail::ChildStream>(std::move(spec));

@@ -9,7 +9,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <thread>
 
 #include <chrono>
 #include <cstdio>
@@ -168,6 +172,47 @@ TEST_CASE("ssh exec mode echoes through cat", "[ssh][integration]") {
             CHECK_THROWS_AS(stream->read_some(buffer), TransportError);
         }
     }
+}
+
+namespace {
+
+// In a child process leading a process group of its own (so no SIGINT reaches
+// the test runner): an openssh stream through `cat`, then Ctrl-C as a
+// terminal sends it, to the whole foreground group. Exit 0 when the stream
+// still echoes afterwards.
+int survives_ctrl_c() {
+    if (::setpgid(0, 0) != 0) return 3;
+    struct sigaction quiet {};
+    quiet.sa_handler = [](int) {};  // this process lives on; exec resets it in ssh
+    ::sigaction(SIGINT, &quiet, nullptr);
+    try {
+        SshOptions options = base_options(SshEngine::OpenSsh);
+        options.command = "cat";
+        StreamPtr stream = imapkeep::transport::connect_ssh(options);
+        ::killpg(0, SIGINT);
+        std::this_thread::sleep_for(300ms);
+        const std::string line = "a002 NOOP\r\n";
+        stream->write_all(line);
+        return read_until(*stream, "\r\n") == line ? 0 : 1;
+    } catch (const std::exception&) {
+        return 2;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("ssh (openssh) is out of the terminal's Ctrl-C: imapkeep stops the session itself",
+          "[ssh][integration]") {
+    if (!have_sshd()) return;
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(survives_ctrl_c());
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    // 1 or 2: ssh died with the Ctrl-C, and the stream with it.
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("ssh exec mode runs the pre-authenticated imap", "[ssh][integration]") {
