@@ -238,8 +238,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     m_closing.reset();
     if (!m_labels) m_closing = Closing{&examined, reconciled};
     fetch_new(record, std::max<std::uint32_t>(record.uidnext, 1), examined.selected.uidnext);
-    reconcile_deferred(record);  // when fetch_new had nothing to download
-    if (m_deferred) reconciled = m_deferred->reconciled;
+    if (m_deferred) reconciled = m_deferred->reconciled;  // applied by fetch_new
     if (m_labels) link_pending(record);
     if (!closed()) stamp_after_writes(record);
     finish(record, examined, reconciled);

@@ -127,6 +127,10 @@ class S3StoreError : public StoreError {
 // for anything else.
 std::string s3_blob_key(const std::string& sha256);
 
+// S3StoreOptions::prefix as every key starts with it: "" stays "", anything
+// else ends in "/".
+std::string s3_key_prefix(std::string prefix);
+
 // Opens the store. Does not contact S3 (a missing bucket shows at the first
 // request); creates spool_dir. std::invalid_argument for a bad bucket name or
 // endpoint, StoreError when spool_dir cannot be made.

@@ -17,11 +17,6 @@ struct Listed {
     std::int64_t last_modified = 0;
 };
 
-std::string normal_prefix(std::string prefix) {
-    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    return prefix;
-}
-
 // The catalog key of a listed object, "" when it is not a blob key.
 std::string catalog_key(const std::string& key, const std::string& prefix) {
     if (key.rfind(prefix, 0) != 0) return "";
@@ -40,7 +35,7 @@ class Collector {
   public:
     Collector(const S3StoreOptions& store, BlobLedger& ledger, const S3GcOptions& options)
         : m_store(store),
-          m_prefix(normal_prefix(store.prefix)),
+          m_prefix(s3_key_prefix(store.prefix)),
           m_ledger(ledger),
           m_options(options),
           m_client(store.client),

@@ -6,10 +6,7 @@ namespace imapkeep::store {
 
 namespace {
 
-std::string owner_key(std::string prefix) {
-    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    return prefix + kPrefixOwnerKey;
-}
+std::string owner_key(const std::string& prefix) { return s3_key_prefix(prefix) + kPrefixOwnerKey; }
 
 std::string where(const S3StoreOptions& store) {
     return "s3://" + store.bucket + "/" + owner_key(store.prefix);

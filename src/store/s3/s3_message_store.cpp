@@ -106,7 +106,7 @@ class S3MessageStore final : public MessageStore {
   public:
     explicit S3MessageStore(const S3StoreOptions& options)
         : m_bucket(options.bucket),
-          m_prefix(normal_prefix(options.prefix)),
+          m_prefix(s3_key_prefix(options.prefix)),
           m_spool_dir(options.spool_dir),
           m_read_only(options.read_only),
           m_parallel_uploads(options.parallel_uploads),
@@ -249,11 +249,6 @@ class S3MessageStore final : public MessageStore {
     const std::string& root() const override { return m_root; }
 
   private:
-    static std::string normal_prefix(std::string prefix) {
-        if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-        return prefix;
-    }
-
     void refuse_if_read_only(const char* what) const {
         if (m_read_only) throw StoreError(std::string(what) + "() on a read-only (dry run) store");
     }
@@ -342,6 +337,11 @@ class S3MessageStore final : public MessageStore {
 };
 
 }  // namespace
+
+std::string s3_key_prefix(std::string prefix) {
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    return prefix;
+}
 
 std::string s3_blob_key(const std::string& sha256) {
     if (!is_sha256_hex(sha256)) throw std::invalid_argument("not a SHA-256: " + sha256);
