@@ -249,6 +249,22 @@ ObjectInfo S3Client::put_object(const std::string& bucket, const std::string& ke
     return m_impl->put_single(bucket, key, body, hash);
 }
 
+bool S3Client::put_object_if_absent(const std::string& bucket, const std::string& key,
+                                    ByteSource& body) {
+    check_bucket(bucket);
+    check_key(key);
+    if (body.size() > 0 && body.size() >= m_impl->config.multipart_threshold)
+        throw std::invalid_argument("S3: a conditional PUT takes one request, below multipart_threshold");
+    S3Request request{"PUT", bucket, key};
+    request.headers.emplace_back("If-None-Match", "*");
+    request.body = {&body, 0, body.size()};
+    request.body_sha256 = hash_range(body, 0, body.size());
+    const auto reply = m_impl->send(request);
+    if (reply.status >= 200 && reply.status < 300) return true;
+    if (reply.status == 412 || reply.status == 409) return false;
+    m_impl->fail(request, reply);
+}
+
 ObjectInfo S3Client::get_object(const std::string& bucket, const std::string& key,
                                 const ByteSink& sink) {
     check_bucket(bucket);

@@ -184,6 +184,25 @@ TEST_CASE("RGW: HEAD, and 404 after DELETE", "[s3][rgw]") {
     CHECK_NOTHROW(client.delete_object(rgw_bucket(), key));  // already gone: fine
 }
 
+TEST_CASE("RGW: a conditional PUT stores only where no object is", "[s3][rgw]") {
+    if (!have_rgw_env()) return;
+    S3Client client = ready_client();
+    const std::string key = unique_prefix("if-absent") + "owner";
+    MemorySource first("first"), second("second");
+    CHECK(client.put_object_if_absent(rgw_bucket(), key, first));
+    CHECK_FALSE(client.put_object_if_absent(rgw_bucket(), key, second));
+    CHECK(get_string(client, key) == "first");
+    client.delete_object(rgw_bucket(), key);
+    CHECK(client.put_object_if_absent(rgw_bucket(), key, second));  // gone: free again
+    CHECK(get_string(client, key) == "second");
+    client.delete_object(rgw_bucket(), key);
+
+    S3Config small = rgw_config();
+    small.multipart_threshold = 4;
+    S3Client limited(small);
+    CHECK_THROWS_AS(limited.put_object_if_absent(rgw_bucket(), key, first), std::invalid_argument);
+}
+
 TEST_CASE("RGW: list with a prefix, page by page", "[s3][rgw]") {
     if (!have_rgw_env()) return;
     S3Client client = ready_client();

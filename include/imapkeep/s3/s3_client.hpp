@@ -101,6 +101,13 @@ class S3Client {
     // refuse the upload. Returns the stored object's size and ETag.
     ObjectInfo put_object(const std::string& bucket, const std::string& key, ByteSource& body,
                           const std::optional<std::string>& sha256 = std::nullopt);
+    // One PUT with If-None-Match: * (RFC 7232 §3.2, honoured by Ceph RGW and
+    // AWS S3): stores the body only when no object has the key. false when
+    // one has (412), or when another conditional write to the key was in
+    // flight (409 ConditionalRequestConflict). The body must be smaller than
+    // multipart_threshold (std::invalid_argument otherwise). A store that
+    // ignores the header overwrites, as put_object does.
+    bool put_object_if_absent(const std::string& bucket, const std::string& key, ByteSource& body);
     ObjectInfo get_object(const std::string& bucket, const std::string& key, const ByteSink& sink);
     // nullopt when there is no such object (HEAD has no body: a missing
     // bucket looks the same).

@@ -11,8 +11,11 @@
 //
 // Errors: PrefixOwnedElsewhere when the object names another catalog (a
 // configuration to fix: not transient); s3::S3Error from the requests.
-// Two catalogs that both find no owner at the same instant both write it;
-// the later one's stays, and the other catalog is refused from its next run.
+// The owner is written with a conditional PUT (If-None-Match: *), so of
+// catalogs that find no owner at the same instant exactly one writes it and
+// the others are refused at once. A store that ignores the condition
+// overwrites instead: then the later writer stays, and the other catalog is
+// refused from its next run.
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>
