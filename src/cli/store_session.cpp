@@ -43,6 +43,14 @@ bool permanent(const std::string& store_error) {
     return false;
 }
 
+// A failure no later run cures by itself: a catalog server that refused the
+// settings (a database or role it does not have), or a store that is not one.
+bool lasting(const std::exception& e) {
+    if (const auto* unreachable = dynamic_cast<const store::CatalogUnreachable*>(&e))
+        return !unreachable->transient();
+    return permanent(std::string(e.what()));
+}
+
 // The store directory: a symbolic link is followed (the store may live on
 // another disk), but it must lead to a directory or to nothing yet.
 void check_store_path(const Config& config) {
@@ -70,7 +78,7 @@ bool open_catalog_and_files(const Config& config, StoreSession& session, Io& io,
     } catch (const ConfigError&) {
         throw;
     } catch (const std::exception& e) {
-        if (permanent(std::string(e.what())))
+        if (lasting(e))
             throw ConfigError("cannot open the store " + config.store_path + ": " + e.what());
         io.err << "imapkeep: cannot open the store " << config.store_path << " (catalog "
                << catalog_name(config) << "): " << e.what() << "\n";

@@ -75,3 +75,47 @@ TEST_CASE("PostgreSQL errors another attempt may not meet are transient",
         }
     }
 }
+
+namespace {
+
+// The test server's URL with its user, port or database swapped.
+std::string swapped(std::string url, const std::string& what, const std::string& with) {
+    const auto at = url.find('@'), colon = url.rfind(':'), slash = url.rfind('/');
+    const auto scheme = url.find("://") + 3;
+    if (what == "user") return url.replace(scheme, at - scheme, with);
+    if (what == "port") return url.replace(colon + 1, slash - colon - 1, with);
+    return url.replace(slash + 1, std::string::npos, with);  // the database
+}
+
+}  // namespace
+
+// A catalog server that is down, starting or full may be back for the next
+// run (exit 75, a fleet retries); wrong settings stay wrong until the user
+// fixes them (exit 2, store_session.cpp), and must not be retried for ever.
+TEST_CASE("PostgreSQL that cannot be reached is transient; wrong settings are not",
+          "[store][postgres]") {
+    if (!testing::test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL")) return;
+    const std::string url = std::getenv("IMAPKEEP_TEST_PG_URL");
+    struct Case {
+        std::string why, conninfo;
+        bool transient;
+    };
+    const std::vector<Case> cases{
+        {"nothing listens on the port", swapped(url, "port", "1"), true},
+        {"no such database", swapped(url, "database", "imapkeep_no_such_db"), false},
+        {"no such role", swapped(url, "user", "imapkeep_no_such_role"), false},
+        {"a conninfo libpq cannot parse", "host=127.0.0.1 imapkeep_no_such_option=1", false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.why << ": " << c.conninfo);
+        bool thrown = false;
+        try {
+            store::PgConnection connection(c.conninfo);
+        } catch (const store::CatalogUnreachable& e) {
+            thrown = true;
+            INFO(e.what());
+            CHECK(e.transient() == c.transient);
+        }
+        CHECK(thrown);
+    }
+}

@@ -33,6 +33,21 @@ class StoreError : public std::runtime_error {
     virtual bool transient() const noexcept { return false; }
 };
 
+// The catalog's server (PostgreSQL) gave no session. transient(): it is down,
+// starting, shutting down or full, or the network failed, so a later run may
+// get one. Otherwise the settings are wrong (a database or role name, a
+// password, pg_hba.conf, the conninfo itself): no retry helps until the user
+// fixes them.
+class CatalogUnreachable : public StoreError {
+  public:
+    CatalogUnreachable(const std::string& message, bool transient)
+        : StoreError(message), m_transient(transient) {}
+    bool transient() const noexcept override { return m_transient; }
+
+  private:
+    bool m_transient;
+};
+
 // A transaction the catalog refused before COMMIT reached the server:
 // nothing of it was committed, for certain (unlike a COMMIT whose answer was
 // lost). A caller may undo what it did for that transaction alone, e.g.

@@ -19,6 +19,25 @@ bool transient_state(const std::string& state) {
     return state.rfind("08", 0) == 0 || kTransient.count(state) > 0;
 }
 
+// libpq's words (its own, and the server's FATAL at startup) for a server
+// that is not there or not ready yet. Everything else that ends a connection
+// attempt (an unknown database or role, a refused password, a conninfo libpq
+// cannot parse, a certificate) is the settings' fault.
+bool transient_connect_failure(const std::string& message) {
+    static const char* const kPassing[] = {
+        "Connection refused", "timeout expired", "Connection timed out", "Network is unreachable",
+        "No route to host", "Connection reset", "server closed the connection unexpectedly",
+        "could not receive data from server", "could not send data to server",
+        "Temporary failure in name resolution", "the database system is starting up",
+        "the database system is shutting down", "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "the database system is not accepting connections", "too many clients already",
+        "remaining connection slots are reserved", "SSL SYSCALL error"};
+    for (const char* text : kPassing)
+        if (message.find(text) != std::string::npos) return true;
+    return false;
+}
+
 class PgError final : public StoreError {
   public:
     PgError(const std::string& message, bool transient)
@@ -183,7 +202,8 @@ PgConnection::PgConnection(const std::string& conninfo) {
         while (!message.empty() && message.back() == '\n') message.pop_back();
         libpq().PQfinish(m_conn);
         m_conn = nullptr;
-        throw StoreError("catalog: cannot connect to PostgreSQL: " + message);
+        throw CatalogUnreachable("catalog: cannot connect to PostgreSQL: " + message,
+                                 transient_connect_failure(message));
     }
     libpq().PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
 }
