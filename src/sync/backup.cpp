@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <deque>
+#include <future>
 #include <imapkeep/store/folder_allocation.hpp>
 #include <imapkeep/sync/backup.hpp>
 #include <map>
@@ -299,10 +300,9 @@ class Worker {
 
     // `first`: a mailbox already taken from the queue for this worker.
     void run(std::optional<std::size_t> first = std::nullopt) {
-        if (!m_catalog) {
-            m_own_catalog = m_run.options.open_catalog();
-            m_catalog = m_own_catalog.get();
-        }
+        // Its own catalog handle opens while the connection waits for the
+        // server's greeting and LOGIN (sync_one): neither waits for the other.
+        if (!m_catalog) m_opening = std::async(std::launch::async, m_run.options.open_catalog);
         for (auto index = first ? first : m_queue.take(); index; index = m_queue.take()) {
             const auto& listed = m_queue.at(*index);
             if (auto* p = m_run.options.progress)
@@ -323,6 +323,29 @@ class Worker {
         choose_path(*m_client, m_run.account);
     }
 
+    // The catalog handle run() began to open. A catalog server out of
+    // connection slots (or any failure to open) costs a connection, as an
+    // IMAP server that wants fewer does: the mailbox goes back to the queue
+    // (false). The last worker taking mailboxes has no one to leave it to:
+    // the failure is that mailbox's error.
+    bool take_catalog(std::size_t index) {
+        if (m_catalog) return true;
+        try {
+            if (!m_opening.valid())
+                m_opening = std::async(std::launch::deferred, m_run.options.open_catalog);
+            m_own_catalog = m_opening.get();
+        } catch (const std::exception& e) {
+            if (!m_queue.leave(index)) throw;
+            drop_connection();
+            m_left = true;
+            m_run.note(m_run.account.name + ": a connection could not open its own catalog handle (" +
+                       e.what() + "); going on with one less");
+            return false;
+        }
+        m_catalog = m_own_catalog.get();
+        return true;
+    }
+
     // Syncs one mailbox, reconnecting once when the connection dies, and
     // following what a throttling server asks (on_hint). A connection lost
     // after the mailbox made durable progress since the last loss (an OAuth2
@@ -338,6 +361,7 @@ class Worker {
             std::string token;  // the OAuth2 token of a session that ended
             try {
                 connect();
+                if (!take_catalog(index)) return std::nullopt;
                 leave_mailbox();
                 MailboxSync sync(m_run, *m_client, *m_catalog, m_messages);
                 return sync.sync(listed.mailbox, listed.status);
@@ -452,6 +476,7 @@ class Worker {
     // Whether the mark moved since `last` (then updated); no evidence (no
     // earlier mark, no record, a catalog error) is no progress.
     bool progressed(const Listed& listed, MailboxMark& last) {
+        if (!m_catalog) return false;  // lost before its catalog was taken
         MailboxMark now;
         try {
             if (auto r = m_catalog->find_mailbox(m_run.account_id, listed.mailbox.name))
@@ -492,6 +517,7 @@ class Worker {
     store::MessageStore& m_messages;
     MailboxQueue& m_queue;
     std::unique_ptr<imap::Client> m_client;
+    std::future<std::unique_ptr<store::Catalog>> m_opening;
     std::unique_ptr<store::Catalog> m_own_catalog;
     store::Catalog* m_catalog = nullptr;
     bool m_left = false;  // gave its mailbox back: the server wants fewer connections
