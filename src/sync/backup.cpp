@@ -553,7 +553,7 @@ Settled settle_unchanged(AccountRun& run, store::Catalog& catalog, store::Messag
         auto found = known.find(listed.mailbox.name);
         if (!listed.status || found == known.end()) continue;
         auto& record = found->second;
-        if (!unchanged_since(record, *listed.status, run.best_path)) continue;
+        if (!proven_unchanged(catalog, record, *listed.status, run.best_path)) continue;
         if (run.gmail_relabel_all && record.name == run.gmail->all) continue;
         if (!run.options.dry_run) {
             try {

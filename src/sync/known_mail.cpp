@@ -6,7 +6,9 @@
 // mod-sequence, only the rows of the UIDs the server named are read, so the
 // time follows the change too.
 #include <algorithm>
+#include <deque>
 #include <iterator>
+#include <memory>
 #include <set>
 
 #include "sync/mailbox_sync.hpp"
@@ -44,6 +46,12 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
     // same batches (and commits) as one whole-mailbox diff would be.
     const UidSet scope = known_scope(record, server);
     FlagDiff found;
+    if (server.full && path != SyncPath::Qresync) {
+        found = full_pass(record, scope, server);
+        apply_known(found);
+        apply_labels();
+        return;
+    }
     std::uint32_t next = 1;
     while (next != 0 && !scope.empty()) {
         KnownRows window = read_window(record, next, scope);
@@ -111,6 +119,64 @@ void MailboxSync::link_pending(const store::MailboxRecord& record) {
         });
         if (ids.size() < kBatch) return;
     }
+}
+
+// One window of a full pass: its catalog rows, and the flags its FETCH brings.
+struct MailboxSync::FullWindow {
+    KnownRows window;
+    std::map<std::uint32_t, std::vector<std::string>> flags;
+    imap::Client::Tag tag;
+};
+
+// Every known message's flags (the plain path, or CONDSTORE without a mark
+// yet), window by window. Each window's FETCH is sent as soon as its rows are
+// read, before the previous window's answer is awaited: the server works on
+// one window while the catalog reads the next. Two windows are held at most.
+FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet& scope,
+                                ServerChanges& server) {
+    FlagDiff found;
+    std::deque<std::unique_ptr<FullWindow>> inflight;
+    std::uint32_t next = scope.empty() ? 0 : 1;
+    auto send_next = [&] {
+        auto w = std::make_unique<FullWindow>();
+        w->window = read_window(record, next, scope);
+        if (w->window.rows.empty()) {
+            next = 0;
+            return;
+        }
+        next = w->window.rows.back().uid == kMaxUid ? 0 : w->window.rows.back().uid + 1;
+        auto* flags = &w->flags;
+        w->tag = m_client.submit_uid_fetch(w->window.span, known_items(), [flags, &server](imap::FetchData& d) {
+            if (d.uid && d.flags) (*flags)[d.uid->value] = *d.flags;
+            if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
+        });
+        inflight.push_back(std::move(w));
+    };
+    try {
+        if (next != 0) send_next();
+        while (!inflight.empty()) {
+            if (next != 0 && inflight.size() < 2) send_next();
+            auto w = std::move(inflight.front());
+            inflight.pop_front();
+            const auto completion = m_client.wait(w->tag);
+            if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
+            plan_labels(w->window, server);
+            FlagDiff diff = plan_flags(w->window.rows, w->flags, true);
+            std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
+            found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
+        }
+    } catch (...) {
+        // A FETCH still in flight would write into a window about to go:
+        // its answer is awaited, so the connection stays usable (new mail is
+        // still fetched after a refused listing, invariant 7).
+        try {
+            for (const auto& w : inflight) m_client.wait(w->tag);
+        } catch (...) {
+            m_client.abandon("a flag listing failed with commands in flight");
+        }
+        throw;
+    }
+    return found;
 }
 
 // What changed among one window's rows. CONDSTORE is asked once, at the first

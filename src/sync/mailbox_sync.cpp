@@ -270,7 +270,7 @@ bool MailboxSync::skip_unchanged(store::MailboxRecord& record, const ServerMailb
             // The EXAMINE that follows reports the real problem, if any.
         }
     }
-    if (!status || !unchanged_since(record, *status, m_run.best_path)) return false;
+    if (!status || !proven_unchanged(m_catalog, record, *status, m_run.best_path)) return false;
     m_report.path = "unchanged";
     if (!m_run.options.dry_run) {
         record.last_sync_at = now();

@@ -194,6 +194,12 @@ struct AccountRun {
 bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData& status,
                      SyncPath best_path);
 
+// The same proof on any path for a mailbox that was empty and still is:
+// UIDVALIDITY and UIDNEXT unchanged, MESSAGES 0, and no live catalog row (an
+// empty mailbox has no flags to change; rows would mean expunges to record).
+bool proven_unchanged(store::Catalog& catalog, const store::MailboxRecord& record,
+                      const imap::StatusData& status, SyncPath best_path);
+
 // Files a mail reader renamed (flags, new/ -> cur/) get the catalog's flags and
 // path back, in one durable step: the live tree mirrors the server. Costs one
 // listing of cur/ and new/ and a read of the mailbox's rows when nothing was
@@ -306,6 +312,8 @@ class MailboxSync {
     // mail, or a killed run's), each batch one durable step.
     void link_pending(const store::MailboxRecord& record);
     FlagDiff plan_window(const KnownRows& window, ServerChanges& server);
+    struct FullWindow;
+    FlagDiff full_pass(const store::MailboxRecord& record, const UidSet& scope, ServerChanges& server);
     void apply_known(FlagDiff& diff);
     // Downloads every UID >= from_uid the catalog does not have yet and moves
     // the high-water mark as far as every body below it is durable: up to

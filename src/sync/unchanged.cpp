@@ -17,6 +17,15 @@ bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData&
            status.highestmodseq->value == record.highestmodseq;
 }
 
+bool proven_unchanged(store::Catalog& catalog, const store::MailboxRecord& record,
+                      const imap::StatusData& status, SyncPath best_path) {
+    if (unchanged_since(record, status, best_path)) return true;
+    if (record.id == 0 || record.uidvalidity == 0 || status.messages.value_or(1) != 0) return false;
+    if (!status.uidvalidity || status.uidvalidity->value != record.uidvalidity) return false;
+    if (!status.uidnext || status.uidnext->value != record.uidnext) return false;
+    return catalog.live_uidvalidities(record.id).empty();
+}
+
 void undo_reader_renames(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
                          const store::MailboxRecord& record) {
     // Rows whose file is not on disk under its cataloged name: a reader's

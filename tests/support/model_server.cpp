@@ -214,6 +214,7 @@ class ModelServer::Connection {
     std::string respond(const std::string& client_bytes) {
         std::lock_guard lock(m_model.m_mutex);
         if (m_dead) return "";
+        ++m_reads;
         m_buffer += client_bytes;
         std::string out;
         while (!m_dead) {
@@ -275,6 +276,7 @@ class ModelServer::Connection {
         command.text = raw.substr(0, raw.size() - 2);
         command.connection = m_id;
         command.mailbox = m_selected;
+        command.read = m_reads;
         m_model.m_log.push_back(command.text);
 
         std::string reply;
@@ -884,6 +886,7 @@ class ModelServer::Connection {
 
     ModelServer& m_model;
     std::size_t m_id;
+    std::size_t m_reads = 0;
     std::string m_buffer;
     std::set<std::size_t> m_acked;
     std::set<std::string> m_enabled;

@@ -117,6 +117,10 @@ struct ModelCommand {
     std::string text;  // the command after the name, literals inlined
     std::size_t connection = 0;
     std::string mailbox;  // selected when the command came ("" for none)
+    // Which of the connection's reads brought it (in-process stream: the
+    // client reads once it waits). Commands sent before the client waited for
+    // an answer, that is pipelined, share a read.
+    std::size_t read = 0;
 };
 
 class ModelServer {

@@ -69,3 +69,65 @@ TEST_CASE("a connection's last mailbox is left by LOGOUT alone", "[sync]") {
         }
     }
 }
+
+// The plain path lists every known message's flags, a window of catalog rows
+// at a time (5,000). The next window's FETCH goes out before the previous
+// window's answer is awaited: the server lists one window while the catalog
+// reads the next, instead of each waiting for the other.
+TEST_CASE("the plain path's flag listings are pipelined", "[sync]") {
+    ModelFixture f;
+    f.account.sync_path = "plain";
+    f.account.connections = 1;
+    f.server.add_mailbox("INBOX");
+    constexpr int kMessages = 5001;  // two windows
+    for (int i = 1; i <= kMessages; ++i) f.server.append("INBOX", message("m" + std::to_string(i), "x"));
+    REQUIRE(report_ok(f.backup()));
+    f.server.set_flags("INBOX", 2, {"\\Seen"});
+    f.server.set_flags("INBOX", kMessages, {"\\Flagged"});
+
+    std::mutex mutex;
+    std::vector<std::size_t> reads;  // the read that brought each flag listing
+    f.server.on_command = [&](const ModelCommand& c) {
+        if (c.name != "UID FETCH" || c.text.find("(FLAGS)") == std::string::npos) return;
+        std::lock_guard lock(mutex);
+        reads.push_back(c.read);
+    };
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(find_report(report, "INBOX")->flag_changes == 2);
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+    REQUIRE(reads.size() == 2);
+    CHECK(reads[0] == reads[1]);
+}
+
+// Without CONDSTORE, LIST-STATUS cannot prove a mailbox's flags unchanged,
+// so each mailbox is examined and listed. An empty mailbox has no flags: the
+// same UIDVALIDITY and UIDNEXT, MESSAGES 0 and no message in the catalog
+// prove it unchanged, and it costs no command (servers without CONDSTORE
+// usually hold several: Drafts, Junk, Trash).
+TEST_CASE("the plain path settles an empty mailbox from LIST-STATUS", "[sync]") {
+    ModelFixture f;
+    f.account.sync_path = "plain";
+    f.account.connections = 1;
+    for (const char* name : {"INBOX", "Drafts", "Emptied"}) f.server.add_mailbox(name);
+    f.server.append("INBOX", message("i1"));
+    f.server.append("Emptied", message("e1"));
+    REQUIRE(report_ok(f.backup()));
+    f.server.expunge("Emptied", 1);  // empty now, but the catalog still has its message
+
+    std::vector<std::string> examined;
+    f.server.on_command = [&](const ModelCommand& c) {
+        if (c.name == "EXAMINE" || c.name == "SELECT") examined.push_back(c.text);
+    };
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(find_report(report, "Drafts")->path == "unchanged");
+    CHECK(find_report(report, "Emptied")->expunged == 1);
+    CHECK(f.stored("Emptied").empty());
+    std::string all;
+    for (const auto& e : examined) all += e + "\n";
+    INFO(all);
+    CHECK(examined.size() == 2);  // INBOX and Emptied, not Drafts
+}
