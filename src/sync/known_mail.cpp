@@ -34,6 +34,13 @@ UidSet every_uid() {
 
 void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
                              const imap::SelectData& selected) {
+    FlagDiff found = list_known(record, path, selected);
+    apply_known(found);
+    apply_labels();
+}
+
+FlagDiff MailboxSync::list_known(store::MailboxRecord& record, SyncPath path,
+                                 const imap::SelectData& selected) {
     retire_stale(record);
     ServerChanges server;
     server.path = path;
@@ -45,13 +52,8 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
     // Only what changed is kept across windows: applied at the end, in the
     // same batches (and commits) as one whole-mailbox diff would be.
     const UidSet scope = known_scope(record, server);
+    if (server.full && path != SyncPath::Qresync) return full_pass(record, scope, server);
     FlagDiff found;
-    if (server.full && path != SyncPath::Qresync) {
-        found = full_pass(record, scope, server);
-        apply_known(found);
-        apply_labels();
-        return;
-    }
     std::uint32_t next = 1;
     while (next != 0 && !scope.empty()) {
         KnownRows window = read_window(record, next, scope);
@@ -61,8 +63,7 @@ void MailboxSync::sync_known(store::MailboxRecord& record, SyncPath path,
         std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
         found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
     }
-    apply_known(found);
-    apply_labels();
+    return found;
 }
 
 imap::FetchItems MailboxSync::known_items() const {
@@ -181,7 +182,7 @@ FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet
 
 // What changed among one window's rows. CONDSTORE is asked once, at the first
 // window: CHANGEDSINCE returns only the changed messages and the UIDs that
-// still exist come back as ranges. The plain path asks for the window's flags.
+// still exist come back as ranges. (A full pass is full_pass's.)
 FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server) {
     if (server.path == SyncPath::Qresync) {
         FlagDiff diff = plan_flags(window.rows, flags_of(server.changed), false);
@@ -189,15 +190,6 @@ FlagDiff MailboxSync::plan_window(const KnownRows& window, ServerChanges& server
         for (const auto& m : window.rows)
             if (server.selected->vanished.contains(Uid(m.uid))) diff.expunged.push_back(m.id);
         return diff;
-    }
-    if (server.full) {
-        std::map<std::uint32_t, std::vector<std::string>> flags;
-        m_client.uid_fetch(window.span, known_items(), [&](imap::FetchData& d) {
-            if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
-            if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
-        });
-        plan_labels(window, server);
-        return plan_flags(window.rows, flags, true);
     }
     plan_labels(window, server);
     FlagDiff diff = plan_flags(window.rows, flags_of(server.changed), false);

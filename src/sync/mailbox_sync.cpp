@@ -219,7 +219,12 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     } else if (!is_new) {
         plan_marker(record, examined);
         if (can_defer_reconcile(examined)) {
-            m_deferred = Deferred{&examined};
+            m_deferred = Deferred{&examined, std::nullopt};
+        } else if (can_defer_apply(examined)) {
+            std::optional<FlagDiff> listed;
+            reconciled = guarded(
+                [&] { listed = list_known(record, known_path(examined), examined.selected); });
+            if (listed) m_deferred = Deferred{&examined, std::move(listed)};
         } else {
             reconciled = reconcile_known(record, examined);
         }
@@ -307,11 +312,17 @@ MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox,
 // mailbox's error, but new mail is still fetched (invariant 7); only a dead
 // connection (Abort) or the test stop hook end the mailbox's sync.
 bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& examined) {
-    SyncPath path = examined.qresync_used                ? SyncPath::Qresync
-                    : examined.path == SyncPath::Qresync ? SyncPath::Condstore
-                                                         : examined.path;
+    return guarded([&] { sync_known(record, known_path(examined), examined.selected); });
+}
+
+SyncPath MailboxSync::known_path(const Examined& examined) {
+    if (examined.qresync_used) return SyncPath::Qresync;
+    return examined.path == SyncPath::Qresync ? SyncPath::Condstore : examined.path;
+}
+
+bool MailboxSync::guarded(const std::function<void()>& step) {
     try {
-        sync_known(record, path, examined.selected);
+        step();
         return true;
     } catch (const StopRequested&) {
         throw;
@@ -333,10 +344,18 @@ bool MailboxSync::can_defer_reconcile(const Examined& examined) const {
     return examined.qresync_used && !m_labels && !m_run.options.dry_run;
 }
 
+bool MailboxSync::can_defer_apply(const Examined& examined) const {
+    return !examined.qresync_used && !m_labels && !m_run.options.dry_run;
+}
+
 bool MailboxSync::reconcile_deferred(store::MailboxRecord& record) {
     if (!m_deferred || m_deferred->done) return false;
     m_deferred->done = true;
-    m_deferred->reconciled = reconcile_known(record, *m_deferred->examined);
+    if (auto& listed = m_deferred->listed) {
+        m_deferred->reconciled = guarded([&] { apply_known(*listed); });
+    } else {
+        m_deferred->reconciled = reconcile_known(record, *m_deferred->examined);
+    }
     // The last batch's commit saves the flag high-water mark with the record.
     if (m_closing) m_closing->reconciled = m_deferred->reconciled;
     return true;

@@ -240,11 +240,21 @@ class MailboxSync {
                         const std::optional<imap::StatusData>& listed_status);
     Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
     bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
+    // QRESYNC only when the EXAMINE carried its parameters, else CONDSTORE.
+    static SyncPath known_path(const Examined& examined);
     // QRESYNC brought the known messages' changes with the EXAMINE, and
     // applying them sends no command: fetch_new applies them once the new
     // mail's first FETCHes are sent, so the server reads and sends those
     // bodies while the changes' files move (issue 10, the 1% changed run).
     bool can_defer_reconcile(const Examined& examined) const;
+    // CONDSTORE and the plain path ask the server for the changes (commands),
+    // but applying what they found sends none: that part waits for fetch_new
+    // the same way.
+    bool can_defer_apply(const Examined& examined) const;
+    // Runs a step of the known messages' reconciliation; false when it failed
+    // with this mailbox's error (recorded), which still lets new mail be
+    // fetched. A dead connection, a throttling server and a stop pass through.
+    bool guarded(const std::function<void()>& step);
     // Applies deferred changes, once; false when none were deferred.
     bool reconcile_deferred(store::MailboxRecord& record);
     void finish(store::MailboxRecord& record, const Examined& examined, bool reconciled);
@@ -257,6 +267,8 @@ class MailboxSync {
     void stamp_after_writes(store::MailboxRecord& record);
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
+    // sync_known's part that asks the server: what changed, not applied yet.
+    FlagDiff list_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     void apply_changes(const FlagDiff& diff);
     void apply_flags(const FlagDiff& diff);
     void apply_expunges(const std::vector<store::Id>& ids);
@@ -379,6 +391,7 @@ class MailboxSync {
     // Known messages' changes left for fetch_new (can_defer_reconcile).
     struct Deferred {
         const Examined* examined = nullptr;
+        std::optional<FlagDiff> listed;  // set: asked already, only applying is left
         bool done = false;
         bool reconciled = false;
     };
