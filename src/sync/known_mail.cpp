@@ -1,6 +1,6 @@
 // MailboxSync::sync_known: flags and expunges of the messages the catalog
 // already has, by the path the server offers. The catalog is read in windows
-// of kKnownWindow rows (ascending UID); only the changes found are kept, so
+// of BackupOptions::known_window rows (ascending UID); only the changes found are kept, so
 // memory follows the window and the change, not the mailbox
 // (issue 10: a plain-path run at 100k messages must stay under 64 MB). With a
 // mod-sequence, only the rows of the UIDs the server named are read, so the
@@ -17,7 +17,6 @@ namespace imapkeep::sync {
 
 namespace {
 
-constexpr std::size_t kKnownWindow = 5000;
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
 
 ServerFlagsOf flags_of(const FlagChanges& changes) {
@@ -65,6 +64,8 @@ FlagDiff MailboxSync::list_known(store::MailboxRecord& record, SyncPath path,
     }
     return found;
 }
+
+std::size_t MailboxSync::window_rows() const { return std::max<std::size_t>(m_run.options.known_window, 1); }
 
 imap::FetchItems MailboxSync::known_items() const {
     imap::FetchItems items;
@@ -239,7 +240,7 @@ MailboxSync::KnownRows MailboxSync::read_window(const store::MailboxRecord& reco
     above.add_range(Uid(from), Uid(kMaxUid));
     KnownRows window;
     window.rows =
-        m_catalog.messages_in(record.id, record.uidvalidity, scope.intersect(above), kKnownWindow);
+        m_catalog.messages_in(record.id, record.uidvalidity, scope.intersect(above), window_rows());
     if (!window.rows.empty()) window.span.add_range(Uid(from), Uid(window.rows.back().uid));
     return window;
 }
@@ -275,7 +276,7 @@ void MailboxSync::retire_stale(const store::MailboxRecord& record) {
         while (from != 0) {
             UidSet above;
             above.add_range(Uid(from), Uid(kMaxUid));
-            auto rows = m_catalog.messages_in(record.id, uidvalidity, above, kKnownWindow);
+            auto rows = m_catalog.messages_in(record.id, uidvalidity, above, window_rows());
             if (rows.empty()) break;
             from = rows.back().uid == kMaxUid ? 0 : rows.back().uid + 1;
             std::vector<store::Id> stale;

@@ -194,9 +194,10 @@ struct AccountRun {
 bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData& status,
                      SyncPath best_path);
 
-// The same proof on any path for a mailbox that was empty and still is:
-// UIDVALIDITY and UIDNEXT unchanged, MESSAGES 0, and no live catalog row (an
-// empty mailbox has no flags to change; rows would mean expunges to record).
+// The same proof, where no HIGHESTMODSEQ was listed (the plain path), for a
+// mailbox that was empty and still is: UIDVALIDITY and UIDNEXT unchanged,
+// MESSAGES 0, and no live catalog row (an empty mailbox has no flags to
+// change; rows would mean expunges to record).
 bool proven_unchanged(store::Catalog& catalog, const store::MailboxRecord& record,
                       const imap::StatusData& status, SyncPath best_path);
 
@@ -317,6 +318,7 @@ class MailboxSync {
     void fetch_changed_since(const store::MailboxRecord& record, ServerChanges& server);
     // The fetch items that ask for known messages' flags (and Gmail labels).
     imap::FetchItems known_items() const;
+    std::size_t window_rows() const;
     // Gmail: messages of one window whose labels differ from the catalog's.
     void plan_labels(const KnownRows& window, const ServerChanges& server);
     void apply_labels();

@@ -20,6 +20,9 @@ bool unchanged_since(const store::MailboxRecord& record, const imap::StatusData&
 bool proven_unchanged(store::Catalog& catalog, const store::MailboxRecord& record,
                       const imap::StatusData& status, SyncPath best_path) {
     if (unchanged_since(record, status, best_path)) return true;
+    // With a mod-sequence listed, the EXAMINE that follows saves the new one:
+    // the record stays what a full sync leaves.
+    if (status.highestmodseq) return false;
     if (record.id == 0 || record.uidvalidity == 0 || status.messages.value_or(1) != 0) return false;
     if (!status.uidvalidity || status.uidvalidity->value != record.uidvalidity) return false;
     if (!status.uidnext || status.uidnext->value != record.uidnext) return false;

@@ -39,8 +39,12 @@ struct Store {
     }
     sync::AccountReport backup(const sync::AccountConfig& account, std::uint64_t stop_after = 0) {
         sync::BackupOptions options;
-        options.open_catalog = [path = (root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         options.stop_after_steps = stop_after;
+        return backup(account, options);
+    }
+    // With the caller's options; open_catalog is this store's.
+    sync::AccountReport backup(const sync::AccountConfig& account, sync::BackupOptions options) {
+        options.open_catalog = [path = (root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         return sync::backup_account(account, *catalog, *messages, options);
     }
 };

@@ -71,17 +71,19 @@ TEST_CASE("a connection's last mailbox is left by LOGOUT alone", "[sync]") {
 }
 
 // The plain path lists every known message's flags, a window of catalog rows
-// at a time (5,000). The next window's FETCH goes out before the previous
-// window's answer is awaited: the server lists one window while the catalog
-// reads the next, instead of each waiting for the other.
+// at a time (5,000; 2 here). The next window's FETCH goes out before the
+// previous window's answer is awaited: the server lists one window while the
+// catalog reads the next, instead of each waiting for the other.
 TEST_CASE("the plain path's flag listings are pipelined", "[sync]") {
     ModelFixture f;
     f.account.sync_path = "plain";
     f.account.connections = 1;
     f.server.add_mailbox("INBOX");
-    constexpr int kMessages = 5001;  // two windows
+    constexpr int kMessages = 5;  // three windows of 2
     for (int i = 1; i <= kMessages; ++i) f.server.append("INBOX", message("m" + std::to_string(i), "x"));
-    REQUIRE(report_ok(f.backup()));
+    sync::BackupOptions options;
+    options.known_window = 2;
+    REQUIRE(report_ok(f.store.backup(f.account, options)));
     f.server.set_flags("INBOX", 2, {"\\Seen"});
     f.server.set_flags("INBOX", kMessages, {"\\Flagged"});
 
@@ -92,13 +94,15 @@ TEST_CASE("the plain path's flag listings are pipelined", "[sync]") {
         std::lock_guard lock(mutex);
         reads.push_back(c.read);
     };
-    auto report = f.backup();
+    auto report = f.store.backup(f.account, options);
     INFO(errors_of(report));
     REQUIRE(report_ok(report));
     CHECK(find_report(report, "INBOX")->flag_changes == 2);
     CHECK(f.stored("INBOX") == f.on_server("INBOX"));
-    REQUIRE(reads.size() == 2);
+    // Each listing went out with the one before it: two in flight at most.
+    REQUIRE(reads.size() == 3);
     CHECK(reads[0] == reads[1]);
+    CHECK(reads[2] == reads[1] + 1);
 }
 
 // Without CONDSTORE, LIST-STATUS cannot prove a mailbox's flags unchanged,
@@ -130,4 +134,31 @@ TEST_CASE("the plain path settles an empty mailbox from LIST-STATUS", "[sync]") 
     for (const auto& e : examined) all += e + "\n";
     INFO(all);
     CHECK(examined.size() == 2);  // INBOX and Emptied, not Drafts
+}
+
+// With CONDSTORE the listed HIGHESTMODSEQ is the proof: an empty mailbox
+// whose mod-sequence moved (a killed run saved an older one) is examined, so
+// its record ends as a full sync leaves it. Found by the kill test on Cyrus.
+TEST_CASE("an empty mailbox whose mod-sequence moved is examined rather than settled", "[sync]") {
+    ModelFixture f;
+    f.account.connections = 1;
+    f.server.add_mailbox("INBOX");
+    f.server.add_mailbox("Sent");
+    f.server.append("INBOX", message("i1"));
+    f.server.append("Sent", message("s1"));
+    REQUIRE(report_ok(f.backup()));
+    f.server.expunge("Sent", 1);
+    REQUIRE(report_ok(f.backup()));
+    auto record = f.record("Sent");
+    REQUIRE(record);
+    const auto synced = record->highestmodseq;
+    REQUIRE(synced > 1);
+    record->highestmodseq = synced - 1;  // as a run killed before its last commit left it
+    f.store.catalog->save_mailbox(*record);
+
+    auto report = f.backup();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(find_report(report, "Sent")->path != "unchanged");
+    CHECK(f.record("Sent")->highestmodseq == synced);
 }

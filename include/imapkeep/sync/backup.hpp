@@ -82,6 +82,9 @@ struct BackupOptions {
     std::function<std::unique_ptr<store::Catalog>()> open_catalog;
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
+    // Catalog rows read (and flags asked for) at a time when the known
+    // messages' flags are listed; memory follows it. Tests make it small.
+    std::size_t known_window = 5000;
     // Set (e.g. by a SIGINT handler) to stop the run: the engine checks it at
     // its durable boundaries (after each catalog commit, before each mailbox)
     // and then throws StopRequested; never in the middle of a write+commit.
