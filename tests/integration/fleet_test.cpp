@@ -375,10 +375,13 @@ TEST_CASE(
     bool stolen = false;
     while (!stolen && std::chrono::steady_clock::now() - started < 60s) {
         if (fleet.holder(user) && fleet.saved(user) > 0) {
-            // What another worker's claim after an expiry does to the row.
+            // What another worker's claim after an expiry does to the row,
+            // with the thief's own lease (a minute) running: the old one's end
+            // must not free the row again while the worker notices its loss.
             pg->admin().query(
                 "UPDATE " + fleet.table() +
-                    " SET lease_owner = 'thief', lease_generation = lease_generation + 1"
+                    " SET lease_owner = 'thief', lease_generation = lease_generation + 1,"
+                    " lease_until_ms = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000"
                     " WHERE name = $1::text",
                 user);
             stolen = true;
