@@ -123,10 +123,9 @@ void MailboxSync::link_pending(const store::MailboxRecord& record) {
     }
 }
 
-// One window of a full pass: its catalog rows, and the flags its FETCH brings.
+// One window of a full pass: its catalog rows, and its FETCH.
 struct MailboxSync::FullWindow {
     KnownRows window;
-    std::map<std::uint32_t, std::vector<std::string>> flags;
     imap::Client::Tag tag;
 };
 
@@ -134,10 +133,16 @@ struct MailboxSync::FullWindow {
 // yet), window by window. Each window's FETCH is sent as soon as its rows are
 // read, before the previous window's answer is awaited: the server works on
 // one window while the catalog reads the next. Two windows are held at most.
+// The flags are kept by UID for all windows in flight, never per FETCH: a
+// server may run the FETCHes at once (RFC 3501 §5.5; Dovecot does), so the
+// next window's flags can come before the previous one's completion, and the
+// client hands untagged FETCH data to the oldest FETCH still open. A window
+// is planned once its own completion came, which follows all of its data.
 FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet& scope,
                                 ServerChanges& server) {
     FlagDiff found;
-    std::deque<std::unique_ptr<FullWindow>> inflight;
+    std::map<std::uint32_t, std::vector<std::string>> flags;  // by UID, of the windows in flight
+    std::deque<std::unique_ptr<FullWindow>> inflight;  // after `flags`: its FETCHes write there
     std::uint32_t next = scope.empty() ? 0 : 1;
     auto send_next = [&] {
         auto w = std::make_unique<FullWindow>();
@@ -147,9 +152,8 @@ FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet
             return;
         }
         next = w->window.rows.back().uid == kMaxUid ? 0 : w->window.rows.back().uid + 1;
-        auto* flags = &w->flags;
-        w->tag = m_client.submit_uid_fetch(w->window.span, known_items(), [flags, &server](imap::FetchData& d) {
-            if (d.uid && d.flags) (*flags)[d.uid->value] = *d.flags;
+        w->tag = m_client.submit_uid_fetch(w->window.span, known_items(), [&flags, &server](imap::FetchData& d) {
+            if (d.uid && d.flags) flags[d.uid->value] = *d.flags;
             if (d.uid && d.gm_labels) server.labels[d.uid->value] = *d.gm_labels;
         });
         inflight.push_back(std::move(w));
@@ -163,7 +167,14 @@ FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet
             const auto completion = m_client.wait(w->tag);
             if (!completion.ok()) throw imap::CommandFailed("UID FETCH", completion);
             plan_labels(w->window, server);
-            FlagDiff diff = plan_flags(w->window.rows, w->flags, true);
+            FlagDiff diff = plan_flags(
+                w->window.rows,
+                [&flags](std::uint32_t uid) -> const std::vector<std::string>* {
+                    auto it = flags.find(uid);
+                    return it == flags.end() ? nullptr : &it->second;
+                },
+                true);
+            for (const auto& m : w->window.rows) flags.erase(m.uid);
             std::move(diff.changed.begin(), diff.changed.end(), std::back_inserter(found.changed));
             found.expunged.insert(found.expunged.end(), diff.expunged.begin(), diff.expunged.end());
         }

@@ -217,18 +217,48 @@ class ModelServer::Connection {
         ++m_reads;
         m_buffer += client_bytes;
         std::string out;
+        Interleaved fetches;  // pipelined UID FETCHes of this read, when interleaving
         while (!m_dead) {
             std::size_t length = 0;
             if (!complete_command(length, out)) break;
             std::string raw = m_buffer.substr(0, length);
             m_buffer.erase(0, length);
             m_acked.clear();
-            out += handle(raw);
+            std::string reply = handle(raw);
+            if (m_model.interleave_fetches && is_uid_fetch(raw)) {
+                fetches.add(reply);
+                continue;
+            }
+            out += fetches.flush() + reply;
         }
-        return out;
+        return out + fetches.flush();
     }
 
   private:
+    // RFC 3501 §5.5: a server may run pipelined commands at once, so their
+    // untagged data can come before the earlier ones' completions (Dovecot
+    // does so with FETCHes). Kept: every reply's untagged part, in order, then
+    // the tagged lines.
+    struct Interleaved {
+        std::string untagged, tagged;
+        void add(const std::string& reply) {
+            auto last = reply.rfind("\r\n", reply.size() > 2 ? reply.size() - 3 : 0);
+            const auto split = last == std::string::npos ? 0 : last + 2;
+            untagged += reply.substr(0, split);
+            tagged += reply.substr(split);
+        }
+        std::string flush() {
+            std::string out = untagged + tagged;
+            untagged.clear();
+            tagged.clear();
+            return out;
+        }
+    };
+    static bool is_uid_fetch(const std::string& raw) {
+        auto space = raw.find(' ');
+        return space != std::string::npos && upper(raw.substr(space + 1, 10)) == "UID FETCH ";
+    }
+
     // True when the buffer starts with a whole command (length set). A
     // synchronizing literal whose bytes have not come yet gets its "+".
     bool complete_command(std::size_t& length, std::string& out) {

@@ -234,6 +234,10 @@ class ModelServer {
     // Called with each command before the model answers it: may change the
     // model (e.g. expunge a message between a client's two commands).
     std::function<void(const ModelCommand& command)> on_command;
+    // UID FETCHes that arrive in one read are answered as a server running
+    // them at once may (RFC 3501 §5.5): all their untagged data first, then
+    // their completions.
+    bool interleave_fetches = false;
     // Called with each command and its complete reply (untagged + tagged);
     // may rewrite the reply. Setting `drop` sends the (rewritten) reply and then
     // ends the connection (EOF).

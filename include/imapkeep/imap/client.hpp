@@ -213,7 +213,11 @@ public:
     // meanwhile, and new messages fall in the last, open-ended range, so no
     // message is missed.
     SearchData uid_search(const SearchKey& key, bool esearch = false);
-    // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])].
+    // UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])]. Untagged FETCH data
+    // goes to the oldest UID FETCH still open. A server may run pipelined
+    // commands at once (RFC 3501 §5.5; Dovecot does with FETCHes), so a later
+    // FETCH's data can come before an earlier one's completion: a caller with
+    // several in flight keys what it collects by UID, not by command.
     Tag submit_uid_fetch(const UidSet& uids, const FetchItems& items, FetchHandler handler,
                          std::optional<ModSeq> changed_since = {}, bool vanished = false);
     void uid_fetch(const UidSet& uids, const FetchItems& items, FetchHandler handler,
