@@ -4,7 +4,8 @@
 // flags for the matched ones, and downloads again only what the key cannot
 // tell apart (no Message-ID, a key two messages share); rows the server no
 // longer has go to the attic. The whole path: catalog keys, listing, plan and
-// the durable step.
+// the durable step. And what that run holds per message, on the heap of this
+// process (the server is another one).
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/store/message_reader.hpp>
 #include <imapkeep/util/imap_date.hpp>
@@ -12,8 +13,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "integration/backup_support.hpp"
+#include "largest_allocation.hpp"
 #include "test_env.hpp"
 
 using namespace imapkeep;
@@ -38,6 +42,38 @@ Contents on_server(imap::Client& c, const std::string& box) {
     });
     c.unselect();
     return out;
+}
+
+std::string doveadm() { return *env("IMAPKEEP_TEST_DOVEADM"); }
+
+// Gives the test Dovecot's mailbox `box` of `user` a new UIDVALIDITY, above its current one.
+void new_uidvalidity(imap::Client& c, const std::string& user, const std::string& box, std::uint32_t step) {
+    const auto old_uidvalidity = c.select(box, true).uidvalidity.value;
+    c.unselect();
+    const std::string update = doveadm() + " mailbox update -u " + user + " --uid-validity " +
+                               std::to_string(old_uidvalidity + step) + " " + box;
+    REQUIRE(std::system(update.c_str()) == 0);
+}
+
+// `n` small messages into a new mailbox `box` of `user`, in one doveadm import
+// of a Maildir++ written here (n APPENDs would take minutes).
+void import_messages(const std::string& user, const std::string& box, std::uint32_t n) {
+    TempDir source;
+    namespace fs = std::filesystem;
+    for (const std::string& dir : {std::string(), "." + box + "/"})
+        for (const char* leaf : {"cur", "new", "tmp"}) fs::create_directories(source.path / (dir + leaf));
+    for (std::uint32_t i = 1; i <= n; ++i) {
+        const std::string name = std::to_string(1600000000 + i) + ".M" + std::to_string(i) + ".it:2,S";
+        std::ofstream out(source.path / ("." + box) / "cur" / name, std::ios::binary);
+        out << message("Message-ID: <" + box + "." + std::to_string(i) + "@x>", static_cast<int>(i));
+    }
+    // doveadm works as the mail user, who must be able to write its index files there.
+    for (const auto& e : fs::recursive_directory_iterator(source.path))
+        if (e.is_directory()) fs::permissions(e.path(), fs::perms::all);
+    fs::permissions(source.path, fs::perms::all);
+    const std::string import = doveadm() + " -o mail_fsync=never import -u " + user + " maildir:" +
+                               source.path.string() + " '' mailbox " + box + " all";
+    REQUIRE(std::system(import.c_str()) == 0);
 }
 
 }  // namespace
@@ -83,9 +119,7 @@ TEST_CASE("a UIDVALIDITY change in place downloads only what the key cannot tell
             REQUIRE(c->run("UID EXPUNGE", {wire::Arg::raw("8")}).ok());
             const auto old_uidvalidity = c->select(box, true).uidvalidity.value;
             c->unselect();
-            const std::string update = *env("IMAPKEEP_TEST_DOVEADM") + " mailbox update -u " + options.user +
-                                       " --uid-validity " + std::to_string(old_uidvalidity + 1000) + " " + box;
-            REQUIRE(std::system(update.c_str()) == 0);
+            new_uidvalidity(*c, options.user, box, 1000);
             append("Message-ID: <" + box + ".9@x>", 9);
 
             auto second = store.backup(account);
@@ -135,4 +169,47 @@ TEST_CASE("a UIDVALIDITY change in place downloads only what the key cannot tell
             c->delete_mailbox(box);
         }
     }
+}
+
+TEST_CASE("a backup after a UIDVALIDITY change holds a bounded number of bytes per message",
+          "[integration][backup][rematch][memory]") {
+    if (!test_env_has({"IMAPKEEP_TEST_IMAP_PORT", "IMAPKEEP_TEST_DOVEADM"}, "the test Dovecot and its doveadm"))
+        return;
+    constexpr std::uint32_t n = 20000;
+    // The whole run: EXAMINE, the re-match (catalog keys, listing, plan,
+    // durable step), the listing of new mail from UID 1, reading Dovecot's
+    // replies as they stream. The re-match alone holds about 66 bytes a
+    // message (tests/sync/rematch_memory_test.cpp); the old one held each
+    // catalog row and two ordered maps of strings, over 1 KB a message.
+    constexpr std::size_t kBytesPerMessage = 150;
+    auto options = dovecot_options();
+    auto c = imap::connect_and_login(options);
+    const std::string box = unique_name("ikrematchmem");
+    import_messages(options.user, box, n);
+
+    TempDir dir;
+    Store store(dir.path);
+    sync::AccountConfig account;
+    account.name = "it";
+    account.connect = options;
+    account.mailboxes = {box};
+    auto first = store.backup(account);
+    REQUIRE(first.error.empty());
+    REQUIRE(first.mailboxes.size() == 1);
+    REQUIRE(first.mailboxes[0].new_messages == n);
+    new_uidvalidity(*c, options.user, box, 1000);
+
+    const std::size_t before = reset_peak_heap();
+    auto second = store.backup(account);
+    const std::size_t held = g_peak_bytes.load() - before;
+    REQUIRE(second.error.empty());
+    REQUIRE(second.mailboxes.size() == 1);
+    const auto& r = second.mailboxes[0];
+    CHECK(r.errors.empty());
+    CHECK(r.uidvalidity_reset);
+    CHECK(r.new_messages == 0);
+    CHECK(r.expunged == 0);
+    c->delete_mailbox(box);
+    INFO("peak heap above the start: " << held << " bytes, " << held / n << " a message");
+    if (kCountsAllocations) CHECK(held < n * kBytesPerMessage);
 }
