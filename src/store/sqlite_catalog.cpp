@@ -287,6 +287,18 @@ class SqliteCatalog final : public Catalog {
         while (s.step()) visit(s.int64(0), s.text(1));
     }
 
+    void for_each_message_key(Id mailbox_id,
+                              const std::function<void(const MessageKey& key)>& visit) override {
+        auto s = m_db.prepare(
+            "SELECT id, message_id, internaldate, size FROM message"
+            " WHERE mailbox_id = ?1 AND expunged_at IS NULL");
+        s.bind(1, mailbox_id);
+        while (s.step()) {
+            const std::string message_id = s.text(1);
+            visit(MessageKey{s.int64(0), message_id, s.int64(2), static_cast<std::uint64_t>(s.int64(3))});
+        }
+    }
+
     std::vector<MessageRecord> all_messages(Id mailbox_id) override {
         return select_messages(" WHERE m.mailbox_id = ?1 ORDER BY m.uidvalidity, m.uid, m.id",
                                mailbox_id);

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "sync/paced_stream.hpp"
+#include "sync/rematch_planner.hpp"
 
 namespace imapkeep::sync {
 
@@ -567,26 +568,11 @@ void MailboxSync::retire(store::Id id) {
 void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
                                             std::uint32_t new_uidvalidity) {
     m_report.uidvalidity_reset = true;
-    auto catalog = m_catalog.messages(record.id);
-    std::vector<ServerMessageKey> server;
-    std::map<std::uint32_t, std::vector<std::string>> flags;
+    RematchPlanner planner(m_catalog, record.id);
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
-    m_client.uid_fetch(all,
-                       imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek(
-                           {"MESSAGE-ID"}),
-                       [&](imap::FetchData& d) {
-                           if (!d.uid) return;
-                           ServerMessageKey key{d.uid->value, "", 0, d.rfc822_size.value_or(0)};
-                           for (const auto& [section, text] : d.sections)
-                               key.message_id = parse_message_id(text);
-                           if (d.internaldate)
-                               if (auto t = util::parse_imap_datetime(*d.internaldate))
-                                   key.internaldate = t->epoch;
-                           server.push_back(key);
-                           if (d.flags) flags[d.uid->value] = store::normalize_flags(*d.flags);
-                       });
-    auto plan = plan_rematch(catalog, server);
+    m_client.uid_fetch(all, RematchPlanner::listing_items(), [&](imap::FetchData& d) { planner.add(d); });
+    auto plan = planner.plan();
     m_report.expunged += plan.unmatched_catalog.size();
     if (m_run.options.dry_run) return;
     // One transaction: the re-keyed messages, the retired unmatched ones and the
@@ -599,7 +585,7 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
             // The file name's ",U=" follows the new UID, as Dovecot's would.
             auto file = m_messages.set_uid(m_messages.locate(message->file), uid);
             m_catalog.rekey_message(id, new_uidvalidity, uid, file);
-            const auto& f = flags[uid];
+            const auto& f = planner.flags_of(uid);
             if (f != store::normalize_flags(message->flags)) {
                 file = m_messages.set_flags(file, f);
                 m_catalog.update_flags(id, f, message->modseq, file, now());

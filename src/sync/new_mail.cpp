@@ -83,7 +83,10 @@ struct MailboxSync::ReadyChunk {
 void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid,
                             std::optional<Uid> server_uidnext) {
     auto listed = list_new_uids(from_uid);
-    auto wanted = drop_cataloged(record, listed);
+    // The listing covered every UID below the server's UIDNEXT: with all of
+    // them durable (or gone), the mark may move there.
+    const std::uint32_t listed_to = listed.empty() ? from_uid : listed.back().first + 1;
+    auto wanted = drop_cataloged(record, std::move(listed));
     std::optional<std::uint32_t> held;  // Gmail --mailbox INBOX: INBOX's messages only
     if (m_labels && !m_run.gmail_label_filter.empty())
         held = keep_labelled(m_client, *m_run.gmail, m_run.gmail_label_filter, wanted);
@@ -98,10 +101,9 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         held = std::min(held.value_or(*budget), *budget);
     NewMail state;
     if (held) state.held = *held;
-    for (const auto& [uid, size] : listed) state.listed_size[uid] = size;
-    // The listing covered every UID below the server's UIDNEXT: with all of
-    // them durable (or gone), the mark may move there.
-    state.complete_to = listed.empty() ? from_uid : listed.back().first + 1;
+    // Only bodies of `wanted` are fetched: a size is kept for those alone.
+    for (const auto& [uid, size] : wanted) state.listed_size[uid] = size;
+    state.complete_to = listed_to;
     if (server_uidnext) state.complete_to = std::max(state.complete_to, server_uidnext->value);
     if (held) state.complete_to = std::min(state.complete_to, *held);
     if (!wanted.empty()) {
@@ -143,6 +145,9 @@ MailboxSync::Listing MailboxSync::drop_cataloged(const store::MailboxRecord& rec
     for (const auto& w : wanted) listed.add(Uid(w.first));
     const UidSet have = m_catalog.cataloged_uids(record.id, record.uidvalidity, listed);
     std::erase_if(wanted, [&](const auto& w) { return have.contains(Uid(w.first)); });
+    // After a re-match every UID is cataloged: the listing of the whole
+    // mailbox is not held for the rest of the run.
+    wanted.shrink_to_fit();
     return wanted;
 }
 

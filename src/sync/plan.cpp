@@ -1,6 +1,7 @@
 #include <imapkeep/sync/plan.hpp>
 
 #include <algorithm>
+#include <imapkeep/util/sha256.hpp>
 #include <set>
 #include <strings.h>
 
@@ -9,6 +10,17 @@ namespace imapkeep::sync {
 namespace {
 
 bool is_inbox(const std::string& s) { return strcasecmp(s.c_str(), "INBOX") == 0; }
+
+// Eight bytes, little-endian: the digest of a key reads the same on every host.
+std::string fixed_width(std::uint64_t v) {
+    std::string out(8, '\0');
+    for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i) & 0xff);
+    return out;
+}
+
+std::uint8_t hex_value(char c) {
+    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+}
 
 // Backtracking-free matcher over (name, pattern) positions; patterns are short.
 bool match_at(const std::string& name, std::size_t n, const std::string& pattern, std::size_t p,
@@ -152,31 +164,89 @@ bool same_messages(const std::vector<store::MessageRecord>& sample,
     return identified;
 }
 
+RematchDigest rematch_digest(std::string_view message_id, std::int64_t internaldate, std::uint64_t size) {
+    util::Sha256 sha;
+    sha.update(fixed_width(message_id.size()));
+    sha.update(message_id);
+    sha.update(fixed_width(static_cast<std::uint64_t>(internaldate)));
+    sha.update(fixed_width(size));
+    const std::string hex = sha.hex_digest();
+    RematchDigest out{};
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = static_cast<std::uint8_t>(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+    return out;
+}
+
+void RematchKeys::add_catalog(store::Id id, std::string_view message_id, std::int64_t internaldate,
+                              std::uint64_t size) {
+    if (message_id.empty())
+        m_catalog_unkeyed.push_back(id);
+    else
+        m_catalog.push_back({rematch_digest(message_id, internaldate, size), id});
+}
+
+void RematchKeys::add_server(std::uint32_t uid, std::string_view message_id, std::int64_t internaldate,
+                             std::uint64_t size, std::uint32_t tag) {
+    if (message_id.empty())
+        m_server_unkeyed.push_back(uid);
+    else
+        m_server.push_back({rematch_digest(message_id, internaldate, size), uid, tag});
+}
+
+Rematch RematchKeys::plan() {
+    std::sort(m_catalog.begin(), m_catalog.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::sort(m_server.begin(), m_server.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    Rematch out;
+    out.matched.reserve(std::min(m_catalog.size(), m_server.size()));
+    out.unmatched_catalog.assign(m_catalog_unkeyed.begin(), m_catalog_unkeyed.end());
+    out.unmatched_server.assign(m_server_unkeyed.begin(), m_server_unkeyed.end());
+    // A merge of the two sorted sides, one run of equal keys at a time.
+    auto c = m_catalog.begin();
+    auto s = m_server.begin();
+    while (c != m_catalog.end() || s != m_server.end()) {
+        const bool catalog_first = s == m_server.end() || (c != m_catalog.end() && c->key < s->key);
+        const bool server_first = c == m_catalog.end() || (s != m_server.end() && s->key < c->key);
+        const RematchDigest key = catalog_first ? c->key : s->key;
+        auto c_end = c;
+        if (!server_first)
+            while (c_end != m_catalog.end() && c_end->key == key) ++c_end;
+        auto s_end = s;
+        if (!catalog_first)
+            while (s_end != m_server.end() && s_end->key == key) ++s_end;
+        // A key that more than one message has on either side cannot tell
+        // them apart: download them again rather than file one's bytes under
+        // another's UID.
+        if (c_end - c == 1 && s_end - s == 1) {
+            out.matched.emplace_back(c->id, s->uid);
+        } else {
+            for (auto i = c; i != c_end; ++i) out.unmatched_catalog.push_back(i->id);
+            for (auto i = s; i != s_end; ++i) out.unmatched_server.push_back(i->uid);
+        }
+        c = c_end;
+        s = s_end;
+    }
+    std::sort(out.matched.begin(), out.matched.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::sort(out.unmatched_server.begin(), out.unmatched_server.end());
+    std::sort(out.unmatched_catalog.begin(), out.unmatched_catalog.end());
+    m_catalog = {};
+    m_catalog_unkeyed = {};
+    m_server_unkeyed = {};
+    std::sort(m_server.begin(), m_server.end(), [](const auto& a, const auto& b) { return a.uid < b.uid; });
+    return out;
+}
+
+std::uint32_t RematchKeys::tag_of(std::uint32_t uid) const {
+    auto it = std::lower_bound(m_server.begin(), m_server.end(), uid,
+                               [](const ServerKey& k, std::uint32_t u) { return k.uid < u; });
+    return it != m_server.end() && it->uid == uid ? it->tag : 0;
+}
+
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
                      const std::vector<ServerMessageKey>& server) {
-    using Key = std::tuple<std::string, std::int64_t, std::uint64_t>;
-    Rematch out;
-    std::map<Key, std::vector<store::Id>> rows;
-    for (const auto& m : catalog) rows[{m.message_id, m.internaldate, m.size}].push_back(m.id);
-    std::map<Key, int> on_server;
-    for (const auto& s : server) ++on_server[{s.message_id, s.internaldate, s.size}];
-    std::set<store::Id> used;
-    for (const auto& s : server) {
-        const Key key{s.message_id, s.internaldate, s.size};
-        auto it = rows.find(key);
-        // Without a Message-ID, or with a key that more than one message has
-        // on either side, the key cannot tell the messages apart: download
-        // them again rather than file one's bytes under another's UID.
-        if (s.message_id.empty() || it == rows.end() || it->second.size() != 1 || on_server[key] != 1) {
-            out.unmatched_server.push_back(s.uid);
-            continue;
-        }
-        used.insert(it->second.front());
-        out.matched.emplace_back(it->second.front(), s.uid);
-    }
-    for (const auto& m : catalog)
-        if (!used.count(m.id)) out.unmatched_catalog.push_back(m.id);
-    return out;
+    RematchKeys keys;
+    for (const auto& m : catalog) keys.add_catalog(m.id, m.message_id, m.internaldate, m.size);
+    for (const auto& s : server) keys.add_server(s.uid, s.message_id, s.internaldate, s.size);
+    return keys.plan();
 }
 
 ChunkLimits chunk_limits(const PacingLimits& pacing) {

@@ -5,7 +5,9 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <string>
 #include <thread>
+#include <tuple>
 
 #include "catalog_backends.hpp"
 
@@ -479,6 +481,33 @@ TEST_CASE("for_each_live_file visits each live row of the mailbox once", "[store
     std::map<Id, std::string> seen;
     f.catalog->for_each_live_file(
         f.inbox, [&](Id id, const std::string& file) { CHECK(seen.emplace(id, file).second); });
+    CHECK(seen == live);
+}
+
+TEST_CASE("for_each_message_key visits the key of each live row of the mailbox once", "[store][catalog]") {
+    CATALOG_FIXTURE(f);
+    const Id other = f.save("Other");
+    using Key = std::tuple<std::string, std::int64_t, std::uint64_t>;
+    std::map<Id, Key> live;
+    for (std::uint32_t uid = 1; uid <= 6; ++uid) {
+        auto m = f.message(f.inbox, uid, 100);
+        if (uid == 2) m.message_id = "";  // none: visited as ""
+        // A large size (above 2^31) and a date before 1970 read back as written.
+        if (uid == 4) m.size = 5'000'000'000ull;
+        if (uid == 5) m.internaldate = -86400;
+        // Another UIDVALIDITY's live row is the mailbox's too.
+        if (uid == 6) m.uidvalidity = 9;
+        const Id id = f.catalog->add_message(m);
+        if (uid == 3)
+            f.catalog->mark_expunged(id, 200, "attic/work/cur/x3");
+        else
+            live[id] = {m.message_id, m.internaldate, m.size};
+    }
+    f.add(other, 1, 100);
+    std::map<Id, Key> seen;
+    f.catalog->for_each_message_key(f.inbox, [&](const MessageKey& k) {
+        CHECK(seen.emplace(k.id, Key{std::string(k.message_id), k.internaldate, k.size}).second);
+    });
     CHECK(seen == live);
 }
 

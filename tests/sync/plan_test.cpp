@@ -2,6 +2,10 @@
 #include <imapkeep/sync/plan.hpp>
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
 
 using namespace imapkeep;
 using namespace imapkeep::sync;
@@ -195,6 +199,117 @@ TEST_CASE("plan_rematch pairs nothing whose key is shared") {
         CHECK(r.unmatched_server.size() == std::size_t(c.server_copies));
         CHECK(r.unmatched_catalog.size() == std::size_t(c.catalog_copies));
     }
+}
+
+TEST_CASE("rematch_digest differs whenever one field of the key does") {
+    struct Key {
+        const char* message_id;
+        std::int64_t internaldate;
+        std::uint64_t size;
+    } keys[] = {
+        {"<a@x>", 100, 10}, {"<a@x>", 100, 11},  {"<a@x>", 101, 10}, {"<b@x>", 100, 10},
+        {"", 100, 10},      {"<a@x>", -100, 10}, {"<a@x>", 0, 0},    {"<a@x", 100, 10},
+        // A Message-ID ending in the byte the other key's date starts with.
+        {"<a@x>n", 0, 10}, {"<a@x>", 0x6e, 10},
+    };
+    std::set<RematchDigest> seen;
+    for (const auto& k : keys) {
+        INFO(k.message_id << " " << k.internaldate << " " << k.size);
+        CHECK(rematch_digest(k.message_id, k.internaldate, k.size) ==
+              rematch_digest(std::string(k.message_id), k.internaldate, k.size));
+        CHECK(seen.insert(rematch_digest(k.message_id, k.internaldate, k.size)).second);
+    }
+}
+
+TEST_CASE("RematchKeys plans in UID and id order and gives back each server message's tag") {
+    RematchKeys keys;
+    keys.add_catalog(9, "<a@x>", 100, 10);
+    keys.add_catalog(3, "<b@x>", 200, 20);
+    keys.add_catalog(5, "<gone@x>", 300, 30);
+    keys.add_catalog(4, "", 400, 40);
+    keys.add_server(40, "<b@x>", 200, 20, 7);
+    keys.add_server(30, "<a@x>", 100, 10, 8);
+    keys.add_server(20, "<new@x>", 500, 50, 9);
+    keys.add_server(10, "", 400, 40, 6);
+    auto r = keys.plan();
+    CHECK(r.matched == std::vector<std::pair<store::Id, std::uint32_t>>{{9, 30}, {3, 40}});
+    CHECK(r.unmatched_server == std::vector<std::uint32_t>{10, 20});
+    CHECK(r.unmatched_catalog == std::vector<store::Id>{4, 5});
+    CHECK(keys.tag_of(30) == 8);
+    CHECK(keys.tag_of(40) == 7);
+    CHECK(keys.tag_of(20) == 9);
+    CHECK(keys.tag_of(10) == 0);  // no Message-ID: never matched, not kept
+    CHECK(keys.tag_of(11) == 0);
+}
+
+namespace {
+
+// The rule as plan_rematch had it before its keys were digests (ordered maps
+// of the full key), the reference for random mailboxes full of shared keys.
+Rematch reference_rematch(const std::vector<store::MessageRecord>& catalog,
+                          const std::vector<ServerMessageKey>& server) {
+    using Key = std::tuple<std::string, std::int64_t, std::uint64_t>;
+    Rematch out;
+    std::map<Key, std::vector<store::Id>> rows;
+    for (const auto& m : catalog) rows[{m.message_id, m.internaldate, m.size}].push_back(m.id);
+    std::map<Key, int> on_server;
+    for (const auto& s : server) ++on_server[{s.message_id, s.internaldate, s.size}];
+    std::set<store::Id> used;
+    for (const auto& s : server) {
+        const Key key{s.message_id, s.internaldate, s.size};
+        auto it = rows.find(key);
+        if (s.message_id.empty() || it == rows.end() || it->second.size() != 1 || on_server[key] != 1) {
+            out.unmatched_server.push_back(s.uid);
+            continue;
+        }
+        used.insert(it->second.front());
+        out.matched.emplace_back(it->second.front(), s.uid);
+    }
+    for (const auto& m : catalog)
+        if (!used.count(m.id)) out.unmatched_catalog.push_back(m.id);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("plan_rematch decides as the full-key rule on random mailboxes") {
+    std::mt19937 random(26);
+    std::size_t matched = 0, shared = 0;  // the rounds hold both kinds
+    for (int round = 0; round < 200; ++round) {
+        INFO("round " << round);
+        // Few distinct keys, so that many are shared on one side or both.
+        auto key = [&](std::uint32_t n) {
+            std::uniform_int_distribution<int> pick(0, 9);
+            const int k = pick(random) + static_cast<int>(n % 3);
+            ServerMessageKey s{0, k == 0 ? "" : "<" + std::to_string(k % 7) + "@x>", k % 4, std::uint64_t(k % 5)};
+            return s;
+        };
+        std::vector<store::MessageRecord> catalog;
+        std::vector<ServerMessageKey> server;
+        for (std::uint32_t i = 1; i <= 12; ++i) {
+            auto k = key(i);
+            catalog.push_back(msg(store::Id(i), i, {}, k.message_id, k.internaldate, k.size));
+        }
+        for (std::uint32_t i = 1; i <= 12; ++i) {
+            auto k = key(i);
+            k.uid = 100 + i;
+            server.push_back(k);
+        }
+        auto got = plan_rematch(catalog, server);
+        auto want = reference_rematch(catalog, server);
+        matched += want.matched.size();
+        shared += want.unmatched_catalog.size();
+        using Pairs = std::set<std::pair<store::Id, std::uint32_t>>;
+        CHECK(Pairs(got.matched.begin(), got.matched.end()) == Pairs(want.matched.begin(), want.matched.end()));
+        CHECK(std::set<std::uint32_t>(got.unmatched_server.begin(), got.unmatched_server.end()) ==
+              std::set<std::uint32_t>(want.unmatched_server.begin(), want.unmatched_server.end()));
+        CHECK(got.unmatched_server.size() == want.unmatched_server.size());
+        CHECK(std::set<store::Id>(got.unmatched_catalog.begin(), got.unmatched_catalog.end()) ==
+              std::set<store::Id>(want.unmatched_catalog.begin(), want.unmatched_catalog.end()));
+        CHECK(got.unmatched_catalog.size() == want.unmatched_catalog.size());
+    }
+    CHECK(matched > 200);
+    CHECK(shared > 200);
 }
 
 TEST_CASE("plan_flags ignores the case of system flags and \\Recent") {

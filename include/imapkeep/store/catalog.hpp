@@ -20,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imapkeep::store {
@@ -94,6 +95,16 @@ struct MessageRecord {
     LineEndings line_endings = LineEndings::Wire;
     std::int64_t added_at = 0;
     std::optional<std::int64_t> expunged_at;
+};
+
+// What a UIDVALIDITY re-match needs of a live message, and nothing else (no
+// path, hash or flags): its id and its key. `message_id` is valid only during
+// the visit that gets it.
+struct MessageKey {
+    Id id = 0;
+    std::string_view message_id;  // "" if none
+    std::int64_t internaldate = 0;
+    std::uint64_t size = 0;
 };
 
 struct FlagChange {
@@ -190,6 +201,11 @@ class Catalog {
     // `visit` must not use the catalog.
     virtual void for_each_live_file(
         Id mailbox_id, const std::function<void(Id id, const std::string& file)>& visit) = 0;
+    // The key of every live message of the mailbox, streamed, in no particular
+    // order: nothing is kept per row, so a caller can re-match a mailbox of any
+    // size in memory of its own choosing. `visit` must not use the catalog.
+    virtual void for_each_message_key(Id mailbox_id,
+                                      const std::function<void(const MessageKey& key)>& visit) = 0;
     // Every message ever seen in the mailbox, expunged ones included.
     virtual std::vector<MessageRecord> all_messages(Id mailbox_id) = 0;
     // Live messages of the mailbox under `uidvalidity` whose uid is in `uids`,

@@ -8,11 +8,14 @@
 #include <imapkeep/sync/pacing.hpp>
 #include <imapkeep/util/types.hpp>
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imapkeep::sync {
@@ -118,9 +121,56 @@ struct Rematch {
 bool same_messages(const std::vector<store::MessageRecord>& sample,
                    const std::vector<ServerMessageKey>& server);
 
-// After a UIDVALIDITY change: pairs catalog messages with server messages by
-// Message-ID + INTERNALDATE + size, where that key is unique on both sides (a
-// shared key could pair different messages). The rest is unmatched.
+// A re-match key: the first 16 bytes of SHA-256 over a message's Message-ID,
+// INTERNALDATE and RFC822.SIZE (the Message-ID length-prefixed, so no two
+// keys share an encoding). Two different keys share a digest with odds of
+// about 2^-128 per pair: never, in practice.
+using RematchDigest = std::array<std::uint8_t, 16>;
+RematchDigest rematch_digest(std::string_view message_id, std::int64_t internaldate, std::uint64_t size);
+
+// The two sides of a re-match after a UIDVALIDITY change, in a fixed number
+// of bytes a message (24 on each side, the Message-ID only as its digest), so
+// that a mailbox of any size re-matches in bounded memory.
+//
+// plan() pairs a catalog message with a server message by Message-ID +
+// INTERNALDATE + size, where that key is unique on both sides (a shared key
+// could pair different messages) and the Message-ID is not empty. The rest is
+// unmatched. Rematch::matched and unmatched_server come in ascending new UID,
+// unmatched_catalog in ascending id.
+class RematchKeys {
+  public:
+    void add_catalog(store::Id id, std::string_view message_id, std::int64_t internaldate, std::uint64_t size);
+    // `tag` is the caller's, given back by tag_of(): e.g. the message's flag
+    // set, interned.
+    void add_server(std::uint32_t uid, std::string_view message_id, std::int64_t internaldate,
+                    std::uint64_t size, std::uint32_t tag = 0);
+
+    // Sorts the keys and drops the catalog's: call once, after the adds.
+    Rematch plan();
+    // After plan(): the tag the server message `uid` was added with; 0 for a
+    // UID never added, or added without a Message-ID.
+    std::uint32_t tag_of(std::uint32_t uid) const;
+
+  private:
+    struct CatalogKey {
+        RematchDigest key;
+        store::Id id;
+    };
+    struct ServerKey {
+        RematchDigest key;
+        std::uint32_t uid;
+        std::uint32_t tag;
+    };
+    // Deques: no reallocation copies, and slack of one block, however many
+    // messages come (a vector doubles).
+    std::deque<CatalogKey> m_catalog;
+    std::deque<ServerKey> m_server;
+    // Without a Message-ID the key cannot tell messages apart: never matched.
+    std::deque<store::Id> m_catalog_unkeyed;
+    std::deque<std::uint32_t> m_server_unkeyed;
+};
+
+// RematchKeys::plan() over whole records, for tests and small callers.
 Rematch plan_rematch(const std::vector<store::MessageRecord>& catalog,
                      const std::vector<ServerMessageKey>& server);
 

@@ -302,6 +302,19 @@ class PostgresCatalog final : public Catalog {
             [&](const PgResult& row) { visit(row.int64(0, 0), row.text(0, 1)); }, mailbox_id);
     }
 
+    void for_each_message_key(Id mailbox_id,
+                              const std::function<void(const MessageKey& key)>& visit) override {
+        m_db.for_each_row(
+            "SELECT id, message_id, internaldate, size FROM message"
+            " WHERE mailbox_id = $1 AND expunged_at IS NULL",
+            [&](const PgResult& row) {
+                const std::string message_id = row.text(0, 1);
+                visit(MessageKey{row.int64(0, 0), message_id, row.int64(0, 2),
+                                 static_cast<std::uint64_t>(row.int64(0, 3))});
+            },
+            mailbox_id);
+    }
+
     std::vector<MessageRecord> all_messages(Id mailbox_id) override {
         return select_messages(" WHERE m.mailbox_id = $1 ORDER BY m.uidvalidity, m.uid, m.id",
                                mailbox_id);
