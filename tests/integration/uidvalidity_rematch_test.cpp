@@ -76,6 +76,17 @@ void import_messages(const std::string& user, const std::string& box, std::uint3
     REQUIRE(std::system(import.c_str()) == 0);
 }
 
+// The account that backs up `box` alone on the test Dovecot.
+sync::AccountConfig account_for(const imap::ConnectOptions& options, const std::string& box,
+                                const std::string& path = "") {
+    sync::AccountConfig account;
+    account.name = "it";
+    account.connect = options;
+    account.mailboxes = {box};
+    account.sync_path = path;
+    return account;
+}
+
 }  // namespace
 
 TEST_CASE("a UIDVALIDITY change in place downloads only what the key cannot tell apart",
@@ -101,11 +112,7 @@ TEST_CASE("a UIDVALIDITY change in place downloads only what the key cannot tell
 
             TempDir dir;
             Store store(dir.path);
-            sync::AccountConfig account;
-            account.name = "it";
-            account.connect = options;
-            account.mailboxes = {box};
-            account.sync_path = path;
+            const auto account = account_for(options, box, path);
             auto first = store.backup(account);
             REQUIRE(first.error.empty());
             REQUIRE(first.mailboxes.size() == 1);
@@ -191,10 +198,7 @@ TEST_CASE("a backup after a UIDVALIDITY change holds a bounded number of bytes p
 
     TempDir dir;
     Store store(dir.path);
-    sync::AccountConfig account;
-    account.name = "it";
-    account.connect = options;
-    account.mailboxes = {box};
+    const auto account = account_for(options, box);
     auto first = store.backup(account);
     REQUIRE(first.error.empty());
     REQUIRE(first.mailboxes.size() == 1);
