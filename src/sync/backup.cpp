@@ -331,9 +331,8 @@ class Worker {
     bool take_catalog(std::size_t index) {
         if (m_catalog) return true;
         try {
-            if (!m_opening.valid())
-                m_opening = std::async(std::launch::deferred, m_run.options.open_catalog);
-            m_own_catalog = m_opening.get();
+            // After a failed open the future is spent: this mailbox opens its own.
+            m_own_catalog = m_opening.valid() ? m_opening.get() : m_run.options.open_catalog();
         } catch (const std::exception& e) {
             if (!m_queue.leave(index)) throw;
             drop_connection();
