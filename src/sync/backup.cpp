@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "sync/folder_check.hpp"
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 #include "sync/throttle.hpp"
@@ -535,7 +536,8 @@ std::map<std::string, store::MailboxRecord> live_mailboxes(store::Catalog& catal
 // settled here, before any worker connects: no IMAP command, no fsync, no
 // write. Their Maildir needs no create_folder: the run that saved the
 // record's mod-sequence had made the folder durable first; tidy_folder looks
-// into it only when its stamp moved. Returns a report for each settled
+// into it only when its stamp moved, and not at all when FolderCheck found it
+// unchanged while the server listed. Returns a report for each settled
 // mailbox, by index, and the records to save (last-sync time, stamp).
 struct Settled {
     std::vector<std::optional<MailboxReport>> reports;
@@ -543,7 +545,7 @@ struct Settled {
 };
 
 Settled settle_unchanged(AccountRun& run, store::Catalog& catalog, store::MessageStore& messages,
-                         const std::vector<Listed>& selected) {
+                         const FolderCheck& folders, const std::vector<Listed>& selected) {
     Settled settled;
     settled.reports.resize(selected.size());
     auto known = live_mailboxes(catalog, run.account_id);
@@ -554,7 +556,7 @@ Settled settle_unchanged(AccountRun& run, store::Catalog& catalog, store::Messag
         auto& record = found->second;
         if (!proven_unchanged(catalog, record, *listed.status, run.best_path)) continue;
         if (run.gmail_relabel_all && record.name == run.gmail->all) continue;
-        if (!run.options.dry_run) {
+        if (!run.options.dry_run && !folders.unchanged(record.folder, record.folder_stamp)) {
             try {
                 tidy_folder(run, catalog, messages, record);
             } catch (const std::exception&) {
@@ -692,9 +694,9 @@ bool gmail_labels_gone(AccountRun& run, store::Catalog& catalog,
 // records are saved, or left in `account.settled` when the caller saves them.
 std::vector<MailboxReport> sync_mailboxes(AccountRun& run, std::unique_ptr<imap::Client> client,
                                           store::Catalog& catalog, store::MessageStore& messages,
-                                          const std::vector<Listed>& selected,
+                                          const FolderCheck& folders, const std::vector<Listed>& selected,
                                           AccountReport& account) {
-    auto settled = settle_unchanged(run, catalog, messages, selected);
+    auto settled = settle_unchanged(run, catalog, messages, folders, selected);
     if (!run.options.dry_run) {
         if (run.options.defer_settled) {
             for (auto& [index, m] : settled.records) account.settled.push_back(std::move(m));
@@ -1021,7 +1023,10 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
 
     std::unique_ptr<imap::Client> client;
     std::vector<Listed> listed;
-    if (!connect_and_list(run, client, listed, report)) return finish_pacing(run, catalog, report);
+    FolderCheck folders(catalog, messages, account.name, run.account_id);
+    const bool connected = connect_and_list(run, client, listed, report);
+    folders.wait();  // the catalog is this thread's again
+    if (!connected) return finish_pacing(run, catalog, report);
 
     auto scope = select_mailboxes(listed, account, options, run.gmail);
     run.gmail_relabel_all = gmail_labels_gone(run, catalog, listed);
@@ -1041,7 +1046,7 @@ AccountReport backup_account(const AccountConfig& account, store::Catalog& catal
     }
     try {
         for (auto& r :
-             sync_mailboxes(run, std::move(client), catalog, messages, scope.selected, report))
+             sync_mailboxes(run, std::move(client), catalog, messages, folders, scope.selected, report))
             report.mailboxes.push_back(std::move(r));
     } catch (const imap::ConnectError& e) {
         // A worker's OAuth2 token refused right after renewal (renew_expired_token).

@@ -283,7 +283,7 @@ class FaultFileSystem final : public store::FileSystem {
 
     // Reads take no rules and stay out of log(); they are only counted, so a
     // test can bound the listings and stats a run makes: "list_dir <path>",
-    // "is_dir <path>", "exists <path>".
+    // "is_dir <path>", "exists <path>", "dir_version <path>".
     std::vector<std::string> reads() const {
         std::lock_guard lock(m_mutex);
         return m_reads;
@@ -292,7 +292,7 @@ class FaultFileSystem final : public store::FileSystem {
         std::lock_guard lock(m_mutex);
         m_reads.clear();
     }
-    // Reads of that kind ("list_dir", "is_dir", "exists") whose path contains `needle`.
+    // Reads of that kind ("list_dir", "is_dir", "exists", "dir_version") whose path contains `needle`.
     int count_reads(const std::string& kind, const std::string& needle = "") const {
         std::lock_guard lock(m_mutex);
         const std::string prefix = kind + " ";
@@ -302,6 +302,7 @@ class FaultFileSystem final : public store::FileSystem {
     }
 
     std::optional<store::DirVersion> dir_version(const std::string& path) override {
+        read("dir_version", path);
         return m_base->dir_version(path);
     }
 

@@ -157,6 +157,43 @@ TEST_CASE("a no-change run lists no Maildir folder", "[sync][nochange]") {
     CHECK(Catch::Detail::stringify(fs->log()) == "{  }");
 }
 
+TEST_CASE("a no-change run checks its folders while the server lists", "[sync][nochange]") {
+    // Each settled mailbox's folder is stat()ed (cur/, new/, tmp/) to prove no
+    // one changed it. Those stats, 3,000 at 1,000 mailboxes, came after the
+    // server's LIST-STATUS had answered; the check now runs beside the listing
+    // (FolderCheck), and settling stats nothing more.
+    ModelFixture f;
+    fill(f.server);
+    auto fs = std::make_shared<FaultFileSystem>();
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+    let_folders_settle();
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+
+    reopen_store(f, fs);
+    fs->clear_reads();
+    const int stats = 3 * static_cast<int>(std::size(kMailboxes));
+    int before_listing = -1;
+    f.server.on_command = [&](const ModelCommand& c) {
+        if (c.name != "LIST") return;
+        // The listing waits (at most 5 s) for what the check does meanwhile.
+        for (int i = 0; i < 500 && fs->count_reads("dir_version") < stats; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        before_listing = fs->count_reads("dir_version");
+    };
+    auto report = f.backup();
+    f.server.on_command = nullptr;
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    for (const auto& m : report.mailboxes) {
+        INFO(m.name);
+        CHECK(m.path == "unchanged");
+    }
+    CHECK(before_listing == stats);
+    CHECK(fs->count_reads("dir_version") == stats);
+}
+
 TEST_CASE("a run right after one that wrote a folder does not list it again", "[sync][nochange]") {
     // The folder's stamp used to be taken before the run's own writes, which
     // then changed it: every run after one that wrote a folder listed it
