@@ -57,7 +57,7 @@ _imapkeep() {
     fi
 
     case $prev in
-    --account | --to)
+    --account | --to | --template)
         mapfile -t COMPREPLY < <(compgen -W "$(_imapkeep_account_names)" -- "$cur")
         return
         ;;
@@ -69,12 +69,16 @@ _imapkeep() {
         mapfile -t COMPREPLY < <(compgen -W "tls starttls none" -- "$cur")
         return
         ;;
+    --tls)
+        mapfile -t COMPREPLY < <(compgen -W "implicit starttls none" -- "$cur")
+        return
+        ;;
     --store)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return
         ;;
-    --host | --port | --user | --name)
+    --host | --port | --user | --name | --master-user | --interval | --poll | --lease | --max-accounts | --id | --grace)
         COMPREPLY=()
         return
         ;;

@@ -63,11 +63,11 @@ complete -c imapkeep -n $none -l log-file -r -F -d 'Append a line per event to t
 
 # Every command.
 set -l any "__fish_seen_subcommand_from $commands"
-set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth worker accounts gc"
+set -l reads "__fish_seen_subcommand_from backup status verify restore export doctor init auth worker gc"
 complete -c imapkeep -n $any -s h -l help -d 'Print the options of this command'
 complete -c imapkeep -n $reads -l config -r -F -d 'Config file'
 complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export doctor" -l account -x -a '(__imapkeep_accounts)' -d Account
-complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export worker accounts gc" -l log-file -r -F -d 'Append a line per event to this file'
+complete -c imapkeep -n "__fish_seen_subcommand_from backup status verify restore export worker gc" -l log-file -r -F -d 'Append a line per event to this file'
 
 # All but status.
 set -l talkative "__fish_seen_subcommand_from backup verify restore export worker"
@@ -120,4 +120,17 @@ complete -c imapkeep -n "__fish_seen_subcommand_from gc" -l grace -x -d 'How old
 
 set -l accounts "__fish_seen_subcommand_from accounts"
 complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -a 'add list remove import' -d 'Action'
+# Before the action only: `accounts add --config FILE` is refused.
+complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -l config -r -F -d 'Config file'
+complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -l log-file -r -F -d 'Append a line per event to this file'
 complete -c imapkeep -n "$accounts; and __fish_seen_subcommand_from import" -F
+complete -c imapkeep -n "$accounts; and __fish_seen_subcommand_from list" -l json -d 'Print as JSON'
+set -l add "$accounts; and __fish_seen_subcommand_from add"
+complete -c imapkeep -n $add -l host -x -d 'IMAP server host name (default: the template\'s)'
+complete -c imapkeep -n $add -l port -x -d 'Port (default: the template\'s, else 993 with tls, 143 without)'
+complete -c imapkeep -n $add -l tls -x -a 'implicit starttls none' -d 'TLS mode (default: the template\'s, else implicit)'
+complete -c imapkeep -n $add -l user -x -d 'The mailbox\'s login name'
+complete -c imapkeep -n $add -l master-user -x -d 'Log in as this master user on behalf of --user'
+complete -c imapkeep -n $add -l password-command -x -d 'Command printing the password (%u user, %m master user, %a account)'
+complete -c imapkeep -n $add -l template -x -a '(__imapkeep_accounts)' -d 'An [[account]] whose other settings apply'
+complete -c imapkeep -n $add -l interval -x -d 'Minutes from the end of a run to the next (default 60)'

@@ -43,6 +43,13 @@ for c in $commands; do
   choices[$c]=$(printf '%s\n' "$help" | grep -oE ':\{[^}]*\}' | tr -d ':{}' | tr ',' '\n' | sort -u)
 done
 [ -n "${choices[export]}" ] || fail "no --format values in imapkeep export --help"
+# The actions of `imapkeep accounts`, each with options of its own.
+actions=$("$binary" accounts --help | help_block "Subcommands:" | awk '/^  [a-z]/ { print $1 }' | sort)
+[ -n "$actions" ] || fail "no actions in imapkeep accounts --help"
+declare -A action_options
+for a in $actions; do
+  action_options[$a]=$("$binary" accounts "$a" --help | long_options)
+done
 
 # Configs: the account names must come from [[account]] tables only.
 work=$(mktemp -d)
@@ -96,6 +103,10 @@ expect "bash: options after 'imapkeep --'" "$global_options" "$(bash_complete 'i
 for c in $commands; do
   expect "bash: options after 'imapkeep $c --'" "${options[$c]}" "$(bash_complete "imapkeep $c --")"
 done
+expect "bash: actions after 'imapkeep accounts '" "$actions" "$(bash_complete 'imapkeep accounts ')"
+for a in $actions; do
+  expect "bash: options after 'imapkeep accounts $a --'" "${action_options[$a]}" "$(bash_complete "imapkeep accounts $a --")"
+done
 expect "bash: --format values" "${choices[export]}" "$(bash_complete 'imapkeep export --output x --format ')"
 expect "bash: --format=" "${choices[export]}" "$(bash_complete 'imapkeep export --format=')"
 expect "bash: --format m" "$(printf 'maildir\nmbox')" "$(bash_complete 'imapkeep export --format m')"
@@ -127,6 +138,10 @@ else
   for c in $commands; do
     expect "fish: options after 'imapkeep $c --'" "${options[$c]}" "$(fish_complete "imapkeep $c --")"
   done
+  expect "fish: actions after 'imapkeep accounts '" "$actions" "$(fish_complete 'imapkeep accounts ')"
+  for a in $actions; do
+    expect "fish: options after 'imapkeep accounts $a --'" "${action_options[$a]}" "$(fish_complete "imapkeep accounts $a --")"
+  done
   expect "fish: --format values" "${choices[export]}" "$(fish_complete 'imapkeep export --format ')"
   expect "fish: --account from --config" "$both" "$(fish_complete "imapkeep backup --config $given --account ")"
   expect "fish: --account from --config=" "$both" "$(fish_complete "imapkeep status --config=$given --account ")"
@@ -149,6 +164,10 @@ else
   expect "zsh: options after 'imapkeep --'" "$global_options" "$(zsh_complete 'imapkeep --')"
   for c in $commands; do
     expect "zsh: options after 'imapkeep $c --'" "${options[$c]}" "$(zsh_complete "imapkeep $c --")"
+  done
+  expect "zsh: actions after 'imapkeep accounts '" "$actions" "$(zsh_complete 'imapkeep accounts ')"
+  for a in $actions; do
+    expect "zsh: options after 'imapkeep accounts $a --'" "${action_options[$a]}" "$(zsh_complete "imapkeep accounts $a --")"
   done
   expect "zsh: --format values" "${choices[export]}" "$(zsh_complete 'imapkeep export --format ')"
   expect "zsh: --account from --config" "$both" "$(zsh_complete "imapkeep backup --config $given --account ")"
