@@ -1,6 +1,7 @@
 // imapkeep export: from the store (locked while read) or straight from a
 // server (--url) into an mbox, Maildir++ or .eml archive.
 #include "cli/archive_commands.hpp"
+#include "cli/catalog_place.hpp"
 #include "cli/store_session.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/lock.hpp"
@@ -152,6 +153,11 @@ int run_export(const Config& config, const ExportArgs& args, Io& io) {
         connect.password = make_password_function(source, "--url");
         report = archive::export_from_server(connect, url.mailbox, options);
     } else {
+        // A path with no catalog (a typo) is only read: opening it would make one.
+        if (!catalog_exists(config)) {
+            io.err << "imapkeep export: account " << args.account << " has no backup in " << config.store_path << "\n";
+            return kExitUsage;
+        }
         auto session = open_store(config, io);
         if (!session) return kExitTempFail;
         auto& catalog = session->catalog;

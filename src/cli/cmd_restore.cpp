@@ -1,5 +1,6 @@
 // imapkeep restore: lock the store, APPEND to the target, journal, report.
 #include "cli/archive_commands.hpp"
+#include "cli/catalog_place.hpp"
 #include "cli/budget_report.hpp"
 #include "cli/log_restore.hpp"
 #include "cli/store_session.hpp"
@@ -195,6 +196,11 @@ int run_restore(const Config& config, const RestoreArgs& args, Io& io) {
     const sync::AccountConfig* target = select_accounts(config, {args.to}).front();
     // The source needs no [[account]] entry any more (it may be gone), only a backup.
 
+    // A path with no catalog (a typo) is only read: opening it would make one.
+    if (!catalog_exists(config)) {
+        io.err << "imapkeep restore: account " << args.account << " has no backup in " << config.store_path << "\n";
+        return kExitUsage;
+    }
     auto session = args.dry_run ? open_store_snapshot(config, io) : open_store(config, io);
     if (!session) return kExitTempFail;
     auto& catalog = session->catalog;
