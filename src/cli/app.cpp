@@ -183,6 +183,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
                  "SIGINT/SIGTERM (the next run resumes).",
                  "imapkeep"};
     app.set_version_flag("--version", "imapkeep " IMAPKEEP_VERSION);
+    app.footer("First time? `imapkeep init` writes a config and `imapkeep doctor` checks it.");
     // At most one; none is handled after parsing, so that a mistyped command
     // is named in the error ("not expected: bakup") instead of "a subcommand is
     // required".

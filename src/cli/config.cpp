@@ -739,9 +739,15 @@ Config load_config(const std::string& file) {
     if (std::filesystem::is_directory(file, ec))
         throw ConfigError(file + ": is a directory, not a config file; pass --config FILE");
     std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw ConfigError(file + ": cannot read the config file (" + std::strerror(errno) +
-                          "); see config.example.toml, or pass --config FILE");
+    if (!in) {
+        const int error = errno;
+        // A first run: say how to get a config, not only that there is none.
+        const std::string hint = error == ENOENT
+                                     ? "run `imapkeep init` to write one, or pass --config FILE "
+                                       "(config.example.toml, installed with the documentation, lists every key)"
+                                     : "see config.example.toml, or pass --config FILE";
+        throw ConfigError(file + ": cannot read the config file (" + std::strerror(error) + "); " + hint);
+    }
     std::ostringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), file);

@@ -16,6 +16,8 @@ TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
         {{"--version"}, 0, "imapkeep 0.1.0", ""},
         {{"--help"}, 0, "Exit codes: 0 ok, 1 some mailboxes failed", ""},
         {{"--help"}, 0, "backup", ""},
+        {{"--help"}, 0, "First time? `imapkeep init`", ""},
+        {{}, 2, "", "First time? `imapkeep init`"},
         {{"backup", "--help"}, 0, "--dry-run", ""},
         {{"backup", "--help"}, 0, "--mailbox PATTERN", ""},
         {{"status", "--help"}, 0, "--json", ""},
@@ -138,6 +140,8 @@ TEST_CASE("config errors exit 2 with file:line: key", "[app]") {
     auto missing = f.run({"status", "--config", f.config + ".nope"});
     CHECK(missing.code == 2);
     CHECK(missing.err.find(f.config + ".nope: cannot read the config file") != std::string::npos);
+    // A first run with no config says how to get one.
+    CHECK(missing.err.find("run `imapkeep init` to write one") != std::string::npos);
 
     f.write_config("");
     auto unknown = f.run({"status", "--config", f.config, "--account", "play"});
