@@ -378,7 +378,7 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
         if (int code = open_log(log, o.log_file, Config{}.syslog, false, io); code != kExitOk)
             return code;
         try {
-            ExportArgs args{"", o.url, o.format, o.output, o.mailboxes, o.at, o.password_command,
+            ExportArgs args{o.account, o.url, o.format, o.output, o.mailboxes, o.at, o.password_command,
                             o.password_file, o.plaintext, o.json, verbosity_of(o)};
             args.trace = o.verbose >= 2;
             args.ca_file = o.ca_file;

@@ -30,6 +30,10 @@ TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
         {{"backup", "-q", "-v"}, 2, "", "excludes"},
         {{"export", "--format", "zip", "--output", "/tmp/x"}, 2, "", "zip"},
         {{"restore", "--account", "work"}, 2, "", "--to"},
+        // Either source, never both: --account beside --url was dropped unsaid.
+        {{"export", "--url", "imap://me@imap.invalid/INBOX", "--account", "work", "--format", "mbox", "--output",
+          "/tmp/imapkeep-never-written"},
+         2, "", "give either --account NAME (from the store) or --url URL"},
     };
     for (const auto& c : cases) {
         std::string joined;
