@@ -132,13 +132,13 @@ _imapkeep() {
             fi
             options="--help --config --log-file"
             ;;
-        add) options="--help --host --port --tls --user --master-user --password-command --template --interval" ;;
-        list) options="--help --json" ;;
+        add) options="--help --config --log-file --host --port --tls --user --master-user --password-command --template --interval" ;;
+        list) options="--help --config --log-file --json" ;;
         import)
             [[ $cur != -* ]] && { mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return; }
-            options="--help"
+            options="--help --config --log-file"
             ;;
-        *) options="--help" ;;
+        *) options="--help --config --log-file" ;;
         esac
         ;;
     auth)

@@ -120,9 +120,9 @@ complete -c imapkeep -n "__fish_seen_subcommand_from gc" -l grace -x -d 'How old
 
 set -l accounts "__fish_seen_subcommand_from accounts"
 complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -a 'add list remove import' -d 'Action'
-# Before the action only: `accounts add --config FILE` is refused.
-complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -l config -r -F -d 'Config file'
-complete -c imapkeep -n "$accounts; and not __fish_seen_subcommand_from add list remove import" -l log-file -r -F -d 'Append a line per event to this file'
+# Before the action or after it.
+complete -c imapkeep -n "$accounts" -l config -r -F -d 'Config file'
+complete -c imapkeep -n "$accounts" -l log-file -r -F -d 'Append a line per event to this file'
 complete -c imapkeep -n "$accounts; and __fish_seen_subcommand_from import" -F
 complete -c imapkeep -n "$accounts; and __fish_seen_subcommand_from list" -l json -d 'Print as JSON'
 set -l add "$accounts; and __fish_seen_subcommand_from add"

@@ -334,6 +334,11 @@ int run_app(int argc, const char* const* argv, const Services& services, Io& io)
     auto* accounts_import = accounts->add_subcommand("import", "Add the accounts of a CSV file (header: name,user[,host,port,tls,"
                                                                "master_user,password_command,template,interval_minutes])");
     accounts_import->add_option("FILE", accounts_args.file, "The CSV file")->required()->type_name("FILE");
+    // --config and --log-file also after the action, where every other command takes them.
+    for (auto* action : {accounts_add, accounts_list, accounts_remove, accounts_import}) {
+        add_config_option(*action, o);
+        add_log_option(*action, o);
+    }
 
     if (auto word = command_word(argc, argv); word && !is_command(app, *word)) {
         io.err << "imapkeep: unknown command \"" << util::printable_utf8(*word)

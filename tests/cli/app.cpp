@@ -30,6 +30,8 @@ TEST_CASE("usage: version, help, and parse errors exit 2", "[app]") {
         {{"backup", "-q", "-v"}, 2, "", "excludes"},
         {{"export", "--format", "zip", "--output", "/tmp/x"}, 2, "", "zip"},
         {{"restore", "--account", "work"}, 2, "", "--to"},
+        // --config after the action, as every other command takes it.
+        {{"accounts", "list", "--config", "/nonexistent/imapkeep.toml"}, 2, "", "cannot read the config file"},
         // Either source, never both: --account beside --url was dropped unsaid.
         {{"export", "--url", "imap://me@imap.invalid/INBOX", "--account", "work", "--format", "mbox", "--output",
           "/tmp/imapkeep-never-written"},
