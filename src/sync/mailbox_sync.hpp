@@ -344,6 +344,11 @@ class MailboxSync {
     // Deferred changes, applied while the new mail's FETCHes are answered.
     void reconcile_while_fetching(store::MailboxRecord& record, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
+    void accept_body(std::uint32_t uid, Arrived a, NewMail& state);
+    void count_body(const Arrived& a);
+    // After the chunks: the bodies shorter than their RFC822.SIZE that the
+    // server says are whole are committed (Quirk(OVH Hosted Exchange)).
+    void confirm_short_bodies(store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
     void remove_refused(const std::vector<store::MessageRecord>& rows) noexcept;

@@ -616,6 +616,16 @@ class ModelServer::Connection {
             ++m_model.m_body_fetches[mb.name];
             m_model.m_served_today += m.body.size();
             ++m_model.m_served_since_throttle;
+        } else if (item.rfind("BODY[]<", 0) == 0 && item.back() == '>') {
+            // A partial fetch (RFC 3501 §6.4.5): "BODY[]<origin.count>" is
+            // answered "BODY[]<origin>", an origin at or past the end with an
+            // empty string, a literal as Dovecot 2.3 sends it ("{0}").
+            const auto dot = item.find('.', 7);
+            if (dot == std::string::npos) throw std::runtime_error("partial FETCH without a count");
+            const auto origin = std::stoull(item.substr(7, dot - 7));
+            const auto count = std::stoull(item.substr(dot + 1, item.size() - dot - 2));
+            const std::string part = origin < m.body.size() ? m.body.substr(origin, count) : "";
+            rendered = "BODY[]<" + std::to_string(origin) + "> " + literal(part);
         } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
             rendered = item + " " + literal(header_fields(m.body, {}));
         } else if (item.rfind("BODY[HEADER.FIELDS (", 0) == 0) {

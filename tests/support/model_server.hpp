@@ -1,7 +1,8 @@
 // An in-process model IMAP server for tests. It holds mailboxes and messages in
 // memory, answers the commands the backup engine sends (CAPABILITY, LOGIN,
 // ENABLE, LIST [RETURN (STATUS ...)], STATUS, SELECT/EXAMINE [QRESYNC|CONDSTORE],
-// UID FETCH [CHANGEDSINCE [VANISHED]], UID SEARCH [RETURN (...)], UNSELECT,
+// UID FETCH [CHANGEDSINCE [VANISHED]] (BODY.PEEK[]<origin.count> too),
+// UID SEARCH [RETURN (...)], UNSELECT,
 // CLOSE, NOOP, LOGOUT) and plugs into the engine through
 // imap::ConnectOptions::stream_factory (each connection is a ScriptedStream).
 //
@@ -15,7 +16,8 @@
 // imapsync's FAQ.Office365 show it (O365Quirks below).
 //
 // Quirks are injected by hooks: `on_fetch_item` rewrites one FETCH item of one
-// message (e.g. "BODY[] NIL", or "" to omit it), `on_reply` rewrites or cuts
+// message (e.g. "BODY[] NIL", or "" to omit it; a partial fetch is the item
+// "BODY[]<origin.count>", never "BODY[]"), `on_reply` rewrites or cuts
 // the whole reply to a command.
 //
 // Thread safety: any number of connections (one per thread) share one model;
