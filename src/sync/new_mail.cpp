@@ -9,6 +9,7 @@
 
 #include "sync/body_ends.hpp"
 #include "sync/commit_queue.hpp"
+#include "sync/fetched_items.hpp"
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 
@@ -38,6 +39,20 @@ class BodySink : public wire::LiteralSink {
     std::unique_ptr<store::PendingMessage> m_pending;
 };
 
+// A message's items, gathered over its FETCH responses (fetched_items.hpp),
+// onto its body once every response of its chunk has arrived.
+void take_items(Arrived& a, const imap::FetchData& items) {
+    if (items.flags) a.flags = store::normalize_flags(*items.flags);
+    if (items.internaldate)
+        if (auto date = util::parse_imap_datetime(*items.internaldate)) {
+            a.internaldate = date->epoch;
+            a.zone = date->zone_offset_seconds;
+        }
+    for (const auto& [section, text] : items.sections) a.message_id = parse_message_id(text);
+    if (items.modseq) a.modseq = items.modseq->value;
+    a.gmail = gmail_fetched(items);
+}
+
 }  // namespace
 
 // What one fetch_new run has in flight: bodies being streamed, bodies that
@@ -50,6 +65,9 @@ struct MailboxSync::NewMail {
     // Bodies shorter than their RFC822.SIZE, also in `incomplete` until
     // confirm_short_bodies() finds them whole or cut.
     std::map<std::uint32_t, Arrived> short_bodies;
+    // uid -> the items its FETCH responses carried so far, until its chunk
+    // is taken: a server may split them from the body's response.
+    std::map<std::uint32_t, imap::FetchData> items;
     // The mailbox's files_pending marker is set (durably) in the catalog.
     bool files_pending = false;
     std::size_t renamed = 0;  // files this run renamed into the folder
@@ -263,7 +281,8 @@ void MailboxSync::keep_arrived(store::MailboxRecord& record, const std::vector<U
     if (!kept.batch.empty()) commit_chunk(record, kept, state);
 }
 
-// One FETCH response of a body chunk: keep the body only when all of it came.
+// One FETCH response of a body chunk: its items are kept by UID, and its
+// body only when all of it came.
 void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state) {
     if (!d.uid) return;
     std::uint32_t uid = d.uid->value;
@@ -277,33 +296,26 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
         // Quirk(various): an empty body can come as "" (or NIL) rather than a literal.
         pending = m_messages.begin(m_run.account.name, record.folder);
         pending->write(d.body);
-    } else {
-        return;  // no body in this response (a flag update); the chunk commit notices
     }
     auto listed = state.listed_size.find(uid);
     if (listed == state.listed_size.end()) {
         // Not asked for (a FETCH of a cataloged or unlisted UID): never stored.
-        pending->discard();
+        if (pending) pending->discard();
         return;
     }
+    const imap::FetchData& items = state.items[uid];
+    merge_fetched(state.items[uid], d);
+    if (!pending) return;  // items without the body (split, or a flag update): take_chunk joins them
     std::optional<util::ImapDateTime> date;
-    if (d.internaldate) date = util::parse_imap_datetime(*d.internaldate);
+    if (items.internaldate) date = util::parse_imap_datetime(*items.internaldate);
     if (date) pending->set_internaldate(date->epoch);
     pending->finish();
     Arrived a;
     a.pending = std::move(pending);
-    if (d.flags) a.flags = store::normalize_flags(*d.flags);
-    if (date) {
-        a.internaldate = date->epoch;
-        a.zone = date->zone_offset_seconds;
-    }
-    for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
-    if (d.modseq) a.modseq = d.modseq->value;
-    a.gmail = gmail_fetched(d);
     // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes is a
     // truncated or NIL body, or a server whose RFC822.SIZE is an estimate.
     // Held back (and the mark below it) until confirm_short_bodies() knows.
-    const std::uint64_t expected = d.rfc822_size.value_or(listed->second);
+    const std::uint64_t expected = items.rfc822_size.value_or(listed->second);
     if (a.pending->size() < expected) {
         state.incomplete[uid] = "body arrived with " + std::to_string(a.pending->size()) + " of " +
                                 std::to_string(expected) + " bytes";
@@ -407,17 +419,22 @@ MailboxSync::ReadyChunk MailboxSync::take_chunk(const UidSet& chunk, NewMail& st
     for (const auto& range : chunk.ranges()) {
         for (std::uint64_t u = range.first; u <= range.last; ++u) {
             auto uid = static_cast<std::uint32_t>(u);
+            // Every response of this chunk has arrived: the UID's items are whole.
+            auto items = state.items.extract(uid);
+            auto parked = state.short_bodies.find(uid);
             auto it = state.arrived.find(uid);
             if (it == state.arrived.end()) {
+                if (items && parked != state.short_bodies.end()) take_items(parked->second, items.mapped());
                 // No whole body: expunged since the listing, or a server that
                 // failed to send it. report_incomplete tells which.
                 state.incomplete.try_emplace(uid, "no body in the FETCH reply");
                 continue;
             }
+            if (items) take_items(it->second, items.mapped());
             ready.batch.emplace_back(uid, std::move(it->second));
             state.arrived.erase(it);
             state.incomplete.erase(uid);
-            if (auto parked = state.short_bodies.find(uid); parked != state.short_bodies.end()) {
+            if (parked != state.short_bodies.end()) {
                 parked->second.pending->discard();
                 state.short_bodies.erase(parked);
             }

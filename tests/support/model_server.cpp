@@ -709,13 +709,22 @@ class ModelServer::Connection {
         }
         for (const auto* m : in_set(mb, args[0].text)) {
             if (since && m->modseq <= *since) continue;
-            std::string line =
+            const std::string head =
                 "* " + std::to_string(seq_of(mb, m->uid)) + " FETCH (UID " + std::to_string(m->uid);
+            std::string other, body;  // the items, and the body sections (split_fetch)
             for (const auto& item : items) {
                 auto rendered = fetch_item(mb, *m, item);
-                if (!rendered.empty()) line += " " + rendered;
+                if (rendered.empty()) continue;
+                const bool section = rendered.rfind("BODY[", 0) == 0 || rendered.rfind("RFC822 ", 0) == 0;
+                (section ? body : other) += " " + rendered;
             }
-            out += line + ")\r\n";
+            const auto split = m_model.split_fetch;
+            if (split == ModelServer::FetchSplit::None || other.empty() || body.empty())
+                out += head + other + body + ")\r\n";
+            else if (split == ModelServer::FetchSplit::ItemsFirst)
+                out += head + other + ")\r\n" + head + body + ")\r\n";
+            else
+                out += head + body + ")\r\n" + head + other + ")\r\n";
         }
         return out + ok(c, "UID FETCH completed");
     }

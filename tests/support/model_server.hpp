@@ -240,6 +240,12 @@ class ModelServer {
     // them at once may (RFC 3501 §5.5): all their untagged data first, then
     // their completions.
     bool interleave_fetches = false;
+    // A server that splits one message's FETCH items over two responses,
+    // each with the UID (RFC 3501 §7: untagged data may come at any time;
+    // Gmail sends a second FETCH of the same UID, modern-email/defects#39):
+    // the body sections in one, every other item in the other, in this order.
+    enum class FetchSplit { None, ItemsFirst, BodyFirst };
+    FetchSplit split_fetch = FetchSplit::None;
     // Called with each command and its complete reply (untagged + tagged);
     // may rewrite the reply. Setting `drop` sends the (rewritten) reply and then
     // ends the connection (EOF).
