@@ -241,8 +241,10 @@ class MailboxSync {
                         const std::optional<imap::StatusData>& listed_status);
     Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
     bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
-    // QRESYNC only when the EXAMINE carried its parameters, else CONDSTORE.
-    static SyncPath known_path(const Examined& examined);
+    // QRESYNC only when the EXAMINE carried its parameters, else CONDSTORE;
+    // plain (every known message) when the server's HIGHESTMODSEQ went below
+    // the catalog's mark.
+    static SyncPath known_path(const store::MailboxRecord& record, const Examined& examined);
     // QRESYNC brought the known messages' changes with the EXAMINE, and
     // applying them sends no command: fetch_new applies them once the new
     // mail's first FETCHes are sent, so the server reads and sends those

@@ -1035,6 +1035,14 @@ void ModelServer::set_flags(const std::string& mailbox, std::uint32_t uid,
     m.modseq = ++mb.highestmodseq;
 }
 
+void ModelServer::rebuild_modseqs(const std::string& mailbox) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    for (auto& [uid, m] : mb.messages) m.modseq = 1;
+    mb.highestmodseq = 1;
+    mb.expunged.clear();
+}
+
 void ModelServer::reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity) {
     std::lock_guard lock(m_mutex);
     auto& mb = m_mailboxes.at(mailbox);

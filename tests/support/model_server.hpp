@@ -158,6 +158,11 @@ class ModelServer {
                          const std::string& internaldate = "01-Jan-2024 10:00:00 +0000");
     void expunge(const std::string& mailbox, std::uint32_t uid);
     void set_flags(const std::string& mailbox, std::uint32_t uid, std::vector<std::string> flags);
+    // Quirk: a rebuilt index that keeps UIDVALIDITY but not the mod-sequences
+    // (closeio/sync-engine#943: "Some servers can decrement the HIGHESTMODSEQ
+    // value while the UIDVALIDITY remains unchanged"): every message's modseq
+    // and HIGHESTMODSEQ restart at 1, and the expunge history is gone.
+    void rebuild_modseqs(const std::string& mailbox);
     // A UIDVALIDITY reset: every message renumbered from 1 in order.
     void reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity);
 
