@@ -15,6 +15,7 @@
 
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
+#include "sync/repeated_entries.hpp"
 #include "sync/throttle.hpp"
 #include "sync/work_order.hpp"
 
@@ -172,6 +173,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         statuses.clear();
         entries = client.list("", "*", options, &statuses);
     }
+    drop_repeated_entries(entries);
     distinguish_twins(entries,
                       [&](const std::string& name) { return client.encode_mailbox(name); });
     gmail = gmail_layout(client.has_capability("X-GM-EXT-1"), entries);
