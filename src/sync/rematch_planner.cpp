@@ -3,6 +3,7 @@
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/imap_date.hpp>
 
+#include "sync/fetched_items.hpp"
 #include "sync/mailbox_sync.hpp"
 
 namespace imapkeep::sync {
@@ -17,8 +18,33 @@ imap::FetchItems RematchPlanner::listing_items() {
     return imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek({"MESSAGE-ID"});
 }
 
+namespace {
+
+// Every item of the key and the flags: a response with them all needs no other.
+bool whole(const imap::FetchData& d) {
+    return d.flags && d.internaldate && d.rfc822_size && !d.sections.empty();
+}
+
+}  // namespace
+
 void RematchPlanner::add(const imap::FetchData& d) {
     if (!d.uid) return;
+    if (m_partial && m_partial->uid != d.uid) key_partial();
+    if (!m_partial) {
+        if (whole(d)) return key(d);
+        m_partial.emplace();
+    }
+    merge_fetched(*m_partial, d);
+    if (whole(*m_partial)) key_partial();
+}
+
+void RematchPlanner::key_partial() {
+    if (!m_partial) return;
+    key(*m_partial);
+    m_partial.reset();
+}
+
+void RematchPlanner::key(const imap::FetchData& d) {
     std::string message_id;
     for (const auto& [section, text] : d.sections) message_id = parse_message_id(text);
     std::int64_t internaldate = 0;
@@ -29,7 +55,10 @@ void RematchPlanner::add(const imap::FetchData& d) {
     m_keys.add_server(d.uid->value, message_id, internaldate, d.rfc822_size.value_or(0), flags);
 }
 
-Rematch RematchPlanner::plan() { return m_keys.plan(); }
+Rematch RematchPlanner::plan() {
+    key_partial();
+    return m_keys.plan();
+}
 
 const std::vector<std::string>& RematchPlanner::flags_of(std::uint32_t uid) const {
     return m_flags.at(m_keys.tag_of(uid));

@@ -11,6 +11,7 @@
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/sync/plan.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,11 @@ class RematchPlanner {
 
     // What the listing asks the server for, every UID of the mailbox.
     static imap::FetchItems listing_items();
-    // One FETCH response of the listing; one without a UID is ignored.
+    // One FETCH response of the listing; one without a UID is ignored. A
+    // server may split a message's items over responses that follow each
+    // other (fetched_items.hpp): one without every item of the key waits
+    // for the next one; a response of another UID, or plan(), keys it as it
+    // stands. One waits at a time, so memory stays a fixed amount a message.
     void add(const imap::FetchData& d);
 
     // Call once, after the listing.
@@ -35,7 +40,11 @@ class RematchPlanner {
     const std::vector<std::string>& flags_of(std::uint32_t uid) const;
 
   private:
+    void key(const imap::FetchData& d);
+    void key_partial();
+
     RematchKeys m_keys;
+    std::optional<imap::FetchData> m_partial;  // a response waiting for the rest of its items
     FlagSets m_flags;
 };
 

@@ -78,3 +78,31 @@ TEST_CASE("gmail: X-GM-LABELS and FLAGS split from the body's response are kept 
         }
     }
 }
+
+TEST_CASE("a UIDVALIDITY re-match over split FETCH responses matches every message, downloads none",
+          "[sync][hostile][rematch]") {
+    for (auto split : {ModelServer::FetchSplit::ItemsFirst, ModelServer::FetchSplit::BodyFirst}) {
+        DYNAMIC_SECTION((split == ModelServer::FetchSplit::ItemsFirst ? "items first" : "body first")) {
+            ModelFixture f;
+            f.server.add_mailbox("INBOX", 7);
+            for (int i = 1; i <= 4; ++i)
+                f.server.append("INBOX", message("r" + std::to_string(i)), {"\\Seen"});
+            REQUIRE(report_ok(f.backup()));
+            const auto downloads = f.server.body_fetches("INBOX");
+            f.server.reset_uidvalidity("INBOX", 8);
+            f.server.split_fetch = split;
+
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            const auto* inbox = find_report(report, "INBOX");
+            REQUIRE(inbox);
+            CHECK(inbox->uidvalidity_reset);
+            CHECK(inbox->expunged == 0);
+            CHECK(f.server.body_fetches("INBOX") == downloads);
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+            for (const auto& m : f.store.catalog->messages(f.record("INBOX")->id))
+                CHECK(m.flags == std::vector<std::string>{"\\Seen"});
+        }
+    }
+}
