@@ -33,4 +33,22 @@ void merge_fetched(imap::FetchData& into, const imap::FetchData& from) {
     }
 }
 
+void ConsecutiveItems::add(const imap::FetchData& d) {
+    if (!d.uid) return;
+    if (m_waiting && m_waiting->uid != d.uid) finish();
+    if (!m_waiting) {
+        if (m_whole(d)) return m_take(d);
+        m_waiting.emplace();
+    }
+    merge_fetched(*m_waiting, d);
+    if (m_whole(*m_waiting)) finish();
+}
+
+void ConsecutiveItems::finish() {
+    if (!m_waiting) return;
+    auto items = std::move(*m_waiting);
+    m_waiting.reset();
+    m_take(items);
+}
+
 }  // namespace imapkeep::sync

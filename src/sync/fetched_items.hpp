@@ -7,7 +7,9 @@
 // would store a body without its FLAGS, INTERNALDATE or MODSEQ.
 #pragma once
 
+#include <functional>
 #include <imapkeep/imap/types.hpp>
+#include <optional>
 
 namespace imapkeep::sync {
 
@@ -16,5 +18,24 @@ namespace imapkeep::sync {
 // (BODY[HEADER.FIELDS ...]) are kept one per name. The body (has_body,
 // body_sink, body) is never copied: bodies are the caller's.
 void merge_fetched(imap::FetchData& into, const imap::FetchData& from);
+
+// For a listing of many UIDs: hands each message's items on once, joined. A
+// response without every item `whole` wants waits for the next response; one
+// of the same UID is merged into it, one of another UID (or finish()) hands
+// it on as it stands. One waits at a time, so memory stays fixed: servers
+// that split send one message's responses one after the other.
+class ConsecutiveItems {
+  public:
+    using Test = std::function<bool(const imap::FetchData&)>;
+    using Take = std::function<void(const imap::FetchData&)>;
+    ConsecutiveItems(Test whole, Take take) : m_whole(std::move(whole)), m_take(std::move(take)) {}
+    void add(const imap::FetchData& d);  // one without a UID is ignored
+    void finish();                       // after the listing's completion
+
+  private:
+    Test m_whole;
+    Take m_take;
+    std::optional<imap::FetchData> m_waiting;
+};
 
 }  // namespace imapkeep::sync

@@ -3,20 +3,9 @@
 #include <imapkeep/store/flags.hpp>
 #include <imapkeep/util/imap_date.hpp>
 
-#include "sync/fetched_items.hpp"
 #include "sync/mailbox_sync.hpp"
 
 namespace imapkeep::sync {
-
-RematchPlanner::RematchPlanner(store::Catalog& catalog, store::Id mailbox_id) {
-    catalog.for_each_message_key(mailbox_id, [&](const store::MessageKey& m) {
-        m_keys.add_catalog(m.id, m.message_id, m.internaldate, m.size);
-    });
-}
-
-imap::FetchItems RematchPlanner::listing_items() {
-    return imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek({"MESSAGE-ID"});
-}
 
 namespace {
 
@@ -27,22 +16,18 @@ bool whole(const imap::FetchData& d) {
 
 }  // namespace
 
-void RematchPlanner::add(const imap::FetchData& d) {
-    if (!d.uid) return;
-    if (m_partial && m_partial->uid != d.uid) key_partial();
-    if (!m_partial) {
-        if (whole(d)) return key(d);
-        m_partial.emplace();
-    }
-    merge_fetched(*m_partial, d);
-    if (whole(*m_partial)) key_partial();
+RematchPlanner::RematchPlanner(store::Catalog& catalog, store::Id mailbox_id)
+    : m_items(whole, [this](const imap::FetchData& d) { key(d); }) {
+    catalog.for_each_message_key(mailbox_id, [&](const store::MessageKey& m) {
+        m_keys.add_catalog(m.id, m.message_id, m.internaldate, m.size);
+    });
 }
 
-void RematchPlanner::key_partial() {
-    if (!m_partial) return;
-    key(*m_partial);
-    m_partial.reset();
+imap::FetchItems RematchPlanner::listing_items() {
+    return imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek({"MESSAGE-ID"});
 }
+
+void RematchPlanner::add(const imap::FetchData& d) { m_items.add(d); }
 
 void RematchPlanner::key(const imap::FetchData& d) {
     std::string message_id;
@@ -56,7 +41,7 @@ void RematchPlanner::key(const imap::FetchData& d) {
 }
 
 Rematch RematchPlanner::plan() {
-    key_partial();
+    m_items.finish();
     return m_keys.plan();
 }
 

@@ -11,10 +11,10 @@
 #include <imapkeep/imap/types.hpp>
 #include <imapkeep/store/catalog.hpp>
 #include <imapkeep/sync/plan.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "sync/fetched_items.hpp"
 #include "sync/flag_sets.hpp"
 
 namespace imapkeep::sync {
@@ -23,6 +23,8 @@ class RematchPlanner {
   public:
     // Reads the keys of the mailbox's live messages (streamed).
     RematchPlanner(store::Catalog& catalog, store::Id mailbox_id);
+    RematchPlanner(const RematchPlanner&) = delete;  // m_items calls back into this one
+    RematchPlanner& operator=(const RematchPlanner&) = delete;
 
     // What the listing asks the server for, every UID of the mailbox.
     static imap::FetchItems listing_items();
@@ -41,11 +43,10 @@ class RematchPlanner {
 
   private:
     void key(const imap::FetchData& d);
-    void key_partial();
 
     RematchKeys m_keys;
-    std::optional<imap::FetchData> m_partial;  // a response waiting for the rest of its items
     FlagSets m_flags;
+    ConsecutiveItems m_items;  // after the members key() uses
 };
 
 }  // namespace imapkeep::sync

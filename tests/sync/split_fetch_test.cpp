@@ -106,3 +106,37 @@ TEST_CASE("a UIDVALIDITY re-match over split FETCH responses matches every messa
         }
     }
 }
+
+TEST_CASE("gmail: copies stored before Gmail support are adopted over split FETCH responses",
+          "[sync][hostile][gmail]") {
+    for (auto split : {ModelServer::FetchSplit::ItemsFirst, ModelServer::FetchSplit::BodyFirst}) {
+        DYNAMIC_SECTION((split == ModelServer::FetchSplit::ItemsFirst ? "items first" : "body first")) {
+            ModelFixture f;
+            f.server.make_gmail();
+            f.server.gmail_deliver(message("archived"), {});
+            f.server.gmail_deliver(message("a"), {"\\Inbox"});
+            f.server.gmail_deliver(message("b"), {"\\Inbox", "Work"});
+            // The first run as before Gmail support: label folders only.
+            const auto caps = f.server.capabilities();
+            auto old_caps = caps;
+            old_caps.erase("X-GM-EXT-1");
+            f.server.set_capabilities(old_caps);
+            const auto all = f.server.gmail_names().all;
+            f.account.exclude = {all, f.server.gmail_names().trash};
+            REQUIRE(report_ok(f.backup()));
+            const auto old_fetches = f.server.body_fetches();
+            f.server.set_capabilities(caps);
+            f.account.exclude = {};
+            f.server.split_fetch = split;
+
+            auto report = f.backup();
+            INFO(errors_of(report));
+            CHECK(report_ok(report));
+            const auto* all_report = find_report(report, all);
+            REQUIRE(all_report);
+            CHECK(all_report->adopted == 2);
+            CHECK(f.server.body_fetches() == old_fetches + 1);  // only the archived one
+            CHECK(f.stored(all) == f.on_server(all));
+        }
+    }
+}
