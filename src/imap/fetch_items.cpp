@@ -24,6 +24,11 @@ FetchItems& FetchItems::header_fields_peek(const std::vector<std::string>& names
     return add(att + ")]");
 }
 
+FetchItems& FetchItems::body_peek_partial(std::uint64_t origin, std::uint32_t count) {
+    if (count == 0) throw std::invalid_argument("BODY.PEEK[]<origin.0>: a partial fetch of no octet");
+    return add("BODY.PEEK[]<" + std::to_string(origin) + "." + std::to_string(count) + ">");
+}
+
 // Each att is a checked fetch-att, so the list goes as raw syntax: the
 // encoder's atoms cannot carry the header-list's space and parentheses.
 wire::Arg FetchItems::arg() const {

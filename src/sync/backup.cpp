@@ -16,6 +16,7 @@
 #include "sync/folder_check.hpp"
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
+#include "sync/repeated_entries.hpp"
 #include "sync/throttle.hpp"
 #include "sync/work_order.hpp"
 
@@ -173,6 +174,7 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
         statuses.clear();
         entries = client.list("", "*", options, &statuses);
     }
+    drop_repeated_entries(entries);
     distinguish_twins(entries,
                       [&](const std::string& name) { return client.encode_mailbox(name); });
     gmail = gmail_layout(client.has_capability("X-GM-EXT-1"), entries);

@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include "sync/fetched_items.hpp"
+
 namespace imapkeep::sync {
 
 namespace {
@@ -101,7 +103,11 @@ std::map<std::uint32_t, Listed> list_keys(
     std::map<std::uint32_t, Listed> out;
     imap::FetchItems items;
     add_gmail_items(items.uid().rfc822_size().internaldate().flags()).header_fields_peek({"MESSAGE-ID"});
-    client.uid_fetch(asked, items, [&](imap::FetchData& d) {
+    // A server may split one message's items over responses (fetched_items.hpp).
+    auto whole = [](const imap::FetchData& d) {
+        return d.rfc822_size && d.internaldate && d.flags && !d.sections.empty() && d.gm_msgid && d.gm_labels;
+    };
+    ConsecutiveItems joined(whole, [&](const imap::FetchData& d) {
         if (!d.uid || !asked.contains(*d.uid) || !d.rfc822_size || !d.internaldate || !d.flags)
             return;
         auto date = util::parse_imap_datetime(*d.internaldate);
@@ -112,6 +118,8 @@ std::map<std::uint32_t, Listed> list_keys(
             Listed{Key{message_id, *d.rfc822_size, date->epoch}, date->zone_offset_seconds,
                    store::normalize_flags(*d.flags), gmail_fetched(d)};
     });
+    client.uid_fetch(asked, items, [&](imap::FetchData& d) { joined.add(d); });
+    joined.finish();
     return out;
 }
 

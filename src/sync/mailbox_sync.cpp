@@ -224,7 +224,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         } else if (can_defer_apply(examined)) {
             std::optional<FlagDiff> listed;
             reconciled = guarded(
-                [&] { listed = list_known(record, known_path(examined), examined.selected); });
+                [&] { listed = list_known(record, known_path(record, examined), examined.selected); });
             if (listed) m_deferred = Deferred{&examined, std::move(listed)};
         } else {
             reconciled = reconcile_known(record, examined);
@@ -313,10 +313,19 @@ MailboxSync::Examined MailboxSync::examine(const ServerMailbox& mailbox,
 // mailbox's error, but new mail is still fetched (invariant 7); only a dead
 // connection (Abort) or the test stop hook end the mailbox's sync.
 bool MailboxSync::reconcile_known(store::MailboxRecord& record, const Examined& examined) {
-    return guarded([&] { sync_known(record, known_path(examined), examined.selected); });
+    return guarded([&] { sync_known(record, known_path(record, examined), examined.selected); });
 }
 
-SyncPath MailboxSync::known_path(const Examined& examined) {
+SyncPath MailboxSync::known_path(const store::MailboxRecord& record, const Examined& examined) {
+    // Quirk: a HIGHESTMODSEQ below the catalog's mark with the same
+    // UIDVALIDITY (closeio/sync-engine#943; RFC 7162 §3.1.1 forbids it): the
+    // server's mod-sequences restarted, and the changes "since" our mark are
+    // not all it would name. Every known message is compared instead, and
+    // the mark comes down to the server's.
+    const auto& highest = examined.selected.highestmodseq;
+    if (highest && record.uidvalidity == examined.selected.uidvalidity.value &&
+        highest->value < record.highestmodseq)
+        return SyncPath::Plain;
     if (examined.qresync_used) return SyncPath::Qresync;
     return examined.path == SyncPath::Qresync ? SyncPath::Condstore : examined.path;
 }

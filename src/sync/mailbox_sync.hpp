@@ -241,8 +241,10 @@ class MailboxSync {
                         const std::optional<imap::StatusData>& listed_status);
     Examined examine(const ServerMailbox& mailbox, const store::MailboxRecord& record, bool is_new);
     bool reconcile_known(store::MailboxRecord& record, const Examined& examined);
-    // QRESYNC only when the EXAMINE carried its parameters, else CONDSTORE.
-    static SyncPath known_path(const Examined& examined);
+    // QRESYNC only when the EXAMINE carried its parameters, else CONDSTORE;
+    // plain (every known message) when the server's HIGHESTMODSEQ went below
+    // the catalog's mark.
+    static SyncPath known_path(const store::MailboxRecord& record, const Examined& examined);
     // QRESYNC brought the known messages' changes with the EXAMINE, and
     // applying them sends no command: fetch_new applies them once the new
     // mail's first FETCHes are sent, so the server reads and sends those
@@ -344,6 +346,11 @@ class MailboxSync {
     // Deferred changes, applied while the new mail's FETCHes are answered.
     void reconcile_while_fetching(store::MailboxRecord& record, NewMail& state);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
+    void accept_body(std::uint32_t uid, Arrived a, NewMail& state);
+    void count_body(const Arrived& a);
+    // After the chunks: the bodies shorter than their RFC822.SIZE that the
+    // server says are whole are committed (Quirk(OVH Hosted Exchange)).
+    void confirm_short_bodies(store::MailboxRecord& record, NewMail& state);
     bool sweep_if_pending(const store::MailboxRecord& record);
     void mark_files_pending(const store::MailboxRecord& record, NewMail& state);
     void remove_refused(const std::vector<store::MessageRecord>& rows) noexcept;

@@ -7,7 +7,9 @@
 #include <imapkeep/wire/framer.hpp>
 #include <set>
 
+#include "sync/body_ends.hpp"
 #include "sync/commit_queue.hpp"
+#include "sync/fetched_items.hpp"
 #include "sync/gmail_adopt.hpp"
 #include "sync/mailbox_sync.hpp"
 
@@ -37,6 +39,20 @@ class BodySink : public wire::LiteralSink {
     std::unique_ptr<store::PendingMessage> m_pending;
 };
 
+// A message's items, gathered over its FETCH responses (fetched_items.hpp),
+// onto its body once every response of its chunk has arrived.
+void take_items(Arrived& a, const imap::FetchData& items) {
+    if (items.flags) a.flags = store::normalize_flags(*items.flags);
+    if (items.internaldate)
+        if (auto date = util::parse_imap_datetime(*items.internaldate)) {
+            a.internaldate = date->epoch;
+            a.zone = date->zone_offset_seconds;
+        }
+    for (const auto& [section, text] : items.sections) a.message_id = parse_message_id(text);
+    if (items.modseq) a.modseq = items.modseq->value;
+    a.gmail = gmail_fetched(items);
+}
+
 }  // namespace
 
 // What one fetch_new run has in flight: bodies being streamed, bodies that
@@ -46,6 +62,12 @@ struct MailboxSync::NewMail {
     std::map<wire::LiteralSink*, std::unique_ptr<BodySink>> sinks;
     std::map<std::uint32_t, Arrived> arrived;
     std::map<std::uint32_t, std::string> incomplete;  // uid -> why
+    // Bodies shorter than their RFC822.SIZE, also in `incomplete` until
+    // confirm_short_bodies() finds them whole or cut.
+    std::map<std::uint32_t, Arrived> short_bodies;
+    // uid -> the items its FETCH responses carried so far, until its chunk
+    // is taken: a server may split them from the body's response.
+    std::map<std::uint32_t, imap::FetchData> items;
     // The mailbox's files_pending marker is set (durably) in the catalog.
     bool files_pending = false;
     std::size_t renamed = 0;  // files this run renamed into the folder
@@ -56,6 +78,8 @@ struct MailboxSync::NewMail {
 
     ~NewMail() {
         for (auto& [uid, a] : arrived)
+            if (a.pending) a.pending->discard();
+        for (auto& [uid, a] : short_bodies)
             if (a.pending) a.pending->discard();
         for (auto& [raw, sink] : sinks)
             if (auto p = sink->take()) p->discard();
@@ -110,6 +134,7 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         // Set by this run's changes: no earlier run left files to sweep.
         state.files_pending = m_marker.state == Marker::SetWithChanges || sweep_if_pending(record);
         download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
+        confirm_short_bodies(record, state);
     }
     reconcile_deferred(record);  // nothing to download: the changes now
     if (m_marker.state == Marker::SetWithChanges) settle_marker(state, wanted.empty());
@@ -256,7 +281,8 @@ void MailboxSync::keep_arrived(store::MailboxRecord& record, const std::vector<U
     if (!kept.batch.empty()) commit_chunk(record, kept, state);
 }
 
-// One FETCH response of a body chunk: keep the body only when all of it came.
+// One FETCH response of a body chunk: its items are kept by UID, and its
+// body only when all of it came.
 void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state) {
     if (!d.uid) return;
     std::uint32_t uid = d.uid->value;
@@ -270,44 +296,94 @@ void MailboxSync::receive(imap::FetchData& d, const store::MailboxRecord& record
         // Quirk(various): an empty body can come as "" (or NIL) rather than a literal.
         pending = m_messages.begin(m_run.account.name, record.folder);
         pending->write(d.body);
-    } else {
-        return;  // no body in this response (a flag update); the chunk commit notices
     }
-    std::optional<util::ImapDateTime> date;
-    if (d.internaldate) date = util::parse_imap_datetime(*d.internaldate);
-    if (date) pending->set_internaldate(date->epoch);
-    pending->finish();
-    // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes means a
-    // truncated or NIL body, never a whole message.
     auto listed = state.listed_size.find(uid);
-    std::uint64_t expected =
-        d.rfc822_size.value_or(listed == state.listed_size.end() ? 0 : listed->second);
-    if (pending->size() < expected) {
-        state.incomplete[uid] = "body arrived with " + std::to_string(pending->size()) + " of " +
-                                std::to_string(expected) + " bytes";
-        pending->discard();
+    if (listed == state.listed_size.end()) {
+        // Not asked for (a FETCH of a cataloged or unlisted UID): never stored.
+        if (pending) pending->discard();
         return;
     }
+    const imap::FetchData& items = state.items[uid];
+    merge_fetched(state.items[uid], d);
+    if (!pending) return;  // items without the body (split, or a flag update): take_chunk joins them
+    std::optional<util::ImapDateTime> date;
+    if (items.internaldate) date = util::parse_imap_datetime(*items.internaldate);
+    if (date) pending->set_internaldate(date->epoch);
+    pending->finish();
     Arrived a;
     a.pending = std::move(pending);
-    if (d.flags) a.flags = store::normalize_flags(*d.flags);
-    if (date) {
-        a.internaldate = date->epoch;
-        a.zone = date->zone_offset_seconds;
+    // RFC822.SIZE is the size of BODY[] (RFC 3501 §6.4.5): fewer bytes is a
+    // truncated or NIL body, or a server whose RFC822.SIZE is an estimate.
+    // Held back (and the mark below it) until confirm_short_bodies() knows.
+    const std::uint64_t expected = items.rfc822_size.value_or(listed->second);
+    if (a.pending->size() < expected) {
+        state.incomplete[uid] = "body arrived with " + std::to_string(a.pending->size()) + " of " +
+                                std::to_string(expected) + " bytes";
+        if (auto old = state.short_bodies.find(uid); old != state.short_bodies.end())
+            old->second.pending->discard();
+        state.short_bodies[uid] = std::move(a);
+        return;
     }
-    for (const auto& [section, text] : d.sections) a.message_id = parse_message_id(text);
-    if (d.modseq) a.modseq = d.modseq->value;
-    a.gmail = gmail_fetched(d);
+    accept_body(uid, std::move(a), state);
+}
+
+// A whole body, kept for its chunk's commit: take_chunk() takes it (and
+// clears the UID's `incomplete` entry) if it came before the chunk's end. One
+// that comes after, from a server sending a FETCH of a UID out of turn, is
+// never stored, and never lets the mark pass that UID.
+void MailboxSync::accept_body(std::uint32_t uid, Arrived a, NewMail& state) {
+    count_body(a);
+    if (auto old = state.arrived.find(uid); old != state.arrived.end())
+        old->second.pending->discard();
+    state.arrived[uid] = std::move(a);
+}
+
+void MailboxSync::count_body(const Arrived& a) {
     m_report.bytes += a.pending->size();
     m_run.pacer.count_message();  // pacing: max_messages_per_second
     if (auto* p = m_run.options.progress) {
         p->messages_done += 1;
         p->bytes_done += a.pending->size();
     }
-    state.incomplete.erase(uid);
-    if (auto old = state.arrived.find(uid); old != state.arrived.end())
-        old->second.pending->discard();
-    state.arrived[uid] = std::move(a);
+}
+
+// Quirk(OVH Hosted Exchange): RFC822.SIZE far above the bytes of the BODY[]
+// it sends, for every message and every time (stalwartlabs/vandelay#12:
+// "BODY[] 6298 bytes vs RFC822.SIZE 19189"). Taken for truncated, no message
+// of such a server would ever be stored. After the chunks, with no FETCH in
+// flight, the server is asked whether each short body ends where it ended
+// (bodies_ending_at): those that do are committed as sent, with the mark the
+// last chunk could not move; the rest stay this run's errors, their bytes
+// gone, and are fetched again next run.
+void MailboxSync::confirm_short_bodies(store::MailboxRecord& record, NewMail& state) {
+    if (state.short_bodies.empty()) return;
+    // A short body that came besides a whole one, or after its chunk was
+    // committed, is no candidate: never a second copy.
+    UidSet parked;
+    for (const auto& [uid, a] : state.short_bodies) parked.add(Uid(uid));
+    const UidSet have = record.id == 0 ? UidSet{}
+                                       : m_catalog.cataloged_uids(record.id, record.uidvalidity, parked);
+    std::map<std::uint32_t, std::uint64_t> ends;
+    for (const auto& [uid, a] : state.short_bodies)
+        if (!have.contains(Uid(uid))) ends[uid] = a.pending->size();
+    const auto whole = ends.empty() ? std::set<std::uint32_t>{} : bodies_ending_at(m_client, ends);
+    ReadyChunk ready;
+    for (auto& [uid, a] : state.short_bodies) {
+        if (!whole.contains(uid)) {
+            a.pending->discard();
+            continue;
+        }
+        count_body(a);
+        state.incomplete.erase(uid);
+        ready.batch.emplace_back(uid, std::move(a));
+    }
+    state.short_bodies.clear();
+    if (ready.batch.empty()) return;
+    // Every chunk is committed: each UID below the server's UIDNEXT is
+    // stored, gone, or still in `incomplete`.
+    ready.mark = state.limit(state.complete_to);
+    ready.last = true;
+    commit_chunk(record, ready, state);
 }
 
 // A NO for a chunk FETCH answers for all of it, though one message is usually
@@ -343,15 +419,25 @@ MailboxSync::ReadyChunk MailboxSync::take_chunk(const UidSet& chunk, NewMail& st
     for (const auto& range : chunk.ranges()) {
         for (std::uint64_t u = range.first; u <= range.last; ++u) {
             auto uid = static_cast<std::uint32_t>(u);
+            // Every response of this chunk has arrived: the UID's items are whole.
+            auto items = state.items.extract(uid);
+            auto parked = state.short_bodies.find(uid);
             auto it = state.arrived.find(uid);
             if (it == state.arrived.end()) {
+                if (items && parked != state.short_bodies.end()) take_items(parked->second, items.mapped());
                 // No whole body: expunged since the listing, or a server that
                 // failed to send it. report_incomplete tells which.
                 state.incomplete.try_emplace(uid, "no body in the FETCH reply");
                 continue;
             }
+            if (items) take_items(it->second, items.mapped());
             ready.batch.emplace_back(uid, std::move(it->second));
             state.arrived.erase(it);
+            state.incomplete.erase(uid);
+            if (parked != state.short_bodies.end()) {
+                parked->second.pending->discard();
+                state.short_bodies.erase(parked);
+            }
         }
     }
     ready.mark = state.limit(static_cast<std::uint32_t>(chunk.ranges().back().last) + 1);

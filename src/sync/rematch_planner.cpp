@@ -7,7 +7,17 @@
 
 namespace imapkeep::sync {
 
-RematchPlanner::RematchPlanner(store::Catalog& catalog, store::Id mailbox_id) {
+namespace {
+
+// Every item of the key and the flags: a response with them all needs no other.
+bool whole(const imap::FetchData& d) {
+    return d.flags && d.internaldate && d.rfc822_size && !d.sections.empty();
+}
+
+}  // namespace
+
+RematchPlanner::RematchPlanner(store::Catalog& catalog, store::Id mailbox_id)
+    : m_items(whole, [this](const imap::FetchData& d) { key(d); }) {
     catalog.for_each_message_key(mailbox_id, [&](const store::MessageKey& m) {
         m_keys.add_catalog(m.id, m.message_id, m.internaldate, m.size);
     });
@@ -17,8 +27,9 @@ imap::FetchItems RematchPlanner::listing_items() {
     return imap::FetchItems().uid().flags().internaldate().rfc822_size().header_fields_peek({"MESSAGE-ID"});
 }
 
-void RematchPlanner::add(const imap::FetchData& d) {
-    if (!d.uid) return;
+void RematchPlanner::add(const imap::FetchData& d) { m_items.add(d); }
+
+void RematchPlanner::key(const imap::FetchData& d) {
     std::string message_id;
     for (const auto& [section, text] : d.sections) message_id = parse_message_id(text);
     std::int64_t internaldate = 0;
@@ -29,7 +40,10 @@ void RematchPlanner::add(const imap::FetchData& d) {
     m_keys.add_server(d.uid->value, message_id, internaldate, d.rfc822_size.value_or(0), flags);
 }
 
-Rematch RematchPlanner::plan() { return m_keys.plan(); }
+Rematch RematchPlanner::plan() {
+    m_items.finish();
+    return m_keys.plan();
+}
 
 const std::vector<std::string>& RematchPlanner::flags_of(std::uint32_t uid) const {
     return m_flags.at(m_keys.tag_of(uid));

@@ -69,6 +69,8 @@ TEST_CASE("FetchItems: the attributes in the order asked, each once, in parenthe
          "t1 UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (From Subject)])\r\n"},
         {"asked twice, sent once", [] { return FetchItems().uid().flags().uid(); },
          "t1 UID FETCH 1:* (UID FLAGS)\r\n"},
+        {"one octet past a body's end", [] { return FetchItems().uid().body_peek_partial(6298, 1); },
+         "t1 UID FETCH 1:* (UID BODY.PEEK[]<6298.1>)\r\n"},
     };
     for (const auto& c : cases) {
         INFO(c.name);
@@ -76,6 +78,7 @@ TEST_CASE("FetchItems: the attributes in the order asked, each once, in parenthe
     }
     CHECK(FetchItems().uid().body_peek().to_string() == "(UID BODY.PEEK[])");
     CHECK_THROWS_AS(FetchItems().arg(), std::invalid_argument);
+    CHECK_THROWS_AS(FetchItems().body_peek_partial(0, 0), std::invalid_argument);  // nz-number
 }
 
 TEST_CASE("FetchItems: a header field name that is no atom is refused",

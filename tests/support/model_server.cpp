@@ -616,6 +616,16 @@ class ModelServer::Connection {
             ++m_model.m_body_fetches[mb.name];
             m_model.m_served_today += m.body.size();
             ++m_model.m_served_since_throttle;
+        } else if (item.rfind("BODY[]<", 0) == 0 && item.back() == '>') {
+            // A partial fetch (RFC 3501 §6.4.5): "BODY[]<origin.count>" is
+            // answered "BODY[]<origin>", an origin at or past the end with an
+            // empty string, a literal as Dovecot 2.3 sends it ("{0}").
+            const auto dot = item.find('.', 7);
+            if (dot == std::string::npos) throw std::runtime_error("partial FETCH without a count");
+            const auto origin = std::stoull(item.substr(7, dot - 7));
+            const auto count = std::stoull(item.substr(dot + 1, item.size() - dot - 2));
+            const std::string part = origin < m.body.size() ? m.body.substr(origin, count) : "";
+            rendered = "BODY[]<" + std::to_string(origin) + "> " + literal(part);
         } else if (item == "BODY[HEADER]" || item == "RFC822.HEADER") {
             rendered = item + " " + literal(header_fields(m.body, {}));
         } else if (item.rfind("BODY[HEADER.FIELDS (", 0) == 0) {
@@ -699,13 +709,22 @@ class ModelServer::Connection {
         }
         for (const auto* m : in_set(mb, args[0].text)) {
             if (since && m->modseq <= *since) continue;
-            std::string line =
+            const std::string head =
                 "* " + std::to_string(seq_of(mb, m->uid)) + " FETCH (UID " + std::to_string(m->uid);
+            std::string other, body;  // the items, and the body sections (split_fetch)
             for (const auto& item : items) {
                 auto rendered = fetch_item(mb, *m, item);
-                if (!rendered.empty()) line += " " + rendered;
+                if (rendered.empty()) continue;
+                const bool section = rendered.rfind("BODY[", 0) == 0 || rendered.rfind("RFC822 ", 0) == 0;
+                (section ? body : other) += " " + rendered;
             }
-            out += line + ")\r\n";
+            const auto split = m_model.split_fetch;
+            if (split == ModelServer::FetchSplit::None || other.empty() || body.empty())
+                out += head + other + body + ")\r\n";
+            else if (split == ModelServer::FetchSplit::ItemsFirst)
+                out += head + other + ")\r\n" + head + body + ")\r\n";
+            else
+                out += head + body + ")\r\n" + head + other + ")\r\n";
         }
         return out + ok(c, "UID FETCH completed");
     }
@@ -1014,6 +1033,14 @@ void ModelServer::set_flags(const std::string& mailbox, std::uint32_t uid,
     auto& m = mb.messages.at(uid);
     m.flags = std::move(flags);
     m.modseq = ++mb.highestmodseq;
+}
+
+void ModelServer::rebuild_modseqs(const std::string& mailbox) {
+    std::lock_guard lock(m_mutex);
+    auto& mb = m_mailboxes.at(mailbox);
+    for (auto& [uid, m] : mb.messages) m.modseq = 1;
+    mb.highestmodseq = 1;
+    mb.expunged.clear();
 }
 
 void ModelServer::reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity) {

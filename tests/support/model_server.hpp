@@ -1,7 +1,8 @@
 // An in-process model IMAP server for tests. It holds mailboxes and messages in
 // memory, answers the commands the backup engine sends (CAPABILITY, LOGIN,
 // ENABLE, LIST [RETURN (STATUS ...)], STATUS, SELECT/EXAMINE [QRESYNC|CONDSTORE],
-// UID FETCH [CHANGEDSINCE [VANISHED]], UID SEARCH [RETURN (...)], UNSELECT,
+// UID FETCH [CHANGEDSINCE [VANISHED]] (BODY.PEEK[]<origin.count> too),
+// UID SEARCH [RETURN (...)], UNSELECT,
 // CLOSE, NOOP, LOGOUT) and plugs into the engine through
 // imap::ConnectOptions::stream_factory (each connection is a ScriptedStream).
 //
@@ -15,7 +16,8 @@
 // imapsync's FAQ.Office365 show it (O365Quirks below).
 //
 // Quirks are injected by hooks: `on_fetch_item` rewrites one FETCH item of one
-// message (e.g. "BODY[] NIL", or "" to omit it), `on_reply` rewrites or cuts
+// message (e.g. "BODY[] NIL", or "" to omit it; a partial fetch is the item
+// "BODY[]<origin.count>", never "BODY[]"), `on_reply` rewrites or cuts
 // the whole reply to a command.
 //
 // Thread safety: any number of connections (one per thread) share one model;
@@ -156,6 +158,11 @@ class ModelServer {
                          const std::string& internaldate = "01-Jan-2024 10:00:00 +0000");
     void expunge(const std::string& mailbox, std::uint32_t uid);
     void set_flags(const std::string& mailbox, std::uint32_t uid, std::vector<std::string> flags);
+    // Quirk: a rebuilt index that keeps UIDVALIDITY but not the mod-sequences
+    // (closeio/sync-engine#943: "Some servers can decrement the HIGHESTMODSEQ
+    // value while the UIDVALIDITY remains unchanged"): every message's modseq
+    // and HIGHESTMODSEQ restart at 1, and the expunge history is gone.
+    void rebuild_modseqs(const std::string& mailbox);
     // A UIDVALIDITY reset: every message renumbered from 1 in order.
     void reset_uidvalidity(const std::string& mailbox, std::uint32_t uidvalidity);
 
@@ -238,6 +245,12 @@ class ModelServer {
     // them at once may (RFC 3501 §5.5): all their untagged data first, then
     // their completions.
     bool interleave_fetches = false;
+    // A server that splits one message's FETCH items over two responses,
+    // each with the UID (RFC 3501 §7: untagged data may come at any time;
+    // Gmail sends a second FETCH of the same UID, modern-email/defects#39):
+    // the body sections in one, every other item in the other, in this order.
+    enum class FetchSplit { None, ItemsFirst, BodyFirst };
+    FetchSplit split_fetch = FetchSplit::None;
     // Called with each command and its complete reply (untagged + tagged);
     // may rewrite the reply. Setting `drop` sends the (rewritten) reply and then
     // ends the connection (EOF).

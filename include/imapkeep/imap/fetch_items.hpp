@@ -14,10 +14,12 @@
 // X-GM-MSGID, X-GM-THRID and X-GM-LABELS.
 //
 // Errors: header_fields_peek() throws std::invalid_argument for an empty list
-// or a field name that is not an atom (RFC 5322 field names always are), so
-// nothing a caller passes can reshape the command.
+// or a field name that is not an atom (RFC 5322 field names always are), and
+// body_peek_partial() for a count of 0 (nz-number), so nothing a caller
+// passes can reshape the command.
 #pragma once
 
+#include <cstdint>
 #include <imapkeep/wire/encoder.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +34,10 @@ class FetchItems {
     FetchItems& rfc822_size() { return add("RFC822.SIZE"); }
     FetchItems& modseq() { return add("MODSEQ"); }  // RFC 7162
     FetchItems& body_peek() { return add("BODY.PEEK[]"); }
+    // BODY.PEEK[]<origin.count>: `count` (>= 1) octets of BODY[] from
+    // `origin`; the answer names "BODY[]<origin>", and an origin at or past
+    // the end gives an empty string (RFC 3501 §6.4.5).
+    FetchItems& body_peek_partial(std::uint64_t origin, std::uint32_t count);
     // BODY.PEEK[HEADER.FIELDS (name ...)]: the named header fields only.
     FetchItems& header_fields_peek(const std::vector<std::string>& names);
     FetchItems& gmail_msgid() { return add("X-GM-MSGID"); }

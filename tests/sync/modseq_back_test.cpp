@@ -1,0 +1,51 @@
+// HIGHESTMODSEQ that goes down while UIDVALIDITY stays: RFC 7162 §3.1.1
+// forbids it, and servers do it (closeio/sync-engine#943: "Some servers can
+// decrement the HIGHESTMODSEQ value while the UIDVALIDITY remains unchanged";
+// a Dovecot Maildir whose index files were lost keeps UIDVALIDITY in its
+// uidlist). Asked for the changes since the catalog's higher mark, such a
+// server names none: the flag changes and expunges made since its rebuild
+// were never seen, and the next run asked from the lower mark, so the
+// catalog kept the old flags and live rows for expunged messages for good.
+#include <catch2/catch.hpp>
+
+#include "sync/model_fixture.hpp"
+
+using namespace imapkeep;
+using namespace imapkeep::testing;
+
+TEST_CASE("a HIGHESTMODSEQ below the catalog's mark makes the run compare every known message",
+          "[sync][hostile]") {
+    for (const char* path : {"qresync", "condstore"}) {
+        DYNAMIC_SECTION(path) {
+            ModelFixture f;
+            f.account.sync_path = path;
+            f.server.add_mailbox("INBOX");
+            for (int i = 1; i <= 5; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+            for (std::uint32_t uid = 1; uid <= 5; ++uid) f.server.set_flags("INBOX", uid, {"\\Seen"});
+            auto first = f.backup();
+            INFO(errors_of(first));
+            REQUIRE(report_ok(first));
+            const auto mark = f.record("INBOX")->highestmodseq;
+            REQUIRE(mark > 3);
+
+            f.server.rebuild_modseqs("INBOX");
+            f.server.set_flags("INBOX", 2, {"\\Flagged", "\\Seen"});
+            f.server.expunge("INBOX", 4);
+            REQUIRE(f.server.mailbox("INBOX").highestmodseq < mark);
+
+            auto second = f.backup();
+            INFO(errors_of(second));
+            CHECK(report_ok(second));
+            auto record = f.record("INBOX");
+            REQUIRE(record);
+            CHECK(record->highestmodseq == f.server.mailbox("INBOX").highestmodseq);
+            std::map<std::uint32_t, std::vector<std::string>> flags;
+            for (const auto& m : f.store.catalog->messages(record->id))
+                if (!m.expunged_at) flags[m.uid] = m.flags;
+            const std::map<std::uint32_t, std::vector<std::string>> expected = {
+                {1, {"\\Seen"}}, {2, {"\\Flagged", "\\Seen"}}, {3, {"\\Seen"}}, {5, {"\\Seen"}}};
+            CHECK(flags == expected);
+            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+        }
+    }
+}
