@@ -95,7 +95,9 @@ public:
           m_system_clock(options.stop),
           m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock, sync::Transfer::Upload) {}
 
-    void run(std::vector<store::MailboxRecord> mailboxes) {
+    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix).
+    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix) {
+        m_source_prefix = std::move(source_prefix);
         start_upload_day();
         try {
             connect();
@@ -268,11 +270,31 @@ private:
         // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
         auto root = m_client->list("", "");
         m_delimiter = root.empty() ? "/" : root.front().delimiter;
+        m_target_prefix = personal_prefix();
         auto listed = m_client->list("", "*");
         m_existing.clear();
         for (const auto& e : listed) m_existing.insert(canonical(e.name));
         m_target_all = detail::gmail_all_mailbox(*m_client, listed);
         m_progress_at_connect = m_progress;
+    }
+
+    // The target's personal namespace prefix (RFC 2342): "INBOX." on a
+    // Courier-like layout, where nothing can be created outside it. "" when
+    // NAMESPACE is not offered or names no personal namespace.
+    std::string personal_prefix() {
+        if (!m_client->has_capability("NAMESPACE")) return "";
+        std::string prefix;
+        auto c = m_client->run("NAMESPACE", {}, [&](const wire::Response& r, const wire::Frame&) {
+            if (r.type != "NAMESPACE") return false;
+            // (("INBOX." ".") ...) first: the personal namespaces, the first one wins.
+            if (!r.args.empty() && r.args[0].kind == wire::Node::Kind::List && !r.args[0].items.empty()) {
+                const auto& first = r.args[0].items[0];
+                if (first.kind == wire::Node::Kind::List && !first.items.empty())
+                    prefix = m_client->decode_mailbox(first.items[0].as_text().value_or(""));
+            }
+            return true;
+        });
+        return c.status == "OK" ? prefix : "";
     }
 
     // The connection died under a mailbox. When the server closed it with a
@@ -404,8 +426,7 @@ private:
                          const std::string& target = "") {
         RestoreMailboxReport mr;
         mr.source = mb.name;
-        mr.target = !target.empty() ? target
-                                    : target_mailbox_name(mb.name, mb.delimiter, m_options.prefix, m_delimiter);
+        mr.target = !target.empty() ? target : target_name(mb);
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -434,6 +455,16 @@ private:
             m_lost.clear();            // the next run looks for them on the target
             count_left(report, list);  // what is not journaled, the refused one included
         }
+    }
+
+    std::string target_name(const store::MailboxRecord& mb) const {
+        NameMapping mapping;
+        mapping.source_delimiter = mb.delimiter;
+        mapping.source_prefix = m_source_prefix;
+        mapping.prefix = m_options.prefix;
+        mapping.target_delimiter = m_delimiter;
+        mapping.target_prefix = m_target_prefix;
+        return target_mailbox_name(mb.name, mapping);
     }
 
     // One attempt at a mailbox, on the current connection.
@@ -868,6 +899,8 @@ private:
     std::optional<std::vector<std::string>> m_permanent;  // the selected target's PERMANENTFLAGS
     std::vector<detail::AppendedMessage>* m_appended = nullptr;
     std::string m_delimiter;
+    std::string m_target_prefix;  // the target's personal namespace prefix
+    std::string m_source_prefix;  // the backed-up account's
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
@@ -911,12 +944,16 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
         return report;
     }
     auto mailboxes = catalog.mailboxes(*account_id, options.at.has_value());
+    // Told by the whole account, not by the mailboxes selected.
+    std::vector<SourceMailbox> all;
+    for (const auto& mb : mailboxes) all.push_back({mb.name, mb.delimiter});
+    auto source_prefix = source_personal_prefix(all);
     std::erase_if(mailboxes, [&](const store::MailboxRecord& mb) {
         if (options.at && mb.deleted_at && *mb.deleted_at <= *options.at) return true;
         return !sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {});
     });
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes));
+    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes), std::move(source_prefix));
     return report;
 }
 

@@ -3,8 +3,10 @@
 // INTERNALDATE, optionally as the mailboxes were at a point in time.
 //
 // - Target names: target_mailbox_name() (names.hpp) with the target's
-//   delimiter, which LIST "" "" tells; missing mailboxes are CREATEd (the
-//   Client encodes names in modified UTF-7).
+//   delimiter, which LIST "" "" tells, and its personal namespace prefix,
+//   which NAMESPACE tells ("" without it); the source's prefix is told by the
+//   account's backed-up names (source_personal_prefix). Missing mailboxes are
+//   CREATEd (the Client encodes names in modified UTF-7).
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
