@@ -151,12 +151,19 @@ std::string stand_in_for(std::string_view delimiter) {
     return out;
 }
 
-// A source level holding the target's delimiter stays one level (names.hpp).
-std::string one_level(std::string level, std::string_view target_delimiter) {
-    if (target_delimiter.empty()) return level;
-    const auto stand_in = stand_in_for(target_delimiter);
-    for (std::size_t pos = 0; (pos = level.find(target_delimiter, pos)) != std::string::npos; pos += stand_in.size())
-        level.replace(pos, target_delimiter.size(), stand_in);
+std::string replaced(std::string level, std::string_view what) {
+    const auto stand_in = stand_in_for(what);
+    for (std::size_t pos = 0; (pos = level.find(what, pos)) != std::string::npos; pos += stand_in.size())
+        level.replace(pos, what.size(), stand_in);
+    return level;
+}
+
+// A source level holding the target's delimiter, or a character it refuses,
+// stays one level (names.hpp).
+std::string one_level(std::string level, const NameMapping& m) {
+    if (m.target_delimiter.empty()) return level;
+    if (m.target_delimiter != m.source_delimiter) level = replaced(std::move(level), m.target_delimiter);
+    for (char c : m.stand_in_characters) level = replaced(std::move(level), std::string_view(&c, 1));
     return level;
 }
 
@@ -174,8 +181,7 @@ std::string target_mailbox_name(std::string_view source, const NameMapping& m) {
     if (!m.source_prefix.empty() && starts_with_nocase(source, m.source_prefix) && source.size() > m.source_prefix.size())
         source.remove_prefix(m.source_prefix.size());
     for (auto& level : split_mailbox(source, m.source_delimiter))
-        levels.push_back(m.target_delimiter == m.source_delimiter ? std::move(level)
-                                                                  : one_level(std::move(level), m.target_delimiter));
+        levels.push_back(one_level(std::move(level), m));
     const std::string joiner = !m.target_delimiter.empty()  ? m.target_delimiter
                                : !m.source_delimiter.empty() ? m.source_delimiter
                                                              : std::string("/");

@@ -427,6 +427,8 @@ private:
         RestoreMailboxReport mr;
         mr.source = mb.name;
         mr.target = !target.empty() ? target : target_name(mb);
+        m_refused_name_target = !target.empty() ? "" : target_name(mb, true);
+        if (m_refused_name_target == mr.target) m_refused_name_target.clear();
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -457,8 +459,13 @@ private:
         }
     }
 
-    std::string target_name(const store::MailboxRecord& mb) const {
+    // `refused`: the name for a target that refused the usual one's "." or
+    // "/" (not its delimiter) in a level: those become fullwidth too.
+    std::string target_name(const store::MailboxRecord& mb, bool refused = false) const {
         NameMapping mapping;
+        if (refused)
+            for (char c : std::string("./"))
+                if (m_delimiter != std::string(1, c)) mapping.stand_in_characters += c;
         mapping.source_delimiter = mb.delimiter;
         mapping.source_prefix = m_source_prefix;
         mapping.prefix = m_options.prefix;
@@ -469,13 +476,17 @@ private:
 
     // One attempt at a mailbox, on the current connection.
     void restore_mailbox_once(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        // An earlier run restored it under the name for a refused one.
+        if (!m_refused_name_target.empty() && !m_existing.contains(canonical(report.target)) &&
+            m_existing.contains(canonical(m_refused_name_target)))
+            report.target = m_refused_name_target;
         bool existed = m_existing.contains(canonical(report.target));
         try {
             if (!existed) {
                 report.create = true;
                 // A dry run sends nothing that changes the target (no CREATE).
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
-                existed = !create_target(report.target);
+                existed = !create_refused_name(report);
                 report.create = !existed;
             }
             if (list.empty()) return;  // nothing to look for or append
@@ -521,6 +532,22 @@ private:
         }
         m_existing.insert(canonical(name));
         return true;
+    }
+
+    // CREATE under the usual name, or when the target refuses it and a level
+    // holds "." or "/", under the name with those in fullwidth form.
+    // Quirk(Dovecot): Maildir++ refuses "." in any name ("Character not
+    // allowed in mailbox name"), Quirk(Cyrus): with unixhierarchysep: no, "/"
+    // ("Invalid mailbox name"). The other name is the same on every run, so
+    // the journal and the look-up on the target find what an earlier one did.
+    bool create_refused_name(RestoreMailboxReport& report) {
+        try {
+            return create_target(report.target);
+        } catch (const imap::CommandFailed& e) {
+            if (m_refused_name_target.empty() || e.completion().status != "NO") throw;
+        }
+        report.target = m_refused_name_target;
+        return create_target(report.target);
     }
 
     // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.
@@ -901,6 +928,9 @@ private:
     std::string m_delimiter;
     std::string m_target_prefix;  // the target's personal namespace prefix
     std::string m_source_prefix;  // the backed-up account's
+    // The current mailbox's name on a target that refuses the usual one
+    // (create_refused_name); "" when it would be the same name.
+    std::string m_refused_name_target;
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS

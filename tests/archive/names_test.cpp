@@ -150,3 +150,18 @@ TEST_CASE("a backed-up account's personal prefix is told by its names", "[archiv
     CHECK(source_personal_prefix(List{}).empty());
     CHECK(source_personal_prefix(List{{"INBOX.", "."}}).empty());
 }
+
+TEST_CASE("restore target names for a target that refuses a character in a level", "[archive][names]") {
+    NameMapping m;
+    m.source_delimiter = "/";
+    m.target_delimiter = "/";
+    m.stand_in_characters = ".";
+    CHECK(target_mailbox_name("Projects/v1.2", m) == "Projects/v1\xEF\xBC\x8E" "2");
+    m.prefix = "R.1/";  // the user's own prefix is theirs: kept as written
+    CHECK(target_mailbox_name("a.b", m) == "R.1/a\xEF\xBC\x8E" "b");
+    NameMapping dotted;
+    dotted.source_delimiter = ".";
+    dotted.target_delimiter = ".";
+    dotted.stand_in_characters = "/";
+    CHECK(target_mailbox_name("a/b.c", dotted) == "a\xEF\xBC\x8F" "b.c");
+}

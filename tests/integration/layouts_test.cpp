@@ -255,7 +255,7 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
         Store second(dir2.path);
         require_clean(second.backup(account_of("dotted", kDovecotInboxDot, 2, "INBOX." + stem, ".")));
         for (const auto* layout : {&kDovecotSlash, &kCyrusDot}) {
-            Account target(*layout, 3);
+            Account target(*layout, 2);
             const auto& d = target.delimiter();
             target.own(stem);
             std::map<std::string, std::string> expected;
@@ -266,9 +266,29 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
                     name += (name.empty() ? "" : d) + level;
                 expected[via] = name;
             }
-            auto back = restore_into(second, "dotted", *layout, 3);
+            auto back = restore_into(second, "dotted", *layout, 2);
             check_restored(second, "dotted", target, expected, back);
         }
+    }
+
+    // Into Dovecot "/" with Maildir++ folders, which refuses "." in any name
+    // (its folders' separator on disk): "x.y" goes as one level all the same.
+    {
+        Account maildir(kDovecotSlash, 2);
+        maildir.own(stem);
+        std::map<std::string, std::string> expected;
+        for (const auto& [from, via] : into_dotted) {
+            std::string name = from;
+            if (const auto pos = name.find("x.y"); pos != std::string::npos) name.replace(pos + 1, 1, dot);
+            expected[from] = name;
+        }
+        auto r = restore_into(first, "cyrus", kDovecotSlash, 2);
+        check_restored(first, "cyrus", maildir, expected, r);
+        // Run again: the same names, nothing appended twice.
+        auto again = restore_into(first, "cyrus", kDovecotSlash, 2);
+        check_restored(first, "cyrus", maildir, expected, again);
+        CHECK(total(again, &archive::RestoreMailboxReport::appended) == 0);
+        CHECK(maildir.below(stem).size() == expected.size());
     }
 
     // Into Cyrus's classic namespace (INBOX.x) the same way as into Dovecot's,

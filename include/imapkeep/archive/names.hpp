@@ -45,6 +45,10 @@ struct NameMapping {
     std::string prefix;            // the user's --prefix, e.g. "Restored/"
     std::string target_delimiter;  // LIST "" "" on the target ("" = flat)
     std::string target_prefix;     // the target's personal prefix (NAMESPACE), e.g. "INBOX."
+    // More characters a source level must not hold on the target, turned into
+    // their fullwidth form like the delimiter: those its storage refuses
+    // (Quirk(Dovecot): Maildir++ refuses "." with "/" as the delimiter).
+    std::string stand_in_characters;
 };
 
 // The restore target's name for a source mailbox: the source's levels below its
