@@ -197,8 +197,9 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
     // A "/" server without prefix, with a name holding "." (Cyrus takes it).
     Account cyrus(kCyrusSlash, 2);
     cyrus.own(stem);
+    // "." alone: a level named like the other servers' delimiter.
     const std::vector<std::string> source_boxes = {stem, stem + "/x.y", stem + "/x", stem + "/x/y",
-                                                   stem + "/Entw\xC3\xBC" "rfe & co"};
+                                                   stem + "/Entw\xC3\xBC" "rfe & co", stem + "/."};
     for (const auto& box : source_boxes) cyrus.create(box);
     int i = 0;
     for (const auto& box : source_boxes) {
@@ -217,6 +218,7 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
         {stem + "/x", "INBOX." + stem + ".x"},
         {stem + "/x/y", "INBOX." + stem + ".x.y"},
         {stem + "/Entw\xC3\xBC" "rfe & co", "INBOX." + stem + ".Entw\xC3\xBC" "rfe & co"},
+        {stem + "/.", "INBOX." + stem + "." + dot},
     };
     auto restore_into = [](Store& store, const std::string& source, const Layout& layout, int user,
                            const std::string& prefix = "") {
@@ -272,14 +274,14 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
     }
 
     // Into Dovecot "/" with Maildir++ folders, which refuses "." in any name
-    // (its folders' separator on disk): "x.y" goes as one level all the same.
+    // (its folders' separator on disk): "x.y" and "." go as one level all the same.
     {
         Account maildir(kDovecotSlash, 2);
         maildir.own(stem);
         std::map<std::string, std::string> expected;
         for (const auto& [from, via] : into_dotted) {
             std::string name = from;
-            if (const auto pos = name.find("x.y"); pos != std::string::npos) name.replace(pos + 1, 1, dot);
+            for (std::size_t pos = 0; (pos = name.find('.', pos)) != std::string::npos;) name.replace(pos, 1, dot);
             expected[from] = name;
         }
         auto r = restore_into(first, "cyrus", kDovecotSlash, 2);
