@@ -10,7 +10,8 @@
 # LAYOUT of the personal namespace: "slash" (default: separator "/", no
 # prefix, what most tests run on) or "inbox-dot" (separator ".", prefix
 # "INBOX.": every folder is INBOX.Sent, INBOX.Lists.foo, as cPanel and Courier
-# migrations set Dovecot up). A second instance needs its own DIR and ports.
+# migrations set Dovecot up) or "mbox" ("/", mbox files instead of Maildir).
+# A second instance needs its own DIR and ports.
 set -euo pipefail
 
 dir=${1:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
@@ -20,10 +21,15 @@ oauth_port=${4:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
 layout=${5:-slash}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+mail_location="maildir:$dir/mail/%u"
 case "$layout" in
   slash) separator=/ inbox_prefix="" instance_suffix="" ;;
   inbox-dot) separator=. inbox_prefix=INBOX. instance_suffix=-inbox-dot ;;
-  *) echo "dovecot.sh: unknown LAYOUT '$layout' (slash, inbox-dot)" >&2; exit 2 ;;
+  # mbox files, as older and UW-IMAP-migrated installations keep them: a
+  # folder holds mail or folders, never both.
+  mbox) separator=/ inbox_prefix="" instance_suffix=-mbox
+    mail_location="mbox:$dir/mail/%u:INBOX=$dir/mail/%u/INBOX" ;;
+  *) echo "dovecot.sh: unknown LAYOUT '$layout' (slash, inbox-dot, mbox)" >&2; exit 2 ;;
 esac
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -92,6 +98,7 @@ sed -e "s|@DIR@|$dir|g" \
     -e "s|@SEPARATOR@|$separator|g" \
     -e "s|@INBOX_PREFIX@|$inbox_prefix|g" \
     -e "s|@INSTANCE_SUFFIX@|$instance_suffix|g" \
+    -e "s|@MAIL_LOCATION@|$mail_location|g" \
     "$here/dovecot.conf.in" >"$dir/dovecot.conf"
 
 dovecot -c "$dir/dovecot.conf"

@@ -1,10 +1,10 @@
 // Real-world folder layouts (scripts/test-env/up.sh starts one server of each
 // beside the default ones): Dovecot with separator "." and the personal prefix
 // "INBOX." (cPanel, Courier migrations), Cyrus's classic namespace (".",
-// INBOX.x) and Cyrus with "." beside INBOX (altnamespace). A backup of each,
-// changed and backed up again, matches the server; a restore between layouts
-// puts every message where a user expects it, and a name holding the other
-// server's delimiter stays one folder.
+// INBOX.x), Cyrus with "." beside INBOX (altnamespace) and Dovecot with mbox
+// files. A backup of each, changed and backed up again, matches the server; a
+// restore between layouts puts every message where a user expects it, and a
+// name holding the other server's delimiter stays one folder.
 //
 // Each case works under a random root ("ikly...") of its own user and deletes
 // it at the end.
@@ -38,6 +38,7 @@ const Layout kCyrusSlash{"Cyrus \"/\"", "IMAPKEEP_TEST_CYRUS_PORT", ""};
 const Layout kDovecotInboxDot{"Dovecot \".\" INBOX.", "IMAPKEEP_TEST_DOVECOT_INBOX_DOT_PORT", "INBOX."};
 const Layout kCyrusInboxDot{"Cyrus \".\" INBOX.", "IMAPKEEP_TEST_CYRUS_INBOX_DOT_PORT", "INBOX."};
 const Layout kCyrusDot{"Cyrus \".\" altnamespace", "IMAPKEEP_TEST_CYRUS_DOT_PORT", ""};
+const Layout kDovecotMbox{"Dovecot mbox", "IMAPKEEP_TEST_DOVECOT_MBOX_PORT", ""};
 
 bool have(const Layout& layout) { return test_env_has({layout.port_variable}, std::string("the test ") + layout.name); }
 
@@ -134,16 +135,20 @@ void check_store_matches(Store& store, const std::string& account, Account& serv
 
 TEST_CASE("a backup of each real-world layout, changed and backed up again, matches the server",
           "[integration][layouts]") {
-    for (const auto* layout : {&kDovecotInboxDot, &kCyrusInboxDot, &kCyrusDot}) {
+    for (const auto* layout : {&kDovecotInboxDot, &kCyrusInboxDot, &kCyrusDot, &kDovecotMbox}) {
         DYNAMIC_SECTION(layout->name) {
             if (!have(*layout)) return;
             Account server(*layout, 1);
             const auto& d = server.delimiter();
-            CHECK(d == ".");
+            const bool mbox = layout == &kDovecotMbox;
+            CHECK(d == (mbox ? "/" : "."));
             const std::string root = layout->personal + unique_name("iklb");
             server.own(root);
-            // Non-ASCII (modified UTF-7 on the wire), "&", spaces, a renamed folder.
-            const std::vector<std::string> boxes = {root, root + d + "Entw\xC3\xBC" "rfe", root + d + "a & b",
+            // Non-ASCII (modified UTF-7 on the wire), "&", spaces, a renamed
+            // folder. An mbox folder holds mail or folders: there the mail
+            // goes one level down.
+            const std::string top = mbox ? root + d + "top" : root;
+            const std::vector<std::string> boxes = {top, root + d + "Entw\xC3\xBC" "rfe", root + d + "a & b",
                                                     root + d + "with space", root + d + "old"};
             for (const auto& box : boxes) server.create(box);
             int i = 0;
