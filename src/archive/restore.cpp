@@ -402,7 +402,12 @@ private:
     // folders or keywords.
     void restore_source(const store::MailboxRecord& mb) {
         auto list = m_options.at ? m_catalog.messages_at(mb.id, *m_options.at) : m_catalog.messages(mb.id);
-        if (!detail::has_labels(m_catalog, list)) return restore_mailbox(mb, std::move(list));
+        if (!detail::has_labels(m_catalog, list)) {
+            m_one_to_one = true;
+            restore_mailbox(mb, std::move(list));
+            m_one_to_one = false;
+            return;
+        }
         if (!m_target_all.empty()) {
             m_set_labels = true;
             restore_mailbox(mb, std::move(list), m_target_all);
@@ -482,6 +487,7 @@ private:
             report.target = m_refused_name_target;
         bool existed = m_existing.contains(canonical(report.target));
         try {
+            claim(report);
             if (!existed) {
                 report.create = true;
                 // A dry run sends nothing that changes the target (no CREATE).
@@ -515,7 +521,25 @@ private:
             report.error = (e.command() == "CREATE" ? "cannot create " + report.target + ": " : "") + describe(e);
         } catch (const imap::Error& e) {
             report.error = e.what();
+        } catch (const NameTaken& e) {
+            report.error = e.why;
         }
+    }
+
+    // Two source mailboxes never become one target mailbox. names.hpp keeps
+    // their names apart, but not for a source that holds both "x.y" and the
+    // name it becomes ("x" U+FF0E "y"), nor a target that refused a name:
+    // the first one restored keeps the name, the other is refused and says
+    // why. Gmail label folders are meant to gather (m_one_to_one false).
+    struct NameTaken {
+        std::string why;
+    };
+    void claim(const RestoreMailboxReport& report) {
+        if (!m_one_to_one) return;
+        const auto [it, fresh] = m_claimed.emplace(canonical(report.target), report.source);
+        if (fresh || it->second == report.source) return;
+        throw NameTaken{"not restored: " + it->second + " is restored to " + report.target +
+                        " already (restore this one under another --prefix)"};
     }
 
     // CREATE; false when the mailbox turned out to exist already. A cut or
@@ -547,6 +571,7 @@ private:
             if (m_refused_name_target.empty() || e.completion().status != "NO") throw;
         }
         report.target = m_refused_name_target;
+        claim(report);
         return create_target(report.target);
     }
 
@@ -931,6 +956,8 @@ private:
     // The current mailbox's name on a target that refuses the usual one
     // (create_refused_name); "" when it would be the same name.
     std::string m_refused_name_target;
+    bool m_one_to_one = false;                      // the current source has a target of its own
+    std::map<std::string, std::string> m_claimed;   // target -> the source restored to it
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS

@@ -308,3 +308,38 @@ TEST_CASE("a restore between layouts puts every message where a user expects it"
         check_restored(first, "cyrus", classic, into_dotted, r);
     }
 }
+
+TEST_CASE("a restore never merges two source mailboxes into one target mailbox", "[integration][layouts]") {
+    if (!have(kCyrusSlash) || !have(kDovecotInboxDot)) return;
+    // "x.y" on a "." server is "x" U+FF0E "y": a source that has both names
+    // cannot have both there.
+    const std::string stem = unique_name("iklc");
+    const std::string plain = stem + "/x.y", fullwidth = stem + "/x\xEF\xBC\x8Ey";
+    Account cyrus(kCyrusSlash, 2);
+    cyrus.own(stem);
+    for (const auto& box : {plain, fullwidth}) cyrus.create(box);
+    cyrus.append(plain, stem + "plain", 1, {});
+    cyrus.append(fullwidth, stem + "fullwidth", 2, {});
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(account_of("cyrus", kCyrusSlash, 2, stem, "/")));
+
+    Account dotted(kDovecotInboxDot, 2);
+    dotted.own("INBOX." + stem);
+    archive::RestoreOptions o;
+    o.source_account = "cyrus";
+    auto target = one_connection_account("dst", options(kDovecotInboxDot, 2), {"*"});
+    auto r = archive::restore_account(target, *store.catalog, *store.messages, o);
+    INFO(describe(r));
+    const std::string name = "INBOX." + stem + ".x\xEF\xBC\x8Ey";
+    std::map<std::string, std::string> errors;
+    for (const auto& m : r.mailboxes) {
+        if (m.source != plain && m.source != fullwidth) continue;  // the root Cyrus lists
+        CHECK(m.target == name);
+        errors[m.source] = m.error;
+    }
+    // The first restored keeps the name; the other is refused, and says why.
+    CHECK(errors.at(plain).empty());
+    CHECK(errors.at(fullwidth).find(plain) != std::string::npos);
+    CHECK(fetch_messages(dotted.client(), name) == catalog_messages(*store.catalog, "cyrus", plain));
+}

@@ -10,7 +10,9 @@
 //   (NO) for a name whose source level holds "." or "/" (not the target's
 //   delimiter) is tried once more with those in fullwidth form
 //   (NameMapping::stand_in_characters), and that name is used from then on,
-//   also by later runs that find it on the target.
+//   also by later runs that find it on the target. Two source mailboxes
+//   never share a target mailbox (Gmail label folders aside, which gather
+//   on purpose): the second one fails with RestoreMailboxReport::error.
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
