@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# cyrus.sh DIR PORT
+# cyrus.sh DIR PORT [LAYOUT]
 # Starts a throwaway Cyrus IMAP 3.6 on 127.0.0.1:PORT with everything under
-# DIR/cyrus: imapd.conf, cyrus.conf, a sasldb with user1..user4 and the admin "cyrus"
+# DIR/cyrus (DIR/cyrus-LAYOUT for another LAYOUT): imapd.conf, cyrus.conf, a sasldb with user1..user4 and the admin "cyrus"
 # (passwords: $IMAPKEEP_TEST_PASSWORDS, $IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD from up.sh), then creates each user's INBOX and waits for
 # the greeting. The master writes DIR/cyrus/master.pid (down.sh stops it).
 #
 # Debian's cyrus-imapd and dovecot-imapd conflict (both provide imap-server),
 # so the imapd binary comes unpacked from the .deb (scripts/deps.sh puts it in
 # $IMAPKEEP_CYRUS_ROOT) while the master and tools come from cyrus-common.
+#
+# LAYOUT: "unix" (default: unixhierarchysep, separator "/", altnamespace as
+# 3.x defaults it: folders beside INBOX), "inbox-dot" (Cyrus's classic
+# namespace: separator ".", every personal folder INBOX.x) or "dot"
+# (separator "." with altnamespace: folders beside INBOX).
 set -euo pipefail
 
 dir=${1:?usage: cyrus.sh DIR PORT}
 port=${2:?usage: cyrus.sh DIR PORT}
+layout=${3:-unix}
 root=${IMAPKEEP_CYRUS_ROOT:-/var/cache/imapkeep-test/cyrus-imapd}
+case "$layout" in
+  unix) c=$dir/cyrus hierarchy="unixhierarchysep: yes" sep=/ ;;
+  inbox-dot) c=$dir/cyrus-$layout hierarchy=$'unixhierarchysep: no\naltnamespace: no' sep=. ;;
+  dot) c=$dir/cyrus-$layout hierarchy=$'unixhierarchysep: no\naltnamespace: yes' sep=. ;;
+  *) echo "cyrus.sh: unknown LAYOUT '$layout' (unix, inbox-dot, dot)" >&2; exit 2 ;;
+esac
 imapd=$root/usr/lib/cyrus/bin/imapd
 master=/usr/lib/cyrus/bin/master
 
@@ -27,7 +39,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-c=$dir/cyrus
 mkdir -p "$c/lib" "$c/spool" "$c/run" "$c/socket"
 chmod 755 "$dir"
 
@@ -41,7 +52,7 @@ sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: $c/sasldb2
 sasl_mech_list: PLAIN LOGIN
-unixhierarchysep: yes
+$hierarchy
 lmtpsocket: $c/socket/lmtp
 idlesocket: $c/socket/idle
 notifysocket: $c/socket/notify
@@ -79,9 +90,9 @@ sed -i "s|^tls_server_key: .*|tls_server_key: $c/server.key|" "$c/imapd.conf"
 "$master" -M "$c/cyrus.conf" -C "$c/imapd.conf" -p "$c/master.pid" -d
 
 # Wait for the greeting, then create the users' mailboxes as the admin.
-python3 - "$port" <<'PY'
+python3 - "$port" "$sep" <<'PY'
 import imaplib, os, sys, time
-port = int(sys.argv[1])
+port, sep = int(sys.argv[1]), sys.argv[2]
 deadline = time.time() + 15
 while True:
     try:
@@ -93,8 +104,8 @@ while True:
         time.sleep(0.1)
 admin.login("cyrus", os.environ["IMAPKEEP_TEST_CYRUS_ADMIN_PASSWORD"])
 for n in range(1, 5):
-    typ, data = admin.create("user/user%d" % n)
+    typ, data = admin.create("user%suser%d" % (sep, n))
     if typ != "OK":
-        sys.exit("cyrus.sh: CREATE user/user%d: %r" % (n, data))
+        sys.exit("cyrus.sh: CREATE user%suser%d: %r" % (sep, n, data))
 admin.logout()
 PY

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT
+# dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT [LAYOUT]
 # Writes DIR/dovecot.conf (from dovecot.conf.in), DIR/dovecot-oauth2.conf.ext
 # (the oauth2 passdb asks oauth_server.py on OAUTH_PORT) and DIR/users, starts Dovecot
 # as the current user and waits until the IMAP port greets with "* OK".
@@ -7,13 +7,30 @@
 # Users: user1 ... user4, passwords from $IMAPKEEP_TEST_PASSWORDS (up.sh) (whole-account tests own user3: the CLI tests,
 # and user4: the kill test). Their mail belongs to the current user,
 # or to nobody:nogroup when run as root (Dovecot won't serve mail as root).
+# LAYOUT of the personal namespace: "slash" (default: separator "/", no
+# prefix, what most tests run on) or "inbox-dot" (separator ".", prefix
+# "INBOX.": every folder is INBOX.Sent, INBOX.Lists.foo, as cPanel and Courier
+# migrations set Dovecot up) or "mbox" ("/", mbox files instead of Maildir).
+# A second instance needs its own DIR and ports.
 set -euo pipefail
 
 dir=${1:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
 imap_port=${2:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
 imaps_port=${3:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
 oauth_port=${4:?usage: dovecot.sh DIR IMAP_PORT IMAPS_PORT OAUTH_PORT}
+layout=${5:-slash}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+mail_location="maildir:$dir/mail/%u"
+case "$layout" in
+  slash) separator=/ inbox_prefix="" instance_suffix="" ;;
+  inbox-dot) separator=. inbox_prefix=INBOX. instance_suffix=-inbox-dot ;;
+  # mbox files, as older and UW-IMAP-migrated installations keep them: a
+  # folder holds mail or folders, never both.
+  mbox) separator=/ inbox_prefix="" instance_suffix=-mbox
+    mail_location="mbox:$dir/mail/%u:INBOX=$dir/mail/%u/INBOX" ;;
+  *) echo "dovecot.sh: unknown LAYOUT '$layout' (slash, inbox-dot, mbox)" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -eq 0 ]; then
   mail_uid=$(id -u nobody)
@@ -78,6 +95,10 @@ sed -e "s|@DIR@|$dir|g" \
     -e "s|@INTERNAL_GROUP@|$internal_group|g" \
     -e "s|@LOGIN_USER@|$login_user|g" \
     -e "s|@LOGIN_CHROOT@|$login_chroot|g" \
+    -e "s|@SEPARATOR@|$separator|g" \
+    -e "s|@INBOX_PREFIX@|$inbox_prefix|g" \
+    -e "s|@INSTANCE_SUFFIX@|$instance_suffix|g" \
+    -e "s|@MAIL_LOCATION@|$mail_location|g" \
     "$here/dovecot.conf.in" >"$dir/dovecot.conf"
 
 dovecot -c "$dir/dovecot.conf"

@@ -40,9 +40,9 @@ if [ -f "$dir/postgres/data/postmaster.pid" ] && [ -f "$dir/postgres.pg_ctl" ]; 
 fi
 
 # Dovecot's own stop also ends its children (logins, imap, auth).
-if [ -f "$dir/dovecot.conf" ]; then
-  doveadm -c "$dir/dovecot.conf" stop >/dev/null 2>&1
-fi
+for conf in "$dir/dovecot.conf" "$dir"/dovecot-*/dovecot.conf; do
+  [ -f "$conf" ] && doveadm -c "$conf" stop >/dev/null 2>&1
+done
 for pid in "${pids[@]}"; do
   ours "$pid" && kill "$pid" 2>/dev/null
 done

@@ -32,9 +32,11 @@ emit IMAPKEEP_TEST_DIR "$dir"
 
 # Free loopback ports. Another process could take one before Dovecot binds it;
 # dovecot.sh then fails loudly rather than testing the wrong server.
-read -r imap_port imaps_port cyrus_port oauth_port rgw_port rgw_tls_port pg_port < <(python3 - <<'PY'
+read -r imap_port imaps_port cyrus_port oauth_port rgw_port rgw_tls_port pg_port \
+  dotted_imap_port dotted_imaps_port cyrus_inbox_dot_port cyrus_dot_port mbox_imap_port mbox_imaps_port \
+  < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(7)]
+socks = [socket.socket() for _ in range(13)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -99,6 +101,24 @@ emit IMAPKEEP_TEST_CYRUS_PORT "$cyrus_port"
 emit IMAPKEEP_TEST_CYRUS_PID "$(cat "$dir/cyrus/master.pid")"
 # For tests that make what IMAP cannot (tests/integration/server_backdoors.hpp).
 emit IMAPKEEP_TEST_CYRUS_CONF "$dir/cyrus/imapd.conf"
+
+# The same servers as real installations often lay out their folders
+# (tests/integration/layouts_test.cpp): a Dovecot with separator "." and the
+# personal prefix "INBOX." (cPanel, Courier migrations), one with mbox files, a Cyrus with its
+# classic namespace (INBOX.x) and one with "." beside INBOX (altnamespace).
+# Each in its own dir and ports; the instances above stay as they are.
+mkdir -p "$dir/dovecot-inbox-dot"
+cp "$dir/server.pem" "$dir/server.key" "$dir/ca.pem" "$dir/dovecot-inbox-dot/"
+bash "$here/dovecot.sh" "$dir/dovecot-inbox-dot" "$dotted_imap_port" "$dotted_imaps_port" "$oauth_port" inbox-dot
+emit IMAPKEEP_TEST_DOVECOT_INBOX_DOT_PORT "$dotted_imap_port"
+mkdir -p "$dir/dovecot-mbox"
+cp "$dir/server.pem" "$dir/server.key" "$dir/ca.pem" "$dir/dovecot-mbox/"
+bash "$here/dovecot.sh" "$dir/dovecot-mbox" "$mbox_imap_port" "$mbox_imaps_port" "$oauth_port" mbox
+emit IMAPKEEP_TEST_DOVECOT_MBOX_PORT "$mbox_imap_port"
+bash "$here/cyrus.sh" "$dir" "$cyrus_inbox_dot_port" inbox-dot
+emit IMAPKEEP_TEST_CYRUS_INBOX_DOT_PORT "$cyrus_inbox_dot_port"
+bash "$here/cyrus.sh" "$dir" "$cyrus_dot_port" dot
+emit IMAPKEEP_TEST_CYRUS_DOT_PORT "$cyrus_dot_port"
 
 # Ceph RGW, the S3 server of the S3 client tests (tests/s3): one monitor, one
 # memstore OSD and radosgw. A fresh key pair each run; the secret is as

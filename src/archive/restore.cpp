@@ -95,7 +95,9 @@ public:
           m_system_clock(options.stop),
           m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock, sync::Transfer::Upload) {}
 
-    void run(std::vector<store::MailboxRecord> mailboxes) {
+    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix).
+    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix) {
+        m_source_prefix = std::move(source_prefix);
         start_upload_day();
         try {
             connect();
@@ -268,11 +270,31 @@ private:
         // LIST "" "" returns the hierarchy delimiter (RFC 3501 §6.3.8).
         auto root = m_client->list("", "");
         m_delimiter = root.empty() ? "/" : root.front().delimiter;
+        m_target_prefix = personal_prefix();
         auto listed = m_client->list("", "*");
         m_existing.clear();
         for (const auto& e : listed) m_existing.insert(canonical(e.name));
         m_target_all = detail::gmail_all_mailbox(*m_client, listed);
         m_progress_at_connect = m_progress;
+    }
+
+    // The target's personal namespace prefix (RFC 2342): "INBOX." on a
+    // Courier-like layout, where nothing can be created outside it. "" when
+    // NAMESPACE is not offered or names no personal namespace.
+    std::string personal_prefix() {
+        if (!m_client->has_capability("NAMESPACE")) return "";
+        std::string prefix;
+        auto c = m_client->run("NAMESPACE", {}, [&](const wire::Response& r, const wire::Frame&) {
+            if (r.type != "NAMESPACE") return false;
+            // (("INBOX." ".") ...) first: the personal namespaces, the first one wins.
+            if (!r.args.empty() && r.args[0].kind == wire::Node::Kind::List && !r.args[0].items.empty()) {
+                const auto& first = r.args[0].items[0];
+                if (first.kind == wire::Node::Kind::List && !first.items.empty())
+                    prefix = m_client->decode_mailbox(first.items[0].as_text().value_or(""));
+            }
+            return true;
+        });
+        return c.status == "OK" ? prefix : "";
     }
 
     // The connection died under a mailbox. When the server closed it with a
@@ -380,7 +402,12 @@ private:
     // folders or keywords.
     void restore_source(const store::MailboxRecord& mb) {
         auto list = m_options.at ? m_catalog.messages_at(mb.id, *m_options.at) : m_catalog.messages(mb.id);
-        if (!detail::has_labels(m_catalog, list)) return restore_mailbox(mb, std::move(list));
+        if (!detail::has_labels(m_catalog, list)) {
+            m_one_to_one = true;
+            restore_mailbox(mb, std::move(list));
+            m_one_to_one = false;
+            return;
+        }
         if (!m_target_all.empty()) {
             m_set_labels = true;
             restore_mailbox(mb, std::move(list), m_target_all);
@@ -404,8 +431,9 @@ private:
                          const std::string& target = "") {
         RestoreMailboxReport mr;
         mr.source = mb.name;
-        mr.target = !target.empty() ? target
-                                    : target_mailbox_name(mb.name, mb.delimiter, m_options.prefix, m_delimiter);
+        mr.target = !target.empty() ? target : target_name(mb);
+        m_refused_name_target = !target.empty() ? "" : target_name(mb, true);
+        if (m_refused_name_target == mr.target) m_refused_name_target.clear();
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -436,15 +464,35 @@ private:
         }
     }
 
+    // `refused`: the name for a target that refused the usual one's "." or
+    // "/" (not its delimiter) in a level: those become fullwidth too.
+    std::string target_name(const store::MailboxRecord& mb, bool refused = false) const {
+        NameMapping mapping;
+        if (refused)
+            for (char c : std::string("./"))
+                if (m_delimiter != std::string(1, c)) mapping.stand_in_characters += c;
+        mapping.source_delimiter = mb.delimiter;
+        mapping.source_prefix = m_source_prefix;
+        mapping.prefix = m_options.prefix;
+        mapping.target_delimiter = m_delimiter;
+        mapping.target_prefix = m_target_prefix;
+        return target_mailbox_name(mb.name, mapping);
+    }
+
     // One attempt at a mailbox, on the current connection.
     void restore_mailbox_once(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list) {
+        // An earlier run restored it under the name for a refused one.
+        if (!m_refused_name_target.empty() && !m_existing.contains(canonical(report.target)) &&
+            m_existing.contains(canonical(m_refused_name_target)))
+            report.target = m_refused_name_target;
         bool existed = m_existing.contains(canonical(report.target));
         try {
+            claim(report);
             if (!existed) {
                 report.create = true;
                 // A dry run sends nothing that changes the target (no CREATE).
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
-                existed = !create_target(report.target);
+                existed = !create_refused_name(report);
                 report.create = !existed;
             }
             if (list.empty()) return;  // nothing to look for or append
@@ -473,7 +521,25 @@ private:
             report.error = (e.command() == "CREATE" ? "cannot create " + report.target + ": " : "") + describe(e);
         } catch (const imap::Error& e) {
             report.error = e.what();
+        } catch (const NameTaken& e) {
+            report.error = e.why;
         }
+    }
+
+    // Two source mailboxes never become one target mailbox. names.hpp keeps
+    // their names apart, but not for a source that holds both "x.y" and the
+    // name it becomes ("x" U+FF0E "y"), nor a target that refused a name:
+    // the first one restored keeps the name, the other is refused and says
+    // why. Gmail label folders are meant to gather (m_one_to_one false).
+    struct NameTaken {
+        std::string why;
+    };
+    void claim(const RestoreMailboxReport& report) {
+        if (!m_one_to_one) return;
+        const auto [it, fresh] = m_claimed.emplace(canonical(report.target), report.source);
+        if (fresh || it->second == report.source) return;
+        throw NameTaken{"not restored: " + it->second + " is restored to " + report.target +
+                        " already (restore this one under another --prefix)"};
     }
 
     // CREATE; false when the mailbox turned out to exist already. A cut or
@@ -490,6 +556,23 @@ private:
         }
         m_existing.insert(canonical(name));
         return true;
+    }
+
+    // CREATE under the usual name, or when the target refuses it and a level
+    // holds "." or "/", under the name with those in fullwidth form.
+    // Quirk(Dovecot): Maildir++ refuses "." in any name ("Character not
+    // allowed in mailbox name"), Quirk(Cyrus): with unixhierarchysep: no, "/"
+    // ("Invalid mailbox name"). The other name is the same on every run, so
+    // the journal and the look-up on the target find what an earlier one did.
+    bool create_refused_name(RestoreMailboxReport& report) {
+        try {
+            return create_target(report.target);
+        } catch (const imap::CommandFailed& e) {
+            if (m_refused_name_target.empty() || e.completion().status != "NO") throw;
+        }
+        report.target = m_refused_name_target;
+        claim(report);
+        return create_target(report.target);
     }
 
     // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.
@@ -868,6 +951,13 @@ private:
     std::optional<std::vector<std::string>> m_permanent;  // the selected target's PERMANENTFLAGS
     std::vector<detail::AppendedMessage>* m_appended = nullptr;
     std::string m_delimiter;
+    std::string m_target_prefix;  // the target's personal namespace prefix
+    std::string m_source_prefix;  // the backed-up account's
+    // The current mailbox's name on a target that refuses the usual one
+    // (create_refused_name); "" when it would be the same name.
+    std::string m_refused_name_target;
+    bool m_one_to_one = false;                      // the current source has a target of its own
+    std::map<std::string, std::string> m_claimed;   // target -> the source restored to it
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
@@ -911,12 +1001,16 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
         return report;
     }
     auto mailboxes = catalog.mailboxes(*account_id, options.at.has_value());
+    // Told by the whole account, not by the mailboxes selected.
+    std::vector<SourceMailbox> all;
+    for (const auto& mb : mailboxes) all.push_back({mb.name, mb.delimiter});
+    auto source_prefix = source_personal_prefix(all);
     std::erase_if(mailboxes, [&](const store::MailboxRecord& mb) {
         if (options.at && mb.deleted_at && *mb.deleted_at <= *options.at) return true;
         return !sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {});
     });
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes));
+    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes), std::move(source_prefix));
     return report;
 }
 

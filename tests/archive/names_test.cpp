@@ -82,3 +82,86 @@ TEST_CASE("restore target names use the prefix and the target's delimiter", "[ar
         CHECK(target_mailbox_name(c.source, c.sdelim, c.prefix, c.tdelim) == c.target);
     }
 }
+
+TEST_CASE("restore target names follow each side's personal namespace and keep a level one level",
+          "[archive][names]") {
+    struct Case {
+        const char* source;
+        const char* sdelim;
+        const char* sprefix;
+        const char* prefix;
+        const char* tdelim;
+        const char* tprefix;
+        const char* target;
+    };
+    const Case cases[] = {
+        // Into a Courier-like target ("." and "INBOX."): under its prefix.
+        {"Sent", "/", "", "", ".", "INBOX.", "INBOX.Sent"},
+        {"Lists/foo", "/", "", "", ".", "INBOX.", "INBOX.Lists.foo"},
+        {"INBOX", "/", "", "", ".", "INBOX.", "INBOX"},
+        {"INBOX/child", "/", "", "", ".", "INBOX.", "INBOX.INBOX.child"},
+        {"Sent", "/", "", "Restored/", ".", "INBOX.", "INBOX.Restored.Sent"},
+        {"INBOX", "/", "", "Restored/", ".", "INBOX.", "INBOX.Restored.INBOX"},
+        // The prefix a user wrote for such a target before imapkeep knew it.
+        {"Sent", "/", "", "INBOX.", ".", "INBOX.", "INBOX.Sent"},
+        {"INBOX", "/", "", "INBOX.", ".", "INBOX.", "INBOX"},
+        {"Sent", "/", "", "inbox/Old", ".", "INBOX.", "INBOX.Old.Sent"},
+        // Out of one: the source's prefix goes.
+        {"INBOX.Sent", ".", "INBOX.", "", "/", "", "Sent"},
+        {"INBOX.Lists.foo", ".", "INBOX.", "", "/", "", "Lists/foo"},
+        {"INBOX", ".", "INBOX.", "", "/", "", "INBOX"},
+        {"INBOX.INBOX.child", ".", "INBOX.", "", "/", "", "INBOX/child"},
+        {"INBOX.Sent", ".", "INBOX.", "R/", "/", "", "R/Sent"},
+        {"INBOX.Sent", ".", "INBOX.", "", ".", "INBOX.", "INBOX.Sent"},
+        {"INBOX.Sent", ".", "INBOX.", "", ".", "", "Sent"},
+        // A level holding the target's delimiter stays one level (fullwidth).
+        {"foo.bar", "/", "", "", ".", "", "foo\xEF\xBC\x8E" "bar"},
+        {"a/foo.bar", "/", "", "", ".", "INBOX.", "INBOX.a.foo\xEF\xBC\x8E" "bar"},
+        {"foo/bar", "/", "", "", ".", "", "foo.bar"},
+        {"x/y", ".", "", "", "/", "", "x\xEF\xBC\x8F" "y"},
+        {"a\\b", "/", "", "", "\\", "", "a\xEF\xBC\xBC" "b"},
+        {"Entw\xC3\xBC" "rfe & co", "/", "", "", ".", "INBOX.", "INBOX.Entw\xC3\xBC" "rfe & co"},
+        // The user's prefix is split, not kept as one level.
+        {"A", "/", "", "R.2024", ".", "INBOX.", "INBOX.R.2024.A"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.source << " (" << c.sdelim << " " << c.sprefix << ") prefix " << c.prefix << " to (" << c.tdelim
+                      << " " << c.tprefix << ")");
+        NameMapping m;
+        m.source_delimiter = c.sdelim;
+        m.source_prefix = c.sprefix;
+        m.prefix = c.prefix;
+        m.target_delimiter = c.tdelim;
+        m.target_prefix = c.tprefix;
+        CHECK(target_mailbox_name(c.source, m) == c.target);
+    }
+}
+
+TEST_CASE("a backed-up account's personal prefix is told by its names", "[archive][names]") {
+    using List = std::vector<SourceMailbox>;
+    CHECK(source_personal_prefix(List{{"INBOX", "."}, {"INBOX.Sent", "."}, {"INBOX.a.b", "."}}) == "INBOX.");
+    CHECK(source_personal_prefix(List{{"INBOX.Sent", "."}}) == "INBOX.");
+    CHECK(source_personal_prefix(List{{"inbox", "."}, {"Inbox.Sent", "."}}) == "INBOX.");
+    // A folder beside INBOX: no prefix (Cyrus altnamespace, Dovecot's default).
+    CHECK(source_personal_prefix(List{{"INBOX", "."}, {"INBOX.a", "."}, {"Sent", "."}}).empty());
+    // "/" servers have INBOX's children, not a prefix.
+    CHECK(source_personal_prefix(List{{"INBOX", "/"}, {"INBOX/a", "/"}}).empty());
+    CHECK(source_personal_prefix(List{{"INBOX", "."}}).empty());
+    CHECK(source_personal_prefix(List{}).empty());
+    CHECK(source_personal_prefix(List{{"INBOX.", "."}}).empty());
+}
+
+TEST_CASE("restore target names for a target that refuses a character in a level", "[archive][names]") {
+    NameMapping m;
+    m.source_delimiter = "/";
+    m.target_delimiter = "/";
+    m.stand_in_characters = ".";
+    CHECK(target_mailbox_name("Projects/v1.2", m) == "Projects/v1\xEF\xBC\x8E" "2");
+    m.prefix = "R.1/";  // the user's own prefix is theirs: kept as written
+    CHECK(target_mailbox_name("a.b", m) == "R.1/a\xEF\xBC\x8E" "b");
+    NameMapping dotted;
+    dotted.source_delimiter = ".";
+    dotted.target_delimiter = ".";
+    dotted.stand_in_characters = "/";
+    CHECK(target_mailbox_name("a/b.c", dotted) == "a\xEF\xBC\x8F" "b.c");
+}

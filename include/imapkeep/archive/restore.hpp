@@ -3,8 +3,16 @@
 // INTERNALDATE, optionally as the mailboxes were at a point in time.
 //
 // - Target names: target_mailbox_name() (names.hpp) with the target's
-//   delimiter, which LIST "" "" tells; missing mailboxes are CREATEd (the
-//   Client encodes names in modified UTF-7).
+//   delimiter, which LIST "" "" tells, and its personal namespace prefix,
+//   which NAMESPACE tells ("" without it); the source's prefix is told by the
+//   account's backed-up names (source_personal_prefix). Missing mailboxes are
+//   CREATEd (the Client encodes names in modified UTF-7). A CREATE refused
+//   (NO) for a name whose source level holds "." or "/" (not the target's
+//   delimiter) is tried once more with those in fullwidth form
+//   (NameMapping::stand_in_characters), and that name is used from then on,
+//   also by later runs that find it on the target. Two source mailboxes
+//   never share a target mailbox (Gmail label folders aside, which gather
+//   on purpose): the second one fails with RestoreMailboxReport::error.
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
