@@ -134,21 +134,26 @@ void reopen_store(ModelFixture& f, const std::shared_ptr<FaultFileSystem>& fs) {
 // Long enough for every directory the last run changed to count as settled.
 void let_folders_settle() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
 
+// The server filled and backed up twice, its folders settled in between, and
+// the store reopened on `fs`: where a user's store stands before a no-change
+// run. Settled or not, the folders' stamps are those the writing run took
+// after its writes (a later rename or a kill's tmp/ files would change them).
+void backed_up_and_settled(ModelFixture& f, const std::shared_ptr<FaultFileSystem>& fs) {
+    fill(f.server);
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+    let_folders_settle();
+    reopen_store(f, fs);
+    REQUIRE(report_ok(f.backup()));
+    reopen_store(f, fs);
+}
+
 }  // namespace
 
 TEST_CASE("a no-change run lists no Maildir folder", "[sync][nochange]") {
     ModelFixture f;
-    fill(f.server);
     auto fs = std::make_shared<FaultFileSystem>();
-    reopen_store(f, fs);
-    REQUIRE(report_ok(f.backup()));
-    // Settled or not, the folders' stamps are those the writing run took
-    // after its writes (a later rename or a kill's tmp/ files would change them).
-    let_folders_settle();
-    reopen_store(f, fs);
-    REQUIRE(report_ok(f.backup()));
-
-    reopen_store(f, fs);
+    backed_up_and_settled(f, fs);
     fs->clear_log();
     auto report = f.backup();
     INFO(errors_of(report));
@@ -163,15 +168,8 @@ TEST_CASE("a no-change run checks its folders while the server lists", "[sync][n
     // server's LIST-STATUS had answered; the check now runs beside the listing
     // (FolderCheck), and settling stats nothing more.
     ModelFixture f;
-    fill(f.server);
     auto fs = std::make_shared<FaultFileSystem>();
-    reopen_store(f, fs);
-    REQUIRE(report_ok(f.backup()));
-    let_folders_settle();
-    reopen_store(f, fs);
-    REQUIRE(report_ok(f.backup()));
-
-    reopen_store(f, fs);
+    backed_up_and_settled(f, fs);
     fs->clear_reads();
     const int stats = 3 * static_cast<int>(std::size(kMailboxes));
     int before_listing = -1;
