@@ -95,7 +95,7 @@ complete -c imapkeep -n "__fish_seen_subcommand_from export" -l plaintext -d 'Wi
 
 set -l init "__fish_seen_subcommand_from init"
 complete -c imapkeep -n $init -l host -x -d 'IMAP server host name'
-complete -c imapkeep -n $init -l port -x -d 'Port (993 with tls, 143 with starttls)'
+complete -c imapkeep -n $init -l port -x -d 'Port (993 with tls, 143 with starttls or none)'
 complete -c imapkeep -n $init -l security -x -a 'tls starttls none' -d 'TLS from the start, STARTTLS, or none (loopback)'
 complete -c imapkeep -n $init -l user -x -d 'Login name'
 complete -c imapkeep -n $init -l password-command -x -d 'Command printing the password'

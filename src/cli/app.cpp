@@ -79,7 +79,7 @@ void add_verbosity(CLI::App& sub, Options& o) {
 void add_init_options(CLI::App& sub, Options& o) {
     InitSettings& s = o.init.settings;
     sub.add_option("--host", s.host, "IMAP server host name");
-    sub.add_option("--port", s.port, "Port (default 993 with tls, 143 with starttls)")
+    sub.add_option("--port", s.port, "Port (default 993 with tls, 143 with starttls or none)")
         ->check(CLI::Range(1, 65535));
     sub.add_option("--security", s.security, "tls (default), starttls, or none (loopback only)")
         ->check(CLI::IsMember({"tls", "starttls", "none"}));
