@@ -4,6 +4,8 @@
 #include <imapkeep/store/catalog.hpp>
 #include <map>
 
+#include "store/sqlite_db.hpp"
+
 namespace imapkeep::store {
 
 std::shared_ptr<CatalogWriteLock> CatalogWriteLock::for_file(const std::string& path) {
@@ -14,10 +16,24 @@ std::shared_ptr<CatalogWriteLock> CatalogWriteLock::for_file(const std::string& 
     const std::string key = ec ? path : canonical.string();
     std::lock_guard guard(registry_mutex);
     if (auto existing = registry[key].lock()) return existing;
-    auto made = std::make_shared<CatalogWriteLock>();
+    auto made = std::make_shared<CatalogWriteLock>(key);
     registry[key] = made;
     return made;
 }
+
+CatalogWriteLock::CatalogWriteLock(const std::string& path)
+    : m_checkpointer([path, db = std::shared_ptr<SqliteDb>()]() mutable {
+          if (!db) {
+              auto opened = std::make_shared<SqliteDb>(path);
+              // Its close must not checkpoint or remove the log either.
+              opened->keep_log_at_close();
+              // A connection finds the log when it first reads the database.
+              if (opened->pragma_text("journal_mode") != "wal")
+                  throw StoreError("catalog " + path + ": not in WAL mode");
+              db = std::move(opened);
+          }
+          db->checkpoint();
+      }) {}
 
 bool CatalogWriteLock::acquire(std::chrono::milliseconds timeout) {
     {

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "store/wal_checkpointer.hpp"
 #include "store/wal_group_sync.hpp"
 
 namespace imapkeep::store {
@@ -37,11 +38,17 @@ class CatalogWriteLock {
     // transaction (which takes no lock here), and only polling helps.
     bool wait_for_other_holder(std::chrono::milliseconds timeout);
 
+    explicit CatalogWriteLock(const std::string& path);
+
     // The group commit of this file's write-ahead log (wal_group_sync.hpp).
     WalGroupSync& log_sync() { return m_log_sync; }
+    // The checkpoints of this file's log (wal_checkpointer.hpp), through a
+    // connection of their own.
+    WalCheckpointer& checkpointer() { return m_checkpointer; }
 
   private:
     WalGroupSync m_log_sync;
+    WalCheckpointer m_checkpointer;
     std::timed_mutex m_mutex;
     std::mutex m_owner_mutex;
     std::thread::id m_owner;

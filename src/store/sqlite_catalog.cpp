@@ -131,6 +131,8 @@ class SqliteCatalog final : public Catalog {
         if (path != ":memory:") m_db.keep_log_at_close();
         if (m_write_lock) {
             m_db.group_commits(std::shared_ptr<WalGroupSync>(m_write_lock, &m_write_lock->log_sync()));
+            m_db.checkpoint_in_background(
+                std::shared_ptr<WalCheckpointer>(m_write_lock, &m_write_lock->checkpointer()));
         } else {
             m_db.exec("PRAGMA synchronous = FULL");
         }

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <utility>
 
 namespace imapkeep::store {
 
@@ -107,6 +108,10 @@ namespace {
 
 // SQLite's own auto-checkpoint threshold (wal_autocheckpoint's default).
 constexpr int kCheckpointFrames = 1000;
+// A log this long (128 MB of 4 KB pages) has outgrown the background
+// checkpoints: a steady stream of commits can keep each of them from
+// reaching the end, and the log starts again at its head only once one does.
+constexpr int kInlineCheckpointFrames = 32 * kCheckpointFrames;
 
 }  // namespace
 
@@ -155,9 +160,18 @@ void SqliteDb::sync_log() {
 // A passive checkpoint neither waits for nor blocks the other connections;
 // one they keep from finishing is tried again after a later commit.
 void SqliteDb::checkpoint_if_long() {
-    if (m_log_frames < kCheckpointFrames) return;
-    m_log_frames = 0;
+    const int frames = std::exchange(m_log_frames, 0);
+    if (m_checkpointer && frames < kInlineCheckpointFrames) {
+        m_checkpointer->log_grew_to(frames);
+        return;
+    }
+    if (frames < kCheckpointFrames) return;
     sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+void SqliteDb::checkpoint() {
+    const int rc = sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(rc, "checkpoint the write-ahead log");
 }
 
 void SqliteDb::on_busy(BusyHandler handler) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/wal_checkpointer.hpp"
 #include "store/wal_group_sync.hpp"
 
 struct sqlite3;
@@ -94,6 +95,16 @@ class SqliteDb {
     // would run inside the committing statement: make_durable() runs them,
     // after the sync. Call in WAL mode only.
     void group_commits(std::shared_ptr<WalGroupSync> group);
+    // With group commits: the checkpoints make_durable() would run are asked
+    // of `checkpointer` (shared by the process's connections to this file)
+    // instead, unless the log has grown past what a background thread keeps
+    // short (then make_durable() runs one itself, as before).
+    void checkpoint_in_background(std::shared_ptr<WalCheckpointer> checkpointer) {
+        m_checkpointer = std::move(checkpointer);
+    }
+    // One passive checkpoint now, through this connection. Throws StoreError
+    // on an error; a checkpoint another connection is running is no error.
+    void checkpoint();
     // While on, a commit's sync waits for make_durable() (the caller first
     // releases what it holds, e.g. the catalog's write lock).
     void defer_log_sync(bool on) { m_defer_log_sync = on; }
@@ -123,6 +134,7 @@ class SqliteDb {
 
     sqlite3* m_db = nullptr;
     std::shared_ptr<WalGroupSync> m_group;  // null: SQLite's own syncs (synchronous = FULL)
+    std::shared_ptr<WalCheckpointer> m_checkpointer;  // null: checkpoints in make_durable()
     std::uint64_t m_unsynced_ticket = 0;    // this connection's last commit, not yet durable
     int m_log_frames = 0;                   // frames in the log after that commit
     bool m_defer_log_sync = false;

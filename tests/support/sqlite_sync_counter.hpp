@@ -31,12 +31,21 @@ class SqliteSyncCounter {
         (void)kInstalled;
     }
     static int syncs() { return s_syncs.load(); }
-    static void reset() { s_syncs = 0; }
+    // Syncs of a main database file (not its log): in WAL mode only a
+    // checkpoint makes them. Process-wide, and those this thread made.
+    static int database_syncs() { return s_database_syncs.load(); }
+    static int database_syncs_on_this_thread() { return t_database_syncs; }
+    static void reset() {
+        s_syncs = 0;
+        s_database_syncs = 0;
+        t_database_syncs = 0;
+    }
 
   private:
     struct File {
         sqlite3_file base;
         sqlite3_file* real;  // right after this struct, s_real->szOsFile bytes
+        bool database;       // the main database file
     };
 
     static sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
@@ -44,6 +53,7 @@ class SqliteSyncCounter {
     static int open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
         auto* file = reinterpret_cast<File*>(f);
         file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+        file->database = (flags & SQLITE_OPEN_MAIN_DB) != 0;
         const int rc = s_real->xOpen(s_real, name, file->real, flags, out_flags);
         // SQLite calls xClose only when xOpen set pMethods.
         file->base.pMethods = file->real->pMethods ? &kMethods : nullptr;
@@ -62,6 +72,10 @@ class SqliteSyncCounter {
     }
     static int sync(sqlite3_file* f, int flags) {
         ++s_syncs;
+        if (reinterpret_cast<File*>(f)->database) {
+            ++s_database_syncs;
+            ++t_database_syncs;
+        }
         return real(f)->pMethods->xSync(real(f), flags);
     }
     static int file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -105,6 +119,8 @@ class SqliteSyncCounter {
     static inline sqlite3_vfs* s_real = nullptr;
     static inline sqlite3_vfs s_vfs{};
     static inline std::atomic<int> s_syncs{0};
+    static inline std::atomic<int> s_database_syncs{0};
+    static inline thread_local int t_database_syncs = 0;
 };
 
 }  // namespace imapkeep::test

@@ -14,6 +14,9 @@
 // checkpointed: it is part of the catalog, as SQLite reads both. That spares
 // every run a checkpoint's two syncs and the log's re-creation (a no-change run
 // syncs once). Copy the store directory whole, never catalog.sqlite alone.
+// Checkpoints run on a thread of their own, one connection per process
+// (src/store/wal_checkpointer.hpp): for the pages earlier runs left, at the
+// first commit, and for every 4,000 pages the log grows.
 #pragma once
 
 #include <imapkeep/store/catalog.hpp>

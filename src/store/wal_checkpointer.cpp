@@ -1,0 +1,61 @@
+#include "store/wal_checkpointer.hpp"
+
+#include <algorithm>
+
+namespace imapkeep::store {
+
+WalCheckpointer::WalCheckpointer(std::function<void()> checkpoint) : m_checkpoint(std::move(checkpoint)) {}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+bool CheckpointSchedule::due(int frames) {
+    // Fewer pages than the last commit left: a checkpoint reached the end of
+    // the log and writing started again at its head.
+    if (frames < m_last_frames) m_due_frames = std::min(m_due_frames, kStrideFrames);
+    m_last_frames = frames;
+    if (frames < m_due_frames) return false;
+    m_due_frames = frames + kStrideFrames;
+    return true;
+}
+
+void WalCheckpointer::log_grew_to(int frames) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_schedule.due(frames)) return;
+    }
+    request();
+}
+
+void WalCheckpointer::request() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_requested = true;
+        if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
+    }
+    m_wake.notify_all();
+}
+
+void WalCheckpointer::run() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_requested || m_stopping; });
+        if (m_stopping) return;
+        m_requested = false;
+        lock.unlock();
+        try {
+            m_checkpoint();
+        } catch (...) {
+            // Nothing is lost (see the constructor); the next request retries.
+        }
+        lock.lock();
+    }
+}
+
+}  // namespace imapkeep::store
