@@ -16,6 +16,12 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 bool CheckpointSchedule::due(int frames) {
+    if (m_first) {
+        // What earlier runs left: a checkpoint now, while this run mostly
+        // waits for the server.
+        m_first = false;
+        m_due_frames = frames >= kFirstFrames ? frames : kStrideFrames;
+    }
     // Fewer pages than the last commit left: a checkpoint reached the end of
     // the log and writing started again at its head.
     if (frames < m_last_frames) m_due_frames = std::min(m_due_frames, kStrideFrames);

@@ -9,8 +9,9 @@
 //   (what earlier runs left) starts a checkpoint beside the run, which at
 //   that point mostly waits for the server;
 // - after that, one more for every 4,000 pages the log grows (a cold
-//   backup), never one for the last few pages of a run, which would keep the
-//   process from exiting until it ends.
+//   backup), never one for the last pages of a smaller run, which would
+//   keep the process from exiting until it ends: the next run's first
+//   commit finds them.
 // Passive checkpoints (the only kind run here) neither wait for nor block
 // the workers' connections.
 #pragma once
@@ -31,7 +32,8 @@ class CheckpointSchedule {
     bool due(int frames);
 
   private:
-    int m_due_frames = kFirstFrames;
+    bool m_first = true;
+    int m_due_frames = kStrideFrames;
     int m_last_frames = 0;
 };
 

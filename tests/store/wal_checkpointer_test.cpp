@@ -48,6 +48,8 @@ TEST_CASE("a checkpoint is due for what earlier runs left, then every 4,000 page
         {"a cold backup", {1200, 5300, 9000, 9400}, {true, true, false, true}},
         {"after the log started again", {1200, 30, 3000, 4100}, {true, false, false, true}},
         {"a log that never reached 1,000", {900, 30, 950, 4100}, {false, false, false, true}},
+        {"a run that grows the log past 1,000 leaves it to the next", {10, 1500, 3900}, {false, false, false}},
+        {"a run that grows it past 4,000", {10, 1500, 4100}, {false, false, true}},
     };
     for (const auto& c : cases) {
         CheckpointSchedule schedule;
@@ -114,39 +116,48 @@ TEST_CASE("closing waits for a running checkpoint", "[store][checkpoint]") {
     CHECK(finished);
 }
 
-TEST_CASE("a catalog commit past the log's threshold leaves the checkpoint to another thread",
+TEST_CASE("the pages a run leaves in the log are checkpointed beside the next run",
           "[store][checkpoint]") {
     SqliteSyncCounter::install();
     TempDir dir;
-    auto catalog = open_sqlite_catalog(dir / "catalog.sqlite");
-    catalog->begin();
-    const Id account = catalog->ensure_account("acct");
-    MailboxRecord mailbox;
-    mailbox.account_id = account;
-    mailbox.name = "INBOX";
-    mailbox.delimiter = "/";
-    const Id mailbox_id = catalog->save_mailbox(mailbox);
-    catalog->commit();
+    const std::string path = dir / "catalog.sqlite";
+    Id mailbox_id = 0;
+    {
+        auto catalog = open_sqlite_catalog(path);
+        catalog->begin();
+        MailboxRecord mailbox;
+        mailbox.account_id = catalog->ensure_account("acct");
+        mailbox.name = "INBOX";
+        mailbox.delimiter = "/";
+        mailbox_id = catalog->save_mailbox(mailbox);
+        catalog->commit();
 
-    // About 1,500 pages: one row of 3 KB each.
-    std::vector<MessageRecord> batch;
-    for (std::uint32_t uid = 1; uid <= 1500; ++uid) {
-        MessageRecord m;
-        m.mailbox_id = mailbox_id;
-        m.uidvalidity = 7;
-        m.uid = uid;
-        m.size = 1;
-        m.sha256 = std::string(64, 'a');
-        m.message_id = "<" + std::to_string(uid) + std::string(3000, 'x') + ">";
-        m.file = "mail/acct/cur/" + std::to_string(uid);
-        batch.push_back(m);
+        // About 1,500 pages: one row of 3 KB each.
+        std::vector<MessageRecord> batch;
+        for (std::uint32_t uid = 1; uid <= 1500; ++uid) {
+            MessageRecord m;
+            m.mailbox_id = mailbox_id;
+            m.uidvalidity = 7;
+            m.uid = uid;
+            m.size = 1;
+            m.sha256 = std::string(64, 'a');
+            m.message_id = "<" + std::to_string(uid) + std::string(3000, 'x') + ">";
+            m.file = "mail/acct/cur/" + std::to_string(uid);
+            batch.push_back(m);
+        }
+        SqliteSyncCounter::reset();
+        catalog->begin();
+        catalog->add_messages(batch);
+        catalog->commit();
+        // In WAL mode only a checkpoint syncs the database file itself. The
+        // old code ran one inside this commit: 1 sync on this thread.
+        CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
     }
+    // The next run: its first commit finds the pages and starts a checkpoint
+    // on another thread.
+    auto catalog = open_sqlite_catalog(path);
     SqliteSyncCounter::reset();
-    catalog->begin();
-    catalog->add_messages(batch);
-    catalog->commit();
-    // In WAL mode only a checkpoint syncs the database file itself. The old
-    // code ran it here, inside the commit: 2 syncs on this thread.
+    catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
     CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
     CHECK(eventually([] { return SqliteSyncCounter::database_syncs() >= 1; }));
     CHECK(catalog->messages(mailbox_id).size() == 1500);
