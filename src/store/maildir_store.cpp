@@ -20,10 +20,12 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "store/buffer_pool.hpp"
 #include "store/dir_sync.hpp"
 #include "store/maildir_names.hpp"
+#include "store/parallel_each.hpp"
 #include "store/read_only_fs.hpp"
 #include "store/renamed_files.hpp"
 #include "store/posix_fs.hpp"
@@ -168,7 +170,7 @@ class MaildirStore final : public MessageStore {
 
     void sync_pending() override {
         if (batch_sync()) {
-            sync_file_system();
+            sync_batch();
             return;
         }
         std::vector<Queued> queue;
@@ -564,8 +566,26 @@ class MaildirStore final : public MessageStore {
     // Called by MaildirPending.
     bool defer_fsync() const { return m_options.defer_fsync; }
     BufferPool& buffers() { return m_buffers; }
-    // Deferred durability by one syncfs per batch (instead of an fsync per file).
+    // Deferred durability per batch (instead of an fsync per file as each
+    // file is finished): one syncfs, or for a few files an fsync each, all
+    // at once (sync_batch).
     bool batch_sync() const { return m_root_fd >= 0; }
+    // A finished file of a batch: its descriptor is kept for sync_batch's
+    // fsync while there is room, else closed (close() reports deferred write
+    // errors on some file systems, NFS), and the batch then takes a syncfs.
+    void hold_for_batch(const std::string& path, const std::string& dir,
+                        std::shared_ptr<std::atomic<bool>> synced, int fd) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_queued_fds < kMaxQueuedFds) {
+                m_queue.push_back({path, dir, std::move(synced), fd});
+                ++m_queued_fds;
+                return;
+            }
+            m_batch_overflow = true;
+        }
+        m_fs->close(fd, path);
+    }
     // Numbers a message whose bytes and time are all written.
     std::uint64_t finished_one() { return m_finished.fetch_add(1); }
     FileSystem& fs() { return *m_fs; }
@@ -625,6 +645,51 @@ class MaildirStore final : public MessageStore {
         int fd = -1;  // open until synced
     };
     static constexpr int kMaxQueuedFds = 64;
+    static constexpr std::size_t kSyncThreads = 16;
+
+    // Makes every file finished so far durable. A few files (all of them
+    // still open) get an fsync each, run together: syncfs would also wait
+    // for whatever else the file system holds unwritten (other programs'
+    // files, the mail server's own when it runs here), which made the 34 new
+    // messages of a 1% changed run wait 44 ms. More than that: one syncfs.
+    void sync_batch() {
+        std::vector<Queued> queue;
+        bool overflow = false;
+        {
+            std::lock_guard lock(m_mutex);
+            queue.swap(m_queue);
+            m_queued_fds -= static_cast<int>(queue.size());
+            overflow = std::exchange(m_batch_overflow, false);
+        }
+        try {
+            if (overflow) {
+                sync_file_system();
+                for (auto& q : queue) q.synced->store(true);
+            } else {
+                fsync_together(queue);
+            }
+        } catch (...) {
+            // commit() fsyncs any file left unsynced, so nothing is lost.
+            for (auto& q : queue)
+                if (q.fd >= 0) close_quietly(std::exchange(q.fd, -1), q.path);
+            if (overflow) {
+                std::lock_guard lock(m_mutex);
+                m_batch_overflow = true;
+            }
+            throw;
+        }
+        for (auto& q : queue) m_fs->close(std::exchange(q.fd, -1), q.path);
+    }
+
+    void fsync_together(std::vector<Queued>& queue) {
+        parallel_each(queue.size(), kSyncThreads, [&](std::size_t i) {
+            if (!queue[i].synced->load()) m_fs->fsync(queue[i].fd, queue[i].path);
+            queue[i].synced->store(true);
+        });
+        std::set<std::string> dirs;
+        for (const auto& q : queue) dirs.insert(q.dir);
+        for (const auto& dir : dirs) m_fs->fsync_dir(dir);
+    }
 
     // One syncfs makes every message finished before it durable. Messages
     // numbered below `upto` were finished before the call, whichever thread
@@ -815,6 +880,7 @@ class MaildirStore final : public MessageStore {
     std::vector<Queued> m_queue;
     DirSync m_dir_sync;  // dirs with renames not yet fsynced
     std::atomic<int> m_queued_fds{0};       // descriptors held by queued entries
+    bool m_batch_overflow = false;          // a finished file not in m_queue (guarded by m_mutex)
     int m_root_fd = -1;                      // for syncfs; -1: an fsync per file
     std::atomic<std::uint64_t> m_finished{0};  // messages finished so far
     std::atomic<std::uint64_t> m_durable{0};   // the first that many are durable
@@ -938,8 +1004,7 @@ void MaildirPending::finish() {
     m_fd = -1;
     if (m_store.batch_sync()) {
         // The next sync_pending() makes it durable with the rest of its batch.
-        // close() reports deferred write errors on some file systems (NFS).
-        m_store.fs().close(fd, tmp_path());
+        m_store.hold_for_batch(tmp_path(), m_tmp_dir, m_synced, fd);
         m_sequence = m_store.finished_one();
         m_state = State::Finished;
         return;
