@@ -11,8 +11,9 @@
 // folders.
 //
 // Durability: finish() fsyncs the file, or leaves it for sync_pending() when
-// fsync is deferred (the default): one syncfs(2) of the store's file system per
-// batch where the FileSystem offers it (FileSystem::can_sync_file_system), an
+// fsync is deferred (the default): per batch, an fsync of each file, all at
+// once, for up to 64 files, else one syncfs(2) of the store's file system
+// where the FileSystem offers it (FileSystem::can_sync_file_system), and an
 // fsync per file otherwise. commit(), set_flags(), the moves and remove()
 // fsync the directories they change before returning, so once they return and
 // sync_pending() has run, the catalog may record the new path.
@@ -86,9 +87,10 @@ class MessageStore {
     virtual std::unique_ptr<PendingMessage> begin(const std::string& account,
                                                   const std::string& folder) = 0;
     // Makes every finished PendingMessage durable — call before commit() of a
-    // batch. One syncfs covers every message finished before the call, by any
-    // thread; with nothing finished since the last one it costs nothing.
-    // Without syncfs: one fsync pass, and a message another thread's pass is
+    // batch. Up to 64 files finished since the last call, by any thread, are
+    // fsynced together; more take one syncfs, which covers every message
+    // finished before the call. With nothing finished since the last one it
+    // costs nothing. Without syncfs: one fsync pass, and a message another thread's pass is
     // still fsyncing is fsynced again by commit(), so no rename ever precedes
     // its data's durability.
     virtual void sync_pending() = 0;
@@ -271,7 +273,7 @@ class MessageStore {
 
 struct MaildirOptions {
     // true: finish() only closes (or queues) the file; sync_pending() makes the
-    // batch durable: one syncfs, or an fsync per file.
+    // batch durable: fsyncs together, one syncfs, or an fsync per file.
     // false: finish() fsyncs at once.
     bool defer_fsync = true;
     // Where the files go: null is the POSIX file system (posix_file_system());
