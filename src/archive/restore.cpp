@@ -40,6 +40,15 @@ std::string canonical(const std::string& name) {
     return lower == "inbox" ? "INBOX" : name;
 }
 
+// The name as a server that ignores case sees it (ASCII only: Gmail and
+// Exchange fold the letters of every script, but a name that differs only
+// in a non-ASCII letter's case is rare enough to leave alone).
+std::string folded(std::string_view name) {
+    std::string out(name);
+    for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+}
+
 std::string describe(const imap::CommandFailed& e) {
     const auto& c = e.completion();
     std::string code = c.code ? "[" + c.code->name + "] " : "";
@@ -95,9 +104,12 @@ public:
           m_system_clock(options.stop),
           m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock, sync::Transfer::Upload) {}
 
-    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix).
-    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix) {
+    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix);
+    // `account`: every mailbox of the backed-up account, the selected ones or not.
+    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix,
+             std::vector<SourceMailbox> account) {
         m_source_prefix = std::move(source_prefix);
+        m_account = std::move(account);
         start_upload_day();
         try {
             connect();
@@ -273,7 +285,19 @@ private:
         m_target_prefix = personal_prefix();
         auto listed = m_client->list("", "*");
         m_existing.clear();
-        for (const auto& e : listed) m_existing.insert(canonical(e.name));
+        m_listed_folded.clear();
+        for (const auto& e : listed) {
+            m_existing.insert(canonical(e.name));
+            m_listed_folded[folded(e.name)].insert(e.name);
+        }
+        m_fold_groups.clear();
+        for (const auto& mb : m_account) {
+            store::MailboxRecord record;
+            record.name = mb.name;
+            record.delimiter = mb.delimiter;
+            const auto name = target_name(record);
+            m_fold_groups[folded(name)].insert(name);
+        }
         m_target_all = detail::gmail_all_mailbox(*m_client, listed);
         m_progress_at_connect = m_progress;
     }
@@ -431,8 +455,8 @@ private:
                          const std::string& target = "") {
         RestoreMailboxReport mr;
         mr.source = mb.name;
-        mr.target = !target.empty() ? target : target_name(mb);
-        m_refused_name_target = !target.empty() ? "" : target_name(mb, true);
+        mr.target = !target.empty() ? target : moved(target_name(mb));
+        m_refused_name_target = !target.empty() ? "" : moved(target_name(mb, true));
         if (m_refused_name_target == mr.target) m_refused_name_target.clear();
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
@@ -494,6 +518,7 @@ private:
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
                 existed = !create_refused_name(report);
                 report.create = !existed;
+                existed = keep_case_apart(report, existed);
             }
             if (list.empty()) return;  // nothing to look for or append
             // RFC 7889 §4: the mailbox's own limit, on a server that has them.
@@ -576,10 +601,81 @@ private:
     }
 
     // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.
-    bool listed_now(const std::string& name) {
-        for (const auto& e : m_client->list("", name))
-            if (canonical(e.name) == canonical(name)) return true;
-        return false;
+    bool listed_now(const std::string& name) { return listed_as(name).has_value(); }
+
+    // The name the target lists for `name`: itself, or on a target whose
+    // names ignore case (Quirk(Gmail), Quirk(O365): `LIST "" sweet` answers
+    // SWEET) the folder it holds in another case. A case-sensitive server
+    // lists no other name for that pattern.
+    std::optional<std::string> listed_as(const std::string& name) {
+        std::optional<std::string> other;
+        for (const auto& e : m_client->list("", name)) {
+            if (canonical(e.name) == canonical(name)) return e.name;
+            if (folded(e.name) == folded(name)) other = e.name;
+        }
+        return other;
+    }
+
+    // Two source mailboxes whose names differ only in case ("Foo" and "foo",
+    // "INBOX/x" and "Inbox/x": RFC 3501 §5.1 leaves case to the server) are
+    // one folder on a target that ignores case. Nothing tells that up front,
+    // so after a CREATE of a name that shares its folded form with another
+    // (listed on the target, or another source mailbox's), LIST tells which
+    // folder the target took it for. One it holds under another name that
+    // no other source mailbox is restored to is restored into (as into any
+    // existing folder); else this one goes apart, under its name with " (N)"
+    // (N: its place among the names of its case, the same on every run), and
+    // its children with it; a note says so. Returns whether the mailbox
+    // existed.
+    bool keep_case_apart(RestoreMailboxReport& report, bool existed) {
+        if (!m_one_to_one || !case_suspect(report.target)) return existed;
+        const auto real = listed_as(report.target);
+        if (!real || *real == report.target) return existed;
+        const std::string wanted = report.target;
+        if (const auto mine = m_claimed.find(canonical(wanted)); mine != m_claimed.end() && mine->second == report.source)
+            m_claimed.erase(mine);
+        const auto taken = m_claimed.find(canonical(*real));
+        const auto& group = m_fold_groups[folded(wanted)];
+        if ((taken == m_claimed.end() || taken->second == report.source) && !group.contains(*real)) {
+            report.target = *real;
+            claim(report);
+            report.create = false;
+            return true;
+        }
+        const auto place = std::distance(group.begin(), group.find(wanted));
+        report.target = wanted + " (" + std::to_string(group.contains(wanted) && place > 0 ? place + 1 : 2) + ")";
+        m_moved[wanted] = report.target;
+        m_report.notes.push_back(report.source + " is restored to " + report.target + ": the target takes " + wanted +
+                                 " for " + *real + " (its folder names ignore case), which another mailbox is "
+                                 "restored to");
+        claim(report);
+        if (m_existing.contains(canonical(report.target))) {
+            report.create = false;
+            return true;
+        }
+        report.create = true;
+        const bool created = create_target(report.target);
+        report.create = created;
+        return !created;
+    }
+
+    // Another name of `name`'s case is listed on the target or restored to.
+    bool case_suspect(const std::string& name) {
+        const auto key = folded(name);
+        if (m_fold_groups[key].size() > 1) return true;
+        const auto listed = m_listed_folded.find(key);
+        return listed != m_listed_folded.end() &&
+               std::any_of(listed->second.begin(), listed->second.end(),
+                           [&](const std::string& other) { return other != name; });
+    }
+
+    // `name` below a mailbox restored apart (keep_case_apart) goes below it.
+    std::string moved(std::string name) const {
+        for (auto it = m_moved.begin(); it != m_moved.end(); ++it) {
+            const auto below = it->first + m_delimiter;
+            if (!m_delimiter.empty() && name.starts_with(below)) return moved(it->second + name.substr(it->first.size()));
+        }
+        return name;
     }
 
     void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,
@@ -958,6 +1054,12 @@ private:
     std::string m_refused_name_target;
     bool m_one_to_one = false;                      // the current source has a target of its own
     std::map<std::string, std::string> m_claimed;   // target -> the source restored to it
+    std::vector<SourceMailbox> m_account;           // every mailbox of the backed-up account
+    // The target names of m_account, and those listed on the target, by
+    // their folded form (keep_case_apart).
+    std::map<std::string, std::set<std::string>> m_fold_groups;
+    std::map<std::string, std::set<std::string>> m_listed_folded;
+    std::map<std::string, std::string> m_moved;     // target name -> the name it went to instead
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
@@ -1010,7 +1112,8 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
         return !sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {});
     });
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes), std::move(source_prefix));
+    Restorer(target, catalog, messages, options, report)
+        .run(std::move(mailboxes), std::move(source_prefix), std::move(all));
     return report;
 }
 

@@ -343,3 +343,48 @@ TEST_CASE("a restore never merges two source mailboxes into one target mailbox",
     CHECK(errors.at(fullwidth).find(plain) != std::string::npos);
     CHECK(fetch_messages(dotted.client(), name) == catalog_messages(*store.catalog, "cyrus", plain));
 }
+
+TEST_CASE("names that differ only in case stay as they are on case-sensitive Dovecot and Cyrus",
+          "[integration][layouts][case]") {
+    if (!have(kDovecotSlash) || !have(kCyrusSlash) || !have(kDovecotInboxDot)) return;
+    // keep_case_apart asks LIST after such a CREATE: these servers list the
+    // name itself, so nothing goes apart and nothing is noted.
+    const std::string stem = unique_name("iklf");
+    Account dovecot(kDovecotSlash, 1);
+    dovecot.own(stem);
+    for (const auto* box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) dovecot.create(stem + box);
+    for (const auto* box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) dovecot.append(stem + box, stem + box, 1, {});
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(account_of("dovecot", kDovecotSlash, 1, stem, "/")));
+    for (const auto* layout : {&kCyrusSlash, &kDovecotInboxDot}) {
+        DYNAMIC_SECTION(layout->name) {
+            Account target(*layout, 2);
+            const std::string root = layout->personal + stem;
+            target.own(root);
+            archive::RestoreOptions o;
+            o.source_account = "dovecot";
+            auto r = archive::restore_account(
+                one_connection_account(std::string("dst ") + layout->port_variable, options(*layout, 2), {"*"}),
+                *store.catalog, *store.messages, o);
+            INFO(describe(r));
+            CHECK(r.notes.empty());
+            const auto d = target.delimiter();
+            for (const std::string box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) {
+                std::string name = root;
+                for (char c : box) name += c == '/' ? d : std::string(1, c);
+                INFO(name);
+                bool found = false;
+                for (const auto& m : r.mailboxes)
+                    if (m.source == stem + box) {
+                        found = true;
+                        CHECK(m.target == name);
+                        CHECK(m.error.empty());
+                        CHECK(m.appended == 1);
+                    }
+                CHECK(found);
+                CHECK(fetch_messages(target.client(), name) == catalog_messages(*store.catalog, "dovecot", stem + box));
+            }
+        }
+    }
+}
