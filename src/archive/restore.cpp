@@ -591,13 +591,56 @@ private:
     // the journal and the look-up on the target find what an earlier one did.
     bool create_refused_name(RestoreMailboxReport& report) {
         try {
-            return create_target(report.target);
+            return create_beside_parent(report);
         } catch (const imap::CommandFailed& e) {
             if (m_refused_name_target.empty() || e.completion().status != "NO") throw;
         }
         report.target = m_refused_name_target;
         claim(report);
-        return create_target(report.target);
+        return create_beside_parent(report);
+    }
+
+    // CREATE; when the parent cannot hold folders, the mailbox goes beside
+    // it: its last level joined onto the parent's with the delimiter's
+    // fullwidth form ("A/B" is "A" U+FF0F "B"), and its children below that
+    // name (moved()), with a note. Quirk(Dovecot): an mbox folder is a file,
+    // "NO [CANNOT] Mailbox doesn't allow inferior mailboxes" for any folder
+    // below it, also one that holds no mail. The name is the same on every
+    // run, so a later one finds it (m_existing) and its journal.
+    bool create_beside_parent(RestoreMailboxReport& report) {
+        for (;;) {
+            try {
+                return create_target(report.target);
+            } catch (const imap::CommandFailed& e) {
+                auto beside = beside_parent(report.target);
+                if (!refuses_children(e) || !beside) throw;
+                m_moved[report.target] = *beside;
+                m_report.notes.push_back(report.source + " is restored beside its parent, as " + *beside + ": the "
+                                         "target refused " + report.target + " (" + e.completion().text + ")");
+                report.target = *beside;
+                claim(report);
+                if (m_existing.contains(canonical(report.target))) return false;
+            }
+        }
+    }
+
+    static bool refuses_children(const imap::CommandFailed& e) {
+        std::string text;
+        for (char c : e.completion().text) text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return e.completion().status == "NO" && text.find("inferior") != std::string::npos;
+    }
+
+    // `name` with its last level joined onto its parent's, or nullopt when
+    // it has no parent below the target's personal prefix.
+    std::optional<std::string> beside_parent(const std::string& name) const {
+        if (m_delimiter.empty() || name.size() <= m_target_prefix.size()) return std::nullopt;
+        const auto at = name.rfind(m_delimiter);
+        if (at == std::string::npos || at < m_target_prefix.size() || at == 0) return std::nullopt;
+        // The delimiter as one flat level's text: its fullwidth form (names.hpp).
+        NameMapping as_text;
+        as_text.target_delimiter = m_delimiter;
+        const auto wide = target_mailbox_name(m_delimiter, as_text);
+        return name.substr(0, at) + wide + name.substr(at + m_delimiter.size());
     }
 
     // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.

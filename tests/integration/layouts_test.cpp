@@ -388,3 +388,49 @@ TEST_CASE("names that differ only in case stay as they are on case-sensitive Dov
         }
     }
 }
+
+TEST_CASE("Quirk(Dovecot): restored into mbox files, a child of a folder that holds mail goes beside it",
+          "[integration][layouts][mbox]") {
+    if (!have(kDovecotSlash) || !have(kDovecotMbox)) return;
+    // An mbox folder is a file: "[CANNOT] Mailbox doesn't allow inferior
+    // mailboxes" for any folder below it. The child goes beside its parent,
+    // its last level joined on with the fullwidth delimiter, and so on down.
+    const std::string slash = "\xEF\xBC\x8F";  // U+FF0F FULLWIDTH SOLIDUS
+    const std::string stem = unique_name("iklm");
+    const std::vector<std::string> boxes = {stem + "/A", stem + "/A/B", stem + "/A/B/C", stem + "/D"};
+    Account dovecot(kDovecotSlash, 1);
+    dovecot.own(stem);
+    for (const auto& box : boxes) dovecot.create(box);
+    for (const auto& box : boxes) dovecot.append(box, box, 1, {"\\Seen"});
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(account_of("dovecot", kDovecotSlash, 1, stem, "/")));
+
+    Account mbox(kDovecotMbox, 2);
+    mbox.own(stem);
+    const std::map<std::string, std::string> want = {{stem + "/A", stem + "/A"},
+                                                     {stem + "/A/B", stem + "/A" + slash + "B"},
+                                                     {stem + "/A/B/C", stem + "/A" + slash + "B" + slash + "C"},
+                                                     {stem + "/D", stem + "/D"}};
+    for (int run = 1; run <= 2; ++run) {
+        INFO("run " << run);
+        archive::RestoreOptions o;
+        o.source_account = "dovecot";
+        auto r = archive::restore_account(one_connection_account("dst", options(kDovecotMbox, 2), {"*"}),
+                                          *store.catalog, *store.messages, o);
+        INFO(describe(r));
+        CHECK_FALSE(r.failed());
+        std::map<std::string, std::string> targets;
+        for (const auto& m : r.mailboxes) {
+            targets[m.source] = m.target;
+            CHECK(m.appended == (run == 1 ? 1u : 0u));
+        }
+        CHECK(targets == want);
+        // Said once per folder put beside its parent.
+        const auto beside = std::count_if(r.notes.begin(), r.notes.end(),
+                                          [](const auto& n) { return n.find("beside") != std::string::npos; });
+        CHECK(beside == 2);
+        for (const auto& [source, target] : want)
+            CHECK(fetch_messages(mbox.client(), target) == catalog_messages(*store.catalog, "dovecot", source));
+    }
+}

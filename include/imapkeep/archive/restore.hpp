@@ -17,6 +17,9 @@
 //   LIST after a CREATE of a name that shares its case-folded form with
 //   another, a source mailbox the target takes for another one's folder is
 //   restored as "NAME (N)" instead, its children below it, with a note.
+//   A mailbox whose parent cannot hold folders (Quirk(Dovecot): mbox
+//   files, "[CANNOT] Mailbox doesn't allow inferior mailboxes") goes beside
+//   it, "A/B" as "A" U+FF0F "B", its children below that, with a note.
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent
