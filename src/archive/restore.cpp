@@ -303,22 +303,17 @@ private:
     }
 
     // The target's personal namespace prefix (RFC 2342): "INBOX." on a
-    // Courier-like layout, where nothing can be created outside it. "" when
-    // NAMESPACE is not offered or names no personal namespace.
+    // Courier-like layout, where nothing can be created outside it; the
+    // first personal namespace is the one clients use. "" when NAMESPACE is
+    // not offered, names no personal namespace, or is refused or malformed.
     std::string personal_prefix() {
         if (!m_client->has_capability("NAMESPACE")) return "";
-        std::string prefix;
-        auto c = m_client->run("NAMESPACE", {}, [&](const wire::Response& r, const wire::Frame&) {
-            if (r.type != "NAMESPACE") return false;
-            // (("INBOX." ".") ...) first: the personal namespaces, the first one wins.
-            if (!r.args.empty() && r.args[0].kind == wire::Node::Kind::List && !r.args[0].items.empty()) {
-                const auto& first = r.args[0].items[0];
-                if (first.kind == wire::Node::Kind::List && !first.items.empty())
-                    prefix = m_client->decode_mailbox(first.items[0].as_text().value_or(""));
-            }
-            return true;
-        });
-        return c.status == "OK" ? prefix : "";
+        try {
+            const auto namespaces = m_client->namespaces();
+            return namespaces.personal.empty() ? "" : namespaces.personal.front().prefix;
+        } catch (const imap::CommandFailed&) {
+            return "";
+        }
     }
 
     // The connection died under a mailbox. When the server closed it with a

@@ -434,3 +434,17 @@ TEST_CASE("Quirk(Dovecot): restored into mbox files, a child of a folder that ho
             CHECK(fetch_messages(mbox.client(), target) == catalog_messages(*store.catalog, "dovecot", source));
     }
 }
+
+TEST_CASE("Client::namespaces() reads each real server's personal prefix and delimiter", "[integration][layouts][namespace]") {
+    for (const auto* layout : {&kDovecotSlash, &kCyrusSlash, &kDovecotInboxDot, &kCyrusInboxDot, &kCyrusDot, &kDovecotMbox}) {
+        DYNAMIC_SECTION(layout->name) {
+            if (!have(*layout)) return;
+            Account server(*layout, 1);
+            REQUIRE(server.client().has_capability("NAMESPACE"));
+            const auto namespaces = server.client().namespaces();
+            REQUIRE_FALSE(namespaces.personal.empty());
+            CHECK(namespaces.personal.front().prefix == layout->personal);
+            CHECK(namespaces.personal.front().delimiter == server.delimiter());
+        }
+    }
+}
