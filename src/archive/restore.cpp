@@ -34,12 +34,6 @@ namespace {
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-std::string canonical(const std::string& name) {
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return lower == "inbox" ? "INBOX" : name;
-}
-
 // The name as a server that ignores case sees it (ASCII only: Gmail and
 // Exchange fold the letters of every script, but a name that differs only
 // in a non-ASCII letter's case is rare enough to leave alone).
@@ -453,6 +447,11 @@ private:
         mr.target = !target.empty() ? target : moved(target_name(mb));
         m_refused_name_target = !target.empty() ? "" : moved(target_name(mb, true));
         if (m_refused_name_target == mr.target) m_refused_name_target.clear();
+        if (m_one_to_one && target.empty()) {
+            const auto wanted = mr.target;
+            keep_inbox_twins_apart(mr);
+            if (mr.target != wanted) m_refused_name_target.clear();
+        }
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -654,9 +653,9 @@ private:
         return other;
     }
 
-    // Two source mailboxes whose names differ only in case ("Foo" and "foo",
-    // "INBOX/x" and "Inbox/x": RFC 3501 §5.1 leaves case to the server) are
-    // one folder on a target that ignores case. Nothing tells that up front,
+    // Two source mailboxes whose names differ only in case ("Foo" and "foo":
+    // RFC 3501 §5.1 leaves case to the server, but for INBOX,
+    // keep_inbox_twins_apart) are one folder on a target that ignores case. Nothing tells that up front,
     // so after a CREATE of a name that shares its folded form with another
     // (listed on the target, or another source mailbox's), LIST tells which
     // folder the target took it for. One it holds under another name that
@@ -680,12 +679,7 @@ private:
             report.create = false;
             return true;
         }
-        const auto place = std::distance(group.begin(), group.find(wanted));
-        report.target = wanted + " (" + std::to_string(group.contains(wanted) && place > 0 ? place + 1 : 2) + ")";
-        m_moved[wanted] = report.target;
-        m_report.notes.push_back(report.source + " is restored to " + report.target + ": the target takes " + wanted +
-                                 " for " + *real + " (its folder names ignore case), which another mailbox is "
-                                 "restored to");
+        go_apart(report, *real, "its folder names ignore case");
         claim(report);
         if (m_existing.contains(canonical(report.target))) {
             report.create = false;
@@ -705,6 +699,43 @@ private:
         return listed != m_listed_folded.end() &&
                std::any_of(listed->second.begin(), listed->second.end(),
                            [&](const std::string& other) { return other != name; });
+    }
+
+    // The name as every server takes it: INBOX in any case is INBOX (RFC
+    // 3501 §5.1), also as the first level of a longer name (Dovecot and Cyrus
+    // take "Inbox/x" for INBOX/x).
+    std::string canonical(const std::string& name) const {
+        if (name.size() < 5 || folded(name.substr(0, 5)) != "inbox") return name;
+        if (name.size() == 5) return "INBOX";
+        if (!m_delimiter.empty() && name.compare(5, m_delimiter.size(), m_delimiter) == 0)
+            return "INBOX" + name.substr(5);
+        return name;
+    }
+
+    // Source mailboxes whose names differ only in the case of INBOX
+    // ("INBOX/x" and "Inbox/x") are one folder on every server: the first in
+    // name order keeps the name, the others go apart (go_apart), whether or
+    // not the first is restored in this run.
+    void keep_inbox_twins_apart(RestoreMailboxReport& report) {
+        const auto& group = m_fold_groups[folded(report.target)];
+        for (const auto& other : group) {
+            if (other == report.target) return;
+            if (canonical(other) == canonical(report.target))
+                return go_apart(report, other, "INBOX is INBOX in any case (RFC 3501 section 5.1)");
+        }
+    }
+
+    // `report`'s mailbox goes under its name with " (N)", N its place among
+    // the names of its case (the same on every run), its children below
+    // that; a note says why: the target takes its name for `other`.
+    void go_apart(RestoreMailboxReport& report, const std::string& other, const std::string& why) {
+        const std::string wanted = report.target;
+        const auto& group = m_fold_groups[folded(wanted)];
+        const auto place = std::distance(group.begin(), group.find(wanted));
+        report.target = wanted + " (" + std::to_string(group.contains(wanted) && place > 0 ? place + 1 : 2) + ")";
+        m_moved[wanted] = report.target;
+        m_report.notes.push_back(report.source + " is restored to " + report.target + ": the target takes " + wanted +
+                                 " for " + other + " (" + why + "), which another mailbox is restored to");
     }
 
     // `name` below a mailbox restored apart (keep_case_apart) goes below it.

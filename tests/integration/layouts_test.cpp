@@ -17,6 +17,7 @@
 
 #include "integration/backup_support.hpp"
 #include "integration/restore_support.hpp"
+#include "support/model_server.hpp"
 #include "test_env.hpp"
 
 #include <map>
@@ -445,6 +446,53 @@ TEST_CASE("Client::namespaces() reads each real server's personal prefix and del
             REQUIRE_FALSE(namespaces.personal.empty());
             CHECK(namespaces.personal.front().prefix == layout->personal);
             CHECK(namespaces.personal.front().delimiter == server.delimiter());
+        }
+    }
+}
+
+TEST_CASE("INBOX/x and Inbox/x from a server that keeps them apart stay two folders on Dovecot and Cyrus",
+          "[integration][layouts][case]") {
+    if (!have(kDovecotSlash) || !have(kCyrusSlash)) return;
+    // Both take "Inbox/x" for INBOX/x (RFC 3501 section 5.1): Dovecot lists
+    // INBOX/x for it, Cyrus answers its CREATE "NO Mailbox already exists"
+    // and lists nothing. The model server holds both names apart.
+    const std::string stem = unique_name("ikli");
+    testing::ModelServer source;
+    source.add_mailbox("INBOX");
+    source.add_mailbox("INBOX/" + stem);
+    source.add_mailbox("Inbox/" + stem);
+    source.append("INBOX/" + stem, message(stem + "upper"));
+    source.append("Inbox/" + stem, message(stem + "mixed"));
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(one_connection_account("model", source.connect_options(), {"INBOX/*", "Inbox/*"})));
+    for (const auto* layout : {&kDovecotSlash, &kCyrusSlash}) {
+        DYNAMIC_SECTION(layout->name) {
+            Account target(*layout, 2);
+            target.own("INBOX/" + stem);
+            target.own("INBOX/" + stem + " (2)");
+            for (int run = 1; run <= 2; ++run) {
+                INFO("run " << run);
+                archive::RestoreOptions o;
+                o.source_account = "model";
+                auto r = archive::restore_account(
+                    one_connection_account(std::string("dst ") + layout->port_variable, options(*layout, 2), {"*"}),
+                    *store.catalog, *store.messages, o);
+                INFO(describe(r));
+                std::map<std::string, std::string> targets;
+                for (const auto& m : r.mailboxes) {
+                    if (m.source == "INBOX") continue;
+                    CHECK(m.error.empty());
+                    CHECK(m.appended == (run == 1 ? 1u : 0u));
+                    targets[m.source] = m.target;
+                }
+                CHECK(targets == std::map<std::string, std::string>{{"INBOX/" + stem, "INBOX/" + stem},
+                                                                    {"Inbox/" + stem, "Inbox/" + stem + " (2)"}});
+                CHECK(fetch_messages(target.client(), "INBOX/" + stem) ==
+                      catalog_messages(*store.catalog, "model", "INBOX/" + stem));
+                CHECK(fetch_messages(target.client(), "INBOX/" + stem + " (2)") ==
+                      catalog_messages(*store.catalog, "model", "Inbox/" + stem));
+            }
         }
     }
 }

@@ -17,6 +17,8 @@
 //   LIST after a CREATE of a name that shares its case-folded form with
 //   another, a source mailbox the target takes for another one's folder is
 //   restored as "NAME (N)" instead, its children below it, with a note.
+//   Names that differ only in the case of a leading INBOX level are one
+//   folder on every server (RFC 3501 §5.1): all but the first go apart so.
 //   A mailbox whose parent cannot hold folders (Quirk(Dovecot): mbox
 //   files, "[CANNOT] Mailbox doesn't allow inferior mailboxes") goes beside
 //   it, "A/B" as "A" U+FF0F "B", its children below that, with a note.
