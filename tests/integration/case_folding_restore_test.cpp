@@ -129,3 +129,26 @@ TEST_CASE("on a target that folds case, one source mailbox goes into the folder 
     CHECK(subjects(target, "Archive") == std::set<std::string>{"a"});
     CHECK_FALSE(target.has_mailbox("archive (2)"));
 }
+
+TEST_CASE("a restore without names that differ only in case asks LIST nothing more", "[restore][case]") {
+    // The look-up after CREATE is only for names that share their folded
+    // form with another: an ordinary account costs no round trip.
+    Source source;
+    for (const auto* box : {"Foo", "Bar", "Foo/Baz"}) {
+        source.server.add_mailbox(box);
+        source.server.append(box, mail(box));
+    }
+    source.backup();
+    for (const bool folding : {false, true}) {
+        ModelServer target;
+        if (folding) target.fold_case();
+        target.add_mailbox("INBOX");
+        auto r = source.restore(target);
+        INFO(describe(r));
+        CHECK_FALSE(r.failed());
+        CHECK(r.notes.empty());
+        std::size_t lists = 0;
+        for (const auto& line : target.commands()) lists += line.find(" LIST ") != std::string::npos;
+        CHECK(lists == 2);  // the delimiter, and every mailbox: learn_target()
+    }
+}
