@@ -34,10 +34,13 @@ namespace {
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-std::string canonical(const std::string& name) {
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return lower == "inbox" ? "INBOX" : name;
+// The name as a server that ignores case sees it (ASCII only: Gmail and
+// Exchange fold the letters of every script, but a name that differs only
+// in a non-ASCII letter's case is rare enough to leave alone).
+std::string folded(std::string_view name) {
+    std::string out(name);
+    for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
 }
 
 std::string describe(const imap::CommandFailed& e) {
@@ -95,9 +98,12 @@ public:
           m_system_clock(options.stop),
           m_pacer(target.pacing, options.clock ? *options.clock : m_system_clock, sync::Transfer::Upload) {}
 
-    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix).
-    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix) {
+    // `source_prefix`: the backed-up account's personal prefix (source_personal_prefix);
+    // `account`: every mailbox of the backed-up account, the selected ones or not.
+    void run(std::vector<store::MailboxRecord> mailboxes, std::string source_prefix,
+             std::vector<SourceMailbox> account) {
         m_source_prefix = std::move(source_prefix);
+        m_account = std::move(account);
         start_upload_day();
         try {
             connect();
@@ -273,28 +279,35 @@ private:
         m_target_prefix = personal_prefix();
         auto listed = m_client->list("", "*");
         m_existing.clear();
-        for (const auto& e : listed) m_existing.insert(canonical(e.name));
+        m_listed_folded.clear();
+        for (const auto& e : listed) {
+            m_existing.insert(canonical(e.name));
+            m_listed_folded[folded(e.name)].insert(e.name);
+        }
+        m_fold_groups.clear();
+        for (const auto& mb : m_account) {
+            store::MailboxRecord record;
+            record.name = mb.name;
+            record.delimiter = mb.delimiter;
+            const auto name = target_name(record);
+            m_fold_groups[folded(name)].insert(name);
+        }
         m_target_all = detail::gmail_all_mailbox(*m_client, listed);
         m_progress_at_connect = m_progress;
     }
 
     // The target's personal namespace prefix (RFC 2342): "INBOX." on a
-    // Courier-like layout, where nothing can be created outside it. "" when
-    // NAMESPACE is not offered or names no personal namespace.
+    // Courier-like layout, where nothing can be created outside it; the
+    // first personal namespace is the one clients use. "" when NAMESPACE is
+    // not offered, names no personal namespace, or is refused or malformed.
     std::string personal_prefix() {
         if (!m_client->has_capability("NAMESPACE")) return "";
-        std::string prefix;
-        auto c = m_client->run("NAMESPACE", {}, [&](const wire::Response& r, const wire::Frame&) {
-            if (r.type != "NAMESPACE") return false;
-            // (("INBOX." ".") ...) first: the personal namespaces, the first one wins.
-            if (!r.args.empty() && r.args[0].kind == wire::Node::Kind::List && !r.args[0].items.empty()) {
-                const auto& first = r.args[0].items[0];
-                if (first.kind == wire::Node::Kind::List && !first.items.empty())
-                    prefix = m_client->decode_mailbox(first.items[0].as_text().value_or(""));
-            }
-            return true;
-        });
-        return c.status == "OK" ? prefix : "";
+        try {
+            const auto namespaces = m_client->namespaces();
+            return namespaces.personal.empty() ? "" : namespaces.personal.front().prefix;
+        } catch (const imap::CommandFailed&) {
+            return "";
+        }
     }
 
     // The connection died under a mailbox. When the server closed it with a
@@ -431,9 +444,14 @@ private:
                          const std::string& target = "") {
         RestoreMailboxReport mr;
         mr.source = mb.name;
-        mr.target = !target.empty() ? target : target_name(mb);
-        m_refused_name_target = !target.empty() ? "" : target_name(mb, true);
+        mr.target = !target.empty() ? target : moved(target_name(mb));
+        m_refused_name_target = !target.empty() ? "" : moved(target_name(mb, true));
         if (m_refused_name_target == mr.target) m_refused_name_target.clear();
+        if (m_one_to_one && target.empty()) {
+            const auto wanted = mr.target;
+            keep_inbox_twins_apart(mr);
+            if (mr.target != wanted) m_refused_name_target.clear();
+        }
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
             return std::tie(a.uidvalidity, a.uid) < std::tie(b.uidvalidity, b.uid);
         });
@@ -494,6 +512,7 @@ private:
                 if (m_options.dry_run) return plan_new_mailbox(report, list);
                 existed = !create_refused_name(report);
                 report.create = !existed;
+                existed = keep_case_apart(report, existed);
             }
             if (list.empty()) return;  // nothing to look for or append
             // RFC 7889 §4: the mailbox's own limit, on a server that has them.
@@ -566,20 +585,166 @@ private:
     // the journal and the look-up on the target find what an earlier one did.
     bool create_refused_name(RestoreMailboxReport& report) {
         try {
-            return create_target(report.target);
+            return create_beside_parent(report);
         } catch (const imap::CommandFailed& e) {
             if (m_refused_name_target.empty() || e.completion().status != "NO") throw;
         }
         report.target = m_refused_name_target;
         claim(report);
-        return create_target(report.target);
+        return create_beside_parent(report);
+    }
+
+    // CREATE; when the parent cannot hold folders, the mailbox goes beside
+    // it: its last level joined onto the parent's with the delimiter's
+    // fullwidth form ("A/B" is "A" U+FF0F "B"), and its children below that
+    // name (moved()), with a note. Quirk(Dovecot): an mbox folder is a file,
+    // "NO [CANNOT] Mailbox doesn't allow inferior mailboxes" for any folder
+    // below it, also one that holds no mail. The name is the same on every
+    // run, so a later one finds it (m_existing) and its journal.
+    bool create_beside_parent(RestoreMailboxReport& report) {
+        for (;;) {
+            try {
+                return create_target(report.target);
+            } catch (const imap::CommandFailed& e) {
+                auto beside = beside_parent(report.target);
+                if (!refuses_children(e) || !beside) throw;
+                m_moved[report.target] = *beside;
+                m_report.notes.push_back(report.source + " is restored beside its parent, as " + *beside + ": the "
+                                         "target refused " + report.target + " (" + e.completion().text + ")");
+                report.target = *beside;
+                claim(report);
+                if (m_existing.contains(canonical(report.target))) return false;
+            }
+        }
+    }
+
+    static bool refuses_children(const imap::CommandFailed& e) {
+        std::string text;
+        for (char c : e.completion().text) text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return e.completion().status == "NO" && text.find("inferior") != std::string::npos;
+    }
+
+    // `name` with its last level joined onto its parent's, or nullopt when
+    // it has no parent below the target's personal prefix.
+    std::optional<std::string> beside_parent(const std::string& name) const {
+        if (m_delimiter.empty() || name.size() <= m_target_prefix.size()) return std::nullopt;
+        const auto at = name.rfind(m_delimiter);
+        if (at == std::string::npos || at < m_target_prefix.size() || at == 0) return std::nullopt;
+        // The delimiter as one flat level's text: its fullwidth form (names.hpp).
+        NameMapping as_text;
+        as_text.target_delimiter = m_delimiter;
+        const auto wide = target_mailbox_name(m_delimiter, as_text);
+        return name.substr(0, at) + wide + name.substr(at + m_delimiter.size());
     }
 
     // Without the ALREADYEXISTS code (RFC 5530), ask LIST again.
-    bool listed_now(const std::string& name) {
-        for (const auto& e : m_client->list("", name))
-            if (canonical(e.name) == canonical(name)) return true;
-        return false;
+    bool listed_now(const std::string& name) { return listed_as(name).has_value(); }
+
+    // The name the target lists for `name`: itself, or on a target whose
+    // names ignore case (Quirk(Gmail), Quirk(O365): `LIST "" sweet` answers
+    // SWEET) the folder it holds in another case. A case-sensitive server
+    // lists no other name for that pattern.
+    std::optional<std::string> listed_as(const std::string& name) {
+        std::optional<std::string> other;
+        for (const auto& e : m_client->list("", name)) {
+            if (canonical(e.name) == canonical(name)) return e.name;
+            if (folded(e.name) == folded(name)) other = e.name;
+        }
+        return other;
+    }
+
+    // Two source mailboxes whose names differ only in case ("Foo" and "foo":
+    // RFC 3501 §5.1 leaves case to the server, but for INBOX,
+    // keep_inbox_twins_apart) are one folder on a target that ignores case. Nothing tells that up front,
+    // so after a CREATE of a name that shares its folded form with another
+    // (listed on the target, or another source mailbox's), LIST tells which
+    // folder the target took it for. One it holds under another name that
+    // no other source mailbox is restored to is restored into (as into any
+    // existing folder); else this one goes apart, under its name with " (N)"
+    // (N: its place among the names of its case, the same on every run), and
+    // its children with it; a note says so. Returns whether the mailbox
+    // existed.
+    bool keep_case_apart(RestoreMailboxReport& report, bool existed) {
+        if (!m_one_to_one || !case_suspect(report.target)) return existed;
+        const auto real = listed_as(report.target);
+        if (!real || *real == report.target) return existed;
+        const std::string wanted = report.target;
+        if (const auto mine = m_claimed.find(canonical(wanted)); mine != m_claimed.end() && mine->second == report.source)
+            m_claimed.erase(mine);
+        const auto taken = m_claimed.find(canonical(*real));
+        const auto& group = m_fold_groups[folded(wanted)];
+        if ((taken == m_claimed.end() || taken->second == report.source) && !group.contains(*real)) {
+            report.target = *real;
+            claim(report);
+            report.create = false;
+            return true;
+        }
+        go_apart(report, *real, "its folder names ignore case");
+        claim(report);
+        if (m_existing.contains(canonical(report.target))) {
+            report.create = false;
+            return true;
+        }
+        report.create = true;
+        const bool created = create_target(report.target);
+        report.create = created;
+        return !created;
+    }
+
+    // Another name of `name`'s case is listed on the target or restored to.
+    bool case_suspect(const std::string& name) {
+        const auto key = folded(name);
+        if (m_fold_groups[key].size() > 1) return true;
+        const auto listed = m_listed_folded.find(key);
+        return listed != m_listed_folded.end() &&
+               std::any_of(listed->second.begin(), listed->second.end(),
+                           [&](const std::string& other) { return other != name; });
+    }
+
+    // The name as every server takes it: INBOX in any case is INBOX (RFC
+    // 3501 §5.1), also as the first level of a longer name (Dovecot and Cyrus
+    // take "Inbox/x" for INBOX/x).
+    std::string canonical(const std::string& name) const {
+        if (name.size() < 5 || folded(name.substr(0, 5)) != "inbox") return name;
+        if (name.size() == 5) return "INBOX";
+        if (!m_delimiter.empty() && name.compare(5, m_delimiter.size(), m_delimiter) == 0)
+            return "INBOX" + name.substr(5);
+        return name;
+    }
+
+    // Source mailboxes whose names differ only in the case of INBOX
+    // ("INBOX/x" and "Inbox/x") are one folder on every server: the first in
+    // name order keeps the name, the others go apart (go_apart), whether or
+    // not the first is restored in this run.
+    void keep_inbox_twins_apart(RestoreMailboxReport& report) {
+        const auto& group = m_fold_groups[folded(report.target)];
+        for (const auto& other : group) {
+            if (other == report.target) return;
+            if (canonical(other) == canonical(report.target))
+                return go_apart(report, other, "INBOX is INBOX in any case (RFC 3501 section 5.1)");
+        }
+    }
+
+    // `report`'s mailbox goes under its name with " (N)", N its place among
+    // the names of its case (the same on every run), its children below
+    // that; a note says why: the target takes its name for `other`.
+    void go_apart(RestoreMailboxReport& report, const std::string& other, const std::string& why) {
+        const std::string wanted = report.target;
+        const auto& group = m_fold_groups[folded(wanted)];
+        const auto place = std::distance(group.begin(), group.find(wanted));
+        report.target = wanted + " (" + std::to_string(group.contains(wanted) && place > 0 ? place + 1 : 2) + ")";
+        m_moved[wanted] = report.target;
+        m_report.notes.push_back(report.source + " is restored to " + report.target + ": the target takes " + wanted +
+                                 " for " + other + " (" + why + "), which another mailbox is restored to");
+    }
+
+    // `name` below a mailbox restored apart (keep_case_apart) goes below it.
+    std::string moved(std::string name) const {
+        for (auto it = m_moved.begin(); it != m_moved.end(); ++it) {
+            const auto below = it->first + m_delimiter;
+            if (!m_delimiter.empty() && name.starts_with(below)) return moved(it->second + name.substr(it->first.size()));
+        }
+        return name;
     }
 
     void restore_into_selected(RestoreMailboxReport& report, const std::vector<store::MessageRecord>& list,
@@ -958,6 +1123,12 @@ private:
     std::string m_refused_name_target;
     bool m_one_to_one = false;                      // the current source has a target of its own
     std::map<std::string, std::string> m_claimed;   // target -> the source restored to it
+    std::vector<SourceMailbox> m_account;           // every mailbox of the backed-up account
+    // The target names of m_account, and those listed on the target, by
+    // their folded form (keep_case_apart).
+    std::map<std::string, std::set<std::string>> m_fold_groups;
+    std::map<std::string, std::set<std::string>> m_listed_folded;
+    std::map<std::string, std::string> m_moved;     // target name -> the name it went to instead
     std::set<std::string> m_existing;
     std::string m_target_all;   // the target's All Mail when it is Gmail
     bool m_set_labels = false;  // the mailbox being restored gets X-GM-LABELS
@@ -1010,7 +1181,8 @@ RestoreReport restore_account(const sync::AccountConfig& target, store::Catalog&
         return !sync::mailbox_selected(mb.name, mb.delimiter, options.mailbox_patterns, {});
     });
     std::sort(mailboxes.begin(), mailboxes.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    Restorer(target, catalog, messages, options, report).run(std::move(mailboxes), std::move(source_prefix));
+    Restorer(target, catalog, messages, options, report)
+        .run(std::move(mailboxes), std::move(source_prefix), std::move(all));
     return report;
 }
 

@@ -17,6 +17,7 @@
 
 #include "integration/backup_support.hpp"
 #include "integration/restore_support.hpp"
+#include "support/model_server.hpp"
 #include "test_env.hpp"
 
 #include <map>
@@ -342,4 +343,156 @@ TEST_CASE("a restore never merges two source mailboxes into one target mailbox",
     CHECK(errors.at(plain).empty());
     CHECK(errors.at(fullwidth).find(plain) != std::string::npos);
     CHECK(fetch_messages(dotted.client(), name) == catalog_messages(*store.catalog, "cyrus", plain));
+}
+
+TEST_CASE("names that differ only in case stay as they are on case-sensitive Dovecot and Cyrus",
+          "[integration][layouts][case]") {
+    if (!have(kDovecotSlash) || !have(kCyrusSlash) || !have(kDovecotInboxDot)) return;
+    // keep_case_apart asks LIST after such a CREATE: these servers list the
+    // name itself, so nothing goes apart and nothing is noted.
+    const std::string stem = unique_name("iklf");
+    Account dovecot(kDovecotSlash, 1);
+    dovecot.own(stem);
+    for (const auto* box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) dovecot.create(stem + box);
+    for (const auto* box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) dovecot.append(stem + box, stem + box, 1, {});
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(account_of("dovecot", kDovecotSlash, 1, stem, "/")));
+    for (const auto* layout : {&kCyrusSlash, &kDovecotInboxDot}) {
+        DYNAMIC_SECTION(layout->name) {
+            Account target(*layout, 2);
+            const std::string root = layout->personal + stem;
+            target.own(root);
+            archive::RestoreOptions o;
+            o.source_account = "dovecot";
+            auto r = archive::restore_account(
+                one_connection_account(std::string("dst ") + layout->port_variable, options(*layout, 2), {"*"}),
+                *store.catalog, *store.messages, o);
+            INFO(describe(r));
+            CHECK(r.notes.empty());
+            const auto d = target.delimiter();
+            for (const std::string box : {"/Foo", "/foo", "/Foo/Bar", "/foo/Bar"}) {
+                std::string name = root;
+                for (char c : box) name += c == '/' ? d : std::string(1, c);
+                INFO(name);
+                bool found = false;
+                for (const auto& m : r.mailboxes)
+                    if (m.source == stem + box) {
+                        found = true;
+                        CHECK(m.target == name);
+                        CHECK(m.error.empty());
+                        CHECK(m.appended == 1);
+                    }
+                CHECK(found);
+                CHECK(fetch_messages(target.client(), name) == catalog_messages(*store.catalog, "dovecot", stem + box));
+            }
+        }
+    }
+}
+
+TEST_CASE("Quirk(Dovecot): restored into mbox files, a child of a folder that holds mail goes beside it",
+          "[integration][layouts][mbox]") {
+    if (!have(kDovecotSlash) || !have(kDovecotMbox)) return;
+    // An mbox folder is a file: "[CANNOT] Mailbox doesn't allow inferior
+    // mailboxes" for any folder below it. The child goes beside its parent,
+    // its last level joined on with the fullwidth delimiter, and so on down.
+    const std::string slash = "\xEF\xBC\x8F";  // U+FF0F FULLWIDTH SOLIDUS
+    const std::string stem = unique_name("iklm");
+    const std::vector<std::string> boxes = {stem + "/A", stem + "/A/B", stem + "/A/B/C", stem + "/D"};
+    Account dovecot(kDovecotSlash, 1);
+    dovecot.own(stem);
+    for (const auto& box : boxes) dovecot.create(box);
+    for (const auto& box : boxes) dovecot.append(box, box, 1, {"\\Seen"});
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(account_of("dovecot", kDovecotSlash, 1, stem, "/")));
+
+    Account mbox(kDovecotMbox, 2);
+    mbox.own(stem);
+    const std::map<std::string, std::string> want = {{stem + "/A", stem + "/A"},
+                                                     {stem + "/A/B", stem + "/A" + slash + "B"},
+                                                     {stem + "/A/B/C", stem + "/A" + slash + "B" + slash + "C"},
+                                                     {stem + "/D", stem + "/D"}};
+    for (int run = 1; run <= 2; ++run) {
+        INFO("run " << run);
+        archive::RestoreOptions o;
+        o.source_account = "dovecot";
+        auto r = archive::restore_account(one_connection_account("dst", options(kDovecotMbox, 2), {"*"}),
+                                          *store.catalog, *store.messages, o);
+        INFO(describe(r));
+        CHECK_FALSE(r.failed());
+        std::map<std::string, std::string> targets;
+        for (const auto& m : r.mailboxes) {
+            targets[m.source] = m.target;
+            CHECK(m.appended == (run == 1 ? 1u : 0u));
+        }
+        CHECK(targets == want);
+        // Said once per folder put beside its parent.
+        const auto beside = std::count_if(r.notes.begin(), r.notes.end(),
+                                          [](const auto& n) { return n.find("beside") != std::string::npos; });
+        CHECK(beside == 2);
+        for (const auto& [source, target] : want)
+            CHECK(fetch_messages(mbox.client(), target) == catalog_messages(*store.catalog, "dovecot", source));
+    }
+}
+
+TEST_CASE("Client::namespaces() reads each real server's personal prefix and delimiter", "[integration][layouts][namespace]") {
+    for (const auto* layout : {&kDovecotSlash, &kCyrusSlash, &kDovecotInboxDot, &kCyrusInboxDot, &kCyrusDot, &kDovecotMbox}) {
+        DYNAMIC_SECTION(layout->name) {
+            if (!have(*layout)) return;
+            Account server(*layout, 1);
+            REQUIRE(server.client().has_capability("NAMESPACE"));
+            const auto namespaces = server.client().namespaces();
+            REQUIRE_FALSE(namespaces.personal.empty());
+            CHECK(namespaces.personal.front().prefix == layout->personal);
+            CHECK(namespaces.personal.front().delimiter == server.delimiter());
+        }
+    }
+}
+
+TEST_CASE("INBOX/x and Inbox/x from a server that keeps them apart stay two folders on Dovecot and Cyrus",
+          "[integration][layouts][case]") {
+    if (!have(kDovecotSlash) || !have(kCyrusSlash)) return;
+    // Both take "Inbox/x" for INBOX/x (RFC 3501 section 5.1): Dovecot lists
+    // INBOX/x for it, Cyrus answers its CREATE "NO Mailbox already exists"
+    // and lists nothing. The model server holds both names apart.
+    const std::string stem = unique_name("ikli");
+    testing::ModelServer source;
+    source.add_mailbox("INBOX");
+    source.add_mailbox("INBOX/" + stem);
+    source.add_mailbox("Inbox/" + stem);
+    source.append("INBOX/" + stem, message(stem + "upper"));
+    source.append("Inbox/" + stem, message(stem + "mixed"));
+    TempDir dir;
+    Store store(dir.path);
+    require_clean(store.backup(one_connection_account("model", source.connect_options(), {"INBOX/*", "Inbox/*"})));
+    for (const auto* layout : {&kDovecotSlash, &kCyrusSlash}) {
+        DYNAMIC_SECTION(layout->name) {
+            Account target(*layout, 2);
+            target.own("INBOX/" + stem);
+            target.own("INBOX/" + stem + " (2)");
+            for (int run = 1; run <= 2; ++run) {
+                INFO("run " << run);
+                archive::RestoreOptions o;
+                o.source_account = "model";
+                auto r = archive::restore_account(
+                    one_connection_account(std::string("dst ") + layout->port_variable, options(*layout, 2), {"*"}),
+                    *store.catalog, *store.messages, o);
+                INFO(describe(r));
+                std::map<std::string, std::string> targets;
+                for (const auto& m : r.mailboxes) {
+                    if (m.source == "INBOX") continue;
+                    CHECK(m.error.empty());
+                    CHECK(m.appended == (run == 1 ? 1u : 0u));
+                    targets[m.source] = m.target;
+                }
+                CHECK(targets == std::map<std::string, std::string>{{"INBOX/" + stem, "INBOX/" + stem},
+                                                                    {"Inbox/" + stem, "Inbox/" + stem + " (2)"}});
+                CHECK(fetch_messages(target.client(), "INBOX/" + stem) ==
+                      catalog_messages(*store.catalog, "model", "INBOX/" + stem));
+                CHECK(fetch_messages(target.client(), "INBOX/" + stem + " (2)") ==
+                      catalog_messages(*store.catalog, "model", "Inbox/" + stem));
+            }
+        }
+    }
 }

@@ -17,6 +17,11 @@ std::string upper(std::string s) {
     return s;
 }
 
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
 // A token of a client command: atom (brackets kept whole, so
 // "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]" is one atom), string, or list.
 struct Token {
@@ -457,6 +462,9 @@ class ModelServer::Connection {
         auto it = m_model.m_mailboxes.find(name);
         if (it == m_model.m_mailboxes.end() && strcasecmp(name.c_str(), "INBOX") == 0)
             it = m_model.m_mailboxes.find("INBOX");
+        if (it == m_model.m_mailboxes.end() && m_model.m_fold_case)
+            it = std::find_if(m_model.m_mailboxes.begin(), m_model.m_mailboxes.end(),
+                              [&](const auto& e) { return strcasecmp(e.first.c_str(), name.c_str()) == 0; });
         return it == m_model.m_mailboxes.end() ? nullptr : &it->second;
     }
 
@@ -475,7 +483,9 @@ class ModelServer::Connection {
         std::string out;
         for (const auto& [name, mb] : m_model.m_mailboxes) {
             char delimiter = mb.delimiter.empty() ? '\0' : mb.delimiter[0];
-            if (!pattern_matches(name, pattern, delimiter)) continue;
+            if (!pattern_matches(m_model.m_fold_case ? lower(name) : name,
+                                 m_model.m_fold_case ? lower(pattern) : pattern, delimiter))
+                continue;
             if (m_model.m_o365 && !m_model.m_o365->files_listed && name == kO365FilesFolder) continue;
             out += "* LIST (" + join(mb.attributes) + ") " +
                    (mb.delimiter.empty() ? "NIL" : quote(mb.delimiter)) + " " + quote(name) +
@@ -795,7 +805,10 @@ class ModelServer::Connection {
         // Quirk(O365): "NO Folder name is reserved" (imapsync FAQ.Office365).
         if (m_model.m_o365 && strcasecmp(name.c_str(), kO365FilesFolder) == 0)
             return c.tag + " NO Folder name is reserved.\r\n";
-        if (find(name)) return c.tag + " NO [ALREADYEXISTS] Mailbox already exists\r\n";
+        if (const auto* same = find(name)) {
+            if (m_model.m_fold_case && same->name != name) return c.tag + " " + *m_model.m_fold_case + "\r\n";
+            return c.tag + " NO [ALREADYEXISTS] Mailbox already exists\r\n";
+        }
         m_model.add_mailbox(name);
         return ok(c, "CREATE completed");
     }
@@ -950,6 +963,11 @@ ModelServer::ModelServer()
              "OBJECTID", "UIDPLUS",   "UNSELECT", "LITERAL+"} {}
 
 ModelServer::~ModelServer() = default;
+
+void ModelServer::fold_case(std::string create_reply) {
+    std::lock_guard lock(m_mutex);
+    m_fold_case = std::move(create_reply);
+}
 
 void ModelServer::set_capabilities(std::set<std::string> caps) {
     std::lock_guard lock(m_mutex);

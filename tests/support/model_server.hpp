@@ -135,6 +135,14 @@ class ModelServer {
     // --- Configuration (call before or between runs) ----------------------
     // Offered capabilities besides IMAP4rev1 (upper-case).
     void set_capabilities(std::set<std::string> caps);
+    // Quirk(Gmail), Quirk(O365): mailbox names that differ only in case are
+    // one mailbox. The case of the name it was created with is kept; LIST
+    // patterns, SELECT, APPEND and STATUS match ignoring case (Exchange:
+    // `LIST "" sweet` answers `SWEET`, MailKit#803). A CREATE of a name that
+    // exists in another case gets `create_reply` after the tag: Gmail's
+    // "NO [ALREADYEXISTS] Duplicate folder name" (the default), a bare NO,
+    // or an OK that creates nothing.
+    void fold_case(std::string create_reply = "NO [ALREADYEXISTS] Duplicate folder name (Failure)");
     std::set<std::string> capabilities() const;
     // Quirk: non-zero gives every mailbox created without an explicit
     // UIDVALIDITY this one (RFC 3501 makes it unique per name only).
@@ -283,6 +291,7 @@ class ModelServer {
     mutable std::recursive_mutex m_mutex;
     GmailNames m_gmail;
     bool m_is_gmail = false;
+    std::optional<std::string> m_fold_case;  // fold_case(): the CREATE reply
     std::optional<O365Quirks> m_o365;
     std::size_t m_o365_errors = 0;
     std::vector<std::string> m_oauth2_tried;

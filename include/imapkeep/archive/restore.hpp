@@ -13,6 +13,15 @@
 //   also by later runs that find it on the target. Two source mailboxes
 //   never share a target mailbox (Gmail label folders aside, which gather
 //   on purpose): the second one fails with RestoreMailboxReport::error.
+//   On a target that ignores case (Quirk(Gmail), Quirk(O365)), found by
+//   LIST after a CREATE of a name that shares its case-folded form with
+//   another, a source mailbox the target takes for another one's folder is
+//   restored as "NAME (N)" instead, its children below it, with a note.
+//   Names that differ only in the case of a leading INBOX level are one
+//   folder on every server (RFC 3501 §5.1): all but the first go apart so.
+//   A mailbox whose parent cannot hold folders (Quirk(Dovecot): mbox
+//   files, "[CANNOT] Mailbox doesn't allow inferior mailboxes") goes beside
+//   it, "A/B" as "A" U+FF0F "B", its children below that, with a note.
 // - APPENDs are pipelined when the literal can go without waiting for "+"
 //   (LITERAL+, or LITERAL- for <= 4096 bytes); with LITERAL+ and MULTIAPPEND,
 //   small messages go in bounded MULTIAPPEND batches (a refused batch is sent

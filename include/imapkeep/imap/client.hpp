@@ -24,6 +24,7 @@
 
 #include <imapkeep/imap/errors.hpp>
 #include <imapkeep/imap/fetch_items.hpp>
+#include <imapkeep/imap/namespaces.hpp>
 #include <imapkeep/imap/sasl.hpp>
 #include <imapkeep/imap/search_key.hpp>
 #include <imapkeep/imap/status_items.hpp>
@@ -190,6 +191,10 @@ public:
     std::vector<ListEntry> list(const std::string& reference, const std::string& pattern,
                                 const ListOptions& options = {},
                                 std::vector<StatusData>* statuses = nullptr);
+    // NAMESPACE (RFC 2342; namespaces.hpp): the server's three lists, the
+    // prefixes decoded. Ask only when NAMESPACE is offered. NO or BAD, or data
+    // that does not parse (parse_namespace_response) -> CommandFailed.
+    NamespaceData namespaces();
     // STATUS mailbox (items) (RFC 3501 §6.3.10): the reply's values, typed.
     // NO or BAD -> CommandFailed; an empty `items` -> std::invalid_argument.
     StatusData status(const std::string& mailbox, const StatusItems& items);
