@@ -268,6 +268,7 @@ class MailboxSync {
     // saved together under AccountRun::folders.
     void save_new_record(store::MailboxRecord& record);
     void stamp_after_writes(store::MailboxRecord& record);
+    bool uids_went_back(const store::MailboxRecord& record, const Examined& examined);
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     // sync_known's part that asks the server: what changed, not applied yet.
