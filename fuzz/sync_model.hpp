@@ -73,11 +73,29 @@ struct Fault {
     std::size_t offset = 0;   // where a Cut ends the reply
 };
 
+// A STATUS line without its numbers: which mailbox and items it answers.
+inline std::string without_digits(std::string line) {
+    std::erase_if(line, [](char c) { return c >= '0' && c <= '9'; });
+    return line;
+}
+
+// The server's own behaviour, the same in every run (the clean one too, but
+// for a stale STATUS): each a way a real server, or RFC 3501, lets replies
+// differ from the plain model's.
+struct Quirks {
+    bool any = false;  // also: a rebuilt index between runs (rebuild_modseqs), UIDs back (uids_back)
+    bool inflated_size = false;  // RFC822.SIZE above the body (Quirk(OVH Hosted Exchange))
+    bool literal8 = false;     // BODY[] as literal8 "~{n}" (RFC 3516) although BINARY was not asked
+    bool logout_bye = false;   // LOGOUT answered by BYE alone, then the connection ends
+    bool stale_status = false;  // STATUS (and LIST-STATUS) repeat their first answer (not in the clean run)
+};
+
 class ModelScenario {
   public:
     testing::ModelServer server;
 
-    explicit ModelScenario(Bytes& in) : m_in(in) {
+    // `hostile`: one more byte turns on the model server's quirks (Quirks).
+    ModelScenario(Bytes& in, bool hostile) : m_in(in) {
         static const char* const kCaps[] = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH",
                                             "LIST-STATUS", "OBJECTID", "UNSELECT", "LITERAL+"};
         std::set<std::string> caps;
@@ -87,13 +105,18 @@ class ModelScenario {
         server.set_capabilities(caps);
         server.user = "fuzz";
         server.password = "fuzz-password";
+        if (hostile) set_quirks(in.next());
         add_mailbox("INBOX");
         const std::size_t mailboxes = in.below(4);
         for (std::size_t i = 0; i < mailboxes; ++i) add_mailbox(pick_name());
         for (std::size_t i = 0, n = in.below(8); i < n; ++i) append();
         server.on_fetch_item = [this](const std::string&, std::uint32_t uid, const std::string& item,
-                                      std::string& rendered) { body_fault(uid, item, rendered); };
-        server.on_reply = [this](const testing::ModelCommand&, std::string& reply, bool& drop) {
+                                      std::string& rendered) {
+            quirk_item(uid, item, rendered);
+            body_fault(uid, item, rendered);
+        };
+        server.on_reply = [this](const testing::ModelCommand& c, std::string& reply, bool& drop) {
+            quirk_reply(c, reply, drop);
             reply_fault(reply, drop);
         };
     }
@@ -102,7 +125,7 @@ class ModelScenario {
     void change() {
         for (std::size_t i = 0, n = m_in.below(5); i < n; ++i) {
             const std::string name = existing_name();
-            switch (m_in.below(8)) {
+            switch (m_in.below(m_quirks.any ? 9 : 8)) {
                 case 0: case 1: append(); break;
                 case 2: expunge(name); break;
                 case 3: flag(name); break;
@@ -110,14 +133,33 @@ class ModelScenario {
                 case 5: if (name != "INBOX") server.delete_mailbox(name); break;
                 case 6: server.reset_uidvalidity(name, 5000 + m_serial++); break;
                 case 7: server.mailbox(name).nomodseq = !server.mailbox(name).nomodseq; break;
+                case 8: server.rebuild_modseqs(name); break;
             }
         }
+    }
+
+    // Quirk (hostile only): the server goes back to an older state of one
+    // mailbox with the same UIDVALIDITY: its last messages are gone and
+    // UIDNEXT is where it was before them (MailboxSync::uids_went_back).
+    // Only before the clean run: the UIDs given again after a run that did
+    // not see the drop cannot be told from the old ones (not fixed).
+    void uids_back() {
+        if (!m_quirks.any || m_in.below(2) == 0) return;
+        const std::string name = existing_name();
+        auto& mb = server.mailbox(name);
+        std::uint32_t lowest = 0;
+        for (std::size_t k = 1 + m_in.below(3); k > 0 && !mb.messages.empty(); --k) {
+            lowest = mb.messages.rbegin()->first;
+            server.expunge(name, lowest);
+        }
+        if (lowest) mb.uidnext = lowest;
     }
 
     // Faults for the next run (none for the last, clean run).
     void arm_faults(bool clean) {
         m_faults.clear();
         m_commands = 0;
+        m_clean = clean;
         if (clean) return;
         for (std::size_t i = 0, n = m_in.below(4); i < n; ++i) {
             Fault f;
@@ -163,6 +205,55 @@ class ModelScenario {
     }
 
   private:
+    // Bits 0-1 split_fetch (none, items first, body first, none), 2
+    // interleave_fetches, 3 same_uidvalidity, 4-7 the Quirks in order.
+    void set_quirks(std::uint8_t bits) {
+        static const testing::ModelServer::FetchSplit kSplits[] = {
+            testing::ModelServer::FetchSplit::None, testing::ModelServer::FetchSplit::ItemsFirst,
+            testing::ModelServer::FetchSplit::BodyFirst, testing::ModelServer::FetchSplit::None};
+        m_quirks.any = true;
+        server.split_fetch = kSplits[bits & 3];
+        server.interleave_fetches = bits & 4;
+        if (bits & 8) server.same_uidvalidity = 777;
+        m_quirks.inflated_size = bits & 16;
+        m_quirks.literal8 = bits & 32;
+        m_quirks.logout_bye = bits & 64;
+        m_quirks.stale_status = bits & 128;
+    }
+
+    void quirk_item(std::uint32_t uid, const std::string& item, std::string& rendered) {
+        if (m_quirks.inflated_size && item == "RFC822.SIZE")
+            rendered += "7";  // ten times the size, and then some
+        if (m_quirks.literal8 && item == "BODY[]" && (uid % 2) == 1 && rendered.rfind("BODY[] {", 0) == 0)
+            rendered.insert(7, "~");
+    }
+
+    void quirk_reply(const testing::ModelCommand& c, std::string& reply, bool& drop) {
+        if (m_quirks.logout_bye && c.name == "LOGOUT") {
+            reply = "* BYE Server shutting down\r\n";
+            drop = true;
+        }
+        if (m_quirks.stale_status && (c.name == "STATUS" || c.name == "LIST")) stale_status(reply);
+    }
+
+    // Each "* STATUS name (...)" line as the server first sent it for that
+    // name (LIST-STATUS included); the clean run sees the truth.
+    void stale_status(std::string& reply) {
+        std::string out;
+        for (std::size_t at = 0; at < reply.size();) {
+            auto end = reply.find("\r\n", at);
+            end = end == std::string::npos ? reply.size() : end + 2;
+            std::string line = reply.substr(at, end - at);
+            at = end;
+            if (line.rfind("* STATUS ", 0) == 0 && line.find('{') == std::string::npos) {
+                auto [it, added] = m_first_status.try_emplace(without_digits(line), line);
+                if (!m_clean) line = it->second;
+            }
+            out += line;
+        }
+        reply = std::move(out);
+    }
+
     std::vector<std::string> server_names() {
         std::vector<std::string> out;
         for (const auto& name : mailbox_names())
@@ -236,6 +327,9 @@ class ModelScenario {
     }
 
     Bytes& m_in;
+    Quirks m_quirks;
+    bool m_clean = false;
+    std::map<std::string, std::string> m_first_status;  // stale_status
     std::vector<Fault> m_faults;
     std::size_t m_commands = 0;
     std::uint32_t m_serial = 1;
