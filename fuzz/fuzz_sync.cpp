@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "fuzz_check.hpp"
+#include "support/fake_pace_clock.hpp"
 #include "sync_invariants.hpp"
 #include "sync_model.hpp"
 #include "sync_transcript.hpp"
@@ -153,6 +154,10 @@ fuzz::StoredRows run_backup(const sync::AccountConfig& account, const Knobs& kno
                             store::Catalog& catalog, store::MessageStore& messages,
                             sync::AccountReport* out = nullptr) {
     sync::BackupOptions options;
+    // Back-offs (a NO [UNAVAILABLE] fault) cost no real time: 100 ms slices
+    // of them made most model inputs take seconds.
+    testing::FakePaceClock clock;
+    options.clock = &clock;
     options.open_catalog = [path = scratch.catalog().string()] { return store::open_sqlite_catalog(path); };
     if (knobs.inbox_only) options.mailbox_filter = {"INBOX"};
     try {
