@@ -88,6 +88,7 @@ struct Quirks {
     bool literal8 = false;     // BODY[] as literal8 "~{n}" (RFC 3516) although BINARY was not asked
     bool logout_bye = false;   // LOGOUT answered by BYE alone, then the connection ends
     bool stale_status = false;  // STATUS (and LIST-STATUS) repeat their first answer (not in the clean run)
+    bool mid_run = false;       // the server changes during a run, between two commands (not the clean one)
 };
 
 class ModelScenario {
@@ -105,7 +106,10 @@ class ModelScenario {
         server.set_capabilities(caps);
         server.user = "fuzz";
         server.password = "fuzz-password";
-        if (hostile) set_quirks(in.next());
+        if (hostile) {
+            set_quirks(in.next());
+            set_more_quirks(in.next());
+        }
         add_mailbox("INBOX");
         const std::size_t mailboxes = in.below(4);
         for (std::size_t i = 0; i < mailboxes; ++i) add_mailbox(pick_name());
@@ -118,6 +122,9 @@ class ModelScenario {
         server.on_reply = [this](const testing::ModelCommand& c, std::string& reply, bool& drop) {
             quirk_reply(c, reply, drop);
             reply_fault(reply, drop);
+        };
+        server.on_command = [this](const testing::ModelCommand&) {
+            if (m_seen++ == m_change_at) change();
         };
     }
 
@@ -159,8 +166,13 @@ class ModelScenario {
     void arm_faults(bool clean) {
         m_faults.clear();
         m_commands = 0;
+        m_seen = 0;
+        m_change_at = kNever;
         m_clean = clean;
         if (clean) return;
+        // The server changes while the run is under way (RFC 3501 §5.2: a
+        // mailbox may change under a client), between two of its commands.
+        if (m_quirks.mid_run) m_change_at = m_in.below(40);
         for (std::size_t i = 0, n = m_in.below(4); i < n; ++i) {
             Fault f;
             f.kind = static_cast<Fault::Kind>(m_in.below(7));
@@ -219,6 +231,13 @@ class ModelScenario {
         m_quirks.literal8 = bits & 32;
         m_quirks.logout_bye = bits & 64;
         m_quirks.stale_status = bits & 128;
+    }
+
+    // Bit 0: changes in the middle of a run (not the clean one); bit 1:
+    // Quirk(O365)'s message rate, a throttle after every 1-4 bodies.
+    void set_more_quirks(std::uint8_t bits) {
+        m_quirks.mid_run = bits & 1;
+        if (bits & 2) server.o365_message_rate(1 + (bits >> 2) % 4, 1000);
     }
 
     void quirk_item(std::uint32_t uid, const std::string& item, std::string& rendered) {
@@ -332,6 +351,9 @@ class ModelScenario {
     std::map<std::string, std::string> m_first_status;  // stale_status
     std::vector<Fault> m_faults;
     std::size_t m_commands = 0;
+    static constexpr std::size_t kNever = ~std::size_t{0};
+    std::size_t m_seen = 0;               // commands of this run (mid_run)
+    std::size_t m_change_at = kNever;
     std::uint32_t m_serial = 1;
 };
 
