@@ -138,7 +138,9 @@ imap::ConnectOptions replay_connection(fuzz::Transcript& script, const Knobs& kn
     return c;
 }
 
-// IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep.
+// IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep
+// (model mode: each run's faults and the server's mailboxes too, and which
+// message broke invariant 1); IMAPKEEP_FUZZ_COMMANDS=1: model mode's commands.
 void print(const sync::AccountReport& report) {
     if (report.connect_failed) std::fprintf(stderr, "  connect failed: %s\n", report.error.c_str());
     for (const auto& m : report.mailboxes) {
@@ -205,9 +207,13 @@ void model_mode(std::string_view input, const Knobs& knobs, const ScratchStore& 
         if (run > 0 && !clean) scenario.change();
         if (run > 0 && run == runs) scenario.uids_back();
         scenario.arm_faults(clean);
+        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) scenario.print_faults();
         sync::AccountReport report;
         auto after = run_backup(account_for(knobs, scenario.server.connect_options()), knobs, scratch, catalog,
                                 messages, &report);
+        if (std::getenv("IMAPKEEP_FUZZ_COMMANDS"))
+            for (const auto& c : scenario.server.commands()) std::fprintf(stderr, "    > %s\n", c.c_str());
+        scenario.server.clear_log();
         fuzz::check_kept(before, after, knobs.mirror);
         scenario.check(catalog, kAccount, clean && !knobs.inbox_only);
         if (run == runs + 1) {

@@ -13,6 +13,8 @@
 #include <imapkeep/util/utf7.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -183,6 +185,15 @@ class ModelScenario {
         }
     }
 
+    void print_faults() const {
+        std::fprintf(stderr, "run:%s\n", m_change_at == kNever ? "" : " with a change");
+        for (const auto& f : m_faults)
+            std::fprintf(stderr, "  fault %d command %zu uid %u offset %zu\n", static_cast<int>(f.kind), f.command,
+                         f.uid, f.offset);
+        for (const auto& [name, mb] : server_state())
+            std::fprintf(stderr, "  server %s: %s\n", name.c_str(), mb.c_str());
+    }
+
     // Invariant 1, exactly: below a mailbox's mark every server message is
     // stored, byte for byte; `clean` (a run without faults): every server
     // message is stored, with the server's flags.
@@ -204,6 +215,8 @@ class ModelScenario {
             for (const auto& [uid, m] : mb.messages) {
                 auto it = stored.find(uid);
                 const bool below_mark = uid < record->uidnext;
+                if (std::getenv("IMAPKEEP_FUZZ_VERBOSE") && it == stored.end() && below_mark)
+                    std::fprintf(stderr, "  %s: UID %u not stored, mark %u\n", name.c_str(), uid, record->uidnext);
                 fuzz::check(it != stored.end() || (!below_mark && !clean),
                             below_mark ? "invariant 1: the mark never passes a message that is not stored"
                                        : "a clean run stores every message");
@@ -217,6 +230,18 @@ class ModelScenario {
     }
 
   private:
+    std::map<std::string, std::string> server_state() const {
+        std::map<std::string, std::string> out;
+        auto& self = const_cast<ModelScenario&>(*this);
+        for (const auto& name : self.server_names()) {
+            const auto& mb = self.server.mailbox(name);
+            std::string text = "uidvalidity " + std::to_string(mb.uidvalidity) + " uidnext " + std::to_string(mb.uidnext) + " uids";
+            for (const auto& [uid, m] : mb.messages) text += " " + std::to_string(uid);
+            out[name] = text;
+        }
+        return out;
+    }
+
     // Bits 0-1 split_fetch (none, items first, body first, none), 2
     // interleave_fetches, 3 same_uidvalidity, 4-7 the Quirks in order.
     void set_quirks(std::uint8_t bits) {

@@ -221,7 +221,7 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
         handle_uidvalidity_change(record, record.uidvalidity);
     } else if (!is_new) {
         plan_marker(record, examined);
-        if (can_defer_reconcile(examined)) {
+        if (can_defer_reconcile(record, examined)) {
             m_deferred = Deferred{&examined, std::nullopt};
         } else if (can_defer_apply(examined)) {
             std::optional<FlagDiff> listed;
@@ -351,9 +351,14 @@ bool MailboxSync::guarded(const std::function<void()>& step) {
     }
 }
 
-bool MailboxSync::can_defer_reconcile(const Examined& examined) const {
+bool MailboxSync::can_defer_reconcile(const store::MailboxRecord& record, const Examined& examined) const {
     // Not Gmail's All Mail: its label changes and links are steps of their own.
-    return examined.qresync_used && !m_labels && !m_run.options.dry_run;
+    // Not when the known messages take another path than QRESYNC's (a
+    // HIGHESTMODSEQ that went down): that one sends FETCHes, which must not
+    // follow the new mail's FETCHes in flight, as the client gives untagged
+    // FETCH data to the oldest FETCH open and a server may answer them at once.
+    return examined.qresync_used && known_path(record, examined) == SyncPath::Qresync && !m_labels &&
+           !m_run.options.dry_run;
 }
 
 bool MailboxSync::can_defer_apply(const Examined& examined) const {

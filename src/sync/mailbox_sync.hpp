@@ -249,7 +249,7 @@ class MailboxSync {
     // applying them sends no command: fetch_new applies them once the new
     // mail's first FETCHes are sent, so the server reads and sends those
     // bodies while the changes' files move (issue 10, the 1% changed run).
-    bool can_defer_reconcile(const Examined& examined) const;
+    bool can_defer_reconcile(const store::MailboxRecord& record, const Examined& examined) const;
     // CONDSTORE and the plain path ask the server for the changes (commands),
     // but applying what they found sends none: that part waits for fetch_new
     // the same way.

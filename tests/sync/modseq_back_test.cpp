@@ -49,3 +49,33 @@ TEST_CASE("a HIGHESTMODSEQ below the catalog's mark makes the run compare every 
         }
     }
 }
+
+// Found by fuzz_sync (hostile server: interleave_fetches and rebuild_modseqs).
+// With QRESYNC the known messages' changes are applied while the new mail's
+// FETCHes are in flight, which is safe because applying them sends nothing.
+// A HIGHESTMODSEQ that went down makes that a full FLAGS pass, whose FETCH
+// then went out behind the new mail's: a server running both at once sent its
+// FLAGS answers first, the client gave them to the oldest FETCH open (the new
+// mail's), and the pass, seeing none, took every known message for expunged.
+TEST_CASE("a HIGHESTMODSEQ that went down, with new mail on a server that runs FETCHes at once: no "
+          "message is taken for expunged",
+          "[sync][hostile]") {
+    ModelFixture f;
+    f.account.sync_path = "qresync";
+    f.server.interleave_fetches = true;
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 4; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    auto first = f.backup();
+    INFO(errors_of(first));
+    REQUIRE(report_ok(first));
+
+    f.server.rebuild_modseqs("INBOX");
+    f.server.append("INBOX", message("m5"));
+    auto second = f.backup();
+    INFO(errors_of(second));
+    CHECK(report_ok(second));
+    const auto* inbox = find_report(second, "INBOX");
+    REQUIRE(inbox);
+    CHECK(inbox->expunged == 0);
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+}
