@@ -1,9 +1,10 @@
 // Servers that answer in ways the plain model does not, each checked for what
 // a backup must never do: lose, skip, double or mis-record mail.
 //  - literal8 ("~{n}", RFC 3516) for a BODY[] that was asked without BINARY:
-//    RFC 3516 §4.2 has a server send it only for BINARY[]; it is legal
-//    wire syntax all the same (RFC 9051 allows literal8 in any nstring of a
-//    FETCH), and a client that reads it as garbage never stores the message.
+//    not legal (RFC 3516 §7 and RFC 9051 allow literal8 in a FETCH response
+//    only for BINARY[]; imap-codec#444: "~{123} must only be used during the
+//    cases defined"), and no server is known to do it; the reader takes it
+//    as the literal it announces, and the bytes are stored as sent.
 //  - BYE, or a dropped connection, in answer to LOGOUT: RFC 3501 §6.1.3 sends
 //    BYE before the tagged OK, and servers that are shutting down or behind
 //    a proxy send the BYE alone or hang up; every commit is done by then.
