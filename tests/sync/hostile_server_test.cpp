@@ -14,10 +14,14 @@
 //    replica that lagged, does it. A drop the server has already filled
 //    back up to our mark before a run sees it cannot be told from new mail
 //    under old UIDs: not tested, as nothing can catch it.
-//  - STATUS that disagrees with what EXAMINE then shows: Quirk(O365): STATUS
-//    of a mailbox gives the values of when it was selected, not the current
-//    ones (lefcha/imapfilter#136: "a status on the selected mailbox always
-//    returns the same result as the original select").
+//  - STATUS that disagrees with what EXAMINE then shows. Real servers do it
+//    for the mailbox selected on the same connection: O365 (lefcha/
+//    imapfilter#136: "a status on the selected mailbox always returns the
+//    same result as the original select") and Dovecot, LIST-STATUS too
+//    (warmbly/warmbly#165: MESSAGES, UIDNEXT and HIGHESTMODSEQ frozen until
+//    UNSELECT). imapkeep asks LIST-STATUS before any SELECT and STATUS only
+//    after Worker::leave_mailbox's UNSELECT, so it never asks that way; these
+//    tests are of a server whose STATUS is wrong anyway.
 #include <catch2/catch.hpp>
 
 #include <imapkeep/store/flags.hpp>
