@@ -205,7 +205,7 @@ void model_mode(std::string_view input, const Knobs& knobs, const ScratchStore& 
     for (std::size_t run = 0; run <= runs + 1; ++run) {
         const bool clean = run >= runs;
         if (run > 0 && !clean) scenario.change();
-        if (run > 0 && run == runs) scenario.uids_back();
+        if (run > 0 && run == runs) scenario.before_clean_run();
         scenario.arm_faults(clean);
         if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) scenario.print_faults();
         sync::AccountReport report;

@@ -85,7 +85,7 @@ inline std::string without_digits(std::string line) {
 // for a stale STATUS): each a way a real server, or RFC 3501, lets replies
 // differ from the plain model's.
 struct Quirks {
-    bool any = false;  // also: a rebuilt index between runs (rebuild_modseqs), UIDs back (uids_back)
+    bool any = false;  // also: a rebuilt index, UIDs back (before_clean_run)
     bool inflated_size = false;  // RFC822.SIZE above the body (Quirk(OVH Hosted Exchange))
     bool literal8 = false;     // BODY[] as literal8 "~{n}" (RFC 3516) although BINARY was not asked
     bool logout_bye = false;   // LOGOUT answered by BYE alone, then the connection ends
@@ -134,7 +134,10 @@ class ModelScenario {
     void change() {
         for (std::size_t i = 0, n = m_in.below(5); i < n; ++i) {
             const std::string name = existing_name();
-            switch (m_in.below(m_quirks.any ? 9 : 8)) {
+            const auto op = m_in.below(8);
+            if (std::getenv("IMAPKEEP_FUZZ_VERBOSE"))
+                std::fprintf(stderr, "  change %zu in %s (command %zu)\n", op, name.c_str(), m_seen);
+            switch (op) {
                 case 0: case 1: append(); break;
                 case 2: expunge(name); break;
                 case 3: flag(name); break;
@@ -142,18 +145,31 @@ class ModelScenario {
                 case 5: if (name != "INBOX") server.delete_mailbox(name); break;
                 case 6: server.reset_uidvalidity(name, 5000 + m_serial++); break;
                 case 7: server.mailbox(name).nomodseq = !server.mailbox(name).nomodseq; break;
-                case 8: server.rebuild_modseqs(name); break;
             }
         }
     }
 
-    // Quirk (hostile only): the server goes back to an older state of one
-    // mailbox with the same UIDVALIDITY: its last messages are gone and
-    // UIDNEXT is where it was before them (MailboxSync::uids_went_back).
-    // Only before the clean run: the UIDs given again after a run that did
-    // not see the drop cannot be told from the old ones (not fixed).
-    void uids_back() {
-        if (!m_quirks.any || m_in.below(2) == 0) return;
+    // Quirks (hostile only) a run must see before the server changes again,
+    // so only right before the clean run:
+    // - a rebuilt index (rebuild_modseqs): every modseq restarts at 1. Changes
+    //   after it count up again and may bring HIGHESTMODSEQ back to the
+    //   catalog's mark, where STATUS says "unchanged" and nothing can tell;
+    // - the server goes back to an older state of one mailbox with the same
+    //   UIDVALIDITY: its last messages are gone and UIDNEXT is where it was
+    //   before them (MailboxSync::uids_went_back). UIDs given again before a
+    //   run saw the drop cannot be told from the old ones.
+    void before_clean_run() {
+        if (!m_quirks.any) return;
+        if (m_in.below(2) == 1) {
+            // With new mail in it too, as the clean run must fetch it.
+            const std::string rebuilt = existing_name();
+            server.rebuild_modseqs(rebuilt);
+            for (std::size_t i = 0, n = m_in.below(3); i < n; ++i) {
+                const std::uint32_t serial = m_serial++;
+                server.append(rebuilt, model_body(m_in, serial), model_flags(m_in.next()));
+            }
+        }
+        if (m_in.below(2) == 0) return;
         const std::string name = existing_name();
         auto& mb = server.mailbox(name);
         std::uint32_t lowest = 0;
