@@ -153,7 +153,8 @@ class ModelScenario {
     // so only right before the clean run:
     // - a rebuilt index (rebuild_modseqs): every modseq restarts at 1. Changes
     //   after it count up again and may bring HIGHESTMODSEQ back to the
-    //   catalog's mark, where STATUS says "unchanged" and nothing can tell;
+    //   catalog's mark or past it, where nothing can tell that it went down
+    //   and the changes from before the rebuild are not named;
     // - the server goes back to an older state of one mailbox with the same
     //   UIDVALIDITY: its last messages are gone and UIDNEXT is where it was
     //   before them (MailboxSync::uids_went_back). UIDs given again before a
@@ -161,13 +162,16 @@ class ModelScenario {
     void before_clean_run() {
         if (!m_quirks.any) return;
         if (m_in.below(2) == 1) {
-            // With new mail in it too, as the clean run must fetch it.
+            // With new mail in it too, as the clean run must fetch it; taken
+            // in before the rebuild, as new mail after it would count
+            // HIGHESTMODSEQ up again, past a low mark (a run that failed or
+            // was skipped), where "went down" cannot be seen either.
             const std::string rebuilt = existing_name();
-            server.rebuild_modseqs(rebuilt);
             for (std::size_t i = 0, n = m_in.below(3); i < n; ++i) {
                 const std::uint32_t serial = m_serial++;
                 server.append(rebuilt, model_body(m_in, serial), model_flags(m_in.next()));
             }
+            server.rebuild_modseqs(rebuilt);
         }
         if (m_in.below(2) == 0) return;
         const std::string name = existing_name();
@@ -238,6 +242,11 @@ class ModelScenario {
                                        : "a clean run stores every message");
                 if (it == stored.end()) continue;
                 fuzz::check(it->second.sha256 == util::sha256_hex(m.body), "stored bytes are the server's");
+                if (clean && std::getenv("IMAPKEEP_FUZZ_VERBOSE") &&
+                    it->second.flags != store::normalize_flags(m.flags))
+                    std::fprintf(stderr, "  %s: UID %u flags %zu stored, %zu on the server (modseq %llu)\n",
+                                 name.c_str(), uid, it->second.flags.size(), m.flags.size(),
+                                 static_cast<unsigned long long>(m.modseq));
                 if (clean)
                     fuzz::check(it->second.flags == store::normalize_flags(m.flags),
                                 "a clean run leaves the server's flags");
