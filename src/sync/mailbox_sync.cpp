@@ -328,7 +328,9 @@ SyncPath MailboxSync::known_path(const store::MailboxRecord& record, const Exami
     if (highest && record.uidvalidity == examined.selected.uidvalidity.value &&
         highest->value < record.highestmodseq)
         return SyncPath::Plain;
-    if (examined.qresync_used) return SyncPath::Qresync;
+    // [NOMODSEQ] in answer to a QRESYNC EXAMINE: no changes were named, as
+    // the mailbox keeps none (examine() made its path plain).
+    if (examined.qresync_used && examined.path != SyncPath::Plain) return SyncPath::Qresync;
     return examined.path == SyncPath::Qresync ? SyncPath::Condstore : examined.path;
 }
 

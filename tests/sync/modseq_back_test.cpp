@@ -79,3 +79,31 @@ TEST_CASE("a HIGHESTMODSEQ that went down, with new mail on a server that runs F
     CHECK(inbox->expunged == 0);
     CHECK(f.stored("INBOX") == f.on_server("INBOX"));
 }
+
+// Found by fuzz_sync: a mailbox that answers a QRESYNC EXAMINE with
+// [NOMODSEQ] (RFC 7162 §3.1.2: mod-sequences may not be kept for a mailbox,
+// e.g. one moved to a store without them) names no changes; every known
+// message is compared. The old code took the empty QRESYNC answer for "no
+// flag changed" and kept the old flags for that run.
+TEST_CASE("a mailbox that answers a QRESYNC EXAMINE with NOMODSEQ: every known message is compared",
+          "[sync][hostile]") {
+    ModelFixture f;
+    f.account.sync_path = "qresync";
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 3; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    REQUIRE(report_ok(f.backup()));
+
+    f.server.mailbox("INBOX").nomodseq = true;
+    f.server.set_flags("INBOX", 2, {"\\Flagged"});
+    f.server.expunge("INBOX", 3);
+    auto second = f.backup();
+    INFO(errors_of(second));
+    CHECK(report_ok(second));
+    auto record = f.record("INBOX");
+    REQUIRE(record);
+    std::map<std::uint32_t, std::vector<std::string>> flags;
+    for (const auto& m : f.store.catalog->messages(record->id))
+        if (!m.expunged_at) flags[m.uid] = m.flags;
+    const std::map<std::uint32_t, std::vector<std::string>> expected = {{1, {}}, {2, {"\\Flagged"}}};
+    CHECK(flags == expected);
+}
