@@ -17,6 +17,7 @@
 //   3    small wire limits (line 256, literal 4 KiB, response 8 KiB)
 //   4    reads in pieces of 1-7 bytes (the framer resumes everywhere)
 //   5    --mailbox INBOX (no rename/delete reconciliation)
+//   6    model mode: a hostile server (a byte of sync_model.hpp's Quirks)
 //   7    model mode
 #include <imapkeep/store/message_store.hpp>
 #include <imapkeep/store/sqlite_catalog.hpp>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "fuzz_check.hpp"
+#include "support/fake_pace_clock.hpp"
 #include "sync_invariants.hpp"
 #include "sync_model.hpp"
 #include "sync_transcript.hpp"
@@ -94,6 +96,7 @@ struct Knobs {
     std::size_t max_chunk = 1 << 16;
     bool inbox_only = false;
     bool model = false;
+    bool hostile = false;
 
     explicit Knobs(std::uint8_t bits) {
         static const char* const kPaths[] = {"", "qresync", "condstore", "plain"};
@@ -103,6 +106,7 @@ struct Knobs {
         if (bits & 16) max_chunk = 1 + bits % 7;
         inbox_only = bits & 32;
         model = bits & 128;
+        hostile = bits & 64;
     }
 };
 
@@ -134,7 +138,9 @@ imap::ConnectOptions replay_connection(fuzz::Transcript& script, const Knobs& kn
     return c;
 }
 
-// IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep.
+// IMAPKEEP_FUZZ_VERBOSE=1: what a run did, to check that a seed reaches deep
+// (model mode: each run's faults and the server's mailboxes too, and which
+// message broke invariant 1); IMAPKEEP_FUZZ_COMMANDS=1: model mode's commands.
 void print(const sync::AccountReport& report) {
     if (report.connect_failed) std::fprintf(stderr, "  connect failed: %s\n", report.error.c_str());
     for (const auto& m : report.mailboxes) {
@@ -147,13 +153,19 @@ void print(const sync::AccountReport& report) {
 
 // One backup run, then the store invariants; returns the catalog's rows.
 fuzz::StoredRows run_backup(const sync::AccountConfig& account, const Knobs& knobs, const ScratchStore& scratch,
-                            store::Catalog& catalog, store::MessageStore& messages) {
+                            store::Catalog& catalog, store::MessageStore& messages,
+                            sync::AccountReport* out = nullptr) {
     sync::BackupOptions options;
+    // Back-offs (a NO [UNAVAILABLE] fault) cost no real time: 100 ms slices
+    // of them made most model inputs take seconds.
+    testing::FakePaceClock clock;
+    options.clock = &clock;
     options.open_catalog = [path = scratch.catalog().string()] { return store::open_sqlite_catalog(path); };
     if (knobs.inbox_only) options.mailbox_filter = {"INBOX"};
     try {
         auto report = sync::backup_account(account, catalog, messages, options);
         if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) print(report);
+        if (out) *out = std::move(report);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "backup_account threw: %s\n", e.what());
         check(false, "backup_account records failures in its report, it does not throw");
@@ -181,21 +193,35 @@ void transcript_mode(std::string_view input, const Knobs& knobs, const ScratchSt
 }
 
 // Up to four runs with server changes between them and faults in them, then
-// one clean run (sync_model.hpp).
+// one clean run (sync_model.hpp), then one more that must fetch no body and
+// fail nowhere: a clean run leaves nothing to fetch again.
 void model_mode(std::string_view input, const Knobs& knobs, const ScratchStore& scratch, store::Catalog& catalog,
                 store::MessageStore& messages) {
     fuzz::Bytes in(input);
-    fuzz::ModelScenario scenario(in);
+    fuzz::ModelScenario scenario(in, knobs.hostile);
     const std::size_t runs = 1 + in.below(4);
     fuzz::StoredRows before;
-    for (std::size_t run = 0; run <= runs; ++run) {
-        const bool clean = run == runs;
+    std::size_t fetched = 0;
+    for (std::size_t run = 0; run <= runs + 1; ++run) {
+        const bool clean = run >= runs;
         if (run > 0 && !clean) scenario.change();
+        if (run > 0 && run == runs) scenario.before_clean_run();
         scenario.arm_faults(clean);
+        if (std::getenv("IMAPKEEP_FUZZ_VERBOSE")) scenario.print_faults();
+        sync::AccountReport report;
         auto after = run_backup(account_for(knobs, scenario.server.connect_options()), knobs, scratch, catalog,
-                                messages);
+                                messages, &report);
+        if (std::getenv("IMAPKEEP_FUZZ_COMMANDS"))
+            for (const auto& c : scenario.server.commands()) std::fprintf(stderr, "    > %s\n", c.c_str());
+        scenario.server.clear_log();
         fuzz::check_kept(before, after, knobs.mirror);
         scenario.check(catalog, kAccount, clean && !knobs.inbox_only);
+        if (run == runs + 1) {
+            check(scenario.server.body_fetches() == fetched, "a run after a clean run fetches no body again");
+            check(!report.connect_failed, "a run after a clean run connects");
+            for (const auto& m : report.mailboxes) check(!m.failed(), "a run after a clean run fails nowhere");
+        }
+        fetched = scenario.server.body_fetches();
         before = std::move(after);
     }
 }

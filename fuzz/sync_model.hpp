@@ -13,6 +13,8 @@
 #include <imapkeep/util/utf7.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -73,11 +75,30 @@ struct Fault {
     std::size_t offset = 0;   // where a Cut ends the reply
 };
 
+// A STATUS line without its numbers: which mailbox and items it answers.
+inline std::string without_digits(std::string line) {
+    std::erase_if(line, [](char c) { return c >= '0' && c <= '9'; });
+    return line;
+}
+
+// The server's own behaviour, the same in every run (the clean one too, but
+// for a stale STATUS): each a way a real server, or RFC 3501, lets replies
+// differ from the plain model's.
+struct Quirks {
+    bool any = false;  // also: a rebuilt index, UIDs back (before_clean_run)
+    bool inflated_size = false;  // RFC822.SIZE above the body (Quirk(OVH Hosted Exchange))
+    bool literal8 = false;     // BODY[] as literal8 "~{n}" (RFC 3516) although BINARY was not asked
+    bool logout_bye = false;   // LOGOUT answered by BYE alone, then the connection ends
+    bool stale_status = false;  // STATUS (and LIST-STATUS) repeat their first answer (not in the clean run)
+    bool mid_run = false;       // the server changes during a run, between two commands (not the clean one)
+};
+
 class ModelScenario {
   public:
     testing::ModelServer server;
 
-    explicit ModelScenario(Bytes& in) : m_in(in) {
+    // `hostile`: one more byte turns on the model server's quirks (Quirks).
+    ModelScenario(Bytes& in, bool hostile) : m_in(in) {
         static const char* const kCaps[] = {"ENABLE", "CONDSTORE", "QRESYNC", "ESEARCH",
                                             "LIST-STATUS", "OBJECTID", "UNSELECT", "LITERAL+"};
         std::set<std::string> caps;
@@ -87,14 +108,25 @@ class ModelScenario {
         server.set_capabilities(caps);
         server.user = "fuzz";
         server.password = "fuzz-password";
+        if (hostile) {
+            set_quirks(in.next());
+            set_more_quirks(in.next());
+        }
         add_mailbox("INBOX");
         const std::size_t mailboxes = in.below(4);
         for (std::size_t i = 0; i < mailboxes; ++i) add_mailbox(pick_name());
         for (std::size_t i = 0, n = in.below(8); i < n; ++i) append();
         server.on_fetch_item = [this](const std::string&, std::uint32_t uid, const std::string& item,
-                                      std::string& rendered) { body_fault(uid, item, rendered); };
-        server.on_reply = [this](const testing::ModelCommand&, std::string& reply, bool& drop) {
+                                      std::string& rendered) {
+            quirk_item(uid, item, rendered);
+            body_fault(uid, item, rendered);
+        };
+        server.on_reply = [this](const testing::ModelCommand& c, std::string& reply, bool& drop) {
+            quirk_reply(c, reply, drop);
             reply_fault(reply, drop);
+        };
+        server.on_command = [this](const testing::ModelCommand&) {
+            if (m_seen++ == m_change_at) change();
         };
     }
 
@@ -102,7 +134,10 @@ class ModelScenario {
     void change() {
         for (std::size_t i = 0, n = m_in.below(5); i < n; ++i) {
             const std::string name = existing_name();
-            switch (m_in.below(8)) {
+            const auto op = m_in.below(8);
+            if (std::getenv("IMAPKEEP_FUZZ_VERBOSE"))
+                std::fprintf(stderr, "  change %zu in %s (command %zu)\n", op, name.c_str(), m_seen);
+            switch (op) {
                 case 0: case 1: append(); break;
                 case 2: expunge(name); break;
                 case 3: flag(name); break;
@@ -114,11 +149,52 @@ class ModelScenario {
         }
     }
 
+    // Quirks (hostile only) a run must see before the server changes again,
+    // so only right before the clean run:
+    // - a rebuilt index (rebuild_modseqs): every modseq restarts at 1. Changes
+    //   after it count up again and may bring HIGHESTMODSEQ back to the
+    //   catalog's mark or past it, where nothing can tell that it went down
+    //   and the changes from before the rebuild are not named;
+    // - the server goes back to an older state of one mailbox with the same
+    //   UIDVALIDITY: its last messages are gone and UIDNEXT is where it was
+    //   before them (MailboxSync::uids_went_back). UIDs given again before a
+    //   run saw the drop cannot be told from the old ones.
+    void before_clean_run() {
+        if (!m_quirks.any) return;
+        if (m_in.below(2) == 1) {
+            // With new mail in it too, as the clean run must fetch it; taken
+            // in before the rebuild, as new mail after it would count
+            // HIGHESTMODSEQ up again, past a low mark (a run that failed or
+            // was skipped), where "went down" cannot be seen either.
+            const std::string rebuilt = existing_name();
+            for (std::size_t i = 0, n = m_in.below(3); i < n; ++i) {
+                const std::uint32_t serial = m_serial++;
+                server.append(rebuilt, model_body(m_in, serial), model_flags(m_in.next()));
+            }
+            server.rebuild_modseqs(rebuilt);
+        }
+        if (m_in.below(2) == 0) return;
+        const std::string name = existing_name();
+        auto& mb = server.mailbox(name);
+        std::uint32_t lowest = 0;
+        for (std::size_t k = 1 + m_in.below(3); k > 0 && !mb.messages.empty(); --k) {
+            lowest = mb.messages.rbegin()->first;
+            server.expunge(name, lowest);
+        }
+        if (lowest) mb.uidnext = lowest;
+    }
+
     // Faults for the next run (none for the last, clean run).
     void arm_faults(bool clean) {
         m_faults.clear();
         m_commands = 0;
+        m_seen = 0;
+        m_change_at = kNever;
+        m_clean = clean;
         if (clean) return;
+        // The server changes while the run is under way (RFC 3501 §5.2: a
+        // mailbox may change under a client), between two of its commands.
+        if (m_quirks.mid_run) m_change_at = m_in.below(40);
         for (std::size_t i = 0, n = m_in.below(4); i < n; ++i) {
             Fault f;
             f.kind = static_cast<Fault::Kind>(m_in.below(7));
@@ -127,6 +203,15 @@ class ModelScenario {
             f.offset = m_in.next() * 7u;
             m_faults.push_back(f);
         }
+    }
+
+    void print_faults() const {
+        std::fprintf(stderr, "run:%s\n", m_change_at == kNever ? "" : " with a change");
+        for (const auto& f : m_faults)
+            std::fprintf(stderr, "  fault %d command %zu uid %u offset %zu\n", static_cast<int>(f.kind), f.command,
+                         f.uid, f.offset);
+        for (const auto& [name, mb] : server_state())
+            std::fprintf(stderr, "  server %s: %s\n", name.c_str(), mb.c_str());
     }
 
     // Invariant 1, exactly: below a mailbox's mark every server message is
@@ -150,11 +235,18 @@ class ModelScenario {
             for (const auto& [uid, m] : mb.messages) {
                 auto it = stored.find(uid);
                 const bool below_mark = uid < record->uidnext;
+                if (std::getenv("IMAPKEEP_FUZZ_VERBOSE") && it == stored.end() && below_mark)
+                    std::fprintf(stderr, "  %s: UID %u not stored, mark %u\n", name.c_str(), uid, record->uidnext);
                 fuzz::check(it != stored.end() || (!below_mark && !clean),
                             below_mark ? "invariant 1: the mark never passes a message that is not stored"
                                        : "a clean run stores every message");
                 if (it == stored.end()) continue;
                 fuzz::check(it->second.sha256 == util::sha256_hex(m.body), "stored bytes are the server's");
+                if (clean && std::getenv("IMAPKEEP_FUZZ_VERBOSE") &&
+                    it->second.flags != store::normalize_flags(m.flags))
+                    std::fprintf(stderr, "  %s: UID %u flags %zu stored, %zu on the server (modseq %llu)\n",
+                                 name.c_str(), uid, it->second.flags.size(), m.flags.size(),
+                                 static_cast<unsigned long long>(m.modseq));
                 if (clean)
                     fuzz::check(it->second.flags == store::normalize_flags(m.flags),
                                 "a clean run leaves the server's flags");
@@ -163,6 +255,74 @@ class ModelScenario {
     }
 
   private:
+    std::map<std::string, std::string> server_state() const {
+        std::map<std::string, std::string> out;
+        auto& self = const_cast<ModelScenario&>(*this);
+        for (const auto& name : self.server_names()) {
+            const auto& mb = self.server.mailbox(name);
+            std::string text = "uidvalidity " + std::to_string(mb.uidvalidity) + " uidnext " + std::to_string(mb.uidnext) + " uids";
+            for (const auto& [uid, m] : mb.messages) text += " " + std::to_string(uid);
+            out[name] = text;
+        }
+        return out;
+    }
+
+    // Bits 0-1 split_fetch (none, items first, body first, none), 2
+    // interleave_fetches, 3 same_uidvalidity, 4-7 the Quirks in order.
+    void set_quirks(std::uint8_t bits) {
+        static const testing::ModelServer::FetchSplit kSplits[] = {
+            testing::ModelServer::FetchSplit::None, testing::ModelServer::FetchSplit::ItemsFirst,
+            testing::ModelServer::FetchSplit::BodyFirst, testing::ModelServer::FetchSplit::None};
+        m_quirks.any = true;
+        server.split_fetch = kSplits[bits & 3];
+        server.interleave_fetches = bits & 4;
+        if (bits & 8) server.same_uidvalidity = 777;
+        m_quirks.inflated_size = bits & 16;
+        m_quirks.literal8 = bits & 32;
+        m_quirks.logout_bye = bits & 64;
+        m_quirks.stale_status = bits & 128;
+    }
+
+    // Bit 0: changes in the middle of a run (not the clean one); bit 1:
+    // Quirk(O365)'s message rate, a throttle after every 1-4 bodies.
+    void set_more_quirks(std::uint8_t bits) {
+        m_quirks.mid_run = bits & 1;
+        if (bits & 2) server.o365_message_rate(1 + (bits >> 2) % 4, 1000);
+    }
+
+    void quirk_item(std::uint32_t uid, const std::string& item, std::string& rendered) {
+        if (m_quirks.inflated_size && item == "RFC822.SIZE")
+            rendered += "7";  // ten times the size, and then some
+        if (m_quirks.literal8 && item == "BODY[]" && (uid % 2) == 1 && rendered.rfind("BODY[] {", 0) == 0)
+            rendered.insert(7, "~");
+    }
+
+    void quirk_reply(const testing::ModelCommand& c, std::string& reply, bool& drop) {
+        if (m_quirks.logout_bye && c.name == "LOGOUT") {
+            reply = "* BYE Server shutting down\r\n";
+            drop = true;
+        }
+        if (m_quirks.stale_status && (c.name == "STATUS" || c.name == "LIST")) stale_status(reply);
+    }
+
+    // Each "* STATUS name (...)" line as the server first sent it for that
+    // name (LIST-STATUS included); the clean run sees the truth.
+    void stale_status(std::string& reply) {
+        std::string out;
+        for (std::size_t at = 0; at < reply.size();) {
+            auto end = reply.find("\r\n", at);
+            end = end == std::string::npos ? reply.size() : end + 2;
+            std::string line = reply.substr(at, end - at);
+            at = end;
+            if (line.rfind("* STATUS ", 0) == 0 && line.find('{') == std::string::npos) {
+                auto [it, added] = m_first_status.try_emplace(without_digits(line), line);
+                if (!m_clean) line = it->second;
+            }
+            out += line;
+        }
+        reply = std::move(out);
+    }
+
     std::vector<std::string> server_names() {
         std::vector<std::string> out;
         for (const auto& name : mailbox_names())
@@ -236,8 +396,14 @@ class ModelScenario {
     }
 
     Bytes& m_in;
+    Quirks m_quirks;
+    bool m_clean = false;
+    std::map<std::string, std::string> m_first_status;  // stale_status
     std::vector<Fault> m_faults;
     std::size_t m_commands = 0;
+    static constexpr std::size_t kNever = ~std::size_t{0};
+    std::size_t m_seen = 0;               // commands of this run (mid_run)
+    std::size_t m_change_at = kNever;
     std::uint32_t m_serial = 1;
 };
 

@@ -17,6 +17,7 @@ void log_reports(Logger& log, const std::vector<sync::AccountReport>& reports, b
             if (!has_news(m)) continue;  // counted in the account's line
             log.info(a, m.name, prefix + mailbox_summary(m));
             for (const auto& e : m.errors) log.log(LogLevel::Error, a, m.name, e);
+            for (const auto& w : m.warnings) log.log(LogLevel::Warning, a, m.name, w);
         }
         if (!account.error.empty()) log.log(LogLevel::Error, a, "", account.error);
         for (const auto& p : account.unmatched_patterns)

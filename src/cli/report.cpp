@@ -109,6 +109,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
         {"bytes", m.bytes},
         {"seconds", m.seconds},
         {"errors", m.errors},
+        {"warnings", m.warnings},
         {"created", m.created},
         {"deleted", m.deleted},
         {"renamed_from", m.renamed ? nlohmann::json(m.renamed_from) : nlohmann::json(nullptr)},
@@ -121,7 +122,7 @@ nlohmann::json mailbox_json(const sync::MailboxReport& m) {
 
 bool has_news(const sync::MailboxReport& m) {
     return m.new_messages || m.adopted || m.flag_changes || m.expunged || m.created || m.deleted || m.renamed ||
-           m.uidvalidity_reset || !m.errors.empty() || !m.skipped.empty();
+           m.uidvalidity_reset || !m.errors.empty() || !m.warnings.empty() || !m.skipped.empty();
 }
 
 nlohmann::json account_json(const sync::AccountReport& account, ReportDetail detail) {
@@ -231,6 +232,12 @@ void print_summary(std::ostream& out, std::ostream& err, const std::vector<sync:
                 if (!m.skipped.empty())
                     out << prefix << account.account << ": " << util::printable_utf8(m.name) << ": "
                         << util::printable_utf8(mailbox_summary(m)) << "\n";
+        // Notes too: what was done that the user should know, not a failure.
+        if (verbosity != Verbosity::Quiet)
+            for (const auto& m : account.mailboxes)
+                for (const auto& w : m.warnings)
+                    out << prefix << account.account << ": " << util::printable_utf8(m.name)
+                        << ": warning: " << util::printable_utf8(w) << "\n";
         for (const auto& p : account.unmatched_patterns)
             err << account.account << ": --mailbox " << util::printable_utf8(p)
                 << " matches no mailbox on the server\n";

@@ -217,9 +217,11 @@ MailboxReport MailboxSync::sync(const ServerMailbox& mailbox,
     if (!is_new && record.uidvalidity != 0 &&
         record.uidvalidity != examined.selected.uidvalidity.value) {
         handle_uidvalidity_change(record, examined.selected.uidvalidity.value);
+    } else if (!is_new && uids_went_back(record, examined)) {
+        handle_uidvalidity_change(record, record.uidvalidity);
     } else if (!is_new) {
         plan_marker(record, examined);
-        if (can_defer_reconcile(examined)) {
+        if (can_defer_reconcile(record, examined)) {
             m_deferred = Deferred{&examined, std::nullopt};
         } else if (can_defer_apply(examined)) {
             std::optional<FlagDiff> listed;
@@ -326,7 +328,9 @@ SyncPath MailboxSync::known_path(const store::MailboxRecord& record, const Exami
     if (highest && record.uidvalidity == examined.selected.uidvalidity.value &&
         highest->value < record.highestmodseq)
         return SyncPath::Plain;
-    if (examined.qresync_used) return SyncPath::Qresync;
+    // [NOMODSEQ] in answer to a QRESYNC EXAMINE: no changes were named, as
+    // the mailbox keeps none (examine() made its path plain).
+    if (examined.qresync_used && examined.path != SyncPath::Plain) return SyncPath::Qresync;
     return examined.path == SyncPath::Qresync ? SyncPath::Condstore : examined.path;
 }
 
@@ -349,9 +353,14 @@ bool MailboxSync::guarded(const std::function<void()>& step) {
     }
 }
 
-bool MailboxSync::can_defer_reconcile(const Examined& examined) const {
+bool MailboxSync::can_defer_reconcile(const store::MailboxRecord& record, const Examined& examined) const {
     // Not Gmail's All Mail: its label changes and links are steps of their own.
-    return examined.qresync_used && !m_labels && !m_run.options.dry_run;
+    // Not when the known messages take another path than QRESYNC's (a
+    // HIGHESTMODSEQ that went down): that one sends FETCHes, which must not
+    // follow the new mail's FETCHes in flight, as the client gives untagged
+    // FETCH data to the oldest FETCH open and a server may answer them at once.
+    return examined.qresync_used && known_path(record, examined) == SyncPath::Qresync && !m_labels &&
+           !m_run.options.dry_run;
 }
 
 bool MailboxSync::can_defer_apply(const Examined& examined) const {
@@ -574,9 +583,33 @@ void MailboxSync::retire(store::Id id) {
     }
 }
 
+// Quirk: EXAMINE's UIDNEXT below the catalog's mark with the same
+// UIDVALIDITY. RFC 3501 §2.3.1.1 forbids it (UIDs strictly ascending), and a
+// server whose mail store went back to an older state (restored from a
+// backup, a replica that lagged) gives the UIDs above it again, to other
+// messages: the catalog's rows for them would stand for mail they are not,
+// and the new mail under our mark would never be fetched. A live row at or
+// above UIDNEXT tells it too where the mark stayed lower (a run that failed).
+bool MailboxSync::uids_went_back(const store::MailboxRecord& record, const Examined& examined) {
+    const auto& uidnext = examined.selected.uidnext;
+    if (record.uidvalidity == 0 || !uidnext) return false;
+    if (uidnext->value < record.uidnext) return true;
+    UidSet above;
+    above.add_range(Uid(std::max<std::uint32_t>(uidnext->value, 1)), Uid(0xFFFFFFFFu));
+    return !m_catalog.cataloged_uids(record.id, record.uidvalidity, above).empty();
+}
+
+// Also for uids_went_back (`new_uidvalidity` the catalog's): the UIDs no
+// longer say which message is which, so every message is matched again by
+// its content, as after a UIDVALIDITY change.
 void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
                                             std::uint32_t new_uidvalidity) {
-    m_report.uidvalidity_reset = true;
+    const bool same = new_uidvalidity == record.uidvalidity;
+    if (same)
+        m_report.warnings.push_back("UIDNEXT went down from " + std::to_string(record.uidnext) +
+                                    " with the same UIDVALIDITY: messages matched again by content");
+    else
+        m_report.uidvalidity_reset = true;
     RematchPlanner planner(m_catalog, record.id);
     UidSet all;
     all.add_range(Uid(1), Uid(0xFFFFFFFFu));
@@ -588,9 +621,17 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
     // new UIDVALIDITY land together, so a crash leaves either the old world or
     // the new one (invariant 3).
     m_run.durable_step(m_catalog, m_messages, [&] {
+        for (auto id : plan.unmatched_catalog) retire(id);
         for (const auto& [id, uid] : plan.matched) {
             auto message = m_catalog.message_by_id(id);
             if (!message) continue;
+            // Same UIDVALIDITY: a message under another UID than the
+            // catalog's would take a key another row may still hold; it is
+            // retired and fetched again instead (rare: the server renumbered).
+            if (same && message->uid != uid) {
+                retire(id);
+                continue;
+            }
             // The file name's ",U=" follows the new UID, as Dovecot's would.
             auto file = m_messages.set_uid(m_messages.locate(message->file), uid);
             m_catalog.rekey_message(id, new_uidvalidity, uid, file);
@@ -601,7 +642,6 @@ void MailboxSync::handle_uidvalidity_change(store::MailboxRecord& record,
             }
             if (m_labels) m_labels->follow(id);
         }
-        for (auto id : plan.unmatched_catalog) retire(id);
         record.uidvalidity = new_uidvalidity;
         record.uidnext = 1;
         record.highestmodseq = 0;

@@ -249,7 +249,7 @@ class MailboxSync {
     // applying them sends no command: fetch_new applies them once the new
     // mail's first FETCHes are sent, so the server reads and sends those
     // bodies while the changes' files move (issue 10, the 1% changed run).
-    bool can_defer_reconcile(const Examined& examined) const;
+    bool can_defer_reconcile(const store::MailboxRecord& record, const Examined& examined) const;
     // CONDSTORE and the plain path ask the server for the changes (commands),
     // but applying what they found sends none: that part waits for fetch_new
     // the same way.
@@ -268,6 +268,7 @@ class MailboxSync {
     // saved together under AccountRun::folders.
     void save_new_record(store::MailboxRecord& record);
     void stamp_after_writes(store::MailboxRecord& record);
+    bool uids_went_back(const store::MailboxRecord& record, const Examined& examined);
     void handle_uidvalidity_change(store::MailboxRecord& record, std::uint32_t new_uidvalidity);
     void sync_known(store::MailboxRecord& record, SyncPath path, const imap::SelectData& selected);
     // sync_known's part that asks the server: what changed, not applied yet.

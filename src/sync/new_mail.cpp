@@ -383,7 +383,14 @@ void MailboxSync::confirm_short_bodies(store::MailboxRecord& record, NewMail& st
     // stored, gone, or still in `incomplete`.
     ready.mark = state.limit(state.complete_to);
     ready.last = true;
+    const std::size_t kept = ready.batch.size();
     commit_chunk(record, ready, state);
+    // Stored as the server sent them, which is all it has: a note, not an
+    // error, so that a user who compares sizes knows why (RFC822.SIZE is
+    // only an estimate on some servers, e.g. Quirk(OVH Hosted Exchange)).
+    m_report.warnings.push_back(std::to_string(kept) + (kept == 1 ? " body was" : " bodies were") +
+                                " shorter than the server's RFC822.SIZE and kept as sent"
+                                " (the server says it ends there)");
 }
 
 // A NO for a chunk FETCH answers for all of it, though one message is usually

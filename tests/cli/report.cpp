@@ -147,6 +147,42 @@ TEST_CASE("a skipped mailbox is one note line, never an error", "[report]") {
     CHECK(json["accounts"][0]["totals"]["failed"] == 0);
 }
 
+// A body kept shorter than its RFC822.SIZE (sync/body_ends.hpp): one
+// warning line per mailbox, on stdout, in the log and the JSON report; not an
+// error, not under -q.
+TEST_CASE("a mailbox's warnings are notes, never errors", "[report]") {
+    sync::AccountReport work;
+    work.account = "work";
+    sync::MailboxReport inbox;
+    inbox.name = "INBOX";
+    inbox.path = "QRESYNC";
+    inbox.new_messages = 3;
+    inbox.warnings = {"3 bodies were shorter than the server's RFC822.SIZE and kept as sent "
+                      "(the server says it ends there)"};
+    work.mailboxes = {inbox};
+    const std::string line = "work: INBOX: warning: 3 bodies were shorter than the server's RFC822.SIZE and "
+                             "kept as sent (the server says it ends there)\n";
+    for (auto verbosity : {Verbosity::Normal, Verbosity::Verbose, Verbosity::Quiet}) {
+        std::ostringstream out, err;
+        print_summary(out, err, {work}, verbosity, false);
+        INFO(out.str());
+        std::size_t count = 0;
+        for (auto at = out.str().find(line); at != std::string::npos; at = out.str().find(line, at + 1)) ++count;
+        CHECK(count == (verbosity == Verbosity::Quiet ? 0u : 1u));
+        CHECK(err.str().empty());
+    }
+    CHECK(has_news(inbox));
+    CHECK_FALSE(inbox.failed());
+    RunInfo run;
+    auto json = run_report_json(run, {work});
+    const auto& m = json["accounts"][0]["mailboxes"][0];
+    REQUIRE(m["warnings"].is_array());
+    CHECK(m["warnings"][0] == inbox.warnings[0]);
+    CHECK(m["errors"].empty());
+    CHECK(json["accounts"][0]["totals"]["failed"] == 0);
+    CHECK(run_report_json(run, sample_reports())["accounts"][0]["mailboxes"][0]["warnings"].empty());
+}
+
 // Issue 11: "1 flag changes", "1 problems".
 TEST_CASE("counts read in the singular for one", "[report]") {
     struct Case {

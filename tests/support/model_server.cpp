@@ -536,7 +536,8 @@ class ModelServer::Connection {
         }
         if (m_model.m_caps.count("OBJECTID") && !mb->mailboxid.empty())
             out += "* OK [MAILBOXID (" + mb->mailboxid + ")] ok\r\n";
-        if (qresync && qresync->size() >= 2 && std::stoul(qresync->at(0).text) == mb->uidvalidity) {
+        // A mailbox without mod-sequences ([NOMODSEQ]) has no changes to name.
+        if (qresync && !mb->nomodseq && qresync->size() >= 2 && std::stoul(qresync->at(0).text) == mb->uidvalidity) {
             std::uint64_t since = std::stoull(qresync->at(1).text);
             UidSet everything;
             everything.add_range(Uid(1), Uid(0xFFFFFFFFu));

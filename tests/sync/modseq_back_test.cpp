@@ -49,3 +49,61 @@ TEST_CASE("a HIGHESTMODSEQ below the catalog's mark makes the run compare every 
         }
     }
 }
+
+// Found by fuzz_sync (hostile server: interleave_fetches and rebuild_modseqs).
+// With QRESYNC the known messages' changes are applied while the new mail's
+// FETCHes are in flight, which is safe because applying them sends nothing.
+// A HIGHESTMODSEQ that went down makes that a full FLAGS pass, whose FETCH
+// then went out behind the new mail's: a server running both at once sent its
+// FLAGS answers first, the client gave them to the oldest FETCH open (the new
+// mail's), and the pass, seeing none, took every known message for expunged.
+TEST_CASE("a HIGHESTMODSEQ that went down, with new mail on a server that runs FETCHes at once: no "
+          "message is taken for expunged",
+          "[sync][hostile]") {
+    ModelFixture f;
+    f.account.sync_path = "qresync";
+    f.server.interleave_fetches = true;
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 4; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    auto first = f.backup();
+    INFO(errors_of(first));
+    REQUIRE(report_ok(first));
+
+    f.server.rebuild_modseqs("INBOX");
+    f.server.append("INBOX", message("m5"));
+    auto second = f.backup();
+    INFO(errors_of(second));
+    CHECK(report_ok(second));
+    const auto* inbox = find_report(second, "INBOX");
+    REQUIRE(inbox);
+    CHECK(inbox->expunged == 0);
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+}
+
+// Found by fuzz_sync: a mailbox that answers a QRESYNC EXAMINE with
+// [NOMODSEQ] (RFC 7162 §3.1.2: mod-sequences may not be kept for a mailbox,
+// e.g. one moved to a store without them) names no changes; every known
+// message is compared. The old code took the empty QRESYNC answer for "no
+// flag changed" and kept the old flags for that run.
+TEST_CASE("a mailbox that answers a QRESYNC EXAMINE with NOMODSEQ: every known message is compared",
+          "[sync][hostile]") {
+    ModelFixture f;
+    f.account.sync_path = "qresync";
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 3; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    REQUIRE(report_ok(f.backup()));
+
+    f.server.mailbox("INBOX").nomodseq = true;
+    f.server.set_flags("INBOX", 2, {"\\Flagged"});
+    f.server.expunge("INBOX", 3);
+    auto second = f.backup();
+    INFO(errors_of(second));
+    CHECK(report_ok(second));
+    auto record = f.record("INBOX");
+    REQUIRE(record);
+    std::map<std::uint32_t, std::vector<std::string>> flags;
+    for (const auto& m : f.store.catalog->messages(record->id))
+        if (!m.expunged_at) flags[m.uid] = m.flags;
+    const std::map<std::uint32_t, std::vector<std::string>> expected = {{1, {}}, {2, {"\\Flagged"}}};
+    CHECK(flags == expected);
+}

@@ -53,6 +53,12 @@ TEST_CASE("a whole body below an inflated RFC822.SIZE is stored once, as sent",
             REQUIRE(f.record("INBOX"));
             CHECK(f.record("INBOX")->uidnext == 6);
             CHECK(f.server.body_fetches("INBOX") == 5);
+            // Said once, in the mailbox's report, as a warning (not an error).
+            const auto* inbox = find_report(first, "INBOX");
+            REQUIRE(inbox);
+            CHECK(inbox->warnings == std::vector<std::string>{
+                                         "5 bodies were shorter than the server's RFC822.SIZE and kept as sent "
+                                         "(the server says it ends there)"});
 
             f.server.append("INBOX", message("m6"));
             auto second = f.backup();
@@ -60,6 +66,11 @@ TEST_CASE("a whole body below an inflated RFC822.SIZE is stored once, as sent",
             CHECK(report_ok(second));
             CHECK(f.stored("INBOX") == f.on_server("INBOX"));
             CHECK(f.server.body_fetches("INBOX") == 6);  // only the new one
+            const auto* again = find_report(second, "INBOX");
+            REQUIRE(again);
+            CHECK(again->warnings == std::vector<std::string>{
+                                         "1 body was shorter than the server's RFC822.SIZE and kept as sent "
+                                         "(the server says it ends there)"});
         }
     }
 }

@@ -128,6 +128,10 @@ struct MailboxReport {
     bool created = false, deleted = false, renamed = false, uidvalidity_reset = false;
     std::string renamed_from;
     std::vector<std::string> errors;
+    // What the run did that the user should know of although nothing failed
+    // (at most one line per kind): bodies kept shorter than the server's
+    // RFC822.SIZE, UIDs the server gave again. Not errors: failed() ignores them.
+    std::vector<std::string> warnings;
     // Path "skipped": why this mailbox is not backed up, e.g. a server folder
     // that holds no mail (reserved_mailboxes.hpp). A note, not an error.
     std::string skipped;
