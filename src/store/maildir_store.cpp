@@ -1004,8 +1004,13 @@ void MaildirPending::finish() {
     m_fd = -1;
     if (m_store.batch_sync()) {
         // The next sync_pending() makes it durable with the rest of its batch.
-        m_store.hold_for_batch(tmp_path(), m_tmp_dir, m_synced, fd);
+        // Numbered before it is queued: a batch that takes a syncfs marks
+        // every queued file synced, and its syncfs covers only the files
+        // numbered when it began (sync_file_system skips when another syncfs
+        // covered those already). A file that fails to close is numbered but
+        // never Finished, so never committed.
         m_sequence = m_store.finished_one();
+        m_store.hold_for_batch(tmp_path(), m_tmp_dir, m_synced, fd);
         m_state = State::Finished;
         return;
     }
