@@ -153,8 +153,11 @@ void write_config(const fs::path& dir, test::PostgresBackend& pg) {
                    env("IMAPKEEP_TEST_IMAP_PORT").value_or("143") +
                    "\ntls = \"none\"\nallow_plaintext_auth = true\nuser = \"unused\"\n"
                    "password_command = \"printenv IMAPKEEP_TEST_MASTER_PASSWORD\"\n"
-                   // Slow enough that a kill or a signal lands inside the big account.
-                   "max_messages_per_second = 80\nretries = 0\n");
+                   // Slow enough that a kill or a signal lands inside the big account,
+                   // one mailbox at a time: with two connections sharing the rate, the
+                   // big account's two mailboxes were committed within milliseconds of
+                   // each other, and a kill after the first commit could miss the window.
+                   "max_messages_per_second = 80\nconnections = 1\nretries = 0\n");
 }
 
 }  // namespace
