@@ -133,6 +133,7 @@ class SqliteCatalog final : public Catalog {
             m_db.group_commits(std::shared_ptr<WalGroupSync>(m_write_lock, &m_write_lock->log_sync()));
             m_db.checkpoint_in_background(
                 std::shared_ptr<WalCheckpointer>(m_write_lock, &m_write_lock->checkpointer()));
+            keep_log_short(path);
         } else {
             m_db.exec("PRAGMA synchronous = FULL");
         }
@@ -141,6 +142,16 @@ class SqliteCatalog final : public Catalog {
         // not as temp files: they only matter while the process lives.
         m_db.exec("PRAGMA temp_store = MEMORY");
         apply_migrations(m_db, compiled_migrations());
+    }
+
+    // wal_checkpointer.hpp: the log starts again at its head after a whole
+    // checkpoint, its file cut to kShortLogBytes, and a long one found here
+    // is checkpointed beside the run.
+    void keep_log_short(const std::string& path) {
+        m_db.exec("PRAGMA journal_size_limit = " + std::to_string(kShortLogBytes));
+        std::error_code ec;
+        const auto log_bytes = std::filesystem::file_size(path + "-wal", ec);
+        if (!ec) m_write_lock->checkpointer().log_opened(log_bytes);
     }
 
   public:
@@ -314,6 +325,7 @@ class SqliteCatalog final : public Catalog {
                                        " FROM message m WHERE m.mailbox_id = ?1"
                                        " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
                                        " AND m.expunged_at IS NULL ORDER BY m.uid";
+        ReadScope read(*this);
         std::vector<MessageRecord> out;
         for (const auto& range : uids.ranges()) {
             auto s = m_db.prepare(sql);
@@ -322,6 +334,7 @@ class SqliteCatalog final : public Catalog {
             while (out.size() < limit && s.step()) out.push_back(read_message(s));
             if (out.size() >= limit) break;
         }
+        read.done();
         return out;
     }
 
@@ -344,6 +357,7 @@ class SqliteCatalog final : public Catalog {
 
     UidSet cataloged_uids(Id mailbox_id, std::uint32_t uidvalidity, const UidSet& uids) override {
         // Served by the message_live_uid index alone.
+        ReadScope read(*this);
         UidSet out;
         for (const auto& range : uids.ranges()) {
             auto s = m_db.prepare(
@@ -353,6 +367,7 @@ class SqliteCatalog final : public Catalog {
             s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
             while (s.step()) out.add(Uid(static_cast<std::uint32_t>(s.int64(0))));
         }
+        read.done();
         return out;
     }
 
@@ -371,6 +386,18 @@ class SqliteCatalog final : public Catalog {
         auto found = select_messages(" WHERE m.id = ?1", id);
         if (found.empty()) return std::nullopt;
         return std::move(found.front());
+    }
+
+    std::vector<MessageRecord> messages_by_id(const std::vector<Id>& ids) override {
+        ReadScope read(*this);
+        std::vector<MessageRecord> out;
+        out.reserve(ids.size());
+        for (const Id id : ids) {
+            auto found = select_messages(" WHERE m.id = ?1", id);
+            if (!found.empty()) out.push_back(std::move(found.front()));
+        }
+        read.done();
+        return out;
     }
 
     Id add_message(const MessageRecord& r) override {
@@ -792,6 +819,41 @@ class SqliteCatalog final : public Catalog {
       private:
         Catalog& m_catalog;
         bool m_done = false;
+    };
+
+    // Several statements that read, as one read transaction when no
+    // transaction is open: one snapshot and one lock of the log's index for
+    // them all. Each statement on its own was a transaction, and whenever
+    // another worker had committed in between, SQLite dropped this
+    // connection's page cache and read the pages again (a range per
+    // statement: a few hundred of them for one mailbox's QRESYNC changes).
+    class ReadScope {
+      public:
+        explicit ReadScope(SqliteCatalog& c) : m_catalog(c) {
+            if (m_catalog.m_depth > 0 || !m_catalog.m_db.autocommit()) return;
+            m_catalog.run_cached("BEGIN");
+            m_open = true;
+        }
+        ReadScope(const ReadScope&) = delete;
+        ReadScope& operator=(const ReadScope&) = delete;
+        ~ReadScope() {
+            if (!m_open) return;
+            try {
+                m_catalog.m_db.exec("ROLLBACK");
+            } catch (const StoreError&) {
+                // SQLite may have ended it already (an I/O error): nothing was written.
+            }
+        }
+        // Ends the read; a failure of the statements above leaves it to the destructor.
+        void done() {
+            if (!m_open) return;
+            m_open = false;
+            m_catalog.run_cached("COMMIT");
+        }
+
+      private:
+        SqliteCatalog& m_catalog;
+        bool m_open = false;
     };
 
     static std::string savepoint(int depth) { return "imapkeep_sp" + std::to_string(depth); }

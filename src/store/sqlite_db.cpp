@@ -311,6 +311,8 @@ std::int64_t SqliteDb::last_insert_id() const { return sqlite3_last_insert_rowid
 
 int SqliteDb::changes() const { return sqlite3_changes(m_db); }
 
+bool SqliteDb::autocommit() const { return sqlite3_get_autocommit(m_db) != 0; }
+
 std::int64_t SqliteDb::pragma_int(const std::string& name) {
     auto stmt = prepare("PRAGMA " + name);
     if (!stmt.step()) throw StoreError("catalog: PRAGMA " + name + " returned nothing");

@@ -72,6 +72,8 @@ class SqliteDb {
     Statement prepare(const std::string& sql);
     std::int64_t last_insert_id() const;
     int changes() const;
+    // No transaction is open on this connection (sqlite3_get_autocommit).
+    bool autocommit() const;
     // Reads a PRAGMA whose value is one integer (user_version, foreign_keys).
     std::int64_t pragma_int(const std::string& name);
     std::string pragma_text(const std::string& name);

@@ -1,6 +1,7 @@
 #include "store/wal_checkpointer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace imapkeep::store {
 
@@ -29,6 +30,19 @@ bool CheckpointSchedule::due(int frames) {
     if (frames < m_due_frames) return false;
     m_due_frames = frames + kStrideFrames;
     return true;
+}
+
+bool CheckpointSchedule::opened(std::uintmax_t log_bytes) {
+    if (std::exchange(m_opened, true)) return false;
+    return log_bytes > kShortLogBytes;
+}
+
+void WalCheckpointer::log_opened(std::uintmax_t log_bytes) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_schedule.opened(log_bytes)) return;
+    }
+    request();
 }
 
 void WalCheckpointer::log_grew_to(int frames) {

@@ -14,14 +14,33 @@
 //   commit finds them.
 // Passive checkpoints (the only kind run here) neither wait for nor block
 // the workers' connections.
+//
+// The log is kept when the process ends (SqliteDb::keep_log_at_close), and
+// the first connection of the next process reads all of it again to rebuild
+// the log's index: every page written since the log last started again at
+// its head. A checkpoint alone does not start it again; a commit that
+// begins once a checkpoint has copied the whole log does. So a process that
+// opens a long log asks for a checkpoint at once (CheckpointSchedule::
+// opened), while it connects to the server; the run's next commit then
+// starts the log again and cuts the file to kShortLogBytes (PRAGMA
+// journal_size_limit). The file's size is how long the log is: past
+// kShortLogBytes, more pages than that were written since it started again.
+// Measured (issue 10): the run after a 1% change read a 23 MB log, 5,740
+// pages, before its LOGIN, and a no-change run read 937 pages.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 namespace imapkeep::store {
+
+// The log's file is cut to this size when it starts again at its head, and
+// a longer file asks for a checkpoint when the process opens it (above):
+// reading a log this short costs the next run about half a millisecond.
+inline constexpr std::uintmax_t kShortLogBytes = 1 << 20;
 
 // When a checkpoint is due (see above), from the page counts of the log that
 // successive commits leave. Not thread-safe.
@@ -30,8 +49,12 @@ class CheckpointSchedule {
     static constexpr int kFirstFrames = 1000;
     static constexpr int kStrideFrames = 4000;
     bool due(int frames);
+    // A connection opened the log, `log_bytes` long: true for the first
+    // opening of a long one.
+    bool opened(std::uintmax_t log_bytes);
 
   private:
+    bool m_opened = false;
     bool m_first = true;
     int m_due_frames = kStrideFrames;
     int m_last_frames = 0;
@@ -53,6 +76,10 @@ class WalCheckpointer {
     // A commit left `frames` pages in the log (SQLite's WAL hook): asks for a
     // checkpoint when one is due (see above). Returns at once.
     void log_grew_to(int frames);
+    // A connection of this process opened the log, whose file is
+    // `log_bytes` long: asks for a checkpoint when it is the first and the
+    // log is long (see above). Returns at once.
+    void log_opened(std::uintmax_t log_bytes);
     // Asks for a checkpoint and returns at once. Requests made while one runs
     // make one more after it, not one each. Starts the thread on first use.
     void request();

@@ -521,13 +521,17 @@ void MailboxSync::clear_unspent_marker(const store::MailboxRecord& record) {
 std::vector<MailboxSync::MovedFile> MailboxSync::rename_for_flags(const Changed& changed,
                                                                   std::size_t start,
                                                                   std::size_t end) {
-    std::vector<MovedFile> moved;
+    std::vector<store::Id> ids;
+    std::map<store::Id, const std::vector<std::string>*> flags_of;
     for (std::size_t i = start; i < end; ++i) {
-        const auto& [id, flags] = changed[i];
-        auto message = m_catalog.message_by_id(id);
-        if (!message) continue;
-        auto file = m_messages.set_flags(m_messages.locate(message->file), flags);
-        moved.push_back({std::move(*message), flags, std::move(file)});
+        ids.push_back(changed[i].first);
+        flags_of[changed[i].first] = &changed[i].second;
+    }
+    std::vector<MovedFile> moved;
+    for (auto& message : m_catalog.messages_by_id(ids)) {
+        const auto& flags = *flags_of.at(message.id);
+        auto file = m_messages.set_flags(m_messages.locate(message.file), flags);
+        moved.push_back({std::move(message), flags, std::move(file)});
     }
     return moved;
 }
@@ -536,19 +540,19 @@ std::vector<MailboxSync::MovedFile> MailboxSync::move_expunged(const std::vector
                                                                std::size_t start, std::size_t end) {
     std::vector<MovedFile> moved;
     const bool keep = m_run.account.expunged == ExpungedPolicy::Keep;
-    for (std::size_t i = start; i < end; ++i) {
-        auto message = m_catalog.message_by_id(ids[i]);
-        if (!message) continue;
+    const std::vector<store::Id> range(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                       ids.begin() + static_cast<std::ptrdiff_t>(end));
+    for (auto& message : m_catalog.messages_by_id(range)) {
         std::string file;
         if (keep) {
-            file = m_messages.move_to_attic(m_messages.locate(message->file));
+            file = m_messages.move_to_attic(m_messages.locate(message.file));
         } else {
             // Not locate(): it crosses into the attic, where another row's
             // file may share the unique name; remove() follows a rename
             // only inside the file's own folder and tree.
-            m_messages.remove(message->file);
+            m_messages.remove(message.file);
         }
-        moved.push_back({std::move(*message), {}, std::move(file)});
+        moved.push_back({std::move(message), {}, std::move(file)});
     }
     return moved;
 }

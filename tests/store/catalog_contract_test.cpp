@@ -444,6 +444,63 @@ TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALI
           std::vector<std::uint32_t>{5});
 }
 
+TEST_CASE("messages_by_id returns the asked rows in the order asked, expunged ones too",
+          "[store][catalog]") {
+    CATALOG_FIXTURE(f);
+    std::vector<Id> ids;
+    for (std::uint32_t uid = 1; uid <= 5; ++uid) ids.push_back(f.add(f.inbox, uid, 1000));
+    f.catalog->mark_expunged(ids[3], 1001, "attic/work/cur/4:2,");
+    struct Case {
+        std::string what;
+        std::vector<Id> asked;
+        std::vector<std::uint32_t> expected;
+    };
+    const std::vector<Case> cases = {
+        {"none", {}, {}},
+        {"one", {ids[2]}, {3}},
+        {"out of order, an expunged row among them", {ids[4], ids[0], ids[3]}, {5, 1, 4}},
+        {"an id with no row is left out", {ids[1], ids[4] + 1000, ids[0]}, {2, 1}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        const auto found = f.catalog->messages_by_id(c.asked);
+        CHECK(uids(found) == c.expected);
+        for (const auto& m : found) {
+            const auto one = f.catalog->message_by_id(m.id);
+            CHECK(std::tie(one->uid, one->file, one->expunged_at, one->flags) ==
+                  std::tie(m.uid, m.file, m.expunged_at, m.flags));
+        }
+    }
+    // Inside a transaction it sees the transaction's own rows.
+    f.catalog->begin();
+    const Id added = f.add(f.inbox, 6, 1002);
+    CHECK(uids(f.catalog->messages_by_id({added})) == std::vector<std::uint32_t>{6});
+    f.catalog->rollback();
+    CHECK(f.catalog->messages_by_id({added}).empty());
+}
+
+TEST_CASE("the reads of several statements hold no snapshot once they return",
+          "[store][catalog]") {
+    CATALOG_FIXTURE(f);
+    const Id first = f.add(f.inbox, 1, 1000);
+    auto writer = f.backend->open();  // another connection
+    const auto all = imapkeep::UidSet::parse("1:4294967295");
+    const std::vector<std::pair<std::string, std::function<void()>>> reads = {
+        {"messages_in", [&] { f.catalog->messages_in(f.inbox, 7, all); }},
+        {"cataloged_uids", [&] { f.catalog->cataloged_uids(f.inbox, 7, all); }},
+        {"messages_by_id", [&] { f.catalog->messages_by_id({first}); }},
+    };
+    std::uint32_t uid = 1;
+    for (const auto& [what, read] : reads) {
+        INFO(what);
+        read();
+        writer->add_message(f.message(f.inbox, ++uid, 1001));
+        // A snapshot left open would not show the other connection's row.
+        CHECK(f.catalog->cataloged_uids(f.inbox, 7, all).contains(imapkeep::Uid(uid)));
+        f.add(f.inbox, uid + 100, 1002);  // and would refuse this write
+    }
+}
+
 TEST_CASE("files_pending is set for a new mailbox, kept by save_mailbox, and cleared on request",
           "[store][catalog][orphans]") {
     CATALOG_FIXTURE(f);

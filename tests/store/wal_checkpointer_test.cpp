@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <imapkeep/store/sqlite_catalog.hpp>
 #include <stdexcept>
@@ -116,49 +117,103 @@ TEST_CASE("closing waits for a running checkpoint", "[store][checkpoint]") {
     CHECK(finished);
 }
 
+TEST_CASE("a long log is checkpointed when a process first opens it", "[store][checkpoint]") {
+    struct Case {
+        const char* what;
+        std::vector<std::uintmax_t> opened;  // the log's bytes at each opening
+        std::vector<bool> due;
+    };
+    constexpr auto kShort = kShortLogBytes;
+    const std::vector<Case> cases = {
+        {"no log yet", {0}, {false}},
+        {"a short log", {kShort}, {false}},
+        {"a long log", {kShort + 1}, {true}},
+        {"the workers' connections open it again", {kShort + 1, kShort + 1, 50 * kShort}, {true, false, false}},
+        {"a short log, then a long one: the run's own pages", {kShort, 5 * kShort}, {false, false}},
+    };
+    for (const auto& c : cases) {
+        CheckpointSchedule schedule;
+        std::vector<bool> due;
+        for (const auto bytes : c.opened) due.push_back(schedule.opened(bytes));
+        INFO(c.what);
+        CHECK(due == c.due);
+    }
+}
+
+namespace {
+
+// A catalog at `path` whose log holds about 1,500 pages (6 MB), left as a
+// run leaves it; returns the mailbox's id. The commit of the pages runs no
+// checkpoint on this thread.
+Id leave_a_long_log(const std::string& path) {
+    auto catalog = open_sqlite_catalog(path);
+    catalog->begin();
+    MailboxRecord mailbox;
+    mailbox.account_id = catalog->ensure_account("acct");
+    mailbox.name = "INBOX";
+    mailbox.delimiter = "/";
+    const Id mailbox_id = catalog->save_mailbox(mailbox);
+    catalog->commit();
+
+    // One row of 3 KB each.
+    std::vector<MessageRecord> batch;
+    for (std::uint32_t uid = 1; uid <= 1500; ++uid) {
+        MessageRecord m;
+        m.mailbox_id = mailbox_id;
+        m.uidvalidity = 7;
+        m.uid = uid;
+        m.size = 1;
+        m.sha256 = std::string(64, 'a');
+        m.message_id = "<" + std::to_string(uid) + std::string(3000, 'x') + ">";
+        m.file = "mail/acct/cur/" + std::to_string(uid);
+        batch.push_back(m);
+    }
+    SqliteSyncCounter::reset();
+    catalog->begin();
+    catalog->add_messages(batch);
+    catalog->commit();
+    // In WAL mode only a checkpoint syncs the database file itself. The
+    // old code ran one inside this commit: 1 sync on this thread.
+    CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
+    return mailbox_id;
+}
+
+}  // namespace
+
 TEST_CASE("the pages a run leaves in the log are checkpointed beside the next run",
           "[store][checkpoint]") {
     SqliteSyncCounter::install();
     TempDir dir;
     const std::string path = dir / "catalog.sqlite";
-    Id mailbox_id = 0;
-    {
-        auto catalog = open_sqlite_catalog(path);
-        catalog->begin();
-        MailboxRecord mailbox;
-        mailbox.account_id = catalog->ensure_account("acct");
-        mailbox.name = "INBOX";
-        mailbox.delimiter = "/";
-        mailbox_id = catalog->save_mailbox(mailbox);
-        catalog->commit();
-
-        // About 1,500 pages: one row of 3 KB each.
-        std::vector<MessageRecord> batch;
-        for (std::uint32_t uid = 1; uid <= 1500; ++uid) {
-            MessageRecord m;
-            m.mailbox_id = mailbox_id;
-            m.uidvalidity = 7;
-            m.uid = uid;
-            m.size = 1;
-            m.sha256 = std::string(64, 'a');
-            m.message_id = "<" + std::to_string(uid) + std::string(3000, 'x') + ">";
-            m.file = "mail/acct/cur/" + std::to_string(uid);
-            batch.push_back(m);
-        }
-        SqliteSyncCounter::reset();
-        catalog->begin();
-        catalog->add_messages(batch);
-        catalog->commit();
-        // In WAL mode only a checkpoint syncs the database file itself. The
-        // old code ran one inside this commit: 1 sync on this thread.
-        CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
-    }
-    // The next run: its first commit finds the pages and starts a checkpoint
-    // on another thread.
+    const Id mailbox_id = leave_a_long_log(path);
+    // The next run: it finds the pages and starts a checkpoint on another
+    // thread; its commits wait for none.
     auto catalog = open_sqlite_catalog(path);
     SqliteSyncCounter::reset();
     catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
     CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
     CHECK(eventually([] { return SqliteSyncCounter::database_syncs() >= 1; }));
     CHECK(catalog->messages(mailbox_id).size() == 1500);
+}
+
+TEST_CASE("a run that finds a long log leaves a short one to the next", "[store][checkpoint]") {
+    SqliteSyncCounter::install();
+    TempDir dir;
+    const std::string path = dir / "catalog.sqlite";
+    const std::string log = path + "-wal";
+    const Id mailbox_id = leave_a_long_log(path);
+    REQUIRE(std::filesystem::file_size(log) > kShortLogBytes);
+    {
+        auto catalog = open_sqlite_catalog(path);
+        // A commit that begins once the checkpoint copied the whole log
+        // writes at its head again, and the file is cut: the next run reads
+        // only what came after.
+        CHECK(eventually([&] {
+            catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
+            return std::filesystem::file_size(log) <= kShortLogBytes;
+        }));
+        CHECK(catalog->messages(mailbox_id).size() == 1500);
+    }
+    auto next = open_sqlite_catalog(path);
+    CHECK(next->messages(mailbox_id).size() == 1500);
 }

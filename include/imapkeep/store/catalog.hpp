@@ -224,6 +224,11 @@ class Catalog {
     virtual std::optional<MessageRecord> find_message(Id mailbox_id, std::uint32_t uidvalidity,
                                                       std::uint32_t uid) = 0;
     virtual std::optional<MessageRecord> message_by_id(Id id) = 0;
+    // message_by_id for each of `ids`, in their order; an id with no row is
+    // left out. One read of the catalog for them all (one snapshot, one round
+    // trip): a run that renames a few hundred files for their flags asked once
+    // per file, and each ask was a transaction of its own.
+    virtual std::vector<MessageRecord> messages_by_id(const std::vector<Id>& ids) = 0;
     // Inserts a message, its first flag-history entry and its first uid-history
     // entry, both at added_at. A second live row with the same (mailbox,
     // uidvalidity, uid) is refused with StoreError. Returns the id.
