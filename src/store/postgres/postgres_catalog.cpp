@@ -33,8 +33,9 @@ constexpr const char* kMessageColumns =
     "m.id, m.mailbox_id, m.uidvalidity, m.uid, m.internaldate, m.internaldate_zone, m.size, "
     "m.sha256, m.message_id, m.flags, m.modseq, m.file, m.added_at, m.expunged_at, m.line_endings";
 
-// Ranges of a UidSet per statement in messages_in/cataloged_uids: one round
-// trip for a typical set, and a bounded statement for a set of many ranges.
+// Ranges of a UidSet per statement in messages_in/cataloged_uids, and ids
+// per statement in messages_by_id: one round trip for a typical set, and a
+// bounded statement for a set of many.
 constexpr std::size_t kRangesPerStatement = 500;
 
 // New messages per INSERT in add_messages: 14 parameters each, far below the
