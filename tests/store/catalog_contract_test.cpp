@@ -479,8 +479,7 @@ TEST_CASE("messages_by_id returns the asked rows in the order asked, expunged on
     CHECK(f.catalog->messages_by_id({added}).empty());
 }
 
-TEST_CASE("the reads of several statements hold no snapshot once they return",
-          "[store][catalog]") {
+TEST_CASE("the reads of several statements hold no snapshot once they return", "[store][catalog]") {
     CATALOG_FIXTURE(f);
     const Id first = f.add(f.inbox, 1, 1000);
     auto writer = f.backend->open();  // another connection

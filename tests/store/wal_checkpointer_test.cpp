@@ -128,7 +128,9 @@ TEST_CASE("a long log is checkpointed when a process first opens it", "[store][c
         {"no log yet", {0}, {false}},
         {"a short log", {kShort}, {false}},
         {"a long log", {kShort + 1}, {true}},
-        {"the workers' connections open it again", {kShort + 1, kShort + 1, 50 * kShort}, {true, false, false}},
+        {"the workers' connections open it again",
+         {kShort + 1, kShort + 1, 50 * kShort},
+         {true, false, false}},
         {"a short log, then a long one: the run's own pages", {kShort, 5 * kShort}, {false, false}},
     };
     for (const auto& c : cases) {

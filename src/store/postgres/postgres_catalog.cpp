@@ -410,12 +410,13 @@ class PostgresCatalog final : public Catalog {
         for (std::size_t from = 0; from < ids.size(); from += kRangesPerStatement) {
             const auto to = std::min(ids.size(), from + kRangesPerStatement);
             std::string array = "{";
-            for (std::size_t i = from; i < to; ++i) array += (i == from ? "" : ",") + std::to_string(ids[i]);
-            auto found = read_messages(m_db.query(
-                std::string("SELECT ") + kMessageColumns +
-                    " FROM unnest($1::text::bigint[]) WITH ORDINALITY AS r(id, n)"
-                    " JOIN message m ON m.id = r.id ORDER BY r.n",
-                array + "}"));
+            for (std::size_t i = from; i < to; ++i)
+                array += (i == from ? "" : ",") + std::to_string(ids[i]);
+            auto found = read_messages(
+                m_db.query(std::string("SELECT ") + kMessageColumns +
+                               " FROM unnest($1::text::bigint[]) WITH ORDINALITY AS r(id, n)"
+                               " JOIN message m ON m.id = r.id ORDER BY r.n",
+                           array + "}"));
             std::move(found.begin(), found.end(), std::back_inserter(out));
         }
         return out;
