@@ -22,7 +22,7 @@ std::shared_ptr<CatalogWriteLock> CatalogWriteLock::for_file(const std::string& 
 }
 
 CatalogWriteLock::CatalogWriteLock(const std::string& path)
-    : m_checkpointer([path, db = std::shared_ptr<SqliteDb>()]() mutable {
+    : m_checkpointer([path, db = std::shared_ptr<SqliteDb>()](CheckpointMode mode) mutable {
           if (!db) {
               auto opened = std::make_shared<SqliteDb>(path);
               // Its close must not checkpoint or remove the log either.
@@ -32,7 +32,9 @@ CatalogWriteLock::CatalogWriteLock(const std::string& path)
                   throw StoreError("catalog " + path + ": not in WAL mode");
               db = std::move(opened);
           }
-          db->checkpoint();
+          // No busy handler: a restart gives up rather than hold the
+          // workers' commits while it waits for another writer or reader.
+          return db->checkpoint(mode);
       }) {}
 
 bool CatalogWriteLock::acquire(std::chrono::milliseconds timeout) {

@@ -169,9 +169,15 @@ void SqliteDb::checkpoint_if_long() {
     sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
-void SqliteDb::checkpoint() {
-    const int rc = sqlite3_wal_checkpoint_v2(m_db, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(rc, "checkpoint the write-ahead log");
+bool SqliteDb::checkpoint(CheckpointMode mode) {
+    const int kind =
+        mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+    int log_frames = 0;
+    int copied_frames = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(m_db, "main", kind, &log_frames, &copied_frames);
+    if (rc == SQLITE_BUSY) return false;
+    if (rc != SQLITE_OK) fail(rc, "checkpoint the write-ahead log");
+    return copied_frames == log_frames;
 }
 
 void SqliteDb::on_busy(BusyHandler handler) {

@@ -104,9 +104,13 @@ class SqliteDb {
     void checkpoint_in_background(std::shared_ptr<WalCheckpointer> checkpointer) {
         m_checkpointer = std::move(checkpointer);
     }
-    // One passive checkpoint now, through this connection. Throws StoreError
-    // on an error; a checkpoint another connection is running is no error.
-    void checkpoint();
+    // One checkpoint now, through this connection; true when it did what
+    // `mode` asks (wal_checkpointer.hpp): the whole log copied, and for a
+    // restart no reader left on it. A restart holds the other connections'
+    // writes off while it runs; it never waits for them as long as this
+    // connection has no busy handler (it gives up: false). Throws StoreError
+    // on an error; a checkpoint another connection is running is none.
+    bool checkpoint(CheckpointMode mode);
     // While on, a commit's sync waits for make_durable() (the caller first
     // releases what it holds, e.g. the catalog's write lock).
     void defer_log_sync(bool on) { m_defer_log_sync = on; }

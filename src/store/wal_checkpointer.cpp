@@ -5,7 +5,7 @@
 
 namespace imapkeep::store {
 
-WalCheckpointer::WalCheckpointer(std::function<void()> checkpoint) : m_checkpoint(std::move(checkpoint)) {}
+WalCheckpointer::WalCheckpointer(Checkpoint checkpoint) : m_checkpoint(std::move(checkpoint)) {}
 
 WalCheckpointer::~WalCheckpointer() {
     {
@@ -27,14 +27,26 @@ bool CheckpointSchedule::due(int frames) {
     // the log and writing started again at its head.
     if (frames < m_last_frames) m_due_frames = std::min(m_due_frames, kStrideFrames);
     m_last_frames = frames;
-    if (frames < m_due_frames) return false;
-    m_due_frames = frames + kStrideFrames;
-    return true;
+    if (frames >= m_due_frames) {
+        m_due_frames = frames + kStrideFrames;
+        return true;
+    }
+    return m_restarts_left > 0;
 }
 
 bool CheckpointSchedule::opened(std::uintmax_t log_bytes) {
-    if (std::exchange(m_opened, true)) return false;
-    return log_bytes > kShortLogBytes;
+    if (std::exchange(m_opened, true) || log_bytes <= kShortLogBytes) return false;
+    m_restarts_left = kRestartAttempts;
+    return true;
+}
+
+CheckpointMode CheckpointSchedule::next_mode() const {
+    return m_restarts_left > 0 ? CheckpointMode::kRestart : CheckpointMode::kPassive;
+}
+
+void CheckpointSchedule::finished(CheckpointMode mode, bool done) {
+    if (mode != CheckpointMode::kRestart || m_restarts_left == 0) return;
+    m_restarts_left = done ? 0 : m_restarts_left - 1;
 }
 
 void WalCheckpointer::log_opened(std::uintmax_t log_bytes) {
@@ -62,19 +74,30 @@ void WalCheckpointer::request() {
     m_wake.notify_all();
 }
 
+void WalCheckpointer::wait_idle() {
+    std::unique_lock lock(m_mutex);
+    m_idle.wait(lock, [this] { return !m_requested && !m_running; });
+}
+
 void WalCheckpointer::run() {
     std::unique_lock lock(m_mutex);
     for (;;) {
         m_wake.wait(lock, [this] { return m_requested || m_stopping; });
         if (m_stopping) return;
         m_requested = false;
+        m_running = true;
+        const CheckpointMode mode = m_schedule.next_mode();
         lock.unlock();
+        bool done = false;
         try {
-            m_checkpoint();
+            done = m_checkpoint(mode);
         } catch (...) {
             // Nothing is lost (see the constructor); the next request retries.
         }
         lock.lock();
+        m_schedule.finished(mode, done);
+        m_running = false;
+        if (!m_requested) m_idle.notify_all();
     }
 }
 

@@ -25,6 +25,13 @@
 // starts the log again and cuts the file to kShortLogBytes (PRAGMA
 // journal_size_limit). The file's size is how long the log is: past
 // kShortLogBytes, more pages than that were written since it started again.
+// That opening checkpoint is a restart (CheckpointMode::kRestart): a passive
+// one let a commit that came while it ran append to the log, so it never
+// copied the whole log, nothing asked for another, and the log stayed long
+// for the next process too (seen in CI on a slow disk). A restart holds the
+// process's writers off while it copies; one that a writer or a reader kept
+// from finishing is tried again after a later commit, kRestartAttempts
+// times in all.
 // Measured (issue 10): the run after a 1% change read a 23 MB log, 5,740
 // pages, before its LOGIN, and a no-change run read 937 pages.
 #pragma once
@@ -42,18 +49,36 @@ namespace imapkeep::store {
 // reading a log this short costs the next run about half a millisecond.
 inline constexpr std::uintmax_t kShortLogBytes = 1 << 20;
 
+enum class CheckpointMode {
+    // Copies what it can; neither waits for nor blocks the other connections.
+    kPassive,
+    // Also holds off writers while it copies, so that the whole log is
+    // copied and the next commit starts it again at its head. Gives up (and
+    // copies what it can) rather than wait for a writer or a reader.
+    kRestart,
+};
+
 // When a checkpoint is due (see above), from the page counts of the log that
 // successive commits leave. Not thread-safe.
 class CheckpointSchedule {
   public:
     static constexpr int kFirstFrames = 1000;
     static constexpr int kStrideFrames = 4000;
+    // A reader of another process can keep the log from starting again for
+    // longer than a run: its next process tries again.
+    static constexpr int kRestartAttempts = 4;
+    // A commit left `frames` pages in the log: true when a checkpoint is due.
     bool due(int frames);
     // A connection opened the log, `log_bytes` long: true for the first
-    // opening of a long one.
+    // opening of a long one, whose checkpoint is a restart.
     bool opened(std::uintmax_t log_bytes);
+    // The mode of the checkpoint that runs next.
+    CheckpointMode next_mode() const;
+    // A checkpoint in `mode` ended; `done`: it did what the mode asks.
+    void finished(CheckpointMode mode, bool done);
 
   private:
+    int m_restarts_left = 0;  // > 0: a restart is wanted
     bool m_opened = false;
     bool m_first = true;
     int m_due_frames = kStrideFrames;
@@ -62,10 +87,12 @@ class CheckpointSchedule {
 
 class WalCheckpointer {
   public:
-    // `checkpoint` runs one passive checkpoint; it runs on the checkpointer's
-    // thread only, one at a time. What it throws is dropped: the log keeps
-    // every committed page, and a later request tries again.
-    explicit WalCheckpointer(std::function<void()> checkpoint);
+    // `checkpoint` runs one checkpoint in the mode given and returns true
+    // when it did what the mode asks (CheckpointMode); it runs on the
+    // checkpointer's thread only, one at a time. What it throws is dropped:
+    // the log keeps every committed page, and a later request tries again.
+    using Checkpoint = std::function<bool(CheckpointMode)>;
+    explicit WalCheckpointer(Checkpoint checkpoint);
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
     // Waits for a running checkpoint. One requested but not yet begun is
@@ -83,15 +110,20 @@ class WalCheckpointer {
     // Asks for a checkpoint and returns at once. Requests made while one runs
     // make one more after it, not one each. Starts the thread on first use.
     void request();
+    // Returns once no checkpoint runs or waits to run (for tests: what one
+    // attempt left).
+    void wait_idle();
 
   private:
     void run();
 
-    std::function<void()> m_checkpoint;
+    Checkpoint m_checkpoint;
     std::mutex m_mutex;
     std::condition_variable m_wake;
+    std::condition_variable m_idle;
     CheckpointSchedule m_schedule;
     bool m_requested = false;
+    bool m_running = false;
     bool m_stopping = false;
     std::thread m_thread;
 };

@@ -3,6 +3,8 @@
 // threshold returns without copying the log into the database file, and the
 // copy still happens.
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/catalog_write_lock.hpp"
 #include "store/wal_checkpointer.hpp"
 #include "support/fault_file_system.hpp"
 #include "support/sqlite_sync_counter.hpp"
@@ -64,9 +67,10 @@ TEST_CASE("a checkpoint is due for what earlier runs left, then every 4,000 page
 TEST_CASE("a checkpoint request returns while the checkpoint runs", "[store][checkpoint]") {
     Gate gate;
     std::atomic<int> runs{0};
-    WalCheckpointer checkpointer([&] {
+    WalCheckpointer checkpointer([&](CheckpointMode) {
         ++runs;
         gate.arrive_and_wait();
+        return true;
     });
     checkpointer.request();
     gate.wait_arrived();  // running on its own thread, held there
@@ -78,8 +82,9 @@ TEST_CASE("requests made during a checkpoint make one more, not one each", "[sto
     Gate gate;
     std::atomic<int> runs{0};
     {
-        WalCheckpointer checkpointer([&] {
+        WalCheckpointer checkpointer([&](CheckpointMode) {
             if (++runs == 1) gate.arrive_and_wait();
+            return true;
         });
         checkpointer.request();
         gate.wait_arrived();
@@ -92,8 +97,9 @@ TEST_CASE("requests made during a checkpoint make one more, not one each", "[sto
 
 TEST_CASE("a failed checkpoint leaves the next request to try again", "[store][checkpoint]") {
     std::atomic<int> runs{0};
-    WalCheckpointer checkpointer([&] {
+    WalCheckpointer checkpointer([&](CheckpointMode) {
         if (++runs == 1) throw StoreError("disk I/O error");
+        return true;
     });
     checkpointer.request();
     CHECK(eventually([&] { return runs == 1; }));
@@ -104,9 +110,10 @@ TEST_CASE("a failed checkpoint leaves the next request to try again", "[store][c
 TEST_CASE("closing waits for a running checkpoint", "[store][checkpoint]") {
     Gate gate;
     std::atomic<bool> finished{false};
-    auto checkpointer = std::make_unique<WalCheckpointer>([&] {
+    auto checkpointer = std::make_unique<WalCheckpointer>([&](CheckpointMode) {
         gate.arrive_and_wait();
         finished = true;
+        return true;
     });
     checkpointer->request();
     gate.wait_arrived();
@@ -137,6 +144,52 @@ TEST_CASE("a long log is checkpointed when a process first opens it", "[store][c
         CheckpointSchedule schedule;
         std::vector<bool> due;
         for (const auto bytes : c.opened) due.push_back(schedule.opened(bytes));
+        INFO(c.what);
+        CHECK(due == c.due);
+    }
+}
+
+TEST_CASE("the checkpoint of a long log found at opening is a restart, tried again until it is done",
+          "[store][checkpoint]") {
+    // Steps: "open:<bytes>", "commit:<frames>" (each shows whether a
+    // checkpoint is due and its mode: 'R' restart, 'P' passive, '-' none),
+    // and "done" / "failed" for the restart that ran.
+    struct Case {
+        const char* what;
+        std::vector<std::string> steps;
+        std::string due;
+    };
+    const std::string kLong = std::to_string(kShortLogBytes + 1);
+    const std::string kShort = std::to_string(kShortLogBytes);
+    const std::vector<Case> cases = {
+        {"a short log: none", {"open:" + kShort, "commit:10"}, "--"},
+        {"a restart done at once", {"open:" + kLong, "done", "commit:2", "commit:4"}, "R--"},
+        {"a restart a commit or a reader kept from its end is tried after the next commit",
+         {"open:" + kLong, "failed", "commit:1600", "done", "commit:2"},
+         "RR-"},
+        {"at most 4 attempts; then only the passive schedule",
+         {"open:" + kLong, "failed", "commit:1600", "failed", "commit:1601", "failed", "commit:1602",
+          "failed", "commit:1603", "commit:5700"},
+         "RRRR-P"},
+        {"a passive checkpoint due while a restart is wanted is the restart",
+         {"open:" + kLong, "failed", "commit:5000", "done", "commit:9100"},
+         "RRP"},
+    };
+    for (const auto& c : cases) {
+        CheckpointSchedule schedule;
+        std::string due;
+        const auto show = [&](bool is_due) {
+            const bool restart = schedule.next_mode() == CheckpointMode::kRestart;
+            due += !is_due ? '-' : restart ? 'R' : 'P';
+        };
+        for (const auto& step : c.steps) {
+            const auto colon = step.find(':');
+            const std::string kind = step.substr(0, colon);
+            if (kind == "open") show(schedule.opened(std::stoull(step.substr(colon + 1))));
+            if (kind == "commit") show(schedule.due(std::stoi(step.substr(colon + 1))));
+            if (kind == "done" || kind == "failed")
+                schedule.finished(CheckpointMode::kRestart, kind == "done");
+        }
         INFO(c.what);
         CHECK(due == c.due);
     }
@@ -218,4 +271,87 @@ TEST_CASE("a run that finds a long log leaves a short one to the next", "[store]
     }
     auto next = open_sqlite_catalog(path);
     CHECK(next->messages(mailbox_id).size() == 1500);
+}
+
+namespace {
+
+// A connection of its own, as another process's would be (the catalog's
+// connections share this process's write lock and checkpointer).
+class RawConnection {
+  public:
+    explicit RawConnection(const std::string& path) {
+        if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK) throw std::runtime_error("open " + path);
+    }
+    ~RawConnection() { sqlite3_close(m_db); }
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+    void exec(const std::string& sql) {
+        if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+            throw std::runtime_error(sql + ": " + sqlite3_errmsg(m_db));
+    }
+
+  private:
+    sqlite3* m_db = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("a commit made while the opening checkpoint copies the log waits, and the log starts again",
+          "[store][checkpoint]") {
+    // Before: that commit was appended to the log while a passive checkpoint
+    // copied it; the checkpoint then never reached the log's end, nothing
+    // asked for another, and the log stayed long for the next process too.
+    SqliteSyncCounter::install();
+    TempDir dir;
+    const std::string path = dir / "catalog.sqlite";
+    const std::string log = path + "-wal";
+    const Id mailbox_id = leave_a_long_log(path);
+    Gate copied;
+    std::atomic<bool> held{false};
+    SqliteSyncCounter::before_database_sync([&] {
+        if (!held.exchange(true)) copied.arrive_and_wait();
+    });
+    auto catalog = open_sqlite_catalog(path);
+    copied.wait_arrived();  // the checkpoint copied the log and syncs the database
+    auto commit = std::async(std::launch::async, [&] {
+        catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
+    });
+    CHECK(commit.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    copied.release();
+    commit.get();
+    SqliteSyncCounter::before_database_sync({});
+    CHECK(eventually([&] {
+        catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
+        return std::filesystem::file_size(log) <= kShortLogBytes;
+    }));
+    CHECK(catalog->messages(mailbox_id).size() == 1500);
+}
+
+TEST_CASE("a restart a reader kept from the log's end is tried again after a later commit",
+          "[store][checkpoint]") {
+    SqliteSyncCounter::install();
+    TempDir dir;
+    const std::string path = dir / "catalog.sqlite";
+    const std::string log = path + "-wal";
+    const Id mailbox_id = leave_a_long_log(path);
+    // Another process reads a snapshot, and another commits after it: the
+    // pages of that commit cannot be copied while the read lasts.
+    RawConnection reader(path);
+    RawConnection writer(path);
+    reader.exec("BEGIN; SELECT count(*) FROM message;");
+    writer.exec("UPDATE mailbox SET files_pending = 1 - files_pending");
+    auto catalog = open_sqlite_catalog(path);
+    auto& checkpointer = CatalogWriteLock::for_file(path)->checkpointer();
+    checkpointer.wait_idle();
+    // The run's first commit, with the read still on: a second attempt,
+    // made by any checkpoint schedule (pages earlier runs left).
+    catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
+    checkpointer.wait_idle();
+    CHECK(std::filesystem::file_size(log) > kShortLogBytes);
+    reader.exec("COMMIT");
+    CHECK(eventually([&] {
+        catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
+        return std::filesystem::file_size(log) <= kShortLogBytes;
+    }));
+    CHECK(catalog->messages(mailbox_id).size() == 1500);
 }

@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 
 namespace imapkeep::test {
@@ -35,6 +37,12 @@ class SqliteSyncCounter {
     // checkpoint makes them. Process-wide, and those this thread made.
     static int database_syncs() { return s_database_syncs.load(); }
     static int database_syncs_on_this_thread() { return t_database_syncs; }
+    // Runs `hook` before each sync of a main database file (a checkpoint's),
+    // on the thread that syncs, until an empty one replaces it.
+    static void before_database_sync(std::function<void()> hook) {
+        std::lock_guard lock(s_hook_mutex);
+        s_hook = std::move(hook);
+    }
     static void reset() {
         s_syncs = 0;
         s_database_syncs = 0;
@@ -75,6 +83,7 @@ class SqliteSyncCounter {
         if (reinterpret_cast<File*>(f)->database) {
             ++s_database_syncs;
             ++t_database_syncs;
+            run_hook();
         }
         return real(f)->pMethods->xSync(real(f), flags);
     }
@@ -112,6 +121,15 @@ class SqliteSyncCounter {
         return real(f)->pMethods->xUnfetch(real(f), at, p);
     }
 
+    static void run_hook() {
+        std::function<void()> hook;
+        {
+            std::lock_guard lock(s_hook_mutex);
+            hook = s_hook;
+        }
+        if (hook) hook();
+    }
+
     static inline const sqlite3_io_methods kMethods = {
         3,        close,       read,           write,        truncate,    sync,   file_size,
         lock,     unlock,      check_reserved, file_control, sector_size, device, shm_map,
@@ -121,6 +139,8 @@ class SqliteSyncCounter {
     static inline std::atomic<int> s_syncs{0};
     static inline std::atomic<int> s_database_syncs{0};
     static inline thread_local int t_database_syncs = 0;
+    static inline std::mutex s_hook_mutex;
+    static inline std::function<void()> s_hook;
 };
 
 }  // namespace imapkeep::test
