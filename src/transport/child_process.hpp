@@ -29,7 +29,14 @@ struct ChildSpec {
     // BatchMode, not a user's command that may prompt.
     bool own_process_group = false;
     std::optional<std::chrono::milliseconds> read_timeout;
+    // "NAME=value" each: the child's environment is this process's, with
+    // these added (one of the same NAME is replaced).
+    std::vector<std::string> environment;
 };
+
+// This process's environment (`inherited`, as environ) with `added` in
+// (ChildSpec::environment), in that order: what a child gets.
+std::vector<std::string> child_environment(const char* const* inherited, const std::vector<std::string>& added);
 
 // The child's stdin/stdout as a Stream. Writing to a child that has gone is
 // TransportError(Io), never SIGPIPE. close() closes the pipes, gives the child

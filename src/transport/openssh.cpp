@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 
 namespace imapkeep::transport::openssh {
@@ -220,6 +221,7 @@ void OpenSshStream::open() {
     spec.description = describe();
     spec.own_process_group = true;  // BatchMode: it never reads the terminal
     spec.read_timeout = m_read_timeout = m_options.read_timeout;
+    spec.environment = ssh_environment(std::getenv("GLIBC_TUNABLES"));
     try {
         m_child = std::make_unique<detail::ChildStream>(std::move(spec));
     } catch (const TransportError& e) {
@@ -351,6 +353,13 @@ std::string OpenSshStream::describe() const {
 }
 
 }  // namespace
+
+std::vector<std::string> ssh_environment(const char* inherited_tunables) {
+    if (inherited_tunables) return {};
+    // 32 MiB, glibc's largest dynamic threshold; trimming the heap's top only
+    // past twice that.
+    return {"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"};
+}
 
 std::vector<std::string> build_argv(const SshOptions& o) {
     check_host(o.host);

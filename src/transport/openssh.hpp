@@ -24,6 +24,15 @@ std::vector<std::string> build_argv(const SshOptions& options);
 // Resolve, Io (connection refused), Timeout, else Ssh.
 TransportError::Kind classify_failure(std::string_view ssh_stderr);
 
+// What ssh's environment gains (detail::ChildSpec::environment), given the
+// GLIBC_TUNABLES this process has (null: none). Quirk(OpenSSH): ssh's
+// channel buffers grow to the window's 2 MB and shrink again, and glibc's
+// malloc serves each growth past its mmap threshold with fresh pages: in a
+// cold backup of 20k messages (550 MB) over exec, ssh spent 6.6 s of CPU,
+// most of it in page faults and TLB flushes, and 2.1 s with a threshold
+// above those sizes (issue 10). A user's own GLIBC_TUNABLES is kept as it is.
+std::vector<std::string> ssh_environment(const char* inherited_tunables);
+
 StreamPtr connect(const SshOptions& options);
 std::string check(const SshOptions& options);
 

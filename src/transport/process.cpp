@@ -3,6 +3,7 @@
 #include "child_process.hpp"
 #include "fd_wait.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -73,7 +74,21 @@ int poll_ms(std::optional<Clock::time_point> deadline) {
     return left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
 }
 
+std::string_view variable_name(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
 }  // namespace
+
+std::vector<std::string> child_environment(const char* const* inherited, const std::vector<std::string>& added) {
+    std::vector<std::string> out;
+    for (const char* const* entry = inherited; entry && *entry; ++entry) {
+        const std::string_view name = variable_name(*entry);
+        const bool replaced = std::any_of(added.begin(), added.end(),
+                                          [&](const std::string& a) { return variable_name(a) == name; });
+        if (!replaced) out.emplace_back(*entry);
+    }
+    out.insert(out.end(), added.begin(), added.end());
+    return out;
+}
 
 ChildStream::ChildStream(ChildSpec spec)
     : m_on_stderr(std::move(spec.on_stderr)), m_description(std::move(spec.description)),
@@ -123,9 +138,17 @@ ChildStream::ChildStream(ChildSpec spec)
     std::vector<char*> argv;
     for (std::string& arg : spec.argv) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    std::vector<std::string> environment;
+    std::vector<char*> envp;
+    if (!spec.environment.empty()) {
+        environment = child_environment(environ, spec.environment);
+        for (std::string& entry : environment) envp.push_back(entry.data());
+        envp.push_back(nullptr);
+    }
     pid_t pid = -1;
     // posix_spawnp searches $PATH only for a name without '/'.
-    int rc = ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+    int rc = ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(),
+                            envp.empty() ? environ : envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -1,5 +1,8 @@
 #include <imapkeep/transport/process.hpp>
 
+#include "transport/child_process.hpp"
+#include "transport/openssh.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -130,4 +133,46 @@ TEST_CASE("process use after close throws Closed", "[transport][process]") {
     char buf[4];
     CHECK(kind_of([&] { s->read_some(buf); }) == Kind::Closed);
     CHECK(kind_of([&] { s->write_all("x"); }) == Kind::Closed);
+}
+
+TEST_CASE("a child's environment: this process's, with the spec's added or replacing", "[transport][process]") {
+    using imapkeep::transport::detail::child_environment;
+    struct Case {
+        const char* what;
+        std::vector<const char*> inherited;
+        std::vector<std::string> added;
+        std::vector<std::string> expected;
+    };
+    const std::vector<Case> cases = {
+        {"nothing added", {"A=1", "B=2"}, {}, {"A=1", "B=2"}},
+        {"one added", {"A=1"}, {"C=3"}, {"A=1", "C=3"}},
+        {"one replaced, by name only", {"A=1", "AB=2", "B=2"}, {"A=9"}, {"AB=2", "B=2", "A=9"}},
+        {"an empty value replaces too", {"A=1"}, {"A="}, {"A="}},
+        {"an entry without '='", {"ODD", "A=1"}, {"A=2"}, {"ODD", "A=2"}},
+    };
+    for (const auto& c : cases) {
+        std::vector<const char*> inherited = c.inherited;
+        inherited.push_back(nullptr);
+        INFO(c.what);
+        CHECK(child_environment(inherited.data(), c.added) == c.expected);
+    }
+}
+
+TEST_CASE("a child started with an added variable sees it", "[transport][process]") {
+    imapkeep::transport::detail::ChildSpec spec;
+    spec.argv = {"sh", "-c", "printf '%s|%s' \"$IMAPKEEP_TEST_ADDED\" \"${PATH:+path}\""};
+    spec.description = "sh";
+    spec.environment = {"IMAPKEEP_TEST_ADDED=a b"};
+    imapkeep::transport::detail::ChildStream child(std::move(spec));
+    CHECK(read_to_eof(child) == "a b|path");
+}
+
+TEST_CASE("openssh: ssh gets a malloc threshold above its buffers, unless the user set tunables",
+          "[transport][ssh]") {
+    using imapkeep::transport::openssh::ssh_environment;
+    const auto set = ssh_environment(nullptr);
+    REQUIRE(set.size() == 1);
+    CHECK(set[0].starts_with("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:"));
+    CHECK(ssh_environment("glibc.malloc.arena_max=1").empty());
+    CHECK(ssh_environment("").empty());
 }
