@@ -36,7 +36,8 @@ struct ChildSpec {
 
 // This process's environment (`inherited`, as environ) with `added` in
 // (ChildSpec::environment), in that order: what a child gets.
-std::vector<std::string> child_environment(const char* const* inherited, const std::vector<std::string>& added);
+std::vector<std::string> child_environment(const char* const* inherited,
+                                           const std::vector<std::string>& added);
 
 // The child's stdin/stdout as a Stream. Writing to a child that has gone is
 // TransportError(Io), never SIGPIPE. close() closes the pipes, gives the child

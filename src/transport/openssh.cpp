@@ -16,8 +16,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace imapkeep::transport::openssh {
@@ -358,7 +358,8 @@ std::vector<std::string> ssh_environment(const char* inherited_tunables) {
     if (inherited_tunables) return {};
     // 32 MiB, glibc's largest dynamic threshold; trimming the heap's top only
     // past twice that.
-    return {"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"};
+    return {
+        "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"};
 }
 
 std::vector<std::string> build_argv(const SshOptions& o) {

@@ -78,7 +78,8 @@ std::string_view variable_name(std::string_view entry) { return entry.substr(0, 
 
 }  // namespace
 
-std::vector<std::string> child_environment(const char* const* inherited, const std::vector<std::string>& added) {
+std::vector<std::string> child_environment(const char* const* inherited,
+                                           const std::vector<std::string>& added) {
     std::vector<std::string> out;
     for (const char* const* entry = inherited; entry && *entry; ++entry) {
         const std::string_view name = variable_name(*entry);

@@ -2,10 +2,12 @@
 // (src/store/wal_checkpointer.*): a commit that grows the log past the
 // threshold returns without copying the log into the database file, and the
 // copy still happens.
-#include <catch2/catch.hpp>
+#include "store/wal_checkpointer.hpp"
+
 #include <sqlite3.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -16,7 +18,6 @@
 #include <vector>
 
 #include "store/catalog_write_lock.hpp"
-#include "store/wal_checkpointer.hpp"
 #include "support/fault_file_system.hpp"
 #include "support/sqlite_sync_counter.hpp"
 #include "temp_dir.hpp"
@@ -149,8 +150,9 @@ TEST_CASE("a long log is checkpointed when a process first opens it", "[store][c
     }
 }
 
-TEST_CASE("the checkpoint of a long log found at opening is a restart, tried again until it is done",
-          "[store][checkpoint]") {
+TEST_CASE(
+    "the checkpoint of a long log found at opening is a restart, tried again until it is done",
+    "[store][checkpoint]") {
     // Steps: "open:<bytes>", "commit:<frames>" (each shows whether a
     // checkpoint is due and its mode: 'R' restart, 'P' passive, '-' none),
     // and "done" / "failed" for the restart that ran.
@@ -168,8 +170,8 @@ TEST_CASE("the checkpoint of a long log found at opening is a restart, tried aga
          {"open:" + kLong, "failed", "commit:1600", "done", "commit:2"},
          "RR-"},
         {"at most 4 attempts; then only the passive schedule",
-         {"open:" + kLong, "failed", "commit:1600", "failed", "commit:1601", "failed", "commit:1602",
-          "failed", "commit:1603", "commit:5700"},
+         {"open:" + kLong, "failed", "commit:1600", "failed", "commit:1601", "failed",
+          "commit:1602", "failed", "commit:1603", "commit:5700"},
          "RRRR-P"},
         {"a passive checkpoint due while a restart is wanted is the restart",
          {"open:" + kLong, "failed", "commit:5000", "done", "commit:9100"},
@@ -280,7 +282,8 @@ namespace {
 class RawConnection {
   public:
     explicit RawConnection(const std::string& path) {
-        if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK) throw std::runtime_error("open " + path);
+        if (sqlite3_open(path.c_str(), &m_db) != SQLITE_OK)
+            throw std::runtime_error("open " + path);
     }
     ~RawConnection() { sqlite3_close(m_db); }
     RawConnection(const RawConnection&) = delete;
@@ -296,8 +299,9 @@ class RawConnection {
 
 }  // namespace
 
-TEST_CASE("a commit made while the opening checkpoint copies the log waits, and the log starts again",
-          "[store][checkpoint]") {
+TEST_CASE(
+    "a commit made while the opening checkpoint copies the log waits, and the log starts again",
+    "[store][checkpoint]") {
     // Before: that commit was appended to the log while a passive checkpoint
     // copied it; the checkpoint then never reached the log's end, nothing
     // asked for another, and the log stayed long for the next process too.

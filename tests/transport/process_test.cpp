@@ -1,15 +1,13 @@
-#include <imapkeep/transport/process.hpp>
-
-#include "transport/child_process.hpp"
-#include "transport/openssh.hpp"
-
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <imapkeep/transport/process.hpp>
 #include <string>
 #include <vector>
+
+#include "transport/child_process.hpp"
+#include "transport/openssh.hpp"
 
 using imapkeep::transport::spawn_process;
 using imapkeep::transport::Stream;
@@ -135,7 +133,8 @@ TEST_CASE("process use after close throws Closed", "[transport][process]") {
     CHECK(kind_of([&] { s->write_all("x"); }) == Kind::Closed);
 }
 
-TEST_CASE("a child's environment: this process's, with the spec's added or replacing", "[transport][process]") {
+TEST_CASE("a child's environment: this process's, with the spec's added or replacing",
+          "[transport][process]") {
     using imapkeep::transport::detail::child_environment;
     struct Case {
         const char* what;
