@@ -6,6 +6,7 @@
 #include <imapkeep/imap/client.hpp>
 #include <imapkeep/transport/tcp.hpp>
 #include <imapkeep/util/base64.hpp>
+#include <imapkeep/util/prefault.hpp>
 #include <imapkeep/wire/encoder.hpp>
 #include <imapkeep/wire/framer.hpp>
 
@@ -316,6 +317,7 @@ namespace {
 std::string grown(std::string bytes, std::size_t size) {
     std::string out;
     out.reserve(size);
+    ik::util::prefault_for_write(out.data(), out.capacity());
     out.append(bytes);
     return out;
 }
@@ -340,6 +342,8 @@ std::string IMAP4::read(std::size_t size) {
     std::string out;
     try {
         out.reserve(std::min(size, std::max(m_rbuf.size() + kChunk, kTrustedSize)));
+        // Filled whole next: its pages at once, not a fault each (prefault.hpp).
+        ik::util::prefault_for_write(out.data(), out.capacity());
         while (out.size() < size) {
             if (m_rbuf.empty()) {
                 const std::size_t n = read_stream(m_rbuf.prepare(kChunk));
