@@ -40,7 +40,8 @@ bool eventually(Predicate done) {
 
 }  // namespace
 
-TEST_CASE("a checkpoint is due for what earlier runs left, then every 4,000 pages", "[store][checkpoint]") {
+TEST_CASE("a checkpoint is due for what earlier runs left, then every 4,000 pages",
+          "[store][checkpoint]") {
     struct Case {
         const char* what;
         std::vector<int> frames;  // the log's pages after each commit
@@ -49,11 +50,15 @@ TEST_CASE("a checkpoint is due for what earlier runs left, then every 4,000 page
     const std::vector<Case> cases = {
         {"a run's few pages", {10, 20, 500}, {false, false, false}},
         {"pages earlier runs left", {1200}, {true}},
-        {"this run's pages under the stride", {1200, 1500, 3000, 5100}, {true, false, false, false}},
+        {"this run's pages under the stride",
+         {1200, 1500, 3000, 5100},
+         {true, false, false, false}},
         {"a cold backup", {1200, 5300, 9000, 9400}, {true, true, false, true}},
         {"after the log started again", {1200, 30, 3000, 4100}, {true, false, false, true}},
         {"a log that never reached 1,000", {900, 30, 950, 4100}, {false, false, false, true}},
-        {"a run that grows the log past 1,000 leaves it to the next", {10, 1500, 3900}, {false, false, false}},
+        {"a run that grows the log past 1,000 leaves it to the next",
+         {10, 1500, 3900},
+         {false, false, false}},
         {"a run that grows it past 4,000", {10, 1500, 4100}, {false, false, true}},
     };
     for (const auto& c : cases) {
@@ -235,17 +240,37 @@ Id leave_a_long_log(const std::string& path) {
     return mailbox_id;
 }
 
+// A catalog whose log is long (leave_a_long_log), in a directory of its own.
+struct LongLog {
+    LongLog() {
+        SqliteSyncCounter::install();
+        mailbox_id = leave_a_long_log(path);
+    }
+    TempDir dir;
+    std::string path = dir / "catalog.sqlite";
+    std::string log = path + "-wal";
+    Id mailbox_id = 0;
+};
+
+// Commits through `catalog` until the log's file is cut short again (a
+// commit that begins after a whole checkpoint writes at the log's head);
+// false when that takes over 10 s.
+bool commits_shorten_the_log(Catalog& catalog, const LongLog& long_log) {
+    return eventually([&] {
+        catalog.set_files_pending(long_log.mailbox_id, !catalog.files_pending(long_log.mailbox_id));
+        return std::filesystem::file_size(long_log.log) <= kShortLogBytes;
+    });
+}
+
 }  // namespace
 
 TEST_CASE("the pages a run leaves in the log are checkpointed beside the next run",
           "[store][checkpoint]") {
-    SqliteSyncCounter::install();
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
-    const Id mailbox_id = leave_a_long_log(path);
+    const LongLog long_log;
+    const Id mailbox_id = long_log.mailbox_id;
     // The next run: it finds the pages and starts a checkpoint on another
     // thread; its commits wait for none.
-    auto catalog = open_sqlite_catalog(path);
+    auto catalog = open_sqlite_catalog(long_log.path);
     SqliteSyncCounter::reset();
     catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
     CHECK(SqliteSyncCounter::database_syncs_on_this_thread() == 0);
@@ -254,25 +279,16 @@ TEST_CASE("the pages a run leaves in the log are checkpointed beside the next ru
 }
 
 TEST_CASE("a run that finds a long log leaves a short one to the next", "[store][checkpoint]") {
-    SqliteSyncCounter::install();
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
-    const std::string log = path + "-wal";
-    const Id mailbox_id = leave_a_long_log(path);
-    REQUIRE(std::filesystem::file_size(log) > kShortLogBytes);
+    const LongLog long_log;
+    REQUIRE(std::filesystem::file_size(long_log.log) > kShortLogBytes);
     {
-        auto catalog = open_sqlite_catalog(path);
-        // A commit that begins once the checkpoint copied the whole log
-        // writes at its head again, and the file is cut: the next run reads
-        // only what came after.
-        CHECK(eventually([&] {
-            catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
-            return std::filesystem::file_size(log) <= kShortLogBytes;
-        }));
-        CHECK(catalog->messages(mailbox_id).size() == 1500);
+        auto catalog = open_sqlite_catalog(long_log.path);
+        // The next run then reads only what came after.
+        CHECK(commits_shorten_the_log(*catalog, long_log));
+        CHECK(catalog->messages(long_log.mailbox_id).size() == 1500);
     }
-    auto next = open_sqlite_catalog(path);
-    CHECK(next->messages(mailbox_id).size() == 1500);
+    auto next = open_sqlite_catalog(long_log.path);
+    CHECK(next->messages(long_log.mailbox_id).size() == 1500);
 }
 
 namespace {
@@ -305,17 +321,14 @@ TEST_CASE(
     // Before: that commit was appended to the log while a passive checkpoint
     // copied it; the checkpoint then never reached the log's end, nothing
     // asked for another, and the log stayed long for the next process too.
-    SqliteSyncCounter::install();
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
-    const std::string log = path + "-wal";
-    const Id mailbox_id = leave_a_long_log(path);
+    const LongLog long_log;
+    const Id mailbox_id = long_log.mailbox_id;
     Gate copied;
     std::atomic<bool> held{false};
     SqliteSyncCounter::before_database_sync([&] {
         if (!held.exchange(true)) copied.arrive_and_wait();
     });
-    auto catalog = open_sqlite_catalog(path);
+    auto catalog = open_sqlite_catalog(long_log.path);
     copied.wait_arrived();  // the checkpoint copied the log and syncs the database
     auto commit = std::async(std::launch::async, [&] {
         catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
@@ -324,38 +337,29 @@ TEST_CASE(
     copied.release();
     commit.get();
     SqliteSyncCounter::before_database_sync({});
-    CHECK(eventually([&] {
-        catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
-        return std::filesystem::file_size(log) <= kShortLogBytes;
-    }));
+    CHECK(commits_shorten_the_log(*catalog, long_log));
     CHECK(catalog->messages(mailbox_id).size() == 1500);
 }
 
 TEST_CASE("a restart a reader kept from the log's end is tried again after a later commit",
           "[store][checkpoint]") {
-    SqliteSyncCounter::install();
-    TempDir dir;
-    const std::string path = dir / "catalog.sqlite";
-    const std::string log = path + "-wal";
-    const Id mailbox_id = leave_a_long_log(path);
+    const LongLog long_log;
+    const Id mailbox_id = long_log.mailbox_id;
     // Another process reads a snapshot, and another commits after it: the
     // pages of that commit cannot be copied while the read lasts.
-    RawConnection reader(path);
-    RawConnection writer(path);
+    RawConnection reader(long_log.path);
+    RawConnection writer(long_log.path);
     reader.exec("BEGIN; SELECT count(*) FROM message;");
     writer.exec("UPDATE mailbox SET files_pending = 1 - files_pending");
-    auto catalog = open_sqlite_catalog(path);
-    auto& checkpointer = CatalogWriteLock::for_file(path)->checkpointer();
+    auto catalog = open_sqlite_catalog(long_log.path);
+    auto& checkpointer = CatalogWriteLock::for_file(long_log.path)->checkpointer();
     checkpointer.wait_idle();
     // The run's first commit, with the read still on: a second attempt,
     // made by any checkpoint schedule (pages earlier runs left).
     catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
     checkpointer.wait_idle();
-    CHECK(std::filesystem::file_size(log) > kShortLogBytes);
+    CHECK(std::filesystem::file_size(long_log.log) > kShortLogBytes);
     reader.exec("COMMIT");
-    CHECK(eventually([&] {
-        catalog->set_files_pending(mailbox_id, !catalog->files_pending(mailbox_id));
-        return std::filesystem::file_size(log) <= kShortLogBytes;
-    }));
+    CHECK(commits_shorten_the_log(*catalog, long_log));
     CHECK(catalog->messages(mailbox_id).size() == 1500);
 }
