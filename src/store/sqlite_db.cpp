@@ -170,8 +170,16 @@ void SqliteDb::checkpoint_if_long() {
 }
 
 bool SqliteDb::checkpoint(CheckpointMode mode) {
-    const int kind =
-        mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+    // A restart first copies passively, holding no one off: the writers
+    // then wait only while it copies what they committed meanwhile, not for
+    // the whole log (up to 128 MB; on a slow disk that neared the 10 s a
+    // writer waits for the catalog).
+    if (mode == CheckpointMode::kRestart) checkpoint_once(SQLITE_CHECKPOINT_PASSIVE);
+    return checkpoint_once(mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART
+                                                            : SQLITE_CHECKPOINT_PASSIVE);
+}
+
+bool SqliteDb::checkpoint_once(int kind) {
     int log_frames = 0;
     int copied_frames = 0;
     const int rc = sqlite3_wal_checkpoint_v2(m_db, "main", kind, &log_frames, &copied_frames);

@@ -106,10 +106,11 @@ class SqliteDb {
     }
     // One checkpoint now, through this connection; true when it did what
     // `mode` asks (wal_checkpointer.hpp): the whole log copied, and for a
-    // restart no reader left on it. A restart holds the other connections'
-    // writes off while it runs; it never waits for them as long as this
-    // connection has no busy handler (it gives up: false). Throws StoreError
-    // on an error; a checkpoint another connection is running is none.
+    // restart no reader left on it. A restart copies passively first, then
+    // holds the other connections' writes off while it copies the rest; it
+    // never waits for them as long as this connection has no busy handler
+    // (it gives up: false). Throws StoreError on an error; a checkpoint
+    // another connection is running is none.
     bool checkpoint(CheckpointMode mode);
     // While on, a commit's sync waits for make_durable() (the caller first
     // releases what it holds, e.g. the catalog's write lock).
@@ -137,6 +138,8 @@ class SqliteDb {
     void statement_done();
     void sync_log();
     void checkpoint_if_long();
+    // One sqlite3_wal_checkpoint_v2 of `kind`, as checkpoint() reports it.
+    bool checkpoint_once(int kind);
 
     sqlite3* m_db = nullptr;
     std::shared_ptr<WalGroupSync> m_group;  // null: SQLite's own syncs (synchronous = FULL)
