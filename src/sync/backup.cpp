@@ -603,6 +603,22 @@ std::uint64_t estimate_new(const std::optional<store::MailboxRecord>& record,
     return std::min<std::uint64_t>(messages, status.uidnext->value - record->uidnext);
 }
 
+// Flag changes and expunges to expect: the mod-sequence steps since the
+// stored mark, less the new messages' (RFC 7162 §3.1.1: each change of a
+// message's metadata takes a step), at most MESSAGES; 0 when a mark is
+// missing or the mailbox is all new.
+std::uint64_t estimate_changes(const std::optional<store::MailboxRecord>& record,
+                               const imap::StatusData& status, std::uint64_t new_messages) {
+    if (!record || record->deleted_at || record->highestmodseq == 0 || !status.highestmodseq ||
+        !status.uidvalidity || status.uidvalidity->value != record->uidvalidity)
+        return 0;
+    const std::uint64_t now = status.highestmodseq->value;
+    if (now <= record->highestmodseq) return 0;
+    const std::uint64_t steps = now - record->highestmodseq;
+    return std::min<std::uint64_t>(steps - std::min(steps, new_messages),
+                                   status.messages.value_or(0));
+}
+
 // What LIST-STATUS (or STATUS) says each mailbox of `work` holds to do.
 std::vector<MailboxWork> status_work(const AccountRun& run, store::Catalog& catalog,
                                      const std::vector<Listed>& work) {
@@ -614,8 +630,10 @@ std::vector<MailboxWork> status_work(const AccountRun& run, store::Catalog& cata
             std::optional<store::MailboxRecord> record;
             if (auto found = known.find(listed.mailbox.name); found != known.end())
                 record = found->second;
+            w.estimated = true;
             w.new_messages = estimate_new(record, *listed.status);
             w.messages = listed.status->messages.value_or(0);
+            w.changes = estimate_changes(record, *listed.status, w.new_messages);
         }
         out.push_back(w);
     }
@@ -623,17 +641,20 @@ std::vector<MailboxWork> status_work(const AccountRun& run, store::Catalog& cata
 }
 
 // Syncs `work` on up to `connections` connections, never more than there are
-// mailboxes, the most work first (work_order.hpp); the first worker runs on
-// this thread with the connection already open (or null, when it died), and
-// takes its first mailbox before the others start, so that one is the
-// largest.
+// mailboxes nor than the work is worth, the most work first (work_order.hpp);
+// the first worker runs on this thread with the connection already open (or
+// null, when it died), and takes its first mailbox before the others start,
+// so that one is the largest.
 std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Client> client,
                                        store::Catalog& catalog, store::MessageStore& messages,
                                        const std::vector<Listed>& work) {
     int workers = std::clamp(run.account.connections, 1, 16);
     if (!run.options.open_catalog) workers = 1;
-    workers = std::max(1, std::min<int>(workers, static_cast<int>(work.size())));
-    MailboxQueue queue(work, most_work_first(status_work(run, catalog, work)), run, workers);
+    const auto estimates = status_work(run, catalog, work);
+    WorkCosts costs;
+    costs.connection = run.options.extra_connection_cost;
+    workers = connections_worth_opening(estimates, run.best_path != SyncPath::Qresync, workers, costs);
+    MailboxQueue queue(work, most_work_first(estimates), run, workers);
     Worker first(run, messages, queue);
     first.adopt(std::move(client), &catalog);
     const auto first_mailbox = queue.take();

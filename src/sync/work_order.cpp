@@ -1,6 +1,7 @@
 #include "sync/work_order.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 namespace imapkeep::sync {
@@ -18,6 +19,16 @@ std::uint64_t weight(const MailboxWork& w) {
     return w.new_messages * kNewMessageWeight + w.messages;
 }
 
+std::chrono::microseconds times(std::uint64_t count, std::chrono::microseconds each) {
+    return each * static_cast<std::int64_t>(std::min<std::uint64_t>(count, UINT32_MAX));
+}
+
+std::chrono::microseconds estimate(const MailboxWork& w, bool lists_known, const WorkCosts& costs) {
+    const auto known = lists_known ? times(w.messages, costs.listed_message) : std::chrono::microseconds{};
+    return costs.mailbox + times(w.new_messages, costs.new_message) + times(w.changes, costs.change) +
+           known;
+}
+
 }  // namespace
 
 std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work) {
@@ -27,6 +38,22 @@ std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work) {
         return weight(work[a]) > weight(work[b]);
     });
     return order;
+}
+
+int connections_worth_opening(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
+                              const WorkCosts& costs) {
+    const int most = std::max(1, std::min<int>(at_most, static_cast<int>(work.size())));
+    const bool guessing = std::any_of(work.begin(), work.end(),
+                                      [](const MailboxWork& w) { return !w.estimated; });
+    if (guessing || costs.connection.count() <= 0) return most;
+    std::chrono::microseconds total{}, largest{};
+    for (const auto& w : work) {
+        const auto cost = estimate(w, lists_known, costs);
+        total += cost;
+        largest = std::max(largest, cost);
+    }
+    const auto extra = (total - largest) / (2 * costs.connection);
+    return static_cast<int>(std::min<std::int64_t>(most, 1 + extra));
 }
 
 }  // namespace imapkeep::sync

@@ -19,15 +19,23 @@ struct ModelFixture {
     TempDir dir;
     Store store{dir.path};
     sync::AccountConfig account;
+    // What backup() runs with. Every connection the account allows opens,
+    // however little the work (the model's mailboxes are small): these tests
+    // are about what concurrent workers do. Tests of the connection count
+    // set extra_connection_cost.
+    sync::BackupOptions options;
 
     ModelFixture() {
         account.name = "acct";
         account.connect = server.connect_options();
         account.connections = 2;
+        options.extra_connection_cost = {};
     }
 
     sync::AccountReport backup(std::uint64_t stop_after = 0) {
-        return store.backup(account, stop_after);
+        auto run_options = options;
+        run_options.stop_after_steps = stop_after;
+        return store.backup(account, run_options);
     }
 
     std::optional<store::MailboxRecord> record(const std::string& mailbox) {

@@ -43,7 +43,7 @@ struct PacedFixture : ModelFixture {
     }
 
     sync::AccountReport run() {
-        sync::BackupOptions options;
+        auto options = ModelFixture::options;
         options.open_catalog = [path = (store.root / "catalog.sqlite").string()] { return store::open_sqlite_catalog(path); };
         options.clock = &clock;
         options.pacing_note = [this](const std::string& line) {

@@ -1,6 +1,7 @@
 // Issue 10: the connection that listed is open already, so it takes the
 // mailbox with the most work while the other workers still connect; the rest
-// follow, the most work first.
+// follow, the most work first. More connections open only for work that
+// outlasts their start.
 #include "sync/work_order.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@ using namespace imapkeep;
 using namespace imapkeep::testing;
 using imapkeep::sync::MailboxWork;
 using imapkeep::sync::most_work_first;
+using imapkeep::sync::connections_worth_opening;
 
 TEST_CASE("most_work_first weighs new mail above known mail and keeps ties in order",
           "[sync][order]") {
@@ -74,5 +76,100 @@ TEST_CASE("the connection that listed syncs the mailbox with the most work", "[s
         REQUIRE(opened_on.count("Work"));
         CHECK(opened_on["Work"] == *lister);
         CHECK(f.stored("Work") == f.on_server("Work"));
+    }
+}
+
+TEST_CASE("connections_worth_opening opens one more for each two connections' cost of the rest",
+          "[sync][order]") {
+    // Default costs: a connection 50 ms; a mailbox 5 ms, a new message or a
+    // change 0.3 ms, a listed known message 3 us. A second connection needs
+    // 100 ms of work besides the largest mailbox's.
+    const auto known = [](std::uint64_t n, std::uint64_t news = 0, std::uint64_t changes = 0) {
+        return MailboxWork{news, n, changes, true};
+    };
+    struct Case {
+        const char* what;
+        std::vector<MailboxWork> work;
+        bool lists_known;
+        int at_most, connections;
+    } cases[] = {
+        {"no mailbox", {}, false, 4, 1},
+        {"one mailbox, however large", {known(20000, 20000)}, false, 4, 1},
+        {"1% changed: three mailboxes of 33 new and 45-170 changes",
+         {known(10000, 34, 167), known(7000, 33, 89), known(3000, 33, 44)},
+         false, 4, 1},
+        {"cold: three mailboxes of thousands", {known(10000, 10000), known(7000, 7000), known(3000, 3000)},
+         false, 4, 3},
+        {"cold, but `connections` says 2", {known(10000, 10000), known(7000, 7000)}, false, 2, 2},
+        {"the largest mailbox's work is the first connection's",
+         {known(10000, 10000), known(10, 1), known(10, 1)},
+         false, 4, 1},
+        {"just under 100 ms besides the largest: 2 x (5 + 0.3 x 148)",
+         {known(1000, 500), known(148, 148), known(148, 148)},
+         false, 4, 1},
+        {"just over: 2 x (5 + 0.3 x 150)", {known(1000, 500), known(150, 150), known(150, 150)}, false,
+         4, 2},
+        {"20 mailboxes with a change each: 19 x 5.3 ms", std::vector<MailboxWork>(20, known(50, 0, 1)),
+         false, 4, 2},
+        {"1,000 mailboxes with a change each", std::vector<MailboxWork>(1000, known(20, 0, 1)), false,
+         4, 4},
+        {"the plain path lists the known messages: 2 x 5 + 2 x 20,000 x 3 us",
+         {known(20000), known(20000), known(20000)},
+         true, 4, 2},
+        {"QRESYNC does not", {known(20000), known(20000), known(20000)}, false, 4, 1},
+        {"a mailbox without a status: every connection, as many as mailboxes",
+         {known(10, 1), MailboxWork{}, known(10, 1)},
+         false, 4, 3},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CHECK(connections_worth_opening(c.work, c.lists_known, c.at_most) == c.connections);
+    }
+    SECTION("a connection that costs nothing: every one allowed") {
+        sync::WorkCosts free;
+        free.connection = {};
+        CHECK(connections_worth_opening({known(1), known(1), known(1)}, false, 4, free) == 3);
+    }
+}
+
+TEST_CASE("a run with little to do stays on the connection that listed", "[sync][order]") {
+    for (bool list_status : {true, false}) {
+        INFO((list_status ? "LIST-STATUS" : "no LIST-STATUS: no estimate, every connection"));
+        ModelFixture f;
+        f.options.extra_connection_cost = sync::BackupOptions{}.extra_connection_cost;
+        f.account.connections = 3;
+        if (!list_status) {
+            auto caps = f.server.capabilities();
+            caps.erase("LIST-STATUS");
+            f.server.set_capabilities(caps);
+        }
+        // Cold: 400 messages a mailbox are worth 120 ms each.
+        for (const char* name : {"INBOX", "Work", "Archive"}) {
+            f.server.add_mailbox(name);
+            for (int i = 0; i < 400; ++i)
+                f.server.append(name, message(std::string(name) + "-" + std::to_string(i)));
+        }
+        auto before = f.server.connections_opened();
+        auto report = f.backup();
+        INFO(errors_of(report));
+        REQUIRE(report_ok(report));
+        CHECK(f.server.connections_opened() - before == 3);
+
+        // 1% changed: a new message and a flag change in each.
+        for (const char* name : {"INBOX", "Work", "Archive"}) {
+            f.server.append(name, message(std::string(name) + "-new"));
+            f.server.set_flags(name, 1, {"\\Flagged"});
+        }
+        before = f.server.connections_opened();
+        report = f.backup();
+        INFO(errors_of(report));
+        REQUIRE(report_ok(report));
+        CHECK(f.server.connections_opened() - before == (list_status ? 1u : 3u));
+        for (const char* name : {"INBOX", "Work", "Archive"}) {
+            INFO(name);
+            CHECK(f.stored(name) == f.on_server(name));
+            CHECK(find_report(report, name)->new_messages == 1);
+            CHECK(find_report(report, name)->flag_changes == 1);
+        }
     }
 }

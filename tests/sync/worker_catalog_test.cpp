@@ -25,7 +25,7 @@ TEST_CASE("a worker that cannot open its catalog handle leaves its mailbox to th
     std::atomic<int> opened{0};
     std::vector<std::string> notes;
     std::mutex notes_mutex;
-    sync::BackupOptions options;
+    auto options = f.options;
     options.open_catalog = [&, path = (f.store.root / "catalog.sqlite").string()] {
         ++opened;
         throw store::CatalogUnreachable(

@@ -9,6 +9,7 @@
 #include <imapkeep/sync/pacing.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -82,6 +83,12 @@ struct BackupOptions {
     std::function<std::unique_ptr<store::Catalog>()> open_catalog;
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
+    // What one more connection costs the run: a worker beyond the first
+    // connects only for work estimated at twice this (src/sync/work_order.hpp),
+    // so a run with little to do stays on the connection that listed. 0:
+    // every connection `connections` allows opens, as tests of concurrency
+    // on a few small mailboxes want.
+    std::chrono::microseconds extra_connection_cost{50'000};
     // Catalog rows read (and flags asked for) at a time when the known
     // messages' flags are listed; memory follows it. Tests make it small.
     std::size_t known_window = 5000;
