@@ -653,7 +653,8 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     const auto estimates = status_work(run, catalog, work);
     WorkCosts costs;
     costs.connection = run.options.extra_connection_cost;
-    workers = connections_worth_opening(estimates, run.best_path != SyncPath::Qresync, workers, costs);
+    workers =
+        connections_worth_opening(estimates, run.best_path != SyncPath::Qresync, workers, costs);
     MailboxQueue queue(work, most_work_first(estimates), run, workers);
     Worker first(run, messages, queue);
     first.adopt(std::move(client), &catalog);

@@ -24,9 +24,10 @@ std::chrono::microseconds times(std::uint64_t count, std::chrono::microseconds e
 }
 
 std::chrono::microseconds estimate(const MailboxWork& w, bool lists_known, const WorkCosts& costs) {
-    const auto known = lists_known ? times(w.messages, costs.listed_message) : std::chrono::microseconds{};
-    return costs.mailbox + times(w.new_messages, costs.new_message) + times(w.changes, costs.change) +
-           known;
+    const auto known =
+        lists_known ? times(w.messages, costs.listed_message) : std::chrono::microseconds{};
+    return costs.mailbox + times(w.new_messages, costs.new_message) +
+           times(w.changes, costs.change) + known;
 }
 
 }  // namespace
@@ -43,8 +44,8 @@ std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work) {
 int connections_worth_opening(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
                               const WorkCosts& costs) {
     const int most = std::max(1, std::min<int>(at_most, static_cast<int>(work.size())));
-    const bool guessing = std::any_of(work.begin(), work.end(),
-                                      [](const MailboxWork& w) { return !w.estimated; });
+    const bool guessing =
+        std::any_of(work.begin(), work.end(), [](const MailboxWork& w) { return !w.estimated; });
     if (guessing || costs.connection.count() <= 0) return most;
     std::chrono::microseconds total{}, largest{};
     for (const auto& w : work) {

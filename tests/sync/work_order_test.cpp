@@ -12,9 +12,9 @@
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
+using imapkeep::sync::connections_worth_opening;
 using imapkeep::sync::MailboxWork;
 using imapkeep::sync::most_work_first;
-using imapkeep::sync::connections_worth_opening;
 
 TEST_CASE("most_work_first weighs new mail above known mail and keeps ties in order",
           "[sync][order]") {
@@ -97,29 +97,45 @@ TEST_CASE("connections_worth_opening opens one more for each two connections' co
         {"one mailbox, however large", {known(20000, 20000)}, false, 4, 1},
         {"1% changed: three mailboxes of 33 new and 45-170 changes",
          {known(10000, 34, 167), known(7000, 33, 89), known(3000, 33, 44)},
-         false, 4, 1},
-        {"cold: three mailboxes of thousands", {known(10000, 10000), known(7000, 7000), known(3000, 3000)},
-         false, 4, 3},
+         false,
+         4,
+         1},
+        {"cold: three mailboxes of thousands",
+         {known(10000, 10000), known(7000, 7000), known(3000, 3000)},
+         false,
+         4,
+         3},
         {"cold, but `connections` says 2", {known(10000, 10000), known(7000, 7000)}, false, 2, 2},
         {"the largest mailbox's work is the first connection's",
          {known(10000, 10000), known(10, 1), known(10, 1)},
-         false, 4, 1},
+         false,
+         4,
+         1},
         {"just under 100 ms besides the largest: 2 x (5 + 0.3 x 148)",
          {known(1000, 500), known(148, 148), known(148, 148)},
-         false, 4, 1},
-        {"just over: 2 x (5 + 0.3 x 150)", {known(1000, 500), known(150, 150), known(150, 150)}, false,
-         4, 2},
-        {"20 mailboxes with a change each: 19 x 5.3 ms", std::vector<MailboxWork>(20, known(50, 0, 1)),
-         false, 4, 2},
-        {"1,000 mailboxes with a change each", std::vector<MailboxWork>(1000, known(20, 0, 1)), false,
-         4, 4},
+         false,
+         4,
+         1},
+        {"just over: 2 x (5 + 0.3 x 150)",
+         {known(1000, 500), known(150, 150), known(150, 150)},
+         false,
+         4,
+         2},
+        {"20 mailboxes with a change each: 19 x 5.3 ms",
+         std::vector<MailboxWork>(20, known(50, 0, 1)), false, 4, 2},
+        {"1,000 mailboxes with a change each", std::vector<MailboxWork>(1000, known(20, 0, 1)),
+         false, 4, 4},
         {"the plain path lists the known messages: 2 x 5 + 2 x 20,000 x 3 us",
          {known(20000), known(20000), known(20000)},
-         true, 4, 2},
+         true,
+         4,
+         2},
         {"QRESYNC does not", {known(20000), known(20000), known(20000)}, false, 4, 1},
         {"a mailbox without a status: every connection, as many as mailboxes",
          {known(10, 1), MailboxWork{}, known(10, 1)},
-         false, 4, 3},
+         false,
+         4,
+         3},
     };
     for (const auto& c : cases) {
         INFO(c.what);
