@@ -1,6 +1,8 @@
 // backup_account: connect, list, reconcile the mailbox set (new, renamed,
 // deleted), then sync mailboxes on `connections` parallel connections.
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <future>
@@ -246,9 +248,24 @@ class MailboxQueue {
         }
         if (m_next >= m_order.size() || m_stop) {
             --m_taking;
+            m_changed.notify_all();
             return std::nullopt;
         }
-        return m_order[m_next++];
+        const auto index = m_order[m_next++];
+        if (m_next == m_order.size()) m_changed.notify_all();  // no standby is needed now
+        return index;
+    }
+    // A standby worker's turn (ConnectionPlan): waits until `deadline`, or
+    // until no mailbox is left to take; true, and the caller is one more
+    // worker taking mailboxes, if some are still untaken then and no worker
+    // left because the server wants fewer connections.
+    bool join_by(std::chrono::steady_clock::time_point deadline) {
+        std::unique_lock lock(m_mutex);
+        const auto over = [&] { return m_next >= m_order.size() || m_stop || m_fewer; };
+        m_changed.wait_until(lock, deadline, over);
+        if (over()) return false;
+        ++m_taking;
+        return true;
     }
     // Gives mailbox `index` back and ends the caller's share of the work,
     // unless it is the last worker still taking mailboxes (then false).
@@ -257,6 +274,8 @@ class MailboxQueue {
         if (m_taking <= 1) return false;
         --m_taking;
         m_given_back.push_back(index);
+        m_fewer = true;
+        m_changed.notify_all();
         return true;
     }
     const Listed& at(std::size_t index) const { return m_selected[index]; }
@@ -264,6 +283,7 @@ class MailboxQueue {
     void stop(std::exception_ptr why) {
         std::lock_guard lock(m_mutex);
         m_stop = why;
+        m_changed.notify_all();
     }
     std::exception_ptr stopped() const { return m_stop; }
     std::vector<MailboxReport>& results() { return m_results; }
@@ -274,9 +294,11 @@ class MailboxQueue {
     std::vector<MailboxReport> m_results;
     const AccountRun& m_run;
     std::mutex m_mutex;
+    std::condition_variable m_changed;  // all taken, stopped, or a worker left
     std::size_t m_next = 0;
     std::deque<std::size_t> m_given_back;
     int m_taking;
+    bool m_fewer = false;  // a worker left: the server wants fewer connections
     std::exception_ptr m_stop;
 };
 
@@ -604,9 +626,11 @@ std::uint64_t estimate_new(const std::optional<store::MailboxRecord>& record,
 }
 
 // Flag changes and expunges to expect: the mod-sequence steps since the
-// stored mark, less the new messages' (RFC 7162 §3.1.1: each change of a
-// message's metadata takes a step), at most MESSAGES; 0 when a mark is
-// missing or the mailbox is all new.
+// stored mark, less the new messages', at most MESSAGES; 0 when a mark is
+// missing or the mailbox is all new. RFC 7162 §3.1 moves HIGHESTMODSEQ for
+// every command that changes metadata, not for every message: a STORE on
+// thousands may be one step (plan_connections' standby covers that), and a
+// counter shared by the account's mailboxes (Gmail) gives too many.
 std::uint64_t estimate_changes(const std::optional<store::MailboxRecord>& record,
                                const imap::StatusData& status, std::uint64_t new_messages) {
     if (!record || record->deleted_at || record->highestmodseq == 0 || !status.highestmodseq ||
@@ -653,15 +677,17 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     const auto estimates = status_work(run, catalog, work);
     WorkCosts costs;
     costs.connection = run.options.extra_connection_cost;
-    workers =
-        connections_worth_opening(estimates, run.best_path != SyncPath::Qresync, workers, costs);
-    MailboxQueue queue(work, most_work_first(estimates), run, workers);
+    const auto plan =
+        plan_connections(estimates, run.best_path != SyncPath::Qresync, workers, costs);
+    const auto standby_until = std::chrono::steady_clock::now() + plan.standby_after;
+    MailboxQueue queue(work, most_work_first(estimates), run, plan.at_once);
     Worker first(run, messages, queue);
     first.adopt(std::move(client), &catalog);
     const auto first_mailbox = queue.take();
     std::vector<std::thread> threads;
-    for (int i = 1; i < workers; ++i)
-        threads.emplace_back([&] {
+    for (int i = 1; i < plan.at_once + plan.standby; ++i)
+        threads.emplace_back([&, standby = i >= plan.at_once] {
+            if (standby && !queue.join_by(standby_until)) return;
             Worker worker(run, messages, queue);
             worker.run();
         });

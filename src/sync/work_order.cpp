@@ -41,12 +41,12 @@ std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work) {
     return order;
 }
 
-int connections_worth_opening(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
-                              const WorkCosts& costs) {
+ConnectionPlan plan_connections(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
+                                const WorkCosts& costs) {
     const int most = std::max(1, std::min<int>(at_most, static_cast<int>(work.size())));
     const bool guessing =
         std::any_of(work.begin(), work.end(), [](const MailboxWork& w) { return !w.estimated; });
-    if (guessing || costs.connection.count() <= 0) return most;
+    if (guessing || costs.connection.count() <= 0) return {most, 0, {}};
     std::chrono::microseconds total{}, largest{};
     for (const auto& w : work) {
         const auto cost = estimate(w, lists_known, costs);
@@ -54,7 +54,8 @@ int connections_worth_opening(const std::vector<MailboxWork>& work, bool lists_k
         largest = std::max(largest, cost);
     }
     const auto extra = (total - largest) / (2 * costs.connection);
-    return static_cast<int>(std::min<std::int64_t>(most, 1 + extra));
+    const int at_once = static_cast<int>(std::min<std::int64_t>(most, 1 + extra));
+    return {at_once, most - at_once, 2 * std::max(total, costs.connection)};
 }
 
 }  // namespace imapkeep::sync

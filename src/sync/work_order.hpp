@@ -50,14 +50,26 @@ struct WorkCosts {
     std::chrono::microseconds listed_message{3};
 };
 
-// How many connections `work` is worth, 1 to `at_most` (at most one per
-// mailbox): the first is open already and takes the largest mailbox; one
-// more opens for each two connections' cost of the estimated rest, so a
-// connection opens only for work that outlasts its own start. `lists_known`:
-// the path lists every known message (not QRESYNC). A mailbox without an
-// estimate (no LIST-STATUS: Gmail, Microsoft 365) or a zero connection cost
-// opens all of them.
-int connections_worth_opening(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
-                              const WorkCosts& costs = {});
+// How many connections a run opens for `work`, 1 to `at_most` (at most one
+// per mailbox).
+struct ConnectionPlan {
+    // Opened at once: the first is open already and takes the largest
+    // mailbox; one more for each two connections' cost of the estimated rest,
+    // so a connection opens only for work that outlasts its own start.
+    int at_once = 1;
+    // The others stand by: they open only if mailboxes are still untaken
+    // after twice the estimated work (at least twice a connection's cost).
+    // An estimate can be far too low: a server's mod-sequence may move once
+    // for a STORE on thousands of messages, and the plain path has none; the
+    // run then waits that long for its other connections, no longer.
+    int standby = 0;
+    std::chrono::microseconds standby_after{};
+};
+
+// `lists_known`: the path lists every known message (not QRESYNC). A mailbox
+// without an estimate (a server without LIST-STATUS: Microsoft 365) or a
+// zero connection cost opens every connection at once.
+ConnectionPlan plan_connections(const std::vector<MailboxWork>& work, bool lists_known, int at_most,
+                                const WorkCosts& costs = {});
 
 }  // namespace imapkeep::sync
