@@ -225,12 +225,16 @@ std::vector<Listed> list_mailboxes(imap::Client& client, SyncPath path,
 class MailboxQueue {
   public:
     MailboxQueue(const std::vector<Listed>& selected, std::vector<std::size_t> order,
-                 const AccountRun& run, int workers)
+                 const AccountRun& run, int workers,
+                 std::vector<std::chrono::microseconds> estimates = {})
         : m_selected(selected),
           m_order(std::move(order)),
           m_results(selected.size()),
           m_run(run),
-          m_taking(workers) {}
+          m_estimates(std::move(estimates)),
+          m_taking(workers) {
+        for (auto e : m_estimates) m_untaken += e;
+    }
 
     // The next mailbox to sync, or nullopt when all are taken or the run stops
     // (a stop request is a boundary between mailboxes); the caller then ends.
@@ -252,18 +256,30 @@ class MailboxQueue {
             return std::nullopt;
         }
         const auto index = m_order[m_next++];
+        if (index < m_estimates.size()) {
+            m_taken += m_estimates[index];
+            m_untaken -= m_estimates[index];
+        }
         if (m_next == m_order.size()) m_changed.notify_all();  // no standby is needed now
         return index;
     }
-    // A standby worker's turn (ConnectionPlan): waits until `deadline`, or
-    // until no mailbox is left to take; true, and the caller is one more
-    // worker taking mailboxes, if some are still untaken then and no worker
-    // left because the server wants fewer connections.
-    bool join_by(std::chrono::steady_clock::time_point deadline) {
+    // A standby worker's turn (ConnectionPlan): from `from` on, looks every
+    // `connection` whether the untaken mailboxes are worth one more at the
+    // run's pace since `started` (standby_worth_opening). true, and the
+    // caller is one more worker taking mailboxes, when they are; false once
+    // none is left to take, the run stops, or a worker left because the
+    // server wants fewer connections.
+    bool join_when_worth(std::chrono::steady_clock::time_point started,
+                         std::chrono::steady_clock::time_point from,
+                         std::chrono::microseconds connection) {
+        using namespace std::chrono;
         std::unique_lock lock(m_mutex);
         const auto over = [&] { return m_next >= m_order.size() || m_stop || m_fewer; };
-        m_changed.wait_until(lock, deadline, over);
-        if (over()) return false;
+        for (auto look = from;; look = steady_clock::now() + connection) {
+            if (m_changed.wait_until(lock, look, over)) return false;
+            const auto elapsed = duration_cast<microseconds>(steady_clock::now() - started);
+            if (standby_worth_opening(elapsed, m_taken, m_untaken, connection)) break;
+        }
         ++m_taking;
         return true;
     }
@@ -293,6 +309,8 @@ class MailboxQueue {
     const std::vector<std::size_t> m_order;
     std::vector<MailboxReport> m_results;
     const AccountRun& m_run;
+    const std::vector<std::chrono::microseconds> m_estimates;  // by index; may be empty
+    std::chrono::microseconds m_taken{}, m_untaken{};           // their sums
     std::mutex m_mutex;
     std::condition_variable m_changed;  // all taken, stopped, or a worker left
     std::size_t m_next = 0;
@@ -679,15 +697,17 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     costs.connection = run.options.extra_connection_cost;
     const auto plan =
         plan_connections(estimates, run.best_path != SyncPath::Qresync, workers, costs);
-    const auto standby_until = std::chrono::steady_clock::now() + plan.standby_after;
-    MailboxQueue queue(work, most_work_first(estimates), run, plan.at_once);
+    const auto started = std::chrono::steady_clock::now();
+    MailboxQueue queue(work, most_work_first(estimates), run, plan.at_once, plan.estimates);
     Worker first(run, messages, queue);
     first.adopt(std::move(client), &catalog);
     const auto first_mailbox = queue.take();
     std::vector<std::thread> threads;
     for (int i = 1; i < plan.at_once + plan.standby; ++i)
         threads.emplace_back([&, standby = i >= plan.at_once] {
-            if (standby && !queue.join_by(standby_until)) return;
+            if (standby &&
+                !queue.join_when_worth(started, started + plan.standby_after, costs.connection))
+                return;
             Worker worker(run, messages, queue);
             worker.run();
         });

@@ -46,16 +46,26 @@ ConnectionPlan plan_connections(const std::vector<MailboxWork>& work, bool lists
     const int most = std::max(1, std::min<int>(at_most, static_cast<int>(work.size())));
     const bool guessing =
         std::any_of(work.begin(), work.end(), [](const MailboxWork& w) { return !w.estimated; });
-    if (guessing || costs.connection.count() <= 0) return {most, 0, {}};
+    if (guessing || costs.connection.count() <= 0) return {most, 0, {}, {}};
+    ConnectionPlan plan;
     std::chrono::microseconds total{}, largest{};
     for (const auto& w : work) {
-        const auto cost = estimate(w, lists_known, costs);
-        total += cost;
-        largest = std::max(largest, cost);
+        plan.estimates.push_back(estimate(w, lists_known, costs));
+        total += plan.estimates.back();
+        largest = std::max(largest, plan.estimates.back());
     }
     const auto extra = (total - largest) / (2 * costs.connection);
-    const int at_once = static_cast<int>(std::min<std::int64_t>(most, 1 + extra));
-    return {at_once, most - at_once, 2 * std::max(total, costs.connection)};
+    plan.at_once = static_cast<int>(std::min<std::int64_t>(most, 1 + extra));
+    plan.standby = most - plan.at_once;
+    plan.standby_after = 2 * std::max(total, costs.connection);
+    return plan;
+}
+
+bool standby_worth_opening(std::chrono::microseconds elapsed, std::chrono::microseconds taken,
+                           std::chrono::microseconds untaken, std::chrono::microseconds connection) {
+    if (taken.count() <= 0) return untaken.count() > 0;
+    const double pace = static_cast<double>(elapsed.count()) / static_cast<double>(taken.count());
+    return pace * static_cast<double>(untaken.count()) >= 2.0 * static_cast<double>(connection.count());
 }
 
 }  // namespace imapkeep::sync

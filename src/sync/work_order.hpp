@@ -57,14 +57,22 @@ struct ConnectionPlan {
     // mailbox; one more for each two connections' cost of the estimated rest,
     // so a connection opens only for work that outlasts its own start.
     int at_once = 1;
-    // The others stand by: they open only if mailboxes are still untaken
-    // after twice the estimated work (at least twice a connection's cost).
-    // An estimate can be far too low: a server's mod-sequence may move once
-    // for a STORE on thousands of messages, and the plain path has none; the
-    // run then waits that long for its other connections, no longer.
+    // The others stand by. An estimate can be far too low: a server's
+    // mod-sequence may move once for a STORE on thousands of messages, and the
+    // plain path has none. From `standby_after` (twice the estimated work, at
+    // least twice a connection's cost) on, a standby opens while the untaken
+    // mailboxes' estimate, at the pace the run has shown (its time over the
+    // estimate of the mailboxes taken), is worth twice a connection's cost.
     int standby = 0;
     std::chrono::microseconds standby_after{};
+    std::vector<std::chrono::microseconds> estimates;  // each mailbox's, in `work`'s order
 };
+
+// Whether a standby connection opens now: `elapsed` since the workers began
+// over `taken` (the estimate of the mailboxes taken) is the run's pace; the
+// `untaken` estimate at that pace must come to twice `connection`.
+bool standby_worth_opening(std::chrono::microseconds elapsed, std::chrono::microseconds taken,
+                           std::chrono::microseconds untaken, std::chrono::microseconds connection);
 
 // `lists_known`: the path lists every known message (not QRESYNC). A mailbox
 // without an estimate (a server without LIST-STATUS: Microsoft 365) or a

@@ -217,21 +217,46 @@ TEST_CASE("a run with little to do stays on the connection that listed", "[sync]
     }
 }
 
-TEST_CASE("a run whose estimate was too low opens its other connections after twice it",
+TEST_CASE("standby_worth_opening scales the untaken estimate by the run's pace", "[sync][order]") {
+    using us = std::chrono::microseconds;
+    struct Case {
+        const char* what;
+        us elapsed, taken, untaken;
+        bool opens;
+    } cases[] = {
+        {"on pace: 15 ms left is not worth a 50 ms connection", us(100'000), us(100'000), us(15'000),
+         false},
+        {"1% changed, 100 ms in: 30 ms estimated taken, 15 left, 50 ms at that pace", us(100'000),
+         us(30'000), us(15'000), false},
+        {"19 times slower than estimated: 10.6 ms left is 200 ms", us(100'000), us(5'300), us(10'600),
+         true},
+        {"on pace, 100 ms left: twice a connection", us(100'000), us(100'000), us(100'000), true},
+        {"nothing left", us(100'000), us(5'000), us(0), false},
+        {"nothing taken yet", us(100'000), us(0), us(1), true},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        CHECK(sync::standby_worth_opening(c.elapsed, c.taken, c.untaken, us(50'000)) == c.opens);
+    }
+}
+
+TEST_CASE("a run whose estimate was too low opens its other connections at the pace it shows",
           "[sync][order]") {
     // The estimate says one connection: a flag change in each mailbox. But
     // every EXAMINE takes 300 ms here (a STORE on thousands of messages may
-    // move HIGHESTMODSEQ by one step), so after 100 ms two mailboxes are
-    // still untaken and the connections standing by open for them.
+    // move HIGHESTMODSEQ by one step), so at 100 ms, with three mailboxes
+    // untaken, the run is 19 times slower than estimated, and the
+    // connections standing by open for them.
     ModelFixture f;
     f.account.connections = 3;
-    for (const char* name : {"INBOX", "Work", "Archive"}) {
+    for (const char* name : {"INBOX", "Work", "Archive", "Sent"}) {
         f.server.add_mailbox(name);
         for (int i = 0; i < 3; ++i)
             f.server.append(name, message(std::string(name) + "-" + std::to_string(i)));
     }
     REQUIRE(report_ok(f.backup()));
-    for (const char* name : {"INBOX", "Work", "Archive"}) f.server.set_flags(name, 1, {"\\Flagged"});
+    for (const char* name : {"INBOX", "Work", "Archive", "Sent"})
+        f.server.set_flags(name, 1, {"\\Flagged"});
     f.options.extra_connection_cost = sync::BackupOptions{}.extra_connection_cost;
     f.server.on_command = [](const ModelCommand& c) {
         if (c.name == "EXAMINE" || c.name == "SELECT")
@@ -242,7 +267,7 @@ TEST_CASE("a run whose estimate was too low opens its other connections after tw
     INFO(errors_of(report));
     REQUIRE(report_ok(report));
     CHECK(f.server.connections_opened() - before == 3);
-    for (const char* name : {"INBOX", "Work", "Archive"}) {
+    for (const char* name : {"INBOX", "Work", "Archive", "Sent"}) {
         INFO(name);
         CHECK(find_report(report, name)->flag_changes == 1);
         CHECK(f.stored(name) == f.on_server(name));
