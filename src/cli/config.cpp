@@ -533,6 +533,8 @@ sync::AccountConfig parse_account(TableReader& r, const std::string& base_dir, C
                            ? sync::ExpungedPolicy::Mirror
                            : sync::ExpungedPolicy::Keep;
     account.connections = static_cast<int>(r.integer("connections", 1, 16).value_or(4));
+    if (auto ms = r.integer("connection_cost_ms", 0, 60000))
+        account.connection_cost = std::chrono::milliseconds(*ms);
     parse_pacing(r, account, r.has("connections"));
     if (auto t = r.integer("timeout", 1, kMaxTimeout)) {
         c.connect_timeout = std::chrono::seconds(*t);

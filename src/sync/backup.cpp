@@ -694,7 +694,7 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     if (!run.options.open_catalog) workers = 1;
     const auto estimates = status_work(run, catalog, work);
     WorkCosts costs;
-    costs.connection = run.options.extra_connection_cost;
+    costs.connection = run.account.connection_cost;
     const auto plan =
         plan_connections(estimates, run.best_path != SyncPath::Qresync, workers, costs);
     const auto started = std::chrono::steady_clock::now();

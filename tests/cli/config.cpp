@@ -49,6 +49,10 @@ TEST_CASE("config errors name the file, the line and the key", "[config]") {
         {"bad expunged", kStore + kAccount + "expunged = \"drop\"\n", f + "7: account.expunged", "\"keep\", \"mirror\""},
         {"connections 0", kStore + kAccount + "connections = 0\n", f + "7: account.connections", "between 1 and 16"},
         {"connections 17", kStore + kAccount + "connections = 17\n", f + "7: account.connections", "between 1 and 16"},
+        {"connection_cost_ms -1", kStore + kAccount + "connection_cost_ms = -1\n",
+         f + "7: account.connection_cost_ms", "between 0 and 60000"},
+        {"connection_cost_ms as float", kStore + kAccount + "connection_cost_ms = 0.5\n",
+         f + "7: account.connection_cost_ms", "expected an integer"},
         {"tls_verify not bool", kStore + kAccount + "tls_verify = \"no\"\n", f + "7: account.tls_verify", "true or false"},
         {"unknown account key", kStore + kAccount + "tls_verfy = true\n", f + "7: account.tls_verfy", "unknown key"},
         {"unknown store key", kStore + "compress = true\n" + kAccount, f + "3: store.compress", "unknown key"},
@@ -194,6 +198,7 @@ mailboxes = ["INBOX", "Archive/*"]
 exclude = ["Junk"]
 expunged = "mirror"
 connections = 8
+connection_cost_ms = 0
 timeout = 60
 tls_verify = false
 ca_file = "certs/ca.pem"
@@ -244,6 +249,7 @@ command = "/usr/lib/dovecot/imap"
     CHECK(work.exclude == std::vector<std::string>{"Junk"});
     CHECK(work.expunged == imapkeep::sync::ExpungedPolicy::Mirror);
     CHECK(work.connections == 8);
+    CHECK(work.connection_cost == std::chrono::microseconds(0));
     CHECK(work.connect.read_timeout == std::chrono::milliseconds(60000));
     CHECK(work.connect.connect_timeout == std::chrono::milliseconds(60000));
     CHECK_FALSE(work.connect.ssh);
@@ -262,6 +268,7 @@ command = "/usr/lib/dovecot/imap"
     CHECK(home.mailboxes == std::vector<std::string>{"*"});
     CHECK(home.expunged == imapkeep::sync::ExpungedPolicy::Keep);
     CHECK(home.connections == 4);
+    CHECK(home.connection_cost == std::chrono::milliseconds(50));
 
     const auto& tunnel = c.accounts[2];
     REQUIRE(tunnel.connect.ssh);

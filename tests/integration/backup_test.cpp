@@ -83,6 +83,7 @@ sync::AccountConfig account_for(const std::string& prefix, const std::string& de
     a.connect = connect;
     a.mailboxes = {prefix, prefix + delim + "*"};
     a.connections = 2;
+    a.connection_cost = {};  // both open, however small the change: workers side by side
     a.sync_path = path;
     return a;
 }

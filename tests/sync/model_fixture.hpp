@@ -19,17 +19,17 @@ struct ModelFixture {
     TempDir dir;
     Store store{dir.path};
     sync::AccountConfig account;
-    // What backup() runs with. Every connection the account allows opens,
-    // however little the work (the model's mailboxes are small): these tests
-    // are about what concurrent workers do. Tests of the connection count
-    // set extra_connection_cost.
+    // What backup() runs with.
     sync::BackupOptions options;
 
     ModelFixture() {
         account.name = "acct";
         account.connect = server.connect_options();
         account.connections = 2;
-        options.extra_connection_cost = {};
+        // Every connection the account allows opens, however little the work
+        // (the model's mailboxes are small): these tests are about what
+        // concurrent workers do. Tests of the connection count set it.
+        account.connection_cost = {};
     }
 
     sync::AccountReport backup(std::uint64_t stop_after = 0) {

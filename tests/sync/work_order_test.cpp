@@ -171,7 +171,7 @@ TEST_CASE("a run with little to do stays on the connection that listed", "[sync]
     for (bool list_status : {true, false}) {
         INFO((list_status ? "LIST-STATUS" : "no LIST-STATUS: no estimate, every connection"));
         ModelFixture f;
-        f.options.extra_connection_cost = sync::BackupOptions{}.extra_connection_cost;
+        f.account.connection_cost = sync::AccountConfig{}.connection_cost;
         f.account.connections = 3;
         if (!list_status) {
             auto caps = f.server.capabilities();
@@ -197,7 +197,7 @@ TEST_CASE("a run with little to do stays on the connection that listed", "[sync]
             f.server.append(name, message(std::string(name) + "-new"));
             f.server.set_flags(name, 1, {"\\Flagged"});
         }
-        f.options.extra_connection_cost = std::chrono::seconds(1);
+        f.account.connection_cost = std::chrono::seconds(1);
         before = f.server.connections_opened();
         report = f.backup();
         INFO(errors_of(report));
@@ -257,7 +257,7 @@ TEST_CASE("a run whose estimate was too low opens its other connections at the p
     REQUIRE(report_ok(f.backup()));
     for (const char* name : {"INBOX", "Work", "Archive", "Sent"})
         f.server.set_flags(name, 1, {"\\Flagged"});
-    f.options.extra_connection_cost = sync::BackupOptions{}.extra_connection_cost;
+    f.account.connection_cost = sync::AccountConfig{}.connection_cost;
     f.server.on_command = [](const ModelCommand& c) {
         if (c.name == "EXAMINE" || c.name == "SELECT")
             std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -27,7 +27,13 @@ struct AccountConfig {
     std::vector<std::string> mailboxes = {"*"};  // LIST patterns to include
     std::vector<std::string> exclude;            // names or patterns (* and %) to skip
     ExpungedPolicy expunged = ExpungedPolicy::Keep;
-    int connections = 4;                         // mailboxes synced in parallel
+    int connections = 4;                         // most mailboxes synced in parallel
+    // What one more connection costs the run (`connection_cost_ms`): a worker
+    // beyond the first connects only for work estimated at twice this
+    // (src/sync/work_order.hpp), so a run with little to do stays on the
+    // connection that listed. 0: every connection `connections` allows opens
+    // at once (and tests of concurrency on a few small mailboxes want that).
+    std::chrono::microseconds connection_cost{50'000};
     // "" picks the best the server offers; "qresync" | "condstore" | "plain" caps it
     // (for servers whose extensions misbehave, and to test each path).
     std::string sync_path;
@@ -83,12 +89,6 @@ struct BackupOptions {
     std::function<std::unique_ptr<store::Catalog>()> open_catalog;
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
-    // What one more connection costs the run: a worker beyond the first
-    // connects only for work estimated at twice this (src/sync/work_order.hpp),
-    // so a run with little to do stays on the connection that listed. 0:
-    // every connection `connections` allows opens, as tests of concurrency
-    // on a few small mailboxes want.
-    std::chrono::microseconds extra_connection_cost{50'000};
     // Catalog rows read (and flags asked for) at a time when the known
     // messages' flags are listed; memory follows it. Tests make it small.
     std::size_t known_window = 5000;
