@@ -310,7 +310,7 @@ class MailboxQueue {
     std::vector<MailboxReport> m_results;
     const AccountRun& m_run;
     const std::vector<std::chrono::microseconds> m_estimates;  // by index; may be empty
-    std::chrono::microseconds m_taken{}, m_untaken{};           // their sums
+    std::chrono::microseconds m_taken{}, m_untaken{};          // their sums
     std::mutex m_mutex;
     std::condition_variable m_changed;  // all taken, stopped, or a worker left
     std::size_t m_next = 0;

@@ -62,10 +62,12 @@ ConnectionPlan plan_connections(const std::vector<MailboxWork>& work, bool lists
 }
 
 bool standby_worth_opening(std::chrono::microseconds elapsed, std::chrono::microseconds taken,
-                           std::chrono::microseconds untaken, std::chrono::microseconds connection) {
+                           std::chrono::microseconds untaken,
+                           std::chrono::microseconds connection) {
     if (taken.count() <= 0) return untaken.count() > 0;
     const double pace = static_cast<double>(elapsed.count()) / static_cast<double>(taken.count());
-    return pace * static_cast<double>(untaken.count()) >= 2.0 * static_cast<double>(connection.count());
+    return pace * static_cast<double>(untaken.count()) >=
+           2.0 * static_cast<double>(connection.count());
 }
 
 }  // namespace imapkeep::sync

@@ -14,9 +14,9 @@
 
 using namespace imapkeep;
 using namespace imapkeep::testing;
-using imapkeep::sync::plan_connections;
 using imapkeep::sync::MailboxWork;
 using imapkeep::sync::most_work_first;
+using imapkeep::sync::plan_connections;
 
 TEST_CASE("most_work_first weighs new mail above known mail and keeps ties in order",
           "[sync][order]") {
@@ -157,8 +157,8 @@ TEST_CASE("plan_connections opens one more at once for each two connections' cos
     SECTION("the standby waits twice the estimated work, at least twice a connection's start") {
         using std::chrono::milliseconds;
         // 1% changed: 65.3 + 41.6 + 28.1 ms.
-        auto plan = plan_connections({known(10000, 34, 167), known(7000, 33, 89), known(3000, 33, 44)},
-                                     false, 4);
+        auto plan = plan_connections(
+            {known(10000, 34, 167), known(7000, 33, 89), known(3000, 33, 44)}, false, 4);
         CHECK(plan.standby == 2);
         CHECK(plan.standby_after == std::chrono::microseconds(2 * (65'300 + 41'600 + 28'100)));
         plan = plan_connections({known(10, 0, 1), known(10, 0, 1)}, false, 4);
@@ -224,12 +224,12 @@ TEST_CASE("standby_worth_opening scales the untaken estimate by the run's pace",
         us elapsed, taken, untaken;
         bool opens;
     } cases[] = {
-        {"on pace: 15 ms left is not worth a 50 ms connection", us(100'000), us(100'000), us(15'000),
-         false},
+        {"on pace: 15 ms left is not worth a 50 ms connection", us(100'000), us(100'000),
+         us(15'000), false},
         {"1% changed, 100 ms in: 30 ms estimated taken, 15 left, 50 ms at that pace", us(100'000),
          us(30'000), us(15'000), false},
-        {"19 times slower than estimated: 10.6 ms left is 200 ms", us(100'000), us(5'300), us(10'600),
-         true},
+        {"19 times slower than estimated: 10.6 ms left is 200 ms", us(100'000), us(5'300),
+         us(10'600), true},
         {"on pace, 100 ms left: twice a connection", us(100'000), us(100'000), us(100'000), true},
         {"nothing left", us(100'000), us(5'000), us(0), false},
         {"nothing taken yet", us(100'000), us(0), us(1), true},
