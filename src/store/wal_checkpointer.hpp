@@ -55,8 +55,8 @@ enum class CheckpointMode {
     kPassive,
     // Copies passively, then holds off writers while it copies the rest, so
     // that the whole log is copied and the next commit starts it again at
-    // its head. Gives up (and
-    // copies what it can) rather than wait for a writer or a reader.
+    // its head. Gives up (and copies what it can) rather than wait for a
+    // writer or a reader.
     kRestart,
 };
 

@@ -1,5 +1,5 @@
 // backup_account: connect, list, reconcile the mailbox set (new, renamed,
-// deleted), then sync mailboxes on `connections` parallel connections.
+// deleted), then sync mailboxes on up to `connections` parallel connections.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -695,10 +695,11 @@ std::vector<MailboxReport> run_workers(AccountRun& run, std::unique_ptr<imap::Cl
     const auto estimates = status_work(run, catalog, work);
     WorkCosts costs;
     costs.connection = run.account.connection_cost;
-    const auto plan =
-        plan_connections(estimates, run.best_path != SyncPath::Qresync, workers, costs);
+    const bool lists_known = run.best_path != SyncPath::Qresync;
+    const auto plan = plan_connections(estimates, lists_known, workers, costs);
     const auto started = std::chrono::steady_clock::now();
-    MailboxQueue queue(work, most_work_first(estimates), run, plan.at_once, plan.estimates);
+    MailboxQueue queue(work, most_work_first(estimates, lists_known, costs), run, plan.at_once,
+                       plan.estimates);
     Worker first(run, messages, queue);
     first.adopt(std::move(client), &catalog);
     const auto first_mailbox = queue.take();

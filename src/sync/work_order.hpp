@@ -33,9 +33,6 @@ struct MailboxWork {
     bool estimated = false;  // the server gave a status to go by
 };
 
-// Indices into `work`, the most work first; equal work keeps the listed order.
-std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work);
-
 // What a mailbox's work costs, roughly, to choose the connection count. The
 // figures are loopback Dovecot's on 2 cores (issue 10's 1%-changed and cold
 // profiles); over a network every one of them grows with the round trip, so
@@ -49,6 +46,11 @@ struct WorkCosts {
     // path but QRESYNC).
     std::chrono::microseconds listed_message{3};
 };
+
+// Indices into `work`, the most work first by the estimate WorkCosts gives
+// (`lists_known` as for plan_connections); equal work keeps the listed order.
+std::vector<std::size_t> most_work_first(const std::vector<MailboxWork>& work, bool lists_known,
+                                         const WorkCosts& costs = {});
 
 // How many connections a run opens for `work`, 1 to `at_most` (at most one
 // per mailbox).

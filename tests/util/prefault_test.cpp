@@ -21,10 +21,6 @@ long minor_faults() {
     return usage.ru_minflt;
 }
 
-}  // namespace
-
-namespace {
-
 // Minor faults while a fresh buffer of `size` bytes is written whole,
 // populated first or not.
 long faults_writing(std::size_t size, bool populate) {
