@@ -118,6 +118,21 @@ class SqliteDb {
     // Returns once every commit of this connection is durable. Throws
     // StoreError when the log cannot be synced.
     void make_durable();
+    // `write` (one autocommitted statement), committed without a sync of its
+    // own: the next sync of the log, whichever connection makes it, covers
+    // it, as a log is synced whole. Only for what no change depends on.
+    template <class Write>
+    void commit_unsynced(Write&& write) {
+        m_defer_log_sync = true;
+        try {
+            write();
+        } catch (...) {
+            m_defer_log_sync = false;
+            throw;
+        }
+        m_defer_log_sync = false;
+        m_unsynced_ticket = 0;
+    }
 
     // What a statement that finds the database locked does: called with the
     // number of earlier calls for the same lock; true retries, false gives
