@@ -246,9 +246,10 @@ class MailboxSync {
     // the catalog's mark.
     static SyncPath known_path(const store::MailboxRecord& record, const Examined& examined);
     // QRESYNC brought the known messages' changes with the EXAMINE, and
-    // applying them sends no command: fetch_new applies them once the new
-    // mail's first FETCHes are sent, so the server reads and sends those
-    // bodies while the changes' files move (issue 10, the 1% changed run).
+    // applying them sends no command: fetch_new applies them on its commit
+    // thread, so the server sends the new mail's bodies, and this thread
+    // writes them, while the changes' files move (issue 10, the 1% changed
+    // run).
     bool can_defer_reconcile(const store::MailboxRecord& record, const Examined& examined) const;
     // CONDSTORE and the plain path ask the server for the changes (commands),
     // but applying what they found sends none: that part waits for fetch_new
@@ -344,8 +345,10 @@ class MailboxSync {
     Listing drop_cataloged(const store::MailboxRecord& record, Listing wanted);
     void count_new(const Listing& wanted);
     void download(store::MailboxRecord& record, const std::vector<UidSet>& chunks, NewMail& state);
-    // Deferred changes, applied while the new mail's FETCHes are answered.
-    void reconcile_while_fetching(store::MailboxRecord& record, NewMail& state);
+    // Deferred changes, queued on `commits` ahead of the first chunk's
+    // commit: applied while the new mail's FETCHes are answered and read.
+    void reconcile_while_fetching(store::MailboxRecord& record, NewMail& state,
+                                  CommitQueue& commits);
     void receive(imap::FetchData& d, const store::MailboxRecord& record, NewMail& state);
     void accept_body(std::uint32_t uid, Arrived a, NewMail& state);
     void count_body(const Arrived& a);
