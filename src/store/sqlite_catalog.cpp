@@ -69,6 +69,10 @@ MessageRecord read_message(const Statement& s) {
     return r;
 }
 
+KnownFlags read_known_flags(const Statement& s) {
+    return {s.int64(0), static_cast<std::uint32_t>(s.int64(1)), split_flags(s.text(2))};
+}
+
 // Labels sorted, deduplicated, joined with LF (no label holds a line break:
 // the server sends them as atoms or quoted strings).
 std::string join_labels(std::vector<std::string> labels) {
@@ -319,23 +323,16 @@ class SqliteCatalog final : public Catalog {
 
     std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
                                            const UidSet& uids, std::size_t limit) override {
-        // The message_mailbox index (mailbox_id, uidvalidity, uid) serves each
-        // range; the statement comes from the cache, reset, once per range.
-        static const std::string sql = std::string("SELECT ") + kMessageColumns +
-                                       " FROM message m WHERE m.mailbox_id = ?1"
-                                       " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
-                                       " AND m.expunged_at IS NULL ORDER BY m.uid";
-        ReadScope read(*this);
-        std::vector<MessageRecord> out;
-        for (const auto& range : uids.ranges()) {
-            auto s = m_db.prepare(sql);
-            s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
-            s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
-            while (out.size() < limit && s.step()) out.push_back(read_message(s));
-            if (out.size() >= limit) break;
-        }
-        read.done();
-        return out;
+        static const std::string columns = kMessageColumns;
+        return live_rows_in<MessageRecord>(columns, read_message, mailbox_id, uidvalidity, uids,
+                                           limit);
+    }
+
+    std::vector<KnownFlags> known_flags_in(Id mailbox_id, std::uint32_t uidvalidity,
+                                           const UidSet& uids, std::size_t limit) override {
+        static const std::string columns = "m.id, m.uid, m.flags";
+        return live_rows_in<KnownFlags>(columns, read_known_flags, mailbox_id, uidvalidity, uids,
+                                        limit);
     }
 
     std::vector<std::uint32_t> live_uidvalidities(Id mailbox_id) override {
@@ -816,6 +813,30 @@ class SqliteCatalog final : public Catalog {
 
   private:
     // Scoped nested transaction: rolls back unless commit() was reached.
+    // The live rows of `uids` under `uidvalidity`, ascending, at most
+    // `limit`, as `columns` read by `read`. The message_mailbox index
+    // (mailbox_id, uidvalidity, uid) serves each range; the statement comes
+    // from the cache, reset, once per range.
+    template <class Row, class Read>
+    std::vector<Row> live_rows_in(const std::string& columns, Read read_row, Id mailbox_id,
+                                  std::uint32_t uidvalidity, const UidSet& uids, std::size_t limit) {
+        const std::string sql = "SELECT " + columns +
+                                 " FROM message m WHERE m.mailbox_id = ?1"
+                                 " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
+                                 " AND m.expunged_at IS NULL ORDER BY m.uid";
+        ReadScope read(*this);
+        std::vector<Row> out;
+        for (const auto& range : uids.ranges()) {
+            auto s = m_db.prepare(sql);
+            s.bind(1, mailbox_id).bind(2, std::int64_t{uidvalidity});
+            s.bind(3, to_db(range.first)).bind(4, to_db(range.last));
+            while (out.size() < limit && s.step()) out.push_back(read_row(s));
+            if (out.size() >= limit) break;
+        }
+        read.done();
+        return out;
+    }
+
     class Transaction {
       public:
         explicit Transaction(Catalog& c) : m_catalog(c) { m_catalog.begin(); }

@@ -251,7 +251,7 @@ MailboxSync::KnownRows MailboxSync::read_window(const store::MailboxRecord& reco
     above.add_range(Uid(from), Uid(kMaxUid));
     KnownRows window;
     window.rows =
-        m_catalog.messages_in(record.id, record.uidvalidity, scope.intersect(above), window_rows());
+        m_catalog.known_flags_in(record.id, record.uidvalidity, scope.intersect(above), window_rows());
     if (!window.rows.empty()) window.span.add_range(Uid(from), Uid(window.rows.back().uid));
     return window;
 }
@@ -287,7 +287,7 @@ void MailboxSync::retire_stale(const store::MailboxRecord& record) {
         while (from != 0) {
             UidSet above;
             above.add_range(Uid(from), Uid(kMaxUid));
-            auto rows = m_catalog.messages_in(record.id, uidvalidity, above, window_rows());
+            auto rows = m_catalog.known_flags_in(record.id, uidvalidity, above, window_rows());
             if (rows.empty()) break;
             from = rows.back().uid == kMaxUid ? 0 : rows.back().uid + 1;
             std::vector<store::Id> stale;

@@ -301,7 +301,7 @@ class MailboxSync {
     void retire_stale(const store::MailboxRecord& record);
     // known_mail.cpp: the catalog in windows of bounded size.
     struct KnownRows {
-        std::vector<store::MessageRecord> rows;
+        std::vector<store::KnownFlags> rows;
         UidSet span;  // the UIDs this window answers for
     };
     // The next window: up to kKnownWindow live rows of `scope` at or above `from`.

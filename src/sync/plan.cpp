@@ -118,8 +118,12 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
         complete);
 }
 
-FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
-                    bool complete) {
+namespace {
+
+// For catalog rows of either kind: they are read by id, uid and flags.
+template <class Row>
+FlagDiff flags_against(const std::vector<Row>& catalog, const ServerFlagsOf& server_flags,
+                       bool complete) {
     FlagDiff out;
     for (const auto& m : catalog) {
         const auto* reported = server_flags(m.uid);
@@ -133,11 +137,32 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const Serv
     return out;
 }
 
-std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present) {
+template <class Row>
+std::vector<store::Id> absent_from(const std::vector<Row>& catalog, const UidSet& present) {
     std::vector<store::Id> out;
     for (const auto& m : catalog)
         if (!present.contains(Uid(m.uid))) out.push_back(m.id);
     return out;
+}
+
+}  // namespace
+
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
+                    bool complete) {
+    return flags_against(catalog, server_flags, complete);
+}
+
+FlagDiff plan_flags(const std::vector<store::KnownFlags>& catalog, const ServerFlagsOf& server_flags,
+                    bool complete) {
+    return flags_against(catalog, server_flags, complete);
+}
+
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present) {
+    return absent_from(catalog, present);
+}
+
+std::vector<store::Id> plan_expunges(const std::vector<store::KnownFlags>& catalog, const UidSet& present) {
+    return absent_from(catalog, present);
 }
 
 std::vector<store::MessageRecord> rename_sample(std::vector<store::MessageRecord> catalog,

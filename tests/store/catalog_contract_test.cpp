@@ -444,6 +444,43 @@ TEST_CASE("messages_in returns the live rows of the asked UIDs under one UIDVALI
           std::vector<std::uint32_t>{5});
 }
 
+TEST_CASE("known_flags_in returns what messages_in does, with only id, uid and flags",
+          "[store][catalog][bounded]") {
+    CATALOG_FIXTURE(f);
+    for (std::uint32_t uid = 1; uid <= 10; ++uid) {
+        auto m = f.message(f.inbox, uid, 1000);
+        if (uid % 3 == 0) m.flags = {"\\Seen"};
+        if (uid % 4 == 0) m.flags = {"$Label1", "\\Answered", "\\Flagged"};
+        f.catalog->add_message(m);
+    }
+    f.catalog->mark_expunged(f.catalog->find_message(f.inbox, 7, 4)->id, 1001,
+                             "attic/work/cur/4:2,");
+    const auto seven = f.catalog->find_message(f.inbox, 7, 7)->id;
+    f.catalog->update_flags(seven, {"\\Deleted", "\\Seen"}, 0, "mail/work/cur/7:2,ST", 1002);
+    auto stale = f.message(f.inbox, 5, 1000);
+    stale.uidvalidity = 8;
+    stale.file = "mail/work/cur/stale:2,";
+    f.catalog->add_message(stale);
+    for (const char* set : {"", "3:5,9,20:4294967295", "1:4294967295", "4", "11:12"}) {
+        for (std::size_t limit : {std::size_t{2}, std::size_t{5}, SIZE_MAX}) {
+            INFO(set << ", at most " << limit);
+            const auto whole = f.catalog->messages_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
+            const auto known = f.catalog->known_flags_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
+            REQUIRE(known.size() == whole.size());
+            for (std::size_t i = 0; i < known.size(); ++i) {
+                CHECK(known[i].id == whole[i].id);
+                CHECK(known[i].uid == whole[i].uid);
+                CHECK(known[i].flags == whole[i].flags);
+            }
+        }
+    }
+    const auto flagged = f.catalog->known_flags_in(f.inbox, 7, imapkeep::UidSet::parse("7:8"));
+    REQUIRE(flagged.size() == 2);
+    CHECK(flagged[0].flags == std::vector<std::string>{"\\Deleted", "\\Seen"});
+    CHECK(flagged[1].flags == std::vector<std::string>{"$Label1", "\\Answered", "\\Flagged"});
+    CHECK(f.catalog->known_flags_in(f.inbox, 8, imapkeep::UidSet::parse("1:4294967295")).size() == 1);
+}
+
 TEST_CASE("messages_by_id returns the asked rows in the order asked, expunged ones too",
           "[store][catalog]") {
     CATALOG_FIXTURE(f);

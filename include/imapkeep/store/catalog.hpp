@@ -97,6 +97,15 @@ struct MessageRecord {
     std::optional<std::int64_t> expunged_at;
 };
 
+// What comparing flags needs of a live message, and nothing else (no path,
+// hash or Message-ID): a plain-path run reads one of these for every known
+// message, and building whole MessageRecords took most of its time (issue 10).
+struct KnownFlags {
+    Id id = 0;
+    std::uint32_t uid = 0;
+    std::vector<std::string> flags;  // sorted, without \Recent
+};
+
 // What a UIDVALIDITY re-match needs of a live message, and nothing else (no
 // path, hash or flags): its id and its key. `message_id` is valid only during
 // the visit that gets it.
@@ -214,6 +223,10 @@ class Catalog {
     // found, not the size of the mailbox. With a limit, a caller pages through a
     // mailbox in bounded memory (ask again above the last UID returned).
     virtual std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
+                                                   const UidSet& uids,
+                                                   std::size_t limit = SIZE_MAX) = 0;
+    // messages_in's rows, with only what comparing flags needs.
+    virtual std::vector<KnownFlags> known_flags_in(Id mailbox_id, std::uint32_t uidvalidity,
                                                    const UidSet& uids,
                                                    std::size_t limit = SIZE_MAX) = 0;
     // The UIDVALIDITY values the mailbox's live messages carry, ascending.

@@ -323,18 +323,40 @@ class PostgresCatalog final : public Catalog {
 
     std::vector<MessageRecord> messages_in(Id mailbox_id, std::uint32_t uidvalidity,
                                            const UidSet& uids, std::size_t limit) override {
-        // One statement per chunk of ranges. LATERAL makes each range an index
-        // range scan of message_mailbox (mailbox_id, uidvalidity, uid) that
-        // stops after `limit` rows: a page of a large mailbox reads that page,
-        // not the mailbox (a plain join sorted every row found before the LIMIT).
-        static const std::string sql =
-            std::string("SELECT ") + kMessageColumns +
+        static const std::string columns = kMessageColumns;
+        return live_rows_in<MessageRecord>(columns, read_message, mailbox_id, uidvalidity, uids,
+                                           limit);
+    }
+
+    std::vector<KnownFlags> known_flags_in(Id mailbox_id, std::uint32_t uidvalidity,
+                                           const UidSet& uids, std::size_t limit) override {
+        static const std::string columns = "m.id, m.uid, m.flags";
+        return live_rows_in<KnownFlags>(
+            columns,
+            [](const PgResult& s, int row) {
+                return KnownFlags{s.int64(row, 0), static_cast<std::uint32_t>(s.int64(row, 1)),
+                                  split_flags(s.text(row, 2))};
+            },
+            mailbox_id, uidvalidity, uids, limit);
+    }
+
+    // The live rows of `uids` under `uidvalidity`, ascending, at most
+    // `limit`, as `columns` read by `read_row`. One statement per chunk of
+    // ranges. LATERAL makes each range an index range scan of message_mailbox
+    // (mailbox_id, uidvalidity, uid) that stops after `limit` rows: a page of
+    // a large mailbox reads that page, not the mailbox (a plain join sorted
+    // every row found before the LIMIT).
+    template <class Row, class Read>
+    std::vector<Row> live_rows_in(const std::string& columns, Read read_row, Id mailbox_id,
+                                  std::uint32_t uidvalidity, const UidSet& uids, std::size_t limit) {
+        const std::string sql =
+            "SELECT " + columns +
             " FROM unnest($3::text::bigint[], $4::text::bigint[]) WITH ORDINALITY AS r(lo, hi, n)"
             " CROSS JOIN LATERAL (SELECT * FROM message WHERE mailbox_id = $1"
             "   AND uidvalidity = $2 AND uid BETWEEN r.lo AND r.hi AND expunged_at IS NULL"
             "   ORDER BY uid LIMIT $5) m"
             " ORDER BY r.n, m.uid LIMIT $5";
-        std::vector<MessageRecord> out;
+        std::vector<Row> out;
         const auto& ranges = uids.ranges();
         for (std::size_t from = 0; from < ranges.size() && out.size() < limit;
              from += kRangesPerStatement) {
@@ -343,7 +365,7 @@ class PostgresCatalog final : public Catalog {
             const auto left = static_cast<std::int64_t>(
                 std::min<std::size_t>(limit - out.size(), static_cast<std::size_t>(INT64_MAX)));
             auto s = m_db.query(sql, mailbox_id, std::int64_t{uidvalidity}, lo, hi, left);
-            for (int row = 0; row < s.rows(); ++row) out.push_back(read_message(s, row));
+            for (int row = 0; row < s.rows(); ++row) out.push_back(read_row(s, row));
         }
         return out;
     }
