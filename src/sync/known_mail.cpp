@@ -18,6 +18,7 @@ namespace imapkeep::sync {
 namespace {
 
 constexpr std::uint32_t kMaxUid = 0xFFFFFFFFu;
+constexpr std::size_t kFirstWindow = 500;
 
 ServerFlagsOf flags_of(const FlagChanges& changes) {
     return [&changes](std::uint32_t uid) { return changes.find(uid); };
@@ -55,7 +56,7 @@ FlagDiff MailboxSync::list_known(store::MailboxRecord& record, SyncPath path,
     FlagDiff found;
     std::uint32_t next = 1;
     while (next != 0 && !scope.empty()) {
-        KnownRows window = read_window(record, next, scope);
+        KnownRows window = read_window(record, next, scope, window_rows());
         if (window.rows.empty()) break;
         next = window.rows.back().uid == kMaxUid ? 0 : window.rows.back().uid + 1;
         FlagDiff diff = plan_window(window, server);
@@ -144,9 +145,15 @@ FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet
     std::map<std::uint32_t, std::vector<std::string>> flags;  // by UID, of the windows in flight
     std::deque<std::unique_ptr<FullWindow>> inflight;  // after `flags`: its FETCHes write there
     std::uint32_t next = scope.empty() ? 0 : 1;
+    bool first = true;
     auto send_next = [&] {
         auto w = std::make_unique<FullWindow>();
-        w->window = read_window(record, next, scope);
+        // The first window small: the server works on its FETCH while the
+        // next, full one is read (issue 10: reading 5,000 rows takes about
+        // what the server takes to answer for them).
+        w->window = read_window(record, next, scope,
+                                first ? std::min(window_rows(), kFirstWindow) : window_rows());
+        first = false;
         if (w->window.rows.empty()) {
             next = 0;
             return;
@@ -246,12 +253,13 @@ void MailboxSync::fetch_changed_since(const store::MailboxRecord& record, Server
 }
 
 MailboxSync::KnownRows MailboxSync::read_window(const store::MailboxRecord& record,
-                                                std::uint32_t from, const UidSet& scope) {
+                                                std::uint32_t from, const UidSet& scope,
+                                                std::size_t rows) {
     UidSet above;
     above.add_range(Uid(from), Uid(kMaxUid));
     KnownRows window;
     window.rows =
-        m_catalog.known_flags_in(record.id, record.uidvalidity, scope.intersect(above), window_rows());
+        m_catalog.known_flags_in(record.id, record.uidvalidity, scope.intersect(above), rows);
     if (!window.rows.empty()) window.span.add_range(Uid(from), Uid(window.rows.back().uid));
     return window;
 }

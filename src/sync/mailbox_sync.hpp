@@ -304,9 +304,9 @@ class MailboxSync {
         std::vector<store::KnownFlags> rows;
         UidSet span;  // the UIDs this window answers for
     };
-    // The next window: up to kKnownWindow live rows of `scope` at or above `from`.
+    // The next window: up to `rows` live rows of `scope` at or above `from`.
     KnownRows read_window(const store::MailboxRecord& record, std::uint32_t from,
-                          const UidSet& scope);
+                          const UidSet& scope, std::size_t rows);
     std::uint32_t max_known_uid(const store::MailboxRecord& record);
     // What the server said about known messages, kept across windows.
     struct ServerChanges {
