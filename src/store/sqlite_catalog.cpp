@@ -819,11 +819,12 @@ class SqliteCatalog final : public Catalog {
     // from the cache, reset, once per range.
     template <class Row, class Read>
     std::vector<Row> live_rows_in(const std::string& columns, Read read_row, Id mailbox_id,
-                                  std::uint32_t uidvalidity, const UidSet& uids, std::size_t limit) {
+                                  std::uint32_t uidvalidity, const UidSet& uids,
+                                  std::size_t limit) {
         const std::string sql = "SELECT " + columns +
-                                 " FROM message m WHERE m.mailbox_id = ?1"
-                                 " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
-                                 " AND m.expunged_at IS NULL ORDER BY m.uid";
+                                " FROM message m WHERE m.mailbox_id = ?1"
+                                " AND m.uidvalidity = ?2 AND m.uid BETWEEN ?3 AND ?4"
+                                " AND m.expunged_at IS NULL ORDER BY m.uid";
         ReadScope read(*this);
         std::vector<Row> out;
         for (const auto& range : uids.ranges()) {

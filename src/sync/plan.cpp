@@ -147,21 +147,23 @@ std::vector<store::Id> absent_from(const std::vector<Row>& catalog, const UidSet
 
 }  // namespace
 
-FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
-                    bool complete) {
+FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
+                    const ServerFlagsOf& server_flags, bool complete) {
     return flags_against(catalog, server_flags, complete);
 }
 
-FlagDiff plan_flags(const std::vector<store::KnownFlags>& catalog, const ServerFlagsOf& server_flags,
-                    bool complete) {
+FlagDiff plan_flags(const std::vector<store::KnownFlags>& catalog,
+                    const ServerFlagsOf& server_flags, bool complete) {
     return flags_against(catalog, server_flags, complete);
 }
 
-std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present) {
+std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog,
+                                     const UidSet& present) {
     return absent_from(catalog, present);
 }
 
-std::vector<store::Id> plan_expunges(const std::vector<store::KnownFlags>& catalog, const UidSet& present) {
+std::vector<store::Id> plan_expunges(const std::vector<store::KnownFlags>& catalog,
+                                     const UidSet& present) {
     return absent_from(catalog, present);
 }
 

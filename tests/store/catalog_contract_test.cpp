@@ -464,8 +464,10 @@ TEST_CASE("known_flags_in returns what messages_in does, with only id, uid and f
     for (const char* set : {"", "3:5,9,20:4294967295", "1:4294967295", "4", "11:12"}) {
         for (std::size_t limit : {std::size_t{2}, std::size_t{5}, SIZE_MAX}) {
             INFO(set << ", at most " << limit);
-            const auto whole = f.catalog->messages_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
-            const auto known = f.catalog->known_flags_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
+            const auto whole =
+                f.catalog->messages_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
+            const auto known =
+                f.catalog->known_flags_in(f.inbox, 7, imapkeep::UidSet::parse(set), limit);
             REQUIRE(known.size() == whole.size());
             for (std::size_t i = 0; i < known.size(); ++i) {
                 CHECK(known[i].id == whole[i].id);
@@ -478,7 +480,8 @@ TEST_CASE("known_flags_in returns what messages_in does, with only id, uid and f
     REQUIRE(flagged.size() == 2);
     CHECK(flagged[0].flags == std::vector<std::string>{"\\Deleted", "\\Seen"});
     CHECK(flagged[1].flags == std::vector<std::string>{"$Label1", "\\Answered", "\\Flagged"});
-    CHECK(f.catalog->known_flags_in(f.inbox, 8, imapkeep::UidSet::parse("1:4294967295")).size() == 1);
+    CHECK(f.catalog->known_flags_in(f.inbox, 8, imapkeep::UidSet::parse("1:4294967295")).size() ==
+          1);
 }
 
 TEST_CASE("messages_by_id returns the asked rows in the order asked, expunged ones too",

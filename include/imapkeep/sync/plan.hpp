@@ -97,13 +97,14 @@ FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog,
 using ServerFlagsOf = std::function<const std::vector<std::string>*(std::uint32_t uid)>;
 FlagDiff plan_flags(const std::vector<store::MessageRecord>& catalog, const ServerFlagsOf& server_flags,
                     bool complete);
-FlagDiff plan_flags(const std::vector<store::KnownFlags>& catalog, const ServerFlagsOf& server_flags,
-                    bool complete);
+FlagDiff plan_flags(const std::vector<store::KnownFlags>& catalog,
+                    const ServerFlagsOf& server_flags, bool complete);
 
 // Messages to expunge given the full list of UIDs the server has.
 // `present` stays ranges, as the server sent them (invariant 4).
 std::vector<store::Id> plan_expunges(const std::vector<store::MessageRecord>& catalog, const UidSet& present);
-std::vector<store::Id> plan_expunges(const std::vector<store::KnownFlags>& catalog, const UidSet& present);
+std::vector<store::Id> plan_expunges(const std::vector<store::KnownFlags>& catalog,
+                                     const UidSet& present);
 
 struct ServerMessageKey {
     std::uint32_t uid;

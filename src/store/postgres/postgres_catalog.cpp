@@ -348,7 +348,8 @@ class PostgresCatalog final : public Catalog {
     // every row found before the LIMIT).
     template <class Row, class Read>
     std::vector<Row> live_rows_in(const std::string& columns, Read read_row, Id mailbox_id,
-                                  std::uint32_t uidvalidity, const UidSet& uids, std::size_t limit) {
+                                  std::uint32_t uidvalidity, const UidSet& uids,
+                                  std::size_t limit) {
         const std::string sql =
             "SELECT " + columns +
             " FROM unnest($3::text::bigint[], $4::text::bigint[]) WITH ORDINALITY AS r(lo, hi, n)"
