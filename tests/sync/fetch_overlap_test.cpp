@@ -27,13 +27,59 @@ struct Change {
     bool expunge;  // else a flag change
 };
 
-// Waits up to 5 s for the server to have been asked for `bodies` bodies.
-bool asked_for_bodies(const ModelServer& server, std::size_t bodies) {
+// Waits up to 5 s for `done()`.
+template <class Done>
+bool within_5s(Done done) {
     for (auto waited = 0ms; waited < 5s; waited += 10ms) {
-        if (server.body_fetches("INBOX") >= bodies) return true;
+        if (done()) return true;
         std::this_thread::sleep_for(10ms);
     }
-    return false;
+    return done();
+}
+
+// INBOX's 10 messages backed up through a fault layer; then `change` to
+// message 3 and two new messages, and a backup whose first rename into cur/
+// (the known message's file: the first file the run renames) is held while
+// `seen(fs)` is awaited. Returns whether it came; checks the run's result.
+template <class Seen>
+bool seen_while_changes_held(ModelFixture& f, const char* path, Change change, Seen seen) {
+    f.account.sync_path = path;
+    f.account.connections = 1;
+    f.server.add_mailbox("INBOX");
+    for (int i = 1; i <= 10; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
+    auto fs = std::make_shared<FaultFileSystem>();
+    f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
+    REQUIRE(report_ok(f.backup()));
+
+    if (change.expunge) {
+        f.server.expunge("INBOX", 3);
+    } else {
+        f.server.set_flags("INBOX", 3, {"\\Seen"});
+    }
+    f.server.append("INBOX", message("m11"));
+    f.server.append("INBOX", message("m12"));
+    CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
+    commits.start();
+    auto wait_for = seen(*fs);
+    auto gate = fs->hold(FsOp::Rename, "/cur/");
+    sync::AccountReport report;
+    std::thread run([&] { report = f.backup(); });
+    gate->wait_arrived();
+    const bool came = within_5s(wait_for);
+    gate->release();
+    run.join();
+    INFO(errors_of(report));
+    REQUIRE(report_ok(report));
+    CHECK(f.stored("INBOX") == f.on_server("INBOX"));
+    const auto* inbox = find_report(report, "INBOX");
+    CHECK(inbox->new_messages == 2);
+    CHECK(inbox->flag_changes == (change.expunge ? 0u : 1u));
+    CHECK(inbox->expunged == (change.expunge ? 1u : 0u));
+    // Still two commits: the changes with the files-pending marker, then
+    // the new mail's batch with the mailbox's new state.
+    CHECK(commits.commits() == 2);
+    CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
+    return came;
 }
 
 }  // namespace
@@ -52,58 +98,14 @@ TEST_CASE("new mail is asked for before the known messages' changes move files",
             f.account.connect.stream_factory = nullptr;
             f.account.connect.host = "127.0.0.1";
             f.account.connect.port = listener.port();
-            f.account.sync_path = path;
-            f.account.connections = 1;
-            f.server.add_mailbox("INBOX");
-            for (int i = 1; i <= 10; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
-            auto fs = std::make_shared<FaultFileSystem>();
-            f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
-            REQUIRE(report_ok(f.backup()));
-
-            if (change.expunge) {
-                f.server.expunge("INBOX", 3);
-            } else {
-                f.server.set_flags("INBOX", 3, {"\\Seen"});
-            }
-            f.server.append("INBOX", message("m11"));
-            f.server.append("INBOX", message("m12"));
-            const std::size_t before = f.server.body_fetches("INBOX");
-            CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
-            commits.start();
-            // The known message's file is the first file this run renames.
-            auto gate = fs->hold(FsOp::Rename, "/cur/");
-            sync::AccountReport report;
-            std::thread run([&] { report = f.backup(); });
-            gate->wait_arrived();
-            const bool asked = asked_for_bodies(f.server, before + 2);
-            gate->release();
-            run.join();
+            const bool asked = seen_while_changes_held(f, path, change, [&f](FaultFileSystem&) {
+                const std::size_t before = f.server.body_fetches("INBOX");
+                return [&f, before] { return f.server.body_fetches("INBOX") >= before + 2; };
+            });
             CHECK(asked);
-            INFO(errors_of(report));
-            REQUIRE(report_ok(report));
-            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
-            CHECK(find_report(report, "INBOX")->new_messages == 2);
-            // Still two commits: the changes with the files-pending marker,
-            // then the new mail's batch with the mailbox's new state.
-            CHECK(commits.commits() == 2);
-            CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
         }
     }
 }
-
-namespace {
-
-// Waits up to 5 s for `files` more message files to be finished (each gets
-// its INTERNALDATE as its time when its body has all arrived).
-bool bodies_written(const FaultFileSystem& fs, int before, int files) {
-    for (auto waited = 0ms; waited < 5s; waited += 10ms) {
-        if (fs.count(FsOp::SetMtime) >= before + files) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
-
-}  // namespace
 
 TEST_CASE("new bodies are written while the known messages' changes are applied",
           "[sync][durability]") {
@@ -115,42 +117,13 @@ TEST_CASE("new bodies are written while the known messages' changes are applied"
     for (const Change change : {Change{"flag change", false}, Change{"expunge", true}}) {
         DYNAMIC_SECTION(path << ", " << change.name) {
             ModelFixture f;
-            f.account.sync_path = path;
-            f.account.connections = 1;
-            f.server.add_mailbox("INBOX");
-            for (int i = 1; i <= 10; ++i) f.server.append("INBOX", message("m" + std::to_string(i)));
-            auto fs = std::make_shared<FaultFileSystem>();
-            f.store.messages = store::open_maildir_store(f.dir.path.string(), {true, fs});
-            REQUIRE(report_ok(f.backup()));
-
-            if (change.expunge) {
-                f.server.expunge("INBOX", 3);
-            } else {
-                f.server.set_flags("INBOX", 3, {"\\Seen"});
-            }
-            f.server.append("INBOX", message("m11"));
-            f.server.append("INBOX", message("m12"));
-            CatalogCommits commits((f.dir.path / "catalog.sqlite").string());
-            commits.start();
-            const int finished = fs->count(FsOp::SetMtime);
-            // The known message's file is the first file this run renames.
-            auto gate = fs->hold(FsOp::Rename, "/cur/");
-            sync::AccountReport report;
-            std::thread run([&] { report = f.backup(); });
-            gate->wait_arrived();
-            const bool written = bodies_written(*fs, finished, 2);
-            gate->release();
-            run.join();
+            // A message file gets its INTERNALDATE as its time once its body
+            // has all arrived.
+            const bool written = seen_while_changes_held(f, path, change, [](FaultFileSystem& fs) {
+                const int before = fs.count(FsOp::SetMtime);
+                return [&fs, before] { return fs.count(FsOp::SetMtime) >= before + 2; };
+            });
             CHECK(written);
-            INFO(errors_of(report));
-            REQUIRE(report_ok(report));
-            CHECK(f.stored("INBOX") == f.on_server("INBOX"));
-            CHECK(find_report(report, "INBOX")->new_messages == 2);
-            CHECK(find_report(report, "INBOX")->flag_changes == (change.expunge ? 0u : 1u));
-            CHECK(find_report(report, "INBOX")->expunged == (change.expunge ? 1u : 0u));
-            // The changes still commit first, with the files-pending marker.
-            CHECK(commits.commits() == 2);
-            CHECK_FALSE(f.store.catalog->files_pending(f.record("INBOX")->id));
         }
     }
 }
