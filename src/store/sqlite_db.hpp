@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "store/wal_checkpointer.hpp"
 #include "store/wal_group_sync.hpp"
@@ -123,14 +124,14 @@ class SqliteDb {
     // it, as a log is synced whole. Only for what no change depends on.
     template <class Write>
     void commit_unsynced(Write&& write) {
-        m_defer_log_sync = true;
+        const bool deferred = std::exchange(m_defer_log_sync, true);
         try {
             write();
         } catch (...) {
-            m_defer_log_sync = false;
+            m_defer_log_sync = deferred;
             throw;
         }
-        m_defer_log_sync = false;
+        m_defer_log_sync = deferred;
         m_unsynced_ticket = 0;
     }
 

@@ -322,6 +322,15 @@ class Catalog {
     virtual void add_uploaded(Id account_id, std::int64_t day, std::uint64_t bytes) = 0;
 
     virtual Id begin_run(const std::string& command, std::int64_t at) = 0;
+    // begin_run for a run whose record nothing reads back to decide what to
+    // do (a backup's: `status` and `doctor` show it; a restore's decides
+    // whether it resumes, so it takes begin_run). The record may be durable
+    // only with the next commit that is synced: a power cut before that
+    // loses the record of a run none of whose changes was committed. By
+    // default begin_run.
+    virtual Id begin_run_unsynced(const std::string& command, std::int64_t at) {
+        return begin_run(command, at);
+    }
     virtual void finish_run(Id run_id, std::int64_t at, const std::string& status,
                             const std::string& report_json) = 0;
     virtual std::optional<RunRecord> last_run(const std::string& command) = 0;
