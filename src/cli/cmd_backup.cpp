@@ -171,7 +171,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     // it "running"); one that changes nothing writes only its finished record.
     std::optional<store::Id> run_id;
     auto start_run = [&] {
-        if (!args.dry_run && !run_id) run_id = catalog->begin_run_unsynced("backup", run.started_at);
+        if (!args.dry_run && !run_id)
+            run_id = catalog->begin_run_unsynced("backup", run.started_at);
     };
     log_line(io, LogLevel::Info, run_start_text(selected, args));
 
