@@ -809,9 +809,8 @@ class SqliteCatalog final : public Catalog {
     }
 
   private:
-    // Scoped nested transaction: rolls back unless commit() was reached.
     // The live rows of `uids` under `uidvalidity`, ascending, at most
-    // `limit`, as `columns` read by `read`. The message_mailbox index
+    // `limit`, as `columns` read by `read_row`. The message_mailbox index
     // (mailbox_id, uidvalidity, uid) serves each range; the statement comes
     // from the cache, reset, once per range.
     template <class Row, class Read>
@@ -842,6 +841,7 @@ class SqliteCatalog final : public Catalog {
             .run();
     }
 
+    // Scoped nested transaction: rolls back unless commit() was reached.
     class Transaction {
       public:
         explicit Transaction(Catalog& c) : m_catalog(c) { m_catalog.begin(); }
