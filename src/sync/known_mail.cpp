@@ -145,15 +145,13 @@ FlagDiff MailboxSync::full_pass(const store::MailboxRecord& record, const UidSet
     std::map<std::uint32_t, std::vector<std::string>> flags;  // by UID, of the windows in flight
     std::deque<std::unique_ptr<FullWindow>> inflight;  // after `flags`: its FETCHes write there
     std::uint32_t next = scope.empty() ? 0 : 1;
-    bool first = true;
     auto send_next = [&] {
         auto w = std::make_unique<FullWindow>();
-        // The first window small: the server works on its FETCH while the
-        // next, full one is read (issue 10: reading 5,000 rows takes about
-        // what the server takes to answer for them).
+        // The first window (from UID 1) small: the server works on its FETCH
+        // while the next, full one is read (issue 10: reading 5,000 rows
+        // takes about what the server takes to answer for them).
         w->window = read_window(record, next, scope,
-                                first ? std::min(window_rows(), kFirstWindow) : window_rows());
-        first = false;
+                                next == 1 ? std::min(window_rows(), kFirstWindow) : window_rows());
         if (w->window.rows.empty()) {
             next = 0;
             return;
