@@ -184,6 +184,8 @@ int run_backup(const Config& config, const BackupArgs& args, const Services& ser
     options.dry_run = args.dry_run;
     options.progress = &progress;
     options.open_catalog = session->open_catalog;
+    // A catalog server's connections stay one per worker (BackupOptions).
+    options.overlap_mailboxes = !catalog_in_postgres(config);
     options.stop_after_steps = stop_after_from_env();
     options.stop = &signals.flag();
     options.before_first_change = start_run;

@@ -178,6 +178,8 @@ sync::BackupOptions backup_options(const FleetRun& run, CatalogOpener open_catal
                                    const std::atomic<bool>& stop, std::function<void()> start_run) {
     sync::BackupOptions options;
     options.open_catalog = std::move(open_catalog);
+    // The fleet's catalog is a server: its connections stay one per worker.
+    options.overlap_mailboxes = false;
     options.stop = &stop;
     options.defer_settled = true;
     options.before_first_change = std::move(start_run);

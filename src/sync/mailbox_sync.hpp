@@ -228,6 +228,14 @@ class MailboxSync {
     // StopRequested passes through.
     MailboxReport sync(const ServerMailbox& mailbox, const std::optional<imap::StatusData>& status);
 
+    // Called (once, on the sync's thread) when the mailbox will ask the
+    // server nothing more: its new mail has all arrived and what is left is
+    // committing it (issue 10). The caller may then hand the connection to
+    // the next mailbox; this sync never touches it again, and a failure
+    // after it is this mailbox's alone. Not called when something is left to
+    // ask (a short body, a UID without a whole body), nor in a dry run.
+    void release_connection_with(std::function<void()> release) { m_release = std::move(release); }
+
   private:
     // What EXAMINE said, and the path it leaves.
     struct Examined {
@@ -365,6 +373,7 @@ class MailboxSync {
     ReadyChunk take_chunk(const UidSet& chunk, NewMail& state, bool last);
     void keep_arrived(store::MailboxRecord& record, const std::vector<UidSet>& unfinished,
                       NewMail& state, CommitQueue& commits);
+    void release_connection();
     void requeue_refused(const UidSet& chunk, const imap::Completion& completion, NewMail& state,
                          std::vector<UidSet>& queue);
     // On the commit thread (CommitQueue), one chunk at a time, in order.
@@ -409,6 +418,8 @@ class MailboxSync {
         bool reconciled = false;
     };
     std::optional<Deferred> m_deferred;
+    std::function<void()> m_release;  // release_connection_with
+    bool m_released = false;          // m_client is another mailbox's now
     bool closed() const { return m_closing && m_closing->saved; }
     // The fields finish() saves: the flag high-water mark, the path, the time.
     void close_record(store::MailboxRecord& record, const Examined& examined,

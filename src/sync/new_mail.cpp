@@ -6,6 +6,7 @@
 #include <imapkeep/util/imap_date.hpp>
 #include <imapkeep/wire/framer.hpp>
 #include <set>
+#include <utility>
 
 #include "sync/body_ends.hpp"
 #include "sync/commit_queue.hpp"
@@ -136,9 +137,10 @@ void MailboxSync::fetch_new(store::MailboxRecord& record, std::uint32_t from_uid
         download(record, plan_chunks(wanted, chunk_limits(m_run.pacer.limits())), state);
         confirm_short_bodies(record, state);
     }
+    report_incomplete(state);
+    release_connection();        // the rest needs the catalog and the disk alone
     reconcile_deferred(record);  // nothing to download: the changes now
     if (m_marker.state == Marker::SetWithChanges) settle_marker(state, wanted.empty());
-    report_incomplete(state);
 
     record.uidnext = std::max(record.uidnext, state.limit(state.complete_to));
 }
@@ -240,6 +242,11 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
                 std::make_shared<ReadyChunk>(take_chunk(chunk, state, index + 1 == queue.size()));
             commits.submit([this, &record, &state, ready] { commit_chunk(record, *ready, state); });
         }
+        m_client.set_body_sink_factory({});
+        // Every body is here: the next mailbox may use the connection while
+        // these commits end, unless a short body or a missing one is left to
+        // ask about (confirm_short_bodies, report_incomplete).
+        if (state.short_bodies.empty() && state.incomplete.empty()) release_connection();
         commits.finish();
     } catch (const imap::Abort&) {
         m_client.set_body_sink_factory({});
@@ -248,13 +255,19 @@ void MailboxSync::download(store::MailboxRecord& record, const std::vector<UidSe
         keep_arrived(record, unfinished, state, commits);
         throw;
     } catch (...) {
+        if (m_released) throw;  // a commit failed; the connection is another mailbox's
         // FETCH commands still in flight would call back into this frame's
         // locals: the connection cannot be used again.
         if (!inflight.empty()) m_client.abandon("a mailbox sync failed with commands in flight");
         m_client.set_body_sink_factory({});
         throw;
     }
-    m_client.set_body_sink_factory({});
+}
+
+void MailboxSync::release_connection() {
+    if (m_released || !m_release) return;
+    m_released = true;
+    std::exchange(m_release, {})();
 }
 
 // The deferred changes, on the commit thread while this one reads the new

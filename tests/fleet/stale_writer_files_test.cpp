@@ -43,6 +43,7 @@ struct StaleWriter : FleetFixture {
         auto messages = store::open_maildir_store(model.dir.path.string(), {true, fs});
         sync::BackupOptions options;
         options.open_catalog = [this, lease] { return open(lease); };
+        options.overlap_mailboxes = false;  // as a fleet worker's (cmd_worker.cpp)
         return sync::backup_account(model.account, *catalog, *messages, options);
     }
 

@@ -26,6 +26,9 @@ TEST_CASE("a worker that cannot open its catalog handle leaves its mailbox to th
     std::vector<std::string> notes;
     std::mutex notes_mutex;
     auto options = f.options;
+    // A catalog server's: the CLI gives a worker no second handle for the
+    // overlap of its mailboxes (BackupOptions::overlap_mailboxes).
+    options.overlap_mailboxes = false;
     options.open_catalog = [&, path = (f.store.root / "catalog.sqlite").string()] {
         ++opened;
         throw store::CatalogUnreachable(

@@ -87,6 +87,14 @@ struct BackupOptions {
     // PostgreSQL schema, whatever the caller chose): each worker thread beyond
     // the first calls it once for its own. Unset: one worker, on `catalog`.
     std::function<std::unique_ptr<store::Catalog>()> open_catalog;
+    // With open_catalog: a worker syncs its next mailbox on its connection
+    // while the last one's final commits run (issue 10), on a thread and a
+    // catalog handle of their own, opened the first time a mailbox gives the
+    // connection up early. Each mailbox's own steps keep their order. Not for
+    // Gmail accounts (label links span mailboxes) nor a dry run. The CLI
+    // leaves it off for a catalog server, whose connections it keeps at one
+    // per worker.
+    bool overlap_mailboxes = true;
     // Test hook: stop (throw StopRequested) after this many durable steps. 0 = never.
     std::uint64_t stop_after_steps = 0;
     // Catalog rows read (and flags asked for) at a time when the known
