@@ -232,8 +232,8 @@ class MailboxSync {
     // server nothing more: its new mail has all arrived and what is left is
     // committing it (issue 10). The caller may then hand the connection to
     // the next mailbox; this sync never touches it again, and a failure
-    // after it is this mailbox's alone. Not called when something is left to
-    // ask (a short body, a UID without a whole body), nor in a dry run.
+    // after it is this mailbox's alone. A short body or a UID without a
+    // whole body is asked about first; a dry run never calls it.
     void release_connection_with(std::function<void()> release) { m_release = std::move(release); }
 
   private:

@@ -27,6 +27,40 @@ cli::Services on_model(testing::ModelServer& server) {
     }};
 }
 
+// INBOX with one message, backed up twice: the catalog and its log as a
+// daily run finds them. The catalog's syncs are counted (SqliteSyncCounter).
+struct BackedUpTwice {
+    testing::ModelServer server;
+    CliFixture f;
+    cli::Services services;
+
+    BackedUpTwice() {
+        server.add_mailbox("INBOX");
+        server.append("INBOX", "Subject: one\r\n\r\nbody\r\n");
+        test::SqliteSyncCounter::install();
+        services = on_model(server);
+        REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
+        REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
+    }
+
+    // The next backup, with the sync counts from zero.
+    void back_up_counted() {
+        test::SqliteSyncCounter::reset();
+        const auto r = f.run({"backup", "--config", f.config, "-q"}, services);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+    }
+
+    // What the run wrote is there for the next reader, whatever is still in
+    // the log.
+    void check_run_recorded() {
+        auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
+        const auto run = catalog->last_run("backup");
+        REQUIRE(run);
+        CHECK(run->status == "ok");
+    }
+};
+
 }  // namespace
 
 TEST_CASE("a no-change backup commits one catalog transaction", "[backup][nochange]") {
@@ -71,57 +105,25 @@ TEST_CASE("a no-change backup commits one catalog transaction", "[backup][nochan
 }
 
 TEST_CASE("a no-change backup syncs the catalog once, closing included", "[backup][nochange]") {
-    testing::ModelServer server;
-    server.add_mailbox("INBOX");
-    server.append("INBOX", "Subject: one\r\n\r\nbody\r\n");
-    test::SqliteSyncCounter::install();
-    CliFixture f;
-    const auto services = on_model(server);
-    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
-    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
-
-    test::SqliteSyncCounter::reset();
-    const auto r = f.run({"backup", "--config", f.config, "-q"}, services);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    BackedUpTwice b;
+    b.back_up_counted();
     // The commit. Before: closing the last connection checkpointed the log
     // into the database (two syncs) and deleted it, so the next run made it
     // again (its header's sync, the directory's): five per run.
     CHECK(test::SqliteSyncCounter::syncs() == 1);
-
-    // What the run wrote is there for the next reader, whatever is still in
-    // the log.
-    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-    const auto run = catalog->last_run("backup");
-    REQUIRE(run);
-    CHECK(run->status == "ok");
+    b.check_run_recorded();
 }
 
 // Issue 10: a backup's start record rides on its first change's sync; only
 // the changes' commits and the run's end sync the catalog's log.
 TEST_CASE("a backup's start record takes no sync of its own", "[backup][nochange]") {
-    testing::ModelServer server;
-    server.add_mailbox("INBOX");
-    server.append("INBOX", "Subject: one\r\n\r\nbody\r\n");
-    test::SqliteSyncCounter::install();
-    CliFixture f;
-    const auto services = on_model(server);
-    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
-    REQUIRE(f.run({"backup", "--config", f.config, "-q"}, services).code == 0);
-
+    BackedUpTwice b;
     // One new message, seen by both accounts of the fixture: each commits
     // its files-pending marker and its new mail, then the run's end. Before:
     // a sixth, for the start record. (A checkpoint's syncs of the database
     // are not the log's.)
-    server.append("INBOX", "Subject: two\r\n\r\nbody\r\n");
-    test::SqliteSyncCounter::reset();
-    const auto r = f.run({"backup", "--config", f.config, "-q"}, services);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    b.server.append("INBOX", "Subject: two\r\n\r\nbody\r\n");
+    b.back_up_counted();
     CHECK(test::SqliteSyncCounter::syncs() - test::SqliteSyncCounter::database_syncs() == 5);
-
-    auto catalog = store::open_sqlite_catalog(f.store + "/catalog.sqlite");
-    const auto run = catalog->last_run("backup");
-    REQUIRE(run);
-    CHECK(run->status == "ok");
+    b.check_run_recorded();
 }
