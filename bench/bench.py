@@ -77,7 +77,7 @@ class Bench:
         build = args.build
         self.imapkeep = os.path.join(build, "imapkeep")
         self.tool = {name: os.path.join(build, "bench", "bench_" + name)
-                     for name in ("raw_fetch", "protocol_floor", "write_floor", "imaplib_fetch")}
+                     for name in ("raw_fetch", "protocol_floor", "write_floor", "imaplib_fetch", "change_floor")}
         self.samples, self.failures, self.facts, self.cases = [], [], {}, []
         self.trash = Trash(self.path("trash"))
 
@@ -362,10 +362,44 @@ class Bench:
             Part("protocol floor", "floor", self.protocol("main"), None, self.printed("messages", n)),
         ])
 
+    def known_state(self, who):
+        """Each mailbox's UIDVALIDITY, HIGHESTMODSEQ and UIDNEXT as the
+        account stands now: what a client knows from its last run."""
+        imap = imaplib.IMAP4(self.host, int(self.port))
+        imap.login(*self.users[who])
+        state = []
+        for line in imap.list()[1]:
+            name = re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.*)$', line.decode()).group(1)
+            _, data = imap.status(name, "(UIDVALIDITY HIGHESTMODSEQ UIDNEXT)")
+            values = dict(re.findall(r"(UIDVALIDITY|HIGHESTMODSEQ|UIDNEXT) (\d+)", data[0].decode()))
+            state += [name.strip('"'), values["UIDVALIDITY"], values["HIGHESTMODSEQ"], values["UIDNEXT"]]
+        imap.logout()
+        return state
+
+    def change_floor(self, path, known):
+        """The protocol floor of the 1% change (floor/change_floor.cpp): the
+        server's work for a client that does nothing but the protocol."""
+        k = max(1, self.facts["messages"] // 200)
+
+        def check(out):
+            if counted(out, "messages") < k:
+                raise CheckFailed("change floor: %d FETCH responses, expected at least the %d new" %
+                                  (counted(out, "messages"), k))
+
+        def prepare():
+            self.reset_main()
+            self.change_main()
+
+        return Part("change floor", "floor", [self.tool["change_floor"], *self.login("main"), path, *known],
+                    prepare, check)
+
     def changed_run(self, scenario, case, extra, path):
         self.ensure_cold_stores()
         n = self.facts["messages"]
         k = max(1, n // 200)
+        self.reset_main()
+        self.index("main", n)
+        known = self.known_state("main")
         ik, mb = self.path("ik-change"), self.path("mb-change")
         store_ok = self.store_holds(ik, n, attic=k)
         config = self.ik_config("change-" + scenario, ik, extra=extra)
@@ -398,6 +432,7 @@ class Bench:
             Part("imapkeep", "imapkeep", self.backup(config) + ["--json"], ik_since_its_last_run, check_ik),
             Part("mbsync", "peer", self.mbsyncrc("change", mb, "main"), mb_since_its_last_run,
                  self.maildir_holds(mb, n + k)),
+            self.change_floor(path, known),
         ])
         self.reset_main()
         self.index("main", n)

@@ -61,6 +61,9 @@ def judge(row, rows, facts):
                        (" (%.3f s)" % bound if bound else ""), le(row.ik_s, bound)))
     elif s == "4":
         checks.append(("<= 0.5x mbsync", le(row.ratio_peer, 0.5)))
+    if s in ("3", "4") and ratio(row.floor_s, row.peer_s) is not None:
+        # Whether the target is within reach of any client of this server.
+        row.note = "the change floor alone is %.2fx mbsync" % ratio(row.floor_s, row.peer_s)
     elif s == "5":
         checks.append(("<= 0.33x mbsync push", le(row.ratio_peer, 0.33)))
     elif s == "6":
