@@ -193,11 +193,15 @@ class Bench:
         wait_until_old(self.root(who), MAILDIR_DIRTY_SECS)
         self.open_each(who)
 
+    @staticmethod
+    def listed_names(imap):
+        """Every mailbox name as LIST sent it (an atom or a quoted string)."""
+        return [re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.*)$', line.decode()).group(1) for line in imap.list()[1]]
+
     def open_each(self, who):
         imap = imaplib.IMAP4(self.host, int(self.port))
         imap.login(*self.users[who])
-        for line in imap.list()[1]:
-            name = re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.*)$', line.decode()).group(1)
+        for name in self.listed_names(imap):
             imap.select(name, readonly=True)
         imap.logout()
 
@@ -368,8 +372,7 @@ class Bench:
         imap = imaplib.IMAP4(self.host, int(self.port))
         imap.login(*self.users[who])
         state = []
-        for line in imap.list()[1]:
-            name = re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.*)$', line.decode()).group(1)
+        for name in self.listed_names(imap):
             _, data = imap.status(name, "(UIDVALIDITY HIGHESTMODSEQ UIDNEXT)")
             values = dict(re.findall(r"(UIDVALIDITY|HIGHESTMODSEQ|UIDNEXT) (\d+)", data[0].decode()))
             state += [name.strip('"'), values["UIDVALIDITY"], values["HIGHESTMODSEQ"], values["UIDNEXT"]]

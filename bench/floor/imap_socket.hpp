@@ -55,5 +55,8 @@ std::string quoted(std::string_view s);
 // The mailbox name of an untagged LIST response, or "" for another response
 // or a \Noselect mailbox. Names are an atom or a quoted string (no literals).
 std::string list_mailbox(std::string_view response);
+// The mailbox name `text` starts with, an atom (up to a space) or a quoted
+// string, unquoted.
+std::string leading_mailbox(std::string_view text);
 
 }  // namespace bench

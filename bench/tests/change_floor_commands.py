@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """bench_change_floor against a scripted server: it must ask for every change
-a real client needs (the floor may not measure less than the work) and for
-nothing in mailboxes whose LIST-STATUS shows no change, on both paths; a
-server's NO ends it with exit 1.
+a real client needs (the floor may not measure less than the work) on both
+paths, and open no mailbox a client can tell unchanged: with QRESYNC one
+whose status is as before, without it only an empty one (flags change
+unseen by STATUS); a server's NO ends it with exit 1.
 
     change_floor_commands.py BENCH_CHANGE_FLOOR"""
 import socket
@@ -11,11 +12,14 @@ import sys
 import threading
 
 # Known before the change: NAME UIDVALIDITY HIGHESTMODSEQ UIDNEXT.
-KNOWN = ["INBOX", "7", "40", "101", "Archive", "8", "12", "31", "My Lists", "9", "5", "11"]
-# After it: INBOX's flags changed, Archive unchanged, "My Lists" has new mail.
+KNOWN = ["INBOX", "7", "40", "101", "Archive", "8", "12", "31", "My Lists", "9", "5", "11",
+         "Trash", "10", "1", "1"]
+# After it: INBOX's flags changed, Archive unchanged, "My Lists" has new mail,
+# Trash still empty.
 STATUS = (b'* STATUS INBOX (UIDVALIDITY 7 UIDNEXT 101 MESSAGES 99 HIGHESTMODSEQ 44)\r\n'
           b'* STATUS Archive (UIDVALIDITY 8 UIDNEXT 31 MESSAGES 30 HIGHESTMODSEQ 12)\r\n'
-          b'* STATUS "My Lists" (UIDVALIDITY 9 UIDNEXT 13 MESSAGES 12 HIGHESTMODSEQ 7)\r\n')
+          b'* STATUS "My Lists" (UIDVALIDITY 9 UIDNEXT 13 MESSAGES 12 HIGHESTMODSEQ 7)\r\n'
+          b'* STATUS Trash (UIDVALIDITY 10 UIDNEXT 1 MESSAGES 0 HIGHESTMODSEQ 1)\r\n')
 
 EXPECTED = {
     "qresync": ['E0 EXAMINE "INBOX" (QRESYNC (7 40))',
@@ -26,11 +30,17 @@ EXPECTED = {
     "plain": ['E0 EXAMINE "INBOX"',
               'S0 UID FETCH 1:100 (FLAGS)',
               'F0 UID FETCH 101:* (FLAGS INTERNALDATE BODY.PEEK[])',
-              'E1 EXAMINE "My Lists"',
-              'S1 UID FETCH 1:10 (FLAGS)',
-              'F1 UID FETCH 11:* (FLAGS INTERNALDATE BODY.PEEK[])',
+              'E1 EXAMINE "Archive"',
+              'S1 UID FETCH 1:30 (FLAGS)',
+              'F1 UID FETCH 31:* (FLAGS INTERNALDATE BODY.PEEK[])',
+              'E2 EXAMINE "My Lists"',
+              'S2 UID FETCH 1:10 (FLAGS)',
+              'F2 UID FETCH 11:* (FLAGS INTERNALDATE BODY.PEEK[])',
               'Z LOGOUT'],
 }
+# What each path prints: mailboxes opened, FETCH responses, literal bytes.
+SUMMARY = {"qresync": ["mailboxes", "2", "messages", "2", "bytes", "10"],
+           "plain": ["mailboxes", "3", "messages", "3", "bytes", "15"]}
 
 
 def answer(conn, tag, refuse):
@@ -85,8 +95,7 @@ def main():
     ok = True
     for path, want in EXPECTED.items():
         done, commands = run(tool, path)
-        good = (done.returncode == 0 and commands == want and
-                done.stdout.split() == ["mailboxes", "2", "messages", "2", "bytes", "10"])
+        good = done.returncode == 0 and commands == want and done.stdout.split() == SUMMARY[path]
         print("%s: exit %d, %r, commands %r" % (path, done.returncode, done.stdout.strip(), commands))
         ok = ok and good
     done, _ = run(tool, "qresync", refuse=True)

@@ -178,9 +178,7 @@ std::string mbox_form(const std::string& body) {
 
 TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal the server",
           "[integration][postgres][s3]") {
-    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
-        !have_rgw_env())
-        return;
+    if (!have_postgres_s3_env()) return;
     s3::S3Client(rgw_config()).create_bucket(rgw_bucket());
     auto admin = imap::connect_and_login(dovecot_options());
     const std::string a = unique_name("iks3a"), b = unique_name("iks3b");
@@ -285,9 +283,7 @@ TEST_CASE("postgres+s3: backup, incremental, restore, export and verify equal th
 
 TEST_CASE("postgres+s3: doctor checks the bucket, and names what is wrong",
           "[integration][postgres][s3]") {
-    if (!have_dovecot_env() || !test_env_has({"IMAPKEEP_TEST_PG_URL"}, "the test PostgreSQL") ||
-        !have_rgw_env())
-        return;
+    if (!have_postgres_s3_env()) return;
     s3::S3Client(rgw_config()).create_bucket(rgw_bucket());
     TempDir dir;
     const Setup setup;
